@@ -1,0 +1,37 @@
+# The two commands: `make demo` and `make test`. Both bootstrap .venv on a fresh machine.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test lint typecheck check bench postgres clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/lastmile demo --out demo-output
+
+# The store suite runs on DuckDB and on a real PostgreSQL server; scripts/postgres.sh
+# installs (Debian) and starts one and prints its URL.
+test: $(STAMP)
+	LASTMILE_TEST_POSTGRES_URL=$${LASTMILE_TEST_POSTGRES_URL:-$$(bash scripts/postgres.sh)} \
+		$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+check: lint typecheck test
+
+bench: $(STAMP)
+	$(BIN)/python bench/ingest.py
+
+clean:
+	rm -rf $(VENV) demo-output lastmile.duckdb

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Start a local PostgreSQL server for the store tests and print its URL on stdout.
+# Installs Debian's package when it is missing (CI runs as root on a fresh machine).
+# Everything else goes to stderr so `make test` can capture the URL.
+set -euo pipefail
+exec 3>&1 1>&2
+
+ROLE=lastmile
+PASSWORD=lastmile
+DB=lastmile_test
+
+if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "postgres.sh: PostgreSQL is not installed and this is not root; install Debian's postgresql" >&2
+    exit 1
+  fi
+  apt-get update -qq
+  apt-get install -y -qq postgresql >/dev/null
+fi
+
+VERSION=$(ls /usr/lib/postgresql | sort -n | tail -1)
+if ! pg_lsclusters -h | awk '{print $1, $2}' | grep -q "^$VERSION main$"; then
+  pg_createcluster "$VERSION" main >/dev/null
+fi
+pg_ctlcluster "$VERSION" main start 2>/dev/null || true
+PORT=$(pg_lsclusters -h | awk -v v="$VERSION" '$1==v && $2=="main" {print $3}')
+
+for _ in $(seq 1 30); do
+  su postgres -c "psql -p $PORT -tAc 'select 1'" >/dev/null 2>&1 && break
+  sleep 1
+done
+
+su postgres -c "psql -p $PORT -v ON_ERROR_STOP=1 -q" <<SQL
+DO \$\$ BEGIN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$ROLE') THEN
+    CREATE ROLE $ROLE LOGIN PASSWORD '$PASSWORD' CREATEDB;
+  END IF;
+END \$\$;
+SQL
+if ! su postgres -c "psql -p $PORT -tAc \"select 1 from pg_database where datname='$DB'\"" | grep -q 1; then
+  su postgres -c "createdb -p $PORT -O $ROLE $DB"
+fi
+
+echo "postgresql://$ROLE:$PASSWORD@127.0.0.1:$PORT/$DB" >&3
