@@ -1,0 +1,569 @@
+"""One ingest batch: every good row of every file lands in one transaction, or nothing does.
+
+For each record type, in load order (agencies before investigations before their records):
+
+1. read each file into staging (``files.stage_file``), rows the CSV reader rejects set aside;
+2. validate and type every row in one SQL pass (``validate.validation_sql``);
+3. check references against the store and the earlier types of this batch;
+4. sort out duplicates: the same id with the same content is a duplicate (nothing is added),
+   the same id with other content is rejected, naming where the first came from;
+5. normalize selectors and append the new rows to the store.
+
+Rejected rows go to the rejects file with file, row, column and reason; every input row is
+counted as loaded, duplicate or rejected.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from lastmile import __version__
+from lastmile.ingest.files import FileError, InputFile, discover, read_header, stage_file
+from lastmile.ingest.normalize import AUTO, build_map
+from lastmile.ingest.validate import file_columns, ident, q, validation_sql
+from lastmile.model import (
+    RECORD_TYPES,
+    RECORD_TYPES_BY_NAME,
+    ColumnType,
+    RecordType,
+    SelectorKind,
+)
+from lastmile.store import Workspace
+from lastmile.store.schema import EVENT_COLUMNS, record_columns, record_tables
+
+Progress = Callable[[str, float], None]
+
+# Test hook: crash (as a killed process would) right after writing this record type, inside
+# the batch's transaction, to prove that a crash leaves the store as it was.
+FAULT_ENV = "LASTMILE_FAULT_AFTER"
+
+
+class IngestError(Exception):
+    """The batch could not be loaded at all."""
+
+
+@dataclass
+class TypeCounts:
+    files: int = 0
+    rows: int = 0
+    loaded: int = 0
+    duplicate: int = 0
+    rejected: int = 0
+
+
+@dataclass(frozen=True)
+class Reject:
+    file: str
+    row: int
+    column: str
+    reason: str
+
+    def line(self) -> str:
+        where = f"{self.file}:{self.row}" if self.row else self.file
+        col = f" column {self.column}:" if self.column else ""
+        return f"{where}:{col} {self.reason}"
+
+
+@dataclass
+class BatchResult:
+    batch_id: str
+    counts: dict[str, TypeCounts]
+    rejects_total: int = 0
+    first_rejects: list[Reject] = field(default_factory=list)
+    rejects_file: Path | None = None
+    skipped: list[Path] = field(default_factory=list)
+    ignored_columns: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def loaded(self) -> int:
+        return sum(c.loaded for c in self.counts.values())
+
+    @property
+    def duplicate(self) -> int:
+        return sum(c.duplicate for c in self.counts.values())
+
+    @property
+    def rejected(self) -> int:
+        return sum(c.rejected for c in self.counts.values())
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "batch_id": self.batch_id,
+            "loaded": self.loaded,
+            "duplicate": self.duplicate,
+            "rejected": self.rejected,
+            "by_type": {k: vars(v) for k, v in self.counts.items()},
+            "rejects_file": str(self.rejects_file) if self.rejects_file else None,
+            "skipped": [str(p) for p in self.skipped],
+            "ignored_columns": self.ignored_columns,
+        }
+
+
+def new_batch_id() -> str:
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
+
+
+def _hash_sql(columns: list[str]) -> str:
+    """md5 of the canonical values, NULL and empty alike, fields separated by \\x1f."""
+    parts = ", ".join(f"coalesce(CAST({ident(c)} AS VARCHAR), '')" for c in columns)
+    return f"md5(concat_ws(chr(31), {parts}))"
+
+
+class _Batch:
+    def __init__(self, ws: Workspace, files: list[InputFile], progress: Progress | None) -> None:
+        self.ws = ws
+        self.store = ws.store
+        self.con: duckdb.DuckDBPyConnection = ws.store.staging()
+        self.files = files
+        self.progress = progress
+        self.batch_id = new_batch_id()
+        self.counts: dict[str, TypeCounts] = {}
+        self.ignored: dict[str, list[str]] = {}
+        self.done_types: list[str] = []
+        self.file_level_rows: dict[int, int] = {}
+
+    # -- helpers -------------------------------------------------------------------------
+    def _tick(self, message: str, step: int, steps: int) -> None:
+        if self.progress:
+            self.progress(message, step / steps)
+
+    def _reject_sql(self, select_sql: str) -> None:
+        """Append (``_file_index``, ``_line``, column, reason) rows to the rejects table."""
+        self.con.execute(f"INSERT INTO batch_rejects {select_sql}")
+
+    def _count(self, sql: str) -> int:
+        row = self.con.execute(sql).fetchone()
+        return int(row[0]) if row else 0
+
+    # -- the batch -----------------------------------------------------------------------
+    def run(self) -> None:
+        self.con.execute(
+            "CREATE OR REPLACE TEMP TABLE batch_rejects "
+            '(_file_index INTEGER, _line BIGINT, "column" VARCHAR, reason VARCHAR)'
+        )
+        types = [rt for rt in RECORD_TYPES if any(f.record_type is rt for f in self.files)]
+        for step, rt in enumerate(types):
+            self._tick(f"{rt.name}", step, len(types))
+            self._load_type(rt, [f for f in self.files if f.record_type is rt])
+            self.done_types.append(rt.name)
+            if os.environ.get(FAULT_ENV) == rt.name:
+                os._exit(70)
+        self._tick("committing", len(types), len(types))
+
+    def _stage(self, rt: RecordType, files: list[InputFile]) -> list[str]:
+        """Read the files of one type; returns the staged table names."""
+        counts = self.counts.setdefault(rt.name, TypeCounts())
+        staged: list[str] = []
+        for f in files:
+            counts.files += 1
+            try:
+                read_header(f)
+            except FileError as err:
+                rows = self._count_data_rows(f) if err.column else 0
+                counts.rows += rows
+                self.file_level_rows[f.index] = rows
+                self._reject_sql(
+                    f"SELECT {f.index}, {err.row}, {q(err.column)}, "
+                    f"{q(err.reason + (f' ({rows} rows not loaded)' if rows else ''))}"
+                )
+                continue
+            if f.ignored_columns:
+                self.ignored[str(f.path)] = f.ignored_columns
+            table = f"raw_{f.index}"
+            stage_file(self.con, f, table)
+            self._reject_sql(f'SELECT _file_index, _line, "column", reason FROM {table}_csv_rejects')
+            bad = self._count(f"SELECT count(*) FROM {table}_csv_rejects")
+            good = self._count(f"SELECT count(*) FROM {table}")
+            counts.rows += bad + good
+            staged.append(table)
+        return staged
+
+    def _count_data_rows(self, f: InputFile) -> int:
+        try:
+            return self._count(
+                f"SELECT count(*) FROM read_csv({q(str(f.path))}, header = true, "
+                f"all_varchar = true, ignore_errors = true, encoding = {q(f.encoding)})"
+            )
+        except duckdb.Error:
+            return 0
+
+    def _load_type(self, rt: RecordType, files: list[InputFile]) -> None:
+        staged = self._stage(rt, files)
+        counts = self.counts[rt.name]
+        name = rt.name
+        if not staged:
+            return
+        present = sorted({c for f in files for c in f.columns})
+        known = [c.name for c in file_columns(rt)]
+        union = " UNION ALL ".join(
+            "SELECT "
+            + ", ".join(
+                [ident(c) if c in f.columns else f"NULL::VARCHAR AS {ident(c)}" for c in known]
+                + ["_file_index", "_line"]
+            )
+            + f" FROM raw_{f.index}"
+            for f in files
+            if f"raw_{f.index}" in staged
+        )
+        con = self.con
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE val_{name} AS "
+            f"{validation_sql(rt, [c for c in present if c in known], f'({union})')}"
+        )
+        for table in staged:
+            con.execute(f"DROP TABLE {table}")
+            con.execute(f"DROP TABLE {table}_csv_rejects")
+        self._reject_sql(
+            f"SELECT _file_index, _line, e.column, e.reason FROM "
+            f"(SELECT _file_index, _line, unnest(_errors) AS e FROM val_{name})"
+        )
+        con.execute(f"DELETE FROM val_{name} WHERE len(_errors) > 0")
+        self._check_references(rt)
+        self._attach_agency(rt)
+        content = [c.name for c in file_columns(rt)]
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE ok_{name} AS "
+            f"SELECT *, {_hash_sql(content)} AS _hash FROM val_{name}"
+        )
+        con.execute(f"DROP TABLE val_{name}")
+        if rt.id_column:
+            loaded, duplicate = self._write_identified(rt)
+        else:
+            loaded, duplicate = self._write_events(rt)
+        counts.loaded += loaded
+        counts.duplicate += duplicate
+        counts.rejected = self._rows_rejected(files)
+
+    def _rows_rejected(self, files: list[InputFile]) -> int:
+        """Rows (not errors: a row may have several) rejected in these files, plus the rows a
+        file-level error stopped."""
+        indexes = ", ".join(str(f.index) for f in files)
+        rows = self._count(
+            f"SELECT count(*) FROM (SELECT DISTINCT _file_index, _line FROM batch_rejects "
+            f"WHERE _file_index IN ({indexes}) AND _line > 1)"
+        )
+        return rows + sum(self.file_level_rows.get(f.index, 0) for f in files)
+
+    def _check_references(self, rt: RecordType) -> None:
+        name = rt.name
+        for col in rt.columns:
+            if col.type is not ColumnType.REF:
+                continue
+            targets = col.references.split("|")
+            keys_sql = f"SELECT DISTINCT {ident(col.name)} AS key FROM val_{name} " \
+                       f"WHERE {ident(col.name)} IS NOT NULL"
+            known_parts = []
+            for target in targets:
+                trt = RECORD_TYPES_BY_NAME[target]
+                extra = ["agency_id"] if target == "investigations" else []
+                into = f"known_{name}_{col.name}_{target}"
+                self.store.lookup(self.con, keys_sql, target, trt.id_column,
+                                  [trt.id_column, *extra], into)
+                agency = ", agency_id" if extra else ""
+                known_parts.append(f"SELECT {trt.id_column} AS key{agency} FROM {into}")
+                if target in self.done_types:
+                    known_parts.append(f"SELECT key{agency} FROM good_{target}")
+            known = f"known_{name}_{col.name}"
+            self.con.execute(
+                f"CREATE OR REPLACE TEMP TABLE {known} AS {' UNION ALL '.join(known_parts)}"
+            )
+            what = " or ".join(t.removesuffix("s").replace("_", " ") for t in targets)
+            unknown = (
+                f"{ident(col.name)} IS NOT NULL AND {ident(col.name)} NOT IN "
+                f"(SELECT key FROM {known})"
+            )
+            self._reject_sql(
+                f"SELECT _file_index, _line, {q(col.name)}, "
+                f"'unknown {what} ''' || {ident(col.name)} || '''' FROM val_{name} WHERE {unknown}"
+            )
+            self.con.execute(f"DELETE FROM val_{name} WHERE {unknown}")
+
+    def _attach_agency(self, rt: RecordType) -> None:
+        """Every record carries the agency it came from."""
+        name = rt.name
+        if name in ("agencies", "investigations"):
+            expr = "agency_id"
+            join = ""
+        else:
+            join = (
+                "LEFT JOIN (SELECT DISTINCT key, agency_id FROM known_"
+                f"{name}_investigation_id) inv ON inv.key = v.investigation_id"
+            )
+            expr = "inv.agency_id"
+        self.con.execute(
+            f"CREATE OR REPLACE TEMP TABLE val_{name} AS "
+            f"SELECT v.*, {expr} AS _agency FROM val_{name} v {join}"
+        )
+
+    # -- writing -------------------------------------------------------------------------
+    def _where(self, alias: str = "") -> str:
+        """SQL for 'path:line' of a staged row, for messages."""
+        p = f"{alias}." if alias else ""
+        return f"(SELECT path FROM batch_files bf WHERE bf._file_index = {p}_file_index) " \
+               f"|| ':' || {p}_line"
+
+    def _normalized(self, rt: RecordType, source: str) -> tuple[str, list[str]]:
+        """A SELECT over ``source`` adding ``{col}_normalized``/``{col}_valid`` for each
+        selector column, and the names of the maps it built."""
+        joins, extra, maps = [], [], []
+        for col in rt.columns:
+            if col.type is not ColumnType.SELECTOR:
+                continue
+            kind = {
+                "poc_phone": q(SelectorKind.PHONE.value),
+                "poc_email": q(SelectorKind.EMAIL.value),
+                "value": "s.kind",
+            }.get(col.name, q(AUTO))
+            platform = "s.platform" if "platform" in {c.name for c in rt.columns} else "NULL"
+            m = f"norm_{rt.name}_{col.name}"
+            build_map(
+                self.con,
+                f"SELECT DISTINCT {kind} AS kind, {platform} AS platform, s.{ident(col.name)} "
+                f"FROM {source} s WHERE s.{ident(col.name)} IS NOT NULL",
+                m,
+            )
+            maps.append(m)
+            joins.append(
+                f"LEFT JOIN {m} ON {m}.raw = s.{ident(col.name)} AND {m}.kind = {kind} "
+                f"AND coalesce({m}.platform, '') = coalesce({platform}, '')"
+            )
+            extra.append(f"{m}.normalized AS {ident(col.name + '_normalized')}")
+            extra.append(f"{m}.valid AS {ident(col.name + '_valid')}")
+        cols = ", ".join(["s.*", *extra])
+        return f"SELECT {cols} FROM {source} s {' '.join(joins)}", maps
+
+    def _provenance(self) -> dict[str, str]:
+        return {
+            "source_agency": "_agency",
+            "source_file": "(SELECT path FROM batch_files bf WHERE bf._file_index = n._file_index)",
+            "source_row": "_line",
+            "content_hash": "_hash",
+            "batch_id": q(self.batch_id),
+        }
+
+    def _write_identified(self, rt: RecordType) -> tuple[int, int]:
+        name, key = rt.name, ident(rt.id_column)
+        con = self.con
+        con.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE ranked_{name} AS
+            SELECT *,
+                row_number() OVER w AS _rn,
+                first_value(_hash) OVER w AS _first_hash,
+                first_value(_file_index) OVER w AS _first_file,
+                first_value(_line) OVER w AS _first_line
+            FROM ok_{name}
+            WINDOW w AS (PARTITION BY {key} ORDER BY _file_index, _line)
+            """
+        )
+        con.execute(f"DROP TABLE ok_{name}")
+        self._reject_sql(
+            f"SELECT _file_index, _line, {q(rt.id_column)}, "
+            f"'id ''' || {key} || ''' was given other content at ' || "
+            f"(SELECT path FROM batch_files bf WHERE bf._file_index = _first_file) "
+            f"|| ':' || _first_line FROM ranked_{name} WHERE _rn > 1 AND _hash <> _first_hash"
+        )
+        duplicate = self._count(
+            f"SELECT count(*) FROM ranked_{name} WHERE _rn > 1 AND _hash = _first_hash"
+        )
+        con.execute(f"DELETE FROM ranked_{name} WHERE _rn > 1")
+        self.store.lookup(
+            con,
+            f"SELECT {key} AS key FROM ranked_{name}",
+            name,
+            rt.id_column,
+            [rt.id_column, "content_hash", "source_file", "source_row"],
+            f"stored_{name}",
+        )
+        conflict = (
+            f"FROM ranked_{name} r JOIN stored_{name} s ON s.{key} = r.{key} "
+            f"WHERE s.content_hash <> r._hash"
+        )
+        self._reject_sql(
+            f"SELECT r._file_index, r._line, {q(rt.id_column)}, "
+            f"'id ''' || r.{key} || ''' is already in the workspace with other content (from ' "
+            f"|| s.source_file || ':' || s.source_row || ')' {conflict}"
+        )
+        duplicate += self._count(
+            f"SELECT count(*) FROM ranked_{name} r JOIN stored_{name} s "
+            f"ON s.{key} = r.{key} AND s.content_hash = r._hash"
+        )
+        agency = ", agency_id" if name == "investigations" else ""
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE new_{name} AS SELECT * FROM ranked_{name} r "
+            f"WHERE r.{key} NOT IN (SELECT {key} FROM stored_{name})"
+        )
+        con.execute(f"DROP TABLE ranked_{name}")
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE good_{name} AS SELECT {key} AS key{agency} "
+            f"FROM new_{name}"
+        )
+        select, maps = self._normalized(rt, f"new_{name}")
+        table = record_tables(rt)[0]
+        provenance = self._provenance()
+        exprs = [provenance.get(c, ident(c)) for c in table.column_names]
+        loaded = self.store.append(
+            con, name, table.column_names, f"SELECT {', '.join(exprs)} FROM ({select}) n"
+        )
+        con.execute(f"DROP TABLE new_{name}")
+        for m in maps:
+            con.execute(f"DROP TABLE {m}")
+        return loaded, duplicate
+
+    def _write_events(self, rt: RecordType) -> tuple[int, int]:
+        """Content-keyed records: one event, many sources (see store/schema.py)."""
+        name = rt.name
+        con = self.con
+        event_fields = EVENT_COLUMNS[name]
+        select, maps = self._normalized(rt, f"ok_{name}")
+        key_parts = []
+        for f in event_fields:
+            col = rt.column(f)
+            key_parts.append(f + "_normalized" if col.type is ColumnType.SELECTOR else f)
+        con.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE ev_{name} AS
+            SELECT *, md5(_event_key || chr(31) || coalesce(investigation_id, '') || chr(31)
+                          || _base || chr(31) || _line) AS _source_key
+            FROM (
+                SELECT n.*, {_hash_sql(key_parts)} AS _event_key,
+                    (SELECT base FROM batch_files bf WHERE bf._file_index = n._file_index) AS _base
+                FROM ({select}) n
+            )
+            """
+        )
+        con.execute(f"DROP TABLE ok_{name}")
+        for m in maps:
+            con.execute(f"DROP TABLE {m}")
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE evr_{name} AS SELECT *, row_number() OVER "
+            f"(PARTITION BY _source_key ORDER BY _file_index, _line) AS _rn FROM ev_{name}"
+        )
+        con.execute(f"DROP TABLE ev_{name}")
+        duplicate = self._count(f"SELECT count(*) FROM evr_{name} WHERE _rn > 1")
+        con.execute(f"DELETE FROM evr_{name} WHERE _rn > 1")
+        self.store.lookup(con, f"SELECT _source_key AS key FROM evr_{name}",
+                          f"{name}_sources", "source_key", ["source_key"], f"stored_src_{name}")
+        duplicate += self._count(
+            f"SELECT count(*) FROM evr_{name} WHERE _source_key IN "
+            f"(SELECT source_key FROM stored_src_{name})"
+        )
+        con.execute(
+            f"DELETE FROM evr_{name} WHERE _source_key IN (SELECT source_key FROM stored_src_{name})"
+        )
+        events, sources = record_tables(rt)
+        self.store.lookup(con, f"SELECT DISTINCT _event_key AS key FROM evr_{name}", name,
+                          "event_key", ["event_key"], f"stored_ev_{name}")
+        event_exprs = {"event_key": "_event_key"}
+        source_exprs = {"source_key": "_source_key", "event_key": "_event_key",
+                        **self._provenance()}
+        for f in event_fields:
+            if rt.column(f).type is ColumnType.SELECTOR:
+                event_exprs[f] = ident(f + "_normalized")
+                source_exprs[f + "_raw"] = ident(f)
+        ev_cols = [event_exprs.get(c, ident(c)) for c in events.column_names]
+        self.store.append(
+            con,
+            name,
+            events.column_names,
+            f"SELECT {', '.join(ev_cols)} FROM (SELECT *, row_number() OVER (PARTITION BY "
+            f"_event_key ORDER BY _file_index, _line) AS _first FROM evr_{name} WHERE _event_key "
+            f"NOT IN (SELECT event_key FROM stored_ev_{name})) WHERE _first = 1",
+        )
+        src_cols = [source_exprs.get(c, ident(c)) for c in sources.column_names]
+        loaded = self.store.append(
+            con, f"{name}_sources", sources.column_names,
+            f"SELECT {', '.join(src_cols)} FROM evr_{name} n",
+        )
+        con.execute(f"DROP TABLE evr_{name}")
+        return loaded, duplicate
+
+    def write_rejects(self, path: Path) -> tuple[int, list[Reject]]:
+        total = self._count("SELECT count(*) FROM batch_rejects")
+        if total == 0:
+            return 0, []
+        path.parent.mkdir(parents=True, exist_ok=True)
+        ordered = (
+            'SELECT bf.path AS file, r._line AS "row", r."column", r.reason '
+            "FROM batch_rejects r JOIN batch_files bf USING (_file_index) "
+            "ORDER BY r._file_index, r._line, r.\"column\""
+        )
+        self.con.execute(f"COPY ({ordered}) TO {q(str(path))} (HEADER, DELIMITER ',')")
+        first = [Reject(*row) for row in self.con.execute(ordered + " LIMIT 20").fetchall()]
+        return total, first
+
+    def record_batch(self, paths: list[Path], started: datetime, rejects_file: Path | None) -> None:
+        counts = {k: vars(v) for k, v in self.counts.items()}
+        self.store.execute(
+            "INSERT INTO batches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                self.batch_id,
+                started.replace(tzinfo=None),
+                datetime.now(UTC).replace(tzinfo=None),
+                json.dumps([str(p) for p in paths]),
+                sum(c.loaded for c in self.counts.values()),
+                sum(c.duplicate for c in self.counts.values()),
+                sum(c.rejected for c in self.counts.values()),
+                json.dumps(counts, sort_keys=True),
+                str(rejects_file) if rejects_file else None,
+                __version__,
+            ),
+        )
+
+
+def ingest_paths(
+    ws: Workspace,
+    paths: list[Path],
+    *,
+    rejects: Path | None = None,
+    progress: Progress | None = None,
+) -> BatchResult:
+    """Load interchange files (or folders of them) as one batch.
+
+    Raises :class:`IngestError` when the batch cannot be loaded at all (no interchange file,
+    a store failure); then nothing is written.
+    """
+    try:
+        files, skipped = discover(paths)
+    except FileNotFoundError as exc:
+        raise IngestError(str(exc)) from exc
+    if not files:
+        names = ", ".join(rt.file_name for rt in RECORD_TYPES)
+        raise IngestError(f"no interchange files in {', '.join(map(str, paths))} (expected {names})")
+    batch = _Batch(ws, files, progress)
+    started = datetime.now(UTC)
+    rejects_file = rejects or Path("lastmile-rejects") / f"{batch.batch_id}.csv"
+    con = batch.con
+    try:
+        with ws.store.transaction():
+            con.execute(
+                "CREATE OR REPLACE TEMP TABLE batch_files "
+                "(_file_index INTEGER, path VARCHAR, base VARCHAR)"
+            )
+            con.executemany(
+                "INSERT INTO batch_files VALUES (?, ?, ?)",
+                [(f.index, str(f.path), f.path.name) for f in files],
+            )
+            batch.run()
+            total, first = batch.write_rejects(rejects_file)
+            batch.record_batch(paths, started, rejects_file if total else None)
+    except duckdb.Error as exc:
+        raise IngestError(f"the batch was not loaded: {exc}") from exc
+    result = BatchResult(
+        batch.batch_id,
+        batch.counts,
+        rejects_total=total,
+        first_rejects=first,
+        rejects_file=rejects_file if total else None,
+        skipped=skipped,
+        ignored_columns=batch.ignored,
+    )
+    return result

@@ -1,0 +1,187 @@
+"""Row validation as SQL: one SELECT per record type turns raw text columns into typed,
+canonical columns plus a list of errors, so millions of rows are checked in DuckDB at once.
+
+Each column yields a typed expression and an error expression (NULL when the value is fine);
+cross-column rules (a pill is counted, powder is weighed...) are listed in ``ROW_RULES``. The
+error list is ``[{column, reason}]``; a row with any error is rejected whole.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from lastmile.model import GRADE_COLUMNS, Column, ColumnType, RecordType
+
+MAX_ID_LENGTH = 200
+
+
+def q(text: str) -> str:
+    """A SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+@dataclass(frozen=True)
+class RowRule:
+    """A rule across columns: ``bad_sql`` (over typed columns) is true for a bad row."""
+
+    column: str
+    bad_sql: str
+    reason: str
+
+
+ROW_RULES: dict[str, tuple[RowRule, ...]] = {
+    "investigations": (
+        RowRule("closed", "closed < opened", "closed before it was opened"),
+    ),
+    "selectors": (
+        RowRule("platform", "kind = 'account' AND platform IS NULL",
+                "an account needs its platform"),
+    ),
+    "communications": (
+        RowRule("platform", "kind IN ('app_message', 'app_call') AND platform IS NULL",
+                "an app message or app call needs its platform"),
+    ),
+    "relationships": (
+        RowRule("until", "until < since", "ends before it begins"),
+    ),
+    "drug_seizures": (
+        RowRule("unit", "form = 'pill' AND unit <> 'count'",
+                "pills are counted: use unit count"),
+        RowRule("unit", "form <> 'pill' AND unit = 'count'",
+                "only pills are counted; weigh the other forms (g, kg, oz, lb)"),
+    ),
+    "currency_seizures": (
+        RowRule("currency", "currency IS NOT NULL AND NOT regexp_full_match(currency, '[A-Z]{3}')",
+                "not an ISO 4217 currency code"),
+    ),
+}
+
+
+def file_columns(rt: RecordType) -> tuple[Column, ...]:
+    """Every column a file of this type may carry: the record's own and the grades."""
+    return rt.columns + GRADE_COLUMNS
+
+
+def _enum_case(col: Column, v: str) -> str:
+    whens = {value.lower(): value for value in col.values}
+    whens.update({k.lower(): v2 for k, v2 in col.synonyms.items()})
+    arms = " ".join(f"WHEN {q(k)} THEN {q(val)}" for k, val in sorted(whens.items()))
+    return f"CASE lower({v}) {arms} END"
+
+
+def _allowed(col: Column) -> str:
+    if len(col.values) > 30:
+        return f"{len(col.values)} allowed values, see docs/format.md"
+    return ", ".join(col.values)
+
+
+def _typed_and_error(col: Column, v: str) -> tuple[str, str]:
+    """(typed expression, error expression) for one column; ``v`` is the trimmed text."""
+    shown = f"left({v}, 60)"
+    t = col.type
+    if t is ColumnType.ENUM:
+        typed = _enum_case(col, v)
+        err = (
+            f"CASE WHEN {v} IS NOT NULL AND {typed} IS NULL THEN "
+            f"'unknown ' || {q(col.name)} || ' ''' || {shown} || ''' (allowed: ' || "
+            f"{q(_allowed(col))} || ')' END"
+        )
+        return typed, err
+    if t is ColumnType.DATE:
+        typed = (
+            f"CASE WHEN regexp_full_match({v}, '\\d{{4}}-\\d{{2}}-\\d{{2}}') "
+            f"THEN TRY_CAST({v} AS DATE) END"
+        )
+        err = (
+            f"CASE WHEN {v} IS NOT NULL AND {typed} IS NULL THEN "
+            f"'unparseable date ''' || {shown} || ''' (expected YYYY-MM-DD)' "
+            f"WHEN year({typed}) NOT BETWEEN 1900 AND 2100 THEN "
+            f"'implausible date ''' || {shown} || '''' END"
+        )
+        return typed, err
+    if t is ColumnType.TIMESTAMP:
+        typed = (
+            f"CASE WHEN regexp_matches({v}, '^\\d{{4}}-\\d{{2}}-\\d{{2}}') "
+            f"THEN TRY_CAST(TRY_CAST({v} AS TIMESTAMPTZ) AS TIMESTAMP) END"
+        )
+        err = (
+            f"CASE WHEN {v} IS NOT NULL AND {typed} IS NULL THEN "
+            f"'unparseable time ''' || {shown} || ''' (expected ISO 8601, "
+            f"e.g. 2022-07-04T21:15:09-06:00)' END"
+        )
+        return typed, err
+    if t in (ColumnType.DECIMAL, ColumnType.FRACTION):
+        typed = f"TRY_CAST({v} AS DOUBLE)"
+        above_range = (
+            f"WHEN {typed} > 1 THEN 'out of range ' || {shown} || ' (expected 0 to 1)' "
+            if t is ColumnType.FRACTION
+            else ""
+        )
+        err = (
+            f"CASE WHEN {v} IS NULL THEN NULL "
+            f"WHEN {typed} IS NULL OR isnan({typed}) THEN 'not a number ''' || {shown} || '''' "
+            f"WHEN isinf({typed}) THEN 'not a finite number ' || {shown} "
+            f"WHEN {typed} < 0 THEN 'negative value ' || {shown} "
+            f"{above_range}END"
+        )
+        return typed, err
+    if t is ColumnType.INTEGER:
+        typed = f"CASE WHEN regexp_full_match({v}, '\\d{{1,18}}') THEN TRY_CAST({v} AS BIGINT) END"
+        err = (
+            f"CASE WHEN {v} IS NULL THEN NULL "
+            f"WHEN regexp_full_match({v}, '-\\d+') THEN 'negative value ' || {shown} "
+            f"WHEN {typed} IS NULL THEN 'not a whole number ''' || {shown} || '''' END"
+        )
+        return typed, err
+    if t is ColumnType.ID:
+        err = (
+            f"CASE WHEN length({v}) > {MAX_ID_LENGTH} THEN 'id longer than "
+            f"{MAX_ID_LENGTH} characters' "
+            f"WHEN regexp_matches({v}, '[\\x00-\\x1f]') THEN 'id contains control characters' END"
+        )
+        return v, err
+    if t is ColumnType.LIST:
+        typed = (
+            f"NULLIF(array_to_string(list_filter(list_transform(string_split({v}, '|'), "
+            f"lambda x: trim(x)), lambda x: x <> ''), '|'), '')"
+        )
+        return typed, "NULL"
+    return v, "NULL"  # TEXT, REF (checked against the store later), SELECTOR (normalized later)
+
+
+def validation_sql(rt: RecordType, present: Sequence[str], source: str) -> str:
+    """SELECT over ``source`` (raw text columns ``present``, plus ``_file_index`` and
+    ``_line``) giving typed columns named as the model, and ``_errors``."""
+    inner: list[str] = ["_file_index", "_line"]
+    errors: list[str] = []
+    originals: list[str] = []
+    for col in file_columns(rt):
+        v = f"NULLIF(trim({ident(col.name)}), '')" if col.name in present else "NULL::VARCHAR"
+        typed, err = _typed_and_error(col, v)
+        inner.append(f"{typed} AS {ident(col.name)}")
+        if col.type is ColumnType.TIMESTAMP:
+            inner.append(f"{v} AS {ident(col.name + '_original')}")
+            originals.append(col.name + "_original")
+        if col.required:
+            err = f"CASE WHEN {v} IS NULL THEN 'required value is missing' ELSE {err} END"
+        if err != "NULL":
+            errors.append(f"{{'column': {q(col.name)}, 'reason': {err}}}")
+    inner_sql = f"SELECT {', '.join(inner)}, [{', '.join(errors)}] AS _col_errors FROM {source}"
+    rules = [
+        f"{{'column': {q(r.column)}, 'reason': CASE WHEN {r.bad_sql} THEN {q(r.reason)} END}}"
+        for r in ROW_RULES.get(rt.name, ())
+    ]
+    all_errors = f"list_concat(_col_errors, [{', '.join(rules)}])" if rules else "_col_errors"
+    cols = ", ".join(
+        ["_file_index", "_line"] + [ident(c.name) for c in file_columns(rt)]
+        + [ident(c) for c in originals]
+    )
+    return (
+        f"SELECT {cols}, list_filter({all_errors}, lambda e: e.reason IS NOT NULL) AS _errors "
+        f"FROM ({inner_sql})"
+    )

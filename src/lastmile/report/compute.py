@@ -1,0 +1,362 @@
+"""The operation report, computed from the store.
+
+The store is asked a handful of grouped questions in portable SQL (the same text runs on
+DuckDB and PostgreSQL): per investigation and month, how many arrests, how much of each drug,
+how many firearms and how much currency; and which platforms each investigation touches.
+Everything after that is pure Python over those small tables (one row per investigation and
+month), so the counting rules of ``docs/methodology.md`` read as code:
+
+- an investigation counts when it overlaps the window: opened on or before ``to`` and not
+  closed before ``from``;
+- arrests and seizures count by their own date, within the window;
+- an investigation involves a platform when any of its selector records or communications
+  is on that platform; it counts for platform figures when it counts at all.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from lastmile.model import (
+    DIVISION_SYNONYMS,
+    DIVISIONS,
+    ENCRYPTED_DEFAULT,
+    SOCIAL_MEDIA_DEFAULT,
+    Drug,
+    Form,
+    Unit,
+)
+from lastmile.store import Workspace
+from lastmile.units import GRAMS_PER_UNIT, DoseMethod, grams_to_lb
+
+UNATTRIBUTED = "Unattributed"
+UNKNOWN_STATE = "Unknown"
+
+
+class ReportError(ValueError):
+    """The report's options are not usable; the message is meant for the user."""
+
+
+@dataclass(frozen=True)
+class ReportOptions:
+    date_from: date | None = None
+    date_to: date | None = None
+    division: str | None = None
+    dose_method: DoseMethod = field(default_factory=DoseMethod)
+    social_media: frozenset[str] = frozenset(p.value for p in SOCIAL_MEDIA_DEFAULT)
+    encrypted: frozenset[str] = frozenset(p.value for p in ENCRYPTED_DEFAULT)
+    title: str = "Operation report"
+    command: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.date_from and self.date_to and self.date_from > self.date_to:
+            raise ReportError(f"--from {self.date_from} is after --to {self.date_to}")
+
+
+def canonical_division(name: str) -> str:
+    """DEA's short name for a division, case-insensitive; raises ReportError if unknown."""
+    key = name.strip().lower().removesuffix(" division").strip()
+    for division in DIVISIONS:
+        if division.lower() == key:
+            return division
+    if key in DIVISION_SYNONYMS:
+        return DIVISION_SYNONYMS[key]
+    raise ReportError(f"unknown division {name!r}; DEA's divisions are: {', '.join(DIVISIONS)}")
+
+
+@dataclass
+class Tally:
+    """The counters one report row carries (a whole operation, a division, a state...)."""
+
+    investigations: int = 0
+    arrests: int = 0
+    fentanyl_pills: float = 0.0
+    grams: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    firearms: int = 0
+    currency_usd: float = 0.0
+    currency_other: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    platform_investigations: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    any_platform: int = 0
+    social_media: int = 0
+    encrypted: int = 0
+
+    def seizures(self) -> dict[str, Any]:
+        g = self.grams
+        return {
+            "fentanyl_pills": round(self.fentanyl_pills),
+            "fentanyl_powder_lb": _lb(g[Drug.FENTANYL.value]),
+            "methamphetamine_lb": _lb(g[Drug.METHAMPHETAMINE.value]),
+            "cocaine_lb": _lb(g[Drug.COCAINE.value]),
+            "heroin_lb": _lb(g[Drug.HEROIN.value]),
+            "cannabis_lb": _lb(g[Drug.CANNABIS.value]),
+            "other_drugs_lb": _lb(g[Drug.OTHER.value]),
+            "firearms": self.firearms,
+            "currency_usd": round(self.currency_usd, 2),
+            "currency_other": [
+                {"currency": c, "amount": round(a, 2)}
+                for c, a in sorted(self.currency_other.items())
+            ],
+        }
+
+    def doses(self, method: DoseMethod) -> float:
+        return method.doses(self.fentanyl_pills, self.grams[Drug.FENTANYL.value])
+
+
+def _lb(grams: float) -> float:
+    return round(grams_to_lb(grams), 3)
+
+
+@dataclass
+class InvestigationFacts:
+    investigation_id: str
+    division: str
+    state: str
+    cartel: str
+    opened: date
+    counted: bool  # overlaps the window
+    platforms: set[str] = field(default_factory=set)
+    tally: Tally = field(default_factory=Tally)
+
+
+# -- reading the store -------------------------------------------------------------------
+
+
+def _window(column: str, options: ReportOptions) -> tuple[str, list[Any]]:
+    sql, params = "", []
+    if options.date_from:
+        sql += f" AND {column} >= ?"
+        params.append(options.date_from)
+    if options.date_to:
+        sql += f" AND {column} <= ?"
+        params.append(options.date_to)
+    return sql, params
+
+
+def _investigations(ws: Workspace, options: ReportOptions) -> dict[str, InvestigationFacts]:
+    where, params = "WHERE 1 = 1", []
+    if options.division:
+        where += " AND lower(division) = lower(?)"
+        params.append(canonical_division(options.division))
+    rows = ws.store.rows(
+        "SELECT investigation_id, division, state, cartel, opened, closed "
+        f"FROM investigations {where}",
+        params,
+    )
+    facts = {}
+    for inv_id, division, state, cartel, opened, closed in rows:
+        counted = (options.date_to is None or opened <= options.date_to) and (
+            options.date_from is None or closed is None or closed >= options.date_from
+        )
+        facts[inv_id] = InvestigationFacts(
+            inv_id, division, state or UNKNOWN_STATE, cartel or UNATTRIBUTED, opened, counted
+        )
+    return facts
+
+
+def _month(year: Any, month: Any) -> str:
+    return f"{int(year):04d}-{int(month):02d}"
+
+
+def _load_outcomes(
+    ws: Workspace,
+    options: ReportOptions,
+    facts: dict[str, InvestigationFacts],
+    months: dict[str, Tally],
+) -> None:
+    """Add arrests and seizures, by their own date, to each investigation and month."""
+    store = ws.store
+    window, params = _window("date", options)
+    month_sql = "EXTRACT(YEAR FROM date) AS y, EXTRACT(MONTH FROM date) AS m"
+
+    for inv_id, y, m, n in store.rows(
+        f"SELECT investigation_id, {month_sql}, count(*) FROM arrests WHERE 1 = 1 {window} "
+        "GROUP BY 1, 2, 3",
+        params,
+    ):
+        if inv_id in facts:
+            facts[inv_id].tally.arrests += n
+            months[_month(y, m)].arrests += n
+
+    for inv_id, y, m, drug, form, unit, qty in store.rows(
+        f"SELECT investigation_id, {month_sql}, drug, form, unit, sum(quantity) "
+        f"FROM drug_seizures WHERE 1 = 1 {window} GROUP BY 1, 2, 3, 4, 5, 6",
+        params,
+    ):
+        if inv_id not in facts:
+            continue
+        for tally in (facts[inv_id].tally, months[_month(y, m)]):
+            if unit == Unit.COUNT.value:
+                if drug == Drug.FENTANYL.value and form == Form.PILL.value:
+                    tally.fentanyl_pills += qty
+            else:
+                tally.grams[drug] += qty * GRAMS_PER_UNIT[Unit(unit)]
+
+    for inv_id, n in store.rows(
+        f"SELECT investigation_id, sum(count) FROM firearm_seizures WHERE 1 = 1 {window} "
+        "GROUP BY 1",
+        params,
+    ):
+        if inv_id in facts:
+            facts[inv_id].tally.firearms += int(n)
+
+    # USD counts as itself; another currency counts by its stated USD value, and without one
+    # it is listed apart in its own currency rather than converted at a guessed rate.
+    for inv_id, currency, has_usd, amount, amount_usd in store.rows(
+        "SELECT investigation_id, coalesce(currency, 'USD'), amount_usd IS NOT NULL, "
+        f"sum(amount), sum(amount_usd) FROM currency_seizures WHERE 1 = 1 {window} "
+        "GROUP BY 1, 2, 3",
+        params,
+    ):
+        if inv_id not in facts:
+            continue
+        tally = facts[inv_id].tally
+        if currency == "USD":
+            tally.currency_usd += amount
+        elif has_usd:
+            tally.currency_usd += amount_usd
+        else:
+            tally.currency_other[currency] += amount
+
+
+def _load_platforms(ws: Workspace, facts: dict[str, InvestigationFacts]) -> None:
+    rows = ws.store.rows(
+        "SELECT DISTINCT investigation_id, platform FROM selectors WHERE platform IS NOT NULL "
+        "UNION "
+        "SELECT DISTINCT s.investigation_id, c.platform FROM communications_sources s "
+        "JOIN communications c ON c.event_key = s.event_key WHERE c.platform IS NOT NULL"
+    )
+    for inv_id, platform in rows:
+        if inv_id in facts:
+            facts[inv_id].platforms.add(platform)
+
+
+def _load_opened(facts: Iterable[InvestigationFacts], months: dict[str, Tally]) -> None:
+    for f in facts:
+        if f.counted:
+            months[_month(f.opened.year, f.opened.month)].investigations += 1
+
+
+# -- summing up ----------------------------------------------------------------------------
+
+
+def _add(total: Tally, f: InvestigationFacts, options: ReportOptions) -> None:
+    t = f.tally
+    if f.counted:
+        total.investigations += 1
+        if f.platforms:
+            total.any_platform += 1
+        if f.platforms & options.social_media:
+            total.social_media += 1
+        if f.platforms & options.encrypted:
+            total.encrypted += 1
+        for p in f.platforms:
+            total.platform_investigations[p] += 1
+    total.arrests += t.arrests
+    total.fentanyl_pills += t.fentanyl_pills
+    for drug, grams in t.grams.items():
+        total.grams[drug] += grams
+    total.firearms += t.firearms
+    total.currency_usd += t.currency_usd
+    for cur, amount in t.currency_other.items():
+        total.currency_other[cur] += amount
+
+
+def _row(name: str, tally: Tally, method: DoseMethod) -> dict[str, Any]:
+    return {
+        "name": name,
+        "investigations": tally.investigations,
+        "arrests": tally.arrests,
+        "seizures": tally.seizures(),
+        "deadly_doses": round(tally.doses(method)),
+        "platform_cases": {
+            "any": tally.any_platform,
+            "social_media": tally.social_media,
+            "encrypted": tally.encrypted,
+        },
+    }
+
+
+def _grouped(
+    facts: Iterable[InvestigationFacts], key: str, options: ReportOptions
+) -> list[dict[str, Any]]:
+    groups: dict[str, Tally] = defaultdict(Tally)
+    for f in facts:
+        _add(groups[getattr(f, key)], f, options)
+    rows = [_row(name, tally, options.dose_method) for name, tally in groups.items()]
+    rows = [r for r in rows if r["investigations"] or r["arrests"] or r["deadly_doses"]]
+    return sorted(rows, key=lambda r: (-r["investigations"], r["name"]))
+
+
+def _provenance(ws: Workspace) -> dict[str, Any]:
+    counts = ws.record_counts()
+    batches = ws.store.rows("SELECT count(*), coalesce(sum(rejected), 0) FROM batches")[0]
+    return {
+        "store": ws.kind,
+        "schema_version": ws.schema_version,
+        "batches": int(batches[0]),
+        "rejected_rows": int(batches[1]),
+        "records": {k: v for k, v in counts.items() if k != "batches"},
+    }
+
+
+def compute_report(ws: Workspace, options: ReportOptions | None = None) -> dict[str, Any]:
+    """The operation report as a JSON-ready dict (keys documented in docs/methodology.md)."""
+    options = options or ReportOptions()
+    method = options.dose_method
+    facts = _investigations(ws, options)
+    months: dict[str, Tally] = defaultdict(Tally)
+    _load_outcomes(ws, options, facts, months)
+    _load_platforms(ws, facts)
+    _load_opened(facts.values(), months)
+
+    total = Tally()
+    for f in facts.values():
+        _add(total, f, options)
+    seen_platforms = sorted(total.platform_investigations, key=lambda p: (p.lower()))
+    division = canonical_division(options.division) if options.division else None
+    return {
+        "title": options.title,
+        "generated_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "command": options.command,
+        "filters": {
+            "from": options.date_from.isoformat() if options.date_from else None,
+            "to": options.date_to.isoformat() if options.date_to else None,
+            "division": division,
+        },
+        "investigations": total.investigations,
+        "arrests": total.arrests,
+        "seizures": total.seizures(),
+        "deadly_doses": round(total.doses(method)),
+        "dose_method": {
+            **method.as_dict(),
+            "pill_doses": round(method.pill_doses(total.fentanyl_pills)),
+            "powder_doses": round(method.powder_doses(total.grams[Drug.FENTANYL.value])),
+        },
+        "platform_cases": {
+            "any": total.any_platform,
+            "social_media": total.social_media,
+            "encrypted": total.encrypted,
+            "by_platform": {p: total.platform_investigations[p] for p in seen_platforms},
+            "social_media_platforms": sorted(options.social_media),
+            "encrypted_platforms": sorted(options.encrypted),
+        },
+        "by_division": _grouped(facts.values(), "division", options),
+        "by_state": _grouped(facts.values(), "state", options),
+        "by_cartel": _grouped(facts.values(), "cartel", options),
+        "by_month": [
+            {
+                "month": month,
+                "investigations_opened": t.investigations,
+                "arrests": t.arrests,
+                "fentanyl_pills": round(t.fentanyl_pills),
+                "fentanyl_powder_lb": _lb(t.grams[Drug.FENTANYL.value]),
+                "deadly_doses": round(t.doses(method)),
+            }
+            for month, t in sorted(months.items())
+        ],
+        "provenance": _provenance(ws),
+    }

@@ -1,0 +1,309 @@
+"""The two store backends: a DuckDB file (default, embedded) and a PostgreSQL server.
+
+Both speak the same portable SQL (parameters written ``?``) for reads. Heavy set-based work
+(validation, normalization joins, aggregation for ingest) always runs in DuckDB: for a DuckDB
+workspace that is the workspace itself, for PostgreSQL an in-memory DuckDB "staging"
+connection whose results are streamed to the server with COPY. This keeps one ingest engine
+for both stores and never loops over rows in Python.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, ClassVar
+
+import duckdb
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+STREAM_BATCH_ROWS = 200_000
+
+
+class StoreError(Exception):
+    """A store could not be opened or used; the message is meant for the user."""
+
+
+class Store(ABC):
+    kind: ClassVar[str]
+    url: str
+
+    @abstractmethod
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None: ...
+
+    @abstractmethod
+    def query(self, sql: str, params: Sequence[Any] = ()) -> pa.Table: ...
+
+    @abstractmethod
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]: ...
+
+    @abstractmethod
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All writes inside commit together or not at all."""
+
+    @abstractmethod
+    def staging(self) -> duckdb.DuckDBPyConnection:
+        """The DuckDB connection where set-based ingest work runs."""
+
+    @abstractmethod
+    def lookup(
+        self,
+        staging: duckdb.DuckDBPyConnection,
+        keys_sql: str,
+        table: str,
+        key_column: str,
+        columns: Sequence[str],
+        into: str,
+    ) -> None:
+        """Create staging temp table ``into`` with ``columns`` of the store's ``table`` rows
+        whose ``key_column`` is among the single-column result ``key`` of ``keys_sql`` (run on
+        the staging connection)."""
+
+    @abstractmethod
+    def append(
+        self,
+        staging: duckdb.DuckDBPyConnection,
+        table: str,
+        columns: Sequence[str],
+        select_sql: str,
+    ) -> int:
+        """Append the rows of ``select_sql`` (run on staging; its columns in ``columns`` order)
+        to the store's ``table``; returns the number of rows written."""
+
+    @abstractmethod
+    def table_names(self) -> set[str]: ...
+
+    @abstractmethod
+    def table_columns(self, table: str) -> list[str]: ...
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+
+class DuckDBStore(Store):
+    kind = "duckdb"
+
+    def __init__(self, path: Path, *, read_only: bool = False) -> None:
+        self.url = str(path)
+        self.path = path
+        try:
+            self.conn = duckdb.connect(str(path), read_only=read_only)
+        except duckdb.Error as exc:
+            raise StoreError(f"cannot open DuckDB workspace {path}: {exc}") from exc
+        # Timestamps are stored in UTC; a timestamp with an offset is converted on ingest.
+        self.conn.execute("SET TimeZone = 'UTC'")
+        self._in_transaction = False
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        self.conn.execute(sql, list(params))
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> pa.Table:
+        return self.conn.execute(sql, list(params)).to_arrow_table()
+
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return self.conn.execute(sql, list(params)).fetchall()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        if self._in_transaction:
+            yield
+            return
+        self.conn.execute("BEGIN TRANSACTION")
+        self._in_transaction = True
+        try:
+            yield
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        else:
+            self.conn.execute("COMMIT")
+        finally:
+            self._in_transaction = False
+
+    def staging(self) -> duckdb.DuckDBPyConnection:
+        return self.conn
+
+    def lookup(
+        self,
+        staging: duckdb.DuckDBPyConnection,
+        keys_sql: str,
+        table: str,
+        key_column: str,
+        columns: Sequence[str],
+        into: str,
+    ) -> None:
+        cols = ", ".join(f"t.{c}" for c in columns)
+        staging.execute(
+            f"CREATE OR REPLACE TEMP TABLE {into} AS "
+            f"SELECT {cols} FROM main.{table} t "
+            f"WHERE t.{key_column} IN (SELECT key FROM ({keys_sql}))"
+        )
+
+    def append(
+        self,
+        staging: duckdb.DuckDBPyConnection,
+        table: str,
+        columns: Sequence[str],
+        select_sql: str,
+    ) -> int:
+        cols = ", ".join(columns)
+        row = staging.execute(f"INSERT INTO main.{table} ({cols}) {select_sql}").fetchone()
+        return int(row[0]) if row else 0
+
+    def table_names(self) -> set[str]:
+        rows = self.rows("SELECT table_name FROM information_schema.tables WHERE table_schema='main'")
+        return {r[0] for r in rows}
+
+    def table_columns(self, table: str) -> list[str]:
+        rows = self.rows(
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_schema = 'main' AND table_name = ? ORDER BY ordinal_position",
+            (table,),
+        )
+        return [r[0] for r in rows]
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+_QMARK = re.compile(r"\?")
+
+
+class PostgresStore(Store):
+    kind = "postgresql"
+
+    def __init__(self, url: str) -> None:
+        try:
+            import psycopg
+        except ImportError as exc:  # pragma: no cover - depends on the install
+            raise StoreError(
+                "a PostgreSQL workspace needs psycopg: pip install 'lastmile[postgres]'"
+            ) from exc
+        self.url = url
+        try:
+            self.conn = psycopg.connect(url, autocommit=True, connect_timeout=10)
+        except psycopg.Error as exc:
+            raise StoreError(f"cannot connect to {_redact(url)}: {exc}".strip()) from exc
+        self.conn.execute("SET TIME ZONE 'UTC'")
+        self._staging: duckdb.DuckDBPyConnection | None = None
+        self._tx_depth = 0
+
+    @staticmethod
+    def _sql(sql: str) -> str:
+        # Portable SQL uses ?; psycopg uses %s. Literal % must be doubled for psycopg.
+        return _QMARK.sub("%s", sql.replace("%", "%%"))
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        self.conn.execute(self._sql(sql) if params else sql, list(params) or None)
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> pa.Table:
+        with self.conn.cursor() as cur:
+            cur.execute(self._sql(sql) if params else sql, list(params) or None)
+            names = [d.name for d in cur.description or []]
+            data = cur.fetchall()
+        columns = list(zip(*data, strict=True)) if data else [[] for _ in names]
+        return pa.table({n: pa.array(list(c)) for n, c in zip(names, columns, strict=True)})
+
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        with self.conn.cursor() as cur:
+            cur.execute(self._sql(sql) if params else sql, list(params) or None)
+            return list(cur.fetchall())
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        self._tx_depth += 1
+        try:
+            with self.conn.transaction():
+                if self._tx_depth == 1:
+                    # One writer at a time: concurrent batches would race on the duplicate and
+                    # conflict checks, which run before the insert.
+                    self.conn.execute("SELECT pg_advisory_xact_lock(7424)")
+                yield
+        finally:
+            self._tx_depth -= 1
+
+    def staging(self) -> duckdb.DuckDBPyConnection:
+        if self._staging is None:
+            self._staging = duckdb.connect(":memory:")
+            self._staging.execute("SET TimeZone = 'UTC'")
+        return self._staging
+
+    def _copy_in(
+        self, staging: duckdb.DuckDBPyConnection, table: str, columns: Sequence[str], sql: str
+    ) -> int:
+        """Stream a staging query into a server table with COPY, in CSV blocks."""
+        reader = staging.execute(sql).to_arrow_reader(STREAM_BATCH_ROWS)
+        written = 0
+        options = pacsv.WriteOptions(include_header=False)
+        with self.conn.cursor() as cur, cur.copy(
+            f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)"
+        ) as copy:
+            for batch in reader:
+                if batch.num_rows == 0:
+                    continue
+                buf = io.BytesIO()
+                pacsv.write_csv(pa.Table.from_batches([batch]), buf, options)
+                copy.write(buf.getvalue())
+                written += batch.num_rows
+        return written
+
+    def lookup(
+        self,
+        staging: duckdb.DuckDBPyConnection,
+        keys_sql: str,
+        table: str,
+        key_column: str,
+        columns: Sequence[str],
+        into: str,
+    ) -> None:
+        self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS lastmile_keys (key TEXT)")
+        self.conn.execute("TRUNCATE lastmile_keys")
+        self._copy_in(staging, "lastmile_keys", ["key"], f"SELECT DISTINCT key FROM ({keys_sql})")
+        found = self.query(
+            f"SELECT {', '.join('t.' + c for c in columns)} FROM {table} t "
+            f"JOIN lastmile_keys k ON t.{key_column} = k.key"
+        )
+        if found.num_rows == 0:
+            # An empty Arrow table has no types; keep the store's names with text columns.
+            found = pa.table({c: pa.array([], pa.string()) for c in columns})
+        staging.register("lastmile_found", found)
+        staging.execute(f"CREATE OR REPLACE TEMP TABLE {into} AS SELECT * FROM lastmile_found")
+        staging.unregister("lastmile_found")
+
+    def append(
+        self,
+        staging: duckdb.DuckDBPyConnection,
+        table: str,
+        columns: Sequence[str],
+        select_sql: str,
+    ) -> int:
+        return self._copy_in(staging, table, columns, select_sql)
+
+    def table_names(self) -> set[str]:
+        rows = self.rows(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
+        )
+        return {r[0] for r in rows}
+
+    def table_columns(self, table: str) -> list[str]:
+        rows = self.rows(
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_schema = current_schema() AND table_name = ? ORDER BY ordinal_position",
+            (table,),
+        )
+        return [r[0] for r in rows]
+
+    def close(self) -> None:
+        if self._staging is not None:
+            self._staging.close()
+        self.conn.close()
+
+
+def _redact(url: str) -> str:
+    """The URL without its password, for messages."""
+    return re.sub(r"://([^:/@]+):[^@]*@", r"://\1:***@", url)

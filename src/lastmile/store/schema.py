@@ -1,0 +1,124 @@
+"""The store's tables, derived from the vocabulary in ``model.py``.
+
+Each record type becomes one table with its columns, typed, plus:
+
+- for a selector column ``x``: ``x`` keeps the value as written, ``x_normalized`` the
+  normalized form (E.164 for phones...), ``x_valid`` whether it normalized;
+- for a timestamp column ``x``: ``x`` is UTC and ``x_original`` keeps the text as written;
+- provenance: ``source_agency``, ``source_file``, ``source_row``, ``content_hash``, ``batch_id``.
+
+A record type without an id of its own (communications) is keyed by its content: the event is
+stored once in ``{name}`` under ``event_key`` and every report of it in ``{name}_sources``,
+so one call that arrives in two overlapping returns is one event with two sources.
+
+This module describes what the schema *should* be. The migrations in ``migrations/`` are
+frozen SQL that bring any older store to it; a test checks that the two agree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lastmile.model import RECORD_TYPES, ColumnType, RecordType
+
+PROVENANCE_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("source_agency", "TEXT"),
+    ("source_file", "TEXT"),
+    ("source_row", "BIGINT"),
+    ("content_hash", "TEXT"),
+    ("batch_id", "TEXT"),
+)
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    columns: tuple[tuple[str, str], ...]  # (name, SQL type)
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(name for name, _ in self.columns)
+
+    def create_sql(self) -> str:
+        cols = ",\n    ".join(f"{name} {sql_type}" for name, sql_type in self.columns)
+        return f"CREATE TABLE {self.name} (\n    {cols}\n);"
+
+
+def record_columns(rt: RecordType) -> tuple[tuple[str, str], ...]:
+    """The stored columns of a record type's own fields (no provenance)."""
+    out: list[tuple[str, str]] = []
+    for col in rt.columns:
+        out.append((col.name, col.sql_type))
+        if col.type is ColumnType.SELECTOR:
+            out.append((f"{col.name}_normalized", "TEXT"))
+            out.append((f"{col.name}_valid", "BOOLEAN"))
+        elif col.type is ColumnType.TIMESTAMP:
+            out.append((f"{col.name}_original", "TEXT"))
+    return tuple(out)
+
+
+def is_content_keyed(rt: RecordType) -> bool:
+    return not rt.id_column
+
+
+# Columns of a content-keyed record that describe the event itself; the rest (ids, raw text,
+# investigation, grades) belong to each source that reported it.
+EVENT_COLUMNS: dict[str, tuple[str, ...]] = {
+    "communications": ("time", "from_selector", "to_selector", "kind", "platform", "duration_s"),
+}
+
+
+def record_tables(rt: RecordType) -> tuple[Table, ...]:
+    cols = record_columns(rt)
+    grades = (("source_reliability", "TEXT"), ("info_credibility", "TEXT"))
+    if not is_content_keyed(rt):
+        return (Table(rt.name, cols + grades + PROVENANCE_COLUMNS),)
+    event_fields = EVENT_COLUMNS[rt.name]
+    typed = dict(cols)
+    event: list[tuple[str, str]] = [("event_key", "TEXT")]
+    source: list[tuple[str, str]] = [("source_key", "TEXT"), ("event_key", "TEXT")]
+    for col in rt.columns:
+        if col.name not in event_fields:
+            source.append((col.name, typed[col.name]))
+        elif col.type is ColumnType.SELECTOR:
+            # The event is between normalized selectors; each source keeps how it wrote them.
+            event += [(col.name, "TEXT"), (f"{col.name}_valid", "BOOLEAN")]
+            source.append((f"{col.name}_raw", "TEXT"))
+        elif col.type is ColumnType.TIMESTAMP:
+            event.append((col.name, "TIMESTAMP"))
+            source.append((f"{col.name}_original", "TEXT"))
+        else:
+            event.append((col.name, typed[col.name]))
+    return (
+        Table(rt.name, tuple(event)),
+        Table(f"{rt.name}_sources", tuple(source) + grades + PROVENANCE_COLUMNS),
+    )
+
+
+BATCHES = Table(
+    "batches",
+    (
+        ("batch_id", "TEXT"),
+        ("started_at", "TIMESTAMP"),
+        ("finished_at", "TIMESTAMP"),
+        ("paths", "TEXT"),
+        ("loaded", "BIGINT"),
+        ("duplicate", "BIGINT"),
+        ("rejected", "BIGINT"),
+        ("counts_json", "TEXT"),
+        ("rejects_file", "TEXT"),
+        ("lastmile_version", "TEXT"),
+    ),
+)
+
+
+def expected_tables() -> tuple[Table, ...]:
+    tables: list[Table] = []
+    for rt in RECORD_TYPES:
+        tables.extend(record_tables(rt))
+    tables.append(BATCHES)
+    return tuple(tables)
+
+
+def tables_by_name() -> dict[str, Table]:
+    return {t.name: t for t in expected_tables()}
