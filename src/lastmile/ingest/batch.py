@@ -200,6 +200,7 @@ class _Batch:
         counts = self.counts[rt.name]
         name = rt.name
         if not staged:
+            counts.rejected = self._rows_rejected(files)
             return
         present = sorted({c for f in files for c in f.columns})
         known = [c.name for c in file_columns(rt)]

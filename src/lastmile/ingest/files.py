@@ -95,14 +95,16 @@ def sniff_encoding(path: Path) -> str:
 def read_header(f: InputFile) -> None:
     """Read and check the header row; fills ``f.columns`` and ``f.ignored_columns``."""
     f.encoding = sniff_encoding(f.path)
+    # Decode leniently so that a bad byte further down (a row the CSV reader will reject on
+    # its own) does not fail the header; a replacement character *in* the header does.
+    encoding = "utf-8-sig" if f.encoding == "utf-8" else "utf-16"
     try:
-        with f.path.open("r", encoding="utf-8-sig" if f.encoding == "utf-8" else "utf-16",
-                         newline="") as fh:
+        with f.path.open("r", encoding=encoding, errors="replace", newline="") as fh:
             header = next(csv.reader(fh), None)
-    except UnicodeDecodeError as exc:
-        raise FileError(f"header is not valid UTF-8 ({exc.reason})", row=1) from exc
     except csv.Error as exc:
         raise FileError(f"header is not CSV ({exc})", row=1) from exc
+    if header and any("\ufffd" in h for h in header):
+        raise FileError("header is not valid UTF-8", row=1)
     if not header or not any(h.strip() for h in header):
         raise FileError("empty file" if header is None else "empty header row", row=1)
     known = {c.name for c in file_columns(f.record_type)}

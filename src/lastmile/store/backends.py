@@ -237,7 +237,7 @@ class PostgresStore(Store):
         self, staging: duckdb.DuckDBPyConnection, table: str, columns: Sequence[str], sql: str
     ) -> int:
         """Stream a staging query into a server table with COPY, in CSV blocks."""
-        reader = staging.execute(sql).to_arrow_reader(STREAM_BATCH_ROWS)
+        reader = staging.sql(sql).to_arrow_reader(STREAM_BATCH_ROWS)
         written = 0
         options = pacsv.WriteOptions(include_header=False)
         with self.conn.cursor() as cur, cur.copy(

@@ -1,0 +1,289 @@
+"""The ``lastmile`` command: one thin command per verb.
+
+Each command parses its options, calls one function of the package, and formats the answer.
+Every command takes ``--workspace`` (a DuckDB file, default ``./lastmile.duckdb`` or
+``$LASTMILE_WORKSPACE``, or a ``postgresql://`` URL) and writes its result to standard output
+unless ``--out FILE`` is given. Errors are one line; ``--debug`` shows the traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import shlex
+import sys
+from collections.abc import Callable
+from datetime import date
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from lastmile import __version__
+
+app = typer.Typer(
+    name="lastmile",
+    help="Multi-agency drug-investigation analysis: ingest, resolve, map, deconflict, report.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out_console = Console()
+err_console = Console(stderr=True)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+WorkspaceOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--workspace",
+        "-w",
+        help="DuckDB file or postgresql:// URL [default: $LASTMILE_WORKSPACE or ./lastmile.duckdb]",
+        show_default=False,
+    ),
+]
+OutOpt = Annotated[
+    Path | None, typer.Option("--out", "-o", help="Write the result here instead of stdout.")
+]
+DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks.")]
+
+
+class CommandError(Exception):
+    """A user-facing failure with its exit code."""
+
+    def __init__(self, message: str, code: int = 1) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _user_errors() -> tuple[type[BaseException], ...]:
+    from lastmile.ingest import IngestError
+    from lastmile.report.compute import ReportError
+    from lastmile.store import StoreError
+
+    return (CommandError, IngestError, ReportError, StoreError, FileNotFoundError, ValueError)
+
+
+def friendly(fn: Callable[P, R]) -> Callable[P, R]:
+    """Turn expected failures into one clear line (a traceback only with --debug)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return fn(*args, **kwargs)
+        except _user_errors() as exc:
+            if kwargs.get("debug"):
+                raise
+            err_console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+            raise typer.Exit(getattr(exc, "code", 1)) from None
+
+    return wrapper
+
+
+def _emit(text: str, out: Path | None) -> None:
+    if out is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    else:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text, encoding="utf-8")
+        err_console.print(f"wrote {out}", highlight=False)
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description:<18}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+    )
+
+
+def _command_line() -> str:
+    return "lastmile " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+
+
+# -- ingest ----------------------------------------------------------------------------------
+
+
+class IngestFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+@app.command()
+@friendly
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Interchange folders or CSV files.")],
+    workspace: WorkspaceOpt = None,
+    rejects: Annotated[
+        Path | None,
+        typer.Option(help="Rejects file [default: lastmile-rejects/BATCH.csv]"),
+    ] = None,
+    format: Annotated[IngestFormat, typer.Option("--format", "-f")] = IngestFormat.table,
+    out: OutOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Load interchange files as one batch: every good row lands, or nothing does."""
+    from lastmile.ingest import ingest_paths
+    from lastmile.store import open_workspace
+
+    with open_workspace(workspace) as ws, _progress() as progress:
+        task = progress.add_task("ingest", total=1.0)
+
+        def report(stage: str, fraction: float) -> None:
+            progress.update(task, description=stage, completed=fraction)
+
+        result = ingest_paths(ws, paths, rejects=rejects, progress=report)
+
+    for reject in result.first_rejects:
+        err_console.print(f"[yellow]rejected[/yellow] {reject.line()}", highlight=False)
+    if result.rejects_total > len(result.first_rejects):
+        err_console.print(f"... {result.rejects_total - len(result.first_rejects)} more")
+    for path, cols in result.ignored_columns.items():
+        err_console.print(f"note: {path}: ignored unknown columns: {', '.join(cols)}")
+    for path in result.skipped:
+        err_console.print(f"note: {path}: not an interchange file, skipped")
+    if result.rejects_file:
+        err_console.print(f"rejects: {result.rejects_file}")
+
+    if format is IngestFormat.json:
+        _emit(json.dumps(result.as_dict(), indent=2) + "\n", out)
+        return
+    table = Table(title=f"batch {result.batch_id}")
+    for col in ("record type", "files", "rows", "loaded", "duplicate", "rejected"):
+        table.add_column(col, justify="left" if col == "record type" else "right")
+    for name, c in result.counts.items():
+        table.add_row(name, *(f"{v:,}" for v in (c.files, c.rows, c.loaded, c.duplicate,
+                                                   c.rejected)))
+    table.add_row("total", "", "", f"{result.loaded:,}", f"{result.duplicate:,}",
+                  f"{result.rejected:,}", style="bold")
+    if out is None:
+        out_console.print(table)
+    else:
+        with out.open("w", encoding="utf-8") as fh:
+            Console(file=fh, width=100).print(table)
+
+
+# -- report ----------------------------------------------------------------------------------
+
+
+class ReportFormat(StrEnum):
+    json = "json"
+    md = "md"
+    html = "html"
+
+
+def _parse_date(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise CommandError(f"{option} {value!r} is not a date (expected YYYY-MM-DD)") from None
+
+
+@app.command()
+@friendly
+def report(
+    workspace: WorkspaceOpt = None,
+    format: Annotated[ReportFormat, typer.Option("--format", "-f")] = ReportFormat.json,
+    out: OutOpt = None,
+    date_from: Annotated[str | None, typer.Option("--from", help="First day, YYYY-MM-DD.")] = None,
+    date_to: Annotated[str | None, typer.Option("--to", help="Last day, YYYY-MM-DD.")] = None,
+    division: Annotated[
+        str | None, typer.Option(help='DEA field division, e.g. "Rocky Mountain".')
+    ] = None,
+    lethal_dose_mg: Annotated[float, typer.Option(help="A potentially lethal dose.")] = 2.0,
+    pill_lethal_share: Annotated[
+        float, typer.Option(help="Share of pills holding a lethal dose.")
+    ] = 0.6,
+    powder_purity: Annotated[float, typer.Option(help="Fentanyl purity of powder.")] = 0.113,
+    social_media: Annotated[
+        list[str] | None,
+        typer.Option("--social-media", help="Count this platform as social media too."),
+    ] = None,
+    title: Annotated[str, typer.Option(help="The report's title.")] = "Operation report",
+    debug: DebugOpt = False,
+) -> None:
+    """The operation's outcomes, with the method stated."""
+    from lastmile.report import ReportOptions, compute_report, render_report
+    from lastmile.store import open_workspace
+    from lastmile.units import DoseMethod
+
+    options = ReportOptions(
+        date_from=_parse_date(date_from, "--from"),
+        date_to=_parse_date(date_to, "--to"),
+        division=division,
+        dose_method=DoseMethod(lethal_dose_mg, pill_lethal_share, powder_purity),
+        title=title,
+        command=_command_line(),
+        **_platform_options(social_media),
+    )
+    with open_workspace(workspace, create=False) as ws:
+        data = compute_report(ws, options)
+    _emit(render_report(data, format.value), out)
+
+
+def _platform_options(extra_social: list[str] | None) -> dict[str, Any]:
+    if not extra_social:
+        return {}
+    from lastmile.model import PLATFORM_SYNONYMS, SOCIAL_MEDIA_DEFAULT, Platform
+
+    by_name = {p.value.lower(): p.value for p in Platform}
+    by_name.update({k: v.value for k, v in PLATFORM_SYNONYMS.items()})
+    chosen = set()
+    for name in extra_social:
+        if name.strip().lower() not in by_name:
+            raise CommandError(f"unknown platform {name!r}")
+        chosen.add(by_name[name.strip().lower()])
+    return {"social_media": frozenset(p.value for p in SOCIAL_MEDIA_DEFAULT) | chosen}
+
+
+# -- status ----------------------------------------------------------------------------------
+
+
+@app.command()
+@friendly
+def status(workspace: WorkspaceOpt = None, out: OutOpt = None, debug: DebugOpt = False) -> None:
+    """What the workspace holds: schema version, records per table, batches."""
+    from lastmile.store import open_workspace
+
+    with open_workspace(workspace, create=False) as ws:
+        info = {
+            "workspace": ws.store.url if ws.kind == "duckdb" else "postgresql",
+            "store": ws.kind,
+            "schema_version": ws.schema_version,
+            "tables": ws.record_counts(),
+        }
+    _emit(json.dumps(info, indent=2) + "\n", out)
+
+
+def version_callback(value: bool) -> None:
+    if value:
+        print(f"lastmile {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: Annotated[
+        bool, typer.Option("--version", callback=version_callback, is_eager=True)
+    ] = False,
+) -> None:
+    """lastmile: the system behind a multi-agency drug operation."""
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,63 @@
+"""Shared fixtures. The store suite runs on DuckDB and, when LASTMILE_TEST_POSTGRES_URL names
+a server (``make test`` starts one), on PostgreSQL: each test gets its own schema there."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+
+from lastmile.store import Workspace, open_workspace
+
+FIXTURES = Path(__file__).parent / "fixtures"
+SMALL_OPERATION = FIXTURES / "small_operation"
+POSTGRES_URL = os.environ.get("LASTMILE_TEST_POSTGRES_URL", "")
+
+BACKENDS = [
+    "duckdb",
+    pytest.param(
+        "postgresql",
+        marks=[
+            pytest.mark.postgres,
+            pytest.mark.skipif(
+                not POSTGRES_URL and not os.environ.get("CI"),
+                reason="LASTMILE_TEST_POSTGRES_URL is not set (make test sets it)",
+            ),
+        ],
+    ),
+]
+
+
+@pytest.fixture(params=BACKENDS)
+def workspace_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty workspace on each backend."""
+    if request.param == "duckdb":
+        yield str(tmp_path / "test.duckdb")
+        return
+    if not POSTGRES_URL:
+        pytest.fail("CI must run the PostgreSQL suite: LASTMILE_TEST_POSTGRES_URL is not set")
+    import psycopg
+
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
+        admin.execute(f"CREATE SCHEMA {schema}")
+    sep = "&" if "?" in POSTGRES_URL else "?"
+    yield f"{POSTGRES_URL}{sep}options={quote(f'-csearch_path={schema}')}"
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
+        admin.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.fixture
+def workspace(workspace_url: str) -> Iterator[Workspace]:
+    ws = open_workspace(workspace_url)
+    yield ws
+    ws.close()
+
+
+@pytest.fixture
+def small_operation() -> Path:
+    return SMALL_OPERATION

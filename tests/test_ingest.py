@@ -1,0 +1,284 @@
+"""Interchange ingest: every good row lands in one transaction, every bad row is named."""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from lastmile.ingest import IngestError, ingest_paths
+from lastmile.ingest.batch import FAULT_ENV
+from lastmile.store import Workspace, open_workspace
+
+from .conftest import SMALL_OPERATION
+
+BASE = ["agencies.csv", "investigations.csv", "subjects.csv"]
+
+
+def base_folder(tmp_path: Path, files: list[str] = BASE) -> Path:
+    folder = tmp_path / "in"
+    folder.mkdir(exist_ok=True)
+    for name in files:
+        shutil.copy(SMALL_OPERATION / name, folder / name)
+    return folder
+
+
+def write(folder: Path, name: str, text: str) -> Path:
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def rejects_of(result_file: Path | None) -> list[dict[str, str]]:
+    assert result_file is not None, "expected a rejects file"
+    with result_file.open(encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_small_operation_loads_every_row(workspace: Workspace, tmp_path: Path) -> None:
+    result = ingest_paths(workspace, [SMALL_OPERATION], rejects=tmp_path / "rej.csv")
+    assert result.rejected == 0
+    assert result.rejects_file is None
+    counts = workspace.record_counts()
+    for name, c in result.counts.items():
+        assert c.rows == c.loaded, name
+        assert counts[name] == c.loaded, name
+    assert counts["investigations"] == 4
+    assert counts["communications"] == 4
+    assert counts["batches"] == 1
+
+
+def test_loading_the_same_files_twice_adds_nothing(workspace: Workspace, tmp_path: Path) -> None:
+    ingest_paths(workspace, [SMALL_OPERATION], rejects=tmp_path / "rej.csv")
+    before = workspace.record_counts()
+    again = ingest_paths(workspace, [SMALL_OPERATION], rejects=tmp_path / "rej2.csv")
+    assert again.loaded == 0
+    assert again.rejected == 0
+    assert again.duplicate == sum(c.rows for c in again.counts.values())
+    after = workspace.record_counts()
+    assert {k: v for k, v in after.items() if k != "batches"} == {
+        k: v for k, v in before.items() if k != "batches"
+    }
+
+
+def test_provenance_and_normalized_selectors_are_kept(workspace: Workspace, tmp_path: Path) -> None:
+    ingest_paths(workspace, [SMALL_OPERATION], rejects=tmp_path / "rej.csv")
+    rows = workspace.store.rows(
+        "SELECT value, value_normalized, value_valid, source_agency, source_file, source_row, "
+        "length(content_hash), batch_id FROM selectors WHERE selector_id = ?",
+        ("P-1",),
+    )
+    value, normalized, valid, agency, source_file, source_row, hash_len, batch = rows[0]
+    assert (value, normalized, valid, agency) == ("(303) 555-0187", "+13035550187", True, "DEA")
+    assert source_file.endswith("selectors.csv") and source_row == 2
+    assert hash_len == 32 and batch
+    grades = workspace.store.rows(
+        "SELECT source_reliability, info_credibility FROM investigations "
+        "WHERE investigation_id IN ('INV-1', 'INV-3') ORDER BY investigation_id"
+    )
+    assert grades == [("A", "1"), (None, None)]
+
+
+def test_one_event_in_two_returns_is_stored_once_with_both_sources(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    folder = base_folder(tmp_path, [*BASE])
+    header = "investigation_id,time,from_selector,to_selector,kind,platform,duration_s\n"
+    write(folder, "communications-a.csv",
+          header + "INV-1,2022-07-04T21:15:09-06:00,(303) 555-0187,+52 33 1234 5678,call,,74\n")
+    write(folder, "communications-b.csv",
+          header + "INV-1,2022-07-05 03:15:09,3035550187,00523312345678,call,,74\n")
+    result = ingest_paths(workspace, [folder], rejects=tmp_path / "rej.csv")
+    assert result.counts["communications"].loaded == 2
+    assert workspace.record_counts()["communications"] == 1
+    assert workspace.record_counts()["communications_sources"] == 2
+    (time_, from_, to_) = workspace.store.rows(
+        "SELECT CAST(time AS VARCHAR), from_selector, to_selector FROM communications"
+    )[0]
+    assert time_.startswith("2022-07-05 03:15:09")
+    assert (from_, to_) == ("+13035550187", "+523312345678")
+
+
+@pytest.mark.parametrize(
+    ("file", "text", "row", "column", "reason"),
+    [
+        ("drug_seizures.csv",
+         "seizure_id,investigation_id,date,drug,form,quantity,unit\n"
+         "D1,INV-1,2022-06-01,fentanyl,pill,10,count\n"
+         "D2,INV-1,2022-06-01,krokodil,powder,1,g\n",
+         3, "drug", "unknown drug 'krokodil'"),
+        ("drug_seizures.csv",
+         "seizure_id,investigation_id,date,drug,form,quantity,unit\n"
+         "D1,INV-1,2022-06-01,fentanyl,pill,10,count\n"
+         "D2,INV-1,2022-06-01,fentanyl,gel,1,g\n",
+         3, "form", "unknown form 'gel'"),
+        ("drug_seizures.csv",
+         "seizure_id,investigation_id,date,drug,form,quantity,unit\n"
+         "D1,INV-1,2022-06-01,fentanyl,pill,10,count\n"
+         "D2,INV-1,2022-06-01,fentanyl,powder,1,stone\n",
+         3, "unit", "unknown unit 'stone'"),
+        ("drug_seizures.csv",
+         "seizure_id,investigation_id,date,drug,form,quantity,unit\n"
+         "D1,INV-1,2022-06-01,fentanyl,pill,10,count\n"
+         "D2,INV-1,2022-06-01,fentanyl,powder,-3,g\n",
+         3, "quantity", "negative value -3"),
+        ("drug_seizures.csv",
+         "seizure_id,investigation_id,date,drug,form,quantity,unit\n"
+         "D1,INV-1,2022-06-01,fentanyl,pill,10,count\n"
+         "D2,INV-1,2022-06-01,fentanyl,powder,lots,g\n",
+         3, "quantity", "not a number 'lots'"),
+        ("drug_seizures.csv",
+         "seizure_id,investigation_id,date,drug,form,quantity,unit\n"
+         "D1,INV-1,2022-06-01,fentanyl,pill,10,count\n"
+         "D2,INV-1,06/31/2022,fentanyl,powder,1,g\n",
+         3, "date", "unparseable date '06/31/2022'"),
+        ("drug_seizures.csv",
+         "seizure_id,investigation_id,date,drug,form,quantity,unit\n"
+         "D1,INV-1,2022-06-01,fentanyl,pill,10,count\n"
+         "D2,INV-1,2022-06-01,fentanyl,pill,2,kg\n",
+         3, "unit", "pills are counted"),
+        ("selectors.csv",
+         "selector_id,investigation_id,kind,value,platform\n"
+         "P1,INV-1,phone,303-555-0100,\n"
+         "P2,INV-1,account,someone,MySpace2\n",
+         3, "platform", "unknown platform 'MySpace2'"),
+        ("arrests.csv",
+         "arrest_id,investigation_id,subject_id,date\n"
+         "A1,INV-1,S-1,2022-06-01\n"
+         "A2,INV-404,,2022-06-01\n",
+         3, "investigation_id", "unknown investigation 'INV-404'"),
+        ("arrests.csv",
+         "arrest_id,investigation_id,subject_id,date\n"
+         "A1,INV-1,S-1,2022-06-01\n"
+         "A2,INV-1,S-404,2022-06-01\n",
+         3, "subject_id", "unknown subject 'S-404'"),
+        ("arrests.csv",
+         "arrest_id,investigation_id,subject_id,date\n"
+         "A1,INV-1,S-1,2022-06-01\n"
+         "A1,INV-1,S-2,2022-06-02\n",
+         3, "arrest_id", "id 'A1' was given other content at"),
+        ("arrests.csv",
+         "arrest_id,investigation_id,subject_id,date\n"
+         "A1,INV-1,S-1,2022-06-01\n"
+         "A2,INV-1,,\n",
+         3, "date", "required value is missing"),
+        ("arrests.csv",
+         "arrest_id,investigation_id,subject_id,date\n"
+         "A1,INV-1,S-1,2022-06-01\n"
+         "A2,INV-1,S-1,2022-06-01,extra\n",
+         3, "", "more fields than the header has"),
+    ],
+)
+def test_a_bad_row_is_named_and_good_rows_are_kept(
+    workspace: Workspace, tmp_path: Path, file: str, text: str, row: int, column: str, reason: str
+) -> None:
+    folder = base_folder(tmp_path)
+    write(folder, file, text)
+    result = ingest_paths(workspace, [folder], rejects=tmp_path / "rej.csv")
+    name = file.removesuffix(".csv")
+    assert result.counts[name].rows == 2
+    assert result.counts[name].loaded == 1
+    assert result.counts[name].rejected == 1
+    rejects = rejects_of(result.rejects_file)
+    assert {(Path(r["file"]).name, int(r["row"])) for r in rejects} == {(file, row)}
+    assert any(r["column"] == column and reason in r["reason"] for r in rejects), rejects
+    assert workspace.record_counts()[name] == 1
+
+
+def test_same_id_with_other_content_in_a_later_batch_is_rejected(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    ingest_paths(workspace, [SMALL_OPERATION], rejects=tmp_path / "rej.csv")
+    folder = tmp_path / "later"
+    folder.mkdir()
+    write(folder, "arrests.csv", "arrest_id,investigation_id,date\nA-1,INV-1,2022-12-25\n")
+    result = ingest_paths(workspace, [folder], rejects=tmp_path / "rej2.csv")
+    (reject,) = rejects_of(result.rejects_file)
+    assert "already in the workspace with other content" in reject["reason"]
+    assert "arrests.csv:2" in reject["reason"]
+
+
+def test_a_missing_required_column_rejects_the_file_and_counts_its_rows(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    folder = base_folder(tmp_path)
+    write(folder, "arrests.csv", "arrest_id,investigation_id\nA1,INV-1\nA2,INV-1\n")
+    result = ingest_paths(workspace, [folder], rejects=tmp_path / "rej.csv")
+    assert result.counts["arrests"].rejected == 2
+    assert result.counts["subjects"].loaded == 5  # other files are untouched
+    (reject,) = rejects_of(result.rejects_file)
+    assert (reject["row"], reject["column"]) == ("1", "date")
+    assert "missing required column" in reject["reason"]
+
+
+def test_empty_and_non_utf8_files(workspace: Workspace, tmp_path: Path) -> None:
+    folder = base_folder(tmp_path)
+    (folder / "firearm_seizures.csv").write_bytes(b"")
+    (folder / "arrests.csv").write_bytes(
+        b"arrest_id,investigation_id,date,city\n"
+        b"A1,INV-1,2022-06-01,Denver\n"
+        b"A2,INV-1,2022-06-01,Espa\xf1ola\n"
+        b"A3,INV-1,2022-06-02,Pueblo\n"
+    )
+    result = ingest_paths(workspace, [folder], rejects=tmp_path / "rej.csv")
+    assert result.counts["arrests"].loaded == 2
+    assert result.counts["arrests"].rejected == 1
+    rejects = {(Path(r["file"]).name, r["row"]): r for r in rejects_of(result.rejects_file)}
+    assert "not valid UTF-8" in rejects[("arrests.csv", "3")]["reason"]
+    assert rejects[("firearm_seizures.csv", "0")]["reason"] == "empty file"
+
+
+def test_utf16_export_is_read(workspace: Workspace, tmp_path: Path) -> None:
+    folder = base_folder(tmp_path)
+    text = "arrest_id,investigation_id,date,city\nA1,INV-1,2022-06-01,Española\n"
+    (folder / "arrests.csv").write_bytes(text.encode("utf-16"))
+    result = ingest_paths(workspace, [folder], rejects=tmp_path / "rej.csv")
+    assert result.counts["arrests"].loaded == 1
+    assert workspace.store.rows("SELECT city FROM arrests") == [("Española",)]
+
+
+def test_no_interchange_file_is_an_error(workspace: Workspace, tmp_path: Path) -> None:
+    write(tmp_path, "notes.txt", "nothing here")
+    with pytest.raises(IngestError, match="no interchange files"):
+        ingest_paths(workspace, [tmp_path])
+
+
+def test_a_large_file_streams_and_keeps_line_numbers(workspace: Workspace, tmp_path: Path) -> None:
+    folder = base_folder(tmp_path)
+    lines = ["arrest_id,investigation_id,date"]
+    for i in range(2, 50_002):
+        lines.append(f"A{i},INV-1,2022-06-01" if i % 9_973 else f"A{i},INV-1,2022-13-01")
+    write(folder, "arrests.csv", "\n".join(lines) + "\n")
+    result = ingest_paths(workspace, [folder], rejects=tmp_path / "rej.csv")
+    bad = [i for i in range(2, 50_002) if i % 9_973 == 0]
+    assert result.counts["arrests"].rejected == len(bad)
+    assert [int(r["row"]) for r in rejects_of(result.rejects_file)] == bad
+    assert workspace.store.rows(
+        "SELECT count(*) FROM arrests WHERE source_row = CAST(substr(arrest_id, 2) AS BIGINT)"
+    ) == [(50_000 - len(bad),)]
+
+
+def test_a_crash_in_the_middle_of_a_batch_leaves_the_store_unchanged(
+    workspace_url: str, tmp_path: Path
+) -> None:
+    with open_workspace(workspace_url) as ws:
+        ingest_paths(ws, [SMALL_OPERATION / "agencies.csv"], rejects=tmp_path / "r.csv")
+        before = ws.record_counts()
+    script = (
+        "import sys; from pathlib import Path; from lastmile.store import open_workspace; "
+        "from lastmile.ingest import ingest_paths; "
+        "ws = open_workspace(sys.argv[1]); ingest_paths(ws, [Path(sys.argv[2])])"
+    )
+    env = {**os.environ, FAULT_ENV: "selectors"}
+    proc = subprocess.run(
+        [sys.executable, "-c", script, workspace_url, str(SMALL_OPERATION)],
+        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == 70, proc.stderr  # died after writing subjects and selectors
+    with open_workspace(workspace_url) as ws:
+        assert ws.record_counts() == before

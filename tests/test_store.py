@@ -1,0 +1,64 @@
+"""The workspace store: one schema, two backends, versioned migrations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lastmile.store import StoreError, open_workspace
+from lastmile.store.migrations import LATEST, available, migrate
+from lastmile.store.schema import expected_tables
+
+
+def test_new_workspace_is_at_latest_schema_version(workspace_url: str) -> None:
+    with open_workspace(workspace_url) as ws:
+        assert ws.schema_version == LATEST
+        assert all(v == 0 for v in ws.record_counts().values())
+
+
+def test_migrated_schema_matches_the_model(workspace_url: str) -> None:
+    """The frozen migrations and the schema derived from model.py must agree."""
+    with open_workspace(workspace_url) as ws:
+        for table in expected_tables():
+            assert ws.store.table_columns(table.name) == list(table.column_names), table.name
+
+
+def test_reopening_applies_nothing_twice(workspace_url: str) -> None:
+    with open_workspace(workspace_url) as ws:
+        assert migrate(ws.store) == []
+        rows = ws.store.rows("SELECT count(*) FROM schema_migrations")
+        assert rows[0][0] == len(available())
+    with open_workspace(workspace_url) as ws:
+        assert ws.schema_version == LATEST
+
+
+def test_a_newer_store_is_refused(workspace_url: str) -> None:
+    with open_workspace(workspace_url) as ws:
+        ws.store.execute(
+            "INSERT INTO schema_migrations VALUES (?, ?, CURRENT_TIMESTAMP)", (LATEST + 1, "future")
+        )
+    with pytest.raises(StoreError, match="newer than this lastmile"):
+        open_workspace(workspace_url)
+
+
+def test_transaction_rolls_back_on_error(workspace_url: str) -> None:
+    with open_workspace(workspace_url) as ws:
+        with pytest.raises(RuntimeError), ws.store.transaction():
+            ws.store.execute(
+                "INSERT INTO agencies (agency_id, name, kind) VALUES (?, ?, ?)",
+                ("X", "X agency", "local"),
+            )
+            raise RuntimeError("boom")
+        assert ws.record_counts()["agencies"] == 0
+
+
+def test_missing_duckdb_workspace_is_not_created_for_readers(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="no workspace"):
+        open_workspace(tmp_path / "absent.duckdb", create=False)
+    assert not (tmp_path / "absent.duckdb").exists()
+
+
+def test_unreachable_postgres_is_one_clear_error() -> None:
+    with pytest.raises(StoreError, match=r"cannot connect to postgresql://u:\*\*\*@127.0.0.1:1/db"):
+        open_workspace("postgresql://u:secret@127.0.0.1:1/db")
