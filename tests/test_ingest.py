@@ -89,10 +89,16 @@ def test_one_event_in_two_returns_is_stored_once_with_both_sources(
 ) -> None:
     folder = base_folder(tmp_path, [*BASE])
     header = "investigation_id,time,from_selector,to_selector,kind,platform,duration_s\n"
-    write(folder, "communications-a.csv",
-          header + "INV-1,2022-07-04T21:15:09-06:00,(303) 555-0187,+52 33 1234 5678,call,,74\n")
-    write(folder, "communications-b.csv",
-          header + "INV-1,2022-07-05 03:15:09,3035550187,00523312345678,call,,74\n")
+    write(
+        folder,
+        "communications-a.csv",
+        header + "INV-1,2022-07-04T21:15:09-06:00,(303) 555-0187,+52 33 1234 5678,call,,74\n",
+    )
+    write(
+        folder,
+        "communications-b.csv",
+        header + "INV-1,2022-07-05 03:15:09,3035550187,00523312345678,call,,74\n",
+    )
     result = ingest_paths(workspace, [folder], rejects=tmp_path / "rej.csv")
     assert result.counts["communications"].loaded == 2
     assert workspace.record_counts()["communications"] == 1
@@ -107,71 +113,121 @@ def test_one_event_in_two_returns_is_stored_once_with_both_sources(
 @pytest.mark.parametrize(
     ("file", "text", "row", "column", "reason"),
     [
-        ("drug_seizures.csv",
-         "seizure_id,investigation_id,date,drug,form,quantity,unit\n"
-         "D1,INV-1,2022-06-01,fentanyl,pill,10,count\n"
-         "D2,INV-1,2022-06-01,krokodil,powder,1,g\n",
-         3, "drug", "unknown drug 'krokodil'"),
-        ("drug_seizures.csv",
-         "seizure_id,investigation_id,date,drug,form,quantity,unit\n"
-         "D1,INV-1,2022-06-01,fentanyl,pill,10,count\n"
-         "D2,INV-1,2022-06-01,fentanyl,gel,1,g\n",
-         3, "form", "unknown form 'gel'"),
-        ("drug_seizures.csv",
-         "seizure_id,investigation_id,date,drug,form,quantity,unit\n"
-         "D1,INV-1,2022-06-01,fentanyl,pill,10,count\n"
-         "D2,INV-1,2022-06-01,fentanyl,powder,1,stone\n",
-         3, "unit", "unknown unit 'stone'"),
-        ("drug_seizures.csv",
-         "seizure_id,investigation_id,date,drug,form,quantity,unit\n"
-         "D1,INV-1,2022-06-01,fentanyl,pill,10,count\n"
-         "D2,INV-1,2022-06-01,fentanyl,powder,-3,g\n",
-         3, "quantity", "negative value -3"),
-        ("drug_seizures.csv",
-         "seizure_id,investigation_id,date,drug,form,quantity,unit\n"
-         "D1,INV-1,2022-06-01,fentanyl,pill,10,count\n"
-         "D2,INV-1,2022-06-01,fentanyl,powder,lots,g\n",
-         3, "quantity", "not a number 'lots'"),
-        ("drug_seizures.csv",
-         "seizure_id,investigation_id,date,drug,form,quantity,unit\n"
-         "D1,INV-1,2022-06-01,fentanyl,pill,10,count\n"
-         "D2,INV-1,06/31/2022,fentanyl,powder,1,g\n",
-         3, "date", "unparseable date '06/31/2022'"),
-        ("drug_seizures.csv",
-         "seizure_id,investigation_id,date,drug,form,quantity,unit\n"
-         "D1,INV-1,2022-06-01,fentanyl,pill,10,count\n"
-         "D2,INV-1,2022-06-01,fentanyl,pill,2,kg\n",
-         3, "unit", "pills are counted"),
-        ("selectors.csv",
-         "selector_id,investigation_id,kind,value,platform\n"
-         "P1,INV-1,phone,303-555-0100,\n"
-         "P2,INV-1,account,someone,MySpace2\n",
-         3, "platform", "unknown platform 'MySpace2'"),
-        ("arrests.csv",
-         "arrest_id,investigation_id,subject_id,date\n"
-         "A1,INV-1,S-1,2022-06-01\n"
-         "A2,INV-404,,2022-06-01\n",
-         3, "investigation_id", "unknown investigation 'INV-404'"),
-        ("arrests.csv",
-         "arrest_id,investigation_id,subject_id,date\n"
-         "A1,INV-1,S-1,2022-06-01\n"
-         "A2,INV-1,S-404,2022-06-01\n",
-         3, "subject_id", "unknown subject 'S-404'"),
-        ("arrests.csv",
-         "arrest_id,investigation_id,subject_id,date\n"
-         "A1,INV-1,S-1,2022-06-01\n"
-         "A1,INV-1,S-2,2022-06-02\n",
-         3, "arrest_id", "id 'A1' was given other content at"),
-        ("arrests.csv",
-         "arrest_id,investigation_id,subject_id,date\n"
-         "A1,INV-1,S-1,2022-06-01\n"
-         "A2,INV-1,,\n",
-         3, "date", "required value is missing"),
-        ("arrests.csv",
-         "arrest_id,investigation_id,subject_id,date\n"
-         "A1,INV-1,S-1,2022-06-01\n"
-         "A2,INV-1,S-1,2022-06-01,extra\n",
-         3, "", "more fields than the header has"),
+        (
+            "drug_seizures.csv",
+            "seizure_id,investigation_id,date,drug,form,quantity,unit\n"
+            "D1,INV-1,2022-06-01,fentanyl,pill,10,count\n"
+            "D2,INV-1,2022-06-01,krokodil,powder,1,g\n",
+            3,
+            "drug",
+            "unknown drug 'krokodil'",
+        ),
+        (
+            "drug_seizures.csv",
+            "seizure_id,investigation_id,date,drug,form,quantity,unit\n"
+            "D1,INV-1,2022-06-01,fentanyl,pill,10,count\n"
+            "D2,INV-1,2022-06-01,fentanyl,gel,1,g\n",
+            3,
+            "form",
+            "unknown form 'gel'",
+        ),
+        (
+            "drug_seizures.csv",
+            "seizure_id,investigation_id,date,drug,form,quantity,unit\n"
+            "D1,INV-1,2022-06-01,fentanyl,pill,10,count\n"
+            "D2,INV-1,2022-06-01,fentanyl,powder,1,stone\n",
+            3,
+            "unit",
+            "unknown unit 'stone'",
+        ),
+        (
+            "drug_seizures.csv",
+            "seizure_id,investigation_id,date,drug,form,quantity,unit\n"
+            "D1,INV-1,2022-06-01,fentanyl,pill,10,count\n"
+            "D2,INV-1,2022-06-01,fentanyl,powder,-3,g\n",
+            3,
+            "quantity",
+            "negative value -3",
+        ),
+        (
+            "drug_seizures.csv",
+            "seizure_id,investigation_id,date,drug,form,quantity,unit\n"
+            "D1,INV-1,2022-06-01,fentanyl,pill,10,count\n"
+            "D2,INV-1,2022-06-01,fentanyl,powder,lots,g\n",
+            3,
+            "quantity",
+            "not a number 'lots'",
+        ),
+        (
+            "drug_seizures.csv",
+            "seizure_id,investigation_id,date,drug,form,quantity,unit\n"
+            "D1,INV-1,2022-06-01,fentanyl,pill,10,count\n"
+            "D2,INV-1,06/31/2022,fentanyl,powder,1,g\n",
+            3,
+            "date",
+            "unparseable date '06/31/2022'",
+        ),
+        (
+            "drug_seizures.csv",
+            "seizure_id,investigation_id,date,drug,form,quantity,unit\n"
+            "D1,INV-1,2022-06-01,fentanyl,pill,10,count\n"
+            "D2,INV-1,2022-06-01,fentanyl,pill,2,kg\n",
+            3,
+            "unit",
+            "pills are counted",
+        ),
+        (
+            "selectors.csv",
+            "selector_id,investigation_id,kind,value,platform\n"
+            "P1,INV-1,phone,303-555-0100,\n"
+            "P2,INV-1,account,someone,MySpace2\n",
+            3,
+            "platform",
+            "unknown platform 'MySpace2'",
+        ),
+        (
+            "arrests.csv",
+            "arrest_id,investigation_id,subject_id,date\n"
+            "A1,INV-1,S-1,2022-06-01\n"
+            "A2,INV-404,,2022-06-01\n",
+            3,
+            "investigation_id",
+            "unknown investigation 'INV-404'",
+        ),
+        (
+            "arrests.csv",
+            "arrest_id,investigation_id,subject_id,date\n"
+            "A1,INV-1,S-1,2022-06-01\n"
+            "A2,INV-1,S-404,2022-06-01\n",
+            3,
+            "subject_id",
+            "unknown subject 'S-404'",
+        ),
+        (
+            "arrests.csv",
+            "arrest_id,investigation_id,subject_id,date\n"
+            "A1,INV-1,S-1,2022-06-01\n"
+            "A1,INV-1,S-2,2022-06-02\n",
+            3,
+            "arrest_id",
+            "id 'A1' was given other content at",
+        ),
+        (
+            "arrests.csv",
+            "arrest_id,investigation_id,subject_id,date\nA1,INV-1,S-1,2022-06-01\nA2,INV-1,,\n",
+            3,
+            "date",
+            "required value is missing",
+        ),
+        (
+            "arrests.csv",
+            "arrest_id,investigation_id,subject_id,date\n"
+            "A1,INV-1,S-1,2022-06-01\n"
+            "A2,INV-1,S-1,2022-06-01,extra\n",
+            3,
+            "",
+            "more fields than the header has",
+        ),
     ],
 )
 def test_a_bad_row_is_named_and_good_rows_are_kept(
@@ -277,7 +333,11 @@ def test_a_crash_in_the_middle_of_a_batch_leaves_the_store_unchanged(
     env = {**os.environ, FAULT_ENV: "selectors"}
     proc = subprocess.run(
         [sys.executable, "-c", script, workspace_url, str(SMALL_OPERATION)],
-        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120,
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 70, proc.stderr  # died after writing subjects and selectors
     with open_workspace(workspace_url) as ws:

@@ -147,10 +147,10 @@ def ingest(
         err_console.print(f"[yellow]rejected[/yellow] {reject.line()}", highlight=False)
     if result.rejects_total > len(result.first_rejects):
         err_console.print(f"... {result.rejects_total - len(result.first_rejects)} more")
-    for path, cols in result.ignored_columns.items():
-        err_console.print(f"note: {path}: ignored unknown columns: {', '.join(cols)}")
-    for path in result.skipped:
-        err_console.print(f"note: {path}: not an interchange file, skipped")
+    for name, cols in result.ignored_columns.items():
+        err_console.print(f"note: {name}: ignored unknown columns: {', '.join(cols)}")
+    for skipped in result.skipped:
+        err_console.print(f"note: {skipped}: not an interchange file, skipped")
     if result.rejects_file:
         err_console.print(f"rejects: {result.rejects_file}")
 
@@ -161,10 +161,18 @@ def ingest(
     for col in ("record type", "files", "rows", "loaded", "duplicate", "rejected"):
         table.add_column(col, justify="left" if col == "record type" else "right")
     for name, c in result.counts.items():
-        table.add_row(name, *(f"{v:,}" for v in (c.files, c.rows, c.loaded, c.duplicate,
-                                                   c.rejected)))
-    table.add_row("total", "", "", f"{result.loaded:,}", f"{result.duplicate:,}",
-                  f"{result.rejected:,}", style="bold")
+        table.add_row(
+            name, *(f"{v:,}" for v in (c.files, c.rows, c.loaded, c.duplicate, c.rejected))
+        )
+    table.add_row(
+        "total",
+        "",
+        "",
+        f"{result.loaded:,}",
+        f"{result.duplicate:,}",
+        f"{result.rejected:,}",
+        style="bold",
+    )
     if out is None:
         out_console.print(table)
     else:

@@ -246,10 +246,14 @@ DIVISION_SYNONYMS: dict[str, str] = {
 }
 
 # USPS codes of the states, DC and the territories an investigation can sit in.
+# fmt: off
 STATES: tuple[str, ...] = (
-    "AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH "
-    "NJ NM NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY PR VI GU AS MP"
-).split()
+    "AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "DC", "FL", "GA", "HI", "ID", "IL",
+    "IN", "IA", "KS", "KY", "LA", "ME", "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE",
+    "NV", "NH", "NJ", "NM", "NY", "NC", "ND", "OH", "OK", "OR", "PA", "RI", "SC", "SD",
+    "TN", "TX", "UT", "VT", "VA", "WA", "WV", "WI", "WY", "PR", "VI", "GU", "AS", "MP",
+)
+# fmt: on
 
 # Cartels as agencies name them; the canonical name is what reports group by.
 CARTELS: tuple[str, ...] = (
@@ -422,9 +426,7 @@ INVESTIGATIONS = RecordType(
     "One case of one agency.",
     (
         Column("investigation_id", ColumnType.ID, required=True, example="DEA-RM-2022-0007"),
-        Column(
-            "agency_id", ColumnType.REF, required=True, references="agencies", example="DEA"
-        ),
+        Column("agency_id", ColumnType.REF, required=True, references="agencies", example="DEA"),
         Column("case_number", ColumnType.TEXT, example="RM-22-0007"),
         _enum(
             "division",
@@ -456,8 +458,12 @@ SUBJECTS = RecordType(
     (
         Column("subject_id", ColumnType.ID, required=True, example="DEA-RM-2022-0007-S01"),
         _investigation_ref(),
-        Column("full_name", ColumnType.TEXT, doc="As written in the case file.",
-               example="José Luis Ramírez Ochoa"),
+        Column(
+            "full_name",
+            ColumnType.TEXT,
+            doc="As written in the case file.",
+            example="José Luis Ramírez Ochoa",
+        ),
         Column("given_name", ColumnType.TEXT, example="José Luis"),
         Column("middle_name", ColumnType.TEXT),
         Column("family_name", ColumnType.TEXT, example="Ramírez Ochoa"),
@@ -520,9 +526,13 @@ COMMUNICATIONS = RecordType(
     "communications",
     "One call, text or app message between two selectors (a toll record or platform return).",
     (
-        Column("communication_id", ColumnType.TEXT,
-               doc="Optional. Events are keyed by content, so one event in two returns is "
-                   "stored once.", example="RM7-000123"),
+        Column(
+            "communication_id",
+            ColumnType.TEXT,
+            doc="Optional. Events are keyed by content, so one event in two returns is "
+            "stored once.",
+            example="RM7-000123",
+        ),
         _investigation_ref(),
         Column("time", ColumnType.TIMESTAMP, required=True, example="2022-07-04T21:15:09-06:00"),
         Column("from_selector", ColumnType.SELECTOR, required=True, example="+13035550187"),
@@ -573,8 +583,7 @@ ARRESTS = RecordType(
     (
         Column("arrest_id", ColumnType.ID, required=True, example="DEA-RM-2022-0007-A01"),
         _investigation_ref(),
-        Column("subject_id", ColumnType.REF, references="subjects",
-               example="DEA-RM-2022-0007-S01"),
+        Column("subject_id", ColumnType.REF, references="subjects", example="DEA-RM-2022-0007-S01"),
         Column("date", ColumnType.DATE, required=True, example="2023-01-19"),
         *_place(),
         Column("charges", ColumnType.LIST, example="21 USC 841|21 USC 846"),
@@ -597,11 +606,22 @@ DRUG_SEIZURES = RecordType(
             "unit",
             Unit,
             required=True,
-            synonyms={"pills": "count", "each": "count", "grams": "g", "kilograms": "kg",
-                      "lbs": "lb", "pounds": "lb", "ounces": "oz"},
+            synonyms={
+                "pills": "count",
+                "each": "count",
+                "grams": "g",
+                "kilograms": "kg",
+                "lbs": "lb",
+                "pounds": "lb",
+                "ounces": "oz",
+            },
         ),
-        Column("purity", ColumnType.FRACTION, doc="Laboratory purity, 0 to 1, when tested.",
-               example="0.09"),
+        Column(
+            "purity",
+            ColumnType.FRACTION,
+            doc="Laboratory purity, 0 to 1, when tested.",
+            example="0.09",
+        ),
     ),
     id_column="seizure_id",
 )
@@ -634,7 +654,7 @@ CURRENCY_SEIZURES = RecordType(
             "amount_usd",
             ColumnType.DECIMAL,
             doc="The value in US dollars; blank for USD (it is the amount). A foreign amount "
-                "without it is reported separately, never guessed.",
+            "without it is reported separately, never guessed.",
             example="48250",
         ),
     ),

@@ -37,7 +37,7 @@ from lastmile.model import (
     SelectorKind,
 )
 from lastmile.store import Workspace
-from lastmile.store.schema import EVENT_COLUMNS, record_columns, record_tables
+from lastmile.store.schema import EVENT_COLUMNS, record_tables
 
 Progress = Callable[[str, float], None]
 
@@ -179,7 +179,9 @@ class _Batch:
                 self.ignored[str(f.path)] = f.ignored_columns
             table = f"raw_{f.index}"
             stage_file(self.con, f, table)
-            self._reject_sql(f'SELECT _file_index, _line, "column", reason FROM {table}_csv_rejects')
+            self._reject_sql(
+                f'SELECT _file_index, _line, "column", reason FROM {table}_csv_rejects'
+            )
             bad = self._count(f"SELECT count(*) FROM {table}_csv_rejects")
             good = self._count(f"SELECT count(*) FROM {table}")
             counts.rows += bad + good
@@ -259,15 +261,18 @@ class _Batch:
             if col.type is not ColumnType.REF:
                 continue
             targets = col.references.split("|")
-            keys_sql = f"SELECT DISTINCT {ident(col.name)} AS key FROM val_{name} " \
-                       f"WHERE {ident(col.name)} IS NOT NULL"
+            keys_sql = (
+                f"SELECT DISTINCT {ident(col.name)} AS key FROM val_{name} "
+                f"WHERE {ident(col.name)} IS NOT NULL"
+            )
             known_parts = []
             for target in targets:
                 trt = RECORD_TYPES_BY_NAME[target]
                 extra = ["agency_id"] if target == "investigations" else []
                 into = f"known_{name}_{col.name}_{target}"
-                self.store.lookup(self.con, keys_sql, target, trt.id_column,
-                                  [trt.id_column, *extra], into)
+                self.store.lookup(
+                    self.con, keys_sql, target, trt.id_column, [trt.id_column, *extra], into
+                )
                 agency = ", agency_id" if extra else ""
                 known_parts.append(f"SELECT {trt.id_column} AS key{agency} FROM {into}")
                 if target in self.done_types:
@@ -308,8 +313,10 @@ class _Batch:
     def _where(self, alias: str = "") -> str:
         """SQL for 'path:line' of a staged row, for messages."""
         p = f"{alias}." if alias else ""
-        return f"(SELECT path FROM batch_files bf WHERE bf._file_index = {p}_file_index) " \
-               f"|| ':' || {p}_line"
+        return (
+            f"(SELECT path FROM batch_files bf WHERE bf._file_index = {p}_file_index) "
+            f"|| ':' || {p}_line"
+        )
 
     def _normalized(self, rt: RecordType, source: str) -> tuple[str, list[str]]:
         """A SELECT over ``source`` adding ``{col}_normalized``/``{col}_valid`` for each
@@ -451,21 +458,37 @@ class _Batch:
         con.execute(f"DROP TABLE ev_{name}")
         duplicate = self._count(f"SELECT count(*) FROM evr_{name} WHERE _rn > 1")
         con.execute(f"DELETE FROM evr_{name} WHERE _rn > 1")
-        self.store.lookup(con, f"SELECT _source_key AS key FROM evr_{name}",
-                          f"{name}_sources", "source_key", ["source_key"], f"stored_src_{name}")
+        self.store.lookup(
+            con,
+            f"SELECT _source_key AS key FROM evr_{name}",
+            f"{name}_sources",
+            "source_key",
+            ["source_key"],
+            f"stored_src_{name}",
+        )
         duplicate += self._count(
             f"SELECT count(*) FROM evr_{name} WHERE _source_key IN "
             f"(SELECT source_key FROM stored_src_{name})"
         )
         con.execute(
-            f"DELETE FROM evr_{name} WHERE _source_key IN (SELECT source_key FROM stored_src_{name})"
+            f"DELETE FROM evr_{name} "
+            f"WHERE _source_key IN (SELECT source_key FROM stored_src_{name})"
         )
         events, sources = record_tables(rt)
-        self.store.lookup(con, f"SELECT DISTINCT _event_key AS key FROM evr_{name}", name,
-                          "event_key", ["event_key"], f"stored_ev_{name}")
+        self.store.lookup(
+            con,
+            f"SELECT DISTINCT _event_key AS key FROM evr_{name}",
+            name,
+            "event_key",
+            ["event_key"],
+            f"stored_ev_{name}",
+        )
         event_exprs = {"event_key": "_event_key"}
-        source_exprs = {"source_key": "_source_key", "event_key": "_event_key",
-                        **self._provenance()}
+        source_exprs = {
+            "source_key": "_source_key",
+            "event_key": "_event_key",
+            **self._provenance(),
+        }
         for f in event_fields:
             if rt.column(f).type is ColumnType.SELECTOR:
                 event_exprs[f] = ident(f + "_normalized")
@@ -481,7 +504,9 @@ class _Batch:
         )
         src_cols = [source_exprs.get(c, ident(c)) for c in sources.column_names]
         loaded = self.store.append(
-            con, f"{name}_sources", sources.column_names,
+            con,
+            f"{name}_sources",
+            sources.column_names,
             f"SELECT {', '.join(src_cols)} FROM evr_{name} n",
         )
         con.execute(f"DROP TABLE evr_{name}")
@@ -495,7 +520,7 @@ class _Batch:
         ordered = (
             'SELECT bf.path AS file, r._line AS "row", r."column", r.reason '
             "FROM batch_rejects r JOIN batch_files bf USING (_file_index) "
-            "ORDER BY r._file_index, r._line, r.\"column\""
+            'ORDER BY r._file_index, r._line, r."column"'
         )
         self.con.execute(f"COPY ({ordered}) TO {q(str(path))} (HEADER, DELIMITER ',')")
         first = [Reject(*row) for row in self.con.execute(ordered + " LIMIT 20").fetchall()]
@@ -538,7 +563,9 @@ def ingest_paths(
         raise IngestError(str(exc)) from exc
     if not files:
         names = ", ".join(rt.file_name for rt in RECORD_TYPES)
-        raise IngestError(f"no interchange files in {', '.join(map(str, paths))} (expected {names})")
+        raise IngestError(
+            f"no interchange files in {', '.join(map(str, paths))} (expected {names})"
+        )
     batch = _Batch(ws, files, progress)
     started = datetime.now(UTC)
     rejects_file = rejects or Path("lastmile-rejects") / f"{batch.batch_id}.csv"

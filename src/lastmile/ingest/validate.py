@@ -35,29 +35,34 @@ class RowRule:
 
 
 ROW_RULES: dict[str, tuple[RowRule, ...]] = {
-    "investigations": (
-        RowRule("closed", "closed < opened", "closed before it was opened"),
-    ),
+    "investigations": (RowRule("closed", "closed < opened", "closed before it was opened"),),
     "selectors": (
-        RowRule("platform", "kind = 'account' AND platform IS NULL",
-                "an account needs its platform"),
+        RowRule(
+            "platform", "kind = 'account' AND platform IS NULL", "an account needs its platform"
+        ),
     ),
     "communications": (
-        RowRule("platform", "kind IN ('app_message', 'app_call') AND platform IS NULL",
-                "an app message or app call needs its platform"),
+        RowRule(
+            "platform",
+            "kind IN ('app_message', 'app_call') AND platform IS NULL",
+            "an app message or app call needs its platform",
+        ),
     ),
-    "relationships": (
-        RowRule("until", "until < since", "ends before it begins"),
-    ),
+    "relationships": (RowRule("until", "until < since", "ends before it begins"),),
     "drug_seizures": (
-        RowRule("unit", "form = 'pill' AND unit <> 'count'",
-                "pills are counted: use unit count"),
-        RowRule("unit", "form <> 'pill' AND unit = 'count'",
-                "only pills are counted; weigh the other forms (g, kg, oz, lb)"),
+        RowRule("unit", "form = 'pill' AND unit <> 'count'", "pills are counted: use unit count"),
+        RowRule(
+            "unit",
+            "form <> 'pill' AND unit = 'count'",
+            "only pills are counted; weigh the other forms (g, kg, oz, lb)",
+        ),
     ),
     "currency_seizures": (
-        RowRule("currency", "currency IS NOT NULL AND NOT regexp_full_match(currency, '[A-Z]{3}')",
-                "not an ISO 4217 currency code"),
+        RowRule(
+            "currency",
+            "currency IS NOT NULL AND NOT regexp_full_match(currency, '[A-Z]{3}')",
+            "not an ISO 4217 currency code",
+        ),
     ),
 }
 
@@ -178,7 +183,8 @@ def validation_sql(rt: RecordType, present: Sequence[str], source: str) -> str:
     ]
     all_errors = f"list_concat(_col_errors, [{', '.join(rules)}])" if rules else "_col_errors"
     cols = ", ".join(
-        ["_file_index", "_line"] + [ident(c.name) for c in file_columns(rt)]
+        ["_file_index", "_line"]
+        + [ident(c.name) for c in file_columns(rt)]
         + [ident(c) for c in originals]
     )
     return (

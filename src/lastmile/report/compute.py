@@ -80,7 +80,8 @@ class Tally:
     currency_usd: float = 0.0
     currency_other: dict[str, float] = field(default_factory=lambda: defaultdict(float))
     platform_investigations: dict[str, int] = field(default_factory=lambda: defaultdict(int))
-    any_platform: int = 0
+    any_platform: int = 0  # social media or encrypted: the operation's published figure
+    drug_seizures: int = 0
     social_media: int = 0
     encrypted: int = 0
 
@@ -181,14 +182,15 @@ def _load_outcomes(
             facts[inv_id].tally.arrests += n
             months[_month(y, m)].arrests += n
 
-    for inv_id, y, m, drug, form, unit, qty in store.rows(
-        f"SELECT investigation_id, {month_sql}, drug, form, unit, sum(quantity) "
+    for inv_id, y, m, drug, form, unit, qty, n in store.rows(
+        f"SELECT investigation_id, {month_sql}, drug, form, unit, sum(quantity), count(*) "
         f"FROM drug_seizures WHERE 1 = 1 {window} GROUP BY 1, 2, 3, 4, 5, 6",
         params,
     ):
         if inv_id not in facts:
             continue
         for tally in (facts[inv_id].tally, months[_month(y, m)]):
+            tally.drug_seizures += n
             if unit == Unit.COUNT.value:
                 if drug == Drug.FENTANYL.value and form == Form.PILL.value:
                     tally.fentanyl_pills += qty
@@ -247,12 +249,11 @@ def _add(total: Tally, f: InvestigationFacts, options: ReportOptions) -> None:
     t = f.tally
     if f.counted:
         total.investigations += 1
-        if f.platforms:
-            total.any_platform += 1
-        if f.platforms & options.social_media:
-            total.social_media += 1
-        if f.platforms & options.encrypted:
-            total.encrypted += 1
+        social = bool(f.platforms & options.social_media)
+        encrypted = bool(f.platforms & options.encrypted)
+        total.any_platform += social or encrypted
+        total.social_media += social
+        total.encrypted += encrypted
         for p in f.platforms:
             total.platform_investigations[p] += 1
     total.arrests += t.arrests
@@ -291,6 +292,17 @@ def _grouped(
     return sorted(rows, key=lambda r: (-r["investigations"], r["name"]))
 
 
+def _agency_kinds(ws: Workspace, investigations: set[str]) -> list[str]:
+    """Which kinds of agency (federal, state, local, tribal) ran the counted investigations."""
+    rows = ws.store.rows(
+        "SELECT DISTINCT i.investigation_id, a.kind FROM investigations i "
+        "JOIN agencies a ON a.agency_id = i.agency_id"
+    )
+    order = ["federal", "state", "local", "tribal"]
+    kinds = {kind for inv_id, kind in rows if inv_id in investigations}
+    return [k for k in order if k in kinds]
+
+
 def _provenance(ws: Workspace) -> dict[str, Any]:
     counts = ws.record_counts()
     batches = ws.store.rows("SELECT count(*), coalesce(sum(rejected), 0) FROM batches")[0]
@@ -316,7 +328,8 @@ def compute_report(ws: Workspace, options: ReportOptions | None = None) -> dict[
     total = Tally()
     for f in facts.values():
         _add(total, f, options)
-    seen_platforms = sorted(total.platform_investigations, key=lambda p: (p.lower()))
+    seen_platforms = sorted(total.platform_investigations, key=lambda p: p.lower())
+    counted = {f.investigation_id for f in facts.values() if f.counted}
     division = canonical_division(options.division) if options.division else None
     return {
         "title": options.title,
@@ -329,6 +342,7 @@ def compute_report(ws: Workspace, options: ReportOptions | None = None) -> dict[
         },
         "investigations": total.investigations,
         "arrests": total.arrests,
+        "agency_kinds": _agency_kinds(ws, counted),
         "seizures": total.seizures(),
         "deadly_doses": round(total.doses(method)),
         "dose_method": {
@@ -352,6 +366,7 @@ def compute_report(ws: Workspace, options: ReportOptions | None = None) -> dict[
                 "month": month,
                 "investigations_opened": t.investigations,
                 "arrests": t.arrests,
+                "drug_seizures": t.drug_seizures,
                 "fentanyl_pills": round(t.fentanyl_pills),
                 "fentanyl_powder_lb": _lb(t.grams[Drug.FENTANYL.value]),
                 "deadly_doses": round(t.doses(method)),

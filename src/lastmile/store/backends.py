@@ -156,7 +156,9 @@ class DuckDBStore(Store):
         return int(row[0]) if row else 0
 
     def table_names(self) -> set[str]:
-        rows = self.rows("SELECT table_name FROM information_schema.tables WHERE table_schema='main'")
+        rows = self.rows(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema='main'"
+        )
         return {r[0] for r in rows}
 
     def table_columns(self, table: str) -> list[str]:
@@ -206,8 +208,10 @@ class PostgresStore(Store):
             cur.execute(self._sql(sql) if params else sql, list(params) or None)
             names = [d.name for d in cur.description or []]
             data = cur.fetchall()
-        columns = list(zip(*data, strict=True)) if data else [[] for _ in names]
-        return pa.table({n: pa.array(list(c)) for n, c in zip(names, columns, strict=True)})
+        columns: list[list[Any]] = [list(c) for c in zip(*data, strict=True)] if data else []
+        if not columns:
+            columns = [[] for _ in names]
+        return pa.table({n: pa.array(c) for n, c in zip(names, columns, strict=True)})
 
     def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         with self.conn.cursor() as cur:
@@ -240,9 +244,10 @@ class PostgresStore(Store):
         reader = staging.sql(sql).to_arrow_reader(STREAM_BATCH_ROWS)
         written = 0
         options = pacsv.WriteOptions(include_header=False)
-        with self.conn.cursor() as cur, cur.copy(
-            f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)"
-        ) as copy:
+        with (
+            self.conn.cursor() as cur,
+            cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)") as copy,
+        ):
             for batch in reader:
                 if batch.num_rows == 0:
                     continue
