@@ -28,7 +28,14 @@ import duckdb
 from lastmile import __version__
 from lastmile.ingest.files import FileError, InputFile, discover, read_header, stage_file
 from lastmile.ingest.normalize import AUTO, build_map
-from lastmile.ingest.validate import file_columns, ident, q, validation_sql
+from lastmile.ingest.validate import (
+    KnownKeys,
+    content_hash_sql,
+    file_columns,
+    ident,
+    q,
+    validation_sql,
+)
 from lastmile.model import (
     RECORD_TYPES,
     RECORD_TYPES_BY_NAME,
@@ -111,12 +118,6 @@ def new_batch_id() -> str:
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
 
 
-def _hash_sql(columns: list[str]) -> str:
-    """md5 of the canonical values, NULL and empty alike, fields separated by \\x1f."""
-    parts = ", ".join(f"coalesce(CAST({ident(c)} AS VARCHAR), '')" for c in columns)
-    return f"md5(concat_ws(chr(31), {parts}))"
-
-
 class _Batch:
     def __init__(self, ws: Workspace, files: list[InputFile], progress: Progress | None) -> None:
         self.ws = ws
@@ -158,10 +159,10 @@ class _Batch:
                 os._exit(70)
         self._tick("committing", len(types), len(types))
 
-    def _stage(self, rt: RecordType, files: list[InputFile]) -> list[str]:
-        """Read the files of one type; returns the staged table names."""
+    def _stage(self, rt: RecordType, files: list[InputFile]) -> dict[int, str]:
+        """Read the files of one type; returns each readable file's staged SELECT."""
         counts = self.counts.setdefault(rt.name, TypeCounts())
-        staged: list[str] = []
+        staged: dict[int, str] = {}
         for f in files:
             counts.files += 1
             try:
@@ -178,14 +179,14 @@ class _Batch:
             if f.ignored_columns:
                 self.ignored[str(f.path)] = f.ignored_columns
             table = f"raw_{f.index}"
-            stage_file(self.con, f, table)
+            source = stage_file(self.con, f, table)
             self._reject_sql(
                 f'SELECT _file_index, _line, "column", reason FROM {table}_csv_rejects'
             )
             bad = self._count(f"SELECT count(*) FROM {table}_csv_rejects")
-            good = self._count(f"SELECT count(*) FROM {table}")
+            good = self._count(f"SELECT count(*) FROM ({source})")
             counts.rows += bad + good
-            staged.append(table)
+            staged[f.index] = source
         return staged
 
     def _count_data_rows(self, f: InputFile) -> int:
@@ -204,43 +205,38 @@ class _Batch:
         if not staged:
             counts.rejected = self._rows_rejected(files)
             return
-        present = sorted({c for f in files for c in f.columns})
-        known = [c.name for c in file_columns(rt)]
+        model = [c.name for c in file_columns(rt)]
+        present = sorted({c for f in files for c in f.columns if c in model})
         union = " UNION ALL ".join(
             "SELECT "
             + ", ".join(
-                [ident(c) if c in f.columns else f"NULL::VARCHAR AS {ident(c)}" for c in known]
+                [ident(c) if c in f.columns else f"NULL::VARCHAR AS {ident(c)}" for c in model]
                 + ["_file_index", "_line"]
             )
-            + f" FROM raw_{f.index}"
+            + f" FROM ({staged[f.index]})"
             for f in files
-            if f"raw_{f.index}" in staged
+            if f.index in staged
         )
         con = self.con
+        known = self._known_keys(rt, f"({union})")
+        agency_column = "agency_id" if name in ("agencies", "investigations") else ""
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE val_{name} AS "
-            f"{validation_sql(rt, [c for c in present if c in known], f'({union})')}"
+            f"{validation_sql(rt, present, f'({union})', known, agency_column)}"
         )
-        for table in staged:
-            con.execute(f"DROP TABLE {table}")
-            con.execute(f"DROP TABLE {table}_csv_rejects")
+        for f in files:
+            for suffix in ("", "_read", "_csv_rejects"):
+                con.execute(f"DROP TABLE IF EXISTS raw_{f.index}{suffix}")
         self._reject_sql(
             f"SELECT _file_index, _line, e.column, e.reason FROM "
-            f"(SELECT _file_index, _line, unnest(_errors) AS e FROM val_{name})"
+            f"(SELECT _file_index, _line, unnest(_errors) AS e FROM val_{name} "
+            f"WHERE len(_errors) > 0)"
         )
-        con.execute(f"DELETE FROM val_{name} WHERE len(_errors) > 0")
-        self._check_references(rt)
-        self._attach_agency(rt)
-        content = [c.name for c in file_columns(rt)]
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE ok_{name} AS "
-            f"SELECT *, {_hash_sql(content)} AS _hash FROM val_{name}"
-        )
-        con.execute(f"DROP TABLE val_{name}")
         if rt.id_column:
             loaded, duplicate = self._write_identified(rt)
         else:
-            loaded, duplicate = self._write_events(rt)
+            loaded, duplicate = self._write_events(rt, files)
+        con.execute(f"DROP TABLE val_{name}")
         counts.loaded += loaded
         counts.duplicate += duplicate
         counts.rejected = self._rows_rejected(files)
@@ -255,69 +251,45 @@ class _Batch:
         )
         return rows + sum(self.file_level_rows.get(f.index, 0) for f in files)
 
-    def _check_references(self, rt: RecordType) -> None:
-        name = rt.name
+    def _known_keys(self, rt: RecordType, source: str) -> dict[str, KnownKeys]:
+        """For each reference column, a staging table of the ids it may name: those in the
+        store (looked up for the values present only) and those loaded earlier in this batch."""
+        known: dict[str, KnownKeys] = {}
         for col in rt.columns:
             if col.type is not ColumnType.REF:
                 continue
             targets = col.references.split("|")
             keys_sql = (
-                f"SELECT DISTINCT {ident(col.name)} AS key FROM val_{name} "
-                f"WHERE {ident(col.name)} IS NOT NULL"
+                f"SELECT DISTINCT NULLIF(trim({ident(col.name)}), '') AS key FROM {source} "
+                f"WHERE NULLIF(trim({ident(col.name)}), '') IS NOT NULL"
             )
-            known_parts = []
+            con = self.con
+            con.execute(f"CREATE OR REPLACE TEMP TABLE keys_{rt.name} AS {keys_sql}")
+            parts = []
+            with_agency = targets == ["investigations"]
             for target in targets:
                 trt = RECORD_TYPES_BY_NAME[target]
-                extra = ["agency_id"] if target == "investigations" else []
-                into = f"known_{name}_{col.name}_{target}"
+                extra = ["agency_id"] if with_agency else []
+                into = f"known_{rt.name}_{col.name}_{target}"
                 self.store.lookup(
-                    self.con, keys_sql, target, trt.id_column, [trt.id_column, *extra], into
+                    con,
+                    f"SELECT key FROM keys_{rt.name}",
+                    target,
+                    trt.id_column,
+                    [trt.id_column, *extra],
+                    into,
                 )
-                agency = ", agency_id" if extra else ""
-                known_parts.append(f"SELECT {trt.id_column} AS key{agency} FROM {into}")
+                agency = ", agency_id" if with_agency else ""
+                parts.append(f"SELECT {trt.id_column} AS key{agency} FROM {into}")
                 if target in self.done_types:
-                    known_parts.append(f"SELECT key{agency} FROM good_{target}")
-            known = f"known_{name}_{col.name}"
-            self.con.execute(
-                f"CREATE OR REPLACE TEMP TABLE {known} AS {' UNION ALL '.join(known_parts)}"
-            )
+                    parts.append(f"SELECT key{agency} FROM good_{target}")
+            table = f"known_{rt.name}_{col.name}"
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {' UNION ALL '.join(parts)}")
             what = " or ".join(t.removesuffix("s").replace("_", " ") for t in targets)
-            unknown = (
-                f"{ident(col.name)} IS NOT NULL AND {ident(col.name)} NOT IN "
-                f"(SELECT key FROM {known})"
-            )
-            self._reject_sql(
-                f"SELECT _file_index, _line, {q(col.name)}, "
-                f"'unknown {what} ''' || {ident(col.name)} || '''' FROM val_{name} WHERE {unknown}"
-            )
-            self.con.execute(f"DELETE FROM val_{name} WHERE {unknown}")
-
-    def _attach_agency(self, rt: RecordType) -> None:
-        """Every record carries the agency it came from."""
-        name = rt.name
-        if name in ("agencies", "investigations"):
-            expr = "agency_id"
-            join = ""
-        else:
-            join = (
-                "LEFT JOIN (SELECT DISTINCT key, agency_id FROM known_"
-                f"{name}_investigation_id) inv ON inv.key = v.investigation_id"
-            )
-            expr = "inv.agency_id"
-        self.con.execute(
-            f"CREATE OR REPLACE TEMP TABLE val_{name} AS "
-            f"SELECT v.*, {expr} AS _agency FROM val_{name} v {join}"
-        )
+            known[col.name] = KnownKeys(table, what, agency=with_agency)
+        return known
 
     # -- writing -------------------------------------------------------------------------
-    def _where(self, alias: str = "") -> str:
-        """SQL for 'path:line' of a staged row, for messages."""
-        p = f"{alias}." if alias else ""
-        return (
-            f"(SELECT path FROM batch_files bf WHERE bf._file_index = {p}_file_index) "
-            f"|| ':' || {p}_line"
-        )
-
     def _normalized(self, rt: RecordType, source: str) -> tuple[str, list[str]]:
         """A SELECT over ``source`` adding ``{col}_normalized``/``{col}_valid`` for each
         selector column, and the names of the maps it built."""
@@ -351,7 +323,7 @@ class _Batch:
     def _provenance(self) -> dict[str, str]:
         return {
             "source_agency": "_agency",
-            "source_file": "(SELECT path FROM batch_files bf WHERE bf._file_index = n._file_index)",
+            "source_file": "bf.path",
             "source_row": "_line",
             "content_hash": "_hash",
             "batch_id": q(self.batch_id),
@@ -368,11 +340,10 @@ class _Batch:
                 first_value(_hash) OVER w AS _first_hash,
                 first_value(_file_index) OVER w AS _first_file,
                 first_value(_line) OVER w AS _first_line
-            FROM ok_{name}
+            FROM val_{name} WHERE len(_errors) = 0
             WINDOW w AS (PARTITION BY {key} ORDER BY _file_index, _line)
             """
         )
-        con.execute(f"DROP TABLE ok_{name}")
         self._reject_sql(
             f"SELECT _file_index, _line, {q(rt.id_column)}, "
             f"'id ''' || {key} || ''' was given other content at ' || "
@@ -419,70 +390,74 @@ class _Batch:
         provenance = self._provenance()
         exprs = [provenance.get(c, ident(c)) for c in table.column_names]
         loaded = self.store.append(
-            con, name, table.column_names, f"SELECT {', '.join(exprs)} FROM ({select}) n"
+            con,
+            name,
+            table.column_names,
+            f"SELECT {', '.join(exprs)} FROM ({select}) n JOIN batch_files bf USING (_file_index)",
         )
         con.execute(f"DROP TABLE new_{name}")
         for m in maps:
             con.execute(f"DROP TABLE {m}")
         return loaded, duplicate
 
-    def _write_events(self, rt: RecordType) -> tuple[int, int]:
+    def _write_events(self, rt: RecordType, files: list[InputFile]) -> tuple[int, int]:
         """Content-keyed records: one event, many sources (see store/schema.py)."""
         name = rt.name
         con = self.con
         event_fields = EVENT_COLUMNS[name]
-        select, maps = self._normalized(rt, f"ok_{name}")
-        key_parts = []
-        for f in event_fields:
-            col = rt.column(f)
-            key_parts.append(f + "_normalized" if col.type is ColumnType.SELECTOR else f)
+        select, maps = self._normalized(rt, f"(SELECT * FROM val_{name} WHERE len(_errors) = 0)")
+        key_parts = [
+            f + "_normalized" if rt.column(f).type is ColumnType.SELECTOR else f
+            for f in event_fields
+        ]
+        # A source is one line of one file (by name) of one investigation reporting the event,
+        # so the same file loaded twice adds no source, but two overlapping returns each do.
         con.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE ev_{name} AS
             SELECT *, md5(_event_key || chr(31) || coalesce(investigation_id, '') || chr(31)
                           || _base || chr(31) || _line) AS _source_key
             FROM (
-                SELECT n.*, {_hash_sql(key_parts)} AS _event_key,
-                    (SELECT base FROM batch_files bf WHERE bf._file_index = n._file_index) AS _base
-                FROM ({select}) n
+                SELECT n.*, {content_hash_sql([ident(k) for k in key_parts])} AS _event_key,
+                    bf.base AS _base
+                FROM ({select}) n JOIN batch_files bf USING (_file_index)
             )
             """
         )
-        con.execute(f"DROP TABLE ok_{name}")
         for m in maps:
             con.execute(f"DROP TABLE {m}")
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE evr_{name} AS SELECT *, row_number() OVER "
-            f"(PARTITION BY _source_key ORDER BY _file_index, _line) AS _rn FROM ev_{name}"
-        )
-        con.execute(f"DROP TABLE ev_{name}")
-        duplicate = self._count(f"SELECT count(*) FROM evr_{name} WHERE _rn > 1")
-        con.execute(f"DELETE FROM evr_{name} WHERE _rn > 1")
+        duplicate = 0
+        if len({f.path.name for f in files}) < len(files):
+            # Only files of the same name can repeat a source within the batch.
+            duplicate += self._count(
+                f"DELETE FROM ev_{name} WHERE (_file_index, _line) IN (SELECT _file_index, _line "
+                f"FROM ev_{name} QUALIFY row_number() OVER "
+                f"(PARTITION BY _source_key ORDER BY _file_index, _line) > 1)"
+            )
         self.store.lookup(
             con,
-            f"SELECT _source_key AS key FROM evr_{name}",
+            f"SELECT _source_key AS key FROM ev_{name}",
             f"{name}_sources",
             "source_key",
             ["source_key"],
             f"stored_src_{name}",
         )
-        duplicate += self._count(
-            f"SELECT count(*) FROM evr_{name} WHERE _source_key IN "
-            f"(SELECT source_key FROM stored_src_{name})"
-        )
-        con.execute(
-            f"DELETE FROM evr_{name} "
-            f"WHERE _source_key IN (SELECT source_key FROM stored_src_{name})"
-        )
+        if self._count(f"SELECT count(*) FROM stored_src_{name}"):
+            duplicate += self._count(
+                f"DELETE FROM ev_{name} "
+                f"WHERE _source_key IN (SELECT source_key FROM stored_src_{name})"
+            )
         events, sources = record_tables(rt)
         self.store.lookup(
             con,
-            f"SELECT DISTINCT _event_key AS key FROM evr_{name}",
+            f"SELECT DISTINCT _event_key AS key FROM ev_{name}",
             name,
             "event_key",
             ["event_key"],
             f"stored_ev_{name}",
         )
+        # Every event column is determined by the event key (its hash), so any row of a
+        # group is the event; a hash aggregate is cheaper than ranking the rows.
         event_exprs = {"event_key": "_event_key"}
         source_exprs = {
             "source_key": "_source_key",
@@ -493,23 +468,26 @@ class _Batch:
             if rt.column(f).type is ColumnType.SELECTOR:
                 event_exprs[f] = ident(f + "_normalized")
                 source_exprs[f + "_raw"] = ident(f)
-        ev_cols = [event_exprs.get(c, ident(c)) for c in events.column_names]
+        ev_cols = [
+            "_event_key" if c == "event_key" else f"any_value({event_exprs.get(c, ident(c))})"
+            for c in events.column_names
+        ]
         self.store.append(
             con,
             name,
             events.column_names,
-            f"SELECT {', '.join(ev_cols)} FROM (SELECT *, row_number() OVER (PARTITION BY "
-            f"_event_key ORDER BY _file_index, _line) AS _first FROM evr_{name} WHERE _event_key "
-            f"NOT IN (SELECT event_key FROM stored_ev_{name})) WHERE _first = 1",
+            f"SELECT {', '.join(ev_cols)} FROM ev_{name} WHERE _event_key NOT IN "
+            f"(SELECT event_key FROM stored_ev_{name}) GROUP BY _event_key",
         )
         src_cols = [source_exprs.get(c, ident(c)) for c in sources.column_names]
         loaded = self.store.append(
             con,
             f"{name}_sources",
             sources.column_names,
-            f"SELECT {', '.join(src_cols)} FROM evr_{name} n",
+            f"SELECT {', '.join(src_cols)} FROM ev_{name} n "
+            f"JOIN batch_files bf USING (_file_index)",
         )
-        con.execute(f"DROP TABLE evr_{name}")
+        con.execute(f"DROP TABLE ev_{name}")
         return loaded, duplicate
 
     def write_rejects(self, path: Path) -> tuple[int, list[Reject]]:

@@ -122,10 +122,11 @@ def read_header(f: InputFile) -> None:
             raise FileError("missing required column", row=1, column=required)
 
 
-def stage_file(con: duckdb.DuckDBPyConnection, f: InputFile, table: str) -> None:
-    """Read ``f`` into temp table ``table``: its model columns as text, ``_file_index`` and
-    ``_line`` (the line number in the file, the header being line 1); and the lines the reader
-    rejected into ``{table}_csv_rejects`` (line, column, reason, value)."""
+def stage_file(con: duckdb.DuckDBPyConnection, f: InputFile, table: str) -> str:
+    """Read ``f`` into staging; returns a SELECT of its columns as text with ``_file_index``
+    and ``_line`` (the line number in the file, the header being line 1). The lines the reader
+    rejected go to ``{table}_csv_rejects`` (line, column, reason, value). The caller drops
+    ``{table}``, ``{table}_read`` and ``{table}_csv_rejects`` when done."""
     columns = "{" + ", ".join(f"{q(c)}: 'VARCHAR'" for c in f.columns) + "}"
     errors, scans = f"{table}_rej_errors", f"{table}_rej_scans"
     con.execute(f"DROP TABLE IF EXISTS {errors}")
@@ -143,20 +144,25 @@ def stage_file(con: duckdb.DuckDBPyConnection, f: InputFile, table: str) -> None
         f"CREATE OR REPLACE TEMP TABLE {table}_read AS "
         f"SELECT row_number() OVER () AS k, {keep} FROM {reader}"
     )
-    con.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE {table} AS
-        WITH bad AS (
-            SELECT line, row_number() OVER (ORDER BY line) AS j
-            FROM (SELECT DISTINCT line FROM {errors})
-        ),
-        gaps AS (SELECT line - 1 - j AS good_before, max(j) AS j FROM bad GROUP BY 1),
-        good AS (SELECT * FROM {table}_read)
-        SELECT {keep}, {f.index} AS _file_index, good.k + 1 + coalesce(gaps.j, 0) AS _line
-        FROM good ASOF LEFT JOIN gaps ON good.k > gaps.good_before
-        """
-    )
-    con.execute(f"DROP TABLE {table}_read")
+    rejected_lines = con.execute(f"SELECT count(*) FROM {errors}").fetchone()
+    if not rejected_lines or rejected_lines[0] == 0:
+        source = f"SELECT {keep}, {f.index} AS _file_index, k + 1 AS _line FROM {table}_read"
+    else:
+        con.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE {table} AS
+            WITH bad AS (
+                SELECT line, row_number() OVER (ORDER BY line) AS j
+                FROM (SELECT DISTINCT line FROM {errors})
+            ),
+            gaps AS (SELECT line - 1 - j AS good_before, max(j) AS j FROM bad GROUP BY 1),
+            good AS (SELECT * FROM {table}_read)
+            SELECT {keep}, {f.index} AS _file_index, good.k + 1 + coalesce(gaps.j, 0) AS _line
+            FROM good ASOF LEFT JOIN gaps ON good.k > gaps.good_before
+            """
+        )
+        con.execute(f"DROP TABLE {table}_read")
+        source = f"SELECT * FROM {table}"
     reasons = " ".join(f"WHEN {q(k)} THEN {q(v)}" for k, v in _CSV_ERRORS.items())
     con.execute(
         f"""
@@ -171,3 +177,4 @@ def stage_file(con: duckdb.DuckDBPyConnection, f: InputFile, table: str) -> None
     )
     con.execute(f"DROP TABLE IF EXISTS {errors}")
     con.execute(f"DROP TABLE IF EXISTS {scans}")
+    return source

@@ -159,9 +159,35 @@ def _typed_and_error(col: Column, v: str) -> tuple[str, str]:
     return v, "NULL"  # TEXT, REF (checked against the store later), SELECTOR (normalized later)
 
 
-def validation_sql(rt: RecordType, present: Sequence[str], source: str) -> str:
-    """SELECT over ``source`` (raw text columns ``present``, plus ``_file_index`` and
-    ``_line``) giving typed columns named as the model, and ``_errors``."""
+@dataclass(frozen=True)
+class KnownKeys:
+    """A staging table of the ids a reference column may name (column ``key``)."""
+
+    table: str
+    what: str  # "investigation", "subject or organization or selector"
+    agency: bool = False  # the table also has ``agency_id`` (investigations)
+
+
+def content_hash_sql(columns: Sequence[str]) -> str:
+    """md5 of the values of SQL expressions ``columns``, NULL and empty alike, fields
+    separated by \\x1f."""
+    parts = ", ".join(f"coalesce(CAST({c} AS VARCHAR), '')" for c in columns)
+    return f"md5(concat_ws(chr(31), {parts}))"
+
+
+def validation_sql(
+    rt: RecordType,
+    present: Sequence[str],
+    source: str,
+    known: dict[str, KnownKeys] | None = None,
+    agency_column: str = "",
+) -> str:
+    """One SELECT over ``source`` (raw text columns ``present`` with ``_file_index`` and
+    ``_line``) giving the typed columns named as the model, ``{ts}_original`` for timestamps,
+    ``_errors`` (every problem of the row, references included), ``_agency`` (the agency the
+    record comes from: ``agency_column``, or the agency of the referenced investigation) and
+    ``_hash`` (the content hash). One pass over the rows does all of it."""
+    known = known or {}
     inner: list[str] = ["_file_index", "_line"]
     errors: list[str] = []
     originals: list[str] = []
@@ -181,13 +207,32 @@ def validation_sql(rt: RecordType, present: Sequence[str], source: str) -> str:
         f"{{'column': {q(r.column)}, 'reason': CASE WHEN {r.bad_sql} THEN {q(r.reason)} END}}"
         for r in ROW_RULES.get(rt.name, ())
     ]
+    for name, keys in known.items():
+        c = f"v.{ident(name)}"
+        rules.append(
+            f"{{'column': {q(name)}, 'reason': CASE WHEN {c} IS NOT NULL AND {c} NOT IN "
+            f"(SELECT key FROM {keys.table}) THEN 'unknown {keys.what} ''' || {c} || '''' END}}"
+        )
     all_errors = f"list_concat(_col_errors, [{', '.join(rules)}])" if rules else "_col_errors"
+    model = [c.name for c in file_columns(rt)]
     cols = ", ".join(
-        ["_file_index", "_line"]
-        + [ident(c.name) for c in file_columns(rt)]
-        + [ident(c) for c in originals]
+        ["v._file_index", "v._line"]
+        + [f"v.{ident(c)}" for c in model]
+        + [f"v.{ident(c)}" for c in originals]
     )
+    join, agency = "", "NULL::VARCHAR"
+    if agency_column:
+        agency = f"v.{ident(agency_column)}"
+    inv = known.get("investigation_id")
+    if inv and inv.agency:
+        join = (
+            f"LEFT JOIN (SELECT key, any_value(agency_id) AS agency_id FROM {inv.table} "
+            f"GROUP BY key) a ON a.key = v.investigation_id"
+        )
+        agency = "a.agency_id"
     return (
-        f"SELECT {cols}, list_filter({all_errors}, lambda e: e.reason IS NOT NULL) AS _errors "
-        f"FROM ({inner_sql})"
+        f"SELECT {cols}, "
+        f"list_filter({all_errors}, lambda e: e.reason IS NOT NULL) AS _errors, "
+        f"{agency} AS _agency, {content_hash_sql(['v.' + ident(c) for c in model])} AS _hash "
+        f"FROM ({inner_sql}) v {join}"
     )

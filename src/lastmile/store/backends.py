@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import re
+import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -241,7 +242,13 @@ class PostgresStore(Store):
         self, staging: duckdb.DuckDBPyConnection, table: str, columns: Sequence[str], sql: str
     ) -> int:
         """Stream a staging query into a server table with COPY, in CSV blocks."""
-        reader = staging.sql(sql).to_arrow_reader(STREAM_BATCH_ROWS)
+        with warnings.catch_warnings():
+            # DuckDB warns that a DB-API result copies once more into Arrow; a relation would
+            # not, but it refuses to start while an earlier statement's result is pending.
+            warnings.simplefilter("ignore", UserWarning)
+            reader: pa.RecordBatchReader = staging.execute(sql).to_arrow_reader(
+                STREAM_BATCH_ROWS
+            )
         written = 0
         options = pacsv.WriteOptions(include_header=False)
         with (
