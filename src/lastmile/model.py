@@ -144,6 +144,8 @@ class RelationshipKind(StrEnum):
     FAMILY = "family"
     USES_SELECTOR = "uses_selector"
     OWNS = "owns"
+    LINKED_TO = "linked_to"  # a platform links two selectors (an account's phone or email)
+    CONTACT_OF = "contact_of"  # an account is a contact or follower of another
 
 
 class Drug(StrEnum):

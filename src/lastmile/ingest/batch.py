@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,13 +27,24 @@ from pathlib import Path
 import duckdb
 
 from lastmile import __version__
-from lastmile.ingest.files import FileError, InputFile, discover, read_header, stage_file
+from lastmile.ingest.files import (
+    FileError,
+    InputFile,
+    collect_rejects,
+    discover,
+    discover_mapped,
+    line_gaps_sql,
+    read_header,
+    reader_sql,
+)
+from lastmile.ingest.mapping import Mapping
 from lastmile.ingest.normalize import AUTO, build_map
 from lastmile.ingest.validate import (
     KnownKeys,
     content_hash_sql,
     file_columns,
     ident,
+    mapping_extras,
     q,
     validation_sql,
 )
@@ -159,10 +171,10 @@ class _Batch:
                 os._exit(70)
         self._tick("committing", len(types), len(types))
 
-    def _stage(self, rt: RecordType, files: list[InputFile]) -> dict[int, str]:
-        """Read the files of one type; returns each readable file's staged SELECT."""
+    def _stage(self, rt: RecordType, files: list[InputFile]) -> list[InputFile]:
+        """Check each file's header; returns the files that can be read."""
         counts = self.counts.setdefault(rt.name, TypeCounts())
-        staged: dict[int, str] = {}
+        readable: list[InputFile] = []
         for f in files:
             counts.files += 1
             try:
@@ -177,17 +189,9 @@ class _Batch:
                 )
                 continue
             if f.ignored_columns:
-                self.ignored[str(f.path)] = f.ignored_columns
-            table = f"raw_{f.index}"
-            source = stage_file(self.con, f, table)
-            self._reject_sql(
-                f'SELECT _file_index, _line, "column", reason FROM {table}_csv_rejects'
-            )
-            bad = self._count(f"SELECT count(*) FROM {table}_csv_rejects")
-            good = self._count(f"SELECT count(*) FROM ({source})")
-            counts.rows += bad + good
-            staged[f.index] = source
-        return staged
+                self.ignored[str(f.shown)] = f.ignored_columns
+            readable.append(f)
+        return readable
 
     def _count_data_rows(self, f: InputFile) -> int:
         try:
@@ -199,38 +203,51 @@ class _Batch:
             return 0
 
     def _load_type(self, rt: RecordType, files: list[InputFile]) -> None:
-        staged = self._stage(rt, files)
+        readable = self._stage(rt, files)
         counts = self.counts[rt.name]
         name = rt.name
-        if not staged:
+        if not readable:
             counts.rejected = self._rows_rejected(files)
             return
         model = [c.name for c in file_columns(rt)]
-        present = sorted({c for f in files for c in f.columns if c in model})
+        present = sorted({c for f in readable for c in f.columns if c in model})
+        # Every file yields the same columns: the model's, and what a mapping adds (the time
+        # as written, its own errors); a column a file lacks is NULL.
+        columns = model + list(mapping_extras(rt))
         union = " UNION ALL ".join(
             "SELECT "
             + ", ".join(
-                [ident(c) if c in f.columns else f"NULL::VARCHAR AS {ident(c)}" for c in model]
+                [ident(c) if c in f.columns else f"NULL::VARCHAR AS {ident(c)}" for c in columns]
                 + ["_file_index", "_line"]
             )
-            + f" FROM ({staged[f.index]})"
-            for f in files
-            if f.index in staged
+            + f" FROM ({reader_sql(f)})"
+            for f in readable
         )
         con = self.con
-        known = self._known_keys(rt, f"({union})")
+        known = self._known_keys(rt)
         agency_column = "agency_id" if name in ("agencies", "investigations") else ""
+        # One pass: read every file, type and check every value, resolve references.
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE val_{name} AS "
             f"{validation_sql(rt, present, f'({union})', known, agency_column)}"
         )
-        for f in files:
-            for suffix in ("", "_read", "_csv_rejects"):
-                con.execute(f"DROP TABLE IF EXISTS raw_{f.index}{suffix}")
+        with_rejects = [f.index for f in readable if collect_rejects(con, f, "batch_rejects")]
+        if with_rejects:
+            # Rows below a line the reader rejected sit further down than their number says.
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE val_{name} AS "
+                f"SELECT v.* REPLACE (v._line + coalesce(g.j, 0) AS _line) FROM val_{name} v "
+                f"ASOF LEFT JOIN ({line_gaps_sql('batch_rejects', with_rejects)}) g "
+                f"ON v._file_index = g._file_index AND v._line - 1 > g.good_before"
+            )
+        counts.rows += self._count(f"SELECT count(*) FROM val_{name}") + self._count(
+            f"SELECT count(DISTINCT (_file_index, _line)) FROM batch_rejects WHERE _line > 1 "
+            f"AND _file_index IN ({', '.join(str(f.index) for f in readable)})"
+        )
         self._reject_sql(
             f"SELECT _file_index, _line, e.column, e.reason FROM "
             f"(SELECT _file_index, _line, unnest(_errors) AS e FROM val_{name} "
-            f"WHERE len(_errors) > 0)"
+            f"WHERE _errors IS NOT NULL)"
         )
         if rt.id_column:
             loaded, duplicate = self._write_identified(rt)
@@ -251,40 +268,28 @@ class _Batch:
         )
         return rows + sum(self.file_level_rows.get(f.index, 0) for f in files)
 
-    def _known_keys(self, rt: RecordType, source: str) -> dict[str, KnownKeys]:
-        """For each reference column, a staging table of the ids it may name: those in the
-        store (looked up for the values present only) and those loaded earlier in this batch."""
+    def _known_keys(self, rt: RecordType) -> dict[str, KnownKeys]:
+        """For each reference column, a staging table (or view) of the ids it may name: those
+        in the store and those loaded earlier in this batch."""
         known: dict[str, KnownKeys] = {}
+        con = self.con
         for col in rt.columns:
             if col.type is not ColumnType.REF:
                 continue
             targets = col.references.split("|")
-            keys_sql = (
-                f"SELECT DISTINCT NULLIF(trim({ident(col.name)}), '') AS key FROM {source} "
-                f"WHERE NULLIF(trim({ident(col.name)}), '') IS NOT NULL"
-            )
-            con = self.con
-            con.execute(f"CREATE OR REPLACE TEMP TABLE keys_{rt.name} AS {keys_sql}")
-            parts = []
             with_agency = targets == ["investigations"]
+            parts = []
             for target in targets:
                 trt = RECORD_TYPES_BY_NAME[target]
                 extra = ["agency_id"] if with_agency else []
                 into = f"known_{rt.name}_{col.name}_{target}"
-                self.store.lookup(
-                    con,
-                    f"SELECT key FROM keys_{rt.name}",
-                    target,
-                    trt.id_column,
-                    [trt.id_column, *extra],
-                    into,
-                )
+                self.store.key_table(con, target, [trt.id_column, *extra], into)
                 agency = ", agency_id" if with_agency else ""
                 parts.append(f"SELECT {trt.id_column} AS key{agency} FROM {into}")
                 if target in self.done_types:
                     parts.append(f"SELECT key{agency} FROM good_{target}")
             table = f"known_{rt.name}_{col.name}"
-            con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {' UNION ALL '.join(parts)}")
+            con.execute(f"CREATE OR REPLACE TEMP VIEW {table} AS {' UNION ALL '.join(parts)}")
             what = " or ".join(t.removesuffix("s").replace("_", " ") for t in targets)
             known[col.name] = KnownKeys(table, what, agency=with_agency)
         return known
@@ -340,7 +345,7 @@ class _Batch:
                 first_value(_hash) OVER w AS _first_hash,
                 first_value(_file_index) OVER w AS _first_file,
                 first_value(_line) OVER w AS _first_line
-            FROM val_{name} WHERE len(_errors) = 0
+            FROM val_{name} WHERE _errors IS NULL
             WINDOW w AS (PARTITION BY {key} ORDER BY _file_index, _line)
             """
         )
@@ -405,7 +410,7 @@ class _Batch:
         name = rt.name
         con = self.con
         event_fields = EVENT_COLUMNS[name]
-        select, maps = self._normalized(rt, f"(SELECT * FROM val_{name} WHERE len(_errors) = 0)")
+        select, maps = self._normalized(rt, f"(SELECT * FROM val_{name} WHERE _errors IS NULL)")
         key_parts = [
             f + "_normalized" if rt.column(f).type is ColumnType.SELECTOR else f
             for f in event_fields
@@ -427,7 +432,7 @@ class _Batch:
         for m in maps:
             con.execute(f"DROP TABLE {m}")
         duplicate = 0
-        if len({f.path.name for f in files}) < len(files):
+        if len({f.shown.name for f in files}) < len(files):
             # Only files of the same name can repeat a source within the batch.
             duplicate += self._count(
                 f"DELETE FROM ev_{name} WHERE (_file_index, _line) IN (SELECT _file_index, _line "
@@ -456,8 +461,9 @@ class _Batch:
             ["event_key"],
             f"stored_ev_{name}",
         )
-        # Every event column is determined by the event key (its hash), so any row of a
-        # group is the event; a hash aggregate is cheaper than ranking the rows.
+        # An event reported more than once in this batch is written once: its columns are
+        # determined by its key (their hash), so any row of the group is the event. Only the
+        # repeated keys go through the aggregate; the rest are written as they are.
         event_exprs = {"event_key": "_event_key"}
         source_exprs = {
             "source_key": "_source_key",
@@ -468,16 +474,25 @@ class _Batch:
             if rt.column(f).type is ColumnType.SELECTOR:
                 event_exprs[f] = ident(f + "_normalized")
                 source_exprs[f + "_raw"] = ident(f)
-        ev_cols = [
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE repeated_{name} AS SELECT _event_key FROM ev_{name} "
+            f"GROUP BY _event_key HAVING count(*) > 1"
+        )
+        plain = [event_exprs.get(c, ident(c)) for c in events.column_names]
+        grouped = [
             "_event_key" if c == "event_key" else f"any_value({event_exprs.get(c, ident(c))})"
             for c in events.column_names
         ]
+        new = f"_event_key NOT IN (SELECT event_key FROM stored_ev_{name})"
         self.store.append(
             con,
             name,
             events.column_names,
-            f"SELECT {', '.join(ev_cols)} FROM ev_{name} WHERE _event_key NOT IN "
-            f"(SELECT event_key FROM stored_ev_{name}) GROUP BY _event_key",
+            f"SELECT {', '.join(plain)} FROM ev_{name} WHERE {new} "
+            f"AND _event_key NOT IN (SELECT _event_key FROM repeated_{name}) "
+            f"UNION ALL "
+            f"SELECT {', '.join(grouped)} FROM ev_{name} WHERE {new} "
+            f"AND _event_key IN (SELECT _event_key FROM repeated_{name}) GROUP BY _event_key",
         )
         src_cols = [source_exprs.get(c, ident(c)) for c in sources.column_names]
         loaded = self.store.append(
@@ -488,6 +503,7 @@ class _Batch:
             f"JOIN batch_files bf USING (_file_index)",
         )
         con.execute(f"DROP TABLE ev_{name}")
+        con.execute(f"DROP TABLE repeated_{name}")
         return loaded, duplicate
 
     def write_rejects(self, path: Path) -> tuple[int, list[Reject]]:
@@ -527,23 +543,41 @@ def ingest_paths(
     ws: Workspace,
     paths: list[Path],
     *,
+    mapping: Mapping | None = None,
+    params: dict[str, str] | None = None,
     rejects: Path | None = None,
     progress: Progress | None = None,
 ) -> BatchResult:
-    """Load interchange files (or folders of them) as one batch.
+    """Load interchange files (or folders of them), or files in another layout read through
+    a ``mapping`` (ingest/mapping.py) with its ``params``, as one batch.
 
-    Raises :class:`IngestError` when the batch cannot be loaded at all (no interchange file,
-    a store failure); then nothing is written.
+    Raises :class:`IngestError` when the batch cannot be loaded at all (no file to read, a
+    mapping without its parameters, a store failure); then nothing is written.
     """
-    try:
-        files, skipped = discover(paths)
-    except FileNotFoundError as exc:
-        raise IngestError(str(exc)) from exc
-    if not files:
-        names = ", ".join(rt.file_name for rt in RECORD_TYPES)
-        raise IngestError(
-            f"no interchange files in {', '.join(map(str, paths))} (expected {names})"
-        )
+    with tempfile.TemporaryDirectory(prefix="lastmile-ingest-") as workdir:
+        try:
+            if mapping is None:
+                files, skipped = discover(paths)
+            else:
+                files, skipped = discover_mapped(paths, mapping, params or {}, Path(workdir))
+        except (FileNotFoundError, FileError) as exc:
+            raise IngestError(str(exc)) from exc
+        if not files:
+            names = ", ".join(rt.file_name for rt in RECORD_TYPES)
+            what = f"files for the mapping {mapping.name!r}" if mapping else "interchange files"
+            expected = f" (expected {names})" if mapping is None else ""
+            raise IngestError(f"no {what} in {', '.join(map(str, paths))}{expected}")
+        return _run_batch(ws, files, skipped, paths, rejects, progress)
+
+
+def _run_batch(
+    ws: Workspace,
+    files: list[InputFile],
+    skipped: list[Path],
+    paths: list[Path],
+    rejects: Path | None,
+    progress: Progress | None,
+) -> BatchResult:
     batch = _Batch(ws, files, progress)
     started = datetime.now(UTC)
     rejects_file = rejects or Path("lastmile-rejects") / f"{batch.batch_id}.csv"
@@ -556,7 +590,7 @@ def ingest_paths(
             )
             con.executemany(
                 "INSERT INTO batch_files VALUES (?, ?, ?)",
-                [(f.index, str(f.path), f.path.name) for f in files],
+                [(f.index, str(f.shown), f.shown.name) for f in files],
             )
             batch.run()
             total, first = batch.write_rejects(rejects_file)

@@ -11,10 +11,12 @@ from __future__ import annotations
 import codecs
 import csv
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
 
+from lastmile.ingest.mapping import Mapping, RecordMapping, filter_sql, projection
 from lastmile.ingest.validate import file_columns, ident, q
 from lastmile.model import RECORD_TYPES, RecordType
 
@@ -41,12 +43,22 @@ class FileError(Exception):
 
 @dataclass
 class InputFile:
-    path: Path
+    path: Path  # what is read (a CSV; an XLSX or JSON source is converted to one first)
     record_type: RecordType
     index: int = 0  # position in the batch, for ordering duplicates "first wins"
-    columns: list[str] = field(default_factory=list)  # header names as in the model
+    columns: list[str] = field(default_factory=list)  # interchange columns it yields
     ignored_columns: list[str] = field(default_factory=list)
     encoding: str = "utf-8"
+    mapping: RecordMapping | None = None  # None: an interchange file
+    mapping_name: str = ""
+    params: dict[str, str] = field(default_factory=dict)
+    origin: Path | None = None  # the file as given, when ``path`` is a conversion of it
+    source_columns: list[str] = field(default_factory=list)  # header of a mapped file
+
+    @property
+    def shown(self) -> Path:
+        """The path to name in provenance and messages."""
+        return self.origin or self.path
 
 
 def record_type_for(path: Path) -> RecordType | None:
@@ -107,6 +119,9 @@ def read_header(f: InputFile) -> None:
         raise FileError("header is not valid UTF-8", row=1)
     if not header or not any(h.strip() for h in header):
         raise FileError("empty file" if header is None else "empty header row", row=1)
+    if f.mapping is not None:
+        _check_mapped_header(f, header)
+        return
     known = {c.name for c in file_columns(f.record_type)}
     seen: set[str] = set()
     for raw in header:
@@ -122,59 +137,168 @@ def read_header(f: InputFile) -> None:
             raise FileError("missing required column", row=1, column=required)
 
 
-def stage_file(con: duckdb.DuckDBPyConnection, f: InputFile, table: str) -> str:
-    """Read ``f`` into staging; returns a SELECT of its columns as text with ``_file_index``
-    and ``_line`` (the line number in the file, the header being line 1). The lines the reader
-    rejected go to ``{table}_csv_rejects`` (line, column, reason, value). The caller drops
-    ``{table}``, ``{table}_read`` and ``{table}_csv_rejects`` when done."""
-    columns = "{" + ", ".join(f"{q(c)}: 'VARCHAR'" for c in f.columns) + "}"
-    errors, scans = f"{table}_rej_errors", f"{table}_rej_scans"
-    con.execute(f"DROP TABLE IF EXISTS {errors}")
-    con.execute(f"DROP TABLE IF EXISTS {scans}")
+def _check_mapped_header(f: InputFile, header: list[str]) -> None:
+    assert f.mapping is not None
+    f.source_columns = [h.strip().lower() for h in header]
+    for name in f.source_columns:
+        if f.source_columns.count(name) > 1:
+            raise FileError(f"column {name!r} appears twice in the header", row=1, column=name)
+    for name in sorted(f.mapping.source_columns()):
+        if name not in f.source_columns:
+            raise FileError(
+                f"missing column the mapping {f.mapping_name!r} reads", row=1, column=name
+            )
+    f.columns = projection(f.mapping, f.params)[1]
+
+
+def reader_sql(f: InputFile) -> str:
+    """A SELECT that streams ``f``: its columns as text, ``_file_index``, and ``_line`` as the
+    line number *if the reader rejects no line* (the header being line 1). The reader's
+    rejects go to the temp tables named by :func:`rejects_tables`; after the SELECT has run,
+    :func:`collect_rejects` reads them and :func:`line_gaps_sql` corrects ``_line``.
+
+    Nothing is materialized here, so validation can run in the same pass as the read."""
+    read_columns = f.source_columns if f.mapping is not None else f.columns
+    columns = "{" + ", ".join(f"{q(c)}: 'VARCHAR'" for c in read_columns) + "}"
+    errors, scans = rejects_tables(f)
     reader = (
         f"read_csv({q(str(f.path))}, header = true, delim = ',', quote = '\"', escape = '\"', "
         f"columns = {columns}, auto_detect = false, encoding = {q(f.encoding)}, "
         f"store_rejects = true, rejects_table = {q(errors)}, rejects_scan = {q(scans)})"
     )
-    keep = ", ".join(ident(c) for c in f.columns)
     # The reader keeps file order and row_number() OVER () runs as a streaming window over it,
-    # so k is the k-th good row; skipping the lines the reader rejected recovers its line.
-    # (rowid cannot serve: inside a transaction a temp table's row ids start at 2**55.)
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {table}_read AS "
-        f"SELECT row_number() OVER () AS k, {keep} FROM {reader}"
-    )
-    rejected_lines = con.execute(f"SELECT count(*) FROM {errors}").fetchone()
-    if not rejected_lines or rejected_lines[0] == 0:
-        source = f"SELECT {keep}, {f.index} AS _file_index, k + 1 AS _line FROM {table}_read"
-    else:
-        con.execute(
-            f"""
-            CREATE OR REPLACE TEMP TABLE {table} AS
-            WITH bad AS (
-                SELECT line, row_number() OVER (ORDER BY line) AS j
-                FROM (SELECT DISTINCT line FROM {errors})
-            ),
-            gaps AS (SELECT line - 1 - j AS good_before, max(j) AS j FROM bad GROUP BY 1),
-            good AS (SELECT * FROM {table}_read)
-            SELECT {keep}, {f.index} AS _file_index, good.k + 1 + coalesce(gaps.j, 0) AS _line
-            FROM good ASOF LEFT JOIN gaps ON good.k > gaps.good_before
-            """
+    # so it numbers the good rows in file order. (rowid cannot serve: inside a transaction a
+    # temp table's row ids start at 2**55.)
+    if f.mapping is None:
+        keep = ", ".join(ident(c) for c in f.columns)
+        return (
+            f"SELECT {keep}, {f.index} AS _file_index, row_number() OVER () + 1 AS _line "
+            f"FROM {reader}"
         )
-        con.execute(f"DROP TABLE {table}_read")
-        source = f"SELECT * FROM {table}"
+    exprs, _ = projection(f.mapping, f.params)
+    # Rows a record does not apply to (when_present is blank) are not rows of that record.
+    return (
+        f"SELECT * EXCLUDE (_applies) FROM (SELECT {', '.join(exprs)}, "
+        f"{f.index} AS _file_index, row_number() OVER () + 1 AS _line, "
+        f"{filter_sql(f.mapping)} AS _applies FROM {reader}) WHERE _applies"
+    )
+
+
+def rejects_tables(f: InputFile) -> tuple[str, str]:
+    return f"rej_errors_{f.index}", f"rej_scans_{f.index}"
+
+
+def collect_rejects(con: duckdb.DuckDBPyConnection, f: InputFile, into: str) -> int:
+    """Append the lines the reader rejected to ``into`` (_file_index, _line, column, reason);
+    returns how many lines. Drops the reader's tables."""
+    errors, scans = rejects_tables(f)
     reasons = " ".join(f"WHEN {q(k)} THEN {q(v)}" for k, v in _CSV_ERRORS.items())
-    con.execute(
+    row = con.execute(
         f"""
-        CREATE OR REPLACE TEMP TABLE {table}_csv_rejects AS
-        SELECT {f.index} AS _file_index, line AS _line,
-               coalesce(arg_min(column_name, column_idx), '') AS "column",
+        INSERT INTO {into}
+        SELECT {f.index}, line, coalesce(arg_min(column_name, column_idx), ''),
                CASE arg_min(error_type, column_idx) {reasons}
-                    ELSE arg_min(error_message, column_idx) END AS reason,
-               left(arg_min(csv_line, column_idx), 120) AS value
+                    ELSE arg_min(error_message, column_idx) END
         FROM {errors} GROUP BY line
         """
-    )
+    ).fetchone()
     con.execute(f"DROP TABLE IF EXISTS {errors}")
     con.execute(f"DROP TABLE IF EXISTS {scans}")
-    return source
+    return int(row[0]) if row else 0
+
+
+def line_gaps_sql(rejects: str, file_indexes: list[int]) -> str:
+    """For files whose reader rejected lines: rows (_file_index, good_before, j) such that a
+    good row numbered k (``_line - 1`` before correction) sits ``j`` lines further down,
+    where j is the largest with good_before < k. Used in an ASOF join."""
+    indexes = ", ".join(map(str, file_indexes))
+    return f"""
+        SELECT _file_index, _line - 1 - j AS good_before, max(j) AS j FROM (
+            SELECT _file_index, _line, row_number() OVER (PARTITION BY _file_index
+                                                          ORDER BY _line) AS j
+            FROM (SELECT DISTINCT _file_index, _line FROM {rejects}
+                  WHERE _file_index IN ({indexes}) AND _line > 1)
+        ) GROUP BY 1, 2
+    """
+
+
+def discover_mapped(
+    paths: list[Path], mapping: Mapping, params: dict[str, str], workdir: Path
+) -> tuple[list[InputFile], list[Path]]:
+    """The files to read through ``mapping``: one input per file and record of the mapping.
+    XLSX and JSON sources are first converted to CSV in ``workdir`` (their row numbers kept:
+    a spreadsheet's row, a JSON array's element number plus one)."""
+    missing = [p for p in mapping.params if not params.get(p)]
+    if missing:
+        flags = ", ".join("--" + p.replace("_", "-") for p in missing)
+        raise FileError(f"the mapping {mapping.name!r} needs {flags}")
+    suffixes = {"csv": (".csv", ".txt", ".tsv"), "xlsx": (".xlsx",), "json": (".json", ".jsonl")}
+    found: list[InputFile] = []
+    skipped: list[Path] = []
+    for path in paths:
+        if not path.exists():
+            raise FileNotFoundError(f"{path}: no such file or folder")
+        candidates = sorted(p for p in path.iterdir() if p.is_file()) if path.is_dir() else [path]
+        for candidate in candidates:
+            if path.is_dir() and not candidate.name.lower().endswith(suffixes[mapping.format]):
+                skipped.append(candidate)
+                continue
+            readable = _as_csv(candidate, mapping.format, workdir, len(found))
+            for rec in mapping.records:
+                found.append(
+                    InputFile(
+                        readable,
+                        rec.record_type,
+                        mapping=rec,
+                        mapping_name=mapping.name,
+                        params=params,
+                        origin=candidate if readable != candidate else None,
+                    )
+                )
+    order = {rt.name: i for i, rt in enumerate(RECORD_TYPES)}
+    found.sort(key=lambda f: order[f.record_type.name])
+    for i, f in enumerate(found):
+        f.index = i
+    return found, skipped
+
+
+def _as_csv(path: Path, fmt: str, workdir: Path, n: int) -> Path:
+    if fmt == "csv":
+        return path
+    workdir.mkdir(parents=True, exist_ok=True)
+    out = workdir / f"{n:05d}-{path.stem}.csv"
+    if fmt == "json":
+        con = duckdb.connect()
+        try:
+            con.execute(
+                f"COPY (SELECT * FROM read_json({q(str(path))}, format = 'auto', "
+                f"records = true)) TO {q(str(out))} (HEADER, DELIMITER ',')"
+            )
+        except duckdb.Error as exc:
+            raise FileError(f"not a JSON array or JSON lines of records ({exc})") from exc
+        finally:
+            con.close()
+        return out
+    try:
+        import openpyxl
+    except ImportError as exc:  # pragma: no cover - a core dependency
+        raise FileError("reading XLSX needs openpyxl") from exc
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a file that is not XLSX
+        raise FileError(f"not an XLSX workbook ({exc})") from exc
+    # One row at a time (read-only mode streams the sheet), so a large sheet is not held whole.
+    with out.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        for row in book.worksheets[0].iter_rows(values_only=True):
+            writer.writerow(["" if v is None else _cell_text(v) for v in row])
+    book.close()
+    return out
+
+
+def _cell_text(value: object) -> str:
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)

@@ -12,6 +12,7 @@ import pyarrow as pa
 
 from lastmile import selectors
 from lastmile.model import SelectorKind
+from lastmile.store.backends import register_table
 
 AUTO = "auto"  # guess the kind from the value (communication endpoints)
 
@@ -40,6 +41,4 @@ def build_map(con: duckdb.DuckDBPyConnection, distinct_sql: str, into: str) -> N
             "reason": pa.array(reasons, pa.string()),
         }
     )
-    con.register("lastmile_norm_arrow", table)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {into} AS SELECT * FROM lastmile_norm_arrow")
-    con.unregister("lastmile_norm_arrow")
+    register_table(con, table, into)

@@ -67,6 +67,13 @@ ROW_RULES: dict[str, tuple[RowRule, ...]] = {
 }
 
 
+def mapping_extras(rt: RecordType) -> tuple[str, ...]:
+    """Columns a mapped file adds to the model's: each time as written, and the mapping's own
+    error (ingest/mapping.py); NULL for interchange files."""
+    times = tuple(f"{c.name}__original" for c in rt.columns if c.type is ColumnType.TIMESTAMP)
+    return (*times, "_map_error_column", "_map_error_reason")
+
+
 def file_columns(rt: RecordType) -> tuple[Column, ...]:
     """Every column a file of this type may carry: the record's own and the grades."""
     return rt.columns + GRADE_COLUMNS
@@ -117,7 +124,9 @@ def _typed_and_error(col: Column, v: str) -> tuple[str, str]:
         err = (
             f"CASE WHEN {v} IS NOT NULL AND {typed} IS NULL THEN "
             f"'unparseable time ''' || {shown} || ''' (expected ISO 8601, "
-            f"e.g. 2022-07-04T21:15:09-06:00)' END"
+            f"e.g. 2022-07-04T21:15:09-06:00)' "
+            f"WHEN year({typed}) NOT BETWEEN 1900 AND 2100 THEN "
+            f"'implausible time ''' || {shown} || '''' END"
         )
         return typed, err
     if t in (ColumnType.DECIMAL, ColumnType.FRACTION):
@@ -175,6 +184,23 @@ def content_hash_sql(columns: Sequence[str]) -> str:
     return f"md5(concat_ws(chr(31), {parts}))"
 
 
+def _error_list(errors: Sequence[tuple[str, str]], prior: str = "") -> str:
+    """NULL when every reason is NULL (most rows: nothing is allocated for them), else the
+    list of {column, reason} that are not NULL, after the ``prior`` list if any. Both parts of
+    each error are SQL expressions."""
+    if not errors:
+        return prior or "NULL"
+    conditions = [f"({reason}) IS NULL" for _, reason in errors]
+    items = "[" + ", ".join(f"{{'column': {c}, 'reason': {r}}}" for c, r in errors) + "]"
+    listed = f"list_concat(coalesce({prior}, []), {items})" if prior else items
+    if prior:
+        conditions.insert(0, f"{prior} IS NULL")
+    return (
+        f"CASE WHEN {' AND '.join(conditions)} THEN NULL "
+        f"ELSE list_filter({listed}, lambda e: e.reason IS NOT NULL) END"
+    )
+
+
 def validation_sql(
     rt: RecordType,
     present: Sequence[str],
@@ -189,31 +215,40 @@ def validation_sql(
     ``_hash`` (the content hash). One pass over the rows does all of it."""
     known = known or {}
     inner: list[str] = ["_file_index", "_line"]
-    errors: list[str] = []
+    errors: list[tuple[str, str]] = []
     originals: list[str] = []
     for col in file_columns(rt):
         v = f"NULLIF(trim({ident(col.name)}), '')" if col.name in present else "NULL::VARCHAR"
         typed, err = _typed_and_error(col, v)
         inner.append(f"{typed} AS {ident(col.name)}")
         if col.type is ColumnType.TIMESTAMP:
-            inner.append(f"{v} AS {ident(col.name + '_original')}")
+            written = ident(col.name + "__original")
+            inner.append(f"coalesce({written}, {v}) AS {ident(col.name + '_original')}")
             originals.append(col.name + "_original")
         if col.required:
             err = f"CASE WHEN {v} IS NULL THEN 'required value is missing' ELSE {err} END"
         if err != "NULL":
-            errors.append(f"{{'column': {q(col.name)}, 'reason': {err}}}")
-    inner_sql = f"SELECT {', '.join(inner)}, [{', '.join(errors)}] AS _col_errors FROM {source}"
-    rules = [
-        f"{{'column': {q(r.column)}, 'reason': CASE WHEN {r.bad_sql} THEN {q(r.reason)} END}}"
+            errors.append((q(col.name), err))
+    inner_sql = (
+        f"SELECT {', '.join(inner)}, {_error_list(errors)} AS _col_errors, "
+        f"_map_error_column, _map_error_reason FROM {source}"
+    )
+    rules = [("_map_error_column", "_map_error_reason")]
+    rules += [
+        (q(r.column), f"CASE WHEN {r.bad_sql} THEN {q(r.reason)} END")
         for r in ROW_RULES.get(rt.name, ())
     ]
     for name, keys in known.items():
         c = f"v.{ident(name)}"
+        unknown = f"'unknown {keys.what} ''' || {c} || ''''"
         rules.append(
-            f"{{'column': {q(name)}, 'reason': CASE WHEN {c} IS NOT NULL AND {c} NOT IN "
-            f"(SELECT key FROM {keys.table}) THEN 'unknown {keys.what} ''' || {c} || '''' END}}"
+            (
+                q(name),
+                f"CASE WHEN {c} IS NOT NULL AND {c} NOT IN (SELECT key FROM {keys.table}) "
+                f"THEN {unknown} END",
+            )
         )
-    all_errors = f"list_concat(_col_errors, [{', '.join(rules)}])" if rules else "_col_errors"
+    all_errors = _error_list(rules, prior="_col_errors")
     model = [c.name for c in file_columns(rt)]
     cols = ", ".join(
         ["v._file_index", "v._line"]
@@ -232,7 +267,7 @@ def validation_sql(
         agency = "a.agency_id"
     return (
         f"SELECT {cols}, "
-        f"list_filter({all_errors}, lambda e: e.reason IS NOT NULL) AS _errors, "
+        f"{all_errors} AS _errors, "
         f"{agency} AS _agency, {content_hash_sql(['v.' + ident(c) for c in model])} AS _hash "
         f"FROM ({inner_sql}) v {join}"
     )

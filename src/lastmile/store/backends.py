@@ -25,6 +25,18 @@ import pyarrow.csv as pacsv
 STREAM_BATCH_ROWS = 200_000
 
 
+def register_table(staging: duckdb.DuckDBPyConnection, table: pa.Table, into: str) -> None:
+    """Copy an Arrow table into staging temp table ``into``."""
+    # DuckDB refuses to register while an earlier execute() still holds a result; a fetched
+    # statement settles it.
+    staging.execute("SELECT 1").fetchall()
+    staging.register("lastmile_arrow_in", table)
+    try:
+        staging.execute(f"CREATE OR REPLACE TEMP TABLE {into} AS SELECT * FROM lastmile_arrow_in")
+    finally:
+        staging.unregister("lastmile_arrow_in")
+
+
 class StoreError(Exception):
     """A store could not be opened or used; the message is meant for the user."""
 
@@ -64,6 +76,13 @@ class Store(ABC):
         """Create staging temp table ``into`` with ``columns`` of the store's ``table`` rows
         whose ``key_column`` is among the single-column result ``key`` of ``keys_sql`` (run on
         the staging connection)."""
+
+    @abstractmethod
+    def key_table(
+        self, staging: duckdb.DuckDBPyConnection, table: str, columns: Sequence[str], into: str
+    ) -> None:
+        """Make ``into`` on staging hold ``columns`` of every row of the store's ``table``
+        (the ids a reference may name: small tables, such as investigations or subjects)."""
 
     @abstractmethod
     def append(
@@ -144,6 +163,13 @@ class DuckDBStore(Store):
             f"SELECT {cols} FROM main.{table} t "
             f"WHERE t.{key_column} IN (SELECT key FROM ({keys_sql}))"
         )
+
+    def key_table(
+        self, staging: duckdb.DuckDBPyConnection, table: str, columns: Sequence[str], into: str
+    ) -> None:
+        # Same database: a view, nothing copied.
+        cols = ", ".join(columns)
+        staging.execute(f"CREATE OR REPLACE TEMP VIEW {into} AS SELECT {cols} FROM main.{table}")
 
     def append(
         self,
@@ -246,9 +272,7 @@ class PostgresStore(Store):
             # DuckDB warns that a DB-API result copies once more into Arrow; a relation would
             # not, but it refuses to start while an earlier statement's result is pending.
             warnings.simplefilter("ignore", UserWarning)
-            reader: pa.RecordBatchReader = staging.execute(sql).to_arrow_reader(
-                STREAM_BATCH_ROWS
-            )
+            reader: pa.RecordBatchReader = staging.execute(sql).to_arrow_reader(STREAM_BATCH_ROWS)
         written = 0
         options = pacsv.WriteOptions(include_header=False)
         with (
@@ -283,9 +307,15 @@ class PostgresStore(Store):
         if found.num_rows == 0:
             # An empty Arrow table has no types; keep the store's names with text columns.
             found = pa.table({c: pa.array([], pa.string()) for c in columns})
-        staging.register("lastmile_found", found)
-        staging.execute(f"CREATE OR REPLACE TEMP TABLE {into} AS SELECT * FROM lastmile_found")
-        staging.unregister("lastmile_found")
+        register_table(staging, found, into)
+
+    def key_table(
+        self, staging: duckdb.DuckDBPyConnection, table: str, columns: Sequence[str], into: str
+    ) -> None:
+        found = self.query(f"SELECT {', '.join(columns)} FROM {table}")
+        if found.num_rows == 0:
+            found = pa.table({c: pa.array([], pa.string()) for c in columns})
+        register_table(staging, found, into)
 
     def append(
         self,

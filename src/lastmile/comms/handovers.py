@@ -1,0 +1,201 @@
+"""Likely burner replacements ("handovers"): one selector goes silent and a new one starts
+within days, talking to the same people.
+
+The method (docs/comms.md has it in full, with its measured precision and recall):
+
+1. **Activity.** For every selector in the events: its first and last event day and its
+   *degree* (how many distinct selectors it talks to).
+2. **Contact sets.** The *tail* of a selector: the contacts it had in its last
+   ``window_days`` days; its *head*: the contacts it had in its first ``window_days``.
+3. **Candidates.** An *old* selector (silent before the last day of the data) and a *new* one
+   (first seen after the first day of the data) that share at least one contact between the
+   old one's tail and the new one's head, where the new one starts at most ``max_gap_days``
+   after the old one's last event (and at most ``max_overlap_days`` before it). Contacts
+   with a degree above ``hub_degree`` (switchboards, a supplier who talks to everyone) do not
+   generate candidates: a hub would pair every selector it talks to with every other.
+4. **Similarity.** For each candidate, the Jaccard index of the old tail and the new head,
+   over *all* their contacts (hubs included): shared / (old + new - shared).
+5. **Filter and match.** Keep candidates with at least ``min_shared`` shared contacts, at
+   least ``min_contacts`` contacts on each side and a Jaccard of at least
+   ``min_similarity``; then keep a pair only when the new selector is the old one's best
+   successor and the old selector is the new one's best predecessor (score, then the
+   smaller gap, then the selector, decide). A chain a -> b -> c comes out as two pairs.
+
+Two phones used at once (a second phone, a family phone) overlap in time and never qualify;
+a hub's contacts rarely look alike, and one old selector yields at most one new one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pyarrow as pa
+
+from lastmile.comms._base import CommsError, run
+from lastmile.store import Workspace
+
+HANDOVERS_SCHEMA = pa.schema(
+    [
+        ("old_selector", pa.string()),
+        ("new_selector", pa.string()),
+        ("date", pa.date32()),
+        ("score", pa.float64()),
+        ("shared_contacts", pa.int64()),
+        ("old_contacts", pa.int64()),
+        ("new_contacts", pa.int64()),
+        ("gap_days", pa.int64()),
+        ("old_last", pa.date32()),
+        ("evidence", pa.string()),
+    ]
+)
+
+
+@dataclass(frozen=True)
+class HandoverParams:
+    """The knobs of the method (defaults measured on the synthetic national operation)."""
+
+    window_days: int = 30
+    max_gap_days: int = 14
+    max_overlap_days: int = 1
+    min_contacts: int = 2
+    min_shared: int = 2
+    min_similarity: float = 0.2
+    hub_degree: int = 100
+
+    def __post_init__(self) -> None:
+        for name in ("window_days", "min_contacts", "min_shared", "hub_degree"):
+            if int(getattr(self, name)) < 1:
+                raise CommsError(f"{name} must be at least 1")
+        if self.max_gap_days < 0 or self.max_overlap_days < 0:
+            raise CommsError("max_gap_days and max_overlap_days cannot be negative")
+        if not 0.0 <= self.min_similarity <= 1.0:
+            raise CommsError("min_similarity must be between 0 and 1")
+
+
+def handovers_sql(p: HandoverParams) -> str:
+    """The one portable query of the method (the parameters are validated numbers)."""
+    window, gap, overlap = int(p.window_days), int(p.max_gap_days), int(p.max_overlap_days)
+    return f"""
+WITH ev AS (
+    SELECT from_selector AS sel, to_selector AS contact, CAST(time AS DATE) AS day
+    FROM communications WHERE from_selector <> to_selector
+    UNION ALL
+    SELECT to_selector AS sel, from_selector AS contact, CAST(time AS DATE) AS day
+    FROM communications WHERE from_selector <> to_selector
+),
+span AS (
+    SELECT sel, MIN(day) AS first_day, MAX(day) AS last_day, COUNT(DISTINCT contact) AS degree
+    FROM ev GROUP BY sel
+),
+bounds AS (SELECT MIN(first_day) AS data_first, MAX(last_day) AS data_last FROM span),
+olds AS (
+    SELECT s.sel, s.last_day FROM span s, bounds b WHERE s.last_day < b.data_last
+),
+news AS (
+    SELECT s.sel, s.first_day FROM span s, bounds b WHERE s.first_day > b.data_first
+),
+tail AS (
+    SELECT DISTINCT e.sel, e.contact, o.last_day
+    FROM ev e JOIN olds o ON o.sel = e.sel
+    WHERE e.day >= o.last_day - {window}
+),
+head AS (
+    SELECT DISTINCT e.sel, e.contact, n.first_day
+    FROM ev e JOIN news n ON n.sel = e.sel
+    WHERE e.day <= n.first_day + {window}
+),
+tail_n AS (SELECT sel, COUNT(*) AS n FROM tail GROUP BY sel),
+head_n AS (SELECT sel, COUNT(*) AS n FROM head GROUP BY sel),
+candidates AS (
+    SELECT DISTINCT t.sel AS old_sel, h.sel AS new_sel
+    FROM tail t
+    JOIN head h ON h.contact = t.contact AND h.sel <> t.sel
+    JOIN span c ON c.sel = t.contact
+    WHERE c.degree <= {int(p.hub_degree)}
+      AND h.first_day - t.last_day <= {gap}
+      AND h.first_day - t.last_day >= -{overlap}
+),
+shared AS (
+    SELECT k.old_sel, k.new_sel, COUNT(*) AS shared
+    FROM candidates k
+    JOIN tail t ON t.sel = k.old_sel
+    JOIN head h ON h.sel = k.new_sel AND h.contact = t.contact
+    GROUP BY k.old_sel, k.new_sel
+),
+scored AS (
+    SELECT
+        s.old_sel, s.new_sel, s.shared, tn.n AS old_n, hn.n AS new_n,
+        CAST(s.shared AS DOUBLE PRECISION) / (tn.n + hn.n - s.shared) AS score,
+        o.last_day AS old_last, n.first_day AS new_first,
+        n.first_day - o.last_day AS gap_days
+    FROM shared s
+    JOIN tail_n tn ON tn.sel = s.old_sel
+    JOIN head_n hn ON hn.sel = s.new_sel
+    JOIN olds o ON o.sel = s.old_sel
+    JOIN news n ON n.sel = s.new_sel
+    WHERE s.shared >= {int(p.min_shared)}
+      AND tn.n >= {int(p.min_contacts)} AND hn.n >= {int(p.min_contacts)}
+),
+ranked AS (
+    SELECT scored.*,
+        ROW_NUMBER() OVER (
+            PARTITION BY old_sel ORDER BY score DESC, ABS(gap_days), new_sel
+        ) AS old_rank,
+        ROW_NUMBER() OVER (
+            PARTITION BY new_sel ORDER BY score DESC, ABS(gap_days), old_sel
+        ) AS new_rank
+    FROM scored
+    WHERE score >= {float(p.min_similarity)!r}
+)
+SELECT
+    old_sel AS old_selector, new_sel AS new_selector, new_first AS date, score,
+    CAST(shared AS BIGINT) AS shared_contacts, CAST(old_n AS BIGINT) AS old_contacts,
+    CAST(new_n AS BIGINT) AS new_contacts, CAST(gap_days AS BIGINT) AS gap_days,
+    old_last, '' AS evidence
+FROM ranked
+WHERE old_rank = 1 AND new_rank = 1
+ORDER BY new_first, old_sel
+"""
+
+
+def _evidence(row: dict[str, object]) -> str:
+    union = int(str(row["old_contacts"])) + int(str(row["new_contacts"]))
+    union -= int(str(row["shared_contacts"]))
+    return (
+        f"old silent after {row['old_last']}; new first seen {row['date']} "
+        f"({row['gap_days']} days); {row['shared_contacts']} of {union} contacts shared "
+        f"(Jaccard {float(str(row['score'])):.2f})"
+    )
+
+
+def handovers(
+    ws: Workspace,
+    *,
+    max_gap_days: int = HandoverParams.max_gap_days,
+    min_similarity: float = HandoverParams.min_similarity,
+    window_days: int = HandoverParams.window_days,
+    max_overlap_days: int = HandoverParams.max_overlap_days,
+    min_contacts: int = HandoverParams.min_contacts,
+    min_shared: int = HandoverParams.min_shared,
+    hub_degree: int = HandoverParams.hub_degree,
+) -> pa.Table:
+    """Likely burner replacements in the workspace's events, oldest first.
+
+    Columns: old_selector, new_selector, date (the new selector's first event day, UTC),
+    score (the Jaccard index of the old selector's last contacts and the new one's first,
+    0..1), shared_contacts, old_contacts, new_contacts, gap_days (days from the old one's
+    last event to the new one's first; negative when they overlap), old_last (the old one's
+    last event day) and evidence (the same in words).
+    """
+    p = HandoverParams(
+        window_days=window_days,
+        max_gap_days=max_gap_days,
+        max_overlap_days=max_overlap_days,
+        min_contacts=min_contacts,
+        min_shared=min_shared,
+        min_similarity=min_similarity,
+        hub_degree=hub_degree,
+    )
+    table = run(ws, handovers_sql(p), (), HANDOVERS_SCHEMA)
+    evidence = pa.array([_evidence(r) for r in table.to_pylist()], pa.string())
+    return table.set_column(table.schema.get_field_index("evidence"), "evidence", evidence)

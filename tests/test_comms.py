@@ -1,0 +1,251 @@
+"""The communications analyses, on a hand-made operation whose answers are known, on both
+backends; and the handover finder against the tiny synthetic operation's ground truth."""
+
+from __future__ import annotations
+
+import csv
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+
+from lastmile.comms import (
+    CommsError,
+    common,
+    contacts,
+    handovers,
+    normalize_selector,
+    timeline,
+    to_rows,
+)
+from lastmile.ingest import ingest_paths
+from lastmile.store import Workspace
+
+T1, T2, T3 = "+13035550101", "+13035550102", "+13035550103"
+C1, C2, C3, C4 = "+13035550201", "+13035550202", "+13035550203", "+13035550204"
+OLD, NEW, SECOND = "+13035550301", "+13035550302", "+13035550303"
+D1, D2, D3, D4, D5 = (f"+1303555040{i}" for i in range(1, 6))
+
+# Targets T1-T3 share contacts C1 (all three) and C2 (T1 and T2). OLD is a burner replaced
+# by NEW two days after it goes silent; SECOND is a second phone used alongside both.
+EVENTS = [
+    ("2022-03-01T10:00:00Z", "(303) 555-0101", C1, "call", "", "60"),
+    ("2022-03-01T11:00:00Z", C1, "303.555.0101", "text", "", ""),
+    ("2022-03-02T22:30:00Z", T1, C2, "call", "", "30"),
+    ("2022-03-03T09:00:00Z", T1, C1, "app_message", "WhatsApp", ""),
+    ("2022-03-02T10:00:00Z", T2, C1, "call", "", "120"),
+    ("2022-03-04T10:00:00Z", C2, T2, "text", "", ""),
+    ("2022-03-05T10:00:00Z", T2, C3, "text", "", ""),
+    ("2022-03-05T12:00:00Z", T3, C1, "call", "", "10"),
+    ("2022-03-06T12:00:00Z", T1, T2, "call", "", "15"),
+    ("2022-03-06T12:30:00Z", "@El.Guero", "buyer.one", "app_message", "Instagram", ""),
+    ("2022-03-25T08:00:00Z", T3, C4, "text", "", ""),
+    # the burner and its successor
+    ("2022-03-01T15:00:00Z", OLD, D1, "call", "", "40"),
+    ("2022-03-03T15:00:00Z", D2, OLD, "text", "", ""),
+    ("2022-03-05T15:00:00Z", OLD, D3, "call", "", "40"),
+    ("2022-03-08T15:00:00Z", OLD, D4, "text", "", ""),
+    ("2022-03-10T15:00:00Z", D1, OLD, "call", "", "40"),
+    ("2022-03-12T15:00:00Z", NEW, D1, "call", "", "40"),
+    ("2022-03-14T15:00:00Z", D2, NEW, "text", "", ""),
+    ("2022-03-16T15:00:00Z", NEW, D3, "call", "", "40"),
+    ("2022-03-18T15:00:00Z", NEW, D5, "text", "", ""),
+    ("2022-03-20T15:00:00Z", NEW, D2, "call", "", "40"),
+    ("2022-03-02T16:00:00Z", SECOND, D1, "text", "", ""),
+    ("2022-03-06T16:00:00Z", SECOND, D2, "text", "", ""),
+    ("2022-03-15T16:00:00Z", D3, SECOND, "text", "", ""),
+    ("2022-03-24T16:00:00Z", SECOND, D1, "text", "", ""),
+]
+
+
+def _write(path: Path, header: str, rows: list[str]) -> None:
+    path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+
+
+@pytest.fixture
+def comms_ws(workspace: Workspace, tmp_path: Path) -> Workspace:
+    op = tmp_path / "op"
+    op.mkdir()
+    _write(op / "agencies.csv", "agency_id,name,kind", ["DEA,Drug Enforcement Admin,federal"])
+    _write(
+        op / "investigations.csv",
+        "investigation_id,agency_id,division,opened",
+        ["INV-1,DEA,Rocky Mountain,2022-01-01"],
+    )
+    _write(
+        op / "subjects.csv",
+        "subject_id,investigation_id,full_name",
+        ["S-1,INV-1,Fictional One", "S-2,INV-1,Fictional Two"],
+    )
+    _write(
+        op / "selectors.csv",
+        "selector_id,investigation_id,subject_id,kind,value,platform",
+        [
+            "P-1,INV-1,S-1,phone,(303) 555-0101,",
+            "P-2,INV-1,S-1,account,@el.guero,Instagram",
+            "P-3,INV-1,S-2,phone,303-555-0102,",
+        ],
+    )
+    _write(
+        op / "communications.csv",
+        "communication_id,investigation_id,time,from_selector,to_selector,kind,platform,duration_s",
+        [f"E-{i},INV-1,{','.join(e)}" for i, e in enumerate(EVENTS, start=1)],
+    )
+    result = ingest_paths(workspace, [op], rejects=tmp_path / "rejects.csv")
+    assert result.rejects_total == 0
+    return workspace
+
+
+def ts(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def test_normalize_selector_accepts_any_written_form() -> None:
+    assert normalize_selector("(303) 555-0101") == T1
+    assert normalize_selector("13035550101") == T1
+    assert normalize_selector("@El.Guero") == "el.guero"
+    with pytest.raises(CommsError):
+        normalize_selector("  ")
+
+
+def test_contacts(comms_ws: Workspace) -> None:
+    rows = to_rows(contacts(comms_ws, "303.555.0101"))
+    assert rows == [
+        {
+            "contact": C1,
+            "events": 3,
+            "calls": 1,
+            "texts": 1,
+            "app_messages": 1,
+            "outgoing": 2,
+            "incoming": 1,
+            "first_contact": ts("2022-03-01 10:00:00"),
+            "last_contact": ts("2022-03-03 09:00:00"),
+            "total_duration_s": 60,
+            "platforms": "WhatsApp",
+        },
+        {
+            "contact": T2,
+            "events": 1,
+            "calls": 1,
+            "texts": 0,
+            "app_messages": 0,
+            "outgoing": 1,
+            "incoming": 0,
+            "first_contact": ts("2022-03-06 12:00:00"),
+            "last_contact": ts("2022-03-06 12:00:00"),
+            "total_duration_s": 15,
+            "platforms": "",
+        },
+        {
+            "contact": C2,
+            "events": 1,
+            "calls": 1,
+            "texts": 0,
+            "app_messages": 0,
+            "outgoing": 1,
+            "incoming": 0,
+            "first_contact": ts("2022-03-02 22:30:00"),
+            "last_contact": ts("2022-03-02 22:30:00"),
+            "total_duration_s": 30,
+            "platforms": "",
+        },
+    ]
+    assert contacts(comms_ws, T1, limit=1).column("contact").to_pylist() == [C1]
+    assert contacts(comms_ws, "+19995550000").num_rows == 0
+    assert contacts(comms_ws, "+19995550000").schema == contacts(comms_ws, T1).schema
+
+
+def test_common(comms_ws: Workspace) -> None:
+    table = common(comms_ws, ["(303) 555-0101", "303-555-0102", T3])
+    assert to_rows(table) == [
+        {
+            "contact": C1,
+            "targets": 3,
+            "target_list": f"{T1}|{T2}|{T3}",
+            "events": 5,
+            "first_contact": ts("2022-03-01 10:00:00"),
+            "last_contact": ts("2022-03-05 12:00:00"),
+        },
+        {
+            "contact": C2,
+            "targets": 2,
+            "target_list": f"{T1}|{T2}",
+            "events": 2,
+            "first_contact": ts("2022-03-02 22:30:00"),
+            "last_contact": ts("2022-03-04 10:00:00"),
+        },
+    ]
+    assert common(comms_ws, [T1, T2, T3], min_targets=3).column("contact").to_pylist() == [C1]
+    assert common(comms_ws, [T1, T2, T3], limit=1).num_rows == 1
+    # T2 talks to T1, but a target is never its own common contact.
+    assert T2 not in common(comms_ws, [T1, T2], min_targets=1).column("contact").to_pylist()
+    with pytest.raises(CommsError):
+        common(comms_ws, [])
+
+
+def test_handovers(comms_ws: Workspace) -> None:
+    assert to_rows(handovers(comms_ws)) == [
+        {
+            "old_selector": OLD,
+            "new_selector": NEW,
+            "date": date(2022, 3, 12),
+            "score": pytest.approx(0.6),
+            "shared_contacts": 3,
+            "old_contacts": 4,
+            "new_contacts": 4,
+            "gap_days": 2,
+            "old_last": date(2022, 3, 10),
+            "evidence": "old silent after 2022-03-10; new first seen 2022-03-12 (2 days); "
+            "3 of 5 contacts shared (Jaccard 0.60)",
+        }
+    ]
+    # Too far apart, too dissimilar, or D1-D3 counted as hubs: no handover.
+    assert handovers(comms_ws, max_gap_days=1).num_rows == 0
+    assert handovers(comms_ws, min_similarity=0.7).num_rows == 0
+    assert handovers(comms_ws, hub_degree=2).num_rows == 0
+    with pytest.raises(CommsError):
+        handovers(comms_ws, min_similarity=1.5)
+
+
+def test_timeline_of_a_selector(comms_ws: Workspace) -> None:
+    assert to_rows(timeline(comms_ws, "303 555 0101")) == [
+        {"day": date(2022, 3, 1), "hour": 10, "events": 1, "calls": 1, "texts": 0,
+         "app_messages": 0},
+        {"day": date(2022, 3, 1), "hour": 11, "events": 1, "calls": 0, "texts": 1,
+         "app_messages": 0},
+        {"day": date(2022, 3, 2), "hour": 22, "events": 1, "calls": 1, "texts": 0,
+         "app_messages": 0},
+        {"day": date(2022, 3, 3), "hour": 9, "events": 1, "calls": 0, "texts": 0,
+         "app_messages": 1},
+        {"day": date(2022, 3, 6), "hour": 12, "events": 1, "calls": 1, "texts": 0,
+         "app_messages": 0},
+    ]  # fmt: skip
+
+
+def test_timeline_of_a_subject(comms_ws: Workspace) -> None:
+    table = timeline(comms_ws, "S-1")
+    assert table.num_rows == 5
+    last = to_rows(table)[-1]
+    assert last == {
+        "day": date(2022, 3, 6),
+        "hour": 12,
+        "events": 2,
+        "calls": 1,
+        "texts": 0,
+        "app_messages": 1,
+    }
+    assert sum(table.column("events").to_pylist()) == 6
+
+
+def test_handovers_on_the_tiny_synthetic_operation(workspace: Workspace, tmp_path: Path) -> None:
+    from lastmile.synth import generate
+
+    out = tmp_path / "tiny"
+    generate("tiny", 2022, out)
+    ingest_paths(workspace, [out], rejects=tmp_path / "rejects.csv")
+    with (out / "truth" / "handovers.csv").open(encoding="utf-8") as f:
+        truth = {(r["old_selector"], r["new_selector"]) for r in csv.DictReader(f)}
+    found = {(r["old_selector"], r["new_selector"]) for r in to_rows(handovers(workspace))}
+    assert found, "the tiny operation has burner handovers to find"
+    assert len(found & truth) / len(found) >= 0.9
