@@ -127,13 +127,33 @@ def ingest(
         Path | None,
         typer.Option(help="Rejects file [default: lastmile-rejects/BATCH.csv]"),
     ] = None,
+    mapping: Annotated[
+        str | None,
+        typer.Option(help="Read the files through a mapping: a preset name or a YAML file."),
+    ] = None,
+    investigation: Annotated[
+        str | None, typer.Option(help="The investigation the mapped files belong to.")
+    ] = None,
+    param: Annotated[
+        list[str] | None, typer.Option("--param", help="A mapping parameter, NAME=VALUE.")
+    ] = None,
     format: Annotated[IngestFormat, typer.Option("--format", "-f")] = IngestFormat.table,
     out: OutOpt = None,
     debug: DebugOpt = False,
 ) -> None:
-    """Load interchange files as one batch: every good row lands, or nothing does."""
+    """Load files as one batch: every good row lands, or nothing does.
+
+    Without --mapping, PATHS are interchange folders or files (docs/format.md); with it, files
+    in another layout (docs/mappings.md; presets: `lastmile mappings`).
+    """
     from lastmile.ingest import ingest_paths
+    from lastmile.ingest.mapping import load_mapping
     from lastmile.store import open_workspace
+
+    chosen = load_mapping(mapping) if mapping else None
+    params = _params(param, investigation)
+    if params and chosen is None:
+        raise CommandError("--investigation and --param go with --mapping")
 
     with open_workspace(workspace) as ws, _progress() as progress:
         task = progress.add_task("ingest", total=1.0)
@@ -141,7 +161,9 @@ def ingest(
         def report(stage: str, fraction: float) -> None:
             progress.update(task, description=stage, completed=fraction)
 
-        result = ingest_paths(ws, paths, rejects=rejects, progress=report)
+        result = ingest_paths(
+            ws, paths, mapping=chosen, params=params, rejects=rejects, progress=report
+        )
 
     for reject in result.first_rejects:
         err_console.print(f"[yellow]rejected[/yellow] {reject.line()}", highlight=False)
@@ -173,11 +195,47 @@ def ingest(
         f"{result.rejected:,}",
         style="bold",
     )
+    _print_table(table, out)
+
+
+def _print_table(table: Table, out: Path | None) -> None:
     if out is None:
         out_console.print(table)
     else:
         with out.open("w", encoding="utf-8") as fh:
-            Console(file=fh, width=100).print(table)
+            Console(file=fh, width=120).print(table)
+
+
+def _params(pairs: list[str] | None, investigation: str | None) -> dict[str, str]:
+    params = {}
+    for pair in pairs or []:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise CommandError(f"--param {pair!r}: expected NAME=VALUE")
+        params[name.strip()] = value.strip()
+    if investigation:
+        params["investigation"] = investigation
+    return params
+
+
+@app.command()
+@friendly
+def mappings(out: OutOpt = None, debug: DebugOpt = False) -> None:
+    """The mapping presets: what each reads and the parameters it needs."""
+    from lastmile.ingest.mapping import presets
+
+    table = Table(title="mapping presets (lastmile ingest --mapping NAME)")
+    for col in ("name", "format", "records", "params", "description"):
+        table.add_column(col, overflow="fold")
+    for m in presets().values():
+        table.add_row(
+            m.name,
+            m.format,
+            ", ".join(sorted({r.record_type.name for r in m.records})),
+            ", ".join(m.params),
+            " ".join(m.description.split()),
+        )
+    _print_table(table, out)
 
 
 # -- report ----------------------------------------------------------------------------------
@@ -253,6 +311,129 @@ def _platform_options(extra_social: list[str] | None) -> dict[str, Any]:
             raise CommandError(f"unknown platform {name!r}")
         chosen.add(by_name[name.strip().lower()])
     return {"social_media": frozenset(p.value for p in SOCIAL_MEDIA_DEFAULT) | chosen}
+
+
+# -- communications analyses ------------------------------------------------------------------
+
+
+class TableFormat(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+FormatOpt = Annotated[TableFormat, typer.Option("--format", "-f")]
+
+
+def _emit_table(data: Any, fmt: TableFormat, out: Path | None, title: str) -> None:
+    """A pyarrow table as a rich table, JSON records or CSV."""
+    import io
+
+    import pyarrow.csv as pacsv
+
+    from lastmile.comms import to_rows
+
+    if fmt is TableFormat.json:
+        _emit(json.dumps(to_rows(data), indent=2, default=str) + "\n", out)
+        return
+    if fmt is TableFormat.csv:
+        buf = io.BytesIO()
+        pacsv.write_csv(data, buf)
+        _emit(buf.getvalue().decode("utf-8"), out)
+        return
+    table = Table(title=f"{title} ({data.num_rows:,} rows)")
+    for name in data.column_names:
+        table.add_column(name, overflow="fold")
+    for row in to_rows(data):
+        table.add_row(
+            *("" if v is None else f"{v:,}" if isinstance(v, int) else str(v) for v in row.values())
+        )
+    _print_table(table, out)
+
+
+@app.command()
+@friendly
+def contacts(
+    selector: Annotated[str, typer.Argument(help="A phone, account or email, as written.")],
+    limit: Annotated[int, typer.Option(help="How many contacts.")] = 25,
+    workspace: WorkspaceOpt = None,
+    format: FormatOpt = TableFormat.table,
+    out: OutOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Top contacts of a selector: counts, first and last contact, direction, platforms."""
+    from lastmile.comms import contacts as top_contacts
+    from lastmile.store import open_workspace
+
+    with open_workspace(workspace, create=False) as ws:
+        data = top_contacts(ws, selector, limit=limit)
+    _emit_table(data, format, out, f"contacts of {selector}")
+
+
+@app.command()
+@friendly
+def common(
+    selectors: Annotated[list[str], typer.Argument(help="Two or more targets.")],
+    min_targets: Annotated[int, typer.Option(help="Contacts shared by at least this many.")] = 2,
+    limit: Annotated[int, typer.Option()] = 100,
+    workspace: WorkspaceOpt = None,
+    format: FormatOpt = TableFormat.table,
+    out: OutOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Numbers and accounts several targets have in common (common-call analysis)."""
+    from lastmile.comms import common as common_contacts
+    from lastmile.store import open_workspace
+
+    with open_workspace(workspace, create=False) as ws:
+        data = common_contacts(ws, selectors, min_targets=min_targets, limit=limit)
+    _emit_table(data, format, out, f"common contacts of {len(selectors)} targets")
+
+
+@app.command()
+@friendly
+def handovers(
+    max_gap_days: Annotated[
+        int | None, typer.Option(help="Longest silence between phones.")
+    ] = None,
+    min_similarity: Annotated[
+        float | None, typer.Option(help="Least share of contacts in common (0-1).")
+    ] = None,
+    workspace: WorkspaceOpt = None,
+    format: FormatOpt = TableFormat.table,
+    out: OutOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Likely burner replacements: a selector goes silent and a new one takes its contacts."""
+    from lastmile.comms import handovers as find_handovers
+    from lastmile.store import open_workspace
+
+    overrides: dict[str, Any] = {}
+    if max_gap_days is not None:
+        overrides["max_gap_days"] = max_gap_days
+    if min_similarity is not None:
+        overrides["min_similarity"] = min_similarity
+    with open_workspace(workspace, create=False) as ws:
+        data = find_handovers(ws, **overrides)
+    _emit_table(data, format, out, "likely handovers")
+
+
+@app.command()
+@friendly
+def timeline(
+    selector_or_subject: Annotated[str, typer.Argument(help="A selector or a subject id.")],
+    workspace: WorkspaceOpt = None,
+    format: FormatOpt = TableFormat.table,
+    out: OutOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Events by day and hour (UTC), ready for charts."""
+    from lastmile.comms import timeline as events_timeline
+    from lastmile.store import open_workspace
+
+    with open_workspace(workspace, create=False) as ws:
+        data = events_timeline(ws, selector_or_subject)
+    _emit_table(data, format, out, f"timeline of {selector_or_subject}")
 
 
 # -- synth and demo --------------------------------------------------------------------------

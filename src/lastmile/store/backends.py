@@ -123,7 +123,7 @@ class DuckDBStore(Store):
         self.conn.execute(sql, list(params))
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> pa.Table:
-        return self.conn.execute(sql, list(params)).to_arrow_table()
+        return self.conn.sql(sql, params=list(params) or None).to_arrow_table()
 
     def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         return self.conn.execute(sql, list(params)).fetchall()

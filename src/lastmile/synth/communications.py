@@ -55,6 +55,12 @@ RHYTHM = np.array(
     dtype=np.float64,
 )
 N_FORMATS = 5
+# A burner user's phone is a working phone: the edges of a targeted burner user are scaled up
+# so the person carries at least the traffic of this quantile of all targets (a dealer's
+# working phone: several events a day), so no line of a chain is starved.
+BURNER_FLOOR_QUANTILE = 0.75
+# The most customers one person deals with (the stable core every line of a chain reaches).
+MAX_CUSTOMERS = 80
 _EPOCH_S = int(np.datetime64(EPOCH.isoformat(), "s").astype(np.int64))
 
 
@@ -85,10 +91,17 @@ def _edges(rng: np.random.Generator, w: World, invs: list[Investigation], rec: R
         cols["acc_b"].append(ab)
         weights.append(wt)
 
+    core: dict[int, np.ndarray] = {}
+
     def customers(person: int, k: int) -> np.ndarray:
-        div = w.networks[w.persons[person].network].division or "Los Angeles"
-        lo, hi = w.customer_pool[div]
-        return rng.choice(np.arange(lo, hi), size=min(k, hi - lo), replace=False)
+        """The person's first ``k`` customers: one stable list per person, whichever
+        investigation looks and whichever phone the person carries that week."""
+        if person not in core:
+            div = w.networks[w.persons[person].network].division or "Los Angeles"
+            lo, hi = w.customer_pool[div]
+            size = min(MAX_CUSTOMERS, hi - lo)
+            core[person] = rng.choice(np.arange(lo, hi), size=size, replace=False)
+        return core[person][:k]
 
     for inv in invs:
         i = inv.idx
@@ -110,10 +123,27 @@ def _edges(rng: np.random.Generator, w: World, invs: list[Investigation], rec: R
                 if rng.random() < 0.5:
                     ab = -1 if phone_based else w.account(rng, c, platform)
                     add(i, person, c, code, aa, ab, 2.0 * act[person] * np.sqrt(act[c]))
-    return Edges(
+    e = Edges(
         **{k: np.array(v, dtype=np.int64) for k, v in cols.items()},
         weight=np.array(weights, dtype=np.float64),
     )
+    _floor_burners(w, e)
+    return e
+
+
+def _floor_burners(w: World, e: Edges) -> None:
+    """Scale up the edges of targeted burner users who talk less than the floor (in place)."""
+    if len(e.weight) == 0:
+        return
+    n = len(w.persons)
+    total = np.bincount(e.a, weights=e.weight, minlength=n)
+    targets = np.unique(e.a)
+    floor = float(np.quantile(total[targets], BURNER_FLOOR_QUANTILE))
+    burner = np.array([p.burner for p in w.persons], dtype=bool)
+    factor = np.ones(n, dtype=np.float64)
+    low = burner & (total > 0) & (total < floor)
+    factor[low] = floor / total[low]
+    e.weight *= factor[e.a]
 
 
 class _Chains:

@@ -106,6 +106,8 @@ def generate(
     for inv in invs:
         inv.network = local_ids[inv.spec] if inv.spec >= 0 else w.hubs[inv.hub]
     step("records", 0.25)
+    records.views(r_records, w, invs)
+    world.furnish(r_world, w, {p for inv in invs for p in inv.view})
     rec = records.build(r_records, w, invs)
     outs = outcomes.build(r_outcomes, w, invs, rec)
     step("communications", 0.4)

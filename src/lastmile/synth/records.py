@@ -119,10 +119,17 @@ def _line_on(w: World, person: int, day: int) -> int:
     return w.lines_of(person)[0]
 
 
-def build(rng: np.random.Generator, w: World, invs: list[Investigation]) -> Records:
-    rec = Records()
+def views(rng: np.random.Generator, w: World, invs: list[Investigation]) -> None:
+    """Who each investigation targets (``inv.view``). Chosen before anyone's phones are, so
+    the world can give burner chains to the traffickers whose phones are actually worked."""
     for inv in invs:
         inv.view = _view(rng, w, inv)
+
+
+def build(rng: np.random.Generator, w: World, invs: list[Investigation]) -> Records:
+    """The investigations' records of the people in their views (``views`` ran first)."""
+    rec = Records()
+    for inv in invs:
         _records(rng, w, inv, rec)
     return rec
 

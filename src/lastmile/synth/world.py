@@ -37,7 +37,9 @@ ROLE_ACTIVITY: dict[Role, float] = {
     Role.ENFORCER: 1.0,
     Role.DEALER: 1.5,
 }
-# Who replaces phones every few weeks.
+# Who is in the habit of replacing phones every few weeks. The habit only shows where the
+# phone is a working one: a trafficker some investigation targets (``furnish``) gets a chain of
+# burners; the others keep one number.
 BURNER_SHARE: dict[Role, float] = {
     Role.BROKER: 0.7,
     Role.COURIER: 0.6,
@@ -67,7 +69,7 @@ class Person:
     area: str
     address: str
     activity: float
-    burner: bool
+    burner: bool  # replaces phones every few weeks (a chain of burners, see ``furnish``)
     crew: int = -1
     supplier: int = -1
     relatives: list[int] = field(default_factory=list)
@@ -140,6 +142,7 @@ class World:
     customer_division: list[str] = field(default_factory=list)
     customer_pool: dict[str, tuple[int, int]] = field(default_factory=dict)  # div -> [lo, hi)
     cartel_net: dict[str, int] = field(default_factory=dict)  # cartel -> its Mexican network
+    divisions: list[str] = field(default_factory=list)  # with customers, sorted
     phones: PhoneBook = field(default_factory=PhoneBook)
     _handles: set[str] = field(default_factory=set)
     _lines_by_owner: dict[int, list[int]] = field(default_factory=dict)
@@ -262,9 +265,9 @@ def _name(
 
 
 class _Builder:
-    def __init__(self, rng: np.random.Generator, phones: PhoneBook) -> None:
+    def __init__(self, rng: np.random.Generator, w: World) -> None:
         self.rng = rng
-        self.w = World(phones=phones)
+        self.w = w
 
     def person(
         self,
@@ -469,12 +472,15 @@ class _Builder:
 
     # -- phones ----------------------------------------------------------------------------
 
-    def phones(self) -> None:
+    def phones(self, targeted: set[int]) -> None:
         rng = self.rng
         w = self.w
         shared_done: set[int] = set()
         for p in w.persons:
             new = w.phones.mx if p.in_mexico else w.phones.us
+            # Burners are for working phones: someone with the habit whose phone carries
+            # real traffic (an investigation targets it). Others keep one number.
+            p.burner = p.burner and p.idx in targeted
             if p.burner:
                 # A chain of burners, each replaced after two to six weeks; the first one
                 # was bought some time before the toll records begin.
@@ -539,12 +545,13 @@ def build(
     hub_choice: list[tuple[str, str]],
     phones: PhoneBook,
 ) -> tuple[World, list[int]]:
-    """The world, and for each spec the index of the local network built for it.
+    """The world's people and networks, and for each spec the index of the local network
+    built for it; ``furnish`` gives them phones once investigations have chosen targets.
 
     ``hub_choice[i]`` is the (hub city, cartel) that supplies spec i; ``phones`` is shared
     with the agencies so no suspect gets a point of contact's number.
     """
-    b = _Builder(rng, phones)
+    b = _Builder(rng, World(phones=phones))
     for cartel in ("Sinaloa", "Jalisco"):
         b.w.cartel_net[cartel] = b.cartel(cartel).idx
     for city, division in HUB_CITIES:
@@ -553,9 +560,16 @@ def build(
     local_ids = [
         b.local(spec, b.w.networks[b.w.hubs[hub_choice[i]]]).idx for i, spec in enumerate(specs)
     ]
-    b.phones()
-    divisions = sorted({s.division for s in specs} | {d for _, d in HUB_CITIES})
-    b.customers(divisions)
-    b.w.index_lines()
+    b.w.divisions = sorted({s.division for s in specs} | {d for _, d in HUB_CITIES})
     b.w.index_ties()
     return b.w, local_ids
+
+
+def furnish(rng: np.random.Generator, w: World, targeted: set[int]) -> None:
+    """Phone lines for everyone: burner chains for the ``targeted`` people in the habit
+    (people some investigation looks at), one number for the rest, second and family phones,
+    and the customers' phones."""
+    b = _Builder(rng, w)
+    b.phones(targeted)
+    b.customers(w.divisions)
+    w.index_lines()

@@ -1,0 +1,311 @@
+"""Mapped ingest: toll records and platform returns in their own layouts, through the presets."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lastmile.ingest import IngestError, ingest_paths
+from lastmile.ingest.mapping import (
+    DEFAULT_TIME_FORMATS,
+    MappingError,
+    load_mapping,
+    parse_mapping,
+    presets,
+    projection,
+)
+from lastmile.store import Workspace
+
+from .conftest import SMALL_OPERATION
+
+EXAMPLES = Path(__file__).parent.parent / "src/lastmile/ingest/presets/examples"
+
+
+@pytest.fixture
+def ws(workspace: Workspace, tmp_path: Path) -> Workspace:
+    """A workspace holding the small operation (investigations INV-1..INV-4)."""
+    ingest_paths(workspace, [SMALL_OPERATION], rejects=tmp_path / "base.csv")
+    return workspace
+
+
+def rejects(path: Path | None) -> list[tuple[int, str, str]]:
+    assert path is not None
+    with path.open(encoding="utf-8") as fh:
+        return [(int(r["row"]), r["column"], r["reason"]) for r in csv.DictReader(fh)]
+
+
+def sources_of(ws: Workspace, name: str) -> list[tuple[object, ...]]:
+    return ws.store.rows(
+        "SELECT CAST(c.time AS VARCHAR), c.from_selector, c.to_selector, c.kind, c.duration_s, "
+        "s.time_original, s.source_row FROM communications c "
+        "JOIN communications_sources s ON s.event_key = c.event_key "
+        "WHERE s.source_file LIKE ? ORDER BY s.source_row",
+        (f"%{name}",),
+    )
+
+
+def test_every_preset_documents_an_example_that_exists() -> None:
+    assert set(presets()) == {"carrier_cdr", "target_toll", "app_return", "account_return"}
+    for mapping in presets().values():
+        assert mapping.description
+        assert (EXAMPLES.parent / mapping.example).is_file(), mapping.name
+
+
+def test_carrier_cdr(ws: Workspace, tmp_path: Path) -> None:
+    result = ingest_paths(
+        ws,
+        [EXAMPLES / "carrier_cdr.csv"],
+        mapping=load_mapping("carrier_cdr"),
+        params={"investigation": "INV-1"},
+        rejects=tmp_path / "r.csv",
+    )
+    c = result.counts["communications"]
+    assert (c.rows, c.loaded, c.rejected) == (10, 7, 3)
+    assert rejects(result.rejects_file) == [
+        (
+            9,
+            "time",
+            "unparseable time 'not a time' (expected ISO 8601, e.g. 2022-07-04T21:15:09-06:00)",
+        ),
+        (10, "duration_s", "negative value -5"),
+        (11, "kind", "unknown kind 'FAX' (allowed: call, text, app_message, app_call)"),
+    ]
+    rows = sources_of(ws, "carrier_cdr.csv")
+    # Mixed date formats in one file, all read as UTC; the text as written is kept.
+    assert rows[0][:6] == (
+        "2022-07-04 21:15:09",
+        "+13035550187",
+        "+523355550123",
+        "call",
+        74,
+        "07/04/2022 21:15:09",
+    )
+    assert rows[2][0] == "2022-07-05 08:02:13" and rows[2][5] == "2022-07-05 08:02:13"
+    assert rows[4][0] == "2022-07-05 09:01:55" and rows[4][5] == "7/5/22 09:01:55"
+    # An extension is dropped from the number; a vanity number's letters are read.
+    assert rows[5][1] == "+13035550187"
+    assert rows[6][1] == "+18005550199"
+
+
+def test_target_centric_rows_are_turned_around(ws: Workspace, tmp_path: Path) -> None:
+    result = ingest_paths(
+        ws,
+        [EXAMPLES / "target_toll.csv"],
+        mapping=load_mapping("target_toll"),
+        params={"investigation": "INV-1"},
+        rejects=tmp_path / "r.csv",
+    )
+    rows = sources_of(ws, "target_toll.csv")
+    assert [(r[1], r[2]) for r in rows] == [
+        ("+13035550187", "+17205550150"),  # OUT
+        ("+523355550123", "+13035550187"),  # IN: from the other party to the target
+        ("+13035550187", "+17205550150"),  # "out", any case
+    ]
+    found = rejects(result.rejects_file)
+    assert [(row, col) for row, col, _ in found] == [(5, "direction"), (6, "direction")]
+    assert found[0][2].startswith("blank direction (expected OUT")
+    assert found[1][2].startswith("unknown direction 'SIDEWAYS'")
+
+
+def test_app_return_json(ws: Workspace, tmp_path: Path) -> None:
+    result = ingest_paths(
+        ws,
+        [EXAMPLES / "app_return.json"],
+        mapping=load_mapping("app_return"),
+        params={"investigation": "INV-2", "platform": "whatsapp"},
+        rejects=tmp_path / "r.csv",
+    )
+    assert result.rejected == 0
+    assert result.counts["communications"].loaded == 4
+    # Two addresses, one of them in two messages; a message without one makes no selector.
+    assert (result.counts["selectors"].loaded, result.counts["selectors"].duplicate) == (2, 1)
+    rows = ws.store.rows(
+        "SELECT kind, platform, CAST(time AS VARCHAR) FROM communications c "
+        "JOIN communications_sources s USING (event_key) WHERE s.source_file LIKE '%.json' "
+        "ORDER BY time"
+    )
+    assert rows[0] == ("app_message", "WhatsApp", "2022-07-04 21:15:09")
+    assert ("app_call", "WhatsApp", "2022-07-04 21:40:00") in rows
+    assert ("app_message", "WhatsApp", "2022-07-05 07:02:03") in rows  # -06:00 to UTC
+    files = ws.store.rows("SELECT DISTINCT source_file FROM selectors WHERE kind = 'ip'")
+    assert files == [(str(EXAMPLES / "app_return.json"),)]  # the file as given, not a copy
+
+
+def test_account_return(ws: Workspace, tmp_path: Path) -> None:
+    result = ingest_paths(
+        ws,
+        [EXAMPLES / "account_return.csv"],
+        mapping=load_mapping("account_return"),
+        params={"investigation": "INV-3"},
+        rejects=tmp_path / "r.csv",
+    )
+    assert result.rejected == 0
+    accounts = ws.store.rows(
+        "SELECT platform, value_normalized FROM selectors WHERE kind = 'account' "
+        "AND source_file LIKE '%account_return.csv' ORDER BY 1, 2"
+    )
+    assert accounts == [
+        ("Instagram", "ana.sells"),
+        ("Instagram", "el.guero.example"),
+        ("Snapchat", "ana.sells"),
+        ("Snapchat", "buyer.one"),
+        ("Snapchat", "buyer_two"),
+    ]
+    links = ws.store.rows(
+        "SELECT r.kind, a.value_normalized, b.value_normalized FROM relationships r "
+        "JOIN selectors a ON a.selector_id = r.from_id JOIN selectors b ON b.selector_id = r.to_id "
+        "WHERE r.source_file LIKE '%account_return.csv' ORDER BY 1, 2, 3"
+    )
+    assert links == [
+        ("contact_of", "ana.sells", "el.guero.example"),
+        ("contact_of", "buyer.one", "ana.sells"),
+        ("contact_of", "buyer_two", "ana.sells"),
+        ("linked_to", "ana.sells", "+13035550187"),
+        ("linked_to", "ana.sells", "ana.sells.example@example.com"),
+        ("linked_to", "el.guero.example", "+523355550123"),
+    ]
+    again = ingest_paths(
+        ws,
+        [EXAMPLES / "account_return.csv"],
+        mapping=load_mapping("account_return"),
+        params={"investigation": "INV-3"},
+        rejects=tmp_path / "r2.csv",
+    )
+    assert again.loaded == 0
+
+
+def test_overlapping_returns_store_each_event_once(ws: Workspace, tmp_path: Path) -> None:
+    lines = (EXAMPLES / "carrier_cdr.csv").read_text().splitlines()
+    first = tmp_path / "return-1.csv"
+    second = tmp_path / "return-2.csv"
+    first.write_text("\n".join(lines[:6]) + "\n")
+    second.write_text("\n".join([lines[0], *lines[3:8]]) + "\n")  # rows 3-5 are in both
+    result = ingest_paths(
+        ws,
+        [first, second],
+        mapping=load_mapping("carrier_cdr"),
+        params={"investigation": "INV-1"},
+        rejects=tmp_path / "r.csv",
+    )
+    assert result.counts["communications"].loaded == 10
+    events = ws.store.rows(
+        "SELECT count(DISTINCT c.event_key), count(*) FROM communications c "
+        "JOIN communications_sources s USING (event_key) WHERE s.source_file LIKE '%return-%'"
+    )
+    assert events == [(7, 10)]
+
+
+def test_utf16_xlsx_and_a_truncated_last_line(ws: Workspace, tmp_path: Path) -> None:
+    import openpyxl
+
+    text = (EXAMPLES / "carrier_cdr.csv").read_text().splitlines()[:3]
+    utf16 = tmp_path / "utf16.csv"
+    utf16.write_bytes(("\r\n".join(text) + "\r\n").encode("utf-16"))
+    truncated = tmp_path / "truncated.csv"
+    truncated.write_text("\n".join(text) + "\n3035550187,72055")
+    for path in (utf16, truncated):
+        result = ingest_paths(
+            ws,
+            [path],
+            mapping=load_mapping("carrier_cdr"),
+            params={"investigation": "INV-1"},
+            rejects=tmp_path / "r.csv",
+        )
+        assert (
+            result.counts["communications"].loaded + result.counts["communications"].duplicate == 2
+        ), path
+    assert rejects(result.rejects_file) == [(4, "start_time", "fewer fields than the header has")]
+
+    mapping = parse_mapping({**_carrier_dict(), "format": "xlsx"}, "xlsx test")
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(
+        ["orig_number", "term_number", "start_time", "duration_sec", "direction", "event_type"]
+    )
+    sheet.append([3035550187, 7205550150, datetime(2022, 8, 1, 12, 0, 0), 61, "MO", "VOICE"])
+    sheet.append([3035550187, None, datetime(2022, 8, 1, 12, 5, 0), 5, "MO", "VOICE"])
+    book.save(tmp_path / "cdr.xlsx")
+    result = ingest_paths(
+        ws,
+        [tmp_path / "cdr.xlsx"],
+        mapping=mapping,
+        params={"investigation": "INV-1"},
+        rejects=tmp_path / "x.csv",
+    )
+    assert result.counts["communications"].loaded == 1
+    assert rejects(result.rejects_file) == [(3, "to_selector", "required value is missing")]
+
+
+def _carrier_dict() -> dict[str, object]:
+    import yaml
+
+    return yaml.safe_load((EXAMPLES.parent / "carrier_cdr.yaml").read_text())  # type: ignore[no-any-return]
+
+
+def test_time_zone_of_a_mapping(ws: Workspace, tmp_path: Path) -> None:
+    data = _carrier_dict()
+    data["records"][0]["columns"]["time"]["timezone"] = "America/Denver"  # type: ignore[index]
+    path = tmp_path / "denver.csv"
+    shutil.copy(EXAMPLES / "carrier_cdr.csv", path)
+    ingest_paths(
+        ws,
+        [path],
+        mapping=parse_mapping(data, "denver"),
+        params={"investigation": "INV-1"},
+        rejects=tmp_path / "r.csv",
+    )
+    first = sources_of(ws, "denver.csv")[0]
+    assert first[0] == "2022-07-05 03:15:09"  # 21:15:09 MDT is 03:15:09 UTC
+    assert first[5] == "07/04/2022 21:15:09"
+
+
+def test_mapping_errors_are_clear(ws: Workspace, tmp_path: Path) -> None:
+    with pytest.raises(IngestError, match="needs --investigation"):
+        ingest_paths(ws, [EXAMPLES / "carrier_cdr.csv"], mapping=load_mapping("carrier_cdr"))
+    with pytest.raises(MappingError, match="no mapping 'nope'"):
+        load_mapping("nope")
+    with pytest.raises(MappingError, match="communications needs"):
+        parse_mapping({"records": [{"record_type": "communications", "columns": {}}]}, "x")
+    bad = tmp_path / "cdr.csv"
+    bad.write_text("orig,term\n1,2\n")
+    result = ingest_paths(
+        ws,
+        [bad],
+        mapping=load_mapping("carrier_cdr"),
+        params={"investigation": "INV-1"},
+        rejects=tmp_path / "r.csv",
+    )
+    assert rejects(result.rejects_file)[0][:2] == (1, "duration_sec")
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    moment=st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2035, 12, 31)),
+    fmt=st.sampled_from(DEFAULT_TIME_FORMATS),
+)
+def test_every_default_time_format_reads_back_to_the_same_utc_time(
+    moment: datetime, fmt: str
+) -> None:
+    moment = moment.replace(microsecond=0)
+    if "%S" not in fmt:
+        moment = moment.replace(second=0)
+    written = moment.strftime(fmt)
+    rec = load_mapping("carrier_cdr").records[0]
+    exprs, names = projection(rec, {"investigation": "X"})
+    time_expr = exprs[names.index("time")]
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    (value,) = con.execute(
+        f"SELECT {time_expr} FROM (SELECT ? AS start_time, '' AS orig_number, "
+        f"'' AS term_number, '' AS event_type, '' AS duration_sec, '' AS direction)",
+        [written],
+    ).fetchone()  # type: ignore[misc]
+    expected = moment.replace(tzinfo=UTC)
+    assert datetime.fromisoformat(value.replace("Z", "+00:00")) == expected
