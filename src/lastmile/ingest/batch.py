@@ -420,8 +420,9 @@ class _Batch:
         con.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE ev_{name} AS
-            SELECT *, md5(_event_key || chr(31) || coalesce(investigation_id, '') || chr(31)
-                          || _base || chr(31) || _line) AS _source_key
+            SELECT *, CAST(md5(CAST(_event_key AS VARCHAR) || chr(31)
+                               || coalesce(investigation_id, '') || chr(31) || _base
+                               || chr(31) || _line) AS UUID) AS _source_key
             FROM (
                 SELECT n.*, {content_hash_sql([ident(k) for k in key_parts])} AS _event_key,
                     bf.base AS _base

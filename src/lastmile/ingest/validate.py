@@ -178,10 +178,10 @@ class KnownKeys:
 
 
 def content_hash_sql(columns: Sequence[str]) -> str:
-    """md5 of the values of SQL expressions ``columns``, NULL and empty alike, fields
-    separated by \\x1f."""
+    """The MD5 of the values of SQL expressions ``columns`` (NULL and empty alike, fields
+    separated by \\x1f), as a UUID (store/schema.py, HASH)."""
     parts = ", ".join(f"coalesce(CAST({c} AS VARCHAR), '')" for c in columns)
-    return f"md5(concat_ws(chr(31), {parts}))"
+    return f"CAST(md5(concat_ws(chr(31), {parts})) AS UUID)"
 
 
 def _error_list(errors: Sequence[tuple[str, str]], prior: str = "") -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import re
+import uuid
 import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
@@ -25,14 +26,22 @@ import pyarrow.csv as pacsv
 STREAM_BATCH_ROWS = 200_000
 
 
-def register_table(staging: duckdb.DuckDBPyConnection, table: pa.Table, into: str) -> None:
-    """Copy an Arrow table into staging temp table ``into``."""
+def register_table(
+    staging: duckdb.DuckDBPyConnection,
+    table: pa.Table,
+    into: str,
+    uuid_columns: Sequence[str] = (),
+) -> None:
+    """Copy an Arrow table into staging temp table ``into``; ``uuid_columns`` arrive as text
+    and are stored as UUIDs again."""
     # DuckDB refuses to register while an earlier execute() still holds a result; a fetched
     # statement settles it.
     staging.execute("SELECT 1").fetchall()
     staging.register("lastmile_arrow_in", table)
     try:
-        staging.execute(f"CREATE OR REPLACE TEMP TABLE {into} AS SELECT * FROM lastmile_arrow_in")
+        casts = ", ".join(f"CAST({c} AS UUID) AS {c}" for c in uuid_columns)
+        select = f"SELECT * REPLACE ({casts})" if casts else "SELECT *"
+        staging.execute(f"CREATE OR REPLACE TEMP TABLE {into} AS {select} FROM lastmile_arrow_in")
     finally:
         staging.unregister("lastmile_arrow_in")
 
@@ -117,6 +126,8 @@ class DuckDBStore(Store):
             raise StoreError(f"cannot open DuckDB workspace {path}: {exc}") from exc
         # Timestamps are stored in UTC; a timestamp with an offset is converted on ingest.
         self.conn.execute("SET TimeZone = 'UTC'")
+        # lastmile shows its own progress; DuckDB's bar would write over it.
+        self.conn.execute("SET enable_progress_bar = false")
         self._in_transaction = False
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
@@ -235,7 +246,14 @@ class PostgresStore(Store):
             cur.execute(self._sql(sql) if params else sql, list(params) or None)
             names = [d.name for d in cur.description or []]
             data = cur.fetchall()
-        columns: list[list[Any]] = [list(c) for c in zip(*data, strict=True)] if data else []
+        columns: list[list[Any]] = (
+            [
+                [str(v) if isinstance(v, uuid.UUID) else v for v in c]
+                for c in zip(*data, strict=True)
+            ]
+            if data
+            else []
+        )
         if not columns:
             columns = [[] for _ in names]
         return pa.table({n: pa.array(c) for n, c in zip(names, columns, strict=True)})
@@ -262,12 +280,22 @@ class PostgresStore(Store):
         if self._staging is None:
             self._staging = duckdb.connect(":memory:")
             self._staging.execute("SET TimeZone = 'UTC'")
+            self._staging.execute("SET enable_progress_bar = false")
         return self._staging
 
     def _copy_in(
         self, staging: duckdb.DuckDBPyConnection, table: str, columns: Sequence[str], sql: str
     ) -> int:
         """Stream a staging query into a server table with COPY, in CSV blocks."""
+        # Arrow has no CSV form for DuckDB's UUIDs: send them as text, which PostgreSQL parses.
+        described = staging.execute(f"DESCRIBE {sql}").fetchall()
+        casts = [
+            f'CAST("{name}" AS VARCHAR) AS "{name}"'
+            for name, kind, *_ in described
+            if kind == "UUID"
+        ]
+        if casts:
+            sql = f"SELECT * REPLACE ({', '.join(casts)}) FROM ({sql})"
         with warnings.catch_warnings():
             # DuckDB warns that a DB-API result copies once more into Arrow; a relation would
             # not, but it refuses to start while an earlier statement's result is pending.
@@ -300,14 +328,15 @@ class PostgresStore(Store):
         self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS lastmile_keys (key TEXT)")
         self.conn.execute("TRUNCATE lastmile_keys")
         self._copy_in(staging, "lastmile_keys", ["key"], f"SELECT DISTINCT key FROM ({keys_sql})")
+        key_type = self._column_type(table, key_column)
         found = self.query(
             f"SELECT {', '.join('t.' + c for c in columns)} FROM {table} t "
-            f"JOIN lastmile_keys k ON t.{key_column} = k.key"
+            f"JOIN lastmile_keys k ON t.{key_column} = CAST(k.key AS {key_type})"
         )
         if found.num_rows == 0:
             # An empty Arrow table has no types; keep the store's names with text columns.
             found = pa.table({c: pa.array([], pa.string()) for c in columns})
-        register_table(staging, found, into)
+        register_table(staging, found, into, self._uuid_columns(table, columns))
 
     def key_table(
         self, staging: duckdb.DuckDBPyConnection, table: str, columns: Sequence[str], into: str
@@ -315,7 +344,7 @@ class PostgresStore(Store):
         found = self.query(f"SELECT {', '.join(columns)} FROM {table}")
         if found.num_rows == 0:
             found = pa.table({c: pa.array([], pa.string()) for c in columns})
-        register_table(staging, found, into)
+        register_table(staging, found, into, self._uuid_columns(table, columns))
 
     def append(
         self,
@@ -325,6 +354,17 @@ class PostgresStore(Store):
         select_sql: str,
     ) -> int:
         return self._copy_in(staging, table, columns, select_sql)
+
+    def _uuid_columns(self, table: str, columns: Sequence[str]) -> list[str]:
+        return [c for c in columns if self._column_type(table, c) == "uuid"]
+
+    def _column_type(self, table: str, column: str) -> str:
+        rows = self.rows(
+            "SELECT data_type FROM information_schema.columns "
+            "WHERE table_schema = current_schema() AND table_name = ? AND column_name = ?",
+            (table, column),
+        )
+        return "uuid" if rows and rows[0][0] == "uuid" else "text"
 
     def table_names(self) -> set[str]:
         rows = self.rows(

@@ -21,11 +21,15 @@ from dataclasses import dataclass
 
 from lastmile.model import RECORD_TYPES, ColumnType, RecordType
 
+# An MD5 digest, kept as a UUID: 16 bytes instead of 32 characters of hex. Random hex text
+# barely compresses, and writing it was most of the cost of storing 5 million events.
+HASH = "UUID"
+
 PROVENANCE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("source_agency", "TEXT"),
     ("source_file", "TEXT"),
     ("source_row", "BIGINT"),
-    ("content_hash", "TEXT"),
+    ("content_hash", HASH),
     ("batch_id", "TEXT"),
 )
 
@@ -75,8 +79,8 @@ def record_tables(rt: RecordType) -> tuple[Table, ...]:
         return (Table(rt.name, cols + grades + PROVENANCE_COLUMNS),)
     event_fields = EVENT_COLUMNS[rt.name]
     typed = dict(cols)
-    event: list[tuple[str, str]] = [("event_key", "TEXT")]
-    source: list[tuple[str, str]] = [("source_key", "TEXT"), ("event_key", "TEXT")]
+    event: list[tuple[str, str]] = [("event_key", HASH)]
+    source: list[tuple[str, str]] = [("source_key", HASH), ("event_key", HASH)]
     for col in rt.columns:
         if col.name not in event_fields:
             source.append((col.name, typed[col.name]))

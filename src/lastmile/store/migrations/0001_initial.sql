@@ -17,7 +17,7 @@ CREATE TABLE agencies (
     source_agency TEXT,
     source_file TEXT,
     source_row BIGINT,
-    content_hash TEXT,
+    content_hash UUID,
     batch_id TEXT
 );
 
@@ -37,7 +37,7 @@ CREATE TABLE investigations (
     source_agency TEXT,
     source_file TEXT,
     source_row BIGINT,
-    content_hash TEXT,
+    content_hash UUID,
     batch_id TEXT
 );
 
@@ -59,7 +59,7 @@ CREATE TABLE subjects (
     source_agency TEXT,
     source_file TEXT,
     source_row BIGINT,
-    content_hash TEXT,
+    content_hash UUID,
     batch_id TEXT
 );
 
@@ -74,7 +74,7 @@ CREATE TABLE organizations (
     source_agency TEXT,
     source_file TEXT,
     source_row BIGINT,
-    content_hash TEXT,
+    content_hash UUID,
     batch_id TEXT
 );
 
@@ -92,12 +92,12 @@ CREATE TABLE selectors (
     source_agency TEXT,
     source_file TEXT,
     source_row BIGINT,
-    content_hash TEXT,
+    content_hash UUID,
     batch_id TEXT
 );
 
 CREATE TABLE communications (
-    event_key TEXT,
+    event_key UUID,
     time TIMESTAMP,
     from_selector TEXT,
     from_selector_valid BOOLEAN,
@@ -109,8 +109,8 @@ CREATE TABLE communications (
 );
 
 CREATE TABLE communications_sources (
-    source_key TEXT,
-    event_key TEXT,
+    source_key UUID,
+    event_key UUID,
     communication_id TEXT,
     investigation_id TEXT,
     time_original TEXT,
@@ -121,7 +121,7 @@ CREATE TABLE communications_sources (
     source_agency TEXT,
     source_file TEXT,
     source_row BIGINT,
-    content_hash TEXT,
+    content_hash UUID,
     batch_id TEXT
 );
 
@@ -138,7 +138,7 @@ CREATE TABLE relationships (
     source_agency TEXT,
     source_file TEXT,
     source_row BIGINT,
-    content_hash TEXT,
+    content_hash UUID,
     batch_id TEXT
 );
 
@@ -155,7 +155,7 @@ CREATE TABLE arrests (
     source_agency TEXT,
     source_file TEXT,
     source_row BIGINT,
-    content_hash TEXT,
+    content_hash UUID,
     batch_id TEXT
 );
 
@@ -175,7 +175,7 @@ CREATE TABLE drug_seizures (
     source_agency TEXT,
     source_file TEXT,
     source_row BIGINT,
-    content_hash TEXT,
+    content_hash UUID,
     batch_id TEXT
 );
 
@@ -192,7 +192,7 @@ CREATE TABLE firearm_seizures (
     source_agency TEXT,
     source_file TEXT,
     source_row BIGINT,
-    content_hash TEXT,
+    content_hash UUID,
     batch_id TEXT
 );
 
@@ -210,7 +210,7 @@ CREATE TABLE currency_seizures (
     source_agency TEXT,
     source_file TEXT,
     source_row BIGINT,
-    content_hash TEXT,
+    content_hash UUID,
     batch_id TEXT
 );
 
@@ -226,4 +226,3 @@ CREATE TABLE batches (
     rejects_file TEXT,
     lastmile_version TEXT
 );
-
