@@ -309,3 +309,46 @@ def test_every_default_time_format_reads_back_to_the_same_utc_time(
     ).fetchone()  # type: ignore[misc]
     expected = moment.replace(tzinfo=UTC)
     assert datetime.fromisoformat(value.replace("Z", "+00:00")) == expected
+
+
+def test_cli_mapped_ingest_and_analyses(tmp_path: Path) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from lastmile.cli import app
+
+    runner = CliRunner()
+    w = ["--workspace", str(tmp_path / "w.duckdb")]
+    assert runner.invoke(app, ["ingest", str(SMALL_OPERATION), *w]).exit_code == 0
+    res = runner.invoke(
+        app,
+        [
+            "ingest",
+            str(EXAMPLES / "carrier_cdr.csv"),
+            "--mapping",
+            "carrier_cdr",
+            "--investigation",
+            "INV-1",
+            "--rejects",
+            str(tmp_path / "r.csv"),
+            *w,
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    assert "rejected" in res.stderr and "carrier_cdr.csv:9" in res.stderr
+    res = runner.invoke(app, ["contacts", "(303) 555-0187", "--format", "json", *w])
+    top = json.loads(res.stdout)[0]
+    assert (top["contact"], top["events"]) == ("+17205550150", 4)  # carrier rows 4-7
+    res = runner.invoke(app, ["common", "3035550187", "+523312345678", "--format", "csv", *w])
+    assert res.exit_code == 0 and res.stdout.startswith('"contact","targets"')
+    res = runner.invoke(app, ["timeline", "S-1", "--format", "json", *w])
+    assert sum(row["events"] for row in json.loads(res.stdout)) > 0
+    res = runner.invoke(app, ["handovers", "--format", "json", *w])
+    assert res.exit_code == 0 and json.loads(res.stdout) == []
+    res = runner.invoke(
+        app, ["ingest", str(EXAMPLES / "carrier_cdr.csv"), "--investigation", "INV-1", *w]
+    )
+    assert res.exit_code == 1 and "go with --mapping" in res.stderr
+    res = runner.invoke(app, ["mappings"])
+    assert "lastmile ingest --mapping carrier_cdr --investigation ID" in res.stdout

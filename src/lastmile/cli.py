@@ -224,18 +224,19 @@ def mappings(out: OutOpt = None, debug: DebugOpt = False) -> None:
     """The mapping presets: what each reads and the parameters it needs."""
     from lastmile.ingest.mapping import presets
 
-    table = Table(title="mapping presets (lastmile ingest --mapping NAME)")
-    for col in ("name", "format", "records", "params", "description"):
-        table.add_column(col, overflow="fold")
+    blocks = []
     for m in presets().values():
-        table.add_row(
-            m.name,
-            m.format,
-            ", ".join(sorted({r.record_type.name for r in m.records})),
-            ", ".join(m.params),
-            " ".join(m.description.split()),
+        records = ", ".join(sorted({r.record_type.name for r in m.records}))
+        flags = " ".join(
+            "--investigation ID" if p == "investigation" else f"--param {p}=VALUE" for p in m.params
         )
-    _print_table(table, out)
+        blocks.append(
+            f"{m.name}  ({m.format} -> {records})\n"
+            f"  lastmile ingest --mapping {m.name} {flags} FILES...\n"
+            f"  {' '.join(m.description.split())}\n"
+            f"  example: src/lastmile/ingest/presets/{m.example}\n"
+        )
+    _emit("\n".join(blocks), out)
 
 
 # -- report ----------------------------------------------------------------------------------
