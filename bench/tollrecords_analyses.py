@@ -4,8 +4,8 @@ In one run:
 
 - **handovers**: ``lastmile.comms.handovers`` against the operation's ground truth
   (``truth/handovers.csv``), as precision, recall and F1 over (old, new) pairs. Recall is
-  given three ways: over every burner replacement in the world (most of which leave little
-  or no trace in the events), over those whose old and new numbers both appear in the events,
+  given three ways: over every burner replacement in the world (``recall_all``, the figure
+  the method is held to), over those whose old and new numbers both appear in the events,
   and over those the events *evidence* (old and new share at least three contacts);
 - **common**: ``lastmile.comms.common`` for the ten selectors with the most events, timed
   (best of three after one warm-up run), with the number of events in the workspace;
@@ -16,8 +16,8 @@ In one run:
 ``--copies K`` stacks K copies of the events (each later copy shifted by 430 days) in a
 scratch DuckDB workspace first, to time ``common`` at K times the size.
 
-    python bench/tollrecords_analyses.py --operation /tmp/demo/operation \\
-        --workspace /tmp/demo/lastmile.duckdb [--copies 2]
+    python bench/tollrecords_analyses.py --operation /tmp/nat2 \\
+        --workspace /tmp/nat2.duckdb [--copies 2]
     python bench/tollrecords_analyses.py            # generates and ingests (5M events)
 
 The given workspace is opened read-only and never modified.

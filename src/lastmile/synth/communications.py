@@ -58,7 +58,7 @@ N_FORMATS = 5
 # A burner user's phone is a working phone: the edges of a targeted burner user are scaled up
 # so the person carries at least the traffic of this quantile of all targets (a dealer's
 # working phone: several events a day), so no line of a chain is starved.
-BURNER_FLOOR_QUANTILE = 0.9
+BURNER_FLOOR_QUANTILE = 0.95
 # The most customers one person deals with (the stable core every line of a chain reaches).
 MAX_CUSTOMERS = 80
 _EPOCH_S = int(np.datetime64(EPOCH.isoformat(), "s").astype(np.int64))
