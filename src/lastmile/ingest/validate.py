@@ -92,74 +92,78 @@ def _allowed(col: Column) -> str:
     return ", ".join(col.values)
 
 
-def _typed_and_error(col: Column, v: str) -> tuple[str, str]:
-    """(typed expression, error expression) for one column; ``v`` is the trimmed text."""
+def _typed_and_error(col: Column, v: str, t: str) -> tuple[str, str]:
+    """(typed expression over ``v``, error expression over ``v`` and ``t``) for one column:
+    ``v`` names the trimmed text and ``t`` the typed value, computed once a level below."""
     shown = f"left({v}, 60)"
-    t = col.type
-    if t is ColumnType.ENUM:
+    kind = col.type
+    if kind is ColumnType.ENUM:
         typed = _enum_case(col, v)
         err = (
-            f"CASE WHEN {v} IS NOT NULL AND {typed} IS NULL THEN "
+            f"CASE WHEN {v} IS NOT NULL AND {t} IS NULL THEN "
             f"'unknown ' || {q(col.name)} || ' ''' || {shown} || ''' (allowed: ' || "
             f"{q(_allowed(col))} || ')' END"
         )
         return typed, err
-    if t is ColumnType.DATE:
+    if kind is ColumnType.DATE:
         typed = (
             f"CASE WHEN regexp_full_match({v}, '\\d{{4}}-\\d{{2}}-\\d{{2}}') "
             f"THEN TRY_CAST({v} AS DATE) END"
         )
         err = (
-            f"CASE WHEN {v} IS NOT NULL AND {typed} IS NULL THEN "
+            f"CASE WHEN {v} IS NOT NULL AND {t} IS NULL THEN "
             f"'unparseable date ''' || {shown} || ''' (expected YYYY-MM-DD)' "
-            f"WHEN year({typed}) NOT BETWEEN 1900 AND 2100 THEN "
+            f"WHEN year({t}) NOT BETWEEN 1900 AND 2100 THEN "
             f"'implausible date ''' || {shown} || '''' END"
         )
         return typed, err
-    if t is ColumnType.TIMESTAMP:
+    if kind is ColumnType.TIMESTAMP:
+        # Without an offset (or with Z) the plain cast is exact and much cheaper than the
+        # time-zone-aware one, which the rest (an offset or a zone name) needs.
         typed = (
-            f"CASE WHEN regexp_matches({v}, '^\\d{{4}}-\\d{{2}}-\\d{{2}}') "
-            f"THEN TRY_CAST(TRY_CAST({v} AS TIMESTAMPTZ) AS TIMESTAMP) END"
+            f"CASE WHEN length({v}) <= 19 OR right({v}, 1) = 'Z' "
+            f"THEN TRY_CAST({v} AS TIMESTAMP) "
+            f"ELSE TRY_CAST(TRY_CAST({v} AS TIMESTAMPTZ) AS TIMESTAMP) END"
         )
         err = (
-            f"CASE WHEN {v} IS NOT NULL AND {typed} IS NULL THEN "
+            f"CASE WHEN {v} IS NOT NULL AND {t} IS NULL THEN "
             f"'unparseable time ''' || {shown} || ''' (expected ISO 8601, "
             f"e.g. 2022-07-04T21:15:09-06:00)' "
-            f"WHEN year({typed}) NOT BETWEEN 1900 AND 2100 THEN "
+            f"WHEN year({t}) NOT BETWEEN 1900 AND 2100 THEN "
             f"'implausible time ''' || {shown} || '''' END"
         )
         return typed, err
-    if t in (ColumnType.DECIMAL, ColumnType.FRACTION):
+    if kind in (ColumnType.DECIMAL, ColumnType.FRACTION):
         typed = f"TRY_CAST({v} AS DOUBLE)"
         above_range = (
-            f"WHEN {typed} > 1 THEN 'out of range ' || {shown} || ' (expected 0 to 1)' "
-            if t is ColumnType.FRACTION
+            f"WHEN {t} > 1 THEN 'out of range ' || {shown} || ' (expected 0 to 1)' "
+            if kind is ColumnType.FRACTION
             else ""
         )
         err = (
             f"CASE WHEN {v} IS NULL THEN NULL "
-            f"WHEN {typed} IS NULL OR isnan({typed}) THEN 'not a number ''' || {shown} || '''' "
-            f"WHEN isinf({typed}) THEN 'not a finite number ' || {shown} "
-            f"WHEN {typed} < 0 THEN 'negative value ' || {shown} "
+            f"WHEN {t} IS NULL OR isnan({t}) THEN 'not a number ''' || {shown} || '''' "
+            f"WHEN isinf({t}) THEN 'not a finite number ' || {shown} "
+            f"WHEN {t} < 0 THEN 'negative value ' || {shown} "
             f"{above_range}END"
         )
         return typed, err
-    if t is ColumnType.INTEGER:
+    if kind is ColumnType.INTEGER:
         typed = f"CASE WHEN regexp_full_match({v}, '\\d{{1,18}}') THEN TRY_CAST({v} AS BIGINT) END"
         err = (
             f"CASE WHEN {v} IS NULL THEN NULL "
             f"WHEN regexp_full_match({v}, '-\\d+') THEN 'negative value ' || {shown} "
-            f"WHEN {typed} IS NULL THEN 'not a whole number ''' || {shown} || '''' END"
+            f"WHEN {t} IS NULL THEN 'not a whole number ''' || {shown} || '''' END"
         )
         return typed, err
-    if t is ColumnType.ID:
+    if kind is ColumnType.ID:
         err = (
             f"CASE WHEN length({v}) > {MAX_ID_LENGTH} THEN 'id longer than "
             f"{MAX_ID_LENGTH} characters' "
             f"WHEN regexp_matches({v}, '[\\x00-\\x1f]') THEN 'id contains control characters' END"
         )
         return v, err
-    if t is ColumnType.LIST:
+    if kind is ColumnType.LIST:
         typed = (
             f"NULLIF(array_to_string(list_filter(list_transform(string_split({v}, '|'), "
             f"lambda x: trim(x)), lambda x: x <> ''), '|'), '')"
@@ -214,25 +218,33 @@ def validation_sql(
     record comes from: ``agency_column``, or the agency of the referenced investigation) and
     ``_hash`` (the content hash). One pass over the rows does all of it."""
     known = known or {}
-    inner: list[str] = ["_file_index", "_line"]
+    # Three levels, each computed once per row: the trimmed text (_raw_x), the typed value
+    # (x), then each column's error from both. DuckDB pipelines them without materializing.
+    trimmed: list[str] = ["_file_index", "_line", "_map_error_column", "_map_error_reason"]
+    typed_level: list[str] = ["*"]
+    inner: list[str] = ["_file_index", "_line", "_map_error_column", "_map_error_reason"]
     errors: list[tuple[str, str]] = []
     originals: list[str] = []
     for col in file_columns(rt):
-        v = f"NULLIF(trim({ident(col.name)}), '')" if col.name in present else "NULL::VARCHAR"
-        typed, err = _typed_and_error(col, v)
-        inner.append(f"{typed} AS {ident(col.name)}")
+        raw = ident(f"_raw_{col.name}")
+        name = ident(col.name)
+        text = f"NULLIF(trim({name}), '')" if col.name in present else "NULL::VARCHAR"
+        trimmed.append(f"{text} AS {raw}")
+        if col.type is ColumnType.TIMESTAMP:
+            trimmed.append(ident(col.name + "__original"))
+        typed, err = _typed_and_error(col, raw, name)
+        typed_level.append(f"{typed} AS {name}")
+        inner.append(name)
         if col.type is ColumnType.TIMESTAMP:
             written = ident(col.name + "__original")
-            inner.append(f"coalesce({written}, {v}) AS {ident(col.name + '_original')}")
+            inner.append(f"coalesce({written}, {raw}) AS {ident(col.name + '_original')}")
             originals.append(col.name + "_original")
         if col.required:
-            err = f"CASE WHEN {v} IS NULL THEN 'required value is missing' ELSE {err} END"
+            err = f"CASE WHEN {raw} IS NULL THEN 'required value is missing' ELSE {err} END"
         if err != "NULL":
             errors.append((q(col.name), err))
-    inner_sql = (
-        f"SELECT {', '.join(inner)}, {_error_list(errors)} AS _col_errors, "
-        f"_map_error_column, _map_error_reason FROM {source}"
-    )
+    levels = f"(SELECT {', '.join(typed_level)} FROM (SELECT {', '.join(trimmed)} FROM {source}))"
+    inner_sql = f"SELECT {', '.join(inner)}, {_error_list(errors)} AS _col_errors FROM {levels}"
     rules = [("_map_error_column", "_map_error_reason")]
     rules += [
         (q(r.column), f"CASE WHEN {r.bad_sql} THEN {q(r.reason)} END")
