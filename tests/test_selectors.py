@@ -696,3 +696,60 @@ def test_imei_luhn_round_trip(payload: str) -> None:
     assert normalize("imei", n.value) == n
     wrong = str((int(n.value[-1]) + 1) % 10)
     assert not normalize("imei", payload + wrong).valid
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    area=st.integers(200, 999),
+    exchange=st.integers(200, 999),
+    line=st.integers(0, 9999),
+    fmt=st.sampled_from(
+        [
+            "({a}) {e}-{n}",
+            "{a}.{e}.{n}",
+            "+1 {a} {e} {n}",
+            "1{a}{e}{n}",
+            "{a}{e}{n}",
+            "+1{a}{e}{n}",
+            "1-{a}-{e}-{n}",
+            "{a}-{e}-{n}",
+            "+1 ({a}) {e}-{n}",
+            "1 ({a}) {e}-{n}",
+        ]
+    ),
+)
+def test_ingest_sql_fast_path_agrees_with_the_phone_normalizer(
+    area: int, exchange: int, line: int, fmt: str
+) -> None:
+    """Ingest normalizes plain North American numbers in SQL; it must give what this
+    module gives."""
+    import duckdb
+
+    from lastmile.ingest.normalize import fast_phone_sql
+
+    raw = fmt.format(a=area, e=exchange, n=f"{line:04d}")
+    (fast,) = (
+        duckdb.connect()
+        .execute(f"SELECT {fast_phone_sql('raw')} FROM (SELECT ? AS raw)", [raw])
+        .fetchone()
+    )  # type: ignore[misc]
+    expected = normalize("phone", raw)
+    assert expected.valid
+    assert fast == expected.value
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="0123456789 ()+-.x#", min_size=0, max_size=20))
+def test_ingest_sql_fast_path_never_accepts_what_the_normalizer_rejects(raw: str) -> None:
+    import duckdb
+
+    from lastmile.ingest.normalize import fast_phone_sql
+
+    (fast,) = (
+        duckdb.connect()
+        .execute(f"SELECT {fast_phone_sql('raw')} FROM (SELECT ? AS raw)", [raw])
+        .fetchone()
+    )  # type: ignore[misc]
+    if fast is not None:
+        result = normalize("phone", raw)
+        assert result.valid and result.value == fast
