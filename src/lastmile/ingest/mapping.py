@@ -245,10 +245,9 @@ def _value_sql(
         # A time read by a format is local to the mapping's time zone; it becomes UTC text the
         # validator reads. A time no format reads is passed on as written (ISO 8601 with an
         # offset is read there; anything else is rejected with the text quoted).
-        return (
-            f"coalesce(strftime(timezone('UTC', timezone({q(tz)}, {parsed})), "
-            f"'%Y-%m-%dT%H:%M:%SZ'), {base})"
-        )
+        if str(tz).upper() != "UTC":
+            parsed = f"timezone('UTC', timezone({q(tz)}, {parsed}))"
+        return f"coalesce(strftime({parsed}, '%Y-%m-%dT%H:%M:%SZ'), {base})"
     if col_type is ColumnType.DATE and spec.get("formats"):
         fmts = "[" + ", ".join(q(f) for f in spec["formats"]) + "]"
         return f"coalesce(strftime(try_strptime({base}, {fmts}), '%Y-%m-%d'), {base})"

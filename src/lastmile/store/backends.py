@@ -10,7 +10,9 @@ for both stores and never loops over rows in Python.
 from __future__ import annotations
 
 import io
+import os
 import re
+import tempfile
 import uuid
 import warnings
 from abc import ABC, abstractmethod
@@ -44,6 +46,22 @@ def register_table(
         staging.execute(f"CREATE OR REPLACE TEMP TABLE {into} AS {select} FROM lastmile_arrow_in")
     finally:
         staging.unregister("lastmile_arrow_in")
+
+
+MEMORY_ENV = "LASTMILE_MEMORY_LIMIT"
+DEFAULT_MEMORY_LIMIT = "2.5GB"
+
+
+def limit_memory(con: duckdb.DuckDBPyConnection, spill_to: Path) -> None:
+    """Bound DuckDB's memory ($LASTMILE_MEMORY_LIMIT, default 2.5GB) and let it spill to disk,
+    so a file larger than memory is loaded, not refused: DuckDB's own default takes 80 % of
+    the machine, which on a shared analysis server is not ours to take."""
+    limit = os.environ.get(MEMORY_ENV) or DEFAULT_MEMORY_LIMIT
+    try:
+        con.execute(f"SET memory_limit = '{limit.replace(chr(39), '')}'")
+    except duckdb.Error as exc:
+        raise StoreError(f"${MEMORY_ENV}={limit!r} is not a memory size such as 2GB") from exc
+    con.execute(f"SET temp_directory = '{str(spill_to).replace(chr(39), chr(39) * 2)}'")
 
 
 class StoreError(Exception):
@@ -128,6 +146,7 @@ class DuckDBStore(Store):
         self.conn.execute("SET TimeZone = 'UTC'")
         # lastmile shows its own progress; DuckDB's bar would write over it.
         self.conn.execute("SET enable_progress_bar = false")
+        limit_memory(self.conn, path.parent / f"{path.name}.tmp")
         self._in_transaction = False
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
@@ -281,6 +300,7 @@ class PostgresStore(Store):
             self._staging = duckdb.connect(":memory:")
             self._staging.execute("SET TimeZone = 'UTC'")
             self._staging.execute("SET enable_progress_bar = false")
+            limit_memory(self._staging, Path(tempfile.gettempdir()) / "lastmile-staging")
         return self._staging
 
     def _copy_in(
