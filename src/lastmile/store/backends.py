@@ -122,11 +122,24 @@ class Store(ABC):
         """Append the rows of ``select_sql`` (run on staging; its columns in ``columns`` order)
         to the store's ``table``; returns the number of rows written."""
 
-    @abstractmethod
-    def table_names(self) -> set[str]: ...
+    # The SQL naming the schema lastmile's tables live in (information_schema is standard).
+    schema_sql: ClassVar[str]
 
-    @abstractmethod
-    def table_columns(self, table: str) -> list[str]: ...
+    def table_names(self) -> set[str]:
+        rows = self.rows(
+            "SELECT table_name FROM information_schema.tables "
+            f"WHERE table_schema = {self.schema_sql}"
+        )
+        return {r[0] for r in rows}
+
+    def table_columns(self, table: str) -> list[str]:
+        rows = self.rows(
+            "SELECT column_name FROM information_schema.columns "
+            f"WHERE table_schema = {self.schema_sql} AND table_name = ? "
+            "ORDER BY ordinal_position",
+            (table,),
+        )
+        return [r[0] for r in rows]
 
     @abstractmethod
     def close(self) -> None: ...
@@ -134,6 +147,7 @@ class Store(ABC):
 
 class DuckDBStore(Store):
     kind = "duckdb"
+    schema_sql = "'main'"
 
     def __init__(self, path: Path, *, read_only: bool = False) -> None:
         self.url = str(path)
@@ -212,20 +226,6 @@ class DuckDBStore(Store):
         row = staging.execute(f"INSERT INTO main.{table} ({cols}) {select_sql}").fetchone()
         return int(row[0]) if row else 0
 
-    def table_names(self) -> set[str]:
-        rows = self.rows(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema='main'"
-        )
-        return {r[0] for r in rows}
-
-    def table_columns(self, table: str) -> list[str]:
-        rows = self.rows(
-            "SELECT column_name FROM information_schema.columns "
-            "WHERE table_schema = 'main' AND table_name = ? ORDER BY ordinal_position",
-            (table,),
-        )
-        return [r[0] for r in rows]
-
     def close(self) -> None:
         self.conn.close()
 
@@ -235,6 +235,7 @@ _QMARK = re.compile(r"\?")
 
 class PostgresStore(Store):
     kind = "postgresql"
+    schema_sql = "current_schema()"  # the search_path's first schema: one per test, or public
 
     def __init__(self, url: str) -> None:
         try:
@@ -385,20 +386,6 @@ class PostgresStore(Store):
             (table, column),
         )
         return "uuid" if rows and rows[0][0] == "uuid" else "text"
-
-    def table_names(self) -> set[str]:
-        rows = self.rows(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
-        )
-        return {r[0] for r in rows}
-
-    def table_columns(self, table: str) -> list[str]:
-        rows = self.rows(
-            "SELECT column_name FROM information_schema.columns "
-            "WHERE table_schema = current_schema() AND table_name = ? ORDER BY ordinal_position",
-            (table,),
-        )
-        return [r[0] for r in rows]
 
     def close(self) -> None:
         if self._staging is not None:
