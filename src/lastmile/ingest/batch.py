@@ -2,12 +2,15 @@
 
 For each record type, in load order (agencies before investigations before their records):
 
-1. read each file into staging (``files.stage_file``), rows the CSV reader rejects set aside;
-2. validate and type every row in one SQL pass (``validate.validation_sql``);
-3. check references against the store and the earlier types of this batch;
-4. sort out duplicates: the same id with the same content is a duplicate (nothing is added),
+1. check each file's header (``files.read_header``); a file that cannot be read at all is one
+   reject (its rows counted);
+2. in one SQL pass, stream every file (``files.reader_sql``), type and check every value,
+   resolve references against the store and the earlier types of this batch, and hash the
+   content (``validate.validation_sql``); the lines the CSV reader itself rejects are collected
+   after the pass (``files.collect_rejects``);
+3. sort out duplicates: the same id with the same content is a duplicate (nothing is added),
    the same id with other content is rejected, naming where the first came from;
-5. normalize selectors and append the new rows to the store.
+4. normalize selectors (``normalize.build_map``) and append the new rows to the store.
 
 Rejected rows go to the rejects file with file, row, column and reason; every input row is
 counted as loaded, duplicate or rejected.

@@ -1,4 +1,4 @@
-"""Finding interchange files and reading one into a DuckDB staging table.
+"""Finding input files, checking their headers, and the SQL that streams each one.
 
 A file is read by DuckDB's CSV reader (streaming, parallel), every column as text; rows the
 reader cannot parse at all (wrong number of fields, bytes that are not UTF-8, a line over the
