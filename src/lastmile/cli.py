@@ -65,8 +65,17 @@ def _user_errors() -> tuple[type[BaseException], ...]:
     from lastmile.ingest import IngestError
     from lastmile.report.compute import ReportError
     from lastmile.store import StoreError
+    from lastmile.store.backends import driver_errors
 
-    return (CommandError, IngestError, ReportError, StoreError, FileNotFoundError, ValueError)
+    return (
+        CommandError,
+        IngestError,
+        ReportError,
+        StoreError,
+        OSError,
+        ValueError,
+        *driver_errors(),
+    )
 
 
 def friendly(fn: Callable[P, R]) -> Callable[P, R]:

@@ -18,6 +18,7 @@ counted as loaded, duplicate or rejected.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import tempfile
@@ -59,9 +60,17 @@ from lastmile.model import (
     SelectorKind,
 )
 from lastmile.store import Workspace
+from lastmile.store.backends import driver_errors
 from lastmile.store.schema import EVENT_COLUMNS, record_tables
 
 Progress = Callable[[str, float], None]
+
+# Every line a reader rejected, whether reported (batch_rejects) or read again for another
+# record of a mapping (batch_reread_lines): both shift the line numbers of the rows below.
+REJECTED_LINES = (
+    "(SELECT _file_index, _line FROM batch_rejects "
+    "UNION ALL SELECT _file_index, _line FROM batch_reread_lines)"
+)
 
 # Test hook: crash (as a killed process would) right after writing this record type, inside
 # the batch's transaction, to prove that a crash leaves the store as it was.
@@ -145,6 +154,7 @@ class _Batch:
         self.ignored: dict[str, list[str]] = {}
         self.done_types: list[str] = []
         self.file_level_rows: dict[int, int] = {}
+        self.read_paths: set[Path] = set()
 
     # -- helpers -------------------------------------------------------------------------
     def _tick(self, message: str, step: int, steps: int) -> None:
@@ -161,10 +171,11 @@ class _Batch:
 
     # -- the batch -----------------------------------------------------------------------
     def run(self) -> None:
-        self.con.execute(
-            "CREATE OR REPLACE TEMP TABLE batch_rejects "
-            '(_file_index INTEGER, _line BIGINT, "column" VARCHAR, reason VARCHAR)'
-        )
+        for table in ("batch_rejects", "batch_reread_lines"):
+            self.con.execute(
+                f"CREATE OR REPLACE TEMP TABLE {table} "
+                '(_file_index INTEGER, _line BIGINT, "column" VARCHAR, reason VARCHAR)'
+            )
         types = [rt for rt in RECORD_TYPES if any(f.record_type is rt for f in self.files)]
         for step, rt in enumerate(types):
             self._tick(f"{rt.name}", step, len(types))
@@ -183,7 +194,7 @@ class _Batch:
             try:
                 read_header(f)
             except FileError as err:
-                rows = self._count_data_rows(f) if err.column else 0
+                rows = self._count_data_rows(f)
                 counts.rows += rows
                 self.file_level_rows[f.index] = rows
                 self._reject_sql(
@@ -197,12 +208,15 @@ class _Batch:
         return readable
 
     def _count_data_rows(self, f: InputFile) -> int:
+        """The non-blank lines below the header of a file that cannot be read as a table,
+        so that its rows are still counted (as rejected). Streamed, whatever its size."""
+        if f.error:
+            return 0
         try:
-            return self._count(
-                f"SELECT count(*) FROM read_csv({q(str(f.path))}, header = true, "
-                f"all_varchar = true, ignore_errors = true, encoding = {q(f.encoding)})"
-            )
-        except duckdb.Error:
+            with f.path.open("rb") as fh:
+                raw = io.TextIOWrapper(fh, encoding=f.encoding, errors="replace", newline="")
+                return max(sum(1 for line in raw if line.strip()) - 1, 0)
+        except OSError:
             return 0
 
     def _load_type(self, rt: RecordType, files: list[InputFile]) -> None:
@@ -211,6 +225,14 @@ class _Batch:
         name = rt.name
         if not readable:
             counts.rejected = self._rows_rejected(files)
+            if rt.id_column:
+                # Later types may reference this one: nothing of it was loaded in this batch.
+                agency = ", NULL::VARCHAR AS agency_id" if name == "investigations" else ""
+                con = self.con
+                con.execute(
+                    f"CREATE OR REPLACE TEMP TABLE good_{name} AS "
+                    f"SELECT NULL::VARCHAR AS key{agency} WHERE false"
+                )
             return
         model = [c.name for c in file_columns(rt)]
         present = sorted({c for f in readable for c in f.columns if c in model})
@@ -234,13 +256,19 @@ class _Batch:
             f"CREATE OR REPLACE TEMP TABLE val_{name} AS "
             f"{validation_sql(rt, present, f'({union})', known, agency_column)}"
         )
-        with_rejects = [f.index for f in readable if collect_rejects(con, f, "batch_rejects")]
+        # A mapped file read for several records has its unreadable lines reported once.
+        with_rejects = []
+        for f in readable:
+            first_read = f.path not in self.read_paths
+            self.read_paths.add(f.path)
+            if collect_rejects(con, f, "batch_rejects" if first_read else "batch_reread_lines"):
+                with_rejects.append(f.index)
         if with_rejects:
             # Rows below a line the reader rejected sit further down than their number says.
             con.execute(
                 f"CREATE OR REPLACE TEMP TABLE val_{name} AS "
                 f"SELECT v.* REPLACE (v._line + coalesce(g.j, 0) AS _line) FROM val_{name} v "
-                f"ASOF LEFT JOIN ({line_gaps_sql('batch_rejects', with_rejects)}) g "
+                f"ASOF LEFT JOIN ({line_gaps_sql(REJECTED_LINES, with_rejects)}) g "
                 f"ON v._file_index = g._file_index AND v._line - 1 > g.good_before"
             )
         counts.rows += self._count(f"SELECT count(*) FROM val_{name}") + self._count(
@@ -564,8 +592,14 @@ def ingest_paths(
                 files, skipped = discover(paths)
             else:
                 files, skipped = discover_mapped(paths, mapping, params or {}, Path(workdir))
-        except (FileNotFoundError, FileError) as exc:
+        except (OSError, FileError) as exc:
             raise IngestError(str(exc)) from exc
+        for f in files:
+            # DuckDB's readers expand glob characters in a path; read such a file by a link.
+            if any(ch in str(f.path) for ch in "*?[]{}"):
+                link = Path(workdir) / f"{f.index:05d}-input.csv"
+                link.symlink_to(f.path.resolve())
+                f.origin, f.path = f.origin or f.path, link
         if not files:
             names = ", ".join(rt.file_name for rt in RECORD_TYPES)
             what = f"files for the mapping {mapping.name!r}" if mapping else "interchange files"
@@ -582,6 +616,8 @@ def _run_batch(
     rejects: Path | None,
     progress: Progress | None,
 ) -> BatchResult:
+    # What stops a batch: the database (a lost connection, a failed COPY) or the file system.
+    fatal: tuple[type[Exception], ...] = (*driver_errors(), OSError)
     batch = _Batch(ws, files, progress)
     started = datetime.now(UTC)
     rejects_file = rejects or Path("lastmile-rejects") / f"{batch.batch_id}.csv"
@@ -599,8 +635,8 @@ def _run_batch(
             batch.run()
             total, first = batch.write_rejects(rejects_file)
             batch.record_batch(paths, started, rejects_file if total else None)
-    except duckdb.Error as exc:
-        raise IngestError(f"the batch was not loaded: {exc}") from exc
+    except fatal as exc:
+        raise IngestError(f"the batch was not loaded: {exc}".strip()) from exc
     result = BatchResult(
         batch.batch_id,
         batch.counts,

@@ -54,6 +54,8 @@ class InputFile:
     params: dict[str, str] = field(default_factory=dict)
     origin: Path | None = None  # the file as given, when ``path`` is a conversion of it
     source_columns: list[str] = field(default_factory=list)  # header of a mapped file
+    header: list[str] = field(default_factory=list)  # every header name, by position
+    error: str = ""  # the file could not even be converted (a broken JSON or XLSX source)
 
     @property
     def shown(self) -> Path:
@@ -106,7 +108,12 @@ def sniff_encoding(path: Path) -> str:
 
 def read_header(f: InputFile) -> None:
     """Read and check the header row; fills ``f.columns`` and ``f.ignored_columns``."""
-    f.encoding = sniff_encoding(f.path)
+    if f.error:
+        raise FileError(f.error)
+    try:
+        f.encoding = sniff_encoding(f.path)
+    except OSError as exc:
+        raise FileError(f"cannot be read ({exc.strerror or exc})") from exc
     # Decode leniently so that a bad byte further down (a row the CSV reader will reject on
     # its own) does not fail the header; a replacement character *in* the header does.
     encoding = "utf-8-sig" if f.encoding == "utf-8" else "utf-16"
@@ -115,34 +122,34 @@ def read_header(f: InputFile) -> None:
             header = next(csv.reader(fh), None)
     except csv.Error as exc:
         raise FileError(f"header is not CSV ({exc})", row=1) from exc
+    except OSError as exc:
+        raise FileError(f"cannot be read ({exc.strerror or exc})") from exc
     if header and any("\ufffd" in h for h in header):
         raise FileError("header is not valid UTF-8", row=1)
     if not header or not any(h.strip() for h in header):
         raise FileError("empty file" if header is None else "empty header row", row=1)
+    # Columns are read by position (c0, c1...) and only the known ones are given their
+    # names, so a blank name (a trailing comma), a quote or a name like "_line" in a header
+    # cannot collide with lastmile's own columns or its SQL.
+    f.header = [h.strip().lower() for h in header]
+    for name in f.header:
+        if name and f.header.count(name) > 1:
+            raise FileError(f"column {name!r} appears twice in the header", row=1, column=name)
     if f.mapping is not None:
-        _check_mapped_header(f, header)
+        _check_mapped_header(f)
         return
     known = {c.name for c in file_columns(f.record_type)}
-    seen: set[str] = set()
-    for raw in header:
-        name = raw.strip().lower()
-        if name in seen:
-            raise FileError(f"column {name!r} appears twice in the header", row=1, column=name)
-        seen.add(name)
-        f.columns.append(name)
-        if name not in known:
-            f.ignored_columns.append(name)
+    seen = set(f.header)
+    f.columns = [name for name in f.header if name in known]
+    f.ignored_columns = [name for name in f.header if name and name not in known]
     for required in f.record_type.required_columns:
         if required not in seen:
             raise FileError("missing required column", row=1, column=required)
 
 
-def _check_mapped_header(f: InputFile, header: list[str]) -> None:
+def _check_mapped_header(f: InputFile) -> None:
     assert f.mapping is not None
-    f.source_columns = [h.strip().lower() for h in header]
-    for name in f.source_columns:
-        if f.source_columns.count(name) > 1:
-            raise FileError(f"column {name!r} appears twice in the header", row=1, column=name)
+    f.source_columns = [name for name in f.header if name]
     for name in sorted(f.mapping.source_columns()):
         if name not in f.source_columns:
             raise FileError(
@@ -158,8 +165,7 @@ def reader_sql(f: InputFile) -> str:
     :func:`collect_rejects` reads them and :func:`line_gaps_sql` corrects ``_line``.
 
     Nothing is materialized here, so validation can run in the same pass as the read."""
-    read_columns = f.source_columns if f.mapping is not None else f.columns
-    columns = "{" + ", ".join(f"{q(c)}: 'VARCHAR'" for c in read_columns) + "}"
+    columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(f.header))) + "}"
     errors, scans = rejects_tables(f)
     reader = (
         f"read_csv({q(str(f.path))}, header = true, delim = ',', quote = '\"', escape = '\"', "
@@ -169,18 +175,18 @@ def reader_sql(f: InputFile) -> str:
     # The reader keeps file order and row_number() OVER () runs as a streaming window over it,
     # so it numbers the good rows in file order. (rowid cannot serve: inside a transaction a
     # temp table's row ids start at 2**55.)
+    wanted = f.columns if f.mapping is None else f.source_columns
+    named = ", ".join(f"c{f.header.index(c)} AS {ident(c)}" for c in wanted)
+    numbered = f"SELECT {named}, row_number() OVER () + 1 AS _line FROM {reader}"
     if f.mapping is None:
         keep = ", ".join(ident(c) for c in f.columns)
-        return (
-            f"SELECT {keep}, {f.index} AS _file_index, row_number() OVER () + 1 AS _line "
-            f"FROM {reader}"
-        )
+        return f"SELECT {keep}, {f.index} AS _file_index, _line FROM ({numbered})"
     exprs, _ = projection(f.mapping, f.params)
     # Rows a record does not apply to (when_present is blank) are not rows of that record.
     return (
         f"SELECT * EXCLUDE (_applies) FROM (SELECT {', '.join(exprs)}, "
-        f"{f.index} AS _file_index, row_number() OVER () + 1 AS _line, "
-        f"{filter_sql(f.mapping)} AS _applies FROM {reader}) WHERE _applies"
+        f"{f.index} AS _file_index, _line, {filter_sql(f.mapping)} AS _applies "
+        f"FROM ({numbered})) WHERE _applies"
     )
 
 
@@ -193,10 +199,12 @@ def collect_rejects(con: duckdb.DuckDBPyConnection, f: InputFile, into: str) -> 
     returns how many lines. Drops the reader's tables."""
     errors, scans = rejects_tables(f)
     reasons = " ".join(f"WHEN {q(k)} THEN {q(v)}" for k, v in _CSV_ERRORS.items())
+    # The reader knows the columns by position (reader_sql); name them as the header does.
+    names = " ".join(f"WHEN 'c{i}' THEN {q(name)}" for i, name in enumerate(f.header)) or "ELSE ''"
     row = con.execute(
         f"""
         INSERT INTO {into}
-        SELECT {f.index}, line, coalesce(arg_min(column_name, column_idx), ''),
+        SELECT {f.index}, line, coalesce(CASE arg_min(column_name, column_idx) {names} END, ''),
                CASE arg_min(error_type, column_idx) {reasons}
                     ELSE arg_min(error_message, column_idx) END
         FROM {errors} GROUP BY line
@@ -243,7 +251,12 @@ def discover_mapped(
             if path.is_dir() and not candidate.name.lower().endswith(suffixes[mapping.format]):
                 skipped.append(candidate)
                 continue
-            readable = _as_csv(candidate, mapping.format, workdir, len(found))
+            error = ""
+            try:
+                readable = _as_csv(candidate, mapping.format, workdir, len(found))
+            except FileError as err:
+                # One broken source is one reject; the other files of the batch still load.
+                readable, error = candidate, err.reason
             for rec in mapping.records:
                 found.append(
                     InputFile(
@@ -253,6 +266,7 @@ def discover_mapped(
                         mapping_name=mapping.name,
                         params=params,
                         origin=candidate if readable != candidate else None,
+                        error=error,
                     )
                 )
     order = {rt.name: i for i, rt in enumerate(RECORD_TYPES)}
@@ -269,10 +283,15 @@ def _as_csv(path: Path, fmt: str, workdir: Path, n: int) -> Path:
     out = workdir / f"{n:05d}-{path.stem}.csv"
     if fmt == "json":
         con = duckdb.connect()
+        source = f"read_json({q(str(path))}, format = 'auto', records = true"
         try:
+            # Every key is read as text: a key whose values mix types would otherwise be JSON,
+            # its strings written with their quotes, and times would be retyped.
+            keys = [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {source})").fetchall()]
+            as_text = "{" + ", ".join(f"{q(k)}: 'VARCHAR'" for k in keys) + "}"
             con.execute(
-                f"COPY (SELECT * FROM read_json({q(str(path))}, format = 'auto', "
-                f"records = true)) TO {q(str(out))} (HEADER, DELIMITER ',')"
+                f"COPY (SELECT * FROM {source}, columns = {as_text})) "
+                f"TO {q(str(out))} (HEADER, DELIMITER ',')"
             )
         except duckdb.Error as exc:
             raise FileError(f"not a JSON array or JSON lines of records ({exc})") from exc
@@ -287,17 +306,26 @@ def _as_csv(path: Path, fmt: str, workdir: Path, n: int) -> Path:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a file that is not XLSX
         raise FileError(f"not an XLSX workbook ({exc})") from exc
+    if not book.worksheets:
+        raise FileError("the workbook has no sheet")
     # One row at a time (read-only mode streams the sheet), so a large sheet is not held whole.
-    with out.open("w", encoding="utf-8", newline="") as fh:
-        writer = csv.writer(fh)
-        for row in book.worksheets[0].iter_rows(values_only=True):
-            writer.writerow(["" if v is None else _cell_text(v) for v in row])
-    book.close()
+    try:
+        with out.open("w", encoding="utf-8", newline="") as fh:
+            writer = csv.writer(fh)
+            for row in book.worksheets[0].iter_rows(values_only=True):
+                writer.writerow(["" if v is None else _cell_text(v) for v in row])
+    except Exception as exc:  # openpyxl raises many kinds for a damaged sheet
+        raise FileError(f"the sheet cannot be read ({exc})") from exc
+    finally:
+        book.close()
     return out
 
 
 def _cell_text(value: object) -> str:
     if isinstance(value, datetime):
+        # A date cell is a datetime at midnight; written as a date, a DATE column reads it.
+        if value.time() == datetime.min.time():
+            return value.strftime("%Y-%m-%d")
         return value.strftime("%Y-%m-%d %H:%M:%S")
     if isinstance(value, float) and value.is_integer():
         return str(int(value))

@@ -137,7 +137,14 @@ def parse_mapping(data: Any, source: str) -> Mapping:
     if fmt not in FORMATS:
         raise MappingError(f"mapping {name!r}: format must be one of {', '.join(FORMATS)}")
     records = []
-    for i, rec in enumerate(data.get("records") or []):
+    raw_records = data.get("records") or []
+    if not isinstance(raw_records, list):
+        raise MappingError(f"mapping {name!r}: records is a list of tables")
+    for i, rec in enumerate(raw_records):
+        if not isinstance(rec, dict) or not isinstance(rec.get("columns") or {}, dict):
+            raise MappingError(
+                f"mapping {name!r}, record {i + 1}: a table with record_type and columns"
+            )
         rt_name = rec.get("record_type")
         if rt_name not in RECORD_TYPES_BY_NAME:
             raise MappingError(f"mapping {name!r}, record {i + 1}: unknown record_type {rt_name!r}")
@@ -156,6 +163,18 @@ def parse_mapping(data: Any, source: str) -> Mapping:
         orient = None
         if rec.get("orient"):
             o = rec["orient"]
+            if (
+                not isinstance(o, dict)
+                or not o.get("column")
+                or not isinstance(o.get("outgoing"), list)
+                or not isinstance(o.get("incoming"), list)
+                or not o["outgoing"]
+                or not o["incoming"]
+            ):
+                raise MappingError(
+                    f"mapping {name!r}, record {i + 1}: orient needs a column and non-empty "
+                    "outgoing and incoming lists"
+                )
             orient = Orient(
                 str(o["column"]).strip().lower(),
                 tuple(str(v) for v in o.get("outgoing", [])),

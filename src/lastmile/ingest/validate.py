@@ -119,9 +119,11 @@ def _typed_and_error(col: Column, v: str, t: str) -> tuple[str, str]:
         return typed, err
     if kind is ColumnType.TIMESTAMP:
         # Without an offset (or with Z) the plain cast is exact and much cheaper than the
-        # time-zone-aware one, which the rest (an offset or a zone name) needs.
+        # time-zone-aware one, which the rest (a +/- offset after the date, or a zone name
+        # such as America/Denver) needs.
         typed = (
-            f"CASE WHEN length({v}) <= 19 OR right({v}, 1) = 'Z' "
+            f"CASE WHEN NOT (contains(substr({v}, 11), '+') OR contains(substr({v}, 11), '-') "
+            f"OR contains({v}, '/')) "
             f"THEN TRY_CAST({v} AS TIMESTAMP) "
             f"ELSE TRY_CAST(TRY_CAST({v} AS TIMESTAMPTZ) AS TIMESTAMP) END"
         )
@@ -168,8 +170,15 @@ def _typed_and_error(col: Column, v: str, t: str) -> tuple[str, str]:
             f"NULLIF(array_to_string(list_filter(list_transform(string_split({v}, '|'), "
             f"lambda x: trim(x)), lambda x: x <> ''), '|'), '')"
         )
-        return typed, "NULL"
-    return v, "NULL"  # TEXT, REF (checked against the store later), SELECTOR (normalized later)
+        return typed, _nul_check(v)
+    # TEXT, REF (checked against the store later), SELECTOR (normalized later)
+    return v, _nul_check(v)
+
+
+def _nul_check(v: str) -> str:
+    # A NUL byte is legal UTF-8 but no text field holds one, and PostgreSQL cannot store it:
+    # reject the row on both stores alike.
+    return f"CASE WHEN contains({v}, chr(0)) THEN 'contains a NUL character' END"
 
 
 @dataclass(frozen=True)

@@ -85,6 +85,18 @@ class Tally:
     social_media: int = 0
     encrypted: int = 0
 
+    def __bool__(self) -> bool:
+        """Whether there is anything to report."""
+        return bool(
+            self.investigations
+            or self.arrests
+            or self.fentanyl_pills
+            or any(self.grams.values())
+            or self.firearms
+            or self.currency_usd
+            or any(self.currency_other.values())
+        )
+
     def seizures(self) -> dict[str, Any]:
         g = self.grams
         return {
@@ -287,8 +299,9 @@ def _grouped(
     groups: dict[str, Tally] = defaultdict(Tally)
     for f in facts:
         _add(groups[getattr(f, key)], f, options)
-    rows = [_row(name, tally, options.dose_method) for name, tally in groups.items()]
-    rows = [r for r in rows if r["investigations"] or r["arrests"] or r["deadly_doses"]]
+    # A group with anything to report stays, so that the groups add up to the totals (an
+    # investigation outside the window can still hold a seizure inside it).
+    rows = [_row(name, tally, options.dose_method) for name, tally in groups.items() if tally]
     return sorted(rows, key=lambda r: (-r["investigations"], r["name"]))
 
 

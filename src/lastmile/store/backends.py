@@ -64,6 +64,15 @@ def limit_memory(con: duckdb.DuckDBPyConnection, spill_to: Path) -> None:
     con.execute(f"SET temp_directory = '{str(spill_to).replace(chr(39), chr(39) * 2)}'")
 
 
+def driver_errors() -> tuple[type[Exception], ...]:
+    """The database drivers' own errors (DuckDB's, and psycopg's when it is installed)."""
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover - depends on the install
+        return (duckdb.Error,)
+    return (duckdb.Error, psycopg.Error)
+
+
 class StoreError(Exception):
     """A store could not be opened or used; the message is meant for the user."""
 
