@@ -538,10 +538,11 @@ class _Batch:
         con.execute(f"DROP TABLE repeated_{name}")
         return loaded, duplicate
 
-    def write_rejects(self, path: Path) -> tuple[int, list[Reject]]:
-        total = self._count("SELECT count(*) FROM batch_rejects")
-        if total == 0:
-            return 0, []
+    def reject_count(self) -> int:
+        return self._count("SELECT count(*) FROM batch_rejects")
+
+    def write_rejects(self, path: Path) -> list[Reject]:
+        """Write the rejects file; returns the first rejects, for the terminal."""
         path.parent.mkdir(parents=True, exist_ok=True)
         ordered = (
             'SELECT bf.path AS file, r._line AS "row", r."column", r.reason '
@@ -549,8 +550,7 @@ class _Batch:
             'ORDER BY r._file_index, r._line, r."column"'
         )
         self.con.execute(f"COPY ({ordered}) TO {q(str(path))} (HEADER, DELIMITER ',')")
-        first = [Reject(*row) for row in self.con.execute(ordered + " LIMIT 20").fetchall()]
-        return total, first
+        return [Reject(*row) for row in self.con.execute(ordered + " LIMIT 20").fetchall()]
 
     def record_batch(self, paths: list[Path], started: datetime, rejects_file: Path | None) -> None:
         counts = {k: vars(v) for k, v in self.counts.items()}
@@ -633,8 +633,10 @@ def _run_batch(
                 [(f.index, str(f.shown), f.shown.name) for f in files],
             )
             batch.run()
-            total, first = batch.write_rejects(rejects_file)
+            total = batch.reject_count()
             batch.record_batch(paths, started, rejects_file if total else None)
+        # Only a committed batch has a rejects file (the staging tables outlive the commit).
+        first = batch.write_rejects(rejects_file) if total else []
     except fatal as exc:
         raise IngestError(f"the batch was not loaded: {exc}".strip()) from exc
     result = BatchResult(

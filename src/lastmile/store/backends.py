@@ -310,7 +310,8 @@ class PostgresStore(Store):
             self._staging = duckdb.connect(":memory:")
             self._staging.execute("SET TimeZone = 'UTC'")
             self._staging.execute("SET enable_progress_bar = false")
-            limit_memory(self._staging, Path(tempfile.gettempdir()) / "lastmile-staging")
+            spill = Path(tempfile.gettempdir()) / f"lastmile-staging-{os.getpid()}"
+            limit_memory(self._staging, spill)
         return self._staging
 
     def _copy_in(
