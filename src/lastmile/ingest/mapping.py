@@ -33,7 +33,7 @@ records:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -100,7 +100,6 @@ class Mapping:
     params: tuple[str, ...] = ()
     source: str = ""  # where the mapping came from, for messages
     example: str = ""  # a documented example file, for presets
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def _spec(mapping: str, record: str, column: str, raw: Any) -> dict[str, Any]:

@@ -122,7 +122,3 @@ def expected_tables() -> tuple[Table, ...]:
         tables.extend(record_tables(rt))
     tables.append(BATCHES)
     return tuple(tables)
-
-
-def tables_by_name() -> dict[str, Table]:
-    return {t.name: t for t in expected_tables()}
