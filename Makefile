@@ -18,8 +18,8 @@ demo: $(STAMP)
 # The store suite runs on DuckDB and on a real PostgreSQL server; scripts/postgres.sh
 # installs (Debian) and starts one and prints its URL.
 test: $(STAMP)
-	LASTMILE_TEST_POSTGRES_URL=$${LASTMILE_TEST_POSTGRES_URL:-$$(bash scripts/postgres.sh)} \
-		$(BIN)/python -m pytest -q
+	url=$${LASTMILE_TEST_POSTGRES_URL:-$$(bash scripts/postgres.sh)} || exit 1; \
+		LASTMILE_TEST_POSTGRES_URL=$$url $(BIN)/python -m pytest -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

@@ -22,13 +22,23 @@ VERSION=$(ls /usr/lib/postgresql | sort -n | tail -1)
 if ! pg_lsclusters -h | awk '{print $1, $2}' | grep -q "^$VERSION main$"; then
   pg_createcluster "$VERSION" main >/dev/null
 fi
-pg_ctlcluster "$VERSION" main start 2>/dev/null || true
 PORT=$(pg_lsclusters -h | awk -v v="$VERSION" '$1==v && $2=="main" {print $3}')
 
+ready() { su postgres -c "psql -p $PORT -tAc 'select 1'" >/dev/null 2>&1; }
+
+# Start (again) until it answers: a machine image may hold a stale pid file or a server that is
+# still shutting down. The server must not inherit this script's stdout (fd 1 or the saved fd
+# 3): a daemon holding that pipe open makes `$(bash scripts/postgres.sh)` wait forever.
 for _ in $(seq 1 30); do
-  su postgres -c "psql -p $PORT -tAc 'select 1'" >/dev/null 2>&1 && break
+  ready && break
+  pg_ctlcluster "$VERSION" main start </dev/null >/dev/null 2>&1 3>&- || true
   sleep 1
 done
+if ! ready; then
+  echo "postgres.sh: PostgreSQL $VERSION did not start; its log ends with:" >&2
+  tail -n 20 "/var/log/postgresql/postgresql-$VERSION-main.log" >&2 || true
+  exit 1
+fi
 
 su postgres -c "psql -p $PORT -v ON_ERROR_STOP=1 -q" <<SQL
 DO \$\$ BEGIN
