@@ -305,18 +305,22 @@ def test_no_interchange_file_is_an_error(workspace: Workspace, tmp_path: Path) -
 
 
 def test_a_large_file_streams_and_keeps_line_numbers(workspace: Workspace, tmp_path: Path) -> None:
+    # Large enough (about 20 MB, several row groups) that DuckDB reads it on several threads:
+    # line numbers must still follow the file.
     folder = base_folder(tmp_path)
-    lines = ["arrest_id,investigation_id,date"]
-    for i in range(2, 50_002):
-        lines.append(f"A{i},INV-1,2022-06-01" if i % 9_973 else f"A{i},INV-1,2022-13-01")
+    n = 300_000
+    lines = ["arrest_id,investigation_id,date,city,charges"]
+    for i in range(2, n + 2):
+        date = "2022-06-01" if i % 49_999 else "2022-13-01"
+        lines.append(f"A{i},INV-1,{date},Fictional Springs,possession with intent {i}")
     write(folder, "arrests.csv", "\n".join(lines) + "\n")
     result = ingest_paths(workspace, [folder], rejects=tmp_path / "rej.csv")
-    bad = [i for i in range(2, 50_002) if i % 9_973 == 0]
+    bad = [i for i in range(2, n + 2) if i % 49_999 == 0]
     assert result.counts["arrests"].rejected == len(bad)
     assert [int(r["row"]) for r in rejects_of(result.rejects_file)] == bad
     assert workspace.store.rows(
         "SELECT count(*) FROM arrests WHERE source_row = CAST(substr(arrest_id, 2) AS BIGINT)"
-    ) == [(50_000 - len(bad),)]
+    ) == [(n - len(bad),)]
 
 
 def test_a_crash_in_the_middle_of_a_batch_leaves_the_store_unchanged(

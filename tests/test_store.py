@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import duckdb
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lastmile.store import StoreError, open_workspace
 from lastmile.store.migrations import LATEST, available, migrate
-from lastmile.store.schema import expected_tables
+from lastmile.store.schema import digest, digest_sql, expected_tables
 
 
 def test_new_workspace_is_at_latest_schema_version(workspace_url: str) -> None:
@@ -62,3 +65,15 @@ def test_missing_duckdb_workspace_is_not_created_for_readers(tmp_path: Path) -> 
 def test_unreachable_postgres_is_one_clear_error() -> None:
     with pytest.raises(StoreError, match=r"cannot connect to postgresql://u:\*\*\*@127.0.0.1:1/db"):
         open_workspace("postgresql://u:secret@127.0.0.1:1/db")
+
+
+_digest_con = duckdb.connect()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00")))
+def test_digest_in_sql_is_the_documented_md5(text: str) -> None:
+    # Keys computed by DuckDB during ingest must be reproducible outside it.
+    row = _digest_con.execute(f"SELECT {digest_sql('?')}", [text]).fetchone()
+    assert row is not None
+    assert row[0] == digest(text)

@@ -38,7 +38,9 @@ from lastmile.ingest.files import (
     discover,
     discover_mapped,
     line_gaps_sql,
+    raw_table,
     read_header,
+    read_raw,
     reader_sql,
 )
 from lastmile.ingest.mapping import Mapping
@@ -50,6 +52,7 @@ from lastmile.ingest.validate import (
     ident,
     mapping_extras,
     q,
+    typed_sql,
     validation_sql,
 )
 from lastmile.model import (
@@ -61,7 +64,7 @@ from lastmile.model import (
 )
 from lastmile.store import Workspace
 from lastmile.store.backends import driver_errors
-from lastmile.store.schema import EVENT_COLUMNS, record_tables
+from lastmile.store.schema import EVENT_COLUMNS, digest_sql, record_tables
 
 Progress = Callable[[str, float], None]
 
@@ -75,6 +78,15 @@ REJECTED_LINES = (
 # Test hook: crash (as a killed process would) right after writing this record type, inside
 # the batch's transaction, to prove that a crash leaves the store as it was.
 FAULT_ENV = "LASTMILE_FAULT_AFTER"
+
+
+def _source_key_sql(line: str) -> str:
+    """A source is one line of one file (by name) of one investigation reporting the event,
+    so the same file loaded twice adds no source, but two overlapping returns each do."""
+    return digest_sql(
+        f"CAST(_event_key AS VARCHAR) || chr(31) || coalesce(investigation_id, '') "
+        f"|| chr(31) || _base || chr(31) || {line}"
+    )
 
 
 class IngestError(Exception):
@@ -251,11 +263,21 @@ class _Batch:
         con = self.con
         known = self._known_keys(rt)
         agency_column = "agency_id" if name in ("agencies", "investigations") else ""
-        # One pass: read every file, type and check every value, resolve references.
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE val_{name} AS "
-            f"{validation_sql(rt, present, f'({union})', known, agency_column)}"
+        for f in readable:
+            read_raw(con, f)
+        # One pass over the text: type and check every value, resolve references, normalize
+        # selectors (maps built from the distinct values just read) and key the events.
+        maps = self._selector_maps(rt, f"({union})")
+        validated = self._with_selectors(
+            rt, validation_sql(rt, present, f"({union})", known, agency_column), maps
         )
+        if not rt.id_column:
+            validated = self._with_event_keys(rt, validated)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE val_{name} AS {validated}")
+        for f in readable:
+            con.execute(f"DROP TABLE {raw_table(f)}")
+        for m in maps:
+            con.execute(f"DROP TABLE {m}")
         # A mapped file read for several records has its unreadable lines reported once.
         with_rejects = []
         for f in readable:
@@ -265,9 +287,11 @@ class _Batch:
                 with_rejects.append(f.index)
         if with_rejects:
             # Rows below a line the reader rejected sit further down than their number says.
+            line = "v._line + coalesce(g.j, 0)"
+            source_key = f", {_source_key_sql(line)} AS _source_key" if not rt.id_column else ""
             con.execute(
                 f"CREATE OR REPLACE TEMP TABLE val_{name} AS "
-                f"SELECT v.* REPLACE (v._line + coalesce(g.j, 0) AS _line) FROM val_{name} v "
+                f"SELECT v.* REPLACE ({line} AS _line{source_key}) FROM val_{name} v "
                 f"ASOF LEFT JOIN ({line_gaps_sql(REJECTED_LINES, with_rejects)}) g "
                 f"ON v._file_index = g._file_index AND v._line - 1 > g.good_before"
             )
@@ -280,6 +304,7 @@ class _Batch:
             f"(SELECT _file_index, _line, unnest(_errors) AS e FROM val_{name} "
             f"WHERE _errors IS NOT NULL)"
         )
+        con.execute(f"DELETE FROM val_{name} WHERE _errors IS NOT NULL")
         if rt.id_column:
             loaded, duplicate = self._write_identified(rt)
         else:
@@ -326,35 +351,73 @@ class _Batch:
         return known
 
     # -- writing -------------------------------------------------------------------------
-    def _normalized(self, rt: RecordType, source: str) -> tuple[str, list[str]]:
-        """A SELECT over ``source`` adding ``{col}_normalized``/``{col}_valid`` for each
-        selector column, and the names of the maps it built."""
-        joins, extra, maps = [], [], []
+    def _selector_kind(self, col_name: str) -> str:
+        """The selector kind of a column, as SQL over the row: fixed for an agency's contact,
+        the record's own kind for a selector record, guessed from the value otherwise."""
+        return {
+            "poc_phone": q(SelectorKind.PHONE.value),
+            "poc_email": q(SelectorKind.EMAIL.value),
+            "value": "kind",
+        }.get(col_name, q(AUTO))
+
+    def _selector_maps(self, rt: RecordType, text: str) -> list[str]:
+        """For each selector column, a map (normalize.build_map) of its distinct values in
+        ``text`` (the rows as read), keyed as :meth:`_with_selectors` joins it. Built before
+        validation so that normalization joins in the same pass; the values of rows that
+        will be rejected are normalized too, and never used."""
+        maps = []
+        has_platform = "platform" in {c.name for c in rt.columns}
+        platform = typed_sql(rt.column("platform"), ident("platform")) if has_platform else "NULL"
         for col in rt.columns:
             if col.type is not ColumnType.SELECTOR:
                 continue
-            kind = {
-                "poc_phone": q(SelectorKind.PHONE.value),
-                "poc_email": q(SelectorKind.EMAIL.value),
-                "value": "s.kind",
-            }.get(col.name, q(AUTO))
-            platform = "s.platform" if "platform" in {c.name for c in rt.columns} else "NULL"
+            kind = self._selector_kind(col.name)
+            if kind == "kind":
+                kind = typed_sql(rt.column("kind"), ident("kind"))
+            value = typed_sql(col, ident(col.name))
             m = f"norm_{rt.name}_{col.name}"
-            build_map(
-                self.con,
-                f"SELECT DISTINCT {kind} AS kind, {platform} AS platform, s.{ident(col.name)} "
-                f"FROM {source} s WHERE s.{ident(col.name)} IS NOT NULL",
-                m,
+            # The distinct text first (cheap), then trim and type only that.
+            kind_text = ident("kind") if col.name == "value" else "NULL"
+            platform_text = ident("platform") if has_platform else "NULL"
+            distinct = (
+                f"SELECT DISTINCT {kind}, {platform}, {value} FROM (SELECT DISTINCT "
+                f"{kind_text} AS kind, {platform_text} AS platform, {ident(col.name)} FROM {text})"
             )
+            build_map(self.con, f"{distinct} WHERE {value} IS NOT NULL", m)
             maps.append(m)
+        return maps
+
+    def _with_selectors(self, rt: RecordType, validated: str, maps: list[str]) -> str:
+        """``validated`` with ``{col}_normalized``/``{col}_valid`` for each selector column."""
+        joins, extra = [], []
+        platform = "v.platform" if "platform" in {c.name for c in rt.columns} else "NULL"
+        columns = [c for c in rt.columns if c.type is ColumnType.SELECTOR]
+        for col, m in zip(columns, maps, strict=True):
+            kind = self._selector_kind(col.name)
+            kind = "v.kind" if kind == "kind" else kind
             joins.append(
-                f"LEFT JOIN {m} ON {m}.raw = s.{ident(col.name)} AND {m}.kind = {kind} "
+                f"LEFT JOIN {m} ON {m}.raw = v.{ident(col.name)} AND {m}.kind = {kind} "
                 f"AND coalesce({m}.platform, '') = coalesce({platform}, '')"
             )
             extra.append(f"{m}.normalized AS {ident(col.name + '_normalized')}")
             extra.append(f"{m}.valid AS {ident(col.name + '_valid')}")
-        cols = ", ".join(["s.*", *extra])
-        return f"SELECT {cols} FROM {source} s {' '.join(joins)}", maps
+        if not extra:
+            return validated
+        return f"SELECT {', '.join(['v.*', *extra])} FROM ({validated}) v {' '.join(joins)}"
+
+    def _with_event_keys(self, rt: RecordType, validated: str) -> str:
+        """``validated`` with ``_event_key`` (the hash of what the event is: normalized
+        selectors, time, kind...), ``_base`` (the file's name) and ``_source_key``."""
+        key_parts = [
+            f + "_normalized" if rt.column(f).type is ColumnType.SELECTOR else f
+            for f in EVENT_COLUMNS[rt.name]
+        ]
+        return f"""
+            SELECT *, {_source_key_sql("_line")} AS _source_key FROM (
+                SELECT n.*, {content_hash_sql([ident(k) for k in key_parts])} AS _event_key,
+                    bf.base AS _base
+                FROM ({validated}) n JOIN batch_files bf USING (_file_index)
+            )"""
 
     def _provenance(self) -> dict[str, str]:
         return {
@@ -421,7 +484,6 @@ class _Batch:
             f"CREATE OR REPLACE TEMP TABLE good_{name} AS SELECT {key} AS key{agency} "
             f"FROM new_{name}"
         )
-        select, maps = self._normalized(rt, f"new_{name}")
         table = record_tables(rt)[0]
         provenance = self._provenance()
         exprs = [provenance.get(c, ident(c)) for c in table.column_names]
@@ -429,11 +491,9 @@ class _Batch:
             con,
             name,
             table.column_names,
-            f"SELECT {', '.join(exprs)} FROM ({select}) n JOIN batch_files bf USING (_file_index)",
+            f"SELECT {', '.join(exprs)} FROM new_{name} n JOIN batch_files bf USING (_file_index)",
         )
         con.execute(f"DROP TABLE new_{name}")
-        for m in maps:
-            con.execute(f"DROP TABLE {m}")
         return loaded, duplicate
 
     def _write_events(self, rt: RecordType, files: list[InputFile]) -> tuple[int, int]:
@@ -441,39 +501,17 @@ class _Batch:
         name = rt.name
         con = self.con
         event_fields = EVENT_COLUMNS[name]
-        select, maps = self._normalized(rt, f"(SELECT * FROM val_{name} WHERE _errors IS NULL)")
-        key_parts = [
-            f + "_normalized" if rt.column(f).type is ColumnType.SELECTOR else f
-            for f in event_fields
-        ]
-        # A source is one line of one file (by name) of one investigation reporting the event,
-        # so the same file loaded twice adds no source, but two overlapping returns each do.
-        con.execute(
-            f"""
-            CREATE OR REPLACE TEMP TABLE ev_{name} AS
-            SELECT *, CAST(md5(CAST(_event_key AS VARCHAR) || chr(31)
-                               || coalesce(investigation_id, '') || chr(31) || _base
-                               || chr(31) || _line) AS UUID) AS _source_key
-            FROM (
-                SELECT n.*, {content_hash_sql([ident(k) for k in key_parts])} AS _event_key,
-                    bf.base AS _base
-                FROM ({select}) n JOIN batch_files bf USING (_file_index)
-            )
-            """
-        )
-        for m in maps:
-            con.execute(f"DROP TABLE {m}")
         duplicate = 0
         if len({f.shown.name for f in files}) < len(files):
             # Only files of the same name can repeat a source within the batch.
             duplicate += self._count(
-                f"DELETE FROM ev_{name} WHERE (_file_index, _line) IN (SELECT _file_index, _line "
-                f"FROM ev_{name} QUALIFY row_number() OVER "
+                f"DELETE FROM val_{name} WHERE (_file_index, _line) IN (SELECT _file_index, _line "
+                f"FROM val_{name} QUALIFY row_number() OVER "
                 f"(PARTITION BY _source_key ORDER BY _file_index, _line) > 1)"
             )
         self.store.lookup(
             con,
-            f"SELECT _source_key AS key FROM ev_{name}",
+            f"SELECT _source_key AS key FROM val_{name}",
             f"{name}_sources",
             "source_key",
             ["source_key"],
@@ -481,17 +519,17 @@ class _Batch:
         )
         if self._count(f"SELECT count(*) FROM stored_src_{name}"):
             duplicate += self._count(
-                f"DELETE FROM ev_{name} "
+                f"DELETE FROM val_{name} "
                 f"WHERE _source_key IN (SELECT source_key FROM stored_src_{name})"
             )
         events, sources = record_tables(rt)
         self.store.lookup(
             con,
-            f"SELECT DISTINCT _event_key AS key FROM ev_{name}",
+            f"SELECT DISTINCT _event_key AS key FROM val_{name}",
             name,
             "event_key",
             ["event_key"],
-            f"stored_ev_{name}",
+            f"stored_val_{name}",
         )
         # An event reported more than once in this batch is written once: its columns are
         # determined by its key (their hash), so any row of the group is the event. Only the
@@ -507,7 +545,7 @@ class _Batch:
                 event_exprs[f] = ident(f + "_normalized")
                 source_exprs[f + "_raw"] = ident(f)
         con.execute(
-            f"CREATE OR REPLACE TEMP TABLE repeated_{name} AS SELECT _event_key FROM ev_{name} "
+            f"CREATE OR REPLACE TEMP TABLE repeated_{name} AS SELECT _event_key FROM val_{name} "
             f"GROUP BY _event_key HAVING count(*) > 1"
         )
         plain = [event_exprs.get(c, ident(c)) for c in events.column_names]
@@ -515,15 +553,15 @@ class _Batch:
             "_event_key" if c == "event_key" else f"any_value({event_exprs.get(c, ident(c))})"
             for c in events.column_names
         ]
-        new = f"_event_key NOT IN (SELECT event_key FROM stored_ev_{name})"
+        new = f"_event_key NOT IN (SELECT event_key FROM stored_val_{name})"
         self.store.append(
             con,
             name,
             events.column_names,
-            f"SELECT {', '.join(plain)} FROM ev_{name} WHERE {new} "
+            f"SELECT {', '.join(plain)} FROM val_{name} WHERE {new} "
             f"AND _event_key NOT IN (SELECT _event_key FROM repeated_{name}) "
             f"UNION ALL "
-            f"SELECT {', '.join(grouped)} FROM ev_{name} WHERE {new} "
+            f"SELECT {', '.join(grouped)} FROM val_{name} WHERE {new} "
             f"AND _event_key IN (SELECT _event_key FROM repeated_{name}) GROUP BY _event_key",
         )
         src_cols = [source_exprs.get(c, ident(c)) for c in sources.column_names]
@@ -531,10 +569,9 @@ class _Batch:
             con,
             f"{name}_sources",
             sources.column_names,
-            f"SELECT {', '.join(src_cols)} FROM ev_{name} n "
+            f"SELECT {', '.join(src_cols)} FROM val_{name} n "
             f"JOIN batch_files bf USING (_file_index)",
         )
-        con.execute(f"DROP TABLE ev_{name}")
         con.execute(f"DROP TABLE repeated_{name}")
         return loaded, duplicate
 

@@ -158,13 +158,15 @@ def _check_mapped_header(f: InputFile) -> None:
     f.columns = projection(f.mapping, f.params)[1]
 
 
-def reader_sql(f: InputFile) -> str:
-    """A SELECT that streams ``f``: its columns as text, ``_file_index``, and ``_line`` as the
-    line number *if the reader rejects no line* (the header being line 1). The reader's
-    rejects go to the temp tables named by :func:`rejects_tables`; after the SELECT has run,
-    :func:`collect_rejects` reads them and :func:`line_gaps_sql` corrects ``_line``.
+def read_raw(con: duckdb.DuckDBPyConnection, f: InputFile) -> None:
+    """Read ``f``'s columns as text into the temp table :func:`raw_table`, in file order.
 
-    Nothing is materialized here, so validation can run in the same pass as the read."""
+    The reader's rejects go to the temp tables named by :func:`rejects_tables`
+    (:func:`collect_rejects` reads them). DuckDB reads the file on every core and, with
+    insertion order kept for this one statement, stores the rows in file order, so a row's
+    position in the table is its place among the good rows: :func:`reader_sql` numbers lines
+    from it. (row_number() OVER () over the reader would also number them, but it runs on one
+    thread, and so would the typing, checking and hashing above it: twice as slow on two.)"""
     columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(f.header))) + "}"
     errors, scans = rejects_tables(f)
     reader = (
@@ -172,12 +174,26 @@ def reader_sql(f: InputFile) -> str:
         f"columns = {columns}, auto_detect = false, encoding = {q(f.encoding)}, "
         f"store_rejects = true, rejects_table = {q(errors)}, rejects_scan = {q(scans)})"
     )
-    # The reader keeps file order and row_number() OVER () runs as a streaming window over it,
-    # so it numbers the good rows in file order. (rowid cannot serve: inside a transaction a
-    # temp table's row ids start at 2**55.)
     wanted = f.columns if f.mapping is None else f.source_columns
     named = ", ".join(f"c{f.header.index(c)} AS {ident(c)}" for c in wanted)
-    numbered = f"SELECT {named}, row_number() OVER () + 1 AS _line FROM {reader}"
+    con.execute("SET preserve_insertion_order = true")
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {raw_table(f)} AS SELECT {named} FROM {reader}")
+    finally:
+        con.execute("SET preserve_insertion_order = false")
+
+
+def raw_table(f: InputFile) -> str:
+    return f"raw_{f.index}"
+
+
+def reader_sql(f: InputFile) -> str:
+    """A SELECT over the text :func:`read_raw` read: the columns, ``_file_index``, and
+    ``_line`` as the line number *if the reader rejected no line* (the header being line 1);
+    :func:`line_gaps_sql` corrects ``_line`` where it did."""
+    raw = raw_table(f)
+    # Row ids are contiguous in insertion order; inside a transaction they start at 2**55.
+    numbered = f"SELECT *, rowid - (SELECT min(rowid) FROM {raw}) + 2 AS _line FROM {raw}"
     if f.mapping is None:
         keep = ", ".join(ident(c) for c in f.columns)
         return f"SELECT {keep}, {f.index} AS _file_index, _line FROM ({numbered})"

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from lastmile.model import GRADE_COLUMNS, Column, ColumnType, RecordType
+from lastmile.store.schema import digest_sql
 
 MAX_ID_LENGTH = 200
 
@@ -175,6 +176,12 @@ def _typed_and_error(col: Column, v: str, t: str) -> tuple[str, str]:
     return v, _nul_check(v)
 
 
+def typed_sql(col: Column, text: str) -> str:
+    """The typed value of ``col`` from ``text`` as read, trimmed as :func:`validation_sql`
+    trims it; NULL where the value is not valid."""
+    return _typed_and_error(col, f"NULLIF(trim({text}), '')", "NULL")[0]
+
+
 def _nul_check(v: str) -> str:
     # A NUL byte is legal UTF-8 but no text field holds one, and PostgreSQL cannot store it:
     # reject the row on both stores alike.
@@ -191,10 +198,10 @@ class KnownKeys:
 
 
 def content_hash_sql(columns: Sequence[str]) -> str:
-    """The MD5 of the values of SQL expressions ``columns`` (NULL and empty alike, fields
-    separated by \\x1f), as a UUID (store/schema.py, HASH)."""
+    """The digest of the values of SQL expressions ``columns`` (NULL and empty alike, fields
+    separated by \\x1f): store/schema.py, HASH."""
     parts = ", ".join(f"coalesce(CAST({c} AS VARCHAR), '')" for c in columns)
-    return f"CAST(md5(concat_ws(chr(31), {parts})) AS UUID)"
+    return digest_sql(f"concat_ws(chr(31), {parts})")
 
 
 def _error_list(errors: Sequence[tuple[str, str]], prior: str = "") -> str:
