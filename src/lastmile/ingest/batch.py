@@ -267,17 +267,17 @@ class _Batch:
             read_raw(con, f)
         # One pass over the text: type and check every value, resolve references, normalize
         # selectors (maps built from the distinct values just read) and key the events.
-        maps = self._selector_maps(rt, f"({union})")
+        selector_map = self._selector_map(rt, f"({union})")
         validated = self._with_selectors(
-            rt, validation_sql(rt, present, f"({union})", known, agency_column), maps
+            rt, validation_sql(rt, present, f"({union})", known, agency_column), selector_map
         )
         if not rt.id_column:
             validated = self._with_event_keys(rt, validated)
         con.execute(f"CREATE OR REPLACE TEMP TABLE val_{name} AS {validated}")
         for f in readable:
             con.execute(f"DROP TABLE {raw_table(f)}")
-        for m in maps:
-            con.execute(f"DROP TABLE {m}")
+        if selector_map:
+            con.execute(f"DROP TABLE {selector_map}")
         # A mapped file read for several records has its unreadable lines reported once.
         with_rejects = []
         for f in readable:
@@ -360,49 +360,58 @@ class _Batch:
             "value": "kind",
         }.get(col_name, q(AUTO))
 
-    def _selector_maps(self, rt: RecordType, text: str) -> list[str]:
-        """For each selector column, a map (normalize.build_map) of its distinct values in
-        ``text`` (the rows as read), keyed as :meth:`_with_selectors` joins it. Built before
-        validation so that normalization joins in the same pass; the values of rows that
-        will be rejected are normalized too, and never used."""
-        maps = []
+    def _selector_map(self, rt: RecordType, text: str) -> str | None:
+        """A map (normalize.build_map) of the distinct selector values in ``text`` (the rows
+        as read), all selector columns together, keyed as :meth:`_with_selectors` joins it.
+        Built before validation so that normalization joins the validation pass; the values
+        of rows that will be rejected are normalized too, and never used."""
+        columns = [c for c in rt.columns if c.type is ColumnType.SELECTOR]
+        if not columns:
+            return None
         has_platform = "platform" in {c.name for c in rt.columns}
+        platform_text = ident("platform") if has_platform else "NULL"
         platform = typed_sql(rt.column("platform"), ident("platform")) if has_platform else "NULL"
-        for col in rt.columns:
-            if col.type is not ColumnType.SELECTOR:
-                continue
-            kind = self._selector_kind(col.name)
-            if kind == "kind":
-                kind = typed_sql(rt.column("kind"), ident("kind"))
-            value = typed_sql(col, ident(col.name))
-            m = f"norm_{rt.name}_{col.name}"
-            # The distinct text first (cheap), then trim and type only that.
-            kind_text = ident("kind") if col.name == "value" else "NULL"
-            platform_text = ident("platform") if has_platform else "NULL"
-            distinct = (
-                f"SELECT DISTINCT {kind}, {platform}, {value} FROM (SELECT DISTINCT "
-                f"{kind_text} AS kind, {platform_text} AS platform, {ident(col.name)} FROM {text})"
+        by_kind: dict[str, list[str]] = {}
+        for col in columns:
+            by_kind.setdefault(self._selector_kind(col.name), []).append(ident(col.name))
+        parts = []
+        for kind, names in by_kind.items():
+            kind_text = ident("kind") if kind == "kind" else "NULL"
+            typed_kind = typed_sql(rt.column("kind"), ident("kind")) if kind == "kind" else kind
+            # The distinct text of the columns of one kind in one scan, then trim and type
+            # only that (selector columns are typed alike: trimmed text).
+            inner = (
+                f"SELECT DISTINCT {kind_text} AS kind, {platform_text} AS platform, "
+                f"unnest([{', '.join(names)}]) AS value FROM {text}"
             )
-            build_map(self.con, f"{distinct} WHERE {value} IS NOT NULL", m)
-            maps.append(m)
-        return maps
+            value = typed_sql(columns[0], "value")
+            parts.append(f"SELECT {typed_kind}, {platform}, {value} FROM ({inner})")
+        m = f"norm_{rt.name}"
+        build_map(
+            self.con,
+            f"SELECT DISTINCT * FROM ({' UNION ALL '.join(parts)}) d(kind, platform, raw) "
+            f"WHERE raw IS NOT NULL",
+            m,
+        )
+        return m
 
-    def _with_selectors(self, rt: RecordType, validated: str, maps: list[str]) -> str:
-        """``validated`` with ``{col}_normalized``/``{col}_valid`` for each selector column."""
+    def _with_selectors(self, rt: RecordType, validated: str, m: str | None) -> str:
+        """``validated`` with ``{col}_normalized``/``{col}_valid`` for each selector column,
+        from the map ``m``."""
+        if m is None:
+            return validated
         joins, extra = [], []
         platform = "v.platform" if "platform" in {c.name for c in rt.columns} else "NULL"
         columns = [c for c in rt.columns if c.type is ColumnType.SELECTOR]
-        for col, m in zip(columns, maps, strict=True):
+        for i, col in enumerate(columns):
             kind = self._selector_kind(col.name)
             kind = "v.kind" if kind == "kind" else kind
             joins.append(
-                f"LEFT JOIN {m} ON {m}.raw = v.{ident(col.name)} AND {m}.kind = {kind} "
-                f"AND coalesce({m}.platform, '') = coalesce({platform}, '')"
+                f"LEFT JOIN {m} m{i} ON m{i}.raw = v.{ident(col.name)} AND m{i}.kind = {kind} "
+                f"AND coalesce(m{i}.platform, '') = coalesce({platform}, '')"
             )
-            extra.append(f"{m}.normalized AS {ident(col.name + '_normalized')}")
-            extra.append(f"{m}.valid AS {ident(col.name + '_valid')}")
-        if not extra:
-            return validated
+            extra.append(f"m{i}.normalized AS {ident(col.name + '_normalized')}")
+            extra.append(f"m{i}.valid AS {ident(col.name + '_valid')}")
         return f"SELECT {', '.join(['v.*', *extra])} FROM ({validated}) v {' '.join(joins)}"
 
     def _with_event_keys(self, rt: RecordType, validated: str) -> str:
