@@ -8,7 +8,9 @@ import shutil
 from datetime import date
 from pathlib import Path
 
-from lastmile.ingest import ingest_paths
+import pytest
+
+from lastmile.ingest import IngestError, ingest_paths
 from lastmile.ingest.mapping import load_mapping
 from lastmile.report import ReportOptions, compute_report
 from lastmile.store import Workspace
@@ -164,3 +166,28 @@ def test_breakdowns_add_up_to_the_totals(workspace: Workspace, tmp_path: Path) -
     total = r["seizures"]["methamphetamine_lb"]
     for key in ("by_division", "by_state", "by_cartel"):
         assert sum(g["seizures"]["methamphetamine_lb"] for g in r[key]) == total, key
+
+
+def test_an_unknown_selector_kind_rejects_its_row(workspace: Workspace, tmp_path: Path) -> None:
+    # Selector values are normalized before their rows are checked: a row whose kind is
+    # blank or unknown must still be a reject, not stop the batch.
+    folder = operation(tmp_path)
+    with (folder / "selectors.csv").open("a", encoding="utf-8") as fh:
+        fh.write("P-90,INV-1,S-1,fax,abc123,\nP-91,INV-1,S-1,,abc124,\n")
+    result = ingest_paths(workspace, [folder], rejects=tmp_path / "r.csv")
+    assert result.counts["selectors"].rejected == 2
+    assert result.counts["selectors"].loaded == result.counts["selectors"].rows - 2
+    reasons = [r["reason"] for r in rejects(result.rejects_file) if r["column"] == "kind"]
+    assert reasons[0].startswith("unknown kind 'fax'")
+    assert reasons[1] == "required value is missing"
+
+
+def test_a_file_the_reader_cannot_decode_fails_with_its_own_error(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    folder = operation(tmp_path)
+    good = "arrest_id,investigation_id,date\nA1,INV-1,2022-06-01\n".encode("utf-16")
+    (folder / "arrests.csv").write_bytes(good + b"A")  # an odd byte: not UTF-16 after all
+    with pytest.raises(IngestError, match="utf-16"):
+        ingest_paths(workspace, [folder], rejects=tmp_path / "r.csv")
+    assert workspace.record_counts()["arrests"] == 0

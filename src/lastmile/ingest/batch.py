@@ -4,13 +4,16 @@ For each record type, in load order (agencies before investigations before their
 
 1. check each file's header (``files.read_header``); a file that cannot be read at all is one
    reject (its rows counted);
-2. in one SQL pass, stream every file (``files.reader_sql``), type and check every value,
-   resolve references against the store and the earlier types of this batch, and hash the
-   content (``validate.validation_sql``); the lines the CSV reader itself rejects are collected
-   after the pass (``files.collect_rejects``);
-3. sort out duplicates: the same id with the same content is a duplicate (nothing is added),
-   the same id with other content is rejected, naming where the first came from;
-4. normalize selectors (``normalize.build_map``) and append the new rows to the store.
+2. read each file's text into a temp table, on every core, in file order (``files.read_raw``;
+   the lines the CSV reader itself rejects are collected after, ``files.collect_rejects``);
+3. normalize the distinct selector values of that text (``normalize.build_map``);
+4. in one SQL pass over the text (``files.reader_sql``), type and check every value, resolve
+   references against the store and the earlier types of this batch, hash the content, join
+   the normalized selectors and, for events, compute their keys (``validate.validation_sql``);
+5. sort out duplicates: the same id with the same content is a duplicate (nothing is added),
+   the same id with other content is rejected, naming where the first came from; an event
+   already stored gains a source;
+6. append the new rows to the store.
 
 Rejected rows go to the rejects file with file, row, column and reason; every input row is
 counted as loaded, duplicate or rejected.
@@ -364,7 +367,7 @@ class _Batch:
         """A map (normalize.build_map) of the distinct selector values in ``text`` (the rows
         as read), all selector columns together, keyed as :meth:`_with_selectors` joins it.
         Built before validation so that normalization joins the validation pass; the values
-        of rows that will be rejected are normalized too, and never used."""
+        of rows that will be rejected for another column are normalized too, and never used."""
         columns = [c for c in rt.columns if c.type is ColumnType.SELECTOR]
         if not columns:
             return None
@@ -387,10 +390,11 @@ class _Batch:
             value = typed_sql(columns[0], "value")
             parts.append(f"SELECT {typed_kind}, {platform}, {value} FROM ({inner})")
         m = f"norm_{rt.name}"
+        # A row whose kind is missing or unknown will be rejected: nothing to normalize.
         build_map(
             self.con,
             f"SELECT DISTINCT * FROM ({' UNION ALL '.join(parts)}) d(kind, platform, raw) "
-            f"WHERE raw IS NOT NULL",
+            f"WHERE raw IS NOT NULL AND kind IS NOT NULL",
             m,
         )
         return m

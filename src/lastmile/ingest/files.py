@@ -9,6 +9,7 @@ line number so a later error can name it. Nothing here reads a file whole into P
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -180,7 +181,10 @@ def read_raw(con: duckdb.DuckDBPyConnection, f: InputFile) -> None:
     try:
         con.execute(f"CREATE OR REPLACE TEMP TABLE {raw_table(f)} AS SELECT {named} FROM {reader}")
     finally:
-        con.execute("SET preserve_insertion_order = false")
+        # If the read failed it aborted the transaction, which refuses this: let the read's
+        # own error through.
+        with contextlib.suppress(duckdb.Error):
+            con.execute("SET preserve_insertion_order = false")
 
 
 def raw_table(f: InputFile) -> str:

@@ -29,15 +29,15 @@ HASH = "UUID"
 
 
 def digest_sql(text: str) -> str:
-    """The HASH of a DuckDB text expression: its MD5 digest, read as a 128-bit little-endian
-    number (md5_number, twice as fast as parsing md5's hex) and kept as a UUID."""
-    return f"CAST(md5_number({text}) AS UUID)"
+    """The HASH of a DuckDB text expression: its MD5 digest kept as a UUID. (md5_number would
+    skip parsing the hex, but reads the digest little-endian: every stored key would change.)"""
+    return f"CAST(md5({text}) AS UUID)"
 
 
 def digest(text: str) -> uuid.UUID:
     """:func:`digest_sql` in Python, for anyone who recomputes a key outside DuckDB: the
-    UUID whose bytes are the MD5 digest of the UTF-8 text, reversed."""
-    return uuid.UUID(bytes=hashlib.md5(text.encode()).digest()[::-1])
+    UUID whose bytes are the MD5 digest of the UTF-8 text."""
+    return uuid.UUID(bytes=hashlib.md5(text.encode()).digest())
 
 
 PROVENANCE_COLUMNS: tuple[tuple[str, str], ...] = (
