@@ -264,10 +264,10 @@ class _Batch:
             for f in readable
         )
         con = self.con
-        known = self._known_keys(rt)
-        agency_column = "agency_id" if name in ("agencies", "investigations") else ""
         for f in readable:
             read_raw(con, f)
+        known = self._known_keys(rt, f"({union})")
+        agency_column = "agency_id" if name in ("agencies", "investigations") else ""
         # One pass over the text: type and check every value, resolve references, normalize
         # selectors (maps built from the distinct values just read) and key the events.
         selector_map = self._selector_map(rt, f"({union})")
@@ -327,9 +327,10 @@ class _Batch:
         )
         return rows + sum(self.file_level_rows.get(f.index, 0) for f in files)
 
-    def _known_keys(self, rt: RecordType) -> dict[str, KnownKeys]:
-        """For each reference column, a staging table (or view) of the ids it may name: those
-        in the store and those loaded earlier in this batch."""
+    def _known_keys(self, rt: RecordType, text: str) -> dict[str, KnownKeys]:
+        """For each reference column, a staging view of the ids it may name: those of the
+        store that the rows in ``text`` (as read) name, and those loaded earlier in this
+        batch."""
         known: dict[str, KnownKeys] = {}
         con = self.con
         for col in rt.columns:
@@ -337,12 +338,19 @@ class _Batch:
                 continue
             targets = col.references.split("|")
             with_agency = targets == ["investigations"]
+            named = typed_sql(col, ident(col.name))
             parts = []
             for target in targets:
                 trt = RECORD_TYPES_BY_NAME[target]
                 extra = ["agency_id"] if with_agency else []
                 into = f"known_{rt.name}_{col.name}_{target}"
-                self.store.key_table(con, target, [trt.id_column, *extra], into)
+                self.store.key_table(
+                    con,
+                    f"SELECT DISTINCT {named} AS key FROM {text} WHERE {named} IS NOT NULL",
+                    target,
+                    [trt.id_column, *extra],
+                    into,
+                )
                 agency = ", agency_id" if with_agency else ""
                 parts.append(f"SELECT {trt.id_column} AS key{agency} FROM {into}")
                 if target in self.done_types:

@@ -122,10 +122,16 @@ class Store(ABC):
 
     @abstractmethod
     def key_table(
-        self, staging: duckdb.DuckDBPyConnection, table: str, columns: Sequence[str], into: str
+        self,
+        staging: duckdb.DuckDBPyConnection,
+        keys_sql: str,
+        table: str,
+        columns: Sequence[str],
+        into: str,
     ) -> None:
-        """Make ``into`` on staging hold ``columns`` of every row of the store's ``table``
-        (the ids a reference may name: small tables, such as investigations or subjects)."""
+        """Make ``into`` on staging hold ``columns`` (the first being the id) of *at least*
+        the rows of the store's ``table`` whose id is among the result ``key`` of
+        ``keys_sql``: the ids a batch's references may name, checked with ``IN``."""
 
     @abstractmethod
     def append(
@@ -225,9 +231,14 @@ class DuckDBStore(Store):
         )
 
     def key_table(
-        self, staging: duckdb.DuckDBPyConnection, table: str, columns: Sequence[str], into: str
+        self,
+        staging: duckdb.DuckDBPyConnection,
+        keys_sql: str,
+        table: str,
+        columns: Sequence[str],
+        into: str,
     ) -> None:
-        # Same database: a view, nothing copied.
+        # Same database: a view of every row, nothing copied, no need to read keys_sql.
         cols = ", ".join(columns)
         staging.execute(f"CREATE OR REPLACE TEMP VIEW {into} AS SELECT {cols} FROM main.{table}")
 
@@ -377,12 +388,15 @@ class PostgresStore(Store):
         register_table(staging, found, into, self._uuid_columns(table, columns))
 
     def key_table(
-        self, staging: duckdb.DuckDBPyConnection, table: str, columns: Sequence[str], into: str
+        self,
+        staging: duckdb.DuckDBPyConnection,
+        keys_sql: str,
+        table: str,
+        columns: Sequence[str],
+        into: str,
     ) -> None:
-        found = self.query(f"SELECT {', '.join(columns)} FROM {table}")
-        if found.num_rows == 0:
-            found = pa.table({c: pa.array([], pa.string()) for c in columns})
-        register_table(staging, found, into, self._uuid_columns(table, columns))
+        # Only the ids the batch names: a shared store may hold millions of them.
+        self.lookup(staging, keys_sql, table, columns[0], columns, into)
 
     def append(
         self,
