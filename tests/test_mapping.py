@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lastmile.ingest import IngestError, ingest_paths
+from lastmile.ingest import BatchResult, IngestError, ingest_paths
 from lastmile.ingest.mapping import (
     DEFAULT_TIME_FORMATS,
     MappingError,
@@ -21,7 +21,8 @@ from lastmile.ingest.mapping import (
     presets,
     projection,
 )
-from lastmile.store import Workspace
+from lastmile.store import Workspace, open_workspace
+from lastmile.store.backends import MEMORY_ENV
 
 from .conftest import SMALL_OPERATION
 
@@ -352,3 +353,61 @@ def test_cli_mapped_ingest_and_analyses(tmp_path: Path) -> None:
     assert res.exit_code == 1 and "go with --mapping" in res.stderr
     res = runner.invoke(app, ["mappings"])
     assert "lastmile ingest --mapping carrier_cdr --investigation ID" in res.stdout
+
+
+def _write_cdr(path: Path, rows: int) -> None:
+    con = duckdb.connect()
+    con.execute(
+        f"""
+        COPY (SELECT '303555' || lpad(CAST(i % 9000 + 1000 AS VARCHAR), 4, '0') AS orig_number,
+                     '720555' || lpad(CAST((i * 7) % 9000 + 1000 AS VARCHAR), 4, '0')
+                         AS term_number,
+                     strftime(TIMESTAMP '2022-05-01' + to_seconds(i * 11), '%m/%d/%Y %H:%M:%S')
+                         AS start_time,
+                     i % 600 AS duration_sec, 'MO' AS direction, 'VOICE' AS event_type
+              FROM range({rows}) t(i))
+        TO '{path}' (HEADER)
+        """
+    )
+    con.close()
+
+
+def _ingest_cdr(tmp_path: Path, path: Path) -> tuple[Workspace, BatchResult]:
+    small = open_workspace(tmp_path / "small-memory.duckdb")
+    base = [SMALL_OPERATION / "agencies.csv", SMALL_OPERATION / "investigations.csv"]
+    ingest_paths(small, base, rejects=tmp_path / "r0.csv")
+    result = ingest_paths(
+        small,
+        [path],
+        mapping=load_mapping("carrier_cdr"),
+        params={"investigation": "INV-1"},
+        rejects=tmp_path / "r.csv",
+    )
+    return small, result
+
+
+def test_a_return_larger_than_the_memory_bound_loads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The text read, the checked rows and the events of this file take several times the
+    # bound: DuckDB must spill them to disk rather than fail, and lose no row.
+    monkeypatch.setenv(MEMORY_ENV, "40MB")
+    rows = 300_000
+    _write_cdr(tmp_path / "cdr.csv", rows)
+    small, result = _ingest_cdr(tmp_path, tmp_path / "cdr.csv")
+    with small:
+        assert (result.loaded, result.rejected) == (rows, 0)
+        assert small.record_counts()["communications"] == rows
+
+
+def test_a_bound_too_small_to_work_in_is_one_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(MEMORY_ENV, "4MB")
+    _write_cdr(tmp_path / "cdr.csv", 300_000)
+    with pytest.raises(IngestError) as err:
+        _ingest_cdr(tmp_path, tmp_path / "cdr.csv")
+    message = str(err.value)
+    assert "\n" not in message
+    assert message.startswith("the batch was not loaded: Out of Memory")
+    assert message.endswith("(the bound is LASTMILE_MEMORY_LIMIT=4MB; raise it)")

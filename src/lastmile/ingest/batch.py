@@ -66,7 +66,7 @@ from lastmile.model import (
     SelectorKind,
 )
 from lastmile.store import Workspace
-from lastmile.store.backends import driver_errors
+from lastmile.store.backends import DEFAULT_MEMORY_LIMIT, MEMORY_ENV, driver_errors
 from lastmile.store.schema import EVENT_COLUMNS, digest_sql, record_tables
 
 Progress = Callable[[str, float], None]
@@ -696,7 +696,12 @@ def _run_batch(
         # Only a committed batch has a rejects file (the staging tables outlive the commit).
         first = batch.write_rejects(rejects_file) if total else []
     except fatal as exc:
-        raise IngestError(f"the batch was not loaded: {exc}".strip()) from exc
+        # Drivers add paragraphs of advice; the first line says what happened.
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        if isinstance(exc, duckdb.OutOfMemoryException):
+            limit = os.environ.get(MEMORY_ENV) or DEFAULT_MEMORY_LIMIT
+            reason += f" (the bound is {MEMORY_ENV}={limit}; raise it)"
+        raise IngestError(f"the batch was not loaded: {reason}") from exc
     result = BatchResult(
         batch.batch_id,
         batch.counts,
