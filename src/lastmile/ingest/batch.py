@@ -550,7 +550,7 @@ class _Batch:
             name,
             "event_key",
             ["event_key"],
-            f"stored_val_{name}",
+            f"stored_events_{name}",
         )
         # An event reported more than once in this batch is written once: its columns are
         # determined by its key (their hash), so any row of the group is the event. Only the
@@ -574,7 +574,7 @@ class _Batch:
             "_event_key" if c == "event_key" else f"any_value({event_exprs.get(c, ident(c))})"
             for c in events.column_names
         ]
-        new = f"_event_key NOT IN (SELECT event_key FROM stored_val_{name})"
+        new = f"_event_key NOT IN (SELECT event_key FROM stored_events_{name})"
         self.store.append(
             con,
             name,
