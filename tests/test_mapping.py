@@ -398,6 +398,13 @@ def test_a_return_larger_than_the_memory_bound_loads(
     with small:
         assert (result.loaded, result.rejected) == (rows, 0)
         assert small.record_counts()["communications"] == rows
+        # Spilled or not, each row keeps its own line: row i of the file was written at
+        # i * 11 seconds past the start.
+        misplaced = small.store.rows(
+            "SELECT count(*) FROM communications_sources WHERE strptime(time_original, "
+            "'%m/%d/%Y %H:%M:%S') <> TIMESTAMP '2022-05-01' + to_seconds((source_row - 2) * 11)"
+        )
+        assert misplaced == [(0,)]
 
 
 def test_a_bound_too_small_to_work_in_is_one_clear_error(
