@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from lastmile.ingest import BatchResult, IngestError, ingest_paths
 from lastmile.ingest.mapping import (
     DEFAULT_TIME_FORMATS,
+    Mapping,
     MappingError,
     load_mapping,
     parse_mapping,
@@ -34,6 +35,23 @@ def ws(workspace: Workspace, tmp_path: Path) -> Workspace:
     """A workspace holding the small operation (investigations INV-1..INV-4)."""
     ingest_paths(workspace, [SMALL_OPERATION], rejects=tmp_path / "base.csv")
     return workspace
+
+
+def ingest_return(
+    ws: Workspace,
+    paths: list[Path],
+    tmp_path: Path,
+    mapping: str | Mapping = "carrier_cdr",
+    rejects: str = "r.csv",
+) -> BatchResult:
+    """Ingest files of a return for INV-1 through a preset (by name) or a mapping."""
+    return ingest_paths(
+        ws,
+        paths,
+        mapping=load_mapping(mapping) if isinstance(mapping, str) else mapping,
+        params={"investigation": "INV-1"},
+        rejects=tmp_path / rejects,
+    )
 
 
 def rejects(path: Path | None) -> list[tuple[int, str, str]]:
@@ -60,13 +78,7 @@ def test_every_preset_documents_an_example_that_exists() -> None:
 
 
 def test_carrier_cdr(ws: Workspace, tmp_path: Path) -> None:
-    result = ingest_paths(
-        ws,
-        [EXAMPLES / "carrier_cdr.csv"],
-        mapping=load_mapping("carrier_cdr"),
-        params={"investigation": "INV-1"},
-        rejects=tmp_path / "r.csv",
-    )
+    result = ingest_return(ws, [EXAMPLES / "carrier_cdr.csv"], tmp_path)
     c = result.counts["communications"]
     assert (c.rows, c.loaded, c.rejected) == (10, 7, 3)
     assert rejects(result.rejects_file) == [
@@ -96,13 +108,7 @@ def test_carrier_cdr(ws: Workspace, tmp_path: Path) -> None:
 
 
 def test_target_centric_rows_are_turned_around(ws: Workspace, tmp_path: Path) -> None:
-    result = ingest_paths(
-        ws,
-        [EXAMPLES / "target_toll.csv"],
-        mapping=load_mapping("target_toll"),
-        params={"investigation": "INV-1"},
-        rejects=tmp_path / "r.csv",
-    )
+    result = ingest_return(ws, [EXAMPLES / "target_toll.csv"], tmp_path, "target_toll")
     rows = sources_of(ws, "target_toll.csv")
     assert [(r[1], r[2]) for r in rows] == [
         ("+13035550187", "+17205550150"),  # OUT
@@ -188,13 +194,7 @@ def test_overlapping_returns_store_each_event_once(ws: Workspace, tmp_path: Path
     second = tmp_path / "return-2.csv"
     first.write_text("\n".join(lines[:6]) + "\n")
     second.write_text("\n".join([lines[0], *lines[3:8]]) + "\n")  # rows 3-5 are in both
-    result = ingest_paths(
-        ws,
-        [first, second],
-        mapping=load_mapping("carrier_cdr"),
-        params={"investigation": "INV-1"},
-        rejects=tmp_path / "r.csv",
-    )
+    result = ingest_return(ws, [first, second], tmp_path)
     assert result.counts["communications"].loaded == 10
     events = ws.store.rows(
         "SELECT count(DISTINCT c.event_key), count(*) FROM communications c "
@@ -212,13 +212,7 @@ def test_utf16_xlsx_and_a_truncated_last_line(ws: Workspace, tmp_path: Path) -> 
     truncated = tmp_path / "truncated.csv"
     truncated.write_text("\n".join(text) + "\n3035550187,72055")
     for path in (utf16, truncated):
-        result = ingest_paths(
-            ws,
-            [path],
-            mapping=load_mapping("carrier_cdr"),
-            params={"investigation": "INV-1"},
-            rejects=tmp_path / "r.csv",
-        )
+        result = ingest_return(ws, [path], tmp_path)
         assert (
             result.counts["communications"].loaded + result.counts["communications"].duplicate == 2
         ), path
@@ -233,13 +227,7 @@ def test_utf16_xlsx_and_a_truncated_last_line(ws: Workspace, tmp_path: Path) -> 
     sheet.append([3035550187, 7205550150, datetime(2022, 8, 1, 12, 0, 0), 61, "MO", "VOICE"])
     sheet.append([3035550187, None, datetime(2022, 8, 1, 12, 5, 0), 5, "MO", "VOICE"])
     book.save(tmp_path / "cdr.xlsx")
-    result = ingest_paths(
-        ws,
-        [tmp_path / "cdr.xlsx"],
-        mapping=mapping,
-        params={"investigation": "INV-1"},
-        rejects=tmp_path / "x.csv",
-    )
+    result = ingest_return(ws, [tmp_path / "cdr.xlsx"], tmp_path, mapping, rejects="x.csv")
     assert result.counts["communications"].loaded == 1
     assert rejects(result.rejects_file) == [(3, "to_selector", "required value is missing")]
 
@@ -255,13 +243,7 @@ def test_time_zone_of_a_mapping(ws: Workspace, tmp_path: Path) -> None:
     data["records"][0]["columns"]["time"]["timezone"] = "America/Denver"  # type: ignore[index]
     path = tmp_path / "denver.csv"
     shutil.copy(EXAMPLES / "carrier_cdr.csv", path)
-    ingest_paths(
-        ws,
-        [path],
-        mapping=parse_mapping(data, "denver"),
-        params={"investigation": "INV-1"},
-        rejects=tmp_path / "r.csv",
-    )
+    ingest_return(ws, [path], tmp_path, parse_mapping(data, "denver"))
     first = sources_of(ws, "denver.csv")[0]
     assert first[0] == "2022-07-05 03:15:09"  # 21:15:09 MDT is 03:15:09 UTC
     assert first[5] == "07/04/2022 21:15:09"
@@ -276,13 +258,7 @@ def test_mapping_errors_are_clear(ws: Workspace, tmp_path: Path) -> None:
         parse_mapping({"records": [{"record_type": "communications", "columns": {}}]}, "x")
     bad = tmp_path / "cdr.csv"
     bad.write_text("orig,term\n1,2\n")
-    result = ingest_paths(
-        ws,
-        [bad],
-        mapping=load_mapping("carrier_cdr"),
-        params={"investigation": "INV-1"},
-        rejects=tmp_path / "r.csv",
-    )
+    result = ingest_return(ws, [bad], tmp_path)
     assert rejects(result.rejects_file)[0][:2] == (1, "duration_sec")
 
 
@@ -376,13 +352,7 @@ def _ingest_cdr(tmp_path: Path, path: Path) -> tuple[Workspace, BatchResult]:
     small = open_workspace(tmp_path / "small-memory.duckdb")
     base = [SMALL_OPERATION / "agencies.csv", SMALL_OPERATION / "investigations.csv"]
     ingest_paths(small, base, rejects=tmp_path / "r0.csv")
-    result = ingest_paths(
-        small,
-        [path],
-        mapping=load_mapping("carrier_cdr"),
-        params={"investigation": "INV-1"},
-        rejects=tmp_path / "r.csv",
-    )
+    result = ingest_return(small, [path], tmp_path)
     return small, result
 
 
