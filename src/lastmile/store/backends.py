@@ -61,7 +61,7 @@ def bulk_settings(con: duckdb.DuckDBPyConnection, spill_to: Path) -> None:
 
     Do not keep insertion order: every query that needs an order says ORDER BY (rows carry
     their file and line), and unordered scans and writes run in parallel and buffer less
-    (a quarter of the national ingest's time)."""
+    (about a fifth of the 2M-row ingest benchmark's time, in one measurement)."""
     limit = os.environ.get(MEMORY_ENV) or DEFAULT_MEMORY_LIMIT
     try:
         con.execute(f"SET memory_limit = '{limit.replace(chr(39), '')}'")
