@@ -40,7 +40,7 @@ from typing import Any
 
 import yaml
 
-from lastmile.ingest.validate import ident, q
+from lastmile.ingest.validate import ident, q, text_sql
 from lastmile.model import RECORD_TYPES_BY_NAME, ColumnType, RecordType
 
 FORMATS = ("csv", "xlsx", "json")
@@ -232,7 +232,7 @@ def load_mapping(preset_or_file: str) -> Mapping:
 
 
 def _text(column: str) -> str:
-    return f"NULLIF(trim({ident(column)}), '')"
+    return text_sql(ident(column))
 
 
 def _value_sql(
