@@ -69,13 +69,18 @@ def test_loading_the_same_files_twice_adds_nothing(workspace: Workspace, tmp_pat
 def test_provenance_and_normalized_selectors_are_kept(workspace: Workspace, tmp_path: Path) -> None:
     ingest_paths(workspace, [SMALL_OPERATION], rejects=tmp_path / "rej.csv")
     rows = workspace.store.rows(
-        "SELECT value, value_normalized, value_valid, source_agency, source_file, source_row, "
-        "length(CAST(content_hash AS VARCHAR)), batch_id FROM selectors WHERE selector_id = ?",
+        "SELECT s.value, s.value_normalized, s.value_valid, i.agency_id, f.path, f.name, "
+        "s.source_row, length(CAST(s.content_hash AS VARCHAR)), b.batch_id FROM selectors s "
+        "JOIN source_files f ON f.file_id = s.source_file_id "
+        "JOIN batches b ON b.batch_id = f.batch_id "
+        "JOIN investigations i ON i.investigation_id = s.investigation_id "
+        "WHERE s.selector_id = ?",
         ("P-1",),
     )
-    value, normalized, valid, agency, source_file, source_row, hash_len, batch = rows[0]
+    value, normalized, valid, agency, path, name, source_row, hash_len, batch = rows[0]
     assert (value, normalized, valid, agency) == ("(303) 555-0187", "+13035550187", True, "DEA")
-    assert source_file.endswith("selectors.csv") and source_row == 2
+    assert path == str(SMALL_OPERATION / "selectors.csv") and name == "selectors.csv"
+    assert source_row == 2
     assert hash_len == 36 and batch  # an MD5 digest, stored as a UUID
     grades = workspace.store.rows(
         "SELECT source_reliability, info_credibility FROM investigations "

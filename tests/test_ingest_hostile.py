@@ -69,7 +69,10 @@ def test_glob_characters_in_a_file_name(workspace: Workspace, tmp_path: Path) ->
     (folder / "arrests-?.csv").write_text("arrest_id,investigation_id,date\nA2,INV-1,2022-06-02\n")
     result = ingest_paths(workspace, [folder], rejects=tmp_path / "r.csv")
     assert (result.counts["arrests"].rows, result.counts["arrests"].loaded) == (2, 2)
-    rows = workspace.store.rows("SELECT arrest_id, source_file, source_row FROM arrests ORDER BY 1")
+    rows = workspace.store.rows(
+        "SELECT a.arrest_id, f.path, a.source_row FROM arrests a "
+        "JOIN source_files f ON f.file_id = a.source_file_id ORDER BY 1"
+    )
     assert [(a, Path(f).name, r) for a, f, r in rows] == [
         ("A1", "arrests-1.csv", 2),
         ("A2", "arrests-?.csv", 2),
@@ -151,8 +154,8 @@ def test_broken_and_mixed_type_json_returns(workspace: Workspace, tmp_path: Path
     values = workspace.store.rows("SELECT value FROM selectors WHERE kind = 'ip' ORDER BY 1")
     assert values == [("203.0.113.5",), ("5",)]  # text as written, no JSON quotes
     originals = workspace.store.rows(
-        "SELECT time_original FROM communications_sources WHERE source_file LIKE '%a.json' "
-        "ORDER BY 1"
+        "SELECT s.time_original FROM communications_sources s "
+        "JOIN source_files f ON f.file_id = s.source_file_id WHERE f.name = 'a.json' ORDER BY 1"
     )
     assert originals == [("2022-07-04T21:15:09Z",), ("2022-07-04T21:16:09Z",)]
 

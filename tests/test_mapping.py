@@ -65,7 +65,8 @@ def sources_of(ws: Workspace, name: str) -> list[tuple[object, ...]]:
         "SELECT CAST(c.time AS VARCHAR), c.from_selector, c.to_selector, c.kind, c.duration_s, "
         "s.time_original, s.source_row FROM communications c "
         "JOIN communications_sources s ON s.event_key = c.event_key "
-        "WHERE s.source_file LIKE ? ORDER BY s.source_row",
+        "JOIN source_files f ON f.file_id = s.source_file_id "
+        "WHERE f.path LIKE ? ORDER BY s.source_row",
         (f"%{name}",),
     )
 
@@ -135,13 +136,17 @@ def test_app_return_json(ws: Workspace, tmp_path: Path) -> None:
     assert (result.counts["selectors"].loaded, result.counts["selectors"].duplicate) == (2, 1)
     rows = ws.store.rows(
         "SELECT kind, platform, CAST(time AS VARCHAR) FROM communications c "
-        "JOIN communications_sources s USING (event_key) WHERE s.source_file LIKE '%.json' "
+        "JOIN communications_sources s USING (event_key) "
+        "JOIN source_files f ON f.file_id = s.source_file_id WHERE f.path LIKE '%.json' "
         "ORDER BY time"
     )
     assert rows[0] == ("app_message", "WhatsApp", "2022-07-04 21:15:09")
     assert ("app_call", "WhatsApp", "2022-07-04 21:40:00") in rows
     assert ("app_message", "WhatsApp", "2022-07-05 07:02:03") in rows  # -06:00 to UTC
-    files = ws.store.rows("SELECT DISTINCT source_file FROM selectors WHERE kind = 'ip'")
+    files = ws.store.rows(
+        "SELECT DISTINCT f.path FROM selectors s "
+        "JOIN source_files f ON f.file_id = s.source_file_id WHERE s.kind = 'ip'"
+    )
     assert files == [(str(EXAMPLES / "app_return.json"),)]  # the file as given, not a copy
 
 
@@ -155,8 +160,9 @@ def test_account_return(ws: Workspace, tmp_path: Path) -> None:
     )
     assert result.rejected == 0
     accounts = ws.store.rows(
-        "SELECT platform, value_normalized FROM selectors WHERE kind = 'account' "
-        "AND source_file LIKE '%account_return.csv' ORDER BY 1, 2"
+        "SELECT s.platform, s.value_normalized FROM selectors s "
+        "JOIN source_files f ON f.file_id = s.source_file_id "
+        "WHERE s.kind = 'account' AND f.name = 'account_return.csv' ORDER BY 1, 2"
     )
     assert accounts == [
         ("Instagram", "ana.sells"),
@@ -168,7 +174,8 @@ def test_account_return(ws: Workspace, tmp_path: Path) -> None:
     links = ws.store.rows(
         "SELECT r.kind, a.value_normalized, b.value_normalized FROM relationships r "
         "JOIN selectors a ON a.selector_id = r.from_id JOIN selectors b ON b.selector_id = r.to_id "
-        "WHERE r.source_file LIKE '%account_return.csv' ORDER BY 1, 2, 3"
+        "JOIN source_files f ON f.file_id = r.source_file_id "
+        "WHERE f.name = 'account_return.csv' ORDER BY 1, 2, 3"
     )
     assert links == [
         ("contact_of", "ana.sells", "el.guero.example"),
@@ -198,7 +205,8 @@ def test_overlapping_returns_store_each_event_once(ws: Workspace, tmp_path: Path
     assert result.counts["communications"].loaded == 10
     events = ws.store.rows(
         "SELECT count(DISTINCT c.event_key), count(*) FROM communications c "
-        "JOIN communications_sources s USING (event_key) WHERE s.source_file LIKE '%return-%'"
+        "JOIN communications_sources s USING (event_key) "
+        "JOIN source_files f ON f.file_id = s.source_file_id WHERE f.name LIKE 'return-%'"
     )
     assert events == [(7, 10)]
 

@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lastmile.store import StoreError, open_workspace
+from lastmile.store.backends import DuckDBStore, PostgresStore
 from lastmile.store.migrations import LATEST, available, migrate
 from lastmile.store.schema import digest, digest_sql, expected_tables
 
@@ -80,3 +81,49 @@ def test_digest_in_sql_is_the_documented_md5(text: str) -> None:
     row = _digest_con.execute(f"SELECT {digest_sql('?')}", [text]).fetchone()
     assert row is not None
     assert row[0] == digest(text) == uuid.UUID(hashlib.md5(text.encode()).hexdigest())
+
+
+def test_migration_2_keeps_every_records_file_and_batch(workspace_url: str) -> None:
+    """Version 1 repeated the file, batch and agency on every row; version 2 names a row of
+    source_files instead. A store written by version 1 keeps where each record came from."""
+    store = (
+        PostgresStore(workspace_url)
+        if workspace_url.startswith("postgresql")
+        else DuckDBStore(Path(workspace_url))
+    )
+    assert migrate(store, up_to=1) == [1]
+    v1_rows = [
+        ("P-1", "/cases/denver/selectors.csv", 2, "batch-1"),
+        ("P-2", "/cases/denver/selectors.csv", 3, "batch-1"),
+        ("P-3", "/cases/denver/selectors.csv", 2, "batch-2"),  # the same path, loaded again
+        ("P-4", "/cases/boston/selectors.csv", 2, "batch-2"),
+    ]
+    for selector_id, path, row, batch in v1_rows:
+        store.execute(
+            "INSERT INTO selectors (selector_id, investigation_id, kind, value, source_agency, "
+            "source_file, source_row, content_hash, batch_id) "
+            "VALUES (?, 'INV-1', 'phone', '(303) 555-0187', 'DEA', ?, ?, ?, ?)",
+            (selector_id, path, row, uuid.uuid4(), batch),
+        )
+    store.execute(
+        "INSERT INTO communications_sources (source_key, event_key, investigation_id, "
+        "source_agency, source_file, source_row, content_hash, batch_id) "
+        "VALUES (?, ?, 'INV-1', 'DEA', '/cases/denver/return.csv', 7, ?, 'batch-1')",
+        (uuid.uuid4(), uuid.uuid4(), uuid.uuid4()),
+    )
+    store.close()
+    with open_workspace(workspace_url) as ws:
+        assert ws.schema_version == LATEST
+        rows = ws.store.rows(
+            "SELECT s.selector_id, f.path, f.name, s.source_row, f.batch_id FROM selectors s "
+            "JOIN source_files f ON f.file_id = s.source_file_id ORDER BY 1"
+        )
+        assert rows == [
+            (sid, path, Path(path).name, row, batch) for sid, path, row, batch in v1_rows
+        ]
+        assert ws.store.rows(
+            "SELECT f.path, s.source_row, f.batch_id FROM communications_sources s "
+            "JOIN source_files f ON f.file_id = s.source_file_id"
+        ) == [("/cases/denver/return.csv", 7, "batch-1")]
+        # One row per file per batch, shared by every record read from it.
+        assert ws.store.rows("SELECT count(*) FROM source_files") == [(4,)]

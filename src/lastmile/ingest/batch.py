@@ -67,7 +67,7 @@ from lastmile.model import (
 )
 from lastmile.store import Workspace
 from lastmile.store.backends import DEFAULT_MEMORY_LIMIT, MEMORY_ENV, driver_errors
-from lastmile.store.schema import EVENT_COLUMNS, digest_sql, record_tables
+from lastmile.store.schema import EVENT_COLUMNS, SOURCE_FILES, record_tables
 
 Progress = Callable[[str, float], None]
 
@@ -81,15 +81,6 @@ REJECTED_LINES = (
 # Test hook: crash (as a killed process would) right after writing this record type, inside
 # the batch's transaction, to prove that a crash leaves the store as it was.
 FAULT_ENV = "LASTMILE_FAULT_AFTER"
-
-
-def _source_key_sql(line: str) -> str:
-    """A source is one line of one file (by name) of one investigation reporting the event,
-    so the same file loaded twice adds no source, but two overlapping returns each do."""
-    return digest_sql(
-        f"CAST(_event_key AS VARCHAR) || chr(31) || coalesce(investigation_id, '') "
-        f"|| chr(31) || _base || chr(31) || {line}"
-    )
 
 
 class IngestError(Exception):
@@ -170,6 +161,7 @@ class _Batch:
         self.done_types: list[str] = []
         self.file_level_rows: dict[int, int] = {}
         self.read_paths: set[Path] = set()
+        self.files_stored: set[int] = set()
 
     # -- helpers -------------------------------------------------------------------------
     def _tick(self, message: str, step: int, steps: int) -> None:
@@ -185,6 +177,41 @@ class _Batch:
         return int(row[0]) if row else 0
 
     # -- the batch -----------------------------------------------------------------------
+    def stage_files(self) -> None:
+        """Stage the batch's files: ``batch_files`` (index, path, name, and the id of the path:
+        a mapping may read several record types from one file)."""
+        ids: dict[str, uuid.UUID] = {}
+        self.con.execute(
+            "CREATE OR REPLACE TEMP TABLE batch_files "
+            "(_file_index INTEGER, path VARCHAR, base VARCHAR, file_id UUID)"
+        )
+        self.con.executemany(
+            "INSERT INTO batch_files VALUES (?, ?, ?, ?)",
+            [
+                (f.index, str(f.shown), f.shown.name, ids.setdefault(str(f.shown), uuid.uuid4()))
+                for f in self.files
+            ],
+        )
+
+    def _note_sources(self, table: str) -> None:
+        """Remember the files the staged rows in ``table`` (about to be stored) come from."""
+        rows = self.con.execute(f"SELECT DISTINCT _file_index FROM {table}").fetchall()
+        self.files_stored.update(int(r[0]) for r in rows)
+
+    def record_source_files(self) -> None:
+        """Record in the store's ``source_files`` the files this batch stored records from
+        (a file that added nothing is not a source of anything)."""
+        if not self.files_stored:
+            return
+        indexes = ", ".join(str(i) for i in sorted(self.files_stored))
+        self.store.append(
+            self.con,
+            SOURCE_FILES.name,
+            SOURCE_FILES.column_names,
+            f"SELECT DISTINCT file_id, {q(self.batch_id)}, path, base FROM batch_files "
+            f"WHERE _file_index IN ({indexes})",
+        )
+
     def run(self) -> None:
         for table in ("batch_rejects", "batch_reread_lines"):
             self.con.execute(
@@ -242,11 +269,9 @@ class _Batch:
             counts.rejected = self._rows_rejected(files)
             if rt.id_column:
                 # Later types may reference this one: nothing of it was loaded in this batch.
-                agency = ", NULL::VARCHAR AS agency_id" if name == "investigations" else ""
-                con = self.con
-                con.execute(
+                self.con.execute(
                     f"CREATE OR REPLACE TEMP TABLE good_{name} AS "
-                    f"SELECT NULL::VARCHAR AS key{agency} WHERE false"
+                    f"SELECT NULL::VARCHAR AS key WHERE false"
                 )
             return
         model = [c.name for c in file_columns(rt)]
@@ -267,12 +292,11 @@ class _Batch:
         for f in readable:
             read_raw(con, f)
         known = self._known_keys(rt, f"({union})")
-        agency_column = "agency_id" if name in ("agencies", "investigations") else ""
         # One pass over the text: type and check every value, resolve references, normalize
         # selectors (maps built from the distinct values just read) and key the events.
         selector_map = self._selector_map(rt, f"({union})")
         validated = self._with_selectors(
-            rt, validation_sql(rt, present, f"({union})", known, agency_column), selector_map
+            rt, validation_sql(rt, present, f"({union})", known), selector_map
         )
         if not rt.id_column:
             validated = self._with_event_keys(rt, validated)
@@ -290,11 +314,9 @@ class _Batch:
                 with_rejects.append(f.index)
         if with_rejects:
             # Rows below a line the reader rejected sit further down than their number says.
-            line = "v._line + coalesce(g.j, 0)"
-            source_key = f", {_source_key_sql(line)} AS _source_key" if not rt.id_column else ""
             con.execute(
                 f"CREATE OR REPLACE TEMP TABLE val_{name} AS "
-                f"SELECT v.* REPLACE ({line} AS _line{source_key}) FROM val_{name} v "
+                f"SELECT v.* REPLACE (v._line + coalesce(g.j, 0) AS _line) FROM val_{name} v "
                 f"ASOF LEFT JOIN ({line_gaps_sql(REJECTED_LINES, with_rejects)}) g "
                 f"ON v._file_index = g._file_index AND v._line - 1 > g.good_before"
             )
@@ -337,28 +359,25 @@ class _Batch:
             if col.type is not ColumnType.REF:
                 continue
             targets = col.references.split("|")
-            with_agency = targets == ["investigations"]
             named = typed_sql(col, ident(col.name))
             parts = []
             for target in targets:
                 trt = RECORD_TYPES_BY_NAME[target]
-                extra = ["agency_id"] if with_agency else []
                 into = f"known_{rt.name}_{col.name}_{target}"
                 self.store.key_table(
                     con,
                     f"SELECT DISTINCT {named} AS key FROM {text} WHERE {named} IS NOT NULL",
                     target,
-                    [trt.id_column, *extra],
+                    [trt.id_column],
                     into,
                 )
-                agency = ", agency_id" if with_agency else ""
-                parts.append(f"SELECT {trt.id_column} AS key{agency} FROM {into}")
+                parts.append(f"SELECT {trt.id_column} AS key FROM {into}")
                 if target in self.done_types:
-                    parts.append(f"SELECT key{agency} FROM good_{target}")
+                    parts.append(f"SELECT key FROM good_{target}")
             table = f"known_{rt.name}_{col.name}"
             con.execute(f"CREATE OR REPLACE TEMP VIEW {table} AS {' UNION ALL '.join(parts)}")
             what = " or ".join(t.removesuffix("s").replace("_", " ") for t in targets)
-            known[col.name] = KnownKeys(table, what, agency=with_agency)
+            known[col.name] = KnownKeys(table, what)
         return known
 
     # -- writing -------------------------------------------------------------------------
@@ -427,27 +446,19 @@ class _Batch:
         return f"SELECT {', '.join(['v.*', *extra])} FROM ({validated}) v {' '.join(joins)}"
 
     def _with_event_keys(self, rt: RecordType, validated: str) -> str:
-        """``validated`` with ``_event_key`` (the hash of what the event is: normalized
-        selectors, time, kind...), ``_base`` (the file's name) and ``_source_key``."""
+        """``validated`` with ``_event_key``: the hash of what the event is (normalized
+        selectors, time, kind...)."""
         key_parts = [
             f + "_normalized" if rt.column(f).type is ColumnType.SELECTOR else f
             for f in EVENT_COLUMNS[rt.name]
         ]
-        return f"""
-            SELECT *, {_source_key_sql("_line")} AS _source_key FROM (
-                SELECT n.*, {content_hash_sql([ident(k) for k in key_parts])} AS _event_key,
-                    bf.base AS _base
-                FROM ({validated}) n JOIN batch_files bf USING (_file_index)
-            )"""
+        key = content_hash_sql([ident(k) for k in key_parts])
+        return f"SELECT *, {key} AS _event_key FROM ({validated})"
 
-    def _provenance(self) -> dict[str, str]:
-        return {
-            "source_agency": "_agency",
-            "source_file": "bf.path",
-            "source_row": "_line",
-            "content_hash": "_hash",
-            "batch_id": q(self.batch_id),
-        }
+    @staticmethod
+    def _provenance() -> dict[str, str]:
+        """A stored record's provenance, over a staged row joined to its file (``bf``)."""
+        return {"source_row": "_line", "content_hash": "_hash", "source_file_id": "bf.file_id"}
 
     def _write_identified(self, rt: RecordType) -> tuple[int, int]:
         name, key = rt.name, ident(rt.id_column)
@@ -479,32 +490,36 @@ class _Batch:
             f"SELECT {key} AS key FROM ranked_{name}",
             name,
             rt.id_column,
-            [rt.id_column, "content_hash", "source_file", "source_row"],
+            [rt.id_column, "content_hash", "source_file_id", "source_row"],
             f"stored_{name}",
         )
-        conflict = (
-            f"FROM ranked_{name} r JOIN stored_{name} s ON s.{key} = r.{key} "
-            f"WHERE s.content_hash <> r._hash"
+        stored = f"ranked_{name} r JOIN stored_{name} s ON s.{key} = r.{key}"
+        other_content = "s.content_hash <> r._hash"
+        # The reject names the file the stored record came from.
+        self.store.lookup(
+            con,
+            f"SELECT s.source_file_id AS key FROM {stored} WHERE {other_content}",
+            "source_files",
+            "file_id",
+            ["file_id", "path"],
+            f"stored_files_{name}",
         )
         self._reject_sql(
             f"SELECT r._file_index, r._line, {q(rt.id_column)}, "
             f"'id ''' || r.{key} || ''' is already in the workspace with other content (from ' "
-            f"|| s.source_file || ':' || s.source_row || ')' {conflict}"
+            f"|| coalesce(f.path, 'an unknown file') || ':' || s.source_row || ')' FROM {stored} "
+            f"LEFT JOIN stored_files_{name} f ON f.file_id = s.source_file_id WHERE {other_content}"
         )
-        duplicate += self._count(
-            f"SELECT count(*) FROM ranked_{name} r JOIN stored_{name} s "
-            f"ON s.{key} = r.{key} AND s.content_hash = r._hash"
-        )
-        agency = ", agency_id" if name == "investigations" else ""
+        duplicate += self._count(f"SELECT count(*) FROM {stored} WHERE NOT ({other_content})")
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE new_{name} AS SELECT * FROM ranked_{name} r "
             f"WHERE r.{key} NOT IN (SELECT {key} FROM stored_{name})"
         )
         con.execute(f"DROP TABLE ranked_{name}")
         con.execute(
-            f"CREATE OR REPLACE TEMP TABLE good_{name} AS SELECT {key} AS key{agency} "
-            f"FROM new_{name}"
+            f"CREATE OR REPLACE TEMP TABLE good_{name} AS SELECT {key} AS key FROM new_{name}"
         )
+        self._note_sources(f"new_{name}")
         table = record_tables(rt)[0]
         provenance = self._provenance()
         exprs = [provenance.get(c, ident(c)) for c in table.column_names]
@@ -518,7 +533,9 @@ class _Batch:
         return loaded, duplicate
 
     def _write_events(self, rt: RecordType, files: list[InputFile]) -> tuple[int, int]:
-        """Content-keyed records: one event, many sources (see store/schema.py)."""
+        """Content-keyed records: one event, many sources (see store/schema.py). A source is
+        one line of one file, by name, of one investigation reporting the event: the same file
+        loaded again adds nothing, while two overlapping returns each add their sources."""
         name = rt.name
         con = self.con
         event_fields = EVENT_COLUMNS[name]
@@ -527,23 +544,10 @@ class _Batch:
             # Only files of the same name can repeat a source within the batch.
             duplicate += self._count(
                 f"DELETE FROM val_{name} WHERE (_file_index, _line) IN (SELECT _file_index, _line "
-                f"FROM val_{name} QUALIFY row_number() OVER "
-                f"(PARTITION BY _source_key ORDER BY _file_index, _line) > 1)"
+                f"FROM val_{name} JOIN batch_files USING (_file_index) QUALIFY row_number() OVER "
+                f"(PARTITION BY _event_key, investigation_id, base, _line "
+                f"ORDER BY _file_index, _line) > 1)"
             )
-        self.store.lookup(
-            con,
-            f"SELECT _source_key AS key FROM val_{name}",
-            f"{name}_sources",
-            "source_key",
-            ["source_key"],
-            f"stored_src_{name}",
-        )
-        if self._count(f"SELECT count(*) FROM stored_src_{name}"):
-            duplicate += self._count(
-                f"DELETE FROM val_{name} "
-                f"WHERE _source_key IN (SELECT source_key FROM stored_src_{name})"
-            )
-        events, sources = record_tables(rt)
         self.store.lookup(
             con,
             f"SELECT DISTINCT _event_key AS key FROM val_{name}",
@@ -552,15 +556,41 @@ class _Batch:
             ["event_key"],
             f"stored_events_{name}",
         )
+        if self._count(f"SELECT count(*) FROM stored_events_{name}"):
+            # Only an event already stored can have its source stored: on a first load of a
+            # return this costs nothing.
+            self.store.lookup(
+                con,
+                f"SELECT event_key AS key FROM stored_events_{name}",
+                f"{name}_sources",
+                "event_key",
+                ["event_key", "investigation_id", "source_file_id", "source_row"],
+                f"stored_src_{name}",
+            )
+            self.store.lookup(
+                con,
+                f"SELECT DISTINCT source_file_id AS key FROM stored_src_{name}",
+                "source_files",
+                "file_id",
+                ["file_id", "name"],
+                f"stored_src_files_{name}",
+            )
+            duplicate += self._count(
+                f"DELETE FROM val_{name} WHERE (_file_index, _line) IN ("
+                f"SELECT v._file_index, v._line FROM val_{name} v "
+                f"JOIN batch_files bf USING (_file_index) "
+                f"JOIN stored_src_{name} s ON s.event_key = v._event_key "
+                f"AND s.source_row = v._line "
+                f"AND s.investigation_id IS NOT DISTINCT FROM v.investigation_id "
+                f"JOIN stored_src_files_{name} f ON f.file_id = s.source_file_id "
+                f"AND f.name = bf.base)"
+            )
+        events, sources = record_tables(rt)
         # An event reported more than once in this batch is written once: its columns are
         # determined by its key (their hash), so any row of the group is the event. Only the
         # repeated keys go through the aggregate; the rest are written as they are.
         event_exprs = {"event_key": "_event_key"}
-        source_exprs = {
-            "source_key": "_source_key",
-            "event_key": "_event_key",
-            **self._provenance(),
-        }
+        source_exprs = {"event_key": "_event_key", **self._provenance()}
         for f in event_fields:
             if rt.column(f).type is ColumnType.SELECTOR:
                 event_exprs[f] = ident(f + "_normalized")
@@ -585,6 +615,7 @@ class _Batch:
             f"SELECT {', '.join(grouped)} FROM val_{name} WHERE {new} "
             f"AND _event_key IN (SELECT _event_key FROM repeated_{name}) GROUP BY _event_key",
         )
+        self._note_sources(f"val_{name}")
         src_cols = [source_exprs.get(c, ident(c)) for c in sources.column_names]
         loaded = self.store.append(
             con,
@@ -679,18 +710,11 @@ def _run_batch(
     batch = _Batch(ws, files, progress)
     started = datetime.now(UTC)
     rejects_file = rejects or Path("lastmile-rejects") / f"{batch.batch_id}.csv"
-    con = batch.con
     try:
         with ws.store.transaction():
-            con.execute(
-                "CREATE OR REPLACE TEMP TABLE batch_files "
-                "(_file_index INTEGER, path VARCHAR, base VARCHAR)"
-            )
-            con.executemany(
-                "INSERT INTO batch_files VALUES (?, ?, ?)",
-                [(f.index, str(f.shown), f.shown.name) for f in files],
-            )
+            batch.stage_files()
             batch.run()
+            batch.record_source_files()
             total = batch.reject_count()
             batch.record_batch(paths, started, rejects_file if total else None)
         # Only a committed batch has a rejects file (the staging tables outlive the commit).

@@ -205,7 +205,6 @@ class KnownKeys:
 
     table: str
     what: str  # "investigation", "subject or organization or selector"
-    agency: bool = False  # the table also has ``agency_id`` (investigations)
 
 
 def content_hash_sql(columns: Sequence[str]) -> str:
@@ -237,13 +236,11 @@ def validation_sql(
     present: Sequence[str],
     source: str,
     known: dict[str, KnownKeys] | None = None,
-    agency_column: str = "",
 ) -> str:
     """One SELECT over ``source`` (raw text columns ``present`` with ``_file_index`` and
     ``_line``) giving the typed columns named as the model, ``{ts}_original`` for timestamps,
-    ``_errors`` (every problem of the row, references included), ``_agency`` (the agency the
-    record comes from: ``agency_column``, or the agency of the referenced investigation) and
-    ``_hash`` (the content hash). One pass over the rows does all of it."""
+    ``_errors`` (every problem of the row, references included) and ``_hash`` (the content
+    hash). One pass over the rows does all of it."""
     known = known or {}
     # Three levels, each computed once per row: the trimmed text (_raw_x), the typed value
     # (x), then each column's error from both. DuckDB pipelines them without materializing.
@@ -294,19 +291,7 @@ def validation_sql(
         + [f"v.{ident(c)}" for c in model]
         + [f"v.{ident(c)}" for c in originals]
     )
-    join, agency = "", "NULL::VARCHAR"
-    if agency_column:
-        agency = f"v.{ident(agency_column)}"
-    inv = known.get("investigation_id")
-    if inv and inv.agency:
-        join = (
-            f"LEFT JOIN (SELECT key, any_value(agency_id) AS agency_id FROM {inv.table} "
-            f"GROUP BY key) a ON a.key = v.investigation_id"
-        )
-        agency = "a.agency_id"
     return (
-        f"SELECT {cols}, "
-        f"{all_errors} AS _errors, "
-        f"{agency} AS _agency, {content_hash_sql(['v.' + ident(c) for c in model])} AS _hash "
-        f"FROM ({inner_sql}) v {join}"
+        f"SELECT {cols}, {all_errors} AS _errors, "
+        f"{content_hash_sql(['v.' + ident(c) for c in model])} AS _hash FROM ({inner_sql}) v"
     )

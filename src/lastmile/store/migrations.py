@@ -59,8 +59,9 @@ def current_version(store: Store) -> int:
     return int(rows[0][0] or 0)
 
 
-def migrate(store: Store) -> list[int]:
-    """Bring the store to the latest schema; returns the versions applied."""
+def migrate(store: Store, up_to: int = LATEST) -> list[int]:
+    """Bring the store to the latest schema (or to version ``up_to``, to test a migration on
+    the data of an older one); returns the versions applied."""
     store.execute(
         "CREATE TABLE IF NOT EXISTS schema_migrations "
         "(version INTEGER, name TEXT, applied_at TIMESTAMP)"
@@ -73,7 +74,7 @@ def migrate(store: Store) -> list[int]:
         )
     applied: list[int] = []
     for migration in available():
-        if migration.version <= have:
+        if migration.version <= have or migration.version > up_to:
             continue
         with store.transaction():
             for statement in migration.statements(store.kind):
