@@ -366,7 +366,7 @@ class _Batch:
                 into = f"known_{rt.name}_{col.name}_{target}"
                 self.store.key_table(
                     con,
-                    f"SELECT DISTINCT {named} AS key FROM {text} WHERE {named} IS NOT NULL",
+                    f"SELECT {named} AS key FROM {text} WHERE {named} IS NOT NULL",
                     target,
                     [trt.id_column],
                     into,
@@ -550,7 +550,7 @@ class _Batch:
             )
         self.store.lookup(
             con,
-            f"SELECT DISTINCT _event_key AS key FROM val_{name}",
+            f"SELECT _event_key AS key FROM val_{name}",
             name,
             "event_key",
             ["event_key"],
@@ -569,7 +569,7 @@ class _Batch:
             )
             self.store.lookup(
                 con,
-                f"SELECT DISTINCT source_file_id AS key FROM stored_src_{name}",
+                f"SELECT source_file_id AS key FROM stored_src_{name}",
                 "source_files",
                 "file_id",
                 ["file_id", "name"],

@@ -118,7 +118,8 @@ class Store(ABC):
     ) -> None:
         """Create staging temp table ``into`` with ``columns`` of the store's ``table`` rows
         whose ``key_column`` is among the single-column result ``key`` of ``keys_sql`` (run on
-        the staging connection)."""
+        the staging connection). The keys need not be distinct: asking for DISTINCT would cost
+        a hash table of every key even when the store's table is empty."""
 
     @abstractmethod
     def key_table(

@@ -45,7 +45,8 @@ def digest(text: str) -> uuid.UUID:
 
 
 # Per-file facts live once in source_files, not on each of millions of rows: writing the path,
-# batch and agency on every event's source was a quarter of the cost of storing it.
+# batch and agency on every event's source (with a digest to identify it) was about a sixth of
+# the national ingest's time.
 PROVENANCE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("source_row", "BIGINT"),
     ("content_hash", HASH),
