@@ -261,7 +261,8 @@ def test_same_id_with_other_content_in_a_later_batch_is_rejected(
     result = ingest_paths(workspace, [folder], rejects=tmp_path / "rej2.csv")
     (reject,) = rejects_of(result.rejects_file)
     assert "already in the workspace with other content" in reject["reason"]
-    assert "arrests.csv:2" in reject["reason"]
+    # It names where the stored record came from: the first batch's file, not this one.
+    assert f"(from {SMALL_OPERATION / 'arrests.csv'}:2)" in reject["reason"]
 
 
 def test_a_missing_required_column_rejects_the_file_and_counts_its_rows(

@@ -11,10 +11,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from lastmile.ingest import ingest_paths
 from lastmile.store import StoreError, open_workspace
 from lastmile.store.backends import DuckDBStore, PostgresStore
 from lastmile.store.migrations import LATEST, available, migrate
 from lastmile.store.schema import digest, digest_sql, expected_tables
+
+from .conftest import SMALL_OPERATION
 
 
 def test_new_workspace_is_at_latest_schema_version(workspace_url: str) -> None:
@@ -97,6 +100,7 @@ def test_migration_2_keeps_every_records_file_and_batch(workspace_url: str) -> N
         ("P-2", "/cases/denver/selectors.csv", 3, "batch-1"),
         ("P-3", "/cases/denver/selectors.csv", 2, "batch-2"),  # the same path, loaded again
         ("P-4", "/cases/boston/selectors.csv", 2, "batch-2"),
+        ("P-5", "/cases/new\nline/selectors.csv", 2, "batch-2"),  # a hostile folder name
     ]
     for selector_id, path, row, batch in v1_rows:
         store.execute(
@@ -126,4 +130,51 @@ def test_migration_2_keeps_every_records_file_and_batch(workspace_url: str) -> N
             "JOIN source_files f ON f.file_id = s.source_file_id"
         ) == [("/cases/denver/return.csv", 7, "batch-1")]
         # One row per file per batch, shared by every record read from it.
-        assert ws.store.rows("SELECT count(*) FROM source_files") == [(4,)]
+        assert ws.store.rows("SELECT count(*) FROM source_files") == [(5,)]
+
+
+def test_a_store_migrated_from_version_1_knows_the_files_it_already_holds(
+    workspace_url: str, tmp_path: Path
+) -> None:
+    """Ingest identifies a stored source by its file's name, which migration 2 derives from
+    the path version 1 kept: loading the same files again after the upgrade adds nothing."""
+    # Version 1's rows, as version 1 wrote them: what the current code stores, with the file's
+    # path and batch on each row (and a source_key for each source of an event).
+    with open_workspace(tmp_path / "donor.duckdb") as donor:
+        ingest_paths(donor, [SMALL_OPERATION], rejects=tmp_path / "rej.csv")
+        copies: dict[str, tuple[list[str], list[tuple[object, ...]]]] = {}
+        for table in expected_tables():
+            if table.name in ("source_files", "batches"):
+                continue
+            own = [c for c in table.column_names if c != "source_file_id"]
+            if "source_file_id" not in table.column_names:  # events: no provenance
+                events = donor.store.rows(f"SELECT {', '.join(own)} FROM {table.name}")
+                copies[table.name] = (own, events)
+                continue
+            key = ", gen_random_uuid() AS source_key" if table.name.endswith("_sources") else ""
+            rows = donor.store.rows(
+                f"SELECT {', '.join('t.' + c for c in own)}, 'DEA', f.path, f.batch_id{key} "
+                f"FROM {table.name} t JOIN source_files f ON f.file_id = t.source_file_id"
+            )
+            extra = ["source_agency", "source_file", "batch_id"] + (["source_key"] if key else [])
+            copies[table.name] = (own + extra, rows)
+        before = donor.record_counts()
+    store = (
+        PostgresStore(workspace_url)
+        if workspace_url.startswith("postgresql")
+        else DuckDBStore(Path(workspace_url))
+    )
+    migrate(store, up_to=1)
+    for name, (columns, rows) in copies.items():
+        marks = ", ".join("?" for _ in columns)
+        for row in rows:
+            store.execute(f"INSERT INTO {name} ({', '.join(columns)}) VALUES ({marks})", row)
+    store.close()
+    with open_workspace(workspace_url) as ws:
+        again = ingest_paths(ws, [SMALL_OPERATION], rejects=tmp_path / "rej2.csv")
+        assert (again.loaded, again.rejected) == (0, 0)
+        assert again.counts["communications"].duplicate == again.counts["communications"].rows
+        after = ws.record_counts()
+    assert {k: v for k, v in after.items() if k != "batches"} == {
+        k: v for k, v in before.items() if k != "batches"
+    }

@@ -495,21 +495,23 @@ class _Batch:
         )
         stored = f"ranked_{name} r JOIN stored_{name} s ON s.{key} = r.{key}"
         other_content = "s.content_hash <> r._hash"
-        # The reject names the file the stored record came from.
-        self.store.lookup(
-            con,
-            f"SELECT s.source_file_id AS key FROM {stored} WHERE {other_content}",
-            "source_files",
-            "file_id",
-            ["file_id", "path"],
-            f"stored_files_{name}",
-        )
-        self._reject_sql(
-            f"SELECT r._file_index, r._line, {q(rt.id_column)}, "
-            f"'id ''' || r.{key} || ''' is already in the workspace with other content (from ' "
-            f"|| coalesce(f.path, 'an unknown file') || ':' || s.source_row || ')' FROM {stored} "
-            f"LEFT JOIN stored_files_{name} f ON f.file_id = s.source_file_id WHERE {other_content}"
-        )
+        if self._count(f"SELECT count(*) FROM {stored} WHERE {other_content}"):
+            # The reject names the file the stored record came from.
+            self.store.lookup(
+                con,
+                f"SELECT s.source_file_id AS key FROM {stored} WHERE {other_content}",
+                "source_files",
+                "file_id",
+                ["file_id", "path"],
+                f"stored_files_{name}",
+            )
+            self._reject_sql(
+                f"SELECT r._file_index, r._line, {q(rt.id_column)}, 'id ''' || r.{key} || "
+                f"''' is already in the workspace with other content (from ' || "
+                f"coalesce(f.path, 'an unknown file') || ':' || s.source_row || ')' "
+                f"FROM {stored} LEFT JOIN stored_files_{name} f ON f.file_id = s.source_file_id "
+                f"WHERE {other_content}"
+            )
         duplicate += self._count(f"SELECT count(*) FROM {stored} WHERE NOT ({other_content})")
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE new_{name} AS SELECT * FROM ranked_{name} r "

@@ -323,6 +323,7 @@ def _provenance(ws: Workspace) -> dict[str, Any]:
         "store": ws.kind,
         "schema_version": ws.schema_version,
         "batches": int(batches[0]),
+        "source_files": counts.pop("source_files"),
         "rejected_rows": int(batches[1]),
         "records": {k: v for k, v in counts.items() if k != "batches"},
     }

@@ -7,7 +7,7 @@ Each record type becomes one table with its columns, typed, plus:
 - for a timestamp column ``x``: ``x`` is UTC and ``x_original`` keeps the text as written;
 - provenance: ``source_row``, ``content_hash`` and ``source_file_id``, which names a row of
   ``source_files`` (the file's path and name, and the batch that read it). The agency a record
-  comes from is the agency of its investigation.
+  comes from is the agency of its investigation (of an agency's own row: that agency).
 
 A record type without an id of its own (communications) is keyed by its content: the event is
 stored once in ``{name}`` under ``event_key`` and every report of it in ``{name}_sources``,
