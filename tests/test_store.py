@@ -86,15 +86,21 @@ def test_digest_in_sql_is_the_documented_md5(text: str) -> None:
     assert row[0] == digest(text) == uuid.UUID(hashlib.md5(text.encode()).hexdigest())
 
 
-def test_migration_2_keeps_every_records_file_and_batch(workspace_url: str) -> None:
-    """Version 1 repeated the file, batch and agency on every row; version 2 names a row of
-    source_files instead. A store written by version 1 keeps where each record came from."""
+def store_at_version_1(workspace_url: str) -> DuckDBStore | PostgresStore:
+    """The empty store as lastmile's first schema made it, to test later migrations on."""
     store = (
         PostgresStore(workspace_url)
         if workspace_url.startswith("postgresql")
         else DuckDBStore(Path(workspace_url))
     )
     assert migrate(store, up_to=1) == [1]
+    return store
+
+
+def test_migration_2_keeps_every_records_file_and_batch(workspace_url: str) -> None:
+    """Version 1 repeated the file, batch and agency on every row; version 2 names a row of
+    source_files instead. A store written by version 1 keeps where each record came from."""
+    store = store_at_version_1(workspace_url)
     v1_rows = [
         ("P-1", "/cases/denver/selectors.csv", 2, "batch-1"),
         ("P-2", "/cases/denver/selectors.csv", 3, "batch-1"),
@@ -159,12 +165,7 @@ def test_a_store_migrated_from_version_1_knows_the_files_it_already_holds(
             extra = ["source_agency", "source_file", "batch_id"] + (["source_key"] if key else [])
             copies[table.name] = (own + extra, rows)
         before = donor.record_counts()
-    store = (
-        PostgresStore(workspace_url)
-        if workspace_url.startswith("postgresql")
-        else DuckDBStore(Path(workspace_url))
-    )
-    migrate(store, up_to=1)
+    store = store_at_version_1(workspace_url)
     for name, (columns, rows) in copies.items():
         marks = ", ".join("?" for _ in columns)
         for row in rows:
