@@ -572,6 +572,24 @@ def main_options(
     """lastmile: the system behind a multi-agency drug operation."""
 
 
+# -- verbs of the later rooms -----------------------------------------------------------------
+# Each room's commands live in lastmile/commands/<room>.py and register themselves on ``app``
+# when imported here (one line per room), so that cli.py stays a short table of contents.
+
+
+def _register_rooms() -> None:
+    import importlib
+    import pkgutil
+
+    import lastmile.commands
+
+    for info in pkgutil.iter_modules(lastmile.commands.__path__):
+        importlib.import_module(f"lastmile.commands.{info.name}")
+
+
+_register_rooms()
+
+
 def main() -> None:
     app()
 
