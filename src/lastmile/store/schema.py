@@ -146,9 +146,35 @@ BATCHES = Table(
 )
 
 
+# Derived tables: what later stages conclude from the records. A rerun of the stage rewrites
+# them; nothing upstream reads them (../shared/DESIGN.md, "Data flow").
+ENTITIES = Table(
+    "entities",
+    (
+        ("entity_id", "TEXT"),
+        ("kind", "TEXT"),
+        ("best_name", "TEXT"),
+        ("names", "TEXT"),
+        ("selectors", "TEXT"),
+        ("first_seen", "TIMESTAMP"),
+        ("updated_at", "TIMESTAMP"),
+    ),
+)
+ENTITY_MEMBERS = Table(
+    "entity_members",
+    (
+        ("record_type", "TEXT"),
+        ("record_id", "TEXT"),
+        ("entity_id", "TEXT"),
+        ("probability", "DOUBLE PRECISION"),
+    ),
+)
+DERIVED_TABLES: tuple[Table, ...] = (ENTITIES, ENTITY_MEMBERS)
+
+
 def expected_tables() -> tuple[Table, ...]:
     tables: list[Table] = []
     for rt in RECORD_TYPES:
         tables.extend(record_tables(rt))
-    tables += [SOURCE_FILES, BATCHES]
+    tables += [SOURCE_FILES, BATCHES, *DERIVED_TABLES]
     return tuple(tables)
