@@ -22,8 +22,8 @@ import numpy as np
 import pyarrow as pa
 
 EXACT_BUDGET = 200_000_000
-SAMPLE_BUDGET = 60_000_000
-MIN_SOURCES = 50
+SAMPLE_BUDGET = 30_000_000
+MIN_SOURCES = 30
 BATCHES = 10
 
 
@@ -52,7 +52,7 @@ def _pair_norm(n: int) -> float:
 
 
 def sample_sources(n: int, m: int, seed: int = 0, budget: int = SAMPLE_BUDGET) -> list[int]:
-    """The sources a sampled betweenness uses: ``budget / m`` of them, at least 50."""
+    """The sources a sampled betweenness uses: ``budget / m`` of them, at least 30."""
     k = min(n, max(MIN_SOURCES, budget // max(m, 1)))
     rng = random.Random(seed)
     return sorted(rng.sample(range(n), k))

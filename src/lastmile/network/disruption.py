@@ -15,7 +15,8 @@ set of ``steps`` people, ranked). After each removal we measure the largest comp
 fraction of the intact largest component, the number of components (isolated people count as
 components) and global efficiency (Latora & Marchiori 2001): the mean of ``1/d`` over ordered
 pairs of remaining people, on hop distances (a disconnected pair counts 0). Efficiency is exact
-up to ``EXACT_EFFICIENCY`` people and estimated from a fixed sample of sources above.
+up to ``EXACT_EFFICIENCY`` people and estimated above from a seeded sample of
+``EFFICIENCY_BUDGET / m`` sources (at least 30): every step then costs about the same.
 """
 
 from __future__ import annotations
@@ -40,7 +41,8 @@ from lastmile.network.keyplayer import (
 
 STRATEGIES = ("betweenness", "degree", "keyplayer", "list")
 EXACT_EFFICIENCY = 3000
-EFFICIENCY_SOURCES = 500
+EFFICIENCY_BUDGET = 30_000_000
+MIN_EFFICIENCY_SOURCES = 30
 STEP_KEYS = (
     "step",
     "removed",
@@ -59,7 +61,8 @@ def efficiency(g: ig.Graph, *, seed: int = 0) -> float:
     if n <= EXACT_EFFICIENCY:
         return float(np.mean(g.harmonic_centrality(normalized=True)))
     rng = random.Random(seed)
-    sample = rng.sample(range(n), EFFICIENCY_SOURCES)
+    k = min(n, max(MIN_EFFICIENCY_SOURCES, EFFICIENCY_BUDGET // max(g.ecount(), 1)))
+    sample = rng.sample(range(n), k)
     return float(np.mean(g.harmonic_centrality(vertices=sample, normalized=True)))
 
 

@@ -13,7 +13,10 @@ whose removal raises ``F`` most), then try every swap of a member for a non-memb
 the best improving swap, until no swap improves ``F``. Ties in ``F`` (a network no single
 removal splits) are broken by betweenness, so the search is deterministic and starts from the
 brokers. Candidates are every person in networks up to ``POOL_ALL`` people; above that, the
-``pool`` people with the highest betweenness (a bound on the search stated in ``describe``).
+``pool`` people with the highest betweenness. Each evaluation costs a pass over the ties, so on
+very large graphs the search is bounded to ``EVALUATION_BUDGET / m`` evaluations (at least
+``4 k``): the pool shrinks so that the greedy start fits in half of them, and the swaps stop at
+the bound. The notes of ``key_players`` say when the bound cut the search.
 
 The set is then ranked: first the member whose removal alone fragments most, then the one
 that adds most given the first, and so on; a member's score is ``F`` after removing ranks
@@ -35,6 +38,7 @@ from lastmile.network.graph import Network, NetworkError
 
 POOL_ALL = 150
 DEFAULT_POOL = 60
+EVALUATION_BUDGET = 50_000_000
 METHODS = ("keyplayer", "betweenness", "degree", "weighted_degree", "eigenvector")
 
 
@@ -63,6 +67,7 @@ class KeyPlayerSet:
     evaluations: int
     pool: int
     swaps: int
+    bounded: bool
 
 
 def key_player_set(
@@ -74,6 +79,10 @@ def key_player_set(
     k = max(0, min(k, n))
     order = list(np.argsort(-btw, kind="stable"))
     candidates = order if n <= POOL_ALL else order[: max(pool, 2 * k)]
+    max_evals = max(4 * k, EVALUATION_BUDGET // max(g.ecount(), 1))
+    fit = max(2 * k, max_evals // (2 * max(k, 1)))
+    bounded = len(candidates) > fit
+    candidates = candidates[:fit]
     evaluations = 0
 
     def score(members: list[int]) -> tuple[float, float]:
@@ -88,6 +97,9 @@ def key_player_set(
     current = score(chosen)
     swaps = 0
     while k and len(candidates) > k:
+        if evaluations + k * (len(candidates) - k) > max_evals:
+            bounded = True
+            break
         best_swap: tuple[tuple[float, float], int, int] | None = None
         for i in range(k):
             for c in candidates:
@@ -102,7 +114,7 @@ def key_player_set(
         current, i, c = best_swap
         chosen[i] = c
         swaps += 1
-    return KeyPlayerSet(chosen, current[0], evaluations, len(candidates), swaps)
+    return KeyPlayerSet(chosen, current[0], evaluations, len(candidates), swaps, bounded)
 
 
 def _rank_within(g: ig.Graph, members: list[int], btw: np.ndarray) -> list[int]:
@@ -168,6 +180,11 @@ def key_players(
             f"over {kps.pool:,} candidates"
             + ("" if kps.pool == n else " (the highest-betweenness people)")
             + f", {kps.swaps} improving swaps after the greedy start"
+            + (
+                f"; search bounded at {EVALUATION_BUDGET:,} tie visits (a large graph)"
+                if kps.bounded
+                else ""
+            )
         )
     else:
         values = cent.column(method).to_numpy()
