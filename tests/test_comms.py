@@ -259,9 +259,8 @@ def test_handovers_pick_the_best_successor_and_only_mutual_bests(
     O1's tail {a, b, c, d}; O2's tail {a, b, c, y}; N1's head {a, b, c, d} (Jaccard 1.0 with
     O1, 0.6 with O2); N2's head {a, b, x} (0.4 with O1, 0.4 with O2). O1 -> N1 is the one
     pair: N2 is O1's worse successor, and O2's best successor N1 prefers O1."""
-    sel = {
-        k: f"+1720555{600 + i:04d}" for i, k in enumerate("O1 O2 N1 N2 a b c d x y z1 z2".split())
-    }
+    names = ["O1", "O2", "N1", "N2", "a", "b", "c", "d", "x", "y", "z1", "z2"]
+    sel = {k: f"+1720555{600 + i:04d}" for i, k in enumerate(names)}
     events = [("2022-04-01", "z1", "z2"), ("2022-06-30", "z1", "z2")]  # the data's span
     for day, old in ((2, "O1"), (3, "O2")):
         contacts = "abcd" if old == "O1" else "abcy"
