@@ -663,6 +663,7 @@ CURRENCY_SEIZURES = RecordType(
     id_column="seizure_id",
 )
 
+
 class PostLabel(StrEnum):
     """What screening concluded about a social-media post (docs/methodology.md, Screening)."""
 
@@ -685,7 +686,9 @@ POSTS = RecordType(
             example="Instagram",
             synonyms={k: v.value for k, v in PLATFORM_SYNONYMS.items()},
         ),
-        Column("author", ColumnType.TEXT, doc="The author's handle as written.", example="blue_plug"),
+        Column(
+            "author", ColumnType.TEXT, doc="The author's handle as written.", example="blue_plug"
+        ),
         Column(
             "author_selector_id",
             ColumnType.REF,

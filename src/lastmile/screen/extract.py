@@ -37,11 +37,11 @@ from lastmile.screen.text import _LABELS, _NUMBER_WORDS, Contact, contacts, unle
 # ambiguous emojis with a price and a contact, reach "sale"; any number of emojis without an
 # offer does not. docs/methodology.md shows worked examples.
 CAP_D, CAP_C, CAP_N = 4.0, 4.0, 3.0
-BIAS, W_D, W_C, W_BOTH, W_N = -5.0, 1.3, 1.2, 0.5, 1.3
+BIAS, W_D, W_C, W_BOTH, W_N = -5.0, 1.3, 1.2, 1.0, 1.3
 CONTACT_WEIGHT = 1.5  # a contact selector for another platform is an offer cue
 MENU_WEIGHT = 1.5
 MENU_PRICES = 3  # three prices or more in one post read as a menu
-SALE, POSSIBLE = 0.7, 0.35
+SALE, POSSIBLE = 0.5, 0.25
 MAX_CHARS = 20_000  # longer posts are screened on their first MAX_CHARS characters
 THREADS = 2
 
