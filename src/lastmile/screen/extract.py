@@ -36,7 +36,7 @@ from lastmile.screen.text import _LABELS, _NUMBER_WORDS, Contact, contacts, unle
 # reasoning, not fitted: one specific slang term (weight 2.5-3) with one offer cue, or two
 # ambiguous emojis with a price and a contact, reach "sale"; any number of emojis without an
 # offer does not. docs/methodology.md shows worked examples.
-CAP_D, CAP_C, CAP_N = 4.0, 4.0, 3.0
+CAP_D, CAP_C, CAP_N = 3.5, 4.0, 3.0
 BIAS, W_D, W_C, W_BOTH, W_N = -5.0, 1.3, 1.2, 1.0, 1.3
 CONTACT_WEIGHT = 1.5  # a contact selector for another platform is an offer cue
 MENU_WEIGHT = 1.5
