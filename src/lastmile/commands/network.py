@@ -76,7 +76,7 @@ def keyplayers(
         KeyMethod, typer.Option(help="keyplayer: Borgatti's fragmentation set (default).")
     ] = KeyMethod.keyplayer,
     seed: Annotated[int, typer.Option(help="Seed of sampling and communities.")] = 0,
-    format: FormatOpt = TableFormat.table,
+    format: FormatOpt = None,
     out: OutOpt = None,
     debug: DebugOpt = False,
 ) -> None:
@@ -124,7 +124,7 @@ def disrupt(
         Path | None, typer.Option(help="Draw the curve to this .png or .svg file.")
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed of sampling.")] = 0,
-    format: FormatOpt = TableFormat.table,
+    format: FormatOpt = None,
     out: OutOpt = None,
     debug: DebugOpt = False,
 ) -> None:
@@ -171,7 +171,7 @@ def links(
         typer.Option("--evaluate", help="Instead: hide 15% of ties and report each method's AUC."),
     ] = False,
     seed: Annotated[int, typer.Option(help="Seed of the hidden ties (--evaluate).")] = 0,
-    format: FormatOpt = TableFormat.table,
+    format: FormatOpt = None,
     out: OutOpt = None,
     debug: DebugOpt = False,
 ) -> None:
