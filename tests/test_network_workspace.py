@@ -317,3 +317,128 @@ def test_networks_and_keyplayers_commands_on_a_workspace(workspace_url: str) -> 
     assert result.stdout.splitlines()[1].startswith('1,"P1",')
     result = runner.invoke(app, ["keyplayers", "N-nope", "-w", workspace_url])
     assert result.exit_code == 1 and "no network 'N-nope'" in result.output
+
+
+def test_attribution_follows_supply_to_the_cartel_and_flags_a_wrong_label() -> None:
+    from lastmile.network.attribution import attribute, cartel_of
+
+    assert cartel_of("Cartel de Sinaloa") == "Sinaloa"
+    assert cartel_of("CJNG") == "Jalisco"
+    assert cartel_of("East Side Crew") is None
+    ties = world()
+    kinds = {"C": "cartel", "G": "crew", "Biz": "business"}
+    places = {f"A{i}": {"Denver, CO"} for i in range(1, 5)}
+    places |= {f"B{i}": {"Omaha, NE"} for i in range(1, 5)}
+    members = distribution_networks(ties, kinds, {"K"}, places)
+    # a lone pair tied to nobody upstream
+    extra = pa.Table.from_pylist(
+        [tie("Z1", "Z2", "communication"), tie("Z2", "Z3", "communication")], schema=TIE_SCHEMA
+    )
+    members = pa.concat_tables([members, distribution_networks(extra, {}, set())])
+    result = {
+        r["network_id"]: r
+        for r in attribute(
+            pa.concat_tables([ties, extra]),
+            members,
+            {"C": "Sinaloa", "K": "Sinaloa"},
+            {"N-A1": "Sinaloa", "N-B1": "Jalisco"},
+            {"Biz"},
+        ).to_pylist()
+    }
+    assert result["N-A1"]["cartel"] == "Sinaloa" and result["N-A1"]["agrees"] is True
+    assert result["N-B1"]["cartel"] == "Sinaloa" and result["N-B1"]["agrees"] is False
+    assert result["N-B1"]["score"] == 1.0
+    assert result["N-B1"]["path"].startswith("B1 [supply") and result["N-B1"]["path"].endswith("K")
+    assert result["N-Z1"]["cartel"] == "Unattributed" and result["N-Z1"]["agrees"] is None
+    assert "N-H" not in result
+
+
+def test_attribution_command_on_a_workspace(workspace_url: str) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from lastmile.cli import app
+    from lastmile.store import open_workspace
+
+    with open_workspace(workspace_url) as ws:
+        fill(ws)
+        insert(
+            ws,
+            "investigations",
+            [
+                {
+                    "investigation_id": "I1",
+                    "agency_id": "DEA",
+                    "division": "Rocky Mountain",
+                    "city": "Denver",
+                    "state": "CO",
+                    "cartel": "Jalisco",
+                }
+            ],
+            {},
+        )
+        insert(
+            ws,
+            "organizations",
+            [
+                {
+                    "organization_id": "OC",
+                    "investigation_id": "I1",
+                    "name": "Cartel de Sinaloa",
+                    "kind": "cartel",
+                }
+            ],
+            {},
+        )
+        insert(ws, "subjects", [{"subject_id": "S9", "investigation_id": "I1"}], {})
+        insert(
+            ws,
+            "relationships",
+            [
+                {
+                    "relationship_id": "R8",
+                    "investigation_id": "I1",
+                    "kind": "member_of",
+                    "from_id": "S9",
+                    "to_id": "OC",
+                    "source_reliability": "A",
+                    "info_credibility": "2",
+                },
+                {
+                    "relationship_id": "R9",
+                    "investigation_id": "I1",
+                    "kind": "supplies",
+                    "from_id": "S9",
+                    "to_id": "S2",
+                    "source_reliability": "B",
+                    "info_credibility": "2",
+                },
+            ],
+            {},
+        )
+        insert(
+            ws,
+            "entity_members",
+            [
+                {
+                    "record_type": "organizations",
+                    "record_id": "OC",
+                    "entity_id": "C1",
+                    "probability": 1.0,
+                },
+                {
+                    "record_type": "subjects",
+                    "record_id": "S9",
+                    "entity_id": "P9",
+                    "probability": 1.0,
+                },
+            ],
+            {},
+        )
+    result = CliRunner().invoke(app, ["attribution", "-w", workspace_url, "-f", "json"])
+    assert result.exit_code == 0, result.output
+    (row,) = json.loads(result.stdout)
+    assert row["network_id"] == "N-G1" and row["cartel"] == "Sinaloa"
+    assert row["label"] == "Jalisco" and row["agrees"] is False
+    assert "supply R9 B2" in row["path"] and row["path"].endswith("P9")

@@ -217,3 +217,20 @@ def networks(
         _emit_table(membership.select(["entity_id", "network_id"]), format, out, "members")
         return
     _emit_table(summary, format, out, "distribution networks")
+
+
+@app.command()
+@friendly
+def attribution(
+    workspace: WorkspaceOpt = None,
+    format: FormatOpt = None,
+    out: OutOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """The cartel supplying each network, its score, the agency label and the evidence path."""
+    from lastmile.network.attribution import workspace_attribution
+    from lastmile.store import open_workspace
+
+    with open_workspace(workspace, create=False) as ws:
+        table = workspace_attribution(ws)
+    _emit_table(table, format, out, "cartel attribution")
