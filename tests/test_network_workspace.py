@@ -442,3 +442,28 @@ def test_attribution_command_on_a_workspace(workspace_url: str) -> None:
     assert row["network_id"] == "N-G1" and row["cartel"] == "Sinaloa"
     assert row["label"] == "Jalisco" and row["agrees"] is False
     assert "supply R9 B2" in row["path"] and row["path"].endswith("P9")
+
+
+def test_export_networks_keyplayers_attribution(workspace_url: str, tmp_path: Any) -> None:
+    from typer.testing import CliRunner
+
+    from lastmile.cli import app
+    from lastmile.store import open_workspace
+
+    with open_workspace(workspace_url) as ws:
+        fill(ws)
+    runner = CliRunner()
+    expected = {
+        "networks": '"entity_id","network_id"',
+        "keyplayers": '"network_id","entity_id","rank","score"',
+        "attribution": '"network_id","cartel","score"',
+    }
+    for what, header in expected.items():
+        out = tmp_path / f"{what}.csv"
+        result = runner.invoke(app, ["export", what, "-w", workspace_url, "--out", str(out)])
+        assert result.exit_code == 0, result.output
+        lines = out.read_text(encoding="utf-8").splitlines()
+        assert lines[0] == header
+    assert len((tmp_path / "networks.csv").read_text().splitlines()) == 5
+    assert (tmp_path / "keyplayers.csv").read_text().splitlines()[1].startswith('"N-G1","P1",1,')
+    assert (tmp_path / "attribution.csv").read_text().splitlines()[1] == '"N-G1","Unattributed",0'

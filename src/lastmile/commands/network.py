@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -234,3 +234,59 @@ def attribution(
     with open_workspace(workspace, create=False) as ws:
         table = workspace_attribution(ws)
     _emit_table(table, format, out, "cartel attribution")
+
+
+export_app = typer.Typer(
+    help="Write analyses as CSV files for other programs (docs/exports.md).",
+    no_args_is_help=True,
+)
+app.add_typer(export_app, name="export")
+ExportOut = Annotated[Path, typer.Option("--out", "-o", help="The CSV file to write.")]
+
+
+def _write(table: Any, out: Path) -> None:
+    from lastmile.export import write_csv
+
+    _emit(write_csv(table) or "", out)
+
+
+@export_app.command("networks")
+@friendly
+def export_networks(
+    out: ExportOut, workspace: WorkspaceOpt = None, debug: DebugOpt = False
+) -> None:
+    """entity_id,network_id of every member of every distribution network."""
+    from lastmile.network.networks import workspace_networks
+    from lastmile.store import open_workspace
+
+    with open_workspace(workspace, create=False) as ws:
+        members, _ = workspace_networks(ws)
+    _write(members.select(["entity_id", "network_id"]), out)
+
+
+@export_app.command("keyplayers")
+@friendly
+def export_keyplayers(
+    out: ExportOut, workspace: WorkspaceOpt = None, debug: DebugOpt = False
+) -> None:
+    """network_id,entity_id,rank,score: the top 10 of every network (default ranking)."""
+    from lastmile.network.networks import workspace_key_players
+    from lastmile.store import open_workspace
+
+    with open_workspace(workspace, create=False) as ws:
+        table = workspace_key_players(ws, 10)
+    _write(table, out)
+
+
+@export_app.command("attribution")
+@friendly
+def export_attribution(
+    out: ExportOut, workspace: WorkspaceOpt = None, debug: DebugOpt = False
+) -> None:
+    """network_id,cartel,score of every network that is not upstream."""
+    from lastmile.network.attribution import workspace_attribution
+    from lastmile.store import open_workspace
+
+    with open_workspace(workspace, create=False) as ws:
+        table = workspace_attribution(ws)
+    _write(table.select(["network_id", "cartel", "score"]), out)

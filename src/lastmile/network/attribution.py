@@ -207,7 +207,7 @@ def workspace_attribution(ws: Workspace) -> pa.Table:
         for org, person in ((r["source"], r["target"]), (r["target"], r["source"])):
             if org in seeds and person not in seeds:
                 seeds[person] = seeds[org]
-    members, _ = workspace_networks(ws)
+    members, _ = workspace_networks(ws, ties)
     network_of = {
         str(r["entity_id"]): str(r["network_id"]) for r in members.to_pylist() if not r["upstream"]
     }

@@ -222,7 +222,7 @@ _ARRESTS = """
 """
 
 
-def workspace_networks(ws: Workspace) -> tuple[pa.Table, pa.Table]:
+def workspace_networks(ws: Workspace, ties: pa.Table | None = None) -> tuple[pa.Table, pa.Table]:
     """The distribution networks of a workspace: (membership, summary).
 
     ``membership``: ``entity_id, network_id, upstream``. ``summary``: one row per network with
@@ -231,7 +231,8 @@ def workspace_networks(ws: Workspace) -> tuple[pa.Table, pa.Table]:
     """
     from lastmile.network.workspace import entity_ties
 
-    ties = entity_ties(ws)
+    if ties is None:
+        ties = entity_ties(ws)
     org_kind = {str(e): str(k) for e, k in ws.store.rows(_ORG_KINDS)}
     cartels = {e for e, k in org_kind.items() if k == "cartel"}
     cartel_members = {
@@ -274,30 +275,66 @@ def workspace_networks(ws: Workspace) -> tuple[pa.Table, pa.Table]:
     return members, table.sort_by([("people", "descending"), ("network_id", "ascending")])
 
 
-def workspace_network(ws: Workspace, network_id: str) -> Network:
-    """One distribution network of a workspace as a Network: its criminal ties, weighted by
+def network_graphs(ws: Workspace) -> dict[str, Network]:
+    """Every distribution network of a workspace as a Network: its criminal ties, weighted by
     the records behind them (events for communication, stated relationships otherwise)."""
-    from lastmile.network.graph import NetworkError, build_network
+    from lastmile.network.graph import build_network
     from lastmile.network.workspace import entity_ties
 
-    members, _ = workspace_networks(ws)
-    inside = {str(r["entity_id"]) for r in members.to_pylist() if r["network_id"] == network_id}
-    if not inside:
-        known = sorted(set(members.column("network_id").to_pylist()))[:5]
+    ties = entity_ties(ws)
+    members, _ = workspace_networks(ws, ties)
+    network_of = {str(r["entity_id"]): str(r["network_id"]) for r in members.to_pylist()}
+    org_kind = {str(e): str(k) for e, k in ws.store.rows(_ORG_KINDS)}
+    edges: dict[str, list[dict[str, object]]] = {nid: [] for nid in set(network_of.values())}
+    for r in criminal_ties(ties, org_kind).to_pylist():
+        nid = network_of.get(r["source"])
+        if nid is not None and network_of.get(r["target"]) == nid:
+            edges[nid].append(
+                {
+                    "source": r["source"],
+                    "target": r["target"],
+                    "weight": float(max(r["records"] or 1, 1)),
+                }
+            )
+    schema = pa.schema([("source", pa.string()), ("target", pa.string()), ("weight", pa.float64())])
+    return {
+        nid: build_network(pa.Table.from_pylist(rows, schema=schema))
+        for nid, rows in sorted(edges.items())
+        if rows
+    }
+
+
+def workspace_network(ws: Workspace, network_id: str) -> Network:
+    """One distribution network of a workspace (see :func:`network_graphs`)."""
+    from lastmile.network.graph import NetworkError
+
+    graphs = network_graphs(ws)
+    if network_id not in graphs:
+        known = list(graphs)[:5]
         hint = f" (for example {', '.join(known)}; see lastmile networks)" if known else ""
         raise NetworkError(f"no network {network_id!r} in this workspace{hint}")
-    org_kind = {str(e): str(k) for e, k in ws.store.rows(_ORG_KINDS)}
-    edges = criminal_ties(entity_ties(ws), org_kind).to_pylist()
-    rows = [
-        {"source": r["source"], "target": r["target"], "weight": float(max(r["records"] or 1, 1))}
-        for r in edges
-        if r["source"] in inside and r["target"] in inside
-    ]
-    return build_network(
-        pa.Table.from_pylist(
-            rows,
-            schema=pa.schema(
-                [("source", pa.string()), ("target", pa.string()), ("weight", pa.float64())]
-            ),
-        )
+    return graphs[network_id]
+
+
+def workspace_key_players(ws: Workspace, k: int = 10, *, seed: int = 0) -> pa.Table:
+    """The top ``k`` of every network by the default ranking: network_id, entity_id, rank, score."""
+    from lastmile.network.keyplayer import key_players
+
+    rows: list[dict[str, object]] = []
+    for nid, net in network_graphs(ws).items():
+        table = key_players(net, k, seed=seed).table
+        for r in table.select(["rank", "id", "score"]).to_pylist():
+            rows.append(
+                {"network_id": nid, "entity_id": r["id"], "rank": r["rank"], "score": r["score"]}
+            )
+    return pa.Table.from_pylist(
+        rows,
+        schema=pa.schema(
+            [
+                ("network_id", pa.string()),
+                ("entity_id", pa.string()),
+                ("rank", pa.int64()),
+                ("score", pa.float64()),
+            ]
+        ),
     )
