@@ -467,3 +467,26 @@ def test_export_networks_keyplayers_attribution(workspace_url: str, tmp_path: An
     assert len((tmp_path / "networks.csv").read_text().splitlines()) == 5
     assert (tmp_path / "keyplayers.csv").read_text().splitlines()[1].startswith('"N-G1","P1",1,')
     assert (tmp_path / "attribution.csv").read_text().splitlines()[1] == '"N-G1","Unattributed",0'
+
+
+def test_analyze_runs_everything_and_says_it_in_words(workspace_url: str, tmp_path: Any) -> None:
+    from typer.testing import CliRunner
+
+    from lastmile.cli import app
+    from lastmile.store import open_workspace
+
+    with open_workspace(workspace_url) as ws:
+        fill(ws)
+    out = tmp_path / "analysis"
+    result = CliRunner().invoke(app, ["analyze", "-w", workspace_url, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "networks mapped              1 (and 0 upstream" in result.stdout
+    assert "tied to Unattributed" in result.stdout
+    assert "key players of N-G1 (3 people): P1" in result.stdout
+    assert sorted(p.name for p in out.iterdir()) == [
+        "attribution.csv",
+        "keyplayers.csv",
+        "members.csv",
+        "networks.csv",
+        "ties.csv",
+    ]

@@ -290,3 +290,36 @@ def export_attribution(
     with open_workspace(workspace, create=False) as ws:
         table = workspace_attribution(ws)
     _write(table.select(["network_id", "cartel", "score"]), out)
+
+
+@app.command()
+@friendly
+def analyze(
+    out_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", "-o", help="Also write ties, networks, members, key players, attribution."
+        ),
+    ] = None,
+    workspace: WorkspaceOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Every network analysis: networks, key players, cartel attribution (docs/networks.md)."""
+    from lastmile.export import write_csv
+    from lastmile.network.analyze import analyze as run_analysis
+    from lastmile.store import open_workspace
+
+    with open_workspace(workspace, create=False) as ws:
+        result = run_analysis(ws)
+    if out_dir is not None:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for name, table in (
+            ("ties", result.ties),
+            ("networks", result.networks),
+            ("members", result.members),
+            ("keyplayers", result.key_players),
+            ("attribution", result.attribution),
+        ):
+            write_csv(table, out_dir / f"{name}.csv")
+        err_console.print(f"wrote {out_dir}/", highlight=False)
+    _emit(result.summary(), None)

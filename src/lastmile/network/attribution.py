@@ -185,12 +185,15 @@ _LABELS = """
 """
 
 
-def workspace_attribution(ws: Workspace) -> pa.Table:
+def workspace_attribution(
+    ws: Workspace, ties: pa.Table | None = None, members: pa.Table | None = None
+) -> pa.Table:
     """Attribution of every distribution network of a workspace (``ATTRIBUTION_SCHEMA``)."""
     from lastmile.network.networks import workspace_networks
     from lastmile.network.workspace import entity_ties
 
-    ties = entity_ties(ws)
+    if ties is None:
+        ties = entity_ties(ws)
     seeds: dict[str, str] = {}
     businesses: set[str] = set()
     for entity, name, aliases, kind in ws.store.rows(_ORGS):
@@ -207,7 +210,8 @@ def workspace_attribution(ws: Workspace) -> pa.Table:
         for org, person in ((r["source"], r["target"]), (r["target"], r["source"])):
             if org in seeds and person not in seeds:
                 seeds[person] = seeds[org]
-    members, _ = workspace_networks(ws, ties)
+    if members is None:
+        members, _ = workspace_networks(ws, ties)
     network_of = {
         str(r["entity_id"]): str(r["network_id"]) for r in members.to_pylist() if not r["upstream"]
     }

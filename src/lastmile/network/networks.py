@@ -246,6 +246,12 @@ def workspace_networks(ws: Workspace, ties: pa.Table | None = None) -> tuple[pa.
     cities_of = {e: {f"{p[4]}, {p[5]}" for p in ps if p[4]} for e, ps in places.items()}
     members = distribution_networks(ties, org_kind, cartel_members, cities_of)
     arrests = {str(e): int(n) for e, n in ws.store.rows(_ARRESTS)}
+    persons = {
+        str(e)
+        for (e,) in ws.store.rows(
+            "SELECT DISTINCT entity_id FROM entity_members WHERE record_type = 'subjects'"
+        )
+    }
     grouped: dict[str, list[dict[str, object]]] = {}
     for row in members.to_pylist():
         grouped.setdefault(str(row["network_id"]), []).append(row)
@@ -253,7 +259,7 @@ def workspace_networks(ws: Workspace, ties: pa.Table | None = None) -> tuple[pa.
     for nid, rows in grouped.items():
         ents = [str(r["entity_id"]) for r in rows]
         seen = [p for e in ents for p in places.get(e, [])]
-        people = sum(1 for e in ents if any(p[1] == "subjects" for p in places.get(e, [])))
+        people = sum(1 for e in ents if e in persons)
         orgs = sum(1 for e in ents if e in org_kind)
         cities = sorted({f"{p[4]}, {p[5]}" for p in seen if p[4]})
         summary.append(
@@ -275,14 +281,18 @@ def workspace_networks(ws: Workspace, ties: pa.Table | None = None) -> tuple[pa.
     return members, table.sort_by([("people", "descending"), ("network_id", "ascending")])
 
 
-def network_graphs(ws: Workspace) -> dict[str, Network]:
+def network_graphs(
+    ws: Workspace, ties: pa.Table | None = None, members: pa.Table | None = None
+) -> dict[str, Network]:
     """Every distribution network of a workspace as a Network: its criminal ties, weighted by
     the records behind them (events for communication, stated relationships otherwise)."""
     from lastmile.network.graph import build_network
     from lastmile.network.workspace import entity_ties
 
-    ties = entity_ties(ws)
-    members, _ = workspace_networks(ws, ties)
+    if ties is None:
+        ties = entity_ties(ws)
+    if members is None:
+        members, _ = workspace_networks(ws, ties)
     network_of = {str(r["entity_id"]): str(r["network_id"]) for r in members.to_pylist()}
     org_kind = {str(e): str(k) for e, k in ws.store.rows(_ORG_KINDS)}
     edges: dict[str, list[dict[str, object]]] = {nid: [] for nid in set(network_of.values())}
