@@ -198,23 +198,28 @@ def ingest(
 
     # Values, file names and column names come from the files: printed as plain text.
     for reject in result.first_rejects:
-        err_console.print(labelled("rejected", "yellow", reject.line()), highlight=False)
+        err_console.print(
+            labelled("rejected", "yellow", reject.line()), highlight=False, soft_wrap=True
+        )
     if result.rejects_total > len(result.first_rejects):
         err_console.print(f"... {result.rejects_total - len(result.first_rejects)} more")
     for name, cols in result.ignored_columns.items():
         err_console.print(
-            plain(f"note: {name}: ignored unknown columns: {', '.join(cols)}"), highlight=False
+            plain(f"note: {name}: ignored unknown columns: {', '.join(cols)}"),
+            highlight=False,
+            soft_wrap=True,
         )
     for skipped in result.skipped:
-        err_console.print(plain(f"note: {skipped}"), highlight=False)
+        err_console.print(plain(f"note: {skipped}"), highlight=False, soft_wrap=True)
     if result.superseded_files:
         names = ", ".join(result.superseded_files)
         err_console.print(
             plain(f"replaced what batch {result.supersedes} stored from {names}"),
             highlight=False,
+            soft_wrap=True,
         )
     if result.rejects_file:
-        err_console.print(plain(f"rejects: {result.rejects_file}"), highlight=False)
+        err_console.print(plain(f"rejects: {result.rejects_file}"), highlight=False, soft_wrap=True)
     for note in result.notes:
         err_console.print(labelled("warning:", "yellow", note), highlight=False, soft_wrap=True)
 

@@ -317,7 +317,7 @@ class _Batch:
                 f"SELECT event_key FROM {sources} WHERE source_file_id NOT IN ({marks}) "
                 f"AND event_key IN (SELECT event_key FROM {sources} "
                 f"WHERE source_file_id IN ({marks})))",
-                ids * 4,
+                ids * 3,
             )
             store.execute(f"DELETE FROM {sources} WHERE source_file_id IN ({marks})", ids)
         store.execute(
@@ -396,7 +396,7 @@ class _Batch:
             rows = count_data_lines(f.path, f.encoding)
         except OSError:
             return 0, ""
-        return rows, f" ({rows:,} rows not loaded)" if rows else ""
+        return rows, f" ({rows:,} row{'' if rows == 1 else 's'} not loaded)" if rows else ""
 
     def _load_type(self, rt: RecordType, files: list[InputFile]) -> None:
         readable = self._stage(rt, files)
