@@ -159,6 +159,21 @@ def test_a_line_over_the_limit_is_rejected_with_a_reason(
     assert reject["reason"] == "line longer than the maximum (2,000,000 bytes)"
 
 
+def test_a_line_longer_than_the_readers_buffer_is_not_dropped_silently(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    # DuckDB's reader drops a line longer than its buffer (32 MB here) without a reject.
+    folder = operation(tmp_path)
+    with (folder / "arrests.csv").open("w") as fh:
+        fh.write("arrest_id,investigation_id,date,city\nA-1,INV-1,2022-06-01,")
+        fh.write("x" * 33_000_000)
+        fh.write("\nA-2,INV-1,2022-06-01,Denver\n")
+    result = ingest_paths(workspace, [folder], rejects=tmp_path / "r.csv")
+    assert (result.counts["arrests"].rows, result.counts["arrests"].rejected) == (2, 2)
+    (reject,) = [r for r in rejects(result.rejects_file) if "arrests" in r["file"]]
+    assert reject["reason"].startswith("line 2 is longer than 32,000,000 bytes")
+
+
 # -- 4. regular files only ---------------------------------------------------------------------
 
 

@@ -37,6 +37,9 @@ import duckdb
 
 from lastmile import __version__
 from lastmile.ingest.files import (
+    BLOCK,
+    MAX_LINE_BYTES,
+    READER_BUFFER,
     FileError,
     InputFile,
     Skipped,
@@ -44,6 +47,7 @@ from lastmile.ingest.files import (
     count_data_lines,
     discover,
     discover_mapped,
+    first_line_longer,
     line_gaps_sql,
     looks_binary,
     raw_table,
@@ -103,13 +107,28 @@ SINGULAR = {
 }
 
 
-def file_digest(path: Path) -> tuple[str, int, datetime]:
-    """(SHA-256 hex, size in bytes, when read) of a file as it is on disk now."""
+@dataclass(frozen=True)
+class Digest:
+    sha256: str
+    size: int
+    read_at: datetime
+    # Some block of BLOCK bytes holds no line break: the file may have a line longer than the
+    # CSV reader's buffer, which it drops without a word (files.first_line_longer checks).
+    long_run: bool
+
+
+def file_digest(path: Path) -> Digest:
+    """The SHA-256 (hex), size and time read of a file as it is on disk now, in one pass
+    (hashlib and the search for a line break run in C, releasing the GIL)."""
     read_at = datetime.now(UTC).replace(tzinfo=None)
+    digest = hashlib.sha256()
+    size, long_run = 0, False
     with path.open("rb") as fh:
-        digest = hashlib.file_digest(fh, "sha256")
-        size = fh.tell()
-    return digest.hexdigest(), size, read_at
+        while block := fh.read(BLOCK):
+            digest.update(block)
+            size += len(block)
+            long_run = long_run or (len(block) == BLOCK and b"\n" not in block)
+    return Digest(digest.hexdigest(), size, read_at, long_run)
 
 
 @dataclass
@@ -206,7 +225,7 @@ class _Batch:
         # Chain of custody: every file is hashed as received, on another thread while DuckDB
         # reads (hashlib releases the GIL), so that the hash costs no second pass in time.
         self._hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lastmile-sha256")
-        self.digests: dict[Path, Future[tuple[str, int, datetime]]] = {}
+        self.digests: dict[Path, Future[Digest]] = {}
         for f in files:
             if f.shown not in self.digests:
                 self.digests[f.shown] = self._hasher.submit(file_digest, f.shown)
@@ -250,13 +269,13 @@ class _Batch:
     def record_source_files(self) -> None:
         """Record in the store's ``source_files`` every file this batch read, whether or not
         it stored a row: its SHA-256 as received, size, time read and records stored."""
-        custody = []
+        custody: list[tuple[str, str | None, int | None, datetime]] = []
         for path, future in self.digests.items():
             try:
-                sha, size, read_at = future.result()
+                d = future.result()
+                custody.append((str(path), d.sha256, d.size, d.read_at))
             except OSError:
-                sha, size, read_at = None, None, datetime.now(UTC).replace(tzinfo=None)
-            custody.append((str(path), sha, size, read_at))
+                custody.append((str(path), None, None, datetime.now(UTC).replace(tzinfo=None)))
         self._hasher.shutdown()
         stored = [(i, n) for i, n in self.stored_by_file.items()]
         con = self.con
@@ -351,6 +370,7 @@ class _Batch:
             try:
                 read_header(f)
                 self._as_utf8(f)
+                self._check_line_bound(f)
             except FileError as err:
                 rows, note = self._count_data_rows(f)
                 counts.rows += rows
@@ -363,6 +383,25 @@ class _Batch:
                 self.ignored[str(f.shown)] = f.ignored_columns
             readable.append(f)
         return readable
+
+    def _check_line_bound(self, f: InputFile) -> None:
+        """DuckDB's reader rejects a line over MAX_LINE_BYTES, but drops one longer than its
+        buffer without a word (and the line numbers below it shift). The hashing pass flags a
+        file with 1 MB of bytes without a line break; only such a file is scanned line by line,
+        and if a line is longer than the reader's buffer the file is rejected whole."""
+        try:
+            long_run = self.digests[f.shown].result().long_run
+        except (OSError, KeyError):
+            return
+        if not long_run:
+            return
+        line = first_line_longer(f.path, READER_BUFFER)
+        if line:
+            raise FileError(
+                f"line {line:,} is longer than {READER_BUFFER:,} bytes, past what the CSV "
+                f"reader can skip; the file is not read (a line may take at most "
+                f"{MAX_LINE_BYTES:,} bytes)"
+            )
 
     def _as_utf8(self, f: InputFile) -> None:
         """A UTF-16 file (either byte order) is read from a UTF-8 copy in the batch's work

@@ -66,7 +66,8 @@ def verify(ws: Workspace, folder: Path) -> pa.Table:
     names = set()
     for path in on_disk:
         names.add(path.name)
-        sha, size, _ = file_digest(path)
+        d = file_digest(path)
+        sha, size = d.sha256, d.size
         same_name = by_name.get(path.name, [])
         same_content = by_hash.get(sha, [])
         if same_content:

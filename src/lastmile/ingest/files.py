@@ -33,6 +33,9 @@ from lastmile.store.backends import connect_duckdb
 # maximum (MAX_LINE_BYTES, its default).
 HEADER_LIMIT = 1 << 20
 MAX_LINE_BYTES = 2_000_000
+# DuckDB's reader buffer (its default: 16 lines of the maximum). A line longer than the
+# buffer is dropped by the reader without a reject (DuckDB 2.0): batch.py checks for it.
+READER_BUFFER = 16 * MAX_LINE_BYTES
 # Streamed reads (row counts, transcoding) go by blocks of this size.
 BLOCK = 1 << 20
 
@@ -295,6 +298,22 @@ def count_data_lines(path: Path, encoding: str) -> int:
     return max(lines + (1 if pending else 0) - 1, 0)
 
 
+def first_line_longer(path: Path, limit: int) -> int:
+    """The number (from 1) of the first line of ``path`` longer than ``limit`` bytes, or 0.
+    Streamed by blocks."""
+    line, length = 1, 0
+    with path.open("rb") as fh:
+        while block := fh.read(BLOCK):
+            parts = block.split(b"\n")
+            for i, part in enumerate(parts):
+                length += len(part)
+                if length > limit:
+                    return line
+                if i < len(parts) - 1:
+                    line, length = line + 1, 0
+    return 0
+
+
 def transcode_to_utf8(source: Path, encoding: str, out: Path) -> None:
     """Write ``source`` (UTF-16) as UTF-8, block by block; a FileError names where it cannot
     be decoded (a truncated file ends in half a character)."""
@@ -342,7 +361,7 @@ def read_raw(con: duckdb.DuckDBPyConnection, f: InputFile) -> None:
     reader = (
         f"read_csv({q(str(f.path))}, header = true, delim = ',', quote = '\"', escape = '\"', "
         f"columns = {columns}, auto_detect = false, encoding = 'utf-8', "
-        f"max_line_size = {MAX_LINE_BYTES}, "
+        f"max_line_size = {MAX_LINE_BYTES}, buffer_size = {READER_BUFFER}, "
         f"store_rejects = true, rejects_table = {q(errors)}, rejects_scan = {q(scans)})"
     )
     wanted = f.columns if f.mapping is None else f.source_columns
