@@ -103,7 +103,7 @@ def _emit(text: str, out: Path | None) -> None:
     else:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(text, encoding="utf-8")
-        err_console.print(f"wrote {out}", highlight=False)
+        err_console.print(plain(f"wrote {out}"), highlight=False)
 
 
 def _progress() -> Progress:
