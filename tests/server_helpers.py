@@ -6,6 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from argon2 import PasswordHasher, profiles
+
 from lastmile.ingest import ingest_paths
 from lastmile.server import auth
 from lastmile.store import Workspace
@@ -13,6 +15,11 @@ from lastmile.store import Workspace
 from .conftest import SMALL_OPERATION
 
 PASSWORD = "correct horse battery staple"
+
+# The tests' accounts are hashed with argon2's cheap profile: the production cost (about 0.1 s
+# a hash, by design) would be most of the suite's time. Verification reads the parameters
+# from each hash, so the server's code paths are the same.
+auth._hasher = PasswordHasher.from_parameters(profiles.CHEAPEST)
 
 # entity -> member records: S-1 (DEA, INV-1) and S-3 (CPD, INV-2) are one person.
 ENTITIES: dict[str, tuple[str, list[tuple[str, str]]]] = {
