@@ -373,7 +373,7 @@ def test_every_request_is_in_the_chain_and_a_hand_edit_breaks_it(
     ok = runner.invoke(cli_app, ["audit", "verify", "--workspace", server.url])
     assert ok.exit_code == 0, ok.output
     entries = server.audit_entries()
-    read = [e for e in entries if e["path"] == "/api/investigations/INV-1"][0]
+    read = next(e for e in entries if e["path"] == "/api/investigations/INV-1")
     assert read["username"] == "dea.analyst" and read["records"] > 1
     assert read["client"] and read["logged_at"]
     server.close()
