@@ -3,6 +3,8 @@ event deconfliction (issue 13). The policy scenarios run on DuckDB and PostgreSQ
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import shutil
 from collections.abc import Iterator
@@ -348,9 +350,22 @@ def test_path_traversal_in_export_names_is_refused(server: Server, name: str) ->
 def test_exports_hold_only_visible_records(server: Server) -> None:
     r = server.get("cpd.analyst", "/api/exports/subjects.csv")
     assert r.status_code == 200
-    lines = r.text.strip().splitlines()
-    assert lines[0].startswith("subject_id,investigation_id")
-    assert [line.split(",")[0] for line in lines[1:]] == ["S-3"]
+    rows = list(csv.reader(io.StringIO(r.text)))
+    assert rows[0][:2] == ["subject_id", "investigation_id"]
+    assert [row[0] for row in rows[1:]] == ["S-3"]
+
+
+def test_exports_and_the_audit_export_do_not_carry_live_formulas(server: Server) -> None:
+    body = b'subject_id,investigation_id,full_name\nS-30,INV-1,=HYPERLINK("x")\n'
+    assert server.post("dea.analyst", "/api/uploads/subjects.csv", content=body).status_code == 200
+    r = server.get("dea.analyst", "/api/exports/subjects.csv")
+    names = [row[2] for row in csv.reader(io.StringIO(r.text))]
+    assert '\'=HYPERLINK("x")' in names
+    server.get("dea.analyst", "/api/search", params={"q": "=1+1"})
+    audit_csv = server.get("dea.auditor", "/api/audit/export").text
+    assert not any(
+        cell.startswith("=") for row in csv.reader(io.StringIO(audit_csv)) for cell in row
+    )
 
 
 def test_the_report_is_an_aggregate_for_every_signed_in_user(server: Server) -> None:

@@ -43,6 +43,7 @@ SECRET_SQL = {
     "drug_seizures": ("investigation_id", ("seizure_id",)),
     "firearm_seizures": ("investigation_id", ("seizure_id",)),
     "currency_seizures": ("investigation_id", ("seizure_id",)),
+    "posts": ("investigation_id", ("post_id", "author", "text")),
     "communications_sources": (
         "investigation_id",
         ("communication_id", "from_selector_raw", "to_selector_raw"),

@@ -3,10 +3,7 @@ module for every read of case data), and format the answer. Every request under 
 written to the audit trail by one middleware, refusals included.
 """
 
-
 import asyncio
-import csv
-import io
 import json
 import queue
 import re
@@ -27,6 +24,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
 from lastmile import __version__, deconflict
+from lastmile.export import csvsafe
 from lastmile.server import audit, auth, policy
 from lastmile.server.auth import AuthError, Principal, Refusal
 from lastmile.store import Workspace, open_workspace
@@ -485,14 +483,10 @@ def create_app(config: ServerConfig) -> FastAPI:
                 f"export name {name[:100]!r}: expected one of "
                 f"{', '.join(e + '.csv' for e in policy.EXPORTS)}"
             )
-        cols, rows = policy.export_rows(ws, p, stem)
-        counted(request, len(rows))
-        buf = io.StringIO()
-        writer = csv.writer(buf)
-        writer.writerow(cols)
-        writer.writerows(rows)
+        table = policy.export_table(ws, p, stem)
+        counted(request, table.num_rows)
         return Response(
-            buf.getvalue(),
+            csvsafe.write_csv(table) or "",
             media_type="text/csv",
             headers={"Content-Disposition": f'attachment; filename="{stem}.csv"'},
         )

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from lastmile.export.csvsafe import safe_cell
 from lastmile.server.auth import utcnow
 from lastmile.store import Workspace
 
@@ -218,5 +219,6 @@ def to_csv(entries: list[dict[str, Any]]) -> str:
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=list(COLUMNS))
     writer.writeheader()
-    writer.writerows(entries)
+    # Details hold what callers typed: no cell may run as a spreadsheet formula.
+    writer.writerows({k: safe_cell(v) for k, v in e.items()} for e in entries)
     return buf.getvalue()

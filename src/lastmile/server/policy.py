@@ -25,6 +25,8 @@ from collections import defaultdict
 from datetime import date, datetime
 from typing import Any
 
+import pyarrow as pa
+
 from lastmile.model import RECORD_TYPES_BY_NAME, SelectorKind
 from lastmile.selectors import guess_kind, normalize, selector_key
 from lastmile.server.auth import Principal, Refusal, utcnow
@@ -45,6 +47,7 @@ RECORD_TABLES = (
     "drug_seizures",
     "firearm_seizures",
     "currency_seizures",
+    "posts",
 )
 EXPORTS = ("investigations", *RECORD_TABLES, "communications")
 MAX_LIMIT = 500
@@ -252,6 +255,7 @@ _HAYSTACK = (
     ),
     ("organizations", "organization_id", ("organization_id", "name", "aliases")),
     ("selectors", "selector_id", ("selector_id", "value", "value_normalized")),
+    ("posts", "post_id", ("post_id", "author")),
 )
 
 
@@ -381,22 +385,12 @@ def deconflict_selector(
 # -- exports -----------------------------------------------------------------------------------
 
 
-def export_rows(ws: Workspace, p: Principal, name: str) -> tuple[list[str], list[tuple[Any, ...]]]:
-    """Every visible record of one type (``EXPORTS``), as columns and rows."""
+def export_table(ws: Workspace, p: Principal, name: str) -> pa.Table:
+    """Every visible record of one type (``EXPORTS``), as a table."""
     if name not in EXPORTS:
         raise Refusal(f"export {name!r}: expected one of {', '.join(EXPORTS)}")
     vis, params = visible_sql(p)
     if name == "communications":
-        cols = [
-            "communication_id",
-            "investigation_id",
-            "time",
-            "from_selector",
-            "to_selector",
-            "kind",
-            "platform",
-            "duration_s",
-        ]
         sql = (
             "SELECT s.communication_id, s.investigation_id, e.time, e.from_selector, "
             "e.to_selector, e.kind, e.platform, e.duration_s FROM communications_sources s "
@@ -409,7 +403,7 @@ def export_rows(ws: Workspace, p: Principal, name: str) -> tuple[list[str], list
         sql = (
             f"SELECT {', '.join(cols)} FROM {name} WHERE investigation_id IN ({vis}) ORDER BY {key}"
         )
-    return cols, ws.store.rows(sql, params)
+    return ws.store.query(sql, params)
 
 
 # -- shares ------------------------------------------------------------------------------------
