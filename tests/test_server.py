@@ -549,3 +549,83 @@ def test_cli_user_commands(tmp_path: Path) -> None:
     assert runner.invoke(cli_app, ["agency", "disable", "DEA", "--workspace", url]).exit_code == 0
     r = runner.invoke(cli_app, ["user", "reset", "nobody", "--unlock-only", "--workspace", url])
     assert r.exit_code == 1 and "no user" in r.output
+
+
+def test_the_audit_log_on_postgresql_ignores_updates_and_deletes(both: Server) -> None:
+    both.get("dea.analyst", "/api/me")
+    if not both.url.startswith("postgresql"):
+        pytest.skip("rules exist on PostgreSQL only (DuckDB's log is checked by its chain)")
+    with open_workspace(both.url) as ws:
+        before = ws.store.rows("SELECT count(*), max(username) FROM audit_log")
+        ws.store.execute("UPDATE audit_log SET username = 'someone.else'")
+        ws.store.execute("DELETE FROM audit_log")
+        assert ws.store.rows("SELECT count(*), max(username) FROM audit_log") == before
+        assert audit.verify(ws).ok
+
+
+def test_killing_the_server_mid_upload_leaves_no_half_batch(
+    tmp_path: Path, template: tuple[Path, str]
+) -> None:
+    """kill -9 during a large upload: the store holds the batch whole or not at all."""
+    import os
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import threading
+    import time
+
+    import httpx
+
+    url = str(tmp_path / "ws.duckdb")
+    shutil.copyfile(template[0], url)
+    with open_workspace(url) as ws:
+        before = ws.store.rows("SELECT count(*) FROM subjects")[0][0]
+        batches = ws.store.rows("SELECT count(*) FROM batches")[0][0]
+        secret = auth.server_secret(ws)
+    token, _ = auth.issue_token(auth.Principal("dea.analyst", "DEA", "analyst"), secret, 5)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    rows = 200_000
+    body = b"subject_id,investigation_id,full_name\n" + b"".join(
+        b"K-%d,INV-1,Kill Test %d\n" % (i, i) for i in range(rows)
+    )
+    exe = str(Path(sys.executable).with_name("lastmile"))
+    proc = subprocess.Popen(
+        [exe, "serve", "--workspace", url, "--port", str(port), "--max-upload-mb", "64"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        for _ in range(200):
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+
+        def send() -> None:
+            try:
+                httpx.post(
+                    f"http://127.0.0.1:{port}/api/uploads/subjects.csv",
+                    content=body,
+                    headers={"Authorization": f"Bearer {token}"},
+                    timeout=60,
+                )
+            except httpx.HTTPError:
+                pass
+
+        sender = threading.Thread(target=send)
+        sender.start()
+        time.sleep(1.5)  # the file is on disk and the batch is being loaded
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    sender.join()
+    with open_workspace(url) as ws:
+        after = ws.store.rows("SELECT count(*) FROM subjects")[0][0]
+        after_batches = ws.store.rows("SELECT count(*) FROM batches")[0][0]
+        assert ws.store.rows("SELECT count(*) FROM subjects WHERE subject_id = 'S-1'")[0][0] == 1
+    assert (after, after_batches) in ((before, batches), (before + rows, batches + 1))
