@@ -629,3 +629,19 @@ def test_killing_the_server_mid_upload_leaves_no_half_batch(
         after_batches = ws.store.rows("SELECT count(*) FROM batches")[0][0]
         assert ws.store.rows("SELECT count(*) FROM subjects WHERE subject_id = 'S-1'")[0][0] == 1
     assert (after, after_batches) in ((before, batches), (before + rows, batches + 1))
+
+
+def test_nul_characters_are_refused_not_a_server_error(both: Server) -> None:
+    for path, params in (
+        ("/api/search", {"q": "a\x00b"}),
+        ("/api/deconflict", {"selector": "\x00"}),
+        ("/api/investigations/INV%001", {}),
+    ):
+        r = both.get("dea.analyst", path, params=params)
+        assert r.status_code in (400, 404), (path, r.text)
+    r = both.post("dea.analyst", "/api/operations", json=_op(address="x\x00y"))
+    assert r.status_code == 422
+    r = both.client.post("/api/token", data={"username": "dea\x00analyst", "password": "x"})
+    assert r.status_code in (401, 422)
+    with open_workspace(both.url) as ws:
+        assert audit.verify(ws).ok

@@ -30,6 +30,7 @@ from lastmile.server.auth import AuthError, Principal, Refusal
 from lastmile.store import Workspace, open_workspace
 
 DEFAULT_MAX_UPLOAD = 256 * 1024 * 1024
+NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL
 _SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 
 
@@ -87,7 +88,7 @@ class Token(BaseModel):
 
 
 class ApiTokenRequest(BaseModel):
-    name: str = Field(min_length=1, max_length=100, examples=["nightly export"])
+    name: str = Field(min_length=1, max_length=100, pattern=NO_NUL, examples=["nightly export"])
     days: int = Field(90, ge=1, le=366, examples=[90])
 
 
@@ -104,18 +105,20 @@ class Me(BaseModel):
 
 
 class ShareRequest(BaseModel):
-    agency_id: str | None = Field(None, max_length=100, examples=["CPD"])
-    username: str | None = Field(None, max_length=64, examples=[None])
+    agency_id: str | None = Field(None, max_length=100, pattern=NO_NUL, examples=["CPD"])
+    username: str | None = Field(None, max_length=64, pattern=NO_NUL, examples=[None])
 
 
 class OperationRequest(BaseModel):
     kind: deconflict.OperationKind = Field(examples=["search_warrant"])
     latitude: float = Field(examples=[39.7392], description="Degrees, -90 to 90 (WGS 84).")
     longitude: float = Field(examples=[-104.9903], description="Degrees, -180 to 180.")
-    address: str = Field("", max_length=500, examples=["1200 Example St, Denver, CO"])
+    address: str = Field(
+        "", max_length=500, pattern=NO_NUL, examples=["1200 Example St, Denver, CO"]
+    )
     starts_at: datetime = Field(examples=["2023-03-01T05:00:00Z"])
     ends_at: datetime = Field(examples=["2023-03-01T09:00:00Z"])
-    division: str = Field("", max_length=100, examples=["Rocky Mountain"])
+    division: str = Field("", max_length=100, pattern=NO_NUL, examples=["Rocky Mountain"])
 
 
 class Message(BaseModel):
@@ -207,7 +210,12 @@ def create_app(config: ServerConfig) -> FastAPI:
         if not request.url.path.startswith("/api"):
             return await call_next(request)  # type: ignore[no-any-return]
         try:
-            response: Response = await call_next(request)
+            if "\x00" in request.url.path or "%00" in request.url.query:
+                # PostgreSQL text cannot hold NUL: refuse it before any handler sees it.
+                request.state.detail = "NUL characters are not accepted"
+                response = JSONResponse({"detail": request.state.detail}, status_code=400)
+            else:
+                response = await call_next(request)
             status = response.status_code
         except Exception as exc:
             request.state.detail = f"server error: {type(exc).__name__}"
@@ -236,9 +244,11 @@ def create_app(config: ServerConfig) -> FastAPI:
     def sign_in(
         request: Request,
         ws: WS,
-        username: Annotated[str, Form(max_length=64, examples=["a.vale"])],
-        password: Annotated[str, Form(max_length=1024, examples=["correct horse battery"])],
-        otp: Annotated[str | None, Form(max_length=12, examples=["492039"])] = None,
+        username: Annotated[str, Form(max_length=64, pattern=NO_NUL, examples=["a.vale"])],
+        password: Annotated[
+            str, Form(max_length=1024, pattern=NO_NUL, examples=["correct horse battery"])
+        ],
+        otp: Annotated[str | None, Form(max_length=12, pattern=NO_NUL, examples=["492039"])] = None,
     ) -> Token:
         """Sign in (OAuth2 password flow): a session token that expires."""
         request.state.attempted_user = username

@@ -16,7 +16,7 @@ import io
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from typing import Any
 
@@ -101,6 +101,15 @@ def _chain(ws: Workspace) -> Iterator[None]:
 
 def append(ws: Workspace, e: Entry) -> int:
     """Add one entry at the end of the chain; returns its sequence number."""
+    # What callers sent is logged as they sent it, except NUL, which PostgreSQL text refuses.
+    e = replace(
+        e,
+        **{
+            f.name: getattr(e, f.name).replace("\x00", "\\x00")
+            for f in fields(e)
+            if isinstance(getattr(e, f.name), str)
+        },
+    )
     with _chain(ws):
         last = ws.store.rows("SELECT seq, entry_hash FROM audit_log ORDER BY seq DESC LIMIT 1")
         seq, prev = (int(last[0][0]) + 1, str(last[0][1])) if last else (1, GENESIS)
