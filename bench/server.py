@@ -51,9 +51,7 @@ def _free_port() -> int:
 
 def _lastmile(*args: str, stdin: str | None = None) -> str:
     exe = str(Path(sys.executable).with_name("lastmile"))
-    done = subprocess.run(
-        [exe, *args], input=stdin, capture_output=True, text=True, check=False
-    )
+    done = subprocess.run([exe, *args], input=stdin, capture_output=True, text=True, check=False)
     if done.returncode:
         raise SystemExit(f"lastmile {' '.join(args)} failed: {done.stderr.strip()}")
     return done.stdout
@@ -95,8 +93,17 @@ def prepare(workspace: str, scale: str, folder: Path) -> dict[str, Any]:
         ]
     for a in agencies:
         _lastmile(
-            "user", "add", f"bench.{a.lower()}", "--agency", a, "--role", "analyst",
-            "--password-stdin", "--workspace", workspace, stdin=PASSWORD + "\n",
+            "user",
+            "add",
+            f"bench.{a.lower()}",
+            "--agency",
+            a,
+            "--role",
+            "analyst",
+            "--password-stdin",
+            "--workspace",
+            workspace,
+            stdin=PASSWORD + "\n",
         )
     return {"agencies": agencies}
 
@@ -106,9 +113,12 @@ def targets(workspace: str, agencies: list[str]) -> dict[str, Any]:
     from lastmile.store import open_workspace
 
     with open_workspace(workspace, create=False) as ws:
-        sels = [r[0] for r in ws.store.rows(
-            "SELECT value FROM selectors WHERE kind = 'phone' ORDER BY selector_id LIMIT 2000"
-        )]
+        sels = [
+            r[0]
+            for r in ws.store.rows(
+                "SELECT value FROM selectors WHERE kind = 'phone' ORDER BY selector_id LIMIT 2000"
+            )
+        ]
         ents = ws.store.rows(
             "SELECT m.entity_id, i.agency_id FROM entity_members m "
             "JOIN subjects s ON m.record_type = 'subjects' AND s.subject_id = m.record_id "
@@ -128,8 +138,12 @@ def targets(workspace: str, agencies: list[str]) -> dict[str, Any]:
         for token in (sid, name):
             if token:
                 owner.setdefault(token, set()).add(agency)
-    return {"selectors": sels, "entities": by_agency, "owner": owner,
-            "all_entities": [e for e, _ in ents]}
+    return {
+        "selectors": sels,
+        "entities": by_agency,
+        "owner": owner,
+        "all_entities": [e for e, _ in ents],
+    }
 
 
 class Server:
@@ -137,8 +151,16 @@ class Server:
         self.port = _free_port()
         exe = str(Path(sys.executable).with_name("lastmile"))
         self.proc = subprocess.Popen(
-            [exe, "serve", "--workspace", workspace, "--port", str(self.port),
-             "--workers", str(workers)],
+            [
+                exe,
+                "serve",
+                "--workspace",
+                workspace,
+                "--port",
+                str(self.port),
+                "--workers",
+                str(workers),
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,
@@ -160,15 +182,17 @@ class Server:
 def sign_in(base: str, agencies: list[str]) -> dict[str, str]:
     tokens = {}
     for a in agencies:
-        r = httpx.post(base + "/api/token",
-                       data={"username": f"bench.{a.lower()}", "password": PASSWORD})
+        r = httpx.post(
+            base + "/api/token", data={"username": f"bench.{a.lower()}", "password": PASSWORD}
+        )
         r.raise_for_status()
         tokens[a] = r.json()["access_token"]
     return tokens
 
 
-def load(base: str, tokens: dict[str, str], t: dict[str, Any], clients: int,
-         think: float, seconds: float) -> dict[str, Any]:
+def load(
+    base: str, tokens: dict[str, str], t: dict[str, Any], clients: int, think: float, seconds: float
+) -> dict[str, Any]:
     lat: dict[str, list[float]] = {"deconflict": [], "entity": []}
     errors = [0]
     lock = threading.Lock()
@@ -221,8 +245,12 @@ def load(base: str, tokens: dict[str, str], t: dict[str, Any], clients: int,
         "rate_per_s": round(total / took, 1),
         "errors": errors[0],
         **{
-            f"{k}_ms": {"p50": pct(v, 0.5), "p95": pct(v, 0.95), "p99": pct(v, 0.99),
-                        "mean": round(statistics.fmean(v), 1) if v else None}
+            f"{k}_ms": {
+                "p50": pct(v, 0.5),
+                "p95": pct(v, 0.95),
+                "p99": pct(v, 0.99),
+                "mean": round(statistics.fmean(v), 1) if v else None,
+            }
             for k, v in lat.items()
         },
     }
@@ -273,8 +301,11 @@ def _strings(obj: Any) -> list[str]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--workspace", help="A postgresql:// URL (default: a fresh schema of "
-                    "$LASTMILE_TEST_POSTGRES_URL) or a DuckDB file.")
+    ap.add_argument(
+        "--workspace",
+        help="A postgresql:// URL (default: a fresh schema of "
+        "$LASTMILE_TEST_POSTGRES_URL) or a DuckDB file.",
+    )
     ap.add_argument("--scale", default="national", choices=["tiny", "division", "national"])
     ap.add_argument("--prepared", action="store_true", help="The workspace is already filled.")
     ap.add_argument("--clients", type=int, default=50)
@@ -305,9 +336,12 @@ def main() -> None:
     from lastmile.store import open_workspace
 
     with open_workspace(workspace, create=False) as ws:
-        agencies = [r[0] for r in ws.store.rows(
-            "SELECT agency_id FROM users WHERE username LIKE 'bench.%' ORDER BY agency_id"
-        )]
+        agencies = [
+            r[0]
+            for r in ws.store.rows(
+                "SELECT agency_id FROM users WHERE username LIKE 'bench.%' ORDER BY agency_id"
+            )
+        ]
     t = targets(workspace, agencies)
     prepared_s = round(time.perf_counter() - started, 1)
     server = Server(workspace, workers)
@@ -325,17 +359,22 @@ def main() -> None:
         leak = leak_check(server.base, tokens, t, args.leak_calls)
     finally:
         server.stop()
-    print(json.dumps({
-        "workspace": "postgresql" if workspace.startswith("postgres") else "duckdb",
-        "scale": args.scale,
-        "workers": workers,
-        "prepare_s": prepared_s,
-        "load": main_run,
-        "goals_met": meets(main_run),
-        "faster_runs": tried,
-        "highest_rate_meeting_goals_per_s": best,
-        "leak_check": leak,
-    }, indent=2))
+    print(
+        json.dumps(
+            {
+                "workspace": "postgresql" if workspace.startswith("postgres") else "duckdb",
+                "scale": args.scale,
+                "workers": workers,
+                "prepare_s": prepared_s,
+                "load": main_run,
+                "goals_met": meets(main_run),
+                "faster_runs": tried,
+                "highest_rate_meeting_goals_per_s": best,
+                "leak_check": leak,
+            },
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

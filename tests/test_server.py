@@ -3,6 +3,7 @@ event deconfliction (issue 13). The policy scenarios run on DuckDB and PostgreSQ
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -607,15 +608,13 @@ def test_killing_the_server_mid_upload_leaves_no_half_batch(
                 time.sleep(0.1)
 
         def send() -> None:
-            try:
+            with contextlib.suppress(httpx.HTTPError):
                 httpx.post(
                     f"http://127.0.0.1:{port}/api/uploads/subjects.csv",
                     content=body,
                     headers={"Authorization": f"Bearer {token}"},
                     timeout=60,
                 )
-            except httpx.HTTPError:
-                pass
 
         sender = threading.Thread(target=send)
         sender.start()
