@@ -17,7 +17,7 @@ import duckdb
 
 from lastmile.store.backends import DuckDBStore, PostgresStore, Store, StoreError, _redact
 from lastmile.store.migrations import LATEST, current_version, migrate
-from lastmile.store.schema import expected_tables
+from lastmile.store.schema import SERVER_TABLES, expected_tables
 
 DEFAULT_WORKSPACE = "lastmile.duckdb"
 WORKSPACE_ENV = "LASTMILE_WORKSPACE"
@@ -84,6 +84,7 @@ class Workspace:
         return {
             t.name: int(self.store.rows(f"SELECT count(*) FROM {t.name}")[0][0])
             for t in expected_tables()
+            if t not in SERVER_TABLES
         }
 
     def close(self) -> None:
