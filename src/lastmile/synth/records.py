@@ -75,7 +75,9 @@ class Records:
     emails_seen: set[int] = field(default_factory=set)
 
 
-def _view(rng: np.random.Generator, w: World, inv: Investigation) -> list[int]:
+def _view(
+    rng: np.random.Generator, w: World, inv: Investigation, supplied: dict[int, list[int]]
+) -> list[int]:
     net = w.networks[inv.network]
     persons = w.persons
     members = set(net.members)
@@ -101,7 +103,7 @@ def _view(rng: np.random.Generator, w: World, inv: Investigation) -> list[int]:
         frontier = ring
     order += [int(x) for x in rng.permutation(sorted(members - seen))]
     if inv.spec < 0:
-        downstream = [p.idx for p in persons if p.supplier in members and not p.civilian]
+        downstream = sorted(c for m in members for c in supplied.get(m, []))
         order += [int(x) for x in rng.permutation(downstream)]
     size = inv.view_size + int(rng.poisson(0.08 * len(members)))
     view = list(dict.fromkeys(order))[:size]
@@ -148,8 +150,12 @@ def _line_on(w: World, person: int, day: int) -> int:
 def views(rng: np.random.Generator, w: World, invs: list[Investigation]) -> None:
     """Who each investigation targets (``inv.view``). Chosen before anyone's phones are, so
     the world can give burner chains to the traffickers whose phones are actually worked."""
+    supplied: dict[int, list[int]] = {}
+    for p in w.persons:
+        if p.supplier >= 0 and not p.civilian:
+            supplied.setdefault(p.supplier, []).append(p.idx)
     for inv in invs:
-        inv.view = _view(rng, w, inv)
+        inv.view = _view(rng, w, inv, supplied)
 
 
 def build(rng: np.random.Generator, w: World, invs: list[Investigation]) -> Records:
@@ -160,6 +166,7 @@ def build(rng: np.random.Generator, w: World, invs: list[Investigation]) -> Reco
     return rec
 
 
+SELECTOR_UNATTRIBUTED = 0.15  # selector records that name no subject
 DUPLICATE_IN_CASE = 0.035  # case files holding one person twice
 MONIKER_ONLY = 0.07  # subject records known only by a moniker or a phone
 FALSE_IDENTITY_USE = 0.6  # a person with a false identity uses it in a later record
@@ -244,7 +251,7 @@ def _records(rng: np.random.Generator, w: World, inv: Investigation, rec: Record
         nonlocal sel_n
         sel_n += 1
         xid = f"{iid}-P{sel_n:02d}"
-        known = subject in subj_of and rng.random() >= 0.08
+        known = subject in subj_of and rng.random() >= SELECTOR_UNATTRIBUTED
         rec.selectors.append(
             {
                 "selector_id": xid,

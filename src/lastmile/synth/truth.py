@@ -234,16 +234,24 @@ def _ties(
     return rows
 
 
-def criminal_graph(w: World, outs: Outcomes, members: list[int]) -> tuple[ig.Graph, dict[int, int]]:
-    """The network's true criminal ties among its members, as an undirected simple graph."""
+def criminal_edges(w: World, outs: Outcomes) -> dict[int, list[tuple[int, int]]]:
+    """The true criminal ties inside each network (both people in it), by network."""
+    by: dict[int, list[tuple[int, int]]] = {}
+    pairs = [(a, b) for a, b, kind, _hidden in w.tie_list if kind in CRIMINAL_TIES]
+    for a, b in [*pairs, *sorted(outs.co_arrests)]:
+        pa, pb = w.persons[a], w.persons[b]
+        if pa.network == pb.network and not pa.civilian and not pb.civilian:
+            by.setdefault(pa.network, []).append((a, b))
+    return by
+
+
+def criminal_graph(
+    members: list[int], edges: list[tuple[int, int]]
+) -> tuple[ig.Graph, dict[int, int]]:
+    """A network's true criminal ties among its members, as an undirected simple graph."""
     index = {m: i for i, m in enumerate(members)}
-    edges = {
-        (index[a], index[b])
-        for a, b, kind, _hidden in w.tie_list
-        if kind in CRIMINAL_TIES and a in index and b in index
-    }
-    edges |= {(index[a], index[b]) for a, b in outs.co_arrests if a in index and b in index}
-    g = ig.Graph(n=len(members), edges=sorted(edges))
+    pairs = sorted({(index[a], index[b]) for a, b in edges if a in index and b in index})
+    g = ig.Graph(n=len(members), edges=pairs)
     g.simplify()
     return g, index
 
@@ -263,9 +271,10 @@ def _key_players(writer: Writer, w: World, rec: Records, outs: Outcomes) -> None
     largest component of its true criminal ties most; ties broken by the fall in global
     efficiency, then by entity id."""
     keys: list[dict[str, str]] = []
+    edges = criminal_edges(w, outs)
     for net in w.networks:
         members = sorted(net.members)
-        g, index = criminal_graph(w, outs, members)
+        g, index = criminal_graph(members, edges.get(net.idx, []))
         base = _lcc(g)
         cand = [m for m in members if m in rec.n_records]
         if not cand:

@@ -320,7 +320,10 @@ LOCAL_SIZE_SIGMA = 0.85
 LOCAL_SIZE_MAX = 450
 CELL_SIZE = 12  # people per cell (crew), on average
 # Holme-Kim growth inside a cell: links per newcomer, and the chance of closing a triangle.
-TRIAD_P = 0.55
+TRIAD_P = 0.5
+SECOND_LINK_P = 0.15
+HEAD_CELLS = 2  # cells in which the network's head deals directly
+PA_POWER = 1.4  # attachment weight = degree ** PA_POWER (a few dominant dealers per cell)
 HIDDEN_SUPPLY = 0.15  # supply links no investigation ever observes
 # Non-criminal contacts (per criminal person, in the US).
 PARTNER_P = 0.35
@@ -509,41 +512,46 @@ class _Builder:
         net.crews.append(crew)
         return net
 
-    def _cell(self, net: Network, leader: int, size: int, add: Callable[[Role], int]) -> list[int]:
+    def _cell(
+        self, head: int, head_degree: float, leader: int, size: int, add: Callable[[Role], int]
+    ) -> tuple[list[int], float]:
         """A cell grown by preferential attachment with triad formation (Holme and Kim
-        2002): each newcomer links to one or two members chosen by degree, and often to a
-        contact of the first, so degrees are heavy-tailed and triangles common."""
+        2002): each newcomer links to one member chosen by degree (its supplier), now and then
+        to a second, and often to a contact of the first, so degrees are heavy-tailed and
+        triangles common. The network's head takes part with the degree it has so far, so
+        it stays the best-connected person of the network. Returns the cell (without the
+        head) and the head's new degree."""
         rng = self.rng
         w = self.w
-        cell = [leader]
-        degree = [1.0]
-        nbrs: list[list[int]] = [[]]
+        cand = [head, leader]
+        degree = [head_degree, 1.0]
+        nbrs: list[list[int]] = [[1], [0]]
         for _ in range(size - 1):
             role = Role.DEALER if rng.random() < 0.85 else Role.COURIER
             m = add(role)
-            cum = np.cumsum(degree)
+            cum = np.cumsum(np.power(degree, PA_POWER))
             first = int(np.searchsorted(cum, rng.random() * cum[-1], side="right"))
             links = [first]
-            if len(cell) > 1 and rng.random() < 0.4:
+            if rng.random() < SECOND_LINK_P:
                 other = int(np.searchsorted(cum, rng.random() * cum[-1], side="right"))
                 if other != first:
                     links.append(other)
             if nbrs[first] and rng.random() < TRIAD_P:
                 links.append(nbrs[first][int(rng.integers(len(nbrs[first])))])
-            cell.append(m)
+            cand.append(m)
             degree.append(1.0)
             nbrs.append([])
-            me = len(cell) - 1
+            me = len(cand) - 1
             for n_, j in enumerate(dict.fromkeys(links)):
                 if n_ == 0:
-                    self.supply(cell[j], m)
+                    self.supply(cand[j], m)
                 else:
-                    w.tie(cell[j], m, "communication")
+                    w.tie(cand[j], m, "communication")
                 degree[j] += 1
                 degree[me] += 1
                 nbrs[j].append(me)
                 nbrs[me].append(j)
-        return cell
+        return cand[1:], degree[0]
 
     def local(self, spec: NetworkSpec, hub_net: Network) -> Network:
         rng = self.rng
@@ -583,10 +591,27 @@ class _Builder:
         left = max(size - len(net.members), 3)
         n_cells = max(1, round(left / CELL_SIZE))
         shares = allocate_sizes(rng, left, n_cells)
-        for cell_size in shares:
-            crew_leader = add(Role.DISTRIBUTOR)
-            self.supply(net.leader, crew_leader)
-            crew = self._cell(net, crew_leader, max(int(cell_size), 2), add)
+        head_degree = float(len(net.members))
+        # Past a handful of cells the head works through lieutenants, each over a few crews.
+        lieutenants = [add(Role.DISTRIBUTOR) for _ in range(-(-len(shares) // 5))]
+        if len(lieutenants) > 1:
+            for lt in lieutenants:
+                self.supply(net.leader, lt)
+        for k, cell_size in enumerate(shares):
+            if len(lieutenants) > 1:
+                crew_leader = add(Role.DISTRIBUTOR)
+                self.supply(lieutenants[k % len(lieutenants)], crew_leader)
+            else:
+                # With one lieutenant, that lieutenant leads the first crew.
+                crew_leader = lieutenants[0] if k == 0 else add(Role.DISTRIBUTOR)
+                self.supply(net.leader, crew_leader)
+            # The head deals directly inside its first crews only.
+            head_w = head_degree if k < HEAD_CELLS else 0.0
+            crew, new_degree = self._cell(
+                net.leader, head_w, crew_leader, max(int(cell_size), 2), add
+            )
+            if k < HEAD_CELLS:
+                head_degree = new_degree
             kind = OrganizationKind.GANG if rng.random() < 0.5 else OrganizationKind.CREW
             word = nm.pick(rng, nm.GANG_WORDS_A)
             name = f"{word} {nm.pick(rng, nm.GANG_WORDS_B)}"
@@ -759,7 +784,7 @@ class _Builder:
         for net in w.networks:
             for crew in net.crews:
                 free = [m for m in crew if m not in shared_done and not w.persons[m].in_mexico]
-                if len(free) >= 3 and rng.random() < 0.15:
+                if len(free) >= 3 and rng.random() < 0.25:
                     users = [int(x) for x in rng.choice(free, size=3, replace=False)]
                     p0 = w.persons[users[0]]
                     line = w.add_line(w.phones.us(p0.area), users[0], 1, 0, FOREVER)
@@ -768,7 +793,7 @@ class _Builder:
         # A burner passed on: a targeted person's old phone goes to a crew-mate.
         for old, _new, day in list(w.handovers):
             owner = w.persons[w.line_owner[old]]
-            if owner.crew < 0 or rng.random() >= 0.05:
+            if owner.crew < 0 or rng.random() >= 0.1:
                 continue
             mates = [
                 m for m in w.networks[owner.network].members if w.persons[m].crew == owner.crew
