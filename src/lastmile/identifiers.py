@@ -92,7 +92,9 @@ def _fbi(raw: str) -> Identifier:
     return Identifier("fbi", value, True)
 
 
-def _issued(kind: IdentifierKind, raw: str, issuers: frozenset[str] | None, what: str) -> Identifier:
+def _issued(
+    kind: IdentifierKind, raw: str, issuers: frozenset[str] | None, what: str
+) -> Identifier:
     match = _ISSUED.match(raw.upper())
     if not match:
         return _bad(kind.value, raw, f"{what} is written ISSUER-NUMBER, such as CO-123456789")
