@@ -12,12 +12,14 @@ leaves the id with the part holding the oldest record, and a merge keeps the old
 
 from __future__ import annotations
 
+import os
+
 import duckdb
 
 # A pair of person records is merged when Splink's match probability is at least this.
 # Chosen for precision first: a wrong merge puts one person's arrests and selectors on
 # another (docs/resolution.md, "Threshold").
-THRESHOLD = 0.95
+THRESHOLD = float(os.environ.get("LASTMILE_RESOLVE_THRESHOLD", "0.95"))
 
 
 def components(con: duckdb.DuckDBPyConnection, nodes: str, edges: str, into: str) -> None:

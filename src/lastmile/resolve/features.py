@@ -86,7 +86,7 @@ def load_records(ws: Workspace, con: duckdb.DuckDBPyConnection) -> None:
     _load(
         ws,
         con,
-        "SELECT i.investigation_id, i.agency_id, i.division, a.poc_name, a.poc_phone, "
+        "SELECT i.investigation_id, i.agency_id, i.division, i.state, a.poc_name, a.poc_phone, "
         "a.poc_email FROM investigations i LEFT JOIN agencies a ON a.agency_id = i.agency_id",
         "src_investigations",
     )
@@ -125,31 +125,72 @@ def build_selectors(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def _org_name_key(name: str) -> str:
+# Words that say what kind of organization a name is, not which one ("Guzmán DTO", "Los
+# Guzmán" and "Guzman Drug Trafficking Organization" are one name); like the legal-form
+# suffixes (Inc., LLC) that company matching removes.
+DESIGNATORS = frozenset(
+    {
+        "dto",
+        "drug",
+        "trafficking",
+        "organization",
+        "organisation",
+        "org",
+        "los",
+        "las",
+        "the",
+        "de",
+        "del",
+        "cartel",
+    }
+)
+
+
+def _org_name_key(name: str) -> tuple[str, bool]:
+    """(key, is a cartel): the folded name, designators removed and spaces closed
+    ("Midtown Locos" = "MidtownLocos"); a cartel's synonyms give its canonical name."""
     folded = names.fold(name)
-    canon = CARTEL_SYNONYMS.get(folded) or CARTEL_SYNONYMS.get(names.fold(name.lower()))
-    if canon:
-        return names.fold(canon)
     for synonym, canonical in CARTEL_SYNONYMS.items():
         if names.fold(synonym) == folded:
-            return names.fold(canonical)
-    return folded
+            return names.fold(canonical).replace(" ", ""), True
+    words = [w for w in folded.split() if w not in DESIGNATORS]
+    key = "".join(words) if words else folded.replace(" ", "")
+    return key, False
 
 
-def org_name_keys(name: str | None, aliases: str | None) -> list[str]:
-    """The keys an organization is known by: its name and each alias, folded, with the
-    cartels' synonyms (``model.CARTEL_SYNONYMS``) brought to the canonical name."""
-    out = {_org_name_key(n) for n in [name or "", *(aliases or "").split("|")] if n.strip()}
-    return sorted(k for k in out if k)
+def org_name_keys(
+    name: str | None, aliases: str | None, kind: str | None = None, region: str | None = None
+) -> list[str]:
+    """The keys an organization is known by: its name and each alias (``_org_name_key``).
+    A cartel is one organization everywhere; any other organization (a DTO, gang or crew
+    named for a family or a street) only within its region (the investigation's state):
+    "Los Guzmán" in Phoenix and in Chicago are two organizations until they share a
+    member."""
+    out: set[str] = set()
+    for n in [name or "", *(aliases or "").split("|")]:
+        if not n.strip():
+            continue
+        key, cartel = _org_name_key(n)
+        if not key:
+            continue
+        out.add(key if cartel or kind == "cartel" else f"{key}@{region or ''}")
+    return sorted(out)
 
 
 def build_organizations(con: duckdb.DuckDBPyConnection) -> None:
-    rows = con.execute("SELECT DISTINCT name, aliases FROM src_organizations").fetchall()
+    rows = con.execute(
+        "SELECT DISTINCT o.name, o.aliases, o.kind, i.state FROM src_organizations o "
+        "LEFT JOIN src_investigations i USING (investigation_id)"
+    ).fetchall()
     table = pa.table(
         {
             "name": pa.array([r[0] for r in rows], pa.string()),
             "aliases": pa.array([r[1] for r in rows], pa.string()),
-            "keys": pa.array([org_name_keys(r[0], r[1]) for r in rows], pa.list_(pa.string())),
+            "kind": pa.array([r[2] for r in rows], pa.string()),
+            "state": pa.array([r[3] for r in rows], pa.string()),
+            "keys": pa.array(
+                [org_name_keys(r[0], r[1], r[2], r[3]) for r in rows], pa.list_(pa.string())
+            ),
         }
     )
     register_table(con, table, "org_name_map")
@@ -157,8 +198,11 @@ def build_organizations(con: duckdb.DuckDBPyConnection) -> None:
         """
         CREATE OR REPLACE TEMP TABLE org_recs AS
         SELECT o.record_id, o.investigation_id, o.name, o.kind, m.keys
-        FROM src_organizations o JOIN org_name_map m
+        FROM src_organizations o
+        LEFT JOIN src_investigations i USING (investigation_id)
+        JOIN org_name_map m
           ON m.name IS NOT DISTINCT FROM o.name AND m.aliases IS NOT DISTINCT FROM o.aliases
+          AND m.kind IS NOT DISTINCT FROM o.kind AND m.state IS NOT DISTINCT FROM i.state
         """
     )
 
@@ -258,7 +302,7 @@ def build_person_features(con: duckdb.DuckDBPyConnection) -> None:
     """``person_features``: one row per subject record (docs/resolution.md, "Features")."""
     _name_table(con)
     _list_table(con, "addresses", "address_map", addr.keys_of, ["streets", "places"])
-    _list_table(con, "monikers", "moniker_map", lambda v: (names.fold_list(v),), ["monikers"])
+    _list_table(con, "monikers", "moniker_map", lambda v: (names.monikers(v),), ["monikers"])
     build_identifiers(con)
     # Which subject record uses which selector: the selector's own subject, or a stated
     # uses_selector tie.

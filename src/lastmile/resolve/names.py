@@ -173,3 +173,18 @@ def alias_keys(aliases: str | None) -> set[str]:
 def fold_list(text: str | None) -> list[str]:
     """A ``|``-separated list, each item folded; empty items dropped."""
     return sorted({f for f in (fold(x) for x in (text or "").split("|")) if f})
+
+
+# Articles that street names often carry or drop ("El Cuervo" is "Cuervo").
+MONIKER_ARTICLES = ("el ", "la ", "los ", "las ", "the ")
+
+
+def monikers(text: str | None) -> list[str]:
+    """Folded monikers, each also without a leading article ("El Güero" gives "guero")."""
+    out: set[str] = set()
+    for m in fold_list(text):
+        out.add(m)
+        for article in MONIKER_ARTICLES:
+            if m.startswith(article) and len(m) > len(article) + 2:
+                out.add(m[len(article) :])
+    return sorted(out)

@@ -84,10 +84,23 @@ def comparisons() -> list[dict[str, Any]]:
                 tf_adjustment_column="fullname",
                 tf_adjustment_weight=1.0,
             ),
-            _level("l.first = r.sur1 AND l.sur1 = r.first", "given and family names swapped"),
+            _level(
+                "(l.first = r.sur1 AND (l.sur1 = r.first OR list_contains(r.first_forms, l.sur1)))"
+                " OR (r.first = l.sur1 AND (r.sur1 = l.first OR "
+                "list_contains(l.first_forms, r.sur1)))",
+                "given and family names swapped",
+            ),
             _level(
                 f"{firsts_meet} AND {surnames_meet}",
                 "given name (or its nickname) and a surname agree",
+            ),
+            _level(
+                f"{firsts_meet} AND jaro_winkler_similarity(l.sur1, r.sur1) >= 0.9",
+                "given name agrees, a surname spelled closely",
+            ),
+            _level(
+                f"{surnames_meet} AND jaro_winkler_similarity(l.first, r.first) >= 0.88",
+                "a surname agrees, the given name spelled closely",
             ),
             _level(
                 "jaro_winkler_similarity(l.fullname, r.fullname) >= 0.92", "names spelled closely"

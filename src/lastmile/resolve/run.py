@@ -75,6 +75,41 @@ def evidence_sql(model: dict[str, Any]) -> str:
     return f"concat_ws('; ', {', '.join(parts)})"
 
 
+# Comparison levels that forbid a merge, by label, with the reason reported. Family members
+# share a surname, an address, a phone and ties; they differ in given name and date of birth.
+# So records whose given names differ merge only when their dates of birth agree.
+GENERATION_VETO = {"different generations (Jr. vs Sr.)": "different generations"}
+NAME_VETO = {
+    "names disagree": "names disagree",
+    "a surname agrees, the given name differs": "given names differ",
+}
+DOB_AGREES = ("the same date of birth", "date of birth one typo or a day/month swap apart")
+
+
+def veto_sql(model: dict[str, Any]) -> str:
+    """SQL over a prediction row: the rule that forbids merging the pair, or NULL."""
+    labels = persons.level_labels(model)
+
+    def gammas(comp: str, wanted: Any) -> dict[int, str]:
+        return {
+            g: (wanted[label] if isinstance(wanted, dict) else label)
+            for g, (label, _) in labels.get(comp, {}).items()
+            if label in wanted
+        }
+
+    whens = [
+        f"WHEN gamma_suffix = {g} THEN '{why}'"
+        for g, why in gammas("suffix", GENERATION_VETO).items()
+    ]
+    dob_ok = ", ".join(str(g) for g in gammas("dob", DOB_AGREES)) or "NULL"
+    whens += [
+        f"WHEN gamma_name = {g} AND gamma_dob NOT IN ({dob_ok}) THEN "
+        f"'{why}, dates of birth do not agree'"
+        for g, why in gammas("name", NAME_VETO).items()
+    ]
+    return f"CASE {' '.join(whens)} END" if whens else "NULL"
+
+
 def _person_edges(
     con: duckdb.DuckDBPyConnection, pred: pa.Table, model: dict[str, Any], result: ResolveResult
 ) -> None:
@@ -86,18 +121,18 @@ def _person_edges(
         CREATE OR REPLACE TEMP TABLE scored AS
         SELECT least(record_id_l, record_id_r) AS a, greatest(record_id_l, record_id_r) AS b,
             match_weight, match_probability AS probability, gamma_name, gamma_suffix,
-            gamma_identifiers, gamma_dob, {evidence_sql(model)} AS evidence
+            gamma_identifiers, gamma_dob, gamma_address, gamma_sel_keys,
+            {evidence_sql(model)} AS evidence
         FROM pred
         """
     )
-    # Vetoes (docs/resolution.md, "Rules"): records that disagree on the name are never one
-    # person on the strength of what they hold (a shared phone, identifier or ties); a Jr. is
-    # never merged with a Sr.
+    # Vetoes (docs/resolution.md, "Rules"): records that disagree on who the person is (the
+    # given name, the name as a whole, the date of birth, the generation) are never one
+    # person on the strength of what they hold: a shared phone, identifier or ties.
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE vetoed AS
-        SELECT *, CASE WHEN gamma_suffix = 0 THEN 'different generations'
-                       WHEN gamma_name = 0 THEN 'names disagree' END AS veto
+        SELECT *, {veto_sql(model)} AS veto
         FROM scored WHERE probability >= {cluster.THRESHOLD}
         """
     )
