@@ -67,6 +67,41 @@ def scores(con: duckdb.DuckDBPyConnection, pred: str, truth: str) -> dict[str, f
     }
 
 
+def conflict_recall(ws: object, con: duckdb.DuckDBPyConnection, folder: Path) -> dict[str, object]:
+    """The share of ``truth/overlaps.csv`` (persons worked by several agencies) for which
+    a stored conflict names the person's entity and two of those agencies."""
+    store = ws.store  # type: ignore[attr-defined]
+    con.execute("SELECT 1").fetchall()
+    con.register(
+        "stored_c", store.query("SELECT target_id, agency_id, other_agency_id FROM conflicts")
+    )
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE overlaps AS SELECT entity_id AS g, "
+        f"string_split(agencies, '|') AS agencies FROM read_csv('{folder / 'truth' / 'overlaps.csv'}', "
+        "all_varchar = true)"
+    )
+    found, total, stored = con.execute(
+        """
+        WITH ent AS (SELECT DISTINCT t.g, m.p FROM members m JOIN truth t USING (record_id)
+                     WHERE m.record_type = 'subjects'),
+        hit AS (
+            SELECT DISTINCT o.g FROM overlaps o JOIN ent e USING (g)
+            JOIN stored_c c ON c.target_id = e.p
+            WHERE list_contains(o.agencies, c.agency_id)
+              AND list_contains(o.agencies, c.other_agency_id)
+        )
+        SELECT (SELECT count(*) FROM hit), (SELECT count(*) FROM overlaps),
+            (SELECT count(DISTINCT target_id) FROM stored_c)
+        """
+    ).fetchone()
+    return {
+        "truth_overlaps": int(total),
+        "found": int(found),
+        "recall": round(found / total, 4) if total else 1.0,
+        "targets_in_conflict": int(stored),
+    }
+
+
 def plain_splink(con: duckdb.DuckDBPyConnection) -> tuple[pa.Table, float]:
     """Splink with a default setup: names and date of birth, Splink's comparisons."""
     import splink.comparison_library as cl
@@ -152,6 +187,7 @@ def main() -> None:
                     f"FROM members WHERE record_type = '{rt}'"
                 )
                 out[name] = scores(con, f"pred_{rt}", "truth")
+            out["conflicts"] = conflict_recall(ws, con, folder)
             plain, plain_seconds = plain_splink(con)
             con.register("plain", plain)
             con.execute(

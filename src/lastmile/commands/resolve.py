@@ -190,4 +190,22 @@ def judge(
     err_console.print(msg + "; run 'lastmile resolve' to apply", highlight=False)
 
 
-_ = _emit_table  # the conflicts verb formats tables with it
+@app.command()
+@friendly
+def conflicts(
+    agency: Annotated[
+        str | None, typer.Option(help="An agency's id or name [default: every agency].")
+    ] = None,
+    workspace: WorkspaceOpt = None,
+    format: Annotated[TableFormat, typer.Option("--format", "-f")] = TableFormat.table,
+    out: OutOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Targets another agency (or another division) also works: only the other side's
+    agency and point of contact, never its case. Run 'lastmile resolve' first."""
+    from lastmile.resolve.conflicts import conflicts_of
+    from lastmile.store import open_workspace
+
+    with open_workspace(workspace, create=False) as ws:
+        data = conflicts_of(ws, agency)
+    _emit_table(data, format, out, f"conflicts of {agency}" if agency else "conflicts")

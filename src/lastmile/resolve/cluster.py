@@ -19,7 +19,7 @@ import duckdb
 # A pair of person records is merged when Splink's match probability is at least this.
 # Chosen for precision first: a wrong merge puts one person's arrests and selectors on
 # another (docs/resolution.md, "Threshold").
-THRESHOLD = float(os.environ.get("LASTMILE_RESOLVE_THRESHOLD", "0.95"))
+THRESHOLD = float(os.environ.get("LASTMILE_RESOLVE_THRESHOLD", "0.5"))
 
 
 def components(con: duckdb.DuckDBPyConnection, nodes: str, edges: str, into: str) -> None:

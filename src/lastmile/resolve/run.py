@@ -18,7 +18,7 @@ import duckdb
 import pyarrow as pa
 
 from lastmile import __version__
-from lastmile.resolve import cluster, features, persons
+from lastmile.resolve import cluster, conflicts, features, persons
 from lastmile.resolve.errors import ResolveError
 from lastmile.store import Workspace
 from lastmile.store.backends import register_table
@@ -38,6 +38,8 @@ class ResolveResult:
     invalid_identifiers: int = 0
     common_selectors: int = 0
     judgements_applied: int = 0
+    conflicts: int = 0
+    new_conflicts: int = 0
     seconds: float = 0.0
     model: dict[str, Any] = field(default_factory=dict)
 
@@ -55,6 +57,8 @@ class ResolveResult:
             "invalid_identifiers": self.invalid_identifiers,
             "common_selectors": self.common_selectors,
             "judgements_applied": self.judgements_applied,
+            "conflicts": self.conflicts,
+            "new_conflicts": self.new_conflicts,
             "seconds": round(self.seconds, 2),
         }
 
@@ -412,7 +416,11 @@ def resolve(
             "SELECT kind, count(*) FROM new_entities GROUP BY kind ORDER BY kind"
         ).fetchall()
     }
+    conflicts.compute(con)
     _write(ws, con)
+    result.new_conflicts = conflicts.write(ws, con)
+    row = con.execute("SELECT count(*) FROM new_conflicts").fetchone()
+    result.conflicts = int(row[0]) if row else 0
     result.seconds = time.time() - started
     features.settle(con)
     ws.store.execute(
