@@ -76,21 +76,21 @@ def conflict_recall(ws: object, con: duckdb.DuckDBPyConnection, folder: Path) ->
         "stored_c", store.query("SELECT target_id, agency_id, other_agency_id FROM conflicts")
     )
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE overlaps AS SELECT entity_id AS g, "
-        f"string_split(agencies, '|') AS agencies FROM read_csv('{folder / 'truth' / 'overlaps.csv'}', "
-        "all_varchar = true)"
+        f"CREATE OR REPLACE TEMP TABLE truth_overlaps AS SELECT entity_id AS g, "
+        "string_split(agencies, '|') AS agencies "
+        f"FROM read_csv('{folder / 'truth' / 'overlaps.csv'}', all_varchar = true)"
     )
     found, total, stored = con.execute(
         """
         WITH ent AS (SELECT DISTINCT t.g, m.p FROM members m JOIN truth t USING (record_id)
                      WHERE m.record_type = 'subjects'),
         hit AS (
-            SELECT DISTINCT o.g FROM overlaps o JOIN ent e USING (g)
+            SELECT DISTINCT o.g FROM truth_overlaps o JOIN ent e USING (g)
             JOIN stored_c c ON c.target_id = e.p
             WHERE list_contains(o.agencies, c.agency_id)
               AND list_contains(o.agencies, c.other_agency_id)
         )
-        SELECT (SELECT count(*) FROM hit), (SELECT count(*) FROM overlaps),
+        SELECT (SELECT count(*) FROM hit), (SELECT count(*) FROM truth_overlaps),
             (SELECT count(DISTINCT target_id) FROM stored_c)
         """
     ).fetchone()

@@ -154,7 +154,7 @@ def explain(
 class Verdict(StrEnum):
     same = "same"
     different = "different"
-    split = "split"
+    split_entity = "split"
 
 
 @app.command()
@@ -177,7 +177,7 @@ def judge(
     from lastmile.store import open_workspace
 
     with open_workspace(workspace, create=False) as ws:
-        if verdict is Verdict.split:
+        if verdict is Verdict.split_entity:
             if len(ids) < 2:
                 raise ResolveError("split takes an entity id and the records to separate")
             n = split_entity(ws, ids[0], ids[1:], analyst=analyst, note=note)

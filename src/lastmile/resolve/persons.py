@@ -238,7 +238,7 @@ def _api(engine: str, con: duckdb.DuckDBPyConnection | None, spark: Any = None) 
             from lastmile.resolve.spark import session
 
             spark = session()
-        return SparkAPI(spark_session=spark)
+        return SparkAPI(spark_session=spark)  # type: ignore[no-untyped-call]
     raise ResolveError(f"unknown engine {engine!r}: duckdb or spark")
 
 
