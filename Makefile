@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck check bench postgres clean
+.PHONY: demo test lint typecheck check bench postgres clean mutation
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,5 +33,12 @@ check: lint typecheck test
 bench: $(STAMP)
 	$(BIN)/python bench/ingest.py
 
+# Mutation testing of the counting and matching code ([tool.mutmut] in pyproject.toml); long
+# (hours on 2 cores), so not part of `make test` or CI. The summary is in README.md.
+mutation: $(STAMP)
+	$(BIN)/pip install --quiet -e '.[mutation]'
+	$(BIN)/mutmut run
+	$(BIN)/python scripts/mutation_summary.py
+
 clean:
-	rm -rf $(VENV) demo-output lastmile.duckdb
+	rm -rf $(VENV) demo-output lastmile.duckdb mutants

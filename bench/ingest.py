@@ -7,6 +7,11 @@ communications file whose phones are written in several formats), then in the sa
 - lastmile: `ingest_paths` loads the folder into a fresh workspace (validation, references,
   duplicates, selector normalization, provenance, one transaction).
 
+Like with like (issue 8, item 25): the raw peer gets every setting lastmile's store gives
+itself (``lastmile.store.backends.bulk_settings``: no insertion order, the same memory bound
+and spill folder; both keep DuckDB's default thread count, printed), both open their database
+before the timer starts, and both timers stop after the database is closed (on disk).
+
 Each side runs ``--repeat`` times, alternating, into a fresh database each time, and the
 best time of each counts (as timeit does): on a shared machine a single run of either can be
 slowed by half by its neighbours. Prints JSON. The goal (issue 2) is lastmile at 30 % or more
@@ -30,6 +35,7 @@ import duckdb
 
 from lastmile.ingest import ingest_paths
 from lastmile.store import open_workspace
+from lastmile.store.backends import bulk_settings
 
 GOAL = 0.30
 
@@ -107,6 +113,8 @@ def raw_duckdb(folder: Path, work: Path) -> tuple[int, float]:
     db = work / "raw.duckdb"
     db.unlink(missing_ok=True)
     con = duckdb.connect(str(db))
+    con.execute("SET TimeZone = 'UTC'")
+    bulk_settings(con, work / "raw.duckdb.tmp")  # the settings lastmile gives itself
     start = time.perf_counter()
     rows = 0
     for i, path in enumerate(sorted(folder.glob("*.csv"))):
@@ -121,10 +129,23 @@ def lastmile_ingest(folder: Path, work: Path) -> tuple[int, float, dict[str, obj
     ws = open_workspace(work / "lastmile.duckdb")
     start = time.perf_counter()
     result = ingest_paths(ws, [folder], rejects=work / "rejects.csv")
+    ws.close()  # on disk, as the peer's timer stops after its close
     seconds = time.perf_counter() - start
-    ws.close()
     rows = sum(c.rows for c in result.counts.values())
     return rows, seconds, {"loaded": result.loaded, "rejected": result.rejected}
+
+
+def settings(work: Path) -> dict[str, object]:
+    """The DuckDB settings both sides run with (the peer's are set by ``bulk_settings``)."""
+    ws = open_workspace(work / "settings.duckdb")
+    con = ws.store.staging()
+    names = ("threads", "memory_limit", "preserve_insertion_order")
+    values = con.execute(
+        "SELECT name, value FROM duckdb_settings() WHERE name IN (?, ?, ?)", list(names)
+    ).fetchall()
+    ws.close()
+    (work / "settings.duckdb").unlink(missing_ok=True)
+    return dict(values)
 
 
 def main() -> None:
@@ -165,6 +186,7 @@ def main() -> None:
                     },
                     "ratio": round(lm_rate / raw_rate, 3),
                     "goal": GOAL,
+                    "settings_both_sides": settings(work),
                     "meets_goal": lm_rate / raw_rate >= GOAL,
                     "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
                 },

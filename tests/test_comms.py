@@ -249,3 +249,39 @@ def test_handovers_on_the_tiny_synthetic_operation(workspace: Workspace, tmp_pat
     found = {(r["old_selector"], r["new_selector"]) for r in to_rows(handovers(workspace))}
     assert found, "the tiny operation has burner handovers to find"
     assert len(found & truth) / len(found) >= 0.9
+
+
+def test_handovers_pick_the_best_successor_and_only_mutual_bests(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    """Issue 8, item 26: two old phones and two new ones, four candidate pairs.
+
+    O1's tail {a, b, c, d}; O2's tail {a, b, c, y}; N1's head {a, b, c, d} (Jaccard 1.0 with
+    O1, 0.6 with O2); N2's head {a, b, x} (0.4 with O1, 0.4 with O2). O1 -> N1 is the one
+    pair: N2 is O1's worse successor, and O2's best successor N1 prefers O1."""
+    names = ["O1", "O2", "N1", "N2", "a", "b", "c", "d", "x", "y", "z1", "z2"]
+    sel = {k: f"+1720555{600 + i:04d}" for i, k in enumerate(names)}
+    events = [("2022-04-01", "z1", "z2"), ("2022-06-30", "z1", "z2")]  # the data's span
+    for day, old in ((2, "O1"), (3, "O2")):
+        contacts = "abcd" if old == "O1" else "abcy"
+        events += [(f"2022-04-{day + i:02d}", old, c) for i, c in enumerate(contacts)]
+    events += [(f"2022-04-{12 + i:02d}", "N1", c) for i, c in enumerate("abcd")]
+    events += [(f"2022-04-{13 + i:02d}", "N2", c) for i, c in enumerate("abx")]
+    op = tmp_path / "op"
+    op.mkdir()
+    _write(op / "agencies.csv", "agency_id,name,kind", ["DEA,Drug Enforcement Admin,federal"])
+    _write(
+        op / "investigations.csv",
+        "investigation_id,agency_id,division,opened",
+        ["INV-1,DEA,Rocky Mountain,2022-01-01"],
+    )
+    _write(
+        op / "communications.csv",
+        "communication_id,investigation_id,time,from_selector,to_selector,kind",
+        [f"E-{i},INV-1,{d}T12:00:00Z,{sel[f]},{sel[t]},call" for i, (d, f, t) in enumerate(events)],
+    )
+    assert ingest_paths(workspace, [op], rejects=tmp_path / "rejects.csv").rejects_total == 0
+    pairs = [
+        (r["old_selector"], r["new_selector"], r["score"]) for r in to_rows(handovers(workspace))
+    ]
+    assert pairs == [(sel["O1"], sel["N1"], pytest.approx(1.0))]

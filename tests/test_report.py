@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import html
 import json
+import re
 from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import pytest
@@ -11,7 +14,7 @@ from typer.testing import CliRunner
 
 from lastmile.cli import app
 from lastmile.ingest import ingest_paths
-from lastmile.report import ReportError, ReportOptions, compute_report
+from lastmile.report import ReportError, ReportOptions, compute_report, render_report
 from lastmile.store import Workspace
 from lastmile.units import DoseMethod
 
@@ -38,10 +41,13 @@ def test_operation_totals_match_hand_count(loaded: Workspace) -> None:
     s = r["seizures"]
     assert s["fentanyl_pills"] == 10_000 + 5_000  # D-9 (2021) is outside
     powder_g = 2_000 + 1 * LB  # D-2 2 kg, D-6 1 lb
-    assert s["fentanyl_powder_lb"] == pytest.approx(powder_g / LB, abs=1e-3)
-    assert s["methamphetamine_lb"] == pytest.approx(10 + 500 * OZ / LB, abs=1e-3)  # 41.25
-    assert s["cocaine_lb"] == pytest.approx(3_000 / LB, abs=1e-3)
-    assert s["heroin_lb"] == pytest.approx(500 / LB, abs=1e-3)
+    # Pounds carry one decimal, the figure the Markdown and HTML show (issue 8, item 21);
+    # the exact mass of fentanyl powder the doses use is given in milligrams.
+    assert s["fentanyl_powder_lb"] == 5.4  # 5.409
+    assert r["dose_method"]["fentanyl_powder_mg"] == round(powder_g * 1000)
+    assert s["methamphetamine_lb"] == 41.3  # 41.25 rounds half up
+    assert s["cocaine_lb"] == 6.6  # 6.614
+    assert s["heroin_lb"] == 1.1  # 1.102
     assert s["firearms"] == 3 + 2
     # M-1 $25,000; M-2 MXN with its stated $500; M-3 blank currency is USD; M-4 EUR unstated.
     assert s["currency_usd"] == 25_000 + 500 + 5_000
@@ -173,3 +179,76 @@ def test_cli_errors_are_one_line(tmp_path: Path) -> None:
         app, ["ingest", str(tmp_path / "missing"), "-w", str(tmp_path / "w.duckdb")]
     )
     assert res.exit_code == 1 and "no such file" in res.stderr
+
+
+def test_an_investigation_closed_on_the_first_day_counts(loaded: Workspace) -> None:
+    """Issue 8, item 26: INV-4 closed on 2021-12-31; the window is inclusive."""
+    on = compute_report(loaded, ReportOptions(date_from=date(2021, 12, 31)))
+    after = compute_report(loaded, ReportOptions(date_from=date(2022, 1, 1)))
+    assert on["investigations"] == after["investigations"] + 1 == 4
+    # Opened on the last day counts too (INV-2 opened 2022-08-01).
+    assert compute_report(loaded, ReportOptions(date_to=date(2022, 8, 1)))["investigations"] == 4
+    assert compute_report(loaded, ReportOptions(date_to=date(2022, 7, 31)))["investigations"] == 3
+    # Seizures on either edge day count (D-9 on 2021-05-01).
+    edge = ReportOptions(date_from=date(2021, 5, 1), date_to=date(2021, 5, 1))
+    assert compute_report(loaded, edge)["seizures"]["fentanyl_pills"] == 999
+
+
+def test_pills_of_other_drugs_are_counted(loaded: Workspace, tmp_path: Path) -> None:
+    """Issue 8, item 20: methamphetamine pills were neither weighed nor counted."""
+    extra = tmp_path / "more"
+    extra.mkdir()
+    (extra / "drug_seizures.csv").write_text(
+        "seizure_id,investigation_id,date,drug,form,quantity,unit\n"
+        "M-1,INV-1,2022-07-01,methamphetamine,pill,1200,count\n"
+        "M-2,INV-3,2022-07-02,other,pill,30,count\n"
+        "M-3,INV-3,2022-07-03,methamphetamine,pill,5,count\n",
+        encoding="utf-8",
+    )
+    assert ingest_paths(loaded, [extra], rejects=tmp_path / "r2.csv").loaded == 3
+    r = compute_report(loaded, WINDOW)
+    s = r["seizures"]
+    assert s["fentanyl_pills"] == 15_000  # unchanged: only fentanyl pills make doses
+    assert s["other_pills"] == 1_235
+    assert s["other_pills_by_drug"] == [
+        {"drug": "methamphetamine", "pills": 1_205},
+        {"drug": "other", "pills": 30},
+    ]
+    sinaloa = next(c for c in r["by_cartel"] if c["name"] == "Sinaloa")
+    assert sinaloa["seizures"]["other_pills"] == 1_235
+    md = render_report(r, "md")
+    assert "| Pills of other drugs | 1,235 | pills |" in md
+    assert "| Pills of other drugs: methamphetamine | 1,205 | pills |" in md
+    assert "1,235 pills of other drugs" in md
+
+
+def test_worked_dose_arithmetic_reproduces_on_a_calculator(loaded: Workspace) -> None:
+    """Issue 8, item 17: the figures shown are the figures used."""
+    r = compute_report(loaded, WINDOW)
+    md = render_report(r, "md")
+    worked = " ".join(md.split("### Deadly doses", 1)[1].split("### Counting", 1)[0].split())
+    m = re.search(
+        r"([\d,]+) pills × ([\d.]+) = ([\d,]+) pill doses\. [\d,.]+ lb of powder = ([\d,]+) mg "
+        r".*?; \4 mg × ([\d.]+) ÷ ([\d.]+) mg = ([\d,]+) powder doses\. \3 \+ \7 = ([\d,]+) "
+        "deadly doses",
+        worked,
+    )
+    assert m, worked
+    pills, share, pill_doses, mg, purity, lethal, powder_doses, total = (
+        Decimal(g.replace(",", "")) for g in m.groups()
+    )
+    assert pills * share == pill_doses  # 15,000 x 0.6
+    assert (mg * purity / lethal).quantize(Decimal(1), ROUND_HALF_UP) == powder_doses
+    assert pill_doses + powder_doses == total == r["deadly_doses"]
+    assert mg == round((2_000 + LB) * 1000)
+    assert "Rounding happens in two places only" in worked
+
+
+def test_the_report_says_purity_is_fitted_not_measured(loaded: Workspace) -> None:
+    """Issue 8, item 18: purity is the value fitted to the published figure."""
+    for fmt in ("md", "html"):
+        page = render_report(compute_report(loaded, WINDOW), fmt)
+        text = " ".join(html.unescape(page).split())
+        assert "It is not a laboratory measurement" in text
+        assert "fitted so that the method reproduces the operation's published figure" in text
+        assert "laboratory purity recorded with an exhibit is not used" in text

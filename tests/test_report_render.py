@@ -275,12 +275,16 @@ def test_number_formats() -> None:
     assert fmt_count(1436) == "1,436"
     assert fmt_count(192_981_123.0) == "192,981,123"
     assert fmt_count(0) == "0"
-    assert fmt_lb(6500.0) == "6,500"
-    assert fmt_lb(1200.5) == "1,201"  # no decimals from 1,000 lb; halves round up
+    # Pounds: one rule for every list and every size (issue 8, item 21): one decimal, half up.
+    assert fmt_lb(6500.0) == "6,500.0"
+    assert fmt_lb(1200.55) == "1,200.6"
+    assert fmt_lb(420) == "420.0"
+    assert fmt_lb(91_000.091) == "91,000.1"
     assert fmt_lb(2.25) == "2.3"
     assert fmt_count(2.5) == "3"
     assert fmt_lb(300.24) == "300.2"
-    assert fmt_lb(0.0) == "0"
+    assert fmt_lb(0.0) == "0.0"
+    assert fmt_lb(-0.01) == "0.0"
     assert fmt_usd(100_000_000.0) == "$100,000,000"
     assert fmt_usd(12.5) == "$12.50"
     assert fmt_usd(0) == "$0"
@@ -316,14 +320,15 @@ def test_markdown_headline_reads_like_the_announcement() -> None:
     assert (
         "Between May 1, 2022 and May 1, 2023, the operation ran 1,436 investigations, "
         "resulting in 3,337 arrests and the seizure of 44.0 million fentanyl pills, "
-        "6,500 pounds of fentanyl powder, 91,000 pounds of methamphetamine, "
-        "1,201 pounds of cocaine, 300.2 pounds of heroin, 8,497 firearms and "
+        "6,500.0 pounds of fentanyl powder, 91,000.0 pounds of methamphetamine, "
+        "1,200.5 pounds of cocaine, 300.2 pounds of heroin, 8,497 firearms and "
         "$100.0 million in US currency (plus MXN 5,000, not converted)." in summary
     )
     assert "These seizures represent 193.0 million deadly doses of fentanyl." in summary
     assert (
         "1,100 of the investigations (76.6%) involved social media or encrypted platforms: "
-        "700 social media and 600 encrypted messaging apps; some involved both." in summary
+        "700 investigations involved social media and 600 involved encrypted messaging apps; "
+        "some involved both." in summary
     )
     # "any" counts social media or encrypted only; a platform in neither list (Kik) does not
     # change the headline's wording.
@@ -346,9 +351,9 @@ def test_markdown_tables_hold_the_rows() -> None:
     assert "| CO | 8 | 20 |" in md and "| AZ | 6 | 13 |" in md
     # Heroin shows in the cartel table, where a row has some; not in the division table.
     cartel = md.split("### By cartel", 1)[1].split("###", 1)[0]
-    assert "Heroin (lb)" in cartel and "| Sinaloa | 9 | 25 | 4,400 | 0 | 2.3 |" in cartel
+    assert "Heroin (lb)" in cartel and "| Sinaloa | 9 | 25 | 4,400 | 0.0 | 2.3 |" in cartel
     assert "Heroin" not in md.split("### By division", 1)[1].split("###", 1)[0]
-    assert "| Methamphetamine | 1,910 | lb |" in md
+    assert "| Methamphetamine | 1,910.3 | lb |" in md
     assert "| Cocaine | 12.0 | lb |" in md
     assert "| US currency | $1,234,567 | USD |" in md
     assert "| Other currency (MXN) | 5,000 | MXN |" in md
@@ -445,7 +450,7 @@ def test_html_is_well_formed_self_contained_and_has_charts() -> None:
     assert "<style>" in page
     text = " ".join(" ".join(parser.text).split())
     assert "These seizures represent 193.0 million deadly doses of fentanyl." in text
-    assert "the seizure of 44.0 million fentanyl pills, 6,500 pounds of fentanyl powder" in text
+    assert "the seizure of 44.0 million fentanyl pills, 6,500.0 pounds of fentanyl powder" in text
     assert "Rocky Mountain" in text and "Sinaloa" in text and "Snapchat" in text
     assert "lethal_dose_mg" in text and "pill_lethal_share" in text and "powder_purity" in text
     assert "lastmile report --format html" in text

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
+from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from lastmile.model import Platform, SelectorKind
@@ -753,3 +755,57 @@ def test_ingest_sql_fast_path_never_accepts_what_the_normalizer_rejects(raw: str
     if fast is not None:
         result = normalize("phone", raw)
         assert result.valid and result.value == fast
+
+
+_NANP_FORMATS = [
+    "({a}) {e}-{n}",
+    "{a}.{e}.{n}",
+    "+1 {a} {e} {n}",
+    "1{a}{e}{n}",
+    "{a}{e}{n}",
+    "+1{a}{e}{n}",
+    "1-{a}-{e}-{n}",
+    "+1 ({a}) {e}-{n}",
+]
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    area=st.integers(0, 999),
+    exchange=st.integers(0, 999),
+    line=st.integers(0, 9999),
+    fmt=st.sampled_from(_NANP_FORMATS),
+)
+@example(area=303, exchange=55, line=187, fmt="({a}) {e}-{n}")  # exchange 055
+@example(area=303, exchange=155, line=187, fmt="{a}.{e}.{n}")  # exchange 1xx
+@example(area=103, exchange=555, line=187, fmt="+1 {a} {e} {n}")  # area 1xx
+@example(area=3, exchange=555, line=187, fmt="1{a}{e}{n}")  # area 0xx
+@example(area=303, exchange=0, line=0, fmt="{a}{e}{n}")
+def test_ingest_sql_fast_path_equals_the_normalizer_on_every_nanp_shape(
+    area: int, exchange: int, line: int, fmt: str
+) -> None:
+    """Issue 8, item 26: the fast path accepted exchanges beginning with 0 or 1 unnoticed,
+    because no generated number had one. Area codes and exchanges over their whole range
+    (0xx and 1xx included): the fast path gives what the normalizer gives, or steps aside
+    (None) for the normalizer to decide."""
+    from lastmile.ingest.normalize import fast_phone_sql
+
+    raw = fmt.format(a=f"{area:03d}", e=f"{exchange:03d}", n=f"{line:04d}")
+    (fast,) = (
+        _duckdb()
+        .execute(f"SELECT {fast_phone_sql('raw')} FROM (SELECT ? AS raw)", [raw])
+        .fetchone()
+    )  # type: ignore[misc]
+    expected = normalize("phone", raw)
+    if area >= 200 and exchange >= 200:  # a valid North American number
+        assert expected.valid and fast == expected.value, raw
+    else:  # not one: the fast path must leave it to the normalizer
+        assert fast is None, raw
+        assert not (expected.valid and expected.value.startswith(f"+1{area:03d}")), raw
+
+
+@functools.cache
+def _duckdb() -> Any:
+    import duckdb
+
+    return duckdb.connect()

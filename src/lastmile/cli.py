@@ -328,37 +328,49 @@ def _platform_options(extra_social: list[str] | None) -> dict[str, Any]:
 
 class TableFormat(StrEnum):
     table = "table"
+    tsv = "tsv"
     json = "json"
     csv = "csv"
 
 
-FormatOpt = Annotated[TableFormat, typer.Option("--format", "-f")]
+FormatOpt = Annotated[
+    TableFormat | None,
+    typer.Option(
+        "--format",
+        "-f",
+        help="table, tsv, json or csv [default: table on a terminal, tsv otherwise]",
+        show_default=False,
+    ),
+]
 
 
-def _emit_table(data: Any, fmt: TableFormat, out: Path | None, title: str) -> None:
-    """A pyarrow table as a rich table, JSON records or CSV."""
-    import io
+def _emit_table(data: Any, fmt: TableFormat | None, out: Path | None, title: str) -> None:
+    """A pyarrow table as a table fitted to the terminal, TSV, JSON records or CSV.
 
-    import pyarrow.csv as pacsv
-
+    Without --format: a table when writing to a terminal, else tab-separated values (as gh
+    and kubectl do). CSV and TSV text cells are safe against spreadsheet formulas
+    (lastmile.export.csvsafe)."""
     from lastmile.comms import to_rows
+    from lastmile.export import write_csv
+    from lastmile.export.tables import fit_table, to_tsv
 
+    if fmt is None:
+        fmt = TableFormat.table if out is None and sys.stdout.isatty() else TableFormat.tsv
     if fmt is TableFormat.json:
         _emit(json.dumps(to_rows(data), indent=2, default=str) + "\n", out)
         return
     if fmt is TableFormat.csv:
-        buf = io.BytesIO()
-        pacsv.write_csv(data, buf)
-        _emit(buf.getvalue().decode("utf-8"), out)
+        _emit(write_csv(data) or "", out)
         return
-    table = Table(title=f"{title} ({data.num_rows:,} rows)")
-    for name in data.column_names:
-        table.add_column(name, overflow="fold")
-    for row in to_rows(data):
-        table.add_row(
-            *("" if v is None else f"{v:,}" if isinstance(v, int) else str(v) for v in row.values())
-        )
+    if fmt is TableFormat.tsv:
+        _emit(to_tsv(data), out)
+        return
+    width = out_console.width if out is None else 120
+    table, dropped = fit_table(data, width, f"{title} ({data.num_rows:,} rows)")
     _print_table(table, out)
+    if dropped:
+        note = f"not shown for width: {', '.join(dropped)} (see --format tsv, json or csv)"
+        err_console.print(note, highlight=False, markup=False)
 
 
 @app.command()
@@ -367,7 +379,7 @@ def contacts(
     selector: Annotated[str, typer.Argument(help="A phone, account or email, as written.")],
     limit: Annotated[int, typer.Option(help="How many contacts.")] = 25,
     workspace: WorkspaceOpt = None,
-    format: FormatOpt = TableFormat.table,
+    format: FormatOpt = None,
     out: OutOpt = None,
     debug: DebugOpt = False,
 ) -> None:
@@ -387,7 +399,7 @@ def common(
     min_targets: Annotated[int, typer.Option(help="Contacts shared by at least this many.")] = 2,
     limit: Annotated[int, typer.Option()] = 100,
     workspace: WorkspaceOpt = None,
-    format: FormatOpt = TableFormat.table,
+    format: FormatOpt = None,
     out: OutOpt = None,
     debug: DebugOpt = False,
 ) -> None:
@@ -410,7 +422,7 @@ def handovers(
         float | None, typer.Option(help="Least share of contacts in common (0-1).")
     ] = None,
     workspace: WorkspaceOpt = None,
-    format: FormatOpt = TableFormat.table,
+    format: FormatOpt = None,
     out: OutOpt = None,
     debug: DebugOpt = False,
 ) -> None:
@@ -433,7 +445,7 @@ def handovers(
 def timeline(
     selector_or_subject: Annotated[str, typer.Argument(help="A selector or a subject id.")],
     workspace: WorkspaceOpt = None,
-    format: FormatOpt = TableFormat.table,
+    format: FormatOpt = None,
     out: OutOpt = None,
     debug: DebugOpt = False,
 ) -> None:

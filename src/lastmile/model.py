@@ -675,6 +675,55 @@ CURRENCY_SEIZURES = RecordType(
     id_column="seizure_id",
 )
 
+
+class PostLabel(StrEnum):
+    """What screening concluded about a social-media post (docs/methodology.md, Screening)."""
+
+    SALE = "sale"
+    POSSIBLE = "possible"
+    NONE = "none"
+
+
+POSTS = RecordType(
+    "posts",
+    "A social-media post an analyst attached to an investigation (`lastmile screen "
+    "--investigation`), with what screening found in it.",
+    (
+        Column("post_id", ColumnType.ID, required=True, example="IG-18234"),
+        _investigation_ref(),
+        _enum(
+            "platform",
+            tuple(p.value for p in Platform),
+            doc="Where it was posted.",
+            example="Instagram",
+            synonyms={k: v.value for k, v in PLATFORM_SYNONYMS.items()},
+        ),
+        Column(
+            "author", ColumnType.TEXT, doc="The author's handle as written.", example="blue_plug"
+        ),
+        Column(
+            "author_selector_id",
+            ColumnType.REF,
+            references="selectors",
+            doc="The selector record of the author's account.",
+            example="DEA-RM-2022-0007-P07",
+        ),
+        Column("posted_at", ColumnType.TIMESTAMP, example="2022-07-04T21:15:09Z"),
+        Column("text", ColumnType.TEXT, doc="The post as written.", example="blues 💊 tap in"),
+        _enum("label", PostLabel, doc="Screening's conclusion.", example="sale"),
+        Column("score", ColumnType.FRACTION, doc="Screening's score, 0 to 1.", example="0.93"),
+        Column("indicators", ColumnType.LIST, example="emoji:💊|slang:blues|cta:DM"),
+        Column("drugs", ColumnType.LIST, doc="The drugs the post implies.", example="fentanyl"),
+        Column(
+            "selectors",
+            ColumnType.LIST,
+            doc="Contact selectors found in the text, as selector keys.",
+            example="phone:+13035550187|account:snapchat:blue_plug",
+        ),
+    ),
+    id_column="post_id",
+)
+
 # Load order: a record may reference records of the types before it.
 RECORD_TYPES: tuple[RecordType, ...] = (
     AGENCIES,
@@ -688,5 +737,6 @@ RECORD_TYPES: tuple[RecordType, ...] = (
     DRUG_SEIZURES,
     FIREARM_SEIZURES,
     CURRENCY_SEIZURES,
+    POSTS,
 )
 RECORD_TYPES_BY_NAME: dict[str, RecordType] = {rt.name: rt for rt in RECORD_TYPES}

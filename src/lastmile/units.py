@@ -7,6 +7,7 @@ The conversion factors are the exact legal definitions (international yard and p
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from lastmile.model import Unit
 
@@ -29,6 +30,28 @@ def to_grams(quantity: float, unit: Unit | str) -> float:
 
 def grams_to_lb(grams: float) -> float:
     return grams / GRAMS_PER_LB
+
+
+def round_half_up(value: float, places: int = 0) -> float:
+    """``value`` rounded half away from zero, as people and calculators do (Python's
+    ``round`` rounds half to even: ``round(0.5) == 0``). The decimal text of the float is
+    rounded, so ``round_half_up(2.675, 2) == 2.68``."""
+    try:
+        exact = Decimal(repr(float(value)))
+        return float(exact.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP))
+    except InvalidOperation:  # beyond Decimal's precision, or not finite: nothing to round
+        return float(value)
+
+
+def _decimal(value: float) -> Decimal:
+    """The decimal a reader sees for ``value`` (its shortest repr), exactly."""
+    return Decimal(repr(float(value)))
+
+
+def lb_figure(grams: float) -> float:
+    """Pounds as every output shows them: one decimal (half up). The JSON report carries the
+    same figure the Markdown and HTML show (docs/methodology.md, "Numbers")."""
+    return round_half_up(grams_to_lb(grams), 1)
 
 
 @dataclass(frozen=True)
@@ -60,7 +83,38 @@ class DoseMethod:
         return powder_grams * 1000.0 * self.powder_purity / self.lethal_dose_mg
 
     def doses(self, pills: float, powder_grams: float) -> float:
+        """Exact (unrounded) doses; the report shows ``arithmetic(...)`` instead."""
         return self.pill_doses(pills) + self.powder_doses(powder_grams)
+
+    def arithmetic(self, pills: float, powder_grams: float) -> DoseArithmetic:
+        """The figures the report shows, each rounded once, as stated (so that a reader's
+        calculator reproduces them): the powder to whole milligrams, each part to whole
+        doses (half up); the total is the sum of the two rounded parts."""
+        # In decimal, from the figures as printed (a float product such as 12.5 * 0.6 can
+        # land a hair under a half the calculator shows exactly).
+        powder_mg = _decimal(round_half_up(powder_grams * 1000.0))
+        pill_doses = _decimal(pills) * _decimal(self.pill_lethal_share)
+        powder_doses = powder_mg * _decimal(self.powder_purity) / _decimal(self.lethal_dose_mg)
+        return DoseArithmetic(
+            pills=float(pills),
+            powder_mg=int(powder_mg),
+            pill_doses=int(pill_doses.quantize(Decimal(1), rounding=ROUND_HALF_UP)),
+            powder_doses=int(powder_doses.quantize(Decimal(1), rounding=ROUND_HALF_UP)),
+        )
 
     def as_dict(self) -> dict[str, float]:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class DoseArithmetic:
+    """The worked dose arithmetic: figures as used, after the stated rounding."""
+
+    pills: float
+    powder_mg: int
+    pill_doses: int
+    powder_doses: int
+
+    @property
+    def total(self) -> int:
+        return self.pill_doses + self.powder_doses

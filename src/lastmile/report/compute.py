@@ -31,7 +31,7 @@ from lastmile.model import (
     Unit,
 )
 from lastmile.store import Workspace
-from lastmile.units import GRAMS_PER_UNIT, DoseMethod, grams_to_lb
+from lastmile.units import GRAMS_PER_UNIT, DoseArithmetic, DoseMethod, lb_figure
 
 UNATTRIBUTED = "Unattributed"
 UNKNOWN_STATE = "Unknown"
@@ -75,6 +75,8 @@ class Tally:
     investigations: int = 0
     arrests: int = 0
     fentanyl_pills: float = 0.0
+    # pills of every other drug, counted (they have no weight to convert): drug -> pills
+    other_pills: dict[str, float] = field(default_factory=lambda: defaultdict(float))
     grams: dict[str, float] = field(default_factory=lambda: defaultdict(float))
     firearms: int = 0
     currency_usd: float = 0.0
@@ -91,6 +93,7 @@ class Tally:
             self.investigations
             or self.arrests
             or self.fentanyl_pills
+            or any(self.other_pills.values())
             or any(self.grams.values())
             or self.firearms
             or self.currency_usd
@@ -107,6 +110,10 @@ class Tally:
             "heroin_lb": _lb(g[Drug.HEROIN.value]),
             "cannabis_lb": _lb(g[Drug.CANNABIS.value]),
             "other_drugs_lb": _lb(g[Drug.OTHER.value]),
+            "other_pills": round(sum(self.other_pills.values())),
+            "other_pills_by_drug": [
+                {"drug": d, "pills": round(n)} for d, n in sorted(self.other_pills.items()) if n
+            ],
             "firearms": self.firearms,
             "currency_usd": round(self.currency_usd, 2),
             "currency_other": [
@@ -115,12 +122,15 @@ class Tally:
             ],
         }
 
-    def doses(self, method: DoseMethod) -> float:
-        return method.doses(self.fentanyl_pills, self.grams[Drug.FENTANYL.value])
+    def doses(self, method: DoseMethod) -> int:
+        return self.arithmetic(method).total
+
+    def arithmetic(self, method: DoseMethod) -> DoseArithmetic:
+        return method.arithmetic(self.fentanyl_pills, self.grams[Drug.FENTANYL.value])
 
 
 def _lb(grams: float) -> float:
-    return round(grams_to_lb(grams), 3)
+    return lb_figure(grams)
 
 
 @dataclass
@@ -206,6 +216,8 @@ def _load_outcomes(
             if unit == Unit.COUNT.value:
                 if drug == Drug.FENTANYL.value and form == Form.PILL.value:
                     tally.fentanyl_pills += qty
+                else:
+                    tally.other_pills[drug] += qty
             else:
                 tally.grams[drug] += qty * GRAMS_PER_UNIT[Unit(unit)]
 
@@ -270,6 +282,8 @@ def _add(total: Tally, f: InvestigationFacts, options: ReportOptions) -> None:
             total.platform_investigations[p] += 1
     total.arrests += t.arrests
     total.fentanyl_pills += t.fentanyl_pills
+    for drug, pills in t.other_pills.items():
+        total.other_pills[drug] += pills
     for drug, grams in t.grams.items():
         total.grams[drug] += grams
     total.firearms += t.firearms
@@ -284,7 +298,7 @@ def _row(name: str, tally: Tally, method: DoseMethod) -> dict[str, Any]:
         "investigations": tally.investigations,
         "arrests": tally.arrests,
         "seizures": tally.seizures(),
-        "deadly_doses": round(tally.doses(method)),
+        "deadly_doses": tally.doses(method),
         "platform_cases": {
             "any": tally.any_platform,
             "social_media": tally.social_media,
@@ -342,6 +356,7 @@ def compute_report(ws: Workspace, options: ReportOptions | None = None) -> dict[
     total = Tally()
     for f in facts.values():
         _add(total, f, options)
+    worked = total.arithmetic(method)
     seen_platforms = sorted(total.platform_investigations, key=lambda p: p.lower())
     counted = {f.investigation_id for f in facts.values() if f.counted}
     division = canonical_division(options.division) if options.division else None
@@ -358,11 +373,12 @@ def compute_report(ws: Workspace, options: ReportOptions | None = None) -> dict[
         "arrests": total.arrests,
         "agency_kinds": _agency_kinds(ws, counted),
         "seizures": total.seizures(),
-        "deadly_doses": round(total.doses(method)),
+        "deadly_doses": worked.total,
         "dose_method": {
             **method.as_dict(),
-            "pill_doses": round(method.pill_doses(total.fentanyl_pills)),
-            "powder_doses": round(method.powder_doses(total.grams[Drug.FENTANYL.value])),
+            "fentanyl_powder_mg": worked.powder_mg,
+            "pill_doses": worked.pill_doses,
+            "powder_doses": worked.powder_doses,
         },
         "platform_cases": {
             "any": total.any_platform,
@@ -383,7 +399,7 @@ def compute_report(ws: Workspace, options: ReportOptions | None = None) -> dict[
                 "drug_seizures": t.drug_seizures,
                 "fentanyl_pills": round(t.fentanyl_pills),
                 "fentanyl_powder_lb": _lb(t.grams[Drug.FENTANYL.value]),
-                "deadly_doses": round(t.doses(method)),
+                "deadly_doses": t.doses(method),
             }
             for month, t in sorted(months.items())
         ],

@@ -11,9 +11,10 @@ then the tables, the charts, the method and the provenance.
   drawn by matplotlib); no script, no stylesheet link, no image fetched from anywhere.
 - JSON: the dict itself, indented.
 
-Number formats: counts with thousands separators; pounds with one decimal below 1,000 lb
-and none above; dollars without cents from $1,000; in the headline sentences, numbers of a
-million or more as "193.0 million" (rounded to one decimal, never "nearly" or "more than").
+Number formats: counts with thousands separators; pounds always with one decimal, half up
+(the JSON report carries the same one-decimal figure); dollars without cents from $1,000;
+in the headline sentences, numbers of a million or more as "193.0 million" (rounded to one
+decimal, never "nearly" or "more than").
 """
 
 from __future__ import annotations
@@ -105,6 +106,7 @@ _SEIZURES: dict[str, tuple[str, str, str]] = {
     "heroin_lb": ("Heroin", "lb", "heroin"),
     "cannabis_lb": ("Cannabis", "lb", "cannabis"),
     "other_drugs_lb": ("Other drugs", "lb", "other drugs"),
+    "other_pills": ("Pills of other drugs", "count", "pills of other drugs"),
     "firearms": ("Firearms", "count", "firearms"),
     "currency_usd": ("US currency", "usd", "in US currency"),
 }
@@ -138,11 +140,16 @@ def fmt_count(value: Any) -> str:
 
 
 def fmt_lb(value: Any) -> str:
-    """Pounds: '300.2', '1,201', '0' (one decimal below 1,000 lb, none from 1,000 lb)."""
+    """Pounds, one rule everywhere: one decimal, half up: '0.0', '420.0', '6,500.0',
+    '91,000.1' (the JSON report holds the same figure, 91000.1)."""
     v = _half_up(_num(value), 1)
-    if v == 0:
-        return "0"
-    return f"{_half_up(float(v)):,}" if abs(v) >= 1000 else f"{v:,.1f}"
+    return f"{v + 0:,.1f}"  # + 0 turns a negative zero into 0.0
+
+
+def _exact(value: Any) -> str:
+    """A parameter exactly as the computation used it: '0.113', '2', '0.6'."""
+    text = repr(_num(value))
+    return text[:-2] if text.endswith(".0") else text
 
 
 def fmt_usd(value: Any) -> str:
@@ -386,8 +393,9 @@ def _headline(report: Mapping[str, Any]) -> list[str]:
     if any_ > 0:
         text = (
             f"{fmt_count(any_)} of the investigations ({_pct(any_, investigations)}) "
-            f"involved {_platform_phrase(pc)}: {fmt_count(social)} social media "
-            f"and {fmt_count(encrypted)} encrypted messaging apps"
+            f"involved {_platform_phrase(pc)}: {_counted(social, 'investigation')} "
+            f"involved social media and {fmt_count(encrypted)} involved encrypted "
+            "messaging apps"
         )
         text += "; some involved both." if social + encrypted > any_ else "."
         sentences.append(text)
@@ -426,10 +434,13 @@ def _seizure_table(report: Mapping[str, Any]) -> Table:
     rows = []
     for key in _seizure_keys(seizures):
         label, kind, _noun = _seizure_meta(key)
-        unit = {"lb": "lb", "usd": "USD"}.get(kind, "pills" if key == "fentanyl_pills" else "")
+        unit = {"lb": "lb", "usd": "USD"}.get(kind, "pills" if key.endswith("_pills") else "")
         rows.append([label, _quantity(kind, seizures.get(key)), unit])
     for code, amount in _other_currency(seizures):
         rows.append([f"Other currency ({code})", _fmt_amount(amount), code])
+    for item in _list_of_maps(seizures.get("other_pills_by_drug")):
+        drug = _text(item.get("drug")) or "unknown drug"
+        rows.append([f"Pills of other drugs: {drug}", fmt_count(item.get("pills")), "pills"])
     return Table(
         key="seizures",
         title="Seizures",
@@ -711,7 +722,11 @@ def _view(report: Mapping[str, Any], *, svg: bool) -> View:
             "Powder purity",
             _share(purity),
             "powder_purity",
-            "The fentanyl content of seized fentanyl powder, by weight.",
+            "The fentanyl content assumed for seized fentanyl powder, by weight. It is not a "
+            "laboratory measurement: it is the value fitted so that the method reproduces "
+            "the operation's published figure (nearly 193 million deadly doses from 44 "
+            "million pills and 6,500 lb of powder). The laboratory purity recorded with an "
+            "exhibit is not used, so that every report follows the published method.",
         ),
     ]
     dose_formula = [
@@ -720,13 +735,24 @@ def _view(report: Mapping[str, Any], *, svg: bool) -> View:
         f"powder doses = fentanyl powder (lb) × {MG_PER_LB:,.2f} mg/lb × powder_purity"
         " ÷ lethal_dose_mg",
     ]
+    powder_mg = method.get("fentanyl_powder_mg")
+    powder = (
+        f"{fmt_lb(seizures.get('fentanyl_powder_lb'))} lb of powder "
+        f"= {fmt_count(powder_mg)} mg (exact conversion, rounded to the milligram); "
+        f"{fmt_count(powder_mg)} mg"
+        if powder_mg is not None
+        else f"{fmt_lb(seizures.get('fentanyl_powder_lb'))} lb of powder × {MG_PER_LB:,.2f} mg/lb"
+    )
     dose_worked = (
-        f"In this report: {fmt_count(seizures.get('fentanyl_pills'))} pills × {_param(share)} "
-        f"= {fmt_count(method.get('pill_doses'))} pill doses; "
-        f"{fmt_lb(seizures.get('fentanyl_powder_lb'))} lb of powder × "
-        f"{MG_PER_LB:,.2f} mg/lb × {_param(purity)} ÷ {_param(lethal)} mg "
-        f"= {fmt_count(method.get('powder_doses'))} powder doses; "
-        f"{fmt_count(report.get('deadly_doses'))} deadly doses in all."
+        f"In this report: {fmt_count(seizures.get('fentanyl_pills'))} pills × {_exact(share)} "
+        f"= {fmt_count(method.get('pill_doses'))} pill doses. "
+        f"{powder} × {_exact(purity)} ÷ {_exact(lethal)} mg "
+        f"= {fmt_count(method.get('powder_doses'))} powder doses. "
+        f"{fmt_count(method.get('pill_doses'))} + {fmt_count(method.get('powder_doses'))} "
+        f"= {fmt_count(report.get('deadly_doses'))} deadly doses in all. "
+        "Rounding happens in two places only: the powder's mass to whole milligrams, and "
+        "each part to whole doses (half up); the total is the sum of the two rounded parts, "
+        "so these figures reproduce on a calculator."
     )
     platform_lists = [
         ("Social media", ", ".join(_text(p) for p in pc.get("social_media_platforms") or [])),

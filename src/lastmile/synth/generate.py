@@ -23,7 +23,7 @@ from lastmile.model import (
     SELECTORS,
     SUBJECTS,
 )
-from lastmile.synth import calibration, cases, outcomes, records, truth, world
+from lastmile.synth import calibration, cases, outcomes, posts, records, truth, world
 from lastmile.synth import communications as comms_mod
 from lastmile.synth.agencies import AgencyRoster
 from lastmile.synth.phones import PhoneBook
@@ -160,6 +160,7 @@ def generate(
         writer.record_type(CURRENCY_SEIZURES, outs.currency)
         step("truth", 0.85)
         truth.write(writer, w, rec)
+        posts.write(writer, seed, posts.COUNTS[scale.value], rec.subjects, rec.selectors)
         if cdr is not None:
             _write_tolls(writer, out, cdr, [v.inv_id for v in invs])
         counts = dict(writer.counts)

@@ -1,0 +1,114 @@
+"""``lastmile screen``: find the social-media posts that sell drugs (issue 12)."""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import typer
+
+from lastmile.cli import (
+    CommandError,
+    DebugOpt,
+    OutOpt,
+    WorkspaceOpt,
+    _params,
+    app,
+    err_console,
+    friendly,
+)
+
+
+class ScreenFormat(StrEnum):
+    csv = "csv"
+    json = "json"
+
+
+def render(results: pa.Table, fmt: ScreenFormat) -> str:
+    """CSV (lists ``|``-separated) or JSON lines (one object a post)."""
+    if fmt is ScreenFormat.json:
+        return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in results.to_pylist())
+    flat = results
+    for name in ("indicators", "drugs", "selectors"):
+        i = flat.column_names.index(name)
+        flat = flat.set_column(i, name, pc.binary_join(flat[name], "|"))
+    buf = io.BytesIO()
+    pacsv.write_csv(flat, buf)
+    return buf.getvalue().decode("utf-8")
+
+
+@app.command()
+@friendly
+def screen(
+    paths: Annotated[list[Path], typer.Argument(help="Posts: CSV with a text column, JSON lines.")],
+    format: Annotated[ScreenFormat, typer.Option("--format", "-f")] = ScreenFormat.csv,
+    mapping: Annotated[
+        str | None, typer.Option(help="Read another layout through a mapping (record posts).")
+    ] = None,
+    param: Annotated[
+        list[str] | None, typer.Option("--param", help="A mapping parameter, NAME=VALUE.")
+    ] = None,
+    lexicon: Annotated[
+        Path | None, typer.Option(help="A lexicon file instead of the shipped one.")
+    ] = None,
+    investigation: Annotated[
+        str | None,
+        typer.Option(help="Attach the posts, authors and found selectors to this investigation."),
+    ] = None,
+    workspace: WorkspaceOpt = None,
+    out: OutOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Screen posts for drug sales: label (sale, possible, none), score, indicators, drugs
+    implied and contact selectors, one row a post (docs/methodology.md, "Screening")."""
+    from lastmile.ingest.mapping import load_mapping
+    from lastmile.screen import LexiconError, load_lexicon, screen_posts
+    from lastmile.screen.read import read_posts
+
+    try:
+        lex = load_lexicon(lexicon)
+    except LexiconError as exc:
+        raise CommandError(str(exc)) from None
+    chosen = load_mapping(mapping) if mapping else None
+    params = _params(param, investigation if chosen is not None else None)
+    if chosen is not None and "investigation" in chosen.params and not params.get("investigation"):
+        params["investigation"] = ""
+    posts = read_posts(paths, chosen, params)
+    for problem in posts.problems[:20]:
+        err_console.print(f"[yellow]skipped[/yellow] {problem}", highlight=False)
+    if len(posts.problems) > 20:
+        err_console.print(f"... {len(posts.problems) - 20} more")
+    results = screen_posts(posts.table, lex)
+    counts = pc.value_counts(results["label"]).to_pylist() if results.num_rows else []
+    summary = ", ".join(f"{c['counts']:,} {c['values']}" for c in counts)
+    err_console.print(f"screened {results.num_rows:,} posts: {summary or 'none'}", highlight=False)
+    if investigation:
+        from lastmile.screen.attach import attach
+        from lastmile.store import open_workspace
+
+        with open_workspace(workspace) as ws:
+            result = attach(ws, investigation, posts.table, results)
+        for reject in result.first_rejects:
+            err_console.print(f"[yellow]rejected[/yellow] {reject.line()}", highlight=False)
+        err_console.print(
+            f"attached to {investigation}: {result.loaded:,} records loaded, "
+            f"{result.duplicate:,} already there, {result.rejected:,} rejected",
+            highlight=False,
+        )
+    text = render(results, format)
+    if out is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    else:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text, encoding="utf-8")
+        err_console.print(f"wrote {out}", highlight=False)
+    if posts.problems and not posts.table.num_rows:
+        raise typer.Exit(1)

@@ -1,0 +1,54 @@
+"""The cheap, vectorized prefilter: which posts could carry any evidence at all.
+
+One RE2 expression (Arrow's ``match_substring_regex``, run over the whole column in C++)
+keeps a post when it has a lexicon emoji, a word of a drug entry, a contact cue (seven or more
+digits, a platform's name, three number words in a row), or text that the Python parsers read
+differently from RE2 (non-ASCII letters, which NFKC may fold into ASCII; HTML entities; leet
+spellings such as p3rcs). Everything it drops gets label ``none`` with no indicators. It is a
+superset by construction: every pattern the extractors match without normalization is in it,
+and every normalization that could create a match is a reason to keep the post.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from lastmile.screen.lexicon import DRUG_KINDS, Lexicon
+from lastmile.screen.text import _LABELS, _NUMBER_WORDS
+
+_RE2_UNSAFE = re.compile(r"\(\?[<=!]")
+
+
+def prefilter_pattern(lexicon: Lexicon) -> str:
+    words = [
+        e.pattern
+        for e in lexicon.entries
+        if not e.is_emoji and e.kind in DRUG_KINDS and not _RE2_UNSAFE.search(e.pattern)
+    ]
+    unsafe = [e.term for e in lexicon.entries if _RE2_UNSAFE.search(e.pattern)]
+    words += [re.escape(t.lower()) for t in unsafe]
+    emoji = re.escape(lexicon.emoji_chars)
+    labels = "|".join(re.escape(k) for k in _LABELS if k.isascii())
+    number_word = "(?:" + "|".join(_NUMBER_WORDS) + ")"
+    arms = [
+        f"[{emoji}\u20e3\U0001f51f]",
+        r"\b(?:" + "|".join(words) + r")\b",
+        r"\d[\d\s().\-/]{5,}\d",
+        r"\b(?:" + labels + r")\b",
+        rf"\b{number_word}[\s\-.,]+{number_word}[\s\-.,]+{number_word}\b",
+        # Text NFKC or the leet reading may change: non-ASCII letters and digits outside
+        # Latin-1 (fancy fonts, full-width), entities, letters mixed with 0 1 3 4 5 @ $.
+        "[\u0100-\u024f\u2460-\u24ff\uff00-\uffef\U0001d400-\U0001d7ff]",
+        r"&#?\w+;",
+        r"[a-z][0-9@$]+[a-z]",
+    ]
+    return "(?i)" + "|".join(f"(?:{a})" for a in arms)
+
+
+def candidates(texts: pa.Array | pa.ChunkedArray, lexicon: Lexicon) -> pa.Array:
+    """A boolean mask: True for the posts the extractors must read."""
+    mask = pc.match_substring_regex(texts, prefilter_pattern(lexicon))
+    return pc.fill_null(mask, False)

@@ -1,0 +1,79 @@
+"""Regression tests for ingest rules no other test pinned down (issue 8, items 22 and 26)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lastmile.ingest import ingest_paths
+from lastmile.store import Workspace
+
+HEAD = "agency_id,name,kind\nDEA,Drug Enforcement Admin,federal\n"
+INV = "investigation_id,agency_id,division,opened\nINV-1,DEA,Rocky Mountain,2022-01-01\n"
+EVENT = (
+    "communication_id,investigation_id,time,from_selector,to_selector,kind\n"
+    "E-1,INV-1,2022-03-01T10:00:00Z,(303) 555-0101,303-555-0102,call\n"
+)
+
+
+def _folder(root: Path, files: dict[str, str]) -> Path:
+    root.mkdir()
+    for name, text in files.items():
+        (root / name).write_text(text, encoding="utf-8")
+    return root
+
+
+def _counts(ws: Workspace) -> tuple[int, int]:
+    events = ws.store.rows("SELECT count(*) FROM communications")[0][0]
+    sources = ws.store.rows("SELECT count(*) FROM communications_sources")[0][0]
+    return int(events), int(sources)
+
+
+def test_the_same_event_in_a_second_return_keeps_both_sources(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    """Two returns (files of other names) report one call on the same line: one event, two
+    sources, whether they come in one batch or in two."""
+    base = _folder(tmp_path / "base", {"agencies.csv": HEAD, "investigations.csv": INV})
+    ingest_paths(workspace, [base], rejects=tmp_path / "r0.csv")
+    first = _folder(tmp_path / "a", {"communications-att.csv": EVENT})
+    second = _folder(tmp_path / "b", {"communications-tmo.csv": EVENT})
+    assert ingest_paths(workspace, [first], rejects=tmp_path / "r1.csv").loaded == 1
+    result = ingest_paths(workspace, [second], rejects=tmp_path / "r2.csv")
+    assert (result.loaded, result.duplicate) == (1, 0)
+    assert _counts(workspace) == (1, 2)
+    # The same file again adds nothing.
+    again = ingest_paths(workspace, [second], rejects=tmp_path / "r3.csv")
+    assert (again.loaded, again.duplicate) == (0, 1)
+    assert _counts(workspace) == (1, 2)
+
+
+def test_two_returns_in_one_batch_keep_both_sources(workspace: Workspace, tmp_path: Path) -> None:
+    folder = _folder(
+        tmp_path / "op",
+        {
+            "agencies.csv": HEAD,
+            "investigations.csv": INV,
+            "communications-att.csv": EVENT,
+            "communications-tmo.csv": EVENT,
+        },
+    )
+    ingest_paths(workspace, [folder], rejects=tmp_path / "r.csv")
+    assert _counts(workspace) == (1, 2)
+
+
+def test_the_first_file_in_reading_order_wins_an_id(workspace: Workspace, tmp_path: Path) -> None:
+    """docs/format.md: two files of one type with the same id: the file read first (by name
+    within a folder) wins, the other's row is rejected with the place of the first."""
+    folder = _folder(
+        tmp_path / "op",
+        {
+            "agencies.csv": HEAD,
+            "investigations-b.csv": INV.replace("Rocky Mountain", "Houston"),
+            "investigations-a.csv": INV,
+        },
+    )
+    result = ingest_paths(workspace, [folder], rejects=tmp_path / "r.csv")
+    assert result.rejected == 1
+    rows = workspace.store.rows("SELECT division FROM investigations")
+    assert rows == [("Rocky Mountain",)]
+    assert "investigations-a.csv:2" in (tmp_path / "r.csv").read_text(encoding="utf-8")

@@ -1,0 +1,240 @@
+"""Social-media sales screening: extractors, scores, the command, attaching posts."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyarrow.csv as pacsv
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from lastmile.cli import app
+from lastmile.screen import Screener, screen_texts
+from lastmile.screen.evaluate import figures
+from lastmile.screen.text import clean, contacts, handles, phones
+from lastmile.synth.posts import generate
+
+from .conftest import FIXTURES, SMALL_OPERATION
+
+HAND = FIXTURES / "screen_handwritten.csv"
+runner = CliRunner()
+
+
+def _one(text: str | None) -> dict[str, object]:
+    row: dict[str, object] = screen_texts([text]).to_pylist()[0]
+    return row
+
+
+# -- the hand-written set (never used to set anything) ----------------------------------------
+
+
+def test_hand_written_posts_are_screened_as_a_person_would() -> None:
+    hand = pacsv.read_csv(HAND)
+    assert hand.num_rows >= 100
+    got = figures(Screener().screen(hand["post_id"], hand["text"]), hand)
+    assert got["sale_precision"] >= 0.95
+    assert got["sale_recall"] >= 0.85
+
+
+def test_synthetic_posts_meet_the_issue_figures() -> None:
+    posts, truth = generate(2022, 4000)
+    got = figures(Screener().screen(posts["post_id"], posts["text"]), truth)
+    assert got["sale_precision"] >= 0.95
+    assert got["sale_recall"] >= 0.90
+    assert got["selector_recall"] >= 0.95
+
+
+# -- extractors -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "303-555-0187",
+        "(303) 555-0187",
+        "303.555.0187",
+        "3 0 3 5 5 5 0 1 8 7",
+        "three zero three five five five zero one eight seven",
+        "303 five five five 0187",
+        "3️⃣0️⃣3️⃣5️⃣5️⃣5️⃣0️⃣1️⃣8️⃣7️⃣",
+        "3O3 555 O187",
+        "+1 303 555 0187",
+        "１２３".replace("１２３", "３０３") + "5550187",
+    ],
+)
+def test_phone_numbers_written_any_way_are_found(written: str) -> None:
+    assert [c.key for c in phones(clean(f"blues tap in {written} asap"))] == ["phone:+13035550187"]
+
+
+def test_two_numbers_side_by_side_are_two_numbers() -> None:
+    keys = {c.key for c in phones(clean("(313) 555-0152 402-5️⃣5️⃣5️⃣-0138"))}
+    assert keys == {"phone:+13135550152", "phone:+14025550138"}
+
+
+@pytest.mark.parametrize(
+    ("written", "key"),
+    [
+        ("sc: frosty_21", "account:snapchat:frosty_21"),
+        ("snap -> Frosty_21", "account:snapchat:frosty_21"),
+        ("👻 frosty_21", "account:snapchat:frosty_21"),
+        ("tele @blue_goods", "account:telegram:blue_goods"),
+        ("telegram ➡️ @blue_goods", "account:telegram:blue_goods"),
+        ("wickr: icemanco", "account:wickr:icemanco"),
+        ("𝓼𝓷𝓪𝓹 frosty_21", "account:snapchat:frosty_21"),
+    ],
+)
+def test_handles_for_other_platforms_are_found(written: str, key: str) -> None:
+    assert [c.key for c in handles(clean(written))] == [key]
+
+
+def test_add_me_on_snap_without_a_name_is_no_handle() -> None:
+    assert handles(clean("add me on snap only, dm me")) == []
+
+
+def test_emoji_variants_match_the_same_entry() -> None:
+    plain, styled = _one("❄ soft $80 dm"), _one("❄️\u200d soft $80 dm")
+    assert plain["indicators"] == styled["indicators"]
+    assert "emoji:❄" in plain["indicators"]  # type: ignore[operator]
+
+
+def test_html_entities_are_decoded() -> None:
+    assert "slang:percs" in _one("percs &#128138; $20 each, dm")["indicators"]  # type: ignore[operator]
+
+
+def test_leet_spellings_are_read() -> None:
+    assert "slang:percs" in _one("p3rcs 💊 $20 dm")["indicators"]  # type: ignore[operator]
+
+
+# -- labels ------------------------------------------------------------------------------------
+
+
+def test_a_dealer_offer_is_a_sale_and_its_innocent_twin_is_not() -> None:
+    assert _one("🔌 blues 💊 M30s $20 each tap in sc: frosty_21")["label"] == "sale"
+    assert _one("SNOW DAY ❄️⛄ no school, building a snowman")["label"] == "none"
+    assert _one("baked chocolate chip cookies 🍪🍪 recipe from grandma")["label"] == "none"
+    assert _one("rocket launch tonight 🚀🚀 spacex liftoff at 6")["label"] == "none"
+
+
+def test_emojis_alone_never_make_a_sale() -> None:
+    assert _one("💊🍌🅿️💎❄️🐉🚀💣")["label"] != "sale"
+
+
+# -- bad input ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        None,
+        "x" * 100_000,
+        "blues 💊 " * 12_000 + "sc: frosty_21",
+        "Привет 你好 مرحبا blues 💊 $20 dm",
+        "\ud83d blues \ud83d\udc8a $20 dm",
+        "&amp;&lt;&#x1F48A;&#99999999;",
+        "\u200d\ufe0f\u20e3",
+    ],
+)
+def test_bad_input_gets_a_result(text: str | None) -> None:
+    row = _one(text)
+    assert row["label"] in ("sale", "possible", "none")
+    assert 0.0 <= row["score"] <= 1.0  # type: ignore[operator]
+
+
+def test_a_very_long_post_says_it_was_truncated() -> None:
+    assert "truncated" in _one("blues " * 5000)["indicators"]  # type: ignore[operator]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text())
+def test_extractors_never_fail_and_clean_removes_variation_selectors(text: str) -> None:
+    cleaned = clean(text)
+    assert "\ufe0f" not in cleaned and "\u200d" not in cleaned
+    for c in contacts(cleaned):
+        assert c.key.startswith(("phone:+", "account:"))
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.sampled_from(["303", "720", "602", "313"]),
+    st.integers(100, 199),
+    st.lists(st.sampled_from(["", " ", "-", ".", "  ", " - "]), min_size=9, max_size=9),
+    st.text(alphabet="abc 💊🔌!", max_size=20),
+)
+def test_any_separators_between_digits_give_the_number(
+    area: str, line: int, seps: list[str], noise: str
+) -> None:
+    digits = f"{area}555{line:04d}"
+    written = digits[0] + "".join(s + d for s, d in zip(seps, digits[1:], strict=True))
+    found = {c.key for c in phones(clean(f"{noise} call {written} now"))}
+    assert f"phone:+1{digits}" in found
+
+
+# -- synthetic posts ---------------------------------------------------------------------------
+
+
+def test_synthetic_posts_are_reproducible_and_labelled() -> None:
+    a, ta = generate(5, 300)
+    b, tb = generate(5, 300)
+    assert a.equals(b) and ta.equals(tb)
+    assert set(ta["label"].to_pylist()) == {"sale", "none"}
+    assert max(len(t) for t in a["text"].to_pylist()) <= 280
+
+
+# -- the command -------------------------------------------------------------------------------
+
+
+def test_screen_command_reads_csv_without_ids_and_json_lines(tmp_path: Path) -> None:
+    (tmp_path / "a.csv").write_text('text\n"🔌 percs $20 each, dm"\nhello\n', encoding="utf-8")
+    (tmp_path / "b.jsonl").write_text(
+        '{"post_id": "j1", "text": "blues \\ud83d tap in"}\nnot json\n', encoding="utf-8"
+    )
+    res = runner.invoke(
+        app, ["screen", str(tmp_path / "a.csv"), str(tmp_path / "b.jsonl"), "--format", "json"]
+    )
+    assert res.exit_code == 0, res.output
+    rows = [json.loads(line) for line in res.stdout.splitlines() if line.startswith("{")]
+    assert [r["post_id"] for r in rows] == ["1", "2", "j1"]
+    assert rows[0]["label"] == "sale"
+    assert "line 2: not JSON" in res.output
+
+
+def test_screen_needs_a_text_column(tmp_path: Path) -> None:
+    (tmp_path / "a.csv").write_text("body\nhello\n", encoding="utf-8")
+    res = runner.invoke(app, ["screen", str(tmp_path / "a.csv")])
+    assert res.exit_code == 1
+    assert "no 'text' column" in res.output
+
+
+def test_attached_posts_become_records_of_the_investigation(tmp_path: Path) -> None:
+    ws = tmp_path / "ws.duckdb"
+    assert runner.invoke(app, ["ingest", str(SMALL_OPERATION), "-w", str(ws)]).exit_code == 0
+    inv = (SMALL_OPERATION / "investigations.csv").read_text().splitlines()[1].split(",")[0]
+    (tmp_path / "p.csv").write_text(
+        "post_id,platform,author,text\n"
+        'x1,Instagram,blue_plug,"🔌 blues $20 tap in sc: frosty_21 or 303-555-0187"\n',
+        encoding="utf-8",
+    )
+    res = runner.invoke(
+        app, ["screen", str(tmp_path / "p.csv"), "--investigation", inv, "-w", str(ws)]
+    )
+    assert res.exit_code == 0, res.output
+    import duckdb
+
+    con = duckdb.connect(str(ws), read_only=True)
+    post = con.sql("SELECT label, selectors, author_selector_id FROM posts").fetchall()
+    assert post[0][0] == "sale" and "phone:+13035550187" in post[0][1]
+    sel = con.sql(
+        "SELECT kind, platform, value_normalized FROM selectors WHERE selector_id = ?",
+        params=[post[0][2]],
+    ).fetchall()
+    assert sel == [("account", "Instagram", "blue_plug")]
+    found = con.sql(
+        "SELECT count(*) FROM selectors WHERE investigation_id = ? AND selector_id LIKE '%-SCR-%' "
+        "AND value_normalized IN ('+13035550187', 'frosty_21')",
+        params=[inv],
+    ).fetchall()
+    assert found[0][0] == 2
