@@ -11,6 +11,7 @@ import typer
 
 from lastmile.cli import (
     DebugOpt,
+    FormatOpt,
     OutOpt,
     TableFormat,
     WorkspaceOpt,
@@ -106,8 +107,7 @@ def export_memberships(
     debug: DebugOpt = False,
 ) -> None:
     """Write record_id,entity_id,score for every resolved record."""
-    import pyarrow.csv as pacsv
-
+    from lastmile.export import write_csv
     from lastmile.resolve.errors import ResolveError
     from lastmile.store import open_workspace
 
@@ -119,7 +119,7 @@ def export_memberships(
     if data.num_rows == 0:
         raise ResolveError("nothing resolved yet; run 'lastmile resolve' first")
     out.parent.mkdir(parents=True, exist_ok=True)
-    pacsv.write_csv(data, str(out))
+    write_csv(data, out)
     err_console.print(f"wrote {out} ({data.num_rows:,} records)", highlight=False)
 
 
@@ -197,7 +197,7 @@ def conflicts(
         str | None, typer.Option(help="An agency's id or name [default: every agency].")
     ] = None,
     workspace: WorkspaceOpt = None,
-    format: Annotated[TableFormat, typer.Option("--format", "-f")] = TableFormat.table,
+    format: FormatOpt = None,
     out: OutOpt = None,
     debug: DebugOpt = False,
 ) -> None:
