@@ -118,7 +118,7 @@ def test_tiny_is_small_but_complete(tiny: Path) -> None:
     assert _one(con, "SELECT count(*) FROM investigations") == 6
     assert _one(con, "SELECT count(DISTINCT division) FROM investigations") == 3
     assert _one(con, "SELECT count(DISTINCT agency_id) FROM investigations") >= 4
-    assert _one(con, "SELECT count(*) FROM communications") == 400
+    assert _one(con, "SELECT count(*) FROM communications") == 2_000
     assert _one(con, "SELECT count(*) FROM communications WHERE kind = 'app_message'") > 0
     assert _one(con, "SELECT count(*) FROM selectors WHERE kind = 'account'") > 0
     assert _one(con, "SELECT count(*) FROM truth_overlaps") > 0
