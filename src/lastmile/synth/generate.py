@@ -57,13 +57,14 @@ class Scale(StrEnum):
 
 
 DEFAULT_COMMUNICATIONS: dict[Scale, int] = {
-    Scale.TINY: 400,
+    Scale.TINY: 2_000,  # enough events for its burner handovers to show
     Scale.DIVISION: 250_000,
     Scale.NATIONAL: 5_000_000,
 }
 # The tiny operation: DEA, a city police department and a state agency in Rocky Mountain;
 # DEA and a tribal police department in Phoenix; HSI (a federal partner) in Los Angeles.
 TINY_AGENCY_DRAWS = [0.1, 0.9, 0.75, 0.1, 0.98, 0.6]
+TINY_MAX_LOCAL = 14
 
 
 @dataclass(frozen=True)
@@ -147,7 +148,10 @@ def _generate(
     draws = TINY_AGENCY_DRAWS if scale is Scale.TINY else None
     invs, specs, spec_hub = cases.plan(r_cases, plans, roster, draws)
     step("world", 0.1)
-    w, local_ids = world.build(r_world, specs, spec_hub, phones)
+    # The tiny operation keeps its networks small enough to read (and its 2,000 events dense
+    # enough to show burner handovers).
+    max_local = TINY_MAX_LOCAL if scale is Scale.TINY else world.LOCAL_SIZE_MAX
+    w, local_ids = world.build(r_world, specs, spec_hub, phones, max_local)
     for inv in invs:
         inv.network = local_ids[inv.spec] if inv.spec >= 0 else w.hubs[inv.hub]
     step("records", 0.25)

@@ -99,7 +99,10 @@ def address(rng: np.random.Generator, addr: str, zip_code: str) -> str:
 
 def identifier(rng: np.random.Generator, kind: str, value: str) -> str:
     """``kind:value``, now and then with a wrong or a missing digit."""
-    digits = [i for i, ch in enumerate(value) if ch.isdigit()]
+    # An SSN's area (its first three digits, 9xx or 000) is never mistyped, so even a wrong
+    # SSN stays in the never-issued areas.
+    skip = 3 if kind == "ssn" else 0
+    digits = [i for i, ch in enumerate(value) if ch.isdigit() and i >= skip]
     r = rng.random()
     if digits and r < ID_DIGIT:
         i = digits[int(rng.integers(len(digits)))]

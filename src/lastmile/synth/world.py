@@ -324,7 +324,10 @@ TRIAD_P = 0.5
 SECOND_LINK_P = 0.15
 HEAD_CELLS = 2  # cells in which the network's head deals directly
 PA_POWER = 1.4  # attachment weight = degree ** PA_POWER (a few dominant dealers per cell)
-HIDDEN_SUPPLY = 0.15  # supply links no investigation ever observes
+HIDDEN_SUPPLY = 0.15
+# Traffickers with a false identity (a name and a date of birth); records.py uses it in
+# 60% of their later records, so about 30% of people in several records appear under it.
+FALSE_IDENTITY = 0.45  # supply links no investigation ever observes
 # Non-criminal contacts (per criminal person, in the US).
 PARTNER_P = 0.35
 CIVIL_RELATIVE_P = 0.25
@@ -332,9 +335,10 @@ WORKPLACE_P = 0.2
 
 
 class _Builder:
-    def __init__(self, rng: np.random.Generator, w: World) -> None:
+    def __init__(self, rng: np.random.Generator, w: World, max_local: int = LOCAL_SIZE_MAX) -> None:
         self.rng = rng
         self.w = w
+        self.max_local = max_local
 
     def _address(self, city: str, state: str, in_mexico: bool) -> str:
         rng = self.rng
@@ -401,7 +405,7 @@ class _Builder:
                     int(rng.integers(COMM_FROM, COMM_TO + 200)),
                 )
         p.identifiers = _identifiers(rng, state, in_mexico, hispanic)
-        if not civilian and rng.random() < 0.3:
+        if not civilian and rng.random() < FALSE_IDENTITY:
             g3, f3 = _name(rng, hispanic, female)
             false_dob = dob + timedelta(days=int(rng.integers(-2000, 2000)))
             p.false_identity = (g3, f3, false_dob)
@@ -564,7 +568,10 @@ class _Builder:
             area = c.area_codes[int(rng.integers(len(c.area_codes)))]
             return self.person(net.idx, spec.cartel, role, c.name, c.state, area)
 
-        size = int(np.clip(rng.lognormal(np.log(LOCAL_SIZE_MEDIAN), LOCAL_SIZE_SIGMA), 10, 450))
+        size = int(
+            np.clip(rng.lognormal(np.log(LOCAL_SIZE_MEDIAN), LOCAL_SIZE_SIGMA), 10, LOCAL_SIZE_MAX)
+        )
+        size = min(size, self.max_local)
         size = max(size, spec.min_size)
         net.leader = add(Role.DISTRIBUTOR)
         leader = w.persons[net.leader]
@@ -847,14 +854,16 @@ def build(
     specs: list[NetworkSpec],
     hub_choice: list[tuple[str, str]],
     phones: PhoneBook,
+    max_local: int = LOCAL_SIZE_MAX,
 ) -> tuple[World, list[int]]:
     """The world's people and networks, and for each spec the index of the local network
     built for it; ``furnish`` gives them phones once investigations have chosen targets.
 
     ``hub_choice[i]`` is the (hub city, cartel) that supplies spec i; ``phones`` is shared
-    with the agencies so no suspect gets a point of contact's number.
+    with the agencies so no suspect gets a point of contact's number; ``max_local`` caps the
+    size of local networks (the tiny operation keeps them readable).
     """
-    b = _Builder(rng, World(phones=phones))
+    b = _Builder(rng, World(phones=phones), max_local)
     for cartel in ("Sinaloa", "Jalisco"):
         b.w.cartel_net[cartel] = b.cartel(cartel).idx
     for city, division in HUB_CITIES:
