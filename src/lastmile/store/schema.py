@@ -130,6 +130,12 @@ SOURCE_FILES = Table(
         ("batch_id", "TEXT"),
         ("path", "TEXT"),  # as given to the command
         ("name", "TEXT"),  # the file's name: a source is identified by it, not by its folder
+        # Chain of custody (migration 0004): every file read, whether or not it stored rows.
+        ("sha256", "TEXT"),  # hex SHA-256 of the bytes as received (NULL before version 4)
+        ("size_bytes", "BIGINT"),
+        ("read_at", "TIMESTAMP"),  # UTC
+        ("records", "BIGINT"),  # records (or event sources) it stored
+        ("superseded_by", "TEXT"),  # the batch whose corrected return replaced its records
     ),
 )
 
@@ -146,6 +152,7 @@ BATCHES = Table(
         ("counts_json", "TEXT"),
         ("rejects_file", "TEXT"),
         ("lastmile_version", "TEXT"),
+        ("supersedes", "TEXT"),  # the batch this one replaced (lastmile ingest --supersedes)
     ),
 )
 
@@ -246,9 +253,101 @@ CONFLICTS = Table(
 KEPT_TABLES: tuple[Table, ...] = (JUDGEMENTS, CONFLICTS)
 
 
+# The server's tables (migration 0008, lastmile/server): accounts, access, shares, the audit
+# trail and planned operations. They hold no case records, so record counts leave them out.
+def _t(name: str, *columns: str) -> Table:
+    pairs = (c.partition(" ") for c in columns)
+    return Table(name, tuple((n, sql_type) for n, _, sql_type in pairs))
+
+
+SERVER_TABLES: tuple[Table, ...] = (
+    _t(
+        "users",
+        "username TEXT",
+        "agency_id TEXT",
+        "role TEXT",
+        "password_hash TEXT",
+        "totp_secret TEXT",
+        "disabled BOOLEAN",
+        "failed_attempts INTEGER",
+        "locked_at TIMESTAMP",
+        "created_at TIMESTAMP",
+        "updated_at TIMESTAMP",
+    ),
+    _t(
+        "agency_access",
+        "agency_id TEXT",
+        "disabled BOOLEAN",
+        "changed_by TEXT",
+        "changed_at TIMESTAMP",
+    ),
+    _t(
+        "api_tokens",
+        "token_id TEXT",
+        "username TEXT",
+        "name TEXT",
+        "token_hash TEXT",
+        "created_at TIMESTAMP",
+        "expires_at TIMESTAMP",
+        "revoked_at TIMESTAMP",
+    ),
+    _t(
+        "shares",
+        "share_id TEXT",
+        "investigation_id TEXT",
+        "agency_id TEXT",
+        "username TEXT",
+        "granted_by TEXT",
+        "granted_at TIMESTAMP",
+        "revoked_by TEXT",
+        "revoked_at TIMESTAMP",
+    ),
+    _t(
+        "audit_log",
+        "seq BIGINT",
+        "logged_at TIMESTAMP",
+        "username TEXT",
+        "agency_id TEXT",
+        "client TEXT",
+        "method TEXT",
+        "path TEXT",
+        "action TEXT",
+        "outcome TEXT",
+        "status INTEGER",
+        "records BIGINT",
+        "detail TEXT",
+        "prev_hash TEXT",
+        "entry_hash TEXT",
+    ),
+    _t(
+        "planned_operations",
+        "operation_id TEXT",
+        "agency_id TEXT",
+        "division TEXT",
+        "submitted_by TEXT",
+        "kind TEXT",
+        "latitude DOUBLE PRECISION",
+        "longitude DOUBLE PRECISION",
+        "address TEXT",
+        "starts_at TIMESTAMP",
+        "ends_at TIMESTAMP",
+        "submitted_at TIMESTAMP",
+    ),
+    _t(
+        "operation_conflicts",
+        "conflict_id TEXT",
+        "operation_id TEXT",
+        "other_operation_id TEXT",
+        "distance_m DOUBLE PRECISION",
+        "detected_at TIMESTAMP",
+    ),
+    _t("server_settings", "name TEXT", "value TEXT"),
+)
+
+
 def expected_tables() -> tuple[Table, ...]:
     tables: list[Table] = []
     for rt in RECORD_TYPES:
         tables.extend(record_tables(rt))
-    tables += [SOURCE_FILES, BATCHES, *DERIVED_TABLES, *KEPT_TABLES]
+    tables += [SOURCE_FILES, BATCHES, *DERIVED_TABLES, *KEPT_TABLES, *SERVER_TABLES]
     return tuple(tables)

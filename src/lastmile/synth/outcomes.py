@@ -57,6 +57,13 @@ class Outcomes:
     drugs: list[Row] = field(default_factory=list)
     firearms: list[Row] = field(default_factory=list)
     currency: list[Row] = field(default_factory=list)
+    arrested: list[int] = field(default_factory=list)  # the person behind each arrest
+    co_arrests: set[tuple[int, int]] = field(default_factory=set)  # arrested together
+    joint: list[tuple[str, str]] = field(default_factory=list)  # (record id, same as)
+
+
+TAKEDOWN = 0.5  # investigations that arrest several of their targets on one day
+JOINT = 0.5  # a person arrested in two investigations: one event reported twice
 
 
 def _pieces(rng: np.random.Generator, total: int, typical: float, most: int = 8) -> np.ndarray:
@@ -97,12 +104,19 @@ def build(rng: np.random.Generator, w: World, invs: list[Investigation], rec: Re
         iid = inv.inv_id
         place = {"city": inv.city, "state": inv.state}
         subjects = rec.subject_ids[inv.idx]
+        people = rec.subject_people[inv.idx]
         k = inv.alloc["arrests"]
         if k:
             replace = k > len(subjects)
             chosen = rng.choice(len(subjects), size=k, replace=replace)
+            takedown = _day(rng, inv) if k > 1 and rng.random() < TAKEDOWN else None
+            together: list[int] = []
             for n, s in enumerate(chosen, start=1):
-                person = inv.view[int(s)]
+                person = people[int(s)]
+                day = _day(rng, inv)
+                if takedown is not None and rng.random() < 0.7:
+                    day = takedown
+                    together.append(person)
                 p = w.persons[person]
                 where = place
                 if not p.in_mexico and p.state != inv.state and rng.random() < 0.5:
@@ -114,11 +128,16 @@ def build(rng: np.random.Generator, w: World, invs: list[Investigation], rec: Re
                         "arrest_id": f"{iid}-A{n:02d}",
                         "investigation_id": iid,
                         "subject_id": subjects[int(s)],
-                        "date": _day(rng, inv).isoformat(),
+                        "date": day.isoformat(),
                         **where,
                         "charges": "|".join(charges),
                     }
                 )
+                out.arrested.append(person)
+            for a in together:
+                for b in together:
+                    if a < b:
+                        out.co_arrests.add((a, b))
         dn = 0
         for piece in _pieces(rng, inv.alloc["pills"], 25_000):
             dn += 1
@@ -182,4 +201,25 @@ def build(rng: np.random.Generator, w: World, invs: list[Investigation], rec: Re
                     "amount_usd": "",
                 }
             )
+    _joint_arrests(rng, invs, out)
     return out
+
+
+def _joint_arrests(rng: np.random.Generator, invs: list[Investigation], out: Outcomes) -> None:
+    """Joint operations: a person arrested in two investigations is often one arrest that
+    both agencies reported. The later record takes the first one's date and place (when the
+    date falls inside its own investigation), and ``joint`` says they are one event."""
+    by_id = {v.inv_id: v for v in invs}
+    first: dict[int, int] = {}
+    for k, person in enumerate(out.arrested):
+        if person not in first:
+            first[person] = k
+            continue
+        a, b = out.arrests[first[person]], out.arrests[k]
+        if a["investigation_id"] == b["investigation_id"] or rng.random() >= JOINT:
+            continue
+        inv = by_id[b["investigation_id"]]
+        day = date.fromisoformat(a["date"])
+        if inv.opened <= day <= inv.last_day:
+            b["date"], b["city"], b["state"] = a["date"], a["city"], a["state"]
+            out.joint.append((b["arrest_id"], a["arrest_id"]))

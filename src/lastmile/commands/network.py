@@ -1,0 +1,185 @@
+"""Network verbs: key players, disruption, link prediction on any edge list (docs/networks.md)."""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from lastmile.cli import (
+    CommandError,
+    DebugOpt,
+    FormatOpt,
+    OutOpt,
+    TableFormat,
+    _emit,
+    _emit_table,
+    app,
+    err_console,
+    friendly,
+)
+
+if TYPE_CHECKING:
+    from lastmile.network import Network
+
+EdgesOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--edges",
+        help="An edge list CSV: source,target[,weight] with a header row (weights count ties).",
+    ),
+]
+MatrixOpt = Annotated[
+    bool,
+    typer.Option(
+        "--matrix", help="The file is an adjacency matrix (labels in row 1 and column 1)."
+    ),
+]
+NetworkArg = Annotated[
+    str | None, typer.Argument(help="A workspace network id (needs the workspace graph).")
+]
+
+
+def _load(network: str | None, edges: Path | None, matrix: bool) -> Network:
+    from lastmile.network import load_network
+
+    if edges is None:
+        raise CommandError(
+            "give --edges FILE.csv; networks of the workspace are not built in this version"
+            + (f" (asked for {network!r})" if network else "")
+        )
+    net = load_network(edges, matrix=matrix)
+    for note in net.notes:
+        err_console.print(f"note: {edges}: {note}", highlight=False)
+    return net
+
+
+class KeyMethod(StrEnum):
+    keyplayer = "keyplayer"
+    betweenness = "betweenness"
+    degree = "degree"
+    weighted_degree = "weighted_degree"
+    eigenvector = "eigenvector"
+
+
+@app.command()
+@friendly
+def keyplayers(
+    network: NetworkArg = None,
+    edges: EdgesOpt = None,
+    matrix: MatrixOpt = False,
+    k: Annotated[int, typer.Option("-k", help="How many key players.")] = 5,
+    method: Annotated[
+        KeyMethod, typer.Option(help="keyplayer: Borgatti's fragmentation set (default).")
+    ] = KeyMethod.keyplayer,
+    seed: Annotated[int, typer.Option(help="Seed of sampling and communities.")] = 0,
+    format: FormatOpt = None,
+    out: OutOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """The k people whose removal breaks the network most, each explained (rank,id,score,why)."""
+    from lastmile.network import key_players
+
+    net = _load(network, edges, matrix)
+    result = key_players(net, k, method=method.value, seed=seed)
+    for note in result.notes[len(net.notes) :]:
+        err_console.print(f"note: {note}", highlight=False)
+    table = result.table
+    if format is not TableFormat.json:
+        table = table.select(["rank", "id", "score", "why"])
+    _emit_table(table, format, out, f"key players ({method.value})")
+
+
+class Strategy(StrEnum):
+    betweenness = "betweenness"
+    degree = "degree"
+    keyplayer = "keyplayer"
+    list = "list"
+
+
+@app.command()
+@friendly
+def disrupt(
+    network: NetworkArg = None,
+    edges: EdgesOpt = None,
+    matrix: MatrixOpt = False,
+    strategy: Annotated[Strategy, typer.Option(help="Whom to remove first.")] = (
+        Strategy.betweenness
+    ),
+    sequential: Annotated[
+        bool,
+        typer.Option(
+            "--sequential/--all-at-once",
+            help="Recompute the ranking after each removal, or rank once on the intact network.",
+        ),
+    ] = False,
+    steps: Annotated[int | None, typer.Option(help="Removals [default: 10 or the list].")] = None,
+    remove: Annotated[
+        str | None, typer.Option(help="For --strategy list: ids in order, comma-separated.")
+    ] = None,
+    plot: Annotated[
+        Path | None, typer.Option(help="Draw the curve to this .png or .svg file.")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed of sampling.")] = 0,
+    format: FormatOpt = None,
+    out: OutOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Remove people step by step; after each: largest component, components, efficiency."""
+    from lastmile.network import disrupt as simulate
+    from lastmile.network import plot_disruption
+
+    targets = [t.strip() for t in remove.split(",") if t.strip()] if remove else None
+    if targets and strategy is not Strategy.list:
+        raise CommandError("--remove goes with --strategy list")
+    net = _load(network, edges, matrix)
+    table = simulate(
+        net, strategy=strategy.value, steps=steps, sequential=sequential, targets=targets, seed=seed
+    )
+    if plot is not None:
+        label = f"{strategy.value}, {'sequential' if sequential else 'all at once'}"
+        plot_disruption({label: table}, plot, title=str(edges or network))
+        err_console.print(f"wrote {plot}", highlight=False)
+    if format is TableFormat.json:
+        _emit(json.dumps(table.to_pylist(), indent=2) + "\n", out)
+        return
+    _emit_table(table, format, out, f"disruption ({strategy.value})")
+
+
+class LinkMethod(StrEnum):
+    common_neighbours = "common_neighbours"
+    adamic_adar = "adamic_adar"
+    resource_allocation = "resource_allocation"
+    katz = "katz"
+
+
+@app.command()
+@friendly
+def links(
+    network: NetworkArg = None,
+    edges: EdgesOpt = None,
+    matrix: MatrixOpt = False,
+    top: Annotated[int, typer.Option(help="How many likely missing ties.")] = 20,
+    method: Annotated[LinkMethod, typer.Option(help="The score to rank by.")] = (
+        LinkMethod.adamic_adar
+    ),
+    evaluate: Annotated[
+        bool,
+        typer.Option("--evaluate", help="Instead: hide 15% of ties and report each method's AUC."),
+    ] = False,
+    seed: Annotated[int, typer.Option(help="Seed of the hidden ties (--evaluate).")] = 0,
+    format: FormatOpt = None,
+    out: OutOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Likely missing ties (pairs two or three steps apart), with four scores, for checking."""
+    from lastmile.network import evaluate_links, predict_links
+
+    net = _load(network, edges, matrix)
+    if evaluate:
+        _emit_table(evaluate_links(net, seed=seed), format, out, "link prediction AUC")
+        return
+    _emit_table(predict_links(net, top=top, method=method.value), format, out, "likely ties")
