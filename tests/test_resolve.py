@@ -163,6 +163,27 @@ def make_operation(folder: Path) -> dict[str, list[str]]:
     )
     _write(
         folder,
+        "communications",
+        ["investigation_id", "time", "from_selector", "to_selector", "kind"],
+        [
+            {
+                "investigation_id": "I1",
+                "time": "2022-07-01T10:00:00Z",
+                "from_selector": "312-555-0177",
+                "to_selector": "+14805550111",
+                "kind": "call",
+            },
+            {
+                "investigation_id": "I1",
+                "time": "2022-07-01T11:00:00Z",
+                "from_selector": "312-555-0177",
+                "to_selector": "720-555-0133",
+                "kind": "text",
+            },
+        ],
+    )
+    _write(
+        folder,
         "organizations",
         ["organization_id", "investigation_id", "name", "kind", "aliases"],
         [
@@ -351,3 +372,17 @@ def test_report_counts_people_and_joint_records_once(tmp_path: Path) -> None:
     assert report["joint_records"] == {"arrests": 1, "drug_seizures": 1}
     assert report["seizures"]["fentanyl_pills"] == 40050
     assert report["seizures_deduplicated"]["fentanyl_pills"] == 30000
+
+
+def test_contacts_show_each_selectors_owner(resolved: tuple[Path, dict[str, list[str]]]) -> None:
+    path, truth = resolved
+    from lastmile.comms import contacts
+
+    with open_workspace(path) as ws:
+        table = contacts(ws, "312-555-0177")
+        rows = {r["contact"]: r for r in table.to_pylist()}
+        chuy = entity(ws, truth["chuy"][0])
+    assert rows["+14805550111"]["contact_owner_id"] == chuy
+    assert "guzm" in rows["+14805550111"]["contact_owner"].lower()
+    # The Vales' phone is used by a father and his son: no single owner.
+    assert rows["+17205550133"]["contact_owner_id"] is None

@@ -80,6 +80,8 @@ def resolve(
         lines.append(f"shared selectors not used as evidence: {result.common_selectors:,}")
     if result.invalid_identifiers:
         lines.append(f"malformed identifiers kept and flagged: {result.invalid_identifiers:,}")
+    for note in result.training_skipped:
+        lines.append(f"training step skipped (too few records): {note}")
     for a, b, why in result.identifier_conflicts:
         lines.append(f"identifier conflict: {a} {why} ({b})")
     lines.append(f"{result.seconds:.1f} s")

@@ -40,6 +40,7 @@ class ResolveResult:
     judgements_applied: int = 0
     conflicts: int = 0
     new_conflicts: int = 0
+    training_skipped: list[str] = field(default_factory=list)
     seconds: float = 0.0
     model: dict[str, Any] = field(default_factory=dict)
 
@@ -59,6 +60,7 @@ class ResolveResult:
             "judgements_applied": self.judgements_applied,
             "conflicts": self.conflicts,
             "new_conflicts": self.new_conflicts,
+            "training_skipped": self.training_skipped,
             "seconds": round(self.seconds, 2),
         }
 
@@ -366,8 +368,12 @@ def resolve(
     spark: Any = None,
 ) -> ResolveResult:
     """Resolve the workspace's records into entities and write them (docs/resolution.md)."""
-    if engine not in ("duckdb", "spark"):
-        raise ResolveError(f"unknown engine {engine!r}: duckdb or spark")
+    if engine != "duckdb":
+        # Splink's Spark backend needs the comparisons in Spark's SQL: not done yet.
+        raise ResolveError(
+            f"the {engine!r} engine is not available yet: use --engine duckdb "
+            "(docs/resolution.md, 'Not yet')"
+        )
     started = time.time()
     started_at = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(started))
     con = ws.store.staging()
@@ -395,13 +401,15 @@ def resolve(
     if model_path is not None:
         model = persons.load_model(model_path)
     elif pf.num_rows >= 2:
-        model = persons.train(pf, engine, spark)
+        model = persons.train(pf, engine, spark, result.training_skipped)
     else:
         model = persons.settings()
     result.model = model
     if save_model is not None:
         save_model.write_text(json.dumps(model, indent=1), encoding="utf-8")
     pred = persons.predict(pf, model, engine, spark) if pf.num_rows >= 2 else _empty_pred()
+    if pred.num_rows == 0:
+        pred = _empty_pred()
     result.judgements_applied = _load_judgements(ws, con)
     _person_edges(con, pred, model, result)
     _previous(ws, con)
