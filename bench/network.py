@@ -12,8 +12,9 @@ On one graph, in one run:
   ``leiden_communities`` only dispatches to other backends, so Louvain is NetworkX's nearest
   pure-Python equivalent); modularity of each partition is given.
 
-Each timing is the best of ``--repeat`` runs (NetworkX: one run). Goals (issue 11): lastmile at
-least 20 times faster than NetworkX, and within 1.5 times of bare igraph.
+Each timing is the best of ``--repeat`` runs, lastmile and bare igraph alternating so that the
+changing load of a shared machine falls on both alike (NetworkX: one run). Goals (issue 11):
+lastmile at least 20 times faster than NetworkX, and within 1.5 times of bare igraph.
 
     .venv/bin/python bench/network.py                    # a planted-partition graph
     .venv/bin/python bench/network.py --edges FILE.csv   # any edge list
@@ -56,13 +57,20 @@ def planted(n: int, blocks: int, degree: float, seed: int) -> ig.Graph:
     return g
 
 
-def best(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
-    times, result = [], None
+def paired(
+    ours: Callable[[], Any], bare: Callable[[], Any], repeat: int
+) -> tuple[float, Any, float, Any]:
+    """Best of ``repeat`` runs of each, alternating, so that a shared machine's changing load
+    falls on both sides alike."""
+    t_ours, t_bare, r_ours, r_bare = [], [], None, None
     for _ in range(repeat):
         start = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - start)
-    return min(times), result
+        r_ours = ours()
+        t_ours.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        r_bare = bare()
+        t_bare.append(time.perf_counter() - start)
+    return min(t_ours), r_ours, min(t_bare), r_bare
 
 
 def main() -> None:
@@ -93,8 +101,8 @@ def main() -> None:
     )
     norm = (n - 1) * (n - 2) / 2.0
 
-    t_ours, ours = best(lambda: betweenness(g, sources=sources).values, args.repeat)
-    t_bare, bare = best(
+    t_ours, ours, t_bare, bare = paired(
+        lambda: betweenness(g, sources=sources).values,
         lambda: np.asarray(g.betweenness(directed=False, weights="distance", sources=sources)),
         args.repeat,
     )
@@ -115,8 +123,9 @@ def main() -> None:
             ).membership
         )
 
-    t_ours_c, ours_c = best(lambda: leiden(g, seed=args.seed), args.repeat)
-    t_bare_c, bare_c = best(bare_leiden, args.repeat)
+    t_ours_c, ours_c, t_bare_c, bare_c = paired(
+        lambda: leiden(g, seed=args.seed), bare_leiden, args.repeat
+    )
     ig.set_random_number_generator(random)
     start = time.perf_counter()
     louvain = nx.community.louvain_communities(ng, weight="weight", seed=args.seed)

@@ -15,6 +15,7 @@ from lastmile.cli import (
     FormatOpt,
     OutOpt,
     TableFormat,
+    WorkspaceOpt,
     _emit,
     _emit_table,
     app,
@@ -39,18 +40,25 @@ MatrixOpt = Annotated[
     ),
 ]
 NetworkArg = Annotated[
-    str | None, typer.Argument(help="A workspace network id (needs the workspace graph).")
+    str | None, typer.Argument(help="A network id of the workspace (lastmile networks).")
 ]
 
 
-def _load(network: str | None, edges: Path | None, matrix: bool) -> Network:
+def _load(
+    network: str | None, edges: Path | None, matrix: bool, workspace: str | None = None
+) -> Network:
     from lastmile.network import load_network
 
+    if edges is not None and network is not None:
+        raise CommandError("give a NETWORK of the workspace or --edges FILE.csv, not both")
     if edges is None:
-        raise CommandError(
-            "give --edges FILE.csv; networks of the workspace are not built in this version"
-            + (f" (asked for {network!r})" if network else "")
-        )
+        if network is None:
+            raise CommandError("give a NETWORK of the workspace (lastmile networks) or --edges")
+        from lastmile.network.networks import workspace_network
+        from lastmile.store import open_workspace
+
+        with open_workspace(workspace, create=False) as ws:
+            return workspace_network(ws, network)
     net = load_network(edges, matrix=matrix)
     for note in net.notes:
         err_console.print(f"note: {edges}: {note}", highlight=False)
@@ -76,6 +84,7 @@ def keyplayers(
         KeyMethod, typer.Option(help="keyplayer: Borgatti's fragmentation set (default).")
     ] = KeyMethod.keyplayer,
     seed: Annotated[int, typer.Option(help="Seed of sampling and communities.")] = 0,
+    workspace: WorkspaceOpt = None,
     format: FormatOpt = None,
     out: OutOpt = None,
     debug: DebugOpt = False,
@@ -83,7 +92,7 @@ def keyplayers(
     """The k people whose removal breaks the network most, each explained (rank,id,score,why)."""
     from lastmile.network import key_players
 
-    net = _load(network, edges, matrix)
+    net = _load(network, edges, matrix, workspace)
     result = key_players(net, k, method=method.value, seed=seed)
     for note in result.notes[len(net.notes) :]:
         err_console.print(f"note: {note}", highlight=False)
@@ -124,6 +133,7 @@ def disrupt(
         Path | None, typer.Option(help="Draw the curve to this .png or .svg file.")
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed of sampling.")] = 0,
+    workspace: WorkspaceOpt = None,
     format: FormatOpt = None,
     out: OutOpt = None,
     debug: DebugOpt = False,
@@ -135,7 +145,7 @@ def disrupt(
     targets = [t.strip() for t in remove.split(",") if t.strip()] if remove else None
     if targets and strategy is not Strategy.list:
         raise CommandError("--remove goes with --strategy list")
-    net = _load(network, edges, matrix)
+    net = _load(network, edges, matrix, workspace)
     table = simulate(
         net, strategy=strategy.value, steps=steps, sequential=sequential, targets=targets, seed=seed
     )
@@ -171,6 +181,7 @@ def links(
         typer.Option("--evaluate", help="Instead: hide 15% of ties and report each method's AUC."),
     ] = False,
     seed: Annotated[int, typer.Option(help="Seed of the hidden ties (--evaluate).")] = 0,
+    workspace: WorkspaceOpt = None,
     format: FormatOpt = None,
     out: OutOpt = None,
     debug: DebugOpt = False,
@@ -178,8 +189,48 @@ def links(
     """Likely missing ties (pairs two or three steps apart), with four scores, for checking."""
     from lastmile.network import evaluate_links, predict_links
 
-    net = _load(network, edges, matrix)
+    net = _load(network, edges, matrix, workspace)
     if evaluate:
         _emit_table(evaluate_links(net, seed=seed), format, out, "link prediction AUC")
         return
     _emit_table(predict_links(net, top=top, method=method.value), format, out, "likely ties")
+
+
+@app.command()
+@friendly
+def networks(
+    members: Annotated[
+        bool, typer.Option("--members", help="Instead: entity_id,network_id of every member.")
+    ] = False,
+    workspace: WorkspaceOpt = None,
+    format: FormatOpt = None,
+    out: OutOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Distribution networks of the resolved entities: people, places, multi-city, arrests."""
+    from lastmile.network.networks import workspace_networks
+    from lastmile.store import open_workspace
+
+    with open_workspace(workspace, create=False) as ws:
+        membership, summary = workspace_networks(ws)
+    if members:
+        _emit_table(membership.select(["entity_id", "network_id"]), format, out, "members")
+        return
+    _emit_table(summary, format, out, "distribution networks")
+
+
+@app.command()
+@friendly
+def attribution(
+    workspace: WorkspaceOpt = None,
+    format: FormatOpt = None,
+    out: OutOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """The cartel supplying each network, its score, the agency label and the evidence path."""
+    from lastmile.network.attribution import workspace_attribution
+    from lastmile.store import open_workspace
+
+    with open_workspace(workspace, create=False) as ws:
+        table = workspace_attribution(ws)
+    _emit_table(table, format, out, "cartel attribution")
