@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.csv as pacsv
 import pytest
 from hypothesis import given, settings
@@ -193,7 +194,16 @@ def test_screen_command_reads_csv_without_ids_and_json_lines(tmp_path: Path) -> 
         '{"post_id": "j1", "text": "blues \\ud83d tap in"}\nnot json\n', encoding="utf-8"
     )
     res = runner.invoke(
-        app, ["screen", str(tmp_path / "a.csv"), str(tmp_path / "b.jsonl"), "--format", "json"]
+        app,
+        [
+            "screen",
+            str(tmp_path / "a.csv"),
+            str(tmp_path / "b.jsonl"),
+            "--format",
+            "json",
+            "--method",
+            "lexicon",
+        ],
     )
     assert res.exit_code == 0, res.output
     rows = [json.loads(line) for line in res.stdout.splitlines() if line.startswith("{")]
@@ -204,7 +214,7 @@ def test_screen_command_reads_csv_without_ids_and_json_lines(tmp_path: Path) -> 
 
 def test_screen_needs_a_text_column(tmp_path: Path) -> None:
     (tmp_path / "a.csv").write_text("body\nhello\n", encoding="utf-8")
-    res = runner.invoke(app, ["screen", str(tmp_path / "a.csv")])
+    res = runner.invoke(app, ["screen", str(tmp_path / "a.csv"), "--method", "lexicon"])
     assert res.exit_code == 1
     assert "no 'text' column" in res.output
 
@@ -238,3 +248,32 @@ def test_attached_posts_become_records_of_the_investigation(tmp_path: Path) -> N
         params=[inv],
     ).fetchall()
     assert found[0][0] == 2
+
+
+# -- the combined method ----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def combined() -> Screener:
+    return Screener(method="combined")
+
+
+def test_the_combined_method_holds_on_hand_written_posts(combined: Screener) -> None:
+    hand = pacsv.read_csv(HAND)
+    got = figures(combined.screen(hand["post_id"], hand["text"]), hand)
+    assert got["sale_precision"] >= 0.95
+    assert got["sale_recall"] >= 0.90
+
+
+def test_the_model_only_rescores_posts_with_lexicon_evidence(combined: Screener) -> None:
+    texts = ["great day at the beach", "snow day ❄️ no school", "🔌 blues $20 tap in"]
+    lexicon = Screener().screen(pa.array(["1", "2", "3"]), pa.array(texts)).to_pylist()
+    both = combined.screen(pa.array(["1", "2", "3"]), pa.array(texts)).to_pylist()
+    assert both[0]["score"] == lexicon[0]["score"] == 0.0
+    assert both[1]["score"] == lexicon[1]["score"]
+    assert both[2]["label"] == "sale"
+
+
+def test_an_unknown_method_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown screening method"):
+        Screener(method="magic")
