@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pyarrow as pa
@@ -277,3 +278,23 @@ def test_the_model_only_rescores_posts_with_lexicon_evidence(combined: Screener)
 def test_an_unknown_method_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown screening method"):
         Screener(method="magic")
+
+
+def test_the_synthetic_operation_writes_posts_with_fictional_selectors(tmp_path: Path) -> None:
+    from lastmile.synth import generate as synth
+
+    synth("tiny", seed=3, out_dir=tmp_path)
+    posts = pacsv.read_csv(tmp_path / "social" / "posts.csv")
+    truth = pacsv.read_csv(tmp_path / "truth" / "posts.csv")
+    assert posts.column_names == ["post_id", "platform", "author", "posted_at", "text"]
+    assert truth.column_names == ["post_id", "label", "selectors"]
+    assert posts.num_rows == truth.num_rows > 0
+    keys = [k for v in truth["selectors"].to_pylist() if v for k in v.split("|")]
+    phones_ = [k for k in keys if k.startswith("phone:")]
+    assert phones_ and all(k[-7:-4] == "555" for k in phones_)
+    # Some dealers' posts carry selectors the operation's records hold.
+    held = {
+        re.sub(r"\D", "", v or "")[-10:]
+        for v in pacsv.read_csv(tmp_path / "selectors.csv")["value"].to_pylist()
+    }
+    assert any(k.removeprefix("phone:+1") in held for k in phones_)
