@@ -298,3 +298,32 @@ def test_the_synthetic_operation_writes_posts_with_fictional_selectors(tmp_path:
         for v in pacsv.read_csv(tmp_path / "selectors.csv")["value"].to_pylist()
     }
     assert any(k.removeprefix("phone:+1") in held for k in phones_)
+
+
+def test_other_layouts_are_read_through_a_mapping(tmp_path: Path) -> None:
+    (tmp_path / "m.yaml").write_text(
+        "name: scraped\nformat: csv\nparams: [investigation]\nrecords:\n"
+        "  - record_type: posts\n    columns:\n      post_id: id\n"
+        "      investigation_id: {param: investigation}\n      text: body\n"
+        "      platform: {value: Instagram}\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "p.csv").write_text(
+        'id,body\nz1,"percs 🍌 $20 each tap in"\nz2,hello\n', encoding="utf-8"
+    )
+    res = runner.invoke(
+        app,
+        [
+            "screen",
+            str(tmp_path / "p.csv"),
+            "--mapping",
+            str(tmp_path / "m.yaml"),
+            "--method",
+            "lexicon",
+            "--format",
+            "csv",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    lines = res.stdout.splitlines()
+    assert lines[1].startswith('"z1","sale"') and lines[2].startswith('"z2","none"')

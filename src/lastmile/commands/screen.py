@@ -87,7 +87,8 @@ def screen(
     chosen = load_mapping(mapping) if mapping else None
     params = _params(param, investigation if chosen is not None else None)
     if chosen is not None and "investigation" in chosen.params and not params.get("investigation"):
-        params["investigation"] = ""
+        # Screening alone needs no investigation; the mapping's column is not used.
+        params["investigation"] = "-"
     posts = read_posts(paths, chosen, params)
     for problem in posts.problems[:20]:
         err_console.print(f"[yellow]skipped[/yellow] {problem}", highlight=False)
