@@ -327,3 +327,25 @@ def test_other_layouts_are_read_through_a_mapping(tmp_path: Path) -> None:
     assert res.exit_code == 0, res.output
     lines = res.stdout.splitlines()
     assert lines[1].startswith('"z1","sale"') and lines[2].startswith('"z2","none"')
+
+
+def test_posts_change_the_platform_count_only_when_attached(tmp_path: Path) -> None:
+    ws = tmp_path / "ws.duckdb"
+    assert runner.invoke(app, ["ingest", str(SMALL_OPERATION), "-w", str(ws)]).exit_code == 0
+    inv = (SMALL_OPERATION / "investigations.csv").read_text().splitlines()[1].split(",")[0]
+
+    def threads() -> int:
+        res = runner.invoke(app, ["report", "--format", "json", "-w", str(ws)])
+        assert res.exit_code == 0, res.output
+        by_platform = json.loads(res.stdout)["platform_cases"]["by_platform"]
+        return int(by_platform.get("Threads", 0))
+
+    (tmp_path / "p.csv").write_text(
+        "post_id,platform,author,text\nt1,Threads,blue_plug,blues 💊 $20 tap in\n",
+        encoding="utf-8",
+    )
+    screened = ["screen", str(tmp_path / "p.csv"), "--method", "lexicon", "-w", str(ws)]
+    assert runner.invoke(app, screened).exit_code == 0
+    assert threads() == 0
+    assert runner.invoke(app, [*screened, "--investigation", inv]).exit_code == 0
+    assert threads() == 1
