@@ -80,6 +80,8 @@ def test_two_numbers_side_by_side_are_two_numbers() -> None:
     ("written", "key"),
     [
         ("sc: frosty_21", "account:snapchat:frosty_21"),
+        ("sc: meowplug", "account:snapchat:meowplug"),
+        ("snap me at isaiah_22", "account:snapchat:isaiah_22"),
         ("snap -> Frosty_21", "account:snapchat:frosty_21"),
         ("👻 frosty_21", "account:snapchat:frosty_21"),
         ("tele @blue_goods", "account:telegram:blue_goods"),
@@ -349,3 +351,20 @@ def test_posts_change_the_platform_count_only_when_attached(tmp_path: Path) -> N
     assert threads() == 0
     assert runner.invoke(app, [*screened, "--investigation", inv]).exit_code == 0
     assert threads() == 1
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.from_regex(r"[a-z][a-z0-9_]{4,12}[a-z0-9]", fullmatch=True).filter(
+        lambda h: h not in ("username", "handle")
+    ),
+    st.sampled_from(["sc: {h}", "snap -> {h}", "👻 {h}", "tele @{h}", "telegram: {h}"]),
+    st.sampled_from(["", "blues 💊 ", "TAP IN "]),
+    st.booleans(),
+)
+def test_any_labelled_handle_is_found(handle: str, form: str, before: str, upper: bool) -> None:
+    written = form.format(h=handle.upper() if upper else handle)
+    platform = "snapchat" if form.startswith(("sc", "snap", "👻")) else "telegram"
+    found = {c.key for c in handles(clean(before + written))}
+    if len(handle) <= 15 or platform == "telegram":
+        assert f"account:{platform}:{handle}" in found

@@ -209,7 +209,7 @@ _LABELS: dict[str, Platform] = {
     "wsp": Platform.WHATSAPP,
 }
 _FILLER = (
-    r"(?:\s*(?:me|is|at|on|its|it's|my|id|user|username|handle|only"
+    r"(?:\s*(?:(?:me|is|at|on|its|it's|my|id|user|username|handle|only)(?![a-z0-9_.])"
     r"|@|:|-+|=+|>+|→|⇒|➡|➜|👉|👇|⬇|\||~|\.)\s*|\s+)"
 )
 _HANDLE_RE = re.compile(
