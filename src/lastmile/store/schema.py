@@ -126,6 +126,12 @@ SOURCE_FILES = Table(
         ("batch_id", "TEXT"),
         ("path", "TEXT"),  # as given to the command
         ("name", "TEXT"),  # the file's name: a source is identified by it, not by its folder
+        # Chain of custody (migration 0004): every file read, whether or not it stored rows.
+        ("sha256", "TEXT"),  # hex SHA-256 of the bytes as received (NULL before version 4)
+        ("size_bytes", "BIGINT"),
+        ("read_at", "TIMESTAMP"),  # UTC
+        ("records", "BIGINT"),  # records (or event sources) it stored
+        ("superseded_by", "TEXT"),  # the batch whose corrected return replaced its records
     ),
 )
 
@@ -142,6 +148,7 @@ BATCHES = Table(
         ("counts_json", "TEXT"),
         ("rejects_file", "TEXT"),
         ("lastmile_version", "TEXT"),
+        ("supersedes", "TEXT"),  # the batch this one replaced (lastmile ingest --supersedes)
     ),
 )
 
