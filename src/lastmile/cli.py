@@ -24,6 +24,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from lastmile import __version__
+from lastmile.terminal import labelled, plain
 
 app = typer.Typer(
     name="lastmile",
@@ -88,7 +89,8 @@ def friendly(fn: Callable[P, R]) -> Callable[P, R]:
         except _user_errors() as exc:
             if kwargs.get("debug"):
                 raise
-            err_console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+            # The message may quote data or arguments: plain text, control characters visible.
+            err_console.print(labelled("error:", "red", exc), highlight=False, soft_wrap=True)
             raise typer.Exit(getattr(exc, "code", 1)) from None
 
     return wrapper
@@ -101,7 +103,7 @@ def _emit(text: str, out: Path | None) -> None:
     else:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(text, encoding="utf-8")
-        err_console.print(f"wrote {out}", highlight=False)
+        err_console.print(plain(f"wrote {out}"), highlight=False)
 
 
 def _progress() -> Progress:
@@ -146,6 +148,14 @@ def ingest(
     param: Annotated[
         list[str] | None, typer.Option("--param", help="A mapping parameter, NAME=VALUE.")
     ] = None,
+    supersedes: Annotated[
+        str | None,
+        typer.Option(
+            help="A corrected return: replace what batch BATCH stored from files of the same "
+            "names (docs/format.md).",
+            metavar="BATCH",
+        ),
+    ] = None,
     format: Annotated[IngestFormat, typer.Option("--format", "-f")] = IngestFormat.table,
     out: OutOpt = None,
     debug: DebugOpt = False,
@@ -155,35 +165,63 @@ def ingest(
     Without --mapping, PATHS are interchange folders or files (docs/format.md); with it, files
     in another layout (docs/mappings.md; presets: `lastmile mappings`).
     """
-    from lastmile.ingest import ingest_paths
+    from lastmile.ingest import IngestError, ingest_paths
     from lastmile.ingest.mapping import load_mapping
-    from lastmile.store import open_workspace
+    from lastmile.store import discard_new_workspace, open_workspace, workspace_exists
 
     chosen = load_mapping(mapping) if mapping else None
     params = _params(param, investigation)
     if params and chosen is None:
         raise CommandError("--investigation and --param go with --mapping")
 
-    with open_workspace(workspace) as ws, _progress() as progress:
-        task = progress.add_task("ingest", total=1.0)
+    existed = workspace_exists(workspace)
+    try:
+        with open_workspace(workspace) as ws, _progress() as progress:
+            task = progress.add_task("ingest", total=1.0)
 
-        def report(stage: str, fraction: float) -> None:
-            progress.update(task, description=stage, completed=fraction)
+            def report(stage: str, fraction: float) -> None:
+                progress.update(task, description=stage, completed=fraction)
 
-        result = ingest_paths(
-            ws, paths, mapping=chosen, params=params, rejects=rejects, progress=report
-        )
+            result = ingest_paths(
+                ws,
+                paths,
+                mapping=chosen,
+                params=params,
+                rejects=rejects,
+                progress=report,
+                supersedes=supersedes,
+            )
+    except IngestError:
+        if not existed:
+            discard_new_workspace(workspace)  # a failed first batch leaves no empty workspace
+        raise
 
+    # Values, file names and column names come from the files: printed as plain text.
     for reject in result.first_rejects:
-        err_console.print(f"[yellow]rejected[/yellow] {reject.line()}", highlight=False)
+        err_console.print(
+            labelled("rejected", "yellow", reject.line()), highlight=False, soft_wrap=True
+        )
     if result.rejects_total > len(result.first_rejects):
         err_console.print(f"... {result.rejects_total - len(result.first_rejects)} more")
     for name, cols in result.ignored_columns.items():
-        err_console.print(f"note: {name}: ignored unknown columns: {', '.join(cols)}")
+        err_console.print(
+            plain(f"note: {name}: ignored unknown columns: {', '.join(cols)}"),
+            highlight=False,
+            soft_wrap=True,
+        )
     for skipped in result.skipped:
-        err_console.print(f"note: {skipped}: not an interchange file, skipped")
+        err_console.print(plain(f"note: {skipped}"), highlight=False, soft_wrap=True)
+    if result.superseded_files:
+        names = ", ".join(result.superseded_files)
+        err_console.print(
+            plain(f"replaced what batch {result.supersedes} stored from {names}"),
+            highlight=False,
+            soft_wrap=True,
+        )
     if result.rejects_file:
-        err_console.print(f"rejects: {result.rejects_file}")
+        err_console.print(plain(f"rejects: {result.rejects_file}"), highlight=False, soft_wrap=True)
+    for note in result.notes:
+        err_console.print(labelled("warning:", "yellow", note), highlight=False, soft_wrap=True)
 
     if format is IngestFormat.json:
         _emit(json.dumps(result.as_dict(), indent=2) + "\n", out)
@@ -303,7 +341,7 @@ def report(
         command=_command_line(),
         **_platform_options(social_media),
     )
-    with open_workspace(workspace, create=False) as ws:
+    with open_workspace(workspace, read_only=True) as ws:
         data = compute_report(ws, options)
     _emit(render_report(data, format.value), out)
 
@@ -387,7 +425,7 @@ def contacts(
     from lastmile.comms import contacts as top_contacts
     from lastmile.store import open_workspace
 
-    with open_workspace(workspace, create=False) as ws:
+    with open_workspace(workspace, read_only=True) as ws:
         data = top_contacts(ws, selector, limit=limit)
     _emit_table(data, format, out, f"contacts of {selector}")
 
@@ -407,7 +445,7 @@ def common(
     from lastmile.comms import common as common_contacts
     from lastmile.store import open_workspace
 
-    with open_workspace(workspace, create=False) as ws:
+    with open_workspace(workspace, read_only=True) as ws:
         data = common_contacts(ws, selectors, min_targets=min_targets, limit=limit)
     _emit_table(data, format, out, f"common contacts of {len(selectors)} targets")
 
@@ -435,7 +473,7 @@ def handovers(
         overrides["max_gap_days"] = max_gap_days
     if min_similarity is not None:
         overrides["min_similarity"] = min_similarity
-    with open_workspace(workspace, create=False) as ws:
+    with open_workspace(workspace, read_only=True) as ws:
         data = find_handovers(ws, **overrides)
     _emit_table(data, format, out, "likely handovers")
 
@@ -453,7 +491,7 @@ def timeline(
     from lastmile.comms import timeline as events_timeline
     from lastmile.store import open_workspace
 
-    with open_workspace(workspace, create=False) as ws:
+    with open_workspace(workspace, read_only=True) as ws:
         data = events_timeline(ws, selector_or_subject)
     _emit_table(data, format, out, f"timeline of {selector_or_subject}")
 
@@ -546,6 +584,14 @@ def demo(
         f"into {result.workspace}",
         f"report: {result.html}  (also {result.json.name}, {result.markdown.name})",
     ]
+    if result.resolution is not None:
+        res = result.resolution
+        lines.insert(
+            -1,
+            f"resolved {res.records.get('subjects', 0):,} subject records into "
+            f"{res.entities.get('person', 0):,} people; {res.conflicts:,} conflicts "
+            "(a target another agency or division also works: lastmile conflicts)",
+        )
     for line in lines:
         out_console.print(line, highlight=False)
 
@@ -555,18 +601,31 @@ def demo(
 
 @app.command()
 @friendly
-def status(workspace: WorkspaceOpt = None, out: OutOpt = None, debug: DebugOpt = False) -> None:
+def status(
+    workspace: WorkspaceOpt = None,
+    files: Annotated[
+        bool,
+        typer.Option(
+            "--files", help="Also list every file read: batch, path, SHA-256, size, time read."
+        ),
+    ] = False,
+    out: OutOpt = None,
+    debug: DebugOpt = False,
+) -> None:
     """What the workspace holds: schema version, records per table, batches."""
+    from lastmile.ingest.custody import source_files
     from lastmile.store import open_workspace
 
-    with open_workspace(workspace, create=False) as ws:
-        info = {
+    with open_workspace(workspace, read_only=True) as ws:
+        info: dict[str, Any] = {
             "workspace": ws.store.url if ws.kind == "duckdb" else "postgresql",
             "store": ws.kind,
             "schema_version": ws.schema_version,
             "tables": ws.record_counts(),
         }
-    _emit(json.dumps(info, indent=2) + "\n", out)
+        if files:
+            info["files"] = source_files(ws)
+    _emit(json.dumps(info, indent=2, default=str) + "\n", out)
 
 
 def version_callback(value: bool) -> None:

@@ -21,12 +21,14 @@ counted as loaded, duplicate or rejected.
 
 from __future__ import annotations
 
-import io
+import contextlib
+import hashlib
 import json
 import os
 import tempfile
 import uuid
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,16 +37,24 @@ import duckdb
 
 from lastmile import __version__
 from lastmile.ingest.files import (
+    BLOCK,
+    MAX_LINE_BYTES,
+    READER_BUFFER,
     FileError,
     InputFile,
+    Skipped,
     collect_rejects,
+    count_data_lines,
     discover,
     discover_mapped,
+    first_line_longer,
     line_gaps_sql,
+    looks_binary,
     raw_table,
     read_header,
     read_raw,
     reader_sql,
+    transcode_to_utf8,
 )
 from lastmile.ingest.mapping import Mapping
 from lastmile.ingest.normalize import AUTO, build_map
@@ -87,6 +97,40 @@ class IngestError(Exception):
     """The batch could not be loaded at all."""
 
 
+# A reference names a record of these types (for "unknown investigation 'X'").
+SINGULAR = {
+    "agencies": "agency",
+    "investigations": "investigation",
+    "subjects": "subject",
+    "organizations": "organization",
+    "selectors": "selector",
+}
+
+
+@dataclass(frozen=True)
+class Digest:
+    sha256: str
+    size: int
+    read_at: datetime
+    # Some block of BLOCK bytes holds no line break: the file may have a line longer than the
+    # CSV reader's buffer, which it drops without a word (files.first_line_longer checks).
+    long_run: bool
+
+
+def file_digest(path: Path) -> Digest:
+    """The SHA-256 (hex), size and time read of a file as it is on disk now, in one pass
+    (hashlib and the search for a line break run in C, releasing the GIL)."""
+    read_at = datetime.now(UTC).replace(tzinfo=None)
+    digest = hashlib.sha256()
+    size, long_run = 0, False
+    with path.open("rb") as fh:
+        while block := fh.read(BLOCK):
+            digest.update(block)
+            size += len(block)
+            long_run = long_run or (len(block) == BLOCK and b"\n" not in block)
+    return Digest(digest.hexdigest(), size, read_at, long_run)
+
+
 @dataclass
 class TypeCounts:
     files: int = 0
@@ -116,8 +160,13 @@ class BatchResult:
     rejects_total: int = 0
     first_rejects: list[Reject] = field(default_factory=list)
     rejects_file: Path | None = None
-    skipped: list[Path] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
     ignored_columns: dict[str, list[str]] = field(default_factory=dict)
+    # What went wrong after the commit (the batch IS loaded): e.g. where the rejects went
+    # when the rejects file could not be written.
+    notes: list[str] = field(default_factory=list)
+    supersedes: str | None = None
+    superseded_files: list[str] = field(default_factory=list)
 
     @property
     def loaded(self) -> int:
@@ -139,8 +188,11 @@ class BatchResult:
             "rejected": self.rejected,
             "by_type": {k: vars(v) for k, v in self.counts.items()},
             "rejects_file": str(self.rejects_file) if self.rejects_file else None,
-            "skipped": [str(p) for p in self.skipped],
+            "skipped": [{"path": str(p.path), "reason": p.reason} for p in self.skipped],
             "ignored_columns": self.ignored_columns,
+            "notes": self.notes,
+            "supersedes": self.supersedes,
+            "superseded_files": self.superseded_files,
         }
 
 
@@ -149,8 +201,15 @@ def new_batch_id() -> str:
 
 
 class _Batch:
-    def __init__(self, ws: Workspace, files: list[InputFile], progress: Progress | None) -> None:
+    def __init__(
+        self,
+        ws: Workspace,
+        files: list[InputFile],
+        progress: Progress | None,
+        workdir: Path,
+    ) -> None:
         self.ws = ws
+        self.workdir = workdir
         self.store = ws.store
         self.con: duckdb.DuckDBPyConnection = ws.store.staging()
         self.files = files
@@ -161,7 +220,15 @@ class _Batch:
         self.done_types: list[str] = []
         self.file_level_rows: dict[int, int] = {}
         self.read_paths: set[Path] = set()
-        self.files_stored: set[int] = set()
+        self.stored_by_file: dict[int, int] = {}
+        self.transcoded: dict[Path, Path | FileError] = {}
+        # Chain of custody: every file is hashed as received, on another thread while DuckDB
+        # reads (hashlib releases the GIL), so that the hash costs no second pass in time.
+        self._hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lastmile-sha256")
+        self.digests: dict[Path, Future[Digest]] = {}
+        for f in files:
+            if f.shown not in self.digests:
+                self.digests[f.shown] = self._hasher.submit(file_digest, f.shown)
 
     # -- helpers -------------------------------------------------------------------------
     def _tick(self, message: str, step: int, steps: int) -> None:
@@ -194,23 +261,89 @@ class _Batch:
         )
 
     def _note_sources(self, table: str) -> None:
-        """Remember the files the staged rows in ``table`` (about to be stored) come from."""
-        rows = self.con.execute(f"SELECT DISTINCT _file_index FROM {table}").fetchall()
-        self.files_stored.update(int(r[0]) for r in rows)
+        """Count, per file, the staged rows in ``table`` about to be stored."""
+        rows = self.con.execute(f"SELECT _file_index, count(*) FROM {table} GROUP BY 1").fetchall()
+        for index, n in rows:
+            self.stored_by_file[int(index)] = self.stored_by_file.get(int(index), 0) + int(n)
 
     def record_source_files(self) -> None:
-        """Record in the store's ``source_files`` the files this batch stored records from
-        (a file that added nothing is not a source of anything)."""
-        if not self.files_stored:
-            return
-        indexes = ", ".join(str(i) for i in sorted(self.files_stored))
+        """Record in the store's ``source_files`` every file this batch read, whether or not
+        it stored a row: its SHA-256 as received, size, time read and records stored."""
+        custody: list[tuple[str, str | None, int | None, datetime]] = []
+        for path, future in self.digests.items():
+            try:
+                d = future.result()
+                custody.append((str(path), d.sha256, d.size, d.read_at))
+            except OSError:
+                custody.append((str(path), None, None, datetime.now(UTC).replace(tzinfo=None)))
+        self._hasher.shutdown()
+        stored = [(i, n) for i, n in self.stored_by_file.items()]
+        con = self.con
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE batch_custody "
+            "(path VARCHAR, sha256 VARCHAR, size_bytes BIGINT, read_at TIMESTAMP)"
+        )
+        con.executemany("INSERT INTO batch_custody VALUES (?, ?, ?, ?)", custody)
+        con.execute("CREATE OR REPLACE TEMP TABLE batch_stored (_file_index INTEGER, n BIGINT)")
+        if stored:
+            con.executemany("INSERT INTO batch_stored VALUES (?, ?)", stored)
         self.store.append(
-            self.con,
+            con,
             SOURCE_FILES.name,
             SOURCE_FILES.column_names,
-            f"SELECT DISTINCT file_id, {q(self.batch_id)}, path, base FROM batch_files "
-            f"WHERE _file_index IN ({indexes})",
+            f"SELECT bf.file_id, {q(self.batch_id)}, bf.path, any_value(bf.base), "
+            f"any_value(c.sha256), any_value(c.size_bytes), any_value(c.read_at), "
+            f"coalesce(sum(s.n), 0)::BIGINT, NULL::VARCHAR "
+            f"FROM batch_files bf LEFT JOIN batch_custody c ON c.path = bf.path "
+            f"LEFT JOIN batch_stored s USING (_file_index) GROUP BY bf.file_id, bf.path",
         )
+
+    def supersede(self, old_batch: str) -> list[str]:
+        """Remove from the store what batch ``old_batch`` stored from files of the same names
+        as this batch's (a corrected return replaces the return it corrects), in this batch's
+        transaction; returns the names. Events left without any source go too."""
+        store = self.store
+        if not store.rows("SELECT count(*) FROM batches WHERE batch_id = ?", (old_batch,))[0][0]:
+            raise IngestError(
+                f"--supersedes {old_batch}: no such batch in the workspace "
+                "(lastmile status --files lists the batches and their files)"
+            )
+        old = store.rows(
+            "SELECT CAST(file_id AS VARCHAR), name FROM source_files "
+            "WHERE batch_id = ? AND superseded_by IS NULL",
+            (old_batch,),
+        )
+        names = {f.shown.name for f in self.files}
+        matched = sorted({(fid, name) for fid, name in old if name in names})
+        if not matched:
+            had = ", ".join(sorted({name for _, name in old})) or "nothing left to replace"
+            raise IngestError(
+                f"--supersedes {old_batch}: that batch read no file of the same name as these "
+                f"(it read: {had}); a corrected return replaces the file of its name"
+            )
+        ids = [fid for fid, _ in matched]
+        marks = ", ".join("CAST(? AS UUID)" for _ in ids)
+        for rt in RECORD_TYPES:
+            tables = record_tables(rt)
+            if rt.id_column:
+                store.execute(f"DELETE FROM {rt.name} WHERE source_file_id IN ({marks})", ids)
+                continue
+            sources = tables[1].name
+            # Events reported only by the files replaced go with them.
+            store.execute(
+                f"DELETE FROM {rt.name} WHERE event_key IN ("
+                f"SELECT event_key FROM {sources} WHERE source_file_id IN ({marks}) EXCEPT "
+                f"SELECT event_key FROM {sources} WHERE source_file_id NOT IN ({marks}) "
+                f"AND event_key IN (SELECT event_key FROM {sources} "
+                f"WHERE source_file_id IN ({marks})))",
+                ids * 3,
+            )
+            store.execute(f"DELETE FROM {sources} WHERE source_file_id IN ({marks})", ids)
+        store.execute(
+            f"UPDATE source_files SET superseded_by = ? WHERE file_id IN ({marks})",
+            [self.batch_id, *ids],
+        )
+        return sorted({name for _, name in matched})
 
     def run(self) -> None:
         for table in ("batch_rejects", "batch_reread_lines"):
@@ -228,20 +361,22 @@ class _Batch:
         self._tick("committing", len(types), len(types))
 
     def _stage(self, rt: RecordType, files: list[InputFile]) -> list[InputFile]:
-        """Check each file's header; returns the files that can be read."""
+        """Check each file's header (and bring a UTF-16 file to UTF-8); returns the files that
+        can be read. A file that cannot is one reject, its rows counted."""
         counts = self.counts.setdefault(rt.name, TypeCounts())
         readable: list[InputFile] = []
         for f in files:
             counts.files += 1
             try:
                 read_header(f)
+                self._as_utf8(f)
+                self._check_line_bound(f)
             except FileError as err:
-                rows = self._count_data_rows(f)
+                rows, note = self._count_data_rows(f)
                 counts.rows += rows
                 self.file_level_rows[f.index] = rows
                 self._reject_sql(
-                    f"SELECT {f.index}, {err.row}, {q(err.column)}, "
-                    f"{q(err.reason + (f' ({rows} rows not loaded)' if rows else ''))}"
+                    f"SELECT {f.index}, {err.row}, {q(err.column)}, {q(err.reason + note)}"
                 )
                 continue
             if f.ignored_columns:
@@ -249,17 +384,58 @@ class _Batch:
             readable.append(f)
         return readable
 
-    def _count_data_rows(self, f: InputFile) -> int:
-        """The non-blank lines below the header of a file that cannot be read as a table,
-        so that its rows are still counted (as rejected). Streamed, whatever its size."""
-        if f.error:
-            return 0
+    def _check_line_bound(self, f: InputFile) -> None:
+        """DuckDB's reader rejects a line over MAX_LINE_BYTES, but drops one longer than its
+        buffer without a word (and the line numbers below it shift). The hashing pass flags a
+        file with 1 MB of bytes without a line break; only such a file is scanned line by line,
+        and if a line is longer than the reader's buffer the file is rejected whole."""
         try:
-            with f.path.open("rb") as fh:
-                raw = io.TextIOWrapper(fh, encoding=f.encoding, errors="replace", newline="")
-                return max(sum(1 for line in raw if line.strip()) - 1, 0)
+            long_run = self.digests[f.shown].result().long_run
+        except (OSError, KeyError):
+            return
+        if not long_run:
+            return
+        line = first_line_longer(f.path, READER_BUFFER)
+        if line:
+            raise FileError(
+                f"line {line:,} is longer than {READER_BUFFER:,} bytes, past what the CSV "
+                f"reader can skip; the file is not read (a line may take at most "
+                f"{MAX_LINE_BYTES:,} bytes)"
+            )
+
+    def _as_utf8(self, f: InputFile) -> None:
+        """A UTF-16 file (either byte order) is read from a UTF-8 copy in the batch's work
+        folder (DuckDB's reader knows UTF-16 little-endian only); once per file."""
+        if f.encoding == "utf-8":
+            return
+        done = self.transcoded.get(f.path)
+        if done is None:
+            out = self.workdir / f"{f.index:05d}-utf8.csv"
+            try:
+                transcode_to_utf8(f.path, f.encoding, out)
+                done = out
+            except FileError as err:
+                done = err
+            except OSError as exc:
+                done = FileError(f"cannot be read ({exc.strerror or exc})")
+            self.transcoded[f.path] = done
+        if isinstance(done, FileError):
+            raise done
+        f.origin, f.path = f.shown, done
+
+    def _count_data_rows(self, f: InputFile) -> tuple[int, str]:
+        """The non-blank lines below the header of a file that cannot be read as a table,
+        so that its rows are still counted (as rejected), and what to add to the reason.
+        Streamed, whatever its size. A binary file has no rows to count: none are guessed."""
+        if f.error:
+            return 0, ""
+        if looks_binary(f.path):
+            return 0, " (not a text file: no rows counted)"
+        try:
+            rows = count_data_lines(f.path, f.encoding)
         except OSError:
-            return 0
+            return 0, ""
+        return rows, f" ({rows:,} row{'' if rows == 1 else 's'} not loaded)" if rows else ""
 
     def _load_type(self, rt: RecordType, files: list[InputFile]) -> None:
         readable = self._stage(rt, files)
@@ -376,7 +552,7 @@ class _Batch:
                     parts.append(f"SELECT key FROM good_{target}")
             table = f"known_{rt.name}_{col.name}"
             con.execute(f"CREATE OR REPLACE TEMP VIEW {table} AS {' UNION ALL '.join(parts)}")
-            what = " or ".join(t.removesuffix("s").replace("_", " ") for t in targets)
+            what = " or ".join(SINGULAR.get(t, t) for t in targets)
             known[col.name] = KnownKeys(table, what)
         return known
 
@@ -632,21 +808,32 @@ class _Batch:
     def reject_count(self) -> int:
         return self._count("SELECT count(*) FROM batch_rejects")
 
-    def write_rejects(self, path: Path) -> list[Reject]:
-        """Write the rejects file; returns the first rejects, for the terminal."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        ordered = (
+    @staticmethod
+    def ordered_rejects(limit: int | None = None) -> str:
+        return (
             'SELECT bf.path AS file, r._line AS "row", r."column", r.reason '
             "FROM batch_rejects r JOIN batch_files bf USING (_file_index) "
             'ORDER BY r._file_index, r._line, r."column"'
-        )
-        self.con.execute(f"COPY ({ordered}) TO {q(str(path))} (HEADER, DELIMITER ',')")
-        return [Reject(*row) for row in self.con.execute(ordered + " LIMIT 20").fetchall()]
+        ) + (f" LIMIT {limit}" if limit else "")
 
-    def record_batch(self, paths: list[Path], started: datetime, rejects_file: Path | None) -> None:
+    def write_rejects(self, path: Path) -> list[Reject]:
+        """Write the rejects file; returns the first rejects, for the terminal."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.con.execute(
+            f"COPY ({self.ordered_rejects()}) TO {q(str(path))} (HEADER, DELIMITER ',')"
+        )
+        return [Reject(*row) for row in self.con.execute(self.ordered_rejects(20)).fetchall()]
+
+    def record_batch(
+        self,
+        paths: list[Path],
+        started: datetime,
+        rejects_file: Path | None,
+        supersedes: str | None = None,
+    ) -> None:
         counts = {k: vars(v) for k, v in self.counts.items()}
         self.store.execute(
-            "INSERT INTO batches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO batches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 self.batch_id,
                 started.replace(tzinfo=None),
@@ -658,6 +845,7 @@ class _Batch:
                 json.dumps(counts, sort_keys=True),
                 str(rejects_file) if rejects_file else None,
                 __version__,
+                supersedes,
             ),
         )
 
@@ -670,12 +858,19 @@ def ingest_paths(
     params: dict[str, str] | None = None,
     rejects: Path | None = None,
     progress: Progress | None = None,
+    supersedes: str | None = None,
 ) -> BatchResult:
     """Load interchange files (or folders of them), or files in another layout read through
     a ``mapping`` (ingest/mapping.py) with its ``params``, as one batch.
 
+    ``supersedes``: the id of an earlier batch this one corrects. What that batch stored from
+    files of the same names as this batch's is removed in this batch's transaction, before
+    the new rows are loaded (docs/format.md, "Corrected returns").
+
     Raises :class:`IngestError` when the batch cannot be loaded at all (no file to read, a
-    mapping without its parameters, a store failure); then nothing is written.
+    mapping without its parameters, a store failure); then nothing is written. A failure
+    after the commit (the rejects file cannot be written) does not raise: the batch is
+    loaded, and ``BatchResult.notes`` says where the rejects went instead.
     """
     with tempfile.TemporaryDirectory(prefix="lastmile-ingest-") as workdir:
         try:
@@ -696,31 +891,35 @@ def ingest_paths(
             what = f"files for the mapping {mapping.name!r}" if mapping else "interchange files"
             expected = f" (expected {names})" if mapping is None else ""
             raise IngestError(f"no {what} in {', '.join(map(str, paths))}{expected}")
-        return _run_batch(ws, files, skipped, paths, rejects, progress)
+        batch = _Batch(ws, files, progress, Path(workdir))
+        try:
+            return _run_batch(batch, skipped, paths, rejects, supersedes)
+        finally:
+            batch._hasher.shutdown(wait=True)
 
 
 def _run_batch(
-    ws: Workspace,
-    files: list[InputFile],
-    skipped: list[Path],
+    batch: _Batch,
+    skipped: list[Skipped],
     paths: list[Path],
     rejects: Path | None,
-    progress: Progress | None,
+    supersedes: str | None,
 ) -> BatchResult:
     # What stops a batch: the database (a lost connection, a failed COPY) or the file system.
     fatal: tuple[type[Exception], ...] = (*driver_errors(), OSError)
-    batch = _Batch(ws, files, progress)
+    ws = batch.ws
     started = datetime.now(UTC)
     rejects_file = rejects or Path("lastmile-rejects") / f"{batch.batch_id}.csv"
+    superseded: list[str] = []
     try:
         with ws.store.transaction():
             batch.stage_files()
+            if supersedes:
+                superseded = batch.supersede(supersedes)
             batch.run()
             batch.record_source_files()
             total = batch.reject_count()
-            batch.record_batch(paths, started, rejects_file if total else None)
-        # Only a committed batch has a rejects file (the staging tables outlive the commit).
-        first = batch.write_rejects(rejects_file) if total else []
+            batch.record_batch(paths, started, rejects_file if total else None, supersedes)
     except fatal as exc:
         # Drivers add paragraphs of advice; the first line says what happened.
         reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
@@ -728,13 +927,54 @@ def _run_batch(
             limit = os.environ.get(MEMORY_ENV) or DEFAULT_MEMORY_LIMIT
             reason += f" (the bound is {MEMORY_ENV}={limit}; raise it)"
         raise IngestError(f"the batch was not loaded: {reason}") from exc
-    result = BatchResult(
+    # The batch is committed: from here on nothing may say it was not loaded. Only a
+    # committed batch has a rejects file (the staging tables outlive the commit).
+    notes: list[str] = []
+    first: list[Reject] = []
+    written: Path | None = None
+    if total:
+        first, written, notes = _write_rejects(batch, rejects_file, fatal)
+    return BatchResult(
         batch.batch_id,
         batch.counts,
         rejects_total=total,
         first_rejects=first,
-        rejects_file=rejects_file if total else None,
+        rejects_file=written,
         skipped=skipped,
         ignored_columns=batch.ignored,
+        notes=notes,
+        supersedes=supersedes,
+        superseded_files=superseded,
     )
-    return result
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+def _write_rejects(
+    batch: _Batch, rejects_file: Path, fatal: tuple[type[Exception], ...]
+) -> tuple[list[Reject], Path | None, list[str]]:
+    """Write the rejects file of a committed batch: where asked, else in a fresh temporary
+    folder, else nowhere (the first rejects are still shown). Returns (first rejects, the
+    file written, notes saying what happened)."""
+    try:
+        return batch.write_rejects(rejects_file), rejects_file, []
+    except fatal as exc:
+        problem = (
+            f"the batch {batch.batch_id} is loaded, but its rejects file {rejects_file} could "
+            f"not be written ({_first_line(exc)})"
+        )
+    try:
+        fallback = Path(tempfile.mkdtemp(prefix="lastmile-rejects-")) / rejects_file.name
+        first = batch.write_rejects(fallback)
+    except fatal as exc:
+        first = [Reject(*row) for row in batch.con.execute(batch.ordered_rejects(20)).fetchall()]
+        return first, None, [f"{problem}; nor in a temporary folder ({_first_line(exc)})"]
+    # If this fails, the batch row keeps the path asked for; the note says where the file is.
+    with contextlib.suppress(*fatal):
+        batch.store.execute(
+            "UPDATE batches SET rejects_file = ? WHERE batch_id = ?",
+            (str(fallback), batch.batch_id),
+        )
+    return first, fallback, [f"{problem}; the rejects were written to {fallback} instead"]

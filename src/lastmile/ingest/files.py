@@ -11,6 +11,12 @@ from __future__ import annotations
 import codecs
 import contextlib
 import csv
+import errno
+import io
+import os
+import stat
+from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -20,6 +26,18 @@ import duckdb
 from lastmile.ingest.mapping import Mapping, RecordMapping, filter_sql, projection
 from lastmile.ingest.validate import file_columns, ident, q
 from lastmile.model import RECORD_TYPES, RecordType
+from lastmile.store.backends import connect_duckdb
+
+# The header row is read by Python: at most this many bytes of it (a file whose first line
+# runs on past it is rejected whole). Every other line is bounded by the CSV reader's own
+# maximum (MAX_LINE_BYTES, its default).
+HEADER_LIMIT = 1 << 20
+MAX_LINE_BYTES = 2_000_000
+# DuckDB's reader buffer (its default: 16 lines of the maximum). A line longer than the
+# buffer is dropped by the reader without a reject (DuckDB 2.0): batch.py checks for it.
+READER_BUFFER = 16 * MAX_LINE_BYTES
+# Streamed reads (row counts, transcoding) go by blocks of this size.
+BLOCK = 1 << 20
 
 # The reader's own words for what went wrong with a line, made readable.
 _CSV_ERRORS = {
@@ -27,7 +45,7 @@ _CSV_ERRORS = {
     "TOO MANY COLUMNS": "more fields than the header has",
     "MISSING COLUMNS": "fewer fields than the header has",
     "UNQUOTED VALUE": "a quote inside an unquoted field",
-    "LINE SIZE OVER MAXIMUM": "line longer than the maximum (2 MB)",
+    "LINE SIZE OVER MAXIMUM": f"line longer than the maximum ({MAX_LINE_BYTES:,} bytes)",
     "CAST": "value cannot be read",
 }
 
@@ -40,6 +58,62 @@ class FileError(Exception):
         self.reason = reason
         self.row = row
         self.column = column
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A path inside a folder (or given) that is not read, and why."""
+
+    path: Path
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.reason}"
+
+
+def not_regular(path: Path) -> str:
+    """Why ``path`` is not a regular file to read ("" when it is one). Links are followed."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return "a broken link" if os.path.islink(path) else "no longer there"
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "a link loop"
+        return f"cannot be examined ({exc.strerror or exc})"
+    if stat.S_ISREG(mode):
+        return ""
+    if stat.S_ISDIR(mode):
+        return "a folder (folders are read one level deep)"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
+def regular_files(path: Path) -> tuple[list[Path], list[Skipped]]:
+    """The regular files ``path`` names: itself, or the entries of a folder (one level deep);
+    and, inside a folder, what is not a regular file, with the reason. A path given that is
+    not a regular file or folder is an error: lastmile reads regular files only (a FIFO or a
+    device would hang it or never end)."""
+    if os.path.isdir(path):
+        files, skipped = [], []
+        for entry in sorted(path.iterdir()):
+            why = not_regular(entry)
+            if why:
+                skipped.append(Skipped(entry, why))
+            else:
+                files.append(entry)
+        return files, skipped
+    if not os.path.lexists(path):
+        raise FileNotFoundError(f"{path}: no such file or folder")
+    why = not_regular(path)
+    if why:
+        raise FileError(f"{path}: {why}; lastmile reads regular files only")
+    return [path], []
 
 
 @dataclass
@@ -75,19 +149,18 @@ def record_type_for(path: Path) -> RecordType | None:
     return None
 
 
-def discover(paths: list[Path]) -> tuple[list[InputFile], list[Path]]:
+def discover(paths: list[Path]) -> tuple[list[InputFile], list[Skipped]]:
     """Interchange files under ``paths`` (folders are read one level deep), in load order;
-    and the paths that are not interchange files."""
+    and the paths that are not read, with the reason."""
     found: list[InputFile] = []
-    skipped: list[Path] = []
+    skipped: list[Skipped] = []
     for path in paths:
-        if not path.exists():
-            raise FileNotFoundError(f"{path}: no such file or folder")
-        candidates = sorted(p for p in path.iterdir() if p.is_file()) if path.is_dir() else [path]
+        candidates, not_files = regular_files(path)
+        skipped += not_files
         for candidate in candidates:
             rt = record_type_for(candidate)
             if rt is None:
-                skipped.append(candidate)
+                skipped.append(Skipped(candidate, "not an interchange file name, skipped"))
             else:
                 found.append(InputFile(candidate, rt))
     order = {rt.name: i for i, rt in enumerate(RECORD_TYPES)}
@@ -98,13 +171,61 @@ def discover(paths: list[Path]) -> tuple[list[InputFile], list[Path]]:
 
 
 def sniff_encoding(path: Path) -> str:
+    """ "utf-8", or "utf-16-le"/"utf-16-be" for a file that starts with that byte-order mark."""
     with path.open("rb") as fh:
         head = fh.read(4)
     if not head:
         raise FileError("empty file")
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16"
+    if head.startswith(codecs.BOM_UTF16_LE):
+        return "utf-16-le"
+    if head.startswith(codecs.BOM_UTF16_BE):
+        return "utf-16-be"
     return "utf-8"
+
+
+def looks_binary(path: Path) -> bool:
+    """True for a file whose first 8 KB is not text: a NUL byte, or many bytes that are
+    neither UTF-8 nor the usual white space. (Only asked of a file already rejected whole, to
+    say so instead of guessing how many rows it had.)"""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(8192)
+    except OSError:
+        return False
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return False
+    if b"\x00" in head:
+        return True
+    text = head.decode("utf-8", errors="replace")
+    odd = sum(1 for ch in text if ch == "\ufffd" or (ch < " " and ch not in "\t\r\n\f"))
+    return odd > len(text) // 10
+
+
+def _header_text(path: Path, encoding: str) -> tuple[list[str] | None, bool]:
+    """The first CSV record of ``path`` from its first HEADER_LIMIT bytes, decoded leniently,
+    and whether the record ran on past them."""
+    with path.open("rb") as fh:
+        raw = fh.read(HEADER_LIMIT + 1)
+    cut = len(raw) > HEADER_LIMIT
+    codec = "utf-8-sig" if encoding == "utf-8" else "utf-16"
+    text = raw[:HEADER_LIMIT].decode(codec, errors="replace")
+    lines = io.StringIO(text, newline="")
+    last = ""
+
+    def feed() -> Iterator[str]:
+        nonlocal last
+        for line in lines:
+            last = line
+            yield line
+
+    # The csv module bounds a field (131,072 characters by default); the bound here is the
+    # header's (process-wide, and only ever raised).
+    if csv.field_size_limit() < HEADER_LIMIT + 1:
+        csv.field_size_limit(HEADER_LIMIT + 1)
+    header = next(csv.reader(feed()), None)
+    # Ran on: the block was cut, and the record took every line of it, the last unfinished.
+    ran_on = cut and not lines.read(1) and not last.endswith(("\n", "\r"))
+    return header, ran_on
 
 
 def read_header(f: InputFile) -> None:
@@ -113,44 +234,111 @@ def read_header(f: InputFile) -> None:
         raise FileError(f.error)
     try:
         f.encoding = sniff_encoding(f.path)
-    except OSError as exc:
-        raise FileError(f"cannot be read ({exc.strerror or exc})") from exc
-    # Decode leniently so that a bad byte further down (a row the CSV reader will reject on
-    # its own) does not fail the header; a replacement character *in* the header does.
-    encoding = "utf-8-sig" if f.encoding == "utf-8" else "utf-16"
-    try:
-        with f.path.open("r", encoding=encoding, errors="replace", newline="") as fh:
-            header = next(csv.reader(fh), None)
+        # Decode leniently so that a bad byte further down (a row the CSV reader will reject
+        # on its own) does not fail the header; a replacement character *in* the header does.
+        header, ran_on = _header_text(f.path, f.encoding)
     except csv.Error as exc:
         raise FileError(f"header is not CSV ({exc})", row=1) from exc
     except OSError as exc:
         raise FileError(f"cannot be read ({exc.strerror or exc})") from exc
+    if ran_on:
+        raise FileError(
+            f"header row longer than the maximum ({HEADER_LIMIT:,} bytes); is this a CSV file?",
+            row=1,
+        )
     if header and any("\ufffd" in h for h in header):
-        raise FileError("header is not valid UTF-8", row=1)
+        what = "UTF-8" if f.encoding == "utf-8" else "UTF-16"
+        raise FileError(f"header is not valid {what}", row=1)
     if not header or not any(h.strip() for h in header):
         raise FileError("empty file" if header is None else "empty header row", row=1)
     # Columns are read by position (c0, c1...) and only the known ones are given their
     # names, so a blank name (a trailing comma), a quote or a name like "_line" in a header
     # cannot collide with lastmile's own columns or its SQL.
     f.header = [h.strip().lower() for h in header]
-    for name in f.header:
-        if name and f.header.count(name) > 1:
+    if f.mapping is not None:
+        wanted = f.mapping.source_columns()
+    else:
+        wanted = {c.name for c in file_columns(f.record_type)}
+    # A name given twice is ambiguous only for a column that is read; any other is ignored.
+    for name, n in Counter(f.header).items():
+        if name and n > 1 and name in wanted:
             raise FileError(f"column {name!r} appears twice in the header", row=1, column=name)
     if f.mapping is not None:
         _check_mapped_header(f)
         return
-    known = {c.name for c in file_columns(f.record_type)}
+    known = wanted
     seen = set(f.header)
     f.columns = [name for name in f.header if name in known]
-    f.ignored_columns = [name for name in f.header if name and name not in known]
+    f.ignored_columns = list(dict.fromkeys(name for name in f.header if name and name not in known))
     for required in f.record_type.required_columns:
         if required not in seen:
             raise FileError("missing required column", row=1, column=required)
 
 
+def count_data_lines(path: Path, encoding: str) -> int:
+    """The non-blank lines below the first of a file, streamed by blocks (a file of one
+    400 MB line is never held whole)."""
+    decoder = codecs.getincrementaldecoder(encoding if encoding != "utf-8" else "utf-8-sig")(
+        errors="replace"
+    )
+    lines = 0
+    pending = False  # the current (unfinished) line has a non-blank character
+    with path.open("rb") as fh:
+        while True:
+            block = fh.read(BLOCK)
+            text = decoder.decode(block, final=not block)
+            parts = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+            for part in parts[:-1]:
+                if pending or part.strip():
+                    lines += 1
+                pending = False
+            pending = pending or bool(parts[-1].strip())
+            if not block:
+                break
+    return max(lines + (1 if pending else 0) - 1, 0)
+
+
+def first_line_longer(path: Path, limit: int) -> int:
+    """The number (from 1) of the first line of ``path`` longer than ``limit`` bytes, or 0.
+    Streamed by blocks."""
+    line, length = 1, 0
+    with path.open("rb") as fh:
+        while block := fh.read(BLOCK):
+            parts = block.split(b"\n")
+            for i, part in enumerate(parts):
+                length += len(part)
+                if length > limit:
+                    return line
+                if i < len(parts) - 1:
+                    line, length = line + 1, 0
+    return 0
+
+
+def transcode_to_utf8(source: Path, encoding: str, out: Path) -> None:
+    """Write ``source`` (UTF-16) as UTF-8, block by block; a FileError names where it cannot
+    be decoded (a truncated file ends in half a character)."""
+    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    done = 0
+    with source.open("rb") as src, out.open("wb") as dst:
+        if src.read(2) not in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+            raise FileError("not valid UTF-16 (no byte-order mark)")
+        done = 2
+        while True:
+            block = src.read(BLOCK)
+            try:
+                dst.write(decoder.decode(block, final=not block).encode("utf-8"))
+            except UnicodeDecodeError as exc:
+                where = done + exc.start
+                what = "it ends in the middle of a character" if not block else exc.reason
+                raise FileError(f"not valid UTF-16 ({what}, byte {where:,})") from exc
+            if not block:
+                break
+            done += len(block)
+
+
 def _check_mapped_header(f: InputFile) -> None:
     assert f.mapping is not None
-    f.source_columns = [name for name in f.header if name]
+    f.source_columns = list(dict.fromkeys(name for name in f.header if name))
     for name in sorted(f.mapping.source_columns()):
         if name not in f.source_columns:
             raise FileError(
@@ -172,7 +360,8 @@ def read_raw(con: duckdb.DuckDBPyConnection, f: InputFile) -> None:
     errors, scans = rejects_tables(f)
     reader = (
         f"read_csv({q(str(f.path))}, header = true, delim = ',', quote = '\"', escape = '\"', "
-        f"columns = {columns}, auto_detect = false, encoding = {q(f.encoding)}, "
+        f"columns = {columns}, auto_detect = false, encoding = 'utf-8', "
+        f"max_line_size = {MAX_LINE_BYTES}, buffer_size = {READER_BUFFER}, "
         f"store_rejects = true, rejects_table = {q(errors)}, rejects_scan = {q(scans)})"
     )
     wanted = f.columns if f.mapping is None else f.source_columns
@@ -219,16 +408,20 @@ def collect_rejects(con: duckdb.DuckDBPyConnection, f: InputFile, into: str) -> 
     returns how many lines. Drops the reader's tables."""
     errors, scans = rejects_tables(f)
     reasons = " ".join(f"WHEN {q(k)} THEN {q(v)}" for k, v in _CSV_ERRORS.items())
-    # The reader knows the columns by position (reader_sql); name them as the header does.
-    names = " ".join(f"WHEN 'c{i}' THEN {q(name)}" for i, name in enumerate(f.header)) or "ELSE ''"
+    # The reader knows the columns by position (reader_sql); name them as the header does
+    # (the names are a parameter: a CASE of 40,000 arms took seconds to plan).
+    column = "arg_min(column_name, coalesce(column_idx, -1))"
     row = con.execute(
         f"""
         INSERT INTO {into}
-        SELECT {f.index}, line, coalesce(CASE arg_min(column_name, column_idx) {names} END, ''),
-               CASE arg_min(error_type, column_idx) {reasons}
-                    ELSE arg_min(error_message, column_idx) END
+        SELECT {f.index}, line,
+               coalesce($names[TRY_CAST(substr({column}, 2) AS INTEGER) + 1], ''),
+               coalesce(CASE arg_min(error_type, coalesce(column_idx, -1)) {reasons}
+                        ELSE arg_min(error_message, coalesce(column_idx, -1)) END,
+                        'line cannot be read')
         FROM {errors} GROUP BY line
-        """
+        """,
+        {"names": f.header},
     ).fetchone()
     con.execute(f"DROP TABLE IF EXISTS {errors}")
     con.execute(f"DROP TABLE IF EXISTS {scans}")
@@ -252,7 +445,7 @@ def line_gaps_sql(rejects: str, file_indexes: list[int]) -> str:
 
 def discover_mapped(
     paths: list[Path], mapping: Mapping, params: dict[str, str], workdir: Path
-) -> tuple[list[InputFile], list[Path]]:
+) -> tuple[list[InputFile], list[Skipped]]:
     """The files to read through ``mapping``: one input per file and record of the mapping.
     XLSX and JSON sources are first converted to CSV in ``workdir`` (their row numbers kept:
     a spreadsheet's row, a JSON array's element number plus one)."""
@@ -262,14 +455,14 @@ def discover_mapped(
         raise FileError(f"the mapping {mapping.name!r} needs {flags}")
     suffixes = {"csv": (".csv", ".txt", ".tsv"), "xlsx": (".xlsx",), "json": (".json", ".jsonl")}
     found: list[InputFile] = []
-    skipped: list[Path] = []
+    skipped: list[Skipped] = []
     for path in paths:
-        if not path.exists():
-            raise FileNotFoundError(f"{path}: no such file or folder")
-        candidates = sorted(p for p in path.iterdir() if p.is_file()) if path.is_dir() else [path]
+        candidates, not_files = regular_files(path)
+        skipped += not_files
         for candidate in candidates:
             if path.is_dir() and not candidate.name.lower().endswith(suffixes[mapping.format]):
-                skipped.append(candidate)
+                names = "/".join(suffixes[mapping.format])
+                skipped.append(Skipped(candidate, f"not a {names} file, skipped"))
                 continue
             error = ""
             try:
@@ -302,7 +495,7 @@ def _as_csv(path: Path, fmt: str, workdir: Path, n: int) -> Path:
     workdir.mkdir(parents=True, exist_ok=True)
     out = workdir / f"{n:05d}-{path.stem}.csv"
     if fmt == "json":
-        con = duckdb.connect()
+        con = connect_duckdb()
         source = f"read_json({q(str(path))}, format = 'auto', records = true"
         try:
             # Every key is read as text: a key whose values mix types would otherwise be JSON,

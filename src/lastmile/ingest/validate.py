@@ -16,6 +16,24 @@ from lastmile.store.schema import digest_sql
 
 MAX_ID_LENGTH = 200
 
+# A date or time later than the day of ingest (UTC) plus this many days is rejected: records
+# describe what happened. One day covers every time zone's "today".
+FUTURE_MARGIN_DAYS = 1
+
+# Plausible maxima for one record (docs/format.md, "Plausible maxima"). Far above any
+# seizure ever reported (the largest are tons and millions of pills), they catch typing
+# slips and garbage such as 1.7e308 pills, which would otherwise win as the first row and
+# overflow the report's sums. A mass: at most 1,000 metric tons, in each unit.
+MAX_PILLS = 100_000_000
+MAX_MASS = {"g": 1e9, "kg": 1e6, "oz": 35_273_962, "lb": 2_204_623}
+MAX_FIREARMS = 100_000
+MAX_AMOUNT = 1e13  # in the currency given (a billion dollars in the weakest currencies)
+MAX_AMOUNT_USD = 1e10
+MAX_DURATION_S = 7 * 86_400
+
+# Text columns whose values are codes written in capitals (ISO 4217): read case-insensitively.
+UPPER_CASE_COLUMNS = frozenset({"currency"})
+
 
 def q(text: str) -> str:
     """A SQL string literal."""
@@ -57,6 +75,26 @@ ROW_RULES: dict[str, tuple[RowRule, ...]] = {
             "form <> 'pill' AND unit = 'count'",
             "only pills are counted; weigh the other forms (g, kg, oz, lb)",
         ),
+        RowRule(
+            "quantity",
+            f"unit = 'count' AND quantity > {MAX_PILLS}",
+            f"implausible: more than {MAX_PILLS:,} pills in one exhibit",
+        ),
+        *(
+            RowRule(
+                "quantity",
+                f"unit = '{unit}' AND quantity > {limit:.0f}",
+                f"implausible: more than {limit:,.0f} {unit} (1,000 metric tons) in one exhibit",
+            )
+            for unit, limit in MAX_MASS.items()
+        ),
+    ),
+    "firearm_seizures": (
+        RowRule(
+            "count",
+            f"count > {MAX_FIREARMS}",
+            f"implausible: more than {MAX_FIREARMS:,} firearms in one seizure",
+        ),
     ),
     "currency_seizures": (
         RowRule(
@@ -64,8 +102,25 @@ ROW_RULES: dict[str, tuple[RowRule, ...]] = {
             "currency IS NOT NULL AND NOT regexp_full_match(currency, '[A-Z]{3}')",
             "not an ISO 4217 currency code",
         ),
+        RowRule(
+            "amount",
+            f"amount > {MAX_AMOUNT:.0f}",
+            f"implausible: more than {MAX_AMOUNT:,.0f} in one seizure",
+        ),
+        RowRule(
+            "amount_usd",
+            f"amount_usd > {MAX_AMOUNT_USD:.0f}",
+            f"implausible: more than {MAX_AMOUNT_USD:,.0f} US dollars in one seizure",
+        ),
     ),
 }
+ROW_RULES["communications"] += (
+    RowRule(
+        "duration_s",
+        f"duration_s > {MAX_DURATION_S}",
+        f"implausible: a call longer than {MAX_DURATION_S:,} seconds (7 days)",
+    ),
+)
 
 
 def mapping_extras(rt: RecordType) -> tuple[str, ...]:
@@ -104,6 +159,19 @@ def _allowed(col: Column) -> str:
     return ", ".join(col.values)
 
 
+def _latest_day() -> str:
+    """The last day a date may name: the day of ingest (UTC) plus the margin."""
+    return f"(current_date + {FUTURE_MARGIN_DAYS})"
+
+
+def _future(shown: str) -> str:
+    return (
+        f"'in the future: ''' || {shown} || ''' is after ' || "
+        f"CAST({_latest_day()} AS VARCHAR) || ' (the day of ingest, UTC, plus "
+        f"{FUTURE_MARGIN_DAYS} day)'"
+    )
+
+
 def _typed_and_error(col: Column, v: str, t: str) -> tuple[str, str]:
     """(typed expression over ``v``, error expression over ``v`` and ``t``) for one column:
     ``v`` names the trimmed text and ``t`` the typed value, computed once a level below."""
@@ -126,7 +194,8 @@ def _typed_and_error(col: Column, v: str, t: str) -> tuple[str, str]:
             f"CASE WHEN {v} IS NOT NULL AND {t} IS NULL THEN "
             f"'unparseable date ''' || {shown} || ''' (expected YYYY-MM-DD)' "
             f"WHEN year({t}) NOT BETWEEN 1900 AND 2100 THEN "
-            f"'implausible date ''' || {shown} || '''' END"
+            f"'implausible date ''' || {shown} || '''' "
+            f"WHEN {t} > {_latest_day()} THEN {_future(shown)} END"
         )
         return typed, err
     if kind is ColumnType.TIMESTAMP:
@@ -144,7 +213,8 @@ def _typed_and_error(col: Column, v: str, t: str) -> tuple[str, str]:
             f"'unparseable time ''' || {shown} || ''' (expected ISO 8601, "
             f"e.g. 2022-07-04T21:15:09-06:00)' "
             f"WHEN year({t}) NOT BETWEEN 1900 AND 2100 THEN "
-            f"'implausible time ''' || {shown} || '''' END"
+            f"'implausible time ''' || {shown} || '''' "
+            f"WHEN {t} >= CAST({_latest_day()} + 1 AS TIMESTAMP) THEN {_future(shown)} END"
         )
         return typed, err
     if kind in (ColumnType.DECIMAL, ColumnType.FRACTION):
@@ -183,6 +253,8 @@ def _typed_and_error(col: Column, v: str, t: str) -> tuple[str, str]:
             f"lambda x: trim(x)), lambda x: x <> ''), '|'), '')"
         )
         return typed, _nul_check(v)
+    if col.name in UPPER_CASE_COLUMNS:
+        return f"upper({v})", _nul_check(v)
     # TEXT, REF (checked against the store later), SELECTOR (normalized later)
     return v, _nul_check(v)
 

@@ -48,6 +48,23 @@ def register_table(
         staging.unregister("lastmile_arrow_in")
 
 
+# Never fetch or load a DuckDB extension behind the user's back: a workspace string such as
+# "md:x" would otherwise download the MotherDuck extension. What lastmile uses (ICU for time
+# zones, JSON for JSON returns) is linked into the DuckDB wheel and needs no loading; a test
+# checks that it still works with autoloading off.
+NO_AUTOLOAD: dict[str, str | bool | int | float | list[str]] = {
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+}
+
+
+def connect_duckdb(
+    database: str = ":memory:", *, read_only: bool = False
+) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection with extension autoloading and autoinstalling turned off."""
+    return duckdb.connect(database, read_only=read_only, config=dict(NO_AUTOLOAD))
+
+
 MEMORY_ENV = "LASTMILE_MEMORY_LIMIT"
 DEFAULT_MEMORY_LIMIT = "2.5GB"
 
@@ -164,6 +181,12 @@ class Store(ABC):
         )
         return [r[0] for r in rows]
 
+    @contextmanager
+    def migration_lock(self) -> Iterator[None]:
+        """Held while migrations run, so that concurrent first opens migrate once. A DuckDB
+        file has one writer process at a time already."""
+        yield
+
     @abstractmethod
     def close(self) -> None: ...
 
@@ -176,7 +199,7 @@ class DuckDBStore(Store):
         self.url = str(path)
         self.path = path
         try:
-            self.conn = duckdb.connect(str(path), read_only=read_only)
+            self.conn = connect_duckdb(str(path), read_only=read_only)
         except duckdb.Error as exc:
             raise StoreError(f"cannot open DuckDB workspace {path}: {exc}") from exc
         # Timestamps are stored in UTC; a timestamp with an offset is converted on ingest.
@@ -184,6 +207,7 @@ class DuckDBStore(Store):
         # lastmile shows its own progress; DuckDB's bar would write over it.
         self.conn.execute("SET enable_progress_bar = false")
         bulk_settings(self.conn, path.parent / f"{path.name}.tmp")
+        self.read_only = read_only
         self._in_transaction = False
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
@@ -324,9 +348,22 @@ class PostgresStore(Store):
         finally:
             self._tx_depth -= 1
 
+    # Advisory lock keys: 7424 serializes ingest batches, 7423 migrations.
+    MIGRATION_LOCK = 7423
+
+    @contextmanager
+    def migration_lock(self) -> Iterator[None]:
+        # A session lock (not a transaction's): migrations run in several transactions, and
+        # the first, "CREATE TABLE IF NOT EXISTS schema_migrations", races on its own.
+        self.conn.execute(f"SELECT pg_advisory_lock({self.MIGRATION_LOCK})")
+        try:
+            yield
+        finally:
+            self.conn.execute(f"SELECT pg_advisory_unlock({self.MIGRATION_LOCK})")
+
     def staging(self) -> duckdb.DuckDBPyConnection:
         if self._staging is None:
-            self._staging = duckdb.connect(":memory:")
+            self._staging = connect_duckdb()
             self._staging.execute("SET TimeZone = 'UTC'")
             self._staging.execute("SET enable_progress_bar = false")
             spill = Path(tempfile.gettempdir()) / f"lastmile-staging-{os.getpid()}"

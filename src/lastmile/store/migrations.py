@@ -61,7 +61,15 @@ def current_version(store: Store) -> int:
 
 def migrate(store: Store, up_to: int = LATEST) -> list[int]:
     """Bring the store to the latest schema (or to version ``up_to``, to test a migration on
-    the data of an older one); returns the versions applied."""
+    the data of an older one); returns the versions applied.
+
+    Runs under the store's migration lock: of several processes opening a new PostgreSQL
+    workspace at once, one migrates and the others find it done."""
+    with store.migration_lock():
+        return _migrate(store, up_to)
+
+
+def _migrate(store: Store, up_to: int) -> list[int]:
     store.execute(
         "CREATE TABLE IF NOT EXISTS schema_migrations "
         "(version INTEGER, name TEXT, applied_at TIMESTAMP)"

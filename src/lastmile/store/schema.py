@@ -68,10 +68,13 @@ class Table:
         return f"CREATE TABLE {self.name} (\n    {cols}\n);"
 
 
-def record_columns(rt: RecordType) -> tuple[tuple[str, str], ...]:
-    """The stored columns of a record type's own fields (no provenance)."""
+def record_columns(rt: RecordType, *, added: bool = False) -> tuple[tuple[str, str], ...]:
+    """The stored columns of a record type's own fields (no provenance): those in the table
+    from the start, or (``added``) those a later migration added (``Column.since``)."""
     out: list[tuple[str, str]] = []
     for col in rt.columns:
+        if bool(col.since) != added:
+            continue
         out.append((col.name, col.sql_type))
         if col.type is ColumnType.SELECTOR:
             out.append((f"{col.name}_normalized", "TEXT"))
@@ -96,7 +99,8 @@ def record_tables(rt: RecordType) -> tuple[Table, ...]:
     cols = record_columns(rt)
     grades = (("source_reliability", "TEXT"), ("info_credibility", "TEXT"))
     if not is_content_keyed(rt):
-        return (Table(rt.name, cols + grades + PROVENANCE_COLUMNS),)
+        later = record_columns(rt, added=True)
+        return (Table(rt.name, cols + grades + PROVENANCE_COLUMNS + later),)
     event_fields = EVENT_COLUMNS[rt.name]
     typed = dict(cols)
     event: list[tuple[str, str]] = [("event_key", HASH)]
@@ -126,6 +130,12 @@ SOURCE_FILES = Table(
         ("batch_id", "TEXT"),
         ("path", "TEXT"),  # as given to the command
         ("name", "TEXT"),  # the file's name: a source is identified by it, not by its folder
+        # Chain of custody (migration 0004): every file read, whether or not it stored rows.
+        ("sha256", "TEXT"),  # hex SHA-256 of the bytes as received (NULL before version 4)
+        ("size_bytes", "BIGINT"),
+        ("read_at", "TIMESTAMP"),  # UTC
+        ("records", "BIGINT"),  # records (or event sources) it stored
+        ("superseded_by", "TEXT"),  # the batch whose corrected return replaced its records
     ),
 )
 
@@ -142,6 +152,7 @@ BATCHES = Table(
         ("counts_json", "TEXT"),
         ("rejects_file", "TEXT"),
         ("lastmile_version", "TEXT"),
+        ("supersedes", "TEXT"),  # the batch this one replaced (lastmile ingest --supersedes)
     ),
 )
 
@@ -169,12 +180,174 @@ ENTITY_MEMBERS = Table(
         ("probability", "DOUBLE PRECISION"),
     ),
 )
-DERIVED_TABLES: tuple[Table, ...] = (ENTITIES, ENTITY_MEMBERS)
+# Migration 0005 (docs/resolution.md): what resolution keeps beside entities.
+SUBJECT_IDENTIFIERS = Table(
+    "subject_identifiers",
+    (
+        ("subject_id", "TEXT"),
+        ("kind", "TEXT"),
+        ("raw", "TEXT"),
+        ("value", "TEXT"),
+        ("valid", "BOOLEAN"),
+        ("reason", "TEXT"),
+    ),
+)
+MATCH_EDGES = Table(
+    "match_edges",
+    (
+        ("record_a", "TEXT"),
+        ("record_b", "TEXT"),
+        ("match_weight", "DOUBLE PRECISION"),
+        ("probability", "DOUBLE PRECISION"),
+        ("evidence", "TEXT"),
+    ),
+)
+RESOLUTION_RUNS = Table(
+    "resolution_runs",
+    (
+        ("run_id", "TEXT"),
+        ("started_at", "TIMESTAMP"),
+        ("finished_at", "TIMESTAMP"),
+        ("engine", "TEXT"),
+        ("trained", "BOOLEAN"),
+        ("threshold", "DOUBLE PRECISION"),
+        ("model_json", "TEXT"),
+        ("counts_json", "TEXT"),
+        ("lastmile_version", "TEXT"),
+    ),
+)
+DERIVED_TABLES: tuple[Table, ...] = (
+    ENTITIES,
+    ENTITY_MEMBERS,
+    SUBJECT_IDENTIFIERS,
+    MATCH_EDGES,
+    RESOLUTION_RUNS,
+)
+# What analysts say, and what was announced: not derived, never rewritten by a rerun.
+JUDGEMENTS = Table(
+    "judgements",
+    (
+        ("judgement_id", "TEXT"),
+        ("verdict", "TEXT"),
+        ("record_a", "TEXT"),
+        ("record_b", "TEXT"),
+        ("entity_id", "TEXT"),
+        ("analyst", "TEXT"),
+        ("note", "TEXT"),
+        ("made_at", "TIMESTAMP"),
+    ),
+)
+CONFLICTS = Table(
+    "conflicts",
+    (
+        ("target_id", "TEXT"),
+        ("target_kind", "TEXT"),
+        ("agency_id", "TEXT"),
+        ("division", "TEXT"),
+        ("other_agency_id", "TEXT"),
+        ("other_division", "TEXT"),
+        ("first_seen", "TIMESTAMP"),
+        ("last_seen", "TIMESTAMP"),
+    ),
+)
+KEPT_TABLES: tuple[Table, ...] = (JUDGEMENTS, CONFLICTS)
+
+
+# The server's tables (migration 0008, lastmile/server): accounts, access, shares, the audit
+# trail and planned operations. They hold no case records, so record counts leave them out.
+def _t(name: str, *columns: str) -> Table:
+    pairs = (c.partition(" ") for c in columns)
+    return Table(name, tuple((n, sql_type) for n, _, sql_type in pairs))
+
+
+SERVER_TABLES: tuple[Table, ...] = (
+    _t(
+        "users",
+        "username TEXT",
+        "agency_id TEXT",
+        "role TEXT",
+        "password_hash TEXT",
+        "totp_secret TEXT",
+        "disabled BOOLEAN",
+        "failed_attempts INTEGER",
+        "locked_at TIMESTAMP",
+        "created_at TIMESTAMP",
+        "updated_at TIMESTAMP",
+    ),
+    _t(
+        "agency_access",
+        "agency_id TEXT",
+        "disabled BOOLEAN",
+        "changed_by TEXT",
+        "changed_at TIMESTAMP",
+    ),
+    _t(
+        "api_tokens",
+        "token_id TEXT",
+        "username TEXT",
+        "name TEXT",
+        "token_hash TEXT",
+        "created_at TIMESTAMP",
+        "expires_at TIMESTAMP",
+        "revoked_at TIMESTAMP",
+    ),
+    _t(
+        "shares",
+        "share_id TEXT",
+        "investigation_id TEXT",
+        "agency_id TEXT",
+        "username TEXT",
+        "granted_by TEXT",
+        "granted_at TIMESTAMP",
+        "revoked_by TEXT",
+        "revoked_at TIMESTAMP",
+    ),
+    _t(
+        "audit_log",
+        "seq BIGINT",
+        "logged_at TIMESTAMP",
+        "username TEXT",
+        "agency_id TEXT",
+        "client TEXT",
+        "method TEXT",
+        "path TEXT",
+        "action TEXT",
+        "outcome TEXT",
+        "status INTEGER",
+        "records BIGINT",
+        "detail TEXT",
+        "prev_hash TEXT",
+        "entry_hash TEXT",
+    ),
+    _t(
+        "planned_operations",
+        "operation_id TEXT",
+        "agency_id TEXT",
+        "division TEXT",
+        "submitted_by TEXT",
+        "kind TEXT",
+        "latitude DOUBLE PRECISION",
+        "longitude DOUBLE PRECISION",
+        "address TEXT",
+        "starts_at TIMESTAMP",
+        "ends_at TIMESTAMP",
+        "submitted_at TIMESTAMP",
+    ),
+    _t(
+        "operation_conflicts",
+        "conflict_id TEXT",
+        "operation_id TEXT",
+        "other_operation_id TEXT",
+        "distance_m DOUBLE PRECISION",
+        "detected_at TIMESTAMP",
+    ),
+    _t("server_settings", "name TEXT", "value TEXT"),
+)
 
 
 def expected_tables() -> tuple[Table, ...]:
     tables: list[Table] = []
     for rt in RECORD_TYPES:
         tables.extend(record_tables(rt))
-    tables += [SOURCE_FILES, BATCHES, *DERIVED_TABLES]
+    tables += [SOURCE_FILES, BATCHES, *DERIVED_TABLES, *KEPT_TABLES, *SERVER_TABLES]
     return tuple(tables)
