@@ -15,6 +15,7 @@ the spread of those estimates over the square root of the number of batches is t
 from __future__ import annotations
 
 import random
+import warnings
 from dataclasses import dataclass
 
 import igraph as ig
@@ -110,7 +111,11 @@ def eigenvector(g: ig.Graph) -> np.ndarray:
             eig[members] = 1.0
         elif len(members) > 2:
             sub = g.induced_subgraph(members)
-            eig[members] = sub.eigenvector_centrality(scale=True, weights="weight")
+            with warnings.catch_warnings():
+                # igraph warns when some values are near zero (the leaves of a star, say);
+                # within one component the values are still the defined ones.
+                warnings.simplefilter("ignore", RuntimeWarning)
+                eig[members] = sub.eigenvector_centrality(scale=True, weights="weight")
     return eig
 
 
