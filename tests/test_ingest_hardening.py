@@ -91,7 +91,9 @@ def test_markup_and_escapes_in_data_print_as_plain_visible_text(tmp_path: Path) 
     (folder / "arrests-[ab].csv").write_text(
         "arrest_id,investigation_id,date\nA-1,INV-1,[/yellow]\nA-2,INV-1,\x1b[31mred\n"
     )
-    code, _, err = cli("ingest", str(folder), "-w", str(tmp_path / "w.duckdb"))
+    code, _, err = cli(
+        "ingest", str(folder), "-w", str(tmp_path / "w.duckdb"), "--rejects", str(tmp_path / "r")
+    )
     assert code == 0, err
     assert "[/yellow]" in err  # shown, not taken as markup
     assert "\x1b" not in err and "\\x1b[31mred" in err  # the escape is visible, not run
@@ -604,7 +606,7 @@ def test_every_file_read_is_recorded_with_its_hash(workspace: Workspace, tmp_pat
 def test_status_lists_files_and_verify_tells_what_still_matches(tmp_path: Path) -> None:
     folder = operation(tmp_path)
     ws_path = str(tmp_path / "w.duckdb")
-    code, _, err = cli("ingest", str(folder), "-w", ws_path)
+    code, _, err = cli("ingest", str(folder), "-w", ws_path, "--rejects", str(tmp_path / "r"))
     assert code == 0, err
     code, out, _ = cli("status", "--files", "-w", ws_path)
     listed = json.loads(out)["files"]
