@@ -623,3 +623,22 @@ def test_status_lists_files_and_verify_tells_what_still_matches(tmp_path: Path) 
     assert status["notes.txt"] == "not ingested"
     assert status["agencies.csv"] == "matched"
     assert list(status.values()).count("matched") == 9
+
+
+# -- 16 (outputs). the rejects file is a CSV export too ----------------------------------------
+
+
+def test_the_rejects_file_neutralizes_formulas_from_file_names(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A folder named like a formula must not become a live formula in the rejects file."""
+    monkeypatch.chdir(tmp_path)
+    folder = Path("=HYPERLINK(1)")
+    shutil.copytree(SMALL_OPERATION, folder)
+    with (folder / "subjects.csv").open("a", encoding="utf-8") as fh:
+        fh.write("S-9,INV-1,Bad Date,,,,,,not-a-date,M,,dealer\n")
+    with open_workspace(tmp_path / "w.duckdb") as ws:
+        result = ingest_paths(ws, [folder], rejects=tmp_path / "rejects.csv")
+    rows = rejects(result.rejects_file)
+    assert rows, "the bad date must be rejected"
+    assert all(r["file"].startswith("'=HYPERLINK(1)") for r in rows), rows
