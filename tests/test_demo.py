@@ -100,5 +100,6 @@ def test_demo_command_on_the_tiny_operation(tmp_path: Path) -> None:
     res = CliRunner().invoke(app, ["demo", "--scale", "tiny", "--out", str(tmp_path)])
     assert res.exit_code == 0, res.output
     assert "deadly doses" in res.stdout
+    assert "subject records into" in res.stdout and "conflicts" in res.stdout
     for name in ("report.html", "report.json", "report.md", "lastmile.duckdb"):
         assert (tmp_path / name).exists()

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.csv as pacsv
 import pytest
 from hypothesis import given, settings
@@ -78,6 +80,8 @@ def test_two_numbers_side_by_side_are_two_numbers() -> None:
     ("written", "key"),
     [
         ("sc: frosty_21", "account:snapchat:frosty_21"),
+        ("sc: meowplug", "account:snapchat:meowplug"),
+        ("snap me at isaiah_22", "account:snapchat:isaiah_22"),
         ("snap -> Frosty_21", "account:snapchat:frosty_21"),
         ("👻 frosty_21", "account:snapchat:frosty_21"),
         ("tele @blue_goods", "account:telegram:blue_goods"),
@@ -193,7 +197,16 @@ def test_screen_command_reads_csv_without_ids_and_json_lines(tmp_path: Path) -> 
         '{"post_id": "j1", "text": "blues \\ud83d tap in"}\nnot json\n', encoding="utf-8"
     )
     res = runner.invoke(
-        app, ["screen", str(tmp_path / "a.csv"), str(tmp_path / "b.jsonl"), "--format", "json"]
+        app,
+        [
+            "screen",
+            str(tmp_path / "a.csv"),
+            str(tmp_path / "b.jsonl"),
+            "--format",
+            "json",
+            "--method",
+            "lexicon",
+        ],
     )
     assert res.exit_code == 0, res.output
     rows = [json.loads(line) for line in res.stdout.splitlines() if line.startswith("{")]
@@ -204,7 +217,7 @@ def test_screen_command_reads_csv_without_ids_and_json_lines(tmp_path: Path) -> 
 
 def test_screen_needs_a_text_column(tmp_path: Path) -> None:
     (tmp_path / "a.csv").write_text("body\nhello\n", encoding="utf-8")
-    res = runner.invoke(app, ["screen", str(tmp_path / "a.csv")])
+    res = runner.invoke(app, ["screen", str(tmp_path / "a.csv"), "--method", "lexicon"])
     assert res.exit_code == 1
     assert "no 'text' column" in res.output
 
@@ -238,3 +251,120 @@ def test_attached_posts_become_records_of_the_investigation(tmp_path: Path) -> N
         params=[inv],
     ).fetchall()
     assert found[0][0] == 2
+
+
+# -- the combined method ----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def combined() -> Screener:
+    return Screener(method="combined")
+
+
+def test_the_combined_method_holds_on_hand_written_posts(combined: Screener) -> None:
+    hand = pacsv.read_csv(HAND)
+    got = figures(combined.screen(hand["post_id"], hand["text"]), hand)
+    assert got["sale_precision"] >= 0.95
+    assert got["sale_recall"] >= 0.90
+
+
+def test_the_model_only_rescores_posts_with_lexicon_evidence(combined: Screener) -> None:
+    texts = ["great day at the beach", "snow day ❄️ no school", "🔌 blues $20 tap in"]
+    lexicon = Screener().screen(pa.array(["1", "2", "3"]), pa.array(texts)).to_pylist()
+    both = combined.screen(pa.array(["1", "2", "3"]), pa.array(texts)).to_pylist()
+    assert both[0]["score"] == lexicon[0]["score"] == 0.0
+    assert both[1]["score"] == lexicon[1]["score"]
+    assert both[2]["label"] == "sale"
+
+
+def test_an_unknown_method_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown screening method"):
+        Screener(method="magic")
+
+
+def test_the_synthetic_operation_writes_posts_with_fictional_selectors(tmp_path: Path) -> None:
+    from lastmile.synth import generate as synth
+
+    synth("tiny", seed=3, out_dir=tmp_path)
+    posts = pacsv.read_csv(tmp_path / "social" / "posts.csv")
+    truth = pacsv.read_csv(tmp_path / "truth" / "posts.csv")
+    assert posts.column_names == ["post_id", "platform", "author", "posted_at", "text"]
+    assert truth.column_names == ["post_id", "label", "selectors"]
+    assert posts.num_rows == truth.num_rows > 0
+    keys = [k for v in truth["selectors"].to_pylist() if v for k in v.split("|")]
+    phones_ = [k for k in keys if k.startswith("phone:")]
+    assert phones_ and all(k[-7:-4] == "555" for k in phones_)
+    # Some dealers' posts carry selectors the operation's records hold.
+    held = {
+        re.sub(r"\D", "", v or "")[-10:]
+        for v in pacsv.read_csv(tmp_path / "selectors.csv")["value"].to_pylist()
+    }
+    assert any(k.removeprefix("phone:+1") in held for k in phones_)
+
+
+def test_other_layouts_are_read_through_a_mapping(tmp_path: Path) -> None:
+    (tmp_path / "m.yaml").write_text(
+        "name: scraped\nformat: csv\nparams: [investigation]\nrecords:\n"
+        "  - record_type: posts\n    columns:\n      post_id: id\n"
+        "      investigation_id: {param: investigation}\n      text: body\n"
+        "      platform: {value: Instagram}\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "p.csv").write_text(
+        'id,body\nz1,"percs 🍌 $20 each tap in"\nz2,hello\n', encoding="utf-8"
+    )
+    res = runner.invoke(
+        app,
+        [
+            "screen",
+            str(tmp_path / "p.csv"),
+            "--mapping",
+            str(tmp_path / "m.yaml"),
+            "--method",
+            "lexicon",
+            "--format",
+            "csv",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    lines = res.stdout.splitlines()
+    assert lines[1].startswith('"z1","sale"') and lines[2].startswith('"z2","none"')
+
+
+def test_posts_change_the_platform_count_only_when_attached(tmp_path: Path) -> None:
+    ws = tmp_path / "ws.duckdb"
+    assert runner.invoke(app, ["ingest", str(SMALL_OPERATION), "-w", str(ws)]).exit_code == 0
+    inv = (SMALL_OPERATION / "investigations.csv").read_text().splitlines()[1].split(",")[0]
+
+    def threads() -> int:
+        res = runner.invoke(app, ["report", "--format", "json", "-w", str(ws)])
+        assert res.exit_code == 0, res.output
+        by_platform = json.loads(res.stdout)["platform_cases"]["by_platform"]
+        return int(by_platform.get("Threads", 0))
+
+    (tmp_path / "p.csv").write_text(
+        "post_id,platform,author,text\nt1,Threads,blue_plug,blues 💊 $20 tap in\n",
+        encoding="utf-8",
+    )
+    screened = ["screen", str(tmp_path / "p.csv"), "--method", "lexicon", "-w", str(ws)]
+    assert runner.invoke(app, screened).exit_code == 0
+    assert threads() == 0
+    assert runner.invoke(app, [*screened, "--investigation", inv]).exit_code == 0
+    assert threads() == 1
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.from_regex(r"[a-z][a-z0-9_]{4,12}[a-z0-9]", fullmatch=True).filter(
+        lambda h: h not in ("username", "handle")
+    ),
+    st.sampled_from(["sc: {h}", "snap -> {h}", "👻 {h}", "tele @{h}", "telegram: {h}"]),
+    st.sampled_from(["", "blues 💊 ", "TAP IN "]),
+    st.booleans(),
+)
+def test_any_labelled_handle_is_found(handle: str, form: str, before: str, upper: bool) -> None:
+    written = form.format(h=handle.upper() if upper else handle)
+    platform = "snapchat" if form.startswith(("sc", "snap", "👻")) else "telegram"
+    found = {c.key for c in handles(clean(before + written))}
+    if len(handle) <= 15 or platform == "telegram":
+        assert f"account:{platform}:{handle}" in found

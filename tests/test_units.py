@@ -28,7 +28,7 @@ def test_conversions_are_the_exact_legal_definitions() -> None:
     assert to_grams(1, Unit.OZ) == 28.349523125
     assert to_grams(16, Unit.OZ) == pytest.approx(to_grams(1, Unit.LB), rel=1e-15)
     assert to_grams(2.5, Unit.KG) == 2500.0
-    with pytest.raises(ValueError, match="no mass"):
+    with pytest.raises(ValueError, match="a count of pills has no mass"):
         to_grams(10, Unit.COUNT)
 
 
@@ -38,11 +38,24 @@ def test_parameters_change_the_result_as_stated() -> None:
 
 
 @pytest.mark.parametrize(
-    "kwargs", [{"lethal_dose_mg": 0}, {"pill_lethal_share": 1.5}, {"powder_purity": -0.1}]
+    ("kwargs", "message"),
+    [
+        ({"lethal_dose_mg": 0}, "lethal_dose_mg must be greater than 0"),
+        ({"lethal_dose_mg": -1}, "lethal_dose_mg must be greater than 0"),
+        ({"pill_lethal_share": 1.5}, "pill_lethal_share must be between 0 and 1"),
+        ({"pill_lethal_share": -0.1}, "pill_lethal_share must be between 0 and 1"),
+        ({"powder_purity": -0.1}, "powder_purity must be between 0 and 1"),
+        ({"powder_purity": 1.5}, "powder_purity must be between 0 and 1"),
+    ],
 )
-def test_impossible_parameters_are_refused(kwargs: dict[str, float]) -> None:
-    with pytest.raises(ValueError):
+def test_impossible_parameters_are_refused(kwargs: dict[str, float], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
         DoseMethod(**kwargs)
+
+
+def test_the_bounds_of_the_parameters_are_allowed() -> None:
+    DoseMethod(lethal_dose_mg=1e-9, pill_lethal_share=0, powder_purity=0)
+    DoseMethod(pill_lethal_share=1, powder_purity=1)
 
 
 @given(st.floats(min_value=0, max_value=1e9), st.sampled_from([Unit.G, Unit.KG, Unit.OZ, Unit.LB]))
@@ -84,6 +97,7 @@ def test_halves_round_up_as_on_a_calculator() -> None:
     assert (a.pill_doses, a.powder_mg, a.powder_doses) == (3, 1, 0)
     assert round_half_up(0.5) == 1.0 and round_half_up(2.675, 2) == 2.68
     assert round_half_up(-1.25, 1) == -1.3
+    assert round_half_up(float("inf")) == float("inf")  # nothing to round
     assert lb_figure(to_grams(91_000.05, Unit.LB)) == 91_000.1
 
 

@@ -584,6 +584,14 @@ def demo(
         f"into {result.workspace}",
         f"report: {result.html}  (also {result.json.name}, {result.markdown.name})",
     ]
+    if result.resolution is not None:
+        res = result.resolution
+        lines.insert(
+            -1,
+            f"resolved {res.records.get('subjects', 0):,} subject records into "
+            f"{res.entities.get('person', 0):,} people; {res.conflicts:,} conflicts "
+            "(a target another agency or division also works: lastmile conflicts)",
+        )
     for line in lines:
         out_console.print(line, highlight=False)
 

@@ -315,6 +315,9 @@ class Column:
     values: tuple[str, ...] = ()  # allowed values for ENUM (canonical spellings)
     synonyms: dict[str, str] = field(default_factory=dict)  # lower-case spelling -> canonical
     references: str = ""  # REF: the record type(s) referenced, "|"-separated
+    # The schema version that added the column to a stored table: such a column is stored
+    # after the provenance columns, where ALTER TABLE puts it (0: in the table from the start).
+    since: int = 0
 
     @property
     def sql_type(self) -> str:
@@ -475,6 +478,15 @@ SUBJECTS = RecordType(
         _enum("sex", Sex, synonyms={"male": "M", "female": "F", "unknown": "U"}),
         Column("addresses", ColumnType.LIST, example="1200 Example St, Denver, CO"),
         _enum("role", Role),
+        Column(
+            "identifiers",
+            ColumnType.LIST,
+            doc="Personal identifiers as kind:value: ssn, fbi, dl, passport, a_number, "
+            "state_id, other (docs/selectors.md, 'Identifiers'). A malformed one is kept and "
+            "flagged, never used to match.",
+            example="dl:CO-123456789|passport:MX-G12345678",
+            since=5,
+        ),
     ),
     id_column="subject_id",
 )

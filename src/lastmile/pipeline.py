@@ -1,4 +1,4 @@
-"""The main job end to end: synthesize, ingest, (later stages as they land), report.
+"""The main job end to end: synthesize, ingest, resolve, (later stages as they land), report.
 
 ``lastmile demo`` and ``make demo`` run this on the synthetic national operation; it is also
 the shortest tour of the package: each step is one call into its room.
@@ -33,6 +33,7 @@ class DemoResult:
     html: Path
     json: Path
     markdown: Path
+    resolution: Any = None  # lastmile.resolve.run.ResolveResult
 
 
 def run_demo(
@@ -65,6 +66,11 @@ def run_demo(
             ws, [operation], rejects=out / "rejects.csv", progress=step("ingest", 0.4, 0.5)
         )
         if progress:
+            progress("resolve", 0.85)
+        from lastmile.resolve.run import resolve
+
+        resolution = resolve(ws)
+        if progress:
             progress("report", 0.9)
         options = ReportOptions(
             date_from=OPERATION_FROM,
@@ -79,4 +85,6 @@ def run_demo(
         path.write_text(render_report(report, fmt), encoding="utf-8")
     if progress:
         progress("done", 1.0)
-    return DemoResult(workspace, batch, report, paths["html"], paths["json"], paths["md"])
+    return DemoResult(
+        workspace, batch, report, paths["html"], paths["json"], paths["md"], resolution
+    )

@@ -96,7 +96,6 @@ class DoseMethod:
         pill_doses = _decimal(pills) * _decimal(self.pill_lethal_share)
         powder_doses = powder_mg * _decimal(self.powder_purity) / _decimal(self.lethal_dose_mg)
         return DoseArithmetic(
-            pills=float(pills),
             powder_mg=int(powder_mg),
             pill_doses=int(pill_doses.quantize(Decimal(1), rounding=ROUND_HALF_UP)),
             powder_doses=int(powder_doses.quantize(Decimal(1), rounding=ROUND_HALF_UP)),
@@ -110,7 +109,6 @@ class DoseMethod:
 class DoseArithmetic:
     """The worked dose arithmetic: figures as used, after the stated rounding."""
 
-    pills: float
     powder_mg: int
     pill_doses: int
     powder_doses: int

@@ -38,7 +38,14 @@ def verify(
 
     with open_workspace(workspace, read_only=True) as ws:
         data = verify_files(ws, folder)
-    _emit_table(data, format, out, f"files in {folder}")
+    shown = data
+    if format is TableFormat.table:
+        # On screen, a hash's first 12 hex digits tell files apart; JSON and CSV give it whole.
+        import pyarrow.compute as pc
+
+        short = pc.utf8_slice_codeunits(data.column("sha256"), 0, 12)
+        shown = data.set_column(data.schema.get_field_index("sha256"), "sha256", short)
+    _emit_table(shown, format, out, f"files in {folder}")
     statuses = data.column("status").to_pylist()
     counts = {s: statuses.count(s) for s in dict.fromkeys(statuses)}
     err_console.print(

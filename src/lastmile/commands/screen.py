@@ -58,6 +58,13 @@ def screen(
     lexicon: Annotated[
         Path | None, typer.Option(help="A lexicon file instead of the shipped one.")
     ] = None,
+    method: Annotated[
+        str,
+        typer.Option(
+            help="lexicon, or combined: the lexicon score averaged with a small text model "
+            "trained at run time on synthetic posts (needs lastmile[screen])."
+        ),
+    ] = "combined",
     investigation: Annotated[
         str | None,
         typer.Option(help="Attach the posts, authors and found selectors to this investigation."),
@@ -70,6 +77,7 @@ def screen(
     implied and contact selectors, one row a post (docs/methodology.md, "Screening")."""
     from lastmile.ingest.mapping import load_mapping
     from lastmile.screen import LexiconError, load_lexicon, screen_posts
+    from lastmile.screen.model import ModelUnavailable
     from lastmile.screen.read import read_posts
 
     try:
@@ -79,13 +87,17 @@ def screen(
     chosen = load_mapping(mapping) if mapping else None
     params = _params(param, investigation if chosen is not None else None)
     if chosen is not None and "investigation" in chosen.params and not params.get("investigation"):
-        params["investigation"] = ""
+        # Screening alone needs no investigation; the mapping's column is not used.
+        params["investigation"] = "-"
     posts = read_posts(paths, chosen, params)
     for problem in posts.problems[:20]:
         err_console.print(f"[yellow]skipped[/yellow] {problem}", highlight=False)
     if len(posts.problems) > 20:
         err_console.print(f"... {len(posts.problems) - 20} more")
-    results = screen_posts(posts.table, lex)
+    try:
+        results = screen_posts(posts.table, lex, method)
+    except ModelUnavailable as exc:
+        raise CommandError(str(exc)) from None
     counts = pc.value_counts(results["label"]).to_pylist() if results.num_rows else []
     summary = ", ".join(f"{c['counts']:,} {c['values']}" for c in counts)
     err_console.print(f"screened {results.num_rows:,} posts: {summary or 'none'}", highlight=False)

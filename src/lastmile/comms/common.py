@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import pyarrow as pa
 
 from lastmile.comms._base import CommsError, normalize_selectors, placeholders, run
+from lastmile.comms.owners import with_owners
 from lastmile.store import Workspace
 
 COMMON_SCHEMA = pa.schema(
@@ -74,4 +75,4 @@ def common(
     if limit < 1:
         raise CommsError(f"limit must be at least 1, not {limit}")
     params = [*targets, *targets, *targets, min_targets, limit]
-    return run(ws, common_sql(len(targets)), params, COMMON_SCHEMA)
+    return with_owners(ws, run(ws, common_sql(len(targets)), params, COMMON_SCHEMA), ["contact"])

@@ -11,6 +11,7 @@ from __future__ import annotations
 import pyarrow as pa
 
 from lastmile.comms._base import CommsError, normalize_selector, run
+from lastmile.comms.owners import with_owners
 from lastmile.store import Workspace
 
 CONTACTS_SCHEMA = pa.schema(
@@ -72,4 +73,4 @@ def contacts(ws: Workspace, selector: str, *, limit: int = 25) -> pa.Table:
     if limit < 1:
         raise CommsError(f"limit must be at least 1, not {limit}")
     value = normalize_selector(selector)
-    return run(ws, _SQL, (value, value, limit), CONTACTS_SCHEMA)
+    return with_owners(ws, run(ws, _SQL, (value, value, limit), CONTACTS_SCHEMA), ["contact"])

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 import pyarrow as pa
 
 from lastmile.comms._base import CommsError, run
+from lastmile.comms.owners import with_owners
 from lastmile.store import Workspace
 
 HANDOVERS_SCHEMA = pa.schema(
@@ -198,4 +199,5 @@ def handovers(
     )
     table = run(ws, handovers_sql(p), (), HANDOVERS_SCHEMA)
     evidence = pa.array([_evidence(r) for r in table.to_pylist()], pa.string())
-    return table.set_column(table.schema.get_field_index("evidence"), "evidence", evidence)
+    table = table.set_column(table.schema.get_field_index("evidence"), "evidence", evidence)
+    return with_owners(ws, table, ["old_selector", "new_selector"])

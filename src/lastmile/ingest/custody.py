@@ -74,6 +74,9 @@ def verify(ws: Workspace, folder: Path) -> pa.Table:
             named = [r for r in same_content if r["name"] == path.name] or same_content
             first = named[0]
             detail = "" if first["name"] == path.name else f"read as {first['name']}"
+            later = sorted({r["superseded_by"] for r in named if r["superseded_by"]})
+            if len(later) == len(named):
+                detail = "; ".join(filter(None, [detail, f"superseded by {', '.join(later)}"]))
             status, batch = MATCHED, ", ".join(sorted({r["batch_id"] for r in named}))
         elif any(r["sha256"] for r in same_name):
             status, batch = CHANGED, ", ".join(sorted({r["batch_id"] for r in same_name}))

@@ -404,4 +404,14 @@ def compute_report(ws: Workspace, options: ReportOptions | None = None) -> dict[
             for month, t in sorted(months.items())
         ],
         "provenance": _provenance(ws),
+        # After resolution (docs/methodology.md): people arrested, joint records counted once.
+        **_resolution_outcomes(ws, options, total.seizures()),
     }
+
+
+def _resolution_outcomes(
+    ws: Workspace, options: ReportOptions, seizures: dict[str, Any]
+) -> dict[str, Any]:
+    from lastmile.resolve.outcomes import outcomes
+
+    return outcomes(ws, options, seizures)

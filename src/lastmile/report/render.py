@@ -379,6 +379,7 @@ def _headline(report: Mapping[str, Any]) -> list[str]:
     )
     first += f" and the seizure of {_join_and(items)}." if items else "; nothing was seized."
     sentences = [first]
+    sentences += _resolution_sentences(report)
 
     doses = _num(report.get("deadly_doses"))
     if doses > 0:
@@ -402,6 +403,21 @@ def _headline(report: Mapping[str, Any]) -> list[str]:
     elif investigations > 0:
         sentences.append(f"None of the investigations involved {_platform_phrase(pc)}.")
     return sentences
+
+
+def _resolution_sentences(report: Mapping[str, Any]) -> list[str]:
+    """After resolution: distinct people arrested and joint records counted once."""
+    persons = report.get("distinct_persons_arrested")
+    if persons is None:
+        return []
+    joint = report.get("joint_records") or {}
+    text = (
+        f"The arrests name {_counted(persons, 'distinct person')} once records are resolved; "
+        f"{fmt_count(joint.get('arrests') or 0)} joint arrest and "
+        f"{fmt_count(joint.get('drug_seizures') or 0)} joint drug seizure records, reported "
+        "by two agencies, are counted once (docs/methodology.md)."
+    )
+    return [text]
 
 
 def _cards(report: Mapping[str, Any]) -> list[Card]:

@@ -26,9 +26,12 @@ __all__ = [
 ]
 
 
-def screen_posts(posts: pa.Table, lexicon: Lexicon | None = None) -> pa.Table:
+def screen_posts(
+    posts: pa.Table, lexicon: Lexicon | None = None, method: str = "lexicon"
+) -> pa.Table:
     """Screen a table with ``text`` (and optionally ``post_id``, ``row``); a post without a
-    post_id is named by its row number (``row``, else its position)."""
+    post_id is named by its row number (``row``, else its position). ``method``: lexicon or
+    combined (core.Screener)."""
     n = posts.num_rows
     if "row" in posts.column_names:
         rows = posts["row"].cast(pa.string())
@@ -40,4 +43,4 @@ def screen_posts(posts: pa.Table, lexicon: Lexicon | None = None) -> pa.Table:
         ids = rows
     ids = ids.combine_chunks() if isinstance(ids, pa.ChunkedArray) else ids
     texts = posts["text"].cast(pa.string())
-    return Screener(lexicon).screen(ids, texts)
+    return Screener(lexicon, method).screen(ids, texts)

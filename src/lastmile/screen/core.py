@@ -7,7 +7,10 @@ import pyarrow as pa
 
 from lastmile.screen.extract import Extractor, label_of
 from lastmile.screen.lexicon import Lexicon, load_lexicon
+from lastmile.screen.model import TextModel
 from lastmile.screen.prefilter import candidates
+
+METHODS = ("lexicon", "combined")
 
 RESULT_SCHEMA = pa.schema(
     [
@@ -25,9 +28,16 @@ class Screener:
     """Screens posts with a lexicon: the prefilter over every post, the extractors over the
     candidates it keeps, and the lexicon score."""
 
-    def __init__(self, lexicon: Lexicon | None = None) -> None:
+    def __init__(self, lexicon: Lexicon | None = None, method: str = "lexicon") -> None:
+        """``method``: ``lexicon`` (the lexicon score) or ``combined`` (its mean with a small
+        text model trained at run time on synthetic posts; needs scikit-learn)."""
+        if method not in METHODS:
+            raise ValueError(f"unknown screening method {method!r} ({', '.join(METHODS)})")
         self.lexicon = lexicon or load_lexicon()
         self.extractor = Extractor(self.lexicon)
+        self.model: TextModel | None = None
+        if method == "combined":
+            self.model = TextModel(self.extractor)
 
     def screen(self, post_ids: pa.Array, texts: pa.Array) -> pa.Table:
         """One result row per post, in order (see RESULT_SCHEMA)."""
@@ -39,7 +49,7 @@ class Screener:
         mask = np.asarray(candidates(texts, self.lexicon).to_numpy(zero_copy_only=False), bool)
         idx = np.flatnonzero(mask)
         found = self.extractor.find(texts.take(pa.array(idx, pa.int64())))
-        sc = found.score
+        sc = found.score if self.model is None else self.model.score(found)
         score = np.zeros(n)
         score[idx] = np.round(sc, 4)
         labels = np.full(n, "none", dtype=object)

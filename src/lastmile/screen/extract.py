@@ -103,6 +103,7 @@ class Found:
     menu_prices: np.ndarray  # n, bool: three prices or more
     contacts: list[list[Contact]]
     truncated: np.ndarray  # n, bool
+    texts: pa.Array  # normalized
     d: np.ndarray
     c: np.ndarray
     n: np.ndarray
@@ -122,6 +123,8 @@ class Extractor:
                 self.patterns.append((False, e.term))
             else:
                 self.patterns.append((True, f"(?:^|[^a-z0-9])(?:{e.pattern})(?:$|[^a-z0-9])"))
+        emoji = "".join(sorted({c for e in self.entries if e.is_emoji for c in e.term}))
+        self.not_emoji = f"[^{re.escape(emoji)}]+" if emoji else ".+"
         self.weights = np.array([e.weight for e in self.entries])
         kinds = np.array([e.kind for e in self.entries])
         self.is_d = np.isin(kinds, list(DRUG_KINDS))
@@ -135,13 +138,20 @@ class Extractor:
             for d in e.drugs:
                 self.incidence[i, self.drugs.index(d)] = 1.0
 
-    def _match(self, texts: pa.Array, j: int) -> np.ndarray:
+    def _match(self, texts: pa.Array, emojis: pa.Array, j: int) -> np.ndarray:
         regex, pattern = self.patterns[j]
         if regex:
             m = pc.match_substring_regex(texts, pattern)
         else:
-            m = pc.match_substring(texts, pattern)
+            m = pc.match_substring(emojis, pattern)
         return np.asarray(m.to_numpy(zero_copy_only=False), dtype=bool)
+
+    def _matrix(self, texts: pa.Array) -> np.ndarray:
+        # Emoji entries are searched in the posts' emojis only (a few characters a post).
+        emojis = pc.replace_substring_regex(texts, self.not_emoji, "")
+        with ThreadPoolExecutor(THREADS) as pool:
+            cols = list(pool.map(lambda j: self._match(texts, emojis, j), range(len(self.entries))))
+        return np.column_stack(cols) if cols else np.zeros((len(texts), 0), dtype=bool)
 
     def find(self, raw: pa.Array) -> Found:
         n = len(raw)
@@ -151,17 +161,14 @@ class Extractor:
         if truncated.any():
             raw = pc.utf8_slice_codeunits(raw, 0, MAX_CHARS)
         texts = normalize_column(raw)
-        with ThreadPoolExecutor(THREADS) as pool:
-            cols = list(pool.map(lambda j: self._match(texts, j), range(len(self.entries))))
-        matrix = np.column_stack(cols) if cols else np.zeros((n, 0), dtype=bool)
+        matrix = self._matrix(texts)
         # Leet spellings (p3rcs, x@nax): read again with letters for digits, those posts only.
         leet = np.flatnonzero(
             pc.match_substring_regex(texts, _LEET_CUE).to_numpy(zero_copy_only=False)
         )
         if len(leet):
             sub = pa.array([unleet(t) for t in texts.take(pa.array(leet)).to_pylist()])
-            for j in range(len(self.entries)):
-                matrix[leet, j] |= self._match(sub, j)
+            matrix[leet] |= self._matrix(sub)
         prices = np.zeros(n, dtype=np.int64)
         for j in self.price:
             prices += np.asarray(
@@ -184,7 +191,7 @@ class Extractor:
             w[:, self.is_c].sum(axis=1) + MENU_WEIGHT * menu_prices + CONTACT_WEIGHT * has_contact,
         )
         nn = np.minimum(CAP_N, w[:, self.is_n].sum(axis=1))
-        return Found(matrix, menu_prices, found, truncated, d, c, nn)
+        return Found(matrix, menu_prices, found, truncated, texts, d, c, nn)
 
     def indicators(self, f: Found) -> pa.Array:
         """Per post: ``kind:term`` of each entry that fired, then menu/contact/truncated."""

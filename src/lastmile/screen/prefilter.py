@@ -35,17 +35,18 @@ def prefilter_pattern(lexicon: Lexicon) -> str:
     number_word = "(?:" + "|".join(_NUMBER_WORDS) + ")"
     arms = [
         f"[{emoji}\u20e3\U0001f51f]",
-        r"\b(?:" + "|".join(words) + r")\b",
+        r"(?i:\b(?:" + "|".join(words) + r")\b)",
         r"\d[\d\s().\-/]{5,}\d",
-        r"\b(?:" + labels + r")\b",
-        rf"\b{number_word}[\s\-.,]+{number_word}[\s\-.,]+{number_word}\b",
+        r"(?i:\b(?:" + labels + r")\b)",
+        rf"(?i:\b{number_word}[\s\-.,]+{number_word}[\s\-.,]+{number_word}\b)",
         # Text NFKC or the leet reading may change: non-ASCII letters and digits outside
         # Latin-1 (fancy fonts, full-width), entities, letters mixed with 0 1 3 4 5 @ $.
+        # (Case-sensitive: case folding would let U+017F, the long s, match every "s".)
         "[\u0100-\u024f\u2460-\u24ff\uff00-\uffef\U0001d400-\U0001d7ff]",
         r"&#?\w+;",
-        r"[a-z][0-9@$]+[a-z]",
+        r"(?i:[a-z][0-9@$]+[a-z])",
     ]
-    return "(?i)" + "|".join(f"(?:{a})" for a in arms)
+    return "|".join(f"(?:{a})" for a in arms)
 
 
 def candidates(texts: pa.Array | pa.ChunkedArray, lexicon: Lexicon) -> pa.Array:

@@ -99,9 +99,21 @@ class Contact:
         return selector_key(self.kind, self.value, self.platform or None)
 
 
+_NUMBERISH = r"(?:\+?\d+|(?<![a-z])(?:" + "|".join(_NUMBER_WORDS) + r")(?![a-z]))"
+# Where runs may be: numberish tokens joined by separators, at least two of them or 7 digits.
+_RUN = re.compile(_NUMBERISH + r"(?:[\s\-.()/,_*~|:]{0,4}" + _NUMBERISH + r")+|\d{7,}")
+
+
 def _digit_runs(text: str) -> list[tuple[list[str], str]]:
     """Runs of tokens that are digits or number words, joined only by separators:
     (the tokens as digits, raw text)."""
+    runs: list[tuple[list[str], str]] = []
+    for m in _RUN.finditer(text):
+        runs += _token_runs(m.group(0))
+    return runs
+
+
+def _token_runs(text: str) -> list[tuple[list[str], str]]:
     runs: list[tuple[list[str], str]] = []
     digits: list[str] = []
     start = end = 0
@@ -197,7 +209,7 @@ _LABELS: dict[str, Platform] = {
     "wsp": Platform.WHATSAPP,
 }
 _FILLER = (
-    r"(?:\s*(?:me|is|at|on|its|it's|my|id|user|username|handle|only"
+    r"(?:\s*(?:(?:me|is|at|on|its|it's|my|id|user|username|handle|only)(?![a-z0-9_.])"
     r"|@|:|-+|=+|>+|→|⇒|➡|➜|👉|👇|⬇|\||~|\.)\s*|\s+)"
 )
 _HANDLE_RE = re.compile(

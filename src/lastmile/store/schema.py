@@ -68,10 +68,13 @@ class Table:
         return f"CREATE TABLE {self.name} (\n    {cols}\n);"
 
 
-def record_columns(rt: RecordType) -> tuple[tuple[str, str], ...]:
-    """The stored columns of a record type's own fields (no provenance)."""
+def record_columns(rt: RecordType, *, added: bool = False) -> tuple[tuple[str, str], ...]:
+    """The stored columns of a record type's own fields (no provenance): those in the table
+    from the start, or (``added``) those a later migration added (``Column.since``)."""
     out: list[tuple[str, str]] = []
     for col in rt.columns:
+        if bool(col.since) != added:
+            continue
         out.append((col.name, col.sql_type))
         if col.type is ColumnType.SELECTOR:
             out.append((f"{col.name}_normalized", "TEXT"))
@@ -96,7 +99,8 @@ def record_tables(rt: RecordType) -> tuple[Table, ...]:
     cols = record_columns(rt)
     grades = (("source_reliability", "TEXT"), ("info_credibility", "TEXT"))
     if not is_content_keyed(rt):
-        return (Table(rt.name, cols + grades + PROVENANCE_COLUMNS),)
+        later = record_columns(rt, added=True)
+        return (Table(rt.name, cols + grades + PROVENANCE_COLUMNS + later),)
     event_fields = EVENT_COLUMNS[rt.name]
     typed = dict(cols)
     event: list[tuple[str, str]] = [("event_key", HASH)]
@@ -176,7 +180,77 @@ ENTITY_MEMBERS = Table(
         ("probability", "DOUBLE PRECISION"),
     ),
 )
-DERIVED_TABLES: tuple[Table, ...] = (ENTITIES, ENTITY_MEMBERS)
+# Migration 0005 (docs/resolution.md): what resolution keeps beside entities.
+SUBJECT_IDENTIFIERS = Table(
+    "subject_identifiers",
+    (
+        ("subject_id", "TEXT"),
+        ("kind", "TEXT"),
+        ("raw", "TEXT"),
+        ("value", "TEXT"),
+        ("valid", "BOOLEAN"),
+        ("reason", "TEXT"),
+    ),
+)
+MATCH_EDGES = Table(
+    "match_edges",
+    (
+        ("record_a", "TEXT"),
+        ("record_b", "TEXT"),
+        ("match_weight", "DOUBLE PRECISION"),
+        ("probability", "DOUBLE PRECISION"),
+        ("evidence", "TEXT"),
+    ),
+)
+RESOLUTION_RUNS = Table(
+    "resolution_runs",
+    (
+        ("run_id", "TEXT"),
+        ("started_at", "TIMESTAMP"),
+        ("finished_at", "TIMESTAMP"),
+        ("engine", "TEXT"),
+        ("trained", "BOOLEAN"),
+        ("threshold", "DOUBLE PRECISION"),
+        ("model_json", "TEXT"),
+        ("counts_json", "TEXT"),
+        ("lastmile_version", "TEXT"),
+    ),
+)
+DERIVED_TABLES: tuple[Table, ...] = (
+    ENTITIES,
+    ENTITY_MEMBERS,
+    SUBJECT_IDENTIFIERS,
+    MATCH_EDGES,
+    RESOLUTION_RUNS,
+)
+# What analysts say, and what was announced: not derived, never rewritten by a rerun.
+JUDGEMENTS = Table(
+    "judgements",
+    (
+        ("judgement_id", "TEXT"),
+        ("verdict", "TEXT"),
+        ("record_a", "TEXT"),
+        ("record_b", "TEXT"),
+        ("entity_id", "TEXT"),
+        ("analyst", "TEXT"),
+        ("note", "TEXT"),
+        ("made_at", "TIMESTAMP"),
+    ),
+)
+CONFLICTS = Table(
+    "conflicts",
+    (
+        ("target_id", "TEXT"),
+        ("target_kind", "TEXT"),
+        ("agency_id", "TEXT"),
+        ("division", "TEXT"),
+        ("other_agency_id", "TEXT"),
+        ("other_division", "TEXT"),
+        ("first_seen", "TIMESTAMP"),
+        ("last_seen", "TIMESTAMP"),
+    ),
+)
+KEPT_TABLES: tuple[Table, ...] = (JUDGEMENTS, CONFLICTS)
 
 
 # The server's tables (migration 0008, lastmile/server): accounts, access, shares, the audit
@@ -275,5 +349,5 @@ def expected_tables() -> tuple[Table, ...]:
     tables: list[Table] = []
     for rt in RECORD_TYPES:
         tables.extend(record_tables(rt))
-    tables += [SOURCE_FILES, BATCHES, *DERIVED_TABLES, *SERVER_TABLES]
+    tables += [SOURCE_FILES, BATCHES, *DERIVED_TABLES, *KEPT_TABLES, *SERVER_TABLES]
     return tuple(tables)

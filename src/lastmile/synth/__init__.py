@@ -5,6 +5,19 @@ arguments always give byte-identical output.
 """
 
 from lastmile.synth.calibration import DEFAULT_SEED
-from lastmile.synth.generate import DEFAULT_COMMUNICATIONS, Scale, SynthSummary, generate
+from lastmile.synth.generate import (
+    DEFAULT_COMMUNICATIONS,
+    Scale,
+    SynthError,
+    SynthSummary,
+    generate,
+)
 
-__all__ = ["DEFAULT_COMMUNICATIONS", "DEFAULT_SEED", "Scale", "SynthSummary", "generate"]
+__all__ = [
+    "DEFAULT_COMMUNICATIONS",
+    "DEFAULT_SEED",
+    "Scale",
+    "SynthError",
+    "SynthSummary",
+    "generate",
+]

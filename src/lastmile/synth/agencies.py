@@ -132,11 +132,11 @@ class AgencyRoster:
         female = rng.random() < 0.35
         hispanic = rng.random() < 0.3
         if hispanic:
-            given = nm.pick(rng, nm.HISPANIC_FEMALE if female else nm.HISPANIC_MALE)
-            family = nm.pick(rng, nm.HISPANIC_FAMILY)
+            given = nm.tables()["hispanic_female" if female else "hispanic_male"].draw(rng)
+            family = nm.tables()["hispanic_family"].draw(rng)
         else:
-            given = nm.pick(rng, nm.OTHER_FEMALE if female else nm.OTHER_MALE)
-            family = nm.pick(rng, nm.OTHER_FAMILY)
+            given = nm.tables()["other_female" if female else "other_male"].draw(rng)
+            family = nm.tables()["other_family"].draw(rng)
         title = nm.pick(rng, _TITLES[kind])
         local = nm.strip_accents(f"{given[0]}.{family}").lower()
         email = f"{local}@example.gov"

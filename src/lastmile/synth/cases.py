@@ -52,6 +52,9 @@ PARTICIPATION: dict[str, float] = {
     "firearms": 0.45,
     "currency": 0.55,
 }
+# Investigations whose cartel label is wrong: the agency names one cartel while the network
+# it works belongs to the other (the published split counts the labels, so it is kept).
+WRONG_CARTEL = 0.07
 MAX_ARRESTS = 18  # per investigation, so views stay a plausible size
 LAST_OPENED = date(2023, 3, 31)
 
@@ -154,7 +157,11 @@ def plan(
                 div_specs[cartel].append(len(specs) - 1)
         used: dict[str, int] = {c: 0 for c in div_specs}
         for i in range(n):
-            cartel = str(cartels[i])
+            label = str(cartels[i])  # the cartel the agency names (the published split)
+            cartel = label  # the cartel whose network it really works
+            other = "Jalisco" if label == "Sinaloa" else "Sinaloa"
+            if rng.random() < WRONG_CARTEL and div_specs.get(other):
+                cartel = other
             u = agency_draws[len(invs)] if agency_draws else None
             agency = roster.pick(dp.division, u)
             opened = WINDOW_FROM + timedelta(days=int(rng.integers(0, span + 1)))
@@ -202,7 +209,7 @@ def plan(
                 )
                 city_i = old.city_index
             c = geo.cities[city_i % len(geo.cities)]
-            named = cartel if dp.division == "Rocky Mountain" or rng.random() < 0.93 else ""
+            named = label if dp.division == "Rocky Mountain" or rng.random() < 0.93 else ""
             invs.append(
                 Investigation(
                     idx=len(invs),

@@ -97,10 +97,19 @@ def _edges(rng: np.random.Generator, w: World, invs: list[Investigation], rec: R
         """The person's first ``k`` customers: one stable list per person, whichever
         investigation looks and whichever phone the person carries that week."""
         if person not in core:
-            div = w.networks[w.persons[person].network].division or "Los Angeles"
-            lo, hi = w.customer_pool[div]
+            p = w.persons[person]
+            div = w.networks[p.network].division or "Los Angeles"
+            lo, hi = w.customer_city.get((div, p.city), w.customer_pool[div])
             size = min(MAX_CUSTOMERS, hi - lo)
-            core[person] = rng.choice(np.arange(lo, hi), size=size, replace=False)
+            # Customers cluster by territory: a crew sells mostly inside one stretch of its
+            # city's customers (a window placed by the crew), the rest anywhere in the city.
+            span = hi - lo
+            width = min(span, 2 * size)
+            start = lo + (max(p.crew, 0) * 7919) % span
+            window = lo + (np.arange(start - lo, start - lo + width) % span)
+            near = rng.choice(window, size=min(width, int(0.8 * size) + 1), replace=False)
+            anywhere = rng.choice(np.arange(lo, hi), size=size, replace=False)
+            core[person] = np.array(list(dict.fromkeys([*near, *anywhere]))[:size])
         return core[person][:k]
 
     for inv in invs:
@@ -154,11 +163,14 @@ class _Chains:
         slot = np.array(w.line_slot, dtype=np.int64)
         start = np.array(w.line_start, dtype=np.int64)
         line = np.arange(len(owner), dtype=np.int64)
-        shared = np.array(sorted(w.line_shared_with.items()), dtype=np.int64).reshape(-1, 2)
-        # A family phone is also its relative's second line.
+        pairs = [(ln, u, 0) for ln, users in sorted(w.line_shared_with.items()) for u in users]
+        pairs += [(ln, u, d) for ln, (u, d) in sorted(w.line_passed.items())]
+        shared = np.array(pairs, dtype=np.int64).reshape(-1, 3)
+        # A family or crew phone is also its co-users' second line; a burner passed on is
+        # the new user's second line from the day it changed hands.
         owner = np.concatenate([owner, shared[:, 1]])
         slot = np.concatenate([slot, np.ones(len(shared), dtype=np.int64)])
-        start = np.concatenate([start, np.zeros(len(shared), dtype=np.int64)])
+        start = np.concatenate([start, shared[:, 2]])
         line = np.concatenate([line, shared[:, 0]])
         key = (owner * 2 + slot) * (FOREVER + 1) + start
         order = np.argsort(key, kind="stable")
@@ -211,8 +223,9 @@ def generate(
     rec: Records,
     n_events: int,
     toll_records: bool,
-) -> tuple[pa.Table, pa.Table | None]:
-    """(communications table in interchange columns, carrier CDR table or None).
+) -> tuple[pa.Table, pa.Table | None, np.ndarray]:
+    """(communications table in interchange columns, carrier CDR table or None, the pairs
+    of people whose communications some return shows, as rows (a, b) with a < b).
 
     The CDR table carries an extra ``investigation_id`` column for splitting into files.
     """
@@ -243,6 +256,11 @@ def generate(
     slot_a = (rng.random(n_events) < 0.25).astype(np.int64)
     slot_b = (rng.random(n_events) < 0.25).astype(np.int64)
     a, b = e.a[idx], e.b[idx]
+    people = len(w.persons)
+    both = (a < people) & (b < people)
+    lo, hi = np.minimum(a[both], b[both]), np.maximum(a[both], b[both])
+    seen = np.unique(lo * people + hi)
+    pairs = np.stack([seen // people, seen % people], axis=1)
     phone_plat = np.isin(plat, [PLATFORMS.index(p) + 1 for p in PHONE_PLATFORMS])
     uses_line = (plat == 0) | phone_plat
     sel_a = np.where(uses_line, chains.lookup(a, slot_a, look_day), n_lines + e.acc_a[idx])
@@ -289,7 +307,7 @@ def generate(
     )
     comms = comms.set_column(6, "platform", _blank_to_null(comms.column("platform")))
     if not toll_records:
-        return comms, None
+        return comms, None, pairs
 
     # Carrier CDRs: calls and texts only, numbers as digits, UTC in US month/day order.
     keep = np.flatnonzero(kind <= 1)
@@ -314,7 +332,7 @@ def generate(
             "event_type": pa.array(np.where(kind[keep] == 0, "VOICE", "SMS")),
         }
     )
-    return comms, cdr
+    return comms, cdr, pairs
 
 
 def _offset(minutes: int) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -40,6 +42,14 @@ TOLL_COLUMNS = (
 )
 
 
+MAX_SEED = 2**32 - 1
+MAX_COMMUNICATIONS = 100_000_000
+
+
+class SynthError(ValueError):
+    """A synthetic operation that cannot be written (bad arguments, output folder, disk)."""
+
+
 class Scale(StrEnum):
     TINY = "tiny"
     DIVISION = "division"
@@ -47,13 +57,14 @@ class Scale(StrEnum):
 
 
 DEFAULT_COMMUNICATIONS: dict[Scale, int] = {
-    Scale.TINY: 400,
+    Scale.TINY: 2_000,  # enough events for its burner handovers to show
     Scale.DIVISION: 250_000,
     Scale.NATIONAL: 5_000_000,
 }
 # The tiny operation: DEA, a city police department and a state agency in Rocky Mountain;
 # DEA and a tribal police department in Phoenix; HSI (a federal partner) in Los Angeles.
 TINY_AGENCY_DRAWS = [0.1, 0.9, 0.75, 0.1, 0.98, 0.6]
+TINY_MAX_LOCAL = 14
 
 
 @dataclass(frozen=True)
@@ -76,9 +87,44 @@ def generate(
 
     The same scale, seed and options always give byte-identical files.
     """
-    scale = Scale(scale)
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        scale = Scale(scale)
+    except ValueError:
+        choices = ", ".join(s.value for s in Scale)
+        raise SynthError(f"unknown scale {scale!r}: choose one of {choices}") from None
+    if not 0 <= seed <= MAX_SEED:
+        raise SynthError(f"seed {seed} is out of range: use 0 to {MAX_SEED}")
+    if communications is not None and not 0 <= communications <= MAX_COMMUNICATIONS:
+        raise SynthError(
+            f"communications {communications} is out of range: use 0 to {MAX_COMMUNICATIONS:,}"
+        )
+    target = Path(out_dir)
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        what = "is not a folder" if not target.is_dir() else "exists and is not empty"
+        raise SynthError(f"{target} {what}: choose a new or empty output folder")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # Everything is written into a temporary folder beside the target and renamed into place
+    # at the end, so a failed run never leaves a half-written operation that looks complete.
+    out = Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-", dir=target.parent))
+    try:
+        summary = _generate(scale, seed, out, communications, toll_records, progress)
+        if target.exists():
+            target.rmdir()
+        out.rename(target)
+    except BaseException:
+        shutil.rmtree(out, ignore_errors=True)
+        raise
+    return SynthSummary(target, summary.scale, summary.seed, summary.counts)
+
+
+def _generate(
+    scale: Scale,
+    seed: int,
+    out: Path,
+    communications: int | None,
+    toll_records: bool,
+    progress: Progress | None,
+) -> SynthSummary:
     n_comms = DEFAULT_COMMUNICATIONS[scale] if communications is None else communications
 
     def step(stage: str, fraction: float) -> None:
@@ -102,7 +148,10 @@ def generate(
     draws = TINY_AGENCY_DRAWS if scale is Scale.TINY else None
     invs, specs, spec_hub = cases.plan(r_cases, plans, roster, draws)
     step("world", 0.1)
-    w, local_ids = world.build(r_world, specs, spec_hub, phones)
+    # The tiny operation keeps its networks small enough to read (and its 2,000 events dense
+    # enough to show burner handovers).
+    max_local = TINY_MAX_LOCAL if scale is Scale.TINY else world.LOCAL_SIZE_MAX
+    w, local_ids = world.build(r_world, specs, spec_hub, phones, max_local)
     for inv in invs:
         inv.network = local_ids[inv.spec] if inv.spec >= 0 else w.hubs[inv.hub]
     step("records", 0.25)
@@ -111,7 +160,7 @@ def generate(
     rec = records.build(r_records, w, invs)
     outs = outcomes.build(r_outcomes, w, invs, rec)
     step("communications", 0.4)
-    comms, cdr = comms_mod.generate(r_comms, w, invs, rec, n_comms, toll_records)
+    comms, cdr, talked = comms_mod.generate(r_comms, w, invs, rec, n_comms, toll_records)
 
     step("write", 0.7)
     writer = Writer(out)
@@ -149,7 +198,9 @@ def generate(
                 for v in invs
             ],
         )
-        writer.record_type(SUBJECTS, rec.subjects)
+        # Subjects carry ``identifiers`` ("|"-separated ``kind:value``, issue 10), a column of
+        # the model since migration 0005.
+        writer.rows(SUBJECTS.file_name, tuple(c.name for c in SUBJECTS.columns), rec.subjects)
         writer.record_type(ORGANIZATIONS, rec.organizations)
         writer.record_type(SELECTORS, rec.selectors)
         writer.table(COMMUNICATIONS.file_name, comms)
@@ -159,7 +210,7 @@ def generate(
         writer.record_type(FIREARM_SEIZURES, outs.firearms)
         writer.record_type(CURRENCY_SEIZURES, outs.currency)
         step("truth", 0.85)
-        truth.write(writer, w, rec)
+        truth.write(writer, w, rec, invs, outs, talked)
         posts.write(writer, seed, posts.COUNTS[scale.value], rec.subjects, rec.selectors)
         if cdr is not None:
             _write_tolls(writer, out, cdr, [v.inv_id for v in invs])

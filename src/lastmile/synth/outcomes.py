@@ -57,6 +57,13 @@ class Outcomes:
     drugs: list[Row] = field(default_factory=list)
     firearms: list[Row] = field(default_factory=list)
     currency: list[Row] = field(default_factory=list)
+    arrested: list[int] = field(default_factory=list)  # the person behind each arrest
+    co_arrests: set[tuple[int, int]] = field(default_factory=set)  # arrested together
+    joint: list[tuple[str, str]] = field(default_factory=list)  # (record id, same as)
+
+
+TAKEDOWN = 0.5  # investigations that arrest several of their targets on one day
+JOINT = 0.5  # a person arrested in two investigations: one event reported twice
 
 
 def _pieces(rng: np.random.Generator, total: int, typical: float, most: int = 8) -> np.ndarray:
@@ -97,12 +104,19 @@ def build(rng: np.random.Generator, w: World, invs: list[Investigation], rec: Re
         iid = inv.inv_id
         place = {"city": inv.city, "state": inv.state}
         subjects = rec.subject_ids[inv.idx]
+        people = rec.subject_people[inv.idx]
         k = inv.alloc["arrests"]
         if k:
             replace = k > len(subjects)
             chosen = rng.choice(len(subjects), size=k, replace=replace)
+            takedown = _day(rng, inv) if k > 1 and rng.random() < TAKEDOWN else None
+            together: list[int] = []
             for n, s in enumerate(chosen, start=1):
-                person = inv.view[int(s)]
+                person = people[int(s)]
+                day = _day(rng, inv)
+                if takedown is not None and rng.random() < 0.7:
+                    day = takedown
+                    together.append(person)
                 p = w.persons[person]
                 where = place
                 if not p.in_mexico and p.state != inv.state and rng.random() < 0.5:
@@ -114,11 +128,16 @@ def build(rng: np.random.Generator, w: World, invs: list[Investigation], rec: Re
                         "arrest_id": f"{iid}-A{n:02d}",
                         "investigation_id": iid,
                         "subject_id": subjects[int(s)],
-                        "date": _day(rng, inv).isoformat(),
+                        "date": day.isoformat(),
                         **where,
                         "charges": "|".join(charges),
                     }
                 )
+                out.arrested.append(person)
+            for a in together:
+                for b in together:
+                    if a < b:
+                        out.co_arrests.add((a, b))
         dn = 0
         for piece in _pieces(rng, inv.alloc["pills"], 25_000):
             dn += 1
@@ -182,4 +201,73 @@ def build(rng: np.random.Generator, w: World, invs: list[Investigation], rec: Re
                     "amount_usd": "",
                 }
             )
+    pairs = _joint_arrests(rng, invs, out)
+    _joint_seizures(rng, invs, out, pairs)
     return out
+
+
+def _joint_arrests(
+    rng: np.random.Generator, invs: list[Investigation], out: Outcomes
+) -> list[tuple[str, str]]:
+    """Joint operations: a person arrested in two investigations is often one arrest that
+    both agencies reported. The later record takes the first one's date and place (when the
+    date falls inside its own investigation), and ``joint`` says they are one event."""
+    by_id = {v.inv_id: v for v in invs}
+    pairs: list[tuple[str, str]] = []
+    first: dict[int, int] = {}
+    for k, person in enumerate(out.arrested):
+        if person not in first:
+            first[person] = k
+            continue
+        a, b = out.arrests[first[person]], out.arrests[k]
+        if a["investigation_id"] == b["investigation_id"] or rng.random() >= JOINT:
+            continue
+        inv = by_id[b["investigation_id"]]
+        day = date.fromisoformat(a["date"])
+        if inv.opened <= day <= inv.last_day:
+            b["date"], b["city"], b["state"] = a["date"], a["city"], a["state"]
+            out.joint.append((b["arrest_id"], a["arrest_id"]))
+            pairs.append((a["investigation_id"], b["investigation_id"]))
+    return pairs
+
+
+def _usable(r: Row, inv: str, key: str, done: set[str]) -> bool:
+    countable = key == "amount" or r.get("form") == "pill"
+    return r["investigation_id"] == inv and countable and r["seizure_id"] not in done
+
+
+def _joint_seizures(
+    rng: np.random.Generator,
+    invs: list[Investigation],
+    out: Outcomes,
+    pairs: list[tuple[str, str]],
+) -> None:
+    """A joint operation's seizure reported by both agencies: for half the pairs of
+    investigations with a joint arrest in one division, one pill or currency seizure of each
+    becomes one event (same date and place). The two quantities are evened out (they then
+    differ by at most one pill or dollar, as two reports of one count do), so every total
+    stays exact."""
+    by_id = {v.inv_id: v for v in invs}
+    done: set[str] = set()
+    for a_id, b_id in dict.fromkeys(pairs):
+        a_inv, b_inv = by_id[a_id], by_id[b_id]
+        if a_inv.division != b_inv.division or rng.random() >= 0.5:
+            continue
+        for rows, key in ((out.currency, "amount"), (out.drugs, "quantity")):
+            first = next((r for r in rows if _usable(r, a_id, key, done)), None)
+            second = next((r for r in rows if _usable(r, b_id, key, done)), None)
+            if first is None or second is None:
+                continue
+            day = date.fromisoformat(first["date"])
+            if not b_inv.opened <= day <= b_inv.last_day:
+                continue
+            total = int(first[key]) + int(second[key])
+            first[key], second[key] = str(total - total // 2), str(total // 2)
+            second["date"], second["city"], second["state"] = (
+                first["date"],
+                first["city"],
+                first["state"],
+            )
+            out.joint.append((second["seizure_id"], first["seizure_id"]))
+            done.update((first["seizure_id"], second["seizure_id"]))
+            break

@@ -24,8 +24,14 @@ class PhoneBook:
 
     def us(self, area: str) -> str:
         k = self._us.get(area, 0)
+        if k >= len(_LINE_ORDER):
+            raise ValueError(f"area code {area}: all 10,000 numbers of its 555 exchange are used")
         self._us[area] = k + 1
         return f"+1{area}555{int(_LINE_ORDER[k]):04d}"
+
+    def free(self, area: str) -> int:
+        """US numbers of the area's 555 exchange not handed out yet."""
+        return len(_LINE_ORDER) - self._us.get(area, 0)
 
     def us_many(self, areas: list[str]) -> list[str]:
         return [self.us(a) for a in areas]

@@ -741,10 +741,14 @@ def write(
     subjects: Sequence[dict[str, str]] = (),
     selectors: Sequence[dict[str, str]] = (),
 ) -> None:
-    """Write ``social/posts.csv`` and ``truth/posts.csv`` with a synth Writer."""
+    """Write ``social/posts.csv`` and ``truth/posts.csv`` with a synth Writer, and an empty
+    interchange ``posts.csv``: the operation attaches no post to an investigation (an analyst
+    does, with ``lastmile screen --investigation``), but its folder has every record type."""
+    from lastmile.model import POSTS
     from lastmile.synth.writer import Writer
 
     assert isinstance(writer, Writer)
+    writer.record_type(POSTS, [])
     posts, truth = generate(seed, n, known_from_records(subjects, selectors))
     writer.table("social/posts.csv", posts)
     writer.table("truth/posts.csv", truth)

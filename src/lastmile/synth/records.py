@@ -51,8 +51,21 @@ class Records:
     selectors: list[Row] = field(default_factory=list)
     relationships: list[Row] = field(default_factory=list)
     truth: list[tuple[str, str]] = field(default_factory=list)  # record id -> entity id
-    # Subject record ids of each investigation, in view order (arrests pick from them).
+    # Subject record ids of each investigation and the person behind each (arrests pick
+    # from them).
     subject_ids: dict[int, list[str]] = field(default_factory=dict)
+    subject_people: dict[int, list[int]] = field(default_factory=dict)
+    record_type: dict[str, str] = field(default_factory=dict)  # record id -> record type
+    # Subject records by investigation and person (for overlaps): inv -> person -> ids.
+    subjects_of: dict[int, dict[int, list[str]]] = field(default_factory=dict)
+    # Selector records naming a subject: subject record id -> selector entity ids.
+    selectors_of: dict[str, list[str]] = field(default_factory=dict)
+    # Relationship records between two people: (person a, person b, kind), a < b.
+    stated: set[tuple[int, int, str]] = field(default_factory=set)
+    member_stated: set[tuple[int, int]] = field(default_factory=set)  # (person, org)
+    # Selector entities each investigation holds for each person: (inv, person) -> ids.
+    held: dict[tuple[int, int], set[str]] = field(default_factory=dict)
+    n_records: dict[int, int] = field(default_factory=dict)  # person -> subject records so far
     agencies_of: dict[int, set[str]] = field(default_factory=dict)  # person -> agencies
     # For communications: each investigation's platform users, (person, platform).
     platform_users: dict[int, list[tuple[int, Platform]]] = field(default_factory=dict)
@@ -62,23 +75,38 @@ class Records:
     emails_seen: set[int] = field(default_factory=set)
 
 
-def _view(rng: np.random.Generator, w: World, inv: Investigation) -> list[int]:
+def _view(
+    rng: np.random.Generator, w: World, inv: Investigation, supplied: dict[int, list[int]]
+) -> list[int]:
     net = w.networks[inv.network]
     persons = w.persons
+    members = set(net.members)
     if inv.spec >= 0:
         crew = net.crews[int(rng.integers(len(net.crews)))] if net.crews else []
-        focus = [crew[0], *(int(x) for x in rng.permutation(crew[1:]))] if crew else []
-        rest = [m for m in net.members if m not in focus and m != net.leader]
+        # Investigators work the busiest phones of a crew first.
+        busy = sorted(crew[1:], key=lambda m: -len(w.ties(m)) * rng.lognormal(0.0, 0.7))
+        focus = [crew[0], *busy] if crew else []
         # Every slice of a network reaches its head: the regional distributor is the one
         # target all agencies working the network share.
         at = 0 if rng.random() < 0.4 else 1
-        order = [*focus[:at], net.leader, *focus[at:], *(int(x) for x in rng.permutation(rest))]
+        order = [*focus[:at], net.leader, *focus[at:]]
     else:
-        rest = [m for m in net.members if m != net.leader]
-        order = [net.leader, *(int(x) for x in rng.permutation(rest))]
-        downstream = [p.idx for p in persons if p.supplier in set(net.members)]
+        order = [net.leader]
+    # Then the people around them, ring by ring, inside the network; then anyone in it.
+    seen = set(order)
+    frontier = list(order)
+    while frontier:
+        ring = sorted({y for x in frontier for y in w.ties(x) if y in members and y not in seen})
+        ring = [int(x) for x in rng.permutation(ring)] if ring else []
+        seen.update(ring)
+        order += ring
+        frontier = ring
+    order += [int(x) for x in rng.permutation(sorted(members - seen))]
+    if inv.spec < 0:
+        downstream = sorted(c for m in members for c in supplied.get(m, []))
         order += [int(x) for x in rng.permutation(downstream)]
-    view = list(dict.fromkeys(order))[: inv.view_size]
+    size = inv.view_size + int(rng.poisson(0.08 * len(members)))
+    view = list(dict.fromkeys(order))[:size]
     if inv.deep:
         # Up the supply chain: the supplier of the top person, then theirs, ...
         top = net.leader
@@ -122,8 +150,12 @@ def _line_on(w: World, person: int, day: int) -> int:
 def views(rng: np.random.Generator, w: World, invs: list[Investigation]) -> None:
     """Who each investigation targets (``inv.view``). Chosen before anyone's phones are, so
     the world can give burner chains to the traffickers whose phones are actually worked."""
+    supplied: dict[int, list[int]] = {}
+    for p in w.persons:
+        if p.supplier >= 0 and not p.civilian:
+            supplied.setdefault(p.supplier, []).append(p.idx)
     for inv in invs:
-        inv.view = _view(rng, w, inv)
+        inv.view = _view(rng, w, inv, supplied)
 
 
 def build(rng: np.random.Generator, w: World, invs: list[Investigation]) -> Records:
@@ -134,20 +166,52 @@ def build(rng: np.random.Generator, w: World, invs: list[Investigation]) -> Reco
     return rec
 
 
+SELECTOR_UNATTRIBUTED = 0.15  # selector records that name no subject
+DUPLICATE_IN_CASE = 0.035  # case files holding one person twice
+MONIKER_ONLY = 0.07  # subject records known only by a moniker or a phone
+FALSE_IDENTITY_USE = 0.6  # a person with a false identity uses it in a later record
+ID_ON_WRONG_PERSON = 0.005  # an identifier written on another subject of the case
+
+
 def _records(rng: np.random.Generator, w: World, inv: Investigation, rec: Records) -> None:
     iid = inv.inv_id
     subj_of: dict[int, str] = {}
     ids: list[str] = []
-    for n, person in enumerate(inv.view, start=1):
-        sid = f"{iid}-S{n:02d}"
+    people: list[int] = []
+    day = (inv.opened - EPOCH).days
+    twice = inv.view[int(rng.integers(len(inv.view)))] if rng.random() < DUPLICATE_IN_CASE else -1
+    by_person: dict[int, list[str]] = {}
+    for person in [*inv.view, *([twice] if twice >= 0 else [])]:
+        sid = f"{iid}-S{len(ids) + 1:02d}"
+        p = w.persons[person]
+        seen = rec.n_records.get(person, 0)
+        mode = "true"
+        if rng.random() < MONIKER_ONLY:
+            mode = "moniker"
+        elif p.false_identity is not None and seen and rng.random() < FALSE_IDENTITY_USE:
+            mode = "false"
+        rec.n_records[person] = seen + 1
         row = {"subject_id": sid, "investigation_id": iid}
-        row.update(render.subject(rng, w.persons[person]))
+        row.update(render.subject(rng, p, day, mode))
         rec.subjects.append(row)
         rec.truth.append((sid, person_id(person)))
+        rec.record_type[sid] = "subjects"
         rec.agencies_of.setdefault(person, set()).add(inv.agency_id)
-        subj_of[person] = sid
+        subj_of.setdefault(person, sid)
+        by_person.setdefault(person, []).append(sid)
         ids.append(sid)
+        people.append(person)
+    # A data-entry error: an identifier copied onto another subject of the same case.
+    rows = rec.subjects[-len(ids) :]
+    if len(rows) > 1 and rng.random() < ID_ON_WRONG_PERSON * len(rows):
+        src, dst = (int(x) for x in rng.choice(len(rows), size=2, replace=False))
+        first = rows[src].get("identifiers", "").split("|")[0]
+        if first:
+            mine = rows[dst].get("identifiers", "")
+            rows[dst]["identifiers"] = f"{mine}|{first}" if mine else first
     rec.subject_ids[inv.idx] = ids
+    rec.subject_people[inv.idx] = people
+    rec.subjects_of[inv.idx] = by_person
 
     # Organizations: the network's own, a crew, the cartel it names, the supplier's.
     net = w.networks[inv.network]
@@ -157,7 +221,7 @@ def _records(rng: np.random.Generator, w: World, inv: Investigation, rec: Record
     crews = sorted({w.persons[p].crew for p in inv.view if w.persons[p].crew >= 0})
     orgs += [c for c in crews if rng.random() < 0.7]
     if inv.cartel and rng.random() < 0.6:
-        orgs.append(w.cartel_org[inv.true_cartel])
+        orgs.append(w.cartel_org[inv.cartel])
     if inv.deep:
         up = {w.networks[w.persons[p].network].org for p in inv.view}
         orgs += sorted(o for o in up if o not in orgs)
@@ -175,6 +239,7 @@ def _records(rng: np.random.Generator, w: World, inv: Investigation, rec: Record
             }
         )
         rec.truth.append((oid, org_id(o)))
+        rec.record_type[oid] = "organizations"
         org_rec[o] = oid
 
     # Selectors.
@@ -186,7 +251,7 @@ def _records(rng: np.random.Generator, w: World, inv: Investigation, rec: Record
         nonlocal sel_n
         sel_n += 1
         xid = f"{iid}-P{sel_n:02d}"
-        known = subject in subj_of and rng.random() >= 0.08
+        known = subject in subj_of and rng.random() >= SELECTOR_UNATTRIBUTED
         rec.selectors.append(
             {
                 "selector_id": xid,
@@ -198,6 +263,10 @@ def _records(rng: np.random.Generator, w: World, inv: Investigation, rec: Record
             }
         )
         rec.truth.append((xid, entity))
+        rec.record_type[xid] = "selectors"
+        rec.held.setdefault((inv.idx, subject), set()).add(entity)
+        if known:
+            rec.selectors_of.setdefault(subj_of[subject], []).append(entity)
         return xid
 
     uses: list[tuple[str, str]] = []
@@ -267,19 +336,30 @@ def _records(rng: np.random.Generator, w: World, inv: Investigation, rec: Record
             }
         )
 
+    kinds = {
+        "supply": RelationshipKind.SUPPLIES,
+        "family": RelationshipKind.FAMILY,
+        "communication": RelationshipKind.ASSOCIATE,
+        "association": RelationshipKind.ASSOCIATE,
+    }
+    odds = {"supply": 0.8, "family": 0.9, "communication": 0.25, "association": 0.4}
+    for a, b, kind, hidden in w.ties_among(inv.view):
+        if hidden or kind not in kinds or rng.random() >= odds[kind]:
+            continue
+        since = ""
+        if kind == "supply" and rng.random() < 0.3:
+            since = (inv.opened - timedelta(days=int(rng.integers(30, 700)))).isoformat()
+        if kind == "supply" and w.persons[a].supplier == b:
+            a, b = b, a  # the supplier first
+        rel(kinds[kind], subj_of[a], subj_of[b], since)
+        rec.stated.add((min(a, b), max(a, b), kind))
     for person in inv.view:
         p = w.persons[person]
-        if p.supplier in subj_of and rng.random() < 0.8:
-            since = ""
-            if rng.random() < 0.3:
-                since = (inv.opened - timedelta(days=int(rng.integers(30, 700)))).isoformat()
-            rel(RelationshipKind.SUPPLIES, subj_of[p.supplier], subj_of[person], since)
-        for r in p.relatives:
-            if r in subj_of and r > person and rng.random() < 0.9:
-                rel(RelationshipKind.FAMILY, subj_of[person], subj_of[r])
         if p.crew in org_rec and rng.random() < 0.6:
             rel(RelationshipKind.MEMBER_OF, subj_of[person], org_rec[p.crew])
+            rec.member_stated.add((person, p.crew))
         elif net.org in org_rec and p.network == net.idx and rng.random() < 0.3:
             rel(RelationshipKind.MEMBER_OF, subj_of[person], org_rec[net.org])
+            rec.member_stated.add((person, net.org))
     for sid, xid in uses:
         rel(RelationshipKind.USES_SELECTOR, sid, xid)

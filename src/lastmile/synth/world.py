@@ -10,6 +10,7 @@ describe it whole (``truth.py``).
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -73,6 +74,12 @@ class Person:
     crew: int = -1
     supplier: int = -1
     relatives: list[int] = field(default_factory=list)
+    civilian: bool = False  # a non-criminal contact: partner, relative, lawyer, co-worker
+    suffix: str = ""  # "Jr." or "Sr." for a father and son of one name
+    zip: str = ""
+    moved: tuple[str, int] | None = None  # (new address, day of the move)
+    identifiers: tuple[tuple[str, str], ...] = ()  # (kind, value), all fictional
+    false_identity: tuple[tuple[str, ...], tuple[str, ...], date] | None = None
 
 
 @dataclass
@@ -132,7 +139,13 @@ class World:
     line_slot: list[int] = field(default_factory=list)
     line_start: list[int] = field(default_factory=list)
     line_end: list[int] = field(default_factory=list)
-    line_shared_with: dict[int, int] = field(default_factory=dict)  # family line -> relative
+    line_shared_with: dict[int, list[int]] = field(default_factory=dict)  # line -> co-users
+    # A burner passed on: line -> (new user, first day); the new user carries it as a second
+    # line from that day.
+    line_passed: dict[int, tuple[int, int]] = field(default_factory=dict)
+    # The true ties between people: (a, b, kind, hidden). Hidden ties (some supply links) never
+    # show in any record or return.
+    tie_list: list[tuple[int, int, str, bool]] = field(default_factory=list)
     handovers: list[tuple[int, int, int]] = field(default_factory=list)  # old, new, day
     accounts: list[Account] = field(default_factory=list)
     account_of: dict[tuple[int, Platform], int] = field(default_factory=dict)
@@ -141,12 +154,15 @@ class World:
     # Customers: anonymous people who only appear as the other end of a dealer's messages.
     customer_division: list[str] = field(default_factory=list)
     customer_pool: dict[str, tuple[int, int]] = field(default_factory=dict)  # div -> [lo, hi)
+    customer_city: dict[tuple[str, str], tuple[int, int]] = field(default_factory=dict)
+    broker_net: int = -1  # the independent brokers' network
     cartel_net: dict[str, int] = field(default_factory=dict)  # cartel -> its Mexican network
     divisions: list[str] = field(default_factory=list)  # with customers, sorted
     phones: PhoneBook = field(default_factory=PhoneBook)
     _handles: set[str] = field(default_factory=set)
     _lines_by_owner: dict[int, list[int]] = field(default_factory=dict)
     _ties: dict[int, list[int]] = field(default_factory=dict)
+    _tie_ids: dict[int, list[int]] = field(default_factory=dict)
 
     # -- queries ---------------------------------------------------------------------------
 
@@ -157,40 +173,42 @@ class World:
         by: dict[int, list[int]] = {}
         for i, o in enumerate(self.line_owner):
             by.setdefault(o, []).append(i)
-        for line, rel in self.line_shared_with.items():
-            by.setdefault(rel, []).append(line)
+        for line, users in self.line_shared_with.items():
+            for u in users:
+                by.setdefault(u, []).append(line)
+        for line, (user, _day) in self.line_passed.items():
+            by.setdefault(user, []).append(line)
         self._lines_by_owner = by
 
     def ties(self, person: int) -> list[int]:
-        """The people this person deals with: supplier, customers in the trade, crew, kin."""
+        """The people this person talks to (criminal and non-criminal ties not hidden)."""
         return self._ties.get(person, [])
 
-    def index_ties(self) -> None:
-        ties: dict[int, list[int]] = {}
+    def tie(self, a: int, b: int, kind: str, hidden: bool = False) -> None:
+        if a != b:
+            self.tie_list.append((min(a, b), max(a, b), kind, hidden))
 
-        def add(a: int, b: int) -> None:
-            if a != b:
+    def ties_among(self, people: list[int]) -> list[tuple[int, int, str, bool]]:
+        """The true ties between any two of ``people``, in a fixed order."""
+        inside = set(people)
+        out = []
+        for a in sorted(inside):
+            for k in self._tie_ids.get(a, []):
+                x, y, kind, hidden = self.tie_list[k]
+                if x == a and y in inside:
+                    out.append((x, y, kind, hidden))
+        return out
+
+    def index_ties(self) -> None:
+        by: dict[int, list[int]] = {}
+        for k, (a, _b, _kind, _hidden) in enumerate(self.tie_list):
+            by.setdefault(a, []).append(k)
+        self._tie_ids = by
+        ties: dict[int, list[int]] = {}
+        for a, b, _kind, hidden in self.tie_list:
+            if not hidden:
                 ties.setdefault(a, []).append(b)
                 ties.setdefault(b, []).append(a)
-
-        for p in self.persons:
-            if p.supplier >= 0:
-                add(p.idx, p.supplier)
-            for r in p.relatives:
-                if r > p.idx:
-                    add(p.idx, r)
-        for net in self.networks:
-            for crew in net.crews:
-                # Crew members talk to their crew leader (the first) and to one or two peers.
-                for m in crew[1:]:
-                    add(crew[0], m)
-                for a, b in itertools.pairwise(crew[1:]):
-                    add(a, b)
-            if net.leader >= 0:
-                for m in net.members:
-                    role = self.persons[m].role
-                    if role in (Role.COURIER, Role.MONEY_LAUNDERER, Role.ENFORCER):
-                        add(net.leader, m)
         self._ties = {k: sorted(set(v)) for k, v in ties.items()}
 
     # -- construction helpers ---------------------------------------------------------------
@@ -246,28 +264,90 @@ class World:
 def _name(
     rng: np.random.Generator, hispanic: bool, female: bool
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    t = nm.tables()
     if hispanic:
-        pool: tuple[str, ...] = nm.HISPANIC_FEMALE if female else nm.HISPANIC_MALE
-        given: tuple[str, ...] = (nm.pick(rng, pool),)
+        pool = t["hispanic_female" if female else "hispanic_male"]
+        given: tuple[str, ...] = (pool.draw(rng),)
         if rng.random() < 0.5:
-            second = nm.pick(rng, pool)
+            second = pool.draw(rng)
             if second != given[0]:
                 given += (second,)
-        family = (nm.pick(rng, nm.HISPANIC_FAMILY), nm.pick(rng, nm.HISPANIC_FAMILY))
-        return given, family
-    pool = nm.OTHER_FEMALE if female else nm.OTHER_MALE
-    given = (nm.pick(rng, pool),)
+        fam = t["hispanic_family"]
+        return given, (fam.draw(rng), fam.draw(rng))
+    pool = t["other_female" if female else "other_male"]
+    given = (pool.draw(rng),)
     if rng.random() < 0.3:
-        middle = nm.pick(rng, pool)
+        middle = pool.draw(rng)
         if middle != given[0]:
             given += (middle,)
-    return given, (nm.pick(rng, nm.OTHER_FAMILY),)
+    return given, (t["other_family"].draw(rng),)
+
+
+def _digits(rng: np.random.Generator, n: int) -> str:
+    return f"{int(rng.integers(0, 10**n)):0{n}d}"
+
+
+def _identifiers(
+    rng: np.random.Generator, state: str, in_mexico: bool, hispanic: bool
+) -> tuple[tuple[str, str], ...]:
+    """Fictional identifiers: SSNs only in the never-issued 9xx and 000 areas, and numbers
+    drawn at random in the formats case files use."""
+    out: list[tuple[str, str]] = []
+    if not in_mexico:
+        if rng.random() < 0.75:
+            area = f"{int(rng.integers(900, 1000))}" if rng.random() < 0.9 else "000"
+            out.append(("ssn", f"{area}-{_digits(rng, 2)}-{_digits(rng, 4)}"))
+        if rng.random() < 0.6:
+            out.append(("dl", f"{state}-{_digits(rng, 9)}"))
+        if rng.random() < 0.35:
+            letters = "".join(chr(65 + int(x)) for x in rng.integers(0, 26, size=2))
+            out.append(("fbi", f"{_digits(rng, 6)}{letters}{_digits(rng, 1)}"))
+        if rng.random() < 0.15:
+            out.append(("state_id", f"{state}{_digits(rng, 8)}"))
+    if in_mexico or (hispanic and rng.random() < 0.25):
+        if rng.random() < 0.6:
+            out.append(("passport", f"MX-G{_digits(rng, 8)}"))
+        if not in_mexico and rng.random() < 0.6:
+            out.append(("a_number", f"A{_digits(rng, 9)}"))
+        if rng.random() < 0.2:
+            out.append(("other", f"MATRICULA-{_digits(rng, 7)}"))
+    return tuple(out)
+
+
+# Sizes of local networks: log-normal around 30 people, from 10 to several hundred.
+LOCAL_SIZE_MEDIAN = 30
+LOCAL_SIZE_SIGMA = 0.85
+LOCAL_SIZE_MAX = 450
+CELL_SIZE = 12  # people per cell (crew), on average
+# Holme-Kim growth inside a cell: links per newcomer, and the chance of closing a triangle.
+TRIAD_P = 0.5
+SECOND_LINK_P = 0.15
+HEAD_CELLS = 2  # cells in which the network's head deals directly
+PA_POWER = 1.4  # attachment weight = degree ** PA_POWER (a few dominant dealers per cell)
+HIDDEN_SUPPLY = 0.15
+# Traffickers with a false identity (a name and a date of birth); records.py uses it in
+# 60% of their later records, so about 30% of people in several records appear under it.
+FALSE_IDENTITY = 0.45  # supply links no investigation ever observes
+# Non-criminal contacts (per criminal person, in the US).
+PARTNER_P = 0.35
+CIVIL_RELATIVE_P = 0.25
+WORKPLACE_P = 0.2
 
 
 class _Builder:
-    def __init__(self, rng: np.random.Generator, w: World) -> None:
+    def __init__(self, rng: np.random.Generator, w: World, max_local: int = LOCAL_SIZE_MAX) -> None:
         self.rng = rng
         self.w = w
+        self.max_local = max_local
+
+    def _address(self, city: str, state: str, in_mexico: bool) -> str:
+        rng = self.rng
+        number = int(rng.integers(100, 9900))
+        street = f"{nm.pick(rng, nm.STREETS)} {nm.pick(rng, nm.STREET_SUFFIX)}"
+        if in_mexico:
+            return f"Calle {nm.pick(rng, nm.STREETS)} {number}, {city}, {state}"
+        unit = f" Apt {int(rng.integers(1, 40))}" if rng.random() < 0.3 else ""
+        return f"{number} {street}{unit}, {city}, {state}"
 
     def person(
         self,
@@ -279,28 +359,23 @@ class _Builder:
         area: str,
         in_mexico: bool = False,
         hispanic_share: float = 0.5,
+        civilian: bool = False,
     ) -> int:
         rng = self.rng
         hispanic = in_mexico or rng.random() < hispanic_share
-        female = rng.random() < 0.15
+        female = rng.random() < (0.55 if civilian else 0.15)
         given, family = _name(rng, hispanic, female)
         pool = nm.MONIKERS_ES if hispanic else nm.MONIKERS_EN
-        k = int(rng.choice(3, p=[0.35, 0.5, 0.15]))
+        k = 0 if civilian else int(rng.choice(3, p=[0.35, 0.5, 0.15]))
         monikers = tuple(dict.fromkeys(nm.pick(rng, pool) for _ in range(k)))
         aliases: tuple[str, ...] = ()
-        if rng.random() < 0.25:
+        if not civilian and rng.random() < 0.25:
             g2, f2 = _name(rng, hispanic, female)
             aliases = (f"{g2[0]} {f2[0]}",)
         dob = date(1965, 1, 1) + timedelta(days=int(rng.integers(0, 365 * 38)))
-        number = int(rng.integers(100, 9900))
-        street = f"{nm.pick(rng, nm.STREETS)} {nm.pick(rng, nm.STREET_SUFFIX)}"
-        address = (
-            f"Calle {nm.pick(rng, nm.STREETS)} {number}, {city}, {state}"
-            if in_mexico
-            else f"{number} {street}, {city}, {state}"
-        )
+        address = self._address(city, state, in_mexico)
         activity = ROLE_ACTIVITY.get(role, 1.0) * (1.0 + float(rng.pareto(1.6)))
-        burner = rng.random() < BURNER_SHARE.get(role, 0.1)
+        burner = not civilian and rng.random() < BURNER_SHARE.get(role, 0.1)
         p = Person(
             idx=len(self.w.persons),
             network=network,
@@ -318,11 +393,25 @@ class _Builder:
             in_mexico=in_mexico,
             area=area,
             address=address,
-            activity=activity,
+            activity=activity * (0.5 if civilian else 1.0),
             burner=burner,
+            civilian=civilian,
         )
+        if not in_mexico:
+            p.zip = f"{_zip_prefix(city)}{int(rng.integers(0, 100)):02d}"
+            if not civilian and rng.random() < 0.25:
+                p.moved = (
+                    self._address(city, state, False),
+                    int(rng.integers(COMM_FROM, COMM_TO + 200)),
+                )
+        p.identifiers = _identifiers(rng, state, in_mexico, hispanic)
+        if not civilian and rng.random() < FALSE_IDENTITY:
+            g3, f3 = _name(rng, hispanic, female)
+            false_dob = dob + timedelta(days=int(rng.integers(-2000, 2000)))
+            p.false_identity = (g3, f3, false_dob)
         self.w.persons.append(p)
-        self.w.networks[network].members.append(p.idx)
+        if not civilian:
+            self.w.networks[network].members.append(p.idx)
         return p.idx
 
     def org(
@@ -336,41 +425,58 @@ class _Builder:
         self.w.networks.append(net)
         return net
 
+    def supply(self, supplier: int, customer: int) -> None:
+        """``supplier`` supplies ``customer``; some such links are never observed."""
+        self.w.persons[customer].supplier = supplier
+        self.w.tie(supplier, customer, "supply", hidden=self.rng.random() < HIDDEN_SUPPLY)
+
     # -- the three tiers -------------------------------------------------------------------
 
     def cartel(self, cartel: str) -> Network:
         rng = self.rng
+        w = self.w
         plazas = PLAZAS[cartel]
         net = self.network("cartel", cartel, "", plazas[0].city, plazas[0].state)
         names = CARTEL_ORG_NAMES[cartel]
         net.org = self.org(names[0], OrganizationKind.CARTEL, names[1:], net.idx, cartel)
-        self.w.cartel_org[cartel] = net.org
+        w.cartel_org[cartel] = net.org
         p0 = plazas[0]
         net.leader = self.person(
             net.idx, cartel, Role.LEADER, p0.city, p0.state, p0.area_code, in_mexico=True
         )
-        self.person(net.idx, cartel, Role.LEADER, p0.city, p0.state, p0.area_code, True)
+        second = self.person(net.idx, cartel, Role.LEADER, p0.city, p0.state, p0.area_code, True)
+        w.tie(net.leader, second, "communication")
         for pl in plazas:
             boss = self.person(
                 net.idx, cartel, Role.PLAZA_BOSS, pl.city, pl.state, pl.area_code, True
             )
-            self.w.persons[boss].supplier = net.leader
+            self.supply(net.leader, boss)
             cell = [boss]
             for role in (Role.BROKER, Role.BROKER, Role.COURIER, Role.COURIER):
                 m = self.person(net.idx, cartel, role, pl.city, pl.state, pl.area_code, True)
-                self.w.persons[m].supplier = boss
+                self.supply(boss, m)
                 cell.append(m)
             if rng.random() < 0.5:
-                cell.append(
-                    self.person(
-                        net.idx, cartel, Role.MONEY_LAUNDERER, pl.city, pl.state, pl.area_code, True
-                    )
+                m = self.person(
+                    net.idx, cartel, Role.MONEY_LAUNDERER, pl.city, pl.state, pl.area_code, True
                 )
+                w.tie(boss, m, "communication")
+                cell.append(m)
+            w.tie(cell[1], cell[3], "communication")
             net.crews.append(cell)
+        return net
+
+    def brokers(self, n: int) -> Network:
+        """Independent brokers who work for both cartels (a network of their own)."""
+        net = self.network("brokers", "", "", PLAZAS["Sinaloa"][1].city, "Baja California")
+        for k in range(n):
+            pl = PLAZAS["Sinaloa" if k % 2 == 0 else "Jalisco"][1 + k % 4]
+            self.person(net.idx, "", Role.BROKER, pl.city, pl.state, pl.area_code, True)
         return net
 
     def hub(self, city: str, division: str, cartel: str) -> Network:
         rng = self.rng
+        w = self.w
         geo = GEO[division]
         c = next(x for x in geo.cities if x.name == city)
         net = self.network("hub", cartel, division, city, c.state)
@@ -380,7 +486,7 @@ class _Builder:
             return self.person(net.idx, cartel, role, city, c.state, area, hispanic_share=0.85)
 
         net.leader = add(Role.SOURCE_OF_SUPPLY)
-        leader = self.w.persons[net.leader]
+        leader = w.persons[net.leader]
         fam = leader.family[0]
         net.org = self.org(
             f"{nm.strip_accents(fam) if rng.random() < 0.5 else fam} Organization",
@@ -389,24 +495,71 @@ class _Builder:
             net.idx,
             cartel,
         )
-        cartel_net = self.w.networks[self.w.cartel_net[cartel]]
-        brokers = [m for m in cartel_net.members if self.w.persons[m].role == Role.BROKER]
-        leader.supplier = brokers[int(rng.integers(len(brokers)))]
+        cartel_net = w.networks[w.cartel_net[cartel]]
+        brokers = [m for m in cartel_net.members if w.persons[m].role == Role.BROKER]
+        self.supply(brokers[int(rng.integers(len(brokers)))], net.leader)
         lieutenants = [add(Role.DISTRIBUTOR) for _ in range(int(rng.integers(2, 4)))]
         for lt in lieutenants:
-            self.w.persons[lt].supplier = net.leader
+            self.supply(net.leader, lt)
         crew = [net.leader, *lieutenants]
         for role in (
             [Role.COURIER] * int(rng.integers(3, 6))
             + [Role.MONEY_LAUNDERER] * int(rng.integers(1, 3))
             + [Role.ENFORCER]
         ):
-            crew.append(add(role))
+            m = add(role)
+            boss = crew[int(rng.integers(len(crew)))] if rng.random() < 0.4 else net.leader
+            w.tie(boss, m, "communication")
+            crew.append(m)
+        for a, b in itertools.pairwise(lieutenants):
+            w.tie(a, b, "communication")
         net.crews.append(crew)
         return net
 
+    def _cell(
+        self, head: int, head_degree: float, leader: int, size: int, add: Callable[[Role], int]
+    ) -> tuple[list[int], float]:
+        """A cell grown by preferential attachment with triad formation (Holme and Kim
+        2002): each newcomer links to one member chosen by degree (its supplier), now and then
+        to a second, and often to a contact of the first, so degrees are heavy-tailed and
+        triangles common. The network's head takes part with the degree it has so far, so
+        it stays the best-connected person of the network. Returns the cell (without the
+        head) and the head's new degree."""
+        rng = self.rng
+        w = self.w
+        cand = [head, leader]
+        degree = [head_degree, 1.0]
+        nbrs: list[list[int]] = [[1], [0]]
+        for _ in range(size - 1):
+            role = Role.DEALER if rng.random() < 0.85 else Role.COURIER
+            m = add(role)
+            cum = np.cumsum(np.power(degree, PA_POWER))
+            first = int(np.searchsorted(cum, rng.random() * cum[-1], side="right"))
+            links = [first]
+            if rng.random() < SECOND_LINK_P:
+                other = int(np.searchsorted(cum, rng.random() * cum[-1], side="right"))
+                if other != first:
+                    links.append(other)
+            if nbrs[first] and rng.random() < TRIAD_P:
+                links.append(nbrs[first][int(rng.integers(len(nbrs[first])))])
+            cand.append(m)
+            degree.append(1.0)
+            nbrs.append([])
+            me = len(cand) - 1
+            for n_, j in enumerate(dict.fromkeys(links)):
+                if n_ == 0:
+                    self.supply(cand[j], m)
+                else:
+                    w.tie(cand[j], m, "communication")
+                degree[j] += 1
+                degree[me] += 1
+                nbrs[j].append(me)
+                nbrs[me].append(j)
+        return cand[1:], degree[0]
+
     def local(self, spec: NetworkSpec, hub_net: Network) -> Network:
         rng = self.rng
+        w = self.w
         geo = GEO[spec.division]
         c = geo.cities[spec.city_index % len(geo.cities)]
         net = self.network("local", spec.cartel, spec.division, c.name, c.state)
@@ -415,14 +568,19 @@ class _Builder:
             area = c.area_codes[int(rng.integers(len(c.area_codes)))]
             return self.person(net.idx, spec.cartel, role, c.name, c.state, area)
 
+        size = int(
+            np.clip(rng.lognormal(np.log(LOCAL_SIZE_MEDIAN), LOCAL_SIZE_SIGMA), 10, LOCAL_SIZE_MAX)
+        )
+        size = min(size, self.max_local)
+        size = max(size, spec.min_size)
         net.leader = add(Role.DISTRIBUTOR)
-        leader = self.w.persons[net.leader]
+        leader = w.persons[net.leader]
         suppliers = [
             m
             for m in hub_net.members
-            if self.w.persons[m].role in (Role.SOURCE_OF_SUPPLY, Role.DISTRIBUTOR)
+            if w.persons[m].role in (Role.SOURCE_OF_SUPPLY, Role.DISTRIBUTOR)
         ]
-        leader.supplier = suppliers[int(rng.integers(len(suppliers)))]
+        self.supply(suppliers[int(rng.integers(len(suppliers)))], net.leader)
         fam = leader.family[0]
         net.org = self.org(
             f"{fam} DTO",
@@ -431,20 +589,36 @@ class _Builder:
             net.idx,
             spec.cartel,
         )
-        staff = [Role.COURIER] * int(rng.integers(1, 3))
+        n_staff = 1 + int(rng.integers(0, 2)) + size // 40
+        staff = [Role.COURIER] * n_staff
         staff += [Role.MONEY_LAUNDERER] * int(rng.random() < 0.6)
         staff += [Role.ENFORCER] * int(rng.random() < 0.4)
         for role in staff:
-            self.w.persons[add(role)].supplier = -1
-        n_crews = int(rng.integers(1, 5))
-        while len(net.crews) < n_crews or len(net.members) < spec.min_size:
-            crew_leader = add(Role.DISTRIBUTOR)
-            self.w.persons[crew_leader].supplier = net.leader
-            crew = [crew_leader]
-            for _ in range(int(rng.integers(2, 9))):
-                d = add(Role.DEALER)
-                self.w.persons[d].supplier = crew_leader
-                crew.append(d)
+            w.tie(net.leader, add(role), "communication")
+        left = max(size - len(net.members), 3)
+        n_cells = max(1, round(left / CELL_SIZE))
+        shares = allocate_sizes(rng, left, n_cells)
+        head_degree = float(len(net.members))
+        # Past a handful of cells the head works through lieutenants, each over a few crews.
+        lieutenants = [add(Role.DISTRIBUTOR) for _ in range(-(-len(shares) // 5))]
+        if len(lieutenants) > 1:
+            for lt in lieutenants:
+                self.supply(net.leader, lt)
+        for k, cell_size in enumerate(shares):
+            if len(lieutenants) > 1:
+                crew_leader = add(Role.DISTRIBUTOR)
+                self.supply(lieutenants[k % len(lieutenants)], crew_leader)
+            else:
+                # With one lieutenant, that lieutenant leads the first crew.
+                crew_leader = lieutenants[0] if k == 0 else add(Role.DISTRIBUTOR)
+                self.supply(net.leader, crew_leader)
+            # The head deals directly inside its first crews only.
+            head_w = head_degree if k < HEAD_CELLS else 0.0
+            crew, new_degree = self._cell(
+                net.leader, head_w, crew_leader, max(int(cell_size), 2), add
+            )
+            if k < HEAD_CELLS:
+                head_degree = new_degree
             kind = OrganizationKind.GANG if rng.random() < 0.5 else OrganizationKind.CREW
             word = nm.pick(rng, nm.GANG_WORDS_A)
             name = f"{word} {nm.pick(rng, nm.GANG_WORDS_B)}"
@@ -452,23 +626,120 @@ class _Builder:
                 name = f"{word} {c.area_codes[0]} {nm.pick(rng, nm.GANG_WORDS_B)}"
             org = self.org(name, kind, (name.replace(" ", ""),), net.idx, spec.cartel)
             for m in crew:
-                self.w.persons[m].crew = org
+                w.persons[m].crew = org
             net.crews.append(crew)
             net.crew_orgs.append(org)
+        # Brokers between cells: a member of one cell deals with a member of the next.
+        for a_cell, b_cell in itertools.pairwise(net.crews):
+            if rng.random() < 0.6:
+                a = a_cell[int(rng.integers(len(a_cell)))]
+                b = b_cell[int(rng.integers(len(b_cell)))]
+                w.tie(a, b, "association")
         self._families(net)
         return net
 
     def _families(self, net: Network) -> None:
-        """Some crews include relatives: same family name, and often a shared family phone."""
+        """Relatives inside crews: one surname, one household (address, often a phone); some
+        are a father and son of one full name (Jr. and Sr.)."""
         rng = self.rng
+        w = self.w
         for crew in net.crews:
-            if len(crew) >= 3 and rng.random() < 0.3:
+            if len(crew) >= 3 and rng.random() < 0.35:
                 a, b = (int(x) for x in rng.choice(crew, size=2, replace=False))
-                pa, pb = self.w.persons[a], self.w.persons[b]
+                pa, pb = w.persons[a], w.persons[b]
                 pb.family = pa.family
                 pb.hispanic = pa.hispanic
+                pb.address, pb.zip, pb.moved = pa.address, pa.zip, pa.moved
+                if rng.random() < 0.3 and pa.sex == pb.sex == Sex.MALE:
+                    pb.given = pa.given
+                    pb.dob = pa.dob + timedelta(days=int(rng.integers(20 * 365, 32 * 365)))
+                    pa.suffix, pb.suffix = "Sr.", "Jr."
                 pa.relatives.append(b)
                 pb.relatives.append(a)
+                w.tie(a, b, "family")
+
+    def namesakes(self) -> None:
+        """Namesakes: people of one city who share a common full name, born close together."""
+        rng = self.rng
+        w = self.w
+        by_city: dict[str, list[int]] = {}
+        for p in w.persons:
+            if not p.in_mexico and not p.civilian:
+                by_city.setdefault(p.city, []).append(p.idx)
+        for people in by_city.values():
+            for i in people:
+                if rng.random() < 0.03 and len(people) > 1:
+                    j = people[int(rng.integers(len(people)))]
+                    pi, pj = w.persons[i], w.persons[j]
+                    if i == j or pi.relatives or pj.relatives or pi.sex != pj.sex:
+                        continue
+                    pi.given, pi.family, pi.hispanic = pj.given, pj.family, pj.hispanic
+                    pi.dob = pj.dob + timedelta(days=int(rng.integers(-700, 700)))
+
+    def civilians(self) -> None:
+        """Non-criminal contacts: partners, relatives, co-workers, lawyers and businesses."""
+        rng = self.rng
+        w = self.w
+        for net in list(w.networks):
+            if net.kind not in ("local", "hub"):
+                continue
+            members = list(net.members)
+
+            def add(near: Person, net: Network = net) -> int:
+                share = 0.6 if near.hispanic else 0.3
+                return self.person(
+                    net.idx, "", Role.ASSOCIATE, near.city, near.state, near.area,
+                    hispanic_share=share, civilian=True,
+                )  # fmt: skip
+
+            for m in members:
+                p = w.persons[m]
+                if rng.random() < PARTNER_P:
+                    q = add(p)
+                    w.persons[q].address, w.persons[q].zip = p.address, p.zip
+                    w.tie(m, q, "partner")
+                if rng.random() < CIVIL_RELATIVE_P:
+                    q = add(p)
+                    w.persons[q].family = p.family
+                    w.tie(m, q, "family")
+                if rng.random() < WORKPLACE_P:
+                    w.tie(m, add(p), "workplace")
+            leader = w.persons[net.leader]
+            for _ in range(1 + len(members) // 60):
+                lawyer = add(leader)
+                for m in members:
+                    role = w.persons[m].role
+                    if m == net.leader or (role == Role.DISTRIBUTOR and rng.random() < 0.5):
+                        w.tie(m, lawyer, "lawyer")
+            if rng.random() < 0.5:
+                owner = add(leader)
+                w.tie(net.leader, owner, "business")
+                for m in members:
+                    if w.persons[m].role == Role.MONEY_LAUNDERER:
+                        w.tie(m, owner, "business")
+
+    def cross_links(self, local_ids: list[int], broker_net: Network) -> None:
+        """Suppliers who serve two networks, and independent brokers who serve both cartels."""
+        rng = self.rng
+        w = self.w
+        by_div: dict[str, list[int]] = {}
+        for i in local_ids:
+            by_div.setdefault(w.networks[i].division, []).append(i)
+        for nets in by_div.values():
+            for i in nets:
+                if len(nets) > 1 and rng.random() < 0.12:
+                    j = nets[int(rng.integers(len(nets)))]
+                    if j != i:
+                        crews = w.networks[i].crews
+                        crew_leader = crews[int(rng.integers(len(crews)))][0]
+                        w.tie(w.networks[j].leader, crew_leader, "supply")
+        hubs = sorted(w.hubs.items())
+        for k, b in enumerate(broker_net.members):
+            for cartel in ("Sinaloa", "Jalisco"):
+                pick = [h for (_, ca), h in hubs if ca == cartel]
+                hub = w.networks[pick[(k * 3 + (cartel == "Jalisco")) % len(pick)]]
+                w.tie(b, hub.leader, "supply")
+                w.tie(b, w.networks[w.cartel_net[cartel]].crews[k % 5][0], "communication")
 
     # -- phones ----------------------------------------------------------------------------
 
@@ -502,7 +773,7 @@ class _Builder:
             if p.relatives and p.idx not in shared_done and rng.random() < 0.7:
                 rel = p.relatives[0]
                 line = w.add_line(new(p.area), p.idx, 1, 0, FOREVER)
-                w.line_shared_with[line] = rel
+                w.line_shared_with[line] = [rel]
                 shared_done.update((p.idx, rel))
             elif p.idx not in shared_done and rng.random() < 0.25:
                 # A second phone; hub people often keep a Mexican one for the suppliers.
@@ -516,27 +787,66 @@ class _Builder:
                 else:
                     number = new(p.area)
                 w.add_line(number, p.idx, 1, 0, FOREVER)
+        # A crew's work phone (a "trap phone") that two or three members carry in turn.
+        for net in w.networks:
+            for crew in net.crews:
+                free = [m for m in crew if m not in shared_done and not w.persons[m].in_mexico]
+                if len(free) >= 3 and rng.random() < 0.25:
+                    users = [int(x) for x in rng.choice(free, size=3, replace=False)]
+                    p0 = w.persons[users[0]]
+                    line = w.add_line(w.phones.us(p0.area), users[0], 1, 0, FOREVER)
+                    w.line_shared_with[line] = users[1:]
+                    shared_done.update(users)
+        # A burner passed on: a targeted person's old phone goes to a crew-mate.
+        for old, _new, day in list(w.handovers):
+            owner = w.persons[w.line_owner[old]]
+            if owner.crew < 0 or rng.random() >= 0.1:
+                continue
+            mates = [
+                m for m in w.networks[owner.network].members if w.persons[m].crew == owner.crew
+            ]
+            mates = [m for m in mates if m != owner.idx and m not in shared_done]
+            if mates:
+                mate = mates[int(rng.integers(len(mates)))]
+                w.line_passed[old] = (mate, day)
+                shared_done.add(mate)
 
     def customers(self, divisions: list[str]) -> None:
-        """A pool of anonymous customers per division (about four per dealer)."""
+        """Anonymous customers per city (about four per dealer), in contiguous blocks so a
+        crew's customers come from one territory."""
         rng = self.rng
         w = self.w
         base = len(w.persons)
-        dealers: dict[str, int] = {}
+        dealers: dict[tuple[str, str], int] = {}
         for p in w.persons:
             if p.role == Role.DEALER:
                 div = w.networks[p.network].division
-                dealers[div] = dealers.get(div, 0) + 1
+                dealers[(div, p.city)] = dealers.get((div, p.city), 0) + 1
         for div in divisions:
-            n = 20 + 4 * dealers.get(div, 0)
-            lo = base + len(w.customer_division)
-            cities = GEO[div].cities
-            for _ in range(n):
-                c = cities[int(rng.integers(len(cities)))]
-                area = c.area_codes[int(rng.integers(len(c.area_codes)))]
-                w.add_line(w.phones.us(area), base + len(w.customer_division), 0, 0, FOREVER)
-                w.customer_division.append(div)
-            w.customer_pool[div] = (lo, base + len(w.customer_division))
+            lo_div = base + len(w.customer_division)
+            for c in GEO[div].cities:
+                # About four customers per dealer, as far as the city's 555 numbers go.
+                room = sum(w.phones.free(a) for a in c.area_codes)
+                n = min(10 + 4 * dealers.get((div, c.name), 0), int(room * 0.9))
+                lo = base + len(w.customer_division)
+                for _ in range(n):
+                    open_ = [a for a in c.area_codes if w.phones.free(a) > 0]
+                    area = open_[int(rng.integers(len(open_)))]
+                    w.add_line(w.phones.us(area), base + len(w.customer_division), 0, 0, FOREVER)
+                    w.customer_division.append(div)
+                w.customer_city[(div, c.name)] = (lo, base + len(w.customer_division))
+            w.customer_pool[div] = (lo_div, base + len(w.customer_division))
+
+
+def allocate_sizes(rng: np.random.Generator, total: int, k: int) -> np.ndarray:
+    """Split ``total`` people into ``k`` cells of uneven size (each at least 2)."""
+    weights = rng.dirichlet(np.full(k, 1.5))
+    sizes = np.maximum(2, np.round(weights * total)).astype(np.int64)
+    return sizes
+
+
+def _zip_prefix(city: str) -> str:
+    return f"{(sum(ord(ch) * (i + 1) for i, ch in enumerate(city)) % 899) + 100:03d}"
 
 
 def build(
@@ -544,14 +854,16 @@ def build(
     specs: list[NetworkSpec],
     hub_choice: list[tuple[str, str]],
     phones: PhoneBook,
+    max_local: int = LOCAL_SIZE_MAX,
 ) -> tuple[World, list[int]]:
     """The world's people and networks, and for each spec the index of the local network
     built for it; ``furnish`` gives them phones once investigations have chosen targets.
 
     ``hub_choice[i]`` is the (hub city, cartel) that supplies spec i; ``phones`` is shared
-    with the agencies so no suspect gets a point of contact's number.
+    with the agencies so no suspect gets a point of contact's number; ``max_local`` caps the
+    size of local networks (the tiny operation keeps them readable).
     """
-    b = _Builder(rng, World(phones=phones))
+    b = _Builder(rng, World(phones=phones), max_local)
     for cartel in ("Sinaloa", "Jalisco"):
         b.w.cartel_net[cartel] = b.cartel(cartel).idx
     for city, division in HUB_CITIES:
@@ -560,6 +872,11 @@ def build(
     local_ids = [
         b.local(spec, b.w.networks[b.w.hubs[hub_choice[i]]]).idx for i, spec in enumerate(specs)
     ]
+    broker_net = b.brokers(4)
+    b.w.broker_net = broker_net.idx
+    b.cross_links(local_ids, broker_net)
+    b.namesakes()
+    b.civilians()
     b.w.divisions = sorted({s.division for s in specs} | {d for _, d in HUB_CITIES})
     b.w.index_ties()
     return b.w, local_ids
@@ -567,8 +884,8 @@ def build(
 
 def furnish(rng: np.random.Generator, w: World, targeted: set[int]) -> None:
     """Phone lines for everyone: burner chains for the ``targeted`` people in the habit
-    (people some investigation looks at), one number for the rest, second and family phones,
-    and the customers' phones."""
+    (people some investigation looks at), one number for the rest, second, family and crew
+    phones, burners passed on, and the customers' phones."""
     b = _Builder(rng, w)
     b.phones(targeted)
     b.customers(w.divisions)

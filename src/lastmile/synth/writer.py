@@ -40,6 +40,10 @@ class Writer:
         try:
             target = str(path).replace("'", "''")
             self._con.execute(f"COPY _out TO '{target}' (FORMAT csv, HEADER, DELIMITER ',')")
+        except duckdb.Error as exc:
+            # A full disk or a folder that went away: one line, the file and the reason.
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise OSError(f"cannot write {path}: {reason}") from exc
         finally:
             self._con.unregister("_out")
         self.counts[name] = table.num_rows

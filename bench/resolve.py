@@ -1,0 +1,222 @@
+"""Resolution against the synthetic ground truth, with plain Splink as the peer.
+
+    python bench/resolve.py --scale division        # or national
+    python bench/resolve.py --subjects 1000000      # scale run (not yet: see README)
+
+Synthesizes the operation, ingests it, runs ``lastmile resolve``, and prints JSON: pairwise
+precision and recall and B-cubed F1 for persons, organizations and selectors against
+``truth/records.csv``, the time taken, and the same for plain Splink on the same subject
+records (names and date of birth only, Splink's own comparisons, default training).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import tempfile
+import time
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from lastmile.ingest import ingest_paths
+from lastmile.resolve.run import resolve
+from lastmile.store import open_workspace
+from lastmile.synth import generate
+
+
+def scores(con: duckdb.DuckDBPyConnection, pred: str, truth: str) -> dict[str, float]:
+    """Pairwise precision/recall and B-cubed F1 of ``pred(record_id, p)`` against
+    ``truth(record_id, g)`` over the records both name."""
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE j AS SELECT p.record_id, p.p, t.g FROM {pred} p "
+        f"JOIN {truth} t USING (record_id)"
+    )
+    con.execute("SELECT 1").fetchall()
+    tp, pp, gp, n = con.execute(
+        """
+        WITH pp AS (SELECT p, count(*) n FROM j GROUP BY p),
+             gg AS (SELECT g, count(*) n FROM j GROUP BY g),
+             pg AS (SELECT p, g, count(*) n FROM j GROUP BY p, g)
+        SELECT (SELECT coalesce(sum(n * (n - 1) / 2), 0) FROM pg),
+               (SELECT coalesce(sum(n * (n - 1) / 2), 0) FROM pp),
+               (SELECT coalesce(sum(n * (n - 1) / 2), 0) FROM gg), (SELECT count(*) FROM j)
+        """
+    ).fetchone()
+    bp, br = con.execute(
+        """
+        WITH pg AS (SELECT p, g, count(*) n FROM j GROUP BY p, g),
+             pp AS (SELECT p, count(*) n FROM j GROUP BY p),
+             gg AS (SELECT g, count(*) n FROM j GROUP BY g)
+        SELECT sum(pg.n * pg.n / pp.n) / sum(pg.n), sum(pg.n * pg.n / gg.n) / sum(pg.n)
+        FROM pg JOIN pp USING (p) JOIN gg USING (g)
+        """
+    ).fetchone()
+    precision = tp / pp if pp else 1.0
+    recall = tp / gp if gp else 1.0
+    return {
+        "records": int(n),
+        "pairwise_precision": round(precision, 4),
+        "pairwise_recall": round(recall, 4),
+        "pairwise_f1": round(2 * precision * recall / (precision + recall), 4)
+        if precision + recall
+        else 0.0,
+        "bcubed_f1": round(2 * bp * br / (bp + br), 4) if bp and br else 0.0,
+    }
+
+
+def conflict_recall(ws: object, con: duckdb.DuckDBPyConnection, folder: Path) -> dict[str, object]:
+    """The share of ``truth/overlaps.csv`` (persons worked by several agencies) for which
+    a stored conflict names the person's entity and two of those agencies."""
+    store = ws.store  # type: ignore[attr-defined]
+    con.execute("SELECT 1").fetchall()
+    con.register(
+        "stored_c", store.query("SELECT target_id, agency_id, other_agency_id FROM conflicts")
+    )
+    path = folder / "truth" / "overlaps.csv"
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE truth_overlaps AS SELECT DISTINCT entity_id AS g, "
+        f"agency_a, agency_b FROM read_csv('{path}', all_varchar = true) "
+        "WHERE agency_a <> agency_b"
+    )
+    found, total, stored = con.execute(
+        """
+        WITH ent AS (SELECT DISTINCT t.g, m.p FROM members m JOIN truth t USING (record_id)
+                     WHERE m.record_type = 'subjects'),
+        hit AS (
+            SELECT DISTINCT o.g, o.agency_a, o.agency_b FROM truth_overlaps o
+            JOIN ent e USING (g) JOIN stored_c c ON c.target_id = e.p
+            WHERE c.agency_id = o.agency_a AND c.other_agency_id = o.agency_b
+        )
+        SELECT (SELECT count(*) FROM hit), (SELECT count(*) FROM truth_overlaps),
+            (SELECT count(DISTINCT target_id) FROM stored_c)
+        """
+    ).fetchone()
+    return {
+        "truth_cross_agency_overlaps": int(total),
+        "found": int(found),
+        "recall": round(found / total, 4) if total else 1.0,
+        "targets_in_conflict": int(stored),
+    }
+
+
+def joint_check(ws: object, folder: Path) -> dict[str, object]:
+    """The report's joint records beside ``truth/joint_records.csv`` (when it exists)."""
+    from lastmile.report.compute import compute_report
+
+    report = compute_report(ws)  # type: ignore[arg-type]
+    path = folder / "truth" / "joint_records.csv"
+    truth_rows = 0
+    if path.exists():
+        truth_rows = len(path.read_text(encoding="utf-8").splitlines()) - 1
+    return {
+        "report_joint_records": report.get("joint_records"),
+        "distinct_persons_arrested": report.get("distinct_persons_arrested"),
+        "arrests": report.get("arrests"),
+        "truth_joint_records": truth_rows,
+    }
+
+
+def plain_splink(con: duckdb.DuckDBPyConnection) -> tuple[pa.Table, float]:
+    """Splink with a default setup: names and date of birth, Splink's comparisons."""
+    import splink.comparison_library as cl
+    from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+
+    logging.getLogger("splink").setLevel(logging.ERROR)
+    con.execute("SELECT 1").fetchall()
+    data = con.sql(
+        "SELECT record_id AS unique_id, lower(strip_accents(given_name)) AS first_name, "
+        "lower(strip_accents(family_name)) AS surname, CAST(dob AS VARCHAR) AS dob "
+        "FROM src_subjects"
+    ).to_arrow_table()
+    started = time.time()
+    api = DuckDBAPI()
+    sdf = api.register(data)
+    settings = SettingsCreator(
+        link_type="dedupe_only",
+        comparisons=[
+            cl.NameComparison("first_name"),
+            cl.NameComparison("surname"),
+            cl.DateOfBirthComparison("dob", input_is_string=True),
+        ],
+        blocking_rules_to_generate_predictions=[
+            block_on("first_name", "surname"),
+            block_on("dob"),
+        ],
+    )
+    linker = Linker(sdf, settings, log_level=None)
+    linker.training.estimate_probability_two_random_records_match(
+        [block_on("first_name", "surname", "dob")], recall=0.7
+    )
+    linker.training.estimate_u_using_random_sampling(max_pairs=1e6)
+    linker.training.estimate_parameters_using_expectation_maximisation(block_on("dob"))
+    linker.training.estimate_parameters_using_expectation_maximisation(
+        block_on("first_name", "surname")
+    )
+    pred = linker.inference.predict(threshold_match_probability=0.5)
+    clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(pred, 0.95)
+    table = clusters.as_pyarrow_table()
+    return table, time.time() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", default="division", choices=["tiny", "division", "national"])
+    parser.add_argument("--seed", type=int, default=2022)
+    parser.add_argument("--subjects", type=int, default=0)
+    parser.add_argument("--folder", type=Path, help="An operation already synthesized.")
+    args = parser.parse_args()
+    if args.subjects:
+        raise SystemExit("--subjects is not implemented yet (docs/resolution.md, 'Not yet')")
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = args.folder
+        if folder is None:
+            folder = Path(tmp) / "op"
+            generate(args.scale, seed=args.seed, out_dir=folder, communications=10_000)
+        with open_workspace(Path(tmp) / "ws.duckdb") as ws:
+            ingest_paths(ws, [folder], rejects=Path(tmp) / "rejects.csv")
+            started = time.time()
+            result = resolve(ws)
+            seconds = time.time() - started
+            con = ws.store.staging()
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE truth AS SELECT record_id, entity_id AS g "
+                f"FROM read_csv('{folder / 'truth' / 'records.csv'}', all_varchar = true)"
+            )
+            members = ws.store.query(
+                "SELECT record_type, record_id, entity_id AS p FROM entity_members"
+            )
+            con.register("members", members)
+            out: dict[str, object] = {
+                "scale": args.scale if args.folder is None else str(args.folder),
+                "resolve_seconds": round(seconds, 1),
+                "entities": result.entities,
+            }
+            for rt, name in (
+                ("subjects", "persons"),
+                ("organizations", "organizations"),
+                ("selectors", "selectors"),
+            ):
+                con.execute(
+                    f"CREATE OR REPLACE TEMP VIEW pred_{rt} AS SELECT record_id, p "
+                    f"FROM members WHERE record_type = '{rt}'"
+                )
+                out[name] = scores(con, f"pred_{rt}", "truth")
+            out["conflicts"] = conflict_recall(ws, con, folder)
+            out["joint_records"] = joint_check(ws, folder)
+            plain, plain_seconds = plain_splink(con)
+            con.register("plain", plain)
+            con.execute(
+                "CREATE OR REPLACE TEMP VIEW pred_plain AS SELECT unique_id AS record_id, "
+                "cluster_id AS p FROM plain"
+            )
+            out["plain_splink_persons"] = scores(con, "pred_plain", "truth") | {
+                "seconds": round(plain_seconds, 1)
+            }
+    print(json.dumps(out, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,331 @@
+"""Network verbs: key players, disruption, link prediction on any edge list (docs/networks.md)."""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from lastmile.cli import (
+    CommandError,
+    DebugOpt,
+    FormatOpt,
+    OutOpt,
+    TableFormat,
+    WorkspaceOpt,
+    _emit,
+    _emit_table,
+    app,
+    err_console,
+    friendly,
+)
+
+if TYPE_CHECKING:
+    from lastmile.network import Network
+
+EdgesOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--edges",
+        help="An edge list CSV: source,target[,weight] with a header row (weights count ties).",
+    ),
+]
+MatrixOpt = Annotated[
+    bool,
+    typer.Option(
+        "--matrix", help="The file is an adjacency matrix (labels in row 1 and column 1)."
+    ),
+]
+NetworkArg = Annotated[
+    str | None, typer.Argument(help="A network id of the workspace (lastmile networks).")
+]
+
+
+def _load(
+    network: str | None, edges: Path | None, matrix: bool, workspace: str | None = None
+) -> Network:
+    from lastmile.network import load_network
+
+    if edges is not None and network is not None:
+        raise CommandError("give a NETWORK of the workspace or --edges FILE.csv, not both")
+    if edges is None:
+        if network is None:
+            raise CommandError("give a NETWORK of the workspace (lastmile networks) or --edges")
+        from lastmile.network.networks import workspace_network
+        from lastmile.store import open_workspace
+
+        with open_workspace(workspace, create=False) as ws:
+            return workspace_network(ws, network)
+    net = load_network(edges, matrix=matrix)
+    for note in net.notes:
+        err_console.print(f"note: {edges}: {note}", highlight=False)
+    return net
+
+
+class KeyMethod(StrEnum):
+    keyplayer = "keyplayer"
+    betweenness = "betweenness"
+    degree = "degree"
+    weighted_degree = "weighted_degree"
+    eigenvector = "eigenvector"
+
+
+@app.command()
+@friendly
+def keyplayers(
+    network: NetworkArg = None,
+    edges: EdgesOpt = None,
+    matrix: MatrixOpt = False,
+    k: Annotated[int, typer.Option("-k", help="How many key players.")] = 5,
+    method: Annotated[
+        KeyMethod, typer.Option(help="keyplayer: Borgatti's fragmentation set (default).")
+    ] = KeyMethod.keyplayer,
+    seed: Annotated[int, typer.Option(help="Seed of sampling and communities.")] = 0,
+    workspace: WorkspaceOpt = None,
+    format: FormatOpt = None,
+    out: OutOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """The k people whose removal breaks the network most, each explained (rank,id,score,why)."""
+    from lastmile.network import key_players
+
+    net = _load(network, edges, matrix, workspace)
+    result = key_players(net, k, method=method.value, seed=seed)
+    for note in result.notes[len(net.notes) :]:
+        err_console.print(f"note: {note}", highlight=False)
+    table = result.table
+    if format is not TableFormat.json:
+        table = table.select(["rank", "id", "score", "why"])
+    _emit_table(table, format, out, f"key players ({method.value})")
+
+
+class Strategy(StrEnum):
+    betweenness = "betweenness"
+    degree = "degree"
+    keyplayer = "keyplayer"
+    list = "list"
+
+
+@app.command()
+@friendly
+def disrupt(
+    network: NetworkArg = None,
+    edges: EdgesOpt = None,
+    matrix: MatrixOpt = False,
+    strategy: Annotated[Strategy, typer.Option(help="Whom to remove first.")] = (
+        Strategy.betweenness
+    ),
+    sequential: Annotated[
+        bool,
+        typer.Option(
+            "--sequential/--all-at-once",
+            help="Recompute the ranking after each removal, or rank once on the intact network.",
+        ),
+    ] = False,
+    steps: Annotated[int | None, typer.Option(help="Removals [default: 10 or the list].")] = None,
+    remove: Annotated[
+        str | None, typer.Option(help="For --strategy list: ids in order, comma-separated.")
+    ] = None,
+    plot: Annotated[
+        Path | None, typer.Option(help="Draw the curve to this .png or .svg file.")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed of sampling.")] = 0,
+    workspace: WorkspaceOpt = None,
+    format: FormatOpt = None,
+    out: OutOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Remove people step by step; after each: largest component, components, efficiency."""
+    from lastmile.network import disrupt as simulate
+    from lastmile.network import plot_disruption
+
+    targets = [t.strip() for t in remove.split(",") if t.strip()] if remove else None
+    if targets and strategy is not Strategy.list:
+        raise CommandError("--remove goes with --strategy list")
+    net = _load(network, edges, matrix, workspace)
+    table = simulate(
+        net, strategy=strategy.value, steps=steps, sequential=sequential, targets=targets, seed=seed
+    )
+    if plot is not None:
+        label = f"{strategy.value}, {'sequential' if sequential else 'all at once'}"
+        plot_disruption({label: table}, plot, title=str(edges or network))
+        err_console.print(f"wrote {plot}", highlight=False)
+    if format is TableFormat.json:
+        _emit(json.dumps(table.to_pylist(), indent=2) + "\n", out)
+        return
+    _emit_table(table, format, out, f"disruption ({strategy.value})")
+
+
+class LinkMethod(StrEnum):
+    common_neighbours = "common_neighbours"
+    adamic_adar = "adamic_adar"
+    resource_allocation = "resource_allocation"
+    katz = "katz"
+
+
+@app.command()
+@friendly
+def links(
+    network: NetworkArg = None,
+    edges: EdgesOpt = None,
+    matrix: MatrixOpt = False,
+    top: Annotated[int, typer.Option(help="How many likely missing ties.")] = 20,
+    method: Annotated[LinkMethod, typer.Option(help="The score to rank by.")] = (
+        LinkMethod.adamic_adar
+    ),
+    evaluate: Annotated[
+        bool,
+        typer.Option("--evaluate", help="Instead: hide 15% of ties and report each method's AUC."),
+    ] = False,
+    seed: Annotated[int, typer.Option(help="Seed of the hidden ties (--evaluate).")] = 0,
+    workspace: WorkspaceOpt = None,
+    format: FormatOpt = None,
+    out: OutOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Likely missing ties (pairs two or three steps apart), with four scores, for checking."""
+    from lastmile.network import evaluate_links, predict_links
+
+    net = _load(network, edges, matrix, workspace)
+    if evaluate:
+        _emit_table(evaluate_links(net, seed=seed), format, out, "link prediction AUC")
+        return
+    _emit_table(predict_links(net, top=top, method=method.value), format, out, "likely ties")
+
+
+@app.command()
+@friendly
+def networks(
+    members: Annotated[
+        bool, typer.Option("--members", help="Instead: entity_id,network_id of every member.")
+    ] = False,
+    workspace: WorkspaceOpt = None,
+    format: FormatOpt = None,
+    out: OutOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Distribution networks of the resolved entities: people, places, multi-city, arrests."""
+    from lastmile.network.networks import workspace_networks
+    from lastmile.store import open_workspace
+
+    with open_workspace(workspace, create=False) as ws:
+        membership, summary = workspace_networks(ws)
+    if members:
+        _emit_table(membership.select(["entity_id", "network_id"]), format, out, "members")
+        return
+    _emit_table(summary, format, out, "distribution networks")
+
+
+@app.command()
+@friendly
+def attribution(
+    workspace: WorkspaceOpt = None,
+    format: FormatOpt = None,
+    out: OutOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """The cartel supplying each network, its score, the agency label and the evidence path."""
+    from lastmile.network.attribution import workspace_attribution
+    from lastmile.store import open_workspace
+
+    with open_workspace(workspace, create=False) as ws:
+        table = workspace_attribution(ws)
+    _emit_table(table, format, out, "cartel attribution")
+
+
+def _export_group() -> typer.Typer:
+    """The ``export`` group, shared with other rooms' exports (as lastmile.commands.resolve)."""
+    for group in app.registered_groups:
+        if group.name == "export" and group.typer_instance is not None:
+            return group.typer_instance
+    export_app = typer.Typer(help="Export results.", no_args_is_help=True)
+    app.add_typer(export_app, name="export")
+    return export_app
+
+
+export_app = _export_group()
+ExportOut = Annotated[Path, typer.Option("--out", "-o", help="The CSV file to write.")]
+
+
+def _write(table: Any, out: Path) -> None:
+    from lastmile.export import write_csv
+
+    _emit(write_csv(table) or "", out)
+
+
+@export_app.command("networks")
+@friendly
+def export_networks(
+    out: ExportOut, workspace: WorkspaceOpt = None, debug: DebugOpt = False
+) -> None:
+    """entity_id,network_id of every member of every distribution network."""
+    from lastmile.network.networks import workspace_networks
+    from lastmile.store import open_workspace
+
+    with open_workspace(workspace, create=False) as ws:
+        members, _ = workspace_networks(ws)
+    _write(members.select(["entity_id", "network_id"]), out)
+
+
+@export_app.command("keyplayers")
+@friendly
+def export_keyplayers(
+    out: ExportOut, workspace: WorkspaceOpt = None, debug: DebugOpt = False
+) -> None:
+    """network_id,entity_id,rank,score: the top 10 of every network (default ranking)."""
+    from lastmile.network.networks import workspace_key_players
+    from lastmile.store import open_workspace
+
+    with open_workspace(workspace, create=False) as ws:
+        table = workspace_key_players(ws, 10)
+    _write(table, out)
+
+
+@export_app.command("attribution")
+@friendly
+def export_attribution(
+    out: ExportOut, workspace: WorkspaceOpt = None, debug: DebugOpt = False
+) -> None:
+    """network_id,cartel,score of every network that is not upstream."""
+    from lastmile.network.attribution import workspace_attribution
+    from lastmile.store import open_workspace
+
+    with open_workspace(workspace, create=False) as ws:
+        table = workspace_attribution(ws)
+    _write(table.select(["network_id", "cartel", "score"]), out)
+
+
+@app.command()
+@friendly
+def analyze(
+    out_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", "-o", help="Also write ties, networks, members, key players, attribution."
+        ),
+    ] = None,
+    workspace: WorkspaceOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Every network analysis: networks, key players, cartel attribution (docs/networks.md)."""
+    from lastmile.export import write_csv
+    from lastmile.network.analyze import analyze as run_analysis
+    from lastmile.store import open_workspace
+
+    with open_workspace(workspace, create=False) as ws:
+        result = run_analysis(ws)
+    if out_dir is not None:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for name, table in (
+            ("ties", result.ties),
+            ("networks", result.networks),
+            ("members", result.members),
+            ("keyplayers", result.key_players),
+            ("attribution", result.attribution),
+        ):
+            write_csv(table, out_dir / f"{name}.csv")
+        err_console.print(f"wrote {out_dir}/", highlight=False)
+    _emit(result.summary(), None)

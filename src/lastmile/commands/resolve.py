@@ -1,0 +1,213 @@
+"""The resolution verbs: resolve, export memberships, explain, judge (docs/resolution.md)."""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from lastmile.cli import (
+    DebugOpt,
+    FormatOpt,
+    OutOpt,
+    TableFormat,
+    WorkspaceOpt,
+    _emit,
+    _emit_table,
+    app,
+    err_console,
+    friendly,
+)
+
+
+class Engine(StrEnum):
+    duckdb = "duckdb"
+    spark = "spark"
+
+
+@app.command()
+@friendly
+def resolve(
+    workspace: WorkspaceOpt = None,
+    engine: Annotated[Engine, typer.Option(help="Where Splink runs.")] = Engine.duckdb,
+    model: Annotated[
+        Path | None,
+        typer.Option("--model", help="A saved model (JSON) to use instead of training."),
+    ] = None,
+    save_model: Annotated[
+        Path | None, typer.Option("--save-model", help="Write the model used here (JSON).")
+    ] = None,
+    format: Annotated[TableFormat, typer.Option("--format", "-f")] = TableFormat.table,
+    out: OutOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Resolve persons, organizations and selectors into entities with stable ids."""
+    from lastmile.resolve.judge import missing_judged_records
+    from lastmile.resolve.run import resolve as run_resolve
+    from lastmile.store import open_workspace
+
+    with open_workspace(workspace, create=False) as ws:
+        result = run_resolve(ws, engine=engine.value, model_path=model, save_model=save_model)
+        missing = missing_judged_records(ws)
+    for rid in missing:
+        err_console.print(
+            f"[yellow]warning:[/yellow] a judgement names {rid}, which is no longer in the "
+            "workspace; it was not applied",
+            highlight=False,
+        )
+    data = result.as_dict()
+    if format is TableFormat.json:
+        _emit(json.dumps(data, indent=2) + "\n", out)
+        return
+    lines = [
+        f"resolved {result.records.get('subjects', 0):,} subject records into "
+        f"{result.entities.get('person', 0):,} persons, "
+        f"{result.records.get('organizations', 0):,} organization records into "
+        f"{result.entities.get('organization', 0):,} organizations, "
+        f"{result.records.get('selectors', 0):,} selector records into "
+        f"{result.entities.get('selector', 0):,} selectors",
+        f"model {'trained on these records' if result.trained else f'from {model}'}; "
+        f"pairs merged at probability >= {result.threshold}: {result.edges:,}",
+    ]
+    if result.vetoed:
+        lines.append(
+            "not merged by rule: " + ", ".join(f"{k} {v:,}" for k, v in result.vetoed.items())
+        )
+    if result.common_selectors:
+        lines.append(f"shared selectors not used as evidence: {result.common_selectors:,}")
+    if result.invalid_identifiers:
+        lines.append(f"malformed identifiers kept and flagged: {result.invalid_identifiers:,}")
+    for note in result.training_skipped:
+        lines.append(f"training step skipped (too few records): {note}")
+    for a, b, why in result.identifier_conflicts:
+        lines.append(f"identifier conflict: {a} {why} ({b})")
+    lines.append(f"{result.seconds:.1f} s")
+    _emit("\n".join(lines) + "\n", out)
+
+
+def _export_group() -> typer.Typer:
+    """The ``export`` group, shared with other rooms' exports."""
+    for group in app.registered_groups:
+        if group.name == "export" and group.typer_instance is not None:
+            return group.typer_instance
+    export_app = typer.Typer(help="Export results.", no_args_is_help=True)
+    app.add_typer(export_app, name="export")
+    return export_app
+
+
+export_app = _export_group()
+
+
+@export_app.command("memberships")
+@friendly
+def export_memberships(
+    out: Annotated[Path, typer.Option("--out", "-o", help="CSV file to write.")],
+    workspace: WorkspaceOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Write record_id,entity_id,score for every resolved record."""
+    from lastmile.export import write_csv
+    from lastmile.resolve.errors import ResolveError
+    from lastmile.store import open_workspace
+
+    with open_workspace(workspace, create=False) as ws:
+        data = ws.store.query(
+            "SELECT record_id, entity_id, probability AS score FROM entity_members "
+            "ORDER BY record_type, record_id"
+        )
+    if data.num_rows == 0:
+        raise ResolveError("nothing resolved yet; run 'lastmile resolve' first")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    write_csv(data, out)
+    err_console.print(f"wrote {out} ({data.num_rows:,} records)", highlight=False)
+
+
+@app.command()
+@friendly
+def explain(
+    ids: Annotated[list[str], typer.Argument(help="ENTITY, or RECORD RECORD.")],
+    workspace: WorkspaceOpt = None,
+    format: Annotated[TableFormat, typer.Option("--format", "-f")] = TableFormat.table,
+    out: OutOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Why records were merged: the agreeing fields with their match weights, shared
+    selectors, identifiers and judgements."""
+    from lastmile.resolve.errors import ResolveError
+    from lastmile.resolve.judge import explain_entity, explain_pair
+    from lastmile.store import open_workspace
+
+    with open_workspace(workspace, create=False) as ws:
+        if len(ids) == 1:
+            exp = explain_entity(ws, ids[0])
+        elif len(ids) == 2:
+            exp = explain_pair(ws, ids[0], ids[1])
+        else:
+            raise ResolveError("explain takes one entity id or two record ids")
+    if format is TableFormat.json:
+        _emit(json.dumps(exp.as_dict(), indent=2) + "\n", out)
+    else:
+        _emit(exp.text(), out)
+
+
+class Verdict(StrEnum):
+    same = "same"
+    different = "different"
+    split_entity = "split"
+
+
+@app.command()
+@friendly
+def judge(
+    verdict: Annotated[Verdict, typer.Argument(help="same, different, or split.")],
+    ids: Annotated[
+        list[str],
+        typer.Argument(help="RECORD RECORD (same/different), or ENTITY RECORD... (split)."),
+    ],
+    analyst: Annotated[str, typer.Option(help="Who judges [default: the user name].")] = "",
+    note: Annotated[str, typer.Option(help="Why.")] = "",
+    workspace: WorkspaceOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Confirm or reject a pair, or split records out of an entity; applied by every later
+    'lastmile resolve', over the model."""
+    from lastmile.resolve.errors import ResolveError
+    from lastmile.resolve.judge import judge_pair, split_entity
+    from lastmile.store import open_workspace
+
+    with open_workspace(workspace, create=False) as ws:
+        if verdict is Verdict.split_entity:
+            if len(ids) < 2:
+                raise ResolveError("split takes an entity id and the records to separate")
+            n = split_entity(ws, ids[0], ids[1:], analyst=analyst, note=note)
+            msg = f"split {len(ids) - 1} records out of {ids[0]} ({n} pairs judged different)"
+        else:
+            if len(ids) != 2:
+                raise ResolveError(f"{verdict.value} takes two record ids")
+            judge_pair(ws, verdict.value, ids[0], ids[1], analyst=analyst, note=note)
+            msg = f"judged {ids[0]} and {ids[1]} {verdict.value}"
+    err_console.print(msg + "; run 'lastmile resolve' to apply", highlight=False)
+
+
+@app.command()
+@friendly
+def conflicts(
+    agency: Annotated[
+        str | None, typer.Option(help="An agency's id or name [default: every agency].")
+    ] = None,
+    workspace: WorkspaceOpt = None,
+    format: FormatOpt = None,
+    out: OutOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Targets another agency (or another division) also works: only the other side's
+    agency and point of contact, never its case. Run 'lastmile resolve' first."""
+    from lastmile.resolve.conflicts import conflicts_of
+    from lastmile.store import open_workspace
+
+    with open_workspace(workspace, create=False) as ws:
+        data = conflicts_of(ws, agency)
+    _emit_table(data, format, out, f"conflicts of {agency}" if agency else "conflicts")

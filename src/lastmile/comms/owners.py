@@ -1,0 +1,43 @@
+"""Names beside numbers: each selector's resolved owner, once ``lastmile resolve`` has run.
+
+A selector's owner is the person entity its selector records' subjects resolve to, when
+they resolve to exactly one person (a family phone or a business line has no single owner and
+shows none). Before any resolution the tables are returned unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pyarrow as pa
+
+from lastmile.comms._base import placeholders
+from lastmile.store import Workspace
+
+
+def with_owners(ws: Workspace, table: pa.Table, columns: Sequence[str]) -> pa.Table:
+    """``table`` with ``{col}_owner`` (best name) and ``{col}_owner_id`` (entity id) after
+    each selector column in ``columns``."""
+    if table.num_rows == 0 or not ws.store.rows("SELECT 1 FROM entity_members LIMIT 1"):
+        return table
+    values = sorted({v for c in columns for v in table.column(c).to_pylist() if v})
+    owners: dict[str, tuple[str, str]] = {}
+    for start in range(0, len(values), 500):
+        chunk = values[start : start + 500]
+        rows = ws.store.rows(
+            "SELECT s.value_normalized, min(m.entity_id), min(e.best_name) "
+            "FROM selectors s JOIN entity_members m ON m.record_type = 'subjects' "
+            "AND m.record_id = s.subject_id JOIN entities e ON e.entity_id = m.entity_id "
+            f"WHERE s.value_normalized IN ({placeholders(len(chunk))}) "
+            "GROUP BY s.value_normalized HAVING count(DISTINCT m.entity_id) = 1",
+            chunk,
+        )
+        owners.update({str(v): (str(eid), str(name or "")) for v, eid, name in rows})
+    for col in columns:
+        vals = table.column(col).to_pylist()
+        at = table.schema.get_field_index(col) + 1
+        ids = pa.array([owners.get(v, (None, None))[0] if v else None for v in vals], pa.string())
+        names = pa.array([owners.get(v, (None, None))[1] if v else None for v in vals], pa.string())
+        table = table.add_column(at, f"{col}_owner", names)
+        table = table.add_column(at + 1, f"{col}_owner_id", ids)
+    return table

@@ -1,0 +1,350 @@
+"""Distribution networks: connected groups of entities under criminal ties, with the supply
+chain cut above local organizations.
+
+The rules (docs/networks.md, "Distribution networks", says why):
+
+1. Only criminal ties join people into a network: ``supply``, ``membership`` of an organization
+   that is not a cartel or a business, and ``communication`` with at least ``MIN_EVENTS``
+   events (the stated minimum of evidence: a single call is not a relationship). Family,
+   association, co-arrest and shared-selector ties never join two groups: a lawyer, a relative
+   or a shared business phone does not make two crews one network.
+2. Upstream entities are evidence for attribution, not members: cartel organizations, persons
+   with a stated membership in one, and **hubs**. A supplier is a hub when its supply ties reach
+   two or more local units that are connected to each other only through it: parts of at
+   least ``MIN_GROUP`` entities, each with a local organization of its own or in cities
+   disjoint from the others'. Candidates come from the graph's structure in one linear pass
+   (supply ties of one supplier in different biconnected components of the criminal graph
+   reach parts only it joins; Hopcroft & Tarjan 1973); only they are checked further.
+3. Networks are the connected components of the criminal graph once the upstream entities are
+   taken out; upstream entities form their own networks from the criminal ties among them.
+   Selectors are not members (their owners are). A network needs at least two entities.
+   ``network_id`` is ``N-`` and the smallest entity id in it, stable while the network is.
+"""
+
+from __future__ import annotations
+
+import igraph as ig
+import numpy as np
+import pyarrow as pa
+
+from lastmile.network.graph import Network
+from lastmile.store import Workspace
+
+MIN_EVENTS = 3
+MIN_GROUP = 3
+NON_MEMBER_ORGS = ("cartel", "business")
+
+MEMBERSHIP_SCHEMA = pa.schema(
+    [("entity_id", pa.string()), ("network_id", pa.string()), ("upstream", pa.bool_())]
+)
+
+
+def criminal_ties(ties: pa.Table, org_kind: dict[str, str]) -> pa.Table:
+    """The ties that may join a network (rule 1), as ``source, target, kind, records``."""
+    rows = ties.select(["source", "target", "kind", "records"]).to_pylist()
+    keep = []
+    for r in rows:
+        if r["kind"] == "supply" or (
+            r["kind"] == "communication" and (r["records"] or 0) >= MIN_EVENTS
+        ):
+            keep.append(r)
+        elif r["kind"] == "membership":
+            orgs = [org_kind[e] for e in (r["source"], r["target"]) if e in org_kind]
+            if orgs and all(k not in NON_MEMBER_ORGS for k in orgs):
+                keep.append(r)
+    schema = pa.schema(
+        [
+            ("source", pa.string()),
+            ("target", pa.string()),
+            ("kind", pa.string()),
+            ("records", pa.int64()),
+        ]
+    )
+    return pa.Table.from_pylist(keep, schema=schema)
+
+
+def _graph(edges: pa.Table) -> ig.Graph:
+    names = sorted(
+        set(edges.column("source").to_pylist()) | set(edges.column("target").to_pylist())
+    )
+    index = {n: i for i, n in enumerate(names)}
+    pairs = [
+        (index[s], index[t])
+        for s, t in zip(
+            edges.column("source").to_pylist(), edges.column("target").to_pylist(), strict=True
+        )
+    ]
+    g = ig.Graph(n=len(names), edges=pairs, directed=False)
+    g.vs["name"] = names
+    g.es["kind"] = edges.column("kind").to_pylist()
+    g.es["source_name"] = edges.column("source").to_pylist()
+    return g
+
+
+def hubs(
+    g: ig.Graph,
+    *,
+    local_orgs: set[str] | frozenset[str] = frozenset(),
+    places: dict[str, set[str]] | None = None,
+    min_group: int = MIN_GROUP,
+) -> set[str]:
+    """Suppliers whose supply ties reach two or more local units that only they join (rule 2).
+
+    A unit is a part of the graph that falls apart from the rest when the supplier is taken
+    out, has at least ``min_group`` entities, and is distinct from the others: it holds a local
+    organization the others do not, or its places (cities) are disjoint from theirs. A crew
+    leader whose dealers do not know each other is not a hub: his dealers' parts hold no
+    organization of their own and share his city.
+    """
+    if g.ecount() == 0:
+        return set()
+    places = places or {}
+    blocks_of: dict[int, set[int]] = {}
+    for b, block in enumerate(g.biconnected_components()):
+        for v in block:
+            blocks_of.setdefault(v, set()).add(b)
+    index = {n: i for i, n in enumerate(g.vs["name"])}
+    reach: dict[int, tuple[set[int], set[int]]] = {}
+    for e in g.es.select(kind="supply"):
+        s = index[e["source_name"]]
+        c = e.target if e.source == s else e.source
+        # an edge lies in exactly one block: the one both its ends share
+        block = min(blocks_of.get(s, set()) & blocks_of.get(c, set()), default=-1)
+        customers, blocks = reach.setdefault(s, (set(), set()))
+        customers.add(c)
+        blocks.add(block)
+    found: set[str] = set()
+    for s, (customers, blocks) in reach.items():
+        if len(blocks) < 2:
+            continue
+        h = g.copy()
+        h.delete_vertices([s])
+        membership = np.asarray(h.connected_components().membership)
+        sizes = np.bincount(membership)
+        parts = {int(membership[c - 1 if c > s else c]) for c in customers}
+        units = []
+        for part in parts:
+            if sizes[part] < min_group:
+                continue
+            names = [h.vs[int(v)]["name"] for v in np.flatnonzero(membership == part)]
+            orgs = {n for n in names if n in local_orgs}
+            cities = set().union(*(places.get(n, set()) for n in names))
+            units.append((orgs, cities))
+        distinct = 0
+        for i, (orgs, cities) in enumerate(units):
+            others = units[:i] + units[i + 1 :]
+            other_orgs = set().union(*(o for o, _ in others))
+            other_cities = set().union(*(c for _, c in others))
+            if (orgs - other_orgs) or (cities and other_cities and not cities & other_cities):
+                distinct += 1
+        if distinct >= 2:
+            found.add(g.vs[s]["name"])
+    return found
+
+
+def distribution_networks(
+    ties: pa.Table,
+    org_kind: dict[str, str],
+    cartel_members: set[str],
+    places: dict[str, set[str]] | None = None,
+) -> pa.Table:
+    """``entity_id, network_id, upstream`` for every entity in a network (rules 1-3).
+
+    ``org_kind`` maps organization entities to their kind; ``cartel_members`` are persons with
+    a stated membership in a cartel (upstream by definition, as are cartel organizations);
+    ``places`` maps entities to the cities of their investigations (for the hub rule).
+    """
+    edges = criminal_ties(ties, org_kind)
+    if edges.num_rows == 0:
+        return MEMBERSHIP_SCHEMA.empty_table()
+    g = _graph(edges)
+    local = {e for e, k in org_kind.items() if k not in NON_MEMBER_ORGS}
+    upstream = (
+        hubs(g, local_orgs=local, places=places)
+        | cartel_members
+        | {e for e, k in org_kind.items() if k == "cartel"}
+    )
+    is_up = np.array([n in upstream for n in g.vs["name"]])
+    rows: list[dict[str, object]] = []
+    for flag in (False, True):
+        keep = [v for v in range(g.vcount()) if is_up[v] == flag]
+        sub = g.induced_subgraph(keep)
+        for comp in sub.connected_components():
+            if len(comp) < 2:
+                continue
+            names = sorted(sub.vs[v]["name"] for v in comp)
+            nid = f"N-{names[0]}"
+            rows.extend({"entity_id": n, "network_id": nid, "upstream": flag} for n in names)
+    return pa.Table.from_pylist(rows, schema=MEMBERSHIP_SCHEMA).sort_by(
+        [("network_id", "ascending"), ("entity_id", "ascending")]
+    )
+
+
+SUMMARY_SCHEMA = pa.schema(
+    [
+        ("network_id", pa.string()),
+        ("upstream", pa.bool_()),
+        ("people", pa.int64()),
+        ("organizations", pa.int64()),
+        ("investigations", pa.int64()),
+        ("agencies", pa.string()),
+        ("cities", pa.string()),
+        ("states", pa.string()),
+        ("divisions", pa.string()),
+        ("multi_city", pa.bool_()),
+        ("arrests", pa.int64()),
+    ]
+)
+
+_ORG_KINDS = """
+    SELECT DISTINCT m.entity_id, o.kind FROM organizations o
+    JOIN entity_members m ON m.record_type = 'organizations' AND m.record_id = o.organization_id
+"""
+
+_PLACES = """
+    SELECT DISTINCT m.entity_id, m.record_type, i.investigation_id, i.agency_id, i.city, i.state,
+           i.division
+    FROM entity_members m
+    JOIN subjects s ON m.record_type = 'subjects' AND s.subject_id = m.record_id
+    JOIN investigations i ON i.investigation_id = s.investigation_id
+    UNION
+    SELECT DISTINCT m.entity_id, m.record_type, i.investigation_id, i.agency_id, i.city, i.state,
+           i.division
+    FROM entity_members m
+    JOIN organizations o ON m.record_type = 'organizations' AND o.organization_id = m.record_id
+    JOIN investigations i ON i.investigation_id = o.investigation_id
+"""
+
+_ARRESTS = """
+    SELECT p.entity_id, count(DISTINCT a.arrest_id) AS arrests FROM arrests a
+    JOIN entity_members p ON p.record_type = 'subjects' AND p.record_id = a.subject_id
+    GROUP BY p.entity_id
+"""
+
+
+def workspace_networks(ws: Workspace, ties: pa.Table | None = None) -> tuple[pa.Table, pa.Table]:
+    """The distribution networks of a workspace: (membership, summary).
+
+    ``membership``: ``entity_id, network_id, upstream``. ``summary``: one row per network with
+    its people, organizations, investigations, agencies, cities (``City, ST``), states,
+    divisions, ``multi_city`` (two or more cities) and arrests, largest first.
+    """
+    from lastmile.network.workspace import entity_ties
+
+    if ties is None:
+        ties = entity_ties(ws)
+    org_kind = {str(e): str(k) for e, k in ws.store.rows(_ORG_KINDS)}
+    cartels = {e for e, k in org_kind.items() if k == "cartel"}
+    cartel_members = {
+        (r["target"] if r["source"] in cartels else r["source"])
+        for r in ties.select(["source", "target", "kind"]).to_pylist()
+        if r["kind"] == "membership" and (r["source"] in cartels or r["target"] in cartels)
+    }
+    places: dict[str, list[tuple[str, ...]]] = {}
+    for row in ws.store.rows(_PLACES):
+        places.setdefault(str(row[0]), []).append(tuple("" if v is None else str(v) for v in row))
+    cities_of = {e: {f"{p[4]}, {p[5]}" for p in ps if p[4]} for e, ps in places.items()}
+    members = distribution_networks(ties, org_kind, cartel_members, cities_of)
+    arrests = {str(e): int(n) for e, n in ws.store.rows(_ARRESTS)}
+    persons = {
+        str(e)
+        for (e,) in ws.store.rows(
+            "SELECT DISTINCT entity_id FROM entity_members WHERE record_type = 'subjects'"
+        )
+    }
+    grouped: dict[str, list[dict[str, object]]] = {}
+    for row in members.to_pylist():
+        grouped.setdefault(str(row["network_id"]), []).append(row)
+    summary = []
+    for nid, rows in grouped.items():
+        ents = [str(r["entity_id"]) for r in rows]
+        seen = [p for e in ents for p in places.get(e, [])]
+        people = sum(1 for e in ents if e in persons)
+        orgs = sum(1 for e in ents if e in org_kind)
+        cities = sorted({f"{p[4]}, {p[5]}" for p in seen if p[4]})
+        summary.append(
+            {
+                "network_id": nid,
+                "upstream": bool(rows[0]["upstream"]),
+                "people": people,
+                "organizations": orgs,
+                "investigations": len({p[2] for p in seen}),
+                "agencies": "|".join(sorted({p[3] for p in seen if p[3]})),
+                "cities": "|".join(cities),
+                "states": "|".join(sorted({p[5] for p in seen if p[5]})),
+                "divisions": "|".join(sorted({p[6] for p in seen if p[6]})),
+                "multi_city": len(cities) >= 2,
+                "arrests": sum(arrests.get(e, 0) for e in ents),
+            }
+        )
+    table = pa.Table.from_pylist(summary, schema=SUMMARY_SCHEMA)
+    return members, table.sort_by([("people", "descending"), ("network_id", "ascending")])
+
+
+def network_graphs(
+    ws: Workspace, ties: pa.Table | None = None, members: pa.Table | None = None
+) -> dict[str, Network]:
+    """Every distribution network of a workspace as a Network: its criminal ties, weighted by
+    the records behind them (events for communication, stated relationships otherwise)."""
+    from lastmile.network.graph import build_network
+    from lastmile.network.workspace import entity_ties
+
+    if ties is None:
+        ties = entity_ties(ws)
+    if members is None:
+        members, _ = workspace_networks(ws, ties)
+    network_of = {str(r["entity_id"]): str(r["network_id"]) for r in members.to_pylist()}
+    org_kind = {str(e): str(k) for e, k in ws.store.rows(_ORG_KINDS)}
+    edges: dict[str, list[dict[str, object]]] = {nid: [] for nid in set(network_of.values())}
+    for r in criminal_ties(ties, org_kind).to_pylist():
+        nid = network_of.get(r["source"])
+        if nid is not None and network_of.get(r["target"]) == nid:
+            edges[nid].append(
+                {
+                    "source": r["source"],
+                    "target": r["target"],
+                    "weight": float(max(r["records"] or 1, 1)),
+                }
+            )
+    schema = pa.schema([("source", pa.string()), ("target", pa.string()), ("weight", pa.float64())])
+    return {
+        nid: build_network(pa.Table.from_pylist(rows, schema=schema))
+        for nid, rows in sorted(edges.items())
+        if rows
+    }
+
+
+def workspace_network(ws: Workspace, network_id: str) -> Network:
+    """One distribution network of a workspace (see :func:`network_graphs`)."""
+    from lastmile.network.graph import NetworkError
+
+    graphs = network_graphs(ws)
+    if network_id not in graphs:
+        known = list(graphs)[:5]
+        hint = f" (for example {', '.join(known)}; see lastmile networks)" if known else ""
+        raise NetworkError(f"no network {network_id!r} in this workspace{hint}")
+    return graphs[network_id]
+
+
+def workspace_key_players(ws: Workspace, k: int = 10, *, seed: int = 0) -> pa.Table:
+    """The top ``k`` of every network by the default ranking: network_id, entity_id, rank, score."""
+    from lastmile.network.keyplayer import key_players
+
+    rows: list[dict[str, object]] = []
+    for nid, net in network_graphs(ws).items():
+        table = key_players(net, k, seed=seed).table
+        for r in table.select(["rank", "id", "score"]).to_pylist():
+            rows.append(
+                {"network_id": nid, "entity_id": r["id"], "rank": r["rank"], "score": r["score"]}
+            )
+    return pa.Table.from_pylist(
+        rows,
+        schema=pa.schema(
+            [
+                ("network_id", pa.string()),
+                ("entity_id", pa.string()),
+                ("rank", pa.int64()),
+                ("score", pa.float64()),
+            ]
+        ),
+    )

@@ -1,0 +1,156 @@
+"""Target deconfliction: who else works my target (docs/resolution.md, "Deconfliction").
+
+A *target* is a resolved person. The investigations that work it are those of its subject
+records and of the selector records of every selector that resolves to it alone (a phone used
+by one person's records only, and not a shared line). An organization is never a target (the
+Sinaloa Cartel is named in hundreds of cases), nor a selector used by several people (a
+family phone). A target worked by two agencies, or by two divisions of one agency, is a
+*conflict*; each side is told only the other side's agency and point of contact.
+
+Conflicts are kept in the ``conflicts`` table with the time first seen, so a rerun can tell
+new ones from known ones.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pyarrow as pa
+
+from lastmile.store import Workspace
+from lastmile.store.backends import register_table
+
+
+def compute(con: duckdb.DuckDBPyConnection) -> None:
+    """``new_conflicts(target_id, agency_id, division, other_agency_id, other_division)`` on
+    ``con``, from the tables ``resolve`` builds (``new_members``, ``sel_recs``,
+    ``subject_selectors``, ``selector_use``, ``src_investigations``)."""
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE target_cases AS
+        WITH person_of AS (
+            SELECT record_id, entity_id FROM new_members WHERE record_type = 'subjects'
+        ), owned AS (
+            -- a selector key used by the records of one person only, not a shared line
+            SELECT ss.key, min(p.entity_id) AS entity_id FROM subject_selectors ss
+            JOIN person_of p ON p.record_id = ss.subject_id
+            JOIN selector_use u ON u.key = ss.key AND NOT u.common
+            GROUP BY ss.key HAVING count(DISTINCT p.entity_id) = 1
+        )
+        SELECT DISTINCT p.entity_id AS target_id, s.investigation_id
+        FROM person_of p JOIN src_subjects s ON s.record_id = p.record_id
+        UNION
+        SELECT o.entity_id, r.investigation_id FROM owned o JOIN sel_recs r ON r.key = o.key
+        """
+    )
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE new_conflicts AS
+        WITH sides AS (
+            SELECT DISTINCT t.target_id, i.agency_id, i.division
+            FROM target_cases t JOIN src_investigations i USING (investigation_id)
+            WHERE i.agency_id IS NOT NULL
+        )
+        SELECT a.target_id, a.agency_id, a.division, b.agency_id AS other_agency_id,
+            b.division AS other_division
+        FROM sides a JOIN sides b ON a.target_id = b.target_id
+            AND (a.agency_id <> b.agency_id OR a.division IS DISTINCT FROM b.division)
+        """
+    )
+
+
+def write(ws: Workspace, con: duckdb.DuckDBPyConnection) -> int:
+    """Store the conflicts, keeping the time each was first seen; returns how many are new."""
+    con.execute("SELECT 1").fetchall()
+    known = ws.store.query(
+        "SELECT target_id, agency_id, division, other_agency_id, other_division, first_seen, "
+        "last_seen FROM conflicts"
+    )
+    if known.num_rows == 0:
+        known = pa.table(
+            {
+                **{
+                    c: pa.array([], pa.string())
+                    for c in (
+                        "target_id",
+                        "agency_id",
+                        "division",
+                        "other_agency_id",
+                        "other_division",
+                    )
+                },
+                "first_seen": pa.array([], pa.timestamp("us")),
+                "last_seen": pa.array([], pa.timestamp("us")),
+            }
+        )
+    register_table(con, known, "known_conflicts")
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE stored_conflicts AS
+        SELECT n.*, coalesce(k.first_seen, now()::TIMESTAMP) AS first_seen,
+            now()::TIMESTAMP AS last_seen, k.first_seen IS NULL AS is_new
+        FROM new_conflicts n LEFT JOIN known_conflicts k
+          ON k.target_id = n.target_id AND k.agency_id = n.agency_id
+          AND k.division IS NOT DISTINCT FROM n.division
+          AND k.other_agency_id = n.other_agency_id
+          AND k.other_division IS NOT DISTINCT FROM n.other_division
+        UNION ALL
+        -- Conflicts no longer seen keep their row and last_seen: what was announced stays.
+        SELECT k.target_id, k.agency_id, k.division, k.other_agency_id, k.other_division,
+            k.first_seen, k.last_seen, false FROM known_conflicts k
+        WHERE NOT EXISTS (SELECT 1 FROM new_conflicts n WHERE k.target_id = n.target_id
+            AND k.agency_id = n.agency_id AND k.division IS NOT DISTINCT FROM n.division
+            AND k.other_agency_id = n.other_agency_id
+            AND k.other_division IS NOT DISTINCT FROM n.other_division)
+        """
+    )
+    row = con.execute("SELECT count(*) FILTER (WHERE is_new) FROM stored_conflicts").fetchone()
+    con.execute("SELECT 1").fetchall()
+    with ws.store.transaction():
+        ws.store.execute("DELETE FROM conflicts")
+        ws.store.append(
+            con,
+            "conflicts",
+            [
+                "target_id",
+                "target_kind",
+                "agency_id",
+                "division",
+                "other_agency_id",
+                "other_division",
+                "first_seen",
+                "last_seen",
+            ],
+            "SELECT target_id, 'person', agency_id, division, other_agency_id, other_division, "
+            "first_seen, last_seen FROM stored_conflicts",
+        )
+    return int(row[0]) if row else 0
+
+
+def conflicts_of(ws: Workspace, agency: str | None = None) -> pa.Table:
+    """An agency's conflicts (all agencies' when ``agency`` is None): its target, and only
+    the other side's agency, division and point of contact."""
+    from lastmile.resolve.errors import ResolveError
+
+    where, params = "", []
+    if agency and not ws.store.rows(
+        "SELECT 1 FROM agencies WHERE agency_id = ? OR lower(name) = lower(?)", (agency, agency)
+    ):
+        raise ResolveError(f"no agency {agency!r} in the workspace (give its id or name)")
+    if agency:
+        where = "WHERE (c.agency_id = ? OR lower(a.name) = lower(?))"
+        params = [agency, agency]
+    return ws.store.query(
+        f"""
+        SELECT c.agency_id, c.division, c.target_id, e.best_name AS target_name,
+            c.other_agency_id, o.name AS other_agency, c.other_division,
+            o.poc_name, o.poc_phone_normalized AS poc_phone, o.poc_email_normalized AS poc_email,
+            c.first_seen
+        FROM conflicts c
+        LEFT JOIN agencies a ON a.agency_id = c.agency_id
+        LEFT JOIN agencies o ON o.agency_id = c.other_agency_id
+        LEFT JOIN entities e ON e.entity_id = c.target_id
+        {where}
+        ORDER BY c.agency_id, c.first_seen DESC, c.target_id, c.other_agency_id, c.other_division
+        """,
+        params,
+    )

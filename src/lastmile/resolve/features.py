@@ -1,0 +1,398 @@
+"""The records to resolve, and the features the matcher compares, built set-based in DuckDB.
+
+Everything here reads the store's record tables into a working DuckDB connection and returns
+tables on it:
+
+- ``rec_age(record_type, record_id, seen_at)``: when each record was first loaded (its batch),
+  which decides which record is "oldest" for stable entity ids;
+- ``sel_recs``: every selector record with its join key (``lastmile.selectors.selector_key``);
+  an invalid value keys only itself, so junk ("n/a") joins nothing;
+- ``org_recs``: every organization record with its name keys;
+- ``person_features``: one row per subject record with what the person matcher compares.
+
+Python runs only over *distinct* names, aliases, addresses and identifier lists (parsers are
+Python libraries), never over every row.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pyarrow as pa
+
+from lastmile.identifiers import parse_identifiers
+from lastmile.model import CARTEL_SYNONYMS
+from lastmile.resolve import addresses as addr
+from lastmile.resolve import names
+from lastmile.store import Workspace
+from lastmile.store.backends import register_table
+
+# A selector held by subject records of more than this many different names, or by more than
+# this many subject records, is a shared line (a business number, a junk value, a trap house
+# phone): it is never evidence that two records are one person (docs/resolution.md).
+COMMON_SELECTOR_NAMES = 3
+COMMON_SELECTOR_RECORDS = 50
+# Identifiers that name one person for life: two different ones are evidence against a match.
+PERSONAL_KINDS = ("ssn", "fbi", "a_number")
+
+
+def settle(con: duckdb.DuckDBPyConnection) -> None:
+    """Finish ``con``'s pending result: on a DuckDB workspace it is the store's connection,
+    which refuses new work while a result is unread."""
+    con.execute("SELECT 1").fetchall()
+
+
+def _load(ws: Workspace, con: duckdb.DuckDBPyConnection, sql: str, into: str) -> None:
+    settle(con)
+    table = ws.store.query(sql)
+    register_table(con, table, into)
+
+
+def load_records(ws: Workspace, con: duckdb.DuckDBPyConnection) -> None:
+    """Copy the records resolution reads from the store into ``con`` (a few columns each)."""
+    seen = (
+        "LEFT JOIN source_files f ON f.file_id = t.source_file_id "
+        "LEFT JOIN batches b ON b.batch_id = f.batch_id"
+    )
+    _load(
+        ws,
+        con,
+        "SELECT t.subject_id AS record_id, t.investigation_id, t.full_name, t.given_name, "
+        "t.middle_name, t.family_name, t.aliases, t.monikers, t.dob, t.sex, t.addresses, "
+        "t.identifiers, b.started_at AS seen_at, t.source_row "
+        f"FROM subjects t {seen}",
+        "src_subjects",
+    )
+    _load(
+        ws,
+        con,
+        "SELECT t.selector_id AS record_id, t.investigation_id, t.subject_id, t.kind, t.value, "
+        "t.value_normalized, t.value_valid, t.platform, b.started_at AS seen_at, t.source_row "
+        f"FROM selectors t {seen}",
+        "src_selectors",
+    )
+    _load(
+        ws,
+        con,
+        "SELECT t.organization_id AS record_id, t.investigation_id, t.name, t.kind, t.aliases, "
+        f"b.started_at AS seen_at, t.source_row FROM organizations t {seen}",
+        "src_organizations",
+    )
+    _load(
+        ws,
+        con,
+        "SELECT kind, from_id, to_id FROM relationships",
+        "src_relationships",
+    )
+    _load(
+        ws,
+        con,
+        "SELECT i.investigation_id, i.agency_id, i.division, i.state, a.poc_name, a.poc_phone, "
+        "a.poc_email FROM investigations i LEFT JOIN agencies a ON a.agency_id = i.agency_id",
+        "src_investigations",
+    )
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE rec_age AS
+        SELECT 'subjects' AS record_type, record_id, seen_at, source_row FROM src_subjects
+        UNION ALL SELECT 'selectors', record_id, seen_at, source_row FROM src_selectors
+        UNION ALL SELECT 'organizations', record_id, seen_at, source_row FROM src_organizations
+        """
+    )
+
+
+def selector_key_sql(kind: str, value: str, platform: str) -> str:
+    """``lastmile.selectors.selector_key`` in SQL, over a stored (canonical) platform name."""
+    return (
+        f"CASE WHEN {kind} = 'account' THEN CASE "
+        f"WHEN regexp_full_match({value}, '\\+[0-9]{{6,15}}') THEN 'phone:' || {value} "
+        f"WHEN contains({value}, '@') THEN 'email:' || {value} "
+        f"ELSE 'account:' || lower(replace(coalesce({platform}, ''), ' ', '')) || ':' || {value} "
+        f"END ELSE {kind} || ':' || {value} END"
+    )
+
+
+def build_selectors(con: duckdb.DuckDBPyConnection) -> None:
+    key = selector_key_sql("kind", "value_normalized", "platform")
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE sel_recs AS
+        SELECT record_id, investigation_id, subject_id, kind, value_normalized AS value,
+            coalesce(value_valid, false) AS valid,
+            CASE WHEN coalesce(value_valid, false) THEN {key}
+                 ELSE 'invalid:' || record_id END AS key
+        FROM src_selectors
+        """
+    )
+
+
+# Words that say what kind of organization a name is, not which one ("Guzmán DTO", "Los
+# Guzmán" and "Guzman Drug Trafficking Organization" are one name); like the legal-form
+# suffixes (Inc., LLC) that company matching removes.
+DESIGNATORS = frozenset(
+    {
+        "dto",
+        "drug",
+        "trafficking",
+        "organization",
+        "organisation",
+        "org",
+        "los",
+        "las",
+        "the",
+        "de",
+        "del",
+        "cartel",
+    }
+)
+
+
+def _org_name_key(name: str) -> tuple[str, bool]:
+    """(key, is a cartel): the folded name, designators removed and spaces closed
+    ("Midtown Locos" = "MidtownLocos"); a cartel's synonyms give its canonical name."""
+    folded = names.fold(name)
+    for synonym, canonical in CARTEL_SYNONYMS.items():
+        if names.fold(synonym) == folded:
+            return names.fold(canonical).replace(" ", ""), True
+    words = [w for w in folded.split() if w not in DESIGNATORS]
+    key = "".join(words) if words else folded.replace(" ", "")
+    return key, False
+
+
+def org_name_keys(
+    name: str | None, aliases: str | None, kind: str | None = None, region: str | None = None
+) -> list[str]:
+    """The keys an organization is known by: its name and each alias (``_org_name_key``).
+    A cartel is one organization everywhere; any other organization (a DTO, gang or crew
+    named for a family or a street) only within its region (the investigation's state):
+    "Los Guzmán" in Phoenix and in Chicago are two organizations until they share a
+    member."""
+    out: set[str] = set()
+    for n in [name or "", *(aliases or "").split("|")]:
+        if not n.strip():
+            continue
+        key, cartel = _org_name_key(n)
+        if not key:
+            continue
+        out.add(key if cartel or kind == "cartel" else f"{key}@{region or ''}")
+    return sorted(out)
+
+
+def build_organizations(con: duckdb.DuckDBPyConnection) -> None:
+    rows = con.execute(
+        "SELECT DISTINCT o.name, o.aliases, o.kind, i.state FROM src_organizations o "
+        "LEFT JOIN src_investigations i USING (investigation_id)"
+    ).fetchall()
+    table = pa.table(
+        {
+            "name": pa.array([r[0] for r in rows], pa.string()),
+            "aliases": pa.array([r[1] for r in rows], pa.string()),
+            "kind": pa.array([r[2] for r in rows], pa.string()),
+            "state": pa.array([r[3] for r in rows], pa.string()),
+            "keys": pa.array(
+                [org_name_keys(r[0], r[1], r[2], r[3]) for r in rows], pa.list_(pa.string())
+            ),
+        }
+    )
+    register_table(con, table, "org_name_map")
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE org_recs AS
+        SELECT o.record_id, o.investigation_id, o.name, o.kind, m.keys
+        FROM src_organizations o
+        LEFT JOIN src_investigations i USING (investigation_id)
+        JOIN org_name_map m
+          ON m.name IS NOT DISTINCT FROM o.name AND m.aliases IS NOT DISTINCT FROM o.aliases
+          AND m.kind IS NOT DISTINCT FROM o.kind AND m.state IS NOT DISTINCT FROM i.state
+        """
+    )
+
+
+def _name_table(con: duckdb.DuckDBPyConnection) -> None:
+    rows = con.execute(
+        "SELECT DISTINCT full_name, given_name, middle_name, family_name, aliases FROM src_subjects"
+    ).fetchall()
+    cols: dict[str, list[object]] = {
+        k: []
+        for k in (
+            "full_name",
+            "given_name",
+            "middle_name",
+            "family_name",
+            "aliases",
+            "first",
+            "sur1",
+            "sur2",
+            "fullname",
+            "suffix",
+            "name_keys",
+            "first_forms",
+        )
+    }
+    for full, given, middle, family, aliases in rows:
+        parts = names.parse_name(full, given, middle, family)
+        keys = sorted(parts.keys() | names.alias_keys(aliases))
+        for k, v in (
+            ("full_name", full),
+            ("given_name", given),
+            ("middle_name", middle),
+            ("family_name", family),
+            ("aliases", aliases),
+            ("first", parts.first or None),
+            ("sur1", parts.surname1 or None),
+            ("sur2", parts.surname2 or None),
+            ("fullname", parts.full or None),
+            ("suffix", parts.suffix or None),
+            ("name_keys", keys),
+            ("first_forms", sorted(names.first_forms(parts.first)) if parts.first else []),
+        ):
+            cols[k].append(v)
+    types = {"name_keys": pa.list_(pa.string()), "first_forms": pa.list_(pa.string())}
+    table = pa.table({k: pa.array(v, types.get(k, pa.string())) for k, v in cols.items()})
+    register_table(con, table, "name_map")
+
+
+def _list_table(
+    con: duckdb.DuckDBPyConnection, column: str, into: str, fn: object, names_out: list[str]
+) -> None:
+    values = [r[0] for r in con.execute(f"SELECT DISTINCT {column} FROM src_subjects").fetchall()]
+    results = [fn(v) for v in values]  # type: ignore[operator]
+    data: dict[str, pa.Array] = {"raw": pa.array(values, pa.string())}
+    for i, name in enumerate(names_out):
+        data[name] = pa.array([r[i] for r in results], pa.list_(pa.string()))
+    register_table(con, pa.table(data), into)
+
+
+def build_identifiers(con: duckdb.DuckDBPyConnection) -> None:
+    """``subject_ids``: every identifier of every subject record, parsed, valid or not."""
+    rows = con.execute(
+        "SELECT DISTINCT identifiers FROM src_subjects WHERE identifiers IS NOT NULL"
+    ).fetchall()
+    raw_list, kinds, raws, values, valids, reasons = [], [], [], [], [], []
+    for (text,) in rows:
+        for part, ident in zip(
+            [p.strip() for p in text.split("|") if p.strip()], parse_identifiers(text), strict=True
+        ):
+            raw_list.append(text)
+            kinds.append(ident.kind)
+            raws.append(part)
+            values.append(ident.value)
+            valids.append(ident.valid)
+            reasons.append(ident.reason)
+    table = pa.table(
+        {
+            "identifiers": pa.array(raw_list, pa.string()),
+            "kind": pa.array(kinds, pa.string()),
+            "raw": pa.array(raws, pa.string()),
+            "value": pa.array(values, pa.string()),
+            "valid": pa.array(valids, pa.bool_()),
+            "reason": pa.array(reasons, pa.string()),
+        }
+    )
+    register_table(con, table, "identifier_map")
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE subject_ids AS
+        SELECT s.record_id AS subject_id, m.kind, m.raw, m.value, m.valid, m.reason
+        FROM src_subjects s JOIN identifier_map m ON m.identifiers = s.identifiers
+        """
+    )
+
+
+def build_person_features(con: duckdb.DuckDBPyConnection) -> None:
+    """``person_features``: one row per subject record (docs/resolution.md, "Features")."""
+    _name_table(con)
+    _list_table(con, "addresses", "address_map", addr.keys_of, ["streets", "places"])
+    _list_table(con, "monikers", "moniker_map", lambda v: (names.monikers(v),), ["monikers"])
+    build_identifiers(con)
+    # Which subject record uses which selector: the selector's own subject, or a stated
+    # uses_selector tie.
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE subject_selectors AS
+        SELECT DISTINCT subject_id, key FROM (
+            SELECT subject_id, key FROM sel_recs WHERE subject_id IS NOT NULL AND valid
+            UNION ALL
+            SELECT r.from_id, s.key FROM src_relationships r
+            JOIN sel_recs s ON s.record_id = r.to_id
+            WHERE r.kind = 'uses_selector' AND s.valid
+        )
+        """
+    )
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE selector_use AS
+        SELECT ss.key, count(*) AS n_records, count(DISTINCT n.fullname) AS n_names,
+            count(DISTINCT n.fullname) > {COMMON_SELECTOR_NAMES}
+                OR count(*) > {COMMON_SELECTOR_RECORDS} AS common
+        FROM subject_selectors ss
+        JOIN src_subjects s ON s.record_id = ss.subject_id
+        LEFT JOIN name_map n ON n.full_name IS NOT DISTINCT FROM s.full_name
+            AND n.given_name IS NOT DISTINCT FROM s.given_name
+            AND n.middle_name IS NOT DISTINCT FROM s.middle_name
+            AND n.family_name IS NOT DISTINCT FROM s.family_name
+            AND n.aliases IS NOT DISTINCT FROM s.aliases
+        GROUP BY ss.key
+        """
+    )
+    # Ties: what a record is tied to by the investigation's own statements: the organizations
+    # it is a member of (by name key), and the selectors and names of the subjects it
+    # supplies, is supplied by, or is family or associate of.
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE subject_ties AS
+        WITH pairs AS (
+            SELECT from_id AS a, to_id AS b, kind FROM src_relationships
+            WHERE kind IN ('supplies', 'associate', 'family', 'member_of')
+            UNION ALL
+            SELECT to_id, from_id, kind FROM src_relationships
+            WHERE kind IN ('supplies', 'associate', 'family')
+        )
+        SELECT DISTINCT a AS subject_id, tie FROM (
+            SELECT p.a, 'org:' || unnest(o.keys) AS tie FROM pairs p
+            JOIN org_recs o ON o.record_id = p.b
+            UNION ALL
+            SELECT p.a, 'sel:' || ss.key FROM pairs p
+            JOIN subject_selectors ss ON ss.subject_id = p.b
+            JOIN selector_use u ON u.key = ss.key AND NOT u.common
+        )
+        """
+    )
+    personal = ", ".join(f"'{k}'" for k in PERSONAL_KINDS)
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE person_features AS
+        WITH sel AS (
+            SELECT ss.subject_id, list(ss.key ORDER BY ss.key) AS sel_keys
+            FROM subject_selectors ss JOIN selector_use u ON u.key = ss.key
+            WHERE NOT u.common GROUP BY ss.subject_id
+        ), ids AS (
+            SELECT subject_id, list(DISTINCT kind || ':' || value) AS id_keys,
+                list(DISTINCT kind || ':' || value)
+                    FILTER (WHERE kind IN ({personal})) AS id_personal
+            FROM subject_ids WHERE valid GROUP BY subject_id
+        ), ties AS (
+            SELECT subject_id, list(tie ORDER BY tie) AS tie_keys
+            FROM subject_ties GROUP BY subject_id
+        )
+        SELECT s.record_id, s.investigation_id, n.first, n.sur1, n.sur2, n.fullname, n.suffix,
+            nullif(n.name_keys, []) AS name_keys, nullif(n.first_forms, []) AS first_forms,
+            nullif(m.monikers, []) AS monikers,
+            CASE WHEN s.dob >= DATE '1900-01-01' AND s.dob <= current_date
+                 THEN strftime(s.dob, '%Y-%m-%d') END AS dob,
+            CASE WHEN s.sex IN ('M', 'F') THEN s.sex END AS sex,
+            nullif(a.streets, []) AS addr_streets, nullif(a.places, []) AS addr_places,
+            nullif(ids.id_keys, []) AS id_keys, nullif(ids.id_personal, []) AS id_personal,
+            sel.sel_keys, ties.tie_keys
+        FROM src_subjects s
+        LEFT JOIN name_map n ON n.full_name IS NOT DISTINCT FROM s.full_name
+            AND n.given_name IS NOT DISTINCT FROM s.given_name
+            AND n.middle_name IS NOT DISTINCT FROM s.middle_name
+            AND n.family_name IS NOT DISTINCT FROM s.family_name
+            AND n.aliases IS NOT DISTINCT FROM s.aliases
+        LEFT JOIN address_map a ON a.raw IS NOT DISTINCT FROM s.addresses
+        LEFT JOIN moniker_map m ON m.raw IS NOT DISTINCT FROM s.monikers
+        LEFT JOIN ids ON ids.subject_id = s.record_id
+        LEFT JOIN sel ON sel.subject_id = s.record_id
+        LEFT JOIN ties ON ties.subject_id = s.record_id
+        """
+    )

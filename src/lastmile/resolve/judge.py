@@ -1,0 +1,211 @@
+"""Analysts' judgements and explanations, over the stored results of ``lastmile resolve``.
+
+A judgement is stored with who made it and when (table ``judgements``); resolve applies them
+on every later run, over the model: ``same`` joins two records, ``different`` keeps them
+apart (their direct link is removed), ``split`` separates the named records from the rest of
+their entity (a ``different`` for each pair across the cut).
+"""
+
+from __future__ import annotations
+
+import getpass
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from lastmile.resolve.errors import ResolveError
+from lastmile.store import Workspace
+
+VERDICTS = ("same", "different")
+
+
+def _record_type(ws: Workspace, record_id: str) -> str:
+    for table, column in (
+        ("subjects", "subject_id"),
+        ("organizations", "organization_id"),
+        ("selectors", "selector_id"),
+    ):
+        if ws.store.rows(f"SELECT 1 FROM {table} WHERE {column} = ? LIMIT 1", (record_id,)):
+            return table
+    raise ResolveError(
+        f"no subject, organization or selector record {record_id!r} in the workspace"
+    )
+
+
+def judge_pair(
+    ws: Workspace, verdict: str, record_a: str, record_b: str, *, analyst: str = "", note: str = ""
+) -> str:
+    """Store a verdict on two records; returns the judgement id."""
+    if verdict not in VERDICTS:
+        raise ResolveError(f"a verdict is one of {', '.join(VERDICTS)}, not {verdict!r}")
+    if record_a == record_b:
+        raise ResolveError("a judgement needs two different records")
+    for rid in (record_a, record_b):
+        if _record_type(ws, rid) != "subjects":
+            raise ResolveError(f"{rid!r} is not a subject record: only persons are judged")
+    jid = str(uuid.uuid4())
+    ws.store.execute(
+        "INSERT INTO judgements VALUES (?, ?, ?, ?, NULL, ?, ?, CURRENT_TIMESTAMP)",
+        (jid, verdict, record_a, record_b, analyst or _who(), note),
+    )
+    return jid
+
+
+def split_entity(
+    ws: Workspace, entity_id: str, records: list[str], *, analyst: str = "", note: str = ""
+) -> int:
+    """Separate ``records`` from the rest of ``entity_id``; returns the pairs judged."""
+    members = [
+        str(r[0])
+        for r in ws.store.rows(
+            "SELECT record_id FROM entity_members WHERE entity_id = ? AND record_type = 'subjects'",
+            (entity_id,),
+        )
+    ]
+    if not members:
+        raise ResolveError(f"no person entity {entity_id!r}; run 'lastmile resolve' first")
+    missing = [r for r in records if r not in members]
+    if missing:
+        raise ResolveError(f"{', '.join(missing)} not in entity {entity_id}")
+    rest = [m for m in members if m not in records]
+    if not records or not rest:
+        raise ResolveError("a split names some, not all, of the entity's subject records")
+    who = analyst or _who()
+    with ws.store.transaction():
+        for a in records:
+            for b in rest:
+                ws.store.execute(
+                    "INSERT INTO judgements VALUES (?, 'different', ?, ?, ?, ?, ?, "
+                    "CURRENT_TIMESTAMP)",
+                    (str(uuid.uuid4()), a, b, entity_id, who, note or "split"),
+                )
+    return len(records) * len(rest)
+
+
+def _who() -> str:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # pragma: no cover - no user name in the environment
+        return "unknown"
+
+
+def missing_judged_records(ws: Workspace) -> list[str]:
+    """Records named by judgements that no longer exist in the workspace."""
+    rows = ws.store.rows(
+        "SELECT DISTINCT r FROM (SELECT record_a AS r FROM judgements UNION ALL "
+        "SELECT record_b FROM judgements) j WHERE r IS NOT NULL AND r NOT IN "
+        "(SELECT subject_id FROM subjects) ORDER BY r"
+    )
+    return [str(r[0]) for r in rows]
+
+
+@dataclass
+class Explanation:
+    title: str
+    lines: list[str]
+
+    def text(self) -> str:
+        return "\n".join([self.title, *("  " + ln for ln in self.lines)]) + "\n"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"title": self.title, "lines": self.lines}
+
+
+def _entity_of(ws: Workspace, record_id: str) -> str | None:
+    rows = ws.store.rows("SELECT entity_id FROM entity_members WHERE record_id = ?", (record_id,))
+    return str(rows[0][0]) if rows else None
+
+
+def _shared(ws: Workspace, a: str, b: str) -> list[str]:
+    lines = []
+    sels = ws.store.rows(
+        "SELECT DISTINCT s1.value_normalized FROM selectors s1 JOIN selectors s2 "
+        "ON s1.value_normalized = s2.value_normalized AND s1.kind = s2.kind "
+        "WHERE s1.subject_id = ? AND s2.subject_id = ? AND s1.value_valid ORDER BY 1",
+        (a, b),
+    )
+    if sels:
+        lines.append("shared selectors: " + ", ".join(str(s[0]) for s in sels))
+    ids = ws.store.rows(
+        "SELECT DISTINCT i1.kind || ':' || i1.value FROM subject_identifiers i1 "
+        "JOIN subject_identifiers i2 ON i1.kind = i2.kind AND i1.value = i2.value "
+        "WHERE i1.subject_id = ? AND i2.subject_id = ? AND i1.valid AND i2.valid ORDER BY 1",
+        (a, b),
+    )
+    if ids:
+        lines.append("shared identifiers: " + ", ".join(str(i[0]) for i in ids))
+    return lines
+
+
+def explain_pair(ws: Workspace, a: str, b: str) -> Explanation:
+    for rid in (a, b):
+        _record_type(ws, rid)
+    ea, eb = _entity_of(ws, a), _entity_of(ws, b)
+    same = ea is not None and ea == eb
+    title = f"{a} and {b}: " + (
+        f"one entity ({ea})" if same else f"different entities ({ea or '-'}, {eb or '-'})"
+    )
+    lines: list[str] = []
+    edge = ws.store.rows(
+        "SELECT match_weight, probability, evidence FROM match_edges WHERE "
+        "(record_a = ? AND record_b = ?) OR (record_a = ? AND record_b = ?)",
+        (a, b, b, a),
+    )
+    if edge:
+        weight, prob, evidence = edge[0]
+        w = f"match weight {weight:+.1f}, " if weight is not None else ""
+        lines.append(f"linked directly: {w}probability {prob:.3f}")
+        lines += [f"- {part}" for part in str(evidence or "").split("; ") if part]
+    else:
+        lines.append("not linked directly (no scored pair above the clustering threshold)")
+    judged = ws.store.rows(
+        "SELECT verdict, analyst, made_at FROM judgements WHERE (record_a = ? AND record_b = ?) "
+        "OR (record_a = ? AND record_b = ?) ORDER BY made_at",
+        (a, b, b, a),
+    )
+    lines += [f"judged {v} by {who} at {when}" for v, who, when in judged]
+    lines += _shared(ws, a, b)
+    return Explanation(title, lines)
+
+
+def explain_entity(ws: Workspace, entity_id: str) -> Explanation:
+    ent = ws.store.rows(
+        "SELECT kind, best_name, names, selectors FROM entities WHERE entity_id = ?",
+        (entity_id,),
+    )
+    if not ent:
+        raise ResolveError(f"no entity {entity_id!r}; run 'lastmile resolve' first")
+    kind, best, names, sels = ent[0]
+    members = [
+        (str(t), str(r), float(p))
+        for t, r, p in ws.store.rows(
+            "SELECT record_type, record_id, probability FROM entity_members WHERE entity_id = ? "
+            "ORDER BY record_type, record_id",
+            (entity_id,),
+        )
+    ]
+    lines = [f"names: {names or '-'}", f"selectors: {sels or '-'}"]
+    lines.append(f"{len(members)} records: " + ", ".join(r for _, r, _ in members))
+    if kind == "person":
+        ids = [r for _, r, _ in members]
+        marks = ", ".join("?" for _ in ids)
+        edges = ws.store.rows(
+            f"SELECT record_a, record_b, match_weight, probability, evidence FROM match_edges "
+            f"WHERE record_a IN ({marks}) AND record_b IN ({marks}) ORDER BY probability DESC, "
+            "record_a, record_b",
+            (*ids, *ids),
+        )
+        shown = 20
+        for a, b, w, p, ev in edges[:shown]:
+            weight = f"weight {w:+.1f}, " if w is not None else ""
+            lines.append(f"{a} ~ {b}: {weight}probability {p:.3f}")
+            lines += [f"  - {part}" for part in str(ev or "").split("; ") if part]
+        if len(edges) > shown:
+            lines.append(
+                f"... and {len(edges) - shown} more links (lastmile explain RECORD RECORD)"
+            )
+    elif kind == "organization":
+        lines.append("merged on a shared name or alias (cartel synonyms normalized)")
+    else:
+        lines.append("one normalized selector")
+    return Explanation(f"{entity_id} ({kind}): {best or '-'}", lines)

@@ -1,0 +1,190 @@
+"""Person names as the matcher compares them: parsed, folded, with their keys.
+
+Names arrive as a full name ("GUZMAN, Jesus", "Dr. José Luis Ramírez Ochoa Jr."), as given,
+middle and family parts, or both, with aliases. A full name alone is parsed with nameparser
+(titles, suffixes, "Last, First" order). Text is folded to lower-case ASCII letters (accents
+stripped), so "Ramírez" and "RAMIREZ" are one surname. A family name of several words keeps
+each (a paternal and a maternal surname: "Ramírez Ochoa"), and so does a full name of three or
+more words, whose last two may both be surnames. A nickname also stands for the names the
+``nicknames`` dataset gives it ("bill": william, robert...), so "Bill Smith" meets "William
+Smith" on the key "william smith".
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+from nameparser import HumanName
+from nameparser.config import CONSTANTS
+
+# Generational suffixes: a Jr. is not his father.
+GENERATIONS: dict[str, str] = {
+    "jr": "jr",
+    "junior": "jr",
+    "jnr": "jr",
+    "sr": "sr",
+    "senior": "sr",
+    "snr": "sr",
+    "ii": "ii",
+    "2nd": "ii",
+    "iii": "iii",
+    "3rd": "iii",
+    "iv": "iv",
+    "4th": "iv",
+    "v": "v",
+}
+# Particles of compound surnames (de la Cruz, del Río, van der Berg) carry no identity.
+PARTICLES = frozenset({"de", "del", "la", "las", "los", "y", "e", "da", "do", "dos", "van", "von"})
+PARTICLES_DER = frozenset({"der", "den", "di", "du", "le", "st"})
+_NON_LETTER = re.compile(r"[^a-z ]+")
+_TITLES = frozenset(t.lower().strip(".") for t in CONSTANTS.titles)
+
+
+def fold(text: str | None) -> str:
+    """Lower-case ASCII letters and single spaces; accents stripped, punctuation a space."""
+    if not text:
+        return ""
+    decomposed = unicodedata.normalize("NFKD", text)
+    ascii_text = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
+    return " ".join(_NON_LETTER.sub(" ", ascii_text.replace("'", "")).split())
+
+
+@lru_cache(maxsize=1)
+def _nicknames() -> dict[str, frozenset[str]]:
+    try:
+        from nicknames import NickNamer
+    except ImportError:  # pragma: no cover - a declared dependency
+        return {}
+    namer = NickNamer()
+    out: dict[str, frozenset[str]] = {}
+    import csv
+    from importlib import resources
+
+    names: set[str] = set()
+    with resources.files("nicknames").joinpath("names.csv").open(encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            names.add(row["name1"].lower())
+            names.add(row["name2"].lower())
+    for name in names:
+        canon = frozenset(c.lower() for c in namer.canonicals_of(name))
+        if canon:
+            out[name] = canon
+    return out
+
+
+def first_forms(first: str) -> frozenset[str]:
+    """A folded first name and the names it is a nickname of (``bill``: william, robert...)."""
+    return _nicknames().get(first, frozenset()) | {first}
+
+
+@dataclass(frozen=True)
+class NameParts:
+    first: str  # folded
+    middle: str
+    surnames: tuple[str, ...]  # folded surname words, particles removed, in order
+    suffix: str  # jr, sr, ii... or ""
+
+    @property
+    def surname1(self) -> str:
+        return self.surnames[0] if self.surnames else ""
+
+    @property
+    def surname2(self) -> str:
+        return self.surnames[1] if len(self.surnames) > 1 else ""
+
+    @property
+    def full(self) -> str:
+        return " ".join(p for p in (self.first, " ".join(self.surnames)) if p)
+
+    def keys(self) -> set[str]:
+        """``first surname`` for each surname: how two records meet despite a dropped
+        maternal surname or a nickname."""
+        if not self.first or not self.surnames:
+            return set()
+        return {f"{f} {s}" for f in first_forms(self.first) for s in self.surnames}
+
+
+def _words(text: str) -> list[str]:
+    return [w for w in fold(text).split() if w not in PARTICLES and w not in PARTICLES_DER]
+
+
+def _strip_generation(words: list[str]) -> tuple[list[str], str]:
+    suffix = ""
+    kept = []
+    for w in words:
+        if w in GENERATIONS:
+            suffix = GENERATIONS[w]
+        else:
+            kept.append(w)
+    return kept, suffix
+
+
+def parse_name(
+    full: str | None,
+    given: str | None = None,
+    middle: str | None = None,
+    family: str | None = None,
+) -> NameParts:
+    """A record's name in parts. Given and family parts win when written; a full name alone
+    is parsed with nameparser."""
+    suffix = ""
+    if full:
+        suffix = _strip_generation(fold(full).split())[1]
+    if given or family:
+        g, s1 = _strip_generation(_words(given or ""))
+        f, s2 = _strip_generation(_words(family or ""))
+        m = _words(middle or "")
+        suffix = suffix or s1 or s2
+        if not g and len(f) > 1 and not given:
+            g, f = f[:1], f[1:]
+        return NameParts(g[0] if g else "", " ".join(g[1:] + m), tuple(f), suffix)
+    if not full:
+        return NameParts("", "", (), "")
+    parsed = HumanName(full)
+    first_words = _words(parsed.first)
+    first_words = [w for w in first_words if w not in _TITLES] or first_words
+    rest = _strip_generation(_words(f"{parsed.middle} {parsed.last}"))[0]
+    rest = [w for w in rest if w not in _TITLES]
+    if not first_words:
+        return NameParts(rest[0] if rest else "", "", tuple(rest[1:]), suffix)
+    if "," in full:
+        # "GUZMAN LOPEZ, Jesus": everything before the comma is the family name.
+        family_part, _, _ = full.partition(",")
+        fam = _strip_generation(_words(family_part))[0]
+        return NameParts(first_words[0], " ".join(first_words[1:]), tuple(fam), suffix)
+    # "Jesús Guzmán López": the last two words may both be surnames (paternal, maternal).
+    surnames = rest[-2:] if len(rest) >= 2 else rest
+    middle_words = first_words[1:] + rest[: len(rest) - len(surnames)]
+    return NameParts(first_words[0], " ".join(middle_words), tuple(surnames), suffix)
+
+
+def alias_keys(aliases: str | None) -> set[str]:
+    """The name keys of a ``|``-separated list of aliases."""
+    out: set[str] = set()
+    for alias in (aliases or "").split("|"):
+        if alias.strip():
+            out |= parse_name(alias).keys()
+    return out
+
+
+def fold_list(text: str | None) -> list[str]:
+    """A ``|``-separated list, each item folded; empty items dropped."""
+    return sorted({f for f in (fold(x) for x in (text or "").split("|")) if f})
+
+
+# Articles that street names often carry or drop ("El Cuervo" is "Cuervo").
+MONIKER_ARTICLES = ("el ", "la ", "los ", "las ", "the ")
+
+
+def monikers(text: str | None) -> list[str]:
+    """Folded monikers, each also without a leading article ("El Güero" gives "guero")."""
+    out: set[str] = set()
+    for m in fold_list(text):
+        out.add(m)
+        for article in MONIKER_ARTICLES:
+            if m.startswith(article) and len(m) > len(article) + 2:
+                out.add(m[len(article) :])
+    return sorted(out)

@@ -1,0 +1,343 @@
+"""Person matching with Splink (Fellegi-Sunter): the model, its training, its predictions.
+
+The model compares two subject records on nine fields (docs/resolution.md, "Person model").
+m and u are learned from the data at hand on every run (u by random sampling, m by
+expectation maximisation over two blocking passes), unless a saved model is given.
+Splink runs on the engine given (DuckDB, or Spark through its Spark backend); every step is
+SQL that Splink generates, so the same model gives the same scores on both.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from lastmile.resolve.errors import ResolveError
+
+# Pairs scored above this probability are kept as edges (and explained); clusters use the
+# clustering threshold (cluster.THRESHOLD), which is higher.
+EDGE_FLOOR = 0.5
+
+FEATURE_COLUMNS = (
+    "record_id",
+    "first",
+    "sur1",
+    "sur2",
+    "fullname",
+    "suffix",
+    "name_keys",
+    "first_forms",
+    "monikers",
+    "dob",
+    "sex",
+    "addr_streets",
+    "addr_places",
+    "id_keys",
+    "id_personal",
+    "sel_keys",
+    "tie_keys",
+)
+
+
+def _level(sql: str, label: str, **extra: Any) -> dict[str, Any]:
+    return {"sql_condition": sql, "label_for_charts": label, **extra}
+
+
+def _null(sql: str) -> dict[str, Any]:
+    return {"sql_condition": sql, "label_for_charts": "missing", "is_null_level": True}
+
+
+ELSE = {"sql_condition": "ELSE", "label_for_charts": "disagree"}
+
+
+def _overlap(col: str, what: str, sizes: tuple[int, ...] = (1,)) -> dict[str, Any]:
+    levels: list[dict[str, Any]] = [_null(f"l.{col} IS NULL OR r.{col} IS NULL")]
+    for n in sizes:
+        levels.append(
+            _level(
+                f"len(list_intersect(l.{col}, r.{col})) >= {n}",
+                f"{n} or more {what} shared" if n > 1 else f"a {what} shared",
+            )
+        )
+    levels.append({"sql_condition": "ELSE", "label_for_charts": f"no {what} shared"})
+    return {"output_column_name": col, "comparison_levels": levels}
+
+
+def comparisons() -> list[dict[str, Any]]:
+    surnames_meet = "(l.sur1 IN (r.sur1, r.sur2) OR l.sur2 IN (r.sur1, r.sur2))"
+    firsts_meet = "list_has_any(l.first_forms, r.first_forms)"
+    name = {
+        "output_column_name": "name",
+        "comparison_description": "name: parsed, accents folded, nicknames, aliases",
+        "comparison_levels": [
+            _null("l.fullname IS NULL OR r.fullname IS NULL"),
+            _level(
+                "l.fullname = r.fullname",
+                "the same full name",
+                tf_adjustment_column="fullname",
+                tf_adjustment_weight=1.0,
+            ),
+            _level(
+                "(l.first = r.sur1 AND (l.sur1 = r.first OR list_contains(r.first_forms, l.sur1)))"
+                " OR (r.first = l.sur1 AND (r.sur1 = l.first OR "
+                "list_contains(l.first_forms, r.sur1)))",
+                "given and family names swapped",
+            ),
+            _level(
+                f"{firsts_meet} AND {surnames_meet}",
+                "given name (or its nickname) and a surname agree",
+            ),
+            _level(
+                f"{firsts_meet} AND jaro_winkler_similarity(l.sur1, r.sur1) >= 0.9",
+                "given name agrees, a surname spelled closely",
+            ),
+            _level(
+                f"{surnames_meet} AND jaro_winkler_similarity(l.first, r.first) >= 0.88",
+                "a surname agrees, the given name spelled closely",
+            ),
+            _level(
+                "jaro_winkler_similarity(l.fullname, r.fullname) >= 0.92", "names spelled closely"
+            ),
+            _level("list_has_any(l.name_keys, r.name_keys)", "a name or alias agrees"),
+            _level(surnames_meet, "a surname agrees, the given name differs"),
+            _level(f"{firsts_meet}", "the given name agrees, the surnames differ"),
+            {"sql_condition": "ELSE", "label_for_charts": "names disagree"},
+        ],
+    }
+    dob = {
+        "output_column_name": "dob",
+        "comparison_levels": [
+            _null("l.dob IS NULL OR r.dob IS NULL"),
+            _level("l.dob = r.dob", "the same date of birth"),
+            _level(
+                "damerau_levenshtein(l.dob, r.dob) <= 1 OR (substr(l.dob, 1, 4) = "
+                "substr(r.dob, 1, 4) AND substr(l.dob, 6, 2) = substr(r.dob, 9, 2) AND "
+                "substr(l.dob, 9, 2) = substr(r.dob, 6, 2))",
+                "date of birth one typo or a day/month swap apart",
+            ),
+            _level(
+                "abs(date_diff('day', CAST(l.dob AS DATE), CAST(r.dob AS DATE))) <= 366",
+                "dates of birth within a year",
+            ),
+            {"sql_condition": "ELSE", "label_for_charts": "dates of birth differ"},
+        ],
+    }
+    generation = {
+        "output_column_name": "suffix",
+        "comparison_levels": [
+            _null("l.suffix IS NULL OR r.suffix IS NULL"),
+            _level("l.suffix = r.suffix", "the same generation (Jr., Sr., III...)"),
+            {"sql_condition": "ELSE", "label_for_charts": "different generations (Jr. vs Sr.)"},
+        ],
+    }
+    address = {
+        "output_column_name": "address",
+        "comparison_levels": [
+            _null(
+                "(l.addr_streets IS NULL AND l.addr_places IS NULL) OR "
+                "(r.addr_streets IS NULL AND r.addr_places IS NULL)"
+            ),
+            _level("list_has_any(l.addr_streets, r.addr_streets)", "a street address shared"),
+            _level("list_has_any(l.addr_places, r.addr_places)", "the same city"),
+            {"sql_condition": "ELSE", "label_for_charts": "addresses in different cities"},
+        ],
+    }
+    kinds = "list_transform({s}.id_personal, lambda x: split_part(x, ':', 1))"
+    identifiers = {
+        "output_column_name": "identifiers",
+        "comparison_levels": [
+            _null("l.id_keys IS NULL OR r.id_keys IS NULL"),
+            _level("list_has_any(l.id_keys, r.id_keys)", "an identifier shared"),
+            _level(
+                f"list_has_any({kinds.format(s='l')}, {kinds.format(s='r')})",
+                "a different SSN, FBI or A-number",
+            ),
+            {"sql_condition": "ELSE", "label_for_charts": "no identifier to compare"},
+        ],
+    }
+    sex = {
+        "output_column_name": "sex",
+        "comparison_levels": [
+            _null("l.sex IS NULL OR r.sex IS NULL"),
+            _level("l.sex = r.sex", "the same sex"),
+            {"sql_condition": "ELSE", "label_for_charts": "different sex"},
+        ],
+    }
+    out = [
+        name,
+        dob,
+        generation,
+        address,
+        identifiers,
+        _overlap("sel_keys", "selector", (2, 1)),
+        _overlap("monikers", "moniker"),
+        _overlap("tie_keys", "tie", (2, 1)),
+        sex,
+    ]
+    # Written with l./r. for reading; Splink's comparison levels name columns col_l / col_r.
+    for comp in out:
+        for level in comp["comparison_levels"]:
+            level["sql_condition"] = _SIDE.sub(r"\2_\1", level["sql_condition"])
+    return out
+
+
+_SIDE = re.compile(r"\b([lr])\.(\w+)")
+
+
+def blocking_rules() -> list[dict[str, Any]]:
+    def rule(sql: str, explode: list[str] | None = None) -> dict[str, Any]:
+        out: dict[str, Any] = {"blocking_rule": sql, "sql_dialect": "duckdb"}
+        if explode:
+            out["arrays_to_explode"] = explode
+        return out
+
+    return [
+        rule("l.dob = r.dob"),
+        rule("l.first = r.first AND l.sur1 = r.sur1"),
+        rule("l.sur1 = r.sur1 AND l.sur2 = r.sur2"),
+        rule("l.first = r.sur1 AND l.sur1 = r.first"),
+        rule("l.sur1 = r.sur1 AND substr(l.dob, 1, 4) = substr(r.dob, 1, 4)"),
+        rule("l.name_keys = r.name_keys", ["name_keys"]),
+        rule("l.sel_keys = r.sel_keys", ["sel_keys"]),
+        rule("l.id_keys = r.id_keys", ["id_keys"]),
+    ]
+
+
+def settings() -> dict[str, Any]:
+    return {
+        "link_type": "dedupe_only",
+        "unique_id_column_name": "record_id",
+        "comparisons": comparisons(),
+        "blocking_rules_to_generate_predictions": blocking_rules(),
+        "retain_matching_columns": True,
+        "retain_intermediate_calculation_columns": True,
+        "probability_two_random_records_match": 1e-4,
+    }
+
+
+def _api(engine: str, con: duckdb.DuckDBPyConnection | None, spark: Any = None) -> Any:
+    if engine == "duckdb":
+        from splink import DuckDBAPI
+
+        return DuckDBAPI(connection=con) if con is not None else DuckDBAPI()
+    # The comparisons are written in DuckDB's SQL; Splink's Spark backend needs them in
+    # Spark's (docs/resolution.md, "Not yet").
+    raise ResolveError(f"the {engine!r} engine is not available yet: use --engine duckdb")
+
+
+def _linker(
+    features: pa.Table, model: Mapping[str, Any] | None, engine: str, spark: Any = None
+) -> Any:
+    from splink import Linker
+
+    logging.getLogger("splink").setLevel(logging.ERROR)
+    api = _api(engine, None, spark)
+    sdf = api.register(features, table_name="person_features")
+    return Linker(sdf, dict(model) if model else settings(), log_level=None)
+
+
+def train(
+    features: pa.Table, engine: str = "duckdb", spark: Any = None, skipped: list[str] | None = None
+) -> dict[str, Any]:
+    """A model trained on these records: u by random sampling, m by EM in two passes.
+
+    The prior (the probability that two records match) comes from records that agree on
+    full name and date of birth, assumed to find 60 % of true pairs."""
+    linker = _linker(features, None, engine, spark)
+    from splink import block_on
+
+    skipped = skipped if skipped is not None else []
+    steps: list[tuple[str, Any]] = [
+        (
+            "prior from full name and date of birth",
+            lambda t: t.estimate_probability_two_random_records_match(
+                [block_on("fullname", "dob")], recall=0.6
+            ),
+        ),
+        (
+            "u by random sampling",
+            lambda t: t.estimate_u_using_random_sampling(max_pairs=2e6, seed=2022),
+        ),
+        (
+            "m by EM, blocked on date of birth",
+            lambda t: t.estimate_parameters_using_expectation_maximisation(block_on("dob")),
+        ),
+        (
+            "m by EM, blocked on given name and surname",
+            lambda t: t.estimate_parameters_using_expectation_maximisation(
+                block_on("first", "sur1")
+            ),
+        ),
+    ]
+    snapshot: dict[str, Any] = linker.misc.save_model_to_json()
+    for name, step in steps:
+        # Few records may give a training pass no pairs: that pass is skipped, and its
+        # parameters keep the values before it (recorded with the run). A failed pass can
+        # leave the linker's settings half-changed, so training resumes from a snapshot.
+        try:
+            step(linker.training)
+            snapshot = linker.misc.save_model_to_json()
+        except Exception as exc:  # Splink raises its own and the engine's errors
+            skipped.append(f"{name}: {str(exc).splitlines()[0][:200]}")
+            linker = _linker(features, snapshot, engine, spark)
+    model: dict[str, Any] = linker.misc.save_model_to_json()
+    # On a handful of records the prior can come out 0 or 1 (every or no pair found by the
+    # deterministic rule): then one match per record is assumed, 1 / (n - 1).
+    prior = model.get("probability_two_random_records_match") or 0.0
+    if not 0.0 < prior < 0.5:
+        n = max(features.num_rows, 3)
+        model["probability_two_random_records_match"] = 1.0 / (n - 1)
+        skipped.append(f"prior estimated as {prior}; 1/(n-1) used instead")
+    return model
+
+
+def load_model(path: Path) -> dict[str, Any]:
+    try:
+        model = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ResolveError(f"cannot read the model {path}: {exc}") from exc
+    if not isinstance(model, dict) or "comparisons" not in model:
+        raise ResolveError(f"{path} is not a Splink model saved by lastmile resolve")
+    return model
+
+
+def predict(
+    features: pa.Table, model: Mapping[str, Any], engine: str = "duckdb", spark: Any = None
+) -> pa.Table:
+    """Every blocked pair scoring at least EDGE_FLOOR, with each comparison's level (gamma_*)
+    and match weight (mw_* / bf_*)."""
+    linker = _linker(features, model, engine, spark)
+    df = linker.inference.predict(threshold_match_probability=EDGE_FLOOR)
+    out: pa.Table = df.as_pyarrow_table() if hasattr(df, "as_pyarrow_table") else None
+    if out is None:
+        out = pa.Table.from_pandas(df.as_pandas_dataframe())
+    return out
+
+
+def level_labels(model: Mapping[str, Any]) -> dict[str, dict[int, tuple[str, float | None]]]:
+    """For each comparison, its levels by comparison vector value: (label, match weight)."""
+    import math
+
+    out: dict[str, dict[int, tuple[str, float | None]]] = {}
+    for comp in model["comparisons"]:
+        levels = comp["comparison_levels"]
+        n = len([lv for lv in levels if not lv.get("is_null_level")])
+        by_gamma: dict[int, tuple[str, float | None]] = {}
+        g = n - 1
+        for lv in levels:
+            if lv.get("is_null_level"):
+                by_gamma[-1] = (lv.get("label_for_charts", "missing"), 0.0)
+                continue
+            m, u = lv.get("m_probability"), lv.get("u_probability")
+            weight = math.log2(m / u) if m and u else None
+            by_gamma[g] = (lv.get("label_for_charts", ""), weight)
+            g -= 1
+        out[comp["output_column_name"]] = by_gamma
+    return out

@@ -1,0 +1,470 @@
+"""``lastmile resolve``: records in, entities out (docs/resolution.md).
+
+One function, :func:`resolve`, reads the workspace's subject, organization and selector
+records, resolves them, and rewrites ``entities``, ``entity_members``, ``match_edges`` and
+``subject_identifiers`` in one transaction, recording the run in ``resolution_runs``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from lastmile import __version__
+from lastmile.resolve import cluster, conflicts, features, persons
+from lastmile.resolve.errors import ResolveError
+from lastmile.store import Workspace
+from lastmile.store.backends import register_table
+
+
+@dataclass
+class ResolveResult:
+    run_id: str
+    engine: str
+    trained: bool
+    threshold: float
+    records: dict[str, int] = field(default_factory=dict)
+    entities: dict[str, int] = field(default_factory=dict)
+    edges: int = 0
+    vetoed: dict[str, int] = field(default_factory=dict)
+    identifier_conflicts: list[tuple[str, str, str]] = field(default_factory=list)
+    invalid_identifiers: int = 0
+    common_selectors: int = 0
+    judgements_applied: int = 0
+    conflicts: int = 0
+    new_conflicts: int = 0
+    training_skipped: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    model: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "engine": self.engine,
+            "trained": self.trained,
+            "threshold": self.threshold,
+            "records": self.records,
+            "entities": self.entities,
+            "edges": self.edges,
+            "vetoed": self.vetoed,
+            "identifier_conflicts": [list(c) for c in self.identifier_conflicts],
+            "invalid_identifiers": self.invalid_identifiers,
+            "common_selectors": self.common_selectors,
+            "judgements_applied": self.judgements_applied,
+            "conflicts": self.conflicts,
+            "new_conflicts": self.new_conflicts,
+            "training_skipped": self.training_skipped,
+            "seconds": round(self.seconds, 2),
+        }
+
+
+def evidence_sql(model: dict[str, Any]) -> str:
+    """SQL over a prediction row: the evidence in words, '; '-separated, each with its
+    match weight ("name: the same full name (+9.1)")."""
+    parts = []
+    for comp, levels in persons.level_labels(model).items():
+        cases = " ".join(
+            f"WHEN {g} THEN '{label.replace(chr(39), chr(39) * 2)}'"
+            for g, (label, _) in levels.items()
+        )
+        parts.append(
+            f"CASE WHEN gamma_{comp} <> -1 THEN '{comp}: ' || (CASE gamma_{comp} {cases} END) "
+            f"|| ' (' || printf('%+.1f', mw_{comp}) || ')' END"
+        )
+    return f"concat_ws('; ', {', '.join(parts)})"
+
+
+# Comparison levels that forbid a merge, by label, with the reason reported. Family members
+# share a surname, an address, a phone and ties; they differ in given name and date of birth.
+# So records whose given names differ merge only when their dates of birth agree.
+GENERATION_VETO = {"different generations (Jr. vs Sr.)": "different generations"}
+NAME_VETO = {
+    "names disagree": "names disagree",
+    "a surname agrees, the given name differs": "given names differ",
+}
+DOB_AGREES = ("the same date of birth", "date of birth one typo or a day/month swap apart")
+
+
+def veto_sql(model: dict[str, Any]) -> str:
+    """SQL over a prediction row: the rule that forbids merging the pair, or NULL."""
+    labels = persons.level_labels(model)
+
+    def gammas(comp: str, wanted: Any) -> dict[int, str]:
+        return {
+            g: (wanted[label] if isinstance(wanted, dict) else label)
+            for g, (label, _) in labels.get(comp, {}).items()
+            if label in wanted
+        }
+
+    whens = [
+        f"WHEN gamma_suffix = {g} THEN '{why}'"
+        for g, why in gammas("suffix", GENERATION_VETO).items()
+    ]
+    dob_ok = ", ".join(str(g) for g in gammas("dob", DOB_AGREES)) or "NULL"
+    whens += [
+        f"WHEN gamma_name = {g} AND gamma_dob NOT IN ({dob_ok}) THEN "
+        f"'{why}, dates of birth do not agree'"
+        for g, why in gammas("name", NAME_VETO).items()
+    ]
+    return f"CASE {' '.join(whens)} END" if whens else "NULL"
+
+
+def _person_edges(
+    con: duckdb.DuckDBPyConnection, pred: pa.Table, model: dict[str, Any], result: ResolveResult
+) -> None:
+    """``person_edges(a, b, match_weight, probability, evidence)``: predictions at or above
+    the threshold that no rule vetoes, then the analysts' judgements on top."""
+    register_table(con, pred, "pred")
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE scored AS
+        SELECT least(record_id_l, record_id_r) AS a, greatest(record_id_l, record_id_r) AS b,
+            match_weight, match_probability AS probability, gamma_name, gamma_suffix,
+            gamma_identifiers, gamma_dob, gamma_address, gamma_sel_keys,
+            {evidence_sql(model)} AS evidence
+        FROM pred
+        """
+    )
+    # Vetoes (docs/resolution.md, "Rules"): records that disagree on who the person is (the
+    # given name, the name as a whole, the date of birth, the generation) are never one
+    # person on the strength of what they hold: a shared phone, identifier or ties.
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE vetoed AS
+        SELECT *, {veto_sql(model)} AS veto
+        FROM scored WHERE probability >= {cluster.THRESHOLD}
+        """
+    )
+    for reason, n in con.execute(
+        "SELECT veto, count(*) FROM vetoed WHERE veto IS NOT NULL GROUP BY veto"
+    ).fetchall():
+        result.vetoed[reason] = int(n)
+    # An identifier shared by records that are clearly different people: flagged.
+    result.identifier_conflicts = [
+        (str(a), str(b), "shares an identifier with a record of another name")
+        for a, b in con.execute(
+            "SELECT a, b FROM scored WHERE gamma_identifiers = 2 AND "
+            "(gamma_name = 0 OR gamma_dob = 0) ORDER BY a, b"
+        ).fetchall()
+    ]
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE person_edges AS
+        SELECT v.a, v.b, v.match_weight, v.probability, v.evidence FROM vetoed v
+        WHERE v.veto IS NULL AND NOT EXISTS (
+            SELECT 1 FROM judged j WHERE j.verdict = 'different' AND j.a = v.a AND j.b = v.b)
+        UNION ALL
+        SELECT j.a, j.b, NULL, 1.0, 'an analyst judged them the same person' FROM judged j
+        JOIN src_subjects s1 ON s1.record_id = j.a JOIN src_subjects s2 ON s2.record_id = j.b
+        WHERE j.verdict = 'same'
+        """
+    )
+
+
+def _load_judgements(ws: Workspace, con: duckdb.DuckDBPyConnection) -> int:
+    features.settle(con)
+    table = ws.store.query(
+        "SELECT verdict, record_a, record_b FROM judgements WHERE record_a IS NOT NULL"
+    )
+    if table.num_rows == 0:
+        table = pa.table(
+            {k: pa.array([], pa.string()) for k in ("verdict", "record_a", "record_b")}
+        )
+    register_table(con, table, "src_judgements")
+    # The latest verdict on a pair wins; a pair is kept in (a, b) order.
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE judged AS
+        SELECT least(record_a, record_b) AS a, greatest(record_a, record_b) AS b,
+            last(verdict) AS verdict
+        FROM src_judgements GROUP BY 1, 2
+        """
+    )
+    row = con.execute("SELECT count(*) FROM judged").fetchone()
+    return int(row[0]) if row else 0
+
+
+def _previous(ws: Workspace, con: duckdb.DuckDBPyConnection) -> None:
+    features.settle(con)
+    members = ws.store.query("SELECT record_type, record_id, entity_id FROM entity_members")
+    if members.num_rows == 0:
+        members = pa.table(
+            {k: pa.array([], pa.string()) for k in ("record_type", "record_id", "entity_id")}
+        )
+    register_table(con, members, "prev_members")
+    ents = ws.store.query("SELECT entity_id, first_seen FROM entities")
+    if ents.num_rows == 0:
+        ents = pa.table(
+            {"entity_id": pa.array([], pa.string()), "first_seen": pa.array([], pa.timestamp("us"))}
+        )
+    register_table(con, ents, "prev_entities")
+
+
+def _clusters(con: duckdb.DuckDBPyConnection) -> None:
+    """``all_clusters(record_type, record_id, cluster, kind)`` for every record."""
+    cluster.components(
+        con,
+        "(SELECT record_id AS node FROM src_subjects)",
+        "(SELECT a, b FROM person_edges)",
+        "person_cc",
+    )
+    # Organizations: a record and each of its name keys are nodes; records sharing a key meet.
+    cluster.components(
+        con,
+        "(SELECT 'rec:' || record_id AS node FROM org_recs "
+        "UNION SELECT 'key:' || unnest(keys) FROM org_recs)",
+        "(SELECT 'rec:' || record_id AS a, 'key:' || unnest(keys) AS b FROM org_recs)",
+        "org_cc",
+    )
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE all_clusters AS
+        SELECT 'subjects' AS record_type, node AS record_id, 'p:' || component AS cluster,
+            'person' AS kind FROM person_cc
+        UNION ALL
+        SELECT 'organizations', substr(node, 5), 'o:' || component, 'organization'
+        FROM org_cc WHERE node LIKE 'rec:%'
+        UNION ALL
+        SELECT 'selectors', record_id, 's:' || key, 'selector' FROM sel_recs
+        """
+    )
+
+
+def _entities(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE new_members AS
+        WITH touch AS (
+            SELECT a AS record_id, probability FROM person_edges
+            UNION ALL SELECT b, probability FROM person_edges
+        ), best AS (SELECT record_id, max(probability) AS p FROM touch GROUP BY record_id)
+        SELECT m.record_type, m.record_id, m.entity_id, m.kind,
+            CASE WHEN m.record_type = 'subjects' THEN coalesce(b.p, 1.0) ELSE 1.0 END
+                AS probability
+        FROM ids m LEFT JOIN best b ON m.record_type = 'subjects' AND b.record_id = m.record_id
+        """
+    )
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE entity_names AS
+        SELECT m.entity_id, coalesce(s.full_name, trim(concat_ws(' ', s.given_name,
+            s.middle_name, s.family_name))) AS name, s.aliases AS extra
+        FROM new_members m JOIN src_subjects s ON m.record_type = 'subjects'
+            AND s.record_id = m.record_id
+        UNION ALL
+        SELECT m.entity_id, o.name, o.aliases FROM new_members m
+        JOIN src_organizations o ON m.record_type = 'organizations'
+            AND o.record_id = m.record_id
+        UNION ALL
+        SELECT m.entity_id, s.key, NULL FROM new_members m
+        JOIN sel_recs s ON m.record_type = 'selectors' AND s.record_id = m.record_id
+        """
+    )
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE entity_selectors AS
+        SELECT DISTINCT m.entity_id, ss.key FROM new_members m
+        JOIN subject_selectors ss ON m.record_type = 'subjects' AND ss.subject_id = m.record_id
+        UNION
+        SELECT m.entity_id, s.key FROM new_members m
+        JOIN sel_recs s ON m.record_type = 'selectors' AND s.record_id = m.record_id
+        WHERE s.valid
+        """
+    )
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE new_entities AS
+        WITH names AS (
+            SELECT entity_id, name, count(*) AS n FROM entity_names
+            WHERE name IS NOT NULL AND name <> '' GROUP BY ALL
+        ), best AS (
+            SELECT entity_id, arg_max(name, n * 1000000 - length(name)) AS best_name
+            FROM names GROUP BY entity_id
+        ), every AS (
+            SELECT entity_id, string_agg(DISTINCT x, '|' ORDER BY x) AS names FROM (
+                SELECT entity_id, name AS x FROM entity_names
+                UNION ALL SELECT entity_id, trim(unnest(string_split(extra, '|')))
+                FROM entity_names
+            ) WHERE x IS NOT NULL AND x <> '' GROUP BY entity_id
+        ), sels AS (
+            SELECT entity_id, string_agg(key, '|' ORDER BY key) AS selectors
+            FROM entity_selectors GROUP BY entity_id
+        ), kinds AS (SELECT DISTINCT entity_id, kind FROM new_members)
+        SELECT k.entity_id, k.kind, b.best_name, e.names, s.selectors,
+            coalesce(p.first_seen, now()::TIMESTAMP) AS first_seen, now()::TIMESTAMP AS updated_at
+        FROM kinds k LEFT JOIN best b USING (entity_id) LEFT JOIN every e USING (entity_id)
+        LEFT JOIN sels s USING (entity_id) LEFT JOIN prev_entities p USING (entity_id)
+        """
+    )
+
+
+def _write(ws: Workspace, con: duckdb.DuckDBPyConnection) -> None:
+    store = ws.store
+    features.settle(con)
+    with store.transaction():
+        for table in ("entities", "entity_members", "match_edges", "subject_identifiers"):
+            store.execute(f"DELETE FROM {table}")
+        store.append(
+            con,
+            "entities",
+            ["entity_id", "kind", "best_name", "names", "selectors", "first_seen", "updated_at"],
+            "SELECT entity_id, kind, best_name, names, selectors, first_seen, updated_at "
+            "FROM new_entities",
+        )
+        store.append(
+            con,
+            "entity_members",
+            ["record_type", "record_id", "entity_id", "probability"],
+            "SELECT record_type, record_id, entity_id, probability FROM new_members",
+        )
+        store.append(
+            con,
+            "match_edges",
+            ["record_a", "record_b", "match_weight", "probability", "evidence"],
+            "SELECT a, b, match_weight, probability, evidence FROM person_edges",
+        )
+        store.append(
+            con,
+            "subject_identifiers",
+            ["subject_id", "kind", "raw", "value", "valid", "reason"],
+            "SELECT subject_id, kind, raw, value, valid, reason FROM subject_ids",
+        )
+
+
+def build_features(ws: Workspace, con: duckdb.DuckDBPyConnection) -> pa.Table:
+    """Load the records and build every feature table on ``con``; returns the person
+    features Splink compares."""
+    features.load_records(ws, con)
+    features.build_selectors(con)
+    features.build_organizations(con)
+    features.build_person_features(con)
+    cols = ", ".join(persons.FEATURE_COLUMNS)
+    features.settle(con)
+    table: pa.Table = con.sql(f"SELECT {cols} FROM person_features").to_arrow_table()
+    return table
+
+
+def latest_model(ws: Workspace) -> dict[str, Any] | None:
+    rows = ws.store.rows("SELECT model_json FROM resolution_runs ORDER BY finished_at DESC LIMIT 1")
+    if not rows or not rows[0][0]:
+        return None
+    model: dict[str, Any] = json.loads(rows[0][0])
+    return model
+
+
+def resolve(
+    ws: Workspace,
+    *,
+    engine: str = "duckdb",
+    model_path: Path | None = None,
+    save_model: Path | None = None,
+    spark: Any = None,
+) -> ResolveResult:
+    """Resolve the workspace's records into entities and write them (docs/resolution.md)."""
+    if engine != "duckdb":
+        # Splink's Spark backend needs the comparisons in Spark's SQL: not done yet.
+        raise ResolveError(
+            f"the {engine!r} engine is not available yet: use --engine duckdb "
+            "(docs/resolution.md, 'Not yet')"
+        )
+    started = time.time()
+    started_at = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(started))
+    con = ws.store.staging()
+    pf = build_features(ws, con)
+    result = ResolveResult(
+        run_id=str(uuid.uuid4()),
+        engine=engine,
+        trained=model_path is None,
+        threshold=cluster.THRESHOLD,
+    )
+    counts = con.execute(
+        "SELECT (SELECT count(*) FROM src_subjects), (SELECT count(*) FROM src_organizations), "
+        "(SELECT count(*) FROM src_selectors), "
+        "(SELECT count(*) FROM subject_ids WHERE NOT valid), "
+        "(SELECT count(*) FROM selector_use WHERE common)"
+    ).fetchone()
+    assert counts is not None
+    result.records = {
+        "subjects": int(counts[0]),
+        "organizations": int(counts[1]),
+        "selectors": int(counts[2]),
+    }
+    result.invalid_identifiers = int(counts[3])
+    result.common_selectors = int(counts[4])
+    if model_path is not None:
+        model = persons.load_model(model_path)
+    elif pf.num_rows >= 2:
+        model = persons.train(pf, engine, spark, result.training_skipped)
+    else:
+        model = persons.settings()
+    result.model = model
+    if save_model is not None:
+        save_model.write_text(json.dumps(model, indent=1), encoding="utf-8")
+    pred = persons.predict(pf, model, engine, spark) if pf.num_rows >= 2 else _empty_pred()
+    if pred.num_rows == 0:
+        pred = _empty_pred()
+    result.judgements_applied = _load_judgements(ws, con)
+    _person_edges(con, pred, model, result)
+    _previous(ws, con)
+    _clusters(con)
+    cluster.stable_ids(con, "all_clusters", "ids")
+    _entities(con)
+    row = con.execute("SELECT count(*) FROM person_edges").fetchone()
+    result.edges = int(row[0]) if row else 0
+    result.entities = {
+        str(k): int(n)
+        for k, n in con.execute(
+            "SELECT kind, count(*) FROM new_entities GROUP BY kind ORDER BY kind"
+        ).fetchall()
+    }
+    conflicts.compute(con)
+    _write(ws, con)
+    result.new_conflicts = conflicts.write(ws, con)
+    row = con.execute("SELECT count(*) FROM new_conflicts").fetchone()
+    result.conflicts = int(row[0]) if row else 0
+    result.seconds = time.time() - started
+    features.settle(con)
+    ws.store.execute(
+        "INSERT INTO resolution_runs VALUES (?, ?, CURRENT_TIMESTAMP, ?, ?, ?, ?, ?, ?)",
+        (
+            result.run_id,
+            started_at,
+            engine,
+            result.trained,
+            cluster.THRESHOLD,
+            json.dumps(model),
+            json.dumps(result.as_dict()),
+            __version__,
+        ),
+    )
+    return result
+
+
+def _empty_pred() -> pa.Table:
+    cols: dict[str, pa.Array] = {
+        "record_id_l": pa.array([], pa.string()),
+        "record_id_r": pa.array([], pa.string()),
+        "match_weight": pa.array([], pa.float64()),
+        "match_probability": pa.array([], pa.float64()),
+    }
+    for comp in (
+        "name",
+        "dob",
+        "suffix",
+        "address",
+        "identifiers",
+        "sel_keys",
+        "monikers",
+        "tie_keys",
+        "sex",
+    ):
+        cols[f"gamma_{comp}"] = pa.array([], pa.int32())
+        cols[f"mw_{comp}"] = pa.array([], pa.float64())
+    return pa.table(cols)

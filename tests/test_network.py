@@ -1,0 +1,373 @@
+"""Network analysis on any edge list: reading, centrality, key players, brokerage, disruption,
+link prediction, and the three commands; checked on hand-made graphs, against NetworkX, and on
+the public CAVIAR and cocaine-smuggling networks."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+import pyarrow as pa
+import pytest
+from typer.testing import CliRunner
+
+from lastmile.cli import app
+from lastmile.network import (
+    NetworkError,
+    betweenness,
+    brokerage,
+    build_network,
+    disrupt,
+    evaluate_links,
+    fragmentation,
+    key_player_set,
+    key_players,
+    leiden,
+    load_network,
+    network_from_graph,
+    plot_disruption,
+    predict_links,
+    read_edges,
+)
+
+PUBLIC = Path("/work/shared/data/public_networks")
+needs_public = pytest.mark.skipif(not PUBLIC.is_dir(), reason="public networks not present")
+runner = CliRunner()
+
+
+def edges_file(tmp_path: Path, text: str, name: str = "e.csv") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def net_of(pairs: list[tuple[str, str]], weights: list[float] | None = None):  # type: ignore[no-untyped-def]
+    return build_network(
+        pa.table(
+            {
+                "source": [a for a, _ in pairs],
+                "target": [b for _, b in pairs],
+                "weight": weights or [1.0] * len(pairs),
+            }
+        )
+    )
+
+
+def caviar_union():  # type: ignore[no-untyped-def]
+    from lastmile.network import read_adjacency
+
+    tables = [read_adjacency(PUBLIC / "caviar" / f"phase{i}.csv") for i in range(1, 12)]
+    return build_network(pa.concat_tables(tables))
+
+
+# -- reading hostile input ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("source,target,weight\na,b,1\nb,c,0\n", "row 3: weight: 0 is not positive"),
+        ("source,target,weight\na,b,-2\n", "row 2: weight: -2 is not positive"),
+        ("source,target,weight\na,b,many\n", "row 2: weight: many is not a number"),
+        ("source,target,weight\na,b,inf\n", "row 2: weight: inf is not finite"),
+        ("source,target\n,b\n", "row 2: source: empty"),
+        ("from,to\na,b\n", "row 1: the header must name the columns source,target"),
+        ("source,target\n", "no rows after the header"),
+        ("", "empty file"),
+    ],
+)
+def test_bad_edge_lists_are_refused_with_row_and_reason(
+    tmp_path: Path, text: str, reason: str
+) -> None:
+    path = edges_file(tmp_path, text)
+    with pytest.raises(NetworkError, match=reason):
+        read_edges(path)
+
+
+def test_self_loops_dropped_duplicates_merged_isolated_kept_ids_are_text(tmp_path: Path) -> None:
+    path = edges_file(
+        tmp_path,
+        "source,target,weight\n007,7,2\n7,007,3\n7,7,9\n007,x,1\n007,x,\nlonely,\n",
+    )
+    net = load_network(path)
+    g = net.graph
+    assert sorted(g.vs["name"]) == ["007", "7", "lonely", "x"]
+    ties = {frozenset((g.vs[e.source]["name"], g.vs[e.target]["name"])): e["weight"] for e in g.es}
+    assert ties == {frozenset(("007", "7")): 5.0, frozenset(("007", "x")): 2.0}
+    assert g.degree(g.vs.find(name="lonely").index) == 0
+    assert any("self-loop" in n for n in net.notes)
+    assert any("merged 2" in n for n in net.notes)
+
+
+# -- centrality --------------------------------------------------------------------------------
+
+
+@needs_public
+def test_betweenness_uses_inverse_weights_and_matches_networkx() -> None:
+    net = load_network(PUBLIC / "caviar" / "phase6.csv", matrix=True)
+    g = net.graph
+    ours = betweenness(g, exact=True)
+    assert ours.exact
+    ng = nx.Graph()
+    for e in g.es:
+        ng.add_edge(e.source, e.target, distance=1.0 / e["weight"])
+    theirs = nx.betweenness_centrality(ng, weight="distance", normalized=True)
+    assert np.allclose(ours.values, [theirs[v] for v in range(g.vcount())], atol=1e-9)
+
+
+@needs_public
+def test_sampled_betweenness_states_its_error_and_is_close() -> None:
+    g = caviar_union().graph
+    exact = betweenness(g, exact=True).values
+    every = betweenness(g, sources=list(range(g.vcount()))).values
+    assert np.allclose(every, exact)
+    sampled = betweenness(g, exact=False, seed=1)
+    assert not sampled.exact
+    assert sampled.sources < g.vcount() or sampled.sources == g.vcount()
+    assert np.all(np.isfinite(sampled.stderr))
+    assert "standard error" in sampled.describe()
+    top = np.argsort(-exact)[:5]
+    assert np.all(np.abs(sampled.values[top] - exact[top]) <= 4 * sampled.stderr[top] + 1e-9)
+
+
+# -- key players -------------------------------------------------------------------------------
+
+
+def test_fragmentation_is_borgattis_share_of_unreachable_pairs() -> None:
+    g = net_of([("a", "b"), ("b", "c"), ("c", "d"), ("d", "e")]).graph
+    assert fragmentation(g, [])[0] == 0.0
+    # removing c leaves {a,b} and {d,e}: 4 reachable ordered pairs of 12
+    f, largest, comps = fragmentation(g, [g.vs.find(name="c").index])
+    assert (round(f, 6), largest, comps) == (round(1 - 4 / 12, 6), 2, 2)
+
+
+def test_key_players_pick_the_bridges_and_explain_them() -> None:
+    # two cliques of five joined through a chain x - y
+    left = [(f"l{i}", f"l{j}") for i in range(5) for j in range(i + 1, 5)]
+    right = [(f"r{i}", f"r{j}") for i in range(5) for j in range(i + 1, 5)]
+    net = net_of([*left, *right, ("l0", "x"), ("x", "y"), ("y", "r0")])
+    result = key_players(net, 1)
+    row = result.table.to_pylist()[0]
+    assert row["id"] in {"x", "y", "l0", "r0"}
+    assert row["components"] == 2
+    assert "fragmentation" in row["why"] and "betweenness" in row["why"]
+    assert row["score"] == pytest.approx(row["fragmentation"])
+
+
+@needs_public
+def test_key_player_set_is_a_local_optimum_under_swaps() -> None:
+    g = load_network(PUBLIC / "caviar" / "phase9.csv", matrix=True).graph
+    b = betweenness(g).values
+    kps = key_player_set(g, 3, b)
+    best = fragmentation(g, kps.members)[0]
+    assert best == pytest.approx(kps.fragmentation)
+    for i in range(3):
+        for c in range(g.vcount()):
+            if c in kps.members:
+                continue
+            trial = [*kps.members[:i], c, *kps.members[i + 1 :]]
+            assert fragmentation(g, trial)[0] <= best + 1e-12
+
+
+def test_key_players_other_methods_and_bad_requests() -> None:
+    net = net_of([("a", "b"), ("b", "c"), ("b", "d")], [1, 5, 1])
+    assert key_players(net, 1, method="degree").table.column("id")[0].as_py() == "b"
+    assert key_players(net, 10).table.num_rows == 4
+    with pytest.raises(NetworkError, match="unknown key-player method"):
+        key_players(net, 1, method="charisma")
+    with pytest.raises(NetworkError, match="at least 1"):
+        key_players(net, 0)
+
+
+# -- brokerage ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("groups", "role", "count"),
+    [
+        ([0, 0, 0], "coordinator", 2),
+        ([0, 1, 0], "itinerant", 2),
+        ([0, 0, 1], "gatekeeper", 1),
+        ([0, 0, 1], "representative", 1),
+        ([0, 1, 2], "liaison", 2),
+    ],
+)
+def test_gould_fernandez_roles_of_the_broker_of_an_open_triad(
+    groups: list[int], role: str, count: int
+) -> None:
+    net = net_of([("a", "b"), ("b", "c")])
+    g = net.graph
+    order = [g.vs.find(name=x).index for x in ("a", "b", "c")]
+    membership = np.zeros(3, dtype=np.int64)
+    membership[order] = groups
+    row = brokerage(g, membership, [order[1]]).to_pylist()[0]
+    assert row[role] == count
+    assert row["total"] == 2
+
+
+def test_closed_triads_broker_nothing() -> None:
+    net = net_of([("a", "b"), ("b", "c"), ("a", "c")])
+    assert brokerage(net.graph, np.zeros(3, dtype=np.int64)).column("total").to_pylist() == [
+        0,
+        0,
+        0,
+    ]
+
+
+def test_leiden_is_deterministic_and_finds_two_cliques() -> None:
+    left = [(f"l{i}", f"l{j}") for i in range(6) for j in range(i + 1, 6)]
+    right = [(f"r{i}", f"r{j}") for i in range(6) for j in range(i + 1, 6)]
+    g = net_of([*left, *right, ("l0", "r0")]).graph
+    first = leiden(g, seed=3)
+    assert list(first) == list(leiden(g, seed=3))
+    side = {name: int(c) for name, c in zip(g.vs["name"], first, strict=True)}
+    assert len({side[f"l{i}"] for i in range(6)}) == 1
+    assert side["l1"] != side["r1"]
+
+
+# -- disruption --------------------------------------------------------------------------------
+
+
+def test_disruption_steps_start_intact_and_follow_the_strategy() -> None:
+    net = net_of([("a", "b"), ("b", "c"), ("c", "d"), ("d", "e"), ("c", "f")])
+    rows = disrupt(net, strategy="betweenness", sequential=True, steps=2).to_pylist()
+    assert list(rows[0]) == [
+        "step",
+        "removed",
+        "largest_component",
+        "largest_component_fraction",
+        "components",
+        "efficiency",
+    ]
+    assert rows[0]["removed"] is None and rows[0]["largest_component"] == 6
+    assert rows[1]["removed"] == "c"
+    assert rows[1]["components"] == 3 and rows[1]["largest_component"] == 2
+    assert rows[1]["largest_component_fraction"] == pytest.approx(2 / 6, abs=1e-6)
+    # efficiency of the path a-b-c-d-e plus f on c, by hand: mean of 1/d over ordered pairs
+    ng = nx.Graph([("a", "b"), ("b", "c"), ("c", "d"), ("d", "e"), ("c", "f")])
+    assert rows[0]["efficiency"] == pytest.approx(nx.global_efficiency(ng), abs=1e-6)
+    listed = disrupt(net, strategy="list", targets=["e", "a"]).to_pylist()
+    assert [r["removed"] for r in listed] == [None, "e", "a"]
+    with pytest.raises(NetworkError, match="not in the network: zz"):
+        disrupt(net, strategy="list", targets=["zz"])
+
+
+@needs_public
+def test_keyplayer_attack_beats_or_matches_degree_on_caviar() -> None:
+    net = caviar_union()
+    kp = disrupt(net, strategy="keyplayer", steps=5).to_pylist()[-1]
+    deg = disrupt(net, strategy="degree", steps=5).to_pylist()[-1]
+    assert kp["largest_component"] <= deg["largest_component"]
+
+
+def test_plot_writes_png_and_svg_and_refuses_other_suffixes(tmp_path: Path) -> None:
+    table = disrupt(net_of([("a", "b"), ("b", "c")]), steps=1)
+    for suffix in (".png", ".svg"):
+        path = plot_disruption({"betweenness": table}, tmp_path / f"curve{suffix}")
+        assert path.stat().st_size > 1000
+    with pytest.raises(NetworkError, match=r"png or \.svg"):
+        plot_disruption({"x": table}, tmp_path / "curve.pdf")
+
+
+# -- link prediction ---------------------------------------------------------------------------
+
+
+def test_link_scores_match_networkx() -> None:
+    ng = nx.karate_club_graph()
+    net = network_from_graph(__import__("igraph").Graph.from_networkx(ng))
+    top = predict_links(net, top=15).to_pylist()
+    index = {str(v): v for v in ng.nodes}
+    for row in top:
+        pair = [(index[row["source"]], index[row["target"]])]
+        assert row["adamic_adar"] == pytest.approx(next(nx.adamic_adar_index(ng, pair))[2], 1e-5)
+        ra = next(nx.resource_allocation_index(ng, pair))[2]
+        assert row["resource_allocation"] == pytest.approx(ra, 1e-5)
+        assert row["common_neighbours"] == len(list(nx.common_neighbors(ng, *pair[0])))
+    aa = [r["adamic_adar"] for r in top]
+    assert aa == sorted(aa, reverse=True)
+
+
+@needs_public
+def test_hidden_ties_are_found_better_than_chance_on_a_real_network() -> None:
+    net = load_network(PUBLIC / "cocaine_smuggling_juanes" / "COCAINE_JUANES.csv", matrix=True)
+    table = evaluate_links(net, seed=0).to_pylist()
+    assert {r["method"] for r in table} == {
+        "common_neighbours",
+        "adamic_adar",
+        "resource_allocation",
+        "katz",
+    }
+    assert all(r["positives"] == round(0.15 * net.graph.ecount()) for r in table)
+    assert max(r["auc"] for r in table) > 0.6
+
+
+# -- the commands ------------------------------------------------------------------------------
+
+
+def test_keyplayers_command_writes_rank_id_score_why(tmp_path: Path) -> None:
+    path = edges_file(tmp_path, "source,target,weight\na,b,3\nb,c,1\nc,d,2\nd,e,1\nb,b,2\n")
+    result = runner.invoke(app, ["keyplayers", "--edges", str(path), "-k", "2", "--format", "csv"])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0] == '"rank","id","score","why"'
+    # the best pair on the path a-b-c-d-e is {b, d}: it leaves nobody connected
+    assert {lines[1].split(",")[1], lines[2].split(",")[1]} == {'"b"', '"d"'}
+    assert lines[2].split(",")[2] == "1"
+    assert len(lines) == 3
+    result = runner.invoke(app, ["keyplayers", "--edges", str(path), "-k", "1", "--format", "csv"])
+    assert result.stdout.splitlines()[1].startswith('1,"c",')
+
+
+def test_disrupt_command_json_has_exactly_the_named_keys(tmp_path: Path) -> None:
+    path = edges_file(tmp_path, "source,target\na,b\nb,c\nc,d\nd,e\n")
+    plot = tmp_path / "curve.png"
+    result = runner.invoke(
+        app,
+        [
+            "disrupt",
+            "--edges",
+            str(path),
+            "--strategy",
+            "betweenness",
+            "--sequential",
+            "--steps",
+            "3",
+            "--format",
+            "json",
+            "--plot",
+            str(plot),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert [r["step"] for r in rows] == [0, 1, 2, 3]
+    assert all(
+        set(r)
+        == {
+            "step",
+            "removed",
+            "largest_component",
+            "largest_component_fraction",
+            "components",
+            "efficiency",
+        }
+        for r in rows
+    )
+    assert rows[1]["removed"] == "c"
+    assert plot.stat().st_size > 1000
+
+
+def test_links_command_and_one_line_errors(tmp_path: Path) -> None:
+    path = edges_file(tmp_path, "source,target\na,b\nb,c\nc,d\na,c\n")
+    result = runner.invoke(app, ["links", "--edges", str(path), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)[0]["source"] in {"a", "b", "d"}
+    bad = edges_file(tmp_path, "source,target,weight\na,b,-1\n", "bad.csv")
+    result = runner.invoke(app, ["disrupt", "--edges", str(bad)])
+    assert result.exit_code == 1
+    assert "row 2: weight: -1 is not positive" in result.output
+    assert "Traceback" not in result.output
+    result = runner.invoke(app, ["keyplayers"])
+    assert result.exit_code == 1 and "--edges" in result.output

@@ -1,0 +1,492 @@
+"""The typed entity graph read from a workspace, on both stores.
+
+Until the resolver lands, the fixture fills the record tables and entities/entity_members by
+hand: two investigations name the same dealer (subjects S1 and T1, one entity P1)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pyarrow as pa
+
+from lastmile.network.networks import distribution_networks, workspace_networks
+from lastmile.network.workspace import TIE_SCHEMA, entity_ties
+from lastmile.store import Workspace
+
+
+def insert(ws: Workspace, table: str, rows: list[dict[str, Any]], casts: dict[str, str]) -> None:
+    for row in rows:
+        cols = list(row)
+        values = ", ".join(f"CAST(? AS {casts[c]})" if c in casts else "?" for c in cols)
+        ws.store.execute(
+            f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({values})", list(row.values())
+        )
+
+
+def fill(ws: Workspace) -> None:
+    subjects = [("S1", "I1"), ("S2", "I1"), ("S3", "I1"), ("T1", "I2"), ("T2", "I2")]
+    insert(
+        ws,
+        "subjects",
+        [
+            {
+                "subject_id": s,
+                "investigation_id": i,
+                "source_reliability": "B",
+                "info_credibility": "2",
+            }
+            for s, i in subjects
+        ],
+        {},
+    )
+    insert(
+        ws,
+        "organizations",
+        [{"organization_id": "O1", "investigation_id": "I1", "name": "Crew", "kind": "crew"}],
+        {},
+    )
+    selectors = [
+        ("P-S1", "I1", "S1", "+13035550101"),
+        ("P-S2", "I1", "S2", "+13035550102"),
+        ("P-T2", "I2", "T2", "+13035550103"),
+        ("P-S3", "I1", "S3", "+13035550104"),
+        ("P-T1", "I2", "T2", "+13035550104"),  # T2 uses S3's phone too: a shared selector
+        ("P-X", "I2", None, "+13035550199"),  # nobody's phone
+    ]
+    insert(
+        ws,
+        "selectors",
+        [
+            {
+                "selector_id": sid,
+                "investigation_id": inv,
+                "subject_id": sub,
+                "kind": "phone",
+                "value": v,
+                "value_normalized": v,
+                "source_reliability": "C",
+                "info_credibility": "3",
+            }
+            for sid, inv, sub, v in selectors
+        ],
+        {},
+    )
+    calls = [
+        ("00000000-0000-0000-0000-000000000001", "2022-06-01 10:00:00", "101", "102"),
+        ("00000000-0000-0000-0000-000000000002", "2022-06-03 10:00:00", "102", "101"),
+        ("00000000-0000-0000-0000-000000000003", "2022-06-04 10:00:00", "101", "103"),
+        ("00000000-0000-0000-0000-000000000004", "2022-06-05 10:00:00", "101", "199"),
+    ]
+    insert(
+        ws,
+        "communications",
+        [
+            {
+                "event_key": k,
+                "time": t,
+                "from_selector": f"+1303555{a.zfill(4)}",
+                "to_selector": f"+1303555{b.zfill(4)}",
+                "kind": "call",
+            }
+            for k, t, a, b in calls
+        ],
+        {"event_key": "UUID", "time": "TIMESTAMP"},
+    )
+    insert(
+        ws,
+        "communications_sources",
+        [
+            {
+                "event_key": k,
+                "investigation_id": "I1",
+                "source_reliability": "A",
+                "info_credibility": "1",
+            }
+            for k, *_ in calls
+        ],
+        {"event_key": "UUID"},
+    )
+    relationships = [
+        ("R1", "I1", "supplies", "S2", "S1", "B", "2"),
+        ("R2", "I1", "member_of", "S1", "O1", "B", "3"),
+        ("R3", "I2", "family", "T1", "T2", "E", "5"),
+        ("R4", "I2", "supplies", "T2", "T1", None, None),
+    ]
+    insert(
+        ws,
+        "relationships",
+        [
+            {
+                "relationship_id": r,
+                "investigation_id": i,
+                "kind": k,
+                "from_id": f,
+                "to_id": t,
+                "source_reliability": sr,
+                "info_credibility": ic,
+            }
+            for r, i, k, f, t, sr, ic in relationships
+        ],
+        {},
+    )
+    insert(
+        ws,
+        "arrests",
+        [
+            {
+                "arrest_id": a,
+                "investigation_id": "I1",
+                "subject_id": s,
+                "date": "2023-01-19",
+                "source_reliability": "A",
+                "info_credibility": "1",
+            }
+            for a, s in (("A1", "S1"), ("A2", "S3"))
+        ],
+        {"date": "DATE"},
+    )
+    members = [
+        ("subjects", "S1", "P1"),
+        ("subjects", "T1", "P1"),
+        ("subjects", "S2", "P2"),
+        ("subjects", "S3", "P3"),
+        ("subjects", "T2", "P4"),
+        ("organizations", "O1", "G1"),
+        ("selectors", "P-S1", "X101"),
+        ("selectors", "P-S2", "X102"),
+        ("selectors", "P-T2", "X103"),
+        ("selectors", "P-S3", "X104"),
+        ("selectors", "P-T1", "X104"),
+        ("selectors", "P-X", "X199"),
+    ]
+    insert(
+        ws,
+        "entity_members",
+        [
+            {"record_type": t, "record_id": r, "entity_id": e, "probability": 1.0}
+            for t, r, e in members
+        ],
+        {},
+    )
+
+
+def test_entity_ties_are_typed_keep_records_and_grades(workspace: Workspace) -> None:
+    fill(workspace)
+    ties = {(r["kind"], r["source"], r["target"]): r for r in entity_ties(workspace).to_pylist()}
+    assert set(ties) == {
+        ("communication", "P1", "P2"),
+        ("communication", "P1", "P4"),
+        ("supply", "P2", "P1"),
+        ("supply", "P4", "P1"),
+        ("membership", "G1", "P1"),
+        ("family", "P1", "P4"),
+        ("co_arrest", "P1", "P3"),
+        ("shared_selector", "P3", "P4"),
+    }
+    calls = ties[("communication", "P1", "P2")]
+    assert calls["records"] == 2 and calls["grades"] == "A1"
+    assert calls["first"].startswith("2022-06-01") and calls["last"].startswith("2022-06-03")
+    assert ties[("supply", "P2", "P1")]["record_ids"] == "R1"
+    assert ties[("supply", "P2", "P1")]["grades"] == "B2"
+    assert ties[("supply", "P4", "P1")]["grades"] == "??"
+    assert ties[("family", "P1", "P4")]["grades"] == "E5"
+    assert ties[("co_arrest", "P1", "P3")]["record_ids"] == "A1|A2"
+    assert ties[("shared_selector", "P3", "P4")]["record_ids"] == "P-S3|P-T1"
+
+
+def test_an_empty_workspace_has_no_ties(workspace: Workspace) -> None:
+    assert entity_ties(workspace).num_rows == 0
+
+
+def tie(source: str, target: str, kind: str, records: int = 5) -> dict[str, Any]:
+    return {
+        "source": source,
+        "target": target,
+        "kind": kind,
+        "records": records,
+        "record_ids": "",
+        "grades": "",
+        "first": None,
+        "last": None,
+    }
+
+
+def world() -> pa.Table:
+    """A hub H supplies two crews that never talk to each other; a cartel member K supplies H;
+    a family tie joins the two crews; one crew member called the other crew once."""
+    rows = [tie("H", "A1", "supply"), tie("H", "B1", "supply"), tie("K", "H", "supply")]
+    for crew in "AB":
+        rows += [
+            tie(f"{crew}1", f"{crew}2", "communication"),
+            tie(f"{crew}2", f"{crew}3", "communication"),
+            tie(f"{crew}1", f"{crew}3", "communication"),
+            tie(f"{crew}1", f"{crew}4", "communication"),
+        ]
+    rows += [
+        tie("A1", "B1", "family"),
+        tie("A2", "B2", "communication", records=1),
+        tie("H", "A1", "communication"),
+        tie("H", "B1", "communication"),
+        tie("C", "K", "membership"),
+        tie("A3", "G", "membership"),
+        tie("B3", "Biz", "membership"),
+        tie("A4", "Biz", "membership"),
+    ]
+    return pa.Table.from_pylist(rows, schema=TIE_SCHEMA)
+
+
+def test_networks_cut_the_hub_and_ignore_family_and_single_calls() -> None:
+    kinds = {"C": "cartel", "G": "crew", "Biz": "business"}
+    places = {f"A{i}": {"Denver, CO"} for i in range(1, 5)}
+    places |= {f"B{i}": {"Omaha, NE"} for i in range(1, 5)}
+    members = distribution_networks(world(), kinds, {"K"}, places).to_pylist()
+    nets: dict[str, set[str]] = {}
+    for row in members:
+        nets.setdefault(row["network_id"], set()).add(row["entity_id"])
+    assert sorted(map(sorted, nets.values())) == [
+        ["A1", "A2", "A3", "A4", "G"],
+        ["B1", "B2", "B3", "B4"],
+        ["H", "K"],
+    ]
+    upstream = {row["entity_id"] for row in members if row["upstream"]}
+    assert upstream == {"H", "K"}
+    assert nets["N-H"] == {"H", "K"}
+
+
+def test_a_crew_leader_supplying_his_own_dealers_is_not_a_hub() -> None:
+    rows = [tie("L", f"D{i}", "supply") for i in range(4)]
+    rows += [tie(f"D{i}", f"U{i}{j}", "communication") for i in range(4) for j in range(2)]
+    places = {f"D{i}": {"Denver, CO"} for i in range(4)}
+    members = distribution_networks(
+        pa.Table.from_pylist(rows, schema=TIE_SCHEMA), {}, set(), places
+    )
+    assert len(set(members.column("network_id").to_pylist())) == 1
+    assert not any(members.column("upstream").to_pylist())
+
+
+def test_workspace_networks_list_places_and_arrests(workspace: Workspace) -> None:
+    fill(workspace)
+    insert(
+        workspace,
+        "investigations",
+        [
+            {
+                "investigation_id": "I1",
+                "agency_id": "DEA",
+                "division": "Rocky Mountain",
+                "city": "Denver",
+                "state": "CO",
+            },
+            {
+                "investigation_id": "I2",
+                "agency_id": "APD",
+                "division": "Rocky Mountain",
+                "city": "Aurora",
+                "state": "CO",
+            },
+        ],
+        {},
+    )
+    members, summary = workspace_networks(workspace)
+    assert {r["entity_id"] for r in members.to_pylist()} == {"P1", "P2", "P4", "G1"}
+    (row,) = summary.to_pylist()
+    assert row["network_id"] == "N-G1"
+    assert (row["people"], row["organizations"], row["investigations"]) == (3, 1, 2)
+    assert row["cities"] == "Aurora, CO|Denver, CO" and row["multi_city"]
+    assert row["agencies"] == "APD|DEA" and row["arrests"] == 1
+
+
+def test_networks_and_keyplayers_commands_on_a_workspace(workspace_url: str) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from lastmile.cli import app
+    from lastmile.store import open_workspace
+
+    with open_workspace(workspace_url) as ws:
+        fill(ws)
+    runner = CliRunner()
+    result = runner.invoke(app, ["networks", "-w", workspace_url, "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert [r["network_id"] for r in json.loads(result.stdout)] == ["N-G1"]
+    result = runner.invoke(app, ["networks", "--members", "-w", workspace_url, "-f", "csv"])
+    assert result.stdout.splitlines()[0] == '"entity_id","network_id"'
+    result = runner.invoke(app, ["keyplayers", "N-G1", "-w", workspace_url, "-k", "1", "-f", "csv"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[1].startswith('1,"P1",')
+    result = runner.invoke(app, ["keyplayers", "N-nope", "-w", workspace_url])
+    assert result.exit_code == 1 and "no network 'N-nope'" in result.output
+
+
+def test_attribution_follows_supply_to_the_cartel_and_flags_a_wrong_label() -> None:
+    from lastmile.network.attribution import attribute, cartel_of
+
+    assert cartel_of("Cartel de Sinaloa") == "Sinaloa"
+    assert cartel_of("CJNG") == "Jalisco"
+    assert cartel_of("East Side Crew") is None
+    ties = world()
+    kinds = {"C": "cartel", "G": "crew", "Biz": "business"}
+    places = {f"A{i}": {"Denver, CO"} for i in range(1, 5)}
+    places |= {f"B{i}": {"Omaha, NE"} for i in range(1, 5)}
+    members = distribution_networks(ties, kinds, {"K"}, places)
+    # a lone pair tied to nobody upstream
+    extra = pa.Table.from_pylist(
+        [tie("Z1", "Z2", "communication"), tie("Z2", "Z3", "communication")], schema=TIE_SCHEMA
+    )
+    members = pa.concat_tables([members, distribution_networks(extra, {}, set())])
+    result = {
+        r["network_id"]: r
+        for r in attribute(
+            pa.concat_tables([ties, extra]),
+            members,
+            {"C": "Sinaloa", "K": "Sinaloa"},
+            {"N-A1": "Sinaloa", "N-B1": "Jalisco"},
+            {"Biz"},
+        ).to_pylist()
+    }
+    assert result["N-A1"]["cartel"] == "Sinaloa" and result["N-A1"]["agrees"] is True
+    assert result["N-B1"]["cartel"] == "Sinaloa" and result["N-B1"]["agrees"] is False
+    assert result["N-B1"]["score"] == 1.0
+    assert result["N-B1"]["path"].startswith("B1 [supply") and result["N-B1"]["path"].endswith("K")
+    assert result["N-Z1"]["cartel"] == "Unattributed" and result["N-Z1"]["agrees"] is None
+    assert "N-H" not in result
+
+
+def test_attribution_command_on_a_workspace(workspace_url: str) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from lastmile.cli import app
+    from lastmile.store import open_workspace
+
+    with open_workspace(workspace_url) as ws:
+        fill(ws)
+        insert(
+            ws,
+            "investigations",
+            [
+                {
+                    "investigation_id": "I1",
+                    "agency_id": "DEA",
+                    "division": "Rocky Mountain",
+                    "city": "Denver",
+                    "state": "CO",
+                    "cartel": "Jalisco",
+                }
+            ],
+            {},
+        )
+        insert(
+            ws,
+            "organizations",
+            [
+                {
+                    "organization_id": "OC",
+                    "investigation_id": "I1",
+                    "name": "Cartel de Sinaloa",
+                    "kind": "cartel",
+                }
+            ],
+            {},
+        )
+        insert(ws, "subjects", [{"subject_id": "S9", "investigation_id": "I1"}], {})
+        insert(
+            ws,
+            "relationships",
+            [
+                {
+                    "relationship_id": "R8",
+                    "investigation_id": "I1",
+                    "kind": "member_of",
+                    "from_id": "S9",
+                    "to_id": "OC",
+                    "source_reliability": "A",
+                    "info_credibility": "2",
+                },
+                {
+                    "relationship_id": "R9",
+                    "investigation_id": "I1",
+                    "kind": "supplies",
+                    "from_id": "S9",
+                    "to_id": "S2",
+                    "source_reliability": "B",
+                    "info_credibility": "2",
+                },
+            ],
+            {},
+        )
+        insert(
+            ws,
+            "entity_members",
+            [
+                {
+                    "record_type": "organizations",
+                    "record_id": "OC",
+                    "entity_id": "C1",
+                    "probability": 1.0,
+                },
+                {
+                    "record_type": "subjects",
+                    "record_id": "S9",
+                    "entity_id": "P9",
+                    "probability": 1.0,
+                },
+            ],
+            {},
+        )
+    result = CliRunner().invoke(app, ["attribution", "-w", workspace_url, "-f", "json"])
+    assert result.exit_code == 0, result.output
+    (row,) = json.loads(result.stdout)
+    assert row["network_id"] == "N-G1" and row["cartel"] == "Sinaloa"
+    assert row["label"] == "Jalisco" and row["agrees"] is False
+    assert "supply R9 B2" in row["path"] and row["path"].endswith("P9")
+
+
+def test_export_networks_keyplayers_attribution(workspace_url: str, tmp_path: Any) -> None:
+    from typer.testing import CliRunner
+
+    from lastmile.cli import app
+    from lastmile.store import open_workspace
+
+    with open_workspace(workspace_url) as ws:
+        fill(ws)
+    runner = CliRunner()
+    expected = {
+        "networks": '"entity_id","network_id"',
+        "keyplayers": '"network_id","entity_id","rank","score"',
+        "attribution": '"network_id","cartel","score"',
+    }
+    for what, header in expected.items():
+        out = tmp_path / f"{what}.csv"
+        result = runner.invoke(app, ["export", what, "-w", workspace_url, "--out", str(out)])
+        assert result.exit_code == 0, result.output
+        lines = out.read_text(encoding="utf-8").splitlines()
+        assert lines[0] == header
+    assert len((tmp_path / "networks.csv").read_text().splitlines()) == 5
+    assert (tmp_path / "keyplayers.csv").read_text().splitlines()[1].startswith('"N-G1","P1",1,')
+    assert (tmp_path / "attribution.csv").read_text().splitlines()[1] == '"N-G1","Unattributed",0'
+
+
+def test_analyze_runs_everything_and_says_it_in_words(workspace_url: str, tmp_path: Any) -> None:
+    from typer.testing import CliRunner
+
+    from lastmile.cli import app
+    from lastmile.store import open_workspace
+
+    with open_workspace(workspace_url) as ws:
+        fill(ws)
+    out = tmp_path / "analysis"
+    result = CliRunner().invoke(app, ["analyze", "-w", workspace_url, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "networks mapped              1 (and 0 upstream" in result.stdout
+    assert "tied to Unattributed" in result.stdout
+    assert "key players of N-G1 (3 people): P1" in result.stdout
+    assert sorted(p.name for p in out.iterdir()) == [
+        "attribution.csv",
+        "keyplayers.csv",
+        "members.csv",
+        "networks.csv",
+        "ties.csv",
+    ]

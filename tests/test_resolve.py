@@ -1,0 +1,388 @@
+"""Entity resolution through its public interfaces: resolve, export, explain, judge, conflicts.
+
+The operation is small and written here: a crowd of ordinary people, some seen by several
+agencies, and the hard cases the issue names (a Jr. and his father, a business line on 60
+records, an identifier on two different people, a family phone, cartel aliases).
+"""
+
+from __future__ import annotations
+
+import csv
+import random
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from lastmile.cli import app
+from lastmile.ingest import ingest_paths
+from lastmile.resolve import ResolveError
+from lastmile.resolve.judge import explain_pair, judge_pair, split_entity
+from lastmile.resolve.run import resolve
+from lastmile.store import Workspace, open_workspace
+
+FIRST = ["James", "Maria", "Luis", "Ana", "Kevin", "Rosa", "Tyrone", "Carlos", "Linda", "Omar"]
+LAST = ["Smith", "Ochoa", "Brown", "Reyes", "Nguyen", "Castro", "Patel", "Moore", "Diaz", "Kim"]
+INVESTIGATIONS = [
+    ("I1", "A1", "Rocky Mountain", "CO", "Denver"),
+    ("I2", "A2", "Phoenix", "AZ", "Phoenix"),
+    ("I3", "A3", "Chicago", "IL", "Chicago"),
+    ("I4", "A1", "Phoenix", "AZ", "Tucson"),
+]
+
+
+def _write(folder: Path, name: str, header: list[str], rows: list[dict[str, str]]) -> None:
+    with (folder / f"{name}.csv").open("w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, header)
+        w.writeheader()
+        w.writerows(rows)
+
+
+def make_operation(folder: Path) -> dict[str, list[str]]:
+    """Write the operation; returns the subject records of each true person."""
+    rng = random.Random(7)
+    folder.mkdir(parents=True, exist_ok=True)
+    _write(
+        folder,
+        "agencies",
+        ["agency_id", "name", "kind", "poc_name", "poc_phone", "poc_email"],
+        [
+            {
+                "agency_id": f"A{i}",
+                "name": f"Agency {i}",
+                "kind": "local",
+                "poc_name": f"Det. Example {i}",
+                "poc_phone": f"303-555-01{i:02d}",
+                "poc_email": f"poc{i}@example.gov",
+            }
+            for i in (1, 2, 3)
+        ],
+    )
+    _write(
+        folder,
+        "investigations",
+        ["investigation_id", "agency_id", "division", "state", "city", "opened"],
+        [
+            {
+                "investigation_id": i,
+                "agency_id": a,
+                "division": d,
+                "state": s,
+                "city": c,
+                "opened": "2022-06-01",
+            }
+            for i, a, d, s, c in INVESTIGATIONS
+        ],
+    )
+    subjects: list[dict[str, str]] = []
+    selectors: list[dict[str, str]] = []
+    truth: dict[str, list[str]] = {}
+
+    def subject(person: str, inv: str, full: str, dob: str = "", **extra: str) -> str:
+        sid = f"{inv}-S{len(subjects):03d}"
+        subjects.append(
+            {"subject_id": sid, "investigation_id": inv, "full_name": full, "dob": dob, **extra}
+        )
+        truth.setdefault(person, []).append(sid)
+        return sid
+
+    def phone(inv: str, sid: str, value: str) -> None:
+        selectors.append(
+            {
+                "selector_id": f"{inv}-P{len(selectors):03d}",
+                "investigation_id": inv,
+                "subject_id": sid,
+                "kind": "phone",
+                "value": value,
+            }
+        )
+
+    # The crowd: 100 people, half of them seen by two or three investigations, written the
+    # ways agencies write names.
+    for n in range(100):
+        first, last = FIRST[n % 10], LAST[n // 10]
+        dob = f"19{60 + n % 40}-{1 + n % 12:02d}-{1 + n % 28:02d}"
+        number = f"(602) 555-{1000 + n:04d}"
+        invs = rng.sample(["I1", "I2", "I3", "I4"], k=1 + (n % 2) + (n % 5 == 0))
+        for k, inv in enumerate(invs):
+            full = [
+                f"{first} {last}",
+                f"{last.upper()}, {first}",
+                f"{first.upper()} {last.upper()}",
+            ][k]
+            sid = subject(
+                f"p{n}",
+                inv,
+                full,
+                dob if k != 1 or n % 3 else "",
+                addresses=f"{100 + n} Example St, Phoenix, AZ" if n % 4 else "",
+            )
+            if k == 0 or n % 2:
+                phone(inv, sid, number)
+    # Jesús Guzmán López, written three ways.
+    a = subject("chuy", "I1", "Jesús Guzmán López", "1980-02-03", monikers="Chuy")
+    phone("I1", a, "+1 480 555 0111")
+    b = subject("chuy", "I3", "GUZMAN, Jesus", "1980-02-03", monikers="CHUY")
+    phone("I3", b, "480.555.0111")
+    c = subject("chuy", "I2", "Jesus Guzman Lopez", "1980-03-02")
+    phone("I2", c, "4805550111")
+    # A Jr. and his father: same phone, same address, never one person.
+    jr = subject("jr", "I1", "Robert Vale Jr.", "2001-04-05", addresses="9 Elm St, Denver, CO")
+    sr = subject("sr", "I2", "Robert Vale Sr.", "1975-04-05", addresses="9 Elm St, Denver, CO")
+    phone("I1", jr, "720-555-0133")
+    phone("I2", sr, "720-555-0133")
+    # A family phone: two sisters, one phone, two agencies.
+    s1 = subject("ana_ruiz", "I1", "Ana Ruiz", "1990-01-01")
+    s2 = subject("carmen_ruiz", "I3", "Carmen Ruiz", "1994-07-09")
+    phone("I1", s1, "312-555-0177")
+    phone("I3", s2, "312-555-0177")
+    # A business line on 60 records of 60 different people.
+    for n in range(60):
+        sid = subject(f"biz{n}", "I4", f"{FIRST[n % 10]}o Bizname{n}")
+        phone("I4", sid, "303-555-0100")
+    # One SSN on two clearly different people, and a malformed one kept.
+    subject("lopez", "I1", "Maria Lopez", "1990-05-05", identifiers="ssn:123-45-6789")
+    subject("chang", "I2", "Peter Chang", "1960-11-11", identifiers="ssn:123456789")
+    subject("bad_id", "I3", "Nobody Special", "1970-01-01", identifiers="ssn:000-00-0000")
+    header = [
+        "subject_id",
+        "investigation_id",
+        "full_name",
+        "dob",
+        "addresses",
+        "monikers",
+        "identifiers",
+    ]
+    _write(folder, "subjects", header, subjects)
+    _write(
+        folder,
+        "selectors",
+        ["selector_id", "investigation_id", "subject_id", "kind", "value"],
+        selectors,
+    )
+    _write(
+        folder,
+        "communications",
+        ["investigation_id", "time", "from_selector", "to_selector", "kind"],
+        [
+            {
+                "investigation_id": "I1",
+                "time": "2022-07-01T10:00:00Z",
+                "from_selector": "312-555-0177",
+                "to_selector": "+14805550111",
+                "kind": "call",
+            },
+            {
+                "investigation_id": "I1",
+                "time": "2022-07-01T11:00:00Z",
+                "from_selector": "312-555-0177",
+                "to_selector": "720-555-0133",
+                "kind": "text",
+            },
+        ],
+    )
+    _write(
+        folder,
+        "organizations",
+        ["organization_id", "investigation_id", "name", "kind", "aliases"],
+        [
+            {"organization_id": "O1", "investigation_id": "I1", "name": "CJNG", "kind": "cartel"},
+            {
+                "organization_id": "O2",
+                "investigation_id": "I2",
+                "name": "Cártel de Jalisco Nueva Generación",
+                "kind": "cartel",
+            },
+            {
+                "organization_id": "O3",
+                "investigation_id": "I3",
+                "name": "Jalisco New Generation Cartel",
+                "kind": "cartel",
+            },
+            {
+                "organization_id": "O4",
+                "investigation_id": "I3",
+                "name": "Sinaloa Cartel",
+                "kind": "cartel",
+            },
+        ],
+    )
+    return truth
+
+
+@pytest.fixture(scope="module")
+def resolved(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[Path, dict[str, list[str]]]]:
+    folder = tmp_path_factory.mktemp("op")
+    truth = make_operation(folder / "op")
+    path = folder / "ws.duckdb"
+    with open_workspace(path) as ws:
+        result = ingest_paths(ws, [folder / "op"], rejects=folder / "rejects.csv")
+        assert result.rejected == 0
+        resolve(ws)
+    yield path, truth
+
+
+def entity(ws: Workspace, record_id: str) -> str:
+    rows = ws.store.rows("SELECT entity_id FROM entity_members WHERE record_id = ?", (record_id,))
+    assert len(rows) == 1, record_id
+    return str(rows[0][0])
+
+
+def test_every_record_is_in_exactly_one_entity(resolved: tuple[Path, dict[str, list[str]]]) -> None:
+    path, _ = resolved
+    with open_workspace(path) as ws:
+        counts = ws.store.rows(
+            "SELECT (SELECT count(*) FROM subjects) + (SELECT count(*) FROM selectors) + "
+            "(SELECT count(*) FROM organizations), count(*), count(DISTINCT record_id) "
+            "FROM entity_members"
+        )[0]
+    assert counts[0] == counts[1] == counts[2]
+
+
+def test_people_written_differently_are_one_person(
+    resolved: tuple[Path, dict[str, list[str]]],
+) -> None:
+    path, truth = resolved
+    with open_workspace(path) as ws:
+        assert len({entity(ws, r) for r in truth["chuy"]}) == 1
+        merged = sum(len({entity(ws, r) for r in truth[f"p{n}"]}) == 1 for n in range(100))
+    assert merged >= 90
+
+
+def test_shared_things_never_merge_different_people(
+    resolved: tuple[Path, dict[str, list[str]]],
+) -> None:
+    path, truth = resolved
+    with open_workspace(path) as ws:
+        assert entity(ws, truth["jr"][0]) != entity(ws, truth["sr"][0])
+        assert entity(ws, truth["ana_ruiz"][0]) != entity(ws, truth["carmen_ruiz"][0])
+        assert entity(ws, truth["lopez"][0]) != entity(ws, truth["chang"][0])
+        business = {entity(ws, truth[f"biz{n}"][0]) for n in range(60)}
+        assert len(business) == 60
+        # The phone itself is one selector entity.
+        phones = ws.store.rows(
+            "SELECT count(DISTINCT m.entity_id) FROM selectors s JOIN entity_members m "
+            "ON m.record_id = s.selector_id WHERE s.value = '303-555-0100'"
+        )
+        assert phones == [(1,)]
+
+
+def test_cartel_aliases_are_one_organization(resolved: tuple[Path, dict[str, list[str]]]) -> None:
+    path, _ = resolved
+    with open_workspace(path) as ws:
+        assert entity(ws, "O1") == entity(ws, "O2") == entity(ws, "O3") != entity(ws, "O4")
+
+
+def test_malformed_identifiers_are_kept_and_flagged(
+    resolved: tuple[Path, dict[str, list[str]]],
+) -> None:
+    path, truth = resolved
+    with open_workspace(path) as ws:
+        rows = ws.store.rows(
+            "SELECT raw, valid, reason FROM subject_identifiers WHERE subject_id = ?",
+            (truth["bad_id"][0],),
+        )
+    assert rows and rows[0][0] == "ssn:000-00-0000" and rows[0][1] is False and rows[0][2]
+
+
+def test_ids_are_stable_and_judgements_win_over_the_model(
+    resolved: tuple[Path, dict[str, list[str]]], tmp_path: Path
+) -> None:
+    source, truth = resolved
+    path = tmp_path / "ws.duckdb"
+    path.write_bytes(source.read_bytes())
+    with open_workspace(path) as ws:
+        before = ws.store.rows("SELECT record_id, entity_id FROM entity_members ORDER BY 1")
+        resolve(ws)
+        assert ws.store.rows("SELECT record_id, entity_id FROM entity_members ORDER BY 1") == before
+        chuy = truth["chuy"]
+        old_id = entity(ws, chuy[0])
+        # Split the oldest record's entity: the part holding the oldest record keeps the id.
+        split_entity(ws, old_id, [chuy[2]], analyst="tester")
+        judge_pair(ws, "same", truth["p1"][0], truth["p2"][0], analyst="tester")
+        resolve(ws)
+        assert entity(ws, chuy[0]) == entity(ws, chuy[1]) == old_id
+        assert entity(ws, chuy[2]) != old_id
+        assert entity(ws, truth["p1"][0]) == entity(ws, truth["p2"][0])
+        who = ws.store.rows("SELECT DISTINCT analyst FROM judgements")
+        assert who == [("tester",)]
+        text = explain_pair(ws, truth["p1"][0], truth["p2"][0]).text()
+        assert "judged same by tester" in text
+        with pytest.raises(ResolveError, match="no subject"):
+            judge_pair(ws, "same", "NOPE", truth["p1"][0])
+
+
+def test_conflicts_name_only_the_other_side(resolved: tuple[Path, dict[str, list[str]]]) -> None:
+    path, truth = resolved
+    runner = CliRunner()
+    out = runner.invoke(app, ["conflicts", "--agency", "A1", "--format", "csv", "-w", str(path)])
+    assert out.exit_code == 0, out.output
+    lines = out.output.strip().splitlines()
+    assert lines[0].startswith('"agency_id","division","target_id"')
+    assert "Det. Example" in out.output and "I2" not in out.output
+    with open_workspace(path) as ws:
+        targets = {str(r[0]) for r in ws.store.rows("SELECT target_id FROM conflicts")}
+        # Jesús is worked by A1, A2 and A3; the sisters' shared phone raises nothing.
+        assert entity(ws, truth["chuy"][0]) in targets
+        assert entity(ws, truth["ana_ruiz"][0]) not in targets
+        assert entity(ws, truth["carmen_ruiz"][0]) not in targets
+
+
+def test_cli_export_and_explain(
+    resolved: tuple[Path, dict[str, list[str]]], tmp_path: Path
+) -> None:
+    path, truth = resolved
+    runner = CliRunner()
+    out_csv = tmp_path / "m.csv"
+    res = runner.invoke(app, ["export", "memberships", "--out", str(out_csv), "-w", str(path)])
+    assert res.exit_code == 0, res.output
+    rows = list(csv.DictReader(out_csv.open()))
+    assert set(rows[0]) == {"record_id", "entity_id", "score"}
+    a, b = truth["chuy"][:2]
+    res = runner.invoke(app, ["explain", a, b, "-w", str(path)])
+    assert res.exit_code == 0 and "one entity" in res.output and "name:" in res.output
+    res = runner.invoke(app, ["explain", "NO-SUCH-ENTITY", "-w", str(path)])
+    assert res.exit_code == 1 and "no entity" in res.output
+
+
+def test_report_counts_people_and_joint_records_once(tmp_path: Path) -> None:
+    """Two agencies arrest one man a day apart and report one seizure: counted once."""
+    folder = tmp_path / "op"
+    chuy = make_operation(folder)["chuy"]
+    with (folder / "arrests.csv").open("w", encoding="utf-8") as f:
+        f.write("arrest_id,investigation_id,subject_id,date,city,state\n")
+        f.write(f"AR1,I1,{chuy[0]},2022-07-01,Denver,CO\nAR2,I3,{chuy[1]},2022-07-02,Denver,CO\n")
+    with (folder / "drug_seizures.csv").open("w", encoding="utf-8") as f:
+        f.write("seizure_id,investigation_id,date,city,state,drug,form,quantity,unit\n")
+        f.write("D1,I1,2022-07-01,Denver,CO,fentanyl,pill,10000,count\n")
+        f.write("D2,I2,2022-07-01,DENVER,CO,fentanyl,pill,10050,count\n")
+        f.write("D3,I2,2022-07-01,Denver,CO,fentanyl,pill,20000,count\n")
+    from lastmile.report.compute import compute_report
+
+    with open_workspace(tmp_path / "ws.duckdb") as ws:
+        ingest_paths(ws, [folder], rejects=tmp_path / "rejects.csv")
+        before = compute_report(ws)
+        assert before["distinct_persons_arrested"] is None
+        resolve(ws)
+        report = compute_report(ws)
+    assert report["arrests"] == 2 and report["distinct_persons_arrested"] == 1
+    assert report["joint_records"] == {"arrests": 1, "drug_seizures": 1}
+    assert report["seizures"]["fentanyl_pills"] == 40050
+    assert report["seizures_deduplicated"]["fentanyl_pills"] == 30000
+
+
+def test_contacts_show_each_selectors_owner(resolved: tuple[Path, dict[str, list[str]]]) -> None:
+    path, truth = resolved
+    from lastmile.comms import contacts
+
+    with open_workspace(path) as ws:
+        table = contacts(ws, "312-555-0177")
+        rows = {r["contact"]: r for r in table.to_pylist()}
+        chuy = entity(ws, truth["chuy"][0])
+    assert rows["+14805550111"]["contact_owner_id"] == chuy
+    assert "guzm" in rows["+14805550111"]["contact_owner"].lower()
+    # The Vales' phone is used by a father and his son: no single owner.
+    assert rows["+17205550133"]["contact_owner_id"] is None
