@@ -195,7 +195,8 @@ def _typed_and_error(col: Column, v: str, t: str) -> tuple[str, str]:
             f"'unparseable date ''' || {shown} || ''' (expected YYYY-MM-DD)' "
             f"WHEN year({t}) NOT BETWEEN 1900 AND 2100 THEN "
             f"'implausible date ''' || {shown} || '''' "
-            f"WHEN {t} > {_latest_day()} THEN {_future(shown)} END"
+            + (f"WHEN {t} > {_latest_day()} THEN {_future(shown)} " if col.future_rejected else "")
+            + "END"
         )
         return typed, err
     if kind is ColumnType.TIMESTAMP:
