@@ -260,7 +260,7 @@ def test_implausible_quantities_and_future_dates_are_rejected(
     compute_report(workspace, ReportOptions(date_from=date(2022, 1, 1), date_to=date(2024, 1, 1)))
 
 
-def test_a_date_of_birth_in_the_future_keeps_the_person_and_what_names_them(
+def test_an_implausible_date_of_birth_keeps_the_person_and_what_names_them(
     workspace: Workspace, tmp_path: Path
 ) -> None:
     """A mistyped year of birth is not an event in the future: rejecting it would also reject
@@ -268,6 +268,7 @@ def test_a_date_of_birth_in_the_future_keeps_the_person_and_what_names_them(
     folder = operation(tmp_path)
     with (folder / "subjects.csv").open("a") as fh:
         fh.write("S-9,INV-1,Future Born,Future,,Born,,,2031-05-22,M,,dealer\n")
+        fh.write("S-8,INV-1,Early Born,Early,,Born,,,1889-05-22,M,,dealer\n")
     with (folder / "selectors.csv").open("a") as fh:
         fh.write("P-9,INV-1,S-9,phone,(303) 555-0199,\n")
     result = ingest_paths(workspace, [folder], rejects=tmp_path / "r.csv")

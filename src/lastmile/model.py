@@ -318,10 +318,11 @@ class Column:
     # The schema version that added the column to a stored table: such a column is stored
     # after the provenance columns, where ALTER TABLE puts it (0: in the table from the start).
     since: int = 0
-    # DATE and TIMESTAMP: a value after the day of ingest (plus a margin) rejects the row. A
-    # date of birth is not an event: a mistyped year must not cost the record of a real person
-    # and every record that names it, so it is kept and the resolver treats it as unknown.
-    future_rejected: bool = True
+    # DATE and TIMESTAMP: a year outside 1900-2100, or a value after the day of ingest (plus a
+    # margin), rejects the row. A date of birth is not an event: a mistyped year must not cost
+    # the record of a real person and every record that names it, so it is kept as written and
+    # the resolver treats it as unknown.
+    implausible_rejected: bool = True
 
     @property
     def sql_type(self) -> str:
@@ -481,9 +482,9 @@ SUBJECTS = RecordType(
         Column(
             "dob",
             ColumnType.DATE,
-            doc="A date after the day of ingest is kept; resolution treats it as unknown.",
+            doc="Kept even when implausible (future, before 1900); resolution then ignores it.",
             example="1988-03-14",
-            future_rejected=False,
+            implausible_rejected=False,
         ),
         _enum("sex", Sex, synonyms={"male": "M", "female": "F", "unknown": "U"}),
         Column("addresses", ColumnType.LIST, example="1200 Example St, Denver, CO"),

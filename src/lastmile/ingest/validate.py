@@ -193,9 +193,13 @@ def _typed_and_error(col: Column, v: str, t: str) -> tuple[str, str]:
         err = (
             f"CASE WHEN {v} IS NOT NULL AND {t} IS NULL THEN "
             f"'unparseable date ''' || {shown} || ''' (expected YYYY-MM-DD)' "
-            f"WHEN year({t}) NOT BETWEEN 1900 AND 2100 THEN "
-            f"'implausible date ''' || {shown} || '''' "
-            + (f"WHEN {t} > {_latest_day()} THEN {_future(shown)} " if col.future_rejected else "")
+            + (
+                f"WHEN year({t}) NOT BETWEEN 1900 AND 2100 THEN "
+                f"'implausible date ''' || {shown} || '''' "
+                f"WHEN {t} > {_latest_day()} THEN {_future(shown)} "
+                if col.implausible_rejected
+                else ""
+            )
             + "END"
         )
         return typed, err
