@@ -253,6 +253,30 @@ def test_networks_cut_the_hub_and_ignore_family_and_single_calls() -> None:
     assert nets["N-H"] == {"H", "K"}
 
 
+def test_two_crews_that_talk_a_little_are_two_networks_only_when_the_records_say_so() -> None:
+    """Rule 4: two tight crews joined by one call tie split when each holds its own gang (or
+    they are in different cities), and stay one network when nothing in the records sets
+    them apart."""
+    rows = []
+    for crew in "AB":
+        people = [f"{crew}{i}" for i in range(5)]
+        rows += [tie(a, b, "communication", 10) for i, a in enumerate(people) for b in people[:i]]
+    rows.append(tie("A0", "B0", "communication", 3))
+    table = pa.Table.from_pylist(rows, schema=TIE_SCHEMA)
+    denver = {f"{c}{i}": {"Denver, CO"} for c in "AB" for i in range(5)}
+
+    def networks(extra: list[dict[str, Any]], kinds: dict[str, str], places: Any) -> set[str]:
+        both = pa.concat_tables([table, pa.Table.from_pylist(extra, schema=TIE_SCHEMA)])
+        members = distribution_networks(both, kinds, set(), places)
+        return set(members.column("network_id").to_pylist())
+
+    gangs = [tie("A1", "GA", "membership"), tie("B1", "GB", "membership")]
+    assert networks(gangs, {"GA": "gang", "GB": "gang"}, denver) == {"N-A0", "N-B0"}
+    assert networks([], {}, denver) == {"N-A0"}
+    omaha = denver | {f"B{i}": {"Omaha, NE"} for i in range(5)}
+    assert networks([], {}, omaha) == {"N-A0", "N-B0"}
+
+
 def test_a_crew_leader_supplying_his_own_dealers_is_not_a_hub() -> None:
     rows = [tie("L", f"D{i}", "supply") for i in range(4)]
     rows += [tie(f"D{i}", f"U{i}{j}", "communication") for i in range(4) for j in range(2)]
