@@ -114,6 +114,7 @@ def raw_duckdb(folder: Path, work: Path) -> tuple[int, float]:
     db.unlink(missing_ok=True)
     con = duckdb.connect(str(db))
     con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET enable_progress_bar = false")
     bulk_settings(con, work / "raw.duckdb.tmp")  # the settings lastmile gives itself
     start = time.perf_counter()
     rows = 0

@@ -75,30 +75,47 @@ def conflict_recall(ws: object, con: duckdb.DuckDBPyConnection, folder: Path) ->
     con.register(
         "stored_c", store.query("SELECT target_id, agency_id, other_agency_id FROM conflicts")
     )
+    path = folder / "truth" / "overlaps.csv"
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE truth_overlaps AS SELECT entity_id AS g, "
-        "string_split(agencies, '|') AS agencies "
-        f"FROM read_csv('{folder / 'truth' / 'overlaps.csv'}', all_varchar = true)"
+        "CREATE OR REPLACE TEMP TABLE truth_overlaps AS SELECT DISTINCT entity_id AS g, "
+        f"agency_a, agency_b FROM read_csv('{path}', all_varchar = true) "
+        "WHERE agency_a <> agency_b"
     )
     found, total, stored = con.execute(
         """
         WITH ent AS (SELECT DISTINCT t.g, m.p FROM members m JOIN truth t USING (record_id)
                      WHERE m.record_type = 'subjects'),
         hit AS (
-            SELECT DISTINCT o.g FROM truth_overlaps o JOIN ent e USING (g)
-            JOIN stored_c c ON c.target_id = e.p
-            WHERE list_contains(o.agencies, c.agency_id)
-              AND list_contains(o.agencies, c.other_agency_id)
+            SELECT DISTINCT o.g, o.agency_a, o.agency_b FROM truth_overlaps o
+            JOIN ent e USING (g) JOIN stored_c c ON c.target_id = e.p
+            WHERE c.agency_id = o.agency_a AND c.other_agency_id = o.agency_b
         )
         SELECT (SELECT count(*) FROM hit), (SELECT count(*) FROM truth_overlaps),
             (SELECT count(DISTINCT target_id) FROM stored_c)
         """
     ).fetchone()
     return {
-        "truth_overlaps": int(total),
+        "truth_cross_agency_overlaps": int(total),
         "found": int(found),
         "recall": round(found / total, 4) if total else 1.0,
         "targets_in_conflict": int(stored),
+    }
+
+
+def joint_check(ws: object, folder: Path) -> dict[str, object]:
+    """The report's joint records beside ``truth/joint_records.csv`` (when it exists)."""
+    from lastmile.report.compute import compute_report
+
+    report = compute_report(ws)  # type: ignore[arg-type]
+    path = folder / "truth" / "joint_records.csv"
+    truth_rows = 0
+    if path.exists():
+        truth_rows = len(path.read_text(encoding="utf-8").splitlines()) - 1
+    return {
+        "report_joint_records": report.get("joint_records"),
+        "distinct_persons_arrested": report.get("distinct_persons_arrested"),
+        "arrests": report.get("arrests"),
+        "truth_joint_records": truth_rows,
     }
 
 
@@ -188,6 +205,7 @@ def main() -> None:
                 )
                 out[name] = scores(con, f"pred_{rt}", "truth")
             out["conflicts"] = conflict_recall(ws, con, folder)
+            out["joint_records"] = joint_check(ws, folder)
             plain, plain_seconds = plain_splink(con)
             con.register("plain", plain)
             con.execute(

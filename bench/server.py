@@ -125,19 +125,39 @@ def targets(workspace: str, agencies: list[str]) -> dict[str, Any]:
             "JOIN investigations i ON i.investigation_id = s.investigation_id "
             "ORDER BY m.entity_id LIMIT 20000"
         )
+        # Everything that names a person, group or selector, and the agencies whose records
+        # say it: a value is a leak only for a caller whose agency holds it nowhere.
         names = ws.store.rows(
-            "SELECT s.subject_id, s.full_name, i.agency_id FROM subjects s "
-            "JOIN investigations i ON i.investigation_id = s.investigation_id"
+            "SELECT x.v, i.agency_id FROM ("
+            "SELECT investigation_id, subject_id AS v FROM subjects "
+            "UNION ALL SELECT investigation_id, full_name FROM subjects "
+            "UNION ALL SELECT investigation_id, unnest(string_to_array(aliases, '|')) "
+            "FROM subjects "
+            "UNION ALL SELECT investigation_id, unnest(string_to_array(monikers, '|')) "
+            "FROM subjects "
+            "UNION ALL SELECT investigation_id, name FROM organizations "
+            "UNION ALL SELECT investigation_id, unnest(string_to_array(aliases, '|')) "
+            "FROM organizations "
+            "UNION ALL SELECT investigation_id, value FROM selectors "
+            "UNION ALL SELECT investigation_id, value_normalized FROM selectors"
+            ") x JOIN investigations i ON i.investigation_id = x.investigation_id "
+            "WHERE x.v IS NOT NULL"
         )
+        public = {
+            v
+            for row in ws.store.rows("SELECT name, poc_name, poc_phone, poc_email FROM agencies")
+            for v in row
+            if v
+        }
     by_agency: dict[str, list[str]] = {a: [] for a in agencies}
     for e, a in ents:
         if a in by_agency:
             by_agency[a].append(e)
     owner: dict[str, set[str]] = {}
-    for sid, name, agency in names:
-        for token in (sid, name):
-            if token:
-                owner.setdefault(token, set()).add(agency)
+    for value, agency in names:
+        token = str(value).strip()
+        if token and token not in public:
+            owner.setdefault(token, set()).add(agency)
     return {
         "selectors": sels,
         "entities": by_agency,
@@ -267,6 +287,7 @@ def leak_check(base: str, tokens: dict[str, str], t: dict[str, Any], calls: int)
     rng = random.Random(7)
     owner: dict[str, set[str]] = t["owner"]
     leaks = 0
+    examples: list[dict[str, str]] = []
     agencies = list(tokens)
     with httpx.Client(base_url=base, timeout=60) as c:
         for _ in range(calls):
@@ -288,7 +309,9 @@ def leak_check(base: str, tokens: dict[str, str], t: dict[str, Any], calls: int)
                 holders = owner.get(value)
                 if holders is not None and agency not in holders:
                     leaks += 1
-    return {"calls": calls, "leaks": leaks}
+                    if len(examples) < 5:
+                        examples.append({"agency": agency, "path": str(r.url), "value": value})
+    return {"calls": calls, "leaks": leaks, "examples": examples}
 
 
 def _strings(obj: Any) -> list[str]:

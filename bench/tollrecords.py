@@ -83,6 +83,7 @@ from lastmile.store.backends import bulk_settings
 db, csv = Path(sys.argv[1]), sys.argv[2]
 con = duckdb.connect(str(db))
 con.execute("SET TimeZone = 'UTC'")
+con.execute("SET enable_progress_bar = false")
 bulk_settings(con, db.parent / (db.name + ".tmp"))
 con.execute(f"CREATE TABLE t AS SELECT * FROM read_csv('{csv}', all_varchar = true)")
 print(con.execute("SELECT count(*) FROM t").fetchone()[0])

@@ -11,6 +11,7 @@ import pytest
 
 from lastmile.comms import (
     CommsError,
+    HandoverParams,
     common,
     contacts,
     handovers,
@@ -204,8 +205,35 @@ def test_handovers(comms_ws: Workspace) -> None:
     assert handovers(comms_ws, max_gap_days=1).num_rows == 0
     assert handovers(comms_ws, min_similarity=0.7).num_rows == 0
     assert handovers(comms_ws, hub_degree=2).num_rows == 0
+    # Every knob reaches the query (mutation testing found four that did not need to).
+    assert handovers(comms_ws, min_shared=4).num_rows == 0  # 3 shared
+    assert handovers(comms_ws, min_contacts=5).num_rows == 0  # 4 on each side
+    assert handovers(comms_ws, min_shared=3, min_contacts=4).num_rows == 1
+    assert handovers(comms_ws, window_days=1).num_rows == 0  # 1-day tail and head share 0-1
     with pytest.raises(CommsError):
         handovers(comms_ws, min_similarity=1.5)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"window_days": 0}, "window_days must be at least 1"),
+        ({"min_shared": 0}, "min_shared must be at least 1"),
+        ({"max_gap_days": -1}, "cannot be negative"),
+        ({"max_overlap_days": -1}, "cannot be negative"),
+        ({"min_similarity": -0.1}, "min_similarity must be between 0 and 1"),
+        ({"min_similarity": 1.1}, "min_similarity must be between 0 and 1"),
+    ],
+)
+def test_handover_params_refuse_impossible_values(kwargs: dict[str, float], message: str) -> None:
+    with pytest.raises(CommsError, match=message):
+        HandoverParams(**kwargs)  # type: ignore[arg-type]
+
+
+def test_handover_params_accept_their_bounds() -> None:
+    HandoverParams(window_days=1, min_contacts=1, min_shared=1, hub_degree=1)
+    HandoverParams(max_gap_days=0, max_overlap_days=0, min_similarity=0.0)
+    HandoverParams(min_similarity=1.0)
 
 
 def test_timeline_of_a_selector(comms_ws: Workspace) -> None:

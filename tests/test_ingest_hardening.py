@@ -91,7 +91,9 @@ def test_markup_and_escapes_in_data_print_as_plain_visible_text(tmp_path: Path) 
     (folder / "arrests-[ab].csv").write_text(
         "arrest_id,investigation_id,date\nA-1,INV-1,[/yellow]\nA-2,INV-1,\x1b[31mred\n"
     )
-    code, _, err = cli("ingest", str(folder), "-w", str(tmp_path / "w.duckdb"))
+    code, _, err = cli(
+        "ingest", str(folder), "-w", str(tmp_path / "w.duckdb"), "--rejects", str(tmp_path / "r")
+    )
     assert code == 0, err
     assert "[/yellow]" in err  # shown, not taken as markup
     assert "\x1b" not in err and "\\x1b[31mred" in err  # the escape is visible, not run
@@ -604,7 +606,7 @@ def test_every_file_read_is_recorded_with_its_hash(workspace: Workspace, tmp_pat
 def test_status_lists_files_and_verify_tells_what_still_matches(tmp_path: Path) -> None:
     folder = operation(tmp_path)
     ws_path = str(tmp_path / "w.duckdb")
-    code, _, err = cli("ingest", str(folder), "-w", ws_path)
+    code, _, err = cli("ingest", str(folder), "-w", ws_path, "--rejects", str(tmp_path / "r"))
     assert code == 0, err
     code, out, _ = cli("status", "--files", "-w", ws_path)
     listed = json.loads(out)["files"]
@@ -621,3 +623,22 @@ def test_status_lists_files_and_verify_tells_what_still_matches(tmp_path: Path) 
     assert status["notes.txt"] == "not ingested"
     assert status["agencies.csv"] == "matched"
     assert list(status.values()).count("matched") == 9
+
+
+# -- 16 (outputs). the rejects file is a CSV export too ----------------------------------------
+
+
+def test_the_rejects_file_neutralizes_formulas_from_file_names(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A folder named like a formula must not become a live formula in the rejects file."""
+    monkeypatch.chdir(tmp_path)
+    folder = Path("=HYPERLINK(1)")
+    shutil.copytree(SMALL_OPERATION, folder)
+    with (folder / "subjects.csv").open("a", encoding="utf-8") as fh:
+        fh.write("S-9,INV-1,Bad Date,,,,,,not-a-date,M,,dealer\n")
+    with open_workspace(tmp_path / "w.duckdb") as ws:
+        result = ingest_paths(ws, [folder], rejects=tmp_path / "rejects.csv")
+    rows = rejects(result.rejects_file)
+    assert rows, "the bad date must be rejected"
+    assert all(r["file"].startswith("'=HYPERLINK(1)") for r in rows), rows

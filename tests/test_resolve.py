@@ -386,3 +386,25 @@ def test_contacts_show_each_selectors_owner(resolved: tuple[Path, dict[str, list
     assert "guzm" in rows["+14805550111"]["contact_owner"].lower()
     # The Vales' phone is used by a father and his son: no single owner.
     assert rows["+17205550133"]["contact_owner_id"] is None
+
+
+def test_resolve_writes_on_both_stores(workspace: Workspace, tmp_path: Path) -> None:
+    """The small operation on DuckDB and PostgreSQL: every record in one entity, the cartel's
+    aliases one organization, and a rerun keeps the ids."""
+    small = Path(__file__).parent / "fixtures" / "small_operation"
+    ingest_paths(workspace, [small], rejects=tmp_path / "rejects.csv")
+    result = resolve(workspace)
+    assert result.records["subjects"] == 5
+    members = workspace.store.rows(
+        "SELECT record_type, record_id, entity_id FROM entity_members ORDER BY 1, 2"
+    )
+    total = workspace.store.rows(
+        "SELECT (SELECT count(*) FROM subjects) + (SELECT count(*) FROM organizations) + "
+        "(SELECT count(*) FROM selectors)"
+    )[0][0]
+    assert len(members) == len({(t, r) for t, r, _ in members}) == total
+    resolve(workspace)
+    again = workspace.store.rows(
+        "SELECT record_type, record_id, entity_id FROM entity_members ORDER BY 1, 2"
+    )
+    assert again == members

@@ -103,9 +103,7 @@ def test_other_seed_other_operation(tiny: Path, tmp_path: Path) -> None:
 def test_files_have_exactly_the_model_columns(tiny: Path) -> None:
     for rt in RECORD_TYPES:
         header = (tiny / rt.file_name).read_text(encoding="utf-8").splitlines()[0]
-        # Subjects carry issue 10's ``identifiers`` column ahead of the model.
-        extra = ["identifiers"] if rt.name == "subjects" else []
-        assert header.split(",") == [c.name for c in rt.columns] + extra, rt.name
+        assert header.split(",") == [c.name for c in rt.columns], rt.name
     toll = sorted((tiny / "toll_records").glob("*.csv"))
     assert toll
     for path in toll:

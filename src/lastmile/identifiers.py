@@ -78,7 +78,9 @@ def _ssn(raw: str) -> Identifier:
     if not digits.isdigit() or len(digits) != 9:
         return _bad("ssn", raw, "an SSN has 9 digits")
     area, group, serial = digits[:3], digits[3:5], digits[5:]
-    if area in ("000", "666") or area.startswith("9") or group == "00" or serial == "0000":
+    # Areas 9xx are ITINs (taxpayer numbers the IRS issues to people without an SSN); case
+    # files write them in the SSN field, and they name one person as well: kept valid.
+    if area in ("000", "666") or group == "00" or serial == "0000":
         return _bad("ssn", raw, "not an SSN the Social Security Administration issues")
     if len(set(digits)) == 1:
         return _bad("ssn", raw, "a placeholder SSN")

@@ -27,6 +27,7 @@ from rich.table import Table
 from rich.text import Text
 
 from lastmile.export.csvsafe import safe_cell
+from lastmile.terminal import visible
 
 _PAD = 3  # rich's default column padding and separator
 
@@ -97,17 +98,12 @@ def display_cell(value: Any, kind: str) -> str:
     return str(value)
 
 
-def _visible(text: str) -> str:
-    """Control characters from the data made visible, so they cannot drive the terminal."""
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
-
-
 def fit_table(data: pa.Table, width: int, title: str) -> tuple[Table, list[str]]:
     """A rich table of ``data`` that fits ``width`` columns, and the columns it dropped."""
     names = data.column_names
     cols = {n: _col(n) for n in names}
     rows = data.to_pylist()
-    cells = {n: [_visible(display_cell(r[n], cols[n].kind)) for r in rows] for n in names}
+    cells = {n: [visible(display_cell(r[n], cols[n].kind)) for r in rows] for n in names}
     natural = {n: max([len(cols[n].header), *(len(c) for c in cells[n])]) for n in names}
     # A folding column needs only a little width; it takes what is left.
     least = {n: min(natural[n], 16) if cols[n].kind == "fold" else natural[n] for n in names}

@@ -817,10 +817,19 @@ class _Batch:
         ) + (f" LIMIT {limit}" if limit else "")
 
     def write_rejects(self, path: Path) -> list[Reject]:
-        """Write the rejects file; returns the first rejects, for the terminal."""
+        """Write the rejects file; returns the first rejects, for the terminal.
+
+        File names and column names come from the agency's files, so the file's text cells
+        follow the export rule against spreadsheet formulas (docs/exports.md)."""
+        from lastmile.export.csvsafe import csv_safe_sql
+
         path.parent.mkdir(parents=True, exist_ok=True)
+        safe = ", ".join(
+            f"{csv_safe_sql(f'o.{c}')} AS {c}" for c in ("file", '"row"', '"column"', "reason")
+        )
         self.con.execute(
-            f"COPY ({self.ordered_rejects()}) TO {q(str(path))} (HEADER, DELIMITER ',')"
+            f"COPY (SELECT {safe} FROM ({self.ordered_rejects()}) o) "
+            f"TO {q(str(path))} (HEADER, DELIMITER ',')"
         )
         return [Reject(*row) for row in self.con.execute(self.ordered_rejects(20)).fetchall()]
 

@@ -11,7 +11,7 @@ import threading
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -45,7 +45,6 @@ class ServerConfig:
     conflict_distance_m: float = deconflict.DEFAULT_DISTANCE_M
     pool_size: int = 4  # PostgreSQL connections per worker; DuckDB always uses one
     event_poll_seconds: float = 1.0
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class WorkspacePool:

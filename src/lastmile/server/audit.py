@@ -5,7 +5,7 @@ The log is append-only and tamper-evident: entry ``n`` carries ``prev_hash``, th
 ``entry_hash`` of entry ``n - 1``, and its own ``entry_hash`` is the SHA-256 of its fields
 and ``prev_hash``. Editing, inserting or deleting an entry breaks the chain from there on,
 which :func:`verify` reports. On PostgreSQL, rules also turn UPDATE and DELETE of the table
-into no-ops (migration 0008), so the server's own role cannot rewrite it.
+into no-ops (migration 0007), so the server's own role cannot rewrite it.
 """
 
 from __future__ import annotations

@@ -253,7 +253,7 @@ CONFLICTS = Table(
 KEPT_TABLES: tuple[Table, ...] = (JUDGEMENTS, CONFLICTS)
 
 
-# The server's tables (migration 0008, lastmile/server): accounts, access, shares, the audit
+# The server's tables (migration 0007, lastmile/server): accounts, access, shares, the audit
 # trail and planned operations. They hold no case records, so record counts leave them out.
 def _t(name: str, *columns: str) -> Table:
     pairs = (c.partition(" ") for c in columns)

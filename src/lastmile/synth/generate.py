@@ -198,11 +198,9 @@ def _generate(
                 for v in invs
             ],
         )
-        # Subjects carry one column more than the model has yet: ``identifiers`` ("|"-
-        # separated ``kind:value``, issue 10's contract); today's ingest ignores it.
-        writer.rows(
-            SUBJECTS.file_name, (*(c.name for c in SUBJECTS.columns), "identifiers"), rec.subjects
-        )
+        # Subjects carry ``identifiers`` ("|"-separated ``kind:value``, issue 10), a column of
+        # the model since migration 0005.
+        writer.rows(SUBJECTS.file_name, tuple(c.name for c in SUBJECTS.columns), rec.subjects)
         writer.record_type(ORGANIZATIONS, rec.organizations)
         writer.record_type(SELECTORS, rec.selectors)
         writer.table(COMMUNICATIONS.file_name, comms)
