@@ -253,6 +253,30 @@ def test_networks_cut_the_hub_and_ignore_family_and_single_calls() -> None:
     assert nets["N-H"] == {"H", "K"}
 
 
+def test_two_crews_that_talk_a_little_are_two_networks_only_when_the_records_say_so() -> None:
+    """Rule 4: two tight crews joined by one call tie split when each holds its own gang (or
+    they are in different cities), and stay one network when nothing in the records sets
+    them apart."""
+    rows = []
+    for crew in "AB":
+        people = [f"{crew}{i}" for i in range(5)]
+        rows += [tie(a, b, "communication", 10) for i, a in enumerate(people) for b in people[:i]]
+    rows.append(tie("A0", "B0", "communication", 3))
+    table = pa.Table.from_pylist(rows, schema=TIE_SCHEMA)
+    denver = {f"{c}{i}": {"Denver, CO"} for c in "AB" for i in range(5)}
+
+    def networks(extra: list[dict[str, Any]], kinds: dict[str, str], places: Any) -> set[str]:
+        both = pa.concat_tables([table, pa.Table.from_pylist(extra, schema=TIE_SCHEMA)])
+        members = distribution_networks(both, kinds, set(), places)
+        return set(members.column("network_id").to_pylist())
+
+    gangs = [tie("A1", "GA", "membership"), tie("B1", "GB", "membership")]
+    assert networks(gangs, {"GA": "gang", "GB": "gang"}, denver) == {"N-A0", "N-B0"}
+    assert networks([], {}, denver) == {"N-A0"}
+    omaha = denver | {f"B{i}": {"Omaha, NE"} for i in range(5)}
+    assert networks([], {}, omaha) == {"N-A0", "N-B0"}
+
+
 def test_a_crew_leader_supplying_his_own_dealers_is_not_a_hub() -> None:
     rows = [tie("L", f"D{i}", "supply") for i in range(4)]
     rows += [tie(f"D{i}", f"U{i}{j}", "communication") for i in range(4) for j in range(2)]
@@ -353,6 +377,96 @@ def test_attribution_follows_supply_to_the_cartel_and_flags_a_wrong_label() -> N
     assert "N-H" not in result
 
 
+def test_attribution_weighs_evidence_and_counts_a_rare_cartel_at_its_weight() -> None:
+    from lastmile.network.attribution import EVIDENCE_SCHEMA, attribute
+
+    ties = world()
+    kinds = {"C": "cartel", "G": "crew", "Biz": "business"}
+    places = {f"A{i}": {"Denver, CO"} for i in range(1, 5)}
+    places |= {f"B{i}": {"Omaha, NE"} for i in range(1, 5)}
+    members = distribution_networks(ties, kinds, {"K"}, places)
+    # crew A's investigation names a Jalisco organization; K is a stated Sinaloa member; the
+    # hub H, between crew A and crew B, is a subject the records tie to Sinaloa with weight
+    # `hub`; a Sinaloa label also sits on A4
+
+    def run(hub: float) -> dict[str, dict[str, Any]]:
+        evidence = pa.Table.from_pylist(
+            [
+                {"entity_id": a, "cartel": "Jalisco", "weight": 0.5, "why": "I1 names O3"}
+                for a in ("A1", "A2", "A3")
+            ]
+            + [
+                {"entity_id": "H", "cartel": "Sinaloa", "weight": hub, "why": "I7"},
+                {"entity_id": "A4", "cartel": "Sinaloa", "weight": 0.25, "why": "I8"},
+            ],
+            schema=EVIDENCE_SCHEMA,
+        )
+        table = attribute(ties, members, {"K": "Sinaloa"}, {}, {"Biz"}, evidence)
+        return {str(r["network_id"]): r for r in table.to_pylist()}
+
+    result = run(1.0)
+    # crew A's own evidence outweighs the label on one member and what reaches it through H
+    assert result["N-A1"]["cartel"] == "Jalisco"
+    assert 0.6 <= result["N-A1"]["score"] < 1.0
+    assert result["N-A1"]["path"] == "A1 (I1 names O3)"
+    # crew B has no evidence of its own: what its supplier carries decides, through the supply
+    assert result["N-B1"]["cartel"] == "Sinaloa"
+    assert result["N-B1"]["path"] == "B1 [supply 5 events ??] H (I7)"
+    # with weak evidence on H, Jalisco through H and Sinaloa through H and K are too close
+    assert run(0.25)["N-B1"]["cartel"] == "Unattributed"
+
+
+def test_an_investigation_naming_a_cartel_is_evidence_for_its_subjects(
+    workspace_url: str,
+) -> None:
+    from lastmile.network.attribution import workspace_attribution, workspace_evidence
+    from lastmile.store import open_workspace
+
+    with open_workspace(workspace_url) as ws:
+        fill(ws)
+        insert(
+            ws,
+            "investigations",
+            [{"investigation_id": "I1", "agency_id": "DEA", "cartel": "Sinaloa"}],
+            {},
+        )
+        insert(
+            ws,
+            "organizations",
+            [
+                {
+                    "organization_id": "OC",
+                    "investigation_id": "I1",
+                    "name": "CJNG",
+                    "kind": "cartel",
+                }
+            ],
+            {},
+        )
+        insert(
+            ws,
+            "entity_members",
+            [
+                {
+                    "record_type": "organizations",
+                    "record_id": "OC",
+                    "entity_id": "C1",
+                    "probability": 1.0,
+                }
+            ],
+            {},
+        )
+        evidence = workspace_evidence(ws, entity_ties(ws))[0].to_pylist()
+        (row,) = workspace_attribution(ws).to_pylist()
+    named = {(r["entity_id"], r["cartel"]): r["weight"] for r in evidence}
+    # the organization itself, and every subject of I1 below a stated membership; the label
+    # is a second, weaker belief of the same agency about a different cartel
+    assert named[("C1", "Jalisco")] == 1.0
+    assert named[("P2", "Jalisco")] == 0.5 and named[("P2", "Sinaloa")] == 0.25
+    assert row["cartel"] == "Jalisco" and row["label"] == "Sinaloa" and row["agrees"] is False
+    assert "investigation I1 names OC" in row["path"]
+
+
 def test_attribution_command_on_a_workspace(workspace_url: str) -> None:
     import json
 
@@ -441,7 +555,8 @@ def test_attribution_command_on_a_workspace(workspace_url: str) -> None:
     (row,) = json.loads(result.stdout)
     assert row["network_id"] == "N-G1" and row["cartel"] == "Sinaloa"
     assert row["label"] == "Jalisco" and row["agrees"] is False
-    assert "supply R9 B2" in row["path"] and row["path"].endswith("P9")
+    assert "supply R9 B2" in row["path"]
+    assert row["path"].endswith("P9 (stated member_of R8; investigation I1 names OC)")
 
 
 def test_export_networks_keyplayers_attribution(workspace_url: str, tmp_path: Any) -> None:

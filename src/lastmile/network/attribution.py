@@ -2,29 +2,41 @@
 
 Method (docs/networks.md, "Cartel attribution"):
 
-- **Seeds**: organizations whose name or alias names a cartel (``model.CARTELS`` and their
-  synonyms), and persons with a stated membership in one.
+- **Evidence** (``EVIDENCE_SCHEMA``: entity, cartel, weight, why), each a reason in the records
+  to tie one entity to one cartel: an organization record of kind cartel (weight
+  ``W_STATED`` = 1; the cartel read from its name or aliases, ``model.CARTELS`` and their
+  synonyms); a person with a stated ``member_of`` tie to one (``W_STATED``); every subject of an
+  investigation that holds an organization record of kind cartel (``W_NAMED`` = 0.5 per
+  investigation, split between the cartels it names: the agency believes its targets work for
+  that cartel, which is less than a stated membership of each of them); every subject of an
+  investigation the agency labels with a cartel (``W_LABEL`` = 0.25 per investigation: one
+  field, no record behind it, known to be wrong at times). Mexican plazas are not used.
 - **Ties followed**: supply, communication and membership (of any organization that is not a
   business), weighted by evidence and grades: ``w = k * (1 + ln(records)) * g``, ``k = 2`` for
   supply and membership (stated relationships) and 1 for communication, ``g`` the best
   Admiralty grade among the tie's records (reliability A..E = 1.0..0.2, credibility 1..5 =
   1.0..0.2, F, 6 or none = 0.5, multiplied).
-- **Propagation**: personalized PageRank from each cartel's seeds (Page et al. 1999;
-  Haveliwala 2002; damping 0.85, igraph): the share of a random walk, restarting at the seeds,
-  that visits each entity. A network's mass for a cartel is the sum over its members.
+- **Propagation**: personalized PageRank from each cartel's evidence (Page et al. 1999;
+  Haveliwala 2002; damping 0.85, igraph): a random walk that restarts at the evidence in
+  proportion to its weight. PageRank is linear in its restart vector, so each cartel's
+  distribution is scaled by its total evidence weight: the result is the propagation of all
+  the evidence at once, and a cartel named seldom is not inflated by normalisation. A
+  network's mass for a cartel is the sum over its members.
 - **Decision**: the network goes to the cartel with the largest share of its mass when that
   share is at least ``MIN_SHARE``; otherwise, or when no walk reaches it, it is
   ``Unattributed``. ``score`` is that share.
 - **Evidence path**: the strongest path (distances 1 / w) from the network's member with the
-  most mass to a seed of that cartel, each step with its tie kind, records and grades.
-- **Agencies' labels** (``investigations.cartel``) are evidence, not truth: they are not used
-  as seeds; the majority label of the network's investigations is reported next to the
-  attribution, with ``agrees`` false when they differ.
+  most mass to the strongest evidence of that cartel it reaches (stated before named before
+  labels), each step with its tie kind, records and grades, ending with the evidence itself.
+- **Agencies' labels** (``investigations.cartel``) are weak evidence, not truth: the majority
+  label of the network's investigations is reported next to the attribution, with ``agrees``
+  false when they differ.
 """
 
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import igraph as ig
 import numpy as np
@@ -35,9 +47,21 @@ from lastmile.store import Workspace
 
 MIN_SHARE = 0.6
 DAMPING = 0.85
+W_STATED = 1.0
+W_NAMED = 0.5
+W_LABEL = 0.25
 UNATTRIBUTED = "Unattributed"
 _RELIABILITY = {"A": 1.0, "B": 0.8, "C": 0.6, "D": 0.4, "E": 0.2}
 _CREDIBILITY = {"1": 1.0, "2": 0.8, "3": 0.6, "4": 0.4, "5": 0.2}
+
+EVIDENCE_SCHEMA = pa.schema(
+    [
+        ("entity_id", pa.string()),
+        ("cartel", pa.string()),
+        ("weight", pa.float64()),
+        ("why", pa.string()),
+    ]
+)
 
 ATTRIBUTION_SCHEMA = pa.schema(
     [
@@ -86,20 +110,36 @@ def attribute(
     seeds: dict[str, str],
     labels: dict[str, str | None] | None = None,
     excluded_orgs: set[str] | frozenset[str] = frozenset(),
+    evidence: pa.Table | None = None,
 ) -> pa.Table:
     """Attribution of every non-upstream network (``ATTRIBUTION_SCHEMA``).
 
     ``ties``: the entity ties (``workspace.TIE_SCHEMA``); ``members``: ``entity_id,
-    network_id, upstream``; ``seeds``: entity -> cartel; ``labels``: network -> the majority
-    agency label; ``excluded_orgs``: organizations whose membership ties are not followed.
+    network_id, upstream``; ``seeds``: entity -> cartel, stated evidence of weight
+    ``W_STATED``; ``labels``: network -> the majority agency label; ``excluded_orgs``:
+    organizations whose membership ties are not followed; ``evidence``: further evidence
+    (``EVIDENCE_SCHEMA``), weights added per entity and cartel.
     """
+    items: list[dict[str, Any]] = [
+        {"entity_id": e, "cartel": c, "weight": W_STATED, "why": "stated"} for e, c in seeds.items()
+    ]
+    if evidence is not None:
+        items += [r for r in evidence.to_pylist() if r["weight"] and r["weight"] > 0]
+    weight: dict[tuple[str, str], float] = {}
+    why: dict[tuple[str, str], list[tuple[float, str]]] = {}
+    for r in items:
+        key = (str(r["entity_id"]), str(r["cartel"]))
+        weight[key] = weight.get(key, 0.0) + float(r["weight"])
+        why.setdefault(key, []).append((float(r["weight"]), str(r["why"])))
     rows = [
         r
         for r in ties.to_pylist()
         if r["kind"] in ("supply", "communication", "membership")
         and not (r["kind"] == "membership" and ({r["source"], r["target"]} & excluded_orgs))
     ]
-    names = sorted({r["source"] for r in rows} | {r["target"] for r in rows} | set(seeds))
+    names = sorted(
+        {r["source"] for r in rows} | {r["target"] for r in rows} | {e for e, _ in weight}
+    )
     index = {n: i for i, n in enumerate(names)}
     g = ig.Graph(n=len(names), edges=[(index[r["source"]], index[r["target"]]) for r in rows])
     g.vs["name"] = names
@@ -110,18 +150,21 @@ def attribute(
         f"{r['kind']} {r['record_ids'] or str(r['records']) + ' events'} {r['grades'] or '??'}"
         for r in rows
     ]
-    cartels = sorted(set(seeds.values()))
+    cartels = sorted({c for _, c in weight})
     mass: dict[str, np.ndarray] = {}
     for cartel in cartels:
-        reset = [index[e] for e, c in seeds.items() if c == cartel]
+        reset = np.zeros(g.vcount())
+        for (e, c), w in weight.items():
+            if c == cartel:
+                reset[index[e]] += w
+        total = float(reset.sum())
         if g.ecount() == 0:
-            mass[cartel] = np.zeros(g.vcount())
+            mass[cartel] = reset
             continue
-        mass[cartel] = np.asarray(
-            g.personalized_pagerank(
-                directed=False, damping=DAMPING, reset_vertices=reset, weights="weight"
-            )
+        ppr = g.personalized_pagerank(
+            directed=False, damping=DAMPING, reset=(reset / total).tolist(), weights="weight"
         )
+        mass[cartel] = np.asarray(ppr) * total
     networks: dict[str, list[str]] = {}
     for r in members.to_pylist():
         if not r["upstream"]:
@@ -137,7 +180,10 @@ def attribute(
             share = totals[top] / total
             if share >= MIN_SHARE:
                 cartel = top
-                path = _path(g, idx, mass[top], [index[e] for e, c in seeds.items() if c == top])
+                goals = {
+                    index[e]: (w, _because(why[(e, c)])) for (e, c), w in weight.items() if c == top
+                }
+                path = _path(g, idx, mass[top], goals)
         label = (labels or {}).get(nid)
         agrees = None if not label or cartel == UNATTRIBUTED else label == cartel
         out.append(
@@ -153,12 +199,29 @@ def attribute(
     return pa.Table.from_pylist(out, schema=ATTRIBUTION_SCHEMA)
 
 
-def _path(g: ig.Graph, members: list[int], mass: np.ndarray, seeds: list[int]) -> str:
+def _because(reasons: list[tuple[float, str]]) -> str:
+    """The reasons behind one entity's evidence, strongest first, at most three."""
+    ranked = sorted(reasons, key=lambda r: (-r[0], r[1]))
+    text = "; ".join(r for _, r in ranked[:3] if r != "stated")
+    more = len(ranked) - 3
+    return text + (f"; and {more} more" if more > 0 else "")
+
+
+def _path(
+    g: ig.Graph, members: list[int], mass: np.ndarray, goals: dict[int, tuple[float, str]]
+) -> str:
+    """The strongest path from the member with most mass to the strongest evidence reached."""
     start = max(members, key=lambda v: mass[v])
-    dist = g.distances(source=start, target=seeds, weights="distance")[0]
-    goal = seeds[int(np.argmin(dist))]
-    if not math.isfinite(min(dist)):
+    targets = sorted(goals)
+    dist = g.distances(source=start, target=targets, weights="distance")[0]
+    reached = [(t, d) for t, d in zip(targets, dist, strict=True) if math.isfinite(d)]
+    if not reached:
         return ""
+    strongest = max(goals[t][0] for t, _ in reached)
+    goal = min(
+        (t for t, _ in reached if goals[t][0] >= strongest * 0.999),
+        key=lambda t: dict(reached)[t],
+    )
     epath = g.get_shortest_paths(start, to=goal, weights="distance", output="epath")[0]
     steps = [g.vs[start]["name"]]
     here = start
@@ -168,12 +231,21 @@ def _path(g: ig.Graph, members: list[int], mass: np.ndarray, seeds: list[int]) -
         steps.append(f"[{edge['label']}]")
         steps.append(g.vs[there]["name"])
         here = there
-    return " ".join(steps)
+    reason = goals[goal][1]
+    return " ".join(steps) + (f" ({reason})" if reason else "")
 
 
 _ORGS = """
-    SELECT DISTINCT m.entity_id, o.name, o.aliases, o.kind FROM organizations o
+    SELECT DISTINCT m.entity_id, o.name, o.aliases, o.kind, o.organization_id, o.investigation_id
+    FROM organizations o
     JOIN entity_members m ON m.record_type = 'organizations' AND m.record_id = o.organization_id
+"""
+
+_SUBJECTS = """
+    SELECT DISTINCT m.entity_id, s.investigation_id
+    FROM entity_members m
+    JOIN subjects s ON m.record_type = 'subjects' AND s.subject_id = m.record_id
+    WHERE s.investigation_id IS NOT NULL
 """
 
 _LABELS = """
@@ -185,6 +257,79 @@ _LABELS = """
 """
 
 
+def workspace_evidence(ws: Workspace, ties: pa.Table) -> tuple[pa.Table, set[str]]:
+    """Every piece of cartel evidence in a workspace (``EVIDENCE_SCHEMA``), and the business
+    organizations (whose membership ties attribution does not follow)."""
+    rows: list[dict[str, object]] = []
+    seeds: dict[str, str] = {}
+    businesses: set[str] = set()
+    named: dict[str, dict[str, list[str]]] = {}
+    for entity, name, aliases, kind, org_id, investigation in ws.store.rows(_ORGS):
+        if kind == "business":
+            businesses.add(str(entity))
+        if kind != "cartel":
+            continue
+        names = [str(name or "")] + [a for a in str(aliases or "").split("|") if a]
+        cartel = next((c for c in map(cartel_of, names) if c), None) or str(name)
+        seeds[str(entity)] = cartel
+        rows.append(
+            {
+                "entity_id": str(entity),
+                "cartel": cartel,
+                "weight": W_STATED,
+                "why": f"organization record {org_id} '{name}' is the cartel",
+            }
+        )
+        if investigation:
+            named.setdefault(str(investigation), {}).setdefault(cartel, []).append(str(org_id))
+    for r in ties.select(["source", "target", "kind", "record_ids"]).to_pylist():
+        if r["kind"] != "membership":
+            continue
+        for org, person in ((r["source"], r["target"]), (r["target"], r["source"])):
+            if org in seeds and person not in seeds:
+                rows.append(
+                    {
+                        "entity_id": str(person),
+                        "cartel": seeds[org],
+                        "weight": W_STATED,
+                        "why": f"stated member_of {r['record_ids']}",
+                    }
+                )
+    # One investigation is one belief of one agency: the cartel organization it names and the
+    # label it carries are two expressions of it, so per entity, investigation and cartel the
+    # stronger counts, not both.
+    belief: dict[tuple[str, str, str], tuple[float, str]] = {}
+
+    def believe(entity: str, investigation: str, cartel: str, weight: float, why: str) -> None:
+        key = (entity, investigation, cartel)
+        if key not in belief or belief[key][0] < weight:
+            belief[key] = (weight, why)
+
+    for entity, investigation in ws.store.rows(_SUBJECTS):
+        cartels = named.get(str(investigation), {})
+        for cartel, orgs in cartels.items():
+            believe(
+                str(entity),
+                str(investigation),
+                cartel,
+                W_NAMED / len(cartels),
+                f"investigation {investigation} names {'|'.join(sorted(orgs))}",
+            )
+    for entity, investigation, label in ws.store.rows(_LABELS):
+        believe(
+            str(entity),
+            str(investigation),
+            cartel_of(str(label)) or str(label),
+            W_LABEL,
+            f"investigation {investigation} labelled {label} by its agency",
+        )
+    rows += [
+        {"entity_id": e, "cartel": c, "weight": w, "why": why}
+        for (e, _, c), (w, why) in sorted(belief.items())
+    ]
+    return pa.Table.from_pylist(rows, schema=EVIDENCE_SCHEMA), businesses
+
+
 def workspace_attribution(
     ws: Workspace, ties: pa.Table | None = None, members: pa.Table | None = None
 ) -> pa.Table:
@@ -194,22 +339,7 @@ def workspace_attribution(
 
     if ties is None:
         ties = entity_ties(ws)
-    seeds: dict[str, str] = {}
-    businesses: set[str] = set()
-    for entity, name, aliases, kind in ws.store.rows(_ORGS):
-        if kind == "business":
-            businesses.add(str(entity))
-        if kind != "cartel":
-            continue
-        named = [str(name or "")] + [a for a in str(aliases or "").split("|") if a]
-        cartel = next((c for c in map(cartel_of, named) if c), None)
-        seeds[str(entity)] = cartel or str(name)
-    for r in ties.select(["source", "target", "kind"]).to_pylist():
-        if r["kind"] != "membership":
-            continue
-        for org, person in ((r["source"], r["target"]), (r["target"], r["source"])):
-            if org in seeds and person not in seeds:
-                seeds[person] = seeds[org]
+    evidence, businesses = workspace_evidence(ws, ties)
     if members is None:
         members, _ = workspace_networks(ws, ties)
     network_of = {
@@ -223,4 +353,4 @@ def workspace_attribution(
     labels: dict[str, str | None] = {
         nid: max(sorted(by), key=lambda c: len(by[c])) for nid, by in votes.items()
     }
-    return attribute(ties, members, seeds, labels, businesses)
+    return attribute(ties, members, {}, labels, businesses, evidence)
