@@ -141,6 +141,12 @@ def make_operation(folder: Path) -> dict[str, list[str]]:
     for n in range(60):
         sid = subject(f"biz{n}", "I4", f"{FIRST[n % 10]}o Bizname{n}")
         phone("I4", sid, "303-555-0100")
+    # Nameless records, known only by a moniker and a phone: one on a phone that only p4
+    # uses (they are p4), one on the sisters' family phone (nobody can say which sister).
+    nameless = subject("p4", "I2", "", monikers="Flaco")
+    phone("I2", nameless, "602.555.1004")
+    family = subject("nameless_family", "I3", "", monikers="Flaca")
+    phone("I3", family, "312-555-0177")
     # One SSN on two clearly different people, and a malformed one kept.
     subject("lopez", "I1", "Maria Lopez", "1990-05-05", identifiers="ssn:123-45-6789")
     subject("chang", "I2", "Peter Chang", "1960-11-11", identifiers="ssn:123456789")
@@ -268,6 +274,23 @@ def test_shared_things_never_merge_different_people(
             "ON m.record_id = s.selector_id WHERE s.value = '303-555-0100'"
         )
         assert phones == [(1,)]
+
+
+def test_a_nameless_record_joins_the_one_person_its_phone_points_to(
+    resolved: tuple[Path, dict[str, list[str]]],
+) -> None:
+    path, truth = resolved
+    with open_workspace(path) as ws:
+        p4 = {entity(ws, r) for r in truth["p4"]}
+        assert len(p4) == 1
+        # A family phone points to two people: the nameless record stays on its own.
+        (family,) = truth["nameless_family"]
+        sisters = {entity(ws, truth["ana_ruiz"][0]), entity(ws, truth["carmen_ruiz"][0])}
+        assert entity(ws, family) not in sisters
+        evidence = ws.store.rows(
+            "SELECT evidence FROM match_edges WHERE ? IN (record_a, record_b)", (truth["p4"][-1],)
+        )
+    assert any("nameless" in str(e) for (e,) in evidence)
 
 
 def test_cartel_aliases_are_one_organization(resolved: tuple[Path, dict[str, list[str]]]) -> None:

@@ -18,7 +18,7 @@ import duckdb
 import pyarrow as pa
 
 from lastmile import __version__
-from lastmile.resolve import cluster, conflicts, features, persons
+from lastmile.resolve import anchor, cluster, conflicts, features, persons
 from lastmile.resolve.errors import ResolveError
 from lastmile.store import Workspace
 from lastmile.store.backends import register_table
@@ -33,6 +33,7 @@ class ResolveResult:
     records: dict[str, int] = field(default_factory=dict)
     entities: dict[str, int] = field(default_factory=dict)
     edges: int = 0
+    anchored: int = 0
     vetoed: dict[str, int] = field(default_factory=dict)
     identifier_conflicts: list[tuple[str, str, str]] = field(default_factory=list)
     invalid_identifiers: int = 0
@@ -53,6 +54,7 @@ class ResolveResult:
             "records": self.records,
             "entities": self.entities,
             "edges": self.edges,
+            "anchored": self.anchored,
             "vetoed": self.vetoed,
             "identifier_conflicts": [list(c) for c in self.identifier_conflicts],
             "invalid_identifiers": self.invalid_identifiers,
@@ -412,6 +414,7 @@ def resolve(
         pred = _empty_pred()
     result.judgements_applied = _load_judgements(ws, con)
     _person_edges(con, pred, model, result)
+    result.anchored = anchor.anchor_nameless(con)
     _previous(ws, con)
     _clusters(con)
     cluster.stable_ids(con, "all_clusters", "ids")
