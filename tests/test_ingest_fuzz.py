@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import itertools
+import os
 import shutil
 from collections.abc import Iterator
 
@@ -119,9 +120,14 @@ def csv_file(draw: st.DrawFn) -> tuple[str, bytes, int | None]:
     return name, data, None
 
 
+# CI replays the same examples every run (derandomize), so that a red CI always names a
+# change, not a lucky draw. LASTMILE_FUZZ_RANDOM=1 draws new ones: run it when touching ingest.
+# A random run once hit DuckDB's CSV reader stopping with "invalid state" on an arrests file;
+# it did not replay, and is noted on issue 8.
 @settings(
     max_examples=60,
     deadline=None,
+    derandomize=not os.environ.get("LASTMILE_FUZZ_RANDOM"),
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(case=csv_file())

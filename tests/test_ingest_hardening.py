@@ -659,3 +659,24 @@ def test_the_rejects_file_neutralizes_formulas_from_file_names(
     rows = rejects(result.rejects_file)
     assert rows, "the bad date must be rejected"
     assert all(r["file"].startswith("'=HYPERLINK(1)") for r in rows), rows
+
+
+# -- 24 (found by the fuzz test). mixed line endings --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"A-9,INV-1,S-1,2022-06-02\r\nA-10,INV-1,S-1,2022-06-03\r\n",  # CRLF under an LF header
+        b"A-9,INV-1,S-1,2022-06-02\rA-10,INV-1,S-1,2022-06-03\n",  # a bare CR ends a line
+    ],
+)
+def test_mixed_line_endings_load_instead_of_stopping_the_batch(
+    workspace: Workspace, tmp_path: Path, body: bytes
+) -> None:
+    folder = operation(tmp_path)
+    (folder / "arrests.csv").write_bytes(b"arrest_id,investigation_id,subject_id,date\n" + body)
+    result = ingest_paths(workspace, [folder], rejects=tmp_path / "r.csv")
+    assert result.counts["arrests"].loaded == 2, rejects(result.rejects_file)
+    rows = workspace.store.rows("SELECT arrest_id, source_row FROM arrests ORDER BY source_row")
+    assert rows == [("A-9", 2), ("A-10", 3)]

@@ -54,6 +54,7 @@ from lastmile.ingest.files import (
     read_header,
     read_raw,
     reader_sql,
+    to_lf_endings,
     transcode_to_utf8,
 )
 from lastmile.ingest.mapping import Mapping
@@ -115,20 +116,31 @@ class Digest:
     # Some block of BLOCK bytes holds no line break: the file may have a line longer than the
     # CSV reader's buffer, which it drops without a word (files.first_line_longer checks).
     long_run: bool
+    # Lines end both in CRLF and in a bare LF (files pasted together from two systems), or some
+    # in a bare CR: DuckDB's reader takes one line ending per file and stops the whole batch on
+    # another ("invalid state"), so such a file is read from a copy with LF only
+    # (files.to_lf_endings).
+    mixed_endings: bool = False
 
 
 def file_digest(path: Path) -> Digest:
     """The SHA-256 (hex), size and time read of a file as it is on disk now, in one pass
-    (hashlib and the search for a line break run in C, releasing the GIL)."""
+    (hashlib and the searches for line breaks run in C, releasing the GIL)."""
     read_at = datetime.now(UTC).replace(tzinfo=None)
     digest = hashlib.sha256()
-    size, long_run = 0, False
+    size, long_run, crlf, bare_lf, bare_cr = 0, False, False, False, False
     with path.open("rb") as fh:
         while block := fh.read(BLOCK):
             digest.update(block)
             size += len(block)
             long_run = long_run or (len(block) == BLOCK and b"\n" not in block)
-    return Digest(digest.hexdigest(), size, read_at, long_run)
+            pairs = block.count(b"\r\n")
+            crlf = crlf or pairs > 0
+            # A CR that ends a block and the LF that starts the next count as bare: a false
+            # alarm costs one copy of the file, never a wrong row.
+            bare_lf = bare_lf or block.count(b"\n") > pairs
+            bare_cr = bare_cr or block.count(b"\r") > pairs
+    return Digest(digest.hexdigest(), size, read_at, long_run, (crlf and bare_lf) or bare_cr)
 
 
 @dataclass
@@ -370,6 +382,7 @@ class _Batch:
             try:
                 read_header(f)
                 self._as_utf8(f)
+                self._as_lf_endings(f)
                 self._check_line_bound(f)
             except FileError as err:
                 rows, note = self._count_data_rows(f)
@@ -402,6 +415,30 @@ class _Batch:
                 f"reader can skip; the file is not read (a line may take at most "
                 f"{MAX_LINE_BYTES:,} bytes)"
             )
+
+    def _as_lf_endings(self, f: InputFile) -> None:
+        """A UTF-8 file whose lines end in CRLF and LF, or in a bare CR, is read from a copy
+        with LF only
+        (the hashing pass tells which; the custody record keeps the file as received)."""
+        if f.encoding != "utf-8":
+            return
+        done = self.transcoded.get(f.path)
+        if done is None:
+            try:
+                if not self.digests[f.shown].result().mixed_endings:
+                    return
+            except (OSError, KeyError):
+                return
+            out = self.workdir / f"{f.index:05d}-lf.csv"
+            try:
+                to_lf_endings(f.path, out)
+                done = out
+            except OSError as exc:
+                done = FileError(f"cannot be read ({exc.strerror or exc})")
+            self.transcoded[f.path] = done
+        if isinstance(done, FileError):
+            raise done
+        f.origin, f.path = f.shown, done
 
     def _as_utf8(self, f: InputFile) -> None:
         """A UTF-16 file (either byte order) is read from a UTF-8 copy in the batch's work

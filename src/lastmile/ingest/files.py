@@ -314,6 +314,17 @@ def first_line_longer(path: Path, limit: int) -> int:
     return 0
 
 
+def to_lf_endings(source: Path, out: Path) -> None:
+    """Copy ``source`` with every CRLF, and every bare CR, written as LF, block by block (a CR
+    at the end of a block waits for the next byte). A bare CR ends a line, as editors show it;
+    a CRLF or CR inside a quoted value becomes LF."""
+    with source.open("rb") as src, out.open("wb") as dst:
+        while block := src.read(BLOCK):
+            if block.endswith(b"\r"):
+                block += src.read(1)
+            dst.write(block.replace(b"\r\n", b"\n").replace(b"\r", b"\n"))
+
+
 def transcode_to_utf8(source: Path, encoding: str, out: Path) -> None:
     """Write ``source`` (UTF-16) as UTF-8, block by block; a FileError names where it cannot
     be decoded (a truncated file ends in half a character)."""
