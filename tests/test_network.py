@@ -371,3 +371,18 @@ def test_links_command_and_one_line_errors(tmp_path: Path) -> None:
     assert "Traceback" not in result.output
     result = runner.invoke(app, ["keyplayers"])
     assert result.exit_code == 1 and "--edges" in result.output
+
+
+def test_file_names_and_notes_reach_the_terminal_as_plain_text(tmp_path: Path) -> None:
+    """Issue 8, item 2, for the network verbs: a file name or id holding rich markup is shown
+    as written, never parsed ('[b]' used to vanish from the line)."""
+    edges = tmp_path / "calls[b].csv"
+    edges.write_text("source,target\na,b\nb,c\nc,c\n", encoding="utf-8")
+    plot = tmp_path / "curve[b].svg"
+    result = runner.invoke(
+        app,
+        ["disrupt", "--edges", str(edges), "--steps", "1", "--format", "json", "--plot", str(plot)],
+    )
+    assert result.exit_code == 0, result.output
+    assert "calls[b].csv" in result.stderr
+    assert "curve[b].svg" in result.stderr

@@ -22,6 +22,7 @@ from lastmile.cli import (
     err_console,
     friendly,
 )
+from lastmile.terminal import plain
 
 if TYPE_CHECKING:
     from lastmile.network import Network
@@ -61,7 +62,7 @@ def _load(
             return workspace_network(ws, network)
     net = load_network(edges, matrix=matrix)
     for note in net.notes:
-        err_console.print(f"note: {edges}: {note}", highlight=False)
+        err_console.print(plain(f"note: {edges}: {note}"))
     return net
 
 
@@ -95,7 +96,7 @@ def keyplayers(
     net = _load(network, edges, matrix, workspace)
     result = key_players(net, k, method=method.value, seed=seed)
     for note in result.notes[len(net.notes) :]:
-        err_console.print(f"note: {note}", highlight=False)
+        err_console.print(plain(f"note: {note}"))
     table = result.table
     if format is not TableFormat.json:
         table = table.select(["rank", "id", "score", "why"])
@@ -152,7 +153,7 @@ def disrupt(
     if plot is not None:
         label = f"{strategy.value}, {'sequential' if sequential else 'all at once'}"
         plot_disruption({label: table}, plot, title=str(edges or network))
-        err_console.print(f"wrote {plot}", highlight=False)
+        err_console.print(plain(f"wrote {plot}"))
     if format is TableFormat.json:
         _emit(json.dumps(table.to_pylist(), indent=2) + "\n", out)
         return
@@ -327,5 +328,5 @@ def analyze(
             ("attribution", result.attribution),
         ):
             write_csv(table, out_dir / f"{name}.csv")
-        err_console.print(f"wrote {out_dir}/", highlight=False)
+        err_console.print(plain(f"wrote {out_dir}/"))
     _emit(result.summary(), None)

@@ -21,6 +21,7 @@ from lastmile.cli import (
     err_console,
     friendly,
 )
+from lastmile.terminal import labelled, plain
 
 
 class Engine(StrEnum):
@@ -54,9 +55,11 @@ def resolve(
         missing = missing_judged_records(ws)
     for rid in missing:
         err_console.print(
-            f"[yellow]warning:[/yellow] a judgement names {rid}, which is no longer in the "
-            "workspace; it was not applied",
-            highlight=False,
+            labelled(
+                "warning:",
+                "yellow",
+                f"a judgement names {rid}, which is no longer in the workspace; it was not applied",
+            )
         )
     data = result.as_dict()
     if format is TableFormat.json:
@@ -122,7 +125,7 @@ def export_memberships(
         raise ResolveError("nothing resolved yet; run 'lastmile resolve' first")
     out.parent.mkdir(parents=True, exist_ok=True)
     write_csv(data, out)
-    err_console.print(f"wrote {out} ({data.num_rows:,} records)", highlight=False)
+    err_console.print(plain(f"wrote {out} ({data.num_rows:,} records)"))
 
 
 @app.command()
@@ -189,7 +192,7 @@ def judge(
                 raise ResolveError(f"{verdict.value} takes two record ids")
             judge_pair(ws, verdict.value, ids[0], ids[1], analyst=analyst, note=note)
             msg = f"judged {ids[0]} and {ids[1]} {verdict.value}"
-    err_console.print(msg + "; run 'lastmile resolve' to apply", highlight=False)
+    err_console.print(plain(msg + "; run 'lastmile resolve' to apply"))
 
 
 @app.command()

@@ -24,6 +24,7 @@ from lastmile.cli import (
     err_console,
     friendly,
 )
+from lastmile.terminal import labelled, plain
 
 
 class ScreenFormat(StrEnum):
@@ -91,7 +92,7 @@ def screen(
         params["investigation"] = "-"
     posts = read_posts(paths, chosen, params)
     for problem in posts.problems[:20]:
-        err_console.print(f"[yellow]skipped[/yellow] {problem}", highlight=False)
+        err_console.print(labelled("skipped", "yellow", problem))
     if len(posts.problems) > 20:
         err_console.print(f"... {len(posts.problems) - 20} more")
     try:
@@ -108,11 +109,12 @@ def screen(
         with open_workspace(workspace) as ws:
             result = attach(ws, investigation, posts.table, results)
         for reject in result.first_rejects:
-            err_console.print(f"[yellow]rejected[/yellow] {reject.line()}", highlight=False)
+            err_console.print(labelled("rejected", "yellow", reject.line()))
         err_console.print(
-            f"attached to {investigation}: {result.loaded:,} records loaded, "
-            f"{result.duplicate:,} already there, {result.rejected:,} rejected",
-            highlight=False,
+            plain(
+                f"attached to {investigation}: {result.loaded:,} records loaded, "
+                f"{result.duplicate:,} already there, {result.rejected:,} rejected"
+            )
         )
     text = render(results, format)
     if out is None:
@@ -121,6 +123,6 @@ def screen(
     else:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(text, encoding="utf-8")
-        err_console.print(f"wrote {out}", highlight=False)
+        err_console.print(plain(f"wrote {out}"))
     if posts.problems and not posts.table.num_rows:
         raise typer.Exit(1)
