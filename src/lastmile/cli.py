@@ -644,6 +644,12 @@ def main_options(
 
 
 # -- verbs of the later rooms -----------------------------------------------------------------
+
+# ``lastmile export ...``: one group that every room adds its exports to.
+export_app = typer.Typer(help="Export results.", no_args_is_help=True)
+app.add_typer(export_app, name="export")
+
+# -- verbs of the later rooms -----------------------------------------------------------------
 # Each room's commands live in lastmile/commands/<room>.py and register themselves on ``app``
 # when imported here (one line per room), so that cli.py stays a short table of contents.
 

@@ -20,6 +20,7 @@ from lastmile.cli import (
     _emit_table,
     app,
     err_console,
+    export_app,
     friendly,
 )
 from lastmile.terminal import plain
@@ -237,17 +238,6 @@ def attribution(
     _emit_table(table, format, out, "cartel attribution")
 
 
-def _export_group() -> typer.Typer:
-    """The ``export`` group, shared with other rooms' exports (as lastmile.commands.resolve)."""
-    for group in app.registered_groups:
-        if group.name == "export" and group.typer_instance is not None:
-            return group.typer_instance
-    export_app = typer.Typer(help="Export results.", no_args_is_help=True)
-    app.add_typer(export_app, name="export")
-    return export_app
-
-
-export_app = _export_group()
 ExportOut = Annotated[Path, typer.Option("--out", "-o", help="The CSV file to write.")]
 
 

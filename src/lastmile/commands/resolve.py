@@ -19,6 +19,7 @@ from lastmile.cli import (
     _emit_table,
     app,
     err_console,
+    export_app,
     friendly,
 )
 from lastmile.terminal import labelled, plain
@@ -89,19 +90,6 @@ def resolve(
         lines.append(f"identifier conflict: {a} {why} ({b})")
     lines.append(f"{result.seconds:.1f} s")
     _emit("\n".join(lines) + "\n", out)
-
-
-def _export_group() -> typer.Typer:
-    """The ``export`` group, shared with other rooms' exports."""
-    for group in app.registered_groups:
-        if group.name == "export" and group.typer_instance is not None:
-            return group.typer_instance
-    export_app = typer.Typer(help="Export results.", no_args_is_help=True)
-    app.add_typer(export_app, name="export")
-    return export_app
-
-
-export_app = _export_group()
 
 
 @export_app.command("memberships")
