@@ -216,12 +216,88 @@ RESOLUTION_RUNS = Table(
         ("lastmile_version", "TEXT"),
     ),
 )
+# Migration 0008 (docs/networks.md): what network analysis concludes (lastmile analyze).
+NETWORK_TABLES: tuple[Table, ...] = (
+    Table(
+        "ties",
+        (
+            ("source", "TEXT"),
+            ("target", "TEXT"),
+            ("kind", "TEXT"),
+            ("records", "BIGINT"),
+            ("record_ids", "TEXT"),
+            ("grades", "TEXT"),
+            ("first_at", "TEXT"),
+            ("last_at", "TEXT"),
+        ),
+    ),
+    Table(
+        "networks",
+        (
+            ("network_id", "TEXT"),
+            ("upstream", "BOOLEAN"),
+            ("people", "BIGINT"),
+            ("organizations", "BIGINT"),
+            ("investigations", "BIGINT"),
+            ("agencies", "TEXT"),
+            ("cities", "TEXT"),
+            ("states", "TEXT"),
+            ("divisions", "TEXT"),
+            ("multi_city", "BOOLEAN"),
+            ("arrests", "BIGINT"),
+            ("seizures", "BIGINT"),
+            ("communities", "BIGINT"),
+        ),
+    ),
+    Table(
+        "network_members",
+        (
+            ("network_id", "TEXT"),
+            ("entity_id", "TEXT"),
+            ("upstream", "BOOLEAN"),
+            ("community", "TEXT"),
+        ),
+    ),
+    Table(
+        "key_players",
+        (
+            ("network_id", "TEXT"),
+            ("entity_id", "TEXT"),
+            ("rank", "BIGINT"),
+            ("score", "DOUBLE PRECISION"),
+            ("why", "TEXT"),
+        ),
+    ),
+    Table(
+        "attributions",
+        (
+            ("network_id", "TEXT"),
+            ("cartel", "TEXT"),
+            ("score", "DOUBLE PRECISION"),
+            ("label", "TEXT"),
+            ("agrees", "BOOLEAN"),
+            ("path", "TEXT"),
+        ),
+    ),
+    Table(
+        "analysis_runs",
+        (
+            ("run_id", "TEXT"),
+            ("started_at", "TIMESTAMP"),
+            ("finished_at", "TIMESTAMP"),
+            ("seconds_json", "TEXT"),
+            ("counts_json", "TEXT"),
+            ("lastmile_version", "TEXT"),
+        ),
+    ),
+)
 DERIVED_TABLES: tuple[Table, ...] = (
     ENTITIES,
     ENTITY_MEMBERS,
     SUBJECT_IDENTIFIERS,
     MATCH_EDGES,
     RESOLUTION_RUNS,
+    *NETWORK_TABLES,
 )
 # What analysts say, and what was announced: not derived, never rewritten by a rerun.
 JUDGEMENTS = Table(
