@@ -594,6 +594,13 @@ def demo(
         )
     for line in lines:
         out_console.print(line, highlight=False)
+    from lastmile.report.render import networks_text
+
+    section = networks_text(r)
+    if section:
+        out_console.print("")
+        for line in section:
+            out_console.print(plain(line), highlight=False)
 
 
 # -- status ----------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""The main job end to end: synthesize, ingest, resolve, (later stages as they land), report.
+"""The main job end to end: synthesize, ingest, resolve, analyze networks, report.
 
 ``lastmile demo`` and ``make demo`` run this on the synthetic national operation; it is also
 the shortest tour of the package: each step is one call into its room.
@@ -34,6 +34,7 @@ class DemoResult:
     json: Path
     markdown: Path
     resolution: Any = None  # lastmile.resolve.run.ResolveResult
+    analysis: Any = None  # lastmile.network.analyze.Analysis (stored in the workspace)
 
 
 def run_demo(
@@ -71,7 +72,12 @@ def run_demo(
 
         resolution = resolve(ws)
         if progress:
-            progress("report", 0.9)
+            progress("analyze", 0.88)
+        from lastmile.network.analyze import run_analysis
+
+        analysis = run_analysis(ws)
+        if progress:
+            progress("report", 0.95)
         options = ReportOptions(
             date_from=OPERATION_FROM,
             date_to=OPERATION_TO,
@@ -86,5 +92,5 @@ def run_demo(
     if progress:
         progress("done", 1.0)
     return DemoResult(
-        workspace, batch, report, paths["html"], paths["json"], paths["md"], resolution
+        workspace, batch, report, paths["html"], paths["json"], paths["md"], resolution, analysis
     )

@@ -7,6 +7,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
+import pyarrow.compute as pc
 import typer
 
 from lastmile.cli import (
@@ -46,6 +47,23 @@ NetworkArg = Annotated[
 ]
 
 
+def _stored(ws: Any) -> bool:
+    """Whether the workspace holds a network analysis as recent as its last resolve; if not,
+    say in one line that the answer is computed now (docs/networks.md, "Stored analysis")."""
+    from lastmile.network.stored import latest_analysis
+
+    run = latest_analysis(ws)
+    if run is not None and run.fresh:
+        return True
+    why = (
+        "no network analysis is stored"
+        if run is None
+        else "the stored network analysis predates the last resolve"
+    )
+    err_console.print(plain(f"note: {why}: computed now (lastmile analyze stores it)"))
+    return False
+
+
 def _load(
     network: str | None, edges: Path | None, matrix: bool, workspace: str | None = None
 ) -> Network:
@@ -57,14 +75,58 @@ def _load(
         if network is None:
             raise CommandError("give a NETWORK of the workspace (lastmile networks) or --edges")
         from lastmile.network.networks import workspace_network
+        from lastmile.network.stored import read_network_graph
         from lastmile.store import open_workspace
 
         with open_workspace(workspace, create=False) as ws:
+            if _stored(ws):
+                graph: Network = read_network_graph(ws, network)
+                return graph
             return workspace_network(ws, network)
     net = load_network(edges, matrix=matrix)
     for note in net.notes:
         err_console.print(plain(f"note: {edges}: {note}"))
     return net
+
+
+def _stored_key_players(
+    network: str | None,
+    edges: Path | None,
+    k: int,
+    method: KeyMethod,
+    seed: int,
+    workspace: str | None,
+) -> Any:
+    """The stored top ``k`` of a workspace network (rank,id,score,why), when the request is
+    the stored one (default ranking, seed 0, k within what analyze keeps); else None."""
+    from lastmile.network.analyze import KEY_PLAYERS_STORED
+    from lastmile.network.graph import NetworkError
+    from lastmile.network.stored import latest_analysis, read_key_players, read_members
+    from lastmile.store import open_workspace
+
+    if network is None or edges is not None or method is not KeyMethod.keyplayer or seed != 0:
+        return None
+    if k > KEY_PLAYERS_STORED:
+        return None
+    with open_workspace(workspace, create=False) as ws:
+        run = latest_analysis(ws)
+        if run is None or not run.fresh:
+            return None
+        table = read_key_players(ws, network)
+        if table.num_rows == 0:
+            if read_members(ws, network).num_rows == 0:
+                raise NetworkError(
+                    f"no network {network!r} in this workspace (see lastmile networks)"
+                )
+            return None
+    if table.num_rows < k and table.num_rows == KEY_PLAYERS_STORED:
+        return None
+    if table.num_rows < k:
+        err_console.print(plain(f"note: only {table.num_rows} nodes: ranked all of them"))
+    top = table.filter(pc.less_equal(table.column("rank"), k))
+    return top.select(["rank", "entity_id", "score", "why"]).rename_columns(
+        ["rank", "id", "score", "why"]
+    )
 
 
 class KeyMethod(StrEnum):
@@ -94,6 +156,10 @@ def keyplayers(
     """The k people whose removal breaks the network most, each explained (rank,id,score,why)."""
     from lastmile.network import key_players
 
+    stored = _stored_key_players(network, edges, k, method, seed, workspace)
+    if stored is not None:
+        _emit_table(stored, format, out, f"key players ({method.value})")
+        return
     net = _load(network, edges, matrix, workspace)
     result = key_players(net, k, method=method.value, seed=seed)
     for note in result.notes[len(net.notes) :]:
@@ -211,10 +277,17 @@ def networks(
 ) -> None:
     """Distribution networks of the resolved entities: people, places, multi-city, arrests."""
     from lastmile.network.networks import workspace_networks
+    from lastmile.network.stored import read_members, read_networks
     from lastmile.store import open_workspace
 
     with open_workspace(workspace, create=False) as ws:
-        membership, summary = workspace_networks(ws)
+        if _stored(ws):
+            membership, summary = read_members(ws), read_networks(ws)
+            membership = membership.sort_by(
+                [("network_id", "ascending"), ("entity_id", "ascending")]
+            )
+        else:
+            membership, summary = workspace_networks(ws)
     if members:
         _emit_table(membership.select(["entity_id", "network_id"]), format, out, "members")
         return
@@ -230,12 +303,22 @@ def attribution(
     debug: DebugOpt = False,
 ) -> None:
     """The cartel supplying each network, its score, the agency label and the evidence path."""
-    from lastmile.network.attribution import workspace_attribution
+    with _open_ws(workspace) as ws:
+        table = _attribution(ws)
+    _emit_table(table, format, out, "cartel attribution")
+
+
+def _open_ws(workspace: str | None) -> Any:
     from lastmile.store import open_workspace
 
-    with open_workspace(workspace, create=False) as ws:
-        table = workspace_attribution(ws)
-    _emit_table(table, format, out, "cartel attribution")
+    return open_workspace(workspace, create=False)
+
+
+def _attribution(ws: Any) -> Any:
+    from lastmile.network.attribution import workspace_attribution
+    from lastmile.network.stored import read_attribution
+
+    return read_attribution(ws) if _stored(ws) else workspace_attribution(ws)
 
 
 ExportOut = Annotated[Path, typer.Option("--out", "-o", help="The CSV file to write.")]
@@ -254,10 +337,10 @@ def export_networks(
 ) -> None:
     """entity_id,network_id of every member of every distribution network."""
     from lastmile.network.networks import workspace_networks
-    from lastmile.store import open_workspace
+    from lastmile.network.stored import read_members
 
-    with open_workspace(workspace, create=False) as ws:
-        members, _ = workspace_networks(ws)
+    with _open_ws(workspace) as ws:
+        members = read_members(ws) if _stored(ws) else workspace_networks(ws)[0]
     _write(members.select(["entity_id", "network_id"]), out)
 
 
@@ -267,12 +350,16 @@ def export_keyplayers(
     out: ExportOut, workspace: WorkspaceOpt = None, debug: DebugOpt = False
 ) -> None:
     """network_id,entity_id,rank,score: the top 10 of every network (default ranking)."""
+    from lastmile.network.analyze import KEY_PLAYERS_STORED
     from lastmile.network.networks import workspace_key_players
-    from lastmile.store import open_workspace
+    from lastmile.network.stored import read_key_players
 
-    with open_workspace(workspace, create=False) as ws:
-        table = workspace_key_players(ws, 10)
-    _write(table, out)
+    with _open_ws(workspace) as ws:
+        if _stored(ws):
+            table = read_key_players(ws)
+        else:
+            table = workspace_key_players(ws, KEY_PLAYERS_STORED)
+    _write(table.select(["network_id", "entity_id", "rank", "score"]), out)
 
 
 @export_app.command("attribution")
@@ -281,11 +368,8 @@ def export_attribution(
     out: ExportOut, workspace: WorkspaceOpt = None, debug: DebugOpt = False
 ) -> None:
     """network_id,cartel,score of every network that is not upstream."""
-    from lastmile.network.attribution import workspace_attribution
-    from lastmile.store import open_workspace
-
-    with open_workspace(workspace, create=False) as ws:
-        table = workspace_attribution(ws)
+    with _open_ws(workspace) as ws:
+        table = _attribution(ws)
     _write(table.select(["network_id", "cartel", "score"]), out)
 
 
@@ -301,9 +385,10 @@ def analyze(
     workspace: WorkspaceOpt = None,
     debug: DebugOpt = False,
 ) -> None:
-    """Every network analysis: networks, key players, cartel attribution (docs/networks.md)."""
+    """Every network analysis: networks, key players, cartel attribution; stored in the
+    workspace for the reading verbs, the report and the server (docs/networks.md)."""
     from lastmile.export import write_csv
-    from lastmile.network.analyze import analyze as run_analysis
+    from lastmile.network.analyze import run_analysis
     from lastmile.store import open_workspace
 
     with open_workspace(workspace, create=False) as ws:

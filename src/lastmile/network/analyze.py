@@ -1,4 +1,9 @@
-"""``lastmile analyze``: every network analysis of a workspace in one pass, timed by stage."""
+"""``lastmile analyze``: every network analysis of a workspace in one pass, timed by stage.
+
+:func:`analyze` computes; :func:`lastmile.network.stored.store_analysis` writes the result to
+the workspace (``ties``, ``networks``, ``network_members``, ``key_players``, ``attributions``
+and one ``analysis_runs`` row, in one transaction); :func:`run_analysis` does both.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +14,37 @@ import pyarrow as pa
 
 from lastmile.store import Workspace
 
+KEY_PLAYERS_STORED = 10
+
+MEMBER_SCHEMA = pa.schema(
+    [
+        ("entity_id", pa.string()),
+        ("network_id", pa.string()),
+        ("upstream", pa.bool_()),
+        ("community", pa.string()),
+    ]
+)
+
+KEY_PLAYER_SCHEMA = pa.schema(
+    [
+        ("network_id", pa.string()),
+        ("entity_id", pa.string()),
+        ("rank", pa.int64()),
+        ("score", pa.float64()),
+        ("why", pa.string()),
+    ]
+)
+
 
 @dataclass
 class Analysis:
-    """The tables of one analysis and the seconds each stage took."""
+    """The tables of one analysis and the seconds each stage took.
+
+    ``members``: entity_id, network_id, upstream, community (the Leiden community inside the
+    network, ``"0"`` the largest). ``networks``: the summary of
+    :func:`lastmile.network.networks.workspace_networks` with ``seizures`` and
+    ``communities``. ``key_players``: network_id, entity_id, rank, score, why.
+    """
 
     ties: pa.Table
     members: pa.Table
@@ -20,6 +52,18 @@ class Analysis:
     key_players: pa.Table
     attribution: pa.Table
     seconds: dict[str, float] = field(default_factory=dict)
+
+    def counts(self) -> dict[str, int]:
+        """Rows of each table, and networks that are not upstream."""
+        local = [r for r in self.networks.column("upstream").to_pylist() if not r]
+        return {
+            "ties": self.ties.num_rows,
+            "networks": len(local),
+            "upstream_networks": self.networks.num_rows - len(local),
+            "members": self.members.num_rows,
+            "key_players": self.key_players.num_rows,
+            "attributions": self.attribution.num_rows,
+        }
 
     def summary(self, top_networks: int = 3) -> str:
         """The networks section in words: counts, cartels, labels, top key players."""
@@ -50,11 +94,14 @@ class Analysis:
         return "\n".join(lines) + "\n"
 
 
-def analyze(ws: Workspace, *, k: int = 10, seed: int = 0) -> Analysis:
-    """Ties, distribution networks, key players (top ``k`` of each) and cartel attribution."""
+def analyze(ws: Workspace, *, k: int = KEY_PLAYERS_STORED, seed: int = 0) -> Analysis:
+    """Ties, distribution networks with their Leiden communities and seizures, key players
+    (top ``k`` of each network, explained) and cartel attribution."""
     from lastmile.network.attribution import workspace_attribution
+    from lastmile.network.communities import leiden
     from lastmile.network.keyplayer import key_players
     from lastmile.network.networks import network_graphs, workspace_networks
+    from lastmile.network.stored import network_seizures
     from lastmile.network.workspace import entity_ties
 
     seconds: dict[str, float] = {}
@@ -66,24 +113,54 @@ def analyze(ws: Workspace, *, k: int = 10, seed: int = 0) -> Analysis:
     seconds["networks"] = time.perf_counter() - start
     start = time.perf_counter()
     rows: list[dict[str, object]] = []
+    community: dict[tuple[str, str], str] = {}
+    count: dict[str, int] = {}
     for nid, net in network_graphs(ws, ties, members).items():
-        for r in key_players(net, k, seed=seed).table.select(["rank", "id", "score"]).to_pylist():
+        # One Leiden partition per network: stored with the members and used as the groups
+        # of the key players' brokerage roles, so 'community 2' in a why is the stored one.
+        groups = leiden(net.graph, seed=seed)
+        count[nid] = int(groups.max()) + 1 if len(groups) else 0
+        for name, c in zip(net.ids, groups.tolist(), strict=True):
+            community[(nid, name)] = str(c)
+        table = key_players(net, k, groups=groups, seed=seed).table
+        for r in table.select(["rank", "id", "score", "why"]).to_pylist():
             rows.append(
-                {"network_id": nid, "entity_id": r["id"], "rank": r["rank"], "score": r["score"]}
+                {
+                    "network_id": nid,
+                    "entity_id": r["id"],
+                    "rank": r["rank"],
+                    "score": r["score"],
+                    "why": r["why"],
+                }
             )
-    keys = pa.Table.from_pylist(
-        rows,
-        schema=pa.schema(
-            [
-                ("network_id", pa.string()),
-                ("entity_id", pa.string()),
-                ("rank", pa.int64()),
-                ("score", pa.float64()),
-            ]
-        ),
+    keys = pa.Table.from_pylist(rows, schema=KEY_PLAYER_SCHEMA)
+    members = pa.Table.from_pylist(
+        [
+            {**r, "community": community.get((r["network_id"], r["entity_id"]))}
+            for r in members.to_pylist()
+        ],
+        schema=MEMBER_SCHEMA,
     )
     seconds["key players"] = time.perf_counter() - start
     start = time.perf_counter()
     attribution = workspace_attribution(ws, ties, members)
     seconds["attribution"] = time.perf_counter() - start
+    start = time.perf_counter()
+    seized = network_seizures(ws, members)
+    ids = networks.column("network_id").to_pylist()
+    networks = networks.append_column(
+        "seizures", pa.array([seized.get(n, 0) for n in ids], pa.int64())
+    ).append_column("communities", pa.array([count.get(n, 0) for n in ids], pa.int64()))
+    seconds["seizures"] = time.perf_counter() - start
     return Analysis(ties, members, networks, keys, attribution, seconds)
+
+
+def run_analysis(ws: Workspace, *, k: int = KEY_PLAYERS_STORED, seed: int = 0) -> Analysis:
+    """Analyze the workspace and store the result (one transaction); ``seconds`` gains
+    ``store``, the time the write took."""
+    from lastmile.network.stored import store_analysis
+
+    started = time.time()
+    result = analyze(ws, k=k, seed=seed)
+    store_analysis(ws, result, started=started)
+    return result

@@ -143,6 +143,7 @@ class InvestigationFacts:
     counted: bool  # overlaps the window
     platforms: set[str] = field(default_factory=set)
     tally: Tally = field(default_factory=Tally)
+    attributed: str = UNATTRIBUTED  # the cartel attributed to its home network (analysis)
 
 
 # -- reading the store -------------------------------------------------------------------
@@ -406,6 +407,8 @@ def compute_report(ws: Workspace, options: ReportOptions | None = None) -> dict[
         "provenance": _provenance(ws),
         # After resolution (docs/methodology.md): people arrested, joint records counted once.
         **_resolution_outcomes(ws, options, total.seizures()),
+        # After network analysis (docs/methodology.md, "Networks"): the stored analysis.
+        **_network_outcomes(ws, facts, options),
     }
 
 
@@ -415,3 +418,154 @@ def _resolution_outcomes(
     from lastmile.resolve.outcomes import outcomes
 
     return outcomes(ws, options, seizures)
+
+
+# -- networks (the stored network analysis) -----------------------------------------------
+
+NETWORKS_LARGEST = 5
+NETWORKS_KEY_PLAYERS = 5
+NO_ANALYSIS = (
+    "No network analysis is stored in this workspace: run 'lastmile analyze' for the "
+    "networks section."
+)
+STALE_ANALYSIS = (
+    "The stored network analysis predates the last resolve: run 'lastmile analyze' again "
+    "for the networks section."
+)
+SCOPE = (
+    "Networks cover the whole workspace as last analyzed, not the report's window or division; "
+    "key players are the default ranking (Borgatti's key-player set)."
+)
+
+
+def _split(text: Any) -> list[str]:
+    return [p for p in str(text or "").split("|") if p]
+
+
+def _network_outcomes(
+    ws: Workspace, facts: dict[str, InvestigationFacts], options: ReportOptions
+) -> dict[str, Any]:
+    """The networks section, ``by_attributed_cartel`` and ``cartel_labels`` from the stored
+    analysis; only ``networks`` with a one-line note when none is stored or it is stale."""
+    from lastmile.network.attribution import cartel_of
+    from lastmile.network.stored import (
+        investigation_networks,
+        latest_analysis,
+        read_attribution,
+        read_key_players,
+        read_members,
+        read_networks,
+    )
+
+    run = latest_analysis(ws)
+    if run is None:
+        return {"networks": {"analysis": None, "note": NO_ANALYSIS}}
+    analysis = {
+        "run_id": run.run_id,
+        "finished_at": run.finished_at.isoformat(sep=" ", timespec="seconds"),
+        "fresh": run.fresh,
+    }
+    if not run.fresh:
+        return {"networks": {"analysis": analysis, "note": STALE_ANALYSIS}}
+    nets = read_networks(ws).to_pylist()
+    local = [n for n in nets if not n["upstream"]]
+    attribution = {r["network_id"]: r for r in read_attribution(ws).to_pylist()}
+    cartel = {
+        nid: str(attribution.get(nid, {}).get("cartel") or UNATTRIBUTED)
+        for nid in (n["network_id"] for n in local)
+    }
+    by_cartel: dict[str, dict[str, Any]] = {}
+    for n in local:
+        row = by_cartel.setdefault(cartel[n["network_id"]], {"networks": 0, "people": 0})
+        row["networks"] += 1
+        row["people"] += n["people"]
+    multi = [
+        {"network_id": n["network_id"], "people": n["people"], "cities": _split(n["cities"])}
+        for n in local
+        if n["multi_city"]
+    ]
+    largest = local[:NETWORKS_LARGEST]
+    keys = read_key_players(ws, k=NETWORKS_KEY_PLAYERS).to_pylist()
+    wanted = {n["network_id"] for n in largest}
+    names = _best_names(ws, [k["entity_id"] for k in keys if k["network_id"] in wanted])
+    section = {
+        "analysis": analysis,
+        "note": SCOPE,
+        "mapped": len(local),
+        "upstream": len(nets) - len(local),
+        "people": sum(n["people"] for n in local),
+        "multi_city": len(multi),
+        "multi_city_networks": multi,
+        "by_cartel": [
+            {"cartel": c, **v}
+            for c, v in sorted(by_cartel.items(), key=lambda kv: (-kv[1]["networks"], kv[0]))
+        ],
+        "attributed": sum(1 for c in cartel.values() if c != UNATTRIBUTED),
+        "unattributed": sum(1 for c in cartel.values() if c == UNATTRIBUTED),
+        "largest": [
+            {
+                "network_id": n["network_id"],
+                "people": n["people"],
+                "cities": _split(n["cities"]),
+                "cartel": cartel[n["network_id"]],
+                "score": attribution.get(n["network_id"], {}).get("score"),
+                "key_players": [
+                    {
+                        "rank": k["rank"],
+                        "entity_id": k["entity_id"],
+                        "name": names.get(k["entity_id"]),
+                        "score": k["score"],
+                    }
+                    for k in keys
+                    if k["network_id"] == n["network_id"]
+                ],
+            }
+            for n in largest
+        ],
+    }
+    # Each investigation takes the attribution of its home network (lastmile.network.stored).
+    home = investigation_networks(ws, read_members(ws))
+    labels = dict.fromkeys(
+        ("investigations", "agree", "disagree", "unattributed", "no_label", "upstream"), 0
+    )
+    labels["not_in_network"] = 0
+    pairs: dict[tuple[str, str], int] = defaultdict(int)
+    for f in facts.values():
+        nid = home.get(f.investigation_id)
+        f.attributed = cartel.get(nid, UNATTRIBUTED) if nid else UNATTRIBUTED
+        if not f.counted:
+            continue
+        labels["investigations"] += 1
+        label = None if f.cartel == UNATTRIBUTED else (cartel_of(f.cartel) or f.cartel)
+        if nid is None:
+            labels["not_in_network"] += 1
+        elif nid not in cartel:
+            labels["upstream"] += 1
+        elif f.attributed == UNATTRIBUTED:
+            labels["unattributed"] += 1
+        elif label is None:
+            labels["no_label"] += 1
+        else:
+            labels["agree" if label == f.attributed else "disagree"] += 1
+            pairs[(label, f.attributed)] += 1
+    return {
+        "networks": section,
+        "by_attributed_cartel": _grouped(facts.values(), "attributed", options),
+        "cartel_labels": {
+            **labels,
+            "by_label": [
+                {"label": a, "attributed": b, "investigations": n}
+                for (a, b), n in sorted(pairs.items(), key=lambda kv: (-kv[1], kv[0]))
+            ],
+        },
+    }
+
+
+def _best_names(ws: Workspace, entity_ids: list[str]) -> dict[str, str | None]:
+    if not entity_ids:
+        return {}
+    marks = ", ".join("?" for _ in entity_ids)
+    rows = ws.store.rows(
+        f"SELECT entity_id, best_name FROM entities WHERE entity_id IN ({marks})", entity_ids
+    )
+    return {str(e): (str(n) if n is not None else None) for e, n in rows}

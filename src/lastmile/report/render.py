@@ -23,7 +23,7 @@ import json
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import lru_cache
@@ -285,6 +285,8 @@ class View:
     provenance: list[tuple[str, str]]
     records: Table
     command: str
+    networks: list[str] = field(default_factory=list)  # sentences; empty before networks
+    network_tables: list[Table] = field(default_factory=list)
 
 
 def _seizures_of(obj: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -717,6 +719,7 @@ def _view(report: Mapping[str, Any], *, svg: bool) -> View:
     ]
 
     platform_tables, counts = _platform_tables(report)
+    network_sentences, network_tables = _networks_view(report)
     lethal, share, purity = (
         method.get(k) for k in ("lethal_dose_mg", "pill_lethal_share", "powder_purity")
     )
@@ -832,7 +835,175 @@ def _view(report: Mapping[str, Any], *, svg: bool) -> View:
         provenance=provenance,
         records=records_table,
         command=_text(report.get("command")),
+        networks=network_sentences,
+        network_tables=network_tables,
     )
+
+
+MULTI_CITY_SHOWN = 10
+
+
+def _networks_view(report: Mapping[str, Any]) -> tuple[list[str], list[Table]]:
+    """The networks section: sentences and tables (nothing for a report without the key)."""
+    raw = report.get("networks")
+    if not isinstance(raw, Mapping):
+        return [], []
+    if "mapped" not in raw:
+        return [_text(raw.get("note"))], []
+    sentences = [
+        f"{_counted(raw.get('mapped'), 'distribution network')} mapped, with "
+        f"{_counted(raw.get('people'), 'person', 'people')}; "
+        f"{_counted(raw.get('upstream'), 'upstream network')} (hubs and cartels) are evidence "
+        f"for attribution, not networks of their own. "
+        f"{fmt_count(raw.get('multi_city'))} span two or more cities.",
+        f"{_counted(raw.get('attributed'), 'network')} tied to a cartel, "
+        f"{fmt_count(raw.get('unattributed'))} unattributed (the evidence is too weak).",
+    ]
+    labels = report.get("cartel_labels")
+    if isinstance(labels, Mapping):
+        outside = _num(labels.get("not_in_network")) + _num(labels.get("upstream"))
+        sentences.append(
+            f"Of the {_counted(labels.get('investigations'), 'investigation')} in this report, "
+            f"{fmt_count(labels.get('agree'))} agree with their agency's cartel label and "
+            f"{fmt_count(labels.get('disagree'))} do not; "
+            f"{fmt_count(labels.get('unattributed'))} are in unattributed networks, "
+            f"{fmt_count(labels.get('no_label'))} have no label and {fmt_count(outside)} are in "
+            "no local network."
+        )
+    sentences.append(_text(raw.get("note")))
+    sentences = [t[:1].upper() + t[1:] for t in sentences]
+    tables = [
+        Table(
+            key="networks_by_cartel",
+            title="Networks by cartel",
+            columns=[Column("Cartel", numeric=False), Column("Networks"), Column("People")],
+            rows=[
+                [_text(r.get("cartel")), fmt_count(r.get("networks")), fmt_count(r.get("people"))]
+                for r in _list_of_maps(raw.get("by_cartel"))
+            ],
+        )
+    ]
+    multi = _list_of_maps(raw.get("multi_city_networks"))
+    tables.append(
+        Table(
+            key="multi_city_networks",
+            title="Multi-city networks",
+            intro=(
+                f"{fmt_count(len(multi))} in all; the {MULTI_CITY_SHOWN} largest shown."
+                if len(multi) > MULTI_CITY_SHOWN
+                else ""
+            ),
+            columns=[
+                Column("Network", numeric=False),
+                Column("People"),
+                Column("Cities", numeric=False),
+            ],
+            rows=[
+                [
+                    _text(r.get("network_id")),
+                    fmt_count(r.get("people")),
+                    "; ".join(_text(c) for c in r.get("cities") or []),
+                ]
+                for r in multi[:MULTI_CITY_SHOWN]
+            ],
+            empty="No network spans two cities.",
+        )
+    )
+    rows = []
+    for n in _list_of_maps(raw.get("largest")):
+        for k in _list_of_maps(n.get("key_players")):
+            rows.append(
+                [
+                    _text(n.get("network_id")),
+                    fmt_count(n.get("people")),
+                    _text(n.get("cartel")),
+                    fmt_count(k.get("rank")),
+                    _text(k.get("name")) or "(no name)",
+                    _text(k.get("entity_id")),
+                    f"{_num(k.get('score')):.3f}",
+                ]
+            )
+    tables.append(
+        Table(
+            key="key_players",
+            title="Key players of the largest networks",
+            columns=[
+                Column("Network", numeric=False),
+                Column("People"),
+                Column("Cartel", numeric=False),
+                Column("Rank"),
+                Column("Name", numeric=False),
+                Column("Entity", numeric=False),
+                Column("Fragmentation"),
+            ],
+            rows=rows,
+            empty="No key players.",
+        )
+    )
+    tables.append(
+        _breakdown_table(
+            "by_attributed_cartel",
+            "By attributed cartel",
+            "Cartel",
+            _list_of_maps(report.get("by_attributed_cartel")),
+        )
+    )
+    if isinstance(labels, Mapping):
+        tables.append(
+            Table(
+                key="cartel_labels",
+                title="Agency cartel labels against attribution",
+                columns=[
+                    Column("Agency label", numeric=False),
+                    Column("Attributed", numeric=False),
+                    Column("Investigations"),
+                ],
+                rows=[
+                    [
+                        _text(r.get("label")),
+                        _text(r.get("attributed")),
+                        fmt_count(r.get("investigations")),
+                    ]
+                    for r in _list_of_maps(labels.get("by_label"))
+                ],
+                empty="No labelled investigation in an attributed network.",
+            )
+        )
+    return sentences, tables
+
+
+def networks_text(report: Mapping[str, Any]) -> list[str]:
+    """The networks section as plain text lines (lastmile demo prints them)."""
+    raw = report.get("networks")
+    if not isinstance(raw, Mapping):
+        return []
+    if "mapped" not in raw:
+        return [_text(raw.get("note"))]
+    lines = [
+        f"networks mapped     {fmt_count(raw.get('mapped')):>14} "
+        f"({fmt_count(raw.get('people'))} people; {fmt_count(raw.get('upstream'))} upstream: "
+        "hubs and cartels)",
+        f"multi-city networks {fmt_count(raw.get('multi_city')):>14}",
+    ]
+    for r in _list_of_maps(raw.get("by_cartel")):
+        lines.append(f"  tied to {_text(r.get('cartel')):<18} {fmt_count(r.get('networks')):>6}")
+    labels = report.get("cartel_labels")
+    if isinstance(labels, Mapping):
+        lines.append(
+            f"agency cartel labels: {fmt_count(labels.get('agree'))} investigations agree with "
+            f"the attribution, {fmt_count(labels.get('disagree'))} do not"
+        )
+    lines.append("key players of the largest networks:")
+    for n in _list_of_maps(raw.get("largest")):
+        who = ", ".join(
+            f"{_text(k.get('name')) or '(no name)'} ({_text(k.get('entity_id'))})"
+            for k in _list_of_maps(n.get("key_players"))
+        )
+        lines.append(
+            f"  {_text(n.get('network_id'))} ({fmt_count(n.get('people'))} people, "
+            f"{_text(n.get('cartel'))}): {who}"
+        )
+    return lines
 
 
 # ---------------------------------------------------------------------------------------
@@ -900,6 +1071,13 @@ def render_markdown(report: dict[str, Any]) -> str:
     for table in view.platforms:
         out += _md_table(table)
     out += _md_table(view.months)
+
+    if view.networks:
+        out += ["## Networks", ""]
+        for sentence in view.networks:
+            out += [_md(sentence), ""]
+        for table in view.network_tables:
+            out += _md_table(table)
 
     out += ["## Charts", ""]
     for chart in view.charts[:3]:
