@@ -3,6 +3,7 @@ reproduces the published figures (issue 3's calibration, checked through the rep
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -94,6 +95,13 @@ def test_division_scale_is_the_rocky_mountain_division(division: DemoResult) -> 
     assert_rocky_mountain({**r, "name": "Rocky Mountain"})
     cartels = {row["name"]: row["investigations"] for row in r["by_cartel"]}
     assert cartels == {"Sinaloa": 60, "Jalisco": 12}
+    # after the demo's network analysis: every counted investigation is in one class
+    labels = r["cartel_labels"]
+    parts = ("agree", "disagree", "unattributed", "no_label", "upstream", "not_in_network")
+    assert sum(labels[k] for k in parts) == labels["investigations"] == 72
+    assert r["networks"]["mapped"] > 0 and labels["agree"] > labels["disagree"]
+    attributed = sum(row["investigations"] for row in r["by_attributed_cartel"])
+    assert attributed == r["investigations"]
 
 
 def test_demo_command_on_the_tiny_operation(tmp_path: Path) -> None:
@@ -103,3 +111,9 @@ def test_demo_command_on_the_tiny_operation(tmp_path: Path) -> None:
     assert "subject records into" in res.stdout and "conflicts" in res.stdout
     for name in ("report.html", "report.json", "report.md", "lastmile.duckdb"):
         assert (tmp_path / name).exists()
+    # the demo analyzes the networks, stores them, and prints the report's networks section
+    report = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
+    assert report["networks"]["analysis"]["fresh"]
+    assert f"networks mapped     {report['networks']['mapped']:>14,}" in res.stdout
+    assert "key players of the largest networks:" in res.stdout
+    assert "## Networks" in (tmp_path / "report.md").read_text(encoding="utf-8")

@@ -972,8 +972,9 @@ def _networks_view(report: Mapping[str, Any]) -> tuple[list[str], list[Table]]:
     return sentences, tables
 
 
-def networks_text(report: Mapping[str, Any]) -> list[str]:
-    """The networks section as plain text lines (lastmile demo prints them)."""
+def networks_text(report: Mapping[str, Any], largest: int = 3) -> list[str]:
+    """The networks section as plain text lines, with the key players of the ``largest``
+    networks (lastmile demo prints them; the report has more)."""
     raw = report.get("networks")
     if not isinstance(raw, Mapping):
         return []
@@ -986,7 +987,8 @@ def networks_text(report: Mapping[str, Any]) -> list[str]:
         f"multi-city networks {fmt_count(raw.get('multi_city')):>14}",
     ]
     for r in _list_of_maps(raw.get("by_cartel")):
-        lines.append(f"  tied to {_text(r.get('cartel')):<18} {fmt_count(r.get('networks')):>6}")
+        label = f"  tied to {_text(r.get('cartel'))}"
+        lines.append(f"{label:<19} {fmt_count(r.get('networks')):>14}")
     labels = report.get("cartel_labels")
     if isinstance(labels, Mapping):
         lines.append(
@@ -994,15 +996,14 @@ def networks_text(report: Mapping[str, Any]) -> list[str]:
             f"the attribution, {fmt_count(labels.get('disagree'))} do not"
         )
     lines.append("key players of the largest networks:")
-    for n in _list_of_maps(raw.get("largest")):
-        who = ", ".join(
-            f"{_text(k.get('name')) or '(no name)'} ({_text(k.get('entity_id'))})"
-            for k in _list_of_maps(n.get("key_players"))
-        )
+    for n in _list_of_maps(raw.get("largest"))[:largest]:
         lines.append(
             f"  {_text(n.get('network_id'))} ({fmt_count(n.get('people'))} people, "
-            f"{_text(n.get('cartel'))}): {who}"
+            f"{_text(n.get('cartel'))})"
         )
+        for k in _list_of_maps(n.get("key_players")):
+            name = _text(k.get("name")) or "(no name)"
+            lines.append(f"    {fmt_count(k.get('rank'))}. {name} ({_text(k.get('entity_id'))})")
     return lines
 
 
