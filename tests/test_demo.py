@@ -114,6 +114,7 @@ def test_demo_command_on_the_tiny_operation(tmp_path: Path) -> None:
     # the demo analyzes the networks, stores them, and prints the report's networks section
     report = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
     assert report["networks"]["analysis"]["fresh"]
-    assert f"networks mapped     {report['networks']['mapped']:>14,}" in res.stdout
+    assert f"  networks mapped     {report['networks']['mapped']:>14,}" in res.stdout
+    assert f"  labels agree        {report['cartel_labels']['agree']:>14,}" in res.stdout
     assert "key players of the largest networks:" in res.stdout
     assert "## Networks" in (tmp_path / "report.md").read_text(encoding="utf-8")

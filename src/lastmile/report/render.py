@@ -980,30 +980,37 @@ def networks_text(report: Mapping[str, Any], largest: int = 3) -> list[str]:
         return []
     if "mapped" not in raw:
         return [_text(raw.get("note"))]
+
+    def line(label: str, value: Any, note: str = "") -> str:
+        return f"  {label:<20}{fmt_count(value):>14}" + (f"  {note}" if note else "")
+
     lines = [
-        f"networks mapped     {fmt_count(raw.get('mapped')):>14} "
-        f"({fmt_count(raw.get('people'))} people; {fmt_count(raw.get('upstream'))} upstream: "
-        "hubs and cartels)",
-        f"multi-city networks {fmt_count(raw.get('multi_city')):>14}",
+        "Networks (lastmile analyze; docs/networks.md)",
+        line("networks mapped", raw.get("mapped"), f"{fmt_count(raw.get('people'))} people"),
+        line("upstream", raw.get("upstream"), "hubs and cartels: evidence, not networks"),
+        line("multi-city", raw.get("multi_city")),
     ]
     for r in _list_of_maps(raw.get("by_cartel")):
-        label = f"  tied to {_text(r.get('cartel'))}"
-        lines.append(f"{label:<19} {fmt_count(r.get('networks')):>14}")
+        lines.append(line(f"tied to {_text(r.get('cartel'))}", r.get("networks")))
     labels = report.get("cartel_labels")
     if isinstance(labels, Mapping):
         lines.append(
-            f"agency cartel labels: {fmt_count(labels.get('agree'))} investigations agree with "
-            f"the attribution, {fmt_count(labels.get('disagree'))} do not"
+            line("labels agree", labels.get("agree"), "investigations labelled as attributed")
         )
-    lines.append("key players of the largest networks:")
+        lines.append(
+            line(
+                "labels disagree", labels.get("disagree"), "investigations labelled another cartel"
+            )
+        )
+    lines.append("  key players of the largest networks:")
     for n in _list_of_maps(raw.get("largest"))[:largest]:
         lines.append(
-            f"  {_text(n.get('network_id'))} ({fmt_count(n.get('people'))} people, "
+            f"    {_text(n.get('network_id'))} ({fmt_count(n.get('people'))} people, "
             f"{_text(n.get('cartel'))})"
         )
         for k in _list_of_maps(n.get("key_players")):
             name = _text(k.get("name")) or "(no name)"
-            lines.append(f"    {fmt_count(k.get('rank'))}. {name} ({_text(k.get('entity_id'))})")
+            lines.append(f"      {fmt_count(k.get('rank'))}. {name} ({_text(k.get('entity_id'))})")
     return lines
 
 
