@@ -249,6 +249,8 @@ def test_exports_and_reading_verbs_use_the_stored_analysis(
     assert result.exit_code == 0, result.output
     with open_workspace(workspace_url) as ws:
         stored = snapshot(ws)
+        run = latest_analysis(ws)
+        assert run is not None and f"stored in the workspace (run {run.run_id})" in result.stdout
         # Plant a mark in the stored tables: the verbs must show it, not recompute.
         ws.store.execute("UPDATE attributions SET cartel = 'Planted', score = 0.5")
         ws.store.execute("UPDATE key_players SET why = 'planted why' WHERE rank = 1")

@@ -52,6 +52,7 @@ class Analysis:
     key_players: pa.Table
     attribution: pa.Table
     seconds: dict[str, float] = field(default_factory=dict)
+    run_id: str | None = None  # set once stored (analysis_runs.run_id)
 
     def counts(self) -> dict[str, int]:
         """Rows of each table, and networks that are not upstream."""
@@ -91,6 +92,11 @@ class Analysis:
             lines.append(f"key players of {who}: {', '.join(top)}")
         timing = ", ".join(f"{k} {v:.1f}s" for k, v in self.seconds.items())
         lines.append(f"time: {timing}")
+        if self.run_id:
+            lines.append(
+                f"stored in the workspace (run {self.run_id}): lastmile networks, attribution, "
+                "keyplayers, export and report read it"
+            )
         return "\n".join(lines) + "\n"
 
 
@@ -162,5 +168,5 @@ def run_analysis(ws: Workspace, *, k: int = KEY_PLAYERS_STORED, seed: int = 0) -
 
     started = time.time()
     result = analyze(ws, k=k, seed=seed)
-    store_analysis(ws, result, started=started)
+    result.run_id = store_analysis(ws, result, started=started)
     return result
