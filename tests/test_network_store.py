@@ -21,7 +21,7 @@ from lastmile.network.stored import (
     read_networks,
     read_ties,
 )
-from lastmile.report import compute_report, render_report
+from lastmile.report import ReportOptions, compute_report, render_report
 from lastmile.store import Workspace, open_workspace
 from tests.test_network_workspace import fill, insert
 
@@ -324,7 +324,7 @@ def test_reading_verbs_compute_on_demand_and_say_so(workspace_url: str) -> None:
 
 def test_report_networks_section_and_cartel_labels(workspace: Workspace) -> None:
     fill_labelled(workspace)
-    before = compute_report(workspace)
+    before = compute_report(workspace, ReportOptions(network_detail=True))
     assert before["networks"] == {
         "analysis": None,
         "note": "No network analysis is stored in this workspace: run 'lastmile analyze' for "
@@ -333,7 +333,12 @@ def test_report_networks_section_and_cartel_labels(workspace: Workspace) -> None
     assert "by_attributed_cartel" not in before
     assert "No network analysis is stored" in render_report(before, "md")
     run_analysis(workspace)
-    after = compute_report(workspace)
+    aggregate = compute_report(workspace)
+    # by default (the server's report for every user) no person and no network is named
+    assert "largest" not in aggregate["networks"]
+    assert "multi_city_networks" not in aggregate["networks"]
+    assert "Rafa Example" not in render_report(aggregate, "html")
+    after = compute_report(workspace, ReportOptions(network_detail=True))
     for key, value in before.items():
         if key not in ("generated_at", "networks", "provenance"):
             assert after[key] == value, key  # the existing figures do not move

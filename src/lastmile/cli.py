@@ -339,6 +339,7 @@ def report(
         dose_method=DoseMethod(lethal_dose_mg, pill_lethal_share, powder_purity),
         title=title,
         command=_command_line(),
+        network_detail=True,
         **_platform_options(social_media),
     )
     with open_workspace(workspace, read_only=True) as ws:

@@ -84,6 +84,7 @@ def run_demo(
             title="Synthetic national operation (fictional data)",
             command=f"lastmile report --workspace {workspace} --from {OPERATION_FROM} "
             f"--to {OPERATION_TO}",
+            network_detail=True,
         )
         report = compute_report(ws, options)
     paths = {fmt: out / f"report.{fmt}" for fmt in ("html", "json", "md")}

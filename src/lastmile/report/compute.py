@@ -51,6 +51,11 @@ class ReportOptions:
     encrypted: frozenset[str] = frozenset(p.value for p in ENCRYPTED_DEFAULT)
     title: str = "Operation report"
     command: str | None = None
+    # The networks section's per-network detail: the largest networks with their key players
+    # (names and entity ids) and the multi-city networks by id. People, not aggregates: off by
+    # default, so that a report served to every signed-in user (the server's /api/report)
+    # stays aggregate; lastmile report and lastmile demo turn it on.
+    network_detail: bool = False
 
     def __post_init__(self) -> None:
         if self.date_from and self.date_to and self.date_from > self.date_to:
@@ -488,7 +493,7 @@ def _network_outcomes(
     keys = read_key_players(ws, k=NETWORKS_KEY_PLAYERS).to_pylist()
     wanted = {n["network_id"] for n in largest}
     names = _best_names(ws, [k["entity_id"] for k in keys if k["network_id"] in wanted])
-    section = {
+    section: dict[str, Any] = {
         "analysis": analysis,
         "note": SCOPE,
         "mapped": len(local),
@@ -523,6 +528,8 @@ def _network_outcomes(
             for n in largest
         ],
     }
+    if not options.network_detail:
+        del section["multi_city_networks"], section["largest"]
     # Each investigation takes the attribution of its home network (lastmile.network.stored).
     home = investigation_networks(ws, read_members(ws))
     labels = dict.fromkeys(

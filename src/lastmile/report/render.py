@@ -843,46 +843,9 @@ def _view(report: Mapping[str, Any], *, svg: bool) -> View:
 MULTI_CITY_SHOWN = 10
 
 
-def _networks_view(report: Mapping[str, Any]) -> tuple[list[str], list[Table]]:
-    """The networks section: sentences and tables (nothing for a report without the key)."""
-    raw = report.get("networks")
-    if not isinstance(raw, Mapping):
-        return [], []
-    if "mapped" not in raw:
-        return [_text(raw.get("note"))], []
-    sentences = [
-        f"{_counted(raw.get('mapped'), 'distribution network')} mapped, with "
-        f"{_counted(raw.get('people'), 'person', 'people')}; "
-        f"{_counted(raw.get('upstream'), 'upstream network')} (hubs and cartels) are evidence "
-        f"for attribution, not networks of their own. "
-        f"{fmt_count(raw.get('multi_city'))} span two or more cities.",
-        f"{_counted(raw.get('attributed'), 'network')} tied to a cartel, "
-        f"{fmt_count(raw.get('unattributed'))} unattributed (the evidence is too weak).",
-    ]
-    labels = report.get("cartel_labels")
-    if isinstance(labels, Mapping):
-        outside = _num(labels.get("not_in_network")) + _num(labels.get("upstream"))
-        sentences.append(
-            f"Of the {_counted(labels.get('investigations'), 'investigation')} in this report, "
-            f"{fmt_count(labels.get('agree'))} agree with their agency's cartel label and "
-            f"{fmt_count(labels.get('disagree'))} do not; "
-            f"{fmt_count(labels.get('unattributed'))} are in unattributed networks, "
-            f"{fmt_count(labels.get('no_label'))} have no label and {fmt_count(outside)} are in "
-            "no local network."
-        )
-    sentences.append(_text(raw.get("note")))
-    sentences = [t[:1].upper() + t[1:] for t in sentences]
-    tables = [
-        Table(
-            key="networks_by_cartel",
-            title="Networks by cartel",
-            columns=[Column("Cartel", numeric=False), Column("Networks"), Column("People")],
-            rows=[
-                [_text(r.get("cartel")), fmt_count(r.get("networks")), fmt_count(r.get("people"))]
-                for r in _list_of_maps(raw.get("by_cartel"))
-            ],
-        )
-    ]
+def _network_detail(raw: Mapping[str, Any]) -> list[Table]:
+    """The multi-city networks and the key players of the largest networks."""
+    tables: list[Table] = []
     multi = _list_of_maps(raw.get("multi_city_networks"))
     tables.append(
         Table(
@@ -940,6 +903,51 @@ def _networks_view(report: Mapping[str, Any]) -> tuple[list[str], list[Table]]:
             empty="No key players.",
         )
     )
+    return tables
+
+
+def _networks_view(report: Mapping[str, Any]) -> tuple[list[str], list[Table]]:
+    """The networks section: sentences and tables (nothing for a report without the key)."""
+    raw = report.get("networks")
+    if not isinstance(raw, Mapping):
+        return [], []
+    if "mapped" not in raw:
+        return [_text(raw.get("note"))], []
+    sentences = [
+        f"{_counted(raw.get('mapped'), 'distribution network')} mapped, with "
+        f"{_counted(raw.get('people'), 'person', 'people')}; "
+        f"{_counted(raw.get('upstream'), 'upstream network')} (hubs and cartels) are evidence "
+        f"for attribution, not networks of their own. "
+        f"{fmt_count(raw.get('multi_city'))} span two or more cities.",
+        f"{_counted(raw.get('attributed'), 'network')} tied to a cartel, "
+        f"{fmt_count(raw.get('unattributed'))} unattributed (the evidence is too weak).",
+    ]
+    labels = report.get("cartel_labels")
+    if isinstance(labels, Mapping):
+        outside = _num(labels.get("not_in_network")) + _num(labels.get("upstream"))
+        sentences.append(
+            f"Of the {_counted(labels.get('investigations'), 'investigation')} in this report, "
+            f"{fmt_count(labels.get('agree'))} agree with their agency's cartel label and "
+            f"{fmt_count(labels.get('disagree'))} do not; "
+            f"{fmt_count(labels.get('unattributed'))} are in unattributed networks, "
+            f"{fmt_count(labels.get('no_label'))} have no label and {fmt_count(outside)} are in "
+            "no local network."
+        )
+    sentences.append(_text(raw.get("note")))
+    sentences = [t[:1].upper() + t[1:] for t in sentences]
+    tables = [
+        Table(
+            key="networks_by_cartel",
+            title="Networks by cartel",
+            columns=[Column("Cartel", numeric=False), Column("Networks"), Column("People")],
+            rows=[
+                [_text(r.get("cartel")), fmt_count(r.get("networks")), fmt_count(r.get("people"))]
+                for r in _list_of_maps(raw.get("by_cartel"))
+            ],
+        )
+    ]
+    if "largest" in raw:  # per-network detail (ReportOptions.network_detail)
+        tables += _network_detail(raw)
     tables.append(
         _breakdown_table(
             "by_attributed_cartel",
