@@ -27,6 +27,8 @@ from lastmile.cli import (
 from lastmile.terminal import plain
 
 if TYPE_CHECKING:
+    import pyarrow as pa
+
     from lastmile.network import Network
 
 EdgesOpt = Annotated[
@@ -96,7 +98,7 @@ def _stored_key_players(
     method: KeyMethod,
     seed: int,
     workspace: str | None,
-) -> Any:
+) -> pa.Table | None:
     """The stored top ``k`` of a workspace network (rank,id,score,why), when the request is
     the stored one (default ranking, seed 0, k within what analyze keeps); else None."""
     from lastmile.network.analyze import KEY_PLAYERS_STORED
@@ -119,9 +121,7 @@ def _stored_key_players(
                     f"no network {network!r} in this workspace (see lastmile networks)"
                 )
             return None
-    if table.num_rows < k and table.num_rows == KEY_PLAYERS_STORED:
-        return None
-    if table.num_rows < k:
+    if table.num_rows < k:  # a network of fewer than k people: all of them are stored
         err_console.print(plain(f"note: only {table.num_rows} nodes: ranked all of them"))
     top = table.filter(pc.less_equal(table.column("rank"), k))
     return top.select(["rank", "entity_id", "score", "why"]).rename_columns(
