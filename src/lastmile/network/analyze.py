@@ -84,7 +84,7 @@ class Analysis:
         ]
         for cartel, count in sorted(by_cartel.items(), key=lambda kv: (-kv[1], kv[0])):
             lines.append(f"  tied to {cartel:<20} {count:,}")
-        lines.append(f"agency label agrees          {agree:,}; disagrees {disagree:,}")
+        lines.append(f"agency label agrees          {agree:,} networks; disagrees {disagree:,}")
         keys = self.key_players.to_pylist()
         for r in nets[:top_networks]:
             top = [k["entity_id"] for k in keys if k["network_id"] == r["network_id"]][:5]
