@@ -316,11 +316,11 @@ def distribution_networks(
             groups = [list(comp)]
             if not flag:
                 part = sub.induced_subgraph(comp)
-                names = set(part.vs["name"])
+                present = set(part.vs["name"])
                 # The units are marked by the highest kind of organization present: DTOs
                 # when the component holds any (its gangs and crews may be their street
                 # arms), else the gangs and crews themselves.
-                marks = (dtos & names) or (local & names)
+                marks = (dtos & present) or (local & present)
                 split = split_communities(part, local_orgs=marks, places=places, organizations=dtos)
                 groups = [[comp[i] for i in group] for group in split]
             found.extend([sub.vs[v]["name"] for v in group] for group in groups if len(group) >= 2)
@@ -332,10 +332,10 @@ def distribution_networks(
                 {e: UNIT_LEVEL.get(k, 0) for e, k in org_kind.items()},
                 places or {},
             )
-        for names in found:
-            names = sorted(names)
-            nid = f"N-{names[0]}"
-            rows.extend({"entity_id": n, "network_id": nid, "upstream": flag} for n in names)
+        for group_names in found:
+            ordered = sorted(group_names)
+            nid = f"N-{ordered[0]}"
+            rows.extend({"entity_id": n, "network_id": nid, "upstream": flag} for n in ordered)
     return pa.Table.from_pylist(rows, schema=MEMBERSHIP_SCHEMA).sort_by(
         [("network_id", "ascending"), ("entity_id", "ascending")]
     )
