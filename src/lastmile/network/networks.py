@@ -34,6 +34,7 @@ import math
 import igraph as ig
 import numpy as np
 import pyarrow as pa
+import scipy.sparse as sp
 
 from lastmile.network.communities import leiden
 from lastmile.network.graph import Network
@@ -240,6 +241,23 @@ def hubs(
         blocks.add(block)
     found: set[str] = set()
     component = np.asarray(g.connected_components().membership)
+    all_names = np.asarray(g.vs["name"], dtype=object)
+    # What marks a unit, as columns: each local organization, then each city; a part's marks
+    # are the sum of its members' rows.
+    column: dict[tuple[str, str], int] = {}
+    rows, cols = [], []
+    for i, name in enumerate(all_names):
+        if name in local_orgs:
+            rows.append(i)
+            cols.append(column.setdefault(("org", name), len(column)))
+        for city in places.get(name, ()):
+            rows.append(i)
+            cols.append(column.setdefault(("city", city), len(column)))
+    marks = sp.csr_matrix(
+        (np.ones(len(rows)), (rows, cols)), shape=(g.vcount(), max(len(column), 1))
+    )
+    is_org = np.zeros(marks.shape[1], dtype=bool)
+    is_org[[i for (kind, _), i in column.items() if kind == "org"]] = True
     local: dict[int, tuple[ig.Graph, np.ndarray, dict[int, int]]] = {}
     for s, (customers, blocks) in reach.items():
         if len(blocks) < 2:
@@ -250,34 +268,38 @@ def hubs(
             vertices = np.flatnonzero(component == c)
             local[c] = (
                 bare_graph(g.induced_subgraph(vertices.tolist())),
-                np.asarray(g.vs["name"], dtype=object)[vertices],
+                vertices,
                 {int(v): i for i, v in enumerate(vertices)},
             )
-        sub, sub_names, position = local[c]
+        sub, vertices, position = local[c]
         h = sub.copy()
-        h.delete_vertices([position[s]])
-        keep = np.delete(np.arange(sub.vcount()), position[s])
-        membership = np.asarray(h.connected_components().membership)
+        ig.GraphBase.delete_vertices(h, [position[s]])
+        keep = np.delete(vertices, position[s])
+        membership = np.asarray(ig.GraphBase.connected_components(h))
         sizes = np.bincount(membership)
-        left = np.delete(sub_names, position[s])
-        parts = {int(membership[int(np.searchsorted(keep, position[x]))]) for x in customers}
-        units = []
-        for part in parts:
-            if sizes[part] < min_group:
-                continue
-            names = left[membership == part].tolist()
-            orgs = {n for n in names if n in local_orgs}
-            cities = set().union(*(places.get(n, set()) for n in names))
-            units.append((orgs, cities))
+        parts = sorted({int(membership[int(np.searchsorted(keep, x))]) for x in customers})
+        units = [p for p in parts if sizes[p] >= min_group]
+        if len(units) < 2:
+            continue
+        slot = np.full(len(sizes), -1)
+        slot[units] = np.arange(len(units))
+        inside = slot[membership] >= 0
+        onehot = sp.csr_matrix(
+            (np.ones(int(inside.sum())), (slot[membership][inside], np.flatnonzero(inside))),
+            shape=(len(units), len(keep)),
+        )
+        held = (onehot @ marks[keep]).toarray() > 0
+        total = held.sum(axis=0)
         distinct = 0
-        for i, (orgs, cities) in enumerate(units):
-            others = units[:i] + units[i + 1 :]
-            other_orgs = set().union(*(o for o, _ in others))
-            other_cities = set().union(*(c for _, c in others))
-            if (orgs - other_orgs) or (cities and other_cities and not cities & other_cities):
-                distinct += 1
+        for i in range(len(units)):
+            mine = held[i]
+            others = (total - mine) > 0
+            own_org = bool(np.any(mine & is_org & ~others))
+            cities, other_cities = mine & ~is_org, others & ~is_org
+            apart = bool(cities.any() and other_cities.any() and not np.any(cities & other_cities))
+            distinct += own_org or apart
         if distinct >= 2:
-            found.add(g.vs[s]["name"])
+            found.add(str(all_names[s]))
     return found
 
 
