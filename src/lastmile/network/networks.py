@@ -17,12 +17,19 @@ The rules (docs/networks.md, "Distribution networks", says why):
    reach parts only it joins; Hopcroft & Tarjan 1973); only they are checked further.
 3. Networks are the connected components of the criminal graph once the upstream entities are
    taken out; upstream entities form their own networks from the criminal ties among them.
-4. A component with clear community structure is split into its communities: Leiden on the
-   ties weighted ``1 + ln(records)`` (modularity, resolution 1, seeded), kept when the
-   partition's modularity is at least ``MIN_MODULARITY`` (0.3, the level above which Clauset,
-   Newman & Moore 2004 find significant community structure). Groups of people who mostly
+4. A component with clear community structure is split into its communities:
+   Leiden on the ties weighted ``1 + ln(records)`` (modularity, resolution 1, seeded), kept
+   when the partition's modularity is at least ``MIN_MODULARITY`` (0.3, the level above which
+   Clauset, Newman & Moore 2004 find significant community structure). Communities are
+   merged back by constrained agglomeration (strongest links first, never two groups that
+   are distinct in the records: each with an organization of the component's highest kind,
+   DTO or else gang/crew, or in disjoint cities), and a group still holding two DTOs is
+   split again the same way (modularity's resolution limit). Groups of people who mostly
    deal among themselves and touch other groups through a few ties are separate networks
    (Calderoni 2012; Morselli 2009), even when those few ties pass the evidence minimum.
+5. Weak evidence (association, arrest together, shared selector, a call or two; never
+   family) attaches people and pieces to a network under the same constraint; it never
+   makes a network of its own.
    Selectors are not members (their owners are). A network needs at least two entities.
    ``network_id`` is ``N-`` and the smallest entity id in it, stable while the network is.
 """
@@ -309,7 +316,7 @@ def distribution_networks(
     cartel_members: set[str],
     places: dict[str, set[str]] | None = None,
 ) -> pa.Table:
-    """``entity_id, network_id, upstream`` for every entity in a network (rules 1-3).
+    """``entity_id, network_id, upstream`` for every entity in a network (rules 1-5).
 
     ``org_kind`` maps organization entities to their kind; ``cartel_members`` are persons with
     a stated membership in a cartel (upstream by definition, as are cartel organizations);
