@@ -338,6 +338,22 @@ def test_weak_ties_attach_people_to_a_network_but_never_glue_two_or_count_family
     ]
 
 
+def test_network_graphs_are_people_and_every_tie_of_working_together_but_family(
+    workspace: Workspace,
+) -> None:
+    """Key players, disruption and links run on a network's people: the organization is no
+    node, and inside the network a shared phone, an arrest together and a single call are ties
+    (the family tie P1-P4 adds nothing: P1 and P4 are tied by supply anyway)."""
+    from lastmile.network.networks import network_graphs
+
+    fill(workspace)
+    (net,) = network_graphs(workspace).values()
+    assert sorted(net.ids) == ["P1", "P2", "P3", "P4"]
+    g = net.graph
+    pairs = {tuple(sorted((g.vs[e.source]["name"], g.vs[e.target]["name"]))) for e in g.es}
+    assert pairs == {("P1", "P2"), ("P1", "P4"), ("P3", "P4"), ("P1", "P3")}
+
+
 def test_workspace_networks_list_places_and_arrests(workspace: Workspace) -> None:
     fill(workspace)
     insert(

@@ -556,9 +556,11 @@ def workspace_networks(ws: Workspace, ties: pa.Table | None = None) -> tuple[pa.
 def network_graphs(
     ws: Workspace, ties: pa.Table | None = None, members: pa.Table | None = None
 ) -> dict[str, Network]:
-    """Every distribution network of a workspace as a Network of its people: their criminal
-    ties (supply, communication above the evidence minimum), weighted by the records behind
-    them (events for communication, stated relationships otherwise).
+    """Every distribution network of a workspace as a Network of its people: the ties between
+    them of every kind but family and membership (supply, communication, association, arrest
+    together, shared selector), weighted by the records behind them (events for
+    communication, records otherwise). The evidence minimum and rule 5's constraint decide
+    who joins a network; inside it, every tie of working together is a path.
 
     Organizations are members of a network but not nodes here: a membership is an
     affiliation, not a tie through which drugs, money or orders pass (it would make the
@@ -586,7 +588,13 @@ def network_graphs(
     }
     edges: dict[str, list[dict[str, object]]] = {nid: [] for nid in set(network_of.values())}
     tied: set[str] = set()
-    for r in criminal_ties(ties, org_kind).to_pylist():
+    weak = [
+        r
+        for r in ties.select(["source", "target", "kind", "records"]).to_pylist()
+        if r["kind"] in WEAK_KINDS
+        or (r["kind"] == "communication" and (r["records"] or 0) < MIN_EVENTS)
+    ]
+    for r in [*criminal_ties(ties, org_kind).to_pylist(), *weak]:
         nid = network_of.get(r["source"])
         if nid is not None and network_of.get(r["target"]) == nid:
             edges[nid].append(
