@@ -18,6 +18,7 @@ lastmile at least 20 times faster than NetworkX, and within 1.5 times of bare ig
 
     .venv/bin/python bench/network.py                    # a planted-partition graph
     .venv/bin/python bench/network.py --edges FILE.csv   # any edge list
+    .venv/bin/python bench/network.py --workspace nat.duckdb   # a workspace's largest network
 """
 
 from __future__ import annotations
@@ -76,6 +77,9 @@ def paired(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--edges", type=Path, help="an edge list CSV instead of the planted graph")
+    parser.add_argument(
+        "--workspace", help="a resolved workspace: use its largest distribution network"
+    )
     parser.add_argument("--nodes", type=int, default=20_000)
     parser.add_argument("--blocks", type=int, default=400)
     parser.add_argument("--degree", type=float, default=8.0)
@@ -84,7 +88,15 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 
-    if args.edges:
+    if args.workspace:
+        from lastmile.network.networks import network_graphs
+        from lastmile.store import open_workspace
+
+        with open_workspace(args.workspace, create=False) as ws:
+            graphs = network_graphs(ws)
+        nid, net = max(graphs.items(), key=lambda kv: (kv[1].graph.vcount(), kv[0]))
+        origin = f"{args.workspace}: largest network {nid} (its people and criminal ties)"
+    elif args.edges:
         net = load_network(args.edges)
         origin = str(args.edges)
     else:

@@ -288,6 +288,72 @@ def test_a_crew_leader_supplying_his_own_dealers_is_not_a_hub() -> None:
     assert not any(members.column("upstream").to_pylist())
 
 
+def test_an_unmarked_group_does_not_chain_two_dtos_into_one_network() -> None:
+    """Rule 4's merging is constrained: a community with no organization of its own (here a
+    supply cell C talking heavily to two DTO crews) joins the crew it is most tied to, and
+    the two DTO crews stay apart even though C talks to both."""
+    rows = []
+    for crew in "AB":
+        people = [f"{crew}{i}" for i in range(5)]
+        rows += [tie(a, b, "communication", 10) for i, a in enumerate(people) for b in people[:i]]
+        rows.append(tie(f"{crew}0", f"D{crew}", "membership"))
+    cell = [f"C{i}" for i in range(4)]
+    rows += [tie(a, b, "communication", 10) for i, a in enumerate(cell) for b in cell[:i]]
+    rows += [tie("C0", "A0", "communication", 40), tie("C1", "B0", "communication", 20)]
+    members = distribution_networks(
+        pa.Table.from_pylist(rows, schema=TIE_SCHEMA), {"DA": "dto", "DB": "dto"}, set(), {}
+    )
+    nets: dict[str, set[str]] = {}
+    for row in members.to_pylist():
+        nets.setdefault(row["network_id"], set()).add(row["entity_id"])
+    assert len(nets) == 2
+    assert {"A0", "DA", "C0", "C3"} <= nets["N-A0"] and "B0" in nets["N-B0"]
+
+
+def test_weak_ties_attach_people_to_a_network_but_never_glue_two_or_count_family() -> None:
+    """Rule 5: an arrest together or a shared phone attaches a person with no criminal tie to
+    the network; a stated association between two DTO crews does not make them one; a relative
+    is never attached; two people tied only weakly are no network."""
+    rows = []
+    for crew in "AB":
+        people = [f"{crew}{i}" for i in range(4)]
+        rows += [tie(a, b, "communication", 10) for i, a in enumerate(people) for b in people[:i]]
+        rows.append(tie(f"{crew}0", f"D{crew}", "membership"))
+    rows += [
+        tie("A1", "X", "co_arrest", 1),
+        tie("B2", "Y", "shared_selector", 1),
+        tie("A3", "B3", "association", 1),
+        tie("A2", "F", "family", 1),
+        tie("Q", "R", "co_arrest", 1),
+    ]
+    members = distribution_networks(
+        pa.Table.from_pylist(rows, schema=TIE_SCHEMA), {"DA": "dto", "DB": "dto"}, set(), {}
+    )
+    nets: dict[str, set[str]] = {}
+    for row in members.to_pylist():
+        nets.setdefault(row["network_id"], set()).add(row["entity_id"])
+    assert sorted(map(sorted, nets.values())) == [
+        ["A0", "A1", "A2", "A3", "DA", "X"],
+        ["B0", "B1", "B2", "B3", "DB", "Y"],
+    ]
+
+
+def test_network_graphs_are_people_and_every_tie_of_working_together_but_family(
+    workspace: Workspace,
+) -> None:
+    """Key players, disruption and links run on a network's people: the organization is no
+    node, and inside the network a shared phone, an arrest together and a single call are ties
+    (the family tie P1-P4 adds nothing: P1 and P4 are tied by supply anyway)."""
+    from lastmile.network.networks import network_graphs
+
+    fill(workspace)
+    (net,) = network_graphs(workspace).values()
+    assert sorted(net.ids) == ["P1", "P2", "P3", "P4"]
+    g = net.graph
+    pairs = {tuple(sorted((g.vs[e.source]["name"], g.vs[e.target]["name"]))) for e in g.es}
+    assert pairs == {("P1", "P2"), ("P1", "P4"), ("P3", "P4"), ("P1", "P3")}
+
+
 def test_workspace_networks_list_places_and_arrests(workspace: Workspace) -> None:
     fill(workspace)
     insert(
@@ -312,12 +378,13 @@ def test_workspace_networks_list_places_and_arrests(workspace: Workspace) -> Non
         {},
     )
     members, summary = workspace_networks(workspace)
-    assert {r["entity_id"] for r in members.to_pylist()} == {"P1", "P2", "P4", "G1"}
+    # P3 has no criminal tie, but shares a phone with P4: rule 5 attaches him
+    assert {r["entity_id"] for r in members.to_pylist()} == {"P1", "P2", "P3", "P4", "G1"}
     (row,) = summary.to_pylist()
     assert row["network_id"] == "N-G1"
-    assert (row["people"], row["organizations"], row["investigations"]) == (3, 1, 2)
+    assert (row["people"], row["organizations"], row["investigations"]) == (4, 1, 2)
     assert row["cities"] == "Aurora, CO|Denver, CO" and row["multi_city"]
-    assert row["agencies"] == "APD|DEA" and row["arrests"] == 1
+    assert row["agencies"] == "APD|DEA" and row["arrests"] == 2
 
 
 def test_networks_and_keyplayers_commands_on_a_workspace(workspace_url: str) -> None:
@@ -579,7 +646,7 @@ def test_export_networks_keyplayers_attribution(workspace_url: str, tmp_path: An
         assert result.exit_code == 0, result.output
         lines = out.read_text(encoding="utf-8").splitlines()
         assert lines[0] == header
-    assert len((tmp_path / "networks.csv").read_text().splitlines()) == 5
+    assert len((tmp_path / "networks.csv").read_text().splitlines()) == 6
     assert (tmp_path / "keyplayers.csv").read_text().splitlines()[1].startswith('"N-G1","P1",1,')
     assert (tmp_path / "attribution.csv").read_text().splitlines()[1] == '"N-G1","Unattributed",0'
 
@@ -597,7 +664,7 @@ def test_analyze_runs_everything_and_says_it_in_words(workspace_url: str, tmp_pa
     assert result.exit_code == 0, result.output
     assert "networks mapped              1 (and 0 upstream" in result.stdout
     assert "tied to Unattributed" in result.stdout
-    assert "key players of N-G1 (3 people): P1" in result.stdout
+    assert "key players of N-G1 (4 people): P1" in result.stdout
     assert sorted(p.name for p in out.iterdir()) == [
         "attribution.csv",
         "keyplayers.csv",

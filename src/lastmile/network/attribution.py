@@ -169,21 +169,22 @@ def attribute(
     for r in members.to_pylist():
         if not r["upstream"]:
             networks.setdefault(str(r["network_id"]), []).append(str(r["entity_id"]))
+    by_cartel: dict[str, dict[int, float]] = {c: {} for c in cartels}
+    for (e, c), w in weight.items():
+        by_cartel[c][index[e]] = by_cartel[c].get(index[e], 0.0) + w
     out = []
+    starts: dict[str, dict[str, int]] = {}
     for nid, ents in sorted(networks.items()):
         idx = [index[e] for e in ents if e in index]
         totals = {c: float(mass[c][idx].sum()) for c in cartels} if idx else {}
         total = sum(totals.values())
-        cartel, share, path = UNATTRIBUTED, 0.0, ""
+        cartel, share = UNATTRIBUTED, 0.0
         if total > 0:
             top = max(totals, key=lambda c: totals[c])
             share = totals[top] / total
             if share >= MIN_SHARE:
                 cartel = top
-                goals = {
-                    index[e]: (w, _because(why[(e, c)])) for (e, c), w in weight.items() if c == top
-                }
-                path = _path(g, idx, mass[top], goals)
+                starts.setdefault(top, {})[nid] = max(idx, key=lambda v: mass[top][v])
         label = (labels or {}).get(nid)
         agrees = None if not label or cartel == UNATTRIBUTED else label == cartel
         out.append(
@@ -193,9 +194,16 @@ def attribute(
                 "score": round(share, 4),
                 "label": label,
                 "agrees": agrees,
-                "path": path,
+                "path": "",
             }
         )
+    paths: dict[str, str] = {}
+    for cartel, begin in starts.items():
+        goals = by_cartel[cartel]
+        reasons = {v: _because(why[(names[v], cartel)]) for v in goals}
+        paths.update(_paths(g, begin, goals, reasons))
+    for row in out:
+        row["path"] = paths.get(str(row["network_id"]), "")
     return pa.Table.from_pylist(out, schema=ATTRIBUTION_SCHEMA)
 
 
@@ -207,32 +215,53 @@ def _because(reasons: list[tuple[float, str]]) -> str:
     return text + (f"; and {more} more" if more > 0 else "")
 
 
-def _path(
-    g: ig.Graph, members: list[int], mass: np.ndarray, goals: dict[int, tuple[float, str]]
-) -> str:
-    """The strongest path from the member with most mass to the strongest evidence reached."""
-    start = max(members, key=lambda v: mass[v])
-    targets = sorted(goals)
-    dist = g.distances(source=start, target=targets, weights="distance")[0]
-    reached = [(t, d) for t, d in zip(targets, dist, strict=True) if math.isfinite(d)]
-    if not reached:
-        return ""
-    strongest = max(goals[t][0] for t, _ in reached)
-    goal = min(
-        (t for t, _ in reached if goals[t][0] >= strongest * 0.999),
-        key=lambda t: dict(reached)[t],
-    )
-    epath = g.get_shortest_paths(start, to=goal, weights="distance", output="epath")[0]
-    steps = [g.vs[start]["name"]]
-    here = start
-    for e in epath:
-        edge = g.es[e]
-        there = edge.target if edge.source == here else edge.source
-        steps.append(f"[{edge['label']}]")
-        steps.append(g.vs[there]["name"])
-        here = there
-    reason = goals[goal][1]
-    return " ".join(steps) + (f" ({reason})" if reason else "")
+def _paths(
+    g: ig.Graph, starts: dict[str, int], goals: dict[int, float], reasons: dict[int, str]
+) -> dict[str, str]:
+    """For each network (``starts``: its member with most mass), the strongest path to the
+    strongest evidence it reaches: within the start's component the goals of the highest
+    weight, and of those the nearest (distances 1 / w).
+
+    One Dijkstra for all networks: a virtual source tied at length 0 to the strongest goals
+    of every component, so the shortest path from it to a start ends at that start's nearest
+    strongest goal (components are disjoint, so each start only reaches its own goals).
+    """
+    comp = np.asarray(g.connected_components().membership)
+    best: dict[int, float] = {}
+    for v, w in goals.items():
+        best[int(comp[v])] = max(best.get(int(comp[v]), 0.0), w)
+    tier = sorted(v for v, w in goals.items() if w >= best[int(comp[v])] * 0.999)
+    wanted = {nid: v for nid, v in starts.items() if int(comp[v]) in best}
+    if not tier or not wanted:
+        return {}
+    h = g.copy()
+    h.add_vertices(1)
+    origin = h.vcount() - 1
+    first = h.ecount()
+    h.add_edges([(origin, t) for t in tier])
+    h.es[first:]["distance"] = [0.0] * len(tier)
+    h.es[first:]["label"] = [""] * len(tier)
+    targets = sorted(set(wanted.values()))
+    epaths = h.get_shortest_paths(origin, to=targets, weights="distance", output="epath")
+    by_target = dict(zip(targets, epaths, strict=True))
+    names = g.vs["name"]
+    result = {}
+    for nid, start in wanted.items():
+        epath = by_target[start]
+        if not epath:
+            continue
+        goal = h.es[epath[0]].target if h.es[epath[0]].source == origin else h.es[epath[0]].source
+        steps = [names[start]]
+        here = start
+        for e in reversed(epath[1:]):
+            edge = h.es[e]
+            there = edge.target if edge.source == here else edge.source
+            steps.append(f"[{edge['label']}]")
+            steps.append(names[there])
+            here = there
+        reason = reasons.get(goal, "")
+        result[nid] = " ".join(steps) + (f" ({reason})" if reason else "")
+    return result
 
 
 _ORGS = """

@@ -17,12 +17,19 @@ The rules (docs/networks.md, "Distribution networks", says why):
    reach parts only it joins; Hopcroft & Tarjan 1973); only they are checked further.
 3. Networks are the connected components of the criminal graph once the upstream entities are
    taken out; upstream entities form their own networks from the criminal ties among them.
-4. A component with clear community structure is split into its communities: Leiden on the
-   ties weighted ``1 + ln(records)`` (modularity, resolution 1, seeded), kept when the
-   partition's modularity is at least ``MIN_MODULARITY`` (0.3, the level above which Clauset,
-   Newman & Moore 2004 find significant community structure). Groups of people who mostly
+4. A component with clear community structure is split into its communities:
+   Leiden on the ties weighted ``1 + ln(records)`` (modularity, resolution 1, seeded), kept
+   when the partition's modularity is at least ``MIN_MODULARITY`` (0.3, the level above which
+   Clauset, Newman & Moore 2004 find significant community structure). Communities are
+   merged back by constrained agglomeration (strongest links first, never two groups that
+   are distinct in the records: each with an organization of the component's highest kind,
+   DTO or else gang/crew, or in disjoint cities), and a group still holding two DTOs is
+   split again the same way (modularity's resolution limit). Groups of people who mostly
    deal among themselves and touch other groups through a few ties are separate networks
    (Calderoni 2012; Morselli 2009), even when those few ties pass the evidence minimum.
+5. Weak evidence (association, arrest together, shared selector, a call or two; never
+   family) attaches people and pieces to a network under the same constraint; it never
+   makes a network of its own.
    Selectors are not members (their owners are). A network needs at least two entities.
    ``network_id`` is ``N-`` and the smallest entity id in it, stable while the network is.
 """
@@ -34,6 +41,7 @@ import math
 import igraph as ig
 import numpy as np
 import pyarrow as pa
+import scipy.sparse as sp
 
 from lastmile.network.communities import leiden
 from lastmile.network.graph import Network
@@ -43,6 +51,15 @@ MIN_EVENTS = 3
 MIN_GROUP = 3
 MIN_MODULARITY = 0.3
 NON_MEMBER_ORGS = ("cartel", "business")
+UNIT_ORG = "dto"
+WEAK_KINDS = ("association", "co_arrest", "shared_selector")
+UNIT_LEVEL = {"dto": 2, "gang": 1, "crew": 1}
+
+
+def bare_graph(g: ig.Graph) -> ig.Graph:
+    """The structure of ``g`` without attributes (cheap to copy)."""
+    return ig.Graph(n=g.vcount(), edges=g.get_edgelist(), directed=False)
+
 
 MEMBERSHIP_SCHEMA = pa.schema(
     [("entity_id", pa.string()), ("network_id", pa.string()), ("upstream", pa.bool_())]
@@ -100,6 +117,47 @@ def split_communities(
     local_orgs: set[str] | frozenset[str] = frozenset(),
     places: dict[str, set[str]] | None = None,
     seed: int = 0,
+    organizations: set[str] | frozenset[str] = frozenset(),
+) -> list[list[int]]:
+    """Rule 4: the vertices of a connected graph as one group, or as its distinct communities.
+
+    Then, inside every group that still holds two or more ``organizations`` (the DTOs: whole
+    trafficking organizations, where gangs and crews may be one's street arms), rule 4 again
+    with only those as marks: modularity's resolution limit (Fortunato & Barthelemy 2007)
+    merges small communities that are clearly separate on their own in a large graph, and
+    two DTOs in one group are the records saying that it holds two organizations.
+    """
+    groups = _split_once(g, local_orgs=local_orgs, places=places, seed=seed)
+    names = g.vs["name"]
+    result: list[list[int]] = []
+    for group in groups:
+        if sum(names[v] in organizations for v in group) < 2:
+            result.append(group)
+            continue
+        sub = g.induced_subgraph(group)
+        parts = _split_once(sub, local_orgs=organizations, places=places, seed=seed)
+        if len(parts) == 1:
+            result.append(group)
+            continue
+        for part in parts:
+            inner = sub.induced_subgraph(part)
+            for piece in split_communities(
+                inner,
+                local_orgs=organizations,
+                places=places,
+                seed=seed,
+                organizations=organizations,
+            ):
+                result.append([group[part[i]] for i in piece])
+    return sorted(sorted(group) for group in result)
+
+
+def _split_once(
+    g: ig.Graph,
+    *,
+    local_orgs: set[str] | frozenset[str] = frozenset(),
+    places: dict[str, set[str]] | None = None,
+    seed: int = 0,
 ) -> list[list[int]]:
     """Rule 4: the vertices of a connected graph as one group, or as its distinct communities.
 
@@ -123,11 +181,11 @@ def split_communities(
     for v, c in enumerate(membership.tolist()):
         orgs[c] = orgs[c] or names[v] in local_orgs
         cities[c] |= places.get(names[v], set())
-
-    def distinct(a: int, b: int) -> bool:
-        apart = bool(cities[a] and cities[b] and not cities[a] & cities[b])
-        return (orgs[a] and orgs[b]) or apart
-
+    between: dict[tuple[int, int], float] = {}
+    for e in h.es:
+        a, b = sorted((int(membership[e.source]), int(membership[e.target])))
+        if a != b:
+            between[(a, b)] = between.get((a, b), 0.0) + float(e["weight"])
     parent = list(range(count))
 
     def root(c: int) -> int:
@@ -136,10 +194,20 @@ def split_communities(
             c = parent[c]
         return c
 
-    for e in h.es:
-        a, b = int(membership[e.source]), int(membership[e.target])
-        if a != b and not distinct(a, b):
-            parent[root(a)] = root(b)
+    # Constrained agglomeration: the strongest links between communities are merged first,
+    # and two groups that are distinct in the records (each with a local organization, or
+    # in disjoint cities) are never merged, so a community with no marks of its own joins
+    # the group it is most tied to and cannot chain two distinct groups together.
+    for (a, b), _ in sorted(between.items(), key=lambda kv: (-kv[1], kv[0])):
+        ra, rb = root(a), root(b)
+        if ra == rb:
+            continue
+        apart = bool(cities[ra] and cities[rb] and not cities[ra] & cities[rb])
+        if (orgs[ra] and orgs[rb]) or apart:
+            continue
+        parent[ra] = rb
+        orgs[rb] = orgs[rb] or orgs[ra]
+        cities[rb] |= cities[ra]
     groups: dict[int, list[int]] = {}
     for v, c in enumerate(membership.tolist()):
         groups.setdefault(root(c), []).append(v)
@@ -179,31 +247,66 @@ def hubs(
         customers.add(c)
         blocks.add(block)
     found: set[str] = set()
+    component = np.asarray(g.connected_components().membership)
+    all_names = np.asarray(g.vs["name"], dtype=object)
+    # What marks a unit, as columns: each local organization, then each city; a part's marks
+    # are the sum of its members' rows.
+    column: dict[tuple[str, str], int] = {}
+    rows, cols = [], []
+    for i, name in enumerate(all_names):
+        if name in local_orgs:
+            rows.append(i)
+            cols.append(column.setdefault(("org", name), len(column)))
+        for city in places.get(name, ()):
+            rows.append(i)
+            cols.append(column.setdefault(("city", city), len(column)))
+    marks = sp.csr_matrix(
+        (np.ones(len(rows)), (rows, cols)), shape=(g.vcount(), max(len(column), 1))
+    )
+    is_org = np.zeros(marks.shape[1], dtype=bool)
+    is_org[[i for (kind, _), i in column.items() if kind == "org"]] = True
+    local: dict[int, tuple[ig.Graph, np.ndarray, dict[int, int]]] = {}
     for s, (customers, blocks) in reach.items():
         if len(blocks) < 2:
             continue
-        h = g.copy()
-        h.delete_vertices([s])
-        membership = np.asarray(h.connected_components().membership)
+        # Only the supplier's own component can fall apart when he is taken out.
+        c = int(component[s])
+        if c not in local:
+            vertices = np.flatnonzero(component == c)
+            local[c] = (
+                bare_graph(g.induced_subgraph(vertices.tolist())),
+                vertices,
+                {int(v): i for i, v in enumerate(vertices)},
+            )
+        sub, vertices, position = local[c]
+        h = sub.copy()
+        ig.GraphBase.delete_vertices(h, [position[s]])
+        keep = np.delete(vertices, position[s])
+        membership = np.asarray(ig.GraphBase.connected_components(h))
         sizes = np.bincount(membership)
-        parts = {int(membership[c - 1 if c > s else c]) for c in customers}
-        units = []
-        for part in parts:
-            if sizes[part] < min_group:
-                continue
-            names = [h.vs[int(v)]["name"] for v in np.flatnonzero(membership == part)]
-            orgs = {n for n in names if n in local_orgs}
-            cities = set().union(*(places.get(n, set()) for n in names))
-            units.append((orgs, cities))
+        parts = sorted({int(membership[int(np.searchsorted(keep, x))]) for x in customers})
+        units = [p for p in parts if sizes[p] >= min_group]
+        if len(units) < 2:
+            continue
+        slot = np.full(len(sizes), -1)
+        slot[units] = np.arange(len(units))
+        inside = slot[membership] >= 0
+        onehot = sp.csr_matrix(
+            (np.ones(int(inside.sum())), (slot[membership][inside], np.flatnonzero(inside))),
+            shape=(len(units), len(keep)),
+        )
+        held = (onehot @ marks[keep]).toarray() > 0
+        total = held.sum(axis=0)
         distinct = 0
-        for i, (orgs, cities) in enumerate(units):
-            others = units[:i] + units[i + 1 :]
-            other_orgs = set().union(*(o for o, _ in others))
-            other_cities = set().union(*(c for _, c in others))
-            if (orgs - other_orgs) or (cities and other_cities and not cities & other_cities):
-                distinct += 1
+        for i in range(len(units)):
+            mine = held[i]
+            others = (total - mine) > 0
+            own_org = bool(np.any(mine & is_org & ~others))
+            cities, other_cities = mine & ~is_org, others & ~is_org
+            apart = bool(cities.any() and other_cities.any() and not np.any(cities & other_cities))
+            distinct += own_org or apart
         if distinct >= 2:
-            found.add(g.vs[s]["name"])
+            found.add(str(all_names[s]))
     return found
 
 
@@ -213,7 +316,7 @@ def distribution_networks(
     cartel_members: set[str],
     places: dict[str, set[str]] | None = None,
 ) -> pa.Table:
-    """``entity_id, network_id, upstream`` for every entity in a network (rules 1-3).
+    """``entity_id, network_id, upstream`` for every entity in a network (rules 1-5).
 
     ``org_kind`` maps organization entities to their kind; ``cartel_members`` are persons with
     a stated membership in a cartel (upstream by definition, as are cartel organizations);
@@ -224,6 +327,7 @@ def distribution_networks(
         return MEMBERSHIP_SCHEMA.empty_table()
     g = _graph(edges)
     local = {e for e, k in org_kind.items() if k not in NON_MEMBER_ORGS}
+    dtos = {e for e, k in org_kind.items() if k == UNIT_ORG}
     upstream = (
         hubs(g, local_orgs=local, places=places)
         | cartel_members
@@ -234,23 +338,118 @@ def distribution_networks(
     for flag in (False, True):
         keep = [v for v in range(g.vcount()) if is_up[v] == flag]
         sub = g.induced_subgraph(keep)
+        found: list[list[str]] = []
         for comp in sub.connected_components():
             if len(comp) < 2:
                 continue
             groups = [list(comp)]
             if not flag:
                 part = sub.induced_subgraph(comp)
-                split = split_communities(part, local_orgs=local, places=places)
+                present = set(part.vs["name"])
+                # The units are marked by the highest kind of organization present: DTOs
+                # when the component holds any (its gangs and crews may be their street
+                # arms), else the gangs and crews themselves.
+                marks = (dtos & present) or (local & present)
+                split = split_communities(part, local_orgs=marks, places=places, organizations=dtos)
                 groups = [[comp[i] for i in group] for group in split]
-            for group in groups:
-                if len(group) < 2:
-                    continue
-                names = sorted(sub.vs[v]["name"] for v in group)
-                nid = f"N-{names[0]}"
-                rows.extend({"entity_id": n, "network_id": nid, "upstream": flag} for n in names)
+            found.extend([sub.vs[v]["name"] for v in group] for group in groups if len(group) >= 2)
+        if not flag:
+            found = attach(
+                found,
+                ties,
+                upstream,
+                {e: UNIT_LEVEL.get(k, 0) for e, k in org_kind.items()},
+                places or {},
+            )
+        for group_names in found:
+            ordered = sorted(group_names)
+            nid = f"N-{ordered[0]}"
+            rows.extend({"entity_id": n, "network_id": nid, "upstream": flag} for n in ordered)
     return pa.Table.from_pylist(rows, schema=MEMBERSHIP_SCHEMA).sort_by(
         [("network_id", "ascending"), ("entity_id", "ascending")]
     )
+
+
+def attach(
+    groups: list[list[str]],
+    ties: pa.Table,
+    upstream: set[str],
+    level: dict[str, int],
+    places: dict[str, set[str]],
+) -> list[list[str]]:
+    """Rule 5: pieces of one network that the criminal ties leave apart are put back together
+    by the weaker evidence of working together (``WEAK_KINDS``: a stated association, an arrest
+    together, a shared phone or account, a call or two), under the same constraint as rule 4.
+
+    Networks and the people in none of them are joined along these ties, the strongest links
+    first (the number of ties between the two), never two groups that are distinct in the
+    records (each holds a DTO, or, neither holding one, each a gang or crew; or their cities are
+    disjoint), and never two people who are in
+    no network (weak ties attach to a network; they do not make one). Family ties are not
+    among them: a relative does not join a network by being one. Upstream entities take no
+    part.
+    """
+    group_of: dict[str, int] = {}
+    for i, names in enumerate(groups):
+        for n in names:
+            group_of[n] = i
+    solo: dict[str, int] = {}
+    links: dict[tuple[int, int], int] = {}
+    kinds = ties.column("kind").to_pylist()
+    records = ties.column("records").to_pylist()
+    for a, b, kind, count in zip(
+        ties.column("source").to_pylist(),
+        ties.column("target").to_pylist(),
+        kinds,
+        records,
+        strict=True,
+    ):
+        weak = kind in WEAK_KINDS or (kind == "communication" and (count or 0) < MIN_EVENTS)
+        if not weak or a in upstream or b in upstream:
+            continue
+        ends = []
+        for e in (a, b):
+            if e not in group_of:
+                group_of[e] = solo[e] = len(groups) + len(solo)
+            ends.append(group_of[e])
+        x, y = sorted(ends)
+        if x != y:
+            links[(x, y)] = links.get((x, y), 0) + 1
+    count = len(groups) + len(solo)
+    members: list[list[str]] = [list(names) for names in groups] + [[]] * len(solo)
+    for e, i in solo.items():
+        members[i] = [e]
+    marked = [max((level.get(n, 0) for n in names), default=0) for names in members]
+    cities = [set().union(*(places.get(n, set()) for n in names)) for names in members]
+    is_network = [i < len(groups) for i in range(count)]
+    parent = list(range(count))
+
+    def root(c: int) -> int:
+        while parent[c] != c:
+            parent[c] = parent[parent[c]]
+            c = parent[c]
+        return c
+
+    ordered = sorted(links.items(), key=lambda kv: (-kv[1], kv[0]))
+    changed = True
+    while changed:
+        changed = False
+        for (a, b), _ in ordered:
+            ra, rb = root(a), root(b)
+            if ra == rb or not (is_network[ra] or is_network[rb]):
+                continue
+            apart = bool(cities[ra] and cities[rb] and not cities[ra] & cities[rb])
+            if (marked[ra] and marked[ra] == marked[rb]) or apart:
+                continue
+            parent[ra] = rb
+            marked[rb] = max(marked[rb], marked[ra])
+            cities[rb] |= cities[ra]
+            is_network[rb] = True
+            changed = True
+    joined: dict[int, list[str]] = {}
+    for i, names in enumerate(members):
+        joined.setdefault(root(i), []).extend(names)
+    return [names for r, names in joined.items() if is_network[r] and len(names) >= 2]
 
 
 SUMMARY_SCHEMA = pa.schema(
@@ -357,8 +556,17 @@ def workspace_networks(ws: Workspace, ties: pa.Table | None = None) -> tuple[pa.
 def network_graphs(
     ws: Workspace, ties: pa.Table | None = None, members: pa.Table | None = None
 ) -> dict[str, Network]:
-    """Every distribution network of a workspace as a Network: its criminal ties, weighted by
-    the records behind them (events for communication, stated relationships otherwise)."""
+    """Every distribution network of a workspace as a Network of its people: the ties between
+    them of every kind but family and membership (supply, communication, association, arrest
+    together, shared selector), weighted by the records behind them (events for
+    communication, records otherwise). The evidence minimum and rule 5's constraint decide
+    who joins a network; inside it, every tie of working together is a path.
+
+    Organizations are members of a network but not nodes here: a membership is an
+    affiliation, not a tie through which drugs, money or orders pass (it would make the
+    organization a broker between all its members), so key players, disruption and missing
+    ties are about people. A person of the network without such ties is an isolated node.
+    """
     from lastmile.network.graph import build_network
     from lastmile.network.workspace import entity_ties
 
@@ -366,10 +574,27 @@ def network_graphs(
         ties = entity_ties(ws)
     if members is None:
         members, _ = workspace_networks(ws, ties)
-    network_of = {str(r["entity_id"]): str(r["network_id"]) for r in members.to_pylist()}
     org_kind = {str(e): str(k) for e, k in ws.store.rows(_ORG_KINDS)}
+    persons = {
+        str(e)
+        for (e,) in ws.store.rows(
+            "SELECT DISTINCT entity_id FROM entity_members WHERE record_type = 'subjects'"
+        )
+    }
+    network_of = {
+        str(r["entity_id"]): str(r["network_id"])
+        for r in members.to_pylist()
+        if str(r["entity_id"]) in persons and str(r["entity_id"]) not in org_kind
+    }
     edges: dict[str, list[dict[str, object]]] = {nid: [] for nid in set(network_of.values())}
-    for r in criminal_ties(ties, org_kind).to_pylist():
+    tied: set[str] = set()
+    weak = [
+        r
+        for r in ties.select(["source", "target", "kind", "records"]).to_pylist()
+        if r["kind"] in WEAK_KINDS
+        or (r["kind"] == "communication" and (r["records"] or 0) < MIN_EVENTS)
+    ]
+    for r in [*criminal_ties(ties, org_kind).to_pylist(), *weak]:
         nid = network_of.get(r["source"])
         if nid is not None and network_of.get(r["target"]) == nid:
             edges[nid].append(
@@ -379,6 +604,10 @@ def network_graphs(
                     "weight": float(max(r["records"] or 1, 1)),
                 }
             )
+            tied.update((r["source"], r["target"]))
+    for entity, nid in network_of.items():
+        if entity not in tied:
+            edges[nid].append({"source": entity, "target": None, "weight": 1.0})
     schema = pa.schema([("source", pa.string()), ("target", pa.string()), ("weight", pa.float64())])
     return {
         nid: build_network(pa.Table.from_pylist(rows, schema=schema))
