@@ -146,8 +146,16 @@ def test_analyze_stores_every_table(workspace: Workspace) -> None:
     assert net["seizures"] == 3
     assert net["communities"] >= 1 and net["cities"] == "Aurora, CO|Denver, CO"
     members = [m for m in stored["network_members"] if m["network_id"] == "N-G1"]
-    assert {m["entity_id"] for m in members} == {"P1", "P2", "P4", "G1"}
-    assert all(m["community"] is not None and not m["upstream"] for m in members)
+    # P3 has no criminal tie but shares a phone with P4: rule 5 attaches him (networks.md)
+    assert {m["entity_id"] for m in members} == {"P1", "P2", "P3", "P4", "G1"}
+    # communities are of the people's graph: an organization is a member, not a node of it
+    assert all(not m["upstream"] for m in members)
+    assert {m["entity_id"] for m in members if m["community"] is not None} == {
+        "P1",
+        "P2",
+        "P3",
+        "P4",
+    }
     keys = [k for k in stored["key_players"] if k["network_id"] == "N-G1"]
     assert [k["rank"] for k in keys] == list(range(1, len(keys) + 1))
     assert keys[0]["entity_id"] == "P1" and "fragmentation" in keys[0]["why"]
@@ -351,9 +359,9 @@ def test_report_networks_section_and_cartel_labels(workspace: Workspace) -> None
         0,
     )
     assert net["multi_city_networks"] == [
-        {"network_id": "N-G1", "people": 3, "cities": ["Aurora, CO", "Denver, CO"]}
+        {"network_id": "N-G1", "people": 4, "cities": ["Aurora, CO", "Denver, CO"]}
     ]
-    assert net["by_cartel"] == [{"cartel": "Sinaloa", "networks": 1, "people": 3}]
+    assert net["by_cartel"] == [{"cartel": "Sinaloa", "networks": 1, "people": 4}]
     (largest,) = net["largest"]
     assert largest["key_players"][0] == {
         "rank": 1,
