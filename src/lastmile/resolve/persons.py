@@ -27,6 +27,7 @@ EDGE_FLOOR = 0.5
 
 FEATURE_COLUMNS = (
     "record_id",
+    "investigation_id",
     "first",
     "sur1",
     "sur2",
@@ -57,13 +58,30 @@ def _null(sql: str) -> dict[str, Any]:
 ELSE = {"sql_condition": "ELSE", "label_for_charts": "disagree"}
 
 
-def _overlap(col: str, what: str, sizes: tuple[int, ...] = (1,)) -> dict[str, Any]:
+# Two subject records of one case file are two people in the case's own judgement (the
+# investigators listed them apart); what they share there (a phone, an organization) is
+# what two people of one case share, not evidence that they are one: Splink's null level,
+# weight 0 (docs/resolution.md, "Shared selectors").
+SAME_CASE = "l.investigation_id = r.investigation_id"
+
+
+def _overlap(
+    col: str, what: str, sizes: tuple[int, ...] = (1,), by_case: bool = False
+) -> dict[str, Any]:
     levels: list[dict[str, Any]] = [_null(f"l.{col} IS NULL OR r.{col} IS NULL")]
+    if by_case:
+        levels.append(
+            _level(
+                f"{SAME_CASE} AND len(list_intersect(l.{col}, r.{col})) >= 1",
+                f"a {what} shared within one case file (not evidence)",
+                is_null_level=True,
+            )
+        )
     for n in sizes:
         levels.append(
             _level(
                 f"len(list_intersect(l.{col}, r.{col})) >= {n}",
-                f"{n} or more {what} shared" if n > 1 else f"a {what} shared",
+                f"{n} or more {what}s shared" if n > 1 else f"a {what} shared",
             )
         )
     levels.append({"sql_condition": "ELSE", "label_for_charts": f"no {what} shared"})
@@ -176,9 +194,9 @@ def comparisons() -> list[dict[str, Any]]:
         generation,
         address,
         identifiers,
-        _overlap("sel_keys", "selector", (2, 1)),
+        _overlap("sel_keys", "selector", (2, 1), by_case=True),
         _overlap("monikers", "moniker"),
-        _overlap("tie_keys", "tie", (2, 1)),
+        _overlap("tie_keys", "tie", (2, 1), by_case=True),
         sex,
     ]
     # Written with l./r. for reading; Splink's comparison levels name columns col_l / col_r.

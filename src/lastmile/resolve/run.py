@@ -92,6 +92,9 @@ NAME_VETO = {
     "a surname agrees, the given name differs": "given names differ",
 }
 DOB_AGREES = ("the same date of birth", "date of birth one typo or a day/month swap apart")
+# A moniker is a name the person goes by: a person under a false identity (another legal
+# name, another date of birth) keeps his street name, so a shared moniker lifts the name rule.
+MONIKER_AGREES = ("a moniker shared",)
 
 
 def veto_sql(model: dict[str, Any]) -> str:
@@ -110,8 +113,10 @@ def veto_sql(model: dict[str, Any]) -> str:
         for g, why in gammas("suffix", GENERATION_VETO).items()
     ]
     dob_ok = ", ".join(str(g) for g in gammas("dob", DOB_AGREES)) or "NULL"
+    moniker_ok = ", ".join(str(g) for g in gammas("monikers", MONIKER_AGREES)) or "NULL"
     whens += [
-        f"WHEN gamma_name = {g} AND gamma_dob NOT IN ({dob_ok}) THEN "
+        f"WHEN gamma_name = {g} AND gamma_dob NOT IN ({dob_ok}) "
+        f"AND gamma_monikers NOT IN ({moniker_ok}) THEN "
         f"'{why}, dates of birth do not agree'"
         for g, why in gammas("name", NAME_VETO).items()
     ]
@@ -129,7 +134,7 @@ def _person_edges(
         CREATE OR REPLACE TEMP TABLE scored AS
         SELECT least(record_id_l, record_id_r) AS a, greatest(record_id_l, record_id_r) AS b,
             match_weight, match_probability AS probability, gamma_name, gamma_suffix,
-            gamma_identifiers, gamma_dob, gamma_address, gamma_sel_keys,
+            gamma_identifiers, gamma_dob, gamma_address, gamma_sel_keys, gamma_monikers,
             {evidence_sql(model)} AS evidence
         FROM pred
         """
