@@ -431,3 +431,77 @@ def test_resolve_writes_on_both_stores(workspace: Workspace, tmp_path: Path) -> 
         "SELECT record_type, record_id, entity_id FROM entity_members ORDER BY 1, 2"
     )
     assert again == members
+
+
+def test_records_judged_different_stay_apart_even_through_others(
+    resolved: tuple[Path, dict[str, list[str]]], tmp_path: Path
+) -> None:
+    """A 'different' judgement is a cannot-link constraint, not just a removed edge: the
+    two records do not meet through a third record linked to both."""
+    source, truth = resolved
+    path = tmp_path / "ws.duckdb"
+    path.write_bytes(source.read_bytes())
+    first, middle, last = truth["chuy"]
+    with open_workspace(path) as ws:
+        assert entity(ws, first) == entity(ws, middle) == entity(ws, last)
+        judge_pair(ws, "different", first, last, analyst="tester")
+        resolve(ws)
+        assert entity(ws, first) != entity(ws, last)
+        assert entity(ws, middle) in {entity(ws, first), entity(ws, last)}
+
+
+def test_clusters_never_join_conflicting_records_through_a_third() -> None:
+    """Father (1975) and son (2001) are each linked to a record with no date of birth: the
+    stronger link wins, the weaker is refused; a date one typo apart is no conflict."""
+    import duckdb
+
+    from lastmile.resolve import cluster
+    from lastmile.resolve.run import DOB_CONFLICT
+
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE n AS SELECT * FROM (VALUES ('sr', '1975-04-05'), ('x', NULL), "
+        "('jr', '2001-04-05'), ('sr2', '1975-04-06'), ('y', NULL)) t(node, value)"
+    )
+    con.execute(
+        "CREATE TABLE e AS SELECT * FROM (VALUES ('sr', 'x', 0.9, false), "
+        "('x', 'jr', 0.8, false), ('sr', 'sr2', 0.7, false), ('jr', 'y', 0.6, false)) "
+        "t(a, b, probability, forced)"
+    )
+    con.execute("CREATE TABLE k (a VARCHAR, b VARCHAR)")
+    rebuilt = cluster.constrained_components(
+        con,
+        "(SELECT node FROM n)",
+        "e",
+        "k",
+        "n",
+        DOB_CONFLICT.format(x="x.value", y="y.value"),
+        "cc",
+    )
+    got = dict(con.execute("SELECT node, component FROM cc").fetchall())
+    assert rebuilt == 1
+    assert got["sr"] == got["x"] == got["sr2"] != got["jr"] == got["y"]
+    # An analyst's 'same' (forced) overrides the dates, never a 'different'.
+    con.execute("INSERT INTO e VALUES ('sr', 'jr', 0.1, true)")
+    cluster.constrained_components(
+        con,
+        "(SELECT node FROM n)",
+        "e",
+        "k",
+        "n",
+        DOB_CONFLICT.format(x="x.value", y="y.value"),
+        "cc",
+    )
+    assert len(set(dict(con.execute("SELECT node, component FROM cc").fetchall()).values())) == 1
+    con.execute("INSERT INTO k VALUES ('sr', 'y')")
+    cluster.constrained_components(
+        con,
+        "(SELECT node FROM n)",
+        "e",
+        "k",
+        "n",
+        DOB_CONFLICT.format(x="x.value", y="y.value"),
+        "cc",
+    )
+    got = dict(con.execute("SELECT node, component FROM cc").fetchall())
+    assert got["sr"] != got["y"]

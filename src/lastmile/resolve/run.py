@@ -34,6 +34,7 @@ class ResolveResult:
     entities: dict[str, int] = field(default_factory=dict)
     edges: int = 0
     anchored: int = 0
+    rebuilt_clusters: int = 0
     vetoed: dict[str, int] = field(default_factory=dict)
     identifier_conflicts: list[tuple[str, str, str]] = field(default_factory=list)
     invalid_identifiers: int = 0
@@ -55,6 +56,7 @@ class ResolveResult:
             "entities": self.entities,
             "edges": self.edges,
             "anchored": self.anchored,
+            "rebuilt_clusters": self.rebuilt_clusters,
             "vetoed": self.vetoed,
             "identifier_conflicts": [list(c) for c in self.identifier_conflicts],
             "invalid_identifiers": self.invalid_identifiers,
@@ -214,12 +216,35 @@ def _previous(ws: Workspace, con: duckdb.DuckDBPyConnection) -> None:
     register_table(con, ents, "prev_entities")
 
 
-def _clusters(con: duckdb.DuckDBPyConnection) -> None:
+# Two dates of birth (YYYY-MM-DD) that cannot be one person's: not the same, not one typo or
+# a day/month swap apart, more than a year apart (the date of birth comparison's last level).
+DOB_CONFLICT = (
+    "NOT (damerau_levenshtein({x}, {y}) <= 1 OR (substr({x}, 1, 4) = substr({y}, 1, 4) "
+    "AND substr({x}, 6, 2) = substr({y}, 9, 2) AND substr({x}, 9, 2) = substr({y}, 6, 2)) "
+    "OR abs(date_diff('day', CAST({x} AS DATE), CAST({y} AS DATE))) <= 366)"
+)
+
+
+def _clusters(con: duckdb.DuckDBPyConnection, result: ResolveResult) -> None:
     """``all_clusters(record_type, record_id, cluster, kind)`` for every record."""
-    cluster.components(
+    # Persons: the edges' connected components, except that two records an analyst judged
+    # different, or two dates of birth that cannot be one person's (more than a year and
+    # more than a typo apart: a father and a son of one name), never end in one entity
+    # through the records between them (docs/resolution.md, "Clustering").
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE cluster_edges AS
+        SELECT e.a, e.b, e.probability, j.a IS NOT NULL AS forced FROM person_edges e
+        LEFT JOIN judged j ON j.a = e.a AND j.b = e.b AND j.verdict = 'same'
+        """
+    )
+    result.rebuilt_clusters = cluster.constrained_components(
         con,
         "(SELECT record_id AS node FROM src_subjects)",
-        "(SELECT a, b FROM person_edges)",
+        "cluster_edges",
+        "(SELECT a, b FROM judged WHERE verdict = 'different')",
+        "(SELECT record_id AS node, dob AS value FROM person_features)",
+        DOB_CONFLICT.format(x="x.value", y="y.value"),
         "person_cc",
     )
     # Organizations: a record and each of its name keys are nodes; records sharing a key meet.
@@ -421,7 +446,7 @@ def resolve(
     _person_edges(con, pred, model, result)
     result.anchored = anchor.anchor_nameless(con)
     _previous(ws, con)
-    _clusters(con)
+    _clusters(con, result)
     cluster.stable_ids(con, "all_clusters", "ids")
     _entities(con)
     row = con.execute("SELECT count(*) FROM person_edges").fetchone()
