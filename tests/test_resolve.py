@@ -461,7 +461,7 @@ def test_clusters_never_join_conflicting_records_through_a_third() -> None:
     con = duckdb.connect()
     con.execute(
         "CREATE TABLE n AS SELECT * FROM (VALUES ('sr', '1975-04-05'), ('x', NULL), "
-        "('jr', '2001-04-05'), ('sr2', '1975-04-06'), ('y', NULL)) t(node, value)"
+        "('jr', '2001-09-17'), ('sr2', '1975-04-06'), ('y', NULL)) t(node, value)"
     )
     con.execute(
         "CREATE TABLE e AS SELECT * FROM (VALUES ('sr', 'x', 0.9, false), "

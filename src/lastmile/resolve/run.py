@@ -216,12 +216,16 @@ def _previous(ws: Workspace, con: duckdb.DuckDBPyConnection) -> None:
     register_table(con, ents, "prev_entities")
 
 
-# Two dates of birth (YYYY-MM-DD) that cannot be one person's: not the same, not one typo or
-# a day/month swap apart, more than a year apart (the date of birth comparison's last level).
+# Two dates of birth (YYYY-MM-DD) that cannot be one person's: not one typo or a day/month
+# swap apart, more than a year apart, and not two of year, month and day the same (a
+# mistyped year such as 1996 for 2006 keeps month and day).
 DOB_CONFLICT = (
     "NOT (damerau_levenshtein({x}, {y}) <= 1 OR (substr({x}, 1, 4) = substr({y}, 1, 4) "
     "AND substr({x}, 6, 2) = substr({y}, 9, 2) AND substr({x}, 9, 2) = substr({y}, 6, 2)) "
-    "OR abs(date_diff('day', CAST({x} AS DATE), CAST({y} AS DATE))) <= 366)"
+    "OR abs(date_diff('day', CAST({x} AS DATE), CAST({y} AS DATE))) <= 366 "
+    "OR (substr({x}, 1, 4) = substr({y}, 1, 4))::INT "
+    "+ (substr({x}, 6, 2) = substr({y}, 6, 2))::INT "
+    "+ (substr({x}, 9, 2) = substr({y}, 9, 2))::INT >= 2)"
 )
 
 
