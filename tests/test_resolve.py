@@ -506,3 +506,17 @@ def test_clusters_never_join_conflicting_records_through_a_third() -> None:
     )
     got = dict(con.execute("SELECT node, component FROM cc").fetchall())
     assert got["sr"] != got["y"]
+
+
+def test_explain_scores_two_records_that_were_never_compared(
+    resolved: tuple[Path, dict[str, list[str]]],
+) -> None:
+    """Jesús and one of the business line's customers share nothing a blocking rule looks
+    at: explain still applies the saved model and shows each field's weight."""
+    path, truth = resolved
+    with open_workspace(path) as ws:
+        text = explain_pair(ws, truth["chuy"][0], truth["biz7"][0]).text()
+    assert "not linked directly" in text
+    assert "the model of the last run scores them: match weight" in text
+    assert "- name: names disagree (" in text
+    assert "never compared" in text

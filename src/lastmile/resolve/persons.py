@@ -339,6 +339,32 @@ def predict(
     return out
 
 
+def score_pair(
+    features: pa.Table,
+    model: Mapping[str, Any],
+    a: str,
+    b: str,
+    engine: str = "duckdb",
+    spark: Any = None,
+) -> pa.Table:
+    """The model's score for records ``a`` and ``b``, compared or not: one row with each
+    comparison's level (gamma_*) and match weight (mw_*), the match weight and probability,
+    and ``found_by_blocking_rules`` (whether prediction would have compared them at all).
+    Term frequencies come from ``features``, as in :func:`predict`."""
+    import pyarrow.compute as pc
+
+    linker = _linker(features, model, engine, spark)
+    rows: list[Any] = []
+    for rid in (a, b):
+        row = features.filter(pc.equal(features["record_id"], rid))
+        if row.num_rows != 1:
+            raise ResolveError(f"no subject record {rid!r} among the records resolved")
+        rows.append(linker.table_management.register_table(row, f"lastmile_pair_{len(rows)}"))
+    df = linker.inference.score_pair(rows[0], rows[1], include_found_by_blocking_rules=True)
+    out: pa.Table = df.as_pyarrow_table()
+    return out
+
+
 def level_labels(model: Mapping[str, Any]) -> dict[str, dict[int, tuple[str, float | None]]]:
     """For each comparison, its levels by comparison vector value: (label, match weight)."""
     import math
