@@ -520,3 +520,20 @@ def test_explain_scores_two_records_that_were_never_compared(
     assert "the model of the last run scores them: match weight" in text
     assert "- name: names disagree (" in text
     assert "never compared" in text
+
+
+def test_timeline_shows_whom_the_events_are_about(
+    resolved: tuple[Path, dict[str, list[str]]],
+) -> None:
+    path, truth = resolved
+    from lastmile.comms import timeline
+    from lastmile.comms.owners import owner_of
+
+    with open_workspace(path) as ws:
+        chuy = entity(ws, truth["chuy"][0])
+        rows = timeline(ws, "480 555 0111").to_pylist()
+        assert rows and {(r["owner_id"], r["owner"]) for r in rows} == {(chuy, rows[0]["owner"])}
+        assert "guzm" in rows[0]["owner"].lower()
+        # A subject record's timeline is its person's; a family phone has no single owner.
+        assert owner_of(ws, truth["chuy"][1], [])[0] == chuy
+        assert owner_of(ws, None, ["+13125550177"]) == ("", "")
