@@ -45,6 +45,18 @@ FEATURE_COLUMNS = (
     "sel_keys",
     "tie_keys",
 )
+# The feature columns that hold lists (the rest hold one value).
+LIST_COLUMNS = (
+    "name_keys",
+    "first_forms",
+    "monikers",
+    "addr_streets",
+    "addr_places",
+    "id_keys",
+    "id_personal",
+    "sel_keys",
+    "tie_keys",
+)
 
 
 def _level(sql: str, label: str, **extra: Any) -> dict[str, Any]:

@@ -18,7 +18,7 @@ import duckdb
 import pyarrow as pa
 
 from lastmile import __version__
-from lastmile.resolve import anchor, cluster, conflicts, features, persons
+from lastmile.resolve import anchor, cluster, collective, conflicts, features, persons
 from lastmile.resolve.errors import ResolveError
 from lastmile.store import Workspace
 from lastmile.store.backends import register_table
@@ -35,6 +35,7 @@ class ResolveResult:
     edges: int = 0
     anchored: int = 0
     rebuilt_clusters: int = 0
+    entity_pairs: int = 0
     vetoed: dict[str, int] = field(default_factory=dict)
     identifier_conflicts: list[tuple[str, str, str]] = field(default_factory=list)
     invalid_identifiers: int = 0
@@ -57,6 +58,7 @@ class ResolveResult:
             "edges": self.edges,
             "anchored": self.anchored,
             "rebuilt_clusters": self.rebuilt_clusters,
+            "entity_pairs": self.entity_pairs,
             "vetoed": self.vetoed,
             "identifier_conflicts": [list(c) for c in self.identifier_conflicts],
             "invalid_identifiers": self.invalid_identifiers,
@@ -175,6 +177,36 @@ def _person_edges(
         WHERE j.verdict = 'same'
         """
     )
+
+
+def _entity_edges(con: duckdb.DuckDBPyConnection, pred: pa.Table, model: dict[str, Any]) -> int:
+    """Add the second pass's pairs of entities (``collective``) to ``person_edges``, between
+    the entities' first records, under the same threshold and rules; returns how many."""
+    if pred.num_rows == 0:
+        return 0
+    register_table(con, pred, "pred_entities")
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE entity_pairs AS
+        SELECT least(record_id_l, record_id_r) AS a, greatest(record_id_l, record_id_r) AS b,
+            match_weight, match_probability AS probability,
+            'their entities: ' || {evidence_sql(model)} AS evidence, {veto_sql(model)} AS veto
+        FROM pred_entities p WHERE match_probability >= {cluster.THRESHOLD}
+        -- Two entities named as two subjects of one case file are two people in the case's
+        -- judgement: the second pass does not merge them.
+        AND NOT EXISTS (
+            SELECT 1 FROM entity_cases x JOIN entity_cases y USING (investigation_id)
+            WHERE x.component = p.record_id_l AND y.component = p.record_id_r)
+        """
+    )
+    con.execute(
+        """
+        INSERT INTO person_edges
+        SELECT a, b, match_weight, probability, evidence FROM entity_pairs WHERE veto IS NULL
+        """
+    )
+    row = con.execute("SELECT count(*) FROM entity_pairs WHERE veto IS NULL").fetchone()
+    return int(row[0]) if row else 0
 
 
 def _load_judgements(ws: Workspace, con: duckdb.DuckDBPyConnection) -> int:
@@ -449,6 +481,10 @@ def resolve(
     result.judgements_applied = _load_judgements(ws, con)
     _person_edges(con, pred, model, result)
     result.anchored = anchor.anchor_nameless(con)
+    if pf.num_rows >= 2:
+        result.entity_pairs = _entity_edges(
+            con, collective.predict_entities(con, model, engine, spark), model
+        )
     _previous(ws, con)
     _clusters(con, result)
     cluster.stable_ids(con, "all_clusters", "ids")
