@@ -19,6 +19,10 @@ import pyarrow as pa
 
 from lastmile.resolve import cluster, persons
 
+# Merging entities pools more of what they hold, so a pass can find pairs the one before
+# could not; passes repeat until none merges, at most this many times.
+ENTITY_PASSES = 3
+
 
 def entity_features(con: duckdb.DuckDBPyConnection, components: str) -> pa.Table:
     """One row per entity of ``components(node, component)`` with the person features'

@@ -481,10 +481,12 @@ def resolve(
     result.judgements_applied = _load_judgements(ws, con)
     _person_edges(con, pred, model, result)
     result.anchored = anchor.anchor_nameless(con)
-    if pf.num_rows >= 2:
-        result.entity_pairs = _entity_edges(
-            con, collective.predict_entities(con, model, engine, spark), model
-        )
+    # The second pass, repeated while it merges (at most ENTITY_PASSES times).
+    for _ in range(collective.ENTITY_PASSES if pf.num_rows >= 2 else 0):
+        added = _entity_edges(con, collective.predict_entities(con, model, engine, spark), model)
+        result.entity_pairs += added
+        if added == 0:
+            break
     _previous(ws, con)
     _clusters(con, result)
     cluster.stable_ids(con, "all_clusters", "ids")
