@@ -2,8 +2,9 @@
 
 A judgement is stored with who made it and when (table ``judgements``); resolve applies them
 on every later run, over the model: ``same`` joins two records, ``different`` keeps them
-apart (their direct link is removed), ``split`` separates the named records from the rest of
-their entity (a ``different`` for each pair across the cut).
+apart (their direct link is removed, and the clustering never puts them in one entity through
+other records: a cannot-link constraint), ``split`` separates the named records from the rest
+of their entity (a ``different`` for each pair across the cut).
 """
 
 from __future__ import annotations
