@@ -537,3 +537,36 @@ def test_timeline_shows_whom_the_events_are_about(
         # A subject record's timeline is its person's; a family phone has no single owner.
         assert owner_of(ws, truth["chuy"][1], [])[0] == chuy
         assert owner_of(ws, None, ["+13125550177"]) == ("", "")
+
+
+def test_a_split_never_gives_two_entities_one_id() -> None:
+    """An entity that kept the id made from record R's name, split so that R's part is not
+    its heir: R's new cluster takes another id, not the one its old entity keeps."""
+    import hashlib
+
+    import duckdb
+
+    from lastmile.resolve import cluster
+
+    old = "P-" + hashlib.md5(b"person:subjects:R").hexdigest()[:12]
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE rec_age AS SELECT * FROM (VALUES ('subjects', 'Q', TIMESTAMP '2022-01-01', "
+        "1), ('subjects', 'R', TIMESTAMP '2022-02-01', 1)) t(record_type, record_id, seen_at, "
+        "source_row)"
+    )
+    con.execute(
+        f"CREATE TABLE prev_members AS SELECT * FROM (VALUES ('subjects', 'Q', '{old}'), "
+        f"('subjects', 'R', '{old}')) t(record_type, record_id, entity_id)"
+    )
+    con.execute(
+        f"CREATE TABLE prev_entities AS SELECT '{old}' AS entity_id, "
+        "TIMESTAMP '2022-03-01' AS first_seen"
+    )
+    con.execute(
+        "CREATE TABLE clusters AS SELECT * FROM (VALUES ('subjects', 'Q', 'c1', 'person'), "
+        "('subjects', 'R', 'c2', 'person')) t(record_type, record_id, cluster, kind)"
+    )
+    cluster.stable_ids(con, "clusters", "ids")
+    got = dict(con.execute("SELECT record_id, entity_id FROM ids").fetchall())
+    assert got["Q"] == old and got["R"] != old

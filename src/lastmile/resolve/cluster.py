@@ -113,14 +113,24 @@ def stable_ids(con: duckdb.DuckDBPyConnection, clusters: str, into: str) -> None
         ) WHERE rn = 1
         """
     )
+    # A new id comes from the cluster's oldest record; when a kept id already has that form
+    # (the record named an entity before, and that entity's id went with its other part), a
+    # second form is taken, so two clusters never share an id.
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE _ids AS
-        SELECT o.cluster, o.kind, coalesce(k.entity_id,
-            upper(substr(o.kind, 1, 1)) || '-' ||
-            substr(md5(o.kind || ':' || o.record_type || ':' || o.record_id), 1, 12))
-            AS entity_id
-        FROM _oldest o LEFT JOIN _kept k USING (cluster)
+        WITH fresh AS (
+            SELECT o.cluster, o.kind, k.entity_id AS kept,
+                upper(substr(o.kind, 1, 1)) || '-' ||
+                substr(md5(o.kind || ':' || o.record_type || ':' || o.record_id), 1, 12) AS id1,
+                upper(substr(o.kind, 1, 1)) || '-' ||
+                substr(md5(o.kind || ':' || o.record_type || ':' || o.record_id || ':new'), 1, 12)
+                    AS id2
+            FROM _oldest o LEFT JOIN _kept k USING (cluster)
+        )
+        SELECT cluster, kind, coalesce(kept,
+            CASE WHEN id1 IN (SELECT entity_id FROM _kept) THEN id2 ELSE id1 END) AS entity_id
+        FROM fresh
         """
     )
     con.execute(
