@@ -32,7 +32,10 @@ def entity_features(con: duckdb.DuckDBPyConnection, components: str) -> pa.Table
         return f"nullif(list_sort(list_distinct(flatten(list({col})))), []) AS {col}"
 
     def most(col: str) -> str:
-        return f"mode({col}) AS {col}"
+        # The most frequent value; ties go to the smallest, so reruns agree.
+        return (
+            f"first({col} ORDER BY n_{col} DESC, {col}) FILTER (WHERE {col} IS NOT NULL) AS {col}"
+        )
 
     cols = []
     for col in persons.FEATURE_COLUMNS:
@@ -50,10 +53,16 @@ def entity_features(con: duckdb.DuckDBPyConnection, components: str) -> pa.Table
             cols.append(pooled(col))
         else:
             cols.append(most(col))
+    counts = ", ".join(
+        f"count(*) OVER (PARTITION BY c.component, f.{col}) AS n_{col}"
+        for col in persons.FEATURE_COLUMNS
+        if col not in persons.LIST_COLUMNS and col not in ("record_id", "investigation_id")
+    )
     con.execute("SELECT 1").fetchall()
     table: pa.Table = con.sql(
-        f"SELECT {', '.join(cols)} FROM person_features f "
-        f"JOIN {components} c ON c.node = f.record_id GROUP BY c.component"
+        f"SELECT {', '.join(cols)} FROM (SELECT f.*, c.component, {counts} "
+        f"FROM person_features f JOIN {components} c ON c.node = f.record_id) c "
+        "GROUP BY c.component"
     ).to_arrow_table()
     return table
 
