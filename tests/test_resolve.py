@@ -431,3 +431,142 @@ def test_resolve_writes_on_both_stores(workspace: Workspace, tmp_path: Path) -> 
         "SELECT record_type, record_id, entity_id FROM entity_members ORDER BY 1, 2"
     )
     assert again == members
+
+
+def test_records_judged_different_stay_apart_even_through_others(
+    resolved: tuple[Path, dict[str, list[str]]], tmp_path: Path
+) -> None:
+    """A 'different' judgement is a cannot-link constraint, not just a removed edge: the
+    two records do not meet through a third record linked to both."""
+    source, truth = resolved
+    path = tmp_path / "ws.duckdb"
+    path.write_bytes(source.read_bytes())
+    first, middle, last = truth["chuy"]
+    with open_workspace(path) as ws:
+        assert entity(ws, first) == entity(ws, middle) == entity(ws, last)
+        judge_pair(ws, "different", first, last, analyst="tester")
+        resolve(ws)
+        assert entity(ws, first) != entity(ws, last)
+        assert entity(ws, middle) in {entity(ws, first), entity(ws, last)}
+
+
+def test_clusters_never_join_conflicting_records_through_a_third() -> None:
+    """Father (1975) and son (2001) are each linked to a record with no date of birth: the
+    stronger link wins, the weaker is refused; a date one typo apart is no conflict."""
+    import duckdb
+
+    from lastmile.resolve import cluster
+    from lastmile.resolve.run import DOB_CONFLICT
+
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE n AS SELECT * FROM (VALUES ('sr', '1975-04-05'), ('x', NULL), "
+        "('jr', '2001-09-17'), ('sr2', '1975-04-06'), ('y', NULL)) t(node, value)"
+    )
+    con.execute(
+        "CREATE TABLE e AS SELECT * FROM (VALUES ('sr', 'x', 0.9, false), "
+        "('x', 'jr', 0.8, false), ('sr', 'sr2', 0.7, false), ('jr', 'y', 0.6, false)) "
+        "t(a, b, probability, forced)"
+    )
+    con.execute("CREATE TABLE k (a VARCHAR, b VARCHAR)")
+    rebuilt = cluster.constrained_components(
+        con,
+        "(SELECT node FROM n)",
+        "e",
+        "k",
+        "n",
+        DOB_CONFLICT.format(x="x.value", y="y.value"),
+        "cc",
+    )
+    got = dict(con.execute("SELECT node, component FROM cc").fetchall())
+    assert rebuilt == 1
+    assert got["sr"] == got["x"] == got["sr2"] != got["jr"] == got["y"]
+    # An analyst's 'same' (forced) overrides the dates, never a 'different'.
+    con.execute("INSERT INTO e VALUES ('sr', 'jr', 0.1, true)")
+    cluster.constrained_components(
+        con,
+        "(SELECT node FROM n)",
+        "e",
+        "k",
+        "n",
+        DOB_CONFLICT.format(x="x.value", y="y.value"),
+        "cc",
+    )
+    got = dict(con.execute("SELECT node, component FROM cc").fetchall())
+    assert got["sr"] == got["jr"] == got["x"]
+    con.execute("INSERT INTO k VALUES ('sr', 'y')")
+    cluster.constrained_components(
+        con,
+        "(SELECT node FROM n)",
+        "e",
+        "k",
+        "n",
+        DOB_CONFLICT.format(x="x.value", y="y.value"),
+        "cc",
+    )
+    got = dict(con.execute("SELECT node, component FROM cc").fetchall())
+    assert got["sr"] != got["y"]
+
+
+def test_explain_scores_two_records_that_were_never_compared(
+    resolved: tuple[Path, dict[str, list[str]]],
+) -> None:
+    """Jesús and one of the business line's customers share nothing a blocking rule looks
+    at: explain still applies the saved model and shows each field's weight."""
+    path, truth = resolved
+    with open_workspace(path) as ws:
+        text = explain_pair(ws, truth["chuy"][0], truth["biz7"][0]).text()
+    assert "not linked directly" in text
+    assert "the model of the last run scores them: match weight" in text
+    assert "- name: names disagree (" in text
+    assert "never compared" in text
+
+
+def test_timeline_shows_whom_the_events_are_about(
+    resolved: tuple[Path, dict[str, list[str]]],
+) -> None:
+    path, truth = resolved
+    from lastmile.comms import timeline
+    from lastmile.comms.owners import owner_of
+
+    with open_workspace(path) as ws:
+        chuy = entity(ws, truth["chuy"][0])
+        rows = timeline(ws, "480 555 0111").to_pylist()
+        assert rows and {(r["owner_id"], r["owner"]) for r in rows} == {(chuy, rows[0]["owner"])}
+        assert "guzm" in rows[0]["owner"].lower()
+        # A subject record's timeline is its person's; a family phone has no single owner.
+        assert owner_of(ws, truth["chuy"][1], [])[0] == chuy
+        assert owner_of(ws, None, ["+13125550177"]) == ("", "")
+
+
+def test_a_split_never_gives_two_entities_one_id() -> None:
+    """An entity that kept the id made from record R's name, split so that R's part is not
+    its heir: R's new cluster takes another id, not the one its old entity keeps."""
+    import hashlib
+
+    import duckdb
+
+    from lastmile.resolve import cluster
+
+    old = "P-" + hashlib.md5(b"person:subjects:R").hexdigest()[:12]
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE rec_age AS SELECT * FROM (VALUES ('subjects', 'Q', TIMESTAMP '2022-01-01', "
+        "1), ('subjects', 'R', TIMESTAMP '2022-02-01', 1)) t(record_type, record_id, seen_at, "
+        "source_row)"
+    )
+    con.execute(
+        f"CREATE TABLE prev_members AS SELECT * FROM (VALUES ('subjects', 'Q', '{old}'), "
+        f"('subjects', 'R', '{old}')) t(record_type, record_id, entity_id)"
+    )
+    con.execute(
+        f"CREATE TABLE prev_entities AS SELECT '{old}' AS entity_id, "
+        "TIMESTAMP '2022-03-01' AS first_seen"
+    )
+    con.execute(
+        "CREATE TABLE clusters AS SELECT * FROM (VALUES ('subjects', 'Q', 'c1', 'person'), "
+        "('subjects', 'R', 'c2', 'person')) t(record_type, record_id, cluster, kind)"
+    )
+    cluster.stable_ids(con, "clusters", "ids")
+    got = dict(con.execute("SELECT record_id, entity_id FROM ids").fetchall())
+    assert got["Q"] == old and got["R"] != old

@@ -41,3 +41,34 @@ def with_owners(ws: Workspace, table: pa.Table, columns: Sequence[str]) -> pa.Ta
         table = table.add_column(at, f"{col}_owner", names)
         table = table.add_column(at + 1, f"{col}_owner_id", ids)
     return table
+
+
+def owner_of(ws: Workspace, subject_id: str | None, selectors: Sequence[str]) -> tuple[str, str]:
+    """(entity id, best name) of whom a timeline is about: the subject record's person, or the
+    one person owning every selector given; ("", "") when there is none."""
+    if subject_id:
+        rows = ws.store.rows(
+            "SELECT m.entity_id, e.best_name FROM entity_members m JOIN entities e "
+            "USING (entity_id) WHERE m.record_type = 'subjects' AND m.record_id = ?",
+            (subject_id,),
+        )
+        if rows:
+            return str(rows[0][0]), str(rows[0][1] or "")
+    if not selectors:
+        return "", ""
+    table = with_owners(ws, pa.table({"s": pa.array(list(selectors), pa.string())}), ["s"])
+    if "s_owner_id" not in table.column_names:
+        return "", ""
+    found = {
+        (i, n)
+        for i, n in zip(table["s_owner_id"].to_pylist(), table["s_owner"].to_pylist(), strict=True)
+    }
+    if len(found) != 1 or None in next(iter(found)):
+        return "", ""
+    eid, name = next(iter(found))
+    return str(eid), str(name or "")
+
+
+def resolved(ws: Workspace) -> bool:
+    """Whether ``lastmile resolve`` has run on the workspace."""
+    return bool(ws.store.rows("SELECT 1 FROM entity_members LIMIT 1"))

@@ -10,6 +10,7 @@ import pyarrow as pa
 
 from lastmile.comms._base import CommsError, normalize_selector, placeholders, run
 from lastmile.comms.contacts import KIND_COUNTS
+from lastmile.comms.owners import owner_of, resolved
 from lastmile.store import Workspace
 
 TIMELINE_SCHEMA = pa.schema(
@@ -47,10 +48,13 @@ def timeline(ws: Workspace, selector_or_subject: str) -> pa.Table:
     """Events of a selector (written any way) or a subject (by subject_id: all the selectors
     its selector records name) per UTC day and hour.
 
-    Columns: day, hour (0-23), events, calls (network and app calls), texts, app_messages.
-    An event between two of the subject's own selectors counts once.
+    Columns: day, hour (0-23), events, calls (network and app calls), texts, app_messages;
+    once resolution has run, also ``owner`` and ``owner_id``: the person the subject record
+    resolves to, or the one person owning the selector (none for a family phone). An event
+    between two of the subject's own selectors counts once.
     """
     sels = timeline_selectors(ws, selector_or_subject)
+    subject = selector_or_subject.strip() if subject_selectors(ws, selector_or_subject) else None
     marks = placeholders(len(sels))
     sql = f"""
 SELECT
@@ -62,4 +66,11 @@ WHERE from_selector IN ({marks}) OR to_selector IN ({marks})
 GROUP BY CAST(time AS DATE), CAST(EXTRACT(HOUR FROM time) AS INTEGER)
 ORDER BY day, hour
 """
-    return run(ws, sql, [*sels, *sels], TIMELINE_SCHEMA)
+    table = run(ws, sql, [*sels, *sels], TIMELINE_SCHEMA)
+    if table.num_rows == 0 or not resolved(ws):
+        return table
+    # Once resolution has run: whom the events are about (the same on every row).
+    eid, name = owner_of(ws, subject, sels)
+    n = table.num_rows
+    table = table.append_column("owner", pa.array([name or None] * n, pa.string()))
+    return table.append_column("owner_id", pa.array([eid or None] * n, pa.string()))

@@ -70,6 +70,7 @@ def anchor_nameless(con: duckdb.DuckDBPyConnection) -> int:
         ),
         target AS (
             SELECT component, min(record_id) AS rep,
+                list(DISTINCT investigation_id) AS cases,
                 list(DISTINCT dob) FILTER (WHERE dob IS NOT NULL) AS dobs,
                 list(DISTINCT sex) FILTER (WHERE sex IS NOT NULL) AS sexes,
                 flatten(list(monikers) FILTER (WHERE monikers IS NOT NULL)) AS monikers
@@ -77,7 +78,8 @@ def anchor_nameless(con: duckdb.DuckDBPyConnection) -> int:
         )
         SELECT least(o.record_id, t.rep) AS a, greatest(o.record_id, t.rep) AS b, o.kinds
         FROM one o JOIN target t USING (component) JOIN rec l ON l.record_id = o.record_id
-        WHERE (l.dob IS NULL OR coalesce(len(t.dobs), 0) = 0 OR list_contains(t.dobs, l.dob))
+        WHERE NOT list_contains(t.cases, l.investigation_id)
+          AND (l.dob IS NULL OR coalesce(len(t.dobs), 0) = 0 OR list_contains(t.dobs, l.dob))
           AND (l.sex IS NULL OR coalesce(len(t.sexes), 0) = 0 OR list_contains(t.sexes, l.sex))
           AND (l.monikers IS NULL OR coalesce(len(t.monikers), 0) = 0
                OR list_has_any(l.monikers, t.monikers))

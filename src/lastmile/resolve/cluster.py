@@ -15,6 +15,9 @@ from __future__ import annotations
 import os
 
 import duckdb
+import pyarrow as pa
+
+from lastmile.store.backends import register_table
 
 # A pair of person records is merged when Splink's match probability is at least this.
 # Chosen for precision first: a wrong merge puts one person's arrests and selectors on
@@ -110,14 +113,24 @@ def stable_ids(con: duckdb.DuckDBPyConnection, clusters: str, into: str) -> None
         ) WHERE rn = 1
         """
     )
+    # A new id comes from the cluster's oldest record; when a kept id already has that form
+    # (the record named an entity before, and that entity's id went with its other part), a
+    # second form is taken, so two clusters never share an id.
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE _ids AS
-        SELECT o.cluster, o.kind, coalesce(k.entity_id,
-            upper(substr(o.kind, 1, 1)) || '-' ||
-            substr(md5(o.kind || ':' || o.record_type || ':' || o.record_id), 1, 12))
-            AS entity_id
-        FROM _oldest o LEFT JOIN _kept k USING (cluster)
+        WITH fresh AS (
+            SELECT o.cluster, o.kind, k.entity_id AS kept,
+                upper(substr(o.kind, 1, 1)) || '-' ||
+                substr(md5(o.kind || ':' || o.record_type || ':' || o.record_id), 1, 12) AS id1,
+                upper(substr(o.kind, 1, 1)) || '-' ||
+                substr(md5(o.kind || ':' || o.record_type || ':' || o.record_id || ':new'), 1, 12)
+                    AS id2
+            FROM _oldest o LEFT JOIN _kept k USING (cluster)
+        )
+        SELECT cluster, kind, coalesce(kept,
+            CASE WHEN id1 IN (SELECT entity_id FROM _kept) THEN id2 ELSE id1 END) AS entity_id
+        FROM fresh
         """
     )
     con.execute(
@@ -129,3 +142,137 @@ def stable_ids(con: duckdb.DuckDBPyConnection, clusters: str, into: str) -> None
     )
     for t in ("_aged", "_heirs", "_kept", "_oldest", "_ids"):
         con.execute(f"DROP TABLE IF EXISTS {t}")
+
+
+def constrained_components(
+    con: duckdb.DuckDBPyConnection,
+    nodes: str,
+    edges: str,
+    cannot: str,
+    values: str,
+    conflict: str,
+    into: str,
+) -> int:
+    """``into(node, component)``: connected components that respect cannot-link constraints.
+
+    ``edges(a, b, probability, forced)`` are the links; ``cannot(a, b)`` pairs that must end
+    apart (an analyst's ``different``); ``values(node, value)`` a value each node states (a
+    date of birth) and ``conflict`` an SQL condition over ``x.value`` and ``y.value`` that is
+    true when two values cannot belong to one entity. Transitive closure would put two
+    records judged different, or a father and a son with one name, in one cluster through a
+    third record; so a component holding such a pair is rebuilt edge by edge, strongest
+    first, refusing any merge that would put a conflicting pair together (greedy clustering
+    with cannot-link constraints, as in Wagstaff et al. 2001, "Constrained K-means"). A forced
+    edge (an analyst's ``same``) overrides a value conflict, never a cannot-link.
+
+    Components without a conflict (nearly all) stay as plain connected components; only the
+    flagged ones go through the Python pass. Returns how many components were rebuilt."""
+    components(con, nodes, f"(SELECT a, b FROM {edges})", into)
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _cc_flagged AS
+        WITH v AS (
+            SELECT DISTINCT c.component, x.value FROM {values} x
+            JOIN {into} c ON c.node = x.node WHERE x.value IS NOT NULL
+        )
+        SELECT DISTINCT ca.component FROM {cannot} k
+        JOIN {into} ca ON ca.node = k.a JOIN {into} cb ON cb.node = k.b
+        WHERE ca.component = cb.component
+        UNION
+        SELECT DISTINCT x.component FROM v x JOIN v y
+            ON x.component = y.component AND x.value < y.value
+        WHERE {conflict}
+        """
+    )
+    row = con.execute("SELECT count(*) FROM _cc_flagged").fetchone()
+    flagged = int(row[0]) if row else 0
+    if flagged == 0:
+        con.execute("DROP TABLE IF EXISTS _cc_flagged")
+        return 0
+    edge_rows = con.execute(
+        f"""
+        SELECT e.a, e.b, coalesce(e.forced, false) FROM {edges} e
+        JOIN {into} c ON c.node = e.a JOIN _cc_flagged f ON f.component = c.component
+        ORDER BY coalesce(e.forced, false) DESC, e.probability DESC NULLS LAST, e.a, e.b
+        """
+    ).fetchall()
+    value_rows = con.execute(
+        f"""
+        SELECT x.node, x.value FROM {values} x JOIN {into} c ON c.node = x.node
+        JOIN _cc_flagged f ON f.component = c.component WHERE x.value IS NOT NULL
+        """
+    ).fetchall()
+    cannot_rows = con.execute(f"SELECT a, b FROM {cannot}").fetchall()
+    bad = {
+        (str(x), str(y))
+        for x, y in con.execute(
+            f"""
+            WITH v AS (
+                SELECT DISTINCT x.value FROM {values} x JOIN {into} c ON c.node = x.node
+                JOIN _cc_flagged f ON f.component = c.component WHERE x.value IS NOT NULL
+            )
+            SELECT x.value, y.value FROM v x JOIN v y ON x.value < y.value WHERE {conflict}
+            """
+        ).fetchall()
+    }
+    parent: dict[str, str] = {}
+    vals: dict[str, set[str]] = {}
+    apart: dict[str, set[str]] = {}
+    for node, value in value_rows:
+        vals.setdefault(str(node), set()).add(str(value))
+    for a, b in cannot_rows:
+        apart.setdefault(str(a), set()).add(str(b))
+        apart.setdefault(str(b), set()).add(str(a))
+
+    def find(x: str) -> str:
+        root = x
+        while parent.get(root, root) != root:
+            root = parent[root]
+        while parent.get(x, x) != root:
+            parent[x], x = root, parent[x]
+        return root
+
+    def clash(va: set[str], vb: set[str]) -> bool:
+        return any((min(x, y), max(x, y)) in bad for x in va for y in vb)
+
+    for a, b, forced in edge_rows:
+        ra, rb = find(str(a)), find(str(b))
+        if ra == rb:
+            continue
+        if any(find(p) == rb for p in apart.get(ra, ())):
+            continue
+        if not forced and clash(vals.get(ra, set()), vals.get(rb, set())):
+            continue
+        if len(vals.get(ra, ())) + len(apart.get(ra, ())) < len(vals.get(rb, ())) + len(
+            apart.get(rb, ())
+        ):
+            ra, rb = rb, ra
+        parent[rb] = ra
+        vals.setdefault(ra, set()).update(vals.pop(rb, set()))
+        apart.setdefault(ra, set()).update(apart.pop(rb, set()))
+    nodes_rows = con.execute(
+        f"SELECT c.node FROM {into} c JOIN _cc_flagged f USING (component)"
+    ).fetchall()
+    groups: dict[str, list[str]] = {}
+    for (node,) in nodes_rows:
+        groups.setdefault(find(str(node)), []).append(str(node))
+    label = {n: min(members) for members in groups.values() for n in members}
+    register_table(
+        con,
+        pa.table(
+            {
+                "node": pa.array(list(label), pa.string()),
+                "component": pa.array(list(label.values()), pa.string()),
+            }
+        ),
+        "_cc_rebuilt",
+    )
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE {into} AS
+        SELECT c.node, coalesce(r.component, c.component) AS component
+        FROM {into} c LEFT JOIN _cc_rebuilt r USING (node)
+        """
+    )
+    con.execute("DROP TABLE IF EXISTS _cc_flagged")
+    return flagged

@@ -2,8 +2,9 @@
 
 A judgement is stored with who made it and when (table ``judgements``); resolve applies them
 on every later run, over the model: ``same`` joins two records, ``different`` keeps them
-apart (their direct link is removed), ``split`` separates the named records from the rest of
-their entity (a ``different`` for each pair across the cut).
+apart (their direct link is removed, and the clustering never puts them in one entity through
+other records: a cannot-link constraint), ``split`` separates the named records from the rest
+of their entity (a ``different`` for each pair across the cut).
 """
 
 from __future__ import annotations
@@ -156,8 +157,16 @@ def explain_pair(ws: Workspace, a: str, b: str) -> Explanation:
         w = f"match weight {weight:+.1f}, " if weight is not None else ""
         lines.append(f"linked directly: {w}probability {prob:.3f}")
         lines += [f"- {part}" for part in str(evidence or "").split("; ") if part]
+        if not same:
+            lines.append(
+                "kept apart when clustering: an analyst judged them (or records joined to "
+                "them) different, or their entities hold dates of birth that cannot be one "
+                "person's"
+            )
     else:
-        lines.append("not linked directly (no scored pair above the clustering threshold)")
+        lines.append("not linked directly")
+        if _record_type(ws, a) == "subjects" and _record_type(ws, b) == "subjects":
+            lines += _model_score(ws, a, b)
     judged = ws.store.rows(
         "SELECT verdict, analyst, made_at FROM judgements WHERE (record_a = ? AND record_b = ?) "
         "OR (record_a = ? AND record_b = ?) ORDER BY made_at",
@@ -166,6 +175,39 @@ def explain_pair(ws: Workspace, a: str, b: str) -> Explanation:
     lines += [f"judged {v} by {who} at {when}" for v, who, when in judged]
     lines += _shared(ws, a, b)
     return Explanation(title, lines)
+
+
+def _model_score(ws: Workspace, a: str, b: str) -> list[str]:
+    """The last run's model applied to the two records, whether or not they were ever
+    compared: the match weight, the probability, each field's level and weight, and the
+    rule that would forbid the merge (docs/resolution.md, "Explanations")."""
+    from lastmile.resolve import cluster, persons, run
+    from lastmile.store.backends import register_table
+
+    model = run.latest_model(ws)
+    if model is None:
+        return ["no saved model to score them with: run 'lastmile resolve' first"]
+    con = ws.store.staging()
+    features = run.build_features(ws, con)
+    scored = persons.score_pair(features, model, a, b)
+    register_table(con, scored, "explain_pair")
+    row = con.execute(
+        f"SELECT match_weight, match_probability, found_by_blocking_rules, "
+        f"{run.evidence_sql(model)}, {run.veto_sql(model)} FROM explain_pair"
+    ).fetchone()
+    if row is None:  # pragma: no cover - score_pair returns one row
+        return []
+    weight, prob, found, evidence, veto = row
+    lines = [
+        f"the model of the last run scores them: match weight {weight:+.1f}, "
+        f"probability {prob:.3f} (merged at {cluster.THRESHOLD:g} or more)"
+    ]
+    lines += [f"- {part}" for part in str(evidence or "").split("; ") if part]
+    if not found:
+        lines.append("no blocking rule pairs them, so the model never compared them")
+    if veto:
+        lines.append(f"a rule keeps them apart: {veto}")
+    return lines
 
 
 def explain_entity(ws: Workspace, entity_id: str) -> Explanation:

@@ -27,6 +27,7 @@ EDGE_FLOOR = 0.5
 
 FEATURE_COLUMNS = (
     "record_id",
+    "investigation_id",
     "first",
     "sur1",
     "sur2",
@@ -37,6 +38,18 @@ FEATURE_COLUMNS = (
     "monikers",
     "dob",
     "sex",
+    "addr_streets",
+    "addr_places",
+    "id_keys",
+    "id_personal",
+    "sel_keys",
+    "tie_keys",
+)
+# The feature columns that hold lists (the rest hold one value).
+LIST_COLUMNS = (
+    "name_keys",
+    "first_forms",
+    "monikers",
     "addr_streets",
     "addr_places",
     "id_keys",
@@ -57,13 +70,30 @@ def _null(sql: str) -> dict[str, Any]:
 ELSE = {"sql_condition": "ELSE", "label_for_charts": "disagree"}
 
 
-def _overlap(col: str, what: str, sizes: tuple[int, ...] = (1,)) -> dict[str, Any]:
+# Two subject records of one case file are two people in the case's own judgement (the
+# investigators listed them apart); what they share there (a phone, an organization) is
+# what two people of one case share, not evidence that they are one: Splink's null level,
+# weight 0 (docs/resolution.md, "Shared selectors").
+SAME_CASE = "l.investigation_id = r.investigation_id"
+
+
+def _overlap(
+    col: str, what: str, sizes: tuple[int, ...] = (1,), by_case: bool = False
+) -> dict[str, Any]:
     levels: list[dict[str, Any]] = [_null(f"l.{col} IS NULL OR r.{col} IS NULL")]
+    if by_case:
+        levels.append(
+            _level(
+                f"{SAME_CASE} AND len(list_intersect(l.{col}, r.{col})) >= 1",
+                f"a {what} shared within one case file (not evidence)",
+                is_null_level=True,
+            )
+        )
     for n in sizes:
         levels.append(
             _level(
                 f"len(list_intersect(l.{col}, r.{col})) >= {n}",
-                f"{n} or more {what} shared" if n > 1 else f"a {what} shared",
+                f"{n} or more {what}s shared" if n > 1 else f"a {what} shared",
             )
         )
     levels.append({"sql_condition": "ELSE", "label_for_charts": f"no {what} shared"})
@@ -176,9 +206,9 @@ def comparisons() -> list[dict[str, Any]]:
         generation,
         address,
         identifiers,
-        _overlap("sel_keys", "selector", (2, 1)),
+        _overlap("sel_keys", "selector", (2, 1), by_case=True),
         _overlap("monikers", "moniker"),
-        _overlap("tie_keys", "tie", (2, 1)),
+        _overlap("tie_keys", "tie", (2, 1), by_case=True),
         sex,
     ]
     # Written with l./r. for reading; Splink's comparison levels name columns col_l / col_r.
@@ -318,6 +348,32 @@ def predict(
     out: pa.Table = df.as_pyarrow_table() if hasattr(df, "as_pyarrow_table") else None
     if out is None:
         out = pa.Table.from_pandas(df.as_pandas_dataframe())
+    return out
+
+
+def score_pair(
+    features: pa.Table,
+    model: Mapping[str, Any],
+    a: str,
+    b: str,
+    engine: str = "duckdb",
+    spark: Any = None,
+) -> pa.Table:
+    """The model's score for records ``a`` and ``b``, compared or not: one row with each
+    comparison's level (gamma_*) and match weight (mw_*), the match weight and probability,
+    and ``found_by_blocking_rules`` (whether prediction would have compared them at all).
+    Term frequencies come from ``features``, as in :func:`predict`."""
+    import pyarrow.compute as pc
+
+    linker = _linker(features, model, engine, spark)
+    rows: list[Any] = []
+    for rid in (a, b):
+        row = features.filter(pc.equal(features["record_id"], rid))
+        if row.num_rows != 1:
+            raise ResolveError(f"no subject record {rid!r} among the records resolved")
+        rows.append(linker.table_management.register_table(row, f"lastmile_pair_{len(rows)}"))
+    df = linker.inference.score_pair(rows[0], rows[1], include_found_by_blocking_rules=True)
+    out: pa.Table = df.as_pyarrow_table()
     return out
 
 

@@ -18,7 +18,7 @@ import duckdb
 import pyarrow as pa
 
 from lastmile import __version__
-from lastmile.resolve import anchor, cluster, conflicts, features, persons
+from lastmile.resolve import anchor, cluster, collective, conflicts, features, persons
 from lastmile.resolve.errors import ResolveError
 from lastmile.store import Workspace
 from lastmile.store.backends import register_table
@@ -34,6 +34,8 @@ class ResolveResult:
     entities: dict[str, int] = field(default_factory=dict)
     edges: int = 0
     anchored: int = 0
+    rebuilt_clusters: int = 0
+    entity_pairs: int = 0
     vetoed: dict[str, int] = field(default_factory=dict)
     identifier_conflicts: list[tuple[str, str, str]] = field(default_factory=list)
     invalid_identifiers: int = 0
@@ -55,6 +57,8 @@ class ResolveResult:
             "entities": self.entities,
             "edges": self.edges,
             "anchored": self.anchored,
+            "rebuilt_clusters": self.rebuilt_clusters,
+            "entity_pairs": self.entity_pairs,
             "vetoed": self.vetoed,
             "identifier_conflicts": [list(c) for c in self.identifier_conflicts],
             "invalid_identifiers": self.invalid_identifiers,
@@ -92,6 +96,9 @@ NAME_VETO = {
     "a surname agrees, the given name differs": "given names differ",
 }
 DOB_AGREES = ("the same date of birth", "date of birth one typo or a day/month swap apart")
+# A moniker is a name the person goes by: a person under a false identity (another legal
+# name, another date of birth) keeps his street name, so a shared moniker lifts the name rule.
+MONIKER_AGREES = ("a moniker shared",)
 
 
 def veto_sql(model: dict[str, Any]) -> str:
@@ -110,8 +117,10 @@ def veto_sql(model: dict[str, Any]) -> str:
         for g, why in gammas("suffix", GENERATION_VETO).items()
     ]
     dob_ok = ", ".join(str(g) for g in gammas("dob", DOB_AGREES)) or "NULL"
+    moniker_ok = ", ".join(str(g) for g in gammas("monikers", MONIKER_AGREES)) or "NULL"
     whens += [
-        f"WHEN gamma_name = {g} AND gamma_dob NOT IN ({dob_ok}) THEN "
+        f"WHEN gamma_name = {g} AND gamma_dob NOT IN ({dob_ok}) "
+        f"AND gamma_monikers NOT IN ({moniker_ok}) THEN "
         f"'{why}, dates of birth do not agree'"
         for g, why in gammas("name", NAME_VETO).items()
     ]
@@ -129,7 +138,7 @@ def _person_edges(
         CREATE OR REPLACE TEMP TABLE scored AS
         SELECT least(record_id_l, record_id_r) AS a, greatest(record_id_l, record_id_r) AS b,
             match_weight, match_probability AS probability, gamma_name, gamma_suffix,
-            gamma_identifiers, gamma_dob, gamma_address, gamma_sel_keys,
+            gamma_identifiers, gamma_dob, gamma_address, gamma_sel_keys, gamma_monikers,
             {evidence_sql(model)} AS evidence
         FROM pred
         """
@@ -168,6 +177,36 @@ def _person_edges(
         WHERE j.verdict = 'same'
         """
     )
+
+
+def _entity_edges(con: duckdb.DuckDBPyConnection, pred: pa.Table, model: dict[str, Any]) -> int:
+    """Add the second pass's pairs of entities (``collective``) to ``person_edges``, between
+    the entities' first records, under the same threshold and rules; returns how many."""
+    if pred.num_rows == 0:
+        return 0
+    register_table(con, pred, "pred_entities")
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE entity_pairs AS
+        SELECT least(record_id_l, record_id_r) AS a, greatest(record_id_l, record_id_r) AS b,
+            match_weight, match_probability AS probability,
+            'their entities: ' || {evidence_sql(model)} AS evidence, {veto_sql(model)} AS veto
+        FROM pred_entities p WHERE match_probability >= {cluster.THRESHOLD}
+        -- Two entities named as two subjects of one case file are two people in the case's
+        -- judgement: the second pass does not merge them.
+        AND NOT EXISTS (
+            SELECT 1 FROM entity_cases x JOIN entity_cases y USING (investigation_id)
+            WHERE x.component = p.record_id_l AND y.component = p.record_id_r)
+        """
+    )
+    con.execute(
+        """
+        INSERT INTO person_edges
+        SELECT a, b, match_weight, probability, evidence FROM entity_pairs WHERE veto IS NULL
+        """
+    )
+    row = con.execute("SELECT count(*) FROM entity_pairs WHERE veto IS NULL").fetchone()
+    return int(row[0]) if row else 0
 
 
 def _load_judgements(ws: Workspace, con: duckdb.DuckDBPyConnection) -> int:
@@ -209,12 +248,39 @@ def _previous(ws: Workspace, con: duckdb.DuckDBPyConnection) -> None:
     register_table(con, ents, "prev_entities")
 
 
-def _clusters(con: duckdb.DuckDBPyConnection) -> None:
+# Two dates of birth (YYYY-MM-DD) that cannot be one person's: not one typo or a day/month
+# swap apart, more than a year apart, and not two of year, month and day the same (a
+# mistyped year such as 1996 for 2006 keeps month and day).
+DOB_CONFLICT = (
+    "NOT (damerau_levenshtein({x}, {y}) <= 1 OR (substr({x}, 1, 4) = substr({y}, 1, 4) "
+    "AND substr({x}, 6, 2) = substr({y}, 9, 2) AND substr({x}, 9, 2) = substr({y}, 6, 2)) "
+    "OR abs(date_diff('day', CAST({x} AS DATE), CAST({y} AS DATE))) <= 366 "
+    "OR (substr({x}, 1, 4) = substr({y}, 1, 4))::INT "
+    "+ (substr({x}, 6, 2) = substr({y}, 6, 2))::INT "
+    "+ (substr({x}, 9, 2) = substr({y}, 9, 2))::INT >= 2)"
+)
+
+
+def _clusters(con: duckdb.DuckDBPyConnection, result: ResolveResult) -> None:
     """``all_clusters(record_type, record_id, cluster, kind)`` for every record."""
-    cluster.components(
+    # Persons: the edges' connected components, except that two records an analyst judged
+    # different, or two dates of birth that cannot be one person's (more than a year and
+    # more than a typo apart: a father and a son of one name), never end in one entity
+    # through the records between them (docs/resolution.md, "Clustering").
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE cluster_edges AS
+        SELECT e.a, e.b, e.probability, j.a IS NOT NULL AS forced FROM person_edges e
+        LEFT JOIN judged j ON j.a = e.a AND j.b = e.b AND j.verdict = 'same'
+        """
+    )
+    result.rebuilt_clusters = cluster.constrained_components(
         con,
         "(SELECT record_id AS node FROM src_subjects)",
-        "(SELECT a, b FROM person_edges)",
+        "cluster_edges",
+        "(SELECT a, b FROM judged WHERE verdict = 'different')",
+        "(SELECT record_id AS node, dob AS value FROM person_features)",
+        DOB_CONFLICT.format(x="x.value", y="y.value"),
         "person_cc",
     )
     # Organizations: a record and each of its name keys are nodes; records sharing a key meet.
@@ -415,8 +481,14 @@ def resolve(
     result.judgements_applied = _load_judgements(ws, con)
     _person_edges(con, pred, model, result)
     result.anchored = anchor.anchor_nameless(con)
+    # The second pass, repeated while it merges (at most ENTITY_PASSES times).
+    for _ in range(collective.ENTITY_PASSES if pf.num_rows >= 2 else 0):
+        added = _entity_edges(con, collective.predict_entities(con, model, engine, spark), model)
+        result.entity_pairs += added
+        if added == 0:
+            break
     _previous(ws, con)
-    _clusters(con)
+    _clusters(con, result)
     cluster.stable_ids(con, "all_clusters", "ids")
     _entities(con)
     row = con.execute("SELECT count(*) FROM person_edges").fetchone()

@@ -1,0 +1,94 @@
+"""A second pass over entities: the same model compares what each first-pass entity holds.
+
+Pairwise matching sees two records at a time; a person's records each hold part of what is
+known about him (one names his phone, another his street name, a third his address). After
+the first pass, each entity's records are pooled into one row (the most frequent name and
+date of birth, every key it holds), and the trained model compares the entities as it
+compared records: collective entity resolution in its simplest, merge-and-recompare form
+(Benjelloun et al. 2009, "Swoosh: a generic approach to entity resolution"; Bhattacharya and
+Getoor 2007, "Collective entity resolution in relational data"). The same rules (vetoes)
+and the clustering constraints apply to the pairs it finds (docs/resolution.md).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from lastmile.resolve import cluster, persons
+
+# Merging entities pools more of what they hold, so a pass can find pairs the one before
+# could not; passes repeat until none merges, at most this many times.
+ENTITY_PASSES = 3
+
+
+def entity_features(con: duckdb.DuckDBPyConnection, components: str) -> pa.Table:
+    """One row per entity of ``components(node, component)`` with the person features'
+    columns, named by its component (its smallest record id)."""
+
+    def pooled(col: str) -> str:
+        return f"nullif(list_sort(list_distinct(flatten(list({col})))), []) AS {col}"
+
+    def most(col: str) -> str:
+        # The most frequent value; ties go to the smallest, so reruns agree.
+        return (
+            f"first({col} ORDER BY n_{col} DESC, {col}) FILTER (WHERE {col} IS NOT NULL) AS {col}"
+        )
+
+    cols = []
+    for col in persons.FEATURE_COLUMNS:
+        if col == "record_id":
+            cols.append("c.component AS record_id")
+        elif col == "investigation_id":
+            # An entity all of whose records are in one case file is in that case (what it
+            # shares with another subject of the case is no evidence); an entity of
+            # several case files is in none.
+            cols.append(
+                "CASE WHEN count(DISTINCT investigation_id) = 1 THEN any_value(investigation_id)"
+                " ELSE 'entity:' || c.component END AS investigation_id"
+            )
+        elif col in persons.LIST_COLUMNS:
+            cols.append(pooled(col))
+        else:
+            cols.append(most(col))
+    counts = ", ".join(
+        f"count(*) OVER (PARTITION BY c.component, f.{col}) AS n_{col}"
+        for col in persons.FEATURE_COLUMNS
+        if col not in persons.LIST_COLUMNS and col not in ("record_id", "investigation_id")
+    )
+    con.execute("SELECT 1").fetchall()
+    table: pa.Table = con.sql(
+        f"SELECT {', '.join(cols)} FROM (SELECT f.*, c.component, {counts} "
+        f"FROM person_features f JOIN {components} c ON c.node = f.record_id) c "
+        "GROUP BY c.component"
+    ).to_arrow_table()
+    return table
+
+
+def predict_entities(
+    con: duckdb.DuckDBPyConnection,
+    model: dict[str, Any],
+    engine: str = "duckdb",
+    spark: Any = None,
+) -> pa.Table:
+    """Predictions between first-pass entities (``person_edges`` as they stand); also
+    ``entity_cases(component, investigation_id)``: the case files each entity is in."""
+    cluster.components(
+        con,
+        "(SELECT record_id AS node FROM person_features)",
+        "(SELECT a, b FROM person_edges)",
+        "pass1_cc",
+    )
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE entity_cases AS
+        SELECT DISTINCT c.component, f.investigation_id FROM person_features f
+        JOIN pass1_cc c ON c.node = f.record_id
+        """
+    )
+    features = entity_features(con, "pass1_cc")
+    if features.num_rows < 2:
+        return features.slice(0, 0)
+    return persons.predict(features, model, engine, spark)
