@@ -26,6 +26,7 @@ import json
 import logging
 import multiprocessing
 import resource
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -286,11 +287,13 @@ def scale_run(subjects: int, seed: int) -> dict[str, object]:
         started = time.time()
         out["people"] = scale_operation(folder, subjects, seed)
         out["generate_seconds"] = round(time.time() - started, 1)
+        print(f"generated: {out}", file=sys.stderr, flush=True)
         started = time.time()
         path = Path(tmp) / "ws.duckdb"
         with open_workspace(path) as ws:
             ingest_paths(ws, [folder], rejects=Path(tmp) / "rejects.csv")
         out["ingest_seconds"] = round(time.time() - started, 1)
+        print(f"ingested: {out}", file=sys.stderr, flush=True)
         ctx = multiprocessing.get_context("spawn")
         queue = ctx.Queue()
         child = ctx.Process(target=_resolve_child, args=(str(path), queue))
