@@ -16,8 +16,10 @@ demo: $(STAMP)
 	$(BIN)/lastmile demo --out demo-output
 
 # The store suite runs on DuckDB and on a real PostgreSQL server; scripts/postgres.sh
-# installs (Debian) and starts one and prints its URL.
+# installs (Debian) and starts one and prints its URL. The Spark tests (marker `spark`) need
+# Java 17+; scripts/java.sh installs Debian's when there is none.
 test: $(STAMP)
+	bash scripts/java.sh
 	url=$${LASTMILE_TEST_POSTGRES_URL:-$$(bash scripts/postgres.sh)} || exit 1; \
 		LASTMILE_TEST_POSTGRES_URL=$$url $(BIN)/python -m pytest -q
 

@@ -1,19 +1,32 @@
 """Resolution against the synthetic ground truth, with plain Splink as the peer.
 
     python bench/resolve.py --scale division        # or national
-    python bench/resolve.py --subjects 1000000      # scale run (not yet: see README)
+    python bench/resolve.py --subjects 1000000      # scale run: time and peak memory
 
 Synthesizes the operation, ingests it, runs ``lastmile resolve``, and prints JSON: pairwise
 precision and recall and B-cubed F1 for persons, organizations and selectors against
 ``truth/records.csv``, the time taken, and the same for plain Splink on the same subject
 records (names and date of birth only, Splink's own comparisons, default training).
+
+``--subjects N`` is the scale run: N subject records (and the phone selector records of
+about a third of them) of people drawn with the synthetic world's identity model
+(``lastmile.synth.world``: census and Spanish names, dates of birth, addresses,
+identifiers, monikers, aliases, false identities) and written by its renderer
+(``lastmile.synth.render.subject``: the same misspellings, nicknames, swapped fields and
+missing values as the operations), spread over 1 investigation per 50 records of 10
+agencies. Resolution runs in a child process, whose time and peak resident memory are
+printed with the persons' pairwise scores.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import logging
+import multiprocessing
+import resource
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -161,6 +174,153 @@ def plain_splink(con: duckdb.DuckDBPyConnection) -> tuple[pa.Table, float]:
     return table, time.time() - started
 
 
+def scale_operation(folder: Path, subjects: int, seed: int) -> int:
+    """Write ``subjects`` subject records (and phone selector records) of people drawn with
+    the synthetic world's identity model to ``folder``, with ``truth/records.csv``; returns
+    the number of people."""
+    import numpy as np
+
+    from lastmile.model import Role
+    from lastmile.synth import render
+    from lastmile.synth.geo import GEO
+    from lastmile.synth.phones import render as render_phone
+    from lastmile.synth.records import FALSE_IDENTITY_USE, MONIKER_ONLY
+    from lastmile.synth.world import Network, World, _Builder
+
+    rng = np.random.default_rng(seed)
+    world = World()
+    world.networks.append(Network(0, "local", "", "", "", "", -1))
+    builder = _Builder(rng, world)
+    cities = [(d.division, c) for d in GEO.values() for c in d.cities]
+    roles = [r for r in Role if r not in (Role.CUSTOMER, Role.OTHER)]
+    agencies = [f"AG{i:02d}" for i in range(10)]
+    n_inv = max(1, subjects // 50)
+    inv_city = [cities[int(i)] for i in rng.integers(len(cities), size=n_inv)]
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "truth").mkdir(exist_ok=True)
+
+    def write(name: str, header: list[str], rows: list[list[str]]) -> None:
+        with (folder / name).open("w", newline="", encoding="utf-8") as f:
+            out = csv.writer(f)
+            out.writerow(header)
+            out.writerows(rows)
+
+    write(
+        "agencies.csv",
+        ["agency_id", "name", "kind", "poc_name", "poc_phone", "poc_email"],
+        [[a, f"Agency {a} (fictional)", "federal", "", "", ""] for a in agencies],
+    )
+    write(
+        "investigations.csv",
+        ["investigation_id", "agency_id", "case_number", "division", "state", "city", "opened"],
+        [
+            [f"INV-{i:06d}", agencies[i % len(agencies)], f"C-{i:06d}", div, c.state, c.name,
+             "2022-01-01"]
+            for i, (div, c) in enumerate(inv_city)
+        ],
+    )  # fmt: skip
+    cols = ["full_name", "given_name", "middle_name", "family_name", "aliases", "monikers",
+            "dob", "sex", "addresses", "role", "identifiers"]  # fmt: skip
+    subj_rows: list[list[str]] = []
+    sel_rows: list[list[str]] = []
+    truth_rows: list[list[str]] = []
+    phone_of: dict[int, str] = {}
+    per_inv = [0] * n_inv
+    people = 0
+    while len(subj_rows) < subjects:
+        division, city = cities[int(rng.integers(len(cities)))]
+        person = builder.person(
+            0, "", roles[int(rng.integers(len(roles)))], city.name, city.state, division
+        )
+        p = world.persons[person]
+        people += 1
+        for k in range(min(int(rng.geometric(0.6)), subjects - len(subj_rows))):
+            mode = "true"
+            if rng.random() < MONIKER_ONLY:
+                mode = "moniker"
+            elif p.false_identity is not None and k and rng.random() < FALSE_IDENTITY_USE:
+                mode = "false"
+            row = render.subject(rng, p, 0, mode)
+            inv = int(rng.integers(n_inv))
+            per_inv[inv] += 1
+            iid = f"INV-{inv:06d}"
+            sid = f"{iid}-S{per_inv[inv]:03d}"
+            subj_rows.append([sid, iid, *(row.get(c, "") for c in cols)])
+            truth_rows.append([sid, f"PER-{person:07d}"])
+            if rng.random() < 0.35:
+                if person not in phone_of:
+                    for area in city.area_codes:
+                        if world.phones.free(area):
+                            phone_of[person] = world.phones.us(area)
+                            break
+                if person in phone_of:
+                    xid = f"{iid}-P{len(sel_rows):07d}"
+                    sel_rows.append(
+                        [xid, iid, sid, "phone", render_phone(phone_of[person],
+                         int(rng.integers(8))), ""]
+                    )  # fmt: skip
+                    truth_rows.append([xid, f"PHONE-{phone_of[person]}"])
+        world.persons[person] = None  # type: ignore[call-overload]  # not kept: memory
+    write("subjects.csv", ["subject_id", "investigation_id", *cols], subj_rows)
+    write(
+        "selectors.csv",
+        ["selector_id", "investigation_id", "subject_id", "kind", "value", "platform"],
+        sel_rows,
+    )
+    write("truth/records.csv", ["record_id", "entity_id"], truth_rows)
+    return people
+
+
+def _resolve_child(path: str, queue: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+    with open_workspace(Path(path)) as ws:
+        started = time.time()
+        result = resolve(ws)
+        queue.put((time.time() - started, result.entities, result.training_skipped))
+
+
+def scale_run(subjects: int, seed: int) -> dict[str, object]:
+    """The scale run (``--subjects``): generate, ingest, then resolve in a child process
+    whose wall time and peak resident memory are measured."""
+    out: dict[str, object] = {"subjects": subjects}
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "op"
+        started = time.time()
+        out["people"] = scale_operation(folder, subjects, seed)
+        out["generate_seconds"] = round(time.time() - started, 1)
+        print(f"generated: {out}", file=sys.stderr, flush=True)
+        started = time.time()
+        path = Path(tmp) / "ws.duckdb"
+        with open_workspace(path) as ws:
+            ingest_paths(ws, [folder], rejects=Path(tmp) / "rejects.csv")
+        out["ingest_seconds"] = round(time.time() - started, 1)
+        print(f"ingested: {out}", file=sys.stderr, flush=True)
+        ctx = multiprocessing.get_context("spawn")
+        queue = ctx.Queue()
+        child = ctx.Process(target=_resolve_child, args=(str(path), queue))
+        child.start()
+        seconds, entities, skipped = queue.get()
+        child.join()
+        out["resolve_seconds"] = round(seconds, 1)
+        # ru_maxrss of the children (only the resolving process here), in KiB on Linux.
+        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        out["resolve_peak_rss_gb"] = round(peak / 1024 / 1024, 2)
+        out["entities"] = entities
+        out["training_skipped"] = skipped
+        with open_workspace(path) as ws:
+            con = ws.store.staging()
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE truth AS SELECT record_id, entity_id AS g "
+                f"FROM read_csv('{folder / 'truth' / 'records.csv'}', all_varchar = true)"
+            )
+            members = ws.store.query(
+                "SELECT record_id, entity_id AS p FROM entity_members "
+                "WHERE record_type = 'subjects'"
+            )
+            con.register("members", members)
+            out["persons"] = scores(con, "members", "truth")
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", default="division", choices=["tiny", "division", "national"])
@@ -169,7 +329,8 @@ def main() -> None:
     parser.add_argument("--folder", type=Path, help="An operation already synthesized.")
     args = parser.parse_args()
     if args.subjects:
-        raise SystemExit("--subjects is not implemented yet (docs/resolution.md, 'Not yet')")
+        print(json.dumps(scale_run(args.subjects, args.seed), indent=2))
+        return
     with tempfile.TemporaryDirectory() as tmp:
         folder = args.folder
         if folder is None:

@@ -257,9 +257,11 @@ def _api(engine: str, con: duckdb.DuckDBPyConnection | None, spark: Any = None) 
         from splink import DuckDBAPI
 
         return DuckDBAPI(connection=con) if con is not None else DuckDBAPI()
-    # The comparisons are written in DuckDB's SQL; Splink's Spark backend needs them in
-    # Spark's (docs/resolution.md, "Not yet").
-    raise ResolveError(f"the {engine!r} engine is not available yet: use --engine duckdb")
+    if engine == "spark":
+        from lastmile.resolve import spark as spark_engine
+
+        return spark_engine.api(spark)
+    raise ResolveError(f"unknown engine {engine!r}: use duckdb or spark")
 
 
 def _linker(
@@ -270,7 +272,13 @@ def _linker(
     logging.getLogger("splink").setLevel(logging.ERROR)
     api = _api(engine, None, spark)
     sdf = api.register(features, table_name="person_features")
-    return Linker(sdf, dict(model) if model else settings(), log_level=None)
+    chosen = dict(model) if model else settings()
+    if engine == "spark":
+        # The model is kept in DuckDB's SQL; Spark gets it rendered in its own.
+        from lastmile.resolve import spark as spark_engine
+
+        chosen = spark_engine.to_spark(chosen)
+    return Linker(sdf, chosen, log_level=None)
 
 
 def train(
@@ -318,6 +326,10 @@ def train(
             skipped.append(f"{name}: {str(exc).splitlines()[0][:200]}")
             linker = _linker(features, snapshot, engine, spark)
     model: dict[str, Any] = linker.misc.save_model_to_json()
+    if engine == "spark":
+        from lastmile.resolve import spark as spark_engine
+
+        model = spark_engine.to_duckdb(model, settings())
     # On a handful of records the prior can come out 0 or 1 (every or no pair found by the
     # deterministic rule): then one match per record is assumed, 1 / (n - 1).
     prior = model.get("probability_two_random_records_match") or 0.0

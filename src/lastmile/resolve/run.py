@@ -436,12 +436,14 @@ def resolve(
     spark: Any = None,
 ) -> ResolveResult:
     """Resolve the workspace's records into entities and write them (docs/resolution.md)."""
-    if engine != "duckdb":
-        # Splink's Spark backend needs the comparisons in Spark's SQL: not done yet.
-        raise ResolveError(
-            f"the {engine!r} engine is not available yet: use --engine duckdb "
-            "(docs/resolution.md, 'Not yet')"
-        )
+    if engine not in ("duckdb", "spark"):
+        raise ResolveError(f"unknown engine {engine!r}: use duckdb or spark")
+    if engine == "spark" and spark is None:
+        # Splink's steps run on a local Spark session (docs/resolution.md, "Engines"); the
+        # rest stays on the workspace's connection.
+        from lastmile.resolve import spark as spark_engine
+
+        spark = spark_engine.session()
     started = time.time()
     started_at = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(started))
     con = ws.store.staging()
