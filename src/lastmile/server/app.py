@@ -120,6 +120,20 @@ class OperationRequest(BaseModel):
     division: str = Field("", max_length=100, pattern=NO_NUL, examples=["Rocky Mountain"])
 
 
+class JudgementRequest(BaseModel):
+    verdict: str = Field(pattern="^(same|different)$", examples=["same"])
+    record_a: str = Field(min_length=1, max_length=100, pattern=NO_NUL, examples=["S-1"])
+    record_b: str = Field(min_length=1, max_length=100, pattern=NO_NUL, examples=["S-3"])
+    note: str = Field("", max_length=1000, pattern=NO_NUL, examples=["same DOB and phone"])
+
+
+class SplitRequest(BaseModel):
+    records: list[Annotated[str, Field(min_length=1, max_length=100, pattern=NO_NUL)]] = Field(
+        min_length=1, max_length=500, examples=[["S-3"]]
+    )
+    note: str = Field("", max_length=1000, pattern=NO_NUL, examples=["two different men"])
+
+
 class Message(BaseModel):
     detail: str = Field(examples=["the session has expired; sign in again"])
 
@@ -439,6 +453,146 @@ def create_app(config: ServerConfig) -> FastAPI:
         counted(request, len(out["your_records"]))
         return out
 
+    # -- judgements (resolve/judge.py; they apply to everyone at the next resolve) -------------
+
+    @app.post(
+        "/api/judgements",
+        status_code=201,
+        tags=["resolution"],
+        responses={
+            **_examples({"judgement_id": "0b6f...", "verdict": "same"}),
+            404: {"model": Message, "description": "A record missing or not visible."},
+        },
+    )
+    def judge(request: Request, body: JudgementRequest, p: Caller, ws: WS) -> dict[str, Any]:
+        """Confirm (same) or reject (different) that two subject records are one person; both
+        must be visible to the caller."""
+        from lastmile.resolve.errors import ResolveError
+        from lastmile.resolve.judge import judge_pair
+
+        policy.check_judgeable(ws, p, [body.record_a, body.record_b])
+        try:
+            jid = judge_pair(
+                ws, body.verdict, body.record_a, body.record_b, analyst=p.username, note=body.note
+            )
+        except ResolveError as exc:
+            raise Refusal(str(exc)) from None
+        out = {
+            "judgement_id": jid,
+            "verdict": body.verdict,
+            "records": [body.record_a, body.record_b],
+        }
+        request.state.detail = json.dumps(out)
+        counted(request, 2)
+        return out
+
+    @app.post(
+        "/api/entities/{entity_id}/split",
+        status_code=201,
+        tags=["resolution"],
+        responses={
+            **_examples({"entity_id": "E-1", "split": ["S-3"]}),
+            404: {"model": Message, "description": "Missing or not visible (the same answer)."},
+        },
+    )
+    def split(
+        request: Request, entity_id: str, body: SplitRequest, p: Caller, ws: WS
+    ) -> dict[str, Any]:
+        """Separate the named subject records (visible to the caller) from the rest of their
+        entity."""
+        from lastmile.resolve.errors import ResolveError
+        from lastmile.resolve.judge import split_entity
+
+        policy.check_entity_judgeable(ws, p, entity_id, body.records)
+        try:
+            split_entity(ws, entity_id, body.records, analyst=p.username, note=body.note)
+        except ResolveError as exc:
+            raise Refusal(str(exc)) from None
+        # Not the number of pairs judged: it would count the records hidden from the caller.
+        out = {"entity_id": entity_id, "split": body.records}
+        request.state.detail = json.dumps(out)
+        counted(request, len(body.records))
+        return out
+
+    # -- networks, key players, attribution (through the policy) -------------------------------
+
+    _NOT_VISIBLE: dict[int | str, dict[str, Any]] = {
+        404: {"model": Message, "description": "Missing or not visible (the same answer)."}
+    }
+    _NOTICE = {"kind": "network", "network_id": "N-0001", "other_agency": {"agency_id": "CPD"}}
+
+    @app.get(
+        "/api/networks",
+        tags=["networks"],
+        responses=_examples(
+            [{"network_id": "N-0001", "people": 12, "complete": False, "conflicts": [_NOTICE]}]
+        ),
+    )
+    def networks(
+        request: Request, p: Caller, ws: WS, limit: Limit = 100, offset: Offset = 0
+    ) -> list[dict[str, Any]]:
+        """Distribution networks with at least one entity the caller may see, counted from what
+        the caller sees; hidden parts show only as conflict notices."""
+        rows = policy.list_networks(ws, p, limit, offset)
+        counted(request, len(rows))
+        return rows
+
+    @app.get(
+        "/api/networks/{network_id}",
+        tags=["networks"],
+        responses={
+            **_examples({"network_id": "N-0001", "members": [], "ties": [], "conflicts": []}),
+            **_NOT_VISIBLE,
+        },
+    )
+    def network(request: Request, network_id: str, p: Caller, ws: WS) -> dict[str, Any]:
+        """One network: visible members with their community, the ties between them (visible
+        records only), and a conflict notice for each agency holding a hidden part."""
+        out = policy.get_network(ws, p, network_id)
+        counted(request, len(out["members"]) + len(out["ties"]))
+        return out
+
+    @app.get(
+        "/api/networks/{network_id}/key-players",
+        tags=["networks"],
+        responses={
+            **_examples(
+                {
+                    "network_id": "N-0001",
+                    "key_players": [{"rank": 1, "entity_id": "E-1", "score": 0.41}],
+                }
+            ),
+            **_NOT_VISIBLE,
+        },
+    )
+    def network_key_players(request: Request, network_id: str, p: Caller, ws: WS) -> dict[str, Any]:
+        """Key players the caller may see, ranked among themselves, with their scores."""
+        out = policy.key_players(ws, p, network_id)
+        counted(request, len(out["key_players"]))
+        return out
+
+    @app.get(
+        "/api/networks/{network_id}/attribution",
+        tags=["networks"],
+        responses={
+            **_examples(
+                {
+                    "network_id": "N-0001",
+                    "cartel": "Sinaloa",
+                    "score": 0.82,
+                    "path": [{"step": "entity", "entity_id": "E-1"}, {"step": "hidden"}],
+                }
+            ),
+            **_NOT_VISIBLE,
+        },
+    )
+    def network_attribution(request: Request, network_id: str, p: Caller, ws: WS) -> dict[str, Any]:
+        """The cartel that supplies the network, with the evidence path through visible steps
+        only (hidden steps become one notice)."""
+        out = policy.attribution(ws, p, network_id)
+        counted(request, len([s for s in out["path"] if s["step"] != "hidden"]))
+        return out
+
     # -- report (aggregates: every signed-in user) ---------------------------------------------
 
     @app.get(
@@ -528,6 +682,14 @@ def create_app(config: ServerConfig) -> FastAPI:
         filename: str,
         mapping: Annotated[str | None, Query(max_length=100, examples=["carrier_cdr"])] = None,
         investigation: Annotated[str | None, Query(max_length=100)] = None,
+        supersedes: Annotated[
+            str | None,
+            Query(
+                max_length=100,
+                pattern=NO_NUL,
+                description="A batch of the caller's agency this upload corrects.",
+            ),
+        ] = None,
     ) -> dict[str, Any]:
         """Stream one file to disk (up to the configured size), then ingest it as one batch.
         Without ``mapping`` the name is an interchange file name (subjects.csv...)."""
@@ -558,7 +720,9 @@ def create_app(config: ServerConfig) -> FastAPI:
                     )
                 fh.write(chunk)
         request.state.detail = json.dumps({"file": filename, "bytes": size})
-        result = await run_in_threadpool(_ingest, pool, p, target, folder, mapping, investigation)
+        result = await run_in_threadpool(
+            _ingest, pool, p, target, folder, mapping, investigation, supersedes
+        )
         request.state.records = int(result.get("loaded", 0))
         return result
 
@@ -739,6 +903,7 @@ def _ingest(
     folder: Path,
     mapping: str | None,
     investigation: str | None,
+    supersedes: str | None = None,
 ) -> dict[str, Any]:
     from lastmile.ingest import IngestError, ingest_paths
     from lastmile.ingest.files import record_type_for
@@ -756,9 +921,16 @@ def _ingest(
             policy.check_upload(ws, p, {investigation}, set())
         else:
             policy.check_upload(ws, p, *_upload_scope(ws, target))
+        if supersedes:
+            policy.check_supersedes(ws, p, supersedes)
         try:
             result = ingest_paths(
-                ws, [target], mapping=chosen, params=params, rejects=folder / "rejects.csv"
+                ws,
+                [target],
+                mapping=chosen,
+                params=params,
+                rejects=folder / "rejects.csv",
+                supersedes=supersedes,
             )
         except IngestError as exc:
             raise Refusal(str(exc), 422) from None
