@@ -182,6 +182,43 @@ def test_api_tokens_serve_scripts_until_revoked(server: Server) -> None:
     assert r.status_code == 401 and "revoked" in r.json()["detail"]
 
 
+def _idle(server: Server, username: str, minutes: int) -> None:
+    """Move the user's sessions' last request ``minutes`` into the past."""
+    with open_workspace(server.url) as ws:
+        ws.store.execute(
+            "UPDATE sessions SET last_seen_at = ? WHERE username = ?",
+            (auth.utcnow() - timedelta(minutes=minutes), username),
+        )
+
+
+def test_a_session_locks_after_the_idle_time_and_activity_keeps_it_open(
+    tmp_path: Path, template: tuple[Path, str]
+) -> None:
+    s = Server(str(tmp_path / "ws.duckdb"), tmp_path, template, idle_minutes=15)
+    try:
+        assert s.get("dea.analyst", "/api/me").status_code == 200
+        _idle(s, "dea.analyst", 10)
+        assert s.get("dea.analyst", "/api/me").status_code == 200  # and it counts as activity
+        _idle(s, "dea.analyst", 10)  # ten more quiet minutes are not fifteen since the last one
+        assert s.get("dea.analyst", "/api/me").status_code == 200
+        _idle(s, "dea.analyst", 16)
+        r = s.get("dea.analyst", "/api/me")
+        assert r.status_code == 401 and "15 minutes without activity" in r.json()["detail"]
+        assert s.audit_entries()[-1]["outcome"] == "refused"
+        # A new sign-in opens a new session.
+        s.tokens.clear()
+        assert s.get("dea.analyst", "/api/me").status_code == 200
+    finally:
+        s.close()
+
+
+def test_sign_out_ends_the_session(server: Server) -> None:
+    h = server.headers("cpd.analyst")
+    assert server.client.post("/api/sign-out", headers=h).status_code == 204
+    r = server.client.get("/api/me", headers=h)
+    assert r.status_code == 401 and "signed out" in r.json()["detail"]
+
+
 # -- need-to-know (both backends) ----------------------------------------------------------------
 
 
@@ -736,7 +773,7 @@ def test_killing_the_server_mid_upload_leaves_no_half_batch(
         before = ws.store.rows("SELECT count(*) FROM subjects")[0][0]
         batches = ws.store.rows("SELECT count(*) FROM batches")[0][0]
         secret = auth.server_secret(ws)
-    token, _ = auth.issue_token(auth.Principal("dea.analyst", "DEA", "analyst"), secret, 5)
+        token, _ = auth.issue_token(ws, auth.Principal("dea.analyst", "DEA", "analyst"), secret, 5)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]

@@ -97,7 +97,10 @@ class World:
         self.client = TestClient(self.app)
         self.pool = self.app.state.pool
         # Aggregates every signed-in user sees (report breakdowns) are not leaks.
-        token, _ = auth.issue_token(auth.Principal("dea.auditor", "DEA", "auditor"), self.secret, 5)
+        with self.pool.acquire() as ws:
+            token, _ = auth.issue_token(
+                ws, auth.Principal("dea.auditor", "DEA", "auditor"), self.secret, 5
+            )
         report = self.client.get("/api/report", headers={"Authorization": f"Bearer {token}"})
         self.public = _leaves(report.json())
         with open_workspace(url) as ws:
@@ -191,7 +194,8 @@ def test_no_response_holds_what_the_user_may_not_see(
 ) -> None:
     world.configure(shares, disabled)
     agency, role = USERS[user]
-    token, _ = auth.issue_token(auth.Principal(user, agency, role), world.secret, 5)
+    with world.pool.acquire() as ws:
+        token, _ = auth.issue_token(ws, auth.Principal(user, agency, role), world.secret, 5)
     h = {"Authorization": f"Bearer {token}"}
     if agency in disabled:
         r = world.client.get("/api/investigations", headers=h)

@@ -41,7 +41,8 @@ class ServerConfig:
     workspace: str
     upload_dir: Path | None = None  # default: beside a DuckDB workspace, or a temp folder
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD
-    session_minutes: int = 30
+    session_minutes: int = 480  # absolute: a session token expires after this
+    idle_minutes: float = 15  # CJIS session lock: refused after this long without a request
     conflict_distance_m: float = deconflict.DEFAULT_DISTANCE_M
     pool_size: int = 4  # PostgreSQL connections per worker; DuckDB always uses one
     event_poll_seconds: float = 1.0
@@ -186,7 +187,7 @@ def create_app(config: ServerConfig) -> FastAPI:
     ) -> Principal:
         if creds is None or creds.scheme.lower() != "bearer":
             raise AuthError("sign in first: no bearer token")
-        p = auth.principal_from_token(ws, creds.credentials, secret)
+        p = auth.principal_from_token(ws, creds.credentials, secret, config.idle_minutes)
         request.state.principal = p
         return p
 
@@ -267,8 +268,20 @@ def create_app(config: ServerConfig) -> FastAPI:
         request.state.attempted_user = username
         p = auth.authenticate(ws, username, password, otp)
         request.state.principal = p
-        token, ttl = auth.issue_token(p, secret, config.session_minutes)
+        token, ttl = auth.issue_token(ws, p, secret, config.session_minutes)
         return Token(access_token=token, token_type="bearer", expires_in=ttl)
+
+    @app.post("/api/sign-out", status_code=204, tags=["identity"], responses=_ERRORS)
+    def sign_out(
+        p: Caller,
+        ws: WS,
+        creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    ) -> Response:
+        """End the caller's session: its token is refused from now on."""
+        if p.via != "password" or creds is None:
+            raise Refusal("an API token is revoked, not signed out (DELETE /api/api-tokens/ID)")
+        auth.end_session(ws, creds.credentials, secret)
+        return Response(status_code=204)
 
     @app.get("/api/me", response_model=Me, tags=["identity"], responses=_ERRORS)
     def me(p: Caller) -> Me:
@@ -693,7 +706,7 @@ def create_app(config: ServerConfig) -> FastAPI:
     ) -> dict[str, Any]:
         """Stream one file to disk (up to the configured size), then ingest it as one batch.
         Without ``mapping`` the name is an interchange file name (subjects.csv...)."""
-        p = await run_in_threadpool(_caller_of, pool, request, secret)
+        p = await run_in_threadpool(_caller_of, pool, request, secret, config.idle_minutes)
         policy.require_case_role(p, policy.UPLOAD_ROLES, "an upload")
         if not _SAFE_NAME.fullmatch(filename) or ".." in filename:
             raise Refusal(f"file name {filename[:100]!r}: letters, digits, '.', '_', '-' only")
@@ -788,7 +801,7 @@ def create_app(config: ServerConfig) -> FastAPI:
     ) -> StreamingResponse:
         """Server-sent events: each new conflict of the caller's agency, as it is detected;
         the stream ends after ``seconds`` (reconnect with ``since``)."""
-        p = await run_in_threadpool(_caller_of, pool, request, secret)
+        p = await run_in_threadpool(_caller_of, pool, request, secret, config.idle_minutes)
         policy.require_case_role(p, policy.CASE_ROLES, "planned operations")
 
         async def events() -> AsyncIterator[str]:
@@ -878,13 +891,15 @@ def _log(pool: WorkspacePool, entry: audit.Entry) -> None:
         audit.append(pool.audit_ws, entry)
 
 
-def _caller_of(pool: WorkspacePool, request: Request, secret: str) -> Principal:
+def _caller_of(
+    pool: WorkspacePool, request: Request, secret: str, idle_minutes: float | None = None
+) -> Principal:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise AuthError("sign in first: no bearer token")
     with pool.acquire() as ws:
-        p = auth.principal_from_token(ws, token.strip(), secret)
+        p = auth.principal_from_token(ws, token.strip(), secret, idle_minutes)
     request.state.principal = p
     return p
 
@@ -1005,7 +1020,8 @@ def app_from_env() -> FastAPI:
             workspace=resolve_workspace(None),
             upload_dir=Path(upload) if upload else None,
             max_upload_bytes=int(os.environ.get("LASTMILE_MAX_UPLOAD_BYTES", DEFAULT_MAX_UPLOAD)),
-            session_minutes=int(os.environ.get("LASTMILE_SESSION_MINUTES", "30")),
+            session_minutes=int(os.environ.get("LASTMILE_SESSION_MINUTES", "480")),
+            idle_minutes=float(os.environ.get("LASTMILE_IDLE_MINUTES", "15")),
             conflict_distance_m=float(
                 os.environ.get("LASTMILE_CONFLICT_M", deconflict.DEFAULT_DISTANCE_M)
             ),

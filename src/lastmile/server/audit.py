@@ -23,6 +23,7 @@ from typing import Any
 from lastmile.export.csvsafe import safe_cell
 from lastmile.server.auth import utcnow
 from lastmile.store import Workspace
+from lastmile.store.backends import SCHEMA_KEY
 
 GENESIS = "0" * 64
 COLUMNS = (
@@ -41,7 +42,7 @@ COLUMNS = (
     "prev_hash",
     "entry_hash",
 )
-_CHAIN_LOCK = 7425  # PostgreSQL advisory lock: one writer of the chain at a time
+_CHAIN_LOCK = 7425  # PostgreSQL advisory lock (per schema): one writer of the chain at a time
 VERIFY_BATCH = 10_000
 
 
@@ -83,7 +84,7 @@ def _chain(ws: Workspace) -> Iterator[None]:
         conn = ws.store.conn  # type: ignore[attr-defined]
         with conn.transaction():
             # Its own lock, not the ingest's: an upload being loaded never holds up the log.
-            ws.store.execute(f"SELECT pg_advisory_xact_lock({_CHAIN_LOCK})")
+            ws.store.execute(f"SELECT pg_advisory_xact_lock({_CHAIN_LOCK}, {SCHEMA_KEY})")
             yield
     else:
         with ws.store.transaction():
