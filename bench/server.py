@@ -11,7 +11,9 @@ synthetic operation), signs in a set of analysts of several agencies, and:
 2. **highest sustainable rate**: the load again with shorter think times (``--rates``) until a
    goal breaks (errors, p99 > 50 ms look-up, p99 > 200 ms entity page); the highest rate that
    kept them.
-3. **leak check**: ``--leak-calls`` (default 10,000) random read calls by random users; a
+3. **leak check**: ``--leak-calls`` (default 10,000) random read calls by random users
+   (entity pages, searches, investigation lists, conflicts and, once ``lastmile analyze`` has
+   filled them, networks, key players and attributions); a
    response holding a name, selector or id found only in investigations hidden from the caller
    is a leak.
 
@@ -143,6 +145,13 @@ def targets(workspace: str, agencies: list[str]) -> dict[str, Any]:
             ") x JOIN investigations i ON i.investigation_id = x.investigation_id "
             "WHERE x.v IS NOT NULL"
         )
+        # What analyze concluded, when it has run (migration 0008): networks to open.
+        networks = [
+            r[0]
+            for r in ws.store.rows(
+                "SELECT DISTINCT network_id FROM network_members ORDER BY network_id LIMIT 5000"
+            )
+        ]
         public = {
             v
             for row in ws.store.rows("SELECT name, poc_name, poc_phone, poc_email FROM agencies")
@@ -163,6 +172,7 @@ def targets(workspace: str, agencies: list[str]) -> dict[str, Any]:
         "entities": by_agency,
         "owner": owner,
         "all_entities": [e for e, _ in ents],
+        "networks": networks,
     }
 
 
@@ -289,20 +299,24 @@ def leak_check(base: str, tokens: dict[str, str], t: dict[str, Any], calls: int)
     leaks = 0
     examples: list[dict[str, str]] = []
     agencies = list(tokens)
+    tokens_list = sorted(owner)
     with httpx.Client(base_url=base, timeout=60) as c:
         for _ in range(calls):
             agency = rng.choice(agencies)
             h = {"Authorization": f"Bearer {tokens[agency]}"}
             choice = rng.random()
-            if choice < 0.4:
+            if choice < 0.35:
                 r = c.get(f"/api/entities/{rng.choice(t['all_entities'])}", headers=h)
-            elif choice < 0.7:
-                token = rng.choice(list(owner))
+            elif choice < 0.6:
+                token = rng.choice(tokens_list)
                 r = c.get("/api/search", params={"q": token[:12]}, headers=h)
-            elif choice < 0.9:
+            elif choice < 0.75:
                 r = c.get("/api/investigations", params={"limit": 50}, headers=h)
-            else:
+            elif choice < 0.85 or not t["networks"]:
                 r = c.get("/api/conflicts", headers=h)
+            else:
+                tail = rng.choice(["", "/key-players", "/attribution"])
+                r = c.get(f"/api/networks/{rng.choice(t['networks'])}{tail}", headers=h)
             if r.status_code != 200:
                 continue
             for value in _strings(r.json()):

@@ -7,7 +7,6 @@ import asyncio
 import json
 import queue
 import re
-import threading
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
@@ -62,7 +61,7 @@ class WorkspacePool:
             self._free.put(open_workspace(spec, create=False))
         self.all = [*self._free.queue]
         self.audit_ws = open_workspace(spec, create=False)
-        self.audit_lock = threading.Lock()
+        self.audit = audit.Writer(self.audit_ws)
         self.kind = first.kind
 
     @contextmanager
@@ -74,6 +73,7 @@ class WorkspacePool:
             self._free.put(ws)
 
     def close(self) -> None:
+        self.audit.close()
         for ws in [*self.all, self.audit_ws]:
             ws.close()
 
@@ -249,7 +249,7 @@ def create_app(config: ServerConfig) -> FastAPI:
             records=int(getattr(request.state, "records", 0)),
             detail=str(getattr(request.state, "detail", ""))[:1000],
         )
-        await run_in_threadpool(_log, pool, entry)
+        await _log(pool, entry)
         return response
 
     # -- identity ------------------------------------------------------------------------------
@@ -886,9 +886,23 @@ def create_app(config: ServerConfig) -> FastAPI:
 # -- helpers run on the request threads --------------------------------------------------------
 
 
-def _log(pool: WorkspacePool, entry: audit.Entry) -> None:
-    with pool.audit_lock:
-        audit.append(pool.audit_ws, entry)
+async def _log(pool: WorkspacePool, entry: audit.Entry) -> None:
+    """Write the entry (group commit, audit.Writer); the response waits until it is stored."""
+    loop = asyncio.get_running_loop()
+    stored: asyncio.Future[None] = loop.create_future()
+
+    def settle(exc: BaseException | None) -> None:
+        if not stored.done():
+            if exc is None:
+                stored.set_result(None)
+            else:
+                stored.set_exception(exc)
+
+    def done(exc: BaseException | None) -> None:
+        loop.call_soon_threadsafe(settle, exc)
+
+    pool.audit.submit(entry, done)
+    await stored
 
 
 def _caller_of(
