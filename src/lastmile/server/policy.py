@@ -305,14 +305,28 @@ def search(ws: Workspace, p: Principal, q: str, limit: int = 50) -> list[dict[st
 # -- conflicts (target deconfliction) ----------------------------------------------------------
 
 
-def _agency_notice(ws: Workspace, agency_id: str) -> dict[str, Any]:
+# Which investigation each subject, organization and selector record is in (what entity
+# membership and need-to-know join on; lighter than MEMBERS_SQL, which also carries names).
+RECORDS_SQL = (
+    "SELECT 'subjects' AS record_type, subject_id AS record_id, investigation_id FROM subjects "
+    "UNION ALL SELECT 'organizations', organization_id, investigation_id FROM organizations "
+    "UNION ALL SELECT 'selectors', selector_id, investigation_id FROM selectors"
+)
+
+
+def _agency_notices(ws: Workspace, agencies: set[str]) -> dict[str, dict[str, Any]]:
+    """Conflict notices' contacts for several agencies, in one query."""
+    if not agencies:
+        return {}
+    ids = sorted(agencies)
     rows = _dicts(
         ws,
         "SELECT agency_id, name, poc_name, poc_phone_normalized AS poc_phone, "
-        "poc_email_normalized AS poc_email FROM agencies WHERE agency_id = ?",
-        [agency_id],
+        f"poc_email_normalized AS poc_email FROM agencies WHERE agency_id IN ({_marks(len(ids))})",
+        ids,
     )
-    return rows[0] if rows else {"agency_id": agency_id, "name": agency_id}
+    found = {str(r["agency_id"]): r for r in rows}
+    return {a: found.get(a, {"agency_id": a, "name": a}) for a in ids}
 
 
 def target_conflicts(ws: Workspace, p: Principal) -> list[dict[str, Any]]:
@@ -320,29 +334,33 @@ def target_conflicts(ws: Workspace, p: Principal) -> list[dict[str, Any]]:
     the caller: for each, the caller's own records of it and the other agency's contact."""
     vis, params = visible_sql(p)
     rows = ws.store.rows(
-        "WITH m AS (SELECT em.entity_id, r.record_type, r.record_id, r.investigation_id, "
-        f"i.agency_id, r.investigation_id IN ({vis}) AS visible "
-        f"FROM entity_members em JOIN ({MEMBERS_SQL}) r ON r.record_type = em.record_type "
-        "AND r.record_id = em.record_id "
-        "JOIN investigations i ON i.investigation_id = r.investigation_id) "
+        f"WITH vi AS ({vis}), "
+        "m AS (SELECT em.entity_id, r.record_type, r.record_id, r.investigation_id "
+        f"FROM entity_members em JOIN ({RECORDS_SQL}) r ON r.record_type = em.record_type "
+        "AND r.record_id = em.record_id), "
+        "v AS (SELECT * FROM m WHERE investigation_id IN (SELECT investigation_id FROM vi)), "
+        "h AS (SELECT DISTINCT m.entity_id, i.agency_id FROM m "
+        "JOIN investigations i ON i.investigation_id = m.investigation_id "
+        "WHERE m.entity_id IN (SELECT entity_id FROM v) "
+        "AND m.investigation_id NOT IN (SELECT investigation_id FROM vi) "
+        f"AND i.agency_id <> ? AND i.agency_id NOT IN ({_DISABLED})) "
         "SELECT DISTINCT v.entity_id, v.record_type, v.record_id, v.investigation_id, "
-        "h.agency_id FROM m v JOIN m h ON h.entity_id = v.entity_id "
-        "WHERE v.visible AND NOT h.visible AND h.agency_id <> ? "
-        "AND h.agency_id NOT IN (SELECT agency_id FROM agency_access WHERE disabled) "
+        "h.agency_id FROM v JOIN h ON h.entity_id = v.entity_id "
         "ORDER BY v.entity_id, h.agency_id, v.record_type, v.record_id",
         [*params, p.agency_id],
     )
     grouped: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     for entity_id, rtype, rid, inv, agency in rows:
-        rec = {"record_type": rtype, "record_id": rid, "investigation_id": inv}
-        if rec not in grouped[(entity_id, agency)]:
-            grouped[(entity_id, agency)].append(rec)
+        grouped[(entity_id, agency)].append(
+            {"record_type": rtype, "record_id": rid, "investigation_id": inv}
+        )
+    notices = _agency_notices(ws, {a for _, a in grouped})
     return [
         {
             "kind": "target",
             "entity_id": entity_id,
             "your_records": recs,
-            "other_agency": _agency_notice(ws, agency),
+            "other_agency": notices[agency],
         }
         for (entity_id, agency), recs in grouped.items()
     ]
@@ -375,12 +393,12 @@ def deconflict_selector(
         [*params, norm.value, k.value],
     )
     mine = [{"selector_id": r[0], "investigation_id": r[1]} for r in rows if r[3]]
-    others = sorted({r[2] for r in rows if not r[3]})
+    notices = _agency_notices(ws, {r[2] for r in rows if not r[3]})
     return {
         "selector": key,
         "valid": norm.valid,
         "your_records": mine,
-        "conflicts": [{"kind": "target", "other_agency": _agency_notice(ws, a)} for a in others],
+        "conflicts": [{"kind": "target", "other_agency": n} for _, n in sorted(notices.items())],
     }
 
 
@@ -693,8 +711,8 @@ def _judge_ties(
 
 def _notices(ws: Workspace, agencies: set[str], **where: Any) -> list[dict[str, Any]]:
     return [
-        {"kind": "network", **where, "other_agency": _agency_notice(ws, a)}
-        for a in sorted(agencies)
+        {"kind": "network", **where, "other_agency": n}
+        for _, n in sorted(_agency_notices(ws, agencies).items())
     ]
 
 
