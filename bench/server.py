@@ -133,6 +133,8 @@ def targets(workspace: str, agencies: list[str]) -> dict[str, Any]:
             "SELECT x.v, i.agency_id FROM ("
             "SELECT investigation_id, subject_id AS v FROM subjects "
             "UNION ALL SELECT investigation_id, full_name FROM subjects "
+            "UNION ALL SELECT investigation_id, concat_ws(' ', given_name, family_name) "
+            "FROM subjects "
             "UNION ALL SELECT investigation_id, unnest(string_to_array(aliases, '|')) "
             "FROM subjects "
             "UNION ALL SELECT investigation_id, unnest(string_to_array(monikers, '|')) "
