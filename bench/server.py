@@ -11,7 +11,9 @@ synthetic operation), signs in a set of analysts of several agencies, and:
 2. **highest sustainable rate**: the load again with shorter think times (``--rates``) until a
    goal breaks (errors, p99 > 50 ms look-up, p99 > 200 ms entity page); the highest rate that
    kept them.
-3. **leak check**: ``--leak-calls`` (default 10,000) random read calls by random users; a
+3. **leak check**: ``--leak-calls`` (default 10,000) random read calls by random users
+   (entity pages, searches, investigation lists, conflicts and, once ``lastmile analyze`` has
+   filled them, networks, key players and attributions); a
    response holding a name, selector or id found only in investigations hidden from the caller
    is a leak.
 
@@ -131,6 +133,8 @@ def targets(workspace: str, agencies: list[str]) -> dict[str, Any]:
             "SELECT x.v, i.agency_id FROM ("
             "SELECT investigation_id, subject_id AS v FROM subjects "
             "UNION ALL SELECT investigation_id, full_name FROM subjects "
+            "UNION ALL SELECT investigation_id, concat_ws(' ', given_name, family_name) "
+            "FROM subjects "
             "UNION ALL SELECT investigation_id, unnest(string_to_array(aliases, '|')) "
             "FROM subjects "
             "UNION ALL SELECT investigation_id, unnest(string_to_array(monikers, '|')) "
@@ -143,6 +147,13 @@ def targets(workspace: str, agencies: list[str]) -> dict[str, Any]:
             ") x JOIN investigations i ON i.investigation_id = x.investigation_id "
             "WHERE x.v IS NOT NULL"
         )
+        # What analyze concluded, when it has run (migration 0008): networks to open.
+        networks = [
+            r[0]
+            for r in ws.store.rows(
+                "SELECT DISTINCT network_id FROM network_members ORDER BY network_id LIMIT 5000"
+            )
+        ]
         public = {
             v
             for row in ws.store.rows("SELECT name, poc_name, poc_phone, poc_email FROM agencies")
@@ -163,6 +174,7 @@ def targets(workspace: str, agencies: list[str]) -> dict[str, Any]:
         "entities": by_agency,
         "owner": owner,
         "all_entities": [e for e, _ in ents],
+        "networks": networks,
     }
 
 
@@ -281,37 +293,61 @@ def meets(r: dict[str, Any]) -> bool:
     return r["errors"] == 0 and d is not None and d <= 50 and e is not None and e <= 200
 
 
-def leak_check(base: str, tokens: dict[str, str], t: dict[str, Any], calls: int) -> dict[str, Any]:
-    """Random read calls by random agencies; a leak is a subject id or name found only in
-    another agency's investigations (no sharing is set up, so each sees only its own)."""
-    rng = random.Random(7)
+def leak_check(
+    base: str, tokens: dict[str, str], t: dict[str, Any], calls: int, threads: int = 4
+) -> dict[str, Any]:
+    """Random read calls by random agencies, from ``threads`` clients at once; a leak is a
+    name, alias, selector or id found only in another agency's investigations (no sharing is
+    set up, so each sees only its own)."""
     owner: dict[str, set[str]] = t["owner"]
-    leaks = 0
+    found = {"leaks": 0, "calls": 0, "refused": 0}
     examples: list[dict[str, str]] = []
     agencies = list(tokens)
-    with httpx.Client(base_url=base, timeout=60) as c:
-        for _ in range(calls):
-            agency = rng.choice(agencies)
-            h = {"Authorization": f"Bearer {tokens[agency]}"}
-            choice = rng.random()
-            if choice < 0.4:
-                r = c.get(f"/api/entities/{rng.choice(t['all_entities'])}", headers=h)
-            elif choice < 0.7:
-                token = rng.choice(list(owner))
-                r = c.get("/api/search", params={"q": token[:12]}, headers=h)
-            elif choice < 0.9:
-                r = c.get("/api/investigations", params={"limit": 50}, headers=h)
-            else:
-                r = c.get("/api/conflicts", headers=h)
+    tokens_list = sorted(owner)
+    lock = threading.Lock()
+
+    def client(n: int, count: int) -> None:
+        rng = random.Random(7 + n)
+        with httpx.Client(base_url=base, timeout=120) as c:
+            for _ in range(count):
+                one(c, rng)
+
+    def one(c: httpx.Client, rng: random.Random) -> None:
+        agency = rng.choice(agencies)
+        h = {"Authorization": f"Bearer {tokens[agency]}"}
+        choice = rng.random()
+        if choice < 0.35:
+            r = c.get(f"/api/entities/{rng.choice(t['all_entities'])}", headers=h)
+        elif choice < 0.6:
+            token = rng.choice(tokens_list)
+            r = c.get("/api/search", params={"q": token[:12]}, headers=h)
+        elif choice < 0.75:
+            r = c.get("/api/investigations", params={"limit": 50}, headers=h)
+        elif choice < 0.85 or not t["networks"]:
+            r = c.get("/api/conflicts", headers=h)
+        else:
+            tail = rng.choice(["", "/key-players", "/attribution"])
+            r = c.get(f"/api/networks/{rng.choice(t['networks'])}{tail}", headers=h)
+        with lock:
+            found["calls"] += 1
             if r.status_code != 200:
-                continue
-            for value in _strings(r.json()):
-                holders = owner.get(value)
-                if holders is not None and agency not in holders:
-                    leaks += 1
+                found["refused"] += 1
+                return
+        for value in _strings(r.json()):
+            holders = owner.get(value)
+            if holders is not None and agency not in holders:
+                with lock:
+                    found["leaks"] += 1
                     if len(examples) < 5:
                         examples.append({"agency": agency, "path": str(r.url), "value": value})
-    return {"calls": calls, "leaks": leaks, "examples": examples}
+
+    share = [calls // threads + (1 if i < calls % threads else 0) for i in range(threads)]
+    pool = [threading.Thread(target=client, args=(i, n)) for i, n in enumerate(share)]
+    for th in pool:
+        th.start()
+    for th in pool:
+        th.join()
+    return {**found, "examples": examples}
 
 
 def _strings(obj: Any) -> list[str]:
@@ -337,6 +373,7 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--rates", default="0.5,0.25,0.1", help="Shorter think times to try.")
     ap.add_argument("--leak-calls", type=int, default=10_000)
+    ap.add_argument("--leak-threads", type=int, default=4)
     args = ap.parse_args()
 
     folder = Path(tempfile.mkdtemp(prefix="lastmile-bench-server-"))
@@ -371,15 +408,17 @@ def main() -> None:
     try:
         tokens = sign_in(server.base, agencies)
         main_run = load(server.base, tokens, t, args.clients, args.think, args.seconds)
+        print(json.dumps({"load": main_run}), file=sys.stderr, flush=True)
         best = main_run["rate_per_s"] if meets(main_run) else None
         tried = []
         for think in [float(x) for x in args.rates.split(",") if x]:
             r = load(server.base, tokens, t, args.clients, think, min(args.seconds, 30))
             tried.append(r)
+            print(json.dumps({"faster": r}), file=sys.stderr, flush=True)
             if not meets(r):
                 break
             best = r["rate_per_s"]
-        leak = leak_check(server.base, tokens, t, args.leak_calls)
+        leak = leak_check(server.base, tokens, t, args.leak_calls, args.leak_threads)
     finally:
         server.stop()
     print(

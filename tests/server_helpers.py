@@ -34,6 +34,38 @@ ENTITIES: dict[str, tuple[str, list[tuple[str, str]]]] = {
     "E-S4": ("selector", [("selectors", "P-4")]),
 }
 
+# What analyze would conclude (migration 0008), written directly so these tests do not depend
+# on the analysis: network N-1 spans DEA's INV-1 and INV-3 and CPD's INV-2; N-2 is DEA's alone.
+TIES = [
+    ("E-P1", "E-P2", "supply", 1, "R-1", "A1", "2022-05-01", None),
+    ("E-O1", "E-P1", "membership", 1, "R-2", "A1", None, None),
+    ("E-O2", "E-P1", "membership", 1, "R-3", "B2", None, None),
+    # No event with a visible source stands behind it: nobody is shown this tie.
+    ("E-P2", "E-P4", "communication", 3, "", "A1", "2022-07-01", "2022-07-09"),
+]
+NETWORKS = {
+    "N-1": {"E-P1": "0", "E-P2": "0", "E-O1": "0", "E-O2": "1", "E-P4": "1"},
+    "N-2": {"E-P4": "0"},
+}
+KEY_PLAYERS = [
+    ("N-1", "E-O2", 1, 0.9, "removing E-O2 (Eastside Crew) leaves 3 components of 5 people"),
+    ("N-1", "E-P1", 2, 0.5, "removing E-P1 leaves 2 components of 5 people"),
+    ("N-1", "E-P2", 3, 0.1, "4 ties"),
+    ("N-2", "E-P4", 1, 0.0, "alone"),
+]
+ATTRIBUTIONS = [
+    (
+        "N-1",
+        "Sinaloa",
+        0.8,
+        "CJNG",
+        False,
+        "E-P2 [supply R-1 A1] E-P1 [membership R-3 B2] E-O2 "
+        "(organization record O-2 'Eastside Crew' is the cartel)",
+    ),
+    ("N-2", "Unattributed", 0.0, None, None, ""),
+]
+
 USERS = {
     "dea.analyst": ("DEA", "analyst"),
     "dea.super": ("DEA", "supervisor"),
@@ -57,6 +89,26 @@ def build(ws: Workspace, tmp: Path) -> dict[str, Any]:
             ws.store.execute(
                 "INSERT INTO entity_members VALUES (?, ?, ?, 1.0)", (rtype, rid, entity_id)
             )
+    add_networks(ws)
     for name, (agency, role) in USERS.items():
         auth.add_user(ws, name, agency, role, PASSWORD)
     return {"admin_totp": auth.enrol_totp(ws, "dea.admin")}
+
+
+def add_networks(ws: Workspace) -> None:
+    for tie in TIES:
+        ws.store.execute("INSERT INTO ties VALUES (?, ?, ?, ?, ?, ?, ?, ?)", tie)
+    for network_id, members in NETWORKS.items():
+        ws.store.execute(
+            "INSERT INTO networks VALUES (?, false, ?, ?, 3, 'CPD|DEA', '', '', '', true, 0, 0, 2)",
+            (network_id, len(members), 0),
+        )
+        for entity_id, community in members.items():
+            ws.store.execute(
+                "INSERT INTO network_members VALUES (?, ?, false, ?)",
+                (network_id, entity_id, community),
+            )
+    for row in KEY_PLAYERS:
+        ws.store.execute("INSERT INTO key_players VALUES (?, ?, ?, ?, ?)", row)
+    for row in ATTRIBUTIONS:
+        ws.store.execute("INSERT INTO attributions VALUES (?, ?, ?, ?, ?, ?)", row)

@@ -182,6 +182,43 @@ def test_api_tokens_serve_scripts_until_revoked(server: Server) -> None:
     assert r.status_code == 401 and "revoked" in r.json()["detail"]
 
 
+def _idle(server: Server, username: str, minutes: int) -> None:
+    """Move the user's sessions' last request ``minutes`` into the past."""
+    with open_workspace(server.url) as ws:
+        ws.store.execute(
+            "UPDATE sessions SET last_seen_at = ? WHERE username = ?",
+            (auth.utcnow() - timedelta(minutes=minutes), username),
+        )
+
+
+def test_a_session_locks_after_the_idle_time_and_activity_keeps_it_open(
+    tmp_path: Path, template: tuple[Path, str]
+) -> None:
+    s = Server(str(tmp_path / "ws.duckdb"), tmp_path, template, idle_minutes=15)
+    try:
+        assert s.get("dea.analyst", "/api/me").status_code == 200
+        _idle(s, "dea.analyst", 10)
+        assert s.get("dea.analyst", "/api/me").status_code == 200  # and it counts as activity
+        _idle(s, "dea.analyst", 10)  # ten more quiet minutes are not fifteen since the last one
+        assert s.get("dea.analyst", "/api/me").status_code == 200
+        _idle(s, "dea.analyst", 16)
+        r = s.get("dea.analyst", "/api/me")
+        assert r.status_code == 401 and "15 minutes without activity" in r.json()["detail"]
+        assert s.audit_entries()[-1]["outcome"] == "refused"
+        # A new sign-in opens a new session.
+        s.tokens.clear()
+        assert s.get("dea.analyst", "/api/me").status_code == 200
+    finally:
+        s.close()
+
+
+def test_sign_out_ends_the_session(server: Server) -> None:
+    h = server.headers("cpd.analyst")
+    assert server.client.post("/api/sign-out", headers=h).status_code == 204
+    r = server.client.get("/api/me", headers=h)
+    assert r.status_code == 401 and "signed out" in r.json()["detail"]
+
+
 # -- need-to-know (both backends) ----------------------------------------------------------------
 
 
@@ -267,6 +304,158 @@ def test_overlap_with_another_agency_is_only_a_conflict_notice(both: Server) -> 
     assert lookup.json()["your_records"] == []
     assert [c["other_agency"]["agency_id"] for c in lookup.json()["conflicts"]] == ["CPD"]
     assert "P-3" not in lookup.text
+
+
+# -- networks, key players, attribution (both backends) ------------------------------------------
+
+
+def test_a_network_shows_visible_members_and_ties_and_a_notice_for_the_rest(both: Server) -> None:
+    dea = both.get("dea.analyst", "/api/networks/N-1").json()
+    assert _ids(dea["members"], "entity_id") == {"E-O1", "E-P1", "E-P2", "E-P4"}
+    assert dea["people"] == 3 and dea["organizations"] == 1  # of what DEA sees, not 5 and 2
+    assert [(t["kind"], t["record_ids"]) for t in dea["ties"]] == [
+        ("membership", ["R-2"]),
+        ("supply", ["R-1"]),
+    ]  # R-3 is CPD's; the E-P2 - E-P4 calls have no event DEA sees
+    assert [c["other_agency"]["agency_id"] for c in dea["conflicts"]] == ["CPD"]
+    assert dea["conflicts"][0]["other_agency"]["poc_name"] == "Det. Robin Park"
+    text = json.dumps(dea, ensure_ascii=False)
+    for hidden in ("E-O2", "Eastside Crew", "R-3", "INV-2", "Luis Ramirez"):
+        assert hidden not in text
+    assert _ids(both.get("dea.analyst", "/api/networks").json(), "network_id") == {"N-1", "N-2"}
+    cpd = both.get("cpd.analyst", "/api/networks/N-1").json()
+    assert _ids(cpd["members"], "entity_id") == {"E-O2", "E-P1"}
+    assert [t["record_ids"] for t in cpd["ties"]] == [["R-3"]]
+    # N-2 is made only of DEA's records: for CPD it does not exist
+    for path in ("/api/networks/N-2", "/api/networks/N-2/key-players", "/api/networks/N-404"):
+        r = both.get("cpd.analyst", path)
+        assert r.status_code == 404 and "N-2" not in r.text.replace(path.split("/")[3], "")
+    assert both.get("csp.analyst", "/api/networks").json() == []
+    logged = [e for e in both.audit_entries() if e["path"] == "/api/networks/N-1"]
+    assert [(e["username"], e["records"]) for e in logged] == [
+        ("dea.analyst", 6),
+        ("cpd.analyst", 3),
+    ]
+
+
+def test_key_players_are_the_visible_ones_ranked_among_themselves(both: Server) -> None:
+    dea = both.get("dea.analyst", "/api/networks/N-1/key-players").json()
+    assert [(k["rank"], k["entity_id"], k["score"]) for k in dea["key_players"]] == [
+        (1, "E-P1", 0.5),
+        (2, "E-P2", 0.1),
+    ]
+    # The reasons count the whole network (its size): withheld while part of it is hidden.
+    assert all(k["why"] is None for k in dea["key_players"])
+    assert "5 people" not in json.dumps(dea) and "E-O2" not in json.dumps(dea)
+    assert [c["other_agency"]["agency_id"] for c in dea["conflicts"]] == ["CPD"]
+    whole = both.get("dea.analyst", "/api/networks/N-2/key-players").json()
+    assert whole["complete"] and whole["key_players"][0]["why"] == "alone"
+
+
+def test_attribution_shows_the_path_through_visible_steps_only(both: Server) -> None:
+    dea = both.get("dea.analyst", "/api/networks/N-1/attribution").json()
+    assert (dea["cartel"], dea["score"]) == ("Sinaloa", 0.8)
+    assert [s["step"] for s in dea["path"]] == ["entity", "tie", "entity", "hidden"]
+    assert [s.get("entity_id") for s in dea["path"]] == ["E-P2", None, "E-P1", None]
+    assert dea["reason"] is None and dea["label"] is None
+    text = json.dumps(dea, ensure_ascii=False)
+    for hidden in ("E-O2", "Eastside Crew", "R-3", "O-2", "CJNG"):
+        assert hidden not in text
+    assert [c["other_agency"]["agency_id"] for c in dea["conflicts"]] == ["CPD"]
+    cpd = both.get("cpd.analyst", "/api/networks/N-1/attribution").json()
+    assert [s["step"] for s in cpd["path"]] == ["hidden", "entity", "tie", "entity"]
+    # Shared, every step is visible, and the closing reason with it.
+    both.post("cpd.super", "/api/investigations/INV-2/shares", json={"agency_id": "DEA"})
+    shared = both.get("dea.analyst", "/api/networks/N-1/attribution").json()
+    assert [s["step"] for s in shared["path"]] == ["entity", "tie", "entity", "tie", "entity"]
+    assert "Eastside Crew" in shared["reason"] and shared["conflicts"] == []
+
+
+def test_a_call_tie_shows_only_when_visible_records_own_both_phones(both: Server) -> None:
+    # Make S-3 (CPD) a person of its own: DEA's calls C-1 and C-2 go from S-1's phone (DEA) to
+    # +52 33 1234 5678, which only CPD's records (P-3, R-3) say S-3 uses.
+    with open_workspace(both.url) as ws:
+        ws.store.execute("UPDATE entity_members SET entity_id = 'E-P3' WHERE record_id = 'S-3'")
+        ws.store.execute(
+            "INSERT INTO entities VALUES ('E-P3', 'person', 'E-P3', '', '', NULL, NULL)"
+        )
+        ws.store.execute("INSERT INTO network_members VALUES ('N-1', 'E-P3', false, '1')")
+        ws.store.execute(
+            "INSERT INTO ties VALUES ('E-P1', 'E-P3', 'communication', 2, '', 'A1', "
+            "'2022-07-05', '2022-07-05')"
+        )
+
+    def calls(user: str) -> list[int]:
+        body = both.get(user, "/api/networks/N-1").json()
+        return [t["records"] for t in body["ties"] if t["kind"] == "communication"]
+
+    assert calls("dea.analyst") == []  # DEA's events, but the owner is known only to CPD
+    assert calls("cpd.analyst") == []  # CPD knows the owner, but the events are DEA's
+    both.post("cpd.super", "/api/investigations/INV-2/shares", json={"agency_id": "DEA"})
+    assert calls("dea.analyst") == [2]
+
+
+# -- judgements and corrected uploads -------------------------------------------------------------
+
+
+def _judgements(both: Server) -> list[tuple[str, str, str, str]]:
+    with open_workspace(both.url) as ws:
+        rows = ws.store.rows(
+            "SELECT verdict, record_a, record_b, analyst FROM judgements ORDER BY made_at, record_b"
+        )
+    return [tuple(map(str, r)) for r in rows]  # type: ignore[misc]
+
+
+def test_a_user_judges_only_records_they_may_see(both: Server) -> None:
+    ok = {"verdict": "different", "record_a": "S-1", "record_b": "S-2", "note": "two people"}
+    r = both.post("dea.analyst", "/api/judgements", json=ok)
+    assert r.status_code == 201, r.text
+    assert _judgements(both) == [("different", "S-1", "S-2", "dea.analyst")]
+    # S-3 is CPD's: for DEA it is as missing as a record that does not exist.
+    hidden = both.post("dea.analyst", "/api/judgements", json={**ok, "record_b": "S-3"})
+    missing = both.post("dea.analyst", "/api/judgements", json={**ok, "record_b": "S-404"})
+    assert hidden.status_code == missing.status_code == 404
+    assert hidden.json()["detail"] == "no subject record 'S-3'"
+    assert both.post("dea.auditor", "/api/judgements", json=ok).status_code == 403
+    assert len(_judgements(both)) == 1
+    both.post("cpd.super", "/api/investigations/INV-2/shares", json={"agency_id": "DEA"})
+    same = {"verdict": "same", "record_a": "S-1", "record_b": "S-3"}
+    assert both.post("dea.analyst", "/api/judgements", json=same).status_code == 201
+    logged = [e for e in both.audit_entries() if e["action"] == "judge"]
+    assert [e["status"] for e in logged] == [201, 404, 404, 403, 201]
+
+
+def test_a_split_names_visible_records_and_applies_to_everyone(both: Server) -> None:
+    # CPD sees only S-3 of E-P1 (S-1 is DEA's): its split is stored against the whole entity.
+    r = both.post("cpd.analyst", "/api/entities/E-P1/split", json={"records": ["S-3"]})
+    assert r.status_code == 201, r.text
+    assert r.json() == {"entity_id": "E-P1", "split": ["S-3"]}  # no count of hidden records
+    assert _judgements(both) == [("different", "S-3", "S-1", "cpd.analyst")]
+    r = both.post("dea.analyst", "/api/entities/E-P1/split", json={"records": ["S-3"]})
+    assert r.status_code == 404
+    r = both.post("cpd.analyst", "/api/entities/E-P4/split", json={"records": ["S-4"]})
+    assert r.status_code == 404 and r.json()["detail"] == "no entity 'E-P4'"
+
+
+def test_an_upload_supersedes_only_a_batch_of_the_callers_agency(both: Server) -> None:
+    first = b"subject_id,investigation_id,full_name\nS-50,INV-1,Wrong Name\n"
+    r = both.post("dea.analyst", "/api/uploads/subjects.csv", content=first)
+    assert r.status_code == 200, r.text
+    batch = r.json()["batch_id"]
+    fixed = b"subject_id,investigation_id,full_name\nS-50,INV-1,Right Name\n"
+    theirs = b"subject_id,investigation_id,full_name\nS-51,INV-2,Their Name\n"
+    r = both.post(
+        "cpd.analyst", "/api/uploads/subjects.csv", params={"supersedes": batch}, content=theirs
+    )
+    assert r.status_code == 404 and r.json()["detail"] == f"no batch {batch!r} of agency CPD"
+    r = both.post(
+        "dea.analyst", "/api/uploads/subjects.csv", params={"supersedes": batch}, content=fixed
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["superseded_files"] == ["subjects.csv"]
+    with open_workspace(both.url) as ws:
+        names = ws.store.rows("SELECT full_name FROM subjects WHERE subject_id = 'S-50'")
+    assert names == [("Right Name",)]
 
 
 @pytest.mark.parametrize(
@@ -584,7 +773,7 @@ def test_killing_the_server_mid_upload_leaves_no_half_batch(
         before = ws.store.rows("SELECT count(*) FROM subjects")[0][0]
         batches = ws.store.rows("SELECT count(*) FROM batches")[0][0]
         secret = auth.server_secret(ws)
-    token, _ = auth.issue_token(auth.Principal("dea.analyst", "DEA", "analyst"), secret, 5)
+        token, _ = auth.issue_token(ws, auth.Principal("dea.analyst", "DEA", "analyst"), secret, 5)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]

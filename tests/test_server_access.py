@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ from hypothesis import strategies as st
 from lastmile.server import ServerConfig, auth, create_app
 from lastmile.store import Workspace, open_workspace
 
-from .server_helpers import ENTITIES, USERS, build
+from .server_helpers import ENTITIES, NETWORKS, USERS, build
 
 INVESTIGATIONS = ("INV-1", "INV-2", "INV-3", "INV-4")
 AGENCIES = ("DEA", "CPD", "CSP")
@@ -96,9 +97,16 @@ class World:
         self.client = TestClient(self.app)
         self.pool = self.app.state.pool
         # Aggregates every signed-in user sees (report breakdowns) are not leaks.
-        token, _ = auth.issue_token(auth.Principal("dea.auditor", "DEA", "auditor"), self.secret, 5)
+        with self.pool.acquire() as ws:
+            token, _ = auth.issue_token(
+                ws, auth.Principal("dea.auditor", "DEA", "auditor"), self.secret, 5
+            )
         report = self.client.get("/api/report", headers={"Authorization": f"Bearer {token}"})
         self.public = _leaves(report.json())
+        with open_workspace(url) as ws:
+            self.directory = " ".join(
+                str(v) for row in ws.store.rows("SELECT * FROM agencies") for v in row if v
+            )
 
     def configure(
         self, shares: list[tuple[str, str | None, str | None]], disabled: set[str]
@@ -186,7 +194,8 @@ def test_no_response_holds_what_the_user_may_not_see(
 ) -> None:
     world.configure(shares, disabled)
     agency, role = USERS[user]
-    token, _ = auth.issue_token(auth.Principal(user, agency, role), world.secret, 5)
+    with world.pool.acquire() as ws:
+        token, _ = auth.issue_token(ws, auth.Principal(user, agency, role), world.secret, 5)
     h = {"Authorization": f"Bearer {token}"}
     if agency in disabled:
         r = world.client.get("/api/investigations", headers=h)
@@ -225,7 +234,30 @@ def test_no_response_holds_what_the_user_may_not_see(
             leaves = set()
         leaked = leaves & (secret | hidden_entities)
         assert not leaked, (user, sorted(seen), path, sorted(leaked))
+        # Free text (a key player's reasons, an attribution's path) must not name them either
+        # (a refusal's message only echoes what the caller asked for).
+        if words is not None and r.status_code == 200:
+            found = {m.group(0) for leaf in leaves for m in words.finditer(leaf)}
+            assert not found, (user, sorted(seen), path, sorted(found))
         return r
+
+    # A word that visible records or the agency directory also hold (Luis, Example) is no
+    # sign of a leak when found inside a longer text.
+    known = " ".join([world.directory, *shown, *world.public])
+    hidden_words = sorted(
+        (
+            w
+            for w in secret | hidden_entities
+            if not re.search(rf"(?<![\w-]){re.escape(w)}(?![\w-])", known)
+        ),
+        key=len,
+        reverse=True,
+    )
+    words = (
+        re.compile("|".join(rf"(?<![\w-]){re.escape(w)}(?![\w-])" for w in hidden_words))
+        if hidden_words
+        else None
+    )
 
     listed = call("/api/investigations").json()
     assert {i["investigation_id"] for i in listed} == seen
@@ -253,6 +285,13 @@ def test_no_response_holds_what_the_user_may_not_see(
     ):
         call(f"/api/exports/{name}.csv")
     call("/api/report")
+    listed_networks = {n["network_id"] for n in call("/api/networks").json()}
+    for network_id in (*NETWORKS, "N-404"):
+        exists = any(e not in hidden_entities for e in NETWORKS.get(network_id, {}))
+        assert (network_id in listed_networks) == exists
+        for tail in ("", "/key-players", "/attribution"):
+            r = call(f"/api/networks/{network_id}{tail}")
+            assert r.status_code == (200 if exists else 404), (network_id, tail, r.text)
 
 
 def test_the_property_test_made_enough_calls() -> None:

@@ -27,7 +27,9 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, str]]:
     with open_workspace(url) as ws:
         build(ws, folder)
         secret = auth.server_secret(ws)
-    token, _ = auth.issue_token(auth.Principal("dea.super", "DEA", "supervisor"), secret, 60)
+        token, _ = auth.issue_token(
+            ws, auth.Principal("dea.super", "DEA", "supervisor"), secret, 60
+        )
     app = create_app(
         ServerConfig(workspace=url, upload_dir=folder / "up", max_upload_bytes=64 * 1024)
     )

@@ -234,7 +234,12 @@ def serve(
     port: Annotated[int, typer.Option()] = 8000,
     workers: Annotated[int, typer.Option(help="Worker processes (PostgreSQL only).")] = 1,
     max_upload_mb: Annotated[int, typer.Option(help="Largest upload accepted.")] = 256,
-    session_minutes: Annotated[int, typer.Option(help="Session time-out.")] = 30,
+    session_minutes: Annotated[
+        int, typer.Option(help="Absolute session limit: a token expires after this.")
+    ] = 480,
+    idle_minutes: Annotated[
+        float, typer.Option(help="Session lock: refused after this long without a request.")
+    ] = 15,
     conflict_km: Annotated[
         float, typer.Option(help="Distance under which planned operations conflict.")
     ] = 1.0,
@@ -261,6 +266,7 @@ def serve(
             "LASTMILE_WORKSPACE": spec,
             "LASTMILE_MAX_UPLOAD_BYTES": str(max_upload_mb * 1024 * 1024),
             "LASTMILE_SESSION_MINUTES": str(session_minutes),
+            "LASTMILE_IDLE_MINUTES": str(idle_minutes),
             "LASTMILE_CONFLICT_M": str(conflict_km * 1000),
         }
     )

@@ -7,7 +7,6 @@ import asyncio
 import json
 import queue
 import re
-import threading
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
@@ -41,7 +40,8 @@ class ServerConfig:
     workspace: str
     upload_dir: Path | None = None  # default: beside a DuckDB workspace, or a temp folder
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD
-    session_minutes: int = 30
+    session_minutes: int = 480  # absolute: a session token expires after this
+    idle_minutes: float = 15  # CJIS session lock: refused after this long without a request
     conflict_distance_m: float = deconflict.DEFAULT_DISTANCE_M
     pool_size: int = 4  # PostgreSQL connections per worker; DuckDB always uses one
     event_poll_seconds: float = 1.0
@@ -61,7 +61,7 @@ class WorkspacePool:
             self._free.put(open_workspace(spec, create=False))
         self.all = [*self._free.queue]
         self.audit_ws = open_workspace(spec, create=False)
-        self.audit_lock = threading.Lock()
+        self.audit = audit.Writer(self.audit_ws)
         self.kind = first.kind
 
     @contextmanager
@@ -73,6 +73,7 @@ class WorkspacePool:
             self._free.put(ws)
 
     def close(self) -> None:
+        self.audit.close()
         for ws in [*self.all, self.audit_ws]:
             ws.close()
 
@@ -118,6 +119,20 @@ class OperationRequest(BaseModel):
     starts_at: datetime = Field(examples=["2023-03-01T05:00:00Z"])
     ends_at: datetime = Field(examples=["2023-03-01T09:00:00Z"])
     division: str = Field("", max_length=100, pattern=NO_NUL, examples=["Rocky Mountain"])
+
+
+class JudgementRequest(BaseModel):
+    verdict: str = Field(pattern="^(same|different)$", examples=["same"])
+    record_a: str = Field(min_length=1, max_length=100, pattern=NO_NUL, examples=["S-1"])
+    record_b: str = Field(min_length=1, max_length=100, pattern=NO_NUL, examples=["S-3"])
+    note: str = Field("", max_length=1000, pattern=NO_NUL, examples=["same DOB and phone"])
+
+
+class SplitRequest(BaseModel):
+    records: list[Annotated[str, Field(min_length=1, max_length=100, pattern=NO_NUL)]] = Field(
+        min_length=1, max_length=500, examples=[["S-3"]]
+    )
+    note: str = Field("", max_length=1000, pattern=NO_NUL, examples=["two different men"])
 
 
 class Message(BaseModel):
@@ -172,7 +187,7 @@ def create_app(config: ServerConfig) -> FastAPI:
     ) -> Principal:
         if creds is None or creds.scheme.lower() != "bearer":
             raise AuthError("sign in first: no bearer token")
-        p = auth.principal_from_token(ws, creds.credentials, secret)
+        p = auth.principal_from_token(ws, creds.credentials, secret, config.idle_minutes)
         request.state.principal = p
         return p
 
@@ -234,7 +249,7 @@ def create_app(config: ServerConfig) -> FastAPI:
             records=int(getattr(request.state, "records", 0)),
             detail=str(getattr(request.state, "detail", ""))[:1000],
         )
-        await run_in_threadpool(_log, pool, entry)
+        await _log(pool, entry)
         return response
 
     # -- identity ------------------------------------------------------------------------------
@@ -253,8 +268,20 @@ def create_app(config: ServerConfig) -> FastAPI:
         request.state.attempted_user = username
         p = auth.authenticate(ws, username, password, otp)
         request.state.principal = p
-        token, ttl = auth.issue_token(p, secret, config.session_minutes)
+        token, ttl = auth.issue_token(ws, p, secret, config.session_minutes)
         return Token(access_token=token, token_type="bearer", expires_in=ttl)
+
+    @app.post("/api/sign-out", status_code=204, tags=["identity"], responses=_ERRORS)
+    def sign_out(
+        p: Caller,
+        ws: WS,
+        creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    ) -> Response:
+        """End the caller's session: its token is refused from now on."""
+        if p.via != "password" or creds is None:
+            raise Refusal("an API token is revoked, not signed out (DELETE /api/api-tokens/ID)")
+        auth.end_session(ws, creds.credentials, secret)
+        return Response(status_code=204)
 
     @app.get("/api/me", response_model=Me, tags=["identity"], responses=_ERRORS)
     def me(p: Caller) -> Me:
@@ -439,6 +466,146 @@ def create_app(config: ServerConfig) -> FastAPI:
         counted(request, len(out["your_records"]))
         return out
 
+    # -- judgements (resolve/judge.py; they apply to everyone at the next resolve) -------------
+
+    @app.post(
+        "/api/judgements",
+        status_code=201,
+        tags=["resolution"],
+        responses={
+            **_examples({"judgement_id": "0b6f...", "verdict": "same"}),
+            404: {"model": Message, "description": "A record missing or not visible."},
+        },
+    )
+    def judge(request: Request, body: JudgementRequest, p: Caller, ws: WS) -> dict[str, Any]:
+        """Confirm (same) or reject (different) that two subject records are one person; both
+        must be visible to the caller."""
+        from lastmile.resolve.errors import ResolveError
+        from lastmile.resolve.judge import judge_pair
+
+        policy.check_judgeable(ws, p, [body.record_a, body.record_b])
+        try:
+            jid = judge_pair(
+                ws, body.verdict, body.record_a, body.record_b, analyst=p.username, note=body.note
+            )
+        except ResolveError as exc:
+            raise Refusal(str(exc)) from None
+        out = {
+            "judgement_id": jid,
+            "verdict": body.verdict,
+            "records": [body.record_a, body.record_b],
+        }
+        request.state.detail = json.dumps(out)
+        counted(request, 2)
+        return out
+
+    @app.post(
+        "/api/entities/{entity_id}/split",
+        status_code=201,
+        tags=["resolution"],
+        responses={
+            **_examples({"entity_id": "E-1", "split": ["S-3"]}),
+            404: {"model": Message, "description": "Missing or not visible (the same answer)."},
+        },
+    )
+    def split(
+        request: Request, entity_id: str, body: SplitRequest, p: Caller, ws: WS
+    ) -> dict[str, Any]:
+        """Separate the named subject records (visible to the caller) from the rest of their
+        entity."""
+        from lastmile.resolve.errors import ResolveError
+        from lastmile.resolve.judge import split_entity
+
+        policy.check_entity_judgeable(ws, p, entity_id, body.records)
+        try:
+            split_entity(ws, entity_id, body.records, analyst=p.username, note=body.note)
+        except ResolveError as exc:
+            raise Refusal(str(exc)) from None
+        # Not the number of pairs judged: it would count the records hidden from the caller.
+        out = {"entity_id": entity_id, "split": body.records}
+        request.state.detail = json.dumps(out)
+        counted(request, len(body.records))
+        return out
+
+    # -- networks, key players, attribution (through the policy) -------------------------------
+
+    _NOT_VISIBLE: dict[int | str, dict[str, Any]] = {
+        404: {"model": Message, "description": "Missing or not visible (the same answer)."}
+    }
+    _NOTICE = {"kind": "network", "network_id": "N-0001", "other_agency": {"agency_id": "CPD"}}
+
+    @app.get(
+        "/api/networks",
+        tags=["networks"],
+        responses=_examples(
+            [{"network_id": "N-0001", "people": 12, "complete": False, "conflicts": [_NOTICE]}]
+        ),
+    )
+    def networks(
+        request: Request, p: Caller, ws: WS, limit: Limit = 100, offset: Offset = 0
+    ) -> list[dict[str, Any]]:
+        """Distribution networks with at least one entity the caller may see, counted from what
+        the caller sees; hidden parts show only as conflict notices."""
+        rows = policy.list_networks(ws, p, limit, offset)
+        counted(request, len(rows))
+        return rows
+
+    @app.get(
+        "/api/networks/{network_id}",
+        tags=["networks"],
+        responses={
+            **_examples({"network_id": "N-0001", "members": [], "ties": [], "conflicts": []}),
+            **_NOT_VISIBLE,
+        },
+    )
+    def network(request: Request, network_id: str, p: Caller, ws: WS) -> dict[str, Any]:
+        """One network: visible members with their community, the ties between them (visible
+        records only), and a conflict notice for each agency holding a hidden part."""
+        out = policy.get_network(ws, p, network_id)
+        counted(request, len(out["members"]) + len(out["ties"]))
+        return out
+
+    @app.get(
+        "/api/networks/{network_id}/key-players",
+        tags=["networks"],
+        responses={
+            **_examples(
+                {
+                    "network_id": "N-0001",
+                    "key_players": [{"rank": 1, "entity_id": "E-1", "score": 0.41}],
+                }
+            ),
+            **_NOT_VISIBLE,
+        },
+    )
+    def network_key_players(request: Request, network_id: str, p: Caller, ws: WS) -> dict[str, Any]:
+        """Key players the caller may see, ranked among themselves, with their scores."""
+        out = policy.key_players(ws, p, network_id)
+        counted(request, len(out["key_players"]))
+        return out
+
+    @app.get(
+        "/api/networks/{network_id}/attribution",
+        tags=["networks"],
+        responses={
+            **_examples(
+                {
+                    "network_id": "N-0001",
+                    "cartel": "Sinaloa",
+                    "score": 0.82,
+                    "path": [{"step": "entity", "entity_id": "E-1"}, {"step": "hidden"}],
+                }
+            ),
+            **_NOT_VISIBLE,
+        },
+    )
+    def network_attribution(request: Request, network_id: str, p: Caller, ws: WS) -> dict[str, Any]:
+        """The cartel that supplies the network, with the evidence path through visible steps
+        only (hidden steps become one notice)."""
+        out = policy.attribution(ws, p, network_id)
+        counted(request, len([s for s in out["path"] if s["step"] != "hidden"]))
+        return out
+
     # -- report (aggregates: every signed-in user) ---------------------------------------------
 
     @app.get(
@@ -528,10 +695,18 @@ def create_app(config: ServerConfig) -> FastAPI:
         filename: str,
         mapping: Annotated[str | None, Query(max_length=100, examples=["carrier_cdr"])] = None,
         investigation: Annotated[str | None, Query(max_length=100)] = None,
+        supersedes: Annotated[
+            str | None,
+            Query(
+                max_length=100,
+                pattern=NO_NUL,
+                description="A batch of the caller's agency this upload corrects.",
+            ),
+        ] = None,
     ) -> dict[str, Any]:
         """Stream one file to disk (up to the configured size), then ingest it as one batch.
         Without ``mapping`` the name is an interchange file name (subjects.csv...)."""
-        p = await run_in_threadpool(_caller_of, pool, request, secret)
+        p = await run_in_threadpool(_caller_of, pool, request, secret, config.idle_minutes)
         policy.require_case_role(p, policy.UPLOAD_ROLES, "an upload")
         if not _SAFE_NAME.fullmatch(filename) or ".." in filename:
             raise Refusal(f"file name {filename[:100]!r}: letters, digits, '.', '_', '-' only")
@@ -558,7 +733,9 @@ def create_app(config: ServerConfig) -> FastAPI:
                     )
                 fh.write(chunk)
         request.state.detail = json.dumps({"file": filename, "bytes": size})
-        result = await run_in_threadpool(_ingest, pool, p, target, folder, mapping, investigation)
+        result = await run_in_threadpool(
+            _ingest, pool, p, target, folder, mapping, investigation, supersedes
+        )
         request.state.records = int(result.get("loaded", 0))
         return result
 
@@ -624,7 +801,7 @@ def create_app(config: ServerConfig) -> FastAPI:
     ) -> StreamingResponse:
         """Server-sent events: each new conflict of the caller's agency, as it is detected;
         the stream ends after ``seconds`` (reconnect with ``since``)."""
-        p = await run_in_threadpool(_caller_of, pool, request, secret)
+        p = await run_in_threadpool(_caller_of, pool, request, secret, config.idle_minutes)
         policy.require_case_role(p, policy.CASE_ROLES, "planned operations")
 
         async def events() -> AsyncIterator[str]:
@@ -709,18 +886,34 @@ def create_app(config: ServerConfig) -> FastAPI:
 # -- helpers run on the request threads --------------------------------------------------------
 
 
-def _log(pool: WorkspacePool, entry: audit.Entry) -> None:
-    with pool.audit_lock:
-        audit.append(pool.audit_ws, entry)
+async def _log(pool: WorkspacePool, entry: audit.Entry) -> None:
+    """Write the entry (group commit, audit.Writer); the response waits until it is stored."""
+    loop = asyncio.get_running_loop()
+    stored: asyncio.Future[None] = loop.create_future()
+
+    def settle(exc: BaseException | None) -> None:
+        if not stored.done():
+            if exc is None:
+                stored.set_result(None)
+            else:
+                stored.set_exception(exc)
+
+    def done(exc: BaseException | None) -> None:
+        loop.call_soon_threadsafe(settle, exc)
+
+    pool.audit.submit(entry, done)
+    await stored
 
 
-def _caller_of(pool: WorkspacePool, request: Request, secret: str) -> Principal:
+def _caller_of(
+    pool: WorkspacePool, request: Request, secret: str, idle_minutes: float | None = None
+) -> Principal:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise AuthError("sign in first: no bearer token")
     with pool.acquire() as ws:
-        p = auth.principal_from_token(ws, token.strip(), secret)
+        p = auth.principal_from_token(ws, token.strip(), secret, idle_minutes)
     request.state.principal = p
     return p
 
@@ -739,6 +932,7 @@ def _ingest(
     folder: Path,
     mapping: str | None,
     investigation: str | None,
+    supersedes: str | None = None,
 ) -> dict[str, Any]:
     from lastmile.ingest import IngestError, ingest_paths
     from lastmile.ingest.files import record_type_for
@@ -756,9 +950,16 @@ def _ingest(
             policy.check_upload(ws, p, {investigation}, set())
         else:
             policy.check_upload(ws, p, *_upload_scope(ws, target))
+        if supersedes:
+            policy.check_supersedes(ws, p, supersedes)
         try:
             result = ingest_paths(
-                ws, [target], mapping=chosen, params=params, rejects=folder / "rejects.csv"
+                ws,
+                [target],
+                mapping=chosen,
+                params=params,
+                rejects=folder / "rejects.csv",
+                supersedes=supersedes,
             )
         except IngestError as exc:
             raise Refusal(str(exc), 422) from None
@@ -833,7 +1034,8 @@ def app_from_env() -> FastAPI:
             workspace=resolve_workspace(None),
             upload_dir=Path(upload) if upload else None,
             max_upload_bytes=int(os.environ.get("LASTMILE_MAX_UPLOAD_BYTES", DEFAULT_MAX_UPLOAD)),
-            session_minutes=int(os.environ.get("LASTMILE_SESSION_MINUTES", "30")),
+            session_minutes=int(os.environ.get("LASTMILE_SESSION_MINUTES", "480")),
+            idle_minutes=float(os.environ.get("LASTMILE_IDLE_MINUTES", "15")),
             conflict_distance_m=float(
                 os.environ.get("LASTMILE_CONFLICT_M", deconflict.DEFAULT_DISTANCE_M)
             ),

@@ -14,7 +14,9 @@ import csv
 import hashlib
 import io
 import json
-from collections.abc import Iterator
+import queue
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, fields, replace
 from datetime import datetime
@@ -23,6 +25,7 @@ from typing import Any
 from lastmile.export.csvsafe import safe_cell
 from lastmile.server.auth import utcnow
 from lastmile.store import Workspace
+from lastmile.store.backends import SCHEMA_KEY
 
 GENESIS = "0" * 64
 COLUMNS = (
@@ -41,7 +44,7 @@ COLUMNS = (
     "prev_hash",
     "entry_hash",
 )
-_CHAIN_LOCK = 7425  # PostgreSQL advisory lock: one writer of the chain at a time
+_CHAIN_LOCK = 7425  # PostgreSQL advisory lock (per schema): one writer of the chain at a time
 VERIFY_BATCH = 10_000
 
 
@@ -83,17 +86,16 @@ def _chain(ws: Workspace) -> Iterator[None]:
         conn = ws.store.conn  # type: ignore[attr-defined]
         with conn.transaction():
             # Its own lock, not the ingest's: an upload being loaded never holds up the log.
-            ws.store.execute(f"SELECT pg_advisory_xact_lock({_CHAIN_LOCK})")
+            ws.store.execute(f"SELECT pg_advisory_xact_lock({_CHAIN_LOCK}, {SCHEMA_KEY})")
             yield
     else:
         with ws.store.transaction():
             yield
 
 
-def append(ws: Workspace, e: Entry) -> int:
-    """Add one entry at the end of the chain; returns its sequence number."""
+def _clean(e: Entry) -> Entry:
     # What callers sent is logged as they sent it, except NUL, which PostgreSQL text refuses.
-    e = replace(
+    return replace(
         e,
         **{
             f.name: getattr(e, f.name).replace("\x00", "\\x00")
@@ -101,14 +103,29 @@ def append(ws: Workspace, e: Entry) -> int:
             if isinstance(getattr(e, f.name), str)
         },
     )
+
+
+def append(ws: Workspace, e: Entry) -> int:
+    """Add one entry at the end of the chain; returns its sequence number."""
+    return append_many(ws, [e])[0]
+
+
+def append_many(ws: Workspace, entries: list[Entry]) -> list[int]:
+    """Add entries at the end of the chain, in order, in one transaction (one lock, one read
+    of the last entry, one insert); returns their sequence numbers."""
+    if not entries:
+        return []
+    cleaned = [_clean(e) for e in entries]
     with _chain(ws):
         last = ws.store.rows("SELECT seq, entry_hash FROM audit_log ORDER BY seq DESC LIMIT 1")
-        seq, prev = (int(last[0][0]) + 1, str(last[0][1])) if last else (1, GENESIS)
+        seq, prev = (int(last[0][0]), str(last[0][1])) if last else (0, GENESIS)
         at = utcnow()
-        ws.store.execute(
-            f"INSERT INTO audit_log ({', '.join(COLUMNS)}) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
+        params: list[Any] = []
+        seqs = []
+        for e in cleaned:
+            seq += 1
+            h = entry_hash(seq, at, e, prev)
+            params += [
                 seq,
                 at,
                 e.username,
@@ -122,10 +139,83 @@ def append(ws: Workspace, e: Entry) -> int:
                 e.records,
                 e.detail,
                 prev,
-                entry_hash(seq, at, e, prev),
-            ),
+                h,
+            ]
+            prev = h
+            seqs.append(seq)
+        row = "(" + ", ".join("?" * len(COLUMNS)) + ")"
+        ws.store.execute(
+            f"INSERT INTO audit_log ({', '.join(COLUMNS)}) VALUES "
+            + ", ".join([row] * len(cleaned)),
+            params,
         )
-    return seq
+    return seqs
+
+
+class Writer:
+    """Group commit of the audit trail for a server process: requests hand their entries to
+    one thread, which writes whatever has queued up in one transaction, then tells each
+    request its entry is stored (the response waits for that). Under load many requests share
+    one lock and one commit; the chain is the same as entry by entry."""
+
+    MAX_BATCH = 500
+
+    def __init__(self, ws: Workspace) -> None:
+        self.ws = ws
+        self._queue: queue.Queue[tuple[Entry, Callable[[BaseException | None], None]] | None]
+        self._queue = queue.Queue()
+        self._thread = threading.Thread(target=self._run, name="lastmile-audit", daemon=True)
+        self._thread.start()
+
+    def submit(self, entry: Entry, done: Callable[[BaseException | None], None]) -> None:
+        """Queue ``entry``; ``done(None)`` is called once it is stored (``done(exc)`` if the
+        write failed), from the writer's thread."""
+        self._queue.put((entry, done))
+
+    def write(self, entry: Entry) -> None:
+        """Queue ``entry`` and wait until it is stored."""
+        stored = threading.Event()
+        failure: list[BaseException] = []
+
+        def done(exc: BaseException | None) -> None:
+            if exc is not None:
+                failure.append(exc)
+            stored.set()
+
+        self.submit(entry, done)
+        stored.wait()
+        if failure:
+            raise failure[0]
+
+    def _run(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            batch = [first]
+            stop = False
+            while len(batch) < self.MAX_BATCH:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is None:
+                    stop = True
+                    break
+                batch.append(item)
+            error: BaseException | None = None
+            try:
+                append_many(self.ws, [e for e, _ in batch])
+            except Exception as exc:  # every waiting request hears of it
+                error = exc
+            for _, done in batch:
+                done(error)
+            if stop:
+                return
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._thread.join(timeout=30)
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,8 @@ signed session tokens (JWT, HS256) and API tokens for scripts.
 
 The rules follow the CJIS Security Policy's floor: one account per person, multi-factor
 sign-in for administrators (optional for the others), lockout after ``MAX_FAILED`` failed
-sign-ins in a row, sessions that time out (``session_minutes``), and no sign-in for a
+sign-ins in a row, sessions that lock after ``idle_minutes`` without a request and end after
+``session_minutes`` in all, and no sign-in for a
 disabled account or a user of a disabled agency. Every request re-reads the account, so a
 disabled user's or agency's live tokens stop working at once.
 """
@@ -258,18 +259,37 @@ def server_secret(ws: Workspace) -> str:
     return str(ws.store.rows("SELECT value FROM server_settings WHERE name = 'token_secret'")[0][0])
 
 
-def issue_token(principal: Principal, secret: str, minutes: int) -> tuple[str, int]:
-    """A signed session token that expires after ``minutes``; returns it and its lifetime."""
+def issue_token(ws: Workspace, principal: Principal, secret: str, minutes: int) -> tuple[str, int]:
+    """Open a session and sign its token, which expires after ``minutes`` (the absolute
+    limit; the idle limit is checked on every request); returns it and its lifetime."""
     now = datetime.now(UTC)
+    session_id = uuid.uuid4().hex
+    ws.store.execute(
+        "INSERT INTO sessions VALUES (?, ?, ?, ?, NULL)",
+        (session_id, principal.username, utcnow(), utcnow()),
+    )
     claims = {
         "sub": principal.username,
         "agency": principal.agency_id,
         "role": principal.role,
         "iat": now,
         "exp": now + timedelta(minutes=minutes),
-        "jti": uuid.uuid4().hex,
+        "jti": session_id,
     }
     return jwt.encode(claims, secret, algorithm="HS256"), minutes * 60
+
+
+def end_session(ws: Workspace, token: str, secret: str) -> bool:
+    """Sign out: the session of a (valid) session token ends now."""
+    try:
+        claims = jwt.decode(token, secret, algorithms=["HS256"], options={"require": ["jti"]})
+    except jwt.InvalidTokenError:
+        return False
+    ws.store.execute(
+        "UPDATE sessions SET ended_at = ? WHERE session_id = ? AND ended_at IS NULL",
+        (utcnow(), str(claims["jti"])),
+    )
+    return True
 
 
 def _token_hash(token: str) -> str:
@@ -306,9 +326,25 @@ def revoke_api_token(ws: Workspace, principal: Principal, token_id: str) -> bool
     return True
 
 
-def principal_from_token(ws: Workspace, token: str, secret: str) -> Principal:
-    """The caller a bearer token names, as the account stands now; raises AuthError."""
+# The account, its agency's access and (for a session token) its session, in one round trip.
+_CALLER_SQL = (
+    "SELECT u.username, u.agency_id, u.role, u.disabled, u.locked_at, "
+    "coalesce(a.disabled, false), s.last_seen_at, s.ended_at FROM users u "
+    "LEFT JOIN agency_access a ON a.agency_id = u.agency_id "
+    "LEFT JOIN sessions s ON s.session_id = ? AND s.username = u.username "
+    "WHERE u.username = ?"
+)
+TOUCH_SECONDS = 30  # a session's last request is written at most this often
+
+
+def principal_from_token(
+    ws: Workspace, token: str, secret: str, idle_minutes: float | None = None
+) -> Principal:
+    """The caller a bearer token names, as the account stands now; raises AuthError. A
+    session token is refused after ``idle_minutes`` without a request (the session lock of
+    the CJIS Security Policy) and after sign-out; an API token has no idle limit."""
     via = "password"
+    session = ""
     if token.startswith(API_TOKEN_PREFIX):
         rows = ws.store.rows(
             "SELECT username, expires_at, revoked_at FROM api_tokens WHERE token_hash = ?",
@@ -332,13 +368,30 @@ def principal_from_token(ws: Workspace, token: str, secret: str) -> Principal:
         except jwt.InvalidTokenError:
             raise AuthError("the token is not valid") from None
         username = str(claims["sub"])
-    row = _user_row(ws, username)
-    if row is None:
+        session = str(claims.get("jti") or "")
+    rows = ws.store.rows(_CALLER_SQL, (session, username))
+    if not rows:
         raise AuthError("the token's account no longer exists")
-    if row["disabled"]:
+    name, agency, role, disabled, locked_at, agency_off, last_seen, ended = rows[0]
+    if disabled:
         raise AuthError("the account is disabled", 403)
-    if row["locked_at"] is not None:
+    if locked_at is not None:
         raise AuthError("the account is locked", 403)
-    if agency_disabled(ws, row["agency_id"]):
-        raise AuthError(f"the agency {row['agency_id']} is disabled", 403)
-    return Principal(row["username"], row["agency_id"], row["role"], via)
+    if agency_off:
+        raise AuthError(f"the agency {agency} is disabled", 403)
+    if via == "password":
+        now = utcnow()
+        if last_seen is None:
+            raise AuthError("the session is not known; sign in again")
+        if ended is not None:
+            raise AuthError("the session was ended (signed out); sign in again")
+        if idle_minutes is not None and now - last_seen > timedelta(minutes=idle_minutes):
+            raise AuthError(
+                f"the session was locked after {idle_minutes:g} minutes without activity; "
+                "sign in again"
+            )
+        if now - last_seen > timedelta(seconds=TOUCH_SECONDS):
+            ws.store.execute(
+                "UPDATE sessions SET last_seen_at = ? WHERE session_id = ?", (now, session)
+            )
+    return Principal(str(name), str(agency), str(role), via)

@@ -20,8 +20,10 @@ in SQL with parameters (never values pasted into SQL).
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections import defaultdict
+from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Any
 
@@ -303,14 +305,28 @@ def search(ws: Workspace, p: Principal, q: str, limit: int = 50) -> list[dict[st
 # -- conflicts (target deconfliction) ----------------------------------------------------------
 
 
-def _agency_notice(ws: Workspace, agency_id: str) -> dict[str, Any]:
+# Which investigation each subject, organization and selector record is in (what entity
+# membership and need-to-know join on; lighter than MEMBERS_SQL, which also carries names).
+RECORDS_SQL = (
+    "SELECT 'subjects' AS record_type, subject_id AS record_id, investigation_id FROM subjects "
+    "UNION ALL SELECT 'organizations', organization_id, investigation_id FROM organizations "
+    "UNION ALL SELECT 'selectors', selector_id, investigation_id FROM selectors"
+)
+
+
+def _agency_notices(ws: Workspace, agencies: set[str]) -> dict[str, dict[str, Any]]:
+    """Conflict notices' contacts for several agencies, in one query."""
+    if not agencies:
+        return {}
+    ids = sorted(agencies)
     rows = _dicts(
         ws,
         "SELECT agency_id, name, poc_name, poc_phone_normalized AS poc_phone, "
-        "poc_email_normalized AS poc_email FROM agencies WHERE agency_id = ?",
-        [agency_id],
+        f"poc_email_normalized AS poc_email FROM agencies WHERE agency_id IN ({_marks(len(ids))})",
+        ids,
     )
-    return rows[0] if rows else {"agency_id": agency_id, "name": agency_id}
+    found = {str(r["agency_id"]): r for r in rows}
+    return {a: found.get(a, {"agency_id": a, "name": a}) for a in ids}
 
 
 def target_conflicts(ws: Workspace, p: Principal) -> list[dict[str, Any]]:
@@ -318,29 +334,33 @@ def target_conflicts(ws: Workspace, p: Principal) -> list[dict[str, Any]]:
     the caller: for each, the caller's own records of it and the other agency's contact."""
     vis, params = visible_sql(p)
     rows = ws.store.rows(
-        "WITH m AS (SELECT em.entity_id, r.record_type, r.record_id, r.investigation_id, "
-        f"i.agency_id, r.investigation_id IN ({vis}) AS visible "
-        f"FROM entity_members em JOIN ({MEMBERS_SQL}) r ON r.record_type = em.record_type "
-        "AND r.record_id = em.record_id "
-        "JOIN investigations i ON i.investigation_id = r.investigation_id) "
+        f"WITH vi AS ({vis}), "
+        "m AS (SELECT em.entity_id, r.record_type, r.record_id, r.investigation_id "
+        f"FROM entity_members em JOIN ({RECORDS_SQL}) r ON r.record_type = em.record_type "
+        "AND r.record_id = em.record_id), "
+        "v AS (SELECT * FROM m WHERE investigation_id IN (SELECT investigation_id FROM vi)), "
+        "h AS (SELECT DISTINCT m.entity_id, i.agency_id FROM m "
+        "JOIN investigations i ON i.investigation_id = m.investigation_id "
+        "WHERE m.entity_id IN (SELECT entity_id FROM v) "
+        "AND m.investigation_id NOT IN (SELECT investigation_id FROM vi) "
+        f"AND i.agency_id <> ? AND i.agency_id NOT IN ({_DISABLED})) "
         "SELECT DISTINCT v.entity_id, v.record_type, v.record_id, v.investigation_id, "
-        "h.agency_id FROM m v JOIN m h ON h.entity_id = v.entity_id "
-        "WHERE v.visible AND NOT h.visible AND h.agency_id <> ? "
-        "AND h.agency_id NOT IN (SELECT agency_id FROM agency_access WHERE disabled) "
+        "h.agency_id FROM v JOIN h ON h.entity_id = v.entity_id "
         "ORDER BY v.entity_id, h.agency_id, v.record_type, v.record_id",
         [*params, p.agency_id],
     )
     grouped: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     for entity_id, rtype, rid, inv, agency in rows:
-        rec = {"record_type": rtype, "record_id": rid, "investigation_id": inv}
-        if rec not in grouped[(entity_id, agency)]:
-            grouped[(entity_id, agency)].append(rec)
+        grouped[(entity_id, agency)].append(
+            {"record_type": rtype, "record_id": rid, "investigation_id": inv}
+        )
+    notices = _agency_notices(ws, {a for _, a in grouped})
     return [
         {
             "kind": "target",
             "entity_id": entity_id,
             "your_records": recs,
-            "other_agency": _agency_notice(ws, agency),
+            "other_agency": notices[agency],
         }
         for (entity_id, agency), recs in grouped.items()
     ]
@@ -373,12 +393,12 @@ def deconflict_selector(
         [*params, norm.value, k.value],
     )
     mine = [{"selector_id": r[0], "investigation_id": r[1]} for r in rows if r[3]]
-    others = sorted({r[2] for r in rows if not r[3]})
+    notices = _agency_notices(ws, {r[2] for r in rows if not r[3]})
     return {
         "selector": key,
         "valid": norm.valid,
         "your_records": mine,
-        "conflicts": [{"kind": "target", "other_agency": _agency_notice(ws, a)} for a in others],
+        "conflicts": [{"kind": "target", "other_agency": n} for _, n in sorted(notices.items())],
     }
 
 
@@ -487,3 +507,491 @@ def check_upload(
         )
         if rows and rows[0][0] != p.agency_id:
             raise Forbidden(f"investigation {inv!r} belongs to another agency")
+
+
+# -- networks, key players and attribution -----------------------------------------------------
+#
+# What `lastmile analyze` concludes (migration 0008) is read under the same rule: an entity
+# exists for the caller when one of its records is visible; a tie is shown when both its ends
+# exist for the caller and at least one record behind it is visible (for a communication tie:
+# at least one event with a visible source between selectors that visible records say the two
+# ends own). Only the visible records of a tie are listed, and its grades and dates only when
+# every record behind it is visible. Whatever else a network holds (entities, records or ties
+# the caller may not see) shows only as a conflict notice with the other agency's contact:
+# never the hidden path, its size or its names.
+
+# Where the records behind each kind of tie are kept (ties.record_ids).
+TIE_RECORDS = {
+    "supply": ("relationships", "relationship_id"),
+    "membership": ("relationships", "relationship_id"),
+    "association": ("relationships", "relationship_id"),
+    "family": ("relationships", "relationship_id"),
+    "co_arrest": ("arrests", "arrest_id"),
+    "shared_selector": ("selectors", "selector_id"),
+}
+_CHUNK = 500
+
+
+def _chunks(items: list[str]) -> Iterator[list[str]]:
+    for i in range(0, len(items), _CHUNK):
+        yield items[i : i + _CHUNK]
+
+
+def _marks(n: int) -> str:
+    return ", ".join("?" * n)
+
+
+def _entity_names(ws: Workspace, p: Principal, ids: list[str]) -> dict[str, dict[str, Any]]:
+    """The entities of ``ids`` that exist for the caller: kind and a name from visible
+    records."""
+    members, params = _visible_members_sql(p)
+    out: dict[str, dict[str, Any]] = {}
+    for chunk in _chunks(sorted(set(ids))):
+        for entity_id, kind, name in ws.store.rows(
+            "SELECT e.entity_id, e.kind, min(coalesce(m.name, m.selector)) FROM entities e "
+            f"JOIN ({members}) m ON m.entity_id = e.entity_id "
+            f"WHERE e.entity_id IN ({_marks(len(chunk))}) GROUP BY e.entity_id, e.kind",
+            [*params, *chunk],
+        ):
+            out[str(entity_id)] = {"entity_id": str(entity_id), "kind": kind, "name": name}
+    return out
+
+
+def _hidden_agencies(ws: Workspace, p: Principal, entity_ids: list[str]) -> set[str]:
+    """Agencies holding records of these entities in investigations hidden from the caller
+    (any agency: :func:`_other_agencies` keeps those a notice may name)."""
+    vis, params = visible_sql(p)
+    out: set[str] = set()
+    for chunk in _chunks(sorted(set(entity_ids))):
+        out |= {
+            str(r[0])
+            for r in ws.store.rows(
+                "SELECT DISTINCT i.agency_id FROM entity_members em "
+                f"JOIN ({MEMBERS_SQL}) r ON r.record_type = em.record_type "
+                "AND r.record_id = em.record_id "
+                "JOIN investigations i ON i.investigation_id = r.investigation_id "
+                f"WHERE em.entity_id IN ({_marks(len(chunk))}) "
+                f"AND r.investigation_id NOT IN ({vis})",
+                [*chunk, *params],
+            )
+        }
+    return out
+
+
+def _other_agencies(ws: Workspace, p: Principal, agencies: set[str]) -> set[str]:
+    disabled = {str(r[0]) for r in ws.store.rows(_DISABLED)}
+    return {a for a in agencies if a != p.agency_id and a not in disabled}
+
+
+_DISABLED = "SELECT agency_id FROM agency_access WHERE disabled"
+
+
+def _records_seen(
+    ws: Workspace, p: Principal, table: str, key: str, ids: list[str]
+) -> dict[str, tuple[bool, set[str]]]:
+    """For each record id: whether the caller sees it (every row with that id visible, so a
+    reused id never opens a hidden record) and the agencies holding it."""
+    vis, params = visible_sql(p)
+    seen: dict[str, tuple[bool, set[str]]] = {}
+    for chunk in _chunks(sorted(set(ids))):
+        for rid, agency, visible in ws.store.rows(
+            f"SELECT r.{key}, i.agency_id, r.investigation_id IN ({vis}) FROM {table} r "
+            "JOIN investigations i ON i.investigation_id = r.investigation_id "
+            f"WHERE r.{key} IN ({_marks(len(chunk))})",
+            [*params, *chunk],
+        ):
+            ok, agencies = seen.get(str(rid), (True, set()))
+            seen[str(rid)] = (ok and bool(visible), agencies | {str(agency)})
+    return seen
+
+
+def _owners_sql(p: Principal, n: int) -> tuple[str, list[Any]]:
+    """Which of ``n`` entities (placeholders) own which selector values, by visible records
+    only: a visible selector record of a visible subject, or a visible uses_selector / owns
+    relationship."""
+    vis, params = visible_sql(p)
+    sql = (
+        "SELECT DISTINCT s.value_normalized AS value, o.entity_id AS owner FROM selectors s "
+        "JOIN subjects sj ON sj.subject_id = s.subject_id "
+        "JOIN entity_members o ON o.record_type = 'subjects' AND o.record_id = s.subject_id "
+        f"WHERE s.investigation_id IN ({vis}) AND sj.investigation_id IN ({vis}) "
+        f"AND o.entity_id IN ({_marks(n)}) "
+        "UNION SELECT DISTINCT s.value_normalized, o.entity_id FROM relationships r "
+        "JOIN selectors s ON s.selector_id = r.to_id "
+        "JOIN entity_members o ON o.record_type = 'subjects' AND o.record_id = r.from_id "
+        "WHERE r.kind IN ('uses_selector', 'owns') "
+        f"AND r.investigation_id IN ({vis}) AND s.investigation_id IN ({vis}) "
+        f"AND o.entity_id IN ({_marks(n)})"
+    )
+    return sql, [params, params, params, params]
+
+
+def _visible_calls(ws: Workspace, p: Principal, entities: list[str]) -> dict[tuple[str, str], int]:
+    """Events with a visible source between selectors the entities own (by visible records):
+    how many for each pair (smaller id first)."""
+    if len(entities) < 2:
+        return {}
+    vis, vparams = visible_sql(p)
+    owners, groups = _owners_sql(p, len(entities))
+    params = [*groups[0], *groups[1], *entities, *groups[2], *groups[3], *entities, *vparams]
+    return {
+        (str(a), str(b)): int(n)
+        for a, b, n in ws.store.rows(
+            f"WITH o AS ({owners}) "
+            "SELECT least(f.owner, t.owner), greatest(f.owner, t.owner), "
+            "count(DISTINCT c.event_key) FROM communications_sources src "
+            "JOIN communications c ON c.event_key = src.event_key "
+            "JOIN o f ON f.value = c.from_selector JOIN o t ON t.value = c.to_selector "
+            f"WHERE src.investigation_id IN ({vis}) AND f.owner <> t.owner "
+            "GROUP BY least(f.owner, t.owner), greatest(f.owner, t.owner)",
+            params,
+        )
+    }
+
+
+def _judge_ties(
+    ws: Workspace, p: Principal, ties: list[dict[str, Any]], entities: set[str]
+) -> tuple[list[dict[str, Any]], set[str], bool]:
+    """The ties the caller may see (between ``entities``, those that exist for the caller),
+    each with its visible records only; the agencies holding hidden records of them; and
+    whether every tie was shown whole."""
+    shown: list[dict[str, Any]] = []
+    agencies: set[str] = set()
+    whole = True
+    seen: dict[str, dict[str, tuple[bool, set[str]]]] = {}
+    for kind, (table, key) in TIE_RECORDS.items():
+        ids = [i for t in ties if t["kind"] == kind for i in _split(t["record_ids"])]
+        if ids:
+            seen.setdefault(table, {}).update(_records_seen(ws, p, table, key, ids))
+    calls = _visible_calls(
+        ws,
+        p,
+        sorted(
+            {t["source"] for t in ties if t["kind"] == "communication"}
+            | {t["target"] for t in ties if t["kind"] == "communication"}
+        )
+        if any(t["kind"] == "communication" for t in ties)
+        else [],
+    )
+    for t in ties:
+        ends_seen = t["source"] in entities and t["target"] in entities
+        if t["kind"] == "communication":
+            pair = (min(t["source"], t["target"]), max(t["source"], t["target"]))
+            n = calls.get(pair, 0) if ends_seen else 0
+            visible_ids: list[str] = []
+            complete = n >= int(t["records"] or 0)
+        else:
+            table_key = TIE_RECORDS.get(t["kind"])
+            verdicts = seen.get(table_key[0], {}) if table_key else {}
+            ids = _split(t["record_ids"])
+            visible_ids = [i for i in ids if verdicts.get(i, (False, set()))[0]]
+            for i in ids:
+                if not verdicts.get(i, (False, set()))[0]:
+                    agencies |= verdicts.get(i, (False, set()))[1]
+            n = len(visible_ids) if ends_seen else 0
+            complete = len(visible_ids) == len(ids)
+        if n == 0:
+            whole = False
+            continue
+        whole = whole and complete
+        shown.append(
+            {
+                "source": t["source"],
+                "target": t["target"],
+                "kind": t["kind"],
+                "records": n,
+                "record_ids": visible_ids,
+                "grades": _split(t["grades"]) if complete else None,
+                "first_at": t["first_at"] if complete else None,
+                "last_at": t["last_at"] if complete else None,
+            }
+        )
+    return shown, _other_agencies(ws, p, agencies), whole
+
+
+def _notices(ws: Workspace, agencies: set[str], **where: Any) -> list[dict[str, Any]]:
+    return [
+        {"kind": "network", **where, "other_agency": n}
+        for _, n in sorted(_agency_notices(ws, agencies).items())
+    ]
+
+
+_NETWORK_COLS = ("network_id", "upstream")
+_TIE_COLS = ("source", "target", "kind", "records", "record_ids", "grades", "first_at", "last_at")
+
+
+class _NetworkView:
+    """One network as the caller may see it (or NotFound)."""
+
+    def __init__(self, ws: Workspace, p: Principal, network_id: str) -> None:
+        rows = ws.store.rows(
+            "SELECT network_id, upstream FROM networks WHERE network_id = ?", (network_id,)
+        )
+        members = ws.store.rows(
+            "SELECT entity_id, community FROM network_members WHERE network_id = ? "
+            "ORDER BY entity_id",
+            (network_id,),
+        )
+        ids = [str(m[0]) for m in members]
+        self.entities = _entity_names(ws, p, ids)
+        if not rows or not self.entities:
+            raise NotFound(f"no network {network_id!r}")
+        self.network_id = network_id
+        self.upstream = bool(rows[0][1])
+        self.community = {str(e): c for e, c in members}
+        hidden = _hidden_agencies(ws, p, ids)
+        all_ties = _dicts(
+            ws,
+            f"SELECT {', '.join('t.' + c for c in _TIE_COLS)} FROM ties t "
+            "WHERE t.source IN (SELECT entity_id FROM network_members WHERE network_id = ?) "
+            "AND t.target IN (SELECT entity_id FROM network_members WHERE network_id = ?) "
+            "ORDER BY t.kind, t.source, t.target",
+            [network_id, network_id],
+        )
+        self.ties, tie_agencies, ties_whole = _judge_ties(ws, p, all_ties, set(self.entities))
+        self.complete = ties_whole and not hidden and len(self.entities) == len(ids)
+        self.conflicts = _notices(
+            ws, _other_agencies(ws, p, hidden) | tie_agencies, network_id=network_id
+        )
+        investigations, ip = _visible_members_sql(p)
+        self.investigations = sorted(
+            {
+                str(r[0])
+                for chunk in _chunks(sorted(self.entities))
+                for r in ws.store.rows(
+                    f"SELECT DISTINCT m.investigation_id FROM ({investigations}) m "
+                    f"WHERE m.entity_id IN ({_marks(len(chunk))})",
+                    [*ip, *chunk],
+                )
+            }
+        )
+
+    def summary(self, ws: Workspace) -> dict[str, Any]:
+        kinds = [e["kind"] for e in self.entities.values()]
+        places = (
+            ws.store.rows(
+                "SELECT DISTINCT agency_id, city, state, division FROM investigations "
+                f"WHERE investigation_id IN ({_marks(len(self.investigations))})",
+                self.investigations,
+            )
+            if self.investigations
+            else []
+        )
+
+        def distinct(i: int) -> list[str]:
+            return sorted({str(r[i]) for r in places if r[i]})
+
+        return {
+            "network_id": self.network_id,
+            "upstream": self.upstream,
+            "people": kinds.count("person"),
+            "organizations": kinds.count("organization"),
+            "investigations": len(self.investigations),
+            "agencies": distinct(0),
+            "cities": distinct(1),
+            "states": distinct(2),
+            "divisions": distinct(3),
+            "communities": len({self.community.get(e) for e in self.entities}),
+            "complete": self.complete,
+            "conflicts": self.conflicts,
+        }
+
+
+def list_networks(
+    ws: Workspace, p: Principal, limit: int = 100, offset: int = 0
+) -> list[dict[str, Any]]:
+    """Networks with at least one entity that exists for the caller, counted from what the
+    caller sees (never the network's full size)."""
+    members, params = _visible_members_sql(p)
+    ids = [
+        str(r[0])
+        for r in ws.store.rows(
+            "SELECT DISTINCT nm.network_id FROM network_members nm "
+            f"WHERE nm.entity_id IN (SELECT m.entity_id FROM ({members}) m) "
+            "ORDER BY nm.network_id LIMIT ? OFFSET ?",
+            [*params, _limit(limit), max(0, offset)],
+        )
+    ]
+    return [_NetworkView(ws, p, n).summary(ws) for n in ids]
+
+
+def get_network(ws: Workspace, p: Principal, network_id: str) -> dict[str, Any]:
+    """One network as the caller sees it: its visible members (with their community), the
+    ties between them, and conflict notices for what is hidden."""
+    view = _NetworkView(ws, p, network_id)
+    out = view.summary(ws)
+    out["members"] = [
+        {**e, "community": view.community.get(e["entity_id"])}
+        for e in sorted(view.entities.values(), key=lambda e: e["entity_id"])
+    ]
+    out["ties"] = view.ties
+    return out
+
+
+def key_players(ws: Workspace, p: Principal, network_id: str) -> dict[str, Any]:
+    """The network's key players that exist for the caller, ranked among themselves, with
+    their scores; the reasons (which count the whole network) only when the caller sees the
+    whole network."""
+    view = _NetworkView(ws, p, network_id)
+    rows = ws.store.rows(
+        "SELECT entity_id, score, why FROM key_players WHERE network_id = ? "
+        "ORDER BY rank, entity_id",
+        (network_id,),
+    )
+    players: list[dict[str, Any]] = []
+    for entity_id, score, why in rows:
+        e = view.entities.get(str(entity_id))
+        if e is None:
+            continue
+        players.append(
+            {
+                "rank": len(players) + 1,
+                **e,
+                "score": score,
+                "why": why if view.complete else None,
+            }
+        )
+    return {
+        "network_id": network_id,
+        "complete": view.complete,
+        "key_players": players,
+        "conflicts": view.conflicts,
+    }
+
+
+_STEP = re.compile(r" \[([^\]]*)\] ")
+
+
+def _path_steps(path: str) -> tuple[list[str], list[str], str]:
+    """Entities, tie labels and the closing reason of an attribution path as analyze writes
+    it: ``E1 [kind ids grades] E2 ... (reason)``."""
+    if not path.strip():
+        return [], [], ""
+    parts = _STEP.split(path.strip())
+    entities = parts[0::2]
+    labels = parts[1::2]
+    last, _, reason = entities[-1].partition(" (")
+    entities[-1] = last
+    return [e.strip() for e in entities], labels, reason[:-1] if reason.endswith(")") else reason
+
+
+def attribution(ws: Workspace, p: Principal, network_id: str) -> dict[str, Any]:
+    """The cartel that supplies a network and how sure: the evidence path through visible
+    steps only (a run of hidden steps becomes one notice, never its length), the agencies'
+    label and the final reason only when every step is visible."""
+    view = _NetworkView(ws, p, network_id)
+    rows = ws.store.rows(
+        "SELECT cartel, score, label, agrees, path FROM attributions WHERE network_id = ?",
+        (network_id,),
+    )
+    if not rows:
+        return {
+            "network_id": network_id,
+            "cartel": None,
+            "score": None,
+            "path": [],
+            "conflicts": view.conflicts,
+        }
+    cartel, score, label, agrees, path = rows[0]
+    entities, labels, reason = _path_steps(str(path or ""))
+    seen = _entity_names(ws, p, entities)
+    hops: list[dict[str, Any]] = []
+    for a, b, text in zip(entities, entities[1:], labels, strict=False):
+        kind = text.split(" ", 1)[0]
+        hops += _dicts(
+            ws,
+            f"SELECT {', '.join(_TIE_COLS)} FROM ties WHERE kind = ? "
+            "AND ((source = ? AND target = ?) OR (source = ? AND target = ?))",
+            [kind, a, b, b, a],
+        )[:1] or [{"source": a, "target": b, "kind": kind, "records": 0, "record_ids": ""}]
+    shown, tie_agencies, ties_whole = _judge_ties(ws, p, hops, set(seen))
+    visible_hops = {(t["source"], t["target"], t["kind"]) for t in shown}
+    steps: list[dict[str, Any]] = []
+    hidden_entities: list[str] = []
+
+    def hide() -> None:
+        if not steps or steps[-1].get("step") != "hidden":
+            steps.append({"step": "hidden"})
+
+    for i, e in enumerate(entities):
+        if i > 0:
+            hop = hops[i - 1]
+            tie = next(
+                (
+                    t
+                    for t in shown
+                    if (t["source"], t["target"], t["kind"])
+                    == (hop["source"], hop["target"], hop["kind"])
+                ),
+                None,
+            )
+            if tie is not None and (hop["source"], hop["target"], hop["kind"]) in visible_hops:
+                steps.append({"step": "tie", **tie})
+            else:
+                hide()
+        if e in seen:
+            steps.append({"step": "entity", **seen[e]})
+        else:
+            hidden_entities.append(e)
+            hide()
+    hidden = _hidden_agencies(ws, p, entities) | tie_agencies
+    whole = ties_whole and not hidden_entities and not hidden
+    conflicts = _notices(ws, _other_agencies(ws, p, hidden), network_id=network_id)
+    for c in view.conflicts:
+        if c not in conflicts:
+            conflicts.append(c)
+    return {
+        "network_id": network_id,
+        "cartel": cartel,
+        "score": score,
+        "label": label if view.complete and whole else None,
+        "agrees": agrees if view.complete and whole else None,
+        "path": steps,
+        "reason": reason if whole else None,
+        "complete": view.complete and whole,
+        "conflicts": conflicts,
+    }
+
+
+# -- judgements and corrected uploads ------------------------------------------------------------
+
+
+def check_judgeable(ws: Workspace, p: Principal, record_ids: list[str]) -> None:
+    """A user judges only records they may see: each named subject record must be visible
+    (every row with its id), else it is missing for them (NotFound, as for no record)."""
+    require_case_role(p, CASE_ROLES, "a judgement")
+    vis, params = visible_sql(p)
+    for rid in record_ids:
+        rows = ws.store.rows(
+            f"SELECT investigation_id IN ({vis}) FROM subjects WHERE subject_id = ?",
+            [*params, rid],
+        )
+        if not rows or not all(bool(r[0]) for r in rows):
+            raise NotFound(f"no subject record {rid!r}")
+
+
+def check_entity_judgeable(ws: Workspace, p: Principal, entity_id: str, records: list[str]) -> None:
+    """A split names visible subject records of an entity that exists for the caller."""
+    get_entity(ws, p, entity_id)
+    check_judgeable(ws, p, records)
+
+
+def check_supersedes(ws: Workspace, p: Principal, batch_id: str) -> None:
+    """A corrected upload replaces only a batch of the uploader's own agency: every record it
+    stored is in an investigation of that agency. Another agency's batch answers as a missing
+    one does."""
+    files = "SELECT file_id FROM source_files WHERE batch_id = ?"
+    parts = [
+        f"SELECT i.agency_id FROM {table} r JOIN investigations i "
+        f"ON i.investigation_id = r.investigation_id WHERE r.source_file_id IN ({files})"
+        for table in ("investigations", *RECORD_TABLES, "communications_sources")
+    ]
+    agencies = {
+        str(r[0])
+        for r in ws.store.rows(
+            f"SELECT DISTINCT agency_id FROM ({' UNION ALL '.join(parts)}) a",
+            [batch_id] * len(parts),
+        )
+    }
+    if agencies != {p.agency_id}:
+        raise NotFound(f"no batch {batch_id!r} of agency {p.agency_id}")

@@ -285,6 +285,11 @@ class DuckDBStore(Store):
 _QMARK = re.compile(r"\?")
 
 
+# The second key of the store's advisory locks: a hash of the workspace's schema (the first on
+# its search_path), computed by the server.
+SCHEMA_KEY = "hashtext(coalesce(current_schema(), ''))"
+
+
 class PostgresStore(Store):
     kind = "postgresql"
     schema_sql = "current_schema()"  # the search_path's first schema: one per test, or public
@@ -342,24 +347,29 @@ class PostgresStore(Store):
             with self.conn.transaction():
                 if self._tx_depth == 1:
                     # One writer at a time: concurrent batches would race on the duplicate and
-                    # conflict checks, which run before the insert.
-                    self.conn.execute("SELECT pg_advisory_xact_lock(7424)")
+                    # conflict checks, which run before the insert. Per schema: workspaces in
+                    # other schemas of the database do not wait.
+                    self.conn.execute(
+                        f"SELECT pg_advisory_xact_lock({self.INGEST_LOCK}, {SCHEMA_KEY})"
+                    )
                 yield
         finally:
             self._tx_depth -= 1
 
-    # Advisory lock keys: 7424 serializes ingest batches, 7423 migrations.
+    # Advisory lock keys (two-key form: the class, then the schema's SCHEMA_KEY, so that each
+    # workspace of a database has its own): 7424 serializes ingest batches, 7423 migrations.
+    INGEST_LOCK = 7424
     MIGRATION_LOCK = 7423
 
     @contextmanager
     def migration_lock(self) -> Iterator[None]:
         # A session lock (not a transaction's): migrations run in several transactions, and
         # the first, "CREATE TABLE IF NOT EXISTS schema_migrations", races on its own.
-        self.conn.execute(f"SELECT pg_advisory_lock({self.MIGRATION_LOCK})")
+        self.conn.execute(f"SELECT pg_advisory_lock({self.MIGRATION_LOCK}, {SCHEMA_KEY})")
         try:
             yield
         finally:
-            self.conn.execute(f"SELECT pg_advisory_unlock({self.MIGRATION_LOCK})")
+            self.conn.execute(f"SELECT pg_advisory_unlock({self.MIGRATION_LOCK}, {SCHEMA_KEY})")
 
     def staging(self) -> duckdb.DuckDBPyConnection:
         if self._staging is None:

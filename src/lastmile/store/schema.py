@@ -418,6 +418,15 @@ SERVER_TABLES: tuple[Table, ...] = (
         "detected_at TIMESTAMP",
     ),
     _t("server_settings", "name TEXT", "value TEXT"),
+    # Migration 0009: sessions, for the idle time-out.
+    _t(
+        "sessions",
+        "session_id TEXT",
+        "username TEXT",
+        "started_at TIMESTAMP",
+        "last_seen_at TIMESTAMP",
+        "ended_at TIMESTAMP",
+    ),
 )
 
 
