@@ -77,3 +77,25 @@ def test_the_first_file_in_reading_order_wins_an_id(workspace: Workspace, tmp_pa
     rows = workspace.store.rows("SELECT division FROM investigations")
     assert rows == [("Rocky Mountain",)]
     assert "investigations-a.csv:2" in (tmp_path / "r.csv").read_text(encoding="utf-8")
+
+
+def test_an_event_key_is_the_digest_of_its_documented_canonical_text(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    """The event key is stable across versions (docs/format.md, "Provenance"): the MD5 of
+    time, normalized endpoints, kind, platform and duration joined by \\x1f, an absent value
+    as empty text. A change here re-keys every stored event. An event's source carries no
+    content hash of its own; the file, line and investigation identify it."""
+    from lastmile.store.schema import digest
+
+    folder = _folder(
+        tmp_path / "op",
+        {"agencies.csv": HEAD, "investigations.csv": INV, "communications.csv": EVENT},
+    )
+    ingest_paths(workspace, [folder], rejects=tmp_path / "r.csv")
+    text = "\x1f".join(["2022-03-01 10:00:00", "+13035550101", "+13035550102", "call", "", ""])
+    rows = workspace.store.rows(
+        "SELECT CAST(c.event_key AS VARCHAR), s.content_hash, s.source_row "
+        "FROM communications c JOIN communications_sources s USING (event_key)"
+    )
+    assert rows == [(str(digest(text)), None, 2)]

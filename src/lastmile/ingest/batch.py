@@ -62,6 +62,7 @@ from lastmile.ingest.normalize import AUTO, build_map
 from lastmile.ingest.validate import (
     KnownKeys,
     content_hash_sql,
+    extra_type,
     file_columns,
     ident,
     mapping_extras,
@@ -92,6 +93,11 @@ REJECTED_LINES = (
 # Test hook: crash (as a killed process would) right after writing this record type, inside
 # the batch's transaction, to prove that a crash leaves the store as it was.
 FAULT_ENV = "LASTMILE_FAULT_AFTER"
+
+
+# Up to this many files of one record type, each stored row's file id is a constant of the
+# INSERT (a CASE on the file's index); past it, it is looked up in batch_files.
+MAX_CASE_FILES = 64
 
 
 class IngestError(Exception):
@@ -234,6 +240,9 @@ class _Batch:
         self.read_paths: set[Path] = set()
         self.stored_by_file: dict[int, int] = {}
         self.transcoded: dict[Path, Path | FileError] = {}
+        self.file_ids: dict[int, uuid.UUID] = {}
+        # The columns of the staged rows of the record type being loaded (val_{name}).
+        self.staged: set[str] = set()
         # Chain of custody: every file is hashed as received, on another thread while DuckDB
         # reads (hashlib releases the GIL), so that the hash costs no second pass in time.
         self._hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lastmile-sha256")
@@ -260,16 +269,14 @@ class _Batch:
         """Stage the batch's files: ``batch_files`` (index, path, name, and the id of the path:
         a mapping may read several record types from one file)."""
         ids: dict[str, uuid.UUID] = {}
+        self.file_ids = {f.index: ids.setdefault(str(f.shown), uuid.uuid4()) for f in self.files}
         self.con.execute(
             "CREATE OR REPLACE TEMP TABLE batch_files "
             "(_file_index INTEGER, path VARCHAR, base VARCHAR, file_id UUID)"
         )
         self.con.executemany(
             "INSERT INTO batch_files VALUES (?, ?, ?, ?)",
-            [
-                (f.index, str(f.shown), f.shown.name, ids.setdefault(str(f.shown), uuid.uuid4()))
-                for f in self.files
-            ],
+            [(f.index, str(f.shown), f.shown.name, self.file_ids[f.index]) for f in self.files],
         )
 
     def _note_sources(self, table: str) -> None:
@@ -495,7 +502,10 @@ class _Batch:
         union = " UNION ALL ".join(
             "SELECT "
             + ", ".join(
-                [ident(c) if c in f.columns else f"NULL::VARCHAR AS {ident(c)}" for c in columns]
+                [
+                    ident(c) if c in f.columns else f"NULL::{extra_type(c)} AS {ident(c)}"
+                    for c in columns
+                ]
                 + ["_file_index", "_line"]
             )
             + f" FROM ({reader_sql(f)})"
@@ -508,12 +518,23 @@ class _Batch:
         # One pass over the text: type and check every value, resolve references, normalize
         # selectors (maps built from the distinct values just read) and key the events.
         selector_map = self._selector_map(rt, f"({union})")
-        validated = self._with_selectors(
-            rt, validation_sql(rt, present, f"({union})", known), selector_map
+        text, carried = self._with_selectors(
+            rt, f"({union})", selector_map, fixed_platform="platform" not in present
+        )
+        validated = validation_sql(
+            rt,
+            present,
+            text,
+            known,
+            content_hash=bool(rt.id_column),
+            carry=carried,
+            narrow=not rt.id_column,
         )
         if not rt.id_column:
-            validated = self._with_event_keys(rt, validated)
+            omitted = set(model) - set(present) - set(rt.required_columns)
+            validated = self._with_event_keys(rt, validated, omitted)
         con.execute(f"CREATE OR REPLACE TEMP TABLE val_{name} AS {validated}")
+        self.staged = {r[0] for r in con.execute(f"DESCRIBE val_{name}").fetchall()}
         for f in readable:
             con.execute(f"DROP TABLE {raw_table(f)}")
         if selector_map:
@@ -544,7 +565,7 @@ class _Batch:
         )
         con.execute(f"DELETE FROM val_{name} WHERE _errors IS NOT NULL")
         if rt.id_column:
-            loaded, duplicate = self._write_identified(rt)
+            loaded, duplicate = self._write_identified(rt, files)
         else:
             loaded, duplicate = self._write_events(rt, files)
         con.execute(f"DROP TABLE val_{name}")
@@ -639,41 +660,77 @@ class _Batch:
         )
         return m
 
-    def _with_selectors(self, rt: RecordType, validated: str, m: str | None) -> str:
-        """``validated`` with ``{col}_normalized``/``{col}_valid`` for each selector column,
-        from the map ``m``."""
+    def _with_selectors(
+        self, rt: RecordType, text: str, m: str | None, *, fixed_platform: bool
+    ) -> tuple[str, list[str]]:
+        """``text`` (the rows as read) with ``{col}_normalized``/``{col}_valid`` for each
+        selector column, from the map ``m``, and the names of those columns.
+
+        The map is joined to the text as read, keyed as :meth:`_selector_map` keyed it (the
+        trimmed value, the typed kind and platform), before the rows are typed and checked:
+        a join's cost grows with the width of its rows, and they are narrowest here.
+        ``fixed_platform``: no file of the batch has a platform column; where the kind and
+        the platform are the same on every row, the map is joined on the value alone."""
         if m is None:
-            return validated
-        joins, extra = [], []
-        platform = "v.platform" if "platform" in {c.name for c in rt.columns} else "NULL"
+            return text, []
+        joins, extra, names = [], [], []
+        has_platform = "platform" in {c.name for c in rt.columns}
+        platform = "NULL"
+        if has_platform and not fixed_platform:
+            platform = typed_sql(rt.column("platform"), "r.platform")
         columns = [c for c in rt.columns if c.type is ColumnType.SELECTOR]
         for i, col in enumerate(columns):
             kind = self._selector_kind(col.name)
-            kind = "v.kind" if kind == "kind" else kind
-            joins.append(
-                f"LEFT JOIN {m} m{i} ON m{i}.raw = v.{ident(col.name)} AND m{i}.kind = {kind} "
-                f"AND coalesce(m{i}.platform, '') = coalesce({platform}, '')"
-            )
-            extra.append(f"m{i}.normalized AS {ident(col.name + '_normalized')}")
-            extra.append(f"m{i}.valid AS {ident(col.name + '_valid')}")
-        return f"SELECT {', '.join(['v.*', *extra])} FROM ({validated}) v {' '.join(joins)}"
+            value = typed_sql(col, f"r.{ident(col.name)}")
+            if kind != "kind" and platform == "NULL":
+                joins.append(
+                    f"LEFT JOIN (SELECT raw, normalized, valid FROM {m} WHERE kind = {kind} "
+                    f"AND platform IS NULL) m{i} ON m{i}.raw = {value}"
+                )
+            else:
+                if kind == "kind":
+                    kind = typed_sql(rt.column("kind"), "r.kind")
+                joins.append(
+                    f"LEFT JOIN {m} m{i} ON m{i}.raw = {value} AND m{i}.kind = {kind} "
+                    f"AND coalesce(m{i}.platform, '') = coalesce({platform}, '')"
+                )
+            for part in ("normalized", "valid"):
+                names.append(f"{col.name}_{part}")
+                extra.append(f"m{i}.{part} AS {ident(names[-1])}")
+        return f"(SELECT {', '.join(['r.*', *extra])} FROM {text} r {' '.join(joins)})", names
 
-    def _with_event_keys(self, rt: RecordType, validated: str) -> str:
+    def _with_event_keys(self, rt: RecordType, validated: str, omitted: set[str]) -> str:
         """``validated`` with ``_event_key``: the hash of what the event is (normalized
         selectors, time, kind...)."""
         key_parts = [
             f + "_normalized" if rt.column(f).type is ColumnType.SELECTOR else f
             for f in EVENT_COLUMNS[rt.name]
         ]
-        key = content_hash_sql([ident(k) for k in key_parts])
+        key = content_hash_sql(["NULL" if k in omitted else ident(k) for k in key_parts])
         return f"SELECT *, {key} AS _event_key FROM ({validated})"
 
-    @staticmethod
-    def _provenance() -> dict[str, str]:
-        """A stored record's provenance, over a staged row joined to its file (``bf``)."""
-        return {"source_row": "_line", "content_hash": "_hash", "source_file_id": "bf.file_id"}
+    def _staged(self, expr: str, sql_type: str) -> str:
+        """``expr``, or a NULL of ``sql_type`` where it names a column the staged rows leave
+        out (no file has it: validation_sql's ``narrow``)."""
+        if expr.startswith('"') and expr[1:-1].replace('""', '"') not in self.staged:
+            return f"CAST(NULL AS {sql_type})"
+        return expr
 
-    def _write_identified(self, rt: RecordType) -> tuple[int, int]:
+    def _provenance(self, files: list[InputFile], *, content_hash: bool = True) -> dict[str, str]:
+        """A stored record's provenance, over a staged row of one of ``files``. The file's id
+        is written as a constant per file (a join to ``batch_files`` of millions of rows cost
+        more than the rest of the write), or looked up when the files are many."""
+        if len(files) <= MAX_CASE_FILES:
+            arms = " ".join(
+                f"WHEN {f.index} THEN CAST({q(str(self.file_ids[f.index]))} AS UUID)" for f in files
+            )
+            file_id = f"CASE _file_index {arms} END"
+        else:
+            file_id = "(SELECT bf.file_id FROM batch_files bf WHERE bf._file_index = n._file_index)"
+        out = {"source_row": "_line", "source_file_id": file_id}
+        return {**out, "content_hash": "_hash"} if content_hash else out
+
+    def _write_identified(self, rt: RecordType, files: list[InputFile]) -> tuple[int, int]:
         name, key = rt.name, ident(rt.id_column)
         con = self.con
         con.execute(
@@ -736,13 +793,10 @@ class _Batch:
         )
         self._note_sources(f"new_{name}")
         table = record_tables(rt)[0]
-        provenance = self._provenance()
+        provenance = self._provenance(files)
         exprs = [provenance.get(c, ident(c)) for c in table.column_names]
         loaded = self.store.append(
-            con,
-            name,
-            table.column_names,
-            f"SELECT {', '.join(exprs)} FROM new_{name} n JOIN batch_files bf USING (_file_index)",
+            con, name, table.column_names, f"SELECT {', '.join(exprs)} FROM new_{name} n"
         )
         con.execute(f"DROP TABLE new_{name}")
         return loaded, duplicate
@@ -771,7 +825,8 @@ class _Batch:
             ["event_key"],
             f"stored_events_{name}",
         )
-        if self._count(f"SELECT count(*) FROM stored_events_{name}"):
+        stored_any = self._count(f"SELECT count(*) FROM stored_events_{name}") > 0
+        if stored_any:
             # Only an event already stored can have its source stored: on a first load of a
             # return this costs nothing.
             self.store.lookup(
@@ -805,7 +860,8 @@ class _Batch:
         # determined by its key (their hash), so any row of the group is the event. Only the
         # repeated keys go through the aggregate; the rest are written as they are.
         event_exprs = {"event_key": "_event_key"}
-        source_exprs = {"event_key": "_event_key", **self._provenance()}
+        source_exprs = {"event_key": "_event_key", "content_hash": "NULL::UUID"}
+        source_exprs.update(self._provenance(files, content_hash=False))
         for f in event_fields:
             if rt.column(f).type is ColumnType.SELECTOR:
                 event_exprs[f] = ident(f + "_normalized")
@@ -814,30 +870,31 @@ class _Batch:
             f"CREATE OR REPLACE TEMP TABLE repeated_{name} AS SELECT _event_key FROM val_{name} "
             f"GROUP BY _event_key HAVING count(*) > 1"
         )
-        plain = [event_exprs.get(c, ident(c)) for c in events.column_names]
+        plain = [self._staged(event_exprs.get(c, ident(c)), t) for c, t in events.columns]
         grouped = [
-            "_event_key" if c == "event_key" else f"any_value({event_exprs.get(c, ident(c))})"
-            for c in events.column_names
+            "_event_key" if c == "event_key" else f"any_value({e})"
+            for c, e in zip(events.column_names, plain, strict=True)
         ]
-        new = f"_event_key NOT IN (SELECT event_key FROM stored_events_{name})"
-        self.store.append(
-            con,
-            name,
-            events.column_names,
-            f"SELECT {', '.join(plain)} FROM val_{name} WHERE {new} "
-            f"AND _event_key NOT IN (SELECT _event_key FROM repeated_{name}) "
-            f"UNION ALL "
-            f"SELECT {', '.join(grouped)} FROM val_{name} WHERE {new} "
-            f"AND _event_key IN (SELECT _event_key FROM repeated_{name}) GROUP BY _event_key",
-        )
+        # Each filter is a join over every row: left out when it would remove nothing (no
+        # event of the batch is stored yet, no event is reported twice in it).
+        once = [f"_event_key NOT IN (SELECT event_key FROM stored_events_{name})"] * stored_any
+        if self._count(f"SELECT count(*) FROM repeated_{name}"):
+            repeated = f"_event_key IN (SELECT _event_key FROM repeated_{name})"
+            plain_sql = _where(
+                f"SELECT {', '.join(plain)} FROM val_{name}", [*once, f"NOT {repeated}"]
+            )
+            grouped_sql = _where(f"SELECT {', '.join(grouped)} FROM val_{name}", [*once, repeated])
+            events_sql = f"{plain_sql} UNION ALL {grouped_sql} GROUP BY _event_key"
+        else:
+            events_sql = _where(f"SELECT {', '.join(plain)} FROM val_{name}", once)
+        self.store.append(con, name, events.column_names, events_sql)
         self._note_sources(f"val_{name}")
-        src_cols = [source_exprs.get(c, ident(c)) for c in sources.column_names]
+        src_cols = [self._staged(source_exprs.get(c, ident(c)), t) for c, t in sources.columns]
         loaded = self.store.append(
             con,
             f"{name}_sources",
             sources.column_names,
-            f"SELECT {', '.join(src_cols)} FROM val_{name} n "
-            f"JOIN batch_files bf USING (_file_index)",
+            f"SELECT {', '.join(src_cols)} FROM val_{name} n",
         )
         con.execute(f"DROP TABLE repeated_{name}")
         return loaded, duplicate
@@ -894,6 +951,10 @@ class _Batch:
                 supersedes,
             ),
         )
+
+
+def _where(select_sql: str, conditions: list[str]) -> str:
+    return f"{select_sql} WHERE {' AND '.join(conditions)}" if conditions else select_sql
 
 
 def ingest_paths(

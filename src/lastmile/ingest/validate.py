@@ -124,10 +124,17 @@ ROW_RULES["communications"] += (
 
 
 def mapping_extras(rt: RecordType) -> tuple[str, ...]:
-    """Columns a mapped file adds to the model's: each time as written, and the mapping's own
-    error (ingest/mapping.py); NULL for interchange files."""
-    times = tuple(f"{c.name}__original" for c in rt.columns if c.type is ColumnType.TIMESTAMP)
-    return (*times, "_map_error_column", "_map_error_reason")
+    """Columns a mapped file adds to the model's: each time as written and as read by the
+    mapping, and the mapping's own error (ingest/mapping.py); NULL for interchange files."""
+    times = [c.name for c in rt.columns if c.type is ColumnType.TIMESTAMP]
+    extras = [f"{t}__{part}" for t in times for part in ("original", "parsed")]
+    return (*extras, "_map_error_column", "_map_error_reason")
+
+
+def extra_type(name: str) -> str:
+    """The SQL type of a column of :func:`mapping_extras` (what a file without it reads as
+    NULL)."""
+    return "TIMESTAMP" if name.endswith("__parsed") else "VARCHAR"
 
 
 def file_columns(rt: RecordType) -> tuple[Column, ...]:
@@ -313,17 +320,27 @@ def validation_sql(
     present: Sequence[str],
     source: str,
     known: dict[str, KnownKeys] | None = None,
+    *,
+    content_hash: bool = True,
+    carry: Sequence[str] = (),
+    narrow: bool = False,
 ) -> str:
     """One SELECT over ``source`` (raw text columns ``present`` with ``_file_index`` and
     ``_line``) giving the typed columns named as the model, ``{ts}_original`` for timestamps,
     ``_errors`` (every problem of the row, references included) and ``_hash`` (the content
-    hash). One pass over the rows does all of it."""
+    hash; NULL without ``content_hash``). Columns ``carry`` of ``source`` are passed through
+    as they are. With ``narrow``, the model's columns that no file has (``present``) and
+    that are not required are left out of the result. One pass over the rows does all of
+    it."""
     known = known or {}
     # Three levels, each computed once per row: the trimmed text (_raw_x), the typed value
     # (x), then each column's error from both. DuckDB pipelines them without materializing.
+    carried = [ident(c) for c in carry]
     trimmed: list[str] = ["_file_index", "_line", "_map_error_column", "_map_error_reason"]
+    trimmed += carried
     typed_level: list[str] = ["*"]
     inner: list[str] = ["_file_index", "_line", "_map_error_column", "_map_error_reason"]
+    inner += carried
     errors: list[tuple[str, str]] = []
     originals: list[str] = []
     for col in file_columns(rt):
@@ -331,9 +348,12 @@ def validation_sql(
         name = ident(col.name)
         text = text_sql(name) if col.name in present else "NULL::VARCHAR"
         trimmed.append(f"{text} AS {raw}")
-        if col.type is ColumnType.TIMESTAMP:
-            trimmed.append(ident(col.name + "__original"))
         typed, err = _typed_and_error(col, raw, name)
+        if col.type is ColumnType.TIMESTAMP:
+            # A mapping that read the time passes it typed; only the rest is parsed here.
+            parsed = ident(col.name + "__parsed")
+            trimmed += [ident(col.name + "__original"), parsed]
+            typed = f"CASE WHEN {parsed} IS NOT NULL THEN {parsed} ELSE {typed} END"
         typed_level.append(f"{typed} AS {name}")
         inner.append(name)
         if col.type is ColumnType.TIMESTAMP:
@@ -351,24 +371,33 @@ def validation_sql(
         (q(r.column), f"CASE WHEN {r.bad_sql} THEN {q(r.reason)} END")
         for r in ROW_RULES.get(rt.name, ())
     ]
+    # Each reference is looked up once per row, a level below the error list (which names
+    # each reason twice: whether any is set, then which): one join to the known keys, not two.
+    lookups = []
     for name, keys in known.items():
         c = f"v.{ident(name)}"
+        found = ident(f"_known_{name}")
+        lookups.append(f"{c} IN (SELECT key FROM {keys.table}) AS {found}")
         unknown = f"'unknown {keys.what} ''' || {c} || ''''"
-        rules.append(
-            (
-                q(name),
-                f"CASE WHEN {c} IS NOT NULL AND {c} NOT IN (SELECT key FROM {keys.table}) "
-                f"THEN {unknown} END",
-            )
-        )
+        rules.append((q(name), f"CASE WHEN {c} IS NOT NULL AND NOT {found} THEN {unknown} END"))
+    if lookups:
+        inner_sql = f"SELECT v.*, {', '.join(lookups)} FROM ({inner_sql}) v"
     all_errors = _error_list(rules, prior="_col_errors")
     model = [c.name for c in file_columns(rt)]
+    # A column no file has is NULL on every row: it is left out of the result (a staged
+    # column of millions of NULLs still costs its write), unless required (then every row is
+    # rejected, and the statements that follow may name it).
+    required = set(rt.required_columns)
+    kept = [c for c in model if c in present or c in required] if narrow else model
     cols = ", ".join(
         ["v._file_index", "v._line"]
-        + [f"v.{ident(c)}" for c in model]
+        + [f"v.{ident(c)}" for c in kept]
         + [f"v.{ident(c)}" for c in originals]
+        + [f"v.{c}" for c in carried]
     )
-    return (
-        f"SELECT {cols}, {all_errors} AS _errors, "
-        f"{content_hash_sql(['v.' + ident(c) for c in model])} AS _hash FROM ({inner_sql}) v"
-    )
+    # A content-keyed record (an event's source) has no content hash of its own: its event
+    # is keyed by the digest of its canonical values, and a source by its file and line.
+    if not content_hash:
+        return f"SELECT {cols}, {all_errors} AS _errors FROM ({inner_sql}) v"
+    digest = content_hash_sql(["v." + ident(c) for c in model])
+    return f"SELECT {cols}, {all_errors} AS _errors, {digest} AS _hash FROM ({inner_sql}) v"

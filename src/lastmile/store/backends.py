@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import os
 import re
+import sys
 import tempfile
 import uuid
 import warnings
@@ -89,10 +90,11 @@ def bulk_settings(con: duckdb.DuckDBPyConnection, spill_to: Path) -> None:
 
 
 def driver_errors() -> tuple[type[Exception], ...]:
-    """The database drivers' own errors (DuckDB's, and psycopg's when it is installed)."""
-    try:
-        import psycopg
-    except ImportError:  # pragma: no cover - depends on the install
+    """The database drivers' own errors (DuckDB's, and psycopg's when it is loaded: only a
+    PostgreSQL store loads it, and importing it for a DuckDB workspace cost most of a
+    second of every command)."""
+    psycopg = sys.modules.get("psycopg")
+    if psycopg is None:
         return (duckdb.Error,)
     return (duckdb.Error, psycopg.Error)
 
