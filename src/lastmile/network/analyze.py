@@ -83,7 +83,8 @@ class Analysis:
             f"multi-city networks          {len(multi):,}",
         ]
         for cartel, count in sorted(by_cartel.items(), key=lambda kv: (-kv[1], kv[0])):
-            lines.append(f"  tied to {cartel:<20} {count:,}")
+            label = "unattributed" if cartel == "Unattributed" else f"tied to {cartel}"
+            lines.append(f"  {label:<28} {count:,}")
         lines.append(f"agency label agrees          {agree:,} networks; disagrees {disagree:,}")
         keys = self.key_players.to_pylist()
         for r in nets[:top_networks]:

@@ -999,7 +999,10 @@ def networks_text(report: Mapping[str, Any], largest: int = 3) -> list[str]:
         line("multi-city", raw.get("multi_city")),
     ]
     for r in _list_of_maps(raw.get("by_cartel")):
-        lines.append(line(f"tied to {_text(r.get('cartel'))}", r.get("networks")))
+        cartel = _text(r.get("cartel"))
+        # 'Unattributed' is the absence of a cartel, not one the networks are tied to
+        label = "unattributed" if cartel == "Unattributed" else f"tied to {cartel}"
+        lines.append(line(label, r.get("networks")))
     labels = report.get("cartel_labels")
     if isinstance(labels, Mapping):
         lines.append(
