@@ -436,16 +436,8 @@ class _Batch:
                     return
             except (OSError, KeyError):
                 return
-            out = self.workdir / f"{f.index:05d}-lf.csv"
-            try:
-                to_lf_endings(f.path, out)
-                done = out
-            except OSError as exc:
-                done = FileError(f"cannot be read ({exc.strerror or exc})")
-            self.transcoded[f.path] = done
-        if isinstance(done, FileError):
-            raise done
-        f.origin, f.path = f.shown, done
+            done = self._copy(f, "lf", lambda out: to_lf_endings(f.path, out))
+        self._read_from(f, done)
 
     def _as_utf8(self, f: InputFile) -> None:
         """A UTF-16 file (either byte order) is read from a UTF-8 copy in the batch's work
@@ -454,15 +446,27 @@ class _Batch:
             return
         done = self.transcoded.get(f.path)
         if done is None:
-            out = self.workdir / f"{f.index:05d}-utf8.csv"
-            try:
-                transcode_to_utf8(f.path, f.encoding, out)
-                done = out
-            except FileError as err:
-                done = err
-            except OSError as exc:
-                done = FileError(f"cannot be read ({exc.strerror or exc})")
-            self.transcoded[f.path] = done
+            done = self._copy(f, "utf8", lambda out: transcode_to_utf8(f.path, f.encoding, out))
+        self._read_from(f, done)
+
+    def _copy(self, f: InputFile, kind: str, write: Callable[[Path], None]) -> Path | FileError:
+        """Write ``f``'s readable copy into the work folder once, remembering the copy or why it
+        could not be made, so a file given twice is copied (or refused) once."""
+        out = self.workdir / f"{f.index:05d}-{kind}.csv"
+        done: Path | FileError
+        try:
+            write(out)
+            done = out
+        except FileError as err:
+            done = err
+        except OSError as exc:
+            done = FileError(f"cannot be read ({exc.strerror or exc})")
+        self.transcoded[f.path] = done
+        return done
+
+    @staticmethod
+    def _read_from(f: InputFile, done: Path | FileError) -> None:
+        """Read ``f`` from its copy from now on (its name stays the one received)."""
         if isinstance(done, FileError):
             raise done
         f.origin, f.path = f.shown, done

@@ -111,6 +111,14 @@ def _graph(edges: pa.Table) -> ig.Graph:
     return g
 
 
+def _root(parent: list[int], c: int) -> int:
+    """The representative of ``c``'s group in a union-find forest (with path halving)."""
+    while parent[c] != c:
+        parent[c] = parent[parent[c]]
+        c = parent[c]
+    return c
+
+
 def split_communities(
     g: ig.Graph,
     *,
@@ -188,18 +196,12 @@ def _split_once(
             between[(a, b)] = between.get((a, b), 0.0) + float(e["weight"])
     parent = list(range(count))
 
-    def root(c: int) -> int:
-        while parent[c] != c:
-            parent[c] = parent[parent[c]]
-            c = parent[c]
-        return c
-
     # Constrained agglomeration: the strongest links between communities are merged first,
     # and two groups that are distinct in the records (each with a local organization, or
     # in disjoint cities) are never merged, so a community with no marks of its own joins
     # the group it is most tied to and cannot chain two distinct groups together.
     for (a, b), _ in sorted(between.items(), key=lambda kv: (-kv[1], kv[0])):
-        ra, rb = root(a), root(b)
+        ra, rb = _root(parent, a), _root(parent, b)
         if ra == rb:
             continue
         apart = bool(cities[ra] and cities[rb] and not cities[ra] & cities[rb])
@@ -210,7 +212,7 @@ def _split_once(
         cities[rb] |= cities[ra]
     groups: dict[int, list[int]] = {}
     for v, c in enumerate(membership.tolist()):
-        groups.setdefault(root(c), []).append(v)
+        groups.setdefault(_root(parent, c), []).append(v)
     return sorted(groups.values())
 
 
@@ -424,18 +426,12 @@ def attach(
     is_network = [i < len(groups) for i in range(count)]
     parent = list(range(count))
 
-    def root(c: int) -> int:
-        while parent[c] != c:
-            parent[c] = parent[parent[c]]
-            c = parent[c]
-        return c
-
     ordered = sorted(links.items(), key=lambda kv: (-kv[1], kv[0]))
     changed = True
     while changed:
         changed = False
         for (a, b), _ in ordered:
-            ra, rb = root(a), root(b)
+            ra, rb = _root(parent, a), _root(parent, b)
             if ra == rb or not (is_network[ra] or is_network[rb]):
                 continue
             apart = bool(cities[ra] and cities[rb] and not cities[ra] & cities[rb])
@@ -448,7 +444,7 @@ def attach(
             changed = True
     joined: dict[int, list[str]] = {}
     for i, names in enumerate(members):
-        joined.setdefault(root(i), []).extend(names)
+        joined.setdefault(_root(parent, i), []).extend(names)
     return [names for r, names in joined.items() if is_network[r] and len(names) >= 2]
 
 
