@@ -395,6 +395,30 @@ def test_a_call_tie_shows_only_when_visible_records_own_both_phones(both: Server
     assert calls("dea.analyst") == [2]
 
 
+def test_network_answers_say_when_a_later_resolution_made_the_analysis_stale(both: Server) -> None:
+    paths = ("/api/networks/N-1", "/api/networks/N-1/key-players", "/api/networks/N-1/attribution")
+    for path in paths:
+        assert both.get("dea.analyst", path).json()["analysis"] is None  # never analysed
+    with open_workspace(both.url) as ws:
+        ws.store.execute(
+            "INSERT INTO analysis_runs VALUES ('A-1', CAST('2026-01-02 10:00:00' AS TIMESTAMP), "
+            "CAST('2026-01-02 10:01:00' AS TIMESTAMP), '{}', '{}', 'test')"
+        )
+    for path in paths:
+        state = both.get("dea.analyst", path).json()["analysis"]
+        assert state == {"run_id": "A-1", "analysed_at": "2026-01-02T10:01:00", "fresh": True}
+    assert both.get("dea.analyst", "/api/networks").json()[0]["analysis"]["fresh"] is True
+    with open_workspace(both.url) as ws:  # a resolution finished after the analysis began
+        ws.store.execute(
+            "INSERT INTO resolution_runs (run_id, started_at, finished_at) VALUES "
+            "('R-9', CAST('2026-01-02 09:59:00' AS TIMESTAMP), "
+            "CAST('2026-01-02 10:30:00' AS TIMESTAMP))"
+        )
+    for path in paths:
+        assert both.get("dea.analyst", path).json()["analysis"]["fresh"] is False
+    assert both.get("dea.analyst", "/api/networks").json()[0]["analysis"]["fresh"] is False
+
+
 # -- judgements and corrected uploads -------------------------------------------------------------
 
 

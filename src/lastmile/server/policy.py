@@ -766,7 +766,7 @@ class _NetworkView:
             }
         )
 
-    def summary(self, ws: Workspace) -> dict[str, Any]:
+    def summary(self, ws: Workspace, analysis: dict[str, Any] | None = None) -> dict[str, Any]:
         kinds = [e["kind"] for e in self.entities.values()]
         places = (
             ws.store.rows(
@@ -794,7 +794,25 @@ class _NetworkView:
             "communities": len({self.community.get(e) for e in self.entities}),
             "complete": self.complete,
             "conflicts": self.conflicts,
+            "analysis": analysis_state(ws) if analysis is None else analysis,
         }
+
+
+def analysis_state(ws: Workspace) -> dict[str, Any] | None:
+    """When the stored analysis ran and whether a resolution finished after it began: a
+    stale analysis may name entity ids that a later resolution merged or split, so every
+    network answer says so rather than passing old networks off as current (the server never
+    reruns the analysis itself: it is minutes of work, started by ``lastmile analyze``)."""
+    from lastmile.network.stored import latest_analysis
+
+    run = latest_analysis(ws)
+    if run is None:
+        return None
+    return {
+        "run_id": run.run_id,
+        "analysed_at": run.finished_at.isoformat() if run.finished_at else None,
+        "fresh": run.fresh,
+    }
 
 
 def list_networks(
@@ -812,7 +830,8 @@ def list_networks(
             [*params, _limit(limit), max(0, offset)],
         )
     ]
-    return [_NetworkView(ws, p, n).summary(ws) for n in ids]
+    state = analysis_state(ws)
+    return [_NetworkView(ws, p, n).summary(ws, state) for n in ids]
 
 
 def get_network(ws: Workspace, p: Principal, network_id: str) -> dict[str, Any]:
@@ -856,6 +875,7 @@ def key_players(ws: Workspace, p: Principal, network_id: str) -> dict[str, Any]:
         "complete": view.complete,
         "key_players": players,
         "conflicts": view.conflicts,
+        "analysis": analysis_state(ws),
     }
 
 
@@ -891,6 +911,7 @@ def attribution(ws: Workspace, p: Principal, network_id: str) -> dict[str, Any]:
             "score": None,
             "path": [],
             "conflicts": view.conflicts,
+            "analysis": analysis_state(ws),
         }
     cartel, score, label, agrees, path = rows[0]
     entities, labels, reason = _path_steps(str(path or ""))
@@ -950,6 +971,7 @@ def attribution(ws: Workspace, p: Principal, network_id: str) -> dict[str, Any]:
         "reason": reason if whole else None,
         "complete": view.complete and whole,
         "conflicts": conflicts,
+        "analysis": analysis_state(ws),
     }
 
 

@@ -7,7 +7,7 @@
 -- ties: one row per (source, target, kind); supply keeps its direction (supplier to supplied),
 -- other kinds are stored with source < target. records counts the records behind the tie,
 -- record_ids lists them '|'-separated (empty for communication, whose events are found by
--- their selectors), grades lists their Admiralty grades ('B2', '?' where none is given), and
+-- their selectors), grades lists their Admiralty grades ('B2', '??' where a record gives none), and
 -- first_at / last_at bound them in time as text (ISO dates or timestamps).
 -- networks: one row per network; upstream is true for the suppliers above local networks (hubs,
 -- cartels), which are evidence for attribution, not networks of their own. agencies, cities,
