@@ -40,6 +40,8 @@ import pyarrow as pa
 import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
+from lastmile.network.communities import leiden
+
 HIDE = 0.15
 ROUNDS = 6
 MAX_ONE_HOT = 12
@@ -213,12 +215,8 @@ def _features(
     band = np.where(
         cn > 0, 2, np.where(paths3 > 0, 3, np.where(d4 > 0, 4, np.where(same_comp, 5, 6)))
     )
-    if g.ecount():
-        community = np.asarray(
-            g.community_leiden(objective_function="modularity", n_iterations=-1).membership
-        )
-    else:
-        community = np.arange(n)
+    g.es["weight"] = 1.0
+    community = leiden(g, seed=seed) if g.ecount() else np.arange(n)
     union = deg[x] + deg[y] - cn
     cols: dict[str, np.ndarray] = {
         "common_neighbours": cn,
@@ -315,9 +313,6 @@ class LinkModel:
     model: Any
     reference: np.ndarray
     seed: int
-
-    def extra_candidates(self, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return _extra_candidates(self.ix, edges)
 
     def features(self, visible: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         return _features(self.ix, visible, x, y, self.seed).matrix
@@ -459,29 +454,6 @@ def split_ties(edge_ties: pa.Table, ties: pa.Table) -> LinkContext:
         edge_ties=edge_ties.select(EDGE_SCHEMA.names).cast(EDGE_SCHEMA),
         side_ties=pa.Table.from_pylist(side, schema=EDGE_SCHEMA),
     )
-
-
-SMALL_GROUP = 25
-
-
-def _extra_candidates(ix: _Indexed, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Untied pairs tied outside the graph, or sharing a value of an attribute held by at
-    most ``SMALL_GROUP`` entities (a small case file): candidates the distance band misses."""
-    n = ix.n
-    if n == 0:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    reach = ix.side_any.copy()
-    for m in ix.attributes.values():
-        size = np.asarray(m.sum(axis=0)).ravel()
-        small = m[:, np.flatnonzero((size >= 2) & (size <= SMALL_GROUP))]
-        if small.shape[1]:
-            reach = reach + (small @ small.T)
-    reach = sp.triu(reach, k=1).tocsr()
-    reach = reach - reach.multiply(_adjacency(n, edges))
-    reach.eliminate_zeros()
-    coo = reach.tocoo()
-    keep = coo.data > 0
-    return coo.row[keep].astype(np.int64), coo.col[keep].astype(np.int64)
 
 
 def _group(name: str) -> str:
