@@ -115,10 +115,12 @@ def test_training_sees_only_the_visible_ties(monkeypatch: pytest.MonkeyPatch) ->
     assert {tuple(sorted(p)) for p in visible.tolist()} < all_pairs
 
 
-def test_learned_is_the_default_and_explains_each_pair() -> None:
+def test_learned_ranks_and_explains_each_pair() -> None:
     g = ig.Graph.Famous("Zachary")
     g.vs["name"] = [str(i) for i in range(g.vcount())]
-    table = predict_links(network_from_graph(g), top=5)
+    net = network_from_graph(g)
+    assert "why" not in predict_links(net, top=1).column_names  # bare graph: Adamic-Adar
+    table = predict_links(net, top=5, context=LinkContext())  # a context: learned
     assert table.column_names == [
         "source",
         "target",
@@ -142,7 +144,7 @@ def test_learned_is_the_default_and_explains_each_pair() -> None:
 def test_a_tiny_graph_falls_back_to_resource_allocation() -> None:
     g = ig.Graph(n=3, edges=[(0, 1), (1, 2)])
     g.vs["name"] = ["a", "b", "c"]
-    (row,) = predict_links(network_from_graph(g), top=5).to_pylist()
+    (row,) = predict_links(network_from_graph(g), top=5, method="learned").to_pylist()
     assert (row["source"], row["target"]) == ("a", "c")
     assert "too few ties" in row["why"]
     with pytest.raises(NetworkError, match="too few to hide"):
@@ -163,17 +165,20 @@ def test_one_node_and_no_negatives() -> None:
     assert model.model is None  # no negative to learn from: the fallback, not a crash
 
 
-def test_links_command_on_an_edge_list_learns_from_topology_only(tmp_path: Path) -> None:
+def test_links_command_on_an_edge_list_learns_from_topology_when_asked(tmp_path: Path) -> None:
     g = ig.Graph.Famous("Zachary")
     path = tmp_path / "karate.csv"
     path.write_text(
         "source,target\n" + "".join(f"k{a},k{b}\n" for a, b in g.get_edgelist()),
         encoding="utf-8",
     )
-    result = runner.invoke(app, ["links", "--edges", str(path), "--top", "3", "-f", "json"])
+    learned = ["links", "--edges", str(path), "--method", "learned", "--top", "3", "-f", "json"]
+    result = runner.invoke(app, learned)
     assert result.exit_code == 0, result.output
     rows = json.loads(result.stdout)
     assert len(rows) == 3 and all(r["why"].startswith("p=") for r in rows)
+    result = runner.invoke(app, ["links", "--edges", str(path), "--top", "3", "-f", "json"])
+    assert "why" not in json.loads(result.stdout)[0]  # an edge list: Adamic-Adar by default
     result = runner.invoke(app, ["links", "--edges", str(path), "--evaluate", "-f", "json"])
     assert result.exit_code == 0, result.output
     methods = [r["method"] for r in json.loads(result.stdout)]

@@ -277,7 +277,7 @@ def test_plot_writes_png_and_svg_and_refuses_other_suffixes(tmp_path: Path) -> N
 def test_link_scores_match_networkx() -> None:
     ng = nx.karate_club_graph()
     net = network_from_graph(__import__("igraph").Graph.from_networkx(ng))
-    top = predict_links(net, top=15, method="adamic_adar").to_pylist()
+    top = predict_links(net, top=15).to_pylist()
     index = {str(v): v for v in ng.nodes}
     for row in top:
         pair = [(index[row["source"]], index[row["target"]])]

@@ -243,9 +243,12 @@ def links(
     matrix: MatrixOpt = False,
     top: Annotated[int, typer.Option(help="How many likely missing ties.")] = 20,
     method: Annotated[
-        LinkMethod,
-        typer.Option(help="The score to rank by (learned: a model trained on this network)."),
-    ] = LinkMethod.learned,
+        LinkMethod | None,
+        typer.Option(
+            help="The score to rank by (learned: a model trained on this network and its "
+            "records). Default: learned on a workspace network, adamic_adar on --edges."
+        ),
+    ] = None,
     evaluate: Annotated[
         bool,
         typer.Option("--evaluate", help="Instead: hide 15% of ties and report each method's AUC."),
@@ -261,6 +264,8 @@ def links(
 
     net = _load(network, edges, matrix, workspace)
     context = None
+    if method is None:
+        method = LinkMethod.adamic_adar if edges is not None else LinkMethod.learned
     if edges is None and (evaluate or method is LinkMethod.learned):
         from lastmile.network.linklearn import network_context
         from lastmile.store import open_workspace

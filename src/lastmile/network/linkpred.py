@@ -94,7 +94,7 @@ def predict_links(
     network: Network,
     *,
     top: int = 20,
-    method: str = LEARNED,
+    method: str | None = None,
     context: LinkContext | None = None,
     seed: int = 0,
 ) -> pa.Table:
@@ -102,7 +102,13 @@ def predict_links(
     ...). With ``learned``, also the model's probability (``learned``) and ``why``, the facts
     that raised it, in words. Candidates are the untied pairs two or three steps apart, for
     every method: the model was trained against such pairs only, so it can not rank pairs
-    farther apart (it would take 'far apart' for a sign of a tie; see ``evaluate_links``)."""
+    farther apart (it would take 'far apart' for a sign of a tie; see ``evaluate_links``).
+
+    The default ``method`` is ``learned`` with a context (a workspace's records), else
+    ``adamic_adar``: on bare edge lists of a few dozen ties the model has too little to learn
+    from and ranks the candidates no better (docs/networks.md, "Learned link prediction")."""
+    if method is None:
+        method = LEARNED if context is not None else "adamic_adar"
     if method not in ALL_METHODS:
         raise NetworkError(f"unknown method {method!r} (one of {', '.join(ALL_METHODS)})")
     if top < 1:
