@@ -233,3 +233,17 @@ def test_links_command_on_a_workspace_network(workspace_url: str) -> None:
     assert rows and all("why" in r for r in rows)
     people = {"P1", "P2", "P3", "P4"}
     assert all({r["source"], r["target"]} <= people for r in rows)
+
+
+def test_suggestions_among_some_nodes_learn_from_the_whole_graph() -> None:
+    """One network of a workspace: the model learns from every network, suggests in one."""
+    a = ig.Graph.Famous("Zachary")
+    b = ig.Graph.Famous("Zachary")
+    g = a.disjoint_union(b)
+    g.vs["name"] = [f"a{i}" for i in range(34)] + [f"b{i}" for i in range(34)]
+    net = network_from_graph(g)
+    among = [f"b{i}" for i in range(34)]
+    table = predict_links(net, top=10, method="learned", among=among)
+    assert table.num_rows == 10
+    ends = set(table["source"].to_pylist()) | set(table["target"].to_pylist())
+    assert ends <= set(among)

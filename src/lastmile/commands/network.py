@@ -266,17 +266,24 @@ def links(
     context = None
     if method is None:
         method = LinkMethod.adamic_adar if edges is not None else LinkMethod.learned
+    among = None
     if edges is None and (evaluate or method is LinkMethod.learned):
-        from lastmile.network.linklearn import network_context
+        from lastmile.network.linklearn import network_context, workspace_graph
         from lastmile.store import open_workspace
 
         with open_workspace(workspace, create=False) as ws:
-            context = network_context(ws, net)
+            if evaluate:
+                context = network_context(ws, net)
+            else:  # learn from every network of the workspace, suggest within this one
+                among = net.ids
+                net, context = workspace_graph(ws)
     if evaluate:
         table = evaluate_links(net, seed=seed, context=context)
         _emit_table(table, format, out, "link prediction AUC")
         return
-    table = predict_links(net, top=top, method=method.value, context=context, seed=seed)
+    table = predict_links(
+        net, top=top, method=method.value, context=context, seed=seed, among=among
+    )
     _emit_table(table, format, out, "likely ties")
 
 

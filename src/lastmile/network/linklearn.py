@@ -594,3 +594,32 @@ def network_context(ws: Any, network: Any, ties: pa.Table | None = None) -> Link
         side_ties=pa.Table.from_pylist(side_rows, schema=EDGE_SCHEMA),
         attributes=attributes.filter(keep),
     )
+
+
+def workspace_graph(ws: Any) -> tuple[Any, LinkContext]:
+    """All distribution networks of a workspace as one graph of people (``network_graphs``:
+    networks share no one, so each stays its own component) and its context: what the learned
+    method trains on when asked about one network, since one network of a few dozen people
+    has too few ties to learn from."""
+    from lastmile.network.graph import build_network
+    from lastmile.network.networks import network_graphs
+    from lastmile.network.workspace import entity_ties
+
+    ties = entity_ties(ws)
+    rows: list[dict[str, Any]] = []
+    for net in network_graphs(ws, ties).values():
+        g = net.graph
+        names = net.ids
+        rows += [
+            {"source": names[e.source], "target": names[e.target], "weight": e["weight"]}
+            for e in g.es
+        ]
+        tied = {v for e in g.es for v in e.tuple}
+        rows += [
+            {"source": names[v], "target": None, "weight": 1.0}
+            for v in range(g.vcount())
+            if v not in tied
+        ]
+    schema = pa.schema([("source", pa.string()), ("target", pa.string()), ("weight", pa.float64())])
+    union = build_network(pa.Table.from_pylist(rows, schema=schema))
+    return union, network_context(ws, union, ties)

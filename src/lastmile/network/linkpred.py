@@ -97,6 +97,7 @@ def predict_links(
     method: str | None = None,
     context: LinkContext | None = None,
     seed: int = 0,
+    among: list[str] | None = None,
 ) -> pa.Table:
     """The ``top`` untied pairs by ``method``, with the four classic scores (source, target,
     ...). With ``learned``, also the model's probability (``learned``) and ``why``, the facts
@@ -106,7 +107,9 @@ def predict_links(
 
     The default ``method`` is ``learned`` with a context (a workspace's records), else
     ``adamic_adar``: on bare edge lists of a few dozen ties the model has too little to learn
-    from and ranks the candidates no better (docs/networks.md, "Learned link prediction")."""
+    from and ranks the candidates no better (docs/networks.md, "Learned link prediction").
+    ``among``: suggest only pairs of these nodes (the model still learns from the whole
+    graph: one network of a workspace, learned from all of them)."""
     if method is None:
         method = LEARNED if context is not None else "adamic_adar"
     if method not in ALL_METHODS:
@@ -119,6 +122,10 @@ def predict_links(
     a = _adjacency(n, edges)
     x, y, _ = _candidates(a)
     names = np.asarray(g.vs["name"] if n else [], dtype=object)
+    if among is not None:
+        inside = np.isin(names, np.asarray(among, dtype=object))
+        keep = inside[x] & inside[y]
+        x, y = x[keep], y[keep]
     model = None
     if method == LEARNED:
         model = fit_link_model(list(names), edges, context, seed=seed)
