@@ -16,11 +16,11 @@ or three steps apart in the full network that are not tied: a harder and more ho
 negatives drawn from all non-edges, almost all of which are far apart and trivially ranked
 last (Yang, Lichtenwalter & Chawla 2015).
 
-The fifth method, ``learned`` (the default when the records are at hand), is a classifier over these scores and more
-(distance, degrees, communities; with a workspace, the kinds of ties at each end, ties outside
-the graph and what the entities' own records share), trained on the network at hand by hiding
-a further share of its visible ties: see :mod:`lastmile.network.linklearn`. Each suggestion
-says why in words.
+The fifth method, ``learned`` (the default when the records are at hand), is a classifier
+over these scores and more (distance, degrees, communities; with a workspace, the kinds of ties
+at each end, ties outside the graph and what the entities' own records share), trained on the
+network at hand by hiding a further share of its visible ties: see
+:mod:`lastmile.network.linklearn`. Each suggestion says why in words.
 """
 
 from __future__ import annotations
