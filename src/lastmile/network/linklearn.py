@@ -500,9 +500,10 @@ def _words(
                 f"{c.replace('_out', ' to others').replace('_in', ' from others')} "
                 f"{int(f[f'ties_{c}_{end}'])}"
                 for c in ix.edge_kind_cols
+                if f[f"ties_{c}_{end}"] > 0
             ]
-            parts.append(f"{who}: {', '.join(kinds)}")
-        return "; ".join(parts)
+            parts.append(f"{who}: {', '.join(kinds) or 'no visible tie'}")
+        return "ties " + "; ".join(parts)
     if group.startswith("side "):
         kind = group[5:]
         between = f.get(f"side_{kind}", 0.0)
