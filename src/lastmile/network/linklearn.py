@@ -1,6 +1,6 @@
 """Learned link prediction: a classifier over topological and record features, trained on the
-network at hand (Lichtenwalter, Lussier & Chawla 2010; Berlusconi et al. 2016 for criminal
-networks), explained pair by pair.
+network at hand (Lichtenwalter, Lussier & Chawla 2010; for criminal networks Berlusconi et al.
+2016, Lim et al. 2019), explained pair by pair.
 
 Training follows the evaluation: a share of the ties the model may see is hidden again (the
 *training* hold-out, never the ties being predicted or evaluated), the hidden ties are the
@@ -9,8 +9,8 @@ of both are computed on what remains. Several such rounds are stacked. A pair is
 both orders (``x, y`` and ``y, x``) and the two probabilities averaged, so the score is
 symmetric while the features may say which end supplies the other.
 
-Features (``FEATURES`` explains each one for analysts), all computed from what an analyst has
-without the ties being predicted:
+Features, all computed from what an analyst has without the ties being predicted (each
+suggestion's ``why``, from :func:`explain`, says in words which of them raised it):
 
 - topology of the visible ties: the four classic scores, degrees, the distance band (2, 3, 4,
   farther in one component, or apart), the same Leiden community;
