@@ -298,6 +298,7 @@ def test_hidden_ties_are_found_better_than_chance_on_a_real_network() -> None:
         "adamic_adar",
         "resource_allocation",
         "katz",
+        "learned",
     }
     assert all(r["positives"] == round(0.15 * net.graph.ecount()) for r in table)
     assert max(r["auc"] for r in table) > 0.6

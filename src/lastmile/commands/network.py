@@ -232,6 +232,7 @@ class LinkMethod(StrEnum):
     adamic_adar = "adamic_adar"
     resource_allocation = "resource_allocation"
     katz = "katz"
+    learned = "learned"
 
 
 @app.command()
@@ -241,27 +242,49 @@ def links(
     edges: EdgesOpt = None,
     matrix: MatrixOpt = False,
     top: Annotated[int, typer.Option(help="How many likely missing ties.")] = 20,
-    method: Annotated[LinkMethod, typer.Option(help="The score to rank by.")] = (
-        LinkMethod.adamic_adar
-    ),
+    method: Annotated[
+        LinkMethod | None,
+        typer.Option(
+            help="The score to rank by (learned: a model trained on this network and its "
+            "records). Default: learned on a workspace network, adamic_adar on --edges."
+        ),
+    ] = None,
     evaluate: Annotated[
         bool,
         typer.Option("--evaluate", help="Instead: hide 15% of ties and report each method's AUC."),
     ] = False,
-    seed: Annotated[int, typer.Option(help="Seed of the hidden ties (--evaluate).")] = 0,
+    seed: Annotated[int, typer.Option(help="Seed of the hidden ties and of training.")] = 0,
     workspace: WorkspaceOpt = None,
     format: FormatOpt = None,
     out: OutOpt = None,
     debug: DebugOpt = False,
 ) -> None:
-    """Likely missing ties (pairs two or three steps apart), with four scores, for checking."""
+    """Likely missing ties, with their scores and (learned) why, for checking."""
     from lastmile.network import evaluate_links, predict_links
 
     net = _load(network, edges, matrix, workspace)
+    context = None
+    if method is None:
+        method = LinkMethod.adamic_adar if edges is not None else LinkMethod.learned
+    among = None
+    if edges is None and (evaluate or method is LinkMethod.learned):
+        from lastmile.network.linklearn import network_context, workspace_graph
+        from lastmile.store import open_workspace
+
+        with open_workspace(workspace, create=False) as ws:
+            if evaluate:
+                context = network_context(ws, net)
+            else:  # learn from every network of the workspace, suggest within this one
+                among = net.ids
+                net, context = workspace_graph(ws)
     if evaluate:
-        _emit_table(evaluate_links(net, seed=seed), format, out, "link prediction AUC")
+        table = evaluate_links(net, seed=seed, context=context)
+        _emit_table(table, format, out, "link prediction AUC")
         return
-    _emit_table(predict_links(net, top=top, method=method.value), format, out, "likely ties")
+    table = predict_links(
+        net, top=top, method=method.value, context=context, seed=seed, among=among
+    )
+    _emit_table(table, format, out, "likely ties")
 
 
 @app.command()

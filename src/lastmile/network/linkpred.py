@@ -15,6 +15,12 @@ rest, and measures the area under the ROC curve of the hidden ties against as ma
 or three steps apart in the full network that are not tied: a harder and more honest test than
 negatives drawn from all non-edges, almost all of which are far apart and trivially ranked
 last (Yang, Lichtenwalter & Chawla 2015).
+
+The fifth method, ``learned`` (the default when the records are at hand), is a classifier
+over these scores and more (distance, degrees, communities; with a workspace, the kinds of ties
+at each end, ties outside the graph and what the entities' own records share), trained on the
+network at hand by hiding a further share of its visible ties: see
+:mod:`lastmile.network.linklearn`. Each suggestion says why in words.
 """
 
 from __future__ import annotations
@@ -28,9 +34,12 @@ import scipy.sparse as sp
 from scipy.stats import rankdata
 
 from lastmile.network.graph import Network, NetworkError
+from lastmile.network.linklearn import LinkContext, explain, fit_link_model, sample_negatives
 
 KATZ_BETA = 0.05
 METHODS = ("common_neighbours", "adamic_adar", "resource_allocation", "katz")
+LEARNED = "learned"
+ALL_METHODS = (*METHODS, LEARNED)
 A3_BUDGET = 30_000_000
 
 
@@ -81,25 +90,67 @@ def _candidates(a: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray, bool]:
     return coo.row[keep].astype(np.int64), coo.col[keep].astype(np.int64), with_three
 
 
-def predict_links(network: Network, *, top: int = 20, method: str = "adamic_adar") -> pa.Table:
-    """The ``top`` untied pairs by ``method``, with all four scores (source, target, ...)."""
-    if method not in METHODS:
-        raise NetworkError(f"unknown method {method!r} (one of {', '.join(METHODS)})")
+def predict_links(
+    network: Network,
+    *,
+    top: int = 20,
+    method: str | None = None,
+    context: LinkContext | None = None,
+    seed: int = 0,
+    among: list[str] | None = None,
+) -> pa.Table:
+    """The ``top`` untied pairs by ``method``, with the four classic scores (source, target,
+    ...). With ``learned``, also the model's probability (``learned``) and ``why``, the facts
+    that raised it, in words. Candidates are the untied pairs two or three steps apart, for
+    every method: the model was trained against such pairs only, so it can not rank pairs
+    farther apart (it would take 'far apart' for a sign of a tie; see ``evaluate_links``).
+
+    The default ``method`` is ``learned`` with a context (a workspace's records), else
+    ``adamic_adar``: on bare edge lists of a few dozen ties the model has too little to learn
+    from and ranks the candidates no better (docs/networks.md, "Learned link prediction").
+    ``among``: suggest only pairs of these nodes (the model still learns from the whole
+    graph: one network of a workspace, learned from all of them)."""
+    if method is None:
+        method = LEARNED if context is not None else "adamic_adar"
+    if method not in ALL_METHODS:
+        raise NetworkError(f"unknown method {method!r} (one of {', '.join(ALL_METHODS)})")
+    if top < 1:
+        raise NetworkError("top must be at least 1")
     g = network.graph
     n = g.vcount()
-    a = _adjacency(n, _edges(g))
+    edges = _edges(g)
+    a = _adjacency(n, edges)
     x, y, _ = _candidates(a)
-    scores = score_pairs(a, x, y) if len(x) else {m: np.zeros(0) for m in METHODS}
-    order = np.lexsort(
-        (*tuple(-scores[m] for m in reversed(METHODS) if m != method), -scores[method])
-    )[:top]
     names = np.asarray(g.vs["name"] if n else [], dtype=object)
+    if among is not None:
+        inside = np.isin(names, np.asarray(among, dtype=object))
+        keep = inside[x] & inside[y]
+        x, y = x[keep], y[keep]
+    model = None
+    if method == LEARNED:
+        model = fit_link_model(list(names), edges, context, seed=seed)
+    scores = score_pairs(a, x, y) if len(x) else {m: np.zeros(0) for m in METHODS}
+    if model is not None:
+        features = model.features(edges, x, y)
+        learned = model.score_features(features)
+        order = np.lexsort((-scores["adamic_adar"], -learned))[:top]
+    else:
+        order = np.lexsort(
+            (*tuple(-scores[m] for m in reversed(METHODS) if m != method), -scores[method])
+        )[:top]
     cols: dict[str, pa.Array] = {
         "source": pa.array(names[x[order]].tolist(), pa.string()),
         "target": pa.array(names[y[order]].tolist(), pa.string()),
     }
+    if model is not None:
+        cols[LEARNED] = pa.array(np.round(learned[order], 4), pa.float64())
     for m in METHODS:
         cols[m] = pa.array(np.round(scores[m][order], 6), pa.float64())
+    if model is not None:
+        cols["why"] = pa.array(
+            explain(model, edges, x[order], y[order], features[order], learned[order]),
+            pa.string(),
+        )
     return pa.table(cols)
 
 
@@ -112,24 +163,17 @@ def auc(positive: np.ndarray, negative: np.ndarray) -> float:
     return float((ranks[:n_pos].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 
-def _negatives(g: ig.Graph, count: int, rng: random.Random) -> np.ndarray:
-    """Untied pairs two or three steps apart: a random source, then a random such partner."""
-    n = g.vcount()
-    found: set[tuple[int, int]] = set()
-    tries = 0
-    while len(found) < count and tries < 20 * count + 100:
-        tries += 1
-        u = rng.randrange(n)
-        ring = g.neighborhood(u, order=3, mindist=2)
-        if not ring:
-            continue
-        v = rng.choice(ring)
-        found.add((min(u, v), max(u, v)))
-    return np.asarray(sorted(found), dtype=np.int64).reshape(-1, 2)
-
-
-def evaluate_links(network: Network, *, hide: float = 0.15, seed: int = 0) -> pa.Table:
-    """AUC of every method with ``hide`` of the ties hidden (see the module doc)."""
+def evaluate_links(
+    network: Network,
+    *,
+    hide: float = 0.15,
+    seed: int = 0,
+    context: LinkContext | None = None,
+    learned: bool = True,
+) -> pa.Table:
+    """AUC of every method with ``hide`` of the ties hidden (see the module doc). The learned
+    method is trained on the visible ties only (a further hold-out of them), never on the
+    hidden ones nor on the negatives; its context loses the records of the hidden ties."""
     g = network.graph
     edges = _edges(g)
     if len(edges) < 10:
@@ -141,18 +185,31 @@ def evaluate_links(network: Network, *, hide: float = 0.15, seed: int = 0) -> pa
     mask = np.ones(len(edges), dtype=bool)
     mask[hidden_idx] = False
     positives = edges[~mask]
-    negatives = _negatives(g, len(positives), rng)
+    negatives = sample_negatives(g, len(positives), rng)
     if len(negatives) == 0:
         raise NetworkError("no untied pairs two or three steps apart: nothing to compare with")
     train = _adjacency(g.vcount(), edges[mask])
     pos = score_pairs(train, positives[:, 0], positives[:, 1])
     neg = score_pairs(train, negatives[:, 0], negatives[:, 1])
+    methods = list(METHODS)
+    if learned:
+        model = fit_link_model(list(g.vs["name"]), edges[mask], context, seed=seed)
+        pos[LEARNED] = model.score(edges[mask], positives[:, 0], positives[:, 1])
+        neg[LEARNED] = model.score(edges[mask], negatives[:, 0], negatives[:, 1])
+        methods.append(LEARNED)
+    # The same, within the band the suggestions come from: the hidden ties whose ends are
+    # still two or three steps apart once hidden, against the negatives still that near.
+    # Negatives are chosen by their distance and positives are not, so a model may learn that
+    # 'far apart now' means 'hidden tie'; here distance can not help.
+    near_pos, near_neg = pos["katz"] > 0, neg["katz"] > 0
     return pa.table(
         {
-            "method": list(METHODS),
-            "auc": [round(auc(pos[m], neg[m]), 4) for m in METHODS],
-            "positives": [len(positives)] * len(METHODS),
-            "negatives": [len(negatives)] * len(METHODS),
-            "hidden_fraction": [hide] * len(METHODS),
+            "method": methods,
+            "auc": [round(auc(pos[m], neg[m]), 4) for m in methods],
+            "auc_near": [round(auc(pos[m][near_pos], neg[m][near_neg]), 4) for m in methods],
+            "positives_near": [int(near_pos.sum())] * len(methods),
+            "positives": [len(positives)] * len(methods),
+            "negatives": [len(negatives)] * len(methods),
+            "hidden_fraction": [hide] * len(methods),
         }
     )

@@ -1,0 +1,626 @@
+"""Learned link prediction: a classifier over topological and record features, trained on the
+network at hand (Lichtenwalter, Lussier & Chawla 2010; for criminal networks Berlusconi et al.
+2016, Lim et al. 2019), explained pair by pair.
+
+Training follows the evaluation: a share of the ties the model may see is hidden again (the
+*training* hold-out, never the ties being predicted or evaluated), the hidden ties are the
+positives, and as many untied pairs two or three steps apart are the negatives; the features
+of both are computed on what remains. Several such rounds are stacked. A pair is scored in
+both orders (``x, y`` and ``y, x``) and the two probabilities averaged, so the score is
+symmetric while the features may say which end supplies the other.
+
+Features, all computed from what an analyst has without the ties being predicted (each
+suggestion's ``why``, from :func:`explain`, says in words which of them raised it):
+
+- topology of the visible ties: the four classic scores, degrees, the distance band (2, 3, 4,
+  farther in one component, or apart), the same Leiden community;
+- with a :class:`LinkContext` (a workspace): the kinds of the visible ties at each end
+  (supplies others, has a supplier, ...), the ties *outside* the graph between the pair and
+  at each end (a few calls below the evidence minimum, an association, a co-arrest, a shared
+  phone), the neighbours shared through any tie, and what the entities' own records say
+  (shared investigations, cities, roles; one-hot values of the attributes with few values).
+
+Leakage rules: a hidden tie hides every record behind it (``edge_ties``: for a communication
+tie all its events, for a stated relationship its record); ties of other kinds between the
+same pair come from other records and stay (``side_ties``); attributes come only from an
+entity's own records (subject, organization, selector records), never from the records of a
+tie. docs/networks.md ("Learned link prediction") gives the reasons.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass, field
+from typing import Any
+
+import igraph as ig
+import numpy as np
+import pyarrow as pa
+import scipy.sparse as sp
+from threadpoolctl import threadpool_limits
+
+from lastmile.network.communities import leiden
+
+HIDE = 0.15
+ROUNDS = 6
+MAX_ONE_HOT = 12
+DIRECTED_KINDS = frozenset({"supply"})
+
+EDGE_SCHEMA = pa.schema(
+    [
+        ("source", pa.string()),
+        ("target", pa.string()),
+        ("kind", pa.string()),
+        ("records", pa.int64()),
+    ]
+)
+ATTRIBUTE_SCHEMA = pa.schema(
+    [("entity_id", pa.string()), ("attribute", pa.string()), ("value", pa.string())]
+)
+
+
+class LearnError(ValueError):
+    """Too little to learn from (raised as a NetworkError by the callers)."""
+
+
+@dataclass(frozen=True)
+class LinkContext:
+    """What the records say besides the graph's own ties.
+
+    ``edge_ties``: the typed ties behind the graph's edges (``source, target, kind, records``;
+    ``supply`` runs from supplier to supplied): hidden with their pair. ``side_ties``: typed
+    ties that are not edges of the graph (other kinds, or below its evidence minimum): never
+    hidden, they come from other records. ``attributes``: ``entity_id, attribute, value`` from
+    each entity's own records (investigation, city, role, kind...).
+    """
+
+    edge_ties: pa.Table = field(default_factory=EDGE_SCHEMA.empty_table)
+    side_ties: pa.Table = field(default_factory=EDGE_SCHEMA.empty_table)
+    attributes: pa.Table = field(default_factory=ATTRIBUTE_SCHEMA.empty_table)
+    directed: frozenset[str] = DIRECTED_KINDS
+
+
+@dataclass
+class _Indexed:
+    """The context on node indices: typed edge ties per pair, side ties, attribute sets."""
+
+    n: int
+    edge_kind_cols: list[str]
+    pair_kinds: dict[tuple[int, int], list[tuple[int, int, str]]]
+    side_kinds: list[str]
+    side: dict[str, sp.csr_matrix]
+    side_any: sp.csr_matrix
+    attributes: dict[str, sp.csr_matrix]
+    attribute_values: dict[str, list[str]]
+    one_hot: list[tuple[str, int, str]]
+
+
+def _index(names: list[str], context: LinkContext | None) -> _Indexed:
+    n = len(names)
+    index = {name: i for i, name in enumerate(names)}
+    ctx = context or LinkContext()
+    pair_kinds: dict[tuple[int, int], list[tuple[int, int, str]]] = {}
+    cols: set[str] = set()
+    for s, t, kind in zip(
+        ctx.edge_ties.column("source").to_pylist(),
+        ctx.edge_ties.column("target").to_pylist(),
+        ctx.edge_ties.column("kind").to_pylist(),
+        strict=True,
+    ):
+        a, b = index.get(s), index.get(t)
+        if a is None or b is None or a == b:
+            continue
+        kind = str(kind)
+        pair_kinds.setdefault((min(a, b), max(a, b)), []).append((a, b, kind))
+        cols.update((f"{kind}_out", f"{kind}_in") if kind in ctx.directed else (kind,))
+    side: dict[str, tuple[list[int], list[int], list[float]]] = {}
+    for s, t, kind, records in zip(
+        ctx.side_ties.column("source").to_pylist(),
+        ctx.side_ties.column("target").to_pylist(),
+        ctx.side_ties.column("kind").to_pylist(),
+        ctx.side_ties.column("records").to_pylist(),
+        strict=True,
+    ):
+        a, b = index.get(s), index.get(t)
+        if a is None or b is None or a == b:
+            continue
+        rows, cs, vals = side.setdefault(str(kind), ([], [], []))
+        rows += [a, b]
+        cs += [b, a]
+        vals += [float(max(records or 1, 1))] * 2
+    side_m = {k: sp.csr_matrix((v, (r, c)), shape=(n, n)) for k, (r, c, v) in sorted(side.items())}
+    side_any = sp.csr_matrix((n, n))
+    for m in side_m.values():
+        side_any = side_any + m
+    side_any = (side_any > 0).astype(np.float64).tocsr()
+    attrs: dict[str, dict[str, list[int]]] = {}
+    for e, a_name, value in zip(
+        ctx.attributes.column("entity_id").to_pylist(),
+        ctx.attributes.column("attribute").to_pylist(),
+        ctx.attributes.column("value").to_pylist(),
+        strict=True,
+    ):
+        i = index.get(e)
+        if i is None or value is None or value == "":
+            continue
+        attrs.setdefault(str(a_name), {}).setdefault(str(value), []).append(i)
+    attributes: dict[str, sp.csr_matrix] = {}
+    values: dict[str, list[str]] = {}
+    one_hot: list[tuple[str, int, str]] = []
+    for a_name, by_value in sorted(attrs.items()):
+        levels = sorted(by_value)
+        rows_i = [i for j, v in enumerate(levels) for i in set(by_value[v])]
+        cols_j = [j for j, v in enumerate(levels) for _ in set(by_value[v])]
+        attributes[a_name] = sp.csr_matrix(
+            (np.ones(len(rows_i)), (rows_i, cols_j)), shape=(n, len(levels))
+        )
+        values[a_name] = levels
+        if len(levels) <= MAX_ONE_HOT:
+            one_hot += [(a_name, j, v) for j, v in enumerate(levels)]
+    return _Indexed(
+        n=n,
+        edge_kind_cols=sorted(cols),
+        pair_kinds=pair_kinds,
+        side_kinds=list(side_m),
+        side=side_m,
+        side_any=side_any,
+        attributes=attributes,
+        attribute_values=values,
+        one_hot=one_hot,
+    )
+
+
+def _adjacency(n: int, edges: np.ndarray) -> sp.csr_matrix:
+    if len(edges) == 0:
+        return sp.csr_matrix((n, n))
+    rows = np.concatenate([edges[:, 0], edges[:, 1]])
+    cols = np.concatenate([edges[:, 1], edges[:, 0]])
+    a = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n))
+    a.data[:] = 1.0
+    return a
+
+
+def _rowdot(m: sp.csr_matrix, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    return np.asarray(m[x].multiply(m[y]).sum(axis=1)).ravel()
+
+
+@dataclass
+class _Features:
+    names: list[str]
+    matrix: np.ndarray
+
+
+def _features(
+    ix: _Indexed, visible: np.ndarray, x: np.ndarray, y: np.ndarray, seed: int
+) -> _Features:
+    """The feature matrix of the ordered pairs ``(x[i], y[i])`` given the visible edges."""
+    n = ix.n
+    a = _adjacency(n, visible)
+    deg = np.asarray(a.sum(axis=1)).ravel()
+    with np.errstate(divide="ignore"):
+        inv_log = np.where(deg > 1, 1.0 / np.log(np.maximum(deg, 2)), 0.0)
+        inv = np.where(deg > 0, 1.0 / np.maximum(deg, 1), 0.0)
+    ax, ay = a[x], a[y]
+    common = ax.multiply(ay)
+    cn = np.asarray(common.sum(axis=1)).ravel()
+    aa = np.asarray(common @ inv_log).ravel()
+    ra = np.asarray(common @ inv).ravel()
+    paths3 = np.asarray((ax @ a).multiply(ay).sum(axis=1)).ravel()
+    a2 = (a @ a).tocsr()
+    d4 = _rowdot(a2, x, y)
+    g = ig.Graph(n=n, edges=visible.tolist(), directed=False)
+    comp = np.asarray(g.connected_components().membership)
+    same_comp = comp[x] == comp[y]
+    band = np.where(
+        cn > 0, 2, np.where(paths3 > 0, 3, np.where(d4 > 0, 4, np.where(same_comp, 5, 6)))
+    )
+    g.es["weight"] = 1.0
+    community = leiden(g, seed=seed) if g.ecount() else np.arange(n)
+    union = deg[x] + deg[y] - cn
+    cols: dict[str, np.ndarray] = {
+        "common_neighbours": cn,
+        "adamic_adar": aa,
+        "resource_allocation": ra,
+        "paths_3": paths3,
+        "jaccard": np.where(union > 0, cn / np.maximum(union, 1), 0.0),
+        "distance_band": band.astype(np.float64),
+        "same_community": ((community[x] == community[y]) & (deg[x] > 0)).astype(np.float64),
+        "degree_x": deg[x],
+        "degree_y": deg[y],
+    }
+    if ix.edge_kind_cols:
+        kc = {c: np.zeros(n) for c in ix.edge_kind_cols}
+        vis = {(int(min(u, v)), int(max(u, v))) for u, v in visible.tolist()}
+        for pair in vis:
+            for a_end, b_end, kind in ix.pair_kinds.get(pair, ()):
+                if f"{kind}_out" in kc:
+                    kc[f"{kind}_out"][a_end] += 1
+                    kc[f"{kind}_in"][b_end] += 1
+                else:
+                    kc[kind][a_end] += 1
+                    kc[kind][b_end] += 1
+        for c in ix.edge_kind_cols:
+            cols[f"ties_{c}_x"] = kc[c][x]
+            cols[f"ties_{c}_y"] = kc[c][y]
+    for kind, m in ix.side.items():
+        cols[f"side_{kind}"] = np.log1p(np.asarray(m[x, y]).ravel())
+        sdeg = np.asarray((m > 0).sum(axis=1)).ravel()
+        cols[f"side_{kind}_x"] = sdeg[x]
+        cols[f"side_{kind}_y"] = sdeg[y]
+    if ix.side:
+        both = ((a + ix.side_any) > 0).astype(np.float64).tocsr()
+        cols["common_neighbours_any_tie"] = _rowdot(both, x, y)
+    for a_name, m in ix.attributes.items():
+        size = np.asarray(m.sum(axis=0)).ravel()
+        weight = 1.0 / np.log(2.0 + size)
+        shared = m[x].multiply(m[y])
+        cols[f"shared_{a_name}"] = np.asarray(shared.sum(axis=1)).ravel()
+        cols[f"shared_{a_name}_weighted"] = np.asarray(shared @ weight).ravel()
+        count = np.asarray(m.sum(axis=1)).ravel()
+        cols[f"{a_name}_count_x"] = count[x]
+        cols[f"{a_name}_count_y"] = count[y]
+    for a_name, j, value in ix.one_hot:
+        col = np.asarray(ix.attributes[a_name][:, j].todense()).ravel()
+        cols[f"{a_name}={value}_x"] = col[x]
+        cols[f"{a_name}={value}_y"] = col[y]
+    names = list(cols)
+    matrix = np.column_stack([cols[c].astype(np.float64) for c in names]) if len(x) else None
+    return _Features(names, matrix if matrix is not None else np.zeros((0, len(names))))
+
+
+def _swap(names: list[str]) -> list[int]:
+    """Column order that reads the features of ``(y, x)`` from those of ``(x, y)``."""
+    pos = {c: i for i, c in enumerate(names)}
+    out = []
+    for c in names:
+        if c.endswith("_x"):
+            out.append(pos[c[:-2] + "_y"])
+        elif c.endswith("_y"):
+            out.append(pos[c[:-2] + "_x"])
+        else:
+            out.append(pos[c])
+    return out
+
+
+def sample_negatives(
+    g: ig.Graph, count: int, rng: random.Random, exclude: set[tuple[int, int]] | None = None
+) -> np.ndarray:
+    """Untied pairs two or three steps apart: a random source, then a random such partner."""
+    n = g.vcount()
+    found: set[tuple[int, int]] = set()
+    tries = 0
+    while n and len(found) < count and tries < 20 * count + 100:
+        tries += 1
+        u = rng.randrange(n)
+        ring = g.neighborhood(u, order=3, mindist=2)
+        if not ring:
+            continue
+        v = rng.choice(ring)
+        pair = (min(u, v), max(u, v))
+        if exclude is None or pair not in exclude:
+            found.add(pair)
+    return np.asarray(sorted(found), dtype=np.int64).reshape(-1, 2)
+
+
+@dataclass
+class LinkModel:
+    """A fitted classifier and the context it reads, for one graph's nodes."""
+
+    ix: _Indexed
+    ix_names: list[str]
+    names: list[str]
+    model: Any
+    reference: np.ndarray
+    seed: int
+
+    def features(self, visible: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return _features(self.ix, visible, x, y, self.seed).matrix
+
+    def score(self, visible: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Probability that each pair is tied, symmetric in its two ends."""
+        if len(x) == 0:
+            return np.zeros(0)
+        f = self.features(visible, x, y)
+        return self.score_features(f)
+
+    def score_features(self, f: np.ndarray) -> np.ndarray:
+        if self.model is None:  # too little to learn from: resource allocation
+            return np.asarray(f[:, self.names.index("resource_allocation")], dtype=np.float64)
+        with threadpool_limits(1):
+            p1 = self.model.predict_proba(f)[:, 1]
+            p2 = self.model.predict_proba(f[:, _swap(self.names)])[:, 1]
+        return np.asarray((p1 + p2) / 2)
+
+
+def fit_link_model(
+    names: list[str],
+    visible: np.ndarray,
+    context: LinkContext | None = None,
+    *,
+    seed: int = 0,
+    rounds: int = ROUNDS,
+    hide: float = HIDE,
+) -> LinkModel:
+    """Train on ``visible`` (edge index pairs over ``names``) by hiding ``hide`` of it again,
+    ``rounds`` times, against as many untied pairs two or three steps apart."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    ix = _index(names, context)
+    n = len(names)
+    rng = random.Random(seed * 7919 + 17)
+    g_vis = ig.Graph(n=n, edges=visible.tolist(), directed=False)
+    tied = {(int(min(u, v)), int(max(u, v))) for u, v in visible.tolist()}
+    blocks: list[np.ndarray] = []
+    labels: list[np.ndarray] = []
+    none = np.zeros(0, np.int64)
+    feature_names = _features(ix, visible, none, none, seed).names
+    m = len(visible)
+    k = max(1, round(hide * m)) if m else 0
+    for r in range(rounds if m >= 4 else 0):
+        hidden = sorted(rng.sample(range(m), k))
+        mask = np.ones(m, dtype=bool)
+        mask[hidden] = False
+        pos = visible[~mask]
+        neg = sample_negatives(g_vis, len(pos), rng, exclude=tied)
+        if len(neg) == 0:
+            continue
+        pairs = np.concatenate([pos, neg])
+        f = _features(ix, visible[mask], pairs[:, 0], pairs[:, 1], seed + r)
+        swapped = f.matrix[:, _swap(f.names)]
+        y = np.concatenate([np.ones(len(pos)), np.zeros(len(neg))])
+        blocks += [f.matrix, swapped]
+        labels += [y, y]
+    if not blocks:
+        return LinkModel(ix, names, feature_names, None, np.asarray([0.5]), seed)
+    xs = np.concatenate(blocks)
+    ys = np.concatenate(labels)
+    if len(set(ys.tolist())) < 2:
+        return LinkModel(ix, names, feature_names, None, np.asarray([float(ys.mean())]), seed)
+    model = HistGradientBoostingClassifier(
+        max_iter=200,
+        learning_rate=0.05,
+        max_leaf_nodes=15,
+        min_samples_leaf=max(5, min(20, len(ys) // 50)),
+        l2_regularization=1.0,
+        random_state=seed,
+    )
+    with threadpool_limits(1):  # OpenMP threads on a shared machine cost far more than they give
+        model.fit(xs, ys)
+    reference = np.median(xs[ys == 0], axis=0)
+    return LinkModel(ix, names, feature_names, model, reference, seed)
+
+
+_ATTRIBUTES = """
+    SELECT m.entity_id, 'investigation' AS attribute, r.investigation_id AS value
+    FROM entity_members m JOIN subjects r
+      ON m.record_type = 'subjects' AND r.subject_id = m.record_id
+    UNION
+    SELECT m.entity_id, 'investigation', r.investigation_id
+    FROM entity_members m JOIN organizations r
+      ON m.record_type = 'organizations' AND r.organization_id = m.record_id
+    UNION
+    SELECT m.entity_id, 'investigation', r.investigation_id
+    FROM entity_members m JOIN selectors r
+      ON m.record_type = 'selectors' AND r.selector_id = m.record_id
+    UNION
+    SELECT m.entity_id, 'city', i.city
+    FROM entity_members m JOIN subjects r
+      ON m.record_type = 'subjects' AND r.subject_id = m.record_id
+    JOIN investigations i ON i.investigation_id = r.investigation_id
+    UNION
+    SELECT m.entity_id, 'city', i.city
+    FROM entity_members m JOIN organizations r
+      ON m.record_type = 'organizations' AND r.organization_id = m.record_id
+    JOIN investigations i ON i.investigation_id = r.investigation_id
+    UNION
+    SELECT m.entity_id, 'role', r.role
+    FROM entity_members m JOIN subjects r
+      ON m.record_type = 'subjects' AND r.subject_id = m.record_id
+    UNION
+    SELECT m.entity_id, 'kind', 'organization ' || coalesce(r.kind, '')
+    FROM entity_members m JOIN organizations r
+      ON m.record_type = 'organizations' AND r.organization_id = m.record_id
+"""
+
+
+def entity_attributes(ws: Any) -> pa.Table:
+    """``entity_id, attribute, value`` from each resolved entity's own records: the
+    investigations (case files) its subject, organization and selector records belong to,
+    their cities, the roles its subject records state, and an organization's kind. Never from
+    the records of a tie (relationships, communication events, arrests)."""
+    table = ws.store.query(_ATTRIBUTES)
+    if table.num_rows == 0:
+        return ATTRIBUTE_SCHEMA.empty_table()
+    table = table.rename_columns(ATTRIBUTE_SCHEMA.names).cast(ATTRIBUTE_SCHEMA)
+    return table.filter(pa.compute.is_valid(table.column("value")))
+
+
+def split_ties(edge_ties: pa.Table, ties: pa.Table) -> LinkContext:
+    """A context from the ties behind a graph's edges and all typed ties: the side ties are
+    the typed ties that are not among ``edge_ties`` (same ends and kind)."""
+    keys = {
+        (s, t, k)
+        for s, t, k in zip(
+            edge_ties.column("source").to_pylist(),
+            edge_ties.column("target").to_pylist(),
+            edge_ties.column("kind").to_pylist(),
+            strict=True,
+        )
+    }
+    rows = ties.select(EDGE_SCHEMA.names).to_pylist()
+    side = [r for r in rows if (r["source"], r["target"], r["kind"]) not in keys]
+    return LinkContext(
+        edge_ties=edge_ties.select(EDGE_SCHEMA.names).cast(EDGE_SCHEMA),
+        side_ties=pa.Table.from_pylist(side, schema=EDGE_SCHEMA),
+    )
+
+
+def _group(name: str) -> str:
+    """The fact a feature belongs to, for explanations."""
+    if name.startswith("degree_"):
+        return "degree"
+    if name.startswith("ties_"):
+        return "tie kinds"
+    if name.startswith("side_"):
+        return "side " + name[5:].removesuffix("_x").removesuffix("_y")
+    if name.startswith("shared_"):
+        return "attr " + name[7:].removesuffix("_weighted")
+    for suffix in ("_count_x", "_count_y"):
+        if name.endswith(suffix):
+            return "attr " + name[: -len(suffix)]
+    if "=" in name:
+        return "attr " + name.split("=", 1)[0]
+    return "neighbourhood"
+
+
+def _words(
+    model: LinkModel, group: str, f: dict[str, float], xi: int, yi: int, names: list[str]
+) -> str:
+    ix = model.ix
+    xn, yn = names[xi], names[yi]
+    if group == "neighbourhood":
+        cn = int(f["common_neighbours"])
+        band = int(f["distance_band"])
+        where = {2: "two steps apart", 3: "three steps apart", 4: "four steps apart"}.get(
+            band, "farther apart" if band == 5 else "not connected by the visible ties"
+        )
+        text = f"{cn} common neighbour{'s' if cn != 1 else ''}" if cn else where
+        if f.get("same_community"):
+            text += ", same community"
+        if f.get("common_neighbours_any_tie", 0) > cn:
+            text += f", {int(f['common_neighbours_any_tie'])} through any tie"
+        return text
+    if group == "degree":
+        return f"{xn} has {int(f['degree_x'])} ties, {yn} {int(f['degree_y'])}"
+    if group == "tie kinds":
+        parts = []
+        for end, who in (("x", xn), ("y", yn)):
+            kinds = [
+                f"{c.replace('_out', ' to others').replace('_in', ' from others')} "
+                f"{int(f[f'ties_{c}_{end}'])}"
+                for c in ix.edge_kind_cols
+                if f[f"ties_{c}_{end}"] > 0
+            ]
+            parts.append(f"{who}: {', '.join(kinds) or 'no visible tie'}")
+        return "ties " + "; ".join(parts)
+    if group.startswith("side "):
+        kind = group[5:]
+        between = f.get(f"side_{kind}", 0.0)
+        if between > 0:
+            count = round(math.expm1(between))
+            return (
+                f"{count} {kind} record{'s' if count != 1 else ''} between them (outside the graph)"
+            )
+        counts = f"{xn} {int(f[f'side_{kind}_x'])}, {yn} {int(f[f'side_{kind}_y'])}"
+        return f"{kind} ties outside the graph: {counts}"
+    attr = group[5:]
+    m = ix.attributes[attr]
+    values = ix.attribute_values[attr]
+    shared = [values[j] for j in np.flatnonzero(m[xi].multiply(m[yi]).toarray().ravel())]
+    if shared:
+        more = f" (+{len(shared) - 3})" if len(shared) > 3 else ""
+        return f"same {attr} {', '.join(shared[:3])}{more}"
+    vx = [values[j] for j in m[xi].indices[:2]]
+    vy = [values[j] for j in m[yi].indices[:2]]
+    return f"{attr}: {xn} {', '.join(vx) or 'none'}, {yn} {', '.join(vy) or 'none'}"
+
+
+def explain(
+    model: LinkModel,
+    edges: np.ndarray,
+    x: np.ndarray,
+    y: np.ndarray,
+    features: np.ndarray,
+    probability: np.ndarray,
+    *,
+    facts: int = 3,
+) -> list[str]:
+    """For each pair, its probability and the facts that raised it most, in words. A fact's
+    weight is how much the probability falls when its features are set to those of a typical
+    negative pair (the median of the training negatives)."""
+    names = [str(v) for v in model.ix_names]
+    if model.model is None:
+        return ["too few ties to learn from: ranked by resource allocation"] * len(x)
+    groups: dict[str, list[int]] = {}
+    for j, c in enumerate(model.names):
+        groups.setdefault(_group(c), []).append(j)
+    drops = np.zeros((len(x), len(groups)))
+    for k, cols in enumerate(groups.values()):
+        occluded = features.copy()
+        occluded[:, cols] = model.reference[cols]
+        drops[:, k] = probability - model.score_features(occluded)
+    keys = list(groups)
+    out = []
+    for i in range(len(x)):
+        row = dict(zip(model.names, features[i].tolist(), strict=True))
+        order = [k for k in np.argsort(-drops[i]) if drops[i, k] > 0.005][:facts]
+        reasons = [
+            f"{_words(model, keys[k], row, int(x[i]), int(y[i]), names)} (+{drops[i, k]:.2f})"
+            for k in order
+        ]
+        out.append(
+            f"p={probability[i]:.2f}: " + ("; ".join(reasons) if reasons else "no single fact")
+        )
+    return out
+
+
+SIDE_ONLY_KINDS = frozenset({"family", "membership"})
+
+
+def network_context(ws: Any, network: Any, ties: pa.Table | None = None) -> LinkContext:
+    """The context of one workspace network's graph of people (``network_graphs``: ties of
+    every kind but family and membership). A typed tie between two of its people is behind an
+    edge when the graph ties the pair and its kind is one the graph uses; every other typed tie
+    between them is a side tie. Attributes are those of its people."""
+    from lastmile.network.workspace import entity_ties
+
+    if ties is None:
+        ties = entity_ties(ws)
+    nodes = set(network.ids)
+    g = network.graph
+    names = network.ids
+    pairs = {tuple(sorted((names[e.source], names[e.target]))) for e in g.es}
+    edge_rows: list[dict[str, Any]] = []
+    side_rows: list[dict[str, Any]] = []
+    for r in ties.select(EDGE_SCHEMA.names).to_pylist():
+        if r["source"] not in nodes or r["target"] not in nodes:
+            continue
+        key = tuple(sorted((r["source"], r["target"])))
+        (edge_rows if key in pairs and r["kind"] not in SIDE_ONLY_KINDS else side_rows).append(r)
+    attributes = entity_attributes(ws)
+    keep = pa.compute.is_in(attributes.column("entity_id"), pa.array(sorted(nodes), pa.string()))
+    return LinkContext(
+        edge_ties=pa.Table.from_pylist(edge_rows, schema=EDGE_SCHEMA),
+        side_ties=pa.Table.from_pylist(side_rows, schema=EDGE_SCHEMA),
+        attributes=attributes.filter(keep),
+    )
+
+
+def workspace_graph(ws: Any) -> tuple[Any, LinkContext]:
+    """All distribution networks of a workspace as one graph of people (``network_graphs``:
+    networks share no one, so each stays its own component) and its context: what the learned
+    method trains on when asked about one network, since one network of a few dozen people
+    has too few ties to learn from."""
+    from lastmile.network.graph import build_network
+    from lastmile.network.networks import network_graphs
+    from lastmile.network.workspace import entity_ties
+
+    ties = entity_ties(ws)
+    rows: list[dict[str, Any]] = []
+    for net in network_graphs(ws, ties).values():
+        g = net.graph
+        names = net.ids
+        rows += [
+            {"source": names[e.source], "target": names[e.target], "weight": e["weight"]}
+            for e in g.es
+        ]
+        tied = {v for e in g.es for v in e.tuple}
+        rows += [
+            {"source": names[v], "target": None, "weight": 1.0}
+            for v in range(g.vcount())
+            if v not in tied
+        ]
+    schema = pa.schema([("source", pa.string()), ("target", pa.string()), ("weight", pa.float64())])
+    union = build_network(pa.Table.from_pylist(rows, schema=schema))
+    return union, network_context(ws, union, ties)
