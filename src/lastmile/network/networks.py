@@ -12,9 +12,11 @@ The rules (docs/networks.md, "Distribution networks", says why):
    with a stated membership in one, and **hubs**. A supplier is a hub when its supply ties reach
    two or more local units that are connected to each other only through it: parts of at
    least ``MIN_GROUP`` entities, each with a local organization of its own or in cities
-   disjoint from the others'. Candidates come from the graph's structure in one linear pass
-   (supply ties of one supplier in different biconnected components of the criminal graph
-   reach parts only it joins; Hopcroft & Tarjan 1973); only they are checked further.
+   disjoint from the others'; and the units reach beyond the supplier's own cities (a
+   distributor supplying crews in his own city is their head, not a hub above them).
+   Candidates come from the graph's structure in one linear pass (supply ties of one
+   supplier in different biconnected components of the criminal graph reach parts only it
+   joins; Hopcroft & Tarjan 1973); only they are checked further.
 3. Networks are the connected components of the criminal graph once the upstream entities are
    taken out; upstream entities form their own networks from the criminal ties among them.
 4. A component with clear community structure is split into its communities:
@@ -23,13 +25,15 @@ The rules (docs/networks.md, "Distribution networks", says why):
    Clauset, Newman & Moore 2004 find significant community structure). Communities are
    merged back by constrained agglomeration (strongest links first, never two groups that
    are distinct in the records: each with an organization of the component's highest kind,
-   DTO or else gang/crew, or in disjoint cities), and a group still holding two DTOs is
+   DTO or else gang/crew, or in disjoint cities, or one supplies the other and works in
+   cities the other does not: a regional supplier is above a local crew), and a group still
+   holding two DTOs is
    split again the same way (modularity's resolution limit). Groups of people who mostly
    deal among themselves and touch other groups through a few ties are separate networks
    (Calderoni 2012; Morselli 2009), even when those few ties pass the evidence minimum.
 5. Weak evidence (association, arrest together, shared selector, a call or two; never
    family) attaches people and pieces to a network under the same constraint; it never
-   makes a network of its own.
+   makes a network of its own, and never rejoins two networks that rule 4 set apart.
    Selectors are not members (their owners are). A network needs at least two entities.
    ``network_id`` is ``N-`` and the smallest entity id in it, stable while the network is.
 """
