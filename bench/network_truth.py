@@ -23,7 +23,8 @@ seconds of each stage are printed) and prints JSON:
   of ``truth/key_players.csv`` are among them (goal 0.8; where the truth lists fewer than 3,
   all it lists). The truth lists key players only among people who appear in some record, so
   a true network none of whose people appears in any record cannot be scored: ``unscored``
-  counts those. The same is given for the betweenness and degree rankings, for comparison;
+  counts those. The same is given for Borgatti's key-player set (``keyplayer``, the default
+  before the supply ranking), betweenness and degree, for comparison;
 - ``link_prediction``: AUC of each method (the four classic scores and ``learned``) with 15%
   of the observed criminal ties hidden, negatives drawn from untied pairs two or three steps
   apart (``evaluate_links``), on the whole graph of criminal ties, mean over ``--link-seeds``
@@ -259,7 +260,7 @@ def main() -> None:
     label_right = sum(majority(r["network_id"])[0] == r["label"] for r in labelled)
 
     if graphs is not None:
-        for method in ("betweenness", "degree"):
+        for method in ("keyplayer", "betweenness", "degree"):
             rankings[method] = {
                 nid: key_players(net, TOP, method=method).table.column("id").to_pylist()
                 for nid, net in graphs.items()

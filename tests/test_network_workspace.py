@@ -405,6 +405,12 @@ def test_networks_and_keyplayers_commands_on_a_workspace(workspace_url: str) -> 
     assert result.stdout.splitlines()[0] == '"entity_id","network_id"'
     result = runner.invoke(app, ["keyplayers", "N-G1", "-w", workspace_url, "-k", "1", "-f", "csv"])
     assert result.exit_code == 0, result.output
+    # the default on a workspace network: the person who supplies most of its people (P2 and
+    # P4 each supply P1; P4 has more ties)
+    first = result.stdout.splitlines()[1]
+    assert first.startswith('1,"P4",') and "supplies 1 of its people" in first
+    keyplayer = ["keyplayers", "N-G1", "-w", workspace_url, "-k", "1", "--method", "keyplayer"]
+    result = runner.invoke(app, [*keyplayer, "-f", "csv"])
     assert result.stdout.splitlines()[1].startswith('1,"P1",')
     result = runner.invoke(app, ["keyplayers", "N-nope", "-w", workspace_url])
     assert result.exit_code == 1 and "no network 'N-nope'" in result.output
@@ -647,7 +653,7 @@ def test_export_networks_keyplayers_attribution(workspace_url: str, tmp_path: An
         lines = out.read_text(encoding="utf-8").splitlines()
         assert lines[0] == header
     assert len((tmp_path / "networks.csv").read_text().splitlines()) == 6
-    assert (tmp_path / "keyplayers.csv").read_text().splitlines()[1].startswith('"N-G1","P1",1,')
+    assert (tmp_path / "keyplayers.csv").read_text().splitlines()[1].startswith('"N-G1","P4",1,')
     assert (tmp_path / "attribution.csv").read_text().splitlines()[1] == '"N-G1","Unattributed",0'
 
 
@@ -664,7 +670,7 @@ def test_analyze_runs_everything_and_says_it_in_words(workspace_url: str, tmp_pa
     assert result.exit_code == 0, result.output
     assert "networks mapped              1 (and 0 upstream" in result.stdout
     assert "unattributed" in result.stdout and "tied to Unattributed" not in result.stdout
-    assert "key players of N-G1 (4 people): P1" in result.stdout
+    assert "key players of N-G1 (4 people): P4" in result.stdout
     assert sorted(p.name for p in out.iterdir()) == [
         "attribution.csv",
         "keyplayers.csv",
@@ -672,3 +678,114 @@ def test_analyze_runs_everything_and_says_it_in_words(workspace_url: str, tmp_pa
         "networks.csv",
         "ties.csv",
     ]
+
+
+def test_a_distributor_supplying_crews_in_his_own_city_is_not_a_hub() -> None:
+    """Rule 2: a supplier is a hub only when the units he supplies lie beyond his own cities.
+    D supplies two crews, each with its own crew record, all in his city: he is their
+    distributor and stays a member (rule 4 then keeps the two crews apart, D with one of
+    them). R, in another city, supplies two crews in two cities: a regional hub, cut out."""
+    rows = [tie("D", "A1", "supply"), tie("D", "B1", "supply")]
+    for crew in "AB":
+        people = [f"{crew}{i}" for i in range(1, 4)]
+        rows += [tie(a, b, "communication") for i, a in enumerate(people) for b in people[:i]]
+        rows.append(tie(f"{crew}1", f"G{crew}", "membership"))
+    kinds = {"GA": "crew", "GB": "crew"}
+    table = pa.Table.from_pylist(rows, schema=TIE_SCHEMA)
+    local = {n: {"Denver, CO"} for n in ["D", "A1", "A2", "A3", "B1", "B2", "B3"]}
+    members = distribution_networks(table, kinds, set(), local)
+    assert "D" in set(members.column("entity_id").to_pylist())
+    assert not any(members.column("upstream").to_pylist())
+    regional = table.to_pylist()
+    regional = [{**r, "source": "R" if r["source"] == "D" else r["source"]} for r in regional]
+    places = {f"A{i}": {"Denver, CO"} for i in range(1, 4)}
+    places |= {f"B{i}": {"Omaha, NE"} for i in range(1, 4)} | {"R": {"El Paso, TX"}}
+    members = distribution_networks(
+        pa.Table.from_pylist(regional, schema=TIE_SCHEMA), kinds, set(), places
+    )
+    upstream = {r["entity_id"] for r in members.to_pylist() if r["upstream"]}
+    assert upstream == set()  # alone upstream: no network of one
+    assert set(members.column("network_id").to_pylist()) == {"N-A1", "N-B1"}
+    assert "R" not in set(members.column("entity_id").to_pylist())
+
+
+def test_a_regional_supply_cell_is_not_merged_into_the_local_crew_it_supplies() -> None:
+    """Rule 4: a cell working in three cities, tied to a local crew by supply and calls, is
+    not one network with the crew (a supplier above a local crew is not its member); the
+    same two groups in one city, with nothing else to tell them apart, stay one network."""
+    rows = []
+    cell = [f"C{i}" for i in range(5)]
+    crew = [f"L{i}" for i in range(5)]
+    for group in (cell, crew):
+        rows += [tie(a, b, "communication", 10) for i, a in enumerate(group) for b in group[:i]]
+    rows += [tie("C0", "L0", "supply", 3), tie("C0", "L0", "communication", 4)]
+    table = pa.Table.from_pylist(rows, schema=TIE_SCHEMA)
+    places = {n: {"Denver, CO"} for n in crew} | {
+        "C0": {"Denver, CO"},
+        "C1": {"Tulsa, OK"},
+        "C2": {"Omaha, NE"},
+        "C3": {"Tulsa, OK"},
+        "C4": {"Omaha, NE"},
+    }
+    members = distribution_networks(table, {}, set(), places)
+    assert set(members.column("network_id").to_pylist()) == {"N-C0", "N-L0"}
+    one_city = {n: {"Denver, CO"} for n in cell + crew}
+    members = distribution_networks(table, {}, set(), one_city)
+    assert set(members.column("network_id").to_pylist()) == {"N-C0"}
+
+
+def test_weak_evidence_does_not_undo_a_split_made_on_criminal_ties() -> None:
+    """Rule 5 after rule 4: a regional cell and the local crew it supplies, set apart by rule
+    4, are not put back together by a stated association between them or by an acquaintance
+    X arrested with people of both; X still attaches, to the side he has more ties to."""
+    rows = []
+    cell = [f"C{i}" for i in range(5)]
+    crew = [f"L{i}" for i in range(5)]
+    for group in (cell, crew):
+        rows += [tie(a, b, "communication", 10) for i, a in enumerate(group) for b in group[:i]]
+    rows += [
+        tie("C0", "L0", "supply", 3),
+        tie("C0", "L0", "communication", 4),
+        tie("C2", "L2", "association", 1),
+        tie("L3", "X", "co_arrest", 1),
+        tie("L4", "X", "association", 1),
+        tie("C3", "X", "co_arrest", 1),
+    ]
+    places = {n: {"Denver, CO"} for n in crew} | {
+        "C0": {"Denver, CO"},
+        "C1": {"Tulsa, OK"},
+        "C2": {"Omaha, NE"},
+        "C3": {"Tulsa, OK"},
+        "C4": {"Omaha, NE"},
+    }
+    members = distribution_networks(
+        pa.Table.from_pylist(rows, schema=TIE_SCHEMA), {}, set(), places
+    )
+    nets: dict[str, set[str]] = {}
+    for row in members.to_pylist():
+        nets.setdefault(row["network_id"], set()).add(row["entity_id"])
+    assert set(nets) == {"N-C0", "N-L0"}
+    assert "X" in nets["N-L0"] and "X" not in nets["N-C0"]
+
+
+def test_supply_ranking_puts_the_supplier_of_most_people_first() -> None:
+    """The default ranking of a workspace network: people supplied in the network, then ties,
+    then betweenness; an edge list without supply falls back to ties, then betweenness."""
+    from lastmile.network.graph import build_network
+    from lastmile.network.keyplayer import SUPPLIES, key_players
+
+    edges = [("S", f"D{i}") for i in range(3)] + [("B", f"X{i}") for i in range(5)]
+    edges += [("S", "B")]
+    table = pa.table(
+        {
+            "source": [a for a, _ in edges],
+            "target": [b for _, b in edges],
+            "weight": [1.0] * len(edges),
+        }
+    )
+    net = build_network(table)
+    assert key_players(net, 1, method="supply").table.column("id").to_pylist() == ["B"]
+    net.graph.vs[SUPPLIES] = [3 if n == "S" else 0 for n in net.ids]
+    ranked = key_players(net, 2, method="supply").table
+    assert ranked.column("id").to_pylist() == ["S", "B"]
+    assert "supplies 3 of its people" in ranked.column("why")[0].as_py()

@@ -106,7 +106,7 @@ def _stored_key_players(
     from lastmile.network.stored import latest_analysis, read_key_players, read_members
     from lastmile.store import open_workspace
 
-    if network is None or edges is not None or method is not KeyMethod.keyplayer or seed != 0:
+    if network is None or edges is not None or method is not KeyMethod.supply or seed != 0:
         return None
     if k > KEY_PLAYERS_STORED:
         return None
@@ -130,6 +130,7 @@ def _stored_key_players(
 
 
 class KeyMethod(StrEnum):
+    supply = "supply"
     keyplayer = "keyplayer"
     betweenness = "betweenness"
     degree = "degree"
@@ -145,8 +146,13 @@ def keyplayers(
     matrix: MatrixOpt = False,
     k: Annotated[int, typer.Option("-k", help="How many key players.")] = 5,
     method: Annotated[
-        KeyMethod, typer.Option(help="keyplayer: Borgatti's fragmentation set (default).")
-    ] = KeyMethod.keyplayer,
+        KeyMethod | None,
+        typer.Option(
+            help="supply: most people supplied in the network, then ties, then betweenness "
+            "(default on a workspace network); keyplayer: Borgatti's fragmentation set (default "
+            "on an edge list, which has no direction of supply)."
+        ),
+    ] = None,
     seed: Annotated[int, typer.Option(help="Seed of sampling and communities.")] = 0,
     workspace: WorkspaceOpt = None,
     format: FormatOpt = None,
@@ -156,6 +162,8 @@ def keyplayers(
     """The k people whose removal breaks the network most, each explained (rank,id,score,why)."""
     from lastmile.network import key_players
 
+    if method is None:
+        method = KeyMethod.supply if network is not None and edges is None else KeyMethod.keyplayer
     stored = _stored_key_players(network, edges, k, method, seed, workspace)
     if stored is not None:
         _emit_table(stored, format, out, f"key players ({method.value})")

@@ -106,7 +106,7 @@ def analyze(ws: Workspace, *, k: int = KEY_PLAYERS_STORED, seed: int = 0) -> Ana
     (top ``k`` of each network, explained) and cartel attribution."""
     from lastmile.network.attribution import workspace_attribution
     from lastmile.network.communities import leiden
-    from lastmile.network.keyplayer import key_players
+    from lastmile.network.keyplayer import WORKSPACE_METHOD, key_players
     from lastmile.network.networks import network_graphs, workspace_networks
     from lastmile.network.stored import network_seizures
     from lastmile.network.workspace import entity_ties
@@ -129,7 +129,7 @@ def analyze(ws: Workspace, *, k: int = KEY_PLAYERS_STORED, seed: int = 0) -> Ana
         count[nid] = int(groups.max()) + 1 if len(groups) else 0
         for name, c in zip(net.ids, groups.tolist(), strict=True):
             community[(nid, name)] = str(c)
-        table = key_players(net, k, groups=groups, seed=seed).table
+        table = key_players(net, k, method=WORKSPACE_METHOD, groups=groups, seed=seed).table
         for r in table.select(["rank", "id", "score", "why"]).to_pylist():
             rows.append(
                 {

@@ -39,7 +39,12 @@ from lastmile.network.graph import Network, NetworkError
 POOL_ALL = 150
 DEFAULT_POOL = 60
 EVALUATION_BUDGET = 50_000_000
-METHODS = ("keyplayer", "betweenness", "degree", "weighted_degree", "eigenvector")
+METHODS = ("keyplayer", "supply", "betweenness", "degree", "weighted_degree", "eigenvector")
+WORKSPACE_METHOD = "supply"
+"""The default ranking of a workspace network (docs/networks.md, "Key players")."""
+SUPPLIES = "supplies"
+"""The vertex attribute a workspace network carries: how many of its people each person is
+stated to supply (``network_graphs``). A plain edge list has no direction of supply."""
 
 
 def bare(g: ig.Graph) -> ig.Graph:
@@ -174,6 +179,9 @@ def key_players(
     if k_eff < k:
         notes.append(f"only {n} nodes: ranked all of them")
     structure = bare(g)
+    supplied = np.asarray(
+        g.vs[SUPPLIES] if SUPPLIES in g.vs.attributes() else [0] * n, dtype=np.int64
+    )
     if method == "keyplayer":
         kps = key_player_set(structure, k_eff, b, pool=pool)
         ranked = _rank_within(structure, kps.members, b)
@@ -187,6 +195,14 @@ def key_players(
                 if kps.bounded
                 else ""
             )
+        )
+    elif method == "supply":
+        by_degree = -cent.column("degree").to_numpy()
+        ranked = [int(v) for v in np.lexsort((-b, by_degree, -supplied))]
+        ranked = ranked[:k_eff]
+        notes.append(
+            "ranked by people supplied in the network, then ties, then betweenness"
+            + ("" if supplied.any() else " (no supply ties: by ties, then betweenness)")
         )
     else:
         values = cent.column(method).to_numpy()
@@ -221,12 +237,18 @@ def key_players(
     for r, v in enumerate(ranked, start=1):
         f, largest, comps = fragmentation(structure, ranked[:r])
         role = {name: int(roles.column(name)[r - 1].as_py()) for name in ROLES}
-        score = f if method == "keyplayer" else float(cent.column(method)[v].as_py())
+        if method == "keyplayer":
+            score = f
+        elif method == "supply":
+            score = float(supplied[v])
+        else:
+            score = float(cent.column(method)[v].as_py())
         who = "ranks 1" + (f"-{r}" if r > 1 else "")
         parts = [
             f"removing {who} leaves {comps:,} components (from {intact[2]:,}), the largest "
             f"{largest:,} of {n - r:,} people ({_pct(largest / max(intact[1], 1))} of the "
             f"intact largest, {intact[1]:,}); fragmentation {f:.3f}",
+            *([f"supplies {int(supplied[v]):,} of its people"] if supplied[v] else []),
             f"{int(deg[v]):,} ties ({wdeg[v]:g} calls or meetings)",
             f"betweenness {b[v]:.3f} (#{int(b_rank[v])} of {n:,})",
             f"eigenvector {eig[v]:.2f}",

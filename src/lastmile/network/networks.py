@@ -12,9 +12,11 @@ The rules (docs/networks.md, "Distribution networks", says why):
    with a stated membership in one, and **hubs**. A supplier is a hub when its supply ties reach
    two or more local units that are connected to each other only through it: parts of at
    least ``MIN_GROUP`` entities, each with a local organization of its own or in cities
-   disjoint from the others'. Candidates come from the graph's structure in one linear pass
-   (supply ties of one supplier in different biconnected components of the criminal graph
-   reach parts only it joins; Hopcroft & Tarjan 1973); only they are checked further.
+   disjoint from the others'; and the units reach beyond the supplier's own cities (a
+   distributor supplying crews in his own city is their head, not a hub above them).
+   Candidates come from the graph's structure in one linear pass (supply ties of one
+   supplier in different biconnected components of the criminal graph reach parts only it
+   joins; Hopcroft & Tarjan 1973); only they are checked further.
 3. Networks are the connected components of the criminal graph once the upstream entities are
    taken out; upstream entities form their own networks from the criminal ties among them.
 4. A component with clear community structure is split into its communities:
@@ -23,13 +25,15 @@ The rules (docs/networks.md, "Distribution networks", says why):
    Clauset, Newman & Moore 2004 find significant community structure). Communities are
    merged back by constrained agglomeration (strongest links first, never two groups that
    are distinct in the records: each with an organization of the component's highest kind,
-   DTO or else gang/crew, or in disjoint cities), and a group still holding two DTOs is
+   DTO or else gang/crew, or in disjoint cities, or one supplies the other and works in
+   cities the other does not: a regional supplier is above a local crew), and a group still
+   holding two DTOs is
    split again the same way (modularity's resolution limit). Groups of people who mostly
    deal among themselves and touch other groups through a few ties are separate networks
    (Calderoni 2012; Morselli 2009), even when those few ties pass the evidence minimum.
 5. Weak evidence (association, arrest together, shared selector, a call or two; never
    family) attaches people and pieces to a network under the same constraint; it never
-   makes a network of its own.
+   makes a network of its own, and never rejoins two networks that rule 4 set apart.
    Selectors are not members (their owners are). A network needs at least two entities.
    ``network_id`` is ``N-`` and the smallest entity id in it, stable while the network is.
 """
@@ -45,6 +49,7 @@ import scipy.sparse as sp
 
 from lastmile.network.communities import leiden
 from lastmile.network.graph import Network
+from lastmile.network.keyplayer import SUPPLIES
 from lastmile.store import Workspace
 
 MIN_EVENTS = 3
@@ -189,6 +194,14 @@ def _split_once(
     for v, c in enumerate(membership.tolist()):
         orgs[c] = orgs[c] or names[v] in local_orgs
         cities[c] |= places.get(names[v], set())
+    # Supply between communities: (supplier's community, supplied community).
+    supplies: set[tuple[int, int]] = set()
+    if "kind" in g.es.attributes():
+        for e in g.es.select(kind="supply"):
+            forward = names[e.source] == e["source_name"]
+            src, dst = (e.source, e.target) if forward else (e.target, e.source)
+            if membership[src] != membership[dst]:
+                supplies.add((int(membership[src]), int(membership[dst])))
     between: dict[tuple[int, int], float] = {}
     for e in h.es:
         a, b = sorted((int(membership[e.source]), int(membership[e.target])))
@@ -205,6 +218,12 @@ def _split_once(
         if ra == rb:
             continue
         apart = bool(cities[ra] and cities[rb] and not cities[ra] & cities[rb])
+        # A group that supplies the other and works in cities the other does not is above
+        # it in the chain (a regional supplier over a local crew): not one network.
+        for x, y in ((a, b), (b, a)):
+            upper, lower = _root(parent, x), _root(parent, y)
+            if (x, y) in supplies and cities[lower] and not cities[upper] <= cities[lower]:
+                apart = True
         if (orgs[ra] and orgs[rb]) or apart:
             continue
         parent[ra] = rb
@@ -298,6 +317,14 @@ def hubs(
             shape=(len(units), len(keep)),
         )
         held = (onehot @ marks[keep]).toarray() > 0
+        # A supplier whose units all lie in his own cities is a local distributor, the head
+        # of his own organization's street arms, not a regional hub above them.
+        own = places.get(str(all_names[s]), set())
+        reached = {
+            city for (kind, city), i in column.items() if kind == "city" and held[:, i].any()
+        }
+        if own and reached <= own:
+            continue
         total = held.sum(axis=0)
         distinct = 0
         for i in range(len(units)):
@@ -341,7 +368,8 @@ def distribution_networks(
         keep = [v for v in range(g.vcount()) if is_up[v] == flag]
         sub = g.induced_subgraph(keep)
         found: list[list[str]] = []
-        for comp in sub.connected_components():
+        origin: list[int] = []
+        for number, comp in enumerate(sub.connected_components()):
             if len(comp) < 2:
                 continue
             groups = [list(comp)]
@@ -354,7 +382,9 @@ def distribution_networks(
                 marks = (dtos & present) or (local & present)
                 split = split_communities(part, local_orgs=marks, places=places, organizations=dtos)
                 groups = [[comp[i] for i in group] for group in split]
-            found.extend([sub.vs[v]["name"] for v in group] for group in groups if len(group) >= 2)
+            kept = [[sub.vs[v]["name"] for v in group] for group in groups if len(group) >= 2]
+            found.extend(kept)
+            origin.extend([number] * len(kept))
         if not flag:
             found = attach(
                 found,
@@ -362,6 +392,7 @@ def distribution_networks(
                 upstream,
                 {e: UNIT_LEVEL.get(k, 0) for e, k in org_kind.items()},
                 places or {},
+                origin,
             )
         for group_names in found:
             ordered = sorted(group_names)
@@ -378,6 +409,7 @@ def attach(
     upstream: set[str],
     level: dict[str, int],
     places: dict[str, set[str]],
+    origins: list[int] | None = None,
 ) -> list[list[str]]:
     """Rule 5: pieces of one network that the criminal ties leave apart are put back together
     by the weaker evidence of working together (``WEAK_KINDS``: a stated association, an arrest
@@ -424,6 +456,9 @@ def attach(
     marked = [max((level.get(n, 0) for n in names), default=0) for names in members]
     cities = [set().union(*(places.get(n, set()) for n in names)) for names in members]
     is_network = [i < len(groups) for i in range(count)]
+    split_from: list[set[int]] = [
+        {origins[i]} if origins is not None and i < len(groups) else set() for i in range(count)
+    ]
     parent = list(range(count))
 
     ordered = sorted(links.items(), key=lambda kv: (-kv[1], kv[0]))
@@ -435,11 +470,14 @@ def attach(
             if ra == rb or not (is_network[ra] or is_network[rb]):
                 continue
             apart = bool(cities[ra] and cities[rb] and not cities[ra] & cities[rb])
-            if (marked[ra] and marked[ra] == marked[rb]) or apart:
+            # rule 4 set these apart on criminal ties: weak evidence does not undo it
+            siblings = bool(split_from[ra] & split_from[rb])
+            if (marked[ra] and marked[ra] == marked[rb]) or apart or siblings:
                 continue
             parent[ra] = rb
             marked[rb] = max(marked[rb], marked[ra])
             cities[rb] |= cities[ra]
+            split_from[rb] |= split_from[ra]
             is_network[rb] = True
             changed = True
     joined: dict[int, list[str]] = {}
@@ -604,12 +642,21 @@ def network_graphs(
     for entity, nid in network_of.items():
         if entity not in tied:
             edges[nid].append({"source": entity, "target": None, "weight": 1.0})
+    # Who supplies whom inside each network: the key-player ranking's evidence of dependants.
+    customers: dict[str, set[str]] = {}
+    for r in ties.select(["source", "target", "kind"]).to_pylist():
+        nid = network_of.get(r["source"])
+        if r["kind"] == "supply" and nid is not None and network_of.get(r["target"]) == nid:
+            customers.setdefault(r["source"], set()).add(r["target"])
     schema = pa.schema([("source", pa.string()), ("target", pa.string()), ("weight", pa.float64())])
-    return {
-        nid: build_network(pa.Table.from_pylist(rows, schema=schema))
-        for nid, rows in sorted(edges.items())
-        if rows
-    }
+    graphs = {}
+    for nid, rows in sorted(edges.items()):
+        if not rows:
+            continue
+        net = build_network(pa.Table.from_pylist(rows, schema=schema))
+        net.graph.vs[SUPPLIES] = [len(customers.get(name, ())) for name in net.ids]
+        graphs[nid] = net
+    return graphs
 
 
 def workspace_network(ws: Workspace, network_id: str) -> Network:
@@ -626,11 +673,11 @@ def workspace_network(ws: Workspace, network_id: str) -> Network:
 
 def workspace_key_players(ws: Workspace, k: int = 10, *, seed: int = 0) -> pa.Table:
     """The top ``k`` of every network by the default ranking: network_id, entity_id, rank, score."""
-    from lastmile.network.keyplayer import key_players
+    from lastmile.network.keyplayer import WORKSPACE_METHOD, key_players
 
     rows: list[dict[str, object]] = []
     for nid, net in network_graphs(ws).items():
-        table = key_players(net, k, seed=seed).table
+        table = key_players(net, k, method=WORKSPACE_METHOD, seed=seed).table
         for r in table.select(["rank", "id", "score"]).to_pylist():
             rows.append(
                 {"network_id": nid, "entity_id": r["id"], "rank": r["rank"], "score": r["score"]}
