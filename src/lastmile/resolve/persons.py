@@ -36,6 +36,7 @@ FEATURE_COLUMNS = (
     "name_keys",
     "first_forms",
     "monikers",
+    "moniker",
     "dob",
     "sex",
     "addr_streets",
@@ -200,6 +201,23 @@ def comparisons() -> list[dict[str, Any]]:
             {"sql_condition": "ELSE", "label_for_charts": "different sex"},
         ],
     }
+    # A shared moniker weighs by how common it is: the same principal moniker (each record's
+    # rarest) with Splink's term-frequency adjustment (u from the moniker's frequency among
+    # the records at hand), then any moniker shared, then none.
+    monikers = {
+        "output_column_name": "monikers",
+        "comparison_levels": [
+            _null("l.monikers IS NULL OR r.monikers IS NULL"),
+            _level(
+                "l.moniker = r.moniker",
+                "the same moniker (weighed by its frequency)",
+                tf_adjustment_column="moniker",
+                tf_adjustment_weight=1.0,
+            ),
+            _level("list_has_any(l.monikers, r.monikers)", "a moniker shared"),
+            {"sql_condition": "ELSE", "label_for_charts": "no moniker shared"},
+        ],
+    }
     out = [
         name,
         dob,
@@ -207,7 +225,7 @@ def comparisons() -> list[dict[str, Any]]:
         address,
         identifiers,
         _overlap("sel_keys", "selector", (2, 1), by_case=True),
-        _overlap("monikers", "moniker"),
+        monikers,
         _overlap("tie_keys", "tie", (2, 1), by_case=True),
         sex,
     ]
@@ -237,6 +255,12 @@ def blocking_rules() -> list[dict[str, Any]]:
         rule("l.name_keys = r.name_keys", ["name_keys"]),
         rule("l.sel_keys = r.sel_keys", ["sel_keys"]),
         rule("l.id_keys = r.id_keys", ["id_keys"]),
+        # A person under another name keeps his street name: the same principal moniker
+        # with a stated tie, a given name or a surname in common (each a few thousand
+        # pairs at national scale; docs/resolution.md, "Blocking").
+        rule("l.moniker = r.moniker AND l.tie_keys = r.tie_keys", ["tie_keys"]),
+        rule("l.moniker = r.moniker AND l.sur1 = r.sur1"),
+        rule("l.moniker = r.moniker AND l.first = r.first"),
     ]
 
 

@@ -1,0 +1,155 @@
+"""The person model's moniker evidence: a principal moniker per record, weighed by how common
+it is (Splink's term-frequency adjustment), and the blocking rules that compare two records
+of one person under two names (docs/resolution.md, "Person model" and "Blocking")."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+from hypothesis import given
+from hypothesis import strategies as st
+
+from lastmile.resolve import features, names, persons
+
+
+def test_moniker_cores_fold_and_drop_the_article() -> None:
+    assert names.moniker_cores("El Güero|GUERO| la Chapis ") == ["chapis", "guero"]
+    assert names.moniker_cores(None) == []
+    # An article with too little after it is the moniker itself.
+    assert names.moniker_cores("El Al") == ["el al"]
+
+
+@given(st.lists(st.sampled_from(["El ", "la ", "", "LOS "]), min_size=1, max_size=3), st.data())
+def test_every_core_is_one_of_the_record_s_monikers(articles: list[str], data: Any) -> None:
+    words = data.draw(
+        st.lists(st.text("abcdefghüé", min_size=1, max_size=8), min_size=len(articles))
+    )
+    text = "|".join(a + w for a, w in zip(articles, words, strict=False))
+    assert set(names.moniker_cores(text)) <= set(names.monikers(text))
+
+
+def _subjects(con: duckdb.DuckDBPyConnection, rows: list[tuple[str, str, str | None]]) -> None:
+    """Minimal record tables for ``features.build_person_features``: (id, name, monikers)."""
+    con.execute(
+        "CREATE TABLE src_subjects (record_id VARCHAR, investigation_id VARCHAR, "
+        "full_name VARCHAR, given_name VARCHAR, middle_name VARCHAR, family_name VARCHAR, "
+        "aliases VARCHAR, monikers VARCHAR, dob DATE, sex VARCHAR, addresses VARCHAR, "
+        "identifiers VARCHAR, seen_at TIMESTAMP, source_row INTEGER)"
+    )
+    for i, (rid, name, monikers) in enumerate(rows):
+        con.execute(
+            "INSERT INTO src_subjects (record_id, investigation_id, full_name, monikers, "
+            "source_row) VALUES (?, ?, ?, ?, ?)",
+            (rid, f"I{i}", name, monikers, i),
+        )
+    con.execute(
+        "CREATE TABLE src_selectors (record_id VARCHAR, investigation_id VARCHAR, "
+        "subject_id VARCHAR, kind VARCHAR, value VARCHAR, value_normalized VARCHAR, "
+        "value_valid BOOLEAN, platform VARCHAR, seen_at TIMESTAMP, source_row INTEGER)"
+    )
+    con.execute("CREATE TABLE src_relationships (kind VARCHAR, from_id VARCHAR, to_id VARCHAR)")
+    con.execute(
+        "CREATE TABLE src_organizations (record_id VARCHAR, investigation_id VARCHAR, "
+        "name VARCHAR, kind VARCHAR, aliases VARCHAR)"
+    )
+    con.execute(
+        "CREATE TABLE src_investigations (investigation_id VARCHAR, agency_id VARCHAR, "
+        "division VARCHAR, state VARCHAR)"
+    )
+    features.build_selectors(con)
+    features.build_organizations(con)
+    features.build_person_features(con)
+
+
+def test_a_record_s_principal_moniker_is_its_rarest() -> None:
+    con = duckdb.connect()
+    _subjects(
+        con,
+        [
+            ("a", "Ana Ruiz", "Flaco|El Chuy"),
+            ("b", "Bo Lee", "flaco"),
+            ("c", "Cy Diaz", "Flaco"),
+            ("d", "Di Roe", "Chuy"),
+            ("e", "Ed Poe", None),
+        ],
+    )
+    got = dict(con.execute("SELECT record_id, moniker FROM person_features").fetchall())
+    # "chuy" (2 records) is rarer than "flaco" (3): a's principal moniker is "chuy", with
+    # or without its article.
+    assert got == {"a": "chuy", "b": "flaco", "c": "flaco", "d": "chuy", "e": None}
+
+
+def _model() -> dict[str, Any]:
+    """The person model with made-up m and u on every level (better levels, higher m/u)."""
+    model = persons.settings()
+    for comp in model["comparisons"]:
+        levels = [lv for lv in comp["comparison_levels"] if not lv.get("is_null_level")]
+        for i, lv in enumerate(levels):
+            last = i == len(levels) - 1
+            lv["m_probability"] = 0.1 if last else 0.9 / (len(levels) - 1)
+            lv["u_probability"] = 0.9 if last else 0.1 / (len(levels) - 1)
+    return model
+
+
+def _features(rows: list[dict[str, Any]]) -> pa.Table:
+    cols: dict[str, list[Any]] = {c: [] for c in persons.FEATURE_COLUMNS}
+    for row in rows:
+        for c in persons.FEATURE_COLUMNS:
+            cols[c].append(row.get(c))
+    types = {c: pa.list_(pa.string()) if c in persons.LIST_COLUMNS else pa.string() for c in cols}
+    return pa.table({c: pa.array(v, types[c]) for c, v in cols.items()})
+
+
+def _person(rid: str, first: str, sur1: str, moniker: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "record_id": rid,
+        "investigation_id": f"case-{rid}",
+        "first": first,
+        "sur1": sur1,
+        "fullname": f"{first} {sur1}",
+        "name_keys": [f"{first} {sur1}"],
+        "first_forms": [first],
+        "monikers": [moniker],
+        "moniker": moniker,
+        **extra,
+    }
+
+
+def test_a_rare_moniker_weighs_more_than_a_common_one() -> None:
+    crowd = [_person(f"f{i}", f"given{i}", f"family{i}", "flaco") for i in range(12)]
+    rare = [_person("r1", "jesus", "guzman", "chuy"), _person("r2", "mario", "naranjo", "chuy")]
+    table = _features(crowd + rare)
+    model = _model()
+    common = persons.score_pair(table, model, "f0", "f1").to_pylist()[0]
+    scarce = persons.score_pair(table, model, "r1", "r2").to_pylist()[0]
+    assert common["gamma_monikers"] == scarce["gamma_monikers"] == 2  # the same moniker
+    assert scarce["mw_monikers"] + scarce["mw_tf_adj_monikers"] > (
+        common["mw_monikers"] + common["mw_tf_adj_monikers"] + 2
+    )
+
+
+def test_blocking_compares_one_person_under_two_names_by_moniker() -> None:
+    """Two names, no date of birth, no selector: the same moniker with a stated tie, a
+    surname or a given name in common is compared; the same moniker alone is not."""
+    rows = [
+        _person("a1", "humberto", "mercado", "zorro", tie_keys=["org:riverside@WY"]),
+        _person("a2", "victor", "ariza", "zorro", tie_keys=["org:riverside@WY"]),
+        _person("b1", "kevin", "holley", "lobo"),
+        _person("b2", "mario", "holley", "lobo"),
+        _person("c1", "david", "valles", "gato"),
+        _person("c2", "david", "terjo", "gato"),
+        _person("d1", "ruben", "cordero", "zorro"),
+    ]
+    table = _features(rows)
+    model = _model()
+
+    def found(a: str, b: str) -> bool:
+        row = persons.score_pair(table, model, a, b).to_pylist()[0]
+        return bool(row["found_by_blocking_rules"])
+
+    assert found("a1", "a2")
+    assert found("b1", "b2")
+    assert found("c1", "c2")
+    assert not found("a1", "d1")
