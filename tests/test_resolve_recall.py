@@ -153,3 +153,38 @@ def test_blocking_compares_one_person_under_two_names_by_moniker() -> None:
     assert found("b1", "b2")
     assert found("c1", "c2")
     assert not found("a1", "d1")
+
+
+def test_only_one_person_under_another_name_is_exempt_from_the_date_constraint() -> None:
+    """A link whose names disagree entirely but which shares a moniker and a selector (or a
+    stated tie) may join records of two dates of birth; a father and a son (a surname
+    shared), or a shared moniker alone, may not."""
+    from lastmile.resolve.run import alias_sql
+
+    model = persons.settings()
+    labels = persons.level_labels(model)
+
+    def g(comp: str, label: str) -> int:
+        return next(k for k, (lab, _) in labels[comp].items() if lab == label)
+
+    disagree = g("name", "names disagree")
+    surname = g("name", "a surname agrees, the given name differs")
+    moniker = g("monikers", "the same moniker (weighed by its frequency)")
+    sel = g("sel_keys", "a selector shared")
+    tie = g("tie_keys", "a tie shared")
+    no_sel = g("sel_keys", "no selector shared")
+    cases = [
+        (disagree, moniker, sel, -1, True),
+        (disagree, moniker, no_sel, tie, True),
+        (surname, moniker, sel, tie, False),
+        (disagree, moniker, no_sel, -1, False),
+        (disagree, -1, sel, tie, False),
+    ]
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE p (gamma_name INT, gamma_monikers INT, gamma_sel_keys INT, "
+        "gamma_tie_keys INT, want BOOLEAN)"
+    )
+    con.executemany("INSERT INTO p VALUES (?, ?, ?, ?, ?)", cases)
+    got = con.execute(f"SELECT {alias_sql(model)}, want FROM p").fetchall()
+    assert [a for a, _ in got] == [w for _, w in got]

@@ -139,6 +139,7 @@ def _person_edges(
         SELECT least(record_id_l, record_id_r) AS a, greatest(record_id_l, record_id_r) AS b,
             match_weight, match_probability AS probability, gamma_name, gamma_suffix,
             gamma_identifiers, gamma_dob, gamma_address, gamma_sel_keys, gamma_monikers,
+            gamma_tie_keys,
             {evidence_sql(model)} AS evidence
         FROM pred
         """
@@ -261,6 +262,27 @@ DOB_CONFLICT = (
 )
 
 
+def alias_sql(model: dict[str, Any]) -> str:
+    """SQL over a prediction row: true when the pair is one person under another name, as
+    the model's evidence shows it: the names disagree entirely, and a moniker and a selector
+    or a stated tie are shared. Such a link is exempt from the date-of-birth constraint of
+    the clustering (a false identity comes with a false date of birth; a father and a son
+    share a surname, so their names never disagree entirely)."""
+    labels = persons.level_labels(model)
+
+    def gammas(comp: str, wanted: tuple[str, ...]) -> str:
+        found = [str(g) for g, (label, _) in labels.get(comp, {}).items() if label in wanted]
+        return ", ".join(found) or "NULL"
+
+    shared_sel = gammas("sel_keys", ("2 or more selectors shared", "a selector shared"))
+    shared_tie = gammas("tie_keys", ("2 or more ties shared", "a tie shared"))
+    return (
+        f"coalesce(gamma_name IN ({gammas('name', ('names disagree',))}) "
+        f"AND gamma_monikers IN ({gammas('monikers', MONIKER_AGREES)}) "
+        f"AND (gamma_sel_keys IN ({shared_sel}) OR gamma_tie_keys IN ({shared_tie})), false)"
+    )
+
+
 def _clusters(con: duckdb.DuckDBPyConnection, result: ResolveResult) -> None:
     """``all_clusters(record_type, record_id, cluster, kind)`` for every record."""
     # Persons: the edges' connected components, except that two records an analyst judged
@@ -270,9 +292,11 @@ def _clusters(con: duckdb.DuckDBPyConnection, result: ResolveResult) -> None:
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE cluster_edges AS
-        SELECT e.a, e.b, e.probability, j.a IS NOT NULL AS forced FROM person_edges e
+        SELECT e.a, e.b, e.probability, j.a IS NOT NULL OR coalesce(x.exempt, false) AS forced
+        FROM person_edges e
         LEFT JOIN judged j ON j.a = e.a AND j.b = e.b AND j.verdict = 'same'
-        """
+        LEFT JOIN (SELECT a, b, {alias} AS exempt FROM vetoed) x ON x.a = e.a AND x.b = e.b
+        """.format(alias=alias_sql(result.model) if result.model.get("comparisons") else "false")
     )
     result.rebuilt_clusters = cluster.constrained_components(
         con,
