@@ -1,6 +1,6 @@
-"""The person model's moniker evidence: a principal moniker per record, weighed by how common
-it is (Splink's term-frequency adjustment), and the blocking rules that compare two records
-of one person under two names (docs/resolution.md, "Person model" and "Blocking")."""
+"""Reaching one person under two names: a principal moniker per record, the blocking rules
+that compare two records by it, and the false-identity link the date-of-birth constraint
+lets through (docs/resolution.md, "Person model", "Blocking" and "Clustering")."""
 
 from __future__ import annotations
 
@@ -117,19 +117,6 @@ def _person(rid: str, first: str, sur1: str, moniker: str, **extra: Any) -> dict
     }
 
 
-def test_a_rare_moniker_weighs_more_than_a_common_one() -> None:
-    crowd = [_person(f"f{i}", f"given{i}", f"family{i}", "flaco") for i in range(12)]
-    rare = [_person("r1", "jesus", "guzman", "chuy"), _person("r2", "mario", "naranjo", "chuy")]
-    table = _features(crowd + rare)
-    model = _model()
-    common = persons.score_pair(table, model, "f0", "f1").to_pylist()[0]
-    scarce = persons.score_pair(table, model, "r1", "r2").to_pylist()[0]
-    assert common["gamma_monikers"] == scarce["gamma_monikers"] == 2  # the same moniker
-    assert scarce["mw_monikers"] + scarce["mw_tf_adj_monikers"] > (
-        common["mw_monikers"] + common["mw_tf_adj_monikers"] + 2
-    )
-
-
 def test_blocking_compares_one_person_under_two_names_by_moniker() -> None:
     """Two names, no date of birth, no selector: the same moniker with a stated tie, a
     surname or a given name in common is compared; the same moniker alone is not."""
@@ -169,7 +156,7 @@ def test_only_one_person_under_another_name_is_exempt_from_the_date_constraint()
 
     disagree = g("name", "names disagree")
     surname = g("name", "a surname agrees, the given name differs")
-    moniker = g("monikers", "the same moniker (weighed by its frequency)")
+    moniker = g("monikers", "a moniker shared")
     sel = g("sel_keys", "a selector shared")
     tie = g("tie_keys", "a tie shared")
     no_sel = g("sel_keys", "no selector shared")

@@ -310,8 +310,8 @@ def build_person_features(con: duckdb.DuckDBPyConnection) -> None:
         ["monikers", "cores"],
     )
     # A record's principal moniker: the rarest of its monikers across the records at hand
-    # (ties to the smallest), one value per record, so that Splink can weigh a shared
-    # moniker by how common it is (a term-frequency adjustment, docs/resolution.md).
+    # (ties to the smallest), one value per record, which blocking rules can compare
+    # (docs/resolution.md, "Blocking").
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE moniker_principal AS

@@ -201,23 +201,6 @@ def comparisons() -> list[dict[str, Any]]:
             {"sql_condition": "ELSE", "label_for_charts": "different sex"},
         ],
     }
-    # A shared moniker weighs by how common it is: the same principal moniker (each record's
-    # rarest) with Splink's term-frequency adjustment (u from the moniker's frequency among
-    # the records at hand), then any moniker shared, then none.
-    monikers = {
-        "output_column_name": "monikers",
-        "comparison_levels": [
-            _null("l.monikers IS NULL OR r.monikers IS NULL"),
-            _level(
-                "l.moniker = r.moniker",
-                "the same moniker (weighed by its frequency)",
-                tf_adjustment_column="moniker",
-                tf_adjustment_weight=1.0,
-            ),
-            _level("list_has_any(l.monikers, r.monikers)", "a moniker shared"),
-            {"sql_condition": "ELSE", "label_for_charts": "no moniker shared"},
-        ],
-    }
     out = [
         name,
         dob,
@@ -225,7 +208,7 @@ def comparisons() -> list[dict[str, Any]]:
         address,
         identifiers,
         _overlap("sel_keys", "selector", (2, 1), by_case=True),
-        monikers,
+        _overlap("monikers", "moniker"),
         _overlap("tie_keys", "tie", (2, 1), by_case=True),
         sex,
     ]

@@ -98,7 +98,7 @@ NAME_VETO = {
 DOB_AGREES = ("the same date of birth", "date of birth one typo or a day/month swap apart")
 # A moniker is a name the person goes by: a person under a false identity (another legal
 # name, another date of birth) keeps his street name, so a shared moniker lifts the name rule.
-MONIKER_AGREES = ("the same moniker (weighed by its frequency)", "a moniker shared")
+MONIKER_AGREES = ("a moniker shared",)
 
 
 def veto_sql(model: dict[str, Any]) -> str:
