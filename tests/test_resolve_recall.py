@@ -175,3 +175,42 @@ def test_only_one_person_under_another_name_is_exempt_from_the_date_constraint()
     con.executemany("INSERT INTO p VALUES (?, ?, ?, ?, ?)", cases)
     got = con.execute(f"SELECT {alias_sql(model)}, want FROM p").fetchall()
     assert [a for a, _ in got] == [w for _, w in got]
+
+
+def test_a_false_identity_link_joins_records_of_two_dates_of_birth() -> None:
+    """In the clustering, a link of one person under another name joins records whose
+    dates of birth conflict; any other link between such records is refused."""
+    from lastmile.resolve.run import ResolveResult, _clusters
+
+    model = persons.settings()
+    labels = persons.level_labels(model)
+
+    def g(comp: str, label: str) -> int:
+        return next(k for k, (lab, _) in labels[comp].items() if lab == label)
+
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE person_features AS SELECT * FROM (VALUES ('a', '1980-01-01'), "
+        "('b', '1975-05-05'), ('c', '1980-01-01'), ('d', '1975-05-05')) t(record_id, dob)"
+    )
+    con.execute("CREATE TABLE src_subjects AS SELECT record_id FROM person_features")
+    con.execute("CREATE TABLE judged (a VARCHAR, b VARCHAR, verdict VARCHAR)")
+    con.execute("CREATE TABLE org_recs (record_id VARCHAR, keys VARCHAR[])")
+    con.execute("CREATE TABLE sel_recs (record_id VARCHAR, key VARCHAR)")
+    con.execute(
+        "CREATE TABLE person_edges AS SELECT * FROM (VALUES ('a', 'b', 0.9), ('c', 'd', 0.9)) "
+        "t(a, b, probability)"
+    )
+    moniker, sel = g("monikers", "a moniker shared"), g("sel_keys", "a selector shared")
+    con.execute(
+        "CREATE TABLE vetoed AS SELECT * FROM (VALUES "
+        f"('a', 'b', {g('name', 'names disagree')}, {moniker}, {sel}, -1), "
+        f"('c', 'd', {g('name', 'a surname agrees, the given name differs')}, {moniker}, "
+        f"{sel}, -1)) t(a, b, gamma_name, gamma_monikers, gamma_sel_keys, gamma_tie_keys)"
+    )
+    result = ResolveResult(run_id="t", engine="duckdb", trained=False, threshold=0.5)
+    result.model = model
+    _clusters(con, result)
+    got = dict(con.execute("SELECT node, component FROM person_cc").fetchall())
+    assert got["a"] == got["b"]
+    assert got["c"] != got["d"]
