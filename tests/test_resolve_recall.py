@@ -214,3 +214,39 @@ def test_a_false_identity_link_joins_records_of_two_dates_of_birth() -> None:
     got = dict(con.execute("SELECT node, component FROM person_cc").fetchall())
     assert got["a"] == got["b"]
     assert got["c"] != got["d"]
+
+
+def test_entities_sharing_a_phone_and_a_tie_merge_across_names_but_not_a_family() -> None:
+    """In the entity pass, two entities whose names disagree entirely merge without agreeing
+    dates of birth when they share a selector and a tie; a shared surname (a father and his
+    son), a phone alone, or different generations still veto."""
+    from lastmile.resolve.run import entity_veto_sql
+
+    model = persons.settings()
+    labels = persons.level_labels(model)
+
+    def g(comp: str, label: str) -> int:
+        return next(k for k, (lab, _) in labels[comp].items() if lab == label)
+
+    disagree = g("name", "names disagree")
+    surname = g("name", "a surname agrees, the given name differs")
+    sel, tie = g("sel_keys", "a selector shared"), g("tie_keys", "a tie shared")
+    no_tie = g("tie_keys", "no tie shared")
+    gen = g("suffix", "different generations (Jr. vs Sr.)")
+    cases = [
+        (disagree, sel, tie, -1, True),
+        (surname, sel, tie, -1, False),
+        (disagree, sel, no_tie, -1, False),
+        (disagree, sel, tie, gen, False),
+    ]
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE p (gamma_name INT, gamma_sel_keys INT, gamma_tie_keys INT, "
+        "gamma_suffix INT, merge BOOLEAN)"
+    )
+    con.executemany("INSERT INTO p VALUES (?, ?, ?, ?, ?)", cases)
+    got = con.execute(
+        f"SELECT ({entity_veto_sql(model)}) IS NULL, merge FROM "
+        "(SELECT *, -1 AS gamma_dob, -1 AS gamma_monikers FROM p)"
+    ).fetchall()
+    assert [a for a, _ in got] == [m for _, m in got]

@@ -180,6 +180,29 @@ def _person_edges(
     )
 
 
+def entity_veto_sql(model: dict[str, Any]) -> str:
+    """The rules of :func:`veto_sql` for a pair of entities, but for one: two entities whose
+    names disagree entirely are merged without agreeing dates of birth when they share both
+    a selector and a stated tie. The name rule keeps two people apart who share a phone (a
+    family phone, a burner handed down); pooled entities that share a phone and also an
+    organization or an associate are one person under two names. A surname shared (a father
+    and his son) still vetoes (docs/resolution.md, "Entities compared again")."""
+    labels = persons.level_labels(model)
+
+    def gammas(comp: str, wanted: tuple[str, ...]) -> str:
+        found = [str(g) for g, (label, _) in labels.get(comp, {}).items() if label in wanted]
+        return ", ".join(found) or "NULL"
+
+    sel = gammas("sel_keys", ("2 or more selectors shared", "a selector shared"))
+    tie = gammas("tie_keys", ("2 or more ties shared", "a tie shared"))
+    names_disagree = gammas("name", ("names disagree",))
+    return (
+        f"CASE WHEN gamma_name IN ({names_disagree}) AND gamma_sel_keys IN ({sel}) "
+        f"AND gamma_tie_keys IN ({tie}) AND gamma_suffix IS DISTINCT FROM "
+        f"{gammas('suffix', tuple(GENERATION_VETO))} THEN NULL ELSE {veto_sql(model)} END"
+    )
+
+
 def _entity_edges(con: duckdb.DuckDBPyConnection, pred: pa.Table, model: dict[str, Any]) -> int:
     """Add the second pass's pairs of entities (``collective``) to ``person_edges``, between
     the entities' first records, under the same threshold and rules; returns how many."""
@@ -191,7 +214,8 @@ def _entity_edges(con: duckdb.DuckDBPyConnection, pred: pa.Table, model: dict[st
         CREATE OR REPLACE TEMP TABLE entity_pairs AS
         SELECT least(record_id_l, record_id_r) AS a, greatest(record_id_l, record_id_r) AS b,
             match_weight, match_probability AS probability,
-            'their entities: ' || {evidence_sql(model)} AS evidence, {veto_sql(model)} AS veto
+            'their entities: ' || {evidence_sql(model)} AS evidence,
+            {entity_veto_sql(model)} AS veto
         FROM pred_entities p WHERE match_probability >= {cluster.THRESHOLD}
         -- Two entities named as two subjects of one case file are two people in the case's
         -- judgement: the second pass does not merge them.
