@@ -180,6 +180,13 @@ def _person_edges(
     )
 
 
+def _gammas(model: dict[str, Any], comp: str, wanted: tuple[str, ...]) -> str:
+    """The comparison vector values of ``comp``'s levels labelled as in ``wanted``, as an SQL
+    list ("NULL" when none)."""
+    labels = persons.level_labels(model).get(comp, {})
+    return ", ".join(str(g) for g, (label, _) in labels.items() if label in wanted) or "NULL"
+
+
 def entity_veto_sql(model: dict[str, Any]) -> str:
     """The rules of :func:`veto_sql` for a pair of entities, but for one: two entities whose
     names disagree entirely are merged without agreeing dates of birth when they share both
@@ -187,11 +194,9 @@ def entity_veto_sql(model: dict[str, Any]) -> str:
     family phone, a burner handed down); pooled entities that share a phone and also an
     organization or an associate are one person under two names. A surname shared (a father
     and his son) still vetoes (docs/resolution.md, "Entities compared again")."""
-    labels = persons.level_labels(model)
 
     def gammas(comp: str, wanted: tuple[str, ...]) -> str:
-        found = [str(g) for g, (label, _) in labels.get(comp, {}).items() if label in wanted]
-        return ", ".join(found) or "NULL"
+        return _gammas(model, comp, wanted)
 
     sel = gammas("sel_keys", ("2 or more selectors shared", "a selector shared"))
     tie = gammas("tie_keys", ("2 or more ties shared", "a tie shared"))
@@ -292,11 +297,9 @@ def alias_sql(model: dict[str, Any]) -> str:
     or a stated tie are shared. Such a link is exempt from the date-of-birth constraint of
     the clustering (a false identity comes with a false date of birth; a father and a son
     share a surname, so their names never disagree entirely)."""
-    labels = persons.level_labels(model)
 
     def gammas(comp: str, wanted: tuple[str, ...]) -> str:
-        found = [str(g) for g, (label, _) in labels.get(comp, {}).items() if label in wanted]
-        return ", ".join(found) or "NULL"
+        return _gammas(model, comp, wanted)
 
     shared_sel = gammas("sel_keys", ("2 or more selectors shared", "a selector shared"))
     shared_tie = gammas("tie_keys", ("2 or more ties shared", "a tie shared"))
