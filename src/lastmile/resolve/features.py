@@ -302,7 +302,27 @@ def build_person_features(con: duckdb.DuckDBPyConnection) -> None:
     """``person_features``: one row per subject record (docs/resolution.md, "Features")."""
     _name_table(con)
     _list_table(con, "addresses", "address_map", addr.keys_of, ["streets", "places"])
-    _list_table(con, "monikers", "moniker_map", lambda v: (names.monikers(v),), ["monikers"])
+    _list_table(
+        con,
+        "monikers",
+        "moniker_map",
+        lambda v: (names.monikers(v), names.moniker_cores(v)),
+        ["monikers", "cores"],
+    )
+    # A record's principal moniker: the rarest of its monikers across the records at hand
+    # (ties to the smallest), one value per record, which blocking rules can compare
+    # (docs/resolution.md, "Blocking").
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE moniker_principal AS
+        WITH used AS (
+            SELECT s.record_id, unnest(m.cores) AS core FROM src_subjects s
+            JOIN moniker_map m ON m.raw = s.monikers
+        ), freq AS (SELECT core, count(*) AS n FROM used GROUP BY core)
+        SELECT u.record_id, arg_min(u.core, (f.n, u.core)) AS moniker
+        FROM used u JOIN freq f USING (core) GROUP BY u.record_id
+        """
+    )
     build_identifiers(con)
     # Which subject record uses which selector: the selector's own subject, or a stated
     # uses_selector tie.
@@ -376,7 +396,7 @@ def build_person_features(con: duckdb.DuckDBPyConnection) -> None:
         )
         SELECT s.record_id, s.investigation_id, n.first, n.sur1, n.sur2, n.fullname, n.suffix,
             nullif(n.name_keys, []) AS name_keys, nullif(n.first_forms, []) AS first_forms,
-            nullif(m.monikers, []) AS monikers,
+            nullif(m.monikers, []) AS monikers, mp.moniker,
             CASE WHEN s.dob >= DATE '1900-01-01' AND s.dob <= current_date
                  THEN strftime(s.dob, '%Y-%m-%d') END AS dob,
             CASE WHEN s.sex IN ('M', 'F') THEN s.sex END AS sex,
@@ -391,6 +411,7 @@ def build_person_features(con: duckdb.DuckDBPyConnection) -> None:
             AND n.aliases IS NOT DISTINCT FROM s.aliases
         LEFT JOIN address_map a ON a.raw IS NOT DISTINCT FROM s.addresses
         LEFT JOIN moniker_map m ON m.raw IS NOT DISTINCT FROM s.monikers
+        LEFT JOIN moniker_principal mp ON mp.record_id = s.record_id
         LEFT JOIN ids ON ids.subject_id = s.record_id
         LEFT JOIN sel ON sel.subject_id = s.record_id
         LEFT JOIN ties ON ties.subject_id = s.record_id

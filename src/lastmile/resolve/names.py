@@ -188,3 +188,16 @@ def monikers(text: str | None) -> list[str]:
             if m.startswith(article) and len(m) > len(article) + 2:
                 out.add(m[len(article) :])
     return sorted(out)
+
+
+def moniker_cores(text: str | None) -> list[str]:
+    """Each moniker once, without a leading article ("El Güero" and "Güero" are one:
+    "guero"): the forms one person's records share however each case wrote them."""
+    out: set[str] = set()
+    for m in fold_list(text):
+        for article in MONIKER_ARTICLES:
+            if m.startswith(article) and len(m) > len(article) + 2:
+                m = m[len(article) :]
+                break
+        out.add(m)
+    return sorted(out)

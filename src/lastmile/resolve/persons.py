@@ -36,6 +36,7 @@ FEATURE_COLUMNS = (
     "name_keys",
     "first_forms",
     "monikers",
+    "moniker",
     "dob",
     "sex",
     "addr_streets",
@@ -237,6 +238,12 @@ def blocking_rules() -> list[dict[str, Any]]:
         rule("l.name_keys = r.name_keys", ["name_keys"]),
         rule("l.sel_keys = r.sel_keys", ["sel_keys"]),
         rule("l.id_keys = r.id_keys", ["id_keys"]),
+        # A person under another name keeps his street name: the same principal moniker
+        # with a stated tie, a given name or a surname in common (each a few thousand
+        # pairs at national scale; docs/resolution.md, "Blocking").
+        rule("l.moniker = r.moniker AND l.tie_keys = r.tie_keys", ["tie_keys"]),
+        rule("l.moniker = r.moniker AND l.sur1 = r.sur1"),
+        rule("l.moniker = r.moniker AND l.first = r.first"),
     ]
 
 

@@ -139,6 +139,7 @@ def _person_edges(
         SELECT least(record_id_l, record_id_r) AS a, greatest(record_id_l, record_id_r) AS b,
             match_weight, match_probability AS probability, gamma_name, gamma_suffix,
             gamma_identifiers, gamma_dob, gamma_address, gamma_sel_keys, gamma_monikers,
+            gamma_tie_keys,
             {evidence_sql(model)} AS evidence
         FROM pred
         """
@@ -179,6 +180,34 @@ def _person_edges(
     )
 
 
+def _gammas(model: dict[str, Any], comp: str, wanted: tuple[str, ...]) -> str:
+    """The comparison vector values of ``comp``'s levels labelled as in ``wanted``, as an SQL
+    list ("NULL" when none)."""
+    labels = persons.level_labels(model).get(comp, {})
+    return ", ".join(str(g) for g, (label, _) in labels.items() if label in wanted) or "NULL"
+
+
+def entity_veto_sql(model: dict[str, Any]) -> str:
+    """The rules of :func:`veto_sql` for a pair of entities, but for one: two entities whose
+    names disagree entirely are merged without agreeing dates of birth when they share both
+    a selector and a stated tie. The name rule keeps two people apart who share a phone (a
+    family phone, a burner handed down); pooled entities that share a phone and also an
+    organization or an associate are one person under two names. A surname shared (a father
+    and his son) still vetoes (docs/resolution.md, "Entities compared again")."""
+
+    def gammas(comp: str, wanted: tuple[str, ...]) -> str:
+        return _gammas(model, comp, wanted)
+
+    sel = gammas("sel_keys", ("2 or more selectors shared", "a selector shared"))
+    tie = gammas("tie_keys", ("2 or more ties shared", "a tie shared"))
+    names_disagree = gammas("name", ("names disagree",))
+    return (
+        f"CASE WHEN gamma_name IN ({names_disagree}) AND gamma_sel_keys IN ({sel}) "
+        f"AND gamma_tie_keys IN ({tie}) AND gamma_suffix IS DISTINCT FROM "
+        f"{gammas('suffix', tuple(GENERATION_VETO))} THEN NULL ELSE {veto_sql(model)} END"
+    )
+
+
 def _entity_edges(con: duckdb.DuckDBPyConnection, pred: pa.Table, model: dict[str, Any]) -> int:
     """Add the second pass's pairs of entities (``collective``) to ``person_edges``, between
     the entities' first records, under the same threshold and rules; returns how many."""
@@ -190,7 +219,8 @@ def _entity_edges(con: duckdb.DuckDBPyConnection, pred: pa.Table, model: dict[st
         CREATE OR REPLACE TEMP TABLE entity_pairs AS
         SELECT least(record_id_l, record_id_r) AS a, greatest(record_id_l, record_id_r) AS b,
             match_weight, match_probability AS probability,
-            'their entities: ' || {evidence_sql(model)} AS evidence, {veto_sql(model)} AS veto
+            'their entities: ' || {evidence_sql(model)} AS evidence,
+            {entity_veto_sql(model)} AS veto
         FROM pred_entities p WHERE match_probability >= {cluster.THRESHOLD}
         -- Two entities named as two subjects of one case file are two people in the case's
         -- judgement: the second pass does not merge them.
@@ -261,6 +291,25 @@ DOB_CONFLICT = (
 )
 
 
+def alias_sql(model: dict[str, Any]) -> str:
+    """SQL over a prediction row: true when the pair is one person under another name, as
+    the model's evidence shows it: the names disagree entirely, and a moniker and a selector
+    or a stated tie are shared. Such a link is exempt from the date-of-birth constraint of
+    the clustering (a false identity comes with a false date of birth; a father and a son
+    share a surname, so their names never disagree entirely)."""
+
+    def gammas(comp: str, wanted: tuple[str, ...]) -> str:
+        return _gammas(model, comp, wanted)
+
+    shared_sel = gammas("sel_keys", ("2 or more selectors shared", "a selector shared"))
+    shared_tie = gammas("tie_keys", ("2 or more ties shared", "a tie shared"))
+    return (
+        f"coalesce(gamma_name IN ({gammas('name', ('names disagree',))}) "
+        f"AND gamma_monikers IN ({gammas('monikers', MONIKER_AGREES)}) "
+        f"AND (gamma_sel_keys IN ({shared_sel}) OR gamma_tie_keys IN ({shared_tie})), false)"
+    )
+
+
 def _clusters(con: duckdb.DuckDBPyConnection, result: ResolveResult) -> None:
     """``all_clusters(record_type, record_id, cluster, kind)`` for every record."""
     # Persons: the edges' connected components, except that two records an analyst judged
@@ -270,9 +319,11 @@ def _clusters(con: duckdb.DuckDBPyConnection, result: ResolveResult) -> None:
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE cluster_edges AS
-        SELECT e.a, e.b, e.probability, j.a IS NOT NULL AS forced FROM person_edges e
+        SELECT e.a, e.b, e.probability, j.a IS NOT NULL OR coalesce(x.exempt, false) AS forced
+        FROM person_edges e
         LEFT JOIN judged j ON j.a = e.a AND j.b = e.b AND j.verdict = 'same'
-        """
+        LEFT JOIN (SELECT a, b, {alias} AS exempt FROM vetoed) x ON x.a = e.a AND x.b = e.b
+        """.format(alias=alias_sql(result.model) if result.model.get("comparisons") else "false")
     )
     result.rebuilt_clusters = cluster.constrained_components(
         con,

@@ -1,0 +1,252 @@
+"""Reaching one person under two names: a principal moniker per record, the blocking rules
+that compare two records by it, and the false-identity link the date-of-birth constraint
+lets through (docs/resolution.md, "Person model", "Blocking" and "Clustering")."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+from hypothesis import given
+from hypothesis import strategies as st
+
+from lastmile.resolve import features, names, persons
+
+
+def test_moniker_cores_fold_and_drop_the_article() -> None:
+    assert names.moniker_cores("El Güero|GUERO| la Chapis ") == ["chapis", "guero"]
+    assert names.moniker_cores(None) == []
+    # An article with too little after it is the moniker itself.
+    assert names.moniker_cores("El Al") == ["el al"]
+
+
+@given(st.lists(st.sampled_from(["El ", "la ", "", "LOS "]), min_size=1, max_size=3), st.data())
+def test_every_core_is_one_of_the_record_s_monikers(articles: list[str], data: Any) -> None:
+    words = data.draw(
+        st.lists(st.text("abcdefghüé", min_size=1, max_size=8), min_size=len(articles))
+    )
+    text = "|".join(a + w for a, w in zip(articles, words, strict=False))
+    assert set(names.moniker_cores(text)) <= set(names.monikers(text))
+
+
+def _subjects(con: duckdb.DuckDBPyConnection, rows: list[tuple[str, str, str | None]]) -> None:
+    """Minimal record tables for ``features.build_person_features``: (id, name, monikers)."""
+    con.execute(
+        "CREATE TABLE src_subjects (record_id VARCHAR, investigation_id VARCHAR, "
+        "full_name VARCHAR, given_name VARCHAR, middle_name VARCHAR, family_name VARCHAR, "
+        "aliases VARCHAR, monikers VARCHAR, dob DATE, sex VARCHAR, addresses VARCHAR, "
+        "identifiers VARCHAR, seen_at TIMESTAMP, source_row INTEGER)"
+    )
+    for i, (rid, name, monikers) in enumerate(rows):
+        con.execute(
+            "INSERT INTO src_subjects (record_id, investigation_id, full_name, monikers, "
+            "source_row) VALUES (?, ?, ?, ?, ?)",
+            (rid, f"I{i}", name, monikers, i),
+        )
+    con.execute(
+        "CREATE TABLE src_selectors (record_id VARCHAR, investigation_id VARCHAR, "
+        "subject_id VARCHAR, kind VARCHAR, value VARCHAR, value_normalized VARCHAR, "
+        "value_valid BOOLEAN, platform VARCHAR, seen_at TIMESTAMP, source_row INTEGER)"
+    )
+    con.execute("CREATE TABLE src_relationships (kind VARCHAR, from_id VARCHAR, to_id VARCHAR)")
+    con.execute(
+        "CREATE TABLE src_organizations (record_id VARCHAR, investigation_id VARCHAR, "
+        "name VARCHAR, kind VARCHAR, aliases VARCHAR)"
+    )
+    con.execute(
+        "CREATE TABLE src_investigations (investigation_id VARCHAR, agency_id VARCHAR, "
+        "division VARCHAR, state VARCHAR)"
+    )
+    features.build_selectors(con)
+    features.build_organizations(con)
+    features.build_person_features(con)
+
+
+def test_a_record_s_principal_moniker_is_its_rarest() -> None:
+    con = duckdb.connect()
+    _subjects(
+        con,
+        [
+            ("a", "Ana Ruiz", "Flaco|El Chuy"),
+            ("b", "Bo Lee", "flaco"),
+            ("c", "Cy Diaz", "Flaco"),
+            ("d", "Di Roe", "Chuy"),
+            ("e", "Ed Poe", None),
+        ],
+    )
+    got = dict(con.execute("SELECT record_id, moniker FROM person_features").fetchall())
+    # "chuy" (2 records) is rarer than "flaco" (3): a's principal moniker is "chuy", with
+    # or without its article.
+    assert got == {"a": "chuy", "b": "flaco", "c": "flaco", "d": "chuy", "e": None}
+
+
+def _model() -> dict[str, Any]:
+    """The person model with made-up m and u on every level (better levels, higher m/u)."""
+    model = persons.settings()
+    for comp in model["comparisons"]:
+        levels = [lv for lv in comp["comparison_levels"] if not lv.get("is_null_level")]
+        for i, lv in enumerate(levels):
+            last = i == len(levels) - 1
+            lv["m_probability"] = 0.1 if last else 0.9 / (len(levels) - 1)
+            lv["u_probability"] = 0.9 if last else 0.1 / (len(levels) - 1)
+    return model
+
+
+def _features(rows: list[dict[str, Any]]) -> pa.Table:
+    cols: dict[str, list[Any]] = {c: [] for c in persons.FEATURE_COLUMNS}
+    for row in rows:
+        for c in persons.FEATURE_COLUMNS:
+            cols[c].append(row.get(c))
+    types = {c: pa.list_(pa.string()) if c in persons.LIST_COLUMNS else pa.string() for c in cols}
+    return pa.table({c: pa.array(v, types[c]) for c, v in cols.items()})
+
+
+def _person(rid: str, first: str, sur1: str, moniker: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "record_id": rid,
+        "investigation_id": f"case-{rid}",
+        "first": first,
+        "sur1": sur1,
+        "fullname": f"{first} {sur1}",
+        "name_keys": [f"{first} {sur1}"],
+        "first_forms": [first],
+        "monikers": [moniker],
+        "moniker": moniker,
+        **extra,
+    }
+
+
+def test_blocking_compares_one_person_under_two_names_by_moniker() -> None:
+    """Two names, no date of birth, no selector: the same moniker with a stated tie, a
+    surname or a given name in common is compared; the same moniker alone is not."""
+    rows = [
+        _person("a1", "humberto", "mercado", "zorro", tie_keys=["org:riverside@WY"]),
+        _person("a2", "victor", "ariza", "zorro", tie_keys=["org:riverside@WY"]),
+        _person("b1", "kevin", "holley", "lobo"),
+        _person("b2", "mario", "holley", "lobo"),
+        _person("c1", "david", "valles", "gato"),
+        _person("c2", "david", "terjo", "gato"),
+        _person("d1", "ruben", "cordero", "zorro"),
+    ]
+    table = _features(rows)
+    model = _model()
+
+    def found(a: str, b: str) -> bool:
+        row = persons.score_pair(table, model, a, b).to_pylist()[0]
+        return bool(row["found_by_blocking_rules"])
+
+    assert found("a1", "a2")
+    assert found("b1", "b2")
+    assert found("c1", "c2")
+    assert not found("a1", "d1")
+
+
+def test_only_one_person_under_another_name_is_exempt_from_the_date_constraint() -> None:
+    """A link whose names disagree entirely but which shares a moniker and a selector (or a
+    stated tie) may join records of two dates of birth; a father and a son (a surname
+    shared), or a shared moniker alone, may not."""
+    from lastmile.resolve.run import alias_sql
+
+    model = persons.settings()
+    labels = persons.level_labels(model)
+
+    def g(comp: str, label: str) -> int:
+        return next(k for k, (lab, _) in labels[comp].items() if lab == label)
+
+    disagree = g("name", "names disagree")
+    surname = g("name", "a surname agrees, the given name differs")
+    moniker = g("monikers", "a moniker shared")
+    sel = g("sel_keys", "a selector shared")
+    tie = g("tie_keys", "a tie shared")
+    no_sel = g("sel_keys", "no selector shared")
+    cases = [
+        (disagree, moniker, sel, -1, True),
+        (disagree, moniker, no_sel, tie, True),
+        (surname, moniker, sel, tie, False),
+        (disagree, moniker, no_sel, -1, False),
+        (disagree, -1, sel, tie, False),
+    ]
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE p (gamma_name INT, gamma_monikers INT, gamma_sel_keys INT, "
+        "gamma_tie_keys INT, want BOOLEAN)"
+    )
+    con.executemany("INSERT INTO p VALUES (?, ?, ?, ?, ?)", cases)
+    got = con.execute(f"SELECT {alias_sql(model)}, want FROM p").fetchall()
+    assert [a for a, _ in got] == [w for _, w in got]
+
+
+def test_a_false_identity_link_joins_records_of_two_dates_of_birth() -> None:
+    """In the clustering, a link of one person under another name joins records whose
+    dates of birth conflict; any other link between such records is refused."""
+    from lastmile.resolve.run import ResolveResult, _clusters
+
+    model = persons.settings()
+    labels = persons.level_labels(model)
+
+    def g(comp: str, label: str) -> int:
+        return next(k for k, (lab, _) in labels[comp].items() if lab == label)
+
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE person_features AS SELECT * FROM (VALUES ('a', '1980-01-01'), "
+        "('b', '1975-05-05'), ('c', '1980-01-01'), ('d', '1975-05-05')) t(record_id, dob)"
+    )
+    con.execute("CREATE TABLE src_subjects AS SELECT record_id FROM person_features")
+    con.execute("CREATE TABLE judged (a VARCHAR, b VARCHAR, verdict VARCHAR)")
+    con.execute("CREATE TABLE org_recs (record_id VARCHAR, keys VARCHAR[])")
+    con.execute("CREATE TABLE sel_recs (record_id VARCHAR, key VARCHAR)")
+    con.execute(
+        "CREATE TABLE person_edges AS SELECT * FROM (VALUES ('a', 'b', 0.9), ('c', 'd', 0.9)) "
+        "t(a, b, probability)"
+    )
+    moniker, sel = g("monikers", "a moniker shared"), g("sel_keys", "a selector shared")
+    con.execute(
+        "CREATE TABLE vetoed AS SELECT * FROM (VALUES "
+        f"('a', 'b', {g('name', 'names disagree')}, {moniker}, {sel}, -1), "
+        f"('c', 'd', {g('name', 'a surname agrees, the given name differs')}, {moniker}, "
+        f"{sel}, -1)) t(a, b, gamma_name, gamma_monikers, gamma_sel_keys, gamma_tie_keys)"
+    )
+    result = ResolveResult(run_id="t", engine="duckdb", trained=False, threshold=0.5)
+    result.model = model
+    _clusters(con, result)
+    got = dict(con.execute("SELECT node, component FROM person_cc").fetchall())
+    assert got["a"] == got["b"]
+    assert got["c"] != got["d"]
+
+
+def test_entities_sharing_a_phone_and_a_tie_merge_across_names_but_not_a_family() -> None:
+    """In the entity pass, two entities whose names disagree entirely merge without agreeing
+    dates of birth when they share a selector and a tie; a shared surname (a father and his
+    son), a phone alone, or different generations still veto."""
+    from lastmile.resolve.run import entity_veto_sql
+
+    model = persons.settings()
+    labels = persons.level_labels(model)
+
+    def g(comp: str, label: str) -> int:
+        return next(k for k, (lab, _) in labels[comp].items() if lab == label)
+
+    disagree = g("name", "names disagree")
+    surname = g("name", "a surname agrees, the given name differs")
+    sel, tie = g("sel_keys", "a selector shared"), g("tie_keys", "a tie shared")
+    no_tie = g("tie_keys", "no tie shared")
+    gen = g("suffix", "different generations (Jr. vs Sr.)")
+    cases = [
+        (disagree, sel, tie, -1, True),
+        (surname, sel, tie, -1, False),
+        (disagree, sel, no_tie, -1, False),
+        (disagree, sel, tie, gen, False),
+    ]
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE p (gamma_name INT, gamma_sel_keys INT, gamma_tie_keys INT, "
+        "gamma_suffix INT, merge BOOLEAN)"
+    )
+    con.executemany("INSERT INTO p VALUES (?, ?, ?, ?, ?)", cases)
+    got = con.execute(
+        f"SELECT ({entity_veto_sql(model)}) IS NULL, merge FROM "
+        "(SELECT *, -1 AS gamma_dob, -1 AS gamma_monikers FROM p)"
+    ).fetchall()
+    assert [a for a, _ in got] == [m for _, m in got]
