@@ -5,6 +5,8 @@ from __future__ import annotations
 import html
 import json
 import re
+import shutil
+from collections.abc import Iterator
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -15,7 +17,7 @@ from typer.testing import CliRunner
 from lastmile.cli import app
 from lastmile.ingest import ingest_paths
 from lastmile.report import ReportError, ReportOptions, compute_report, render_report
-from lastmile.store import Workspace
+from lastmile.store import Workspace, open_workspace
 from lastmile.units import DoseMethod
 
 from .conftest import SMALL_OPERATION
@@ -25,11 +27,30 @@ OZ = 28.349523125
 WINDOW = ReportOptions(date_from=date(2022, 5, 1), date_to=date(2023, 5, 1))
 
 
+@pytest.fixture(scope="module")
+def small_duckdb(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The small operation ingested once per module into a DuckDB file, copied per test (the
+    ingest is what costs; mutation testing runs this module once per mutant)."""
+    folder = tmp_path_factory.mktemp("small")
+    path = folder / "small.duckdb"
+    ws = open_workspace(str(path))
+    try:
+        assert ingest_paths(ws, [SMALL_OPERATION], rejects=folder / "rej.csv").rejected == 0
+    finally:
+        ws.close()
+    return path
+
+
 @pytest.fixture
-def loaded(workspace: Workspace, tmp_path: Path) -> Workspace:
-    result = ingest_paths(workspace, [SMALL_OPERATION], rejects=tmp_path / "rej.csv")
-    assert result.rejected == 0
-    return workspace
+def loaded(workspace_url: str, small_duckdb: Path, tmp_path: Path) -> Iterator[Workspace]:
+    if workspace_url.endswith(".duckdb"):
+        shutil.copyfile(small_duckdb, workspace_url)
+        ws = open_workspace(workspace_url)
+    else:
+        ws = open_workspace(workspace_url)
+        assert ingest_paths(ws, [SMALL_OPERATION], rejects=tmp_path / "rej.csv").rejected == 0
+    yield ws
+    ws.close()
 
 
 def test_operation_totals_match_hand_count(loaded: Workspace) -> None:
