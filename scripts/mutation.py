@@ -89,11 +89,22 @@ def mutant_names(folder: Path, file: str) -> list[str]:
     return sorted(json.loads(meta.read_text())["exit_code_by_key"])
 
 
-def survivors(folder: Path, file: str) -> list[str]:
-    """The mutants of a finished run that no test killed (survived, or no test reaches)."""
+def _codes(folder: Path, file: str) -> dict[str, int | None]:
     meta = folder / "mutants" / f"{file}.meta"
-    codes = json.loads(meta.read_text())["exit_code_by_key"] if meta.exists() else {}
-    return sorted(k for k, code in codes.items() if code in (0, 5, 33))
+    codes: dict[str, int | None] = (
+        json.loads(meta.read_text())["exit_code_by_key"] if meta.exists() else {}
+    )
+    sample = folder / "sample.json"
+    if sample.exists():
+        chosen = set(json.loads(sample.read_text())["mutants"])
+        codes = {k: v for k, v in codes.items() if k in chosen}
+    return codes
+
+
+def survivors(folder: Path, file: str) -> list[str]:
+    """The mutants of a finished run (or sample) that no test killed (survived, or no test
+    reaches)."""
+    return sorted(k for k, code in _codes(folder, file).items() if code in (0, 5, 33))
 
 
 def run(name: str, children: int, sample: int | None, seed: int, retest: bool) -> None:
@@ -106,11 +117,19 @@ def run(name: str, children: int, sample: int | None, seed: int, retest: bool) -
             print(f"{name}: no survivor to test again")
             return
     if sample is not None:
+        # A seeded shuffle, cut at the sample size: a larger sample with the same seed holds
+        # the smaller one, so a sample can be extended without testing its mutants again.
         every = mutant_names(folder, str(target["file"]))
-        names = sorted(random.Random(seed).sample(every, min(sample, len(every))))
+        random.Random(seed).shuffle(every)
+        chosen = sorted(every[:sample])
         (folder / "sample.json").write_text(
-            json.dumps({"seed": seed, "size": len(names), "of": len(every), "mutants": names})
+            json.dumps({"seed": seed, "size": len(chosen), "of": len(every), "mutants": chosen})
         )
+        tested = {k for k, code in _codes(folder, str(target["file"])).items() if code is not None}
+        names = [n for n in chosen if n not in tested]
+        if not names:
+            print(f"{name}: every mutant of the sample is tested")
+            return
     env = {k: v for k, v in os.environ.items() if k != "LASTMILE_TEST_POSTGRES_URL"}
     command = ["nice", "-n", "10", str(MUTMUT), "run", "--max-children", str(children), *names]
     print(f"{name}: {' '.join(command[:6])} ({len(names) or 'all'} mutants) in {folder}")

@@ -76,6 +76,9 @@ def summarize(folder: Path, survivors: list[str]) -> dict[str, Counter[str]]:
             c: Counter[str] = Counter()
             for name, code in data.get("exit_code_by_key", {}).items():
                 c["mutants"] += 1
+                if sampled and name not in sampled["mutants"]:
+                    c["outside the sample"] += 1
+                    continue
                 if code is None or code in SKIPPED:
                     c["not run"] += 1
                     continue
@@ -122,8 +125,10 @@ def main() -> None:
         f"| all | {total['mutants']} | {n} | {k} | {share} | {total['code no tests']} | "
         f"{total['sql total']} ({total['sql killed']}) |"
     )
+    if total["outside the sample"]:
+        print(f"\n{total['outside the sample']} mutants outside the random samples")
     if total["not run"]:
-        print(f"\n{total['not run']} mutants not run (outside the sample, or not yet tested)")
+        print(f"\n{total['not run']} mutants of the runs or samples not tested yet")
     if "--survivors" in sys.argv:
         print("\n" + "\n".join(survivors))
 

@@ -16,7 +16,9 @@ from typer.testing import CliRunner
 
 from lastmile.cli import app
 from lastmile.ingest import ingest_paths
+from lastmile.model import DIVISIONS
 from lastmile.report import ReportError, ReportOptions, compute_report, render_report
+from lastmile.report.compute import Tally
 from lastmile.store import Workspace, open_workspace
 from lastmile.units import DoseMethod
 
@@ -111,6 +113,50 @@ def test_division_filter_is_case_insensitive(loaded: Workspace) -> None:
     assert r["investigations"] == 2
     with pytest.raises(ReportError, match="unknown division"):
         compute_report(loaded, ReportOptions(division="Gotham"))
+
+
+def test_division_filter_takes_the_word_division_and_names_the_divisions(
+    loaded: Workspace,
+) -> None:
+    r = compute_report(loaded, ReportOptions(division="  New England DIVISION "))
+    assert r["filters"]["division"] == "New England"
+    assert r["investigations"] == 1
+    with pytest.raises(ReportError) as error:
+        compute_report(loaded, ReportOptions(division="Gotham Division"))
+    assert str(error.value) == (
+        f"unknown division 'Gotham Division'; DEA's divisions are: {', '.join(DIVISIONS)}"
+    )
+
+
+def test_a_window_that_ends_before_it_starts_is_refused() -> None:
+    with pytest.raises(ReportError) as error:
+        ReportOptions(date_from=date(2023, 1, 2), date_to=date(2023, 1, 1))
+    assert str(error.value) == "--from 2023-01-02 is after --to 2023-01-01"
+
+
+@pytest.mark.parametrize(
+    "counters",
+    [
+        {"investigations": 1},
+        {"arrests": 1},
+        {"fentanyl_pills": 1.0},
+        {"firearms": 1},
+        {"currency_usd": 1.0},
+    ],
+)
+def test_a_group_with_any_one_figure_is_reported(counters: dict[str, float]) -> None:
+    """A group stays in the breakdowns when it has anything at all to report."""
+    assert not Tally()
+    assert Tally(**counters)  # type: ignore[arg-type]
+    other = Tally()
+    other.other_pills["methamphetamine"] = 5
+    assert other
+    seized = Tally()
+    seized.grams["cocaine"] = 1.0
+    assert seized
+    foreign = Tally()
+    foreign.currency_other["EUR"] = 10.0
+    assert foreign
 
 
 def test_without_a_window_everything_counts(loaded: Workspace) -> None:

@@ -809,3 +809,75 @@ def _duckdb() -> Any:
     import duckdb
 
     return duckdb.connect()
+
+
+# --------------------------------------------------------------------------------------------
+# Gaps found by mutation testing (scripts/mutation.py): behaviour no test above pinned down
+# --------------------------------------------------------------------------------------------
+
+
+def test_vin_check_digit_ten_is_written_x() -> None:
+    # 49 CFR 565's worked example: the weighted sum leaves 10, written "X".
+    assert vin_check_digit("1M8GDM9AXKP042788") == "X"
+    assert normalize("vin", "1m8gdm9axkp042788") == Normalized("1M8GDM9AXKP042788", True, "")
+    assert normalize("vin", "1M8GDM9A1KP042788").reason == "VIN check digit is 1, expected X"
+
+
+def test_vin_check_digit_needs_seventeen_characters() -> None:
+    with pytest.raises(ValueError):
+        vin_check_digit("1M8GDM9AXKP04278")
+
+
+# BIP 173 / BIP 350 test vectors (bech32 for witness v0, bech32m for v1 to v16).
+@pytest.mark.parametrize(
+    "address",
+    [
+        "BC1QW508D6QEJXTDG4Y5R3ZARVARY0C5XW7KV8F3T4",  # v0, 20 bytes
+        "bc1pw508d6qejxtdg4y5r3zarvary0c5xw7kw508d6qejxtdg4y5r3zarvary0c5xw7kt5nd6y",  # v1, 40
+        "BC1SW50QGDZ25J",  # v16, 2 bytes
+        "bc1p0xlxvlhemja6c4dqv22uapctqupfhlxm9h8z3k2e72q4k9hcz7vqzk5jj0",  # taproot
+    ],
+)
+def test_wallet_bip350_valid(address: str) -> None:
+    assert normalize("crypto_wallet", address) == Normalized(address.lower(), True, "")
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "bc1p0xlxvlhemja6c4dqv22uapctqupfhlxm9h8z3k2e72q4k9hcz7vqh2y7hd",  # v1 with bech32
+        "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kemeawh",  # v0 with bech32m
+        "bc1rw5uspcuh",  # program of 1 byte
+        "bc10w508d6qejxtdg4y5r3zarvary0c5xw7kw508d6qejxtdg4y5r3zarvary0c5xw7kw5rljs90",  # 41
+        "BC1QR508D6QEJXTDG4Y5R3ZARVARY0C5XW7KN40WF2",  # v0 of 16 bytes
+        "bc1gmk9yu",  # no data
+        "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdb",  # 'b' is not a bech32 character
+    ],
+)
+def test_wallet_bip350_invalid(address: str) -> None:
+    assert normalize("crypto_wallet", address) == Normalized(
+        address, False, "not a valid bech32 bitcoin address (checksum)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        ("x@@y.com", "the part after the @-sign contains invalid characters: '@'"),
+        ("n/a", "an email address must have an @-sign"),
+        ("x@y", "the part after the @-sign is not valid"),  # "... not valid. It should ..."
+    ],
+)
+def test_email_reason_is_the_validators_first_sentence(raw: str, reason: str) -> None:
+    # email-validator's message, lower-cased at its start, one sentence, no final period.
+    assert normalize("email", raw).reason == f"not a valid email address: {reason}"
+
+
+def test_normalize_many_uses_the_platform_and_region() -> None:
+    raws = ["el.guero", "El.Guero", "(33) 1234 5678"]
+    assert normalize_many("account", raws, platform="Instagram") == [
+        normalize("account", raw, platform="Instagram") for raw in raws
+    ]
+    assert normalize_many("phone", ["33 1234 5678"], default_region="MX") == [
+        Normalized("+523312345678", True, "")
+    ]
