@@ -881,3 +881,20 @@ def test_normalize_many_uses_the_platform_and_region() -> None:
     assert normalize_many("phone", ["33 1234 5678"], default_region="MX") == [
         Normalized("+523312345678", True, "")
     ]
+
+
+def test_luhn_check_digit_of_a_known_imei() -> None:
+    # The IMEI of 3GPP TS 23.003's example, 49015420323751 and its check digit 8.
+    assert luhn_check_digit("49015420323751") == "8"
+    assert normalize("imei", "490154203237518").valid
+    assert not normalize("imei", "490154203237519").valid
+
+
+@pytest.mark.parametrize("prefix", ["044", "045"])
+def test_mexico_retired_mobile_prefix_after_the_country_code(prefix: str) -> None:
+    assert normalize("phone", f"+52 {prefix} 33 1234 5678") == Normalized("+523312345678", True, "")
+    assert not normalize("phone", "+52 046 33 1234 5678").valid
+
+
+def test_an_empty_vin_says_so() -> None:
+    assert normalize("vin", "  ") == Normalized("", False, "empty value")
