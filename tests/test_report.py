@@ -159,6 +159,29 @@ def test_a_group_with_any_one_figure_is_reported(counters: dict[str, float]) -> 
     assert foreign
 
 
+def test_seizure_figures_carry_every_drug_and_round_money_to_cents(loaded: Workspace) -> None:
+    s = compute_report(loaded, WINDOW)["seizures"]
+    assert set(s) == {
+        "fentanyl_pills",
+        "fentanyl_powder_lb",
+        "methamphetamine_lb",
+        "cocaine_lb",
+        "heroin_lb",
+        "cannabis_lb",
+        "other_drugs_lb",
+        "other_pills",
+        "other_pills_by_drug",
+        "firearms",
+        "currency_usd",
+        "currency_other",
+    }
+    assert s["cannabis_lb"] == 0
+    cents = Tally(currency_usd=1_234.5678)
+    cents.currency_other["EUR"] = 10.0049
+    assert cents.seizures()["currency_usd"] == 1_234.57
+    assert cents.seizures()["currency_other"] == [{"currency": "EUR", "amount": 10.0}]
+
+
 def test_without_a_window_everything_counts(loaded: Workspace) -> None:
     r = compute_report(loaded)
     assert r["investigations"] == 4
