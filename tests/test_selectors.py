@@ -143,6 +143,7 @@ def test_phone_reason_names_region() -> None:
         ("el.guero+plaza@yahoo.com", "el.guero+plaza@yahoo.com"),  # tags kept elsewhere
         ("el.guero+plaza@example.com", "el.guero+plaza@example.com"),
         ("mailto:El.Guero@Example.com", "el.guero@example.com"),
+        ("mailto:el.guero@example.com?subject=hola", "el.guero@example.com"),
         ("<el.guero@example.com>", "el.guero@example.com"),
     ],
 )
@@ -333,9 +334,18 @@ def test_plate(raw: str, value: str) -> None:
     assert selector_key("plate", value) == f"plate:{value}"
 
 
-@pytest.mark.parametrize("raw", ["TOOLONGPLATE", "CO:", "AB*12", ""])
-def test_plate_invalid(raw: str) -> None:
-    assert not normalize("plate", raw).valid
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        ("TOOLONGPLATE", "a plate has 1 to 8 letters and digits"),
+        ("CO:", "a plate has 1 to 8 letters and digits"),
+        ("AB*12", "a plate has 1 to 8 letters and digits"),
+        ("", "empty value"),
+        ("   ", "empty value"),
+    ],
+)
+def test_plate_invalid(raw: str, reason: str) -> None:
+    assert normalize("plate", raw) == Normalized(raw.strip(), False, reason)
 
 
 # --------------------------------------------------------------------------------------------
@@ -412,6 +422,24 @@ def test_wallet_invalid(raw: str) -> None:
     assert not n.valid and n.value == raw and n.reason
 
 
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        (GENESIS[:-1] + "b", "not a valid bitcoin address (Base58Check checksum)"),
+        (SEGWIT_V0[:-1] + "p", "not a valid bech32 bitcoin address (checksum)"),
+        (
+            "bc1qAR0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq",
+            "a bech32 address is all lower or all upper case",
+        ),
+        (TRON[:-1] + "z", "not a valid Tron address (Base58Check checksum)"),
+        ("xyz", "not a bitcoin, ethereum or tron address"),
+        ("", "empty value"),
+    ],
+)
+def test_wallet_invalid_reason(raw: str, reason: str) -> None:
+    assert normalize("crypto_wallet", raw).reason == reason
+
+
 # --------------------------------------------------------------------------------------------
 # IP
 # --------------------------------------------------------------------------------------------
@@ -432,9 +460,10 @@ def test_ip(raw: str, value: str) -> None:
     assert normalize("ip", raw) == Normalized(value, True, "")
 
 
-@pytest.mark.parametrize("raw", ["256.1.1.1", "192.168.001.1", "nope", "1.2.3", ""])
+@pytest.mark.parametrize("raw", ["256.1.1.1", "192.168.001.1", "nope", "1.2.3", "[nope]:443"])
 def test_ip_invalid(raw: str) -> None:
-    assert not normalize("ip", raw).valid
+    assert normalize("ip", raw) == Normalized(raw, False, "not an IPv4 or IPv6 address")
+    assert normalize("ip", " ") == Normalized("", False, "empty value")
 
 
 # --------------------------------------------------------------------------------------------
