@@ -927,3 +927,16 @@ def test_mexico_retired_mobile_prefix_after_the_country_code(prefix: str) -> Non
 
 def test_an_empty_vin_says_so() -> None:
     assert normalize("vin", "  ") == Normalized("", False, "empty value")
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "0052 33 1234 5678 ext 12",
+        "0052 33 1234 5678 #12",
+        "0052 33 1234 5678 x9",
+        "044 33 1234 5678 EXT. 7",
+    ],
+)
+def test_an_extension_is_not_part_of_an_international_number(raw: str) -> None:
+    assert normalize("phone", raw) == Normalized("+523312345678", True, "")
