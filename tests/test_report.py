@@ -182,6 +182,16 @@ def test_seizure_figures_carry_every_drug_and_round_money_to_cents(loaded: Works
     assert cents.seizures()["currency_other"] == [{"currency": "EUR", "amount": 10.0}]
 
 
+def test_provenance_names_the_store_batches_and_records(loaded: Workspace) -> None:
+    p = compute_report(loaded)["provenance"]
+    assert (p["store"], p["schema_version"]) == (loaded.kind, loaded.schema_version)
+    assert (p["batches"], p["source_files"], p["rejected_rows"]) == (1, 11, 0)
+    assert "batches" not in p["records"] and "source_files" not in p["records"]
+    assert (p["records"]["arrests"], p["records"]["drug_seizures"]) == (7, 9)
+    # the agencies of the counted investigations, in a fixed order
+    assert compute_report(loaded)["agency_kinds"] == ["federal", "state", "local"]
+
+
 def test_without_a_window_everything_counts(loaded: Workspace) -> None:
     r = compute_report(loaded)
     assert r["investigations"] == 4
