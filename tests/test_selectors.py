@@ -940,3 +940,43 @@ def test_an_empty_vin_says_so() -> None:
 )
 def test_an_extension_is_not_part_of_an_international_number(raw: str) -> None:
     assert normalize("phone", raw) == Normalized("+523312345678", True, "")
+
+
+@pytest.mark.parametrize(
+    ("raw", "platform", "value"),
+    [
+        ("https://www.facebook.com/people/Juan-Perez/100012345678", "Facebook", "100012345678"),
+        ("https://www.facebook.com/el.guero/photos/123", "Facebook", "el.guero"),
+        ("https://wa.me/13035550187", None, "+13035550187"),
+        ("https://api.whatsapp.com/send?phone=%2B13035550187", None, "+13035550187"),
+        ("https://signal.me/#p/+13035550187", None, "+13035550187"),
+        ("@el_guero.42", "Signal", "el_guero.42"),
+        ("$ElGuero", "Cash App", "elguero"),
+        ("+44 20 7946 0958", "Instagram", "+442079460958"),
+    ],
+)
+def test_account_urls_and_handles(raw: str, platform: str | None, value: str) -> None:
+    assert normalize("account", raw, platform=platform) == Normalized(value, True, "")
+
+
+@pytest.mark.parametrize(
+    ("raw", "platform", "reason"),
+    [
+        ("https://example.com/el.guero", None, "not a URL of a known platform"),
+        ("https://wa.me/", None, "a WhatsApp URL that names no account"),
+        ("https://signal.me/#x", None, "a Signal URL that names no account"),
+        ("@", "ig", "no Instagram account name"),
+    ],
+)
+def test_account_reasons(raw: str, platform: str | None, reason: str) -> None:
+    assert normalize("account", raw, platform=platform) == Normalized(raw, False, reason)
+
+
+def test_an_email_account_that_is_not_a_valid_address_says_why() -> None:
+    n = normalize("account", "x@y.test", platform="Zelle")
+    assert n == Normalized("x@y.test", False, normalize("email", "x@y.test").reason)
+    assert n.reason.startswith("not a valid email address: ")
+
+
+def test_a_url_that_is_not_a_profile_still_names_its_platform() -> None:
+    assert platform_from_url("https://www.instagram.com/p/Cx1234/") is Platform.INSTAGRAM
