@@ -116,7 +116,7 @@ def run(name: str, children: int, sample: int | None, seed: int, retest: bool) -
         if not names:
             print(f"{name}: no survivor to test again")
             return
-    if sample is not None:
+    elif sample is not None:
         # A seeded shuffle, cut at the sample size: a larger sample with the same seed holds
         # the smaller one, so a sample can be extended without testing its mutants again.
         every = mutant_names(folder, str(target["file"]))

@@ -45,7 +45,15 @@ def in_sql_literal(name: str, source: str) -> bool:
     from mutmut.mutation.diff_apply import get_diff_for_mutant
 
     diff = get_diff_for_mutant(name, path=source)
-    added = [line for line in diff.splitlines() if line.startswith("+") and "+++" not in line]
+    lines = diff.splitlines()
+    added = [line[1:] for line in lines if line.startswith("+") and not line.startswith("+++")]
+    removed = [line[1:] for line in lines if line.startswith("-") and not line.startswith("---")]
+    if (
+        len(added) == len(removed) == 1
+        and added[0].lower() == removed[0].lower()
+        and SQL.search(removed[0])
+    ):
+        return True  # the SQL text upper- or lower-cased: SQL keywords and names ignore case
     for line in added:
         if "XX" not in line:  # mutmut marks a mutated string literal with XX at both ends
             continue

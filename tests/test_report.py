@@ -215,6 +215,16 @@ def test_by_month(loaded: Workspace) -> None:
     assert months["2022-06"]["fentanyl_pills"] == 10_000
     assert months["2023-01"]["arrests"] == 2
     assert sum(m["investigations_opened"] for m in months.values()) == 3
+    assert set(months["2022-06"]) == {
+        "month",
+        "investigations_opened",
+        "arrests",
+        "drug_seizures",
+        "fentanyl_pills",
+        "fentanyl_powder_lb",
+        "deadly_doses",
+    }
+    assert sum(m["fentanyl_powder_lb"] for m in months.values()) == pytest.approx(5.4, abs=0.1)
 
 
 def test_cli_ingest_then_report(workspace_url: str, tmp_path: Path) -> None:
