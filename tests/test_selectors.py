@@ -903,9 +903,14 @@ def test_email_reason_is_the_validators_first_sentence(raw: str, reason: str) ->
 
 
 def test_normalize_many_uses_the_platform_and_region() -> None:
-    raws = ["el.guero", "El.Guero", "(33) 1234 5678"]
-    assert normalize_many("account", raws, platform="Instagram") == [
-        normalize("account", raw, platform="Instagram") for raw in raws
+    raws = ["el.guero", "ab", "ab"]  # Snapchat names have 3 to 15 characters
+    assert normalize_many("account", raws, platform="Snapchat") == [
+        normalize("account", raw, platform="Snapchat") for raw in raws
+    ]
+    assert [n.valid for n in normalize_many("account", raws, platform="Snapchat")] == [
+        True,
+        False,
+        False,
     ]
     assert normalize_many("phone", ["33 1234 5678"], default_region="MX") == [
         Normalized("+523312345678", True, "")
