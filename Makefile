@@ -39,8 +39,8 @@ bench: $(STAMP)
 # (hours on 2 cores), so not part of `make test` or CI. The summary is in README.md.
 mutation: $(STAMP)
 	$(BIN)/pip install --quiet -e '.[mutation]'
-	$(BIN)/mutmut run
+	$(BIN)/python scripts/mutation.py
 	$(BIN)/python scripts/mutation_summary.py
 
 clean:
-	rm -rf $(VENV) demo-output lastmile.duckdb mutants
+	rm -rf $(VENV) demo-output lastmile.duckdb mutants mutation

@@ -4,6 +4,7 @@ a server (``make test`` starts one), on PostgreSQL: each test gets its own schem
 from __future__ import annotations
 
 import os
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -61,3 +62,17 @@ def workspace(workspace_url: str) -> Iterator[Workspace]:
 @pytest.fixture
 def small_operation() -> Path:
     return SMALL_OPERATION
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _fresh_caches() -> None:
+    """Empty lastmile's memoized functions (the selector normalizers' lru_cache) when a test
+    session starts. Mutation testing (scripts/mutation.py) forks each mutant's session from a
+    process that already ran the tests: an inherited cache would hand back the unmutated
+    results, and the mutant would survive without being run."""
+    for name, module in list(sys.modules.items()):
+        if name == "lastmile" or name.startswith("lastmile."):
+            for value in list(vars(module).values()):
+                clear = getattr(value, "cache_clear", None)
+                if callable(clear) and getattr(value, "__module__", None) == name:
+                    clear()

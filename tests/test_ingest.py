@@ -355,3 +355,28 @@ def test_a_crash_in_the_middle_of_a_batch_leaves_the_store_unchanged(
     assert proc.returncode == 70, proc.stderr  # died after writing subjects and selectors
     with open_workspace(workspace_url) as ws:
         assert ws.record_counts() == before
+
+
+def test_selectors_off_the_fast_path_keep_their_normal_form_and_validity(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    """Values the SQL fast path does not take go through lastmile.selectors one by one: the
+    normal form and the validity it gives are stored (a mutation survivor: nothing read them)."""
+    folder = base_folder(tmp_path)
+    write(
+        folder,
+        "selectors.csv",
+        "selector_id,investigation_id,kind,value,platform\n"
+        "P1,INV-1,phone,303-555-0100,\n"
+        "P2,INV-1,email,x@@y.com,\n"
+        "P3,INV-1,account,@El.Guero,Instagram\n",
+    )
+    assert ingest_paths(workspace, [folder], rejects=tmp_path / "rej.csv").rejected == 0
+    rows = workspace.store.rows(
+        "SELECT selector_id, value_normalized, value_valid FROM selectors ORDER BY 1"
+    )
+    assert [tuple(r) for r in rows] == [
+        ("P1", "+13035550100", True),
+        ("P2", "x@@y.com", False),
+        ("P3", "el.guero", True),
+    ]

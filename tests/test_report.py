@@ -5,6 +5,8 @@ from __future__ import annotations
 import html
 import json
 import re
+import shutil
+from collections.abc import Iterator
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -14,8 +16,10 @@ from typer.testing import CliRunner
 
 from lastmile.cli import app
 from lastmile.ingest import ingest_paths
+from lastmile.model import DIVISIONS
 from lastmile.report import ReportError, ReportOptions, compute_report, render_report
-from lastmile.store import Workspace
+from lastmile.report.compute import Tally
+from lastmile.store import Workspace, open_workspace
 from lastmile.units import DoseMethod
 
 from .conftest import SMALL_OPERATION
@@ -25,11 +29,30 @@ OZ = 28.349523125
 WINDOW = ReportOptions(date_from=date(2022, 5, 1), date_to=date(2023, 5, 1))
 
 
+@pytest.fixture(scope="module")
+def small_duckdb(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The small operation ingested once per module into a DuckDB file, copied per test (the
+    ingest is what costs; mutation testing runs this module once per mutant)."""
+    folder = tmp_path_factory.mktemp("small")
+    path = folder / "small.duckdb"
+    ws = open_workspace(str(path))
+    try:
+        assert ingest_paths(ws, [SMALL_OPERATION], rejects=folder / "rej.csv").rejected == 0
+    finally:
+        ws.close()
+    return path
+
+
 @pytest.fixture
-def loaded(workspace: Workspace, tmp_path: Path) -> Workspace:
-    result = ingest_paths(workspace, [SMALL_OPERATION], rejects=tmp_path / "rej.csv")
-    assert result.rejected == 0
-    return workspace
+def loaded(workspace_url: str, small_duckdb: Path, tmp_path: Path) -> Iterator[Workspace]:
+    if workspace_url.endswith(".duckdb"):
+        shutil.copyfile(small_duckdb, workspace_url)
+        ws = open_workspace(workspace_url)
+    else:
+        ws = open_workspace(workspace_url)
+        assert ingest_paths(ws, [SMALL_OPERATION], rejects=tmp_path / "rej.csv").rejected == 0
+    yield ws
+    ws.close()
 
 
 def test_operation_totals_match_hand_count(loaded: Workspace) -> None:
@@ -92,6 +115,83 @@ def test_division_filter_is_case_insensitive(loaded: Workspace) -> None:
         compute_report(loaded, ReportOptions(division="Gotham"))
 
 
+def test_division_filter_takes_the_word_division_and_names_the_divisions(
+    loaded: Workspace,
+) -> None:
+    r = compute_report(loaded, ReportOptions(division="  New England DIVISION "))
+    assert r["filters"]["division"] == "New England"
+    assert r["investigations"] == 1
+    with pytest.raises(ReportError) as error:
+        compute_report(loaded, ReportOptions(division="Gotham Division"))
+    assert str(error.value) == (
+        f"unknown division 'Gotham Division'; DEA's divisions are: {', '.join(DIVISIONS)}"
+    )
+
+
+def test_a_window_that_ends_before_it_starts_is_refused() -> None:
+    with pytest.raises(ReportError) as error:
+        ReportOptions(date_from=date(2023, 1, 2), date_to=date(2023, 1, 1))
+    assert str(error.value) == "--from 2023-01-02 is after --to 2023-01-01"
+
+
+@pytest.mark.parametrize(
+    "counters",
+    [
+        {"investigations": 1},
+        {"arrests": 1},
+        {"fentanyl_pills": 1.0},
+        {"firearms": 1},
+        {"currency_usd": 1.0},
+    ],
+)
+def test_a_group_with_any_one_figure_is_reported(counters: dict[str, float]) -> None:
+    """A group stays in the breakdowns when it has anything at all to report."""
+    assert not Tally()
+    assert Tally(**counters)  # type: ignore[arg-type]
+    other = Tally()
+    other.other_pills["methamphetamine"] = 5
+    assert other
+    seized = Tally()
+    seized.grams["cocaine"] = 1.0
+    assert seized
+    foreign = Tally()
+    foreign.currency_other["EUR"] = 10.0
+    assert foreign
+
+
+def test_seizure_figures_carry_every_drug_and_round_money_to_cents(loaded: Workspace) -> None:
+    s = compute_report(loaded, WINDOW)["seizures"]
+    assert set(s) == {
+        "fentanyl_pills",
+        "fentanyl_powder_lb",
+        "methamphetamine_lb",
+        "cocaine_lb",
+        "heroin_lb",
+        "cannabis_lb",
+        "other_drugs_lb",
+        "other_pills",
+        "other_pills_by_drug",
+        "firearms",
+        "currency_usd",
+        "currency_other",
+    }
+    assert s["cannabis_lb"] == 0
+    cents = Tally(currency_usd=1_234.5678)
+    cents.currency_other["EUR"] = 10.0049
+    assert cents.seizures()["currency_usd"] == 1_234.57
+    assert cents.seizures()["currency_other"] == [{"currency": "EUR", "amount": 10.0}]
+
+
+def test_provenance_names_the_store_batches_and_records(loaded: Workspace) -> None:
+    p = compute_report(loaded)["provenance"]
+    assert (p["store"], p["schema_version"]) == (loaded.kind, loaded.schema_version)
+    assert (p["batches"], p["source_files"], p["rejected_rows"]) == (1, 11, 0)
+    assert "batches" not in p["records"] and "source_files" not in p["records"]
+    assert (p["records"]["arrests"], p["records"]["drug_seizures"]) == (7, 9)
+    # the agencies of the counted investigations, in a fixed order
+    assert compute_report(loaded)["agency_kinds"] == ["federal", "state", "local"]
+
+
 def test_without_a_window_everything_counts(loaded: Workspace) -> None:
     r = compute_report(loaded)
     assert r["investigations"] == 4
@@ -115,6 +215,16 @@ def test_by_month(loaded: Workspace) -> None:
     assert months["2022-06"]["fentanyl_pills"] == 10_000
     assert months["2023-01"]["arrests"] == 2
     assert sum(m["investigations_opened"] for m in months.values()) == 3
+    assert set(months["2022-06"]) == {
+        "month",
+        "investigations_opened",
+        "arrests",
+        "drug_seizures",
+        "fentanyl_pills",
+        "fentanyl_powder_lb",
+        "deadly_doses",
+    }
+    assert sum(m["fentanyl_powder_lb"] for m in months.values()) == pytest.approx(5.4, abs=0.1)
 
 
 def test_cli_ingest_then_report(workspace_url: str, tmp_path: Path) -> None:

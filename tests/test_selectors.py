@@ -143,6 +143,7 @@ def test_phone_reason_names_region() -> None:
         ("el.guero+plaza@yahoo.com", "el.guero+plaza@yahoo.com"),  # tags kept elsewhere
         ("el.guero+plaza@example.com", "el.guero+plaza@example.com"),
         ("mailto:El.Guero@Example.com", "el.guero@example.com"),
+        ("mailto:el.guero@example.com?subject=hola", "el.guero@example.com"),
         ("<el.guero@example.com>", "el.guero@example.com"),
     ],
 )
@@ -333,9 +334,18 @@ def test_plate(raw: str, value: str) -> None:
     assert selector_key("plate", value) == f"plate:{value}"
 
 
-@pytest.mark.parametrize("raw", ["TOOLONGPLATE", "CO:", "AB*12", ""])
-def test_plate_invalid(raw: str) -> None:
-    assert not normalize("plate", raw).valid
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        ("TOOLONGPLATE", "a plate has 1 to 8 letters and digits"),
+        ("CO:", "a plate has 1 to 8 letters and digits"),
+        ("AB*12", "a plate has 1 to 8 letters and digits"),
+        ("", "empty value"),
+        ("   ", "empty value"),
+    ],
+)
+def test_plate_invalid(raw: str, reason: str) -> None:
+    assert normalize("plate", raw) == Normalized(raw.strip(), False, reason)
 
 
 # --------------------------------------------------------------------------------------------
@@ -412,6 +422,24 @@ def test_wallet_invalid(raw: str) -> None:
     assert not n.valid and n.value == raw and n.reason
 
 
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        (GENESIS[:-1] + "b", "not a valid bitcoin address (Base58Check checksum)"),
+        (SEGWIT_V0[:-1] + "p", "not a valid bech32 bitcoin address (checksum)"),
+        (
+            "bc1qAR0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq",
+            "a bech32 address is all lower or all upper case",
+        ),
+        (TRON[:-1] + "z", "not a valid Tron address (Base58Check checksum)"),
+        ("xyz", "not a bitcoin, ethereum or tron address"),
+        ("", "empty value"),
+    ],
+)
+def test_wallet_invalid_reason(raw: str, reason: str) -> None:
+    assert normalize("crypto_wallet", raw).reason == reason
+
+
 # --------------------------------------------------------------------------------------------
 # IP
 # --------------------------------------------------------------------------------------------
@@ -432,9 +460,10 @@ def test_ip(raw: str, value: str) -> None:
     assert normalize("ip", raw) == Normalized(value, True, "")
 
 
-@pytest.mark.parametrize("raw", ["256.1.1.1", "192.168.001.1", "nope", "1.2.3", ""])
+@pytest.mark.parametrize("raw", ["256.1.1.1", "192.168.001.1", "nope", "1.2.3", "[nope]:443"])
 def test_ip_invalid(raw: str) -> None:
-    assert not normalize("ip", raw).valid
+    assert normalize("ip", raw) == Normalized(raw, False, "not an IPv4 or IPv6 address")
+    assert normalize("ip", " ") == Normalized("", False, "empty value")
 
 
 # --------------------------------------------------------------------------------------------
@@ -809,3 +838,150 @@ def _duckdb() -> Any:
     import duckdb
 
     return duckdb.connect()
+
+
+# --------------------------------------------------------------------------------------------
+# Gaps found by mutation testing (scripts/mutation.py): behaviour no test above pinned down
+# --------------------------------------------------------------------------------------------
+
+
+def test_vin_check_digit_ten_is_written_x() -> None:
+    # 49 CFR 565's worked example: the weighted sum leaves 10, written "X".
+    assert vin_check_digit("1M8GDM9AXKP042788") == "X"
+    assert normalize("vin", "1m8gdm9axkp042788") == Normalized("1M8GDM9AXKP042788", True, "")
+    assert normalize("vin", "1M8GDM9A1KP042788").reason == "VIN check digit is 1, expected X"
+
+
+def test_vin_check_digit_needs_seventeen_characters() -> None:
+    with pytest.raises(ValueError):
+        vin_check_digit("1M8GDM9AXKP04278")
+
+
+# BIP 173 / BIP 350 test vectors (bech32 for witness v0, bech32m for v1 to v16).
+@pytest.mark.parametrize(
+    "address",
+    [
+        "BC1QW508D6QEJXTDG4Y5R3ZARVARY0C5XW7KV8F3T4",  # v0, 20 bytes
+        "bc1pw508d6qejxtdg4y5r3zarvary0c5xw7kw508d6qejxtdg4y5r3zarvary0c5xw7kt5nd6y",  # v1, 40
+        "BC1SW50QGDZ25J",  # v16, 2 bytes
+        "bc1p0xlxvlhemja6c4dqv22uapctqupfhlxm9h8z3k2e72q4k9hcz7vqzk5jj0",  # taproot
+    ],
+)
+def test_wallet_bip350_valid(address: str) -> None:
+    assert normalize("crypto_wallet", address) == Normalized(address.lower(), True, "")
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "bc1p0xlxvlhemja6c4dqv22uapctqupfhlxm9h8z3k2e72q4k9hcz7vqh2y7hd",  # v1 with bech32
+        "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kemeawh",  # v0 with bech32m
+        "bc1rw5uspcuh",  # program of 1 byte
+        "bc10w508d6qejxtdg4y5r3zarvary0c5xw7kw508d6qejxtdg4y5r3zarvary0c5xw7kw5rljs90",  # 41
+        "BC1QR508D6QEJXTDG4Y5R3ZARVARY0C5XW7KN40WF2",  # v0 of 16 bytes
+        "bc1gmk9yu",  # no data
+        "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdb",  # 'b' is not a bech32 character
+    ],
+)
+def test_wallet_bip350_invalid(address: str) -> None:
+    assert normalize("crypto_wallet", address) == Normalized(
+        address, False, "not a valid bech32 bitcoin address (checksum)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        ("x@@y.com", "the part after the @-sign contains invalid characters: '@'"),
+        ("n/a", "an email address must have an @-sign"),
+        ("x@y", "the part after the @-sign is not valid"),  # "... not valid. It should ..."
+    ],
+)
+def test_email_reason_is_the_validators_first_sentence(raw: str, reason: str) -> None:
+    # email-validator's message, lower-cased at its start, one sentence, no final period.
+    assert normalize("email", raw).reason == f"not a valid email address: {reason}"
+
+
+def test_normalize_many_uses_the_platform_and_region() -> None:
+    raws = ["el.guero", "ab", "ab"]  # Snapchat names have 3 to 15 characters
+    assert normalize_many("account", raws, platform="Snapchat") == [
+        normalize("account", raw, platform="Snapchat") for raw in raws
+    ]
+    assert [n.valid for n in normalize_many("account", raws, platform="Snapchat")] == [
+        True,
+        False,
+        False,
+    ]
+    assert normalize_many("phone", ["33 1234 5678"], default_region="MX") == [
+        Normalized("+523312345678", True, "")
+    ]
+
+
+def test_luhn_check_digit_of_a_known_imei() -> None:
+    # The IMEI of 3GPP TS 23.003's example, 49015420323751 and its check digit 8.
+    assert luhn_check_digit("49015420323751") == "8"
+    assert normalize("imei", "490154203237518").valid
+    assert not normalize("imei", "490154203237519").valid
+
+
+@pytest.mark.parametrize("prefix", ["044", "045"])
+def test_mexico_retired_mobile_prefix_after_the_country_code(prefix: str) -> None:
+    assert normalize("phone", f"+52 {prefix} 33 1234 5678") == Normalized("+523312345678", True, "")
+    assert not normalize("phone", "+52 046 33 1234 5678").valid
+
+
+def test_an_empty_vin_says_so() -> None:
+    assert normalize("vin", "  ") == Normalized("", False, "empty value")
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "0052 33 1234 5678 ext 12",
+        "0052 33 1234 5678 #12",
+        "0052 33 1234 5678 x9",
+        "044 33 1234 5678 EXT. 7",
+    ],
+)
+def test_an_extension_is_not_part_of_an_international_number(raw: str) -> None:
+    assert normalize("phone", raw) == Normalized("+523312345678", True, "")
+
+
+@pytest.mark.parametrize(
+    ("raw", "platform", "value"),
+    [
+        ("https://www.facebook.com/people/Juan-Perez/100012345678", "Facebook", "100012345678"),
+        ("https://www.facebook.com/el.guero/photos/123", "Facebook", "el.guero"),
+        ("https://wa.me/13035550187", None, "+13035550187"),
+        ("https://api.whatsapp.com/send?phone=%2B13035550187", None, "+13035550187"),
+        ("https://signal.me/#p/+13035550187", None, "+13035550187"),
+        ("@el_guero.42", "Signal", "el_guero.42"),
+        ("$ElGuero", "Cash App", "elguero"),
+        ("+44 20 7946 0958", "Instagram", "+442079460958"),
+    ],
+)
+def test_account_urls_and_handles(raw: str, platform: str | None, value: str) -> None:
+    assert normalize("account", raw, platform=platform) == Normalized(value, True, "")
+
+
+@pytest.mark.parametrize(
+    ("raw", "platform", "reason"),
+    [
+        ("https://example.com/el.guero", None, "not a URL of a known platform"),
+        ("https://wa.me/", None, "a WhatsApp URL that names no account"),
+        ("https://signal.me/#x", None, "a Signal URL that names no account"),
+        ("@", "ig", "no Instagram account name"),
+    ],
+)
+def test_account_reasons(raw: str, platform: str | None, reason: str) -> None:
+    assert normalize("account", raw, platform=platform) == Normalized(raw, False, reason)
+
+
+def test_an_email_account_that_is_not_a_valid_address_says_why() -> None:
+    n = normalize("account", "x@y.test", platform="Zelle")
+    assert n == Normalized("x@y.test", False, normalize("email", "x@y.test").reason)
+    assert n.reason.startswith("not a valid email address: ")
+
+
+def test_a_url_that_is_not_a_profile_still_names_its_platform() -> None:
+    assert platform_from_url("https://www.instagram.com/p/Cx1234/") is Platform.INSTAGRAM
