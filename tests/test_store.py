@@ -196,3 +196,14 @@ def test_digest_in_sql_keeps_the_digests_byte_order() -> None:
     its bytes in that order, whichever way DuckDB computes it."""
     row = _digest_con.execute(f"SELECT {digest_sql('t')} FROM (SELECT 'abc' AS t)").fetchone()
     assert row == (uuid.UUID("90015098-3cd2-4fb0-d696-3f7d28e17f72"),)
+
+
+def test_digest_without_the_uuid_cast_is_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A DuckDB that cannot cast a UHUGEINT to a UUID computes the same digest the old way."""
+    from lastmile.store import schema
+
+    sql = f"SELECT {digest_sql('t')} FROM (SELECT 'abc' AS t)"
+    monkeypatch.setattr(schema, "_number_to_uuid", lambda: False)
+    assert "unhex" in schema.digest_sql("t")
+    old = f"SELECT {schema.digest_sql('t')} FROM (SELECT 'abc' AS t)"
+    assert _digest_con.execute(sql).fetchone() == _digest_con.execute(old).fetchone()

@@ -47,7 +47,7 @@ def _byte_swap_sql(value: str) -> str:
 
 @functools.cache
 def _number_to_uuid() -> bool:
-    """Whether this DuckDB casts a UHUGEINT to a UUID (DuckDB 1.5 and later)."""
+    """Whether this DuckDB casts a UHUGEINT to a UUID (2.0.1 does; the cast is from 2026)."""
     con = duckdb.connect()
     try:
         con.execute("SELECT CAST(1::UHUGEINT AS UUID)")
