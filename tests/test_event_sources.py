@@ -99,3 +99,34 @@ def test_an_event_key_is_the_digest_of_its_documented_canonical_text(
         "FROM communications c JOIN communications_sources s USING (event_key)"
     )
     assert rows == [(str(digest(text)), None, 2)]
+
+
+def test_known_keys_and_content_hashes_never_change(workspace: Workspace, tmp_path: Path) -> None:
+    """Keys and content hashes stored by earlier versions, written out: a change of how the
+    digest is computed (byte order, the text it covers) re-keys every stored record, so that
+    a workspace would take the same call loaded again for a new one."""
+    events = (
+        "communication_id,investigation_id,time,from_selector,to_selector,kind,duration_s\n"
+        "E-1,INV-1,2022-03-01T10:00:00Z,(303) 555-0101,303-555-0102,call,95\n"
+        "E-2,INV-1,2022-03-01T04:00:05-06:00,+1 720 555 0199,Jaime.R@example.com,text,\n"
+    )
+    folder = _folder(
+        tmp_path / "op",
+        {"agencies.csv": HEAD, "investigations.csv": INV, "communications.csv": events},
+    )
+    assert ingest_paths(workspace, [folder], rejects=tmp_path / "r.csv").loaded == 4
+    keys = workspace.store.rows(
+        "SELECT CAST(event_key AS VARCHAR), to_selector FROM communications ORDER BY time"
+    )
+    assert keys == [
+        ("00d05596-6fe4-07bc-3506-448fc379700f", "+13035550102"),
+        ("6157d8b2-4e9b-ef29-427b-15b2cd48d7bd", "jaime.r@example.com"),
+    ]
+    hashes = workspace.store.rows(
+        "SELECT CAST(content_hash AS VARCHAR) FROM agencies "
+        "UNION ALL SELECT CAST(content_hash AS VARCHAR) FROM investigations"
+    )
+    assert sorted(hashes) == [
+        ("36247730-f152-5d21-87de-0b03f1061220",),
+        ("4d1540a4-b4cd-4cb2-ddb9-9f6389a1b54f",),
+    ]

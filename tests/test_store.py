@@ -81,7 +81,7 @@ _digest_con = duckdb.connect()
 def test_digest_in_sql_is_the_documented_md5(text: str) -> None:
     # Keys computed by DuckDB during ingest must be reproducible outside it, and must never
     # change: a store's duplicate detection compares them with the keys of new rows.
-    row = _digest_con.execute(f"SELECT {digest_sql('?')}", [text]).fetchone()
+    row = _digest_con.execute(f"SELECT {digest_sql('t')} FROM (SELECT ? AS t)", [text]).fetchone()
     assert row is not None
     assert row[0] == digest(text) == uuid.UUID(hashlib.md5(text.encode()).hexdigest())
 
@@ -189,3 +189,21 @@ def test_a_store_migrated_from_version_1_knows_the_files_it_already_holds(
     assert {k: v for k, v in after.items() if k not in bookkeeping} == {
         k: v for k, v in before.items() if k not in bookkeeping
     }
+
+
+def test_digest_in_sql_keeps_the_digests_byte_order() -> None:
+    """The MD5 of 'abc' is 900150983cd24fb0d6963f7d28e17f72 (RFC 1321): the stored UUID has
+    its bytes in that order, whichever way DuckDB computes it."""
+    row = _digest_con.execute(f"SELECT {digest_sql('t')} FROM (SELECT 'abc' AS t)").fetchone()
+    assert row == (uuid.UUID("90015098-3cd2-4fb0-d696-3f7d28e17f72"),)
+
+
+def test_digest_without_the_uuid_cast_is_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A DuckDB that cannot cast a UHUGEINT to a UUID computes the same digest the old way."""
+    from lastmile.store import schema
+
+    sql = f"SELECT {digest_sql('t')} FROM (SELECT 'abc' AS t)"
+    monkeypatch.setattr(schema, "_number_to_uuid", lambda: False)
+    assert "unhex" in schema.digest_sql("t")
+    old = f"SELECT {schema.digest_sql('t')} FROM (SELECT 'abc' AS t)"
+    assert _digest_con.execute(sql).fetchone() == _digest_con.execute(old).fetchone()

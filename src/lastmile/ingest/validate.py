@@ -247,7 +247,8 @@ def _typed_and_error(col: Column, v: str, t: str) -> tuple[str, str]:
     if kind is ColumnType.INTEGER:
         typed = f"CASE WHEN regexp_full_match({v}, '\\d{{1,18}}') THEN TRY_CAST({v} AS BIGINT) END"
         err = (
-            f"CASE WHEN {v} IS NULL THEN NULL "
+            # A value that typed is fine: the regular expression runs on the others only.
+            f"CASE WHEN {v} IS NULL OR {t} IS NOT NULL THEN NULL "
             f"WHEN regexp_full_match({v}, '-\\d+') THEN 'negative value ' || {shown} "
             f"WHEN {t} IS NULL THEN 'not a whole number ''' || {shown} || '''' END"
         )
@@ -362,6 +363,10 @@ def validation_sql(
             originals.append(col.name + "_original")
         if col.required:
             err = f"CASE WHEN {raw} IS NULL THEN 'required value is missing' ELSE {err} END"
+        elif col.name not in present and col.type is not ColumnType.TIMESTAMP:
+            # No file has the column: its text is NULL on every row, and so is its error
+            # (a mapping may still pass a time typed, which is checked).
+            err = "NULL"
         if err != "NULL":
             errors.append((q(col.name), err))
     levels = f"(SELECT {', '.join(typed_level)} FROM (SELECT {', '.join(trimmed)} FROM {source}))"

@@ -20,9 +20,12 @@ frozen SQL that bring any older store to it; a test checks that the two agree.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import uuid
 from dataclasses import dataclass
+
+import duckdb
 
 from lastmile.model import RECORD_TYPES, ColumnType, RecordType
 
@@ -31,11 +34,42 @@ from lastmile.model import RECORD_TYPES, ColumnType, RecordType
 HASH = "UUID"
 
 
+def _byte_swap_sql(value: str) -> str:
+    """A UHUGEINT expression with its 16 bytes in reverse order: four steps that each swap
+    the halves of every 128-, 64-, 32- and 16-bit group (``value`` is named twice per step;
+    DuckDB computes a repeated subexpression of a projection once)."""
+    for bits in (64, 32, 16, 8):
+        mask = sum(((1 << bits) - 1) << k for k in range(0, 128, 2 * bits))
+        m = f"{mask}::UHUGEINT"
+        value = f"((({value}) & {m}) << {bits}) | ((({value}) >> {bits}) & {m})"
+    return value
+
+
+@functools.cache
+def _number_to_uuid() -> bool:
+    """Whether this DuckDB casts a UHUGEINT to a UUID (2.0.1 does; the cast is from 2026)."""
+    con = duckdb.connect()
+    try:
+        con.execute("SELECT CAST(1::UHUGEINT AS UUID)")
+        return True
+    except duckdb.Error:
+        return False
+    finally:
+        con.close()
+
+
 def digest_sql(text: str) -> str:
-    """The HASH of a DuckDB text expression: its MD5 digest kept as a UUID. (Cast from the
-    digest's bytes: a third cheaper than parsing the hex as a UUID. md5_number would be
-    cheaper still, but reads the digest little-endian: every stored key would change.)"""
-    return f"CAST(unhex(md5({text})) AS UUID)"
+    """The HASH of a DuckDB text expression: its MD5 digest kept as a UUID, the UUID whose
+    bytes are the digest's in order (:func:`digest`).
+
+    ``md5_number`` gives the digest as a number without writing it out as hex and parsing
+    the hex back (together a third of the cost of a key), but reads its bytes little-endian:
+    the bytes are swapped back before the cast, so the keys are the same as those of
+    ``CAST(unhex(md5(text)) AS UUID)``, which earlier versions stored (a test pins known
+    keys). A DuckDB without the UHUGEINT-to-UUID cast takes that older way."""
+    if not _number_to_uuid():
+        return f"CAST(unhex(md5({text})) AS UUID)"
+    return f"CAST({_byte_swap_sql(f'md5_number({text})')} AS UUID)"
 
 
 def digest(text: str) -> uuid.UUID:
