@@ -11,7 +11,11 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import re
+import shutil
+import tempfile
+import weakref
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -20,10 +24,19 @@ import duckdb
 import pyarrow as pa
 
 from lastmile.resolve.errors import ResolveError
+from lastmile.store.backends import connect_duckdb, limit_memory
 
 # Pairs scored above this probability are kept as edges (and explained); clusters use the
 # clustering threshold (cluster.THRESHOLD), which is higher.
 EDGE_FLOOR = 0.5
+
+# Scale (docs/resolution.md, "Scale"). Expectation maximisation learns m from at most this
+# many blocked pairs, a deterministic sample of records on each side (Splink's max_pairs):
+# the pairs of a blocking rule grow with the square of the records, their patterns do not.
+EM_MAX_PAIRS = 1_000_000
+# Prediction scores the blocked pairs of at most this many records (on the left side) at a
+# time (Splink's chunked predict), so the pairs in work stay bounded as records grow.
+PREDICT_CHUNK_RECORDS = 250_000
 
 FEATURE_COLUMNS = (
     "record_id",
@@ -252,11 +265,37 @@ def settings() -> dict[str, Any]:
     }
 
 
-def _api(engine: str, con: duckdb.DuckDBPyConnection | None, spark: Any = None) -> Any:
-    if engine == "duckdb":
-        from splink import DuckDBAPI
+def _release(con: duckdb.DuckDBPyConnection, spill: Path) -> None:
+    con.close()
+    shutil.rmtree(spill, ignore_errors=True)
 
-        return DuckDBAPI(connection=con) if con is not None else DuckDBAPI()
+
+def duckdb_api() -> Any:
+    """Splink's DuckDB backend on a connection of its own, bounded like the store's
+    ($LASTMILE_MEMORY_LIMIT) and spilling to a temporary directory: DuckDB's default takes
+    80 % of the machine's memory. The connection is closed and its directory removed by
+    :func:`release` (or when the API object is collected)."""
+    from splink import DuckDBAPI
+
+    spill = Path(tempfile.mkdtemp(prefix="lastmile-splink-"))
+    con = connect_duckdb()
+    con.execute("SET enable_progress_bar = false")
+    limit_memory(con, spill)
+    api: Any = DuckDBAPI(connection=con)
+    api.lastmile_release = weakref.finalize(api, _release, con, spill)
+    return api
+
+
+def release(linker: Any) -> None:
+    """Close the connection :func:`duckdb_api` made for ``linker`` (no-op on Spark)."""
+    done = getattr(linker._db_api, "lastmile_release", None)
+    if done is not None:
+        done()
+
+
+def _api(engine: str, spark: Any = None) -> Any:
+    if engine == "duckdb":
+        return duckdb_api()
     if engine == "spark":
         from lastmile.resolve import spark as spark_engine
 
@@ -270,7 +309,7 @@ def _linker(
     from splink import Linker
 
     logging.getLogger("splink").setLevel(logging.ERROR)
-    api = _api(engine, None, spark)
+    api = _api(engine, spark)
     sdf = api.register(features, table_name="person_features")
     chosen = dict(model) if model else settings()
     if engine == "spark":
@@ -305,12 +344,14 @@ def train(
         ),
         (
             "m by EM, blocked on date of birth",
-            lambda t: t.estimate_parameters_using_expectation_maximisation(block_on("dob")),
+            lambda t: t.estimate_parameters_using_expectation_maximisation(
+                block_on("dob"), max_pairs=EM_MAX_PAIRS
+            ),
         ),
         (
             "m by EM, blocked on given name and surname",
             lambda t: t.estimate_parameters_using_expectation_maximisation(
-                block_on("first", "sur1")
+                block_on("first", "sur1"), max_pairs=EM_MAX_PAIRS
             ),
         ),
     ]
@@ -324,8 +365,10 @@ def train(
             snapshot = linker.misc.save_model_to_json()
         except Exception as exc:  # Splink raises its own and the engine's errors
             skipped.append(f"{name}: {str(exc).splitlines()[0][:200]}")
+            release(linker)
             linker = _linker(features, snapshot, engine, spark)
     model: dict[str, Any] = linker.misc.save_model_to_json()
+    release(linker)
     if engine == "spark":
         from lastmile.resolve import spark as spark_engine
 
@@ -351,16 +394,37 @@ def load_model(path: Path) -> dict[str, Any]:
 
 
 def predict(
-    features: pa.Table, model: Mapping[str, Any], engine: str = "duckdb", spark: Any = None
+    features: pa.Table,
+    model: Mapping[str, Any],
+    engine: str = "duckdb",
+    spark: Any = None,
+    chunk_records: int = PREDICT_CHUNK_RECORDS,
 ) -> pa.Table:
     """Every blocked pair scoring at least EDGE_FLOOR, with each comparison's level (gamma_*)
-    and match weight (mw_* / bf_*)."""
+    and match weight (mw_* / bf_*); scored ``chunk_records`` left-hand records at a time."""
     linker = _linker(features, model, engine, spark)
-    df = linker.inference.predict(threshold_match_probability=EDGE_FLOOR)
-    out: pa.Table = df.as_pyarrow_table() if hasattr(df, "as_pyarrow_table") else None
-    if out is None:
-        out = pa.Table.from_pandas(df.as_pandas_dataframe())
+    chunks = max(1, math.ceil(features.num_rows / max(1, chunk_records)))
+    try:
+        df = linker.inference.predict(
+            threshold_match_probability=EDGE_FLOOR, num_chunks_left=chunks, num_chunks_right=1
+        )
+        if engine == "duckdb":
+            # The compared values themselves (first_l, sel_keys_r...) are not needed after
+            # prediction (the levels and weights say what agreed): leaving them in DuckDB
+            # keeps the pairs brought into Python narrow.
+            rel = df.as_duckdbpyrelation()
+            kept = [c for c in rel.columns if c not in _MATCHING]
+            out: pa.Table = rel.project(", ".join(f'"{c}"' for c in kept)).to_arrow_table()
+        elif hasattr(df, "as_pyarrow_table"):
+            out = df.as_pyarrow_table()
+        else:
+            out = pa.Table.from_pandas(df.as_pandas_dataframe())
+    finally:
+        release(linker)
     return out
+
+
+_MATCHING = frozenset(f"{c}_{side}" for c in FEATURE_COLUMNS[1:] for side in "lr")
 
 
 def score_pair(
