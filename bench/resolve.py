@@ -330,6 +330,7 @@ def profile_steps() -> list[dict[str, object]]:
                         "peak_rss_gb": round(_peak_kib() / 1024 / 1024, 2),
                     }
                 )
+                print(f"step: {steps[-1]}", file=sys.stderr, flush=True)
 
         return inner
 

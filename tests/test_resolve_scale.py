@@ -113,3 +113,36 @@ def test_expectation_maximisation_learns_from_a_bounded_sample(
     model = persons.train(features, skipped=skipped)
     assert seen == [40, 40]
     assert model["comparisons"]
+
+
+def test_large_blocks_are_split_by_a_second_key_and_small_ones_kept() -> None:
+    n = persons.MAX_BLOCK + 10
+    firsts = [f"{chr(ord('a') + i % 26)}name" for i in range(n)] + ["ana", "ana", "luis"]
+    table = pa.table(
+        {
+            "record_id": [f"R{i:03d}" for i in range(n + 3)][::-1],
+            "first": firsts,
+            "sur1": ["garcia"] * n + ["reyes", "reyes", "smith"],
+            "sur2": [None] * (n + 3),
+            "dob": ["1990-01-01"] * n + ["1980-05-05", "1980-05-05", None],
+            "name_keys": [["common name"]] * n + [["ana reyes"], ["ana reyes"], None],
+        }
+    )
+    out = persons.blocking_keys(table)
+    # Same rows, same order, the features untouched.
+    assert out.select(table.column_names).equals(table)
+    rows = out.to_pylist()
+    big, small = rows[:n], rows[n:]
+    # A date of birth held by more than MAX_BLOCK records: split by the initials.
+    assert [r["blk_dob_first"] for r in big] == [f[0] for f in firsts[:n]]
+    assert {r["blk_dob_sur"] for r in big} == {"g"}
+    # A name key held by more than MAX_BLOCK records: split by the birth year.
+    assert {tuple(r["blk_name_keys"]) for r in big} == {("common name|1990",)}
+    # A surname and birth year held by more than MAX_BLOCK records: split by the initial;
+    # given name and surname together are each held by few: kept whole.
+    assert [r["blk_sur_year"] for r in big] == [f[0] for f in firsts[:n]]
+    assert {r["blk_name"] for r in big} == {""}
+    # Small blocks keep their key whole ('' agrees with '').
+    assert [r["blk_dob_first"] for r in small[:2]] == ["", ""]
+    assert [r["blk_name_keys"] for r in small] == [["ana reyes"], ["ana reyes"], None]
+    assert {r["blk_name"] for r in small} == {""}

@@ -241,16 +241,85 @@ def blocking_rules() -> list[dict[str, Any]]:
             out["arrays_to_explode"] = explode
         return out
 
+    # The blk_* columns split blocks of more than MAX_BLOCK records (see blocking_keys).
     return [
-        rule("l.dob = r.dob"),
-        rule("l.first = r.first AND l.sur1 = r.sur1"),
-        rule("l.sur1 = r.sur1 AND l.sur2 = r.sur2"),
+        rule("l.dob = r.dob AND l.blk_dob_first = r.blk_dob_first"),
+        rule("l.dob = r.dob AND l.blk_dob_sur = r.blk_dob_sur"),
+        rule("l.first = r.first AND l.sur1 = r.sur1 AND l.blk_name = r.blk_name"),
+        rule("l.sur1 = r.sur1 AND l.sur2 = r.sur2 AND l.blk_surnames = r.blk_surnames"),
         rule("l.first = r.sur1 AND l.sur1 = r.first"),
-        rule("l.sur1 = r.sur1 AND substr(l.dob, 1, 4) = substr(r.dob, 1, 4)"),
-        rule("l.name_keys = r.name_keys", ["name_keys"]),
+        rule(
+            "l.sur1 = r.sur1 AND substr(l.dob, 1, 4) = substr(r.dob, 1, 4) "
+            "AND l.blk_sur_year = r.blk_sur_year"
+        ),
+        rule("l.blk_name_keys = r.blk_name_keys", ["blk_name_keys"]),
         rule("l.sel_keys = r.sel_keys", ["sel_keys"]),
         rule("l.id_keys = r.id_keys", ["id_keys"]),
     ]
+
+
+# A blocking key held by more than this many records is held by many people (a person has a
+# handful of records; the bound is the one beyond which a selector is a shared line,
+# features.COMMON_SELECTOR_RECORDS), and its pairs grow with the square of the records: a
+# date of birth among a million records, "david garcia" among a hundred thousand. Such a
+# block is split by a second key, so the pairs grow with the records, not their square
+# (block purging, Papadakis et al. 2020, which splits here instead of dropping). On the
+# national operation no block but three name keys' is that large.
+MAX_BLOCK = 50
+
+# blk_* column: (the rule's key, the second key that splits its large blocks). In a block of
+# at most MAX_BLOCK records the column is '' (every pair of the block agrees on it).
+_SPLITS = {
+    "blk_dob_first": (("dob",), "left(first, 1)"),
+    "blk_dob_sur": (("dob",), "left(sur1, 1)"),
+    "blk_name": (("first", "sur1"), "substr(dob, 1, 4)"),
+    "blk_surnames": (("sur1", "sur2"), "left(first, 1)"),
+    "blk_sur_year": (("sur1", "substr(dob, 1, 4)"), "left(first, 1)"),
+}
+
+
+def blocking_keys(features: pa.Table) -> pa.Table:
+    """``features`` with the blk_* columns of the blocking rules, in the same row order:
+    each rule's key, with blocks of more than MAX_BLOCK records split by a second key (the
+    birth year for names, a name's initial for dates of birth); ``blk_name_keys`` is
+    ``name_keys`` with each key held by more than MAX_BLOCK records joined to the birth
+    year."""
+    if "blk_name_keys" in features.column_names:
+        return features
+    spill = Path(tempfile.mkdtemp(prefix="lastmile-blocking-"))
+    con = connect_duckdb()
+    try:
+        con.execute("SET enable_progress_bar = false")
+        limit_memory(con, spill)
+        con.register(
+            "f",
+            features.append_column("lastmile_row", pa.array(range(features.num_rows), pa.int64())),
+        )
+        splits = ", ".join(
+            f"CASE WHEN count(*) OVER (PARTITION BY {', '.join(key)}) > {MAX_BLOCK} "
+            f"THEN {second} ELSE '' END AS {col}"
+            for col, (key, second) in _SPLITS.items()
+        )
+        out: pa.Table = con.sql(
+            f"""
+            WITH keys AS (
+                SELECT lastmile_row, unnest(name_keys) AS k, substr(dob, 1, 4) AS year FROM f
+            ), sized AS (
+                SELECT lastmile_row, CASE WHEN count(*) OVER (PARTITION BY k) > {MAX_BLOCK}
+                    THEN k || '|' || year ELSE k END AS k FROM keys
+            ), lists AS (
+                SELECT lastmile_row, list_sort(list(k) FILTER (WHERE k IS NOT NULL))
+                    AS blk_name_keys FROM sized GROUP BY lastmile_row
+            )
+            SELECT f.* EXCLUDE (lastmile_row), {splits}, nullif(l.blk_name_keys, [])
+                AS blk_name_keys
+            FROM f LEFT JOIN lists l USING (lastmile_row) ORDER BY f.lastmile_row
+            """
+        ).to_arrow_table()
+    finally:
+        con.close()
+        shutil.rmtree(spill, ignore_errors=True)
+    return out
 
 
 def settings() -> dict[str, Any]:
@@ -310,7 +379,7 @@ def _linker(
 
     logging.getLogger("splink").setLevel(logging.ERROR)
     api = _api(engine, spark)
-    sdf = api.register(features, table_name="person_features")
+    sdf = api.register(blocking_keys(features), table_name="person_features")
     chosen = dict(model) if model else settings()
     if engine == "spark":
         # The model is kept in DuckDB's SQL; Spark gets it rendered in its own.
@@ -441,6 +510,7 @@ def score_pair(
     Term frequencies come from ``features``, as in :func:`predict`."""
     import pyarrow.compute as pc
 
+    features = blocking_keys(features)
     linker = _linker(features, model, engine, spark)
     rows: list[Any] = []
     for rid in (a, b):
