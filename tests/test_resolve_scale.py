@@ -1,6 +1,6 @@
 """Resolution's bounds for large record sets: Splink's own DuckDB connection is bounded and
 spills, expectation maximisation learns from a sample of pairs, and prediction runs in
-chunks that give the same pairs as one pass (docs/resolution.md, "Scale")."""
+chunks that give the same pairs as one pass (docs/resolution.md, step 3, "Memory")."""
 
 from __future__ import annotations
 

@@ -30,8 +30,9 @@ from lastmile.store.backends import connect_duckdb, limit_memory
 # clustering threshold (cluster.THRESHOLD), which is higher.
 EDGE_FLOOR = 0.5
 
-# Scale (docs/resolution.md, "Scale"). Expectation maximisation learns m from at most this
-# many blocked pairs, a deterministic sample of records on each side (Splink's max_pairs):
+# Scale (docs/resolution.md, step 3: "Training", "Blocking" and "Memory"). Expectation
+# maximisation learns m from at most this many blocked pairs, a deterministic sample of
+# records on each side (Splink's max_pairs):
 # the pairs of a blocking rule grow with the square of the records, their patterns do not.
 EM_MAX_PAIRS = 1_000_000
 # Prediction scores the blocked pairs of at most this many records (on the left side) at a
