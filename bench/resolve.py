@@ -25,11 +25,13 @@ import csv
 import json
 import logging
 import multiprocessing
+import os
 import resource
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -271,22 +273,119 @@ def scale_operation(folder: Path, subjects: int, seed: int) -> int:
     return people
 
 
-def _resolve_child(path: str, queue: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+# The steps of ``lastmile.resolve.run.resolve`` that ``--profile`` times and measures:
+# (module, function), patched where ``resolve`` looks them up at call time.
+PROFILED = (
+    ("lastmile.resolve.run", "build_features"),
+    ("lastmile.resolve.persons", "train"),
+    ("lastmile.resolve.persons", "predict"),
+    ("lastmile.resolve.run", "_person_edges"),
+    ("lastmile.resolve.anchor", "anchor_nameless"),
+    ("lastmile.resolve.collective", "entity_features"),
+    ("lastmile.resolve.run", "_clusters"),
+    ("lastmile.resolve.cluster", "stable_ids"),
+    ("lastmile.resolve.run", "_entities"),
+    ("lastmile.resolve.conflicts", "compute"),
+    ("lastmile.resolve.run", "_write"),
+)
+
+
+def _peak_kib() -> int:
+    """This process's peak resident memory (VmHWM) since the last reset, in KiB (Linux)."""
+    text = Path("/proc/self/status").read_text()
+    return int(text.split("VmHWM:")[1].split()[0])
+
+
+# The highest VmHWM seen before a reset: resetting it resets ru_maxrss too.
+_PEAK_BEFORE = [0]
+
+
+def _reset_peak() -> None:
+    _PEAK_BEFORE[0] = max(_PEAK_BEFORE[0], _peak_kib())
+    # Linux: writing 5 to clear_refs resets VmHWM to the current resident size.
+    Path("/proc/self/clear_refs").write_text("5")
+
+
+def profile_steps() -> list[dict[str, object]]:
+    """Wrap the steps of ``resolve`` (``PROFILED``) so that each call appends its wall time,
+    CPU time (all threads: DuckDB's too) and peak resident memory to the list returned."""
+    import functools
+    import importlib
+
+    steps: list[dict[str, object]] = []
+
+    def wrap(name: str, fn: Any) -> Any:
+        @functools.wraps(fn)
+        def inner(*args: Any, **kwargs: Any) -> Any:
+            _reset_peak()
+            wall, cpu = time.time(), time.process_time()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                steps.append(
+                    {
+                        "step": name,
+                        "seconds": round(time.time() - wall, 1),
+                        "cpu_seconds": round(time.process_time() - cpu, 1),
+                        "peak_rss_gb": round(_peak_kib() / 1024 / 1024, 2),
+                    }
+                )
+                print(f"step: {steps[-1]}", file=sys.stderr, flush=True)
+
+        return inner
+
+    for module, attr in PROFILED:
+        mod = importlib.import_module(module)
+        setattr(mod, attr, wrap(f"{module.rsplit('.', 1)[1]}.{attr}", getattr(mod, attr)))
+    return steps
+
+
+def _resolve_child(path: str, profile: bool, queue: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+    steps = profile_steps() if profile else []
     with open_workspace(Path(path)) as ws:
-        started = time.time()
+        started, cpu = time.time(), time.process_time()
         result = resolve(ws)
-        queue.put((time.time() - started, result.entities, result.training_skipped))
+        queue.put(
+            {
+                "resolve_seconds": round(time.time() - started, 1),
+                "resolve_cpu_seconds": round(time.process_time() - cpu, 1),
+                "entities": result.entities,
+                "edges": result.edges,
+                "training_skipped": result.training_skipped,
+                "steps": steps,
+                # In KiB, as ru_maxrss; --profile's resets make it the maximum of the steps'.
+                "peak_kib": max(_PEAK_BEFORE[0], _peak_kib()),
+            }
+        )
 
 
-def scale_run(subjects: int, seed: int) -> dict[str, object]:
-    """The scale run (``--subjects``): generate, ingest, then resolve in a child process
-    whose wall time and peak resident memory are measured."""
+def scale_records(folder: Path, subjects: int, seed: int) -> tuple[int, float]:
+    """The scale run's records in ``folder``: generated there, or reused when an earlier run
+    wrote as many with the same seed (``GENERATED.json``); returns the number of people and
+    the seconds generating took (0 when reused)."""
+    marker = folder / "GENERATED.json"
+    wanted = {"subjects": subjects, "seed": seed}
+    if marker.exists():
+        done = json.loads(marker.read_text(encoding="utf-8"))
+        if {k: done.get(k) for k in wanted} == wanted:
+            return int(done["people"]), 0.0
+    started = time.time()
+    people = scale_operation(folder, subjects, seed)
+    seconds = time.time() - started
+    marker.write_text(json.dumps(wanted | {"people": people, "seconds": round(seconds, 1)}))
+    return people, seconds
+
+
+def scale_run(
+    subjects: int, seed: int, records: Path | None = None, profile: bool = False
+) -> dict[str, object]:
+    """The scale run (``--subjects``): generate (or reuse ``records``), ingest, then resolve
+    in a child process whose wall time, CPU time and peak resident memory are measured."""
     out: dict[str, object] = {"subjects": subjects}
     with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp) / "op"
-        started = time.time()
-        out["people"] = scale_operation(folder, subjects, seed)
-        out["generate_seconds"] = round(time.time() - started, 1)
+        folder = records if records is not None else Path(tmp) / "op"
+        out["people"], seconds = scale_records(folder, subjects, seed)
+        out["generate_seconds"] = round(seconds, 1) if seconds else "reused"
         print(f"generated: {out}", file=sys.stderr, flush=True)
         started = time.time()
         path = Path(tmp) / "ws.duckdb"
@@ -296,16 +395,19 @@ def scale_run(subjects: int, seed: int) -> dict[str, object]:
         print(f"ingested: {out}", file=sys.stderr, flush=True)
         ctx = multiprocessing.get_context("spawn")
         queue = ctx.Queue()
-        child = ctx.Process(target=_resolve_child, args=(str(path), queue))
+        child = ctx.Process(target=_resolve_child, args=(str(path), profile, queue))
         child.start()
-        seconds, entities, skipped = queue.get()
+        measured = queue.get()
         child.join()
-        out["resolve_seconds"] = round(seconds, 1)
+        steps = measured.pop("steps")
+        peak = measured.pop("peak_kib")
+        out |= measured
         # ru_maxrss of the children (only the resolving process here), in KiB on Linux.
-        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        peak = max(peak, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
         out["resolve_peak_rss_gb"] = round(peak / 1024 / 1024, 2)
-        out["entities"] = entities
-        out["training_skipped"] = skipped
+        out["load_average"] = [round(x, 1) for x in os.getloadavg()]
+        if profile:
+            out["steps"] = steps
         with open_workspace(path) as ws:
             con = ws.store.staging()
             con.execute(
@@ -327,9 +429,20 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=2022)
     parser.add_argument("--subjects", type=int, default=0)
     parser.add_argument("--folder", type=Path, help="An operation already synthesized.")
+    parser.add_argument(
+        "--records",
+        type=Path,
+        help="With --subjects: keep the generated records in this folder, and reuse them "
+        "when it already holds as many generated with the same seed.",
+    )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="With --subjects: each resolution step's time, CPU time and peak memory.",
+    )
     args = parser.parse_args()
     if args.subjects:
-        print(json.dumps(scale_run(args.subjects, args.seed), indent=2))
+        print(json.dumps(scale_run(args.subjects, args.seed, args.records, args.profile), indent=2))
         return
     with tempfile.TemporaryDirectory() as tmp:
         folder = args.folder

@@ -11,7 +11,11 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import re
+import shutil
+import tempfile
+import weakref
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -20,10 +24,20 @@ import duckdb
 import pyarrow as pa
 
 from lastmile.resolve.errors import ResolveError
+from lastmile.store.backends import connect_duckdb, limit_memory
 
 # Pairs scored above this probability are kept as edges (and explained); clusters use the
 # clustering threshold (cluster.THRESHOLD), which is higher.
 EDGE_FLOOR = 0.5
+
+# Scale (docs/resolution.md, step 3: "Training", "Blocking" and "Memory"). Expectation
+# maximisation learns m from at most this many blocked pairs, a deterministic sample of
+# records on each side (Splink's max_pairs):
+# the pairs of a blocking rule grow with the square of the records, their patterns do not.
+EM_MAX_PAIRS = 1_000_000
+# Prediction scores the blocked pairs of at most this many records (on the left side) at a
+# time (Splink's chunked predict), so the pairs in work stay bounded as records grow.
+PREDICT_CHUNK_RECORDS = 250_000
 
 FEATURE_COLUMNS = (
     "record_id",
@@ -229,22 +243,93 @@ def blocking_rules() -> list[dict[str, Any]]:
             out["arrays_to_explode"] = explode
         return out
 
+    # The blk_* columns split blocks of more than MAX_BLOCK records (see blocking_keys).
     return [
-        rule("l.dob = r.dob"),
-        rule("l.first = r.first AND l.sur1 = r.sur1"),
-        rule("l.sur1 = r.sur1 AND l.sur2 = r.sur2"),
+        rule("l.dob = r.dob AND l.blk_dob_first = r.blk_dob_first"),
+        rule("l.dob = r.dob AND l.blk_dob_sur = r.blk_dob_sur"),
+        rule("l.first = r.first AND l.sur1 = r.sur1 AND l.blk_name = r.blk_name"),
+        rule("l.sur1 = r.sur1 AND l.sur2 = r.sur2 AND l.blk_surnames = r.blk_surnames"),
         rule("l.first = r.sur1 AND l.sur1 = r.first"),
-        rule("l.sur1 = r.sur1 AND substr(l.dob, 1, 4) = substr(r.dob, 1, 4)"),
-        rule("l.name_keys = r.name_keys", ["name_keys"]),
+        rule(
+            "l.sur1 = r.sur1 AND substr(l.dob, 1, 4) = substr(r.dob, 1, 4) "
+            "AND l.blk_sur_year = r.blk_sur_year"
+        ),
+        rule("l.blk_name_keys = r.blk_name_keys", ["blk_name_keys"]),
         rule("l.sel_keys = r.sel_keys", ["sel_keys"]),
         rule("l.id_keys = r.id_keys", ["id_keys"]),
         # A person under another name keeps his street name: the same principal moniker
         # with a stated tie, a given name or a surname in common (each a few thousand
         # pairs at national scale; docs/resolution.md, "Blocking").
         rule("l.moniker = r.moniker AND l.tie_keys = r.tie_keys", ["tie_keys"]),
-        rule("l.moniker = r.moniker AND l.sur1 = r.sur1"),
-        rule("l.moniker = r.moniker AND l.first = r.first"),
+        rule("l.moniker = r.moniker AND l.sur1 = r.sur1 AND l.blk_mon_sur = r.blk_mon_sur"),
+        rule("l.moniker = r.moniker AND l.first = r.first AND l.blk_mon_first = r.blk_mon_first"),
     ]
+
+
+# A blocking key held by more than this many records is held by many people (a person has a
+# handful of records; the bound is the one beyond which a selector is a shared line,
+# features.COMMON_SELECTOR_RECORDS), and its pairs grow with the square of the records: a
+# date of birth among a million records, "david garcia" among a hundred thousand. Such a
+# block is split by a second key, so the pairs grow with the records, not their square
+# (block purging, Papadakis et al. 2020, which splits here instead of dropping). On the
+# national operation no block but three name keys' is that large.
+MAX_BLOCK = 50
+
+# blk_* column: (the rule's key, the second key that splits its large blocks). In a block of
+# at most MAX_BLOCK records the column is '' (every pair of the block agrees on it).
+_SPLITS = {
+    "blk_dob_first": (("dob",), "left(first, 1)"),
+    "blk_dob_sur": (("dob",), "left(sur1, 1)"),
+    "blk_name": (("first", "sur1"), "substr(dob, 1, 4)"),
+    "blk_surnames": (("sur1", "sur2"), "left(first, 1)"),
+    "blk_sur_year": (("sur1", "substr(dob, 1, 4)"), "left(first, 1)"),
+    "blk_mon_sur": (("moniker", "sur1"), "left(first, 1)"),
+    "blk_mon_first": (("moniker", "first"), "left(sur1, 1)"),
+}
+
+
+def blocking_keys(features: pa.Table) -> pa.Table:
+    """``features`` with the blk_* columns of the blocking rules, in the same row order:
+    each rule's key, with blocks of more than MAX_BLOCK records split by a second key (the
+    birth year for names, a name's initial for dates of birth); ``blk_name_keys`` is
+    ``name_keys`` with each key held by more than MAX_BLOCK records joined to the birth
+    year."""
+    if "blk_name_keys" in features.column_names:
+        return features
+    spill = Path(tempfile.mkdtemp(prefix="lastmile-blocking-"))
+    con = connect_duckdb()
+    try:
+        con.execute("SET enable_progress_bar = false")
+        limit_memory(con, spill)
+        con.register(
+            "f",
+            features.append_column("lastmile_row", pa.array(range(features.num_rows), pa.int64())),
+        )
+        splits = ", ".join(
+            f"CASE WHEN count(*) OVER (PARTITION BY {', '.join(key)}) > {MAX_BLOCK} "
+            f"THEN {second} ELSE '' END AS {col}"
+            for col, (key, second) in _SPLITS.items()
+        )
+        out: pa.Table = con.sql(
+            f"""
+            WITH keys AS (
+                SELECT lastmile_row, unnest(name_keys) AS k, substr(dob, 1, 4) AS year FROM f
+            ), sized AS (
+                SELECT lastmile_row, CASE WHEN count(*) OVER (PARTITION BY k) > {MAX_BLOCK}
+                    THEN k || '|' || year ELSE k END AS k FROM keys
+            ), lists AS (
+                SELECT lastmile_row, list_sort(list(k) FILTER (WHERE k IS NOT NULL))
+                    AS blk_name_keys FROM sized GROUP BY lastmile_row
+            )
+            SELECT f.* EXCLUDE (lastmile_row), {splits}, nullif(l.blk_name_keys, [])
+                AS blk_name_keys
+            FROM f LEFT JOIN lists l USING (lastmile_row) ORDER BY f.lastmile_row
+            """
+        ).to_arrow_table()
+    finally:
+        con.close()
+        shutil.rmtree(spill, ignore_errors=True)
+    return out
 
 
 def settings() -> dict[str, Any]:
@@ -259,11 +344,37 @@ def settings() -> dict[str, Any]:
     }
 
 
-def _api(engine: str, con: duckdb.DuckDBPyConnection | None, spark: Any = None) -> Any:
-    if engine == "duckdb":
-        from splink import DuckDBAPI
+def _release(con: duckdb.DuckDBPyConnection, spill: Path) -> None:
+    con.close()
+    shutil.rmtree(spill, ignore_errors=True)
 
-        return DuckDBAPI(connection=con) if con is not None else DuckDBAPI()
+
+def duckdb_api() -> Any:
+    """Splink's DuckDB backend on a connection of its own, bounded like the store's
+    ($LASTMILE_MEMORY_LIMIT) and spilling to a temporary directory: DuckDB's default takes
+    80 % of the machine's memory. The connection is closed and its directory removed by
+    :func:`release` (or when the API object is collected)."""
+    from splink import DuckDBAPI
+
+    spill = Path(tempfile.mkdtemp(prefix="lastmile-splink-"))
+    con = connect_duckdb()
+    con.execute("SET enable_progress_bar = false")
+    limit_memory(con, spill)
+    api: Any = DuckDBAPI(connection=con)
+    api.lastmile_release = weakref.finalize(api, _release, con, spill)
+    return api
+
+
+def release(linker: Any) -> None:
+    """Close the connection :func:`duckdb_api` made for ``linker`` (no-op on Spark)."""
+    done = getattr(linker._db_api, "lastmile_release", None)
+    if done is not None:
+        done()
+
+
+def _api(engine: str, spark: Any = None) -> Any:
+    if engine == "duckdb":
+        return duckdb_api()
     if engine == "spark":
         from lastmile.resolve import spark as spark_engine
 
@@ -277,8 +388,8 @@ def _linker(
     from splink import Linker
 
     logging.getLogger("splink").setLevel(logging.ERROR)
-    api = _api(engine, None, spark)
-    sdf = api.register(features, table_name="person_features")
+    api = _api(engine, spark)
+    sdf = api.register(blocking_keys(features), table_name="person_features")
     chosen = dict(model) if model else settings()
     if engine == "spark":
         # The model is kept in DuckDB's SQL; Spark gets it rendered in its own.
@@ -312,12 +423,14 @@ def train(
         ),
         (
             "m by EM, blocked on date of birth",
-            lambda t: t.estimate_parameters_using_expectation_maximisation(block_on("dob")),
+            lambda t: t.estimate_parameters_using_expectation_maximisation(
+                block_on("dob"), max_pairs=EM_MAX_PAIRS
+            ),
         ),
         (
             "m by EM, blocked on given name and surname",
             lambda t: t.estimate_parameters_using_expectation_maximisation(
-                block_on("first", "sur1")
+                block_on("first", "sur1"), max_pairs=EM_MAX_PAIRS
             ),
         ),
     ]
@@ -331,8 +444,10 @@ def train(
             snapshot = linker.misc.save_model_to_json()
         except Exception as exc:  # Splink raises its own and the engine's errors
             skipped.append(f"{name}: {str(exc).splitlines()[0][:200]}")
+            release(linker)
             linker = _linker(features, snapshot, engine, spark)
     model: dict[str, Any] = linker.misc.save_model_to_json()
+    release(linker)
     if engine == "spark":
         from lastmile.resolve import spark as spark_engine
 
@@ -358,16 +473,37 @@ def load_model(path: Path) -> dict[str, Any]:
 
 
 def predict(
-    features: pa.Table, model: Mapping[str, Any], engine: str = "duckdb", spark: Any = None
+    features: pa.Table,
+    model: Mapping[str, Any],
+    engine: str = "duckdb",
+    spark: Any = None,
+    chunk_records: int = PREDICT_CHUNK_RECORDS,
 ) -> pa.Table:
     """Every blocked pair scoring at least EDGE_FLOOR, with each comparison's level (gamma_*)
-    and match weight (mw_* / bf_*)."""
+    and match weight (mw_* / bf_*); scored ``chunk_records`` left-hand records at a time."""
     linker = _linker(features, model, engine, spark)
-    df = linker.inference.predict(threshold_match_probability=EDGE_FLOOR)
-    out: pa.Table = df.as_pyarrow_table() if hasattr(df, "as_pyarrow_table") else None
-    if out is None:
-        out = pa.Table.from_pandas(df.as_pandas_dataframe())
+    chunks = max(1, math.ceil(features.num_rows / max(1, chunk_records)))
+    try:
+        df = linker.inference.predict(
+            threshold_match_probability=EDGE_FLOOR, num_chunks_left=chunks, num_chunks_right=1
+        )
+        if engine == "duckdb":
+            # The compared values themselves (first_l, sel_keys_r...) are not needed after
+            # prediction (the levels and weights say what agreed): leaving them in DuckDB
+            # keeps the pairs brought into Python narrow.
+            rel = df.as_duckdbpyrelation()
+            kept = [c for c in rel.columns if c not in _MATCHING]
+            out: pa.Table = rel.project(", ".join(f'"{c}"' for c in kept)).to_arrow_table()
+        elif hasattr(df, "as_pyarrow_table"):
+            out = df.as_pyarrow_table()
+        else:
+            out = pa.Table.from_pandas(df.as_pandas_dataframe())
+    finally:
+        release(linker)
     return out
+
+
+_MATCHING = frozenset(f"{c}_{side}" for c in FEATURE_COLUMNS[1:] for side in "lr")
 
 
 def score_pair(
@@ -384,6 +520,7 @@ def score_pair(
     Term frequencies come from ``features``, as in :func:`predict`."""
     import pyarrow.compute as pc
 
+    features = blocking_keys(features)
     linker = _linker(features, model, engine, spark)
     rows: list[Any] = []
     for rid in (a, b):
