@@ -227,6 +227,38 @@ def test_leiden_is_deterministic_and_finds_two_cliques() -> None:
     assert side["l1"] != side["r1"]
 
 
+def test_leiden_stops_at_a_stable_partition_and_after_its_pass_bound(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import igraph as ig
+
+    from lastmile.network import communities
+
+    # Three cliques of 8, each tied to the next by one bridge.
+    cliques = [(b + i, b + j) for b in (0, 8, 16) for i in range(8) for j in range(i + 1, 8)]
+    g = ig.Graph(n=24, edges=[*cliques, (0, 8), (8, 16)])
+    g.vs["name"] = [str(v) for v in range(g.vcount())]
+    g.es["weight"] = [1.0 + (e.index % 3) for e in g.es]
+    calls: list[int | None] = []
+    original = ig.Graph.community_leiden
+
+    def counted(self: ig.Graph, *args: object, **kwargs: object) -> object:
+        calls.append(kwargs.get("n_iterations"))  # type: ignore[arg-type]
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(ig.Graph, "community_leiden", counted)
+    membership = communities.leiden(g, seed=1)
+    # One pass at a time, ending with the pass that changed nothing (not igraph's own
+    # unbounded loop), and a modularity partition of the three blocks.
+    assert set(calls) == {1} and 2 <= len(calls) <= communities.MAX_PASSES
+    blocks = [len({int(c) for c in membership[i : i + 8]}) for i in (0, 8, 16)]
+    assert blocks == [1, 1, 1] and len(set(membership.tolist())) == 3
+    calls.clear()
+    monkeypatch.setattr(communities, "MAX_PASSES", 1)
+    communities.leiden(g, seed=1)
+    assert calls == [1]
+
+
 # -- disruption --------------------------------------------------------------------------------
 
 
