@@ -181,6 +181,25 @@ def _adjacency(n: int, edges: np.ndarray) -> sp.csr_matrix:
     return a
 
 
+def neighbourhood(
+    a: sp.csr_matrix, x: np.ndarray, y: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Degrees (of every vertex), then for the pairs ``(x[i], y[i])`` on adjacency ``a``:
+    common neighbours, Adamic-Adar, resource allocation and paths of length 3 (the classic
+    scores of ``linkpred.score_pairs`` and features of the learned model)."""
+    deg = np.asarray(a.sum(axis=1)).ravel()
+    with np.errstate(divide="ignore"):
+        inv_log = np.where(deg > 1, 1.0 / np.log(np.maximum(deg, 2)), 0.0)
+        inv = np.where(deg > 0, 1.0 / np.maximum(deg, 1), 0.0)
+    ax, ay = a[x], a[y]
+    common = ax.multiply(ay)
+    cn = np.asarray(common.sum(axis=1)).ravel()
+    aa = np.asarray(common @ inv_log).ravel()
+    ra = np.asarray(common @ inv).ravel()
+    paths3 = np.asarray((ax @ a).multiply(ay).sum(axis=1)).ravel()
+    return deg, cn, aa, ra, paths3
+
+
 def _rowdot(m: sp.csr_matrix, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.asarray(m[x].multiply(m[y]).sum(axis=1)).ravel()
 
@@ -197,16 +216,7 @@ def _features(
     """The feature matrix of the ordered pairs ``(x[i], y[i])`` given the visible edges."""
     n = ix.n
     a = _adjacency(n, visible)
-    deg = np.asarray(a.sum(axis=1)).ravel()
-    with np.errstate(divide="ignore"):
-        inv_log = np.where(deg > 1, 1.0 / np.log(np.maximum(deg, 2)), 0.0)
-        inv = np.where(deg > 0, 1.0 / np.maximum(deg, 1), 0.0)
-    ax, ay = a[x], a[y]
-    common = ax.multiply(ay)
-    cn = np.asarray(common.sum(axis=1)).ravel()
-    aa = np.asarray(common @ inv_log).ravel()
-    ra = np.asarray(common @ inv).ravel()
-    paths3 = np.asarray((ax @ a).multiply(ay).sum(axis=1)).ravel()
+    deg, cn, aa, ra, paths3 = neighbourhood(a, x, y)
     a2 = (a @ a).tocsr()
     d4 = _rowdot(a2, x, y)
     g = ig.Graph(n=n, edges=visible.tolist(), directed=False)

@@ -34,7 +34,13 @@ import scipy.sparse as sp
 from scipy.stats import rankdata
 
 from lastmile.network.graph import Network, NetworkError
-from lastmile.network.linklearn import LinkContext, explain, fit_link_model, sample_negatives
+from lastmile.network.linklearn import (
+    LinkContext,
+    explain,
+    fit_link_model,
+    neighbourhood,
+    sample_negatives,
+)
 
 KATZ_BETA = 0.05
 METHODS = ("common_neighbours", "adamic_adar", "resource_allocation", "katz")
@@ -57,16 +63,7 @@ def _edges(g: ig.Graph) -> np.ndarray:
 
 def score_pairs(a: sp.csr_matrix, x: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray]:
     """The four scores for the pairs ``(x[i], y[i])`` on adjacency matrix ``a``."""
-    deg = np.asarray(a.sum(axis=1)).ravel()
-    with np.errstate(divide="ignore"):
-        inv_log = np.where(deg > 1, 1.0 / np.log(np.maximum(deg, 2)), 0.0)
-        inv = np.where(deg > 0, 1.0 / np.maximum(deg, 1), 0.0)
-    ax, ay = a[x], a[y]
-    common = ax.multiply(ay)
-    cn = np.asarray(common.sum(axis=1)).ravel()
-    aa = np.asarray(common @ inv_log).ravel()
-    ra = np.asarray(common @ inv).ravel()
-    paths3 = np.asarray((ax @ a).multiply(ay).sum(axis=1)).ravel()
+    _, cn, aa, ra, paths3 = neighbourhood(a, x, y)
     katz = KATZ_BETA**2 * cn + KATZ_BETA**3 * paths3
     return {
         "common_neighbours": cn,
