@@ -789,3 +789,46 @@ def test_supply_ranking_puts_the_supplier_of_most_people_first() -> None:
     ranked = key_players(net, 2, method="supply").table
     assert ranked.column("id").to_pylist() == ["S", "B"]
     assert "supplies 3 of its people" in ranked.column("why")[0].as_py()
+
+
+def test_a_person_with_no_tie_joins_the_home_network_of_his_case_files() -> None:
+    """Rule 6: a subject with no tie at all joins the network that holds most of the people
+    his investigations name (the majority of his investigations' homes); with no majority he
+    stays out; upstream people and organizations never join this way; and two networks named
+    in one case file stay two."""
+    rows = []
+    for crew in "AB":
+        people = [f"{crew}{i}" for i in range(4)]
+        rows += [tie(a, b, "communication", 10) for i, a in enumerate(people) for b in people[:i]]
+        rows.append(tie(f"{crew}0", f"D{crew}", "membership"))
+    rows += [tie("K", "A0", "supply"), tie("C", "K", "membership")]
+    case_files = {
+        "I1": {"A0", "A1", "A2", "B3", "X", "Z", "K", "C", "O"},  # home: A's network
+        "I2": {"A3", "X"},  # home: A's network
+        "I3": {"B0", "B1", "B2", "Y", "Z"},  # home: B's network
+        "I4": {"W"},  # names no one in a network
+    }
+    members = distribution_networks(
+        pa.Table.from_pylist(rows, schema=TIE_SCHEMA),
+        {"DA": "dto", "DB": "dto", "C": "cartel", "O": "gang"},
+        {"K"},
+        {},
+        case_files,
+    )
+    nets: dict[str, set[str]] = {}
+    for row in members.to_pylist():
+        nets.setdefault(row["network_id"], set()).add(row["entity_id"])
+    # X: both his investigations are A's; Y: B's; Z: one each, no majority; W: no home;
+    # K (a cartel member) and C (a cartel), O (an organization with no tie) never join
+    assert sorted(map(sorted, nets.values())) == [
+        ["A0", "A1", "A2", "A3", "DA", "X"],
+        ["B0", "B1", "B2", "B3", "DB", "Y"],
+    ]
+    # without case files, nobody untied is placed
+    bare = distribution_networks(
+        pa.Table.from_pylist(rows, schema=TIE_SCHEMA),
+        {"DA": "dto", "DB": "dto", "C": "cartel", "O": "gang"},
+        {"K"},
+        {},
+    )
+    assert {r["entity_id"] for r in bare.to_pylist()}.isdisjoint({"X", "Y", "Z", "W"})

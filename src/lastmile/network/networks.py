@@ -34,6 +34,10 @@ The rules (docs/networks.md, "Distribution networks", says why):
 5. Weak evidence (association, arrest together, shared selector, a call or two; never
    family) attaches people and pieces to a network under the same constraint; it never
    makes a network of its own, and never rejoins two networks that rule 4 set apart.
+6. A person in no network after rules 1-5 (most have no tie at all in the records) joins the
+   home network of a strict majority of the investigations that name him: an investigation's
+   home holds most of the entities its subject and organization records name (the home that
+   also takes its seizures). Never upstream entities or organizations, never two networks.
    Selectors are not members (their owners are). A network needs at least two entities.
    ``network_id`` is ``N-`` and the smallest entity id in it, stable while the network is.
 """
@@ -344,12 +348,15 @@ def distribution_networks(
     org_kind: dict[str, str],
     cartel_members: set[str],
     places: dict[str, set[str]] | None = None,
+    case_files: dict[str, set[str]] | None = None,
 ) -> pa.Table:
-    """``entity_id, network_id, upstream`` for every entity in a network (rules 1-5).
+    """``entity_id, network_id, upstream`` for every entity in a network (rules 1-6).
 
     ``org_kind`` maps organization entities to their kind; ``cartel_members`` are persons with
     a stated membership in a cartel (upstream by definition, as are cartel organizations);
-    ``places`` maps entities to the cities of their investigations (for the hub rule).
+    ``places`` maps entities to the cities of their investigations (for the hub rule);
+    ``case_files`` maps each investigation to the entities its subject and organization records
+    name (for rule 6).
     """
     edges = criminal_ties(ties, org_kind)
     if edges.num_rows == 0:
@@ -394,6 +401,7 @@ def distribution_networks(
                 places or {},
                 origin,
             )
+            found = attach_by_case_file(found, case_files or {}, upstream | set(org_kind))
         for group_names in found:
             ordered = sorted(group_names)
             nid = f"N-{ordered[0]}"
@@ -486,6 +494,50 @@ def attach(
     return [names for r, names in joined.items() if is_network[r] and len(names) >= 2]
 
 
+def attach_by_case_file(
+    groups: list[list[str]],
+    case_files: dict[str, set[str]],
+    excluded: set[str] | frozenset[str] = frozenset(),
+) -> list[list[str]]:
+    """Rule 6: a person in no network joins the home network of his investigations.
+
+    An investigation's *home* is the network holding most of the entities its subject and
+    organization records name (the smallest index on a tie: the same home that gives a
+    network its seizures). A person named in investigations but in no network (no tie, or
+    only ties rules 1-5 do not follow) joins the home shared by a strict majority of his
+    investigations that have one; with no such majority he stays out. ``excluded`` entities
+    (upstream ones, organizations) never join this way. Networks are never joined to each
+    other by this rule: a case file that follows a supply chain names people of several
+    networks, and it decides only for someone with no better evidence.
+    """
+    group_of: dict[str, int] = {}
+    for i, names in enumerate(groups):
+        for n in names:
+            group_of[n] = i
+    home: dict[str, int] = {}
+    for investigation, named in case_files.items():
+        held: dict[int, int] = {}
+        for e in named:
+            if e in group_of:
+                held[group_of[e]] = held.get(group_of[e], 0) + 1
+        if held:
+            home[investigation] = min(held, key=lambda i: (-held[i], i))
+    votes: dict[str, dict[int, int]] = {}
+    for investigation, named in sorted(case_files.items()):
+        if investigation not in home:
+            continue
+        for e in named:
+            if e not in group_of and e not in excluded:
+                count = votes.setdefault(e, {})
+                count[home[investigation]] = count.get(home[investigation], 0) + 1
+    result = [list(names) for names in groups]
+    for e, count in sorted(votes.items()):
+        best = min(count, key=lambda i: (-count[i], i))
+        if 2 * count[best] > sum(count.values()):
+            result[best].append(e)
+    return result
+
+
 SUMMARY_SCHEMA = pa.schema(
     [
         ("network_id", pa.string()),
@@ -550,7 +602,12 @@ def workspace_networks(ws: Workspace, ties: pa.Table | None = None) -> tuple[pa.
     for row in ws.store.rows(_PLACES):
         places.setdefault(str(row[0]), []).append(tuple("" if v is None else str(v) for v in row))
     cities_of = {e: {f"{p[4]}, {p[5]}" for p in ps if p[4]} for e, ps in places.items()}
-    members = distribution_networks(ties, org_kind, cartel_members, cities_of)
+    from lastmile.network.stored import INVESTIGATION_MEMBERS
+
+    case_files: dict[str, set[str]] = {}
+    for investigation, entity in ws.store.rows(INVESTIGATION_MEMBERS):
+        case_files.setdefault(str(investigation), set()).add(str(entity))
+    members = distribution_networks(ties, org_kind, cartel_members, cities_of, case_files)
     arrests = {str(e): int(n) for e, n in ws.store.rows(_ARRESTS)}
     persons = {
         str(e)

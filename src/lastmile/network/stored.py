@@ -225,7 +225,7 @@ def read_ties(ws: Workspace, entity_id: str | None = None) -> pa.Table:
     )
 
 
-_INVESTIGATION_MEMBERS = """
+INVESTIGATION_MEMBERS = """
     SELECT DISTINCT s.investigation_id, m.entity_id FROM subjects s
     JOIN entity_members m ON m.record_type = 'subjects' AND m.record_id = s.subject_id
     UNION
@@ -253,7 +253,7 @@ def investigation_networks(ws: Workspace, members: pa.Table | None = None) -> di
         for r in members.select(["entity_id", "network_id", "upstream"]).to_pylist()
     }
     held: dict[str, dict[tuple[bool, str], int]] = {}
-    for investigation, entity in ws.store.rows(_INVESTIGATION_MEMBERS):
+    for investigation, entity in ws.store.rows(INVESTIGATION_MEMBERS):
         found = network_of.get(str(entity))
         if found is None or investigation is None:
             continue
