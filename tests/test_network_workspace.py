@@ -832,3 +832,34 @@ def test_a_person_with_no_tie_joins_the_home_network_of_his_case_files() -> None
         {},
     )
     assert {r["entity_id"] for r in bare.to_pylist()}.isdisjoint({"X", "Y", "Z", "W"})
+
+
+def test_two_crews_no_case_file_names_together_are_two_networks() -> None:
+    """Rules 4 and 5 with case files: two tight crews in one city, with nothing else to tell
+    them apart, are one network while an investigation names people of both, and two when
+    every investigation names people of one crew only; a weak tie (an arrest together) does
+    not join them either then."""
+    rows = []
+    for crew in "AB":
+        people = [f"{crew}{i}" for i in range(5)]
+        rows += [tie(a, b, "communication", 10) for i, a in enumerate(people) for b in people[:i]]
+    rows.append(tie("A0", "B0", "communication", 3))
+    table = pa.Table.from_pylist(rows, schema=TIE_SCHEMA)
+    denver = {f"{c}{i}": {"Denver, CO"} for c in "AB" for i in range(5)}
+    apart = {"IA": {f"A{i}" for i in range(5)}, "IB": {f"B{i}" for i in range(5)}}
+    together = apart | {"IAB": {"A0", "B0"}}
+
+    def networks(ties: pa.Table, files: dict[str, set[str]] | None) -> set[str]:
+        members = distribution_networks(ties, {}, set(), denver, files)
+        return set(members.column("network_id").to_pylist())
+
+    assert networks(table, None) == {"N-A0"}
+    assert networks(table, together) == {"N-A0"}
+    assert networks(table, apart) == {"N-A0", "N-B0"}
+    # rule 5: the crews apart on criminal ties (A0-B0 called twice: below the minimum) and
+    # arrested together are joined by the weak ties unless no case file names both
+    weak = [r for r in rows if r["source"] != "A0" or r["target"] != "B0"]
+    weak += [tie("A0", "B0", "communication", 2), tie("A1", "B1", "co_arrest", 1)]
+    loose = pa.Table.from_pylist(weak, schema=TIE_SCHEMA)
+    assert networks(loose, None) == {"N-A0"}
+    assert networks(loose, apart) == {"N-A0", "N-B0"}

@@ -26,13 +26,15 @@ The rules (docs/networks.md, "Distribution networks", says why):
    merged back by constrained agglomeration (strongest links first, never two groups that
    are distinct in the records: each with an organization of the component's highest kind,
    DTO or else gang/crew, or in disjoint cities, or one supplies the other and works in
-   cities the other does not: a regional supplier is above a local crew), and a group still
+   cities the other does not: a regional supplier is above a local crew, or no investigation
+   names people of both: no agency has worked them as one target), and a group still
    holding two DTOs is
    split again the same way (modularity's resolution limit). Groups of people who mostly
    deal among themselves and touch other groups through a few ties are separate networks
    (Calderoni 2012; Morselli 2009), even when those few ties pass the evidence minimum.
 5. Weak evidence (association, arrest together, shared selector, a call or two; never
-   family) attaches people and pieces to a network under the same constraint; it never
+   family) attaches people and pieces to a network under the same constraint (case files
+   included); it never
    makes a network of its own, and never rejoins two networks that rule 4 set apart.
 6. A person in no network after rules 1-5 (most have no tie at all in the records) joins the
    home network of a strict majority of the investigations that name him: an investigation's
@@ -135,6 +137,7 @@ def split_communities(
     places: dict[str, set[str]] | None = None,
     seed: int = 0,
     organizations: set[str] | frozenset[str] = frozenset(),
+    cases: dict[str, set[str]] | None = None,
 ) -> list[list[int]]:
     """Rule 4: the vertices of a connected graph as one group, or as its distinct communities.
 
@@ -144,7 +147,7 @@ def split_communities(
     merges small communities that are clearly separate on their own in a large graph, and
     two DTOs in one group are the records saying that it holds two organizations.
     """
-    groups = _split_once(g, local_orgs=local_orgs, places=places, seed=seed)
+    groups = _split_once(g, local_orgs=local_orgs, places=places, seed=seed, cases=cases)
     names = g.vs["name"]
     result: list[list[int]] = []
     for group in groups:
@@ -152,7 +155,7 @@ def split_communities(
             result.append(group)
             continue
         sub = g.induced_subgraph(group)
-        parts = _split_once(sub, local_orgs=organizations, places=places, seed=seed)
+        parts = _split_once(sub, local_orgs=organizations, places=places, seed=seed, cases=cases)
         if len(parts) == 1:
             result.append(group)
             continue
@@ -164,6 +167,7 @@ def split_communities(
                 places=places,
                 seed=seed,
                 organizations=organizations,
+                cases=cases,
             ):
                 result.append([group[part[i]] for i in piece])
     return sorted(sorted(group) for group in result)
@@ -175,12 +179,15 @@ def _split_once(
     local_orgs: set[str] | frozenset[str] = frozenset(),
     places: dict[str, set[str]] | None = None,
     seed: int = 0,
+    cases: dict[str, set[str]] | None = None,
 ) -> list[list[int]]:
     """Rule 4: the vertices of a connected graph as one group, or as its distinct communities.
 
     Leiden communities (weights ``weight``) count only when their modularity is at least
     ``MIN_MODULARITY``; then two tied communities stay together unless they are distinct units
-    in the sense of rule 2: each holds a local organization, or their cities are disjoint.
+    in the sense of rule 2: each holds a local organization, or their cities are disjoint, or
+    one supplies the other and works in cities the other does not, or no investigation names
+    people of both (``cases``: entity -> the investigations whose records name it).
     """
     whole = [list(range(g.vcount()))]
     if g.vcount() < 2 * MIN_GROUP or g.ecount() == 0:
@@ -192,12 +199,15 @@ def _split_once(
     if count == 1 or h.modularity(membership.tolist(), weights="weight") < MIN_MODULARITY:
         return whole
     places = places or {}
+    cases = cases or {}
     names = h.vs["name"]
     orgs = [False] * count
     cities: list[set[str]] = [set() for _ in range(count)]
+    files: list[set[str]] = [set() for _ in range(count)]
     for v, c in enumerate(membership.tolist()):
         orgs[c] = orgs[c] or names[v] in local_orgs
         cities[c] |= places.get(names[v], set())
+        files[c] |= cases.get(names[v], set())
     # Supply between communities: (supplier's community, supplied community).
     supplies: set[tuple[int, int]] = set()
     if "kind" in g.es.attributes():
@@ -228,11 +238,14 @@ def _split_once(
             upper, lower = _root(parent, x), _root(parent, y)
             if (x, y) in supplies and cities[lower] and not cities[upper] <= cities[lower]:
                 apart = True
+        # No case file names people of both: no agency has worked them as one target.
+        apart = apart or bool(files[ra] and files[rb] and not files[ra] & files[rb])
         if (orgs[ra] and orgs[rb]) or apart:
             continue
         parent[ra] = rb
         orgs[rb] = orgs[rb] or orgs[ra]
         cities[rb] |= cities[ra]
+        files[rb] |= files[ra]
     groups: dict[int, list[int]] = {}
     for v, c in enumerate(membership.tolist()):
         groups.setdefault(_root(parent, c), []).append(v)
@@ -370,6 +383,10 @@ def distribution_networks(
         | {e for e, k in org_kind.items() if k == "cartel"}
     )
     is_up = np.array([n in upstream for n in g.vs["name"]])
+    cases: dict[str, set[str]] = {}
+    for investigation, named in (case_files or {}).items():
+        for e in named:
+            cases.setdefault(e, set()).add(investigation)
     rows: list[dict[str, object]] = []
     for flag in (False, True):
         keep = [v for v in range(g.vcount()) if is_up[v] == flag]
@@ -387,7 +404,9 @@ def distribution_networks(
                 # when the component holds any (its gangs and crews may be their street
                 # arms), else the gangs and crews themselves.
                 marks = (dtos & present) or (local & present)
-                split = split_communities(part, local_orgs=marks, places=places, organizations=dtos)
+                split = split_communities(
+                    part, local_orgs=marks, places=places, organizations=dtos, cases=cases
+                )
                 groups = [[comp[i] for i in group] for group in split]
             kept = [[sub.vs[v]["name"] for v in group] for group in groups if len(group) >= 2]
             found.extend(kept)
@@ -400,6 +419,7 @@ def distribution_networks(
                 {e: UNIT_LEVEL.get(k, 0) for e, k in org_kind.items()},
                 places or {},
                 origin,
+                cases,
             )
             found = attach_by_case_file(found, case_files or {}, upstream | set(org_kind))
         for group_names in found:
@@ -418,6 +438,7 @@ def attach(
     level: dict[str, int],
     places: dict[str, set[str]],
     origins: list[int] | None = None,
+    cases: dict[str, set[str]] | None = None,
 ) -> list[list[str]]:
     """Rule 5: pieces of one network that the criminal ties leave apart are put back together
     by the weaker evidence of working together (``WEAK_KINDS``: a stated association, an arrest
@@ -426,7 +447,8 @@ def attach(
     Networks and the people in none of them are joined along these ties, the strongest links
     first (the number of ties between the two), never two groups that are distinct in the
     records (each holds a DTO, or, neither holding one, each a gang or crew; or their cities are
-    disjoint), and never two people who are in
+    disjoint; or no investigation names people of both, ``cases`` mapping an entity to the
+    investigations whose records name it), and never two people who are in
     no network (weak ties attach to a network; they do not make one). Family ties are not
     among them: a relative does not join a network by being one. Upstream entities take no
     part.
@@ -463,6 +485,7 @@ def attach(
         members[i] = [e]
     marked = [max((level.get(n, 0) for n in names), default=0) for names in members]
     cities = [set().union(*(places.get(n, set()) for n in names)) for names in members]
+    files = [set().union(*((cases or {}).get(n, set()) for n in names)) for names in members]
     is_network = [i < len(groups) for i in range(count)]
     split_from: list[set[int]] = [
         {origins[i]} if origins is not None and i < len(groups) else set() for i in range(count)
@@ -480,12 +503,14 @@ def attach(
             apart = bool(cities[ra] and cities[rb] and not cities[ra] & cities[rb])
             # rule 4 set these apart on criminal ties: weak evidence does not undo it
             siblings = bool(split_from[ra] & split_from[rb])
+            apart = apart or bool(files[ra] and files[rb] and not files[ra] & files[rb])
             if (marked[ra] and marked[ra] == marked[rb]) or apart or siblings:
                 continue
             parent[ra] = rb
             marked[rb] = max(marked[rb], marked[ra])
             cities[rb] |= cities[ra]
             split_from[rb] |= split_from[ra]
+            files[rb] |= files[ra]
             is_network[rb] = True
             changed = True
     joined: dict[int, list[str]] = {}
