@@ -863,3 +863,27 @@ def test_two_crews_no_case_file_names_together_are_two_networks() -> None:
     loose = pa.Table.from_pylist(weak, schema=TIE_SCHEMA)
     assert networks(loose, None) == {"N-A0"}
     assert networks(loose, apart) == {"N-A0", "N-B0"}
+
+
+def test_a_gang_named_in_two_cities_does_not_join_its_members() -> None:
+    """Rule 1: membership of a gang or crew joins its members only while the organization is
+    named in one city; a gang entity whose records are in two cities (two sets of one name, or
+    one name resolved across cities) does not make its members one network."""
+    rows = []
+    for crew in "AB":
+        people = [f"{crew}{i}" for i in range(4)]
+        rows += [tie(a, b, "communication", 10) for i, a in enumerate(people) for b in people[:i]]
+        rows.append(tie(f"{crew}0", "G", "membership"))
+    table = pa.Table.from_pylist(rows, schema=TIE_SCHEMA)
+    people = {f"{c}{i}": {f"{c}town, ST"} for c in "AB" for i in range(4)}
+
+    def networks(gang_cities: set[str], kind: str = "gang") -> set[str]:
+        places = people | {"G": gang_cities}
+        members = distribution_networks(table, {"G": kind}, set(), places)
+        return set(members.column("network_id").to_pylist())
+
+    assert networks({"Atown, ST"}) == {"N-A0"}
+    assert networks({"Atown, ST", "Btown, ST"}) == {"N-A0", "N-B0"}
+    assert networks({"Atown, ST", "Btown, ST"}, "crew") == {"N-A0", "N-B0"}
+    # a DTO works across cities: its members stay one network
+    assert networks({"Atown, ST", "Btown, ST"}, "dto") == {"N-A0"}

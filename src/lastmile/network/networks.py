@@ -4,7 +4,8 @@ chain cut above local organizations.
 The rules (docs/networks.md, "Distribution networks", says why):
 
 1. Only criminal ties join people into a network: ``supply``, ``membership`` of an organization
-   that is not a cartel or a business, and ``communication`` with at least ``MIN_EVENTS``
+   that is not a cartel or a business (nor a gang or crew named in investigations of two or
+   more cities: street organizations are local), and ``communication`` with at least ``MIN_EVENTS``
    events (the stated minimum of evidence: a single call is not a relationship). Family,
    association, co-arrest and shared-selector ties never join two groups: a lawyer, a relative
    or a shared business phone does not make two crews one network.
@@ -65,6 +66,7 @@ NON_MEMBER_ORGS = ("cartel", "business")
 UNIT_ORG = "dto"
 WEAK_KINDS = ("association", "co_arrest", "shared_selector")
 UNIT_LEVEL = {"dto": 2, "gang": 1, "crew": 1}
+LOCAL_KINDS = ("gang", "crew")
 
 
 def bare_graph(g: ig.Graph) -> ig.Graph:
@@ -77,9 +79,20 @@ MEMBERSHIP_SCHEMA = pa.schema(
 )
 
 
-def criminal_ties(ties: pa.Table, org_kind: dict[str, str]) -> pa.Table:
-    """The ties that may join a network (rule 1), as ``source, target, kind, records``."""
+def criminal_ties(
+    ties: pa.Table, org_kind: dict[str, str], places: dict[str, set[str]] | None = None
+) -> pa.Table:
+    """The ties that may join a network (rule 1), as ``source, target, kind, records``.
+
+    With ``places`` (entity -> cities of its investigations), membership of a gang or crew
+    named in investigations of two or more cities does not join: street organizations are
+    local, and one such entity is most often two groups of one name (or one name resolved
+    across cities), so being its member is no evidence of working with its other members.
+    """
     rows = ties.select(["source", "target", "kind", "records"]).to_pylist()
+    scattered = {
+        e for e, k in org_kind.items() if k in LOCAL_KINDS and len((places or {}).get(e, ())) > 1
+    }
     keep = []
     for r in rows:
         if r["kind"] == "supply" or (
@@ -88,7 +101,8 @@ def criminal_ties(ties: pa.Table, org_kind: dict[str, str]) -> pa.Table:
             keep.append(r)
         elif r["kind"] == "membership":
             orgs = [org_kind[e] for e in (r["source"], r["target"]) if e in org_kind]
-            if orgs and all(k not in NON_MEMBER_ORGS for k in orgs):
+            ends = (r["source"], r["target"])
+            if orgs and all(k not in NON_MEMBER_ORGS for k in orgs) and scattered.isdisjoint(ends):
                 keep.append(r)
     schema = pa.schema(
         [
@@ -371,7 +385,7 @@ def distribution_networks(
     ``case_files`` maps each investigation to the entities its subject and organization records
     name (for rule 6).
     """
-    edges = criminal_ties(ties, org_kind)
+    edges = criminal_ties(ties, org_kind, places)
     if edges.num_rows == 0:
         return MEMBERSHIP_SCHEMA.empty_table()
     g = _graph(edges)
