@@ -6,6 +6,7 @@ from pathlib import Path
 
 from lastmile.ingest import ingest_paths
 from lastmile.store import Workspace
+from lastmile.store.schema import time_as_written_sql
 
 HEAD = "agency_id,name,kind\nDEA,Drug Enforcement Admin,federal\n"
 INV = "investigation_id,agency_id,division,opened\nINV-1,DEA,Rocky Mountain,2022-01-01\n"
@@ -130,3 +131,38 @@ def test_known_keys_and_content_hashes_never_change(workspace: Workspace, tmp_pa
         ("36247730-f152-5d21-87de-0b03f1061220",),
         ("4d1540a4-b4cd-4cb2-ddb9-9f6389a1b54f",),
     ]
+
+
+def test_a_time_is_kept_as_written_only_where_it_differs_from_the_canonical_text(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    """``time_original`` is NULL where the text is exactly the stored time in the canonical
+    form (UTC, T and Z, to the second), and the text otherwise; either way the text as
+    written comes back (``time_as_written_sql``), on both stores."""
+    written = [
+        "2022-03-01T10:00:00Z",  # canonical: not stored again
+        "2022-03-01T03:00:01-07:00",  # an offset
+        "2022-03-01 10:00:02",  # a space, no zone
+        "2022-03-01T10:00:03.250Z",  # a fraction of a second
+        "2022-03-01T10:00:04+00:00",  # UTC as an offset
+    ]
+    lines = "".join(
+        f"E-{i},INV-1,{t},(303) 555-0101,303-555-0102,call\n" for i, t in enumerate(written)
+    )
+    folder = _folder(
+        tmp_path / "op",
+        {
+            "agencies.csv": HEAD,
+            "investigations.csv": INV,
+            "communications.csv": EVENT.splitlines()[0] + "\n" + lines,
+        },
+    )
+    result = ingest_paths(workspace, [folder], rejects=tmp_path / "r.csv")
+    assert result.counts["communications"].loaded == len(written)
+    as_written = time_as_written_sql("c.time", "s.time_original", workspace.store.kind)
+    rows = workspace.store.rows(
+        f"SELECT s.time_original, {as_written} FROM communications_sources s "
+        "JOIN communications c ON c.event_key = s.event_key ORDER BY s.source_row"
+    )
+    assert [r[1] for r in rows] == written
+    assert [r[0] for r in rows] == [None, *written[1:]]

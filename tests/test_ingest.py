@@ -380,3 +380,40 @@ def test_selectors_off_the_fast_path_keep_their_normal_form_and_validity(
         ("P2", "x@@y.com", False),
         ("P3", "el.guero", True),
     ]
+
+
+def test_an_ingest_whose_selectors_take_the_sql_fast_path_never_imports_pandas(
+    tmp_path: Path,
+) -> None:
+    """Building the selector map's Arrow table from Python lists makes pyarrow import pandas
+    (half a CPU-second of every CLI ingest); when every value took the SQL fast path (North
+    American numbers, most toll records) no such table is built."""
+    script = f"""
+import sys
+from pathlib import Path
+from lastmile.ingest import ingest_paths
+from lastmile.store import open_workspace
+with open_workspace(Path({str(tmp_path / "ws.duckdb")!r})) as ws:
+    result = ingest_paths(ws, [Path({str(SMALL_OPERATION)!r})],
+                          rejects=Path({str(tmp_path / "r.csv")!r}))
+print(result.counts["communications"].loaded, "pandas" in sys.modules)
+"""
+    # The small operation's endpoints include numbers outside North America: ingest them
+    # first, then a file whose endpoints are all North American.
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert int(out[0]) > 0
+    folder = tmp_path / "nanp"
+    folder.mkdir()
+    (folder / "communications.csv").write_text(
+        "investigation_id,time,from_selector,to_selector,kind\n"
+        "INV-1,2022-03-01T10:00:00Z,(303) 555-0101,303.555.0102,call\n"
+        "INV-1,2022-03-01T10:01:00Z,+1 303 555 0102,13035550101,text\n",
+        encoding="utf-8",
+    )
+    script = script.replace(repr(str(SMALL_OPERATION)), repr(str(folder)))
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert out == ["2", "False"]

@@ -17,6 +17,7 @@ from lastmile.ingest.mapping import load_mapping
 from lastmile.ingest.validate import text_sql
 from lastmile.report import ReportOptions, compute_report
 from lastmile.store import Workspace
+from lastmile.store.schema import time_as_written_sql
 
 from .conftest import SMALL_OPERATION
 
@@ -152,8 +153,10 @@ def test_broken_and_mixed_type_json_returns(workspace: Workspace, tmp_path: Path
     )
     values = workspace.store.rows("SELECT value FROM selectors WHERE kind = 'ip' ORDER BY 1")
     assert values == [("203.0.113.5",), ("5",)]  # text as written, no JSON quotes
+    written = time_as_written_sql("c.time", "s.time_original", workspace.store.kind)
     originals = workspace.store.rows(
-        "SELECT s.time_original FROM communications_sources s "
+        f"SELECT {written} FROM communications_sources s "
+        "JOIN communications c ON c.event_key = s.event_key "
         "JOIN source_files f ON f.file_id = s.source_file_id WHERE f.name = 'a.json' ORDER BY 1"
     )
     assert originals == [("2022-07-04T21:15:09Z",), ("2022-07-04T21:16:09Z",)]

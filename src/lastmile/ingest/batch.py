@@ -646,11 +646,17 @@ class _Batch:
         for kind, names in by_kind.items():
             kind_text = ident("kind") if kind == "kind" else "NULL"
             typed_kind = typed_sql(rt.column("kind"), ident("kind")) if kind == "kind" else kind
-            # The distinct text of the columns of one kind in one scan, then trim and type
-            # only that (selector columns are typed alike: trimmed text).
+            # The distinct text of the columns of one kind, then trim and type only that
+            # (selector columns are typed alike: trimmed text). One scan per column: a list
+            # of the columns per row, unnested, cost twice as much.
             inner = (
-                f"SELECT DISTINCT {kind_text} AS kind, {platform_text} AS platform, "
-                f"unnest([{', '.join(names)}]) AS value FROM {text}"
+                "SELECT DISTINCT * FROM ("
+                + " UNION ALL ".join(
+                    f"SELECT {kind_text} AS kind, {platform_text} AS platform, {n} AS value "
+                    f"FROM {text}"
+                    for n in names
+                )
+                + ")"
             )
             value = typed_sql(columns[0], "value")
             parts.append(f"SELECT {typed_kind}, {platform}, {value} FROM ({inner})")
@@ -724,7 +730,9 @@ class _Batch:
         """A stored record's provenance, over a staged row of one of ``files``. The file's id
         is written as a constant per file (a join to ``batch_files`` of millions of rows cost
         more than the rest of the write), or looked up when the files are many."""
-        if len(files) <= MAX_CASE_FILES:
+        if len(files) == 1:
+            file_id = f"CAST({q(str(self.file_ids[files[0].index]))} AS UUID)"
+        elif len(files) <= MAX_CASE_FILES:
             arms = " ".join(
                 f"WHEN {f.index} THEN CAST({q(str(self.file_ids[f.index]))} AS UUID)" for f in files
             )

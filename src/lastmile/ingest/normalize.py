@@ -40,6 +40,17 @@ def build_map(con: duckdb.DuckDBPyConnection, distinct_sql: str, into: str) -> N
         f"AS fast FROM ({distinct_sql}) d(kind, platform, raw)"
     )
     rows = con.execute(f"SELECT kind, platform, raw FROM {into}_all WHERE fast IS NULL").fetchall()
+    fast = (
+        f"SELECT kind, platform, raw, fast AS normalized, true AS valid, '' AS reason "
+        f"FROM {into}_all WHERE fast IS NOT NULL"
+    )
+    if not rows:
+        # Every value took the SQL fast path (most toll records). No Arrow table then:
+        # pyarrow imports pandas to build one from Python lists, which cost a CLI ingest
+        # about half a CPU-second.
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {into} AS {fast}")
+        con.execute(f"DROP TABLE {into}_all")
+        return
     kinds, platforms, raws, values, valids, reasons = [], [], [], [], [], []
     for kind_hint, platform, raw in rows:
         kind = selectors.guess_kind(raw, platform) if kind_hint == AUTO else kind_hint
@@ -62,10 +73,7 @@ def build_map(con: duckdb.DuckDBPyConnection, distinct_sql: str, into: str) -> N
     )
     register_table(con, table, f"{into}_slow")
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {into} AS "
-        f"SELECT kind, platform, raw, fast AS normalized, true AS valid, '' AS reason "
-        f"FROM {into}_all WHERE fast IS NOT NULL "
-        f"UNION ALL SELECT * FROM {into}_slow"
+        f"CREATE OR REPLACE TEMP TABLE {into} AS {fast} UNION ALL SELECT * FROM {into}_slow"
     )
     con.execute(f"DROP TABLE {into}_all")
     con.execute(f"DROP TABLE {into}_slow")

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from lastmile.model import GRADE_COLUMNS, Column, ColumnType, RecordType
-from lastmile.store.schema import digest_sql
+from lastmile.store.schema import CANONICAL_TIME_FORMAT, digest_sql
 
 MAX_ID_LENGTH = 200
 
@@ -278,6 +278,19 @@ def typed_sql(col: Column, text: str) -> str:
     return _typed_and_error(col, text_sql(text), "NULL")[0]
 
 
+def original_sql(written: str, typed: str) -> str:
+    """``{ts}_original``: the text as written, or NULL where it is exactly the canonical text
+    of the stored time (``CANONICAL_TIME_FORMAT``), which gives it back:
+    ``coalesce(time_original, strftime(time, '%Y-%m-%dT%H:%M:%SZ'))`` is always the text as
+    written (``lastmile.store.schema.time_as_written_sql``). Most returns write their times
+    so, and every stored copy of that unique text cost DuckDB's compression more than any
+    other column of an event's source (docs/format.md, "Times")."""
+    return (
+        f"CASE WHEN strlen({written}) = 20 AND {written} = "
+        f"strftime({typed}, {q(CANONICAL_TIME_FORMAT)}) THEN NULL ELSE {written} END"
+    )
+
+
 def _nul_check(v: str) -> str:
     # A NUL byte is legal UTF-8 but no text field holds one, and PostgreSQL cannot store it:
     # reject the row on both stores alike.
@@ -358,8 +371,8 @@ def validation_sql(
         typed_level.append(f"{typed} AS {name}")
         inner.append(name)
         if col.type is ColumnType.TIMESTAMP:
-            written = ident(col.name + "__original")
-            inner.append(f"coalesce({written}, {raw}) AS {ident(col.name + '_original')}")
+            written = f"coalesce({ident(col.name + '__original')}, {raw})"
+            inner.append(f"{original_sql(written, name)} AS {ident(col.name + '_original')}")
             originals.append(col.name + "_original")
         if col.required:
             err = f"CASE WHEN {raw} IS NULL THEN 'required value is missing' ELSE {err} END"

@@ -4,7 +4,9 @@ Each record type becomes one table with its columns, typed, plus:
 
 - for a selector column ``x``: ``x`` keeps the value as written, ``x_normalized`` the
   normalized form (E.164 for phones...), ``x_valid`` whether it normalized;
-- for a timestamp column ``x``: ``x`` is UTC and ``x_original`` keeps the text as written;
+- for a timestamp column ``x``: ``x`` is UTC and ``x_original`` keeps the text as written
+  where it differs from the canonical text of ``x`` (NULL where it is that text:
+  :func:`time_as_written_sql` gives the text as written either way);
 - provenance: ``source_row``, ``content_hash`` and ``source_file_id``, which names a row of
   ``source_files`` (the file's path and name, and the batch that read it). The agency a record
   comes from is the agency of its investigation (of an agency's own row: that agency).
@@ -76,6 +78,22 @@ def digest(text: str) -> uuid.UUID:
     """:func:`digest_sql` in Python, for anyone who recomputes a key outside DuckDB: the
     UUID whose bytes are the MD5 digest of the UTF-8 text."""
     return uuid.UUID(bytes=hashlib.md5(text.encode()).digest())
+
+
+# How lastmile writes a stored time (UTC) as text: ISO 8601 with a T and a Z, to the second.
+CANONICAL_TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+
+
+def time_as_written_sql(time: str, original: str, store_kind: str) -> str:
+    """SQL giving a stored time's text as written: ``original`` (``{ts}_original``) where it
+    was kept, else the canonical text of ``time`` (UTC, ISO 8601 with T and Z, to the second),
+    which is what was written (ingest keeps the text only where it differs from that:
+    ``lastmile.ingest.validate.original_sql``). ``store_kind``: ``duckdb`` or ``postgresql``."""
+    if store_kind == "postgresql":
+        canonical = f"""to_char({time}, 'YYYY-MM-DD"T"HH24:MI:SS"Z"')"""
+    else:
+        canonical = f"strftime({time}, '{CANONICAL_TIME_FORMAT}')"
+    return f"coalesce({original}, {canonical})"
 
 
 # Per-file facts live once in source_files, not on each of millions of rows: writing the path,
