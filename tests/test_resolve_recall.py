@@ -306,3 +306,35 @@ def test_one_person_under_another_name_is_linked_whatever_the_model_scores() -> 
     edges = con.execute("SELECT a, b, probability, evidence FROM person_edges").fetchall()
     assert [(a, b) for a, b, _, _ in edges] == [("a1", "a2")]
     assert edges[0][2] == 0.5 and edges[0][3].startswith("one person under another name")
+
+
+def test_a_forced_link_s_two_dates_do_not_keep_the_person_s_other_records_out() -> None:
+    """Once a forced link (one person under another name) has put two conflicting dates of
+    birth in one entity, more records with either date still join it; a record with a third
+    date that conflicts with both is still refused."""
+    from lastmile.resolve import cluster
+
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE v AS SELECT * FROM (VALUES ('a', '1980-01-01'), ('b', '1975-05-05'), "
+        "('c', '1980-01-01'), ('d', '1960-09-09')) t(node, value)"
+    )
+    con.execute(
+        "CREATE TABLE e AS SELECT * FROM (VALUES ('a', 'b', 0.5, true), "
+        "('b', 'c', 0.9, false), ('c', 'd', 0.8, false)) t(a, b, probability, forced)"
+    )
+    con.execute("CREATE TABLE k (a VARCHAR, b VARCHAR)")
+    from lastmile.resolve.run import DOB_CONFLICT
+
+    cluster.constrained_components(
+        con,
+        "(SELECT node FROM v)",
+        "e",
+        "k",
+        "v",
+        DOB_CONFLICT.format(x="x.value", y="y.value"),
+        "cc",
+    )
+    got = dict(con.execute("SELECT node, component FROM cc").fetchall())
+    assert got["a"] == got["b"] == got["c"]
+    assert got["d"] != got["a"]

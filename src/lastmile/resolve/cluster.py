@@ -233,7 +233,11 @@ def constrained_components(
         return root
 
     def clash(va: set[str], vb: set[str]) -> bool:
-        return any((min(x, y), max(x, y)) in bad for x in va for y in vb)
+        # Only a conflict the merge would bring: a value on one side only against a value
+        # on the other side only. Two values already together on one side were joined by a
+        # forced edge, which accepted that conflict for the entity; refusing every later
+        # merge that brings either value again would leave the entity's other records out.
+        return any((min(x, y), max(x, y)) in bad for x in va - vb for y in vb - va)
 
     for a, b, forced in edge_rows:
         ra, rb = find(str(a)), find(str(b))
