@@ -338,3 +338,32 @@ def test_a_forced_link_s_two_dates_do_not_keep_the_person_s_other_records_out() 
     got = dict(con.execute("SELECT node, component FROM cc").fetchall())
     assert got["a"] == got["b"] == got["c"]
     assert got["d"] != got["a"]
+
+
+def test_the_entity_pass_links_one_person_under_another_name_too() -> None:
+    """Two entities whose pooled names disagree entirely but which share a phone and a
+    moniker are merged by the entity pass whatever the model scores, as two records are."""
+    from lastmile.resolve.run import _entity_edges, alias_link_sql
+
+    phone = ["phone:+13035550187"]
+    table = _features(
+        [
+            _person("e1", "mario", "naranjo", "zorro", sel_keys=phone, dob="1980-01-01"),
+            _person("e2", "jose", "roman", "zorro", sel_keys=phone, dob="1977-07-07"),
+        ]
+    )
+    model = _model()
+    pred = persons.predict(table, model, also=alias_link_sql(model))
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE entity_cases AS SELECT * FROM (VALUES ('e1', 'case-e1'), "
+        "('e2', 'case-e2')) t(component, investigation_id)"
+    )
+    con.execute(
+        "CREATE TABLE person_edges (a VARCHAR, b VARCHAR, match_weight DOUBLE, "
+        "probability DOUBLE, evidence VARCHAR)"
+    )
+    assert _entity_edges(con, pred, model) == 1
+    assert con.execute("SELECT a, b, probability FROM person_edges").fetchall() == [
+        ("e1", "e2", 0.5)
+    ]

@@ -253,7 +253,8 @@ def _entity_edges(con: duckdb.DuckDBPyConnection, pred: pa.Table, model: dict[st
             match_weight, match_probability AS probability,
             'their entities: ' || {evidence_sql(model)} AS evidence,
             {entity_veto_sql(model)} AS veto
-        FROM pred_entities p WHERE match_probability >= {cluster.THRESHOLD}
+        FROM pred_entities p WHERE (match_probability >= {cluster.THRESHOLD}
+            OR {alias_link_sql(model)})
         -- Two entities named as two subjects of one case file are two people in the case's
         -- judgement: the second pass does not merge them.
         AND NOT EXISTS (
@@ -262,9 +263,10 @@ def _entity_edges(con: duckdb.DuckDBPyConnection, pred: pa.Table, model: dict[st
         """
     )
     con.execute(
-        """
+        f"""
         INSERT INTO person_edges
-        SELECT a, b, match_weight, probability, evidence FROM entity_pairs WHERE veto IS NULL
+        SELECT a, b, match_weight, greatest(probability, {cluster.THRESHOLD}), evidence
+        FROM entity_pairs WHERE veto IS NULL
         """
     )
     row = con.execute("SELECT count(*) FROM entity_pairs WHERE veto IS NULL").fetchone()
@@ -572,7 +574,11 @@ def resolve(
     result.anchored = anchor.anchor_nameless(con)
     # The second pass, repeated while it merges (at most ENTITY_PASSES times).
     for _ in range(collective.ENTITY_PASSES if pf.num_rows >= 2 else 0):
-        added = _entity_edges(con, collective.predict_entities(con, model, engine, spark), model)
+        added = _entity_edges(
+            con,
+            collective.predict_entities(con, model, engine, spark, also=alias_link_sql(model)),
+            model,
+        )
         result.entity_pairs += added
         if added == 0:
             break
