@@ -367,3 +367,34 @@ def test_the_entity_pass_links_one_person_under_another_name_too() -> None:
     assert con.execute("SELECT a, b, probability FROM person_edges").fetchall() == [
         ("e1", "e2", 0.5)
     ]
+
+
+def test_two_typos_of_one_date_of_birth_do_not_split_a_person() -> None:
+    """1997-08-10 and 1992-08-12 conflict, but both are one typo from 1992-08-10, which the
+    entity also holds: one person whose date was mistyped twice. A date that conflicts
+    with all three is still refused."""
+    from lastmile.resolve import cluster
+    from lastmile.resolve.run import DOB_CONFLICT
+
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE v AS SELECT * FROM (VALUES ('a', '1992-08-10'), ('b', '1992-08-12'), "
+        "('c', '1997-08-10'), ('d', '1960-01-01')) t(node, value)"
+    )
+    con.execute(
+        "CREATE TABLE e AS SELECT * FROM (VALUES ('a', 'c', 0.9, false), "
+        "('a', 'b', 0.8, false), ('b', 'd', 0.7, false)) t(a, b, probability, forced)"
+    )
+    con.execute("CREATE TABLE k (a VARCHAR, b VARCHAR)")
+    cluster.constrained_components(
+        con,
+        "(SELECT node FROM v)",
+        "e",
+        "k",
+        "v",
+        DOB_CONFLICT.format(x="x.value", y="y.value"),
+        "cc",
+    )
+    got = dict(con.execute("SELECT node, component FROM cc").fetchall())
+    assert got["a"] == got["b"] == got["c"]
+    assert got["d"] != got["a"]

@@ -237,7 +237,20 @@ def constrained_components(
         # on the other side only. Two values already together on one side were joined by a
         # forced edge, which accepted that conflict for the entity; refusing every later
         # merge that brings either value again would leave the entity's other records out.
-        return any((min(x, y), max(x, y)) in bad for x in va - vb for y in vb - va)
+        # Two conflicting dates bridged by a third of the merged entity, compatible with
+        # both, are two typos of that one (1997-08-10 and 1992-08-12 of 1992-08-10): no
+        # conflict either.
+        union = va | vb
+
+        def conflicts(x: str, y: str) -> bool:
+            return (min(x, y), max(x, y)) in bad
+
+        return any(
+            conflicts(x, y)
+            and not any(not conflicts(x, z) and not conflicts(z, y) for z in union - {x, y})
+            for x in va - vb
+            for y in vb - va
+        )
 
     for a, b, forced in edge_rows:
         ra, rb = find(str(a)), find(str(b))
