@@ -398,3 +398,34 @@ def test_two_typos_of_one_date_of_birth_do_not_split_a_person() -> None:
     got = dict(con.execute("SELECT node, component FROM cc").fetchall())
     assert got["a"] == got["b"] == got["c"]
     assert got["d"] != got["a"]
+
+
+def test_a_typo_of_a_date_a_forced_link_accepted_joins_too() -> None:
+    """A forced link put 2000-02-26 and 2001-06-22 (a false identity's date) in one entity;
+    1999-02-26, within a year of the first, joins it although it conflicts with the
+    second. A date compatible with neither is still refused."""
+    from lastmile.resolve import cluster
+    from lastmile.resolve.run import DOB_CONFLICT
+
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE v AS SELECT * FROM (VALUES ('a', '2000-02-26'), ('b', '2001-06-22'), "
+        "('c', '1999-02-26'), ('d', '1960-01-01')) t(node, value)"
+    )
+    con.execute(
+        "CREATE TABLE e AS SELECT * FROM (VALUES ('a', 'b', 0.5, true), "
+        "('a', 'c', 0.9, false), ('c', 'd', 0.8, false)) t(a, b, probability, forced)"
+    )
+    con.execute("CREATE TABLE k (a VARCHAR, b VARCHAR)")
+    cluster.constrained_components(
+        con,
+        "(SELECT node FROM v)",
+        "e",
+        "k",
+        "v",
+        DOB_CONFLICT.format(x="x.value", y="y.value"),
+        "cc",
+    )
+    got = dict(con.execute("SELECT node, component FROM cc").fetchall())
+    assert got["a"] == got["b"] == got["c"]
+    assert got["d"] != got["a"]
