@@ -549,18 +549,17 @@ def predict(
             rel = df.as_duckdbpyrelation().filter(keep)
             kept = [c for c in rel.columns if c not in _MATCHING]
             out: pa.Table = rel.project(", ".join(f'"{c}"' for c in kept)).to_arrow_table()
-        else:
-            if hasattr(df, "as_pyarrow_table"):
-                out = df.as_pyarrow_table()
+        elif also and hasattr(df, "as_spark_dataframe"):
+            # Filtered in Spark: only the kept pairs come back to the driver.
+            kept_df = df.as_spark_dataframe().filter(keep)
+            if hasattr(kept_df, "toArrow"):
+                out = kept_df.toArrow()
             else:
-                out = pa.Table.from_pandas(df.as_pandas_dataframe())
-            if also:
-                con = connect_duckdb()
-                try:
-                    con.register("pred", out)
-                    out = con.sql(f"SELECT * FROM pred WHERE {keep}").to_arrow_table()
-                finally:
-                    con.close()
+                out = pa.Table.from_pandas(kept_df.toPandas())
+        elif hasattr(df, "as_pyarrow_table"):
+            out = df.as_pyarrow_table()
+        else:
+            out = pa.Table.from_pandas(df.as_pandas_dataframe())
     finally:
         release(linker)
     return out
