@@ -433,6 +433,7 @@ def _linker(
     api = _api(engine, spark)
     sdf = api.register(blocking_keys(features), table_name="person_features")
     chosen = dict(model) if model else settings()
+    # Named tf_people_<column> (spark.TF_PREFIX: a Spark session drops them between runs).
     tf_lookups = {
         column: api.register(people_frequencies(features, column), table_name=f"tf_people_{column}")
         for column in tf_columns(chosen)
