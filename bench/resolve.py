@@ -27,6 +27,7 @@ import logging
 import multiprocessing
 import os
 import resource
+import shutil
 import sys
 import tempfile
 import time
@@ -436,6 +437,15 @@ def main() -> None:
         "when it already holds as many generated with the same seed.",
     )
     parser.add_argument(
+        "--workspace",
+        type=Path,
+        help="With --folder: a workspace where the folder is already ingested; a copy of it "
+        "is resolved (the workspace itself is not changed), so ingest is not timed again.",
+    )
+    parser.add_argument(
+        "--no-plain", action="store_true", help="Skip the plain Splink peer (faster)."
+    )
+    parser.add_argument(
         "--profile",
         action="store_true",
         help="With --subjects: each resolution step's time, CPU time and peak memory.",
@@ -449,8 +459,13 @@ def main() -> None:
         if folder is None:
             folder = Path(tmp) / "op"
             generate(args.scale, seed=args.seed, out_dir=folder, communications=10_000)
+        if args.workspace is not None:
+            if args.folder is None:
+                parser.error("--workspace needs --folder (the truth is read from it)")
+            shutil.copyfile(args.workspace, Path(tmp) / "ws.duckdb")
         with open_workspace(Path(tmp) / "ws.duckdb") as ws:
-            ingest_paths(ws, [folder], rejects=Path(tmp) / "rejects.csv")
+            if args.workspace is None:
+                ingest_paths(ws, [folder], rejects=Path(tmp) / "rejects.csv")
             started = time.time()
             result = resolve(ws)
             seconds = time.time() - started
@@ -480,6 +495,9 @@ def main() -> None:
                 out[name] = scores(con, f"pred_{rt}", "truth")
             out["conflicts"] = conflict_recall(ws, con, folder)
             out["joint_records"] = joint_check(ws, folder)
+            if args.no_plain:
+                print(json.dumps(out, indent=2))
+                return
             plain, plain_seconds = plain_splink(con)
             con.register("plain", plain)
             con.execute(

@@ -250,3 +250,182 @@ def test_entities_sharing_a_phone_and_a_tie_merge_across_names_but_not_a_family(
         "(SELECT *, -1 AS gamma_dob, -1 AS gamma_monikers FROM p)"
     ).fetchall()
     assert [a for a, _ in got] == [m for _, m in got]
+
+
+def test_a_name_counts_once_per_person_in_its_term_frequency() -> None:
+    """A name's frequency is its share of the probable people (one per date of birth), not
+    of the records: a man named in three case files counts once, two men of one name with
+    two dates of birth count twice; and the model's predictions use that table."""
+    rows = [_person(f"j{i}", "jose", "hernandez", "flaco", dob="1980-01-01") for i in range(3)] + [
+        _person("a1", "ana", "ruiz", "guera", dob="1990-02-02"),
+        _person("l1", "juan", "lopez", "gato", dob="1970-03-03"),
+        _person("l2", "juan", "lopez", "gato", dob="1971-04-04"),
+    ]
+    table = _features(rows)
+    tf = dict(
+        zip(
+            *persons.people_frequencies(table, "fullname").to_pydict().values(),
+            strict=True,
+        )
+    )
+    assert tf == {"jose hernandez": 0.25, "ana ruiz": 0.25, "juan lopez": 0.5}
+    pair = persons.score_pair(table, _model(), "j0", "j1").to_pylist()[0]
+    assert pair["tf_fullname_l"] == 0.25
+
+
+def test_one_person_under_another_name_is_linked_whatever_the_model_scores() -> None:
+    """Two records of other case files whose names disagree entirely but which share a
+    phone and a moniker are an edge even when the model scores them low (a false identity);
+    two monikers that differ, or a moniker on one side only, are no such link, and neither
+    is a phone shared within one case file."""
+    from lastmile.resolve.run import ResolveResult, _person_edges, alias_link_sql
+
+    phone = ["phone:+13035550187"]
+    rows = [
+        _person("a1", "mario", "naranjo", "zorro", sel_keys=phone, dob="1980-01-01"),
+        _person("a2", "jose", "roman", "zorro", sel_keys=phone, dob="1977-07-07"),
+        _person("b1", "kevin", "holley", "lobo", sel_keys=["phone:+13035550100"]),
+        _person("b2", "victor", "ariza", "gato", sel_keys=["phone:+13035550100"]),
+        _person("c1", "ruben", "cordero", "oso", sel_keys=["phone:+13035550111"]),
+        {**_person("c2", "pablo", "terjo", "x", sel_keys=["phone:+13035550111"]),
+         "monikers": None, "moniker": None},
+        _person("d1", "luis", "mendez", "chivo", sel_keys=["phone:+13035550122"]),
+        {**_person("d2", "omar", "soto", "chivo", sel_keys=["phone:+13035550122"]),
+         "investigation_id": "case-d1"},
+    ]  # fmt: skip
+    table = _features(rows)
+    model = _model()
+    also = alias_link_sql(model)
+    assert persons.predict(table, model).num_rows == 0
+    pred = persons.predict(table, model, also=also)
+    con = duckdb.connect()
+    con.execute("CREATE TABLE judged (a VARCHAR, b VARCHAR, verdict VARCHAR)")
+    con.execute("CREATE TABLE src_subjects (record_id VARCHAR)")
+    result = ResolveResult(run_id="t", engine="duckdb", trained=False, threshold=0.5)
+    _person_edges(con, pred, model, result)
+    edges = con.execute("SELECT a, b, probability, evidence FROM person_edges").fetchall()
+    assert [(a, b) for a, b, _, _ in edges] == [("a1", "a2")]
+    assert edges[0][2] == 0.5 and edges[0][3].startswith("one person under another name")
+
+
+def test_a_forced_link_s_two_dates_do_not_keep_the_person_s_other_records_out() -> None:
+    """Once a forced link (one person under another name) has put two conflicting dates of
+    birth in one entity, more records with either date still join it; a record with a third
+    date that conflicts with both is still refused."""
+    from lastmile.resolve import cluster
+
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE v AS SELECT * FROM (VALUES ('a', '1980-01-01'), ('b', '1975-05-05'), "
+        "('c', '1980-01-01'), ('d', '1960-09-09')) t(node, value)"
+    )
+    con.execute(
+        "CREATE TABLE e AS SELECT * FROM (VALUES ('a', 'b', 0.5, true), "
+        "('b', 'c', 0.9, false), ('c', 'd', 0.8, false)) t(a, b, probability, forced)"
+    )
+    con.execute("CREATE TABLE k (a VARCHAR, b VARCHAR)")
+    from lastmile.resolve.run import DOB_CONFLICT
+
+    cluster.constrained_components(
+        con,
+        "(SELECT node FROM v)",
+        "e",
+        "k",
+        "v",
+        DOB_CONFLICT.format(x="x.value", y="y.value"),
+        "cc",
+    )
+    got = dict(con.execute("SELECT node, component FROM cc").fetchall())
+    assert got["a"] == got["b"] == got["c"]
+    assert got["d"] != got["a"]
+
+
+def test_the_entity_pass_links_one_person_under_another_name_too() -> None:
+    """Two entities whose pooled names disagree entirely but which share a phone and a
+    moniker are merged by the entity pass whatever the model scores, as two records are."""
+    from lastmile.resolve.run import _entity_edges, alias_link_sql
+
+    phone = ["phone:+13035550187"]
+    table = _features(
+        [
+            _person("e1", "mario", "naranjo", "zorro", sel_keys=phone, dob="1980-01-01"),
+            _person("e2", "jose", "roman", "zorro", sel_keys=phone, dob="1977-07-07"),
+        ]
+    )
+    model = _model()
+    pred = persons.predict(table, model, also=alias_link_sql(model))
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE entity_cases AS SELECT * FROM (VALUES ('e1', 'case-e1'), "
+        "('e2', 'case-e2')) t(component, investigation_id)"
+    )
+    con.execute(
+        "CREATE TABLE person_edges (a VARCHAR, b VARCHAR, match_weight DOUBLE, "
+        "probability DOUBLE, evidence VARCHAR)"
+    )
+    assert _entity_edges(con, pred, model) == 1
+    assert con.execute("SELECT a, b, probability FROM person_edges").fetchall() == [
+        ("e1", "e2", 0.5)
+    ]
+
+
+def test_two_typos_of_one_date_of_birth_do_not_split_a_person() -> None:
+    """1997-08-10 and 1992-08-12 conflict, but both are one typo from 1992-08-10, which the
+    entity also holds: one person whose date was mistyped twice. A date that conflicts
+    with all three is still refused."""
+    from lastmile.resolve import cluster
+    from lastmile.resolve.run import DOB_CONFLICT
+
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE v AS SELECT * FROM (VALUES ('a', '1992-08-10'), ('b', '1992-08-12'), "
+        "('c', '1997-08-10'), ('d', '1960-01-01')) t(node, value)"
+    )
+    con.execute(
+        "CREATE TABLE e AS SELECT * FROM (VALUES ('a', 'c', 0.9, false), "
+        "('a', 'b', 0.8, false), ('b', 'd', 0.7, false)) t(a, b, probability, forced)"
+    )
+    con.execute("CREATE TABLE k (a VARCHAR, b VARCHAR)")
+    cluster.constrained_components(
+        con,
+        "(SELECT node FROM v)",
+        "e",
+        "k",
+        "v",
+        DOB_CONFLICT.format(x="x.value", y="y.value"),
+        "cc",
+    )
+    got = dict(con.execute("SELECT node, component FROM cc").fetchall())
+    assert got["a"] == got["b"] == got["c"]
+    assert got["d"] != got["a"]
+
+
+def test_a_typo_of_a_date_a_forced_link_accepted_joins_too() -> None:
+    """A forced link put 2000-02-26 and 2001-06-22 (a false identity's date) in one entity;
+    1999-02-26, within a year of the first, joins it although it conflicts with the
+    second. A date compatible with neither is still refused."""
+    from lastmile.resolve import cluster
+    from lastmile.resolve.run import DOB_CONFLICT
+
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE v AS SELECT * FROM (VALUES ('a', '2000-02-26'), ('b', '2001-06-22'), "
+        "('c', '1999-02-26'), ('d', '1960-01-01')) t(node, value)"
+    )
+    con.execute(
+        "CREATE TABLE e AS SELECT * FROM (VALUES ('a', 'b', 0.5, true), "
+        "('a', 'c', 0.9, false), ('c', 'd', 0.8, false)) t(a, b, probability, forced)"
+    )
+    con.execute("CREATE TABLE k (a VARCHAR, b VARCHAR)")
+    cluster.constrained_components(
+        con,
+        "(SELECT node FROM v)",
+        "e",
+        "k",
+        "v",
+        DOB_CONFLICT.format(x="x.value", y="y.value"),
+        "cc",
+    )
+    got = dict(con.execute("SELECT node, component FROM cc").fetchall())
+    assert got["a"] == got["b"] == got["c"]
+    assert got["d"] != got["a"]

@@ -233,7 +233,29 @@ def constrained_components(
         return root
 
     def clash(va: set[str], vb: set[str]) -> bool:
-        return any((min(x, y), max(x, y)) in bad for x in va for y in vb)
+        # Only a conflict the merge would bring: a value on one side only against a value
+        # on the other side only. Two values already together on one side were joined by a
+        # forced edge, which accepted that conflict for the entity; refusing every later
+        # merge that brings either value again would leave the entity's other records out.
+        # Two conflicting dates bridged by a third of the merged entity, compatible with
+        # both, are two typos of that one (1997-08-10 and 1992-08-12 of 1992-08-10): no
+        # conflict either. Nor is a date that is a typo of one the other side already holds
+        # together with its conflicting date (a conflict accepted there, by a forced link).
+        union = va | vb
+
+        def conflicts(x: str, y: str) -> bool:
+            return (min(x, y), max(x, y)) in bad
+
+        def bridged(x: str, y: str, y_side: set[str]) -> bool:
+            return any(
+                not conflicts(x, z) and (z in y_side or not conflicts(z, y)) for z in union - {x, y}
+            )
+
+        return any(
+            conflicts(x, y) and not bridged(x, y, vb) and not bridged(y, x, va)
+            for x in va - vb
+            for y in vb - va
+        )
 
     for a, b, forced in edge_rows:
         ra, rb = find(str(a)), find(str(b))

@@ -72,6 +72,7 @@ def predict_entities(
     model: dict[str, Any],
     engine: str = "duckdb",
     spark: Any = None,
+    also: str | None = None,
 ) -> pa.Table:
     """Predictions between first-pass entities (``person_edges`` as they stand); also
     ``entity_cases(component, investigation_id)``: the case files each entity is in."""
@@ -91,4 +92,4 @@ def predict_entities(
     features = entity_features(con, "pass1_cc")
     if features.num_rows < 2:
         return features.slice(0, 0)
-    return persons.predict(features, model, engine, spark)
+    return persons.predict(features, model, engine, spark, also=also)

@@ -332,6 +332,48 @@ def blocking_keys(features: pa.Table) -> pa.Table:
     return out
 
 
+def tf_columns(model: Mapping[str, Any]) -> list[str]:
+    """The columns the model's comparison levels adjust by term frequency."""
+    return sorted(
+        {
+            str(level["tf_adjustment_column"])
+            for comp in model.get("comparisons", [])
+            for level in comp.get("comparison_levels", [])
+            if level.get("tf_adjustment_column")
+        }
+    )
+
+
+def people_frequencies(features: pa.Table, column: str) -> pa.Table:
+    """``(column, tf_column)``: each value's share of the *people* among ``features``, for
+    Splink's term-frequency adjustment (``register_term_frequency_lookup``).
+
+    Splink's own table is each value's share of the records, so a person's repeated records
+    count again and again: a man named in six case files weighs less on his name than a man
+    named in two, although no other person bears it (docs/resolution.md, "Term frequency
+    over people"). Here a value counts once per probable person bearing it: its records with
+    one date of birth are one person (the rule the prior is estimated from: full name and
+    date of birth), so a value counts as many people as it has distinct dates of birth, and
+    as one when none is given."""
+    con = connect_duckdb()
+    try:
+        con.execute("SET enable_progress_bar = false")
+        con.register("f", features.select([column, "dob"]))
+        out: pa.Table = con.sql(
+            f"""
+            WITH people AS (
+                SELECT "{column}" AS v, greatest(count(DISTINCT dob), 1) AS n FROM f
+                WHERE "{column}" IS NOT NULL GROUP BY "{column}"
+            )
+            SELECT v AS "{column}", CAST(n AS DOUBLE) / sum(n) OVER () AS "tf_{column}"
+            FROM people
+            """
+        ).to_arrow_table()
+    finally:
+        con.close()
+    return out
+
+
 def settings() -> dict[str, Any]:
     return {
         "link_type": "dedupe_only",
@@ -391,12 +433,20 @@ def _linker(
     api = _api(engine, spark)
     sdf = api.register(blocking_keys(features), table_name="person_features")
     chosen = dict(model) if model else settings()
+    # Named tf_people_<column> (spark.TF_PREFIX: a Spark session drops them between runs).
+    tf_lookups = {
+        column: api.register(people_frequencies(features, column), table_name=f"tf_people_{column}")
+        for column in tf_columns(chosen)
+    }
     if engine == "spark":
         # The model is kept in DuckDB's SQL; Spark gets it rendered in its own.
         from lastmile.resolve import spark as spark_engine
 
         chosen = spark_engine.to_spark(chosen)
-    return Linker(sdf, chosen, log_level=None)
+    linker = Linker(sdf, chosen, log_level=None)
+    for column, table in tf_lookups.items():
+        linker.table_management.register_term_frequency_lookup(table, column)
+    return linker
 
 
 def train(
@@ -478,22 +528,35 @@ def predict(
     engine: str = "duckdb",
     spark: Any = None,
     chunk_records: int = PREDICT_CHUNK_RECORDS,
+    also: str | None = None,
 ) -> pa.Table:
     """Every blocked pair scoring at least EDGE_FLOOR, with each comparison's level (gamma_*)
-    and match weight (mw_* / bf_*); scored ``chunk_records`` left-hand records at a time."""
+    and match weight (mw_* / bf_*); scored ``chunk_records`` left-hand records at a time.
+    ``also``: SQL over a prediction row (its gamma_* columns) keeping a pair whatever its
+    score (the pairs a rule links, see ``run.alias_link_sql``)."""
     linker = _linker(features, model, engine, spark)
     chunks = max(1, math.ceil(features.num_rows / max(1, chunk_records)))
+    keep = f"match_probability >= {EDGE_FLOOR}" + (f" OR ({also})" if also else "")
     try:
         df = linker.inference.predict(
-            threshold_match_probability=EDGE_FLOOR, num_chunks_left=chunks, num_chunks_right=1
+            threshold_match_probability=None if also else EDGE_FLOOR,
+            num_chunks_left=chunks,
+            num_chunks_right=1,
         )
         if engine == "duckdb":
             # The compared values themselves (first_l, sel_keys_r...) are not needed after
             # prediction (the levels and weights say what agreed): leaving them in DuckDB
             # keeps the pairs brought into Python narrow.
-            rel = df.as_duckdbpyrelation()
+            rel = df.as_duckdbpyrelation().filter(keep)
             kept = [c for c in rel.columns if c not in _MATCHING]
             out: pa.Table = rel.project(", ".join(f'"{c}"' for c in kept)).to_arrow_table()
+        elif also and hasattr(df, "as_spark_dataframe"):
+            # Filtered in Spark: only the kept pairs come back to the driver.
+            kept_df = df.as_spark_dataframe().filter(keep)
+            if hasattr(kept_df, "toArrow"):
+                out = kept_df.toArrow()
+            else:
+                out = pa.Table.from_pandas(kept_df.toPandas())
         elif hasattr(df, "as_pyarrow_table"):
             out = df.as_pyarrow_table()
         else:

@@ -127,6 +127,32 @@ def veto_sql(model: dict[str, Any]) -> str:
     return f"CASE {' '.join(whens)} END" if whens else "NULL"
 
 
+def alias_link_sql(model: dict[str, Any]) -> str:
+    """SQL over a prediction row: true when the pair is one person under another name by a
+    rule, whatever the model's score: the names disagree entirely, and the two records
+    share a moniker and a selector (not a shared line, not within one case file: those are
+    the model's null level). Such a pair is an edge (the rules of :func:`veto_sql` still
+    apply) and is exempt from the date constraint (:func:`alias_sql`).
+
+    The model under-scores these pairs: its comparisons are independent given a match, and
+    its passes of expectation maximisation meet a person's records only where a name or a
+    date of birth agrees, so a false identity's two names and two dates weigh as two
+    people's. Measured on the national operation (docs/resolution.md, "Tried on 2026-11-30
+    for recall"): 416 of the 418 record pairs of other case files with these three facts
+    were one person, 76 of them scored 0.5 or more. Two monikers given and different, or
+    a moniker on one side only, do not qualify (3 of 58 and 465 of 547 were one person)."""
+
+    def gammas(comp: str, wanted: tuple[str, ...]) -> str:
+        return _gammas(model, comp, wanted)
+
+    shared_sel = gammas("sel_keys", ("2 or more selectors shared", "a selector shared"))
+    return (
+        f"coalesce(gamma_name IN ({gammas('name', ('names disagree',))}) "
+        f"AND gamma_monikers IN ({gammas('monikers', MONIKER_AGREES)}) "
+        f"AND gamma_sel_keys IN ({shared_sel}), false)"
+    )
+
+
 def _person_edges(
     con: duckdb.DuckDBPyConnection, pred: pa.Table, model: dict[str, Any], result: ResolveResult
 ) -> None:
@@ -140,7 +166,11 @@ def _person_edges(
             match_weight, match_probability AS probability, gamma_name, gamma_suffix,
             gamma_identifiers, gamma_dob, gamma_address, gamma_sel_keys, gamma_monikers,
             gamma_tie_keys,
-            {evidence_sql(model)} AS evidence
+            CASE WHEN {alias_link_sql(model)} AND match_probability < {cluster.THRESHOLD}
+                THEN 'one person under another name (a rule: names disagree, a selector '
+                    || 'and a moniker shared); '
+                ELSE '' END || {evidence_sql(model)} AS evidence,
+            {alias_link_sql(model)} AS alias_link
         FROM pred
         """
     )
@@ -151,7 +181,7 @@ def _person_edges(
         f"""
         CREATE OR REPLACE TEMP TABLE vetoed AS
         SELECT *, {veto_sql(model)} AS veto
-        FROM scored WHERE probability >= {cluster.THRESHOLD}
+        FROM scored WHERE probability >= {cluster.THRESHOLD} OR alias_link
         """
     )
     for reason, n in con.execute(
@@ -167,9 +197,11 @@ def _person_edges(
         ).fetchall()
     ]
     con.execute(
-        """
+        f"""
         CREATE OR REPLACE TEMP TABLE person_edges AS
-        SELECT v.a, v.b, v.match_weight, v.probability, v.evidence FROM vetoed v
+        SELECT v.a, v.b, v.match_weight,
+            -- A rule's link below the threshold is stored at the threshold (as anchor.py's).
+            greatest(v.probability, {cluster.THRESHOLD}) AS probability, v.evidence FROM vetoed v
         WHERE v.veto IS NULL AND NOT EXISTS (
             SELECT 1 FROM judged j WHERE j.verdict = 'different' AND j.a = v.a AND j.b = v.b)
         UNION ALL
@@ -221,7 +253,8 @@ def _entity_edges(con: duckdb.DuckDBPyConnection, pred: pa.Table, model: dict[st
             match_weight, match_probability AS probability,
             'their entities: ' || {evidence_sql(model)} AS evidence,
             {entity_veto_sql(model)} AS veto
-        FROM pred_entities p WHERE match_probability >= {cluster.THRESHOLD}
+        FROM pred_entities p WHERE (match_probability >= {cluster.THRESHOLD}
+            OR {alias_link_sql(model)})
         -- Two entities named as two subjects of one case file are two people in the case's
         -- judgement: the second pass does not merge them.
         AND NOT EXISTS (
@@ -230,9 +263,10 @@ def _entity_edges(con: duckdb.DuckDBPyConnection, pred: pa.Table, model: dict[st
         """
     )
     con.execute(
-        """
+        f"""
         INSERT INTO person_edges
-        SELECT a, b, match_weight, probability, evidence FROM entity_pairs WHERE veto IS NULL
+        SELECT a, b, match_weight, greatest(probability, {cluster.THRESHOLD}), evidence
+        FROM entity_pairs WHERE veto IS NULL
         """
     )
     row = con.execute("SELECT count(*) FROM entity_pairs WHERE veto IS NULL").fetchone()
@@ -528,7 +562,11 @@ def resolve(
     result.model = model
     if save_model is not None:
         save_model.write_text(json.dumps(model, indent=1), encoding="utf-8")
-    pred = persons.predict(pf, model, engine, spark) if pf.num_rows >= 2 else _empty_pred()
+    pred = (
+        persons.predict(pf, model, engine, spark, also=alias_link_sql(model))
+        if pf.num_rows >= 2
+        else _empty_pred()
+    )
     if pred.num_rows == 0:
         pred = _empty_pred()
     result.judgements_applied = _load_judgements(ws, con)
@@ -536,7 +574,11 @@ def resolve(
     result.anchored = anchor.anchor_nameless(con)
     # The second pass, repeated while it merges (at most ENTITY_PASSES times).
     for _ in range(collective.ENTITY_PASSES if pf.num_rows >= 2 else 0):
-        added = _entity_edges(con, collective.predict_entities(con, model, engine, spark), model)
+        added = _entity_edges(
+            con,
+            collective.predict_entities(con, model, engine, spark, also=alias_link_sql(model)),
+            model,
+        )
         result.entity_pairs += added
         if added == 0:
             break
