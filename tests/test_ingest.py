@@ -369,7 +369,8 @@ def test_selectors_off_the_fast_path_keep_their_normal_form_and_validity(
         "selector_id,investigation_id,kind,value,platform\n"
         "P1,INV-1,phone,303-555-0100,\n"
         "P2,INV-1,email,x@@y.com,\n"
-        "P3,INV-1,account,@El.Guero,Instagram\n",
+        "P3,INV-1,account,@El.Guero,Instagram\n"
+        "P4,INV-1,imei,49-015420-323751-8,\n",
     )
     assert ingest_paths(workspace, [folder], rejects=tmp_path / "rej.csv").rejected == 0
     rows = workspace.store.rows(
@@ -379,6 +380,7 @@ def test_selectors_off_the_fast_path_keep_their_normal_form_and_validity(
         ("P1", "+13035550100", True),
         ("P2", "x@@y.com", False),
         ("P3", "el.guero", True),
+        ("P4", "490154203237518", True),  # its kind as written, not guessed (a phone)
     ]
 
 
