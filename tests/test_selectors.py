@@ -91,6 +91,14 @@ def test_phone_fictional_555_numbers_are_valid() -> None:
 def test_phone_other_countries() -> None:
     assert normalize("phone", "+44 20 7946 0958").value == "+442079460958"
     assert normalize("phone", "011 44 20 7946 0958").value == "+442079460958"
+    # "00" and a short number: the Falklands have five digits (ten with 00 and 500).
+    assert normalize("phone", "00 500 31234") == Normalized("+50031234", True, "")
+
+
+def test_phone_with_plus_is_not_read_again_with_00() -> None:
+    """A number written with "+" is read as written: "+0052..." is not also "00" + 52."""
+    n = normalize("phone", "+0052 33 1234 5678")
+    assert not n.valid and n.value == "+0052 33 1234 5678"
 
 
 @pytest.mark.parametrize(
@@ -151,7 +159,10 @@ def test_email(raw: str, value: str) -> None:
     assert normalize("email", raw) == Normalized(value, True, "")
 
 
-@pytest.mark.parametrize("raw", ["n/a", "x@y", "x@@y.com", "@y.com", "x y@z.com", "", "x@y.test"])
+@pytest.mark.parametrize(
+    "raw",
+    ["n/a", "x@y", "x@@y.com", "@y.com", "x y@z.com", "", "x@y.test", "<x@example.com"],
+)
 def test_email_invalid(raw: str) -> None:
     n = normalize("email", raw)
     assert not n.valid and n.value == raw.strip() and n.reason
@@ -460,7 +471,9 @@ def test_ip(raw: str, value: str) -> None:
     assert normalize("ip", raw) == Normalized(value, True, "")
 
 
-@pytest.mark.parametrize("raw", ["256.1.1.1", "192.168.001.1", "nope", "1.2.3", "[nope]:443"])
+@pytest.mark.parametrize(
+    "raw", ["256.1.1.1", "192.168.001.1", "nope", "1.2.3", "[nope]:443", "2001:db8::1]"]
+)
 def test_ip_invalid(raw: str) -> None:
     assert normalize("ip", raw) == Normalized(raw, False, "not an IPv4 or IPv6 address")
     assert normalize("ip", " ") == Normalized("", False, "empty value")
@@ -881,6 +894,10 @@ def test_wallet_bip350_valid(address: str) -> None:
         "BC1QR508D6QEJXTDG4Y5R3ZARVARY0C5XW7KN40WF2",  # v0 of 16 bytes
         "bc1gmk9yu",  # no data
         "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdb",  # 'b' is not a bech32 character
+        # valid bech32m checksums, refused for the program: 1 byte, 41 bytes, padding > 4 bits
+        "bc1pw5dgrnzv",
+        "bc1p0xlxvlhemja6c4dqv22uapctqupfhlxm9h8z3k2e72q4k9hcz7v8n0nx0muaewav253zgeav",
+        "bc1zw508d6qejxtdg4y5r3zarvaryvq37eag7",
     ],
 )
 def test_wallet_bip350_invalid(address: str) -> None:
