@@ -95,6 +95,28 @@ def test_phone_other_countries() -> None:
     assert normalize("phone", "00 500 31234") == Normalized("+50031234", True, "")
 
 
+@pytest.mark.parametrize(
+    ("raw", "value"),
+    [
+        ("33 1 23 45 67 89", "+33123456789"),  # 11 digits: France, without "+"
+        ("49 30 123456789", "+4930123456789"),  # 13 digits, not Mexico's 044/045
+    ],
+)
+def test_phone_international_without_plus(raw: str, value: str) -> None:
+    assert normalize("phone", raw) == Normalized(value, True, "")
+
+
+def test_phone_blank_region_is_the_us() -> None:
+    assert normalize("phone", "303 555 0187", default_region=" ") == Normalized(
+        "+13035550187", True, ""
+    )
+
+
+def test_account_url_of_an_unknown_site() -> None:
+    raw = "https://example.com/someone"
+    assert normalize("account", raw) == Normalized(raw, False, "not a URL of a known platform")
+
+
 def test_phone_with_plus_is_not_read_again_with_00() -> None:
     """A number written with "+" is read as written: "+0052..." is not also "00" + 52."""
     n = normalize("phone", "+0052 33 1234 5678")
