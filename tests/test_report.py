@@ -7,6 +7,7 @@ import json
 import re
 import shutil
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -369,8 +370,9 @@ def test_platforms_count_investigations_and_agency_kinds_are_listed_in_order(
     loaded: Workspace, tmp_path: Path
 ) -> None:
     """A platform counts every counted investigation that used it (INV-1 now has an
-    Instagram account too, as INV-3 has); a tribal agency's investigation adds ``tribal``
-    after the others."""
+    Instagram account too, as INV-3 has), in alphabetical order whatever the case; a tribal
+    agency's investigation adds ``tribal`` after the others; the title and window are
+    echoed."""
     extra = tmp_path / "more"
     extra.mkdir()
     (extra / "agencies.csv").write_text(
@@ -382,15 +384,21 @@ def test_platforms_count_investigations_and_agency_kinds_are_listed_in_order(
     )
     (extra / "selectors.csv").write_text(
         "selector_id,investigation_id,kind,value,platform\n"
-        "P-9,INV-1,account,@another.example,Instagram\n",
+        "P-9,INV-1,account,@another.example,Instagram\n"
+        "P-10,INV-2,account,+1 303 555 0111,iMessage\n",
         encoding="utf-8",
     )
     assert ingest_paths(loaded, [extra], rejects=tmp_path / "r2.csv").rejected == 0
-    r = compute_report(loaded, WINDOW)
-    assert r["platform_cases"]["by_platform"] == {
+    r = compute_report(loaded, replace(WINDOW, title="Operation Example"))
+    by_platform = r["platform_cases"]["by_platform"]
+    assert by_platform == {
+        "iMessage": 1,
         "Instagram": 2,
         "Snapchat": 1,
         "Telegram": 1,
         "WhatsApp": 1,
     }
+    assert list(by_platform) == ["iMessage", "Instagram", "Snapchat", "Telegram", "WhatsApp"]
     assert r["agency_kinds"] == ["federal", "local", "tribal"]
+    assert r["title"] == "Operation Example"
+    assert r["filters"] == {"from": "2022-05-01", "to": "2023-05-01", "division": None}
