@@ -1024,3 +1024,32 @@ def test_an_email_account_that_is_not_a_valid_address_says_why() -> None:
 
 def test_a_url_that_is_not_a_profile_still_names_its_platform() -> None:
     assert platform_from_url("https://www.instagram.com/p/Cx1234/") is Platform.INSTAGRAM
+
+
+def _base58check(payload: bytes) -> str:
+    """Base58Check of ``payload`` (test helper: version byte and hash, checksum added)."""
+    import hashlib
+
+    data = payload + hashlib.sha256(hashlib.sha256(payload).digest()).digest()[:4]
+    alphabet = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+    n, text = int.from_bytes(data, "big"), ""
+    while n:
+        n, r = divmod(n, 58)
+        text = alphabet[r] + text
+    return "1" * (len(data) - len(data.lstrip(b"\0"))) + text
+
+
+@pytest.mark.parametrize("first", [0x01, 0x7F, 0x80, 0xFF])
+def test_wallet_p2pkh_whatever_the_first_byte_of_the_hash(first: int) -> None:
+    """A made-up P2PKH address (version 0, a hash starting with ``first``): valid, whether
+    or not the decoded number fills whole bytes."""
+    address = _base58check(bytes([0, first]) + bytes(range(19)))
+    assert normalize("crypto_wallet", address) == Normalized(address, True, "")
+
+
+def test_account_handles_keep_a_leading_x_and_a_url_without_host_says_so() -> None:
+    assert normalize("account", "@Xavier.Example", platform="Instagram").value == ("xavier.example")
+    raw = "https:///el.guero"
+    assert normalize("account", raw, platform="Instagram") == Normalized(
+        raw, False, "not a URL of a known platform"
+    )
