@@ -64,15 +64,29 @@ def small_operation() -> Path:
     return SMALL_OPERATION
 
 
-@pytest.fixture(autouse=True, scope="session")
-def _fresh_caches() -> None:
-    """Empty lastmile's memoized functions (the selector normalizers' lru_cache) when a test
-    session starts. Mutation testing (scripts/mutation.py) forks each mutant's session from a
-    process that already ran the tests: an inherited cache would hand back the unmutated
-    results, and the mutant would survive without being run."""
+def _clear_lastmile_caches() -> None:
     for name, module in list(sys.modules.items()):
         if name == "lastmile" or name.startswith("lastmile."):
             for value in list(vars(module).values()):
                 clear = getattr(value, "cache_clear", None)
                 if callable(clear) and getattr(value, "__module__", None) == name:
                     clear()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _fresh_caches() -> None:
+    """Empty lastmile's memoized functions (the selector normalizers' lru_cache) when a test
+    session starts. Mutation testing (scripts/mutation.py) forks each mutant's session from a
+    process that already ran the tests: an inherited cache would hand back the unmutated
+    results, and the mutant would survive without being run."""
+    _clear_lastmile_caches()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_caches_per_test_under_mutmut() -> None:
+    """Under mutmut (``MUTANT_UNDER_TEST`` set), empty the caches before every test too:
+    mutmut runs for a mutant only the tests that reached its function in the stats run, and
+    a test whose value an earlier test had cached never reached it (a test of the exact Tron
+    reason was left out that way, and its mutant survived)."""
+    if "MUTANT_UNDER_TEST" in os.environ:
+        _clear_lastmile_caches()

@@ -7,6 +7,7 @@ import csv
 from datetime import date, datetime
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 
 from lastmile.comms import (
@@ -20,6 +21,7 @@ from lastmile.comms import (
     to_rows,
 )
 from lastmile.ingest import ingest_paths
+from lastmile.resolve.run import resolve
 from lastmile.store import Workspace
 
 T1, T2, T3 = "+13035550101", "+13035550102", "+13035550103"
@@ -219,14 +221,14 @@ def test_handovers(comms_ws: Workspace) -> None:
     [
         ({"window_days": 0}, "window_days must be at least 1"),
         ({"min_shared": 0}, "min_shared must be at least 1"),
-        ({"max_gap_days": -1}, "cannot be negative"),
-        ({"max_overlap_days": -1}, "cannot be negative"),
+        ({"max_gap_days": -1}, "max_gap_days and max_overlap_days cannot be negative"),
+        ({"max_overlap_days": -1}, "max_gap_days and max_overlap_days cannot be negative"),
         ({"min_similarity": -0.1}, "min_similarity must be between 0 and 1"),
         ({"min_similarity": 1.1}, "min_similarity must be between 0 and 1"),
     ],
 )
 def test_handover_params_refuse_impossible_values(kwargs: dict[str, float], message: str) -> None:
-    with pytest.raises(CommsError, match=message):
+    with pytest.raises(CommsError, match=f"^{message}$"):
         HandoverParams(**kwargs)  # type: ignore[arg-type]
 
 
@@ -313,3 +315,57 @@ def test_handovers_pick_the_best_successor_and_only_mutual_bests(
         (r["old_selector"], r["new_selector"], r["score"]) for r in to_rows(handovers(workspace))
     ]
     assert pairs == [(sel["O1"], sel["N1"], pytest.approx(1.0))]
+
+
+def test_a_successor_that_starts_before_the_old_phone_stops_needs_max_overlap_days(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    """OLD's last call is on 10 April, NEW's first on 8 April (two days of overlap) with the
+    same three contacts: a handover only when ``max_overlap_days`` allows two days. The empty
+    answer keeps the schema's types (an all-empty evidence column is still text); a resolved
+    workspace names both phones' owners."""
+    names = ["OLD", "NEW", "a", "b", "c", "z1", "z2"]
+    sel = {k: f"+1720555{700 + i:04d}" for i, k in enumerate(names)}
+    # The data's span; the contacts are active throughout (none is itself old or new).
+    events = [(day, "z1", c) for day in ("2022-04-01", "2022-06-30") for c in ("z2", "a", "b", "c")]
+    events += [("2022-04-02", "OLD", "a"), ("2022-04-04", "OLD", "b"), ("2022-04-10", "OLD", "c")]
+    events += [("2022-04-08", "NEW", "a"), ("2022-04-09", "NEW", "b"), ("2022-04-12", "NEW", "c")]
+    op = tmp_path / "op"
+    op.mkdir()
+    _write(op / "agencies.csv", "agency_id,name,kind", ["DEA,Drug Enforcement Admin,federal"])
+    _write(
+        op / "investigations.csv",
+        "investigation_id,agency_id,division,opened",
+        ["INV-1,DEA,Rocky Mountain,2022-01-01"],
+    )
+    _write(
+        op / "subjects.csv",
+        "subject_id,investigation_id,full_name",
+        ["S-1,INV-1,Fictional Uno", "S-2,INV-1,Ficticia Dos"],
+    )
+    _write(
+        op / "selectors.csv",
+        "selector_id,investigation_id,subject_id,kind,value,platform",
+        [f"P-1,INV-1,S-1,phone,{sel['OLD']},", f"P-2,INV-1,S-2,phone,{sel['NEW']},"],
+    )
+    _write(
+        op / "communications.csv",
+        "communication_id,investigation_id,time,from_selector,to_selector,kind",
+        [f"E-{i},INV-1,{d}T12:00:00Z,{sel[f]},{sel[t]},call" for i, (d, f, t) in enumerate(events)],
+    )
+    assert ingest_paths(workspace, [op], rejects=tmp_path / "rejects.csv").rejects_total == 0
+    resolve(workspace)  # each phone's subject is a person: the pair shows its owners
+    none = handovers(workspace)  # the default allows one day
+    assert none.num_rows == 0
+    assert none.schema.field("evidence").type == pa.string()
+    assert none.schema.field("date").type == pa.date32()
+    found = to_rows(handovers(workspace, max_overlap_days=2))
+    assert [(r["old_selector"], r["new_selector"], r["gap_days"]) for r in found] == [
+        (sel["OLD"], sel["NEW"], -2)
+    ]
+    assert (found[0]["old_selector_owner"], found[0]["new_selector_owner"]) == (
+        "Fictional Uno",
+        "Ficticia Dos",
+    )
+    assert found[0]["old_selector_owner_id"] != found[0]["new_selector_owner_id"]
+    assert found[0]["evidence"].startswith("old silent after 2022-04-10; new first seen 2022-04-08")

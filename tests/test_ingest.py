@@ -369,7 +369,8 @@ def test_selectors_off_the_fast_path_keep_their_normal_form_and_validity(
         "selector_id,investigation_id,kind,value,platform\n"
         "P1,INV-1,phone,303-555-0100,\n"
         "P2,INV-1,email,x@@y.com,\n"
-        "P3,INV-1,account,@El.Guero,Instagram\n",
+        "P3,INV-1,account,@El.Guero,Instagram\n"
+        "P4,INV-1,imei,49-015420-323751-8,\n",
     )
     assert ingest_paths(workspace, [folder], rejects=tmp_path / "rej.csv").rejected == 0
     rows = workspace.store.rows(
@@ -379,6 +380,7 @@ def test_selectors_off_the_fast_path_keep_their_normal_form_and_validity(
         ("P1", "+13035550100", True),
         ("P2", "x@@y.com", False),
         ("P3", "el.guero", True),
+        ("P4", "490154203237518", True),  # its kind as written, not guessed (a phone)
     ]
 
 
@@ -417,3 +419,65 @@ print(result.counts["communications"].loaded, "pandas" in sys.modules)
         [sys.executable, "-c", script], capture_output=True, text=True, check=True
     ).stdout.split()
     assert out == ["2", "False"]
+
+
+def test_endpoints_with_a_platform_are_accounts_in_that_platforms_form(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    """A communication's endpoints are guessed with the row's platform: ``@el.guero`` on
+    Instagram is an account (without the platform it would be an invalid phone), and a Cash
+    App handle loses its ``$`` (without the platform it keeps it)."""
+    folder = base_folder(tmp_path)
+    write(
+        folder,
+        "communications.csv",
+        "investigation_id,time,from_selector,to_selector,kind,platform,duration_s\n"
+        "INV-1,2022-07-04T21:15:09Z,@El.Guero,@la.flaca,app_message,Instagram,\n"
+        "INV-1,2022-07-05T21:15:09Z,$ElJefe,$LaFlaca,app_message,Cash App,\n",
+    )
+    result = ingest_paths(workspace, [folder], rejects=tmp_path / "rej.csv")
+    assert result.rejected == 0
+    rows = workspace.store.rows(
+        "SELECT from_selector, to_selector FROM communications ORDER BY from_selector"
+    )
+    assert [tuple(r) for r in rows] == [("el.guero", "la.flaca"), ("eljefe", "laflaca")]
+
+
+def test_the_selector_map_is_typed_even_where_every_value_is_null() -> None:
+    """build_map's table has text and boolean columns whatever its values: a file without a
+    platform column gives a platform of NULLs (DuckDB's NULL type), which the map keeps as
+    text; phones go the SQL fast path, other values lastmile.selectors."""
+    import duckdb
+
+    from lastmile.ingest.normalize import AUTO, build_map
+
+    con = duckdb.connect()
+    build_map(
+        con,
+        f"SELECT * FROM (VALUES ('{AUTO}', NULL, '(303) 555-0187'), ('email', NULL, "
+        "'X@Example.COM'), ('email', NULL, 'x@@y.com')) v(kind, platform, raw)",
+        "m",
+    )
+    types = {name: kind for name, kind, *_ in con.execute("DESCRIBE m").fetchall()}
+    assert types == {
+        "kind": "VARCHAR",
+        "platform": "VARCHAR",
+        "raw": "VARCHAR",
+        "normalized": "VARCHAR",
+        "valid": "BOOLEAN",
+    }
+    assert sorted(con.execute("SELECT * FROM m").fetchall()) == [
+        (AUTO, None, "(303) 555-0187", "+13035550187", True),
+        ("email", None, "X@Example.COM", "x@example.com", True),
+        ("email", None, "x@@y.com", "x@@y.com", False),
+    ]
+    # Only the map is left behind.
+    assert con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE table_name LIKE 'm%'"
+    ).fetchall() == [("m",)]
+    # The same types when every value took the fast path (no Arrow table is built then).
+    build_map(con, f"SELECT * FROM (VALUES ('{AUTO}', NULL, '303.555.0101')) v(k, p, r)", "p")
+    assert {name: kind for name, kind, *_ in con.execute("DESCRIBE p").fetchall()} == types
+    assert con.execute("SELECT * FROM p").fetchall() == [
+        (AUTO, None, "303.555.0101", "+13035550101", True)
+    ]

@@ -7,6 +7,7 @@ import json
 import re
 import shutil
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -312,24 +313,25 @@ def test_pills_of_other_drugs_are_counted(loaded: Workspace, tmp_path: Path) -> 
         "seizure_id,investigation_id,date,drug,form,quantity,unit\n"
         "M-1,INV-1,2022-07-01,methamphetamine,pill,1200,count\n"
         "M-2,INV-3,2022-07-02,other,pill,30,count\n"
-        "M-3,INV-3,2022-07-03,methamphetamine,pill,5,count\n",
+        "M-3,INV-3,2022-07-03,methamphetamine,pill,5,count\n"
+        "M-4,INV-3,2022-08-04,methamphetamine,pill,7,count\n",  # INV-3's second month
         encoding="utf-8",
     )
-    assert ingest_paths(loaded, [extra], rejects=tmp_path / "r2.csv").loaded == 3
+    assert ingest_paths(loaded, [extra], rejects=tmp_path / "r2.csv").loaded == 4
     r = compute_report(loaded, WINDOW)
     s = r["seizures"]
     assert s["fentanyl_pills"] == 15_000  # unchanged: only fentanyl pills make doses
-    assert s["other_pills"] == 1_235
+    assert s["other_pills"] == 1_242
     assert s["other_pills_by_drug"] == [
-        {"drug": "methamphetamine", "pills": 1_205},
+        {"drug": "methamphetamine", "pills": 1_212},
         {"drug": "other", "pills": 30},
     ]
     sinaloa = next(c for c in r["by_cartel"] if c["name"] == "Sinaloa")
-    assert sinaloa["seizures"]["other_pills"] == 1_235
+    assert sinaloa["seizures"]["other_pills"] == 1_242
     md = render_report(r, "md")
-    assert "| Pills of other drugs | 1,235 | pills |" in md
-    assert "| Pills of other drugs: methamphetamine | 1,205 | pills |" in md
-    assert "1,235 pills of other drugs" in md
+    assert "| Pills of other drugs | 1,242 | pills |" in md
+    assert "| Pills of other drugs: methamphetamine | 1,212 | pills |" in md
+    assert "1,242 pills of other drugs" in md
 
 
 def test_worked_dose_arithmetic_reproduces_on_a_calculator(loaded: Workspace) -> None:
@@ -362,3 +364,41 @@ def test_the_report_says_purity_is_fitted_not_measured(loaded: Workspace) -> Non
         assert "It is not a laboratory measurement" in text
         assert "fitted so that the method reproduces the operation's published figure" in text
         assert "laboratory purity recorded with an exhibit is not used" in text
+
+
+def test_platforms_count_investigations_and_agency_kinds_are_listed_in_order(
+    loaded: Workspace, tmp_path: Path
+) -> None:
+    """A platform counts every counted investigation that used it (INV-1 now has an
+    Instagram account too, as INV-3 has), in alphabetical order whatever the case; a tribal
+    agency's investigation adds ``tribal`` after the others; the title and window are
+    echoed."""
+    extra = tmp_path / "more"
+    extra.mkdir()
+    (extra / "agencies.csv").write_text(
+        "agency_id,name,kind\nTPD,Example Tribal Police,tribal\n", encoding="utf-8"
+    )
+    (extra / "investigations.csv").write_text(
+        "investigation_id,agency_id,division,opened\nINV-9,TPD,Rocky Mountain,2022-06-01\n",
+        encoding="utf-8",
+    )
+    (extra / "selectors.csv").write_text(
+        "selector_id,investigation_id,kind,value,platform\n"
+        "P-9,INV-1,account,@another.example,Instagram\n"
+        "P-10,INV-2,account,+1 303 555 0111,iMessage\n",
+        encoding="utf-8",
+    )
+    assert ingest_paths(loaded, [extra], rejects=tmp_path / "r2.csv").rejected == 0
+    r = compute_report(loaded, replace(WINDOW, title="Operation Example"))
+    by_platform = r["platform_cases"]["by_platform"]
+    assert by_platform == {
+        "iMessage": 1,
+        "Instagram": 2,
+        "Snapchat": 1,
+        "Telegram": 1,
+        "WhatsApp": 1,
+    }
+    assert list(by_platform) == ["iMessage", "Instagram", "Snapchat", "Telegram", "WhatsApp"]
+    assert r["agency_kinds"] == ["federal", "local", "tribal"]
+    assert r["title"] == "Operation Example"
+    assert r["filters"] == {"from": "2022-05-01", "to": "2023-05-01", "division": None}

@@ -91,6 +91,36 @@ def test_phone_fictional_555_numbers_are_valid() -> None:
 def test_phone_other_countries() -> None:
     assert normalize("phone", "+44 20 7946 0958").value == "+442079460958"
     assert normalize("phone", "011 44 20 7946 0958").value == "+442079460958"
+    # "00" and a short number: the Falklands have five digits (ten with 00 and 500).
+    assert normalize("phone", "00 500 31234") == Normalized("+50031234", True, "")
+
+
+@pytest.mark.parametrize(
+    ("raw", "value"),
+    [
+        ("33 1 23 45 67 89", "+33123456789"),  # 11 digits: France, without "+"
+        ("49 30 123456789", "+4930123456789"),  # 13 digits, not Mexico's 044/045
+    ],
+)
+def test_phone_international_without_plus(raw: str, value: str) -> None:
+    assert normalize("phone", raw) == Normalized(value, True, "")
+
+
+def test_phone_blank_region_is_the_us() -> None:
+    assert normalize("phone", "303 555 0187", default_region=" ") == Normalized(
+        "+13035550187", True, ""
+    )
+
+
+def test_account_url_of_an_unknown_site() -> None:
+    raw = "https://example.com/someone"
+    assert normalize("account", raw) == Normalized(raw, False, "not a URL of a known platform")
+
+
+def test_phone_with_plus_is_not_read_again_with_00() -> None:
+    """A number written with "+" is read as written: "+0052..." is not also "00" + 52."""
+    n = normalize("phone", "+0052 33 1234 5678")
+    assert not n.valid and n.value == "+0052 33 1234 5678"
 
 
 @pytest.mark.parametrize(
@@ -151,7 +181,10 @@ def test_email(raw: str, value: str) -> None:
     assert normalize("email", raw) == Normalized(value, True, "")
 
 
-@pytest.mark.parametrize("raw", ["n/a", "x@y", "x@@y.com", "@y.com", "x y@z.com", "", "x@y.test"])
+@pytest.mark.parametrize(
+    "raw",
+    ["n/a", "x@y", "x@@y.com", "@y.com", "x y@z.com", "", "x@y.test", "<x@example.com"],
+)
 def test_email_invalid(raw: str) -> None:
     n = normalize("email", raw)
     assert not n.valid and n.value == raw.strip() and n.reason
@@ -460,7 +493,9 @@ def test_ip(raw: str, value: str) -> None:
     assert normalize("ip", raw) == Normalized(value, True, "")
 
 
-@pytest.mark.parametrize("raw", ["256.1.1.1", "192.168.001.1", "nope", "1.2.3", "[nope]:443"])
+@pytest.mark.parametrize(
+    "raw", ["256.1.1.1", "192.168.001.1", "nope", "1.2.3", "[nope]:443", "2001:db8::1]"]
+)
 def test_ip_invalid(raw: str) -> None:
     assert normalize("ip", raw) == Normalized(raw, False, "not an IPv4 or IPv6 address")
     assert normalize("ip", " ") == Normalized("", False, "empty value")
@@ -881,6 +916,10 @@ def test_wallet_bip350_valid(address: str) -> None:
         "BC1QR508D6QEJXTDG4Y5R3ZARVARY0C5XW7KN40WF2",  # v0 of 16 bytes
         "bc1gmk9yu",  # no data
         "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdb",  # 'b' is not a bech32 character
+        # valid bech32m checksums, refused for the program: 1 byte, 41 bytes, padding > 4 bits
+        "bc1pw5dgrnzv",
+        "bc1p0xlxvlhemja6c4dqv22uapctqupfhlxm9h8z3k2e72q4k9hcz7v8n0nx0muaewav253zgeav",
+        "bc1zw508d6qejxtdg4y5r3zarvaryvq37eag7",
     ],
 )
 def test_wallet_bip350_invalid(address: str) -> None:
@@ -985,3 +1024,32 @@ def test_an_email_account_that_is_not_a_valid_address_says_why() -> None:
 
 def test_a_url_that_is_not_a_profile_still_names_its_platform() -> None:
     assert platform_from_url("https://www.instagram.com/p/Cx1234/") is Platform.INSTAGRAM
+
+
+def _base58check(payload: bytes) -> str:
+    """Base58Check of ``payload`` (test helper: version byte and hash, checksum added)."""
+    import hashlib
+
+    data = payload + hashlib.sha256(hashlib.sha256(payload).digest()).digest()[:4]
+    alphabet = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+    n, text = int.from_bytes(data, "big"), ""
+    while n:
+        n, r = divmod(n, 58)
+        text = alphabet[r] + text
+    return "1" * (len(data) - len(data.lstrip(b"\0"))) + text
+
+
+@pytest.mark.parametrize("first", [0x01, 0x7F, 0x80, 0xFF])
+def test_wallet_p2pkh_whatever_the_first_byte_of_the_hash(first: int) -> None:
+    """A made-up P2PKH address (version 0, a hash starting with ``first``): valid, whether
+    or not the decoded number fills whole bytes."""
+    address = _base58check(bytes([0, first]) + bytes(range(19)))
+    assert normalize("crypto_wallet", address) == Normalized(address, True, "")
+
+
+def test_account_handles_keep_a_leading_x_and_a_url_without_host_says_so() -> None:
+    assert normalize("account", "@Xavier.Example", platform="Instagram").value == ("xavier.example")
+    raw = "https:///el.guero"
+    assert normalize("account", raw, platform="Instagram") == Normalized(
+        raw, False, "not a URL of a known platform"
+    )

@@ -530,7 +530,7 @@ def _normalize_imei(raw: str) -> Normalized:
         return _bad(
             stripped, f"an IMEI has 15 digits (or 14 without the check digit), not {len(digits)}"
         )
-    if digits.strip("0") == "":
+    if int(digits) == 0:
         return _bad(stripped, "an all-zero IMEI is a placeholder")
     if luhn_check_digit(digits[:14]) != digits[14]:
         return _bad(
@@ -629,7 +629,7 @@ def _b58check_payload(text: str) -> bytes | None:
         if i is None:
             return None
         n = n * 58 + i
-    body = n.to_bytes((n.bit_length() + 7) // 8, "big")
+    body = n.to_bytes((n.bit_length() + 7) // 8)  # big-endian, the default
     data = b"\x00" * (len(text) - len(text.lstrip("1"))) + body
     if len(data) < 5:
         return None

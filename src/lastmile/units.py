@@ -97,8 +97,8 @@ class DoseMethod:
         powder_doses = powder_mg * _decimal(self.powder_purity) / _decimal(self.lethal_dose_mg)
         return DoseArithmetic(
             powder_mg=int(powder_mg),
-            pill_doses=int(pill_doses.quantize(Decimal(1), rounding=ROUND_HALF_UP)),
-            powder_doses=int(powder_doses.quantize(Decimal(1), rounding=ROUND_HALF_UP)),
+            pill_doses=int(pill_doses.to_integral_value(rounding=ROUND_HALF_UP)),
+            powder_doses=int(powder_doses.to_integral_value(rounding=ROUND_HALF_UP)),
         )
 
     def as_dict(self) -> dict[str, float]:

@@ -22,6 +22,21 @@ AUTO = "auto"  # guess the kind from the value (communication endpoints)
 # Area code and exchange start with 2-9 (NANP), which is also selectors.py's validity rule.
 NANP_PATTERN = r"(\+?1[ .-]?)?\(?[2-9][0-9]{2}\)?[ .-]?[2-9][0-9]{2}[ .-]?[0-9]{4}"
 
+# The columns of a map (build_map), typed whatever the values and whichever path made them:
+# where every platform is NULL (a file without a platform column) the column is still text,
+# not DuckDB's NULL type. The
+# values the fast path does not take are built in Arrow in this order (the UNION ALL below
+# reads them by position); a key that does not name a column here is an error.
+MAP_SCHEMA = pa.schema(
+    [
+        ("kind", pa.string()),
+        ("platform", pa.string()),
+        ("raw", pa.string()),
+        ("normalized", pa.string()),
+        ("valid", pa.bool_()),
+    ]
+)
+
 
 def fast_phone_sql(raw: str) -> str:
     return (
@@ -32,7 +47,7 @@ def fast_phone_sql(raw: str) -> str:
 
 def build_map(con: duckdb.DuckDBPyConnection, distinct_sql: str, into: str) -> None:
     """``distinct_sql`` yields distinct (kind, platform, raw); creates temp table ``into``
-    with (kind, platform, raw, normalized, valid, reason)."""
+    with (kind, platform, raw, normalized, valid), typed as ``MAP_SCHEMA``."""
     phone_like = f"kind IN ('{SelectorKind.PHONE.value}', '{AUTO}')"
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {into}_all AS "
@@ -41,7 +56,8 @@ def build_map(con: duckdb.DuckDBPyConnection, distinct_sql: str, into: str) -> N
     )
     rows = con.execute(f"SELECT kind, platform, raw FROM {into}_all WHERE fast IS NULL").fetchall()
     fast = (
-        f"SELECT kind, platform, raw, fast AS normalized, true AS valid, '' AS reason "
+        f"SELECT CAST(kind AS VARCHAR) AS kind, CAST(platform AS VARCHAR) AS platform, "
+        f"CAST(raw AS VARCHAR) AS raw, CAST(fast AS VARCHAR) AS normalized, true AS valid "
         f"FROM {into}_all WHERE fast IS NOT NULL"
     )
     if not rows:
@@ -51,7 +67,7 @@ def build_map(con: duckdb.DuckDBPyConnection, distinct_sql: str, into: str) -> N
         con.execute(f"CREATE OR REPLACE TEMP TABLE {into} AS {fast}")
         con.execute(f"DROP TABLE {into}_all")
         return
-    kinds, platforms, raws, values, valids, reasons = [], [], [], [], [], []
+    kinds, platforms, raws, values, valids = [], [], [], [], []
     for kind_hint, platform, raw in rows:
         kind = selectors.guess_kind(raw, platform) if kind_hint == AUTO else kind_hint
         result = selectors.normalize(SelectorKind(kind), raw, platform=platform)
@@ -60,16 +76,9 @@ def build_map(con: duckdb.DuckDBPyConnection, distinct_sql: str, into: str) -> N
         raws.append(raw)
         values.append(result.value)
         valids.append(result.valid)
-        reasons.append(result.reason)
     table = pa.table(
-        {
-            "kind": pa.array(kinds, pa.string()),
-            "platform": pa.array(platforms, pa.string()),
-            "raw": pa.array(raws, pa.string()),
-            "normalized": pa.array(values, pa.string()),
-            "valid": pa.array(valids, pa.bool_()),
-            "reason": pa.array(reasons, pa.string()),
-        }
+        {"kind": kinds, "platform": platforms, "raw": raws, "normalized": values, "valid": valids},
+        schema=MAP_SCHEMA,
     )
     register_table(con, table, f"{into}_slow")
     con.execute(
