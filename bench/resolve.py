@@ -27,6 +27,7 @@ import logging
 import multiprocessing
 import os
 import resource
+import shutil
 import sys
 import tempfile
 import time
@@ -389,9 +390,19 @@ def scale_run(
         print(f"generated: {out}", file=sys.stderr, flush=True)
         started = time.time()
         path = Path(tmp) / "ws.duckdb"
-        with open_workspace(path) as ws:
-            ingest_paths(ws, [folder], rejects=Path(tmp) / "rejects.csv")
-        out["ingest_seconds"] = round(time.time() - started, 1)
+        # With --records, the ingested workspace is kept beside the records and copied for
+        # each run, so a rerun measures resolution without ingesting again.
+        kept = records / "ingested.duckdb" if records is not None else None
+        marker = folder / "GENERATED.json"
+        if kept is not None and kept.exists() and marker.stat().st_mtime <= kept.stat().st_mtime:
+            shutil.copyfile(kept, path)
+            out["ingest_seconds"] = "reused"
+        else:
+            with open_workspace(path) as ws:
+                ingest_paths(ws, [folder], rejects=Path(tmp) / "rejects.csv")
+            out["ingest_seconds"] = round(time.time() - started, 1)
+            if kept is not None:
+                shutil.copyfile(path, kept)
         print(f"ingested: {out}", file=sys.stderr, flush=True)
         ctx = multiprocessing.get_context("spawn")
         queue = ctx.Queue()

@@ -275,25 +275,45 @@ def blocking_rules() -> list[dict[str, Any]]:
 # national operation no block but three name keys' is that large.
 MAX_BLOCK = 50
 
-# blk_* column: (the rule's key, the second key that splits its large blocks). In a block of
-# at most MAX_BLOCK records the column is '' (every pair of the block agrees on it).
-_SPLITS = {
-    "blk_dob_first": (("dob",), "left(first, 1)"),
-    "blk_dob_sur": (("dob",), "left(sur1, 1)"),
-    "blk_name": (("first", "sur1"), "substr(dob, 1, 4)"),
-    "blk_surnames": (("sur1", "sur2"), "left(first, 1)"),
-    "blk_sur_year": (("sur1", "substr(dob, 1, 4)"), "left(first, 1)"),
-    "blk_mon_sur": (("moniker", "sur1"), "left(first, 1)"),
-    "blk_mon_first": (("moniker", "first"), "left(sur1, 1)"),
+# blk_* column: (the rule's key, a part of the key at every size or None, the second key
+# that splits its large blocks). In a block of at most MAX_BLOCK records the column is the
+# part kept at every size, or '' (every pair of the block agrees on it).
+#
+# A date of birth is shared by about one record in 20,000 at random (dates over some 60
+# years), so its blocks grow with the records below any split: about 45 records a block at a
+# million, 1,000 pairs each, twice (one rule per initial). Its rules therefore take a name's
+# initial at every size: the given name's in one rule, the first surname's in the other; a
+# pair with one date of birth is compared when either initial agrees (a nickname with
+# another initial keeps the surname's; a changed surname keeps the given name's). A record
+# without that name part keys it as '' (records without a given name meet each other by
+# date of birth, and everyone else through the other rule). Blocks of a date and an initial
+# over MAX_BLOCK are split by the other initial.
+_SPLITS: dict[str, tuple[tuple[str, ...], str | None, str]] = {
+    "blk_dob_first": (("dob",), "coalesce(left(first, 1), '')", "left(sur1, 1)"),
+    "blk_dob_sur": (("dob",), "coalesce(left(sur1, 1), '')", "left(first, 1)"),
+    "blk_name": (("first", "sur1"), None, "substr(dob, 1, 4)"),
+    "blk_surnames": (("sur1", "sur2"), None, "left(first, 1)"),
+    "blk_sur_year": (("sur1", "substr(dob, 1, 4)"), None, "left(first, 1)"),
+    "blk_mon_sur": (("moniker", "sur1"), None, "left(first, 1)"),
+    "blk_mon_first": (("moniker", "first"), None, "left(sur1, 1)"),
 }
+
+
+def _split_sql(col: str) -> str:
+    key, always, second = _SPLITS[col]
+    partition = ", ".join((*key, always) if always else key)
+    big = f"count(*) OVER (PARTITION BY {partition}) > {MAX_BLOCK}"
+    if always is None:
+        return f"CASE WHEN {big} THEN {second} ELSE '' END AS {col}"
+    return f"CASE WHEN {big} THEN {always} || '|' || {second} ELSE {always} END AS {col}"
 
 
 def blocking_keys(features: pa.Table) -> pa.Table:
     """``features`` with the blk_* columns of the blocking rules, in the same row order:
     each rule's key, with blocks of more than MAX_BLOCK records split by a second key (the
-    birth year for names, a name's initial for dates of birth); ``blk_name_keys`` is
-    ``name_keys`` with each key held by more than MAX_BLOCK records joined to the birth
-    year."""
+    birth year for names, a name's initial for dates of birth; a date of birth's rules take
+    an initial at every size); ``blk_name_keys`` is ``name_keys`` with each key held by more
+    than MAX_BLOCK records joined to the birth year."""
     if "blk_name_keys" in features.column_names:
         return features
     spill = Path(tempfile.mkdtemp(prefix="lastmile-blocking-"))
@@ -305,11 +325,7 @@ def blocking_keys(features: pa.Table) -> pa.Table:
             "f",
             features.append_column("lastmile_row", pa.array(range(features.num_rows), pa.int64())),
         )
-        splits = ", ".join(
-            f"CASE WHEN count(*) OVER (PARTITION BY {', '.join(key)}) > {MAX_BLOCK} "
-            f"THEN {second} ELSE '' END AS {col}"
-            for col, (key, second) in _SPLITS.items()
-        )
+        splits = ", ".join(_split_sql(col) for col in _SPLITS)
         out: pa.Table = con.sql(
             f"""
             WITH keys AS (
@@ -382,6 +398,23 @@ def _api(engine: str, spark: Any = None) -> Any:
     raise ResolveError(f"unknown engine {engine!r}: use duckdb or spark")
 
 
+# A boolean column of the rows compared: when present, only pairs with a true side are
+# compared (collective.predict_entities: the entities that changed since the last pass).
+CHANGED_COLUMN = "lastmile_changed"
+
+
+def _changed_only(rules: list[Any]) -> list[Any]:
+    """The blocking rules, each also requiring a side marked in CHANGED_COLUMN."""
+    extra = f" AND (l.{CHANGED_COLUMN} OR r.{CHANGED_COLUMN})"
+    out: list[Any] = []
+    for rule in rules:
+        if isinstance(rule, str):
+            out.append(f"({rule}){extra}")
+        else:
+            out.append({**rule, "blocking_rule": f"({rule['blocking_rule']}){extra}"})
+    return out
+
+
 def _linker(
     features: pa.Table, model: Mapping[str, Any] | None, engine: str, spark: Any = None
 ) -> Any:
@@ -391,6 +424,10 @@ def _linker(
     api = _api(engine, spark)
     sdf = api.register(blocking_keys(features), table_name="person_features")
     chosen = dict(model) if model else settings()
+    if CHANGED_COLUMN in features.column_names:
+        chosen["blocking_rules_to_generate_predictions"] = _changed_only(
+            list(chosen.get("blocking_rules_to_generate_predictions", []))
+        )
     if engine == "spark":
         # The model is kept in DuckDB's SQL; Spark gets it rendered in its own.
         from lastmile.resolve import spark as spark_engine
