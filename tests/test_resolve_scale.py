@@ -277,3 +277,28 @@ def test_the_entity_pass_marks_as_changed_only_entities_not_compared_as_they_are
     con.execute("INSERT INTO person_edges VALUES ('b', 'e')")
     collective.predict_entities(con, {}, first_pass=False)
     assert seen[-1] == {"a": True, "c": False, "d": False, "f": False}
+
+
+def test_parsing_in_worker_processes_gives_the_same_features(
+    features: pa.Table, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lastmile.resolve import features as feats
+
+    monkeypatch.setattr(feats, "PARALLEL_MIN", 2)
+    monkeypatch.setattr(feats, "_workers", lambda: 2)
+    calls: list[int] = []
+    original = feats.ProcessPoolExecutor
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(feats, "ProcessPoolExecutor", spy)
+    folder = tmp_path_factory.mktemp("parallel")
+    make_operation(folder / "op")
+    with open_workspace(folder / "ws.duckdb") as ws:
+        ingest_paths(ws, [folder / "op"], rejects=folder / "rejects.csv")
+        parallel = build_features(ws, ws.store.staging())
+    assert calls  # the workers did the parsing
+    key = [("record_id", "ascending")]
+    assert parallel.sort_by(key).equals(features.sort_by(key))
