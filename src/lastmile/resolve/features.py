@@ -11,7 +11,8 @@ tables on it:
 - ``person_features``: one row per subject record with what the person matcher compares.
 
 Python runs only over *distinct* names, aliases, addresses and identifier lists (parsers are
-Python libraries), never over every row.
+Python libraries), never over every row; past ``PARALLEL_MIN`` distinct values, in one worker
+process per core.
 """
 
 from __future__ import annotations
