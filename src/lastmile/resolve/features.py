@@ -21,6 +21,7 @@ import multiprocessing
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import TypeVar
 
 import duckdb
@@ -218,8 +219,8 @@ def build_organizations(con: duckdb.DuckDBPyConnection) -> None:
 
 
 # Parsing distinct values with the Python libraries (nameparser, usaddress) runs on one core;
-# past this many values it is spread over the machine's cores in worker processes, which
-# start in about a second each (docs/resolution.md, "Scale").
+# past this many values it is spread over the machine's cores in worker processes
+# (docs/resolution.md, "Parsing").
 PARALLEL_MIN = 20_000
 
 
@@ -232,14 +233,23 @@ def _workers() -> int:
 
 def parallel_map(fn: Callable[[T], R], values: Sequence[T]) -> list[R]:
     """``[fn(v) for v in values]``, in worker processes when there are many values and more
-    than one core (``fn`` must be a module-level function)."""
+    than one core (``fn`` must be a module-level function).
+
+    The workers are forked: they need only the parsers already imported, and a forked
+    worker does not run the caller's main module again (a spawned one does, and fails in a
+    script without a ``__main__`` guard). Where fork is not available, or a worker fails,
+    the values are parsed here."""
     workers = _workers()
     if len(values) < PARALLEL_MIN or workers < 2:
         return [fn(v) for v in values]
+    if "fork" not in multiprocessing.get_all_start_methods():  # pragma: no cover
+        return [fn(v) for v in values]
     chunk = max(1, len(values) // (workers * 16))
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(workers, mp_context=context) as pool:
-        return list(pool.map(fn, values, chunksize=chunk))
+    try:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            return list(pool.map(fn, values, chunksize=chunk))
+    except BrokenProcessPool:  # pragma: no cover - a worker killed (memory)
+        return [fn(v) for v in values]
 
 
 NameIn = tuple[str | None, str | None, str | None, str | None, str | None]
