@@ -279,9 +279,9 @@ MAX_BLOCK = 50
 # that splits its large blocks). In a block of at most MAX_BLOCK records the column is the
 # part kept at every size, or '' (every pair of the block agrees on it).
 #
-# A date of birth is shared by about one record in 20,000 at random (dates over some 60
-# years), so its blocks grow with the records below any split: about 45 records a block at a
-# million, 1,000 pairs each, twice (one rule per initial). Its rules therefore take a name's
+# Dates of birth spread over a few decades (some 20,000 days), so a date's block grows with
+# the records below any split (33 records a date on average at a million synthetic records,
+# up to 81; some 500 pairs a date and rule, nearly all two people). Its rules take a name's
 # initial at every size: the given name's in one rule, the first surname's in the other; a
 # pair with one date of birth is compared when either initial agrees (a nickname with
 # another initial keeps the surname's; a changed surname keeps the given name's). A record
