@@ -252,27 +252,6 @@ def test_entities_sharing_a_phone_and_a_tie_merge_across_names_but_not_a_family(
     assert [a for a, _ in got] == [m for _, m in got]
 
 
-def test_a_name_counts_once_per_person_in_its_term_frequency() -> None:
-    """A name's frequency is its share of the probable people (one per date of birth), not
-    of the records: a man named in three case files counts once, two men of one name with
-    two dates of birth count twice; and the model's predictions use that table."""
-    rows = [_person(f"j{i}", "jose", "hernandez", "flaco", dob="1980-01-01") for i in range(3)] + [
-        _person("a1", "ana", "ruiz", "guera", dob="1990-02-02"),
-        _person("l1", "juan", "lopez", "gato", dob="1970-03-03"),
-        _person("l2", "juan", "lopez", "gato", dob="1971-04-04"),
-    ]
-    table = _features(rows)
-    tf = dict(
-        zip(
-            *persons.people_frequencies(table, "fullname").to_pydict().values(),
-            strict=True,
-        )
-    )
-    assert tf == {"jose hernandez": 0.25, "ana ruiz": 0.25, "juan lopez": 0.5}
-    pair = persons.score_pair(table, _model(), "j0", "j1").to_pylist()[0]
-    assert pair["tf_fullname_l"] == 0.25
-
-
 def test_one_person_under_another_name_is_linked_whatever_the_model_scores() -> None:
     """Two records of other case files whose names disagree entirely but which share a
     phone and a moniker are an edge even when the model scores them low (a false identity);

@@ -24,9 +24,12 @@ from lastmile.resolve import cluster, persons
 ENTITY_PASSES = 3
 
 
-def entity_features(con: duckdb.DuckDBPyConnection, components: str) -> pa.Table:
+def entity_features(
+    con: duckdb.DuckDBPyConnection, components: str, changed: str | None = None
+) -> pa.Table:
     """One row per entity of ``components(node, component)`` with the person features'
-    columns, named by its component (its smallest record id)."""
+    columns, named by its component (its smallest record id); with ``changed(component,
+    CHANGED)``, also its ``CHANGED`` column."""
 
     def pooled(col: str) -> str:
         return f"nullif(list_sort(list_distinct(flatten(list({col})))), []) AS {col}"
@@ -58,13 +61,22 @@ def entity_features(con: duckdb.DuckDBPyConnection, components: str) -> pa.Table
         for col in persons.FEATURE_COLUMNS
         if col not in persons.LIST_COLUMNS and col not in ("record_id", "investigation_id")
     )
+    extra, join = "", ""
+    if changed is not None:
+        extra = f", coalesce(any_value(x.{CHANGED}), true) AS {CHANGED}"
+        join = f"LEFT JOIN {changed} x ON x.component = c.component"
     con.execute("SELECT 1").fetchall()
     table: pa.Table = con.sql(
-        f"SELECT {', '.join(cols)} FROM (SELECT f.*, c.component, {counts} "
-        f"FROM person_features f JOIN {components} c ON c.node = f.record_id) c "
+        f"SELECT {', '.join(cols)}{extra} FROM (SELECT f.*, c.component, {counts} "
+        f"FROM person_features f JOIN {components} c ON c.node = f.record_id) c {join} "
         "GROUP BY c.component"
     ).to_arrow_table()
     return table
+
+
+# The column of an entity row that says whether it changed since it was last compared
+# (persons.predict compares only pairs with a changed side when the column is present).
+CHANGED = persons.CHANGED_COLUMN
 
 
 def predict_entities(
@@ -73,9 +85,18 @@ def predict_entities(
     engine: str = "duckdb",
     spark: Any = None,
     also: str | None = None,
+    first_pass: bool = True,
 ) -> pa.Table:
     """Predictions between first-pass entities (``person_edges`` as they stand); also
-    ``entity_cases(component, investigation_id)``: the case files each entity is in."""
+    ``entity_cases(component, investigation_id)``: the case files each entity is in.
+
+    Only pairs with at least one entity that changed since it was last compared are
+    scored: an entity that is still one record was compared as that record, and one that no
+    pass merged was compared in the pass before, with the same values (docs/resolution.md,
+    step 7). ``entity_compared(node, component)`` holds the entities as last compared (each
+    record alone before the first pass) and is updated here. In the first pass a record
+    alone that a rule vetoed a merge for counts as changed, since the name rule is relaxed
+    for entities (``run.entity_veto_sql``)."""
     cluster.components(
         con,
         "(SELECT record_id AS node FROM person_features)",
@@ -89,7 +110,38 @@ def predict_entities(
         JOIN pass1_cc c ON c.node = f.record_id
         """
     )
-    features = entity_features(con, "pass1_cc")
+    if first_pass:
+        con.execute(
+            """
+            CREATE OR REPLACE TEMP TABLE entity_compared AS
+            SELECT record_id AS node, record_id AS component FROM person_features
+            """
+        )
+        con.execute(
+            """
+            CREATE OR REPLACE TEMP TABLE entity_vetoed AS
+            SELECT a AS node FROM vetoed WHERE veto IS NOT NULL
+            UNION SELECT b FROM vetoed WHERE veto IS NOT NULL
+            """
+        )
+    else:
+        con.execute("CREATE OR REPLACE TEMP TABLE entity_vetoed (node VARCHAR)")
+    # Unchanged: every record of the entity was in one compared entity of the same size.
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE entity_changed AS
+        WITH was AS (
+            SELECT c.component, count(*) AS n, count(DISTINCT p.component) AS before,
+                min(p.component) AS prev,
+                bool_or(c.node IN (SELECT node FROM entity_vetoed)) AS vetoed
+            FROM pass1_cc c JOIN entity_compared p USING (node) GROUP BY c.component
+        ), size AS (SELECT component, count(*) AS n FROM entity_compared GROUP BY component)
+        SELECT w.component, NOT (w.before = 1 AND w.n = s.n) OR w.vetoed AS {CHANGED}
+        FROM was w JOIN size s ON s.component = w.prev
+        """
+    )
+    features = entity_features(con, "pass1_cc", "entity_changed")
+    con.execute("CREATE OR REPLACE TEMP TABLE entity_compared AS SELECT * FROM pass1_cc")
     if features.num_rows < 2:
         return features.slice(0, 0)
     return persons.predict(features, model, engine, spark, also=also)

@@ -11,10 +11,18 @@ tables on it:
 - ``person_features``: one row per subject record with what the person matcher compares.
 
 Python runs only over *distinct* names, aliases, addresses and identifier lists (parsers are
-Python libraries), never over every row.
+Python libraries), never over every row; past ``PARALLEL_MIN`` distinct values, in one worker
+process per core.
 """
 
 from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import TypeVar
 
 import duckdb
 import pyarrow as pa
@@ -25,6 +33,9 @@ from lastmile.resolve import addresses as addr
 from lastmile.resolve import names
 from lastmile.store import Workspace
 from lastmile.store.backends import register_table
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 # A selector held by subject records of more than this many different names, or by more than
 # this many subject records, is a shared line (a business number, a junk value, a trap house
@@ -207,10 +218,71 @@ def build_organizations(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+# Parsing distinct values with the Python libraries (nameparser, usaddress) runs on one core;
+# past this many values it is spread over the machine's cores in worker processes
+# (docs/resolution.md, "Parsing").
+PARALLEL_MIN = 20_000
+
+
+def _workers() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def parallel_map(fn: Callable[[T], R], values: Sequence[T]) -> list[R]:
+    """``[fn(v) for v in values]``, in worker processes when there are many values and more
+    than one core (``fn`` must be a module-level function).
+
+    The workers are forked: they need only the parsers already imported, and a forked
+    worker does not run the caller's main module again (a spawned one does, and fails in a
+    script without a ``__main__`` guard). Where fork is not available, or a worker fails,
+    the values are parsed here."""
+    workers = _workers()
+    if len(values) < PARALLEL_MIN or workers < 2:
+        return [fn(v) for v in values]
+    if "fork" not in multiprocessing.get_all_start_methods():  # pragma: no cover
+        return [fn(v) for v in values]
+    chunk = max(1, len(values) // (workers * 16))
+    try:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            return list(pool.map(fn, values, chunksize=chunk))
+    except BrokenProcessPool:  # pragma: no cover - a worker killed (memory)
+        return [fn(v) for v in values]
+
+
+NameIn = tuple[str | None, str | None, str | None, str | None, str | None]
+NameRow = tuple[str | None, str | None, str | None, str | None, str | None, list[str], list[str]]
+
+
+def parse_name_row(row: NameIn) -> NameRow:
+    """(first, sur1, sur2, fullname, suffix, name_keys, first_forms) of one distinct
+    (full, given, middle, family, aliases)."""
+    full, given, middle, family, aliases = row
+    parts = names.parse_name(full, given, middle, family)
+    keys = sorted(parts.keys() | names.alias_keys(aliases))
+    return (
+        parts.first or None,
+        parts.surname1 or None,
+        parts.surname2 or None,
+        parts.full or None,
+        parts.suffix or None,
+        keys,
+        sorted(names.first_forms(parts.first)) if parts.first else [],
+    )
+
+
+def moniker_row(text: str | None) -> tuple[list[str], list[str]]:
+    """The folded monikers of a record and their cores (names.monikers, names.moniker_cores)."""
+    return names.monikers(text), names.moniker_cores(text)
+
+
 def _name_table(con: duckdb.DuckDBPyConnection) -> None:
     rows = con.execute(
         "SELECT DISTINCT full_name, given_name, middle_name, family_name, aliases FROM src_subjects"
     ).fetchall()
+    parsed = parallel_map(parse_name_row, rows)
     cols: dict[str, list[object]] = {
         k: []
         for k in (
@@ -228,23 +300,8 @@ def _name_table(con: duckdb.DuckDBPyConnection) -> None:
             "first_forms",
         )
     }
-    for full, given, middle, family, aliases in rows:
-        parts = names.parse_name(full, given, middle, family)
-        keys = sorted(parts.keys() | names.alias_keys(aliases))
-        for k, v in (
-            ("full_name", full),
-            ("given_name", given),
-            ("middle_name", middle),
-            ("family_name", family),
-            ("aliases", aliases),
-            ("first", parts.first or None),
-            ("sur1", parts.surname1 or None),
-            ("sur2", parts.surname2 or None),
-            ("fullname", parts.full or None),
-            ("suffix", parts.suffix or None),
-            ("name_keys", keys),
-            ("first_forms", sorted(names.first_forms(parts.first)) if parts.first else []),
-        ):
+    for row, out in zip(rows, parsed, strict=True):
+        for k, v in zip(cols, (*row, *out), strict=True):
             cols[k].append(v)
     types = {"name_keys": pa.list_(pa.string()), "first_forms": pa.list_(pa.string())}
     table = pa.table({k: pa.array(v, types.get(k, pa.string())) for k, v in cols.items()})
@@ -252,10 +309,14 @@ def _name_table(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _list_table(
-    con: duckdb.DuckDBPyConnection, column: str, into: str, fn: object, names_out: list[str]
+    con: duckdb.DuckDBPyConnection,
+    column: str,
+    into: str,
+    fn: Callable[[str | None], tuple[list[str], list[str]]],
+    names_out: list[str],
 ) -> None:
     values = [r[0] for r in con.execute(f"SELECT DISTINCT {column} FROM src_subjects").fetchall()]
-    results = [fn(v) for v in values]  # type: ignore[operator]
+    results = parallel_map(fn, values)
     data: dict[str, pa.Array] = {"raw": pa.array(values, pa.string())}
     for i, name in enumerate(names_out):
         data[name] = pa.array([r[i] for r in results], pa.list_(pa.string()))
@@ -302,13 +363,7 @@ def build_person_features(con: duckdb.DuckDBPyConnection) -> None:
     """``person_features``: one row per subject record (docs/resolution.md, "Features")."""
     _name_table(con)
     _list_table(con, "addresses", "address_map", addr.keys_of, ["streets", "places"])
-    _list_table(
-        con,
-        "monikers",
-        "moniker_map",
-        lambda v: (names.monikers(v), names.moniker_cores(v)),
-        ["monikers", "cores"],
-    )
+    _list_table(con, "monikers", "moniker_map", moniker_row, ["monikers", "cores"])
     # A record's principal moniker: the rarest of its monikers across the records at hand
     # (ties to the smallest), one value per record, which blocking rules can compare
     # (docs/resolution.md, "Blocking").

@@ -47,6 +47,13 @@ def fold(text: str | None) -> str:
     """Lower-case ASCII letters and single spaces; accents stripped, punctuation a space."""
     if not text:
         return ""
+    return _fold(text)
+
+
+# Names and their words repeat across records (a million records hold far fewer distinct
+# given names and surnames), so each text is folded once.
+@lru_cache(maxsize=200_000)
+def _fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text)
     ascii_text = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
     return " ".join(_NON_LETTER.sub(" ", ascii_text.replace("'", "")).split())
@@ -166,8 +173,14 @@ def alias_keys(aliases: str | None) -> set[str]:
     out: set[str] = set()
     for alias in (aliases or "").split("|"):
         if alias.strip():
-            out |= parse_name(alias).keys()
+            out |= _alias_keys(alias)
     return out
+
+
+@lru_cache(maxsize=200_000)
+def _alias_keys(alias: str) -> frozenset[str]:
+    """One alias's name keys: parsed once however many records carry it."""
+    return frozenset(parse_name(alias).keys())
 
 
 def fold_list(text: str | None) -> list[str]:

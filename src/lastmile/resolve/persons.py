@@ -275,25 +275,45 @@ def blocking_rules() -> list[dict[str, Any]]:
 # national operation no block but three name keys' is that large.
 MAX_BLOCK = 50
 
-# blk_* column: (the rule's key, the second key that splits its large blocks). In a block of
-# at most MAX_BLOCK records the column is '' (every pair of the block agrees on it).
-_SPLITS = {
-    "blk_dob_first": (("dob",), "left(first, 1)"),
-    "blk_dob_sur": (("dob",), "left(sur1, 1)"),
-    "blk_name": (("first", "sur1"), "substr(dob, 1, 4)"),
-    "blk_surnames": (("sur1", "sur2"), "left(first, 1)"),
-    "blk_sur_year": (("sur1", "substr(dob, 1, 4)"), "left(first, 1)"),
-    "blk_mon_sur": (("moniker", "sur1"), "left(first, 1)"),
-    "blk_mon_first": (("moniker", "first"), "left(sur1, 1)"),
+# blk_* column: (the rule's key, a part of the key at every size or None, the second key
+# that splits its large blocks). In a block of at most MAX_BLOCK records the column is the
+# part kept at every size, or '' (every pair of the block agrees on it).
+#
+# Dates of birth spread over a few decades (some 20,000 days), so a date's block grows with
+# the records below any split (33 records a date on average at a million synthetic records,
+# up to 81; some 500 pairs a date and rule, nearly all two people). Its rules take a name's
+# initial at every size: the given name's in one rule, the first surname's in the other; a
+# pair with one date of birth is compared when either initial agrees (a nickname with
+# another initial keeps the surname's; a changed surname keeps the given name's). A record
+# without that name part keys it as '' (records without a given name meet each other by
+# date of birth, and everyone else through the other rule). Blocks of a date and an initial
+# over MAX_BLOCK are split by the other initial.
+_SPLITS: dict[str, tuple[tuple[str, ...], str | None, str]] = {
+    "blk_dob_first": (("dob",), "coalesce(left(first, 1), '')", "left(sur1, 1)"),
+    "blk_dob_sur": (("dob",), "coalesce(left(sur1, 1), '')", "left(first, 1)"),
+    "blk_name": (("first", "sur1"), None, "substr(dob, 1, 4)"),
+    "blk_surnames": (("sur1", "sur2"), None, "left(first, 1)"),
+    "blk_sur_year": (("sur1", "substr(dob, 1, 4)"), None, "left(first, 1)"),
+    "blk_mon_sur": (("moniker", "sur1"), None, "left(first, 1)"),
+    "blk_mon_first": (("moniker", "first"), None, "left(sur1, 1)"),
 }
+
+
+def _split_sql(col: str) -> str:
+    key, always, second = _SPLITS[col]
+    partition = ", ".join((*key, always) if always else key)
+    big = f"count(*) OVER (PARTITION BY {partition}) > {MAX_BLOCK}"
+    if always is None:
+        return f"CASE WHEN {big} THEN {second} ELSE '' END AS {col}"
+    return f"CASE WHEN {big} THEN {always} || '|' || {second} ELSE {always} END AS {col}"
 
 
 def blocking_keys(features: pa.Table) -> pa.Table:
     """``features`` with the blk_* columns of the blocking rules, in the same row order:
     each rule's key, with blocks of more than MAX_BLOCK records split by a second key (the
-    birth year for names, a name's initial for dates of birth); ``blk_name_keys`` is
-    ``name_keys`` with each key held by more than MAX_BLOCK records joined to the birth
-    year."""
+    birth year for names, a name's initial for dates of birth; a date of birth's rules take
+    an initial at every size); ``blk_name_keys`` is ``name_keys`` with each key held by more
+    than MAX_BLOCK records joined to the birth year."""
     if "blk_name_keys" in features.column_names:
         return features
     spill = Path(tempfile.mkdtemp(prefix="lastmile-blocking-"))
@@ -305,11 +325,7 @@ def blocking_keys(features: pa.Table) -> pa.Table:
             "f",
             features.append_column("lastmile_row", pa.array(range(features.num_rows), pa.int64())),
         )
-        splits = ", ".join(
-            f"CASE WHEN count(*) OVER (PARTITION BY {', '.join(key)}) > {MAX_BLOCK} "
-            f"THEN {second} ELSE '' END AS {col}"
-            for col, (key, second) in _SPLITS.items()
-        )
+        splits = ", ".join(_split_sql(col) for col in _SPLITS)
         out: pa.Table = con.sql(
             f"""
             WITH keys AS (
@@ -329,48 +345,6 @@ def blocking_keys(features: pa.Table) -> pa.Table:
     finally:
         con.close()
         shutil.rmtree(spill, ignore_errors=True)
-    return out
-
-
-def tf_columns(model: Mapping[str, Any]) -> list[str]:
-    """The columns the model's comparison levels adjust by term frequency."""
-    return sorted(
-        {
-            str(level["tf_adjustment_column"])
-            for comp in model.get("comparisons", [])
-            for level in comp.get("comparison_levels", [])
-            if level.get("tf_adjustment_column")
-        }
-    )
-
-
-def people_frequencies(features: pa.Table, column: str) -> pa.Table:
-    """``(column, tf_column)``: each value's share of the *people* among ``features``, for
-    Splink's term-frequency adjustment (``register_term_frequency_lookup``).
-
-    Splink's own table is each value's share of the records, so a person's repeated records
-    count again and again: a man named in six case files weighs less on his name than a man
-    named in two, although no other person bears it (docs/resolution.md, "Term frequency
-    over people"). Here a value counts once per probable person bearing it: its records with
-    one date of birth are one person (the rule the prior is estimated from: full name and
-    date of birth), so a value counts as many people as it has distinct dates of birth, and
-    as one when none is given."""
-    con = connect_duckdb()
-    try:
-        con.execute("SET enable_progress_bar = false")
-        con.register("f", features.select([column, "dob"]))
-        out: pa.Table = con.sql(
-            f"""
-            WITH people AS (
-                SELECT "{column}" AS v, greatest(count(DISTINCT dob), 1) AS n FROM f
-                WHERE "{column}" IS NOT NULL GROUP BY "{column}"
-            )
-            SELECT v AS "{column}", CAST(n AS DOUBLE) / sum(n) OVER () AS "tf_{column}"
-            FROM people
-            """
-        ).to_arrow_table()
-    finally:
-        con.close()
     return out
 
 
@@ -424,6 +398,23 @@ def _api(engine: str, spark: Any = None) -> Any:
     raise ResolveError(f"unknown engine {engine!r}: use duckdb or spark")
 
 
+# A boolean column of the rows compared: when present, only pairs with a true side are
+# compared (collective.predict_entities: the entities that changed since the last pass).
+CHANGED_COLUMN = "lastmile_changed"
+
+
+def _changed_only(rules: list[Any]) -> list[Any]:
+    """The blocking rules, each also requiring a side marked in CHANGED_COLUMN."""
+    extra = f" AND (l.{CHANGED_COLUMN} OR r.{CHANGED_COLUMN})"
+    out: list[Any] = []
+    for rule in rules:
+        if isinstance(rule, str):
+            out.append(f"({rule}){extra}")
+        else:
+            out.append({**rule, "blocking_rule": f"({rule['blocking_rule']}){extra}"})
+    return out
+
+
 def _linker(
     features: pa.Table, model: Mapping[str, Any] | None, engine: str, spark: Any = None
 ) -> Any:
@@ -433,20 +424,16 @@ def _linker(
     api = _api(engine, spark)
     sdf = api.register(blocking_keys(features), table_name="person_features")
     chosen = dict(model) if model else settings()
-    # Named tf_people_<column> (spark.TF_PREFIX: a Spark session drops them between runs).
-    tf_lookups = {
-        column: api.register(people_frequencies(features, column), table_name=f"tf_people_{column}")
-        for column in tf_columns(chosen)
-    }
+    if CHANGED_COLUMN in features.column_names:
+        chosen["blocking_rules_to_generate_predictions"] = _changed_only(
+            list(chosen.get("blocking_rules_to_generate_predictions", []))
+        )
     if engine == "spark":
         # The model is kept in DuckDB's SQL; Spark gets it rendered in its own.
         from lastmile.resolve import spark as spark_engine
 
         chosen = spark_engine.to_spark(chosen)
-    linker = Linker(sdf, chosen, log_level=None)
-    for column, table in tf_lookups.items():
-        linker.table_management.register_term_frequency_lookup(table, column)
-    return linker
+    return Linker(sdf, chosen, log_level=None)
 
 
 def train(

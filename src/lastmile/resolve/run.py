@@ -573,12 +573,11 @@ def resolve(
     _person_edges(con, pred, model, result)
     result.anchored = anchor.anchor_nameless(con)
     # The second pass, repeated while it merges (at most ENTITY_PASSES times).
-    for _ in range(collective.ENTITY_PASSES if pf.num_rows >= 2 else 0):
-        added = _entity_edges(
-            con,
-            collective.predict_entities(con, model, engine, spark, also=alias_link_sql(model)),
-            model,
+    for n in range(collective.ENTITY_PASSES if pf.num_rows >= 2 else 0):
+        pred = collective.predict_entities(
+            con, model, engine, spark, also=alias_link_sql(model), first_pass=n == 0
         )
+        added = _entity_edges(con, pred, model)
         result.entity_pairs += added
         if added == 0:
             break

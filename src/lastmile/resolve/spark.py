@@ -29,8 +29,6 @@ from lastmile.resolve.errors import ResolveError
 
 # The name the person features are registered under (persons._linker).
 INPUT_TABLE = "person_features"
-# The prefix of the term-frequency tables persons._linker registers.
-TF_PREFIX = "tf_people_"
 
 # DuckDB list functions and the Spark functions that do the same, when sqlglot leaves the
 # name as it is.
@@ -163,10 +161,6 @@ def api(spark: Any = None) -> Any:
     # One session serves run after run (and training registers the records more than once):
     # the previous registration of the records goes first.
     spark.catalog.dropTempView(INPUT_TABLE)
-    # And the term-frequency tables persons._linker registers with each model (tf_people_*).
-    for table in spark.catalog.listTables():
-        if table.isTemporary and table.name.startswith(TF_PREFIX):
-            spark.catalog.dropTempView(table.name)
     partitions = int(spark.conf.get("spark.sql.shuffle.partitions") or 4)
     # In local mode intermediate tables are kept in memory (spilled to disk when large), not
     # written as parquet checkpoints, which would need a checkpoint directory.
