@@ -287,24 +287,16 @@ def test_one_person_under_another_name_is_linked_whatever_the_model_scores() -> 
     assert edges[0][2] == 0.5 and edges[0][3].startswith("one person under another name")
 
 
-def test_a_forced_link_s_two_dates_do_not_keep_the_person_s_other_records_out() -> None:
-    """Once a forced link (one person under another name) has put two conflicting dates of
-    birth in one entity, more records with either date still join it; a record with a third
-    date that conflicts with both is still refused."""
+def _dob_components(dates: str, edges: str) -> dict[str, str]:
+    """The components ``cluster.constrained_components`` makes under the date-of-birth
+    constraint, from SQL ``VALUES`` of ``(node, date)`` and ``(a, b, probability, forced)``."""
     from lastmile.resolve import cluster
-
-    con = duckdb.connect()
-    con.execute(
-        "CREATE TABLE v AS SELECT * FROM (VALUES ('a', '1980-01-01'), ('b', '1975-05-05'), "
-        "('c', '1980-01-01'), ('d', '1960-09-09')) t(node, value)"
-    )
-    con.execute(
-        "CREATE TABLE e AS SELECT * FROM (VALUES ('a', 'b', 0.5, true), "
-        "('b', 'c', 0.9, false), ('c', 'd', 0.8, false)) t(a, b, probability, forced)"
-    )
-    con.execute("CREATE TABLE k (a VARCHAR, b VARCHAR)")
     from lastmile.resolve.run import DOB_CONFLICT
 
+    con = duckdb.connect()
+    con.execute(f"CREATE TABLE v AS SELECT * FROM (VALUES {dates}) t(node, value)")
+    con.execute(f"CREATE TABLE e AS SELECT * FROM (VALUES {edges}) t(a, b, probability, forced)")
+    con.execute("CREATE TABLE k (a VARCHAR, b VARCHAR)")
     cluster.constrained_components(
         con,
         "(SELECT node FROM v)",
@@ -314,7 +306,17 @@ def test_a_forced_link_s_two_dates_do_not_keep_the_person_s_other_records_out() 
         DOB_CONFLICT.format(x="x.value", y="y.value"),
         "cc",
     )
-    got = dict(con.execute("SELECT node, component FROM cc").fetchall())
+    return dict(con.execute("SELECT node, component FROM cc").fetchall())
+
+
+def test_a_forced_link_s_two_dates_do_not_keep_the_person_s_other_records_out() -> None:
+    """Once a forced link (one person under another name) has put two conflicting dates of
+    birth in one entity, more records with either date still join it; a record with a third
+    date that conflicts with both is still refused."""
+    got = _dob_components(
+        "('a', '1980-01-01'), ('b', '1975-05-05'), ('c', '1980-01-01'), ('d', '1960-09-09')",
+        "('a', 'b', 0.5, true), ('b', 'c', 0.9, false), ('c', 'd', 0.8, false)",
+    )
     assert got["a"] == got["b"] == got["c"]
     assert got["d"] != got["a"]
 
@@ -352,29 +354,10 @@ def test_two_typos_of_one_date_of_birth_do_not_split_a_person() -> None:
     """1997-08-10 and 1992-08-12 conflict, but both are one typo from 1992-08-10, which the
     entity also holds: one person whose date was mistyped twice. A date that conflicts
     with all three is still refused."""
-    from lastmile.resolve import cluster
-    from lastmile.resolve.run import DOB_CONFLICT
-
-    con = duckdb.connect()
-    con.execute(
-        "CREATE TABLE v AS SELECT * FROM (VALUES ('a', '1992-08-10'), ('b', '1992-08-12'), "
-        "('c', '1997-08-10'), ('d', '1960-01-01')) t(node, value)"
+    got = _dob_components(
+        "('a', '1992-08-10'), ('b', '1992-08-12'), ('c', '1997-08-10'), ('d', '1960-01-01')",
+        "('a', 'c', 0.9, false), ('a', 'b', 0.8, false), ('b', 'd', 0.7, false)",
     )
-    con.execute(
-        "CREATE TABLE e AS SELECT * FROM (VALUES ('a', 'c', 0.9, false), "
-        "('a', 'b', 0.8, false), ('b', 'd', 0.7, false)) t(a, b, probability, forced)"
-    )
-    con.execute("CREATE TABLE k (a VARCHAR, b VARCHAR)")
-    cluster.constrained_components(
-        con,
-        "(SELECT node FROM v)",
-        "e",
-        "k",
-        "v",
-        DOB_CONFLICT.format(x="x.value", y="y.value"),
-        "cc",
-    )
-    got = dict(con.execute("SELECT node, component FROM cc").fetchall())
     assert got["a"] == got["b"] == got["c"]
     assert got["d"] != got["a"]
 
@@ -383,28 +366,9 @@ def test_a_typo_of_a_date_a_forced_link_accepted_joins_too() -> None:
     """A forced link put 2000-02-26 and 2001-06-22 (a false identity's date) in one entity;
     1999-02-26, within a year of the first, joins it although it conflicts with the
     second. A date compatible with neither is still refused."""
-    from lastmile.resolve import cluster
-    from lastmile.resolve.run import DOB_CONFLICT
-
-    con = duckdb.connect()
-    con.execute(
-        "CREATE TABLE v AS SELECT * FROM (VALUES ('a', '2000-02-26'), ('b', '2001-06-22'), "
-        "('c', '1999-02-26'), ('d', '1960-01-01')) t(node, value)"
+    got = _dob_components(
+        "('a', '2000-02-26'), ('b', '2001-06-22'), ('c', '1999-02-26'), ('d', '1960-01-01')",
+        "('a', 'b', 0.5, true), ('a', 'c', 0.9, false), ('c', 'd', 0.8, false)",
     )
-    con.execute(
-        "CREATE TABLE e AS SELECT * FROM (VALUES ('a', 'b', 0.5, true), "
-        "('a', 'c', 0.9, false), ('c', 'd', 0.8, false)) t(a, b, probability, forced)"
-    )
-    con.execute("CREATE TABLE k (a VARCHAR, b VARCHAR)")
-    cluster.constrained_components(
-        con,
-        "(SELECT node FROM v)",
-        "e",
-        "k",
-        "v",
-        DOB_CONFLICT.format(x="x.value", y="y.value"),
-        "cc",
-    )
-    got = dict(con.execute("SELECT node, component FROM cc").fetchall())
     assert got["a"] == got["b"] == got["c"]
     assert got["d"] != got["a"]
