@@ -65,8 +65,8 @@ def _write(path: Path, header: str, rows: list[str]) -> None:
     path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
 
 
-@pytest.fixture
-def comms_ws(workspace: Workspace, tmp_path: Path) -> Workspace:
+def _one_case(tmp_path: Path, first: str, second: str) -> Path:
+    """A folder ``op`` with one DEA investigation, INV-1, naming subjects S-1 and S-2."""
     op = tmp_path / "op"
     op.mkdir()
     _write(op / "agencies.csv", "agency_id,name,kind", ["DEA,Drug Enforcement Admin,federal"])
@@ -78,8 +78,14 @@ def comms_ws(workspace: Workspace, tmp_path: Path) -> Workspace:
     _write(
         op / "subjects.csv",
         "subject_id,investigation_id,full_name",
-        ["S-1,INV-1,Fictional One", "S-2,INV-1,Fictional Two"],
+        [f"S-1,INV-1,{first}", f"S-2,INV-1,{second}"],
     )
+    return op
+
+
+@pytest.fixture
+def comms_ws(workspace: Workspace, tmp_path: Path) -> Workspace:
+    op = _one_case(tmp_path, "Fictional One", "Fictional Two")
     _write(
         op / "selectors.csv",
         "selector_id,investigation_id,subject_id,kind,value,platform",
@@ -330,19 +336,7 @@ def test_a_successor_that_starts_before_the_old_phone_stops_needs_max_overlap_da
     events = [(day, "z1", c) for day in ("2022-04-01", "2022-06-30") for c in ("z2", "a", "b", "c")]
     events += [("2022-04-02", "OLD", "a"), ("2022-04-04", "OLD", "b"), ("2022-04-10", "OLD", "c")]
     events += [("2022-04-08", "NEW", "a"), ("2022-04-09", "NEW", "b"), ("2022-04-12", "NEW", "c")]
-    op = tmp_path / "op"
-    op.mkdir()
-    _write(op / "agencies.csv", "agency_id,name,kind", ["DEA,Drug Enforcement Admin,federal"])
-    _write(
-        op / "investigations.csv",
-        "investigation_id,agency_id,division,opened",
-        ["INV-1,DEA,Rocky Mountain,2022-01-01"],
-    )
-    _write(
-        op / "subjects.csv",
-        "subject_id,investigation_id,full_name",
-        ["S-1,INV-1,Fictional Uno", "S-2,INV-1,Ficticia Dos"],
-    )
+    op = _one_case(tmp_path, "Fictional Uno", "Ficticia Dos")
     _write(
         op / "selectors.csv",
         "selector_id,investigation_id,subject_id,kind,value,platform",
