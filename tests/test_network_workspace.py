@@ -235,20 +235,26 @@ def world() -> pa.Table:
     return pa.Table.from_pylist(rows, schema=TIE_SCHEMA)
 
 
+def _by_network(members: pa.Table) -> dict[str, set[str]]:
+    """``distribution_networks``' rows as each network's set of entities."""
+    nets: dict[str, set[str]] = {}
+    for row in members.to_pylist():
+        nets.setdefault(row["network_id"], set()).add(row["entity_id"])
+    return nets
+
+
 def test_networks_cut_the_hub_and_ignore_family_and_single_calls() -> None:
     kinds = {"C": "cartel", "G": "crew", "Biz": "business"}
     places = {f"A{i}": {"Denver, CO"} for i in range(1, 5)}
     places |= {f"B{i}": {"Omaha, NE"} for i in range(1, 5)}
-    members = distribution_networks(world(), kinds, {"K"}, places).to_pylist()
-    nets: dict[str, set[str]] = {}
-    for row in members:
-        nets.setdefault(row["network_id"], set()).add(row["entity_id"])
+    members = distribution_networks(world(), kinds, {"K"}, places)
+    nets = _by_network(members)
     assert sorted(map(sorted, nets.values())) == [
         ["A1", "A2", "A3", "A4", "G"],
         ["B1", "B2", "B3", "B4"],
         ["H", "K"],
     ]
-    upstream = {row["entity_id"] for row in members if row["upstream"]}
+    upstream = {row["entity_id"] for row in members.to_pylist() if row["upstream"]}
     assert upstream == {"H", "K"}
     assert nets["N-H"] == {"H", "K"}
 
@@ -303,9 +309,7 @@ def test_an_unmarked_group_does_not_chain_two_dtos_into_one_network() -> None:
     members = distribution_networks(
         pa.Table.from_pylist(rows, schema=TIE_SCHEMA), {"DA": "dto", "DB": "dto"}, set(), {}
     )
-    nets: dict[str, set[str]] = {}
-    for row in members.to_pylist():
-        nets.setdefault(row["network_id"], set()).add(row["entity_id"])
+    nets = _by_network(members)
     assert len(nets) == 2
     assert {"A0", "DA", "C0", "C3"} <= nets["N-A0"] and "B0" in nets["N-B0"]
 
@@ -329,9 +333,7 @@ def test_weak_ties_attach_people_to_a_network_but_never_glue_two_or_count_family
     members = distribution_networks(
         pa.Table.from_pylist(rows, schema=TIE_SCHEMA), {"DA": "dto", "DB": "dto"}, set(), {}
     )
-    nets: dict[str, set[str]] = {}
-    for row in members.to_pylist():
-        nets.setdefault(row["network_id"], set()).add(row["entity_id"])
+    nets = _by_network(members)
     assert sorted(map(sorted, nets.values())) == [
         ["A0", "A1", "A2", "A3", "DA", "X"],
         ["B0", "B1", "B2", "B3", "DB", "Y"],
@@ -761,9 +763,7 @@ def test_weak_evidence_does_not_undo_a_split_made_on_criminal_ties() -> None:
     members = distribution_networks(
         pa.Table.from_pylist(rows, schema=TIE_SCHEMA), {}, set(), places
     )
-    nets: dict[str, set[str]] = {}
-    for row in members.to_pylist():
-        nets.setdefault(row["network_id"], set()).add(row["entity_id"])
+    nets = _by_network(members)
     assert set(nets) == {"N-C0", "N-L0"}
     assert "X" in nets["N-L0"] and "X" not in nets["N-C0"]
 
@@ -815,9 +815,7 @@ def test_a_person_with_no_tie_joins_the_home_network_of_his_case_files() -> None
         {},
         case_files,
     )
-    nets: dict[str, set[str]] = {}
-    for row in members.to_pylist():
-        nets.setdefault(row["network_id"], set()).add(row["entity_id"])
+    nets = _by_network(members)
     # X: both his investigations are A's; Y: B's; Z: one each, no majority; W: no home;
     # K (a cartel member) and C (a cartel), O (an organization with no tie) never join
     assert sorted(map(sorted, nets.values())) == [
