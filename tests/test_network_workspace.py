@@ -885,3 +885,19 @@ def test_a_gang_named_in_two_cities_does_not_join_its_members() -> None:
     assert networks({"Atown, ST", "Btown, ST"}, "crew") == {"N-A0", "N-B0"}
     # a DTO works across cities: its members stay one network
     assert networks({"Atown, ST", "Btown, ST"}, "dto") == {"N-A0"}
+
+
+def test_an_investigation_s_home_is_the_network_holding_most_of_its_entities() -> None:
+    """home_networks: most entities first, a network marked ``last`` only when no other
+    holds any, the smallest network on a tie; entities in no network do not count."""
+    from lastmile.network.networks import home_networks
+
+    named = [("I1", "a"), ("I1", "b"), ("I1", "c"), ("I2", "c"), ("I2", "d"), ("I3", "x")]
+    named += [("I4", "u"), ("I4", "v"), ("I4", "a")]
+    network_of = {"a": 1, "b": 2, "c": 2, "d": 1, "u": 9, "v": 9}
+    assert home_networks(named, network_of) == {"I1": 2, "I2": 1, "I4": 9}
+    assert home_networks(named, network_of, last=lambda n: n == 9) == {
+        "I1": 2,
+        "I2": 1,
+        "I4": 1,
+    }

@@ -48,6 +48,8 @@ The rules (docs/networks.md, "Distribution networks", says why):
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterable, Mapping
+from typing import TypeVar
 
 import igraph as ig
 import numpy as np
@@ -67,6 +69,9 @@ UNIT_ORG = "dto"
 WEAK_KINDS = ("association", "co_arrest", "shared_selector")
 UNIT_LEVEL = {"dto": 2, "gang": 1, "crew": 1}
 LOCAL_KINDS = ("gang", "crew")
+# A network as home_networks knows it: a group's index while networks are built, a stored
+# (upstream, network_id) afterwards.
+K = TypeVar("K", int, tuple[bool, str])
 
 
 def bare_graph(g: ig.Graph) -> ig.Graph:
@@ -533,6 +538,29 @@ def attach(
     return [names for r, names in joined.items() if is_network[r] and len(names) >= 2]
 
 
+def home_networks(
+    named: Iterable[tuple[str, str]],
+    network_of: Mapping[str, K],
+    last: Callable[[K], bool] = lambda _: False,
+) -> dict[str, K]:
+    """investigation -> its *home* network: the one holding most of the entities its records
+    name (``named``: investigation, entity pairs without repeats; ``network_of``: entity ->
+    network), networks for which ``last`` holds only when no other network holds any, the
+    smallest network on a tie. Rule 6 uses it on the groups being built, and the stored analysis
+    (``stored.investigation_networks``) on the networks it stored, so the home that takes
+    an investigation's seizures is chosen by the same rule."""
+    held: dict[str, dict[K, int]] = {}
+    for investigation, entity in named:
+        network = network_of.get(entity)
+        if network is None:
+            continue
+        counts = held.setdefault(investigation, {})
+        counts[network] = counts.get(network, 0) + 1
+    return {
+        inv: min(counts, key=lambda n: (last(n), -counts[n], n)) for inv, counts in held.items()
+    }
+
+
 def attach_by_case_file(
     groups: list[list[str]],
     case_files: dict[str, set[str]],
@@ -553,14 +581,7 @@ def attach_by_case_file(
     for i, names in enumerate(groups):
         for n in names:
             group_of[n] = i
-    home: dict[str, int] = {}
-    for investigation, named in case_files.items():
-        held: dict[int, int] = {}
-        for e in named:
-            if e in group_of:
-                held[group_of[e]] = held.get(group_of[e], 0) + 1
-        if held:
-            home[investigation] = min(held, key=lambda i: (-held[i], i))
+    home = home_networks(((inv, e) for inv, named in case_files.items() for e in named), group_of)
     votes: dict[str, dict[int, int]] = {}
     for investigation, named in sorted(case_files.items()):
         if investigation not in home:

@@ -248,23 +248,20 @@ def investigation_networks(ws: Workspace, members: pa.Table | None = None) -> di
     ``members`` (entity_id, network_id, upstream) defaults to the stored members."""
     if members is None:
         members = read_members(ws)
+    from lastmile.network.networks import home_networks
+
     network_of = {
-        str(r["entity_id"]): (str(r["network_id"]), bool(r["upstream"]))
+        str(r["entity_id"]): (bool(r["upstream"]), str(r["network_id"]))
         for r in members.select(["entity_id", "network_id", "upstream"]).to_pylist()
     }
-    held: dict[str, dict[tuple[bool, str], int]] = {}
-    for investigation, entity in ws.store.rows(INVESTIGATION_MEMBERS):
-        found = network_of.get(str(entity))
-        if found is None or investigation is None:
-            continue
-        nid, upstream = found
-        counts = held.setdefault(str(investigation), {})
-        counts[(upstream, nid)] = counts.get((upstream, nid), 0) + 1
+    named = (
+        (str(investigation), str(entity))
+        for investigation, entity in ws.store.rows(INVESTIGATION_MEMBERS)
+        if investigation is not None
+    )
     # local before upstream, then most members, then the smallest id
-    return {
-        inv: min(counts, key=lambda key: (key[0], -counts[key], key[1]))[1]
-        for inv, counts in held.items()
-    }
+    homes = home_networks(named, network_of, last=lambda network: network[0])
+    return {inv: network_id for inv, (_, network_id) in homes.items()}
 
 
 def network_seizures(ws: Workspace, members: pa.Table | None = None) -> dict[str, int]:
