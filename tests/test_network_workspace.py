@@ -901,3 +901,62 @@ def test_an_investigation_s_home_is_the_network_holding_most_of_its_entities() -
         "I2": 1,
         "I4": 1,
     }
+
+
+def test_a_regional_supplier_is_cut_from_the_local_crews_he_supplies() -> None:
+    """Rule 2, tie by tie: S supplies (and calls) the heads of a Denver crew and an Omaha crew,
+    and works in both cities himself; his customers being in two cities, he is a regional
+    supplier, and his ties to them are between two levels of the market: three networks,
+    not one, and a stated association between his partner and a crew member does not join
+    them back (rule 5). A supplier whose customers are all in one city is not regional: the
+    same ties to one crew keep him in its network, even though he works in a second city."""
+    rows = [tie("S", "S2", "communication", 10)]
+    for crew in "AB":
+        rows += [
+            tie("S", f"{crew}1", "supply", 2),
+            tie("S", f"{crew}1", "communication", 6),
+            tie(f"{crew}1", f"{crew}2", "communication", 5),
+            tie(f"{crew}1", f"{crew}3", "communication", 5),
+        ]
+    both = {"Denver, CO", "Omaha, NE"}
+    places = {"S": both, "S2": both} | {f"A{i}": {"Denver, CO"} for i in (1, 2, 3)}
+    places |= {f"B{i}": {"Omaha, NE"} for i in (1, 2, 3)}
+    weak = [tie("S2", "A2", "association", 1)]
+    table = pa.Table.from_pylist(rows + weak, schema=TIE_SCHEMA)
+    nets = _by_network(distribution_networks(table, {}, set(), places))
+    assert sorted(map(sorted, nets.values())) == [
+        ["A1", "A2", "A3"],
+        ["B1", "B2", "B3"],
+        ["S", "S2"],
+    ]
+    one_crew = [r for r in rows if "B" not in r["source"] + r["target"]]
+    one_crew.append(tie("S2", "A2", "communication", 5))
+    table = pa.Table.from_pylist(one_crew, schema=TIE_SCHEMA)
+    nets = _by_network(distribution_networks(table, {}, set(), places))
+    assert sorted(map(sorted, nets.values())) == [["A1", "A2", "A3", "S", "S2"]]
+
+
+def test_an_organization_named_in_case_files_with_no_subject_in_common_does_not_join() -> None:
+    """Rule 1: DTO entity O was resolved from records of two investigations that name no
+    subject in common (two organizations of one name). Its members in each case file are two
+    networks, and O belongs to one of them. When one person is named in both case files, the
+    investigations work one target and O joins all its members."""
+    rows = []
+    for crew in "AB":
+        people = [f"{crew}{i}" for i in range(1, 4)]
+        rows += [tie(a, b, "communication") for i, a in enumerate(people) for b in people[:i]]
+        rows += [tie(p, "O", "membership") for p in people]
+    table = pa.Table.from_pylist(rows, schema=TIE_SCHEMA)
+    denver = {f"{c}{i}": {"Denver, CO"} for c in "AB" for i in range(1, 4)}
+    files = {
+        "INV-A": {"O", "A1", "A2", "A3"},
+        "INV-B": {"O", "B1", "B2", "B3"},
+    }
+    nets = _by_network(distribution_networks(table, {"O": "dto"}, set(), denver, files))
+    assert sorted(map(sorted, nets.values())) == [
+        ["A1", "A2", "A3", "O"],
+        ["B1", "B2", "B3"],
+    ]
+    files["INV-B"] = files["INV-B"] | {"A1"}
+    nets = _by_network(distribution_networks(table, {"O": "dto"}, set(), denver, files))
+    assert sorted(map(sorted, nets.values())) == [["A1", "A2", "A3", "B1", "B2", "B3", "O"]]

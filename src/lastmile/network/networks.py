@@ -15,6 +15,10 @@ The rules (docs/networks.md, "Distribution networks", says why):
    least ``MIN_GROUP`` entities, each with a local organization of its own or in cities
    disjoint from the others'; and the units reach beyond the supplier's own cities (a
    distributor supplying crews in his own city is their head, not a hub above them).
+   Tie by tie, too: a *regional* supplier (the people he supplies are, together, in two or
+   more cities) is cut from each customer whose cities are a strict subset of his own (the
+   supply tie and the pair's calls do not join; the pieces stay apart under rule 5): a
+   wholesale level above a retail crew, evidence for attribution, not one network.
    Candidates come from the graph's structure in one linear pass (supply ties of one
    supplier in different biconnected components of the criminal graph reach parts only it
    joins; Hopcroft & Tarjan 1973); only they are checked further.
@@ -64,6 +68,7 @@ from lastmile.store import Workspace
 MIN_EVENTS = 3
 MIN_GROUP = 3
 MIN_MODULARITY = 0.3
+REGIONAL_CITIES = 2
 NON_MEMBER_ORGS = ("cartel", "business")
 UNIT_ORG = "dto"
 WEAK_KINDS = ("association", "co_arrest", "shared_selector")
@@ -375,6 +380,111 @@ def hubs(
     return found
 
 
+def regional_supply_ties(g: ig.Graph, places: Mapping[str, set[str]]) -> list[int]:
+    """Rule 2, tie by tie: the ties of ``g`` between a regional supplier and a local customer.
+
+    A supplier is *regional* when the people he is stated to supply are, together, in two or
+    more cities (he serves several local markets). His supply tie to a customer whose cities
+    are a strict subset of his own (the customer works in part of the supplier's area, the
+    supplier beyond it) is a tie between two levels of the market, wholesale above retail
+    (Natarajan 2006; Bright & Delaney 2013): evidence for attribution, not of one network.
+    Returned are the ids of every criminal tie between such a pair (the supply tie and the
+    pair's calls: one relationship). Entities with no known city are never cut.
+    """
+    names = g.vs["name"]
+    served: dict[int, set[str]] = {}
+    links: list[tuple[int, int]] = []
+    for e in g.es.select(kind="supply"):
+        forward = names[e.source] == e["source_name"]
+        s, c = (e.source, e.target) if forward else (e.target, e.source)
+        links.append((s, c))
+        served.setdefault(s, set()).update(places.get(names[c], set()))
+    pairs: set[tuple[int, int]] = set()
+    for s, c in links:
+        upper, lower = places.get(names[s], set()), places.get(names[c], set())
+        if lower and lower < upper and len(served[s]) >= REGIONAL_CITIES:
+            pairs.add((min(s, c), max(s, c)))
+    return [e.index for e in g.es if (min(e.tuple), max(e.tuple)) in pairs]
+
+
+def split_organizations(
+    edges: pa.Table, org_kind: Mapping[str, str], case_files: Mapping[str, set[str]]
+) -> tuple[pa.Table, dict[str, str]]:
+    """Rule 1, for organizations: one organization entity named in case files that share no
+    subject joins its members as so many organizations.
+
+    An organization's investigations are grouped by the people they name: two of them are in
+    one group when some person is named in both (an agency that names the same subjects works
+    the same target). An entity whose records fall into two or more such groups is, for
+    joining people, one organization per group (``O``, ``O#1``, ``O#2``... by size): a member
+    is tied to the group whose investigations name him most (the largest group when none
+    does). Returns the criminal ties with those names and ``alias`` (``O#k`` -> ``O``).
+    Why: an investigation is opened on one target (rule 6), and organizations are matched
+    by name, so one entity can be several groups of one name (nationally, 124 of the 126
+    organization entities with members of several true networks were such merges); being
+    its member is then no evidence of working with its members in other case files.
+    """
+    cases: dict[str, set[str]] = {}
+    for investigation, named in case_files.items():
+        for e in named:
+            cases.setdefault(e, set()).add(investigation)
+    rows = edges.to_pylist()
+    members_of: dict[str, list[int]] = {}
+    for i, r in enumerate(rows):
+        if r["kind"] == "membership":
+            o = r["source"] if r["source"] in org_kind else r["target"]
+            members_of.setdefault(o, []).append(i)
+    alias: dict[str, str] = {}
+    for o, tied in sorted(members_of.items()):
+        investigations = sorted(cases.get(o, ()))
+        if len(investigations) < 2:
+            continue
+        position = {inv: k for k, inv in enumerate(investigations)}
+        parent = list(range(len(investigations)))
+        first: dict[str, int] = {}
+        for investigation in investigations:
+            here = position[investigation]
+            for e in sorted(case_files.get(investigation, ())):
+                if e in org_kind:
+                    continue
+                if e in first:
+                    parent[_root(parent, here)] = _root(parent, first[e])
+                else:
+                    first[e] = here
+        clusters: dict[int, set[str]] = {}
+        for investigation in investigations:
+            clusters.setdefault(_root(parent, position[investigation]), set()).add(investigation)
+        if len(clusters) < 2:
+            continue
+        groups = sorted(clusters.values(), key=lambda c: (-len(c), sorted(c)))
+        for i in tied:
+            r = rows[i]
+            person = r["target"] if r["source"] == o else r["source"]
+            mine = cases.get(person, set())
+            best = max(range(len(groups)), key=lambda k: (len(mine & groups[k]), -k))
+            if best == 0:
+                continue
+            name = f"{o}#{best}"
+            alias[name] = o
+            r["source" if r["source"] == o else "target"] = name
+    return pa.Table.from_pylist(rows, schema=edges.schema), alias
+
+
+def _unalias(found: list[list[str]], alias: Mapping[str, str]) -> list[list[str]]:
+    """The groups with ``O#k`` named ``O`` again, ``O`` kept in the largest group holding it."""
+    placed: set[str] = set()
+    result = []
+    for names in sorted(found, key=lambda g: -len(g)):
+        out: list[str] = []
+        for n in names:
+            n = alias.get(n, n)
+            if n not in placed:
+                placed.add(n)
+                out.append(n)
+        result.append(out)
+    return [g for g in result if len(g) >= 2]
+
+
 def distribution_networks(
     ties: pa.Table,
     org_kind: dict[str, str],
@@ -393,6 +503,9 @@ def distribution_networks(
     edges = criminal_ties(ties, org_kind, places)
     if edges.num_rows == 0:
         return MEMBERSHIP_SCHEMA.empty_table()
+    edges, alias = split_organizations(edges, org_kind, case_files or {})
+    if alias:
+        org_kind = {**org_kind, **{a: org_kind[o] for a, o in alias.items()}}
     g = _graph(edges)
     local = {e for e, k in org_kind.items() if k not in NON_MEMBER_ORGS}
     dtos = {e for e, k in org_kind.items() if k == UNIT_ORG}
@@ -410,9 +523,15 @@ def distribution_networks(
     for flag in (False, True):
         keep = [v for v in range(g.vcount()) if is_up[v] == flag]
         sub = g.induced_subgraph(keep)
+        # The pieces a regional supply tie held together are siblings, like rule 4's
+        # communities: weak evidence (rule 5) does not join them back.
+        before = sub.connected_components().membership
+        if not flag:
+            sub.delete_edges(regional_supply_ties(sub, places or {}))
         found: list[list[str]] = []
         origin: list[int] = []
-        for number, comp in enumerate(sub.connected_components()):
+        for comp in sub.connected_components():
+            number = before[comp[0]]
             if len(comp) < 2:
                 continue
             groups = [list(comp)]
@@ -441,6 +560,8 @@ def distribution_networks(
                 cases,
             )
             found = attach_by_case_file(found, case_files or {}, upstream | set(org_kind))
+        if alias:
+            found = _unalias(found, alias)
         for group_names in found:
             ordered = sorted(group_names)
             nid = f"N-{ordered[0]}"
