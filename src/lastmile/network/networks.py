@@ -8,7 +8,10 @@ The rules (docs/networks.md, "Distribution networks", says why):
    more cities: street organizations are local), and ``communication`` with at least ``MIN_EVENTS``
    events (the stated minimum of evidence: a single call is not a relationship). Family,
    association, co-arrest and shared-selector ties never join two groups: a lawyer, a relative
-   or a shared business phone does not make two crews one network.
+   or a shared business phone does not make two crews one network. An organization entity
+   whose case files fall into groups that name no subject in common joins its members as one
+   organization per group (resolution matches organizations by name; one entity can be
+   several groups of one name).
 2. Upstream entities are evidence for attribution, not members: cartel organizations, persons
    with a stated membership in one, and **hubs**. A supplier is a hub when its supply ties reach
    two or more local units that are connected to each other only through it: parts of at
