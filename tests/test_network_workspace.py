@@ -960,3 +960,36 @@ def test_an_organization_named_in_case_files_with_no_subject_in_common_does_not_
     files["INV-B"] = files["INV-B"] | {"A1"}
     nets = _by_network(distribution_networks(table, {"O": "dto"}, set(), denver, files))
     assert sorted(map(sorted, nets.values())) == [["A1", "A2", "A3", "B1", "B2", "B3", "O"]]
+
+
+def test_a_hub_stays_out_of_the_crews_he_supplies_but_joins_his_own_organization() -> None:
+    """Rule 2: R, in El Paso, supplies a Denver crew and an Omaha crew, each with its crew
+    record: a hub, cut from both. He is also a stated member of the DTO D of his own cell:
+    he is above the crews, not above his own organization, so he is in D's network and not
+    upstream. Without that membership he stays upstream (a network of one is none)."""
+    rows = [tie("R", "A1", "supply"), tie("R", "B1", "supply")]
+    for crew in "AB":
+        people = [f"{crew}{i}" for i in range(1, 4)]
+        rows += [tie(a, b, "communication") for i, a in enumerate(people) for b in people[:i]]
+        rows.append(tie(f"{crew}1", f"G{crew}", "membership"))
+    cell = ["C1", "C2", "C3"]
+    rows += [tie(a, b, "communication") for i, a in enumerate(cell) for b in cell[:i]]
+    rows += [tie(p, "D", "membership") for p in cell]
+    kinds = {"GA": "crew", "GB": "crew", "D": "dto"}
+    places = {f"A{i}": {"Denver, CO"} for i in range(1, 4)}
+    places |= {f"B{i}": {"Omaha, NE"} for i in range(1, 4)}
+    places |= {n: {"El Paso, TX"} for n in [*cell, "R"]}
+    alone = distribution_networks(
+        pa.Table.from_pylist(rows, schema=TIE_SCHEMA), kinds, set(), places
+    )
+    assert "R" not in set(alone.column("entity_id").to_pylist())
+    rows.append(tie("R", "D", "membership"))
+    members = distribution_networks(
+        pa.Table.from_pylist(rows, schema=TIE_SCHEMA), kinds, set(), places
+    )
+    assert sorted(map(sorted, _by_network(members).values())) == [
+        ["A1", "A2", "A3", "GA"],
+        ["B1", "B2", "B3", "GB"],
+        ["C1", "C2", "C3", "D", "R"],
+    ]
+    assert not any(members.column("upstream").to_pylist())

@@ -18,6 +18,9 @@ The rules (docs/networks.md, "Distribution networks", says why):
    least ``MIN_GROUP`` entities, each with a local organization of its own or in cities
    disjoint from the others'; and the units reach beyond the supplier's own cities (a
    distributor supplying crews in his own city is their head, not a hub above them).
+   A hub who is a stated member of an organization (a DTO of his own cell) is above the crews
+   he supplies, not above his own organization: once the networks are built he joins the
+   network holding his organization, and only hubs with no such network stay upstream.
    Tie by tie, too: a *regional* supplier (the people he supplies are, together, in two or
    more cities) is cut from each customer whose cities are a strict subset of his own (the
    supply tie and the pair's calls do not join; the pieces stay apart under rule 5): a
@@ -488,6 +491,33 @@ def _unalias(found: list[list[str]], alias: Mapping[str, str]) -> list[list[str]
     return [g for g in result if len(g) >= 2]
 
 
+def join_own_organization(
+    groups: list[list[str]], own_orgs: Mapping[str, list[str]]
+) -> tuple[list[list[str]], set[str]]:
+    """Rule 2's hubs rejoin the network of their own organization.
+
+    ``own_orgs``: hub -> the organizations he is a stated member of. A hub joins the network
+    holding most of them (the smallest index on a tie) and is no longer upstream; a hub whose
+    organizations are in no network stays upstream. Returns the groups and the hubs moved.
+    """
+    group_of: dict[str, int] = {}
+    for i, names in enumerate(groups):
+        for n in names:
+            group_of[n] = i
+    result = [list(names) for names in groups]
+    moved: set[str] = set()
+    for hub, orgs in sorted(own_orgs.items()):
+        count: dict[int, int] = {}
+        for org in orgs:
+            if org in group_of:
+                count[group_of[org]] = count.get(group_of[org], 0) + 1
+        if count:
+            best = min(count, key=lambda i: (-count[i], i))
+            result[best].append(hub)
+            moved.add(hub)
+    return result, moved
+
+
 def distribution_networks(
     ties: pa.Table,
     org_kind: dict[str, str],
@@ -512,11 +542,17 @@ def distribution_networks(
     g = _graph(edges)
     local = {e for e, k in org_kind.items() if k not in NON_MEMBER_ORGS}
     dtos = {e for e, k in org_kind.items() if k == UNIT_ORG}
-    upstream = (
-        hubs(g, local_orgs=local, places=places)
-        | cartel_members
-        | {e for e, k in org_kind.items() if k == "cartel"}
-    )
+    found_hubs = hubs(g, local_orgs=local, places=places)
+    upstream = found_hubs | cartel_members | {e for e, k in org_kind.items() if k == "cartel"}
+    # A hub's own organizations (membership ties of rule 1): he is above the crews he
+    # supplies, but a member of his own organization's network.
+    own_orgs: dict[str, list[str]] = {}
+    for e in g.es.select(kind="membership"):
+        a, b = g.vs[e.source]["name"], g.vs[e.target]["name"]
+        for person, org in ((a, b), (b, a)):
+            if person in found_hubs and person not in cartel_members and org in org_kind:
+                own_orgs.setdefault(person, []).append(org)
+    rejoined: set[str] = set()
     is_up = np.array([n in upstream for n in g.vs["name"]])
     cases: dict[str, set[str]] = {}
     for investigation, named in (case_files or {}).items():
@@ -524,7 +560,9 @@ def distribution_networks(
             cases.setdefault(e, set()).add(investigation)
     rows: list[dict[str, object]] = []
     for flag in (False, True):
-        keep = [v for v in range(g.vcount()) if is_up[v] == flag]
+        keep = [
+            v for v in range(g.vcount()) if is_up[v] == flag and g.vs[v]["name"] not in rejoined
+        ]
         sub = g.induced_subgraph(keep)
         # The pieces a regional supply tie held together are siblings, like rule 4's
         # communities: weak evidence (rule 5) does not join them back.
@@ -563,6 +601,7 @@ def distribution_networks(
                 cases,
             )
             found = attach_by_case_file(found, case_files or {}, upstream | set(org_kind))
+            found, rejoined = join_own_organization(found, own_orgs)
         if alias:
             found = _unalias(found, alias)
         for group_names in found:
