@@ -148,7 +148,8 @@ def keyplayers(
     method: Annotated[
         KeyMethod | None,
         typer.Option(
-            help="supply: most people supplied in the network, then ties, then betweenness "
+            help="supply: most people supplied in the network, then the fall of the largest "
+            "component on one's removal alone, then ties, then betweenness "
             "(default on a workspace network); keyplayer: Borgatti's fragmentation set (default "
             "on an edge list, which has no direction of supply)."
         ),
