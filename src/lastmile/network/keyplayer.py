@@ -21,6 +21,13 @@ the bound. The notes of ``key_players`` say when the bound cut the search.
 The set is then ranked: first the member whose removal alone fragments most, then the one
 that adds most given the first, and so on; a member's score is ``F`` after removing ranks
 1..r, so the last score is the set's fragmentation.
+
+On a workspace network the default ranking is ``supply`` (:func:`supply_order`): people
+supplied in the network, then how many people the largest component loses when each alone is
+removed (:func:`removal_falls`, Borgatti's single-removal view on the observed graph), then
+ties, then betweenness; the second of two people who share a selector
+(:func:`mark_shared_selectors`) comes after the others. docs/networks.md says why, and what
+else was measured.
 """
 
 from __future__ import annotations
