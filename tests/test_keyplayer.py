@@ -51,12 +51,26 @@ def test_removal_falls_match_removing_each_person(seed: int) -> None:
     random.seed(seed)
     n = random.randint(1, 30)
     g = ig.Graph.Erdos_Renyi(n=n, m=random.randint(0, n + 5))
-    assert removal_falls(g).tolist() == _brute_falls(g)
+    assert removal_falls(g).values.tolist() == _brute_falls(g)
 
 
 def test_removal_falls_of_two_equal_largest_components_are_zero() -> None:
     g = ig.Graph(n=6, edges=[(0, 1), (1, 2), (3, 4), (4, 5)])
-    assert removal_falls(g).tolist() == [0] * 6
+    assert removal_falls(g).values.tolist() == [0] * 6
+
+
+def test_on_a_very_large_graph_only_the_busiest_cut_vertices_are_removed() -> None:
+    """A path of 30 with a star of 5 leaves on vertex 20: with no budget, 10 removals are
+    made, the cut vertices with most ties first (20, then 1..9 by id); the rest keep the lower
+    bound 1 and are marked unmeasured."""
+    g = ig.Graph(n=35, edges=[(i, i + 1) for i in range(29)] + [(20, 30 + i) for i in range(5)])
+    exact = _brute_falls(g)
+    falls = removal_falls(g, budget=0)
+    assert falls.cut_vertices == 28 and falls.unmeasured == 18
+    done = [20, *range(1, 10)]
+    assert all(falls.measured[v] and falls.values[v] == exact[v] for v in done)
+    assert all(falls.values[v] == 1 for v in range(35) if not falls.measured[v])
+    assert removal_falls(g).values.tolist() == exact
 
 
 def test_among_people_supplying_alike_the_cut_vertex_comes_before_the_busier_one() -> None:

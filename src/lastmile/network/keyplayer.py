@@ -48,6 +48,7 @@ from lastmile.network.graph import Network, NetworkError
 POOL_ALL = 150
 DEFAULT_POOL = 60
 EVALUATION_BUDGET = 50_000_000
+FALL_BUDGET = 10_000_000
 METHODS = ("keyplayer", "supply", "betweenness", "degree", "weighted_degree", "eigenvector")
 WORKSPACE_METHOD = "supply"
 """The default ranking of a workspace network (docs/networks.md, "Key players")."""
@@ -90,30 +91,54 @@ def marked_workspace_network(ws: Any, network_id: str) -> Network:
     return net
 
 
-def removal_falls(g: ig.Graph) -> np.ndarray:
+@dataclass(frozen=True)
+class Falls:
+    """How many people the largest component loses on each vertex's removal alone.
+
+    ``measured`` is False for the cut vertices left unmeasured on a very large graph: their
+    ``values`` are the lower bound 1."""
+
+    values: np.ndarray
+    measured: np.ndarray
+    cut_vertices: int
+
+    @property
+    def unmeasured(self) -> int:
+        return int(np.count_nonzero(~self.measured))
+
+
+def removal_falls(g: ig.Graph, budget: int = FALL_BUDGET) -> Falls:
     """For each vertex, how many people the largest component loses when that vertex alone is
     removed (itself included): Borgatti's single-removal view of KPP-Neg on the observed graph.
 
     Only cut vertices (articulation points) of the largest component need a removal: any
     other vertex of it leaves the rest connected (the fall is 1, or less when another
-    component is as large), and a vertex outside it changes nothing (0).
+    component is as large), and a vertex outside it changes nothing (0). Each removal costs a
+    pass over the graph, so at most ``budget / (n + m)`` of them are made (at least 10), the
+    cut vertices with most ties first; the others keep the lower bound 1 and are marked
+    unmeasured (only on graphs of hundreds of thousands of ties).
     """
     n = g.vcount()
     falls = np.zeros(n, dtype=np.int64)
+    measured = np.ones(n, dtype=bool)
     if n == 0:
-        return falls
+        return Falls(falls, measured, 0)
     membership = np.asarray(ig.GraphBase.connected_components(g))
     sizes = np.bincount(membership)
     largest = int(sizes.max())
     second = int(np.sort(sizes)[-2]) if len(sizes) > 1 else 0
     in_largest = sizes[membership] == largest
     if np.count_nonzero(sizes == largest) > 1:
-        return falls  # two largest components: no single removal shrinks the largest
+        return Falls(falls, measured, 0)  # two largest components: no removal shrinks it
     falls[in_largest] = largest - max(largest - 1, second)
-    for v in ig.GraphBase.articulation_points(g):
-        if in_largest[v]:
-            falls[v] = largest - fragmentation(g, [v])[1]
-    return falls
+    cuts = [int(v) for v in ig.GraphBase.articulation_points(g) if in_largest[v]]
+    degree = np.asarray(g.degree())
+    cuts.sort(key=lambda v: (-degree[v], v))
+    allowed = max(10, budget // max(n + g.ecount(), 1))
+    for v in cuts[:allowed]:
+        falls[v] = largest - fragmentation(g, [v])[1]
+    measured[cuts[allowed:]] = False
+    return Falls(falls, measured, len(cuts))
 
 
 def supply_order(
@@ -282,7 +307,15 @@ def key_players(
     if k_eff < k:
         notes.append(f"only {n} nodes: ranked all of them")
     structure = bare(g)
-    falls = removal_falls(structure)
+    fall = removal_falls(structure)
+    falls = fall.values
+    if fall.unmeasured:
+        done = fall.cut_vertices - fall.unmeasured
+        notes.append(
+            f"the fall of the largest component was measured for the {done:,} cut vertices "
+            f"with most ties of {fall.cut_vertices:,} (a large graph: {FALL_BUDGET:,} tie "
+            "visits); the others count at least 1"
+        )
     deferred: dict[int, int] = {}
     supplied = np.asarray(
         g.vs[SUPPLIES] if SUPPLIES in g.vs.attributes() else [0] * n, dtype=np.int64
@@ -362,7 +395,9 @@ def key_players(
             f"{largest:,} of {n - r:,} people ({_pct(largest / max(intact[1], 1))} of the "
             f"intact largest, {intact[1]:,}); fragmentation {f:.3f}",
             *([f"supplies {int(supplied[v]):,} of its people"] if supplied[v] else []),
-            f"removing them alone cuts the intact largest component by {int(falls[v]):,}",
+            "removing them alone cuts the intact largest component by "
+            + ("" if fall.measured[v] else "at least ")
+            + f"{int(falls[v]):,}",
             *(
                 [
                     f"shares a selector with #{ranked.index(deferred[v]) + 1} "
