@@ -110,7 +110,8 @@ def key_player_overlap(
                 if name == "default":
                     details.append({"true": tnet, "people": size, "ours": None, "hits": 0})
                 continue
-            ours_net = held.most_common(1)[0][0]
+            # most people; on a tie the smallest id (a Counter's order would follow set order)
+            ours_net = min(held.items(), key=lambda kv: (-kv[1], kv[0]))[0]
             ours_top = {person_of_entity.get(e) for e in ranking.get(ours_net, [])[:TOP]}
             hit = len(truth_top & ours_top)
             hits.append(hit)

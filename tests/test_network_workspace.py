@@ -408,7 +408,7 @@ def test_networks_and_keyplayers_commands_on_a_workspace(workspace_url: str) -> 
     result = runner.invoke(app, ["keyplayers", "N-G1", "-w", workspace_url, "-k", "1", "-f", "csv"])
     assert result.exit_code == 0, result.output
     # the default on a workspace network: the person who supplies most of its people (P2 and
-    # P4 each supply P1; P4 has more ties)
+    # P4 each supply P1, and the removal of either cuts only himself off; P4 has more ties)
     first = result.stdout.splitlines()[1]
     assert first.startswith('1,"P4",') and "supplies 1 of its people" in first
     keyplayer = ["keyplayers", "N-G1", "-w", workspace_url, "-k", "1", "--method", "keyplayer"]
@@ -416,6 +416,15 @@ def test_networks_and_keyplayers_commands_on_a_workspace(workspace_url: str) -> 
     assert result.stdout.splitlines()[1].startswith('1,"P1",')
     result = runner.invoke(app, ["keyplayers", "N-nope", "-w", workspace_url])
     assert result.exit_code == 1 and "no network 'N-nope'" in result.output
+    # P3 shares a phone with P4 (X104, entity_ties' shared_selector): ranked after those who
+    # share none, and says so, both computed on demand and as analyze stores it
+    everyone = ["keyplayers", "N-G1", "-w", workspace_url, "-k", "4", "-f", "json"]
+    for step in ("on demand", "stored"):
+        if step == "stored":
+            assert runner.invoke(app, ["analyze", "-w", workspace_url]).exit_code == 0
+        rows = json.loads(runner.invoke(app, everyone).stdout)
+        assert [r["id"] for r in rows][2:] == ["P1", "P3"], step
+        assert "shares a selector with #1 (P4)" in rows[3]["why"], step
 
 
 def test_attribution_follows_supply_to_the_cartel_and_flags_a_wrong_label() -> None:

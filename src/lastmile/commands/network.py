@@ -76,7 +76,7 @@ def _load(
     if edges is None:
         if network is None:
             raise CommandError("give a NETWORK of the workspace (lastmile networks) or --edges")
-        from lastmile.network.networks import workspace_network
+        from lastmile.network.keyplayer import marked_workspace_network
         from lastmile.network.stored import read_network_graph
         from lastmile.store import open_workspace
 
@@ -84,7 +84,7 @@ def _load(
             if _stored(ws):
                 graph: Network = read_network_graph(ws, network)
                 return graph
-            return workspace_network(ws, network)
+            return marked_workspace_network(ws, network)
     net = load_network(edges, matrix=matrix)
     for note in net.notes:
         err_console.print(plain(f"note: {edges}: {note}"))
@@ -148,7 +148,8 @@ def keyplayers(
     method: Annotated[
         KeyMethod | None,
         typer.Option(
-            help="supply: most people supplied in the network, then ties, then betweenness "
+            help="supply: most people supplied in the network, then the fall of the largest "
+            "component on one's removal alone, then ties, then betweenness "
             "(default on a workspace network); keyplayer: Borgatti's fragmentation set (default "
             "on an edge list, which has no direction of supply)."
         ),

@@ -21,11 +21,20 @@ the bound. The notes of ``key_players`` say when the bound cut the search.
 The set is then ranked: first the member whose removal alone fragments most, then the one
 that adds most given the first, and so on; a member's score is ``F`` after removing ranks
 1..r, so the last score is the set's fragmentation.
+
+On a workspace network the default ranking is ``supply`` (:func:`supply_order`): people
+supplied in the network, then how many people the largest component loses when each alone is
+removed (:func:`removal_falls`, Borgatti's single-removal view on the observed graph), then
+ties, then betweenness; the second of two people who share a selector
+(:func:`mark_shared_selectors`) comes after the others. docs/networks.md says why, and what
+else was measured.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import igraph as ig
 import numpy as np
@@ -39,12 +48,131 @@ from lastmile.network.graph import Network, NetworkError
 POOL_ALL = 150
 DEFAULT_POOL = 60
 EVALUATION_BUDGET = 50_000_000
+FALL_BUDGET = 10_000_000
 METHODS = ("keyplayer", "supply", "betweenness", "degree", "weighted_degree", "eigenvector")
 WORKSPACE_METHOD = "supply"
 """The default ranking of a workspace network (docs/networks.md, "Key players")."""
 SUPPLIES = "supplies"
 """The vertex attribute a workspace network carries: how many of its people each person is
 stated to supply (``network_graphs``). A plain edge list has no direction of supply."""
+SHARES_SELECTOR = "shares_selector"
+"""The vertex attribute a workspace network may carry (:func:`mark_shared_selectors`): the
+people of the network who share a selector (a phone, an account) with each person. The
+supply ranking puts the second of two such people after the others (docs/networks.md)."""
+
+
+def mark_shared_selectors(graphs: Mapping[str, Network], ties: pa.Table) -> None:
+    """Set :data:`SHARES_SELECTOR` on every network's people from the ``shared_selector`` ties
+    of the workspace (``entity_ties``): for each person, the names of the people of the same
+    network who use one selector entity with them."""
+    shared: dict[str, set[str]] = {}
+    kinds = ties.column("kind").to_pylist()
+    for a, b, kind in zip(
+        ties.column("source").to_pylist(), ties.column("target").to_pylist(), kinds, strict=True
+    ):
+        if kind == "shared_selector" and a != b:
+            shared.setdefault(a, set()).add(b)
+            shared.setdefault(b, set()).add(a)
+    for net in graphs.values():
+        inside = set(net.ids)
+        net.graph.vs[SHARES_SELECTOR] = [
+            sorted(shared.get(name, set()) & inside) for name in net.ids
+        ]
+
+
+def marked_workspace_network(ws: Any, network_id: str) -> Network:
+    """One network of a workspace (``networks.workspace_network``) with its people's shared
+    selectors marked (:func:`mark_shared_selectors`), as ``analyze`` ranks it."""
+    from lastmile.network.networks import workspace_network
+    from lastmile.network.workspace import entity_ties
+
+    net = workspace_network(ws, network_id)
+    mark_shared_selectors({network_id: net}, entity_ties(ws))
+    return net
+
+
+@dataclass(frozen=True)
+class Falls:
+    """How many people the largest component loses on each vertex's removal alone.
+
+    ``measured`` is False for the cut vertices left unmeasured on a very large graph: their
+    ``values`` are the lower bound 1."""
+
+    values: np.ndarray
+    measured: np.ndarray
+    cut_vertices: int
+
+    @property
+    def unmeasured(self) -> int:
+        return int(np.count_nonzero(~self.measured))
+
+
+def removal_falls(g: ig.Graph, budget: int = FALL_BUDGET) -> Falls:
+    """For each vertex, how many people the largest component loses when that vertex alone is
+    removed (itself included): Borgatti's single-removal view of KPP-Neg on the observed graph.
+
+    Only cut vertices (articulation points) of the largest component need a removal: any
+    other vertex of it leaves the rest connected (the fall is 1, or less when another
+    component is as large), and a vertex outside it changes nothing (0). Each removal costs a
+    pass over the graph, so at most ``budget / (n + m)`` of them are made (at least 10), the
+    cut vertices with most ties first; the others keep the lower bound 1 and are marked
+    unmeasured (only on graphs of hundreds of thousands of ties).
+    """
+    n = g.vcount()
+    falls = np.zeros(n, dtype=np.int64)
+    measured = np.ones(n, dtype=bool)
+    if n == 0:
+        return Falls(falls, measured, 0)
+    membership = np.asarray(ig.GraphBase.connected_components(g))
+    sizes = np.bincount(membership)
+    largest = int(sizes.max())
+    second = int(np.sort(sizes)[-2]) if len(sizes) > 1 else 0
+    in_largest = sizes[membership] == largest
+    if np.count_nonzero(sizes == largest) > 1:
+        return Falls(falls, measured, 0)  # two largest components: no removal shrinks it
+    falls[in_largest] = largest - max(largest - 1, second)
+    cuts = [int(v) for v in ig.GraphBase.articulation_points(g) if in_largest[v]]
+    degree = np.asarray(g.degree())
+    cuts.sort(key=lambda v: (-degree[v], v))
+    allowed = max(10, budget // max(n + g.ecount(), 1))
+    for v in cuts[:allowed]:
+        falls[v] = largest - fragmentation(g, [v])[1]
+    measured[cuts[allowed:]] = False
+    return Falls(falls, measured, len(cuts))
+
+
+def supply_order(
+    supplied: np.ndarray,
+    falls: np.ndarray,
+    degree: np.ndarray,
+    btw: np.ndarray,
+    names: list[str],
+    shares: list[list[str]] | None = None,
+) -> tuple[list[int], dict[int, int]]:
+    """The default ranking of a workspace network (docs/networks.md, "Key players of a
+    workspace network"): people supplied, then the fall of the largest component on their
+    removal alone, then ties, then betweenness; a person who shares a selector with someone
+    ranked before is put after everyone who does not (the second of two entities that one
+    phone joins is most often the same person, or one unit, and adds little). Returns the
+    order and, for each person so deferred, the vertex ranked before that shares his selector.
+    """
+    order = [int(v) for v in np.lexsort((-btw, -degree, -falls, -supplied))]
+    if not shares:
+        return order, {}
+    index = {name: v for v, name in enumerate(names)}
+    chosen: set[int] = set()
+    first: list[int] = []
+    later: list[int] = []
+    deferred: dict[int, int] = {}
+    for v in order:
+        partner = next((index[p] for p in shares[v] if index.get(p) in chosen), None)
+        if partner is None:
+            first.append(v)
+            chosen.add(v)
+        else:
+            later.append(v)
+            deferred[v] = partner
+    return first + later, deferred
 
 
 def bare(g: ig.Graph) -> ig.Graph:
@@ -179,6 +307,16 @@ def key_players(
     if k_eff < k:
         notes.append(f"only {n} nodes: ranked all of them")
     structure = bare(g)
+    fall = removal_falls(structure)
+    falls = fall.values
+    if fall.unmeasured:
+        done = fall.cut_vertices - fall.unmeasured
+        notes.append(
+            f"the fall of the largest component was measured for the {done:,} cut vertices "
+            f"with most ties of {fall.cut_vertices:,} (a large graph: {FALL_BUDGET:,} tie "
+            "visits); the others count at least 1"
+        )
+    deferred: dict[int, int] = {}
     supplied = np.asarray(
         g.vs[SUPPLIES] if SUPPLIES in g.vs.attributes() else [0] * n, dtype=np.int64
     )
@@ -197,12 +335,20 @@ def key_players(
             )
         )
     elif method == "supply":
-        by_degree = -cent.column("degree").to_numpy()
-        ranked = [int(v) for v in np.lexsort((-b, by_degree, -supplied))]
-        ranked = ranked[:k_eff]
+        shares = g.vs[SHARES_SELECTOR] if SHARES_SELECTOR in g.vs.attributes() else None
+        order, deferred = supply_order(
+            supplied, falls, cent.column("degree").to_numpy(), b, list(g.vs["name"]), shares
+        )
+        ranked = order[:k_eff]
         notes.append(
-            "ranked by people supplied in the network, then ties, then betweenness"
-            + ("" if supplied.any() else " (no supply ties: by ties, then betweenness)")
+            "ranked by people supplied in the network, then the fall of the largest component "
+            "on each one's removal alone, then ties, then betweenness"
+            + ("" if supplied.any() else " (no supply ties: by that fall, ties, betweenness)")
+            + (
+                "; a person sharing a selector with one ranked before comes after the others"
+                if shares is not None
+                else ""
+            )
         )
     else:
         values = cent.column(method).to_numpy()
@@ -249,6 +395,17 @@ def key_players(
             f"{largest:,} of {n - r:,} people ({_pct(largest / max(intact[1], 1))} of the "
             f"intact largest, {intact[1]:,}); fragmentation {f:.3f}",
             *([f"supplies {int(supplied[v]):,} of its people"] if supplied[v] else []),
+            "removing them alone cuts the intact largest component by "
+            + ("" if fall.measured[v] else "at least ")
+            + f"{int(falls[v]):,}",
+            *(
+                [
+                    f"shares a selector with #{ranked.index(deferred[v]) + 1} "
+                    f"({g.vs[deferred[v]]['name']}), so ranked after those who share none"
+                ]
+                if v in deferred and deferred[v] in ranked
+                else []
+            ),
             f"{int(deg[v]):,} ties ({wdeg[v]:g} calls or meetings)",
             f"betweenness {b[v]:.3f} (#{int(b_rank[v])} of {n:,})",
             f"eigenvector {eig[v]:.2f}",
