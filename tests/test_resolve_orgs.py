@@ -28,8 +28,6 @@ INVESTIGATIONS = [
     ("PHX", "A2", "Phoenix", "AZ", "Phoenix"),
     ("TUC", "A1", "Phoenix", "AZ", "Tucson"),
     ("CHI", "A3", "Chicago", "IL", "Chicago"),
-    ("DEN", "A1", "Rocky Mountain", "CO", "Denver"),
-    ("CHY", "A2", "Rocky Mountain", "WY", "Cheyenne"),
 ]
 
 ORGS = [
@@ -46,13 +44,10 @@ ORGS = [
     # A crew of one name in two cities whose member is one person: one crew.
     ("O-WSB-LA", "LA1", "Westside Bloc", "crew", ""),
     ("O-WSB-RIV", "RIV", "Westside Bloc", "crew", ""),
-    # A DTO named in two cities of one division is one; in another division, another.
+    # A DTO named in two cities of one state is one; in another state, another.
     ("O-GUZ-PHX", "PHX", "Guzmán DTO", "dto", "Los Guzmán"),
     ("O-GUZ-TUC", "TUC", "Guzman Drug Trafficking Organization", "dto", ""),
     ("O-GUZ-CHI", "CHI", "Guzman Organization", "dto", ""),
-    # A DTO named in two states of one division (the regional office's area) is one.
-    ("O-ARR-DEN", "DEN", "Arroyo DTO", "dto", ""),
-    ("O-ARR-CHY", "CHY", "Arroyo Organization", "dto", ""),
 ]
 
 SUBJECTS = [
@@ -178,11 +173,10 @@ def test_a_member_shared_across_cities_makes_one_crew(workspace_path: Path) -> N
         assert entity(ws, "O-WSB-LA") == entity(ws, "O-WSB-RIV")
 
 
-def test_a_dto_is_one_within_its_division_and_another_beyond(workspace_path: Path) -> None:
+def test_a_dto_is_one_within_its_state_and_another_beyond(workspace_path: Path) -> None:
     with open_workspace(workspace_path) as ws:
         assert entity(ws, "O-GUZ-PHX") == entity(ws, "O-GUZ-TUC")
         assert entity(ws, "O-GUZ-CHI") != entity(ws, "O-GUZ-PHX")
-        assert entity(ws, "O-ARR-DEN") == entity(ws, "O-ARR-CHY")
 
 
 def test_organization_ids_stay_the_same_on_a_rerun(workspace_path: Path) -> None:
@@ -197,14 +191,9 @@ def test_the_locality_of_each_kind() -> None:
     assert org_locality("cartel", "Los Angeles", "CA") == ""
     assert org_locality("gang", "Los Ángeles", "ca") == org_locality("crew", "LOS ANGELES", "CA")
     assert org_locality("gang", "Riverside", "CA") != org_locality("gang", "Los Angeles", "CA")
-    # A DTO works its investigation's division, across states.
-    assert org_locality("dto", "Denver", "CO", "Rocky Mountain") == org_locality(
-        "dto", "Cheyenne", "WY", "ROCKY MOUNTAIN"
-    )
-    # No city (or no division for a DTO): the state stands in; a business or an unknown kind
-    # works a state.
+    # No city: the state stands in; a DTO, a business or an unknown kind work a state.
     assert org_locality("gang", None, "CA") == org_locality("dto", "Riverside", "CA") == "CA"
-    assert org_locality(None, "Riverside", "CA", "LA") == org_locality("business", "Fresno", "CA")
+    assert org_locality(None, "Riverside", "CA") == org_locality("business", "Fresno", "CA")
     # A cartel's name is one key everywhere; any other kind's carries its locality.
     assert org_name_keys("CJNG", None, "dto", "CA") == org_name_keys(
         "Jalisco New Generation Cartel", None, "cartel", "IL/chicago"

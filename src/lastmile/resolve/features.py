@@ -175,27 +175,22 @@ def _org_name_key(name: str) -> tuple[str, bool]:
 # (docs/resolution.md, "Organizations"). A cartel is one organization wherever it is named. A
 # street gang or crew is local: a group of one name in another city is another group (a
 # "set" or clique of a national gang included), so its names are keyed by the city of the
-# investigation naming it. A DTO works a region: its names are keyed by the investigation's
-# division (the regional office whose area it is), or its state when no division is given.
-# A business, or an organization of another or no kind, is keyed by the state.
+# investigation naming it. A DTO, a business or an organization of another or no kind works
+# a region: its names are keyed by the state.
 GLOBAL_KINDS = frozenset({"cartel"})
 LOCAL_KINDS = frozenset({"gang", "crew"})
-REGIONAL_KINDS = frozenset({"dto"})
 
 
-def org_locality(
-    kind: str | None, city: str | None, state: str | None, division: str | None = None
-) -> str:
+def org_locality(kind: str | None, city: str | None, state: str | None) -> str:
     """The place within which one name is one organization of this kind: ``""`` for a
-    cartel (everywhere), ``STATE/city`` for a gang or crew, ``division:name`` for a DTO,
-    ``STATE`` for any other kind, or where the investigation gives no city or division."""
+    cartel (everywhere), ``STATE/city`` for a gang or crew (the state alone when the
+    investigation gives no city), ``STATE`` for any other kind."""
     if kind in GLOBAL_KINDS:
         return ""
     region = (state or "").strip().upper()
-    if kind in LOCAL_KINDS and names.fold(city):
-        return f"{region}/{names.fold(city)}"
-    if kind in REGIONAL_KINDS and names.fold(division):
-        return f"division:{names.fold(division)}"
+    place = names.fold(city)
+    if kind in LOCAL_KINDS and place:
+        return f"{region}/{place}"
     return region
 
 
@@ -238,8 +233,7 @@ def build_organizations(con: duckdb.DuckDBPyConnection) -> None:
     (records sharing one and a member may be one: ``run._org_clusters``); and
     ``org_member_of(org_record, subject_record)``, the members each record names."""
     rows = con.execute(
-        "SELECT DISTINCT o.name, o.aliases, o.kind, i.city, i.state, i.division "
-        "FROM src_organizations o "
+        "SELECT DISTINCT o.name, o.aliases, o.kind, i.city, i.state FROM src_organizations o "
         "LEFT JOIN src_investigations i USING (investigation_id)"
     ).fetchall()
     table = pa.table(
@@ -249,12 +243,8 @@ def build_organizations(con: duckdb.DuckDBPyConnection) -> None:
             "kind": pa.array([r[2] for r in rows], pa.string()),
             "city": pa.array([r[3] for r in rows], pa.string()),
             "state": pa.array([r[4] for r in rows], pa.string()),
-            "division": pa.array([r[5] for r in rows], pa.string()),
             "keys": pa.array(
-                [
-                    org_name_keys(r[0], r[1], r[2], org_locality(r[2], r[3], r[4], r[5]))
-                    for r in rows
-                ],
+                [org_name_keys(r[0], r[1], r[2], org_locality(r[2], r[3], r[4])) for r in rows],
                 pa.list_(pa.string()),
             ),
             "names": pa.array([org_names(r[0], r[1]) for r in rows], pa.list_(pa.string())),
@@ -270,7 +260,7 @@ def build_organizations(con: duckdb.DuckDBPyConnection) -> None:
         JOIN org_name_map m
           ON m.name IS NOT DISTINCT FROM o.name AND m.aliases IS NOT DISTINCT FROM o.aliases
           AND m.kind IS NOT DISTINCT FROM o.kind AND m.city IS NOT DISTINCT FROM i.city
-          AND m.state IS NOT DISTINCT FROM i.state AND m.division IS NOT DISTINCT FROM i.division
+          AND m.state IS NOT DISTINCT FROM i.state
         """
     )
     con.execute(
