@@ -41,6 +41,9 @@ ORGS = [
     ("O-ESL-LA2", "LA2", "East Side Locos", "gang", "ESL"),
     ("O-ESL-RIV", "RIV", "Eastside Locos", "gang", ""),
     ("O-ESL-SF", "SF", "EastsideLocos", "gang", ""),
+    # A gang and a crew of one name in one city: two groups.
+    ("O-NSH-GANG", "LA1", "Northside Hustlers", "gang", ""),
+    ("O-NSH-CREW", "LA2", "NorthsideHustlers", "crew", ""),
     # A crew of one name in two cities whose member is one person: one crew.
     ("O-WSB-LA", "LA1", "Westside Bloc", "crew", ""),
     ("O-WSB-RIV", "RIV", "Westside Bloc", "crew", ""),
@@ -167,6 +170,11 @@ def test_one_gang_name_in_two_cities_is_two_organizations(workspace_path: Path) 
         assert len(gangs) == 3
 
 
+def test_a_gang_and_a_crew_of_one_name_in_one_city_are_two(workspace_path: Path) -> None:
+    with open_workspace(workspace_path) as ws:
+        assert entity(ws, "O-NSH-GANG") != entity(ws, "O-NSH-CREW")
+
+
 def test_a_member_shared_across_cities_makes_one_crew(workspace_path: Path) -> None:
     with open_workspace(workspace_path) as ws:
         assert entity(ws, "S-MARCUS-LA") == entity(ws, "S-MARCUS-RIV")
@@ -189,7 +197,8 @@ def test_organization_ids_stay_the_same_on_a_rerun(workspace_path: Path) -> None
 
 def test_the_locality_of_each_kind() -> None:
     assert org_locality("cartel", "Los Angeles", "CA") == ""
-    assert org_locality("gang", "Los Ángeles", "ca") == org_locality("crew", "LOS ANGELES", "CA")
+    assert org_locality("gang", "Los Ángeles", "ca") == org_locality("gang", "LOS ANGELES", "CA")
+    assert org_locality("gang", "Los Angeles", "CA") != org_locality("crew", "Los Angeles", "CA")
     assert org_locality("gang", "Riverside", "CA") != org_locality("gang", "Los Angeles", "CA")
     # No city: the state stands in; a DTO, a business or an unknown kind work a state.
     assert org_locality("gang", None, "CA") == org_locality("dto", "Riverside", "CA") == "CA"

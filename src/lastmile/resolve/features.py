@@ -175,22 +175,23 @@ def _org_name_key(name: str) -> tuple[str, bool]:
 # (docs/resolution.md, "Organizations"). A cartel is one organization wherever it is named. A
 # street gang or crew is local: a group of one name in another city is another group (a
 # "set" or clique of a national gang included), so its names are keyed by the city of the
-# investigation naming it. A DTO, a business or an organization of another or no kind works
-# a region: its names are keyed by the state.
+# investigation naming it, and by its kind: what the agency says the group is (a gang, or a
+# crew) is part of which group it names. A DTO, a business or an organization of another or
+# no kind works a region: its names are keyed by the state.
 GLOBAL_KINDS = frozenset({"cartel"})
 LOCAL_KINDS = frozenset({"gang", "crew"})
 
 
 def org_locality(kind: str | None, city: str | None, state: str | None) -> str:
     """The place within which one name is one organization of this kind: ``""`` for a
-    cartel (everywhere), ``STATE/city`` for a gang or crew (the state alone when the
+    cartel (everywhere), ``STATE/city/kind`` for a gang or crew (the state alone when the
     investigation gives no city), ``STATE`` for any other kind."""
     if kind in GLOBAL_KINDS:
         return ""
     region = (state or "").strip().upper()
     place = names.fold(city)
     if kind in LOCAL_KINDS and place:
-        return f"{region}/{place}"
+        return f"{region}/{place}/{kind}"
     return region
 
 
