@@ -56,7 +56,7 @@ def _subjects(con: duckdb.DuckDBPyConnection, rows: list[tuple[str, str, str | N
     )
     con.execute(
         "CREATE TABLE src_investigations (investigation_id VARCHAR, agency_id VARCHAR, "
-        "division VARCHAR, state VARCHAR)"
+        "division VARCHAR, city VARCHAR, state VARCHAR)"
     )
     features.build_selectors(con)
     features.build_organizations(con)
@@ -195,7 +195,8 @@ def test_a_false_identity_link_joins_records_of_two_dates_of_birth() -> None:
     )
     con.execute("CREATE TABLE src_subjects AS SELECT record_id FROM person_features")
     con.execute("CREATE TABLE judged (a VARCHAR, b VARCHAR, verdict VARCHAR)")
-    con.execute("CREATE TABLE org_recs (record_id VARCHAR, keys VARCHAR[])")
+    con.execute("CREATE TABLE org_recs (record_id VARCHAR, keys VARCHAR[], names VARCHAR[])")
+    con.execute("CREATE TABLE org_member_of (org_record VARCHAR, subject_record VARCHAR)")
     con.execute("CREATE TABLE sel_recs (record_id VARCHAR, key VARCHAR)")
     con.execute(
         "CREATE TABLE person_edges AS SELECT * FROM (VALUES ('a', 'b', 0.9), ('c', 'd', 0.9)) "

@@ -7,7 +7,8 @@ tables on it:
   which decides which record is "oldest" for stable entity ids;
 - ``sel_recs``: every selector record with its join key (``lastmile.selectors.selector_key``);
   an invalid value keys only itself, so junk ("n/a") joins nothing;
-- ``org_recs``: every organization record with its name keys;
+- ``org_recs``: every organization record with its name keys, each scoped to the locality
+  its kind works in (``org_locality``), and its bare names;
 - ``person_features``: one row per subject record with what the person matcher compares.
 
 Python runs only over *distinct* names, aliases, addresses and identifier lists (parsers are
@@ -97,7 +98,8 @@ def load_records(ws: Workspace, con: duckdb.DuckDBPyConnection) -> None:
     _load(
         ws,
         con,
-        "SELECT i.investigation_id, i.agency_id, i.division, i.state, a.poc_name, a.poc_phone, "
+        "SELECT i.investigation_id, i.agency_id, i.division, i.city, i.state, a.poc_name, "
+        "a.poc_phone, "
         "a.poc_email FROM investigations i LEFT JOIN agencies a ON a.agency_id = i.agency_id",
         "src_investigations",
     )
@@ -169,14 +171,52 @@ def _org_name_key(name: str) -> tuple[str, bool]:
     return key, False
 
 
+# Where an organization of each kind works, so where one name means one organization
+# (docs/resolution.md, "Organizations"). A cartel is one organization wherever it is named. A
+# street gang or crew is local: a group of one name in another city is another group (a
+# "set" or clique of a national gang included), so its names are keyed by the city of the
+# investigation naming it, and by its kind: what the agency says the group is (a gang, or a
+# crew) is part of which group it names. A DTO, a business or an organization of another or
+# no kind works a region: its names are keyed by the state.
+GLOBAL_KINDS = frozenset({"cartel"})
+LOCAL_KINDS = frozenset({"gang", "crew"})
+
+
+def org_locality(kind: str | None, city: str | None, state: str | None) -> str:
+    """The place within which one name is one organization of this kind: ``""`` for a
+    cartel (everywhere), ``STATE/city/kind`` for a gang or crew (the state alone when the
+    investigation gives no city), ``STATE`` for any other kind."""
+    if kind in GLOBAL_KINDS:
+        return ""
+    region = (state or "").strip().upper()
+    place = names.fold(city)
+    if kind in LOCAL_KINDS and place:
+        return f"{region}/{place}/{kind}"
+    return region
+
+
+def org_names(name: str | None, aliases: str | None) -> list[str]:
+    """The bare keys (``_org_name_key``, no locality) of the names and aliases that are not
+    a cartel's: what two records of one organization in two places have in common."""
+    out: set[str] = set()
+    for n in [name or "", *(aliases or "").split("|")]:
+        if not n.strip():
+            continue
+        key, cartel = _org_name_key(n)
+        if key and not cartel:
+            out.add(key)
+    return sorted(out)
+
+
 def org_name_keys(
     name: str | None, aliases: str | None, kind: str | None = None, region: str | None = None
 ) -> list[str]:
     """The keys an organization is known by: its name and each alias (``_org_name_key``).
-    A cartel is one organization everywhere; any other organization (a DTO, gang or crew
-    named for a family or a street) only within its region (the investigation's state):
-    "Los Guzmán" in Phoenix and in Chicago are two organizations until they share a
-    member."""
+    A cartel (by kind, or by a name that is a cartel's synonym) is one organization
+    everywhere; any other organization only within ``region`` (``org_locality``): "Los
+    Guzmán" in Arizona and in Illinois, or the "Eastside Locos" of Los Angeles and of
+    Riverside, are two organizations unless the records give evidence they are one (a
+    shared member, in the clustering)."""
     out: set[str] = set()
     for n in [name or "", *(aliases or "").split("|")]:
         if not n.strip():
@@ -184,13 +224,17 @@ def org_name_keys(
         key, cartel = _org_name_key(n)
         if not key:
             continue
-        out.add(key if cartel or kind == "cartel" else f"{key}@{region or ''}")
+        out.add(key if cartel or kind in GLOBAL_KINDS else f"{key}@{region or ''}")
     return sorted(out)
 
 
 def build_organizations(con: duckdb.DuckDBPyConnection) -> None:
+    """``org_recs(record_id, investigation_id, name, kind, keys, names)``: each organization
+    record's locality-scoped keys (records sharing one are one organization) and bare names
+    (records sharing one and a member may be one: ``run._org_clusters``); and
+    ``org_member_of(org_record, subject_record)``, the members each record names."""
     rows = con.execute(
-        "SELECT DISTINCT o.name, o.aliases, o.kind, i.state FROM src_organizations o "
+        "SELECT DISTINCT o.name, o.aliases, o.kind, i.city, i.state FROM src_organizations o "
         "LEFT JOIN src_investigations i USING (investigation_id)"
     ).fetchall()
     table = pa.table(
@@ -198,22 +242,34 @@ def build_organizations(con: duckdb.DuckDBPyConnection) -> None:
             "name": pa.array([r[0] for r in rows], pa.string()),
             "aliases": pa.array([r[1] for r in rows], pa.string()),
             "kind": pa.array([r[2] for r in rows], pa.string()),
-            "state": pa.array([r[3] for r in rows], pa.string()),
+            "city": pa.array([r[3] for r in rows], pa.string()),
+            "state": pa.array([r[4] for r in rows], pa.string()),
             "keys": pa.array(
-                [org_name_keys(r[0], r[1], r[2], r[3]) for r in rows], pa.list_(pa.string())
+                [org_name_keys(r[0], r[1], r[2], org_locality(r[2], r[3], r[4])) for r in rows],
+                pa.list_(pa.string()),
             ),
+            "names": pa.array([org_names(r[0], r[1]) for r in rows], pa.list_(pa.string())),
         }
     )
     register_table(con, table, "org_name_map")
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE org_recs AS
-        SELECT o.record_id, o.investigation_id, o.name, o.kind, m.keys
+        SELECT o.record_id, o.investigation_id, o.name, o.kind, m.keys, m.names
         FROM src_organizations o
         LEFT JOIN src_investigations i USING (investigation_id)
         JOIN org_name_map m
           ON m.name IS NOT DISTINCT FROM o.name AND m.aliases IS NOT DISTINCT FROM o.aliases
-          AND m.kind IS NOT DISTINCT FROM o.kind AND m.state IS NOT DISTINCT FROM i.state
+          AND m.kind IS NOT DISTINCT FROM o.kind AND m.city IS NOT DISTINCT FROM i.city
+          AND m.state IS NOT DISTINCT FROM i.state
+        """
+    )
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE org_member_of AS
+        SELECT DISTINCT r.to_id AS org_record, r.from_id AS subject_record
+        FROM src_relationships r JOIN org_recs o ON o.record_id = r.to_id
+        WHERE r.kind = 'member_of'
         """
     )
 

@@ -368,14 +368,7 @@ def _clusters(con: duckdb.DuckDBPyConnection, result: ResolveResult) -> None:
         DOB_CONFLICT.format(x="x.value", y="y.value"),
         "person_cc",
     )
-    # Organizations: a record and each of its name keys are nodes; records sharing a key meet.
-    cluster.components(
-        con,
-        "(SELECT 'rec:' || record_id AS node FROM org_recs "
-        "UNION SELECT 'key:' || unnest(keys) FROM org_recs)",
-        "(SELECT 'rec:' || record_id AS a, 'key:' || unnest(keys) AS b FROM org_recs)",
-        "org_cc",
-    )
+    _org_clusters(con)
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE all_clusters AS
@@ -387,6 +380,32 @@ def _clusters(con: duckdb.DuckDBPyConnection, result: ResolveResult) -> None:
         UNION ALL
         SELECT 'selectors', record_id, 's:' || key, 'selector' FROM sel_recs
         """
+    )
+
+
+def _org_clusters(con: duckdb.DuckDBPyConnection) -> None:
+    """``org_cc(node, component)`` over organization records (nodes ``rec:ID``), after
+    ``person_cc``: records sharing a name key (one name in one locality,
+    ``features.org_locality``) are one organization, and so are records of one bare name
+    whose members include one resolved person, wherever they were named: the evidence that
+    the "Eastside Locos" of two cities, or a DTO named in two states, are one
+    (docs/resolution.md, "Organizations")."""
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE org_edges AS
+        SELECT 'rec:' || record_id AS a, 'key:' || unnest(keys) AS b FROM org_recs
+        UNION
+        SELECT 'rec:' || o.record_id, 'member:' || p.component || '@' || unnest(o.names)
+        FROM org_recs o
+        JOIN org_member_of m ON m.org_record = o.record_id
+        JOIN person_cc p ON p.node = m.subject_record
+        """
+    )
+    cluster.components(
+        con,
+        "(SELECT 'rec:' || record_id AS node FROM org_recs UNION SELECT b FROM org_edges)",
+        "org_edges",
+        "org_cc",
     )
 
 
