@@ -9,12 +9,16 @@ test checks that it gives exactly what ``lastmile.selectors`` gives for them.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import duckdb
-import pyarrow as pa
 
 from lastmile import selectors
 from lastmile.model import SelectorKind
 from lastmile.store.backends import register_table
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 AUTO = "auto"  # guess the kind from the value (communication endpoints)
 
@@ -22,20 +26,25 @@ AUTO = "auto"  # guess the kind from the value (communication endpoints)
 # Area code and exchange start with 2-9 (NANP), which is also selectors.py's validity rule.
 NANP_PATTERN = r"(\+?1[ .-]?)?\(?[2-9][0-9]{2}\)?[ .-]?[2-9][0-9]{2}[ .-]?[0-9]{4}"
 
+
 # The columns of a map (build_map), typed whatever the values and whichever path made them:
 # where every platform is NULL (a file without a platform column) the column is still text,
 # not DuckDB's NULL type. The
 # values the fast path does not take are built in Arrow in this order (the UNION ALL below
-# reads them by position); a key that does not name a column here is an error.
-MAP_SCHEMA = pa.schema(
-    [
-        ("kind", pa.string()),
-        ("platform", pa.string()),
-        ("raw", pa.string()),
-        ("normalized", pa.string()),
-        ("valid", pa.bool_()),
-    ]
-)
+# reads them by position); a key that does not name a column here is an error. A function:
+# pyarrow is imported only when a value needs the slow path (most toll records need none).
+def map_schema() -> pa.Schema:
+    import pyarrow as pa
+
+    return pa.schema(
+        [
+            ("kind", pa.string()),
+            ("platform", pa.string()),
+            ("raw", pa.string()),
+            ("normalized", pa.string()),
+            ("valid", pa.bool_()),
+        ]
+    )
 
 
 def fast_phone_sql(raw: str) -> str:
@@ -76,9 +85,11 @@ def build_map(con: duckdb.DuckDBPyConnection, distinct_sql: str, into: str) -> N
         raws.append(raw)
         values.append(result.value)
         valids.append(result.valid)
+    import pyarrow as pa
+
     table = pa.table(
         {"kind": kinds, "platform": platforms, "raw": raws, "normalized": values, "valid": valids},
-        schema=MAP_SCHEMA,
+        schema=map_schema(),
     )
     register_table(con, table, f"{into}_slow")
     con.execute(
