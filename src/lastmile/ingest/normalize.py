@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
-from lastmile import selectors
 from lastmile.model import SelectorKind
 from lastmile.store.backends import register_table
 
@@ -76,6 +75,11 @@ def build_map(con: duckdb.DuckDBPyConnection, distinct_sql: str, into: str) -> N
         con.execute(f"CREATE OR REPLACE TEMP TABLE {into} AS {fast}")
         con.execute(f"DROP TABLE {into}_all")
         return
+    # Imported here: phonenumbers is needed only for the values the fast path does not take
+    # (none in most toll records), and its import cost every `lastmile ingest` a tenth of a
+    # CPU-second.
+    from lastmile import selectors
+
     kinds, platforms, raws, values, valids = [], [], [], [], []
     for kind_hint, platform, raw in rows:
         kind = selectors.guess_kind(raw, platform) if kind_hint == AUTO else kind_hint
