@@ -384,12 +384,13 @@ def test_selectors_off_the_fast_path_keep_their_normal_form_and_validity(
     ]
 
 
-def test_an_ingest_whose_selectors_take_the_sql_fast_path_never_imports_pandas(
+def test_an_ingest_whose_selectors_take_the_sql_fast_path_imports_no_pandas_nor_pyarrow(
     tmp_path: Path,
 ) -> None:
     """Building the selector map's Arrow table from Python lists makes pyarrow import pandas
     (half a CPU-second of every CLI ingest); when every value took the SQL fast path (North
-    American numbers, most toll records) no such table is built."""
+    American numbers, most toll records) no such table is built, and neither pyarrow nor
+    phonenumbers is imported at all (a tenth of a CPU-second each)."""
     script = f"""
 import sys
 from pathlib import Path
@@ -398,7 +399,8 @@ from lastmile.store import open_workspace
 with open_workspace(Path({str(tmp_path / "ws.duckdb")!r})) as ws:
     result = ingest_paths(ws, [Path({str(SMALL_OPERATION)!r})],
                           rejects=Path({str(tmp_path / "r.csv")!r}))
-print(result.counts["communications"].loaded, "pandas" in sys.modules)
+print(result.counts["communications"].loaded, "pandas" in sys.modules,
+      "pyarrow" in sys.modules, "phonenumbers" in sys.modules)
 """
     # The small operation's endpoints include numbers outside North America: ingest them
     # first, then a file whose endpoints are all North American.
@@ -418,7 +420,7 @@ print(result.counts["communications"].loaded, "pandas" in sys.modules)
     out = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, check=True
     ).stdout.split()
-    assert out == ["2", "False"]
+    assert out == ["2", "False", "False", "False"]
 
 
 def test_endpoints_with_a_platform_are_accounts_in_that_platforms_form(

@@ -21,6 +21,7 @@ from lastmile.ingest.mapping import (
     parse_mapping,
     presets,
     projection,
+    trimmed_columns,
 )
 from lastmile.store import Workspace, open_workspace
 from lastmile.store.backends import MEMORY_ENV
@@ -396,3 +397,49 @@ def test_a_bound_too_small_to_work_in_is_one_clear_error(
     assert "\n" not in message
     assert message.startswith("the batch was not loaded: Out of Memory")
     assert message.endswith("(the bound is LASTMILE_MEMORY_LIMIT=4MB; raise it)")
+
+
+def test_constants_with_spaces_are_trimmed_as_source_cells_are(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    """Validation skips its trim where the mapping trimmed already (trimmed_columns): a
+    constant or a mapped value with spaces at either end is still trimmed, as a cell is."""
+    ingest_paths(workspace, [SMALL_OPERATION], rejects=tmp_path / "base.csv")
+    data = _carrier_dict()
+    records = data["records"]
+    assert isinstance(records, list)
+    columns = records[0]["columns"]
+    columns["kind"] = {"column": "event_type", "map": {"VOICE": " call ", "SMS": "text"}}
+    mapping = parse_mapping(data, "spaces")
+    assert trimmed_columns(mapping.records[0], {"investigation": " INV-1"}) == {
+        "time",
+        "from_selector",
+        "to_selector",
+        "duration_s",
+    }
+    assert "investigation_id" in trimmed_columns(mapping.records[0], {"investigation": "INV-1"})
+    path = tmp_path / "cdr.csv"
+    path.write_text(
+        "orig_number,term_number,start_time,duration_sec,direction,event_type\n"
+        " 3035550187 ,3035550188,2022-07-04 21:15:09,60,MO,VOICE\n"
+        "3035550188,3035550187,2022-07-04 21:16:09, 0 ,MT,SMS\n",
+        encoding="utf-8",
+    )
+    result = ingest_paths(
+        workspace,
+        [path],
+        mapping=mapping,
+        params={"investigation": " INV-1 "},
+        rejects=tmp_path / "r.csv",
+    )
+    assert (result.loaded, result.rejected) == (2, 0)
+    rows = workspace.store.rows(
+        "SELECT s.investigation_id, c.kind, c.from_selector, s.from_selector_raw, c.duration_s "
+        "FROM communications c JOIN communications_sources s USING (event_key) "
+        "JOIN source_files f ON f.file_id = s.source_file_id WHERE f.name = 'cdr.csv' "
+        "ORDER BY s.source_row"
+    )
+    assert rows == [
+        ("INV-1", "call", "+13035550187", "3035550187", 60),
+        ("INV-1", "text", "+13035550188", "3035550188", 0),
+    ]

@@ -7,7 +7,6 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
-import pyarrow.compute as pc
 import typer
 
 from lastmile.cli import (
@@ -123,6 +122,8 @@ def _stored_key_players(
             return None
     if table.num_rows < k:  # a network of fewer than k people: all of them are stored
         err_console.print(plain(f"note: only {table.num_rows} nodes: ranked all of them"))
+    import pyarrow.compute as pc
+
     top = table.filter(pc.less_equal(table.column("rank"), k))
     return top.select(["rank", "entity_id", "score", "why"]).rename_columns(
         ["rank", "id", "score", "why"]

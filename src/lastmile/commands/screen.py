@@ -7,11 +7,8 @@ import json
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.csv as pacsv
 import typer
 
 from lastmile.cli import (
@@ -26,6 +23,9 @@ from lastmile.cli import (
 )
 from lastmile.terminal import labelled, plain
 
+if TYPE_CHECKING:
+    import pyarrow as pa
+
 
 class ScreenFormat(StrEnum):
     csv = "csv"
@@ -34,6 +34,11 @@ class ScreenFormat(StrEnum):
 
 def render(results: pa.Table, fmt: ScreenFormat) -> str:
     """CSV (lists ``|``-separated) or JSON lines (one object a post)."""
+    # pyarrow is imported where used: every command loads this module, and pyarrow's
+    # import cost a toll record's ingest a tenth of a CPU-second.
+    import pyarrow.compute as pc
+    import pyarrow.csv as pacsv
+
     if fmt is ScreenFormat.json:
         return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in results.to_pylist())
     flat = results
@@ -99,6 +104,8 @@ def screen(
         results = screen_posts(posts.table, lex, method)
     except ModelUnavailable as exc:
         raise CommandError(str(exc)) from None
+    import pyarrow.compute as pc
+
     counts = pc.value_counts(results["label"]).to_pylist() if results.num_rows else []
     summary = ", ".join(f"{c['counts']:,} {c['values']}" for c in counts)
     err_console.print(f"screened {results.num_rows:,} posts: {summary or 'none'}", highlight=False)

@@ -9,12 +9,15 @@ test checks that it gives exactly what ``lastmile.selectors`` gives for them.
 
 from __future__ import annotations
 
-import duckdb
-import pyarrow as pa
+from typing import TYPE_CHECKING
 
-from lastmile import selectors
+import duckdb
+
 from lastmile.model import SelectorKind
 from lastmile.store.backends import register_table
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 AUTO = "auto"  # guess the kind from the value (communication endpoints)
 
@@ -22,20 +25,25 @@ AUTO = "auto"  # guess the kind from the value (communication endpoints)
 # Area code and exchange start with 2-9 (NANP), which is also selectors.py's validity rule.
 NANP_PATTERN = r"(\+?1[ .-]?)?\(?[2-9][0-9]{2}\)?[ .-]?[2-9][0-9]{2}[ .-]?[0-9]{4}"
 
+
 # The columns of a map (build_map), typed whatever the values and whichever path made them:
 # where every platform is NULL (a file without a platform column) the column is still text,
 # not DuckDB's NULL type. The
 # values the fast path does not take are built in Arrow in this order (the UNION ALL below
-# reads them by position); a key that does not name a column here is an error.
-MAP_SCHEMA = pa.schema(
-    [
-        ("kind", pa.string()),
-        ("platform", pa.string()),
-        ("raw", pa.string()),
-        ("normalized", pa.string()),
-        ("valid", pa.bool_()),
-    ]
-)
+# reads them by position); a key that does not name a column here is an error. A function:
+# pyarrow is imported only when a value needs the slow path (most toll records need none).
+def map_schema() -> pa.Schema:
+    import pyarrow as pa
+
+    return pa.schema(
+        [
+            ("kind", pa.string()),
+            ("platform", pa.string()),
+            ("raw", pa.string()),
+            ("normalized", pa.string()),
+            ("valid", pa.bool_()),
+        ]
+    )
 
 
 def fast_phone_sql(raw: str) -> str:
@@ -67,6 +75,11 @@ def build_map(con: duckdb.DuckDBPyConnection, distinct_sql: str, into: str) -> N
         con.execute(f"CREATE OR REPLACE TEMP TABLE {into} AS {fast}")
         con.execute(f"DROP TABLE {into}_all")
         return
+    # Imported here: phonenumbers is needed only for the values the fast path does not take
+    # (none in most toll records), and its import cost every `lastmile ingest` a tenth of a
+    # CPU-second.
+    from lastmile import selectors
+
     kinds, platforms, raws, values, valids = [], [], [], [], []
     for kind_hint, platform, raw in rows:
         kind = selectors.guess_kind(raw, platform) if kind_hint == AUTO else kind_hint
@@ -76,9 +89,11 @@ def build_map(con: duckdb.DuckDBPyConnection, distinct_sql: str, into: str) -> N
         raws.append(raw)
         values.append(result.value)
         valids.append(result.valid)
+    import pyarrow as pa
+
     table = pa.table(
         {"kind": kinds, "platform": platforms, "raw": raws, "normalized": values, "valid": valids},
-        schema=MAP_SCHEMA,
+        schema=map_schema(),
     )
     register_table(con, table, f"{into}_slow")
     con.execute(

@@ -8,7 +8,7 @@ error list is ``[{column, reason}]``; a row with any error is rejected whole.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from lastmile.model import GRADE_COLUMNS, Column, ColumnType, RecordType
@@ -338,14 +338,16 @@ def validation_sql(
     content_hash: bool = True,
     carry: Sequence[str] = (),
     narrow: bool = False,
+    pretrimmed: Collection[str] = (),
 ) -> str:
     """One SELECT over ``source`` (raw text columns ``present`` with ``_file_index`` and
     ``_line``) giving the typed columns named as the model, ``{ts}_original`` for timestamps,
     ``_errors`` (every problem of the row, references included) and ``_hash`` (the content
     hash; NULL without ``content_hash``). Columns ``carry`` of ``source`` are passed through
     as they are. With ``narrow``, the model's columns that no file has (``present``) and
-    that are not required are left out of the result. One pass over the rows does all of
-    it."""
+    that are not required are left out of the result. Columns ``pretrimmed`` of ``source`` are
+    trimmed already (:func:`text_sql`: a mapping's projection trims what it reads), and are
+    not trimmed again. One pass over the rows does all of it."""
     known = known or {}
     # Three levels, each computed once per row: the trimmed text (_raw_x), the typed value
     # (x), then each column's error from both. DuckDB pipelines them without materializing.
@@ -360,7 +362,9 @@ def validation_sql(
     for col in file_columns(rt):
         raw = ident(f"_raw_{col.name}")
         name = ident(col.name)
-        text = text_sql(name) if col.name in present else "NULL::VARCHAR"
+        text = "NULL::VARCHAR"
+        if col.name in present:
+            text = name if col.name in pretrimmed else text_sql(name)
         trimmed.append(f"{text} AS {raw}")
         typed, err = _typed_and_error(col, raw, name)
         if col.type is ColumnType.TIMESTAMP:

@@ -20,11 +20,14 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import duckdb
-import pyarrow as pa
-import pyarrow.csv as pacsv
+
+if TYPE_CHECKING:
+    # Imported where used: a DuckDB workspace's ingest needs no pyarrow, and its import was
+    # a tenth of a CPU-second of every command.
+    import pyarrow as pa
 
 STREAM_BATCH_ROWS = 200_000
 
@@ -327,6 +330,8 @@ class PostgresStore(Store):
         self.conn.execute(self._sql(sql) if params else sql, list(params) or None)
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> pa.Table:
+        import pyarrow as pa
+
         with self.conn.cursor() as cur:
             cur.execute(self._sql(sql) if params else sql, list(params) or None)
             names = [d.name for d in cur.description or []]
@@ -392,6 +397,9 @@ class PostgresStore(Store):
         self, staging: duckdb.DuckDBPyConnection, table: str, columns: Sequence[str], sql: str
     ) -> int:
         """Stream a staging query into a server table with COPY, in CSV blocks."""
+        import pyarrow as pa
+        import pyarrow.csv as pacsv
+
         # Arrow has no CSV form for DuckDB's UUIDs: send them as text, which PostgreSQL parses.
         described = staging.execute(f"DESCRIBE {sql}").fetchall()
         casts = [
@@ -439,6 +447,8 @@ class PostgresStore(Store):
             f"JOIN lastmile_keys k ON t.{key_column} = CAST(k.key AS {key_type})"
         )
         if found.num_rows == 0:
+            import pyarrow as pa
+
             # An empty Arrow table has no types; keep the store's names with text columns.
             found = pa.table({c: pa.array([], pa.string()) for c in columns})
         register_table(staging, found, into, self._uuid_columns(table, columns))
