@@ -1,0 +1,72 @@
+"""What keeps two people apart who look alike: the person model's levels and the rules
+(docs/resolution.md, "Issue 10, third round")."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pyarrow as pa
+
+from lastmile.resolve import names, persons
+
+
+def _model() -> dict[str, Any]:
+    """The person model with made-up m and u on every level (better levels, higher m/u)."""
+    model = persons.settings()
+    for comp in model["comparisons"]:
+        levels = [lv for lv in comp["comparison_levels"] if not lv.get("is_null_level")]
+        for i, lv in enumerate(levels):
+            last = i == len(levels) - 1
+            lv["m_probability"] = 0.1 if last else 0.9 / (len(levels) - 1)
+            lv["u_probability"] = 0.9 if last else 0.1 / (len(levels) - 1)
+    return model
+
+
+def _record(rid: str, full: str, **extra: Any) -> dict[str, Any]:
+    parts = names.parse_name(full)
+    return {
+        "record_id": rid,
+        "investigation_id": f"case-{rid}",
+        "first": parts.first or None,
+        "sur1": parts.surname1 or None,
+        "sur2": parts.surname2 or None,
+        "fullname": parts.full,
+        "name_keys": sorted(parts.keys()),
+        "first_forms": sorted(names.first_forms(parts.first)),
+        **extra,
+    }
+
+
+def _features(rows: list[dict[str, Any]]) -> pa.Table:
+    cols: dict[str, list[Any]] = {c: [] for c in persons.FEATURE_COLUMNS}
+    for row in rows:
+        for c in persons.FEATURE_COLUMNS:
+            cols[c].append(row.get(c))
+    types = {c: pa.list_(pa.string()) if c in persons.LIST_COLUMNS else pa.string() for c in cols}
+    return pa.table({c: pa.array(v, types[c]) for c, v in cols.items()})
+
+
+def _name_level(rows: list[dict[str, Any]], a: str, b: str) -> str:
+    model = _model()
+    row = persons.score_pair(_features(rows), model, a, b).to_pylist()[0]
+    return persons.level_labels(model)["name"][row["gamma_name"]][0]
+
+
+def test_two_surnames_of_which_one_differs_are_their_own_level() -> None:
+    """ "David Gonzalez Garcia" and "David Francisco Garcia" share a given name and one
+    surname, and their other surnames differ: a cousin or a namesake as often as one man,
+    so the pair is not weighed as "given name and a surname agree". A dropped surname, the
+    two surnames in the other order, or one misspelt are still that level."""
+    rows = [
+        _record("a", "David Gonzalez Garcia"),
+        _record("b", "David Francisco Garcia"),
+        _record("c", "David Garcia"),
+        _record("d", "David Garcia Gonzalez"),
+        _record("e", "David Gonzales Garcia"),
+    ]
+    differs = "given name and a surname agree, the other surname differs"
+    agree = "given name (or its nickname) and a surname agree"
+    assert _name_level(rows, "a", "b") == differs
+    assert _name_level(rows, "a", "c") == agree
+    assert _name_level(rows, "a", "d") == agree
+    assert _name_level(rows, "a", "e") == agree
