@@ -70,3 +70,51 @@ def test_two_surnames_of_which_one_differs_are_their_own_level() -> None:
     assert _name_level(rows, "a", "c") == agree
     assert _name_level(rows, "a", "d") == agree
     assert _name_level(rows, "a", "e") == agree
+
+
+def _case_components(edges: str) -> dict[str, str]:
+    """The components of records a, c (case 1) and b, d (case 2) under ``edges``, SQL
+    ``VALUES`` of ``(a, b, probability, forced, group_ok)``, with case files as groups."""
+    import duckdb
+
+    from lastmile.resolve import cluster
+    from lastmile.resolve.run import DOB_CONFLICT
+
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE g AS SELECT * FROM (VALUES ('a', 'case1'), ('c', 'case1'), "
+        "('b', 'case2'), ('d', 'case2')) t(node, grp)"
+    )
+    con.execute(
+        f"CREATE TABLE e AS SELECT * FROM (VALUES {edges}) t(a, b, probability, forced, group_ok)"
+    )
+    con.execute("CREATE TABLE k (a VARCHAR, b VARCHAR)")
+    con.execute("CREATE TABLE v (node VARCHAR, value VARCHAR)")
+    cluster.constrained_components(
+        con,
+        "(SELECT node FROM g)",
+        "e",
+        "k",
+        "v",
+        DOB_CONFLICT.format(x="x.value", y="y.value"),
+        "cc",
+        groups="g",
+    )
+    return dict(con.execute("SELECT node, component FROM cc").fetchall())
+
+
+def test_two_records_of_one_case_file_never_meet_through_a_third() -> None:
+    """A case lists its subjects apart: records a and c of one case file stay apart even
+    when each is linked to b of another case (the stronger link wins), unless their own
+    link is a duplicate's (``group_ok``: one date of birth, moniker or identifier on both)
+    or forced (an analyst's ``same``)."""
+    got = _case_components("('a', 'b', 0.9, false, false), ('b', 'c', 0.8, false, false)")
+    assert got["a"] == got["b"] != got["c"]
+    got = _case_components("('a', 'c', 0.7, false, false), ('b', 'd', 0.9, false, false)")
+    assert got["a"] != got["c"] and got["b"] != got["d"]
+    got = _case_components(
+        "('a', 'b', 0.9, false, false), ('b', 'c', 0.8, false, false), ('a', 'c', 0.7, false, true)"
+    )
+    assert got["a"] == got["b"] == got["c"]
+    got = _case_components("('a', 'c', 0.6, true, false)")
+    assert got["a"] == got["c"]

@@ -190,8 +190,9 @@ def test_a_false_identity_link_joins_records_of_two_dates_of_birth() -> None:
 
     con = duckdb.connect()
     con.execute(
-        "CREATE TABLE person_features AS SELECT * FROM (VALUES ('a', '1980-01-01'), "
-        "('b', '1975-05-05'), ('c', '1980-01-01'), ('d', '1975-05-05')) t(record_id, dob)"
+        "CREATE TABLE person_features AS SELECT * FROM (VALUES ('a', '1980-01-01', 'i1'), "
+        "('b', '1975-05-05', 'i2'), ('c', '1980-01-01', 'i3'), ('d', '1975-05-05', 'i4')) "
+        "t(record_id, dob, investigation_id)"
     )
     con.execute("CREATE TABLE src_subjects AS SELECT record_id FROM person_features")
     con.execute("CREATE TABLE judged (a VARCHAR, b VARCHAR, verdict VARCHAR)")
@@ -204,9 +205,10 @@ def test_a_false_identity_link_joins_records_of_two_dates_of_birth() -> None:
     moniker, sel = g("monikers", "a moniker shared"), g("sel_keys", "a selector shared")
     con.execute(
         "CREATE TABLE vetoed AS SELECT * FROM (VALUES "
-        f"('a', 'b', {g('name', 'names disagree')}, {moniker}, {sel}, -1), "
+        f"('a', 'b', {g('name', 'names disagree')}, {moniker}, {sel}, -1, 0, -1), "
         f"('c', 'd', {g('name', 'a surname agrees, the given name differs')}, {moniker}, "
-        f"{sel}, -1)) t(a, b, gamma_name, gamma_monikers, gamma_sel_keys, gamma_tie_keys)"
+        f"{sel}, -1, 0, -1)) t(a, b, gamma_name, gamma_monikers, gamma_sel_keys, "
+        "gamma_tie_keys, gamma_dob, gamma_identifiers)"
     )
     result = ResolveResult(run_id="t", engine="duckdb", trained=False, threshold=0.5)
     result.model = model

@@ -350,14 +350,38 @@ def _clusters(con: duckdb.DuckDBPyConnection, result: ResolveResult) -> None:
     # different, or two dates of birth that cannot be one person's (more than a year and
     # more than a typo apart: a father and a son of one name), never end in one entity
     # through the records between them (docs/resolution.md, "Clustering").
+    #
+    # Two subject records of one case file are two people in the case's own judgement (the
+    # investigators listed them apart), so they never end in one entity through others
+    # either (a father and his son of one name at one address, one of them without a date
+    # of birth; two crew members each linked to a third record), unless their own link
+    # states one date of birth on both (a clerical duplicate: the same or one typo apart),
+    # or an analyst judged them the same (docs/resolution.md, "Issue 10, third round").
+    model_ok = bool(result.model.get("comparisons"))
+    dob_ok = _gammas(result.model, "dob", DOB_AGREES) if model_ok else "NULL"
+    moniker_ok = _gammas(result.model, "monikers", MONIKER_AGREES) if model_ok else "NULL"
+    id_ok = _gammas(result.model, "identifiers", ("an identifier shared",)) if model_ok else "NULL"
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE cluster_edges AS
-        SELECT e.a, e.b, e.probability, j.a IS NOT NULL OR coalesce(x.exempt, false) AS forced
+        SELECT e.a, e.b, e.probability, j.a IS NOT NULL OR coalesce(x.exempt, false) AS forced,
+            coalesce(x.duplicate, false) AS group_ok
         FROM person_edges e
         LEFT JOIN judged j ON j.a = e.a AND j.b = e.b AND j.verdict = 'same'
-        LEFT JOIN (SELECT a, b, {alias} AS exempt FROM vetoed) x ON x.a = e.a AND x.b = e.b
-        """.format(alias=alias_sql(result.model) if result.model.get("comparisons") else "false")
+        LEFT JOIN (
+            SELECT v.a, v.b, {alias} AS exempt,
+                fa.investigation_id = fb.investigation_id AND (v.gamma_dob IN ({dob_ok})
+                    OR v.gamma_monikers IN ({moniker_ok}) OR v.gamma_identifiers IN ({id_ok}))
+                    AS duplicate
+            FROM vetoed v JOIN person_features fa ON fa.record_id = v.a
+            JOIN person_features fb ON fb.record_id = v.b
+        ) x ON x.a = e.a AND x.b = e.b
+        """.format(
+            alias=alias_sql(result.model) if model_ok else "false",
+            dob_ok=dob_ok,
+            moniker_ok=moniker_ok,
+            id_ok=id_ok,
+        )
     )
     result.rebuilt_clusters = cluster.constrained_components(
         con,
@@ -367,6 +391,7 @@ def _clusters(con: duckdb.DuckDBPyConnection, result: ResolveResult) -> None:
         "(SELECT record_id AS node, dob AS value FROM person_features)",
         DOB_CONFLICT.format(x="x.value", y="y.value"),
         "person_cc",
+        groups="(SELECT record_id AS node, investigation_id AS grp FROM person_features)",
     )
     # Organizations: a record and each of its name keys are nodes; records sharing a key meet.
     cluster.components(
