@@ -306,10 +306,10 @@ def constrained_components(
     nodes_rows = con.execute(
         f"SELECT c.node FROM {into} c JOIN _cc_flagged f USING (component)"
     ).fetchall()
-    groups: dict[str, list[str]] = {}
+    rebuilt: dict[str, list[str]] = {}
     for (node,) in nodes_rows:
-        groups.setdefault(find(str(node)), []).append(str(node))
-    label = {n: min(members) for members in groups.values() for n in members}
+        rebuilt.setdefault(find(str(node)), []).append(str(node))
+    label = {n: min(members) for members in rebuilt.values() for n in members}
     register_table(
         con,
         pa.table(
