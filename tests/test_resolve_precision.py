@@ -107,7 +107,7 @@ def test_two_records_of_one_case_file_never_meet_through_a_third() -> None:
     """A case lists its subjects apart: records a and c of one case file stay apart even
     when each is linked to b of another case (the stronger link wins), unless their own
     link is a duplicate's (``group_ok``: one date of birth, moniker or identifier on both)
-    or forced (an analyst's ``same``)."""
+    (``group_ok`` of an analyst's ``same`` too)."""
     got = _case_components("('a', 'b', 0.9, false, false), ('b', 'c', 0.8, false, false)")
     assert got["a"] == got["b"] != got["c"]
     got = _case_components("('a', 'c', 0.7, false, false), ('b', 'd', 0.9, false, false)")
@@ -116,5 +116,9 @@ def test_two_records_of_one_case_file_never_meet_through_a_third() -> None:
         "('a', 'b', 0.9, false, false), ('b', 'c', 0.8, false, false), ('a', 'c', 0.7, false, true)"
     )
     assert got["a"] == got["b"] == got["c"]
-    got = _case_components("('a', 'c', 0.6, true, false)")
+    got = _case_components("('a', 'c', 0.6, true, true)")
     assert got["a"] == got["c"]
+    # A forced link of another kind (one person under another name) overrides a date
+    # conflict, not the case file.
+    got = _case_components("('a', 'b', 0.9, true, false), ('b', 'c', 0.8, true, false)")
+    assert got["a"] == got["b"] != got["c"]

@@ -168,9 +168,9 @@ def constrained_components(
 
     ``groups(node, grp)``, when given, names groups whose nodes never end in one component
     (the subject records of one case file, which the case lists apart), except through an
-    edge that is forced or has ``group_ok`` true (a column ``edges`` then has): such an
-    edge joins two nodes of one group, and what they joined keeps their group's others out
-    no longer.
+    edge with ``group_ok`` true (a column ``edges`` then has; an analyst's ``same``, a
+    duplicate): such an edge joins two nodes of one group, and what they joined keeps their
+    group's others out no longer. A forced edge overrides a value conflict, not a group.
 
     Components without a conflict (nearly all) stay as plain connected components; only the
     flagged ones go through the Python pass. Returns how many components were rebuilt."""
@@ -291,7 +291,7 @@ def constrained_components(
             continue
         if any(find(p) == rb for p in apart.get(ra, ())):
             continue
-        if not (forced or group_ok) and not grp.get(ra, set()).isdisjoint(grp.get(rb, ())):
+        if not group_ok and not grp.get(ra, set()).isdisjoint(grp.get(rb, ())):
             continue
         if not forced and clash(vals.get(ra, set()), vals.get(rb, set())):
             continue
