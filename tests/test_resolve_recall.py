@@ -190,8 +190,9 @@ def test_a_false_identity_link_joins_records_of_two_dates_of_birth() -> None:
 
     con = duckdb.connect()
     con.execute(
-        "CREATE TABLE person_features AS SELECT * FROM (VALUES ('a', '1980-01-01'), "
-        "('b', '1975-05-05'), ('c', '1980-01-01'), ('d', '1975-05-05')) t(record_id, dob)"
+        "CREATE TABLE person_features AS SELECT * FROM (VALUES ('a', '1980-01-01', 'i1'), "
+        "('b', '1975-05-05', 'i2'), ('c', '1980-01-01', 'i3'), ('d', '1975-05-05', 'i4')) "
+        "t(record_id, dob, investigation_id)"
     )
     con.execute("CREATE TABLE src_subjects AS SELECT record_id FROM person_features")
     con.execute("CREATE TABLE judged (a VARCHAR, b VARCHAR, verdict VARCHAR)")
@@ -205,9 +206,10 @@ def test_a_false_identity_link_joins_records_of_two_dates_of_birth() -> None:
     moniker, sel = g("monikers", "a moniker shared"), g("sel_keys", "a selector shared")
     con.execute(
         "CREATE TABLE vetoed AS SELECT * FROM (VALUES "
-        f"('a', 'b', {g('name', 'names disagree')}, {moniker}, {sel}, -1), "
+        f"('a', 'b', {g('name', 'names disagree')}, {moniker}, {sel}, -1, 0, -1), "
         f"('c', 'd', {g('name', 'a surname agrees, the given name differs')}, {moniker}, "
-        f"{sel}, -1)) t(a, b, gamma_name, gamma_monikers, gamma_sel_keys, gamma_tie_keys)"
+        f"{sel}, -1, 0, -1)) t(a, b, gamma_name, gamma_monikers, gamma_sel_keys, "
+        "gamma_tie_keys, gamma_dob, gamma_identifiers)"
     )
     result = ResolveResult(run_id="t", engine="duckdb", trained=False, threshold=0.5)
     result.model = model
@@ -234,21 +236,24 @@ def test_entities_sharing_a_phone_and_a_tie_merge_across_names_but_not_a_family(
     sel, tie = g("sel_keys", "a selector shared"), g("tie_keys", "a tie shared")
     no_tie = g("tie_keys", "no tie shared")
     gen = g("suffix", "different generations (Jr. vs Sr.)")
+    sexes, monikers = g("sex", "different sex"), g("monikers", "no moniker shared")
     cases = [
-        (disagree, sel, tie, -1, True),
-        (surname, sel, tie, -1, False),
-        (disagree, sel, no_tie, -1, False),
-        (disagree, sel, tie, gen, False),
+        (disagree, sel, tie, -1, -1, -1, True),
+        (surname, sel, tie, -1, -1, -1, False),
+        (disagree, sel, no_tie, -1, -1, -1, False),
+        (disagree, sel, tie, gen, -1, -1, False),
+        # Two sexes, or two sets of monikers with none in common, are two people.
+        (disagree, sel, tie, -1, sexes, -1, False),
+        (disagree, sel, tie, -1, -1, monikers, False),
     ]
     con = duckdb.connect()
     con.execute(
         "CREATE TABLE p (gamma_name INT, gamma_sel_keys INT, gamma_tie_keys INT, "
-        "gamma_suffix INT, merge BOOLEAN)"
+        "gamma_suffix INT, gamma_sex INT, gamma_monikers INT, merge BOOLEAN)"
     )
-    con.executemany("INSERT INTO p VALUES (?, ?, ?, ?, ?)", cases)
+    con.executemany("INSERT INTO p VALUES (?, ?, ?, ?, ?, ?, ?)", cases)
     got = con.execute(
-        f"SELECT ({entity_veto_sql(model)}) IS NULL, merge FROM "
-        "(SELECT *, -1 AS gamma_dob, -1 AS gamma_monikers FROM p)"
+        f"SELECT ({entity_veto_sql(model)}) IS NULL, merge FROM (SELECT *, -1 AS gamma_dob FROM p)"
     ).fetchall()
     assert [a for a, _ in got] == [m for _, m in got]
 
@@ -373,3 +378,42 @@ def test_a_typo_of_a_date_a_forced_link_accepted_joins_too() -> None:
     )
     assert got["a"] == got["b"] == got["c"]
     assert got["d"] != got["a"]
+
+
+def test_entities_sharing_a_phone_and_a_tie_are_linked_whatever_the_model_scores() -> None:
+    """Two entities of other case files whose names disagree entirely but which share a
+    phone and a tie are linked by the entity pass even when the model scores them low, and
+    the link is exempt from the date constraint (one person under two names, two dates of
+    birth); two sexes keep them apart."""
+    from lastmile.resolve.run import _entity_edges, entity_alias_sql
+
+    phone, tie = ["phone:+13035550187"], ["org:riverside@WY"]
+    rows = [
+        _person("e1", "mario", "naranjo", "", sel_keys=phone, tie_keys=tie, dob="1980-01-01"),
+        _person("e2", "jose", "roman", "", sel_keys=phone, tie_keys=tie, dob="1977-07-07"),
+        _person("f1", "ana", "lugo", "", sel_keys=["phone:+13035550100"], tie_keys=tie, sex="F"),
+        _person("f2", "juan", "soto", "", sel_keys=["phone:+13035550100"], tie_keys=tie, sex="M"),
+    ]
+    for row in rows:
+        row["monikers"], row["moniker"] = None, None
+    table = _features(rows)
+    model = _model()
+    # The model weighs these pairs below the threshold: only the rule links them.
+    for comp in model["comparisons"]:
+        if comp["output_column_name"] == "name":
+            comp["comparison_levels"][-1]["m_probability"] = 1e-6
+    pred = persons.predict(table, model, also=entity_alias_sql(model))
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE entity_cases AS SELECT * FROM (VALUES ('e1', 'case-e1'), "
+        "('e2', 'case-e2'), ('f1', 'case-f1'), ('f2', 'case-f2')) t(component, investigation_id)"
+    )
+    con.execute(
+        "CREATE TABLE person_edges (a VARCHAR, b VARCHAR, match_weight DOUBLE, "
+        "probability DOUBLE, evidence VARCHAR)"
+    )
+    assert _entity_edges(con, pred, model) == 1
+    assert con.execute("SELECT a, b, probability FROM person_edges").fetchall() == [
+        ("e1", "e2", 0.5)
+    ]
+    assert con.execute("SELECT a, b FROM entity_exempt").fetchall() == [("e1", "e2")]

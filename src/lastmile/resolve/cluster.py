@@ -152,6 +152,7 @@ def constrained_components(
     values: str,
     conflict: str,
     into: str,
+    groups: str | None = None,
 ) -> int:
     """``into(node, component)``: connected components that respect cannot-link constraints.
 
@@ -165,11 +166,18 @@ def constrained_components(
     with cannot-link constraints, as in Wagstaff et al. 2001, "Constrained K-means"). A forced
     edge (an analyst's ``same``) overrides a value conflict, never a cannot-link.
 
+    ``groups(node, grp)``, when given, names groups whose nodes never end in one component
+    (the subject records of one case file, which the case lists apart), except through an
+    edge with ``group_ok`` true (a column ``edges`` then has; an analyst's ``same``, a
+    duplicate): such an edge joins two nodes of one group, and what they joined keeps their
+    group's others out no longer. A forced edge overrides a value conflict, not a group.
+
     Components without a conflict (nearly all) stay as plain connected components; only the
     flagged ones go through the Python pass. Returns how many components were rebuilt."""
     components(con, nodes, f"(SELECT a, b FROM {edges})", into)
+    group_ok = "false" if groups is None else "coalesce(e.group_ok, false)"
     con.execute(
-        f"""
+        """
         CREATE OR REPLACE TEMP TABLE _cc_flagged AS
         WITH v AS (
             SELECT DISTINCT c.component, x.value FROM {values} x
@@ -182,7 +190,18 @@ def constrained_components(
         SELECT DISTINCT x.component FROM v x JOIN v y
             ON x.component = y.component AND x.value < y.value
         WHERE {conflict}
-        """
+        {grouped}
+        """.format(
+            values=values,
+            into=into,
+            cannot=cannot,
+            conflict=conflict,
+            grouped=""
+            if groups is None
+            else f"""UNION SELECT DISTINCT c.component FROM {groups} g
+            JOIN {into} c ON c.node = g.node
+            GROUP BY c.component, g.grp HAVING count(DISTINCT g.node) > 1""",
+        )
     )
     row = con.execute("SELECT count(*) FROM _cc_flagged").fetchone()
     flagged = int(row[0]) if row else 0
@@ -191,7 +210,7 @@ def constrained_components(
         return 0
     edge_rows = con.execute(
         f"""
-        SELECT e.a, e.b, coalesce(e.forced, false) FROM {edges} e
+        SELECT e.a, e.b, coalesce(e.forced, false), {group_ok} FROM {edges} e
         JOIN {into} c ON c.node = e.a JOIN _cc_flagged f ON f.component = c.component
         ORDER BY coalesce(e.forced, false) DESC, e.probability DESC NULLS LAST, e.a, e.b
         """
@@ -203,6 +222,15 @@ def constrained_components(
         """
     ).fetchall()
     cannot_rows = con.execute(f"SELECT a, b FROM {cannot}").fetchall()
+    grp: dict[str, set[str]] = {}
+    if groups is not None:
+        for node, g in con.execute(
+            f"""
+            SELECT g.node, g.grp FROM {groups} g JOIN {into} c ON c.node = g.node
+            JOIN _cc_flagged f ON f.component = c.component WHERE g.grp IS NOT NULL
+            """
+        ).fetchall():
+            grp.setdefault(str(node), set()).add(str(g))
     bad = {
         (str(x), str(y))
         for x, y in con.execute(
@@ -257,11 +285,13 @@ def constrained_components(
             for y in vb - va
         )
 
-    for a, b, forced in edge_rows:
+    for a, b, forced, group_ok in edge_rows:
         ra, rb = find(str(a)), find(str(b))
         if ra == rb:
             continue
         if any(find(p) == rb for p in apart.get(ra, ())):
+            continue
+        if not group_ok and not grp.get(ra, set()).isdisjoint(grp.get(rb, ())):
             continue
         if not forced and clash(vals.get(ra, set()), vals.get(rb, set())):
             continue
@@ -272,13 +302,14 @@ def constrained_components(
         parent[rb] = ra
         vals.setdefault(ra, set()).update(vals.pop(rb, set()))
         apart.setdefault(ra, set()).update(apart.pop(rb, set()))
+        grp.setdefault(ra, set()).update(grp.pop(rb, set()))
     nodes_rows = con.execute(
         f"SELECT c.node FROM {into} c JOIN _cc_flagged f USING (component)"
     ).fetchall()
-    groups: dict[str, list[str]] = {}
+    rebuilt: dict[str, list[str]] = {}
     for (node,) in nodes_rows:
-        groups.setdefault(find(str(node)), []).append(str(node))
-    label = {n: min(members) for members in groups.values() for n in members}
+        rebuilt.setdefault(find(str(node)), []).append(str(node))
+    label = {n: min(members) for members in rebuilt.values() for n in members}
     register_table(
         con,
         pa.table(

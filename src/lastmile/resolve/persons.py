@@ -118,6 +118,16 @@ def _overlap(
 def comparisons() -> list[dict[str, Any]]:
     surnames_meet = "(l.sur1 IN (r.sur1, r.sur2) OR l.sur2 IN (r.sur1, r.sur2))"
     firsts_meet = "list_has_any(l.first_forms, r.first_forms)"
+    # Both records write two surnames and only one of them agrees ("Gonzalez Garcia" and
+    # "Francisco Garcia"): a cousin or a namesake as often as one person, so its weight is
+    # its own (docs/resolution.md, "Issue 10, third round"). One surname dropped
+    # ("Castro" and "Marino Castro"), the two in the other order, or a misspelling of
+    # one (the two close as a whole) is no conflict.
+    surnames_conflict = (
+        "(l.sur2 IS NOT NULL AND r.sur2 IS NOT NULL "
+        "AND NOT (l.sur1 IN (r.sur1, r.sur2) AND l.sur2 IN (r.sur1, r.sur2)) "
+        "AND jaro_winkler_similarity(l.sur1 || ' ' || l.sur2, r.sur1 || ' ' || r.sur2) < 0.92)"
+    )
     name = {
         "output_column_name": "name",
         "comparison_description": "name: parsed, accents folded, nicknames, aliases",
@@ -136,8 +146,12 @@ def comparisons() -> list[dict[str, Any]]:
                 "given and family names swapped",
             ),
             _level(
-                f"{firsts_meet} AND {surnames_meet}",
+                f"{firsts_meet} AND {surnames_meet} AND NOT {surnames_conflict}",
                 "given name (or its nickname) and a surname agree",
+            ),
+            _level(
+                f"{firsts_meet} AND {surnames_meet}",
+                "given name and a surname agree, the other surname differs",
             ),
             _level(
                 f"{firsts_meet} AND jaro_winkler_similarity(l.sur1, r.sur1) >= 0.9",

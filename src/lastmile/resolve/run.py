@@ -230,13 +230,29 @@ def entity_veto_sql(model: dict[str, Any]) -> str:
     def gammas(comp: str, wanted: tuple[str, ...]) -> str:
         return _gammas(model, comp, wanted)
 
+    return f"CASE WHEN {entity_alias_sql(model)} THEN NULL ELSE {veto_sql(model)} END"
+
+
+def entity_alias_sql(model: dict[str, Any]) -> str:
+    """SQL over a prediction row of two entities: true when they are one person under two
+    names by the entity pass's rule (:func:`entity_veto_sql`): names that disagree
+    entirely, a selector and a stated tie shared, and nothing that tells two people apart:
+    not two generations, not two sexes, not two sets of monikers with none in common. Such
+    a link is exempt from the date constraint of the clustering, as the alias link is (a
+    false identity comes with a false date of birth)."""
+
+    def gammas(comp: str, wanted: tuple[str, ...]) -> str:
+        return _gammas(model, comp, wanted)
+
     sel = gammas("sel_keys", ("2 or more selectors shared", "a selector shared"))
     tie = gammas("tie_keys", ("2 or more ties shared", "a tie shared"))
     names_disagree = gammas("name", ("names disagree",))
     return (
-        f"CASE WHEN gamma_name IN ({names_disagree}) AND gamma_sel_keys IN ({sel}) "
+        f"coalesce(gamma_name IN ({names_disagree}) AND gamma_sel_keys IN ({sel}) "
         f"AND gamma_tie_keys IN ({tie}) AND gamma_suffix IS DISTINCT FROM "
-        f"{gammas('suffix', tuple(GENERATION_VETO))} THEN NULL ELSE {veto_sql(model)} END"
+        f"{gammas('suffix', tuple(GENERATION_VETO))} AND gamma_sex IS DISTINCT FROM "
+        f"{gammas('sex', ('different sex',))} AND gamma_monikers IS DISTINCT FROM "
+        f"{gammas('monikers', ('no moniker shared',))}, false)"
     )
 
 
@@ -252,9 +268,9 @@ def _entity_edges(con: duckdb.DuckDBPyConnection, pred: pa.Table, model: dict[st
         SELECT least(record_id_l, record_id_r) AS a, greatest(record_id_l, record_id_r) AS b,
             match_weight, match_probability AS probability,
             'their entities: ' || {evidence_sql(model)} AS evidence,
-            {entity_veto_sql(model)} AS veto
+            {entity_veto_sql(model)} AS veto, {entity_alias_sql(model)} AS exempt
         FROM pred_entities p WHERE (match_probability >= {cluster.THRESHOLD}
-            OR {alias_link_sql(model)})
+            OR {alias_link_sql(model)} OR {entity_alias_sql(model)})
         -- Two entities named as two subjects of one case file are two people in the case's
         -- judgement: the second pass does not merge them.
         AND NOT EXISTS (
@@ -268,6 +284,11 @@ def _entity_edges(con: duckdb.DuckDBPyConnection, pred: pa.Table, model: dict[st
         SELECT a, b, match_weight, greatest(probability, {cluster.THRESHOLD}), evidence
         FROM entity_pairs WHERE veto IS NULL
         """
+    )
+    # Its links of one person under two names are exempt from the date constraint.
+    con.execute("CREATE TEMP TABLE IF NOT EXISTS entity_exempt (a VARCHAR, b VARCHAR)")
+    con.execute(
+        "INSERT INTO entity_exempt SELECT a, b FROM entity_pairs WHERE veto IS NULL AND exempt"
     )
     row = con.execute("SELECT count(*) FROM entity_pairs WHERE veto IS NULL").fetchone()
     return int(row[0]) if row else 0
@@ -350,14 +371,41 @@ def _clusters(con: duckdb.DuckDBPyConnection, result: ResolveResult) -> None:
     # different, or two dates of birth that cannot be one person's (more than a year and
     # more than a typo apart: a father and a son of one name), never end in one entity
     # through the records between them (docs/resolution.md, "Clustering").
+    #
+    # Two subject records of one case file are two people in the case's own judgement (the
+    # investigators listed them apart), so they never end in one entity through others
+    # either (a father and his son of one name at one address, one of them without a date
+    # of birth; two crew members each linked to a third record), unless their own link
+    # states one date of birth on both (a clerical duplicate: the same or one typo apart),
+    # or an analyst judged them the same (docs/resolution.md, "Issue 10, third round").
+    model_ok = bool(result.model.get("comparisons"))
+    con.execute("CREATE TEMP TABLE IF NOT EXISTS entity_exempt (a VARCHAR, b VARCHAR)")
+    dob_ok = _gammas(result.model, "dob", DOB_AGREES) if model_ok else "NULL"
+    moniker_ok = _gammas(result.model, "monikers", MONIKER_AGREES) if model_ok else "NULL"
+    id_ok = _gammas(result.model, "identifiers", ("an identifier shared",)) if model_ok else "NULL"
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE cluster_edges AS
-        SELECT e.a, e.b, e.probability, j.a IS NOT NULL OR coalesce(x.exempt, false) AS forced
+        SELECT e.a, e.b, e.probability,
+            j.a IS NOT NULL OR coalesce(x.exempt, false) OR z.a IS NOT NULL AS forced,
+            j.a IS NOT NULL OR coalesce(x.duplicate, false) AS group_ok
         FROM person_edges e
         LEFT JOIN judged j ON j.a = e.a AND j.b = e.b AND j.verdict = 'same'
-        LEFT JOIN (SELECT a, b, {alias} AS exempt FROM vetoed) x ON x.a = e.a AND x.b = e.b
-        """.format(alias=alias_sql(result.model) if result.model.get("comparisons") else "false")
+        LEFT JOIN (SELECT DISTINCT a, b FROM entity_exempt) z ON z.a = e.a AND z.b = e.b
+        LEFT JOIN (
+            SELECT v.a, v.b, {alias} AS exempt,
+                fa.investigation_id = fb.investigation_id AND (v.gamma_dob IN ({dob_ok})
+                    OR v.gamma_monikers IN ({moniker_ok}) OR v.gamma_identifiers IN ({id_ok}))
+                    AS duplicate
+            FROM vetoed v JOIN person_features fa ON fa.record_id = v.a
+            JOIN person_features fb ON fb.record_id = v.b
+        ) x ON x.a = e.a AND x.b = e.b
+        """.format(
+            alias=alias_sql(result.model) if model_ok else "false",
+            dob_ok=dob_ok,
+            moniker_ok=moniker_ok,
+            id_ok=id_ok,
+        )
     )
     result.rebuilt_clusters = cluster.constrained_components(
         con,
@@ -367,6 +415,7 @@ def _clusters(con: duckdb.DuckDBPyConnection, result: ResolveResult) -> None:
         "(SELECT record_id AS node, dob AS value FROM person_features)",
         DOB_CONFLICT.format(x="x.value", y="y.value"),
         "person_cc",
+        groups="(SELECT record_id AS node, investigation_id AS grp FROM person_features)",
     )
     _org_clusters(con)
     con.execute(
@@ -591,10 +640,16 @@ def resolve(
     result.judgements_applied = _load_judgements(ws, con)
     _person_edges(con, pred, model, result)
     result.anchored = anchor.anchor_nameless(con)
+    con.execute("CREATE OR REPLACE TEMP TABLE entity_exempt (a VARCHAR, b VARCHAR)")
     # The second pass, repeated while it merges (at most ENTITY_PASSES times).
     for n in range(collective.ENTITY_PASSES if pf.num_rows >= 2 else 0):
         pred = collective.predict_entities(
-            con, model, engine, spark, also=alias_link_sql(model), first_pass=n == 0
+            con,
+            model,
+            engine,
+            spark,
+            also=f"({alias_link_sql(model)} OR {entity_alias_sql(model)})",
+            first_pass=n == 0,
         )
         added = _entity_edges(con, pred, model)
         result.entity_pairs += added

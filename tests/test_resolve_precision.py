@@ -1,0 +1,124 @@
+"""What keeps two people apart who look alike: the person model's levels and the rules
+(docs/resolution.md, "Issue 10, third round")."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pyarrow as pa
+
+from lastmile.resolve import names, persons
+
+
+def _model() -> dict[str, Any]:
+    """The person model with made-up m and u on every level (better levels, higher m/u)."""
+    model = persons.settings()
+    for comp in model["comparisons"]:
+        levels = [lv for lv in comp["comparison_levels"] if not lv.get("is_null_level")]
+        for i, lv in enumerate(levels):
+            last = i == len(levels) - 1
+            lv["m_probability"] = 0.1 if last else 0.9 / (len(levels) - 1)
+            lv["u_probability"] = 0.9 if last else 0.1 / (len(levels) - 1)
+    return model
+
+
+def _record(rid: str, full: str, **extra: Any) -> dict[str, Any]:
+    parts = names.parse_name(full)
+    return {
+        "record_id": rid,
+        "investigation_id": f"case-{rid}",
+        "first": parts.first or None,
+        "sur1": parts.surname1 or None,
+        "sur2": parts.surname2 or None,
+        "fullname": parts.full,
+        "name_keys": sorted(parts.keys()),
+        "first_forms": sorted(names.first_forms(parts.first)),
+        **extra,
+    }
+
+
+def _features(rows: list[dict[str, Any]]) -> pa.Table:
+    cols: dict[str, list[Any]] = {c: [] for c in persons.FEATURE_COLUMNS}
+    for row in rows:
+        for c in persons.FEATURE_COLUMNS:
+            cols[c].append(row.get(c))
+    types = {c: pa.list_(pa.string()) if c in persons.LIST_COLUMNS else pa.string() for c in cols}
+    return pa.table({c: pa.array(v, types[c]) for c, v in cols.items()})
+
+
+def _name_level(rows: list[dict[str, Any]], a: str, b: str) -> str:
+    model = _model()
+    row = persons.score_pair(_features(rows), model, a, b).to_pylist()[0]
+    return persons.level_labels(model)["name"][row["gamma_name"]][0]
+
+
+def test_two_surnames_of_which_one_differs_are_their_own_level() -> None:
+    """ "David Gonzalez Garcia" and "David Francisco Garcia" share a given name and one
+    surname, and their other surnames differ: a cousin or a namesake as often as one man,
+    so the pair is not weighed as "given name and a surname agree". A dropped surname, the
+    two surnames in the other order, or one misspelt are still that level."""
+    rows = [
+        _record("a", "David Gonzalez Garcia"),
+        _record("b", "David Francisco Garcia"),
+        _record("c", "David Garcia"),
+        _record("d", "David Garcia Gonzalez"),
+        _record("e", "David Gonzales Garcia"),
+    ]
+    differs = "given name and a surname agree, the other surname differs"
+    agree = "given name (or its nickname) and a surname agree"
+    assert _name_level(rows, "a", "b") == differs
+    assert _name_level(rows, "a", "c") == agree
+    assert _name_level(rows, "a", "d") == agree
+    assert _name_level(rows, "a", "e") == agree
+
+
+def _case_components(edges: str) -> dict[str, str]:
+    """The components of records a, c (case 1) and b, d (case 2) under ``edges``, SQL
+    ``VALUES`` of ``(a, b, probability, forced, group_ok)``, with case files as groups."""
+    import duckdb
+
+    from lastmile.resolve import cluster
+    from lastmile.resolve.run import DOB_CONFLICT
+
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE g AS SELECT * FROM (VALUES ('a', 'case1'), ('c', 'case1'), "
+        "('b', 'case2'), ('d', 'case2')) t(node, grp)"
+    )
+    con.execute(
+        f"CREATE TABLE e AS SELECT * FROM (VALUES {edges}) t(a, b, probability, forced, group_ok)"
+    )
+    con.execute("CREATE TABLE k (a VARCHAR, b VARCHAR)")
+    con.execute("CREATE TABLE v (node VARCHAR, value VARCHAR)")
+    cluster.constrained_components(
+        con,
+        "(SELECT node FROM g)",
+        "e",
+        "k",
+        "v",
+        DOB_CONFLICT.format(x="x.value", y="y.value"),
+        "cc",
+        groups="g",
+    )
+    return dict(con.execute("SELECT node, component FROM cc").fetchall())
+
+
+def test_two_records_of_one_case_file_never_meet_through_a_third() -> None:
+    """A case lists its subjects apart: records a and c of one case file stay apart even
+    when each is linked to b of another case (the stronger link wins), unless their own
+    link is a duplicate's (``group_ok``: one date of birth, moniker or identifier on both)
+    (``group_ok`` of an analyst's ``same`` too)."""
+    got = _case_components("('a', 'b', 0.9, false, false), ('b', 'c', 0.8, false, false)")
+    assert got["a"] == got["b"] != got["c"]
+    got = _case_components("('a', 'c', 0.7, false, false), ('b', 'd', 0.9, false, false)")
+    assert got["a"] != got["c"] and got["b"] != got["d"]
+    got = _case_components(
+        "('a', 'b', 0.9, false, false), ('b', 'c', 0.8, false, false), ('a', 'c', 0.7, false, true)"
+    )
+    assert got["a"] == got["b"] == got["c"]
+    got = _case_components("('a', 'c', 0.6, true, true)")
+    assert got["a"] == got["c"]
+    # A forced link of another kind (one person under another name) overrides a date
+    # conflict, not the case file.
+    got = _case_components("('a', 'b', 0.9, true, false), ('b', 'c', 0.8, true, false)")
+    assert got["a"] == got["b"] != got["c"]
