@@ -522,6 +522,19 @@ def test_explain_scores_two_records_that_were_never_compared(
     assert "never compared" in text
 
 
+def test_explain_names_the_case_file_that_lists_two_records_apart(
+    resolved: tuple[Path, dict[str, list[str]]],
+) -> None:
+    """Two subject records of one case file are two people by the case's own account, and
+    explain says so; records of two case files (the Jr. and his father) get no such line."""
+    path, truth = resolved
+    with open_workspace(path) as ws:
+        one_case = explain_pair(ws, truth["jr"][0], truth["ana_ruiz"][0]).text()
+        two_cases = explain_pair(ws, truth["jr"][0], truth["sr"][0]).text()
+    assert "both are subject records of case file I1, which lists them as two people" in one_case
+    assert "case file" not in two_cases.replace("or they are subject records of one case", "")
+
+
 def test_timeline_shows_whom_the_events_are_about(
     resolved: tuple[Path, dict[str, list[str]]],
 ) -> None:

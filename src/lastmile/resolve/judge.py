@@ -160,13 +160,15 @@ def explain_pair(ws: Workspace, a: str, b: str) -> Explanation:
         if not same:
             lines.append(
                 "kept apart when clustering: an analyst judged them (or records joined to "
-                "them) different, or their entities hold dates of birth that cannot be one "
-                "person's"
+                "them) different, their entities hold dates of birth that cannot be one "
+                "person's, or they are subject records of one case file (below)"
             )
     else:
         lines.append("not linked directly")
         if _record_type(ws, a) == "subjects" and _record_type(ws, b) == "subjects":
             lines += _model_score(ws, a, b)
+    if not same:
+        lines += _one_case_file(ws, a, b)
     judged = ws.store.rows(
         "SELECT verdict, analyst, made_at FROM judgements WHERE (record_a = ? AND record_b = ?) "
         "OR (record_a = ? AND record_b = ?) ORDER BY made_at",
@@ -175,6 +177,24 @@ def explain_pair(ws: Workspace, a: str, b: str) -> Explanation:
     lines += [f"judged {v} by {who} at {when}" for v, who, when in judged]
     lines += _shared(ws, a, b)
     return Explanation(title, lines)
+
+
+def _one_case_file(ws: Workspace, a: str, b: str) -> list[str]:
+    """The case-file rule, named when it applies: two subject records of one investigation
+    never end in one entity (docs/resolution.md, "Issue 10, third round")."""
+    rows = ws.store.rows(
+        "SELECT DISTINCT s1.investigation_id FROM subjects s1 JOIN subjects s2 "
+        "ON s1.investigation_id = s2.investigation_id "
+        "WHERE s1.subject_id = ? AND s2.subject_id = ?",
+        (a, b),
+    )
+    if not rows:
+        return []
+    return [
+        f"both are subject records of case file {rows[0][0]}, which lists them as two "
+        "people: they join only through their own link showing a duplicate (one date of "
+        "birth, a moniker or an identifier on both) or an analyst's 'same'"
+    ]
 
 
 def _model_score(ws: Workspace, a: str, b: str) -> list[str]:
