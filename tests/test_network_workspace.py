@@ -1002,3 +1002,40 @@ def test_a_hub_stays_out_of_the_crews_he_supplies_but_joins_his_own_organization
         ["C1", "C2", "C3", "D", "R"],
     ]
     assert not any(members.column("upstream").to_pylist())
+
+
+def test_a_fragment_joins_the_home_network_of_its_case_files() -> None:
+    """Rule 6 for pieces: a pair tied only to each other joins the network that is home to a
+    majority of its investigations; a pair whose case files split evenly, a pair in cities
+    disjoint from its home's, and a group of a unit's size (more than 3 entities) stay
+    apart."""
+    rows = []
+    for crew in "AB":
+        people = [f"{crew}{i}" for i in range(4)]
+        rows += [tie(a, b, "communication", 10) for i, a in enumerate(people) for b in people[:i]]
+        rows.append(tie(f"{crew}0", f"D{crew}", "membership"))
+    rows += [tie("P1", "P2", "communication", 5), tie("Q1", "Q2", "communication", 5)]
+    rows += [tie("R1", "R2", "communication", 5)]
+    big = [f"G{i}" for i in range(4)]
+    rows += [tie(a, b, "communication", 10) for i, a in enumerate(big) for b in big[:i]]
+    case_files = {
+        "I1": {"A0", "A1", "A2", "P1"},  # home: A
+        "I2": {"A3", "A1", "P2"},  # home: A
+        "I3": {"A0", "A1", "Q1", "R1", "R2", "G0", "G1"},  # home: A
+        "I4": {"B0", "B1", "Q2"},  # home: B
+        "I5": {"A2", "A3", "G2", "G3"},  # home: A (G's own people count for G elsewhere)
+    }
+    places = {e: {"Tulsa, OK"} for r in rows for e in (r["source"], r["target"])}
+    places["R1"] = places["R2"] = {"Fresno, CA"}
+    members = distribution_networks(
+        pa.Table.from_pylist(rows, schema=TIE_SCHEMA),
+        {"DA": "dto", "DB": "dto"},
+        set(),
+        places,
+        case_files,
+    )
+    nets = sorted(map(sorted, _by_network(members).values()))
+    assert ["A0", "A1", "A2", "A3", "DA", "P1", "P2"] in nets
+    assert ["Q1", "Q2"] in nets  # one investigation A's, one B's: no majority
+    assert ["R1", "R2"] in nets  # a home in another city
+    assert ["G0", "G1", "G2", "G3"] in nets  # a unit of its own size

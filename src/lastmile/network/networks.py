@@ -50,7 +50,10 @@ The rules (docs/networks.md, "Distribution networks", says why):
 6. A person in no network after rules 1-5 (most have no tie at all in the records) joins the
    home network of a strict majority of the investigations that name him: an investigation's
    home holds most of the entities its subject and organization records name (the home that
-   also takes its seizures). Never upstream entities or organizations, never two networks.
+   also takes its seizures). Never upstream entities or organizations, never two networks
+   of a unit's size: a *fragment* (a network of at most ``MIN_GROUP`` entities, too small to
+   be a unit of rules 2 and 4) joins the larger network that is home to a strict majority of
+   its investigations, unless their cities are disjoint.
    Selectors are not members (their owners are). A network needs at least two entities.
    ``network_id`` is ``N-`` and the smallest entity id in it, stable while the network is.
 """
@@ -602,6 +605,7 @@ def distribution_networks(
             )
             found = attach_by_case_file(found, case_files or {}, upstream | set(org_kind))
             found, rejoined = join_own_organization(found, own_orgs)
+            found = attach_fragments(found, case_files or {}, places or {})
         if alias:
             found = _unalias(found, alias)
         for group_names in found:
@@ -759,6 +763,64 @@ def attach_by_case_file(
         if 2 * count[best] > sum(count.values()):
             result[best].append(e)
     return result
+
+
+def attach_fragments(
+    groups: list[list[str]],
+    case_files: dict[str, set[str]],
+    places: dict[str, set[str]],
+    most: int = MIN_GROUP,
+) -> list[list[str]]:
+    """Rule 6 for pieces: a network of at most ``most`` entities (smaller than a unit of rule 2
+    and 4 needs to count as one, ``MIN_GROUP``) joins the network that is home to a strict
+    majority of its investigations that have one.
+
+    An investigation's home here is the network, other than the piece itself, holding most of
+    the entities its records name (the smallest index on a tie). The piece joins only a larger
+    network whose cities are not disjoint from its own. Moves are decided on the groups as
+    they are, in one pass (a piece never joins a piece that moves itself: it then follows it).
+    """
+    group_of: dict[str, int] = {}
+    for i, names in enumerate(groups):
+        for n in names:
+            group_of[n] = i
+    held: dict[str, dict[int, int]] = {}
+    files: dict[int, set[str]] = {}
+    for investigation, named in case_files.items():
+        for e in named:
+            g = group_of.get(e)
+            if g is None:
+                continue
+            counts = held.setdefault(investigation, {})
+            counts[g] = counts.get(g, 0) + 1
+            files.setdefault(g, set()).add(investigation)
+    cities = [set().union(*(places.get(n, set()) for n in names)) for names in groups]
+    target: dict[int, int] = {}
+    for i, names in enumerate(groups):
+        if len(names) > most or i not in files:
+            continue
+        votes: dict[int, int] = {}
+        for investigation in sorted(files[i]):
+            others = {j: c for j, c in held[investigation].items() if j != i}
+            if others:
+                home = min(others, key=lambda j: (-others[j], j))
+                votes[home] = votes.get(home, 0) + 1
+        if not votes:
+            continue
+        best = min(votes, key=lambda j: (-votes[j], j))
+        if 2 * votes[best] <= sum(votes.values()) or len(groups[best]) <= most:
+            continue
+        if cities[i] and cities[best] and not cities[i] & cities[best]:
+            continue
+        target[i] = best
+    final: dict[int, list[str]] = {}
+    for i, names in enumerate(groups):
+        j, seen = i, {i}
+        while j in target and target[j] not in seen:
+            j = target[j]
+            seen.add(j)
+        final.setdefault(j, []).extend(names)
+    return [final[j] for j in sorted(final)]
 
 
 SUMMARY_SCHEMA = pa.schema(
