@@ -75,7 +75,7 @@ def _load(
     if edges is None:
         if network is None:
             raise CommandError("give a NETWORK of the workspace (lastmile networks) or --edges")
-        from lastmile.network.keyplayer import marked_workspace_network
+        from lastmile.network.networks import workspace_network
         from lastmile.network.stored import read_network_graph
         from lastmile.store import open_workspace
 
@@ -83,7 +83,7 @@ def _load(
             if _stored(ws):
                 graph: Network = read_network_graph(ws, network)
                 return graph
-            return marked_workspace_network(ws, network)
+            return workspace_network(ws, network)
     net = load_network(edges, matrix=matrix)
     for note in net.notes:
         err_console.print(plain(f"note: {edges}: {note}"))

@@ -106,7 +106,7 @@ def analyze(ws: Workspace, *, k: int = KEY_PLAYERS_STORED, seed: int = 0) -> Ana
     (top ``k`` of each network, explained) and cartel attribution."""
     from lastmile.network.attribution import workspace_attribution
     from lastmile.network.communities import leiden
-    from lastmile.network.keyplayer import WORKSPACE_METHOD, key_players, mark_shared_selectors
+    from lastmile.network.keyplayer import WORKSPACE_METHOD, key_players
     from lastmile.network.networks import network_graphs, workspace_networks
     from lastmile.network.stored import network_seizures
     from lastmile.network.workspace import entity_ties
@@ -123,7 +123,6 @@ def analyze(ws: Workspace, *, k: int = KEY_PLAYERS_STORED, seed: int = 0) -> Ana
     community: dict[tuple[str, str], str] = {}
     count: dict[str, int] = {}
     graphs = network_graphs(ws, ties, members)
-    mark_shared_selectors(graphs, ties)
     for nid, net in graphs.items():
         # One Leiden partition per network: stored with the members and used as the groups
         # of the key players' brokerage roles, so 'community 2' in a why is the stored one.

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 import igraph as ig
 import numpy as np
@@ -78,17 +77,6 @@ def mark_shared_selectors(graphs: Mapping[str, Network], ties: pa.Table) -> None
         net.graph.vs[SHARES_SELECTOR] = [
             sorted(shared.get(name, set()) & inside) for name in net.ids
         ]
-
-
-def marked_workspace_network(ws: Any, network_id: str) -> Network:
-    """One network of a workspace (``networks.workspace_network``) with its people's shared
-    selectors marked (:func:`mark_shared_selectors`), as ``analyze`` ranks it."""
-    from lastmile.network.networks import workspace_network
-    from lastmile.network.workspace import entity_ties
-
-    net = workspace_network(ws, network_id)
-    mark_shared_selectors({network_id: net}, entity_ties(ws))
-    return net
 
 
 @dataclass(frozen=True)

@@ -71,7 +71,7 @@ import scipy.sparse as sp
 
 from lastmile.network.communities import leiden
 from lastmile.network.graph import Network
-from lastmile.network.keyplayer import SUPPLIES
+from lastmile.network.keyplayer import SUPPLIES, mark_shared_selectors
 from lastmile.store import Workspace
 
 MIN_EVENTS = 3
@@ -998,6 +998,7 @@ def network_graphs(
         net = build_network(pa.Table.from_pylist(rows, schema=schema))
         net.graph.vs[SUPPLIES] = [len(customers.get(name, ())) for name in net.ids]
         graphs[nid] = net
+    mark_shared_selectors(graphs, ties)
     return graphs
 
 

@@ -279,7 +279,6 @@ def read_network_graph(ws: Workspace, network_id: str) -> Any:
     """One stored network as a :class:`lastmile.network.Network` (its criminal ties among its
     members, weighted by records), for the analyses run on demand (disrupt, links...)."""
     from lastmile.network.graph import NetworkError
-    from lastmile.network.keyplayer import mark_shared_selectors
     from lastmile.network.networks import network_graphs
 
     members = read_members(ws, network_id)
@@ -299,7 +298,6 @@ def read_network_graph(ws: Workspace, network_id: str) -> Any:
         ["first" if c == "first_at" else "last" if c == "last_at" else c for c in ties.column_names]
     )
     graphs = network_graphs(ws, ties, members)
-    mark_shared_selectors(graphs, ties)
     if network_id not in graphs:
         raise NetworkError(f"network {network_id!r} has no ties to analyse")
     return graphs[network_id]
