@@ -39,6 +39,29 @@ def _write(folder: Path, name: str, header: list[str], rows: list[dict[str, str]
         w.writerows(rows)
 
 
+def write_investigations(
+    folder: Path, investigations: list[tuple[str, str, str, str, str]]
+) -> None:
+    """``investigations.csv`` of ``(id, agency, division, state, city)`` rows, all opened on
+    one day."""
+    _write(
+        folder,
+        "investigations",
+        ["investigation_id", "agency_id", "division", "state", "city", "opened"],
+        [
+            {
+                "investigation_id": i,
+                "agency_id": a,
+                "division": d,
+                "state": s,
+                "city": c,
+                "opened": "2022-06-01",
+            }
+            for i, a, d, s, c in investigations
+        ],
+    )
+
+
 def make_operation(folder: Path) -> dict[str, list[str]]:
     """Write the operation; returns the subject records of each true person."""
     rng = random.Random(7)
@@ -59,22 +82,7 @@ def make_operation(folder: Path) -> dict[str, list[str]]:
             for i in (1, 2, 3)
         ],
     )
-    _write(
-        folder,
-        "investigations",
-        ["investigation_id", "agency_id", "division", "state", "city", "opened"],
-        [
-            {
-                "investigation_id": i,
-                "agency_id": a,
-                "division": d,
-                "state": s,
-                "city": c,
-                "opened": "2022-06-01",
-            }
-            for i, a, d, s, c in INVESTIGATIONS
-        ],
-    )
+    write_investigations(folder, INVESTIGATIONS)
     subjects: list[dict[str, str]] = []
     selectors: list[dict[str, str]] = []
     truth: dict[str, list[str]] = {}

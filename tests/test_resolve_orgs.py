@@ -8,7 +8,6 @@ The operation is small and written here, through ingest and ``resolve``.
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import pytest
@@ -18,6 +17,7 @@ from lastmile.resolve.features import org_locality, org_name_keys
 from lastmile.resolve.judge import judge_pair
 from lastmile.resolve.run import resolve
 from lastmile.store import Workspace, open_workspace
+from tests.test_resolve import _write, write_investigations
 
 INVESTIGATIONS = [
     # id, agency, division, state, city
@@ -63,13 +63,6 @@ SUBJECTS = [
 ]
 
 
-def _write(folder: Path, name: str, header: list[str], rows: list[dict[str, str]]) -> None:
-    with (folder / f"{name}.csv").open("w", newline="", encoding="utf-8") as f:
-        w = csv.DictWriter(f, header)
-        w.writeheader()
-        w.writerows(rows)
-
-
 def make_operation(folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     _write(
@@ -78,22 +71,7 @@ def make_operation(folder: Path) -> None:
         ["agency_id", "name", "kind"],
         [{"agency_id": f"A{i}", "name": f"Agency {i}", "kind": "local"} for i in (1, 2, 3)],
     )
-    _write(
-        folder,
-        "investigations",
-        ["investigation_id", "agency_id", "division", "state", "city", "opened"],
-        [
-            {
-                "investigation_id": i,
-                "agency_id": a,
-                "division": d,
-                "state": s,
-                "city": c,
-                "opened": "2022-06-01",
-            }
-            for i, a, d, s, c in INVESTIGATIONS
-        ],
-    )
+    write_investigations(folder, INVESTIGATIONS)
     _write(
         folder,
         "organizations",

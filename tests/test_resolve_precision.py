@@ -5,21 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import pyarrow as pa
-
 from lastmile.resolve import names, persons
-
-
-def _model() -> dict[str, Any]:
-    """The person model with made-up m and u on every level (better levels, higher m/u)."""
-    model = persons.settings()
-    for comp in model["comparisons"]:
-        levels = [lv for lv in comp["comparison_levels"] if not lv.get("is_null_level")]
-        for i, lv in enumerate(levels):
-            last = i == len(levels) - 1
-            lv["m_probability"] = 0.1 if last else 0.9 / (len(levels) - 1)
-            lv["u_probability"] = 0.9 if last else 0.1 / (len(levels) - 1)
-    return model
+from tests.test_resolve_recall import _features, _model
 
 
 def _record(rid: str, full: str, **extra: Any) -> dict[str, Any]:
@@ -35,15 +22,6 @@ def _record(rid: str, full: str, **extra: Any) -> dict[str, Any]:
         "first_forms": sorted(names.first_forms(parts.first)),
         **extra,
     }
-
-
-def _features(rows: list[dict[str, Any]]) -> pa.Table:
-    cols: dict[str, list[Any]] = {c: [] for c in persons.FEATURE_COLUMNS}
-    for row in rows:
-        for c in persons.FEATURE_COLUMNS:
-            cols[c].append(row.get(c))
-    types = {c: pa.list_(pa.string()) if c in persons.LIST_COLUMNS else pa.string() for c in cols}
-    return pa.table({c: pa.array(v, types[c]) for c, v in cols.items()})
 
 
 def _name_level(rows: list[dict[str, Any]], a: str, b: str) -> str:

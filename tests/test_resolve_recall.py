@@ -327,10 +327,30 @@ def test_a_forced_link_s_two_dates_do_not_keep_the_person_s_other_records_out() 
     assert got["d"] != got["a"]
 
 
+def _entity_pass(
+    pred: Any, model: dict[str, Any], entities: list[str]
+) -> tuple[duckdb.DuckDBPyConnection, int]:
+    """The entity pass's edges from ``pred``, each entity its own case file ``case-ID``:
+    the connection (``person_edges``, ``entity_exempt``) and how many edges it made."""
+    from lastmile.resolve.run import _entity_edges
+
+    con = duckdb.connect()
+    cases = ", ".join(f"('{e}', 'case-{e}')" for e in entities)
+    con.execute(
+        f"CREATE TABLE entity_cases AS SELECT * FROM (VALUES {cases}) t(component, "
+        "investigation_id)"
+    )
+    con.execute(
+        "CREATE TABLE person_edges (a VARCHAR, b VARCHAR, match_weight DOUBLE, "
+        "probability DOUBLE, evidence VARCHAR)"
+    )
+    return con, _entity_edges(con, pred, model)
+
+
 def test_the_entity_pass_links_one_person_under_another_name_too() -> None:
     """Two entities whose pooled names disagree entirely but which share a phone and a
     moniker are merged by the entity pass whatever the model scores, as two records are."""
-    from lastmile.resolve.run import _entity_edges, alias_link_sql
+    from lastmile.resolve.run import alias_link_sql
 
     phone = ["phone:+13035550187"]
     table = _features(
@@ -341,16 +361,8 @@ def test_the_entity_pass_links_one_person_under_another_name_too() -> None:
     )
     model = _model()
     pred = persons.predict(table, model, also=alias_link_sql(model))
-    con = duckdb.connect()
-    con.execute(
-        "CREATE TABLE entity_cases AS SELECT * FROM (VALUES ('e1', 'case-e1'), "
-        "('e2', 'case-e2')) t(component, investigation_id)"
-    )
-    con.execute(
-        "CREATE TABLE person_edges (a VARCHAR, b VARCHAR, match_weight DOUBLE, "
-        "probability DOUBLE, evidence VARCHAR)"
-    )
-    assert _entity_edges(con, pred, model) == 1
+    con, linked = _entity_pass(pred, model, ["e1", "e2"])
+    assert linked == 1
     assert con.execute("SELECT a, b, probability FROM person_edges").fetchall() == [
         ("e1", "e2", 0.5)
     ]
@@ -385,7 +397,7 @@ def test_entities_sharing_a_phone_and_a_tie_are_linked_whatever_the_model_scores
     phone and a tie are linked by the entity pass even when the model scores them low, and
     the link is exempt from the date constraint (one person under two names, two dates of
     birth); two sexes keep them apart."""
-    from lastmile.resolve.run import _entity_edges, entity_alias_sql
+    from lastmile.resolve.run import entity_alias_sql
 
     phone, tie = ["phone:+13035550187"], ["org:riverside@WY"]
     rows = [
@@ -403,16 +415,8 @@ def test_entities_sharing_a_phone_and_a_tie_are_linked_whatever_the_model_scores
         if comp["output_column_name"] == "name":
             comp["comparison_levels"][-1]["m_probability"] = 1e-6
     pred = persons.predict(table, model, also=entity_alias_sql(model))
-    con = duckdb.connect()
-    con.execute(
-        "CREATE TABLE entity_cases AS SELECT * FROM (VALUES ('e1', 'case-e1'), "
-        "('e2', 'case-e2'), ('f1', 'case-f1'), ('f2', 'case-f2')) t(component, investigation_id)"
-    )
-    con.execute(
-        "CREATE TABLE person_edges (a VARCHAR, b VARCHAR, match_weight DOUBLE, "
-        "probability DOUBLE, evidence VARCHAR)"
-    )
-    assert _entity_edges(con, pred, model) == 1
+    con, linked = _entity_pass(pred, model, ["e1", "e2", "f1", "f2"])
+    assert linked == 1
     assert con.execute("SELECT a, b, probability FROM person_edges").fetchall() == [
         ("e1", "e2", 0.5)
     ]
