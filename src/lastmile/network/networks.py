@@ -61,6 +61,7 @@ The rules (docs/networks.md, "Distribution networks", says why):
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from typing import TypeVar
 
@@ -503,10 +504,7 @@ def join_own_organization(
     holding most of them (the smallest index on a tie) and is no longer upstream; a hub whose
     organizations are in no network stays upstream. Returns the groups and the hubs moved.
     """
-    group_of: dict[str, int] = {}
-    for i, names in enumerate(groups):
-        for n in names:
-            group_of[n] = i
+    group_of = _group_index(groups)
     result = [list(names) for names in groups]
     moved: set[str] = set()
     for hub, orgs in sorted(own_orgs.items()):
@@ -639,10 +637,7 @@ def attach(
     among them: a relative does not join a network by being one. Upstream entities take no
     part.
     """
-    group_of: dict[str, int] = {}
-    for i, names in enumerate(groups):
-        for n in names:
-            group_of[n] = i
+    group_of = _group_index(groups)
     solo: dict[str, int] = {}
     links: dict[tuple[int, int], int] = {}
     kinds = ties.column("kind").to_pylist()
@@ -705,6 +700,11 @@ def attach(
     return [names for r, names in joined.items() if is_network[r] and len(names) >= 2]
 
 
+def _group_index(groups: list[list[str]]) -> dict[str, int]:
+    """entity -> the index of the group (network) holding it."""
+    return {n: i for i, names in enumerate(groups) for n in names}
+
+
 def home_networks(
     named: Iterable[tuple[str, str]],
     network_of: Mapping[str, K],
@@ -744,10 +744,7 @@ def attach_by_case_file(
     other by this rule: a case file that follows a supply chain names people of several
     networks, and it decides only for someone with no better evidence.
     """
-    group_of: dict[str, int] = {}
-    for i, names in enumerate(groups):
-        for n in names:
-            group_of[n] = i
+    group_of = _group_index(groups)
     home = home_networks(((inv, e) for inv, named in case_files.items() for e in named), group_of)
     votes: dict[str, dict[int, int]] = {}
     for investigation, named in sorted(case_files.items()):
@@ -780,31 +777,23 @@ def attach_fragments(
     network whose cities are not disjoint from its own. Moves are decided on the groups as
     they are, in one pass (a piece never joins a piece that moves itself: it then follows it).
     """
-    group_of: dict[str, int] = {}
-    for i, names in enumerate(groups):
-        for n in names:
-            group_of[n] = i
-    held: dict[str, dict[int, int]] = {}
+    group_of = _group_index(groups)
     files: dict[int, set[str]] = {}
     for investigation, named in case_files.items():
         for e in named:
-            g = group_of.get(e)
-            if g is None:
-                continue
-            counts = held.setdefault(investigation, {})
-            counts[g] = counts.get(g, 0) + 1
-            files.setdefault(g, set()).add(investigation)
+            if e in group_of:
+                files.setdefault(group_of[e], set()).add(investigation)
     cities = [set().union(*(places.get(n, set()) for n in names)) for names in groups]
     target: dict[int, int] = {}
     for i, names in enumerate(groups):
         if len(names) > most or i not in files:
             continue
-        votes: dict[int, int] = {}
-        for investigation in sorted(files[i]):
-            others = {j: c for j, c in held[investigation].items() if j != i}
-            if others:
-                home = min(others, key=lambda j: (-others[j], j))
-                votes[home] = votes.get(home, 0) + 1
+        # Each investigation's home among the other networks (the piece's own people left out).
+        home = home_networks(
+            ((inv, e) for inv in files[i] for e in case_files[inv] if group_of.get(e) != i),
+            group_of,
+        )
+        votes = Counter(home.values())
         if not votes:
             continue
         best = min(votes, key=lambda j: (-votes[j], j))
