@@ -43,7 +43,7 @@ from threadpoolctl import threadpool_limits
 from lastmile.network.communities import leiden
 
 HIDE = 0.15
-ROUNDS = 6
+ROUNDS = 20
 MAX_ONE_HOT = 12
 DIRECTED_KINDS = frozenset({"supply"})
 
