@@ -43,9 +43,9 @@ The rules (docs/networks.md, "Distribution networks", says why):
    split again the same way (modularity's resolution limit). Groups of people who mostly
    deal among themselves and touch other groups through a few ties are separate networks
    (Calderoni 2012; Morselli 2009), even when those few ties pass the evidence minimum.
-5. Weak evidence (association, arrest together, shared selector, a call or two; never
-   family) attaches people and pieces to a network under the same constraint (case files
-   included); it never
+5. Weak evidence (a stated association, arrest together, shared selector; never family, and
+   never a call or two: below rule 1's minimum a call is no relationship) attaches people and
+   pieces to a network under the same constraint (case files included); it never
    makes a network of its own, and never rejoins two networks that rule 4 set apart.
 6. A person in no network after rules 1-5 (most have no tie at all in the records) joins the
    home network of a strict majority of the investigations that name him: an investigation's
@@ -626,7 +626,9 @@ def attach(
 ) -> list[list[str]]:
     """Rule 5: pieces of one network that the criminal ties leave apart are put back together
     by the weaker evidence of working together (``WEAK_KINDS``: a stated association, an arrest
-    together, a shared phone or account, a call or two), under the same constraint as rule 4.
+    together, a shared phone or account), under the same constraint as rule 4. Calls below
+    ``MIN_EVENTS`` are not among them: rule 1's minimum says a call or two is no relationship,
+    and it holds here too (a retail customer's call to his dealer does not make him a member).
 
     Networks and the people in none of them are joined along these ties, the strongest links
     first (the number of ties between the two), never two groups that are distinct in the
@@ -640,17 +642,15 @@ def attach(
     group_of = _group_index(groups)
     solo: dict[str, int] = {}
     links: dict[tuple[int, int], int] = {}
-    kinds = ties.column("kind").to_pylist()
-    records = ties.column("records").to_pylist()
-    for a, b, kind, count in zip(
+    for a, b, kind in zip(
         ties.column("source").to_pylist(),
         ties.column("target").to_pylist(),
-        kinds,
-        records,
+        ties.column("kind").to_pylist(),
         strict=True,
     ):
-        weak = kind in WEAK_KINDS or (kind == "communication" and (count or 0) < MIN_EVENTS)
-        if not weak or a in upstream or b in upstream:
+        # Calls below the evidence minimum are not among them (rule 1: a call or two is no
+        # relationship; a retail customer's or a wrong number's call is no membership).
+        if kind not in WEAK_KINDS or a in upstream or b in upstream:
             continue
         ends = []
         for e in (a, b):
