@@ -340,6 +340,27 @@ def test_weak_ties_attach_people_to_a_network_but_never_glue_two_or_count_family
     ]
 
 
+def test_the_supplier_of_a_hub_is_upstream_even_when_he_calls_a_crew() -> None:
+    """Rule 2 up the chain: H supplies two crews of two cities (a hub); S supplies H, so S is
+    above the hub, upstream with him, not a member of crew A although he calls A1 often."""
+    rows = []
+    for crew in "AB":
+        people = [f"{crew}{i}" for i in range(3)]
+        rows += [tie(a, b, "communication", 10) for i, a in enumerate(people) for b in people[:i]]
+        rows.append(tie(f"{crew}0", f"G{crew}", "membership"))
+        rows.append(tie("H", f"{crew}0", "supply", 3))
+    rows += [tie("S", "H", "supply", 3), tie("S", "A1", "communication", 12)]
+    places = {f"{c}{i}": {f"{c}-city"} for c in "AB" for i in range(3)}
+    places |= {"GA": {"A-city"}, "GB": {"B-city"}}
+    members = distribution_networks(
+        pa.Table.from_pylist(rows, schema=TIE_SCHEMA), {"GA": "gang", "GB": "gang"}, set(), places
+    )
+    nets = _by_network(members)
+    upstream = {r["entity_id"] for r in members.to_pylist() if r["upstream"]}
+    assert upstream == {"H", "S"}
+    assert nets["N-A0"] == {"A0", "A1", "A2", "GA"}
+
+
 def test_a_call_or_two_attaches_nobody_and_joins_no_pieces() -> None:
     """Rule 5 takes only stated weak evidence: calls below the evidence minimum (rule 1) are
     no relationship, so a caller with one call to a crew is not its member, and two crews

@@ -18,7 +18,9 @@ The rules (docs/networks.md, "Distribution networks", says why):
    least ``MIN_GROUP`` entities, each with a local organization of its own or in cities
    disjoint from the others'; and the units reach beyond the supplier's own cities (a
    distributor supplying crews in his own city is their head, not a hub above them).
-   A hub who is a stated member of an organization (a DTO of his own cell) is above the crews
+   Whoever supplies an upstream entity (and his suppliers, up the chain) is upstream too.
+   A hub (or a supplier above one) who is a stated member of an organization (a DTO of his
+   own cell) is above the crews
    he supplies, not above his own organization: once the networks are built he joins the
    network holding his organization, and only hubs with no such network stay upstream.
    Tie by tie, too: a *regional* supplier (the people he supplies are, together, in two or
@@ -390,6 +392,31 @@ def hubs(
     return found
 
 
+def suppliers_above(g: ig.Graph, upstream: set[str]) -> set[str]:
+    """Rule 2, up the chain: the suppliers of ``upstream`` entities, their suppliers, and so
+    on (following the stated direction of the supply ties of ``g``), ``upstream`` left out.
+
+    A hub is above the local units he supplies; whoever supplies him is a level higher still
+    (an importer or wholesaler above a regional distributor: Natarajan 2006; Desroches 2005),
+    so he is evidence for attribution, not a member of a local network he may also call.
+    """
+    names = g.vs["name"]
+    suppliers: dict[str, set[str]] = {}
+    for e in g.es.select(kind="supply"):
+        s = e["source_name"]
+        c = names[e.target] if names[e.source] == s else names[e.source]
+        suppliers.setdefault(c, set()).add(s)
+    found: set[str] = set()
+    frontier = [u for u in upstream if u in suppliers]
+    while frontier:
+        x = frontier.pop()
+        for s in suppliers.get(x, ()):
+            if s not in found and s not in upstream:
+                found.add(s)
+                frontier.append(s)
+    return found
+
+
 def regional_supply_ties(g: ig.Graph, places: Mapping[str, set[str]]) -> list[int]:
     """Rule 2, tie by tie: the ties of ``g`` between a regional supplier and a local customer.
 
@@ -545,6 +572,11 @@ def distribution_networks(
     dtos = {e for e, k in org_kind.items() if k == UNIT_ORG}
     found_hubs = hubs(g, local_orgs=local, places=places)
     upstream = found_hubs | cartel_members | {e for e, k in org_kind.items() if k == "cartel"}
+    # Whoever supplies an upstream entity is above it in the chain: upstream too, and, like a
+    # hub, back in his own organization's network if he is a stated member of one.
+    above = suppliers_above(g, upstream)
+    found_hubs |= above
+    upstream |= above
     # A hub's own organizations (membership ties of rule 1): he is above the crews he
     # supplies, but a member of his own organization's network.
     own_orgs: dict[str, list[str]] = {}
