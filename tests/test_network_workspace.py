@@ -340,6 +340,51 @@ def test_weak_ties_attach_people_to_a_network_but_never_glue_two_or_count_family
     ]
 
 
+def test_the_supplier_of_a_hub_is_upstream_even_when_he_calls_a_crew() -> None:
+    """Rule 2 up the chain: H supplies two crews of two cities (a hub); S supplies H, so S is
+    above the hub, upstream with him, not a member of crew A although he calls A1 often."""
+    rows = []
+    for crew in "AB":
+        people = [f"{crew}{i}" for i in range(3)]
+        rows += [tie(a, b, "communication", 10) for i, a in enumerate(people) for b in people[:i]]
+        rows.append(tie(f"{crew}0", f"G{crew}", "membership"))
+        rows.append(tie("H", f"{crew}0", "supply", 3))
+    rows += [tie("S", "H", "supply", 3), tie("S", "A1", "communication", 12)]
+    places = {f"{c}{i}": {f"{c}-city"} for c in "AB" for i in range(3)}
+    places |= {"GA": {"A-city"}, "GB": {"B-city"}}
+    members = distribution_networks(
+        pa.Table.from_pylist(rows, schema=TIE_SCHEMA), {"GA": "gang", "GB": "gang"}, set(), places
+    )
+    nets = _by_network(members)
+    upstream = {r["entity_id"] for r in members.to_pylist() if r["upstream"]}
+    assert upstream == {"H", "S"}
+    assert nets["N-A0"] == {"A0", "A1", "A2", "GA"}
+
+
+def test_a_call_or_two_attaches_nobody_and_joins_no_pieces() -> None:
+    """Rule 5 takes only stated weak evidence: calls below the evidence minimum (rule 1) are
+    no relationship, so a caller with one call to a crew is not its member, and two crews
+    with no organizations of their own, one city, and one case file, tied only by two calls,
+    stay two networks (the same pair tied by an arrest together is one)."""
+    rows = []
+    for crew in "AB":
+        people = [f"{crew}{i}" for i in range(3)]
+        rows += [tie(a, b, "communication", 10) for i, a in enumerate(people) for b in people[:i]]
+    calls = [tie("A1", "B1", "communication", 2), tie("A2", "B2", "communication", 1)]
+    calls.append(tie("A0", "X", "communication", 1))
+    places = {e: {"Tucson, AZ"} for e in ("A0", "A1", "A2", "B0", "B1", "B2", "X")}
+    case_files = {"I1": {"A0", "A1", "A2", "B0", "B1", "B2"}}
+
+    def networks(extra: list[dict[str, Any]]) -> list[list[str]]:
+        table = pa.Table.from_pylist(rows + extra, schema=TIE_SCHEMA)
+        members = distribution_networks(table, {}, set(), places, case_files)
+        return sorted(map(sorted, _by_network(members).values()))
+
+    assert networks(calls) == [["A0", "A1", "A2"], ["B0", "B1", "B2"]]
+    arrested = [tie("A1", "B1", "co_arrest", 1), tie("A0", "X", "co_arrest", 1)]
+    assert networks(arrested) == [["A0", "A1", "A2", "B0", "B1", "B2", "X"]]
+
+
 def test_network_graphs_are_people_and_every_tie_of_working_together_but_family(
     workspace: Workspace,
 ) -> None:

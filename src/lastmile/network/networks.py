@@ -18,7 +18,9 @@ The rules (docs/networks.md, "Distribution networks", says why):
    least ``MIN_GROUP`` entities, each with a local organization of its own or in cities
    disjoint from the others'; and the units reach beyond the supplier's own cities (a
    distributor supplying crews in his own city is their head, not a hub above them).
-   A hub who is a stated member of an organization (a DTO of his own cell) is above the crews
+   Whoever supplies an upstream entity (and his suppliers, up the chain) is upstream too.
+   A hub (or a supplier above one) who is a stated member of an organization (a DTO of his
+   own cell) is above the crews
    he supplies, not above his own organization: once the networks are built he joins the
    network holding his organization, and only hubs with no such network stay upstream.
    Tie by tie, too: a *regional* supplier (the people he supplies are, together, in two or
@@ -43,9 +45,9 @@ The rules (docs/networks.md, "Distribution networks", says why):
    split again the same way (modularity's resolution limit). Groups of people who mostly
    deal among themselves and touch other groups through a few ties are separate networks
    (Calderoni 2012; Morselli 2009), even when those few ties pass the evidence minimum.
-5. Weak evidence (association, arrest together, shared selector, a call or two; never
-   family) attaches people and pieces to a network under the same constraint (case files
-   included); it never
+5. Weak evidence (a stated association, arrest together, shared selector; never family, and
+   never a call or two: below rule 1's minimum a call is no relationship) attaches people and
+   pieces to a network under the same constraint (case files included); it never
    makes a network of its own, and never rejoins two networks that rule 4 set apart.
 6. A person in no network after rules 1-5 (most have no tie at all in the records) joins the
    home network of a strict majority of the investigations that name him: an investigation's
@@ -390,6 +392,31 @@ def hubs(
     return found
 
 
+def suppliers_above(g: ig.Graph, upstream: set[str]) -> set[str]:
+    """Rule 2, up the chain: the suppliers of ``upstream`` entities, their suppliers, and so
+    on (following the stated direction of the supply ties of ``g``), ``upstream`` left out.
+
+    A hub is above the local units he supplies; whoever supplies him is a level higher still
+    (an importer or wholesaler above a regional distributor: Natarajan 2006; Desroches 2005),
+    so he is evidence for attribution, not a member of a local network he may also call.
+    """
+    names = g.vs["name"]
+    suppliers: dict[str, set[str]] = {}
+    for e in g.es.select(kind="supply"):
+        s = e["source_name"]
+        c = names[e.target] if names[e.source] == s else names[e.source]
+        suppliers.setdefault(c, set()).add(s)
+    found: set[str] = set()
+    frontier = [u for u in upstream if u in suppliers]
+    while frontier:
+        x = frontier.pop()
+        for s in suppliers.get(x, ()):
+            if s not in found and s not in upstream:
+                found.add(s)
+                frontier.append(s)
+    return found
+
+
 def regional_supply_ties(g: ig.Graph, places: Mapping[str, set[str]]) -> list[int]:
     """Rule 2, tie by tie: the ties of ``g`` between a regional supplier and a local customer.
 
@@ -545,6 +572,11 @@ def distribution_networks(
     dtos = {e for e, k in org_kind.items() if k == UNIT_ORG}
     found_hubs = hubs(g, local_orgs=local, places=places)
     upstream = found_hubs | cartel_members | {e for e, k in org_kind.items() if k == "cartel"}
+    # Whoever supplies an upstream entity is above it in the chain: upstream too, and, like a
+    # hub, back in his own organization's network if he is a stated member of one.
+    above = suppliers_above(g, upstream)
+    found_hubs |= above
+    upstream |= above
     # A hub's own organizations (membership ties of rule 1): he is above the crews he
     # supplies, but a member of his own organization's network.
     own_orgs: dict[str, list[str]] = {}
@@ -626,7 +658,9 @@ def attach(
 ) -> list[list[str]]:
     """Rule 5: pieces of one network that the criminal ties leave apart are put back together
     by the weaker evidence of working together (``WEAK_KINDS``: a stated association, an arrest
-    together, a shared phone or account, a call or two), under the same constraint as rule 4.
+    together, a shared phone or account), under the same constraint as rule 4. Calls below
+    ``MIN_EVENTS`` are not among them: rule 1's minimum says a call or two is no relationship,
+    and it holds here too (a retail customer's call to his dealer does not make him a member).
 
     Networks and the people in none of them are joined along these ties, the strongest links
     first (the number of ties between the two), never two groups that are distinct in the
@@ -640,17 +674,15 @@ def attach(
     group_of = _group_index(groups)
     solo: dict[str, int] = {}
     links: dict[tuple[int, int], int] = {}
-    kinds = ties.column("kind").to_pylist()
-    records = ties.column("records").to_pylist()
-    for a, b, kind, count in zip(
+    for a, b, kind in zip(
         ties.column("source").to_pylist(),
         ties.column("target").to_pylist(),
-        kinds,
-        records,
+        ties.column("kind").to_pylist(),
         strict=True,
     ):
-        weak = kind in WEAK_KINDS or (kind == "communication" and (count or 0) < MIN_EVENTS)
-        if not weak or a in upstream or b in upstream:
+        # Calls below the evidence minimum are not among them (rule 1: a call or two is no
+        # relationship; a retail customer's or a wrong number's call is no membership).
+        if kind not in WEAK_KINDS or a in upstream or b in upstream:
             continue
         ends = []
         for e in (a, b):
