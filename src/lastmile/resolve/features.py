@@ -316,8 +316,8 @@ def parse_name_row(row: NameIn) -> NameRow:
     """(first, sur1, sur2, fullname, suffix, name_keys, first_forms) of one distinct
     (full, given, middle, family, aliases)."""
     full, given, middle, family, aliases = row
-    parts = names.parse_name(full, given, middle, family)
-    keys = sorted(parts.keys() | names.alias_keys(aliases))
+    parts, other = names.readings(full, given, middle, family)
+    keys = sorted(parts.keys() | (other.keys() if other else set()) | names.alias_keys(aliases))
     return (
         parts.first or None,
         parts.surname1 or None,
