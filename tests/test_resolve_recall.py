@@ -463,3 +463,43 @@ def test_a_comma_full_name_wins_over_swapped_parts(first: str, family: list[str]
     assert (parts.first, parts.surnames) == (first, tuple(family))
     assert other is not None
     assert names.readings(full, first, None, " ".join(family))[1] is None
+
+
+def test_the_middle_name_is_read_and_compared_on_its_own() -> None:
+    """The middle name is a record's own evidence: read from the parts, from a second given
+    name or from a "FAMILY, Given Middle" full name, and compared apart from the rest of
+    the name: the same middle name weighs for a match, two different ones against; a
+    middle name against its initial, and a record without one, are no evidence either
+    way."""
+    assert names.parse_name("ARROYO MARTÍNEZ, David Pedro").middle == "pedro"
+    assert features.parse_name_row((None, "David Pedro", None, "Arroyo", None))[7] == "pedro"
+    assert features.parse_name_row(("David Arroyo", "David", None, "Arroyo", None))[7] is None
+    rows = [
+        _person("a1", "david", "arroyo", "", middle="pedro"),
+        _person("a2", "david", "arroyo", "", middle="pedro"),
+        _person("b1", "david", "garcia", "", middle="samuel"),
+        _person("b2", "david", "garcia", "", middle="julio"),
+        _person("c1", "ana", "lugo", "", middle="m"),
+        _person("c2", "ana", "lugo", "", middle="maria"),
+        _person("d1", "ana", "soto", ""),
+        _person("d2", "ana", "soto", "", middle="maria"),
+    ]
+    for row in rows:
+        row["monikers"], row["moniker"] = None, None
+    table = _features(rows)
+    model = _model()
+    labels = persons.level_labels(model)["middle"]
+
+    def level(a: str, b: str) -> tuple[str, float]:
+        row = persons.score_pair(table, model, a, b).to_pylist()[0]
+        return labels[row["gamma_middle"]][0], row["match_weight"]
+
+    same, different = level("a1", "a2"), level("b1", "b2")
+    assert same[0] == "the same middle name"
+    assert different[0] == "middle names differ"
+    assert same[1] > different[1]
+    # An initial, or no middle name, is the null level: no weight either way.
+    for a, b in (("c1", "c2"), ("d1", "d2")):
+        row = persons.score_pair(table, model, a, b).to_pylist()[0]
+        assert row["gamma_middle"] == -1
+    assert level("c1", "c2")[1] == level("d1", "d2")[1] > different[1]

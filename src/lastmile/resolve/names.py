@@ -161,7 +161,11 @@ def parse_name(
         # "GUZMAN LOPEZ, Jesus": everything before the comma is the family name.
         family_part, _, _ = full.partition(",")
         fam = _strip_generation(_words(family_part))[0]
-        return NameParts(first_words[0], " ".join(first_words[1:]), tuple(fam), suffix)
+        # nameparser puts the words after the given name in its middle ("Pedro" of
+        # "ARROYO MARTINEZ, David Pedro").
+        mids = [w for w in _strip_generation(_words(parsed.middle))[0] if w not in _TITLES]
+        mids = [w for w in first_words[1:] + mids if w not in fam]
+        return NameParts(first_words[0], " ".join(mids), tuple(fam), suffix)
     # "Jesús Guzmán López": the last two words may both be surnames (paternal, maternal).
     surnames = rest[-2:] if len(rest) >= 2 else rest
     middle_words = first_words[1:] + rest[: len(rest) - len(surnames)]
