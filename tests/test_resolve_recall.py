@@ -421,3 +421,85 @@ def test_entities_sharing_a_phone_and_a_tie_are_linked_whatever_the_model_scores
         ("e1", "e2", 0.5)
     ]
     assert con.execute("SELECT a, b FROM entity_exempt").fetchall() == [("e1", "e2")]
+
+
+def test_a_name_written_twice_with_its_parts_swapped_keeps_both_readings() -> None:
+    """A record whose given and family names were typed into each other's boxes, beside a
+    full name in the other order: a "FAMILY, Given" full name states its order and is
+    taken; otherwise the parts are, and the full name's reading gives keys too, so the
+    record meets the person's other records ("Nancy Perez")."""
+    # The full name states its order: it wins, the parts are the other reading.
+    parts, other = names.readings("ANTÚNEZ COLUNGA, Aarón", "Antúnez Colunga", None, "Aarón")
+    assert (parts.first, parts.surnames) == ("aaron", ("antunez", "colunga"))
+    assert other is not None and other.first == "antunez"
+    # No comma: the parts stay, the full name is the other reading (a middle name the
+    # parts state is no surname of it).
+    parts, other = names.readings("Nancy Garcia Perez", "Garcia Perez", None, "Nancy")
+    assert (parts.first, parts.surnames) == ("garcia", ("nancy",))
+    assert other is not None and (other.first, other.surnames) == ("nancy", ("garcia", "perez"))
+    _, other = names.readings("John Michael Stodolski", "Stodolski", "Michael", "John")
+    assert other is not None and other.surnames == ("stodolski",)
+    # A full name that agrees with its parts gives no other reading.
+    assert names.readings("SAMATHA EVELYN FOWLER", "Samatha", "Evelyn", "Fowler")[1] is None
+    # The record's name keys are both readings'.
+    keys = features.parse_name_row(("Nancy Garcia Perez", "Garcia Perez", None, "Nancy", None))[5]
+    assert "nancy perez" in keys and "nancy garcia" in keys
+
+
+_GIVEN = ["maria", "jose", "keith", "aaron", "nancy", "rosa", "miguel"]
+_FAMILY = ["ramos", "colunga", "schlesinger", "perez", "antunez", "chavez", "garza"]
+
+
+@given(
+    st.sampled_from(_GIVEN),
+    st.lists(st.sampled_from(_FAMILY), min_size=1, max_size=2, unique=True),
+)
+def test_a_comma_full_name_wins_over_swapped_parts(first: str, family: list[str]) -> None:
+    """Whatever the names, "FAMILY, Given" with the parts in each other's boxes reads as
+    the given name first and the family names as surnames; the same parts in their boxes
+    give no other reading."""
+    full = f"{' '.join(family).upper()}, {first.title()}"
+    parts, other = names.readings(full, " ".join(family), None, first)
+    assert (parts.first, parts.surnames) == (first, tuple(family))
+    assert other is not None
+    assert names.readings(full, first, None, " ".join(family))[1] is None
+
+
+def test_the_middle_name_is_read_and_compared_on_its_own() -> None:
+    """The middle name is a record's own evidence: read from the parts, from a second given
+    name or from a "FAMILY, Given Middle" full name, and compared apart from the rest of
+    the name: the same middle name weighs for a match, two different ones against; a
+    middle name against its initial, and a record without one, are no evidence either
+    way."""
+    assert names.parse_name("ARROYO MARTÍNEZ, David Pedro").middle == "pedro"
+    assert features.parse_name_row((None, "David Pedro", None, "Arroyo", None))[7] == "pedro"
+    assert features.parse_name_row(("David Arroyo", "David", None, "Arroyo", None))[7] is None
+    rows = [
+        _person("a1", "david", "arroyo", "", middle="pedro"),
+        _person("a2", "david", "arroyo", "", middle="pedro"),
+        _person("b1", "david", "garcia", "", middle="samuel"),
+        _person("b2", "david", "garcia", "", middle="julio"),
+        _person("c1", "ana", "lugo", "", middle="m"),
+        _person("c2", "ana", "lugo", "", middle="maria"),
+        _person("d1", "ana", "soto", ""),
+        _person("d2", "ana", "soto", "", middle="maria"),
+    ]
+    for row in rows:
+        row["monikers"], row["moniker"] = None, None
+    table = _features(rows)
+    model = _model()
+    labels = persons.level_labels(model)["middle"]
+
+    def level(a: str, b: str) -> tuple[str, float]:
+        row = persons.score_pair(table, model, a, b).to_pylist()[0]
+        return labels[row["gamma_middle"]][0], row["match_weight"]
+
+    same, different = level("a1", "a2"), level("b1", "b2")
+    assert same[0] == "the same middle name"
+    assert different[0] == "middle names differ"
+    assert same[1] > different[1]
+    # An initial, or no middle name, is the null level: no weight either way.
+    for a, b in (("c1", "c2"), ("d1", "d2")):
+        row = persons.score_pair(table, model, a, b).to_pylist()[0]
+        assert row["gamma_middle"] == -1
+    assert level("c1", "c2")[1] == level("d1", "d2")[1] > different[1]

@@ -309,15 +309,17 @@ def parallel_map(fn: Callable[[T], R], values: Sequence[T]) -> list[R]:
 
 
 NameIn = tuple[str | None, str | None, str | None, str | None, str | None]
-NameRow = tuple[str | None, str | None, str | None, str | None, str | None, list[str], list[str]]
+NameRow = tuple[
+    str | None, str | None, str | None, str | None, str | None, list[str], list[str], str | None
+]
 
 
 def parse_name_row(row: NameIn) -> NameRow:
-    """(first, sur1, sur2, fullname, suffix, name_keys, first_forms) of one distinct
+    """(first, sur1, sur2, fullname, suffix, name_keys, first_forms, middle) of one distinct
     (full, given, middle, family, aliases)."""
     full, given, middle, family, aliases = row
-    parts = names.parse_name(full, given, middle, family)
-    keys = sorted(parts.keys() | names.alias_keys(aliases))
+    parts, other = names.readings(full, given, middle, family)
+    keys = sorted(parts.keys() | (other.keys() if other else set()) | names.alias_keys(aliases))
     return (
         parts.first or None,
         parts.surname1 or None,
@@ -326,6 +328,9 @@ def parse_name_row(row: NameIn) -> NameRow:
         parts.suffix or None,
         keys,
         sorted(names.first_forms(parts.first)) if parts.first else [],
+        # A record whose two readings disagree on which name is given does not say which
+        # is its middle name either, unless its full name states its order ("FAMILY, Given").
+        (parts.middle or None) if other is None or "," in (full or "") else None,
     )
 
 
@@ -354,6 +359,7 @@ def _name_table(con: duckdb.DuckDBPyConnection) -> None:
             "suffix",
             "name_keys",
             "first_forms",
+            "middle",
         )
     }
     for row, out in zip(rows, parsed, strict=True):
@@ -507,6 +513,7 @@ def build_person_features(con: duckdb.DuckDBPyConnection) -> None:
         )
         SELECT s.record_id, s.investigation_id, n.first, n.sur1, n.sur2, n.fullname, n.suffix,
             nullif(n.name_keys, []) AS name_keys, nullif(n.first_forms, []) AS first_forms,
+            n.middle,
             nullif(m.monikers, []) AS monikers, mp.moniker,
             CASE WHEN s.dob >= DATE '1900-01-01' AND s.dob <= current_date
                  THEN strftime(s.dob, '%Y-%m-%d') END AS dob,

@@ -161,11 +161,54 @@ def parse_name(
         # "GUZMAN LOPEZ, Jesus": everything before the comma is the family name.
         family_part, _, _ = full.partition(",")
         fam = _strip_generation(_words(family_part))[0]
-        return NameParts(first_words[0], " ".join(first_words[1:]), tuple(fam), suffix)
+        # nameparser puts the words after the given name in its middle ("Pedro" of
+        # "ARROYO MARTINEZ, David Pedro").
+        mids = [w for w in _strip_generation(_words(parsed.middle))[0] if w not in _TITLES]
+        mids = [w for w in first_words[1:] + mids if w not in fam]
+        return NameParts(first_words[0], " ".join(mids), tuple(fam), suffix)
     # "Jesús Guzmán López": the last two words may both be surnames (paternal, maternal).
     surnames = rest[-2:] if len(rest) >= 2 else rest
     middle_words = first_words[1:] + rest[: len(rest) - len(surnames)]
     return NameParts(first_words[0], " ".join(middle_words), tuple(surnames), suffix)
+
+
+def swapped(a: NameParts, b: NameParts) -> bool:
+    """Whether two readings of one record's name put its given and family names the other
+    way round: each one's given name is among the other's surnames."""
+    return bool(a.first and b.first) and a.first in b.surnames and b.first in a.surnames
+
+
+def readings(
+    full: str | None,
+    given: str | None = None,
+    middle: str | None = None,
+    family: str | None = None,
+) -> tuple[NameParts, NameParts | None]:
+    """A record's name as compared, and the other reading when the record writes its name
+    twice, as a full name and as parts, and the two put given and family names the other
+    way round ("ANTUNEZ COLUNGA, Aaron" with "Antunez Colunga" as the given name and
+    "Aaron" as the family name: the parts were typed into each other's boxes).
+
+    Which is right the record does not always say. A full name in the "FAMILY, Given"
+    form states its order, so it is taken and the parts' reading is the other one;
+    otherwise the parts win as in :func:`parse_name` (some countries write the family name
+    first without a comma) and the full name's reading is the other one. The other
+    reading's keys are the record's too (docs/resolution.md, "Names written twice")."""
+    parts = parse_name(full, given, middle, family)
+    if not full or not (given or family):
+        return parts, None
+    whole = parse_name(full)
+    if not swapped(parts, whole):
+        return parts, None
+    # A middle name the parts state is no surname of the full name's reading ("John
+    # Michael Stodolski" with "Michael" as the middle name).
+    middles = _words(middle or "")
+    kept = tuple(w for w in whole.surnames if w not in middles)
+    if kept and kept != whole.surnames:
+        whole = NameParts(whole.first, " ".join(middles), kept, whole.suffix)
+    if "," in full:
+        return whole, parts
+    return parts, whole
 
 
 def alias_keys(aliases: str | None) -> set[str]:

@@ -49,6 +49,7 @@ FEATURE_COLUMNS = (
     "suffix",
     "name_keys",
     "first_forms",
+    "middle",
     "monikers",
     "moniker",
     "dob",
@@ -221,6 +222,27 @@ def comparisons() -> list[dict[str, Any]]:
             {"sql_condition": "ELSE", "label_for_charts": "no identifier to compare"},
         ],
     }
+    # The middle name, compared apart from the rest of the name (each part of a name is its
+    # own evidence: Christen 2012, "Data Matching", ch. 5): the same one, or two different
+    # ones ("David Samuel" and "David Julio"). A record without one, or one whose fields
+    # were typed into each other's boxes (names.readings), is Splink's null level, and so
+    # is a middle name against its initial ("P." and "Pedro"): too rare in the pairs
+    # expectation maximisation sees to be trained, and an untrained level would weigh
+    # Splink's default m, not the data's.
+    middle = {
+        "output_column_name": "middle",
+        "comparison_levels": [
+            _null("l.middle IS NULL OR r.middle IS NULL"),
+            _level(
+                "left(l.middle, 1) = left(r.middle, 1) AND l.middle <> r.middle AND "
+                "(length(l.middle) = 1 OR length(r.middle) = 1)",
+                "a middle name and its initial (no evidence)",
+                is_null_level=True,
+            ),
+            _level("l.middle = r.middle", "the same middle name"),
+            {"sql_condition": "ELSE", "label_for_charts": "middle names differ"},
+        ],
+    }
     sex = {
         "output_column_name": "sex",
         "comparison_levels": [
@@ -239,6 +261,7 @@ def comparisons() -> list[dict[str, Any]]:
         _overlap("monikers", "moniker"),
         _overlap("tie_keys", "tie", (2, 1), by_case=True),
         sex,
+        middle,
     ]
     # Written with l./r. for reading; Splink's comparison levels name columns col_l / col_r.
     for comp in out:

@@ -707,6 +707,7 @@ def _empty_pred() -> pa.Table:
         "monikers",
         "tie_keys",
         "sex",
+        "middle",
     ):
         cols[f"gamma_{comp}"] = pa.array([], pa.int32())
         cols[f"mw_{comp}"] = pa.array([], pa.float64())
