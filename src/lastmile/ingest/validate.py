@@ -408,6 +408,14 @@ def validation_sql(
         if err != "NULL":
             errors.append((q(col.name), err))
     levels = f"(SELECT {', '.join(typed_level)} FROM (SELECT {', '.join(trimmed)} FROM {source}))"
+    # Each column's reason is a column of its own, a level below the list that names it
+    # twice (whether any is set, then which): the SQL holds each reason once, which halved
+    # the time DuckDB took to bind it (fixed, whatever the rows: a tenth of a second for a
+    # small file of a record type with many columns).
+    if errors:
+        reasons = [f"{err} AS {ident(f'_reason_{i}')}" for i, (_, err) in enumerate(errors)]
+        levels = f"(SELECT *, {', '.join(reasons)} FROM {levels})"
+        errors = [(col, ident(f"_reason_{i}")) for i, (col, _) in enumerate(errors)]
     inner_sql = f"SELECT {', '.join(inner)}, {_error_list(errors)} AS _col_errors FROM {levels}"
     rules = [("_map_error_column", "_map_error_reason")]
     rules += [
