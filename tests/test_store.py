@@ -207,3 +207,19 @@ def test_digest_without_the_uuid_cast_is_the_same(monkeypatch: pytest.MonkeyPatc
     assert "unhex" in schema.digest_sql("t")
     old = f"SELECT {schema.digest_sql('t')} FROM (SELECT 'abc' AS t)"
     assert _digest_con.execute(sql).fetchone() == _digest_con.execute(old).fetchone()
+
+
+def test_number_to_uuid_is_what_the_database_says() -> None:
+    """Whether the digest takes the UHUGEINT-to-UUID cast is told by DuckDB's version where
+    it can be; that answer is what a query of this DuckDB gives."""
+    from lastmile.store import schema
+
+    try:
+        _digest_con.execute("SELECT CAST(1::UHUGEINT AS UUID)")
+        casts = True
+    except duckdb.Error:
+        casts = False
+    schema._number_to_uuid.cache_clear()
+    assert schema._number_to_uuid() is casts
+    assert schema._version("2.0.1") == (2, 0, 1)
+    assert schema._version("1.5.0-dev42") is None

@@ -61,7 +61,6 @@ from lastmile.ingest.mapping import Mapping, trimmed_columns
 from lastmile.ingest.normalize import AUTO, build_map
 from lastmile.ingest.validate import (
     KnownKeys,
-    content_hash_sql,
     extra_type,
     file_columns,
     ident,
@@ -69,6 +68,7 @@ from lastmile.ingest.validate import (
     q,
     typed_sql,
     validation_sql,
+    with_content_hash_sql,
 )
 from lastmile.model import (
     RECORD_TYPES,
@@ -748,8 +748,8 @@ class _Batch:
             f + "_normalized" if rt.column(f).type is ColumnType.SELECTOR else f
             for f in EVENT_COLUMNS[rt.name]
         ]
-        key = content_hash_sql(["NULL" if k in omitted else ident(k) for k in key_parts])
-        return f"SELECT *, {key} AS _event_key FROM ({validated})"
+        columns = ["NULL" if k in omitted else ident(k) for k in key_parts]
+        return with_content_hash_sql(validated, columns, "_event_key")
 
     def _staged(self, expr: str, sql_type: str) -> str:
         """``expr``, or a NULL of ``sql_type`` where it names a column the staged rows leave
