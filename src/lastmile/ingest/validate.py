@@ -16,7 +16,6 @@ from lastmile.store.schema import (
     CANONICAL_TIME_FORMAT,
     digest_from_number_sql,
     digest_number_sql,
-    digest_sql,
 )
 
 MAX_ID_LENGTH = 200
@@ -315,15 +314,10 @@ def _hash_text_sql(columns: Sequence[str]) -> str:
     return f"concat_ws(chr(31), {parts})"
 
 
-def content_hash_sql(columns: Sequence[str]) -> str:
-    """The digest of the values of SQL expressions ``columns`` (NULL and empty alike, fields
-    separated by \\x1f): store/schema.py, HASH."""
-    return digest_sql(_hash_text_sql(columns))
-
-
 def with_content_hash_sql(select_sql: str, columns: Sequence[str], name: str) -> str:
-    """``select_sql``'s rows with column ``name``: :func:`content_hash_sql` of ``columns``
-    (expressions over its columns). The digest is computed a level below its byte order
+    """``select_sql``'s rows with column ``name``: the digest of the values of ``columns``
+    (expressions over its columns; NULL and empty alike, fields separated by \\x1f:
+    store/schema.py, HASH). The digest is computed a level below its byte order
     (store/schema.py, :func:`digest_number_sql`), so the SQL names the columns once."""
     number = ident("_digest_" + name)
     return (
