@@ -294,10 +294,32 @@ PROFILED = (
 
 
 def _cpu() -> float:
-    """CPU seconds of this process (all its threads) and of its finished children (the
-    worker processes that parse names and addresses)."""
+    """CPU seconds of this process (all its threads), of its finished children, and of its
+    live children with their own finished children: the worker processes that parse names
+    and addresses are children of a fork server (``features.parallel_map``), which lives
+    as long as this process."""
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return time.process_time() + children.ru_utime + children.ru_stime
+    return time.process_time() + children.ru_utime + children.ru_stime + _live_children_cpu()
+
+
+def _live_children_cpu() -> float:
+    """utime + stime + cutime + cstime of this process's live children (Linux /proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for task in Path("/proc/self/task").iterdir():
+        try:
+            pids = (task / "children").read_text().split()
+        except OSError:
+            continue
+        for pid in pids:
+            try:
+                stat = Path(f"/proc/{pid}/stat").read_text()
+            except OSError:
+                continue
+            # The fields after the command's closing parenthesis: state is the first,
+            # utime, stime, cutime and cstime the 12th to 15th.
+            total += sum(int(x) for x in stat.rsplit(")", 1)[1].split()[11:15])
+    return total / tick
 
 
 def _peak_kib() -> int:

@@ -302,3 +302,40 @@ def test_parsing_in_worker_processes_gives_the_same_features(
     assert calls  # the workers did the parsing
     key = [("record_id", "ascending")]
     assert parallel.sort_by(key).equals(features.sort_by(key))
+
+
+def test_parsing_workers_are_not_forked_from_here_nor_run_the_callers_script(
+    tmp_path: Path,
+) -> None:
+    """parallel_map's workers come from a fork server (this process runs DuckDB's threads,
+    and forking it could deadlock), and a script without a ``__main__`` guard that calls it
+    runs once: its workers do not run it again."""
+    import os
+    import subprocess
+    import sys
+
+    runs = tmp_path / "runs.txt"
+    script = tmp_path / "no_guard.py"
+    script.write_text(
+        "import os\n"
+        "from pathlib import Path\n"
+        "from lastmile.resolve import features\n"
+        f"with open({str(runs)!r}, 'a') as f:\n"
+        "    f.write('run\\n')\n"
+        "features.PARALLEL_MIN = 2\n"
+        "features._workers = lambda: 2\n"
+        # /proc/self/stat of the process that reads it: its pid and its parent's.
+        "stats = features.parallel_map(Path.read_text, [Path('/proc/self/stat')] * 64)\n"
+        "workers = {(s.split()[0], s.split(')')[1].split()[1]) for s in stats}\n"
+        "print(os.getpid(), ' '.join(p for w in sorted(workers) for p in w))\n",
+        encoding="utf-8",
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=300, env=env
+    )
+    assert done.returncode == 0, done.stderr
+    # The values were parsed in other processes, none of them a child of the script.
+    parent, *workers = done.stdout.split()
+    assert workers and parent not in workers
+    assert runs.read_text(encoding="utf-8") == "run\n"

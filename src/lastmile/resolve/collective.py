@@ -29,7 +29,12 @@ def entity_features(
 ) -> pa.Table:
     """One row per entity of ``components(node, component)`` with the person features'
     columns, named by its component (its smallest record id); with ``changed(component,
-    CHANGED)``, also its ``CHANGED`` column."""
+    CHANGED)``, also its ``CHANGED`` column.
+
+    An entity of one record is that record's row as it is (its lists sorted and without
+    repeats, as pooling leaves them): only entities of several records are grouped, so the
+    work grows with the records merged, not with all records (at a million records most
+    entities are one record)."""
 
     def pooled(col: str) -> str:
         return f"nullif(list_sort(list_distinct(flatten(list({col})))), []) AS {col}"
@@ -40,10 +45,11 @@ def entity_features(
             f"first({col} ORDER BY n_{col} DESC, {col}) FILTER (WHERE {col} IS NOT NULL) AS {col}"
         )
 
-    cols = []
+    cols, alone = [], []
     for col in persons.FEATURE_COLUMNS:
         if col == "record_id":
             cols.append("c.component AS record_id")
+            alone.append("c.component AS record_id")
         elif col == "investigation_id":
             # An entity all of whose records are in one case file is in that case (what it
             # shares with another subject of the case is no evidence); an entity of
@@ -52,24 +58,37 @@ def entity_features(
                 "CASE WHEN count(DISTINCT investigation_id) = 1 THEN any_value(investigation_id)"
                 " ELSE 'entity:' || c.component END AS investigation_id"
             )
+            alone.append(
+                "coalesce(f.investigation_id, 'entity:' || c.component) AS investigation_id"
+            )
         elif col in persons.LIST_COLUMNS:
             cols.append(pooled(col))
+            alone.append(f"nullif(list_sort(list_distinct(f.{col})), []) AS {col}")
         else:
             cols.append(most(col))
+            alone.append(f"f.{col}")
     counts = ", ".join(
         f"count(*) OVER (PARTITION BY c.component, f.{col}) AS n_{col}"
         for col in persons.FEATURE_COLUMNS
         if col not in persons.LIST_COLUMNS and col not in ("record_id", "investigation_id")
     )
-    extra, join = "", ""
+    extra, alone_extra, join = "", "", ""
     if changed is not None:
         extra = f", coalesce(any_value(x.{CHANGED}), true) AS {CHANGED}"
+        alone_extra = f", coalesce(x.{CHANGED}, true) AS {CHANGED}"
         join = f"LEFT JOIN {changed} x ON x.component = c.component"
     con.execute("SELECT 1").fetchall()
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE _entity_sizes AS SELECT node, component, "
+        f"count(*) OVER (PARTITION BY component) AS n FROM {components}"
+    )
     table: pa.Table = con.sql(
         f"SELECT {', '.join(cols)}{extra} FROM (SELECT f.*, c.component, {counts} "
-        f"FROM person_features f JOIN {components} c ON c.node = f.record_id) c {join} "
-        "GROUP BY c.component"
+        "FROM person_features f JOIN _entity_sizes c ON c.node = f.record_id WHERE c.n > 1) c "
+        f"{join} GROUP BY c.component "
+        f"UNION ALL SELECT {', '.join(alone)}{alone_extra} "
+        "FROM person_features f JOIN _entity_sizes c ON c.node = f.record_id "
+        f"{join} WHERE c.n = 1"
     ).to_arrow_table()
     return table
 

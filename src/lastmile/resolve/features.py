@@ -18,9 +18,12 @@ process per core.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
-from collections.abc import Callable, Sequence
+import sys
+import types
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import TypeVar
@@ -287,23 +290,50 @@ def _workers() -> int:
         return os.cpu_count() or 1
 
 
+# The module the worker processes load once, before any worker starts: the parsers and the
+# functions ``parallel_map`` is given.
+WORKER_PRELOAD = ["lastmile.resolve.features"]
+
+
+@contextlib.contextmanager
+def _main_hidden() -> Iterator[None]:
+    """While worker processes start, the caller's main module is hidden from them: a
+    worker started from a fresh interpreter (spawn, forkserver) would otherwise run the
+    caller's script again, and a script without a ``__main__`` guard would redo its work.
+    The workers need only the importable module-level function they are given."""
+    main = sys.modules.get("__main__")
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        if main is not None:
+            sys.modules["__main__"] = main
+
+
 def parallel_map(fn: Callable[[T], R], values: Sequence[T]) -> list[R]:
     """``[fn(v) for v in values]``, in worker processes when there are many values and more
     than one core (``fn`` must be a module-level function).
 
-    The workers are forked: they need only the parsers already imported, and a forked
-    worker does not run the caller's main module again (a spawned one does, and fails in a
-    script without a ``__main__`` guard). Where fork is not available, or a worker fails,
-    the values are parsed here."""
+    The workers are forked from a fork server (``forkserver``), a fresh single-threaded
+    process that has loaded the parsers once (``WORKER_PRELOAD``), never from this
+    process: here DuckDB's and Arrow's threads are running, and a process forked from a
+    multi-threaded one can deadlock on a lock another thread held (CPython issue 90622).
+    The workers do not run the caller's main module again (``_main_hidden``). Where the
+    fork server is not available, or a worker fails, the values are parsed here."""
     workers = _workers()
     if len(values) < PARALLEL_MIN or workers < 2:
         return [fn(v) for v in values]
-    if "fork" not in multiprocessing.get_all_start_methods():  # pragma: no cover
+    if "forkserver" not in multiprocessing.get_all_start_methods():  # pragma: no cover
         return [fn(v) for v in values]
     chunk = max(1, len(values) // (workers * 16))
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(WORKER_PRELOAD)
     try:
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-            return list(pool.map(fn, values, chunksize=chunk))
+        with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
+            # The workers start as the work is submitted, all of it within map().
+            with _main_hidden():
+                results = pool.map(fn, values, chunksize=chunk)
+            return list(results)
     except BrokenProcessPool:  # pragma: no cover - a worker killed (memory)
         return [fn(v) for v in values]
 

@@ -273,13 +273,21 @@ def comparisons() -> list[dict[str, Any]]:
 _SIDE = re.compile(r"\b([lr])\.(\w+)")
 
 
-def blocking_rules() -> list[dict[str, Any]]:
-    def rule(sql: str, explode: list[str] | None = None) -> dict[str, Any]:
-        out: dict[str, Any] = {"blocking_rule": sql, "sql_dialect": "duckdb"}
-        if explode:
-            out["arrays_to_explode"] = explode
-        return out
+# The blocking rule of the records that share a selector: the only pairs ``predict``'s
+# ``also`` is evaluated on (every rule's link that keeps a pair below the score floor
+# requires a shared selector: run.alias_link_sql, run.entity_alias_sql).
+SELECTOR_RULE = "l.sel_keys = r.sel_keys"
 
+
+def _rule(sql: str, explode: list[str] | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {"blocking_rule": sql, "sql_dialect": "duckdb"}
+    if explode:
+        out["arrays_to_explode"] = explode
+    return out
+
+
+def blocking_rules() -> list[dict[str, Any]]:
+    rule = _rule
     # The blk_* columns split blocks of more than MAX_BLOCK records (see blocking_keys).
     return [
         rule("l.dob = r.dob AND l.blk_dob_first = r.blk_dob_first"),
@@ -292,7 +300,7 @@ def blocking_rules() -> list[dict[str, Any]]:
             "AND l.blk_sur_year = r.blk_sur_year"
         ),
         rule("l.blk_name_keys = r.blk_name_keys", ["blk_name_keys"]),
-        rule("l.sel_keys = r.sel_keys", ["sel_keys"]),
+        rule(SELECTOR_RULE, ["sel_keys"]),
         rule("l.id_keys = r.id_keys", ["id_keys"]),
         # A person under another name keeps his street name: the same principal moniker
         # with a stated tie, a given name or a surname in common (each a few thousand
@@ -453,14 +461,25 @@ def _changed_only(rules: list[Any]) -> list[Any]:
 
 
 def _linker(
-    features: pa.Table, model: Mapping[str, Any] | None, engine: str, spark: Any = None
+    features: pa.Table,
+    model: Mapping[str, Any] | None,
+    engine: str,
+    spark: Any = None,
+    rules: list[Any] | None = None,
+    sdf: Any = None,
 ) -> Any:
+    """A Splink linker of ``features`` under ``model``; ``rules`` replace the model's
+    blocking rules for prediction, and ``sdf`` is the records already registered (by an
+    earlier linker of the same features, whose connection it then shares)."""
     from splink import Linker
 
     logging.getLogger("splink").setLevel(logging.ERROR)
-    api = _api(engine, spark)
-    sdf = api.register(blocking_keys(features), table_name="person_features")
+    if sdf is None:
+        api = _api(engine, spark)
+        sdf = api.register(blocking_keys(features), table_name="person_features")
     chosen = dict(model) if model else settings()
+    if rules is not None:
+        chosen["blocking_rules_to_generate_predictions"] = rules
     if CHANGED_COLUMN in features.column_names:
         chosen["blocking_rules_to_generate_predictions"] = _changed_only(
             list(chosen.get("blocking_rules_to_generate_predictions", []))
@@ -557,37 +576,66 @@ def predict(
     """Every blocked pair scoring at least EDGE_FLOOR, with each comparison's level (gamma_*)
     and match weight (mw_* / bf_*); scored ``chunk_records`` left-hand records at a time.
     ``also``: SQL over a prediction row (its gamma_* columns) keeping a pair whatever its
-    score (the pairs a rule links, see ``run.alias_link_sql``)."""
+    score (the pairs a rule links, see ``run.alias_link_sql``), among the pairs of records
+    that share a selector (SELECTOR_RULE): every such rule requires a shared selector.
+
+    The pairs below the floor are filtered where Splink scores them: only the pairs that
+    share a selector are scored a second time, unfiltered, for ``also`` (a handful of
+    records each). Scoring every blocked pair unfiltered (as ``also`` first did) wrote
+    every pair, with every compared value, before the filter (docs/resolution.md,
+    "Scale")."""
     linker = _linker(features, model, engine, spark)
     chunks = max(1, math.ceil(features.num_rows / max(1, chunk_records)))
-    keep = f"match_probability >= {EDGE_FLOOR}" + (f" OR ({also})" if also else "")
+    selector_rule = [_rule(SELECTOR_RULE, ["sel_keys"])]
     try:
-        df = linker.inference.predict(
-            threshold_match_probability=None if also else EDGE_FLOOR,
-            num_chunks_left=chunks,
-            num_chunks_right=1,
-        )
-        if engine == "duckdb":
-            # The compared values themselves (first_l, sel_keys_r...) are not needed after
-            # prediction (the levels and weights say what agreed): leaving them in DuckDB
-            # keeps the pairs brought into Python narrow.
-            rel = df.as_duckdbpyrelation().filter(keep)
-            kept = [c for c in rel.columns if c not in _MATCHING]
-            out: pa.Table = rel.project(", ".join(f'"{c}"' for c in kept)).to_arrow_table()
-        elif also and hasattr(df, "as_spark_dataframe"):
-            # Filtered in Spark: only the kept pairs come back to the driver.
-            kept_df = df.as_spark_dataframe().filter(keep)
-            if hasattr(kept_df, "toArrow"):
-                out = kept_df.toArrow()
-            else:
-                out = pa.Table.from_pandas(kept_df.toPandas())
-        elif hasattr(df, "as_pyarrow_table"):
-            out = df.as_pyarrow_table()
-        else:
-            out = pa.Table.from_pandas(df.as_pandas_dataframe())
+        frames = [
+            linker.inference.predict(
+                threshold_match_probability=EDGE_FLOOR,
+                num_chunks_left=chunks,
+                num_chunks_right=1,
+            )
+        ]
+        keep = ["TRUE"]
+        if also:
+            shared = _linker(
+                features, model, engine, spark, rules=selector_rule, sdf=_registered(linker)
+            )
+            frames.append(shared.inference.predict(num_chunks_left=chunks, num_chunks_right=1))
+            # The pairs at or above the floor are in the first frame already.
+            keep.append(f"match_probability < {EDGE_FLOOR} AND ({also})")
+        parts = [_fetch(df, k, engine) for df, k in zip(frames, keep, strict=True)]
     finally:
         release(linker)
-    return out
+    return pa.concat_tables(parts, promote_options="permissive") if len(parts) > 1 else parts[0]
+
+
+def _registered(linker: Any) -> Any:
+    """The records ``linker`` was made with, as registered on its engine."""
+    return next(iter(linker._input_tables_dict.values()))
+
+
+def _fetch(df: Any, keep: str, engine: str) -> pa.Table:
+    """The rows of Splink's predictions ``df`` where the SQL ``keep`` holds, into Arrow."""
+    if engine == "duckdb":
+        # The compared values themselves (first_l, sel_keys_r...) are not needed after
+        # prediction (the levels and weights say what agreed): leaving them in DuckDB
+        # keeps the pairs brought into Python narrow.
+        rel = df.as_duckdbpyrelation().filter(keep)
+        kept = [c for c in rel.columns if c not in _MATCHING]
+        out: pa.Table = rel.project(", ".join(f'"{c}"' for c in kept)).to_arrow_table()
+        return out
+    if hasattr(df, "as_spark_dataframe"):
+        # Filtered in Spark: only the kept pairs come back to the driver.
+        kept_df = df.as_spark_dataframe().filter(keep)
+        if hasattr(kept_df, "toArrow"):
+            out = kept_df.toArrow()
+        else:
+            out = pa.Table.from_pandas(kept_df.toPandas())
+        return out
+    if hasattr(df, "as_pyarrow_table"):  # pragma: no cover - other engines
+        out = df.as_pyarrow_table()
+        return out
+    return pa.Table.from_pandas(df.as_pandas_dataframe())  # pragma: no cover
 
 
 _MATCHING = frozenset(f"{c}_{side}" for c in FEATURE_COLUMNS[1:] for side in "lr")
