@@ -503,3 +503,29 @@ def test_the_middle_name_is_read_and_compared_on_its_own() -> None:
         row = persons.score_pair(table, model, a, b).to_pylist()[0]
         assert row["gamma_middle"] == -1
     assert level("c1", "c2")[1] == level("d1", "d2")[1] > different[1]
+
+
+_WORDS = ["Aaron", "Antúnez", "COLUNGA", "Nancy", "Pérez", "Dr.", "Jr.", "de", "la", "Nancy"]
+
+
+@given(
+    st.lists(st.sampled_from(_WORDS), min_size=1, max_size=5),
+    st.booleans(),
+    st.lists(st.sampled_from(_WORDS), min_size=0, max_size=2),
+    st.lists(st.sampled_from(_WORDS), min_size=0, max_size=2),
+)
+def test_the_order_check_never_hides_the_other_reading(
+    words: list[str], comma: bool, given_words: list[str], family_words: list[str]
+) -> None:
+    """Reading a record's full name with nameparser is skipped where the given name comes
+    before every surname in it; that shortcut gives the same readings as parsing every full
+    name, whatever the words, titles, particles, repeats and commas."""
+    from unittest import mock
+
+    full = " ".join(words)
+    if comma and len(words) > 1:
+        full = f"{words[0]}, {' '.join(words[1:])}"
+    given, family = " ".join(given_words) or None, " ".join(family_words) or None
+    fast = names.readings(full, given, None, family)
+    with mock.patch.object(names, "_surname_first", lambda full, parts: True):
+        assert names.readings(full, given, None, family) == fast

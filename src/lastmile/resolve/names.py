@@ -178,6 +178,23 @@ def swapped(a: NameParts, b: NameParts) -> bool:
     return bool(a.first and b.first) and a.first in b.surnames and b.first in a.surnames
 
 
+def _surname_first(full: str, parts: NameParts) -> bool:
+    """Whether the full name can read the parts the other way round (:func:`swapped`): it
+    has the "FAMILY, Given" form, or a surname of the parts comes before the parts' given
+    name in it. Without a comma nameparser reads a name in order, the given name first, so a
+    full name where the given name comes first can not be the other reading, and nameparser
+    (most of the cost of parsing a name) is not run on the full name of every record."""
+    if "," in full:
+        return True
+    surnames = set(parts.surnames)
+    seen = False
+    for word in fold(full).split():
+        if seen and word == parts.first:
+            return True
+        seen = seen or word in surnames
+    return False
+
+
 def readings(
     full: str | None,
     given: str | None = None,
@@ -195,7 +212,7 @@ def readings(
     first without a comma) and the full name's reading is the other one. The other
     reading's keys are the record's too (docs/resolution.md, "Names written twice")."""
     parts = parse_name(full, given, middle, family)
-    if not full or not (given or family):
+    if not full or not (given or family) or not _surname_first(full, parts):
         return parts, None
     whole = parse_name(full)
     if not swapped(parts, whole):
