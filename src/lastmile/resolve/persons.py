@@ -610,8 +610,13 @@ def predict(
 
 
 def _registered(linker: Any) -> Any:
-    """The records ``linker`` was made with, as registered on its engine."""
-    return next(iter(linker._input_tables_dict.values()))
+    """The records ``linker`` was made with, as registered on its engine, or None (then
+    ``_linker`` registers them again) if this Splink keeps them elsewhere: the attribute is
+    Splink's own, and sharing it only saves registering the records twice."""
+    tables = getattr(linker, "_input_tables_dict", None)
+    if not isinstance(tables, Mapping) or len(tables) != 1:
+        return None
+    return next(iter(tables.values()))
 
 
 def _fetch(df: Any, keep: str, engine: str) -> pa.Table:
