@@ -40,6 +40,7 @@ import numpy as np
 from lastmile.network.analyze import analyze
 from lastmile.network.centrality import centralities
 from lastmile.network.keyplayer import (
+    DISTRIBUTES,
     SHARES_SELECTOR,
     SUPPLIES,
     bare,
@@ -254,7 +255,13 @@ def main() -> None:
         supplied = np.asarray(g.vs[SUPPLIES], dtype=np.int64)
         degree = cent.column("degree").to_numpy()
         order, _ = supply_order(
-            supplied, falls, degree, btw.values, list(g.vs["name"]), g.vs[SHARES_SELECTOR]
+            supplied,
+            falls,
+            degree,
+            btw.values,
+            list(g.vs["name"]),
+            g.vs[SHARES_SELECTOR],
+            np.asarray(g.vs[DISTRIBUTES], dtype=bool),
         )
         places[nid] = {
             g.vs[v]["name"]: Place(i + 1, int(supplied[v]), int(falls[v]), int(degree[v]))
