@@ -1,6 +1,7 @@
 """The default key-player ranking of a workspace network (docs/networks.md, "Key players of a
 workspace network"): people supplied, then the fall of the largest component on one's removal
-alone, then ties, then betweenness; the second of two people sharing a selector comes later."""
+alone, then a stated role of distributor, then ties, then betweenness; the second of two people
+sharing a selector comes later."""
 
 from __future__ import annotations
 
