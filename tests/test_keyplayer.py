@@ -1,6 +1,7 @@
 """The default key-player ranking of a workspace network (docs/networks.md, "Key players of a
 workspace network"): people supplied, then the fall of the largest component on one's removal
-alone, then ties, then betweenness; the second of two people sharing a selector comes later."""
+alone, then a stated role of distributor, then ties, then betweenness; the second of two people
+sharing a selector comes later."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 
 from lastmile.network.graph import Network, build_network
 from lastmile.network.keyplayer import (
+    DISTRIBUTES,
     SUPPLIES,
     key_players,
     mark_shared_selectors,
@@ -120,3 +122,24 @@ def test_the_second_of_two_people_sharing_a_selector_comes_after_the_others() ->
         pa.Table.from_pylist([_tie("S1", "S2", "association")], schema=TIE_SCHEMA),
     )
     assert key_players(net, 2, method="supply").table.column("id").to_pylist() == ["S1", "S2"]
+
+
+def test_a_stated_distributor_breaks_the_tie_of_supply_and_fall_before_ties() -> None:
+    """A ring X-Y-A-B-Z-X with a chord X-B, and B the only link of C and C of D: B and C are
+    cut vertices, everyone else cuts off only himself. Among those, X has most ties and comes
+    first, until a record states Y to be a distributor: then Y comes first among them, while
+    the cut vertices keep their places; stated supply still comes before the role."""
+    edges = [("X", "Y"), ("Y", "A"), ("A", "B"), ("B", "Z"), ("Z", "X"), ("X", "B")]
+    edges += [("B", "C"), ("C", "D")]
+    net = _net(edges)
+    full = len(net.ids)
+    before = key_players(net, full, method="supply").table.column("id").to_pylist()
+    assert before[:3] == ["B", "C", "X"]
+    net.graph.vs[DISTRIBUTES] = [n == "Y" for n in net.ids]
+    table = key_players(net, full, method="supply").table
+    after = table.column("id").to_pylist()
+    assert after[:4] == ["B", "C", "Y", "X"]
+    assert "a record states his role as distributor" in table.column("why")[2].as_py()
+    assert "distributor" not in table.column("why")[3].as_py()
+    net.graph.vs[SUPPLIES] = [1 if n == "D" else 0 for n in net.ids]
+    assert key_players(net, 1, method="supply").table.column("id").to_pylist() == ["D"]

@@ -401,6 +401,32 @@ def test_network_graphs_are_people_and_every_tie_of_working_together_but_family(
     assert pairs == {("P1", "P2"), ("P1", "P4"), ("P3", "P4"), ("P1", "P3")}
 
 
+def test_a_stated_distributor_comes_first_among_people_alike_in_supply_and_fall(
+    workspace: Workspace,
+) -> None:
+    """P2 and P4 each supply P1 and cut no one off; P4 has more ties, so he comes first, until
+    a subject record states P2's role as distributor (docs/networks.md, "Key players, fourth
+    round"). P1's own fall (he alone holds P2) still puts him before any stated role."""
+    from lastmile.network.keyplayer import DISTRIBUTES
+    from lastmile.network.networks import network_graphs, workspace_key_players
+
+    fill(workspace)
+
+    def order() -> list[str]:
+        return [str(e) for e in workspace_key_players(workspace).column("entity_id").to_pylist()]
+
+    assert order() == ["P4", "P2", "P1", "P3"]
+    (net,) = network_graphs(workspace).values()
+    assert not any(net.graph.vs[DISTRIBUTES])
+    workspace.store.execute("UPDATE subjects SET role = 'distributor' WHERE subject_id = 'S2'")
+    (net,) = network_graphs(workspace).values()
+    assert [n for n, d in zip(net.ids, net.graph.vs[DISTRIBUTES], strict=True) if d] == ["P2"]
+    assert order() == ["P2", "P4", "P1", "P3"]
+    # a stated distributor who supplies no one and cuts no one off stays behind those who do
+    workspace.store.execute("UPDATE subjects SET role = 'distributor' WHERE subject_id = 'S3'")
+    assert order() == ["P2", "P4", "P1", "P3"]
+
+
 def test_workspace_networks_list_places_and_arrests(workspace: Workspace) -> None:
     fill(workspace)
     insert(

@@ -150,7 +150,8 @@ def keyplayers(
         KeyMethod | None,
         typer.Option(
             help="supply: most people supplied in the network, then the fall of the largest "
-            "component on one's removal alone, then ties, then betweenness "
+            "component on one's removal alone, then a stated role of distributor, then ties, "
+            "then betweenness "
             "(default on a workspace network); keyplayer: Borgatti's fragmentation set (default "
             "on an edge list, which has no direction of supply)."
         ),

@@ -25,9 +25,9 @@ that adds most given the first, and so on; a member's score is ``F`` after remov
 On a workspace network the default ranking is ``supply`` (:func:`supply_order`): people
 supplied in the network, then how many people the largest component loses when each alone is
 removed (:func:`removal_falls`, Borgatti's single-removal view on the observed graph), then
-ties, then betweenness; the second of two people who share a selector
-(:func:`mark_shared_selectors`) comes after the others. docs/networks.md says why, and what
-else was measured.
+whether a record states the person's role as distributor (:data:`DISTRIBUTES`), then ties,
+then betweenness; the second of two people who share a selector (:func:`mark_shared_selectors`)
+comes after the others. docs/networks.md says why, and what else was measured.
 """
 
 from __future__ import annotations
@@ -54,6 +54,13 @@ WORKSPACE_METHOD = "supply"
 SUPPLIES = "supplies"
 """The vertex attribute a workspace network carries: how many of its people each person is
 stated to supply (``network_graphs``). A plain edge list has no direction of supply."""
+DISTRIBUTES = "distributes"
+"""The vertex attribute a workspace network carries (``network_graphs``): whether a subject
+record of the person states his role in the trade as ``distributor``
+(:class:`lastmile.model.Role`), the level that supplies the dealers of a network. The supply
+ranking reads it after people supplied and the fall, before ties: people below a distributor
+depend on him whether or not a record names them (docs/networks.md, "Key players, fourth
+round")."""
 SHARES_SELECTOR = "shares_selector"
 """The vertex attribute a workspace network may carry (:func:`mark_shared_selectors`): the
 people of the network who share a selector (a phone, an account) with each person. The
@@ -136,15 +143,23 @@ def supply_order(
     btw: np.ndarray,
     names: list[str],
     shares: list[list[str]] | None = None,
+    distributes: np.ndarray | None = None,
 ) -> tuple[list[int], dict[int, int]]:
     """The default ranking of a workspace network (docs/networks.md, "Key players of a
     workspace network"): people supplied, then the fall of the largest component on their
-    removal alone, then ties, then betweenness; a person who shares a selector with someone
-    ranked before is put after everyone who does not (the second of two entities that one
-    phone joins is most often the same person, or one unit, and adds little). Returns the
-    order and, for each person so deferred, the vertex ranked before that shares his selector.
+    removal alone, then a stated role of distributor (``distributes``, true or false per
+    person; none when not given), then ties, then betweenness; a person who shares a selector
+    with someone ranked before is put after everyone who does not (the second of two entities
+    that one phone joins is most often the same person, or one unit, and adds little).
+    Returns the order and, for each person so deferred, the vertex ranked before that shares
+    his selector.
     """
-    order = [int(v) for v in np.lexsort((-btw, -degree, -falls, -supplied))]
+    stated = (
+        np.zeros(len(names), dtype=np.int64)
+        if distributes is None
+        else np.asarray(distributes, dtype=np.int64)
+    )
+    order = [int(v) for v in np.lexsort((-btw, -degree, -stated, -falls, -supplied))]
     if not shares:
         return order, {}
     index = {name: v for v, name in enumerate(names)}
@@ -308,6 +323,9 @@ def key_players(
     supplied = np.asarray(
         g.vs[SUPPLIES] if SUPPLIES in g.vs.attributes() else [0] * n, dtype=np.int64
     )
+    stated = np.asarray(
+        g.vs[DISTRIBUTES] if DISTRIBUTES in g.vs.attributes() else [False] * n, dtype=bool
+    )
     if method == "keyplayer":
         kps = key_player_set(structure, k_eff, b, pool=pool)
         ranked = _rank_within(structure, kps.members, b)
@@ -325,13 +343,21 @@ def key_players(
     elif method == "supply":
         shares = g.vs[SHARES_SELECTOR] if SHARES_SELECTOR in g.vs.attributes() else None
         order, deferred = supply_order(
-            supplied, falls, cent.column("degree").to_numpy(), b, list(g.vs["name"]), shares
+            supplied,
+            falls,
+            cent.column("degree").to_numpy(),
+            b,
+            list(g.vs["name"]),
+            shares,
+            stated if DISTRIBUTES in g.vs.attributes() else None,
         )
         ranked = order[:k_eff]
         notes.append(
             "ranked by people supplied in the network, then the fall of the largest component "
-            "on each one's removal alone, then ties, then betweenness"
-            + ("" if supplied.any() else " (no supply ties: by that fall, ties, betweenness)")
+            "on each one's removal alone, then "
+            + ("a stated role of distributor, then " if DISTRIBUTES in g.vs.attributes() else "")
+            + "ties, then betweenness"
+            + ("" if supplied.any() else " (no supply ties: by what follows)")
             + (
                 "; a person sharing a selector with one ranked before comes after the others"
                 if shares is not None
@@ -386,6 +412,7 @@ def key_players(
             "removing them alone cuts the intact largest component by "
             + ("" if fall.measured[v] else "at least ")
             + f"{int(falls[v]):,}",
+            *(["a record states his role as distributor"] if stated[v] else []),
             *(
                 [
                     f"shares a selector with #{ranked.index(deferred[v]) + 1} "

@@ -72,9 +72,10 @@ import numpy as np
 import pyarrow as pa
 import scipy.sparse as sp
 
+from lastmile.model import Role
 from lastmile.network.communities import leiden
 from lastmile.network.graph import Network
-from lastmile.network.keyplayer import SUPPLIES, mark_shared_selectors
+from lastmile.network.keyplayer import DISTRIBUTES, SUPPLIES, mark_shared_selectors
 from lastmile.store import Workspace
 
 MIN_EVENTS = 3
@@ -879,6 +880,12 @@ _PLACES = """
     JOIN investigations i ON i.investigation_id = o.investigation_id
 """
 
+_DISTRIBUTORS = """
+    SELECT DISTINCT m.entity_id FROM subjects s
+    JOIN entity_members m ON m.record_type = 'subjects' AND m.record_id = s.subject_id
+    WHERE s.role = ?
+"""
+
 _ARRESTS = """
     SELECT p.entity_id, count(DISTINCT a.arrest_id) AS arrests FROM arrests a
     JOIN entity_members p ON p.record_type = 'subjects' AND p.record_id = a.subject_id
@@ -963,6 +970,10 @@ def network_graphs(
     affiliation, not a tie through which drugs, money or orders pass (it would make the
     organization a broker between all its members), so key players, disruption and missing
     ties are about people. A person of the network without such ties is an isolated node.
+
+    Each person carries the key-player ranking's evidence: how many people of the network he
+    is stated to supply (``SUPPLIES``) and whether a subject record states his role as
+    distributor (``DISTRIBUTES``).
     """
     from lastmile.network.graph import build_network
     from lastmile.network.workspace import entity_ties
@@ -1011,6 +1022,13 @@ def network_graphs(
         nid = network_of.get(r["source"])
         if r["kind"] == "supply" and nid is not None and network_of.get(r["target"]) == nid:
             customers.setdefault(r["source"], set()).add(r["target"])
+    # Whose records state the role of distributor: the ranking's evidence of dependants no
+    # record names.
+    distributors = {
+        str(e)
+        for (e,) in ws.store.rows(_DISTRIBUTORS, [Role.DISTRIBUTOR.value])
+        if str(e) in network_of
+    }
     schema = pa.schema([("source", pa.string()), ("target", pa.string()), ("weight", pa.float64())])
     graphs = {}
     for nid, rows in sorted(edges.items()):
@@ -1018,6 +1036,7 @@ def network_graphs(
             continue
         net = build_network(pa.Table.from_pylist(rows, schema=schema))
         net.graph.vs[SUPPLIES] = [len(customers.get(name, ())) for name in net.ids]
+        net.graph.vs[DISTRIBUTES] = [name in distributors for name in net.ids]
         graphs[nid] = net
     mark_shared_selectors(graphs, ties)
     return graphs

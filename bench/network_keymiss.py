@@ -1,0 +1,294 @@
+"""Why the truth's key players are missed, against a synthetic world's truth.
+
+Runs ``lastmile.network.analyze.analyze`` once, scores key players as
+``bench/network_truth.py`` does (issue 11: for each true network with at least 10 people, the
+lastmile network holding most of its people, ours, and its top 5 by the default ranking), and
+then, for every true network where fewer than 3 of the truth's top 5 are in our top 5, says
+of each of the truth's top 5 we did not pick where he is:
+
+- ``ranked``: in ours, below 5th (with his place in the full default ranking, the people he
+  supplies there, the fall of the largest component on his removal alone, and his ties);
+- ``piece``: in another network of ours that is mostly his own true network (a split: the
+  piece and ours are parts of one true network), ``other``: in another network of ours that
+  is mostly another true network (glue), ``upstream``: in an upstream network, ``none``: in no
+  network. For these, the ties of his entities to people of ours, by kind, and whether an
+  investigation names people of both networks (``shared_case_file``);
+
+and of each of our top 5 that the truth does not list, whether he is of the same true network
+(``same``), another (``other``) or none. Prints JSON: the figure, the counts by category and
+two bounds computed with the truth (not methods): ``flip_if_placed``, the missed networks that
+would reach 3 of 5 if every key player placed elsewhere were in ours and in its top 5, and
+``flip_if_ranked``, the same for the key players already in ours. ``--details`` adds each
+missed network. docs/networks.md ("Key players, fourth round") reads it.
+
+    .venv/bin/python bench/network_keymiss.py /work/data/nat -w W/nat.duckdb
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from lastmile.network.analyze import analyze
+from lastmile.network.centrality import centralities
+from lastmile.network.keyplayer import (
+    DISTRIBUTES,
+    SHARES_SELECTOR,
+    SUPPLIES,
+    bare,
+    removal_falls,
+    supply_order,
+)
+from lastmile.network.networks import network_graphs
+from lastmile.network.stored import INVESTIGATION_MEMBERS
+from lastmile.store import open_workspace
+
+KEY_MIN_PEOPLE = 10
+TOP = 5
+NEED = 3
+
+
+@dataclass(frozen=True)
+class Place:
+    """A person's place in the full default ranking of his network."""
+
+    rank: int
+    supplied: int
+    fall: int
+    ties: int
+
+
+def _csv(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def key_misses(
+    true_network: Mapping[str, str],
+    true_keys: Mapping[str, list[str]],
+    person_of_entity: Mapping[str, str],
+    network_of: Mapping[str, str],
+    upstream: set[str],
+    ranking: Mapping[str, list[str]],
+    places: Mapping[str, Mapping[str, Place]],
+    ties: Mapping[str, list[tuple[str, str]]] | None = None,
+    cases: Mapping[str, set[str]] | None = None,
+) -> dict[str, Any]:
+    """Where the truth's key players of each missed true network are (see the module's doc).
+
+    ``true_network``: person -> his true network ('' for none); ``true_keys``: true network ->
+    the truth's key players in rank order; ``person_of_entity``: our entity -> the true person
+    most of its subject records belong to; ``network_of``: entity -> our network;
+    ``upstream``: our upstream networks; ``ranking``: our network -> the default top (at
+    least 5); ``places``: our network -> entity -> :class:`Place`; ``ties``: entity ->
+    (other entity, kind) of every tie; ``cases``: entity -> the investigations naming it.
+    """
+    ties = ties or {}
+    cases = cases or {}
+    entities_of: dict[str, set[str]] = {}
+    for e, p in person_of_entity.items():
+        entities_of.setdefault(p, set()).add(e)
+    # the true network most of each of our networks' people belong to
+    composition: dict[str, Counter[str]] = {}
+    for e, nid in network_of.items():
+        p = person_of_entity.get(e)
+        if p is not None and true_network.get(p):
+            composition.setdefault(nid, Counter())[true_network[p]] += 1
+    majority = {
+        n: min(c.items(), key=lambda kv: (-kv[1], kv[0]))[0] for n, c in composition.items()
+    }
+    sizes = Counter(t for t in true_network.values() if t)
+    missing: Counter[str] = Counter()
+    picked: Counter[str] = Counter()
+    scored = met = flip_placed = flip_ranked = 0
+    details: list[dict[str, Any]] = []
+    for tnet, size in sorted(sizes.items()):
+        if size < KEY_MIN_PEOPLE or not true_keys.get(tnet):
+            continue
+        scored += 1
+        truth_top = true_keys[tnet][:TOP]
+        need = min(NEED, len(truth_top))
+        held = Counter(
+            nid
+            for p, t in true_network.items()
+            if t == tnet
+            for nid in {network_of[e] for e in entities_of.get(p, ()) if e in network_of}
+        )
+        ours = min(held.items(), key=lambda kv: (-kv[1], kv[0]))[0] if held else None
+        top = ranking.get(ours, [])[:TOP] if ours else []
+        ours_people = {person_of_entity.get(e) for e in top}
+        hits = len(set(truth_top) & ours_people)
+        if hits >= need:
+            met += 1
+            continue
+        missed: list[dict[str, Any]] = []
+        for p in truth_top:
+            if p in ours_people:
+                continue
+            mine = entities_of.get(p, set())
+            nets = sorted({network_of[e] for e in mine if e in network_of})
+            row: dict[str, Any] = {"person": p}
+            if ours is not None and ours in nets:
+                e = min(x for x in mine if network_of.get(x) == ours)
+                place = places.get(ours, {}).get(e)
+                row.update(where="ranked", **(place.__dict__ if place else {}))
+            else:
+                if not nets:
+                    where = "none"
+                else:
+                    row["network"] = nets[0]
+                    if nets[0] in upstream:
+                        where = "upstream"
+                    else:
+                        where = "piece" if majority.get(nets[0]) == tnet else "other"
+                    theirs = {x for x, n in network_of.items() if n == nets[0]}
+                    ours_all = {x for x, n in network_of.items() if n == ours}
+                    shared = set().union(*(cases.get(x, set()) for x in theirs)) & set().union(
+                        *(cases.get(x, set()) for x in ours_all)
+                    )
+                    row["shared_case_file"] = bool(shared)
+                kinds = Counter(
+                    kind
+                    for e in mine
+                    for other, kind in ties.get(e, [])
+                    if network_of.get(other) == ours
+                )
+                row.update(where=where, ties_to_ours=dict(sorted(kinds.items())))
+            missing[row["where"]] += 1
+            missed.append(row)
+        extra = []
+        for e in top:
+            p = person_of_entity.get(e)
+            if p in truth_top:
+                continue
+            t = true_network.get(p or "", "")
+            kind = "same" if t == tnet else ("other" if t else "none")
+            picked[kind] += 1
+            extra.append({"entity": e, "person": p, "true_network": t, "is": kind})
+        short = need - hits
+        flip_placed += sum(m["where"] != "ranked" for m in missed) >= short
+        flip_ranked += sum(m["where"] == "ranked" for m in missed) >= short
+        details.append(
+            {
+                "true": tnet,
+                "people": size,
+                "ours": ours,
+                "held": held[ours] if ours else 0,
+                "hits": hits,
+                "missed": missed,
+                "picked_instead": extra,
+            }
+        )
+    return {
+        "true_networks": scored,
+        "share_3_of_5": round(met / scored, 4) if scored else None,
+        "missed_networks": scored - met,
+        "missed_hits": dict(sorted(Counter(d["hits"] for d in details).items())),
+        "key_players_missed": dict(sorted(missing.items())),
+        "picked_instead": dict(sorted(picked.items())),
+        "shared_case_file": sum(
+            1 for d in details for m in d["missed"] if m.get("shared_case_file")
+        ),
+        "no_tie_to_ours": sum(
+            1
+            for d in details
+            for m in d["missed"]
+            if m["where"] != "ranked" and not m.get("ties_to_ours")
+        ),
+        "flip_if_placed": flip_placed,
+        "flip_if_ranked": flip_ranked,
+        "details": details,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("world", type=Path, help="the synthetic world (with truth/)")
+    parser.add_argument("-w", "--workspace", required=True, help="a resolved workspace")
+    parser.add_argument("--details", action="store_true", help="each missed true network")
+    args = parser.parse_args()
+    true_network = {
+        r["entity_id"]: r["network_id"]
+        for r in _csv(args.world / "truth" / "entities.csv")
+        if r["kind"] == "person"
+    }
+    person_of = {r["record_id"]: r["entity_id"] for r in _csv(args.world / "truth" / "records.csv")}
+    true_keys: dict[str, list[str]] = {}
+    for r in sorted(
+        _csv(args.world / "truth" / "key_players.csv"),
+        key=lambda r: (r["network_id"], int(r["rank"])),
+    ):
+        true_keys.setdefault(r["network_id"], []).append(r["entity_id"])
+    with open_workspace(args.workspace, create=False) as ws:
+        result = analyze(ws)
+        graphs = network_graphs(ws, result.ties, result.members)
+        votes: dict[str, Counter[str]] = {}
+        for record, entity in ws.store.rows(
+            "SELECT record_id, entity_id FROM entity_members WHERE record_type = 'subjects'"
+        ):
+            person = person_of.get(str(record))
+            if person in true_network:
+                votes.setdefault(str(entity), Counter())[person] += 1
+        cases: dict[str, set[str]] = {}
+        for investigation, entity in ws.store.rows(INVESTIGATION_MEMBERS):
+            cases.setdefault(str(entity), set()).add(str(investigation))
+    person_of_entity = {e: c.most_common(1)[0][0] for e, c in votes.items()}
+    members = result.members.to_pylist()
+    network_of = {str(r["entity_id"]): str(r["network_id"]) for r in members}
+    upstream = {str(r["network_id"]) for r in members if r["upstream"]}
+    ranking: dict[str, list[str]] = {}
+    for r in result.key_players.to_pylist():
+        ranking.setdefault(r["network_id"], []).append(r["entity_id"])
+    places: dict[str, dict[str, Place]] = {}
+    for nid, net in graphs.items():
+        g = net.graph
+        cent, btw = centralities(g, seed=0)
+        falls = removal_falls(bare(g)).values
+        supplied = np.asarray(g.vs[SUPPLIES], dtype=np.int64)
+        degree = cent.column("degree").to_numpy()
+        order, _ = supply_order(
+            supplied,
+            falls,
+            degree,
+            btw.values,
+            list(g.vs["name"]),
+            g.vs[SHARES_SELECTOR],
+            np.asarray(g.vs[DISTRIBUTES], dtype=bool),
+        )
+        places[nid] = {
+            g.vs[v]["name"]: Place(i + 1, int(supplied[v]), int(falls[v]), int(degree[v]))
+            for i, v in enumerate(order)
+        }
+    ties: dict[str, list[tuple[str, str]]] = {}
+    for r in result.ties.select(["source", "target", "kind", "records"]).to_pylist():
+        kind = r["kind"]
+        if kind == "communication" and (r["records"] or 0) < 3:
+            kind = "communication<3"
+        ties.setdefault(r["source"], []).append((r["target"], kind))
+        ties.setdefault(r["target"], []).append((r["source"], kind))
+    found = key_misses(
+        true_network,
+        true_keys,
+        person_of_entity,
+        network_of,
+        upstream,
+        ranking,
+        places,
+        ties,
+        cases,
+    )
+    if not args.details:
+        found.pop("details")
+    print(json.dumps(found, indent=2))
+
+
+if __name__ == "__main__":
+    main()

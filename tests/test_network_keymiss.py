@@ -1,0 +1,75 @@
+"""bench/network_keymiss.py: where the truth's key players of a missed true network are."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+
+def _bench() -> Any:
+    path = Path(__file__).resolve().parent.parent / "bench" / "network_keymiss.py"
+    spec = importlib.util.spec_from_file_location("network_keymiss", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclass reads its own module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def bench() -> Any:
+    return _bench()
+
+
+def _world(bench: Any) -> dict[str, Any]:
+    """True network T of 12 people (t0..t11) and U of 10 (u0..u9). Ours: N-A holds t0..t7 and
+    u0 (glue), N-B holds t8..t10 (a piece of T), N-U (upstream) holds t11, N-C holds u1..u9.
+    The truth's top 5 of T: t0 (picked), t1 (ranked 7th in N-A), t8 (in the piece N-B), t11
+    (upstream) and t9 (piece); of U: u1..u5, all picked."""
+    true_network = {f"t{i}": "T" for i in range(12)} | {f"u{i}": "U" for i in range(10)}
+    person_of_entity = {f"E{p}": p for p in true_network}
+    network_of = {f"Et{i}": "N-A" for i in range(8)} | {"Eu0": "N-A"}
+    network_of |= {f"Et{i}": "N-B" for i in (8, 9, 10)} | {"Et11": "N-U"}
+    network_of |= {f"Eu{i}": "N-C" for i in range(1, 10)}
+    ranking = {
+        "N-A": ["Et0", "Eu0", "Et2", "Et3", "Et4", "Et5", "Et1"],
+        "N-C": [f"Eu{i}" for i in range(1, 10)],
+    }
+    places = {
+        "N-A": {e: bench.Place(r, 0, 1, 1) for r, e in enumerate(ranking["N-A"], start=1)},
+    }
+    return {
+        "true_network": true_network,
+        "true_keys": {"T": ["t0", "t1", "t8", "t11", "t9"], "U": [f"u{i}" for i in range(1, 6)]},
+        "person_of_entity": person_of_entity,
+        "network_of": network_of,
+        "upstream": {"N-U"},
+        "ranking": ranking,
+        "places": places,
+        "ties": {"Et8": [("Et2", "supply")], "Et2": [("Et8", "supply")]},
+        "cases": {"Et9": {"I-1"}, "Et3": {"I-1"}},
+    }
+
+
+def test_each_missed_key_player_is_placed(bench: Any) -> None:
+    found = bench.key_misses(**_world(bench))
+    assert found["true_networks"] == 2
+    assert found["share_3_of_5"] == 0.5  # U met (5 of 5), T missed (1 of 5)
+    assert found["missed_hits"] == {1: 1}
+    assert found["key_players_missed"] == {"piece": 2, "ranked": 1, "upstream": 1}
+    (missed,) = found["details"]
+    assert missed["ours"] == "N-A"
+    where = {m["person"]: m for m in missed["missed"]}
+    assert where["t1"]["where"] == "ranked" and where["t1"]["rank"] == 7
+    assert where["t8"]["where"] == "piece" and where["t8"]["ties_to_ours"] == {"supply": 1}
+    assert where["t9"]["shared_case_file"] is True
+    assert where["t11"]["where"] == "upstream"
+    # our picks the truth does not list: u0 is of another true network, t2..t4 of T
+    assert found["picked_instead"] == {"other": 1, "same": 3}
+    # three key players placed elsewhere would lift T to 3 of 5 (it needs two more);
+    # the one ranked below 5th alone would not
+    assert found["flip_if_placed"] == 1 and found["flip_if_ranked"] == 0
