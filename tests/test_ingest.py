@@ -268,6 +268,55 @@ def test_same_id_with_other_content_in_a_later_batch_is_rejected(
     assert f"(from {SMALL_OPERATION / 'arrests.csv'}:2)" in reject["reason"]
 
 
+def test_ids_repeated_in_a_batch_and_ids_already_stored_are_told_apart(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    """Each path of the identified records' write: an id given twice in one batch with the
+    same content is one record and one duplicate; with other content the later row is
+    rejected; an id already stored is a duplicate (same content) or rejected (other), and a
+    new id beside them is loaded. Optional columns no file has are stored NULL."""
+    folder = base_folder(tmp_path)
+    write(
+        folder,
+        "arrests.csv",
+        "arrest_id,investigation_id,subject_id,date\n"
+        "A1,INV-1,S-1,2022-06-01\n"
+        "A1,INV-1,S-1,2022-06-01\n"
+        "A2,INV-1,S-1,2022-06-02\n"
+        "A2,INV-1,S-1,2022-06-03\n",
+    )
+    first = ingest_paths(workspace, [folder], rejects=tmp_path / "rej.csv")
+    counts = first.counts["arrests"]
+    assert (counts.rows, counts.loaded, counts.duplicate, counts.rejected) == (4, 2, 1, 1)
+    (reject,) = rejects_of(first.rejects_file)
+    assert (reject["row"], reject["column"]) == ("5", "arrest_id")
+    assert "id 'A2' was given other content at" in reject["reason"]
+    assert workspace.store.rows(
+        "SELECT arrest_id, CAST(date AS VARCHAR), city, charges FROM arrests ORDER BY 1"
+    ) == [("A1", "2022-06-01", None, None), ("A2", "2022-06-02", None, None)]
+    later = tmp_path / "later"
+    later.mkdir()
+    write(
+        later,
+        "arrests.csv",
+        "arrest_id,investigation_id,subject_id,date\n"
+        "A1,INV-1,S-1,2022-06-01\n"
+        "A2,INV-1,S-1,2022-06-09\n"
+        "A3,INV-1,S-1,2022-06-04\n",
+    )
+    second = ingest_paths(workspace, [later], rejects=tmp_path / "rej2.csv")
+    counts = second.counts["arrests"]
+    assert (counts.rows, counts.loaded, counts.duplicate, counts.rejected) == (3, 1, 1, 1)
+    (reject,) = rejects_of(second.rejects_file)
+    assert reject["row"] == "3"
+    assert "already in the workspace with other content" in reject["reason"]
+    assert [r[0] for r in workspace.store.rows("SELECT arrest_id FROM arrests ORDER BY 1")] == [
+        "A1",
+        "A2",
+        "A3",
+    ]
+
+
 def test_a_missing_required_column_rejects_the_file_and_counts_its_rows(
     workspace: Workspace, tmp_path: Path
 ) -> None:

@@ -382,6 +382,12 @@ def validation_sql(
             text = name if col.name in pretrimmed else text_sql(name)
         trimmed.append(f"{text} AS {raw}")
         typed, err = _typed_and_error(col, raw, name)
+        if col.name not in present and col.type is not ColumnType.TIMESTAMP:
+            # No file has the column: its typed value is NULL on every row (of the type the
+            # expression would have), and DuckDB need not bind and plan the expression: for
+            # a record type of many columns in a small file, planning cost more than
+            # checking the rows. (A mapping may still pass a time typed.)
+            typed = f"NULL::{col.sql_type}"
         if col.type is ColumnType.TIMESTAMP:
             # A mapping that read the time passes it typed; only the rest is parsed here.
             parsed = ident(col.name + "__parsed")
