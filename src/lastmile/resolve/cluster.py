@@ -304,20 +304,22 @@ def constrained_components(
             for y in vb - va
         )
 
-    for a, b, forced, group_ok in edge_rows:
-        ra, rb = find(str(a)), find(str(b))
+    def merge(a: str, b: str, forced: bool, group_ok: bool) -> str:
+        """Merge a's and b's clusters unless a constraint refuses: "" when merged (or
+        already one), "clash" when only a value conflict refused it, "refused" else."""
+        ra, rb = find(a), find(b)
         if ra == rb:
-            continue
+            return ""
         if any(find(p) == rb for p in apart.get(ra, ())):
-            continue
+            return "refused"
         if not group_ok and not grp.get(ra, set()).isdisjoint(grp.get(rb, ())):
-            continue
+            return "refused"
         if (
             not forced
             and clash(vals.get(ra, set()), vals.get(rb, set()))
             and not (corroborated is not None and corroborated(held.get(ra, {}), held.get(rb, {})))
         ):
-            continue
+            return "clash"
         if len(vals.get(ra, ())) + len(apart.get(ra, ())) < len(vals.get(rb, ())) + len(
             apart.get(rb, ())
         ):
@@ -328,6 +330,21 @@ def constrained_components(
         grp.setdefault(ra, set()).update(grp.pop(rb, set()))
         for kind, seen in held.pop(rb, {}).items():
             held.setdefault(ra, {}).setdefault(kind, set()).update(seen)
+        return ""
+
+    retry: list[tuple[str, str, bool, bool]] = []
+    for a, b, forced, group_ok in edge_rows:
+        edge = (str(a), str(b), bool(forced), bool(group_ok))
+        if merge(*edge) == "clash":
+            retry.append(edge)
+    # A link refused for its dates is tried again once the clusters have grown: what they
+    # share, pooled over all their records, may corroborate it now, and a merge may bring
+    # more (repeated while one merges).
+    while retry and corroborated is not None:
+        again = [edge for edge in retry if merge(*edge) == "clash"]
+        if len(again) == len(retry):
+            break
+        retry = again
     nodes_rows = con.execute(
         f"SELECT c.node FROM {into} c JOIN _cc_flagged f USING (component)"
     ).fetchall()
