@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import duckdb
 
-from lastmile.resolve import cluster, collective
+from lastmile.resolve import cluster, collective, persons
 from lastmile.resolve.run import EVIDENCE_SQL, corroborated
 
 
@@ -196,3 +196,38 @@ def test_entities_sharing_a_moniker_and_two_contacts_are_one_person() -> None:
         (r[0], r[1], r[2], r[3], r[4], None, r[6], r[7]) for r in entity("b", "j", "F", [x, y])
     ]
     assert _links(entity("a", "i", "F", [x, y]) + plain, edges(("a", 2), ("b", 2))) == set()
+
+
+def test_a_tie_or_an_address_of_many_records_corroborates_nothing() -> None:
+    """A moniker and a tie outweigh a date conflict, unless the tie is held by more records
+    than a shared line's bound (a gang named in every case): then only the moniker is
+    shared, one kind, and the dates keep the two apart."""
+
+    def together(fillers: int) -> bool:
+        con = duckdb.connect()
+        tie = ["org:eastsidelocos@CA/los angeles/gang"]
+        rows: list[tuple[object, ...]] = [
+            ("a", "i1", "1980-01-01", "M", None, ["flaco"], None, tie),
+            ("b", "i2", "1975-05-05", "M", None, ["flaco"], None, tie),
+        ]
+        rows += [(f"f{i}", f"j{i}", None, None, None, None, None, tie) for i in range(fillers)]
+        _features(con, rows)
+        con.execute(
+            "CREATE TABLE edges AS SELECT 'a' AS a, 'b' AS b, 0.99 AS probability, false AS forced"
+        )
+        cluster.constrained_components(
+            con,
+            "(SELECT record_id AS node FROM person_features)",
+            "edges",
+            "(SELECT NULL::VARCHAR AS a, NULL::VARCHAR AS b WHERE false)",
+            "(SELECT record_id AS node, dob AS value FROM person_features)",
+            "x.value <> y.value",
+            "cc",
+            evidence=EVIDENCE_SQL,
+            corroborated=corroborated,
+        )
+        got = dict(con.execute("SELECT node, component FROM cc").fetchall())
+        return bool(got["a"] == got["b"])
+
+    assert together(fillers=3)
+    assert not together(fillers=persons.MAX_BLOCK)
