@@ -285,6 +285,7 @@ PROFILED = (
     ("lastmile.resolve.run", "_person_edges"),
     ("lastmile.resolve.anchor", "anchor_nameless"),
     ("lastmile.resolve.collective", "entity_features"),
+    ("lastmile.resolve.collective", "corroborated_links"),
     ("lastmile.resolve.run", "_clusters"),
     ("lastmile.resolve.cluster", "stable_ids"),
     ("lastmile.resolve.run", "_entities"),

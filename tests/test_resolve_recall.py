@@ -190,7 +190,10 @@ def test_a_false_identity_link_joins_records_of_two_dates_of_birth() -> None:
 
     con = duckdb.connect()
     con.execute(
-        "CREATE TABLE person_features AS SELECT * FROM (VALUES ('a', '1980-01-01', 'i1'), "
+        "CREATE TABLE person_features AS SELECT *, NULL::VARCHAR[] AS sel_keys, "
+        "NULL::VARCHAR[] AS monikers, NULL::VARCHAR[] AS tie_keys, NULL::VARCHAR[] AS id_keys, "
+        "NULL::VARCHAR[] AS addr_streets, NULL AS sex, NULL AS suffix, NULL AS sur1, "
+        "NULL AS sur2 FROM (VALUES ('a', '1980-01-01', 'i1'), "
         "('b', '1975-05-05', 'i2'), ('c', '1980-01-01', 'i3'), ('d', '1975-05-05', 'i4')) "
         "t(record_id, dob, investigation_id)"
     )

@@ -13,6 +13,7 @@ leaves the id with the part holding the oldest record, and a merge keeps the old
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Mapping
 
 import duckdb
 import pyarrow as pa
@@ -153,6 +154,8 @@ def constrained_components(
     conflict: str,
     into: str,
     groups: str | None = None,
+    evidence: str | None = None,
+    corroborated: Callable[[Mapping[str, set[str]], Mapping[str, set[str]]], bool] | None = None,
 ) -> int:
     """``into(node, component)``: connected components that respect cannot-link constraints.
 
@@ -171,6 +174,13 @@ def constrained_components(
     edge with ``group_ok`` true (a column ``edges`` then has; an analyst's ``same``, a
     duplicate): such an edge joins two nodes of one group, and what they joined keeps their
     group's others out no longer. A forced edge overrides a value conflict, not a group.
+
+    ``evidence(node, kind, value)``, when given with ``corroborated``, is what each node
+    holds (its selectors, monikers, ties...): a merge that a value conflict would refuse is
+    made when ``corroborated`` accepts the two sides' evidence, pooled over each side's
+    nodes (``{kind: values}`` of each), for the conflict is then outweighed by what the two
+    share (collective evidence; docs/resolution.md, "Issue 10, fifth round"). It overrides a
+    value conflict only, never a cannot-link or a group.
 
     Components without a conflict (nearly all) stay as plain connected components; only the
     flagged ones go through the Python pass. Returns how many components were rebuilt."""
@@ -243,6 +253,15 @@ def constrained_components(
             """
         ).fetchall()
     }
+    held: dict[str, dict[str, set[str]]] = {}
+    if evidence is not None and corroborated is not None:
+        for node, kind, value in con.execute(
+            f"""
+            SELECT e.node, e.kind, e.value FROM {evidence} e JOIN {into} c ON c.node = e.node
+            JOIN _cc_flagged f ON f.component = c.component WHERE e.value IS NOT NULL
+            """
+        ).fetchall():
+            held.setdefault(str(node), {}).setdefault(str(kind), set()).add(str(value))
     parent: dict[str, str] = {}
     vals: dict[str, set[str]] = {}
     apart: dict[str, set[str]] = {}
@@ -285,16 +304,22 @@ def constrained_components(
             for y in vb - va
         )
 
-    for a, b, forced, group_ok in edge_rows:
-        ra, rb = find(str(a)), find(str(b))
+    def merge(a: str, b: str, forced: bool, group_ok: bool) -> str:
+        """Merge a's and b's clusters unless a constraint refuses: "" when merged (or
+        already one), "clash" when only a value conflict refused it, "refused" else."""
+        ra, rb = find(a), find(b)
         if ra == rb:
-            continue
+            return ""
         if any(find(p) == rb for p in apart.get(ra, ())):
-            continue
+            return "refused"
         if not group_ok and not grp.get(ra, set()).isdisjoint(grp.get(rb, ())):
-            continue
-        if not forced and clash(vals.get(ra, set()), vals.get(rb, set())):
-            continue
+            return "refused"
+        if (
+            not forced
+            and clash(vals.get(ra, set()), vals.get(rb, set()))
+            and not (corroborated is not None and corroborated(held.get(ra, {}), held.get(rb, {})))
+        ):
+            return "clash"
         if len(vals.get(ra, ())) + len(apart.get(ra, ())) < len(vals.get(rb, ())) + len(
             apart.get(rb, ())
         ):
@@ -303,6 +328,23 @@ def constrained_components(
         vals.setdefault(ra, set()).update(vals.pop(rb, set()))
         apart.setdefault(ra, set()).update(apart.pop(rb, set()))
         grp.setdefault(ra, set()).update(grp.pop(rb, set()))
+        for kind, seen in held.pop(rb, {}).items():
+            held.setdefault(ra, {}).setdefault(kind, set()).update(seen)
+        return ""
+
+    retry: list[tuple[str, str, bool, bool]] = []
+    for a, b, forced, group_ok in edge_rows:
+        edge = (str(a), str(b), bool(forced), bool(group_ok))
+        if merge(*edge) == "clash":
+            retry.append(edge)
+    # A link refused for its dates is tried again once the clusters have grown: what they
+    # share, pooled over all their records, may corroborate it now, and a merge may bring
+    # more (repeated while one merges).
+    while retry and corroborated is not None:
+        again = [edge for edge in retry if merge(*edge) == "clash"]
+        if len(again) == len(retry):
+            break
+        retry = again
     nodes_rows = con.execute(
         f"SELECT c.node FROM {into} c JOIN _cc_flagged f USING (component)"
     ).fetchall()

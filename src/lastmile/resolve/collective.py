@@ -164,3 +164,95 @@ def predict_entities(
     if features.num_rows < 2:
         return features.slice(0, 0)
     return persons.predict(features, model, engine, spark, also=also)
+
+
+# A stated tie held by more entities than this is a crew's or a cartel's, not a person's
+# (persons.MAX_BLOCK, the bound beyond which a selector is a shared line).
+MAX_TIE_ENTITIES = persons.MAX_BLOCK
+# Each side of a corroborated link holds at least this many records, and the two share at
+# least this many distinct associates' selectors.
+CORROBORATED_MIN_RECORDS = 2
+CORROBORATED_MIN_TIES = 2
+
+
+def corroborated_links(con: duckdb.DuckDBPyConnection) -> int:
+    """Link entities (``person_edges`` as they stand) that the evidence of all their
+    records together names as one person, though no pair of records does: each entity has
+    several records, the two share a moniker and two or more selectors of the people they
+    are stated to supply, be supplied by, be family or associates of (ties ``sel:``, each
+    held by at most :data:`MAX_TIE_ENTITIES` entities), and nothing tells them apart: no
+    case file in common, no two sexes, no two generations. Collective resolution
+    (Bhattacharya and Getoor 2007): a person under a false identity keeps his street name
+    and his contacts, and what one record holds of them is weak (a crew shares its
+    contacts; "Flaco" is common), but the same moniker and the same contacts over the many
+    records of two entities are not a coincidence (docs/resolution.md, "Issue 10, fifth
+    round"). Each link goes into ``person_edges`` (at the threshold, with its evidence) and
+    ``entity_exempt`` (a false identity comes with a false date of birth); returns how many."""
+    cluster.components(
+        con,
+        "(SELECT record_id AS node FROM person_features)",
+        "(SELECT a, b FROM person_edges)",
+        "_corr_cc",
+    )
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _corr_ent AS
+        SELECT c.component, list_distinct(flatten(list(coalesce(f.monikers, [])))) AS mon,
+            coalesce(list_distinct(list(f.sex) FILTER (WHERE f.sex IS NOT NULL)), [])
+                AS sexes,
+            coalesce(list_distinct(list(f.suffix) FILTER (WHERE f.suffix IS NOT NULL)), [])
+                AS suffixes,
+            coalesce(list_distinct(list(f.investigation_id)
+                FILTER (WHERE f.investigation_id IS NOT NULL)), []) AS cases
+        FROM person_features f JOIN _corr_cc c ON c.node = f.record_id
+        GROUP BY c.component HAVING count(*) >= {CORROBORATED_MIN_RECORDS}
+            AND len(list_distinct(flatten(list(coalesce(f.monikers, []))))) > 0
+        """
+    )
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _corr_ties AS
+        WITH t AS (
+            SELECT DISTINCT c.component, unnest(f.tie_keys) AS tie
+            FROM person_features f JOIN _corr_cc c ON c.node = f.record_id
+        ), kept AS (
+            SELECT tie FROM t WHERE tie LIKE 'sel:%' GROUP BY tie
+            HAVING count(*) BETWEEN 2 AND {MAX_TIE_ENTITIES}
+        )
+        SELECT t.component, t.tie FROM t JOIN kept USING (tie)
+        WHERE t.component IN (SELECT component FROM _corr_ent)
+        """
+    )
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _corr_pairs AS
+        WITH shared AS (
+            SELECT x.component AS a, y.component AS b, count(*) AS ties
+            FROM _corr_ties x JOIN _corr_ties y ON x.tie = y.tie AND x.component < y.component
+            GROUP BY 1, 2 HAVING count(*) >= {CORROBORATED_MIN_TIES}
+        )
+        SELECT s.a, s.b, s.ties, list_intersect(ea.mon, eb.mon) AS mon FROM shared s
+        JOIN _corr_ent ea ON ea.component = s.a JOIN _corr_ent eb ON eb.component = s.b
+        WHERE list_has_any(ea.mon, eb.mon) AND NOT list_has_any(ea.cases, eb.cases)
+            AND NOT (len(ea.sexes) > 0 AND len(eb.sexes) > 0
+                AND NOT list_has_any(ea.sexes, eb.sexes))
+            AND NOT (len(ea.suffixes) > 0 AND len(eb.suffixes) > 0
+                AND NOT list_has_any(ea.suffixes, eb.suffixes))
+        """
+    )
+    con.execute(
+        f"""
+        INSERT INTO person_edges
+        SELECT a, b, NULL, {cluster.THRESHOLD},
+            'one person under another name (a rule: their entities share the moniker '
+            || array_to_string(list_sort(mon), ', ') || ' and ' || ties
+            || ' selectors of their contacts)'
+        FROM _corr_pairs
+        """
+    )
+    con.execute("CREATE TEMP TABLE IF NOT EXISTS entity_exempt (a VARCHAR, b VARCHAR)")
+    con.execute("INSERT INTO entity_exempt SELECT a, b FROM _corr_pairs")
+    row = con.execute("SELECT count(*) FROM _corr_pairs").fetchone()
+    for t in ("_corr_cc", "_corr_ent", "_corr_ties"):
+        con.execute(f"DROP TABLE IF EXISTS {t}")
+    return int(row[0]) if row else 0

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,7 @@ class ResolveResult:
     anchored: int = 0
     rebuilt_clusters: int = 0
     entity_pairs: int = 0
+    corroborated: int = 0
     vetoed: dict[str, int] = field(default_factory=dict)
     identifier_conflicts: list[tuple[str, str, str]] = field(default_factory=list)
     invalid_identifiers: int = 0
@@ -59,6 +61,7 @@ class ResolveResult:
             "anchored": self.anchored,
             "rebuilt_clusters": self.rebuilt_clusters,
             "entity_pairs": self.entity_pairs,
+            "corroborated": self.corroborated,
             "vetoed": self.vetoed,
             "identifier_conflicts": [list(c) for c in self.identifier_conflicts],
             "invalid_identifiers": self.invalid_identifiers,
@@ -365,6 +368,59 @@ def alias_sql(model: dict[str, Any]) -> str:
     )
 
 
+# What a person holds, pooled per side of a merge for :func:`corroborated`: kinds of
+# evidence (one kind counts once however many values it shares), traits that tell two
+# people apart (two sexes, two generations), and surnames (a family's).
+EVIDENCE_KINDS = ("selector", "moniker", "tie", "identifier", "address")
+TRAIT_KINDS = ("sex", "suffix")
+# What a person holds as his own: a family shares an address, a phone (a family phone, a
+# burner handed down) and its contacts, not a street name or an identity document.
+PERSONAL_KINDS = ("moniker", "identifier")
+
+
+def corroborated(a: Mapping[str, set[str]], b: Mapping[str, set[str]]) -> bool:
+    """True when two sides of a merge that their dates of birth would refuse share enough
+    of what a person holds, pooled over all their records, to be one person whatever the
+    dates say (a false identity comes with a false date of birth): two kinds of evidence or
+    more (:data:`EVIDENCE_KINDS`), and no trait (:data:`TRAIT_KINDS`) stated on both sides
+    with none in common. When the two sides share a surname (a father and his son, whose
+    dates are what tells them apart), one of the shared kinds must be a person's own
+    (:data:`PERSONAL_KINDS`), or two selectors or more: a family shares an address, a phone
+    and its contacts (docs/resolution.md, "Issue 10, fifth round")."""
+    for kind in TRAIT_KINDS:
+        if a.get(kind) and b.get(kind) and a[kind].isdisjoint(b[kind]):
+            return False
+    shared = {k: a[k] & b[k] for k in EVIDENCE_KINDS if a.get(k) and b.get(k)}
+    shared = {k: v for k, v in shared.items() if v}
+    if len(shared) < 2:
+        return False
+    if a.get("surname", set()).isdisjoint(b.get("surname", set())):
+        return True
+    return any(k in shared for k in PERSONAL_KINDS) or len(shared.get("selector", ())) >= 2
+
+
+# What each record holds, for :func:`corroborated`. A tie, an identifier or an address held
+# by more than persons.MAX_BLOCK records is many people's (a gang named in every case, a
+# junk number, a jail's address), as a selector on that many is a shared line (already out
+# of sel_keys); a moniker is not bounded, since a person's own records repeat it (a man
+# named in 26 cases under "El Chino").
+EVIDENCE_SQL = f"""(
+    SELECT node, kind, value FROM (
+        SELECT *, count(*) OVER (PARTITION BY kind, value) AS holders FROM (
+            SELECT record_id AS node, 'tie' AS kind, unnest(tie_keys) AS value
+            FROM person_features
+            UNION ALL SELECT record_id, 'identifier', unnest(id_keys) FROM person_features
+            UNION ALL SELECT record_id, 'address', unnest(addr_streets) FROM person_features
+        )
+    ) WHERE holders <= {persons.MAX_BLOCK}
+    UNION ALL SELECT record_id, 'selector', unnest(sel_keys) FROM person_features
+    UNION ALL SELECT record_id, 'moniker', unnest(monikers) FROM person_features
+    UNION ALL SELECT record_id, 'sex', sex FROM person_features
+    UNION ALL SELECT record_id, 'suffix', suffix FROM person_features
+    UNION ALL SELECT record_id, 'surname', unnest([sur1, sur2]) FROM person_features
+)"""
+
+
 def _clusters(con: duckdb.DuckDBPyConnection, result: ResolveResult) -> None:
     """``all_clusters(record_type, record_id, cluster, kind)`` for every record."""
     # Persons: the edges' connected components, except that two records an analyst judged
@@ -416,6 +472,8 @@ def _clusters(con: duckdb.DuckDBPyConnection, result: ResolveResult) -> None:
         DOB_CONFLICT.format(x="x.value", y="y.value"),
         "person_cc",
         groups="(SELECT record_id AS node, investigation_id AS grp FROM person_features)",
+        evidence=EVIDENCE_SQL,
+        corroborated=corroborated,
     )
     _org_clusters(con)
     con.execute(
@@ -655,6 +713,10 @@ def resolve(
         result.entity_pairs += added
         if added == 0:
             break
+    if pf.num_rows >= 2:
+        # Entities that all their records together name as one person (a moniker and
+        # contacts shared), though no pair of records does.
+        result.corroborated = collective.corroborated_links(con)
     _previous(ws, con)
     _clusters(con, result)
     cluster.stable_ids(con, "all_clusters", "ids")

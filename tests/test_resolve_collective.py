@@ -1,0 +1,233 @@
+"""Collective evidence over entities (docs/resolution.md, "Issue 10, fifth round"): what all
+of two entities' records hold together decides a link that no pair of records decides."""
+
+from __future__ import annotations
+
+import duckdb
+
+from lastmile.resolve import cluster, collective, persons
+from lastmile.resolve.run import EVIDENCE_SQL, corroborated
+
+
+def test_two_kinds_of_what_a_person_holds_outweigh_a_date_conflict() -> None:
+    """Two sides share two kinds of evidence (a phone and a moniker, an identifier and a
+    tie): one person whatever the dates say. One kind is not enough; two sexes or two
+    generations are two people; and two sides that share a surname (a father and his son)
+    need a kind of the person's own (a moniker, an identifier) or two phones, since a
+    family shares an address, a phone and its contacts."""
+    phone, phone2 = {"phone:+13035550187"}, {"phone:+13035550188"}
+    cases: list[tuple[dict[str, set[str]], dict[str, set[str]], bool]] = [
+        (
+            {"selector": phone, "moniker": {"flaco"}},
+            {"selector": phone, "moniker": {"flaco"}},
+            True,
+        ),
+        (
+            {"identifier": {"ssn:1"}, "tie": {"org:x"}},
+            {"identifier": {"ssn:1"}, "tie": {"org:x"}},
+            True,
+        ),
+        ({"selector": phone}, {"selector": phone}, False),
+        (
+            {"selector": phone, "moniker": {"flaco"}},
+            {"selector": phone, "moniker": {"gordo"}},
+            False,
+        ),
+        # Two sexes, two generations.
+        (
+            {"selector": phone, "moniker": {"flaco"}, "sex": {"M"}},
+            {"selector": phone, "moniker": {"flaco"}, "sex": {"F"}},
+            False,
+        ),
+        (
+            {"selector": phone, "moniker": {"flaco"}, "suffix": {"jr"}},
+            {"selector": phone, "moniker": {"flaco"}, "suffix": {"sr"}},
+            False,
+        ),
+        # A family: one surname, one address, one phone, one crew.
+        (
+            {"selector": phone, "address": {"1 main st"}, "tie": {"org:x"}, "surname": {"nava"}},
+            {"selector": phone, "address": {"1 main st"}, "tie": {"org:x"}, "surname": {"nava"}},
+            False,
+        ),
+        (
+            {"selector": phone, "address": {"1 main st"}, "surname": {"nava"}},
+            {"selector": phone, "address": {"1 main st"}, "surname": {"soto"}},
+            True,
+        ),
+        (
+            {"selector": phone | phone2, "tie": {"org:x"}, "surname": {"nava"}},
+            {"selector": phone | phone2, "tie": {"org:x"}, "surname": {"nava"}},
+            True,
+        ),
+        (
+            {"selector": phone, "moniker": {"flaco"}, "surname": {"nava"}},
+            {"selector": phone, "moniker": {"flaco"}, "surname": {"nava"}},
+            True,
+        ),
+    ]
+    for a, b, want in cases:
+        assert corroborated(a, b) is want, (a, b)
+        assert corroborated(b, a) is want, (b, a)
+
+
+def _features(con: duckdb.DuckDBPyConnection, rows: list[tuple[object, ...]]) -> None:
+    """``person_features`` of (record, case, dob, sex, surname, monikers, phones, ties)."""
+    con.execute(
+        "CREATE OR REPLACE TABLE person_features (record_id VARCHAR, investigation_id VARCHAR, "
+        "dob VARCHAR, sex VARCHAR, sur1 VARCHAR, monikers VARCHAR[], sel_keys VARCHAR[], "
+        "tie_keys VARCHAR[], id_keys VARCHAR[], addr_streets VARCHAR[], suffix VARCHAR, "
+        "sur2 VARCHAR)"
+    )
+    con.executemany(
+        "INSERT INTO person_features VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, NULL, NULL)", rows
+    )
+
+
+def test_a_link_refused_for_its_dates_is_tried_again_when_the_clusters_grow() -> None:
+    """a and b share a phone under two dates of birth: one kind, refused. Once b is joined
+    with c (no date), which bears a's moniker, the two sides share a phone and a moniker,
+    and the refused link is made after all; with no evidence at all it stays refused."""
+    con = duckdb.connect()
+    phone = ["phone:+13035550187"]
+    _features(
+        con,
+        [
+            ("a", "i1", "1980-01-01", "M", None, ["flaco"], phone, None),
+            ("b", "i2", "1975-05-05", "M", None, None, phone, None),
+            ("c", "i3", None, "M", None, ["flaco"], None, None),
+        ],
+    )
+    con.execute(
+        "CREATE TABLE edges AS SELECT * FROM (VALUES ('a', 'b', 0.99, false), "
+        "('b', 'c', 0.9, false)) t(a, b, probability, forced)"
+    )
+
+    def clusters(evidence: bool) -> dict[str, str]:
+        cluster.constrained_components(
+            con,
+            "(SELECT record_id AS node FROM person_features)",
+            "edges",
+            "(SELECT NULL::VARCHAR AS a, NULL::VARCHAR AS b WHERE false)",
+            "(SELECT record_id AS node, dob AS value FROM person_features)",
+            "x.value <> y.value",
+            "cc",
+            evidence=EVIDENCE_SQL if evidence else None,
+            corroborated=corroborated if evidence else None,
+        )
+        return dict(con.execute("SELECT node, component FROM cc").fetchall())
+
+    got = clusters(evidence=True)
+    assert got["a"] == got["b"] == got["c"]
+    got = clusters(evidence=False)
+    assert got["a"] != got["b"] and got["b"] == got["c"]
+
+
+def _links(rows: list[tuple[object, ...]], edges: list[tuple[str, str]]) -> set[tuple[str, str]]:
+    con = duckdb.connect()
+    _features(con, rows)
+    con.execute(
+        "CREATE TABLE person_edges (a VARCHAR, b VARCHAR, match_weight DOUBLE, "
+        "probability DOUBLE, evidence VARCHAR)"
+    )
+    con.executemany("INSERT INTO person_edges VALUES (?, ?, 10, 0.99, 'model')", edges)
+    n = collective.corroborated_links(con)
+    got = {
+        (str(a), str(b))
+        for a, b in con.execute(
+            "SELECT a, b FROM person_edges WHERE evidence <> 'model'"
+        ).fetchall()
+    }
+    assert n == len(got)
+    assert set(con.execute("SELECT a, b FROM entity_exempt").fetchall()) == got
+    return got
+
+
+def test_entities_sharing_a_moniker_and_two_contacts_are_one_person() -> None:
+    """Two entities of several records each, under two names and two dates of birth, that
+    share a moniker and the phones of two contacts are linked (and exempt from the date
+    constraint). One contact, a single record on a side, a case file in common, or two
+    sexes: no link."""
+    x, y, z = "sel:phone:+13035550101", "sel:phone:+13035550102", "sel:phone:+13035550103"
+
+    def entity(
+        e: str, case: str, sex: str, ties: list[str], n: int = 2
+    ) -> list[tuple[object, ...]]:
+        return [
+            (f"{e}{i}", f"{case}-{i}", None, sex, None, ["el chino", "chino"], None, ties)
+            for i in range(n)
+        ]
+
+    def edges(*entities: tuple[str, int]) -> list[tuple[str, str]]:
+        return [(f"{e}0", f"{e}{i}") for e, n in entities for i in range(1, n)]
+
+    # Anna's and Linda's records: one woman, two names, the same contacts.
+    assert _links(
+        entity("a", "i", "F", [x, y]) + entity("b", "j", "F", [y, x, z]), edges(("a", 2), ("b", 2))
+    ) == {("a0", "b0")}
+    # One contact in common.
+    assert (
+        _links(
+            entity("a", "i", "F", [x, y]) + entity("b", "j", "F", [x, z]), edges(("a", 2), ("b", 2))
+        )
+        == set()
+    )
+    # A single record on one side.
+    assert (
+        _links(entity("a", "i", "F", [x, y]) + entity("b", "j", "F", [x, y], n=1), edges(("a", 2)))
+        == set()
+    )
+    # A case file in common: the case listed them apart.
+    assert (
+        _links(
+            entity("a", "i", "F", [x, y]) + entity("b", "i", "F", [x, y]), edges(("a", 2), ("b", 2))
+        )
+        == set()
+    )
+    # A man and a woman.
+    assert (
+        _links(
+            entity("a", "i", "F", [x, y]) + entity("b", "j", "M", [x, y]), edges(("a", 2), ("b", 2))
+        )
+        == set()
+    )
+    # No moniker on one side.
+    plain = [
+        (r[0], r[1], r[2], r[3], r[4], None, r[6], r[7]) for r in entity("b", "j", "F", [x, y])
+    ]
+    assert _links(entity("a", "i", "F", [x, y]) + plain, edges(("a", 2), ("b", 2))) == set()
+
+
+def test_a_tie_or_an_address_of_many_records_corroborates_nothing() -> None:
+    """A moniker and a tie outweigh a date conflict, unless the tie is held by more records
+    than a shared line's bound (a gang named in every case): then only the moniker is
+    shared, one kind, and the dates keep the two apart."""
+
+    def together(fillers: int) -> bool:
+        con = duckdb.connect()
+        tie = ["org:eastsidelocos@CA/los angeles/gang"]
+        rows: list[tuple[object, ...]] = [
+            ("a", "i1", "1980-01-01", "M", None, ["flaco"], None, tie),
+            ("b", "i2", "1975-05-05", "M", None, ["flaco"], None, tie),
+        ]
+        rows += [(f"f{i}", f"j{i}", None, None, None, None, None, tie) for i in range(fillers)]
+        _features(con, rows)
+        con.execute(
+            "CREATE TABLE edges AS SELECT 'a' AS a, 'b' AS b, 0.99 AS probability, false AS forced"
+        )
+        cluster.constrained_components(
+            con,
+            "(SELECT record_id AS node FROM person_features)",
+            "edges",
+            "(SELECT NULL::VARCHAR AS a, NULL::VARCHAR AS b WHERE false)",
+            "(SELECT record_id AS node, dob AS value FROM person_features)",
+            "x.value <> y.value",
+            "cc",
+            evidence=EVIDENCE_SQL,
+            corroborated=corroborated,
+        )
+        got = dict(con.execute("SELECT node, component FROM cc").fetchall())
+        return bool(got["a"] == got["b"])
+
+    assert together(fillers=3)
+    assert not together(fillers=persons.MAX_BLOCK)
