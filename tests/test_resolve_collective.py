@@ -3,10 +3,17 @@ of two entities' records hold together decides a link that no pair of records de
 
 from __future__ import annotations
 
-import duckdb
+import json
+from pathlib import Path
 
+import duckdb
+from typer.testing import CliRunner
+
+from lastmile.cli import app
+from lastmile.ingest import ingest_paths
 from lastmile.resolve import cluster, collective, persons
 from lastmile.resolve.run import EVIDENCE_SQL, corroborated
+from lastmile.store import open_workspace
 
 
 def test_two_kinds_of_what_a_person_holds_outweigh_a_date_conflict() -> None:
@@ -231,3 +238,24 @@ def test_a_tie_or_an_address_of_many_records_corroborates_nothing() -> None:
 
     assert together(fillers=3)
     assert not together(fillers=persons.MAX_BLOCK)
+
+
+def test_the_date_override_is_an_analysts_choice_and_is_recorded(tmp_path: Path) -> None:
+    # Off by default (the network rules read a person joined across two cities as a
+    # regional supplier); `--corroborate-dates` turns it on, and the run records which.
+    from tests.test_resolve import make_operation
+
+    make_operation(tmp_path / "op")
+    path = tmp_path / "ws.duckdb"
+    with open_workspace(path) as ws:
+        assert ingest_paths(ws, [tmp_path / "op"], rejects=tmp_path / "r.csv").rejected == 0
+    runner = CliRunner()
+    for args, want in (([], False), (["--corroborate-dates"], True)):
+        res = runner.invoke(app, ["resolve", *args, "--format", "json", "-w", str(path)])
+        assert res.exit_code == 0, res.output
+        assert json.loads(res.output)["corroborate_dates"] is want
+        with open_workspace(path) as ws:
+            rows = ws.store.rows(
+                "SELECT counts_json FROM resolution_runs ORDER BY finished_at DESC LIMIT 1"
+            )
+        assert json.loads(str(rows[0][0]))["corroborate_dates"] is want

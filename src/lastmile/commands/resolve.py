@@ -42,6 +42,15 @@ def resolve(
     save_model: Annotated[
         Path | None, typer.Option("--save-model", help="Write the model used here (JSON).")
     ] = None,
+    corroborate_dates: Annotated[
+        bool,
+        typer.Option(
+            "--corroborate-dates",
+            help="Merge records whose dates of birth conflict when all their records "
+            "together share two kinds of evidence (a false identity's false date). More "
+            "persons joined; networks may split (docs/resolution.md).",
+        ),
+    ] = False,
     format: Annotated[TableFormat, typer.Option("--format", "-f")] = TableFormat.table,
     out: OutOpt = None,
     debug: DebugOpt = False,
@@ -52,7 +61,13 @@ def resolve(
     from lastmile.store import open_workspace
 
     with open_workspace(workspace, create=False) as ws:
-        result = run_resolve(ws, engine=engine.value, model_path=model, save_model=save_model)
+        result = run_resolve(
+            ws,
+            engine=engine.value,
+            model_path=model,
+            save_model=save_model,
+            corroborate_dates=corroborate_dates,
+        )
         missing = missing_judged_records(ws)
     for rid in missing:
         err_console.print(
