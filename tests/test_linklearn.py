@@ -247,3 +247,24 @@ def test_suggestions_among_some_nodes_learn_from_the_whole_graph() -> None:
     assert table.num_rows == 10
     ends = set(table["source"].to_pylist()) | set(table["target"].to_pylist())
     assert ends <= set(among)
+
+
+def test_a_case_file_shared_with_the_other_ends_neighbours_is_a_feature() -> None:
+    """d shares no case file with a, but a's two contacts are in d's case file: the model
+    sees it at a's end (and only there), in both orders of the pair."""
+    names = ["a", "b", "c", "d", "e", "f"]
+    visible = np.asarray([(0, 1), (0, 2), (3, 4), (4, 5), (1, 2)], dtype=np.int64)
+    attributes = pa.Table.from_pylist(
+        [
+            {"entity_id": e, "attribute": "investigation", "value": v}
+            for e, v in [("b", "K"), ("c", "K"), ("d", "K"), ("e", "L"), ("a", "M")]
+        ],
+        schema=ATTRIBUTE_SCHEMA,
+    )
+    model = fit_link_model(names, visible, LinkContext(attributes=attributes), rounds=1)
+    x, y = np.asarray([0, 3]), np.asarray([3, 0])
+    f = model.features(visible, x, y)
+    col = {c: f[:, i].tolist() for i, c in enumerate(model.names)}
+    assert col["shared_investigation"] == [0.0, 0.0]
+    assert col["investigation_of_neighbours_x"] == [2.0, 0.0]
+    assert col["investigation_of_neighbours_y"] == [0.0, 2.0]

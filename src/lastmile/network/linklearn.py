@@ -45,6 +45,8 @@ from lastmile.network.communities import leiden
 HIDE = 0.15
 ROUNDS = 20
 MAX_ONE_HOT = 12
+FINE_RESOLUTION = 4.0
+NEIGHBOURS = "_of_neighbours"
 DIRECTED_KINDS = frozenset({"supply"})
 
 EDGE_SCHEMA = pa.schema(
@@ -227,6 +229,8 @@ def _features(
     )
     g.es["weight"] = 1.0
     community = leiden(g, seed=seed) if g.ecount() else np.arange(n)
+    fine = leiden(g, seed=seed, resolution=FINE_RESOLUTION) if g.ecount() else np.arange(n)
+    community_size = np.bincount(community)[community] if n else np.zeros(0, np.int64)
     union = deg[x] + deg[y] - cn
     cols: dict[str, np.ndarray] = {
         "common_neighbours": cn,
@@ -236,6 +240,9 @@ def _features(
         "jaccard": np.where(union > 0, cn / np.maximum(union, 1), 0.0),
         "distance_band": band.astype(np.float64),
         "same_community": ((community[x] == community[y]) & (deg[x] > 0)).astype(np.float64),
+        "same_fine_community": ((fine[x] == fine[y]) & (deg[x] > 0)).astype(np.float64),
+        "community_size_x": np.log(community_size[x]),
+        "community_size_y": np.log(community_size[y]),
         "degree_x": deg[x],
         "degree_y": deg[y],
     }
@@ -270,6 +277,11 @@ def _features(
         count = np.asarray(m.sum(axis=1)).ravel()
         cols[f"{a_name}_count_x"] = count[x]
         cols[f"{a_name}_count_y"] = count[y]
+        # x's neighbours that share a value with y (and the reverse): y is in the case file
+        # of x's crew even when x is not
+        around = (a @ m).tocsr()
+        cols[f"{a_name}{NEIGHBOURS}_x"] = np.asarray(around[x].multiply(m[y]).sum(axis=1)).ravel()
+        cols[f"{a_name}{NEIGHBOURS}_y"] = np.asarray(around[y].multiply(m[x]).sum(axis=1)).ravel()
     for a_name, j, value in ix.one_hot:
         col = np.asarray(ix.attributes[a_name][:, j].todense()).ravel()
         cols[f"{a_name}={value}_x"] = col[x]
@@ -474,6 +486,9 @@ def _group(name: str) -> str:
         return "tie kinds"
     if name.startswith("side_"):
         return "side " + name[5:].removesuffix("_x").removesuffix("_y")
+    for end in ("_x", "_y"):
+        if name.endswith(NEIGHBOURS + end):
+            return "around " + name[: -len(NEIGHBOURS + end)]
     if name.startswith("shared_"):
         return "attr " + name[7:].removesuffix("_weighted")
     for suffix in ("_count_x", "_count_y"):
@@ -524,6 +539,12 @@ def _words(
             )
         counts = f"{xn} {int(f[f'side_{kind}_x'])}, {yn} {int(f[f'side_{kind}_y'])}"
         return f"{kind} ties outside the graph: {counts}"
+    if group.startswith("around "):
+        attr = group[7:]
+        nx, ny = int(f[f"{attr}{NEIGHBOURS}_x"]), int(f[f"{attr}{NEIGHBOURS}_y"])
+        return (
+            f"{attr} shared with the other's neighbours: {nx} through {xn}'s, {ny} through {yn}'s"
+        )
     attr = group[5:]
     m = ix.attributes[attr]
     values = ix.attribute_values[attr]
