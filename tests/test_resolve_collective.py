@@ -78,6 +78,23 @@ def test_two_kinds_of_what_a_person_holds_outweigh_a_date_conflict() -> None:
         assert corroborated(b, a) is want, (b, a)
 
 
+def _clusters(con: duckdb.DuckDBPyConnection, *, evidence: bool) -> dict[str, str]:
+    """Each node's component over ``edges``, a differing date of birth a conflict, with or
+    without the records' pooled evidence (run.EVIDENCE_SQL, run.corroborated)."""
+    cluster.constrained_components(
+        con,
+        "(SELECT record_id AS node FROM person_features)",
+        "edges",
+        "(SELECT NULL::VARCHAR AS a, NULL::VARCHAR AS b WHERE false)",
+        "(SELECT record_id AS node, dob AS value FROM person_features)",
+        "x.value <> y.value",
+        "cc",
+        evidence=EVIDENCE_SQL if evidence else None,
+        corroborated=corroborated if evidence else None,
+    )
+    return {str(n): str(c) for n, c in con.execute("SELECT node, component FROM cc").fetchall()}
+
+
 def _features(con: duckdb.DuckDBPyConnection, rows: list[tuple[object, ...]]) -> None:
     """``person_features`` of (record, case, dob, sex, surname, monikers, phones, ties)."""
     con.execute(
@@ -110,23 +127,9 @@ def test_a_link_refused_for_its_dates_is_tried_again_when_the_clusters_grow() ->
         "('b', 'c', 0.9, false)) t(a, b, probability, forced)"
     )
 
-    def clusters(evidence: bool) -> dict[str, str]:
-        cluster.constrained_components(
-            con,
-            "(SELECT record_id AS node FROM person_features)",
-            "edges",
-            "(SELECT NULL::VARCHAR AS a, NULL::VARCHAR AS b WHERE false)",
-            "(SELECT record_id AS node, dob AS value FROM person_features)",
-            "x.value <> y.value",
-            "cc",
-            evidence=EVIDENCE_SQL if evidence else None,
-            corroborated=corroborated if evidence else None,
-        )
-        return dict(con.execute("SELECT node, component FROM cc").fetchall())
-
-    got = clusters(evidence=True)
+    got = _clusters(con, evidence=True)
     assert got["a"] == got["b"] == got["c"]
-    got = clusters(evidence=False)
+    got = _clusters(con, evidence=False)
     assert got["a"] != got["b"] and got["b"] == got["c"]
 
 
@@ -222,18 +225,7 @@ def test_a_tie_or_an_address_of_many_records_corroborates_nothing() -> None:
         con.execute(
             "CREATE TABLE edges AS SELECT 'a' AS a, 'b' AS b, 0.99 AS probability, false AS forced"
         )
-        cluster.constrained_components(
-            con,
-            "(SELECT record_id AS node FROM person_features)",
-            "edges",
-            "(SELECT NULL::VARCHAR AS a, NULL::VARCHAR AS b WHERE false)",
-            "(SELECT record_id AS node, dob AS value FROM person_features)",
-            "x.value <> y.value",
-            "cc",
-            evidence=EVIDENCE_SQL,
-            corroborated=corroborated,
-        )
-        got = dict(con.execute("SELECT node, component FROM cc").fetchall())
+        got = _clusters(con, evidence=True)
         return bool(got["a"] == got["b"])
 
     assert together(fillers=3)
