@@ -135,6 +135,12 @@ def make_operation(folder: Path) -> dict[str, list[str]]:
     phone("I3", b, "480.555.0111")
     c = subject("chuy", "I2", "Jesus Guzman Lopez", "1980-03-02")
     phone("I2", c, "4805550111")
+    # People of other countries: a Polish name with letters that have no accent to strip
+    # (ł, ó), and a Russian name in Cyrillic in one file and in Latin letters in another.
+    subject("lukasz", "I1", "Łukasz Wróbel", "1985-03-14", sex="M")
+    subject("lukasz", "I2", "LUKASZ WROBEL", "1985-03-14", sex="M")
+    subject("vsevolod", "I3", "Всеволод Сорокин", "1979-10-21", sex="M")
+    subject("vsevolod", "I4", "Vsevolod Sorokin", "1979-10-21", sex="M")
     # A Jr. and his father: same phone, same address, never one person.
     jr = subject("jr", "I1", "Robert Vale Jr.", "2001-04-05", addresses="9 Elm St, Denver, CO")
     sr = subject("sr", "I2", "Robert Vale Sr.", "1975-04-05", addresses="9 Elm St, Denver, CO")
@@ -167,6 +173,7 @@ def make_operation(folder: Path) -> dict[str, list[str]]:
         "addresses",
         "monikers",
         "identifiers",
+        "sex",
     ]
     _write(folder, "subjects", header, subjects)
     _write(
@@ -262,6 +269,9 @@ def test_people_written_differently_are_one_person(
     path, truth = resolved
     with open_workspace(path) as ws:
         assert len({entity(ws, r) for r in truth["chuy"]}) == 1
+        # Names in other alphabets are transliterated, not dropped (names.fold).
+        assert len({entity(ws, r) for r in truth["lukasz"]}) == 1
+        assert len({entity(ws, r) for r in truth["vsevolod"]}) == 1
         merged = sum(len({entity(ws, r) for r in truth[f"p{n}"]}) == 1 for n in range(100))
     assert merged >= 90
 

@@ -532,3 +532,49 @@ def test_the_order_check_never_hides_the_other_reading(
     fast = names.readings(full, given, None, family)
     with mock.patch.object(names, "_surname_first", lambda full, parts: True):
         assert names.readings(full, given, None, family) == fast
+
+
+# Letters of any alphabet, as agencies of other countries write names: Latin with its
+# extensions, Greek, Cyrillic, Arabic, Hangul, Han.
+_LETTERS = st.characters(
+    categories=("Lu", "Ll", "Lo"),
+    include_characters="ŁłßıĐđØøÆæŒœ",
+).filter(
+    lambda ch: (
+        any(
+            lo <= ord(ch) <= hi
+            for lo, hi in (
+                (0x41, 0x24F),
+                (0x370, 0x3FF),
+                (0x400, 0x4FF),
+                (0x600, 0x6FF),
+                (0xAC00, 0xD7A3),
+                (0x4E00, 0x9FFF),
+            )
+        )
+        # A few letters are silent once transliterated (Cyrillic's hard and soft signs, Arabic's
+        # hamza and ayn): a name of those alone has nothing to keep.
+        and names.fold(ch) != ""
+    )
+)
+
+
+@given(st.lists(st.text(_LETTERS, min_size=1, max_size=12), min_size=1, max_size=4))
+def test_a_name_in_any_alphabet_folds_to_ascii_words_and_is_never_lost(
+    words: list[str],
+) -> None:
+    """fold keeps lower-case ASCII words only, so every comparison and blocking key sees
+    one alphabet; a name in another must be transliterated, not dropped to nothing."""
+    folded = names.fold(" ".join(words))
+    assert folded, words
+    assert folded == " ".join(folded.split())
+    assert all(w.isascii() and w.isalpha() and w.islower() for w in folded.split())
+    assert names.fold(folded) == folded
+
+
+def test_letters_without_an_accent_to_strip_are_transliterated() -> None:
+    assert names.fold("Łukasz Wróbel") == names.fold("LUKASZ WROBEL") == "lukasz wrobel"
+    assert names.fold("Yıldız Straße") == "yildiz strasse"
+    assert names.fold("Đặng Thị Ngọc") == "dang thi ngoc"
+    assert names.fold("Всеволод Сорокин") == "vsevolod sorokin"
+    assert names.fold("O'Neil-Smith") == "oneil smith"

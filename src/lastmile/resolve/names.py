@@ -17,6 +17,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
+from anyascii import anyascii
 from nameparser import HumanName
 from nameparser.config import CONSTANTS
 
@@ -44,7 +45,10 @@ _TITLES = frozenset(t.lower().strip(".") for t in CONSTANTS.titles)
 
 
 def fold(text: str | None) -> str:
-    """Lower-case ASCII letters and single spaces; accents stripped, punctuation a space."""
+    """Lower-case ASCII letters and single spaces; accents stripped, punctuation a space.
+    Letters with no ASCII decomposition (ł, ß, ı, đ, ø) and other scripts (Cyrillic, Greek,
+    Arabic, Hangul, Han) are transliterated (``anyascii``), so that a name written in them is
+    not lost and "Łukasz" in one file meets "Lukasz" in another."""
     if not text:
         return ""
     return _fold(text)
@@ -55,8 +59,11 @@ def fold(text: str | None) -> str:
 @lru_cache(maxsize=200_000)
 def _fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text)
-    ascii_text = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
-    return " ".join(_NON_LETTER.sub(" ", ascii_text.replace("'", "")).split())
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    if not stripped.isascii():
+        # Only what NFKD could not take apart: most names are ASCII once accents are gone.
+        stripped = anyascii(stripped)
+    return " ".join(_NON_LETTER.sub(" ", stripped.lower().replace("'", "")).split())
 
 
 @lru_cache(maxsize=1)
