@@ -179,6 +179,18 @@ def plain_splink(con: duckdb.DuckDBPyConnection) -> tuple[pa.Table, float]:
     return table, time.time() - started
 
 
+def plain_splink_view(con: duckdb.DuckDBPyConnection) -> float:
+    """:func:`plain_splink`'s clusters as the view ``pred_plain(record_id, p)``, for
+    :func:`scores`; returns its seconds."""
+    plain, seconds = plain_splink(con)
+    con.register("plain", plain)
+    con.execute(
+        "CREATE OR REPLACE TEMP VIEW pred_plain AS SELECT unique_id AS record_id, "
+        "cluster_id AS p FROM plain"
+    )
+    return seconds
+
+
 def scale_operation(folder: Path, subjects: int, seed: int) -> int:
     """Write ``subjects`` subject records (and phone selector records) of people drawn with
     the synthetic world's identity model to ``folder``, with ``truth/records.csv``; returns
@@ -540,12 +552,7 @@ def main() -> None:
             if args.no_plain:
                 print(json.dumps(out, indent=2))
                 return
-            plain, plain_seconds = plain_splink(con)
-            con.register("plain", plain)
-            con.execute(
-                "CREATE OR REPLACE TEMP VIEW pred_plain AS SELECT unique_id AS record_id, "
-                "cluster_id AS p FROM plain"
-            )
+            plain_seconds = plain_splink_view(con)
             out["plain_splink_persons"] = scores(con, "pred_plain", "truth") | {
                 "seconds": round(plain_seconds, 1)
             }

@@ -47,7 +47,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from lastmile.ingest import ingest_paths
 from lastmile.resolve.run import resolve
 from lastmile.store import open_workspace
-from resolve import plain_splink, scores
+from resolve import plain_splink_view, scores
 
 # Locale, weight, the two-letter country of its passports. Non-Latin scripts are written in
 # their own script on some records and transliterated on others.
@@ -383,12 +383,7 @@ def main() -> None:
                 "persons_other_script": scores(con, "members", "other_truth"),
             }
             if not args.no_plain:
-                plain, plain_seconds = plain_splink(con)
-                con.register("plain", plain)
-                con.execute(
-                    "CREATE OR REPLACE TEMP VIEW pred_plain AS SELECT unique_id AS record_id, "
-                    "cluster_id AS p FROM plain"
-                )
+                plain_seconds = plain_splink_view(con)
                 out["plain_splink_persons"] = scores(con, "pred_plain", "truth") | {
                     "seconds": round(plain_seconds, 1)
                 }

@@ -3,23 +3,11 @@
 from __future__ import annotations
 
 import csv
-import importlib.util
-import sys
 from pathlib import Path
-from typing import Any
 
 from lastmile.ingest import ingest_paths
 from lastmile.store import open_workspace
-
-
-def _bench() -> Any:
-    path = Path(__file__).resolve().parent.parent / "bench" / "resolve_lists.py"
-    spec = importlib.util.spec_from_file_location("resolve_lists", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclass reads its own module
-    spec.loader.exec_module(module)
-    return module
+from tests.bench_modules import load_bench
 
 
 def _rows(path: Path) -> list[dict[str, str]]:
@@ -28,7 +16,7 @@ def _rows(path: Path) -> list[dict[str, str]]:
 
 
 def test_the_lists_ingest_whole_and_the_truth_names_every_record(tmp_path: Path) -> None:
-    bench = _bench()
+    bench = load_bench("resolve_lists")
     made = bench.write_lists(tmp_path / "lists", 120, seed=3)
     with open_workspace(tmp_path / "ws.duckdb") as ws:
         result = ingest_paths(ws, [tmp_path / "lists"], rejects=tmp_path / "rejects.csv")
@@ -49,7 +37,7 @@ def test_the_lists_ingest_whole_and_the_truth_names_every_record(tmp_path: Path)
 
 
 def test_a_seed_gives_the_same_lists(tmp_path: Path) -> None:
-    bench = _bench()
+    bench = load_bench("resolve_lists")
     bench.write_lists(tmp_path / "a", 60, seed=5)
     bench.write_lists(tmp_path / "b", 60, seed=5)
     for name in ("subjects.csv", "selectors.csv", "truth/records.csv"):

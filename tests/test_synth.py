@@ -6,7 +6,6 @@ would, so a test failure means the files (not some internal counter) are off.
 
 from __future__ import annotations
 
-import importlib.util
 import re
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from typer.testing import CliRunner
 from lastmile.cli import app
 from lastmile.model import ENCRYPTED_DEFAULT, RECORD_TYPES, SOCIAL_MEDIA_DEFAULT
 from lastmile.synth import Scale, SynthError, calibration, generate
+from tests.bench_modules import load_bench
 
 LB_G = 453.59237
 # The truth/ files and their columns: a contract with the resolver, networks and screening.
@@ -617,18 +617,9 @@ def test_records_hold_deception_and_gaps(division: Path) -> None:
     assert _one(con, "SELECT count(*) FROM truth_records WHERE discoverable = 'false'") >= 0
 
 
-def _bench(name: str) -> object:
-    path = Path(__file__).resolve().parent.parent / "bench" / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.mark.slow
 def test_naive_rules_pay_for_hard_negatives(national: Path) -> None:
-    bench = _bench("synth_difficulty")
+    bench = load_bench("synth_difficulty")
     scores = bench.resolution(national)  # type: ignore[attr-defined]
     three = scores["three_rules_transitive"]
     assert three["f1"] <= 0.85 and three["precision"] < 0.95
@@ -637,7 +628,7 @@ def test_naive_rules_pay_for_hard_negatives(national: Path) -> None:
 
 @pytest.mark.slow
 def test_networks_have_the_shape_of_real_ones(national: Path) -> None:
-    bench = _bench("synth_difficulty")
+    bench = load_bench("synth_difficulty")
     stats = bench.networks(national)  # type: ignore[attr-defined]
     small = stats["up_to_150"]
     assert small["max_over_mean_degree"] >= 4
