@@ -1053,3 +1053,13 @@ def test_account_handles_keep_a_leading_x_and_a_url_without_host_says_so() -> No
     assert normalize("account", raw, platform="Instagram") == Normalized(
         raw, False, "not a URL of a known platform"
     )
+
+
+def test_a_plus_tag_is_kept_when_its_removal_would_leave_an_invalid_address() -> None:
+    """Found by test_idempotent: "0.+@outlook.com" gave "0.@outlook.com", which is not an
+    email address, so normalizing the normalized value said invalid."""
+    for raw in ("0.+@outlook.com", "a.+x@outlook.com"):
+        n = normalize(SelectorKind.EMAIL, raw)
+        assert n.valid and n.value == raw
+        assert normalize(SelectorKind.EMAIL, n.value) == n
+    assert normalize(SelectorKind.EMAIL, "a.b+x@outlook.com").value == "a.b@outlook.com"

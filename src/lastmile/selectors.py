@@ -396,7 +396,11 @@ def _normalize_email(raw: str) -> Normalized:
         return _bad(stripped, f"not a valid email address: {_first_sentence(str(e))}")
     local, domain = result.local_part.lower(), result.domain.lower()
     if domain in _PLUS_TAG_PROVIDERS and "+" in local:
-        local = local.split("+", 1)[0] or local
+        untagged = local.split("+", 1)[0]
+        # "a.+x" would leave "a.", which no provider gives out (a dot may not end the local
+        # part): such an address is kept as written, so that normalizing stays idempotent.
+        if untagged and not untagged.endswith("."):
+            local = untagged
     if domain in _GMAIL:
         local = local.replace(".", "") or local
         domain = "gmail.com"  # one Google account, either domain
