@@ -17,13 +17,15 @@ of each of the truth's top 5 we did not pick where he is:
 
 and of each of our top 5 that the truth does not list, whether he is of the same true network
 (``same``), another (``other``) or none, or is a second entity of a person already picked
-(``duplicate``: resolution split one person and both halves took a place). ``ranked_at``
-counts the key players ranked below 5th by place (6-10, near the cut, or 11 and below), and
-``split_by_resolution`` the missed key players whose subject records resolved into two
-entities or more. Prints JSON: the figure, the counts by category and
-two bounds computed with the truth (not methods): ``flip_if_placed``, the missed networks that
-would reach 3 of 5 if every key player placed elsewhere were in ours and in its top 5, and
-``flip_if_ranked``, the same for the key players already in ours. ``--details`` adds each
+(``duplicate``: resolution split one person and both halves took a place). ``ranked_at`` counts
+the key players ranked below 5th by place (6-10, near the cut, or 11 and below), and
+``split_by_resolution`` the missed key players whose subject records resolved into two entities
+or more, and ``mostly_unrecorded`` the missed true networks of which fewer than half the people
+are named by any record (``recorded`` in each network's details). Prints JSON: the figure, the
+counts by category and two bounds computed with the truth (not methods): ``flip_if_placed``,
+the missed networks that would reach 3 of 5 if every key player placed elsewhere were in ours
+and in its top 5, and ``flip_if_ranked``, the same for the key players already in ours.
+``--details`` adds each
 missed network. docs/networks.md ("Key players, fourth round") reads it.
 
     .venv/bin/python bench/network_keymiss.py /work/data/nat -w W/nat.duckdb
@@ -211,6 +213,9 @@ def key_misses(
                 "people": size,
                 "ours": ours,
                 "held": held[ours] if ours else 0,
+                "recorded": sum(
+                    1 for q, t in true_network.items() if t == tnet and entities_of.get(q)
+                ),
                 "hits": hits,
                 "missed": missed,
                 "picked_instead": extra,
@@ -221,6 +226,7 @@ def key_misses(
         "share_3_of_5": round(met / scored, 4) if scored else None,
         "missed_networks": scored - met,
         "missed_hits": dict(sorted(Counter(d["hits"] for d in details).items())),
+        "mostly_unrecorded": sum(1 for d in details if 2 * d["recorded"] < d["people"]),
         "key_players_missed": dict(sorted(missing.items())),
         "ranked_at": dict(sorted(band.items())),
         "split_by_resolution": split,
