@@ -20,13 +20,13 @@ and of each of our top 5 that the truth does not list, whether he is of the same
 (``duplicate``: resolution split one person and both halves took a place). ``ranked_at`` counts
 the key players ranked below 5th by place (6-10, near the cut, or 11 and below), and
 ``split_by_resolution`` the missed key players whose subject records resolved into two entities
-or more, and ``mostly_unrecorded`` the missed true networks of which fewer than half the people
-are named by any record (``recorded`` in each network's details). Prints JSON: the figure, the
-counts by category and two bounds computed with the truth (not methods): ``flip_if_placed``,
-the missed networks that would reach 3 of 5 if every key player placed elsewhere were in ours
-and in its top 5, and ``flip_if_ranked``, the same for the key players already in ours.
-``--details`` adds each missed network. docs/networks.md ("Key players, fourth round" and "fifth
-round") reads it.
+or more, and ``mostly_unrecorded`` the true networks, missed and met, of which fewer than half
+the people are named by any record (``recorded`` in each missed network's details). Prints
+JSON: the figure, the counts by category and two bounds computed with the truth (not methods):
+``flip_if_placed``, the missed networks that would reach 3 of 5 if every key player placed
+elsewhere were in ours and in its top 5, and ``flip_if_ranked``, the same for the key players
+already in ours. ``--details`` adds each missed network. docs/networks.md ("Key players, fourth
+round" and "fifth round") reads it.
 
     .venv/bin/python bench/network_keymiss.py /work/data/nat -w W/nat.duckdb
 """
@@ -124,6 +124,7 @@ def key_misses(
     missing: Counter[str] = Counter()
     picked: Counter[str] = Counter()
     band: Counter[str] = Counter()
+    unrecorded: Counter[bool] = Counter()
     scored = met = flip_placed = flip_ranked = split = 0
     details: list[dict[str, Any]] = []
     for tnet, size in sorted(sizes.items()):
@@ -142,6 +143,8 @@ def key_misses(
         top = ranking.get(ours, [])[:TOP] if ours else []
         ours_people = {person_of_entity.get(e) for e in top}
         hits = len(set(truth_top) & ours_people)
+        recorded = sum(1 for q, t in true_network.items() if t == tnet and entities_of.get(q))
+        unrecorded[hits >= need] += 2 * recorded < size
         if hits >= need:
             met += 1
             continue
@@ -213,9 +216,7 @@ def key_misses(
                 "people": size,
                 "ours": ours,
                 "held": held[ours] if ours else 0,
-                "recorded": sum(
-                    1 for q, t in true_network.items() if t == tnet and entities_of.get(q)
-                ),
+                "recorded": recorded,
                 "hits": hits,
                 "missed": missed,
                 "picked_instead": extra,
@@ -226,7 +227,7 @@ def key_misses(
         "share_3_of_5": round(met / scored, 4) if scored else None,
         "missed_networks": scored - met,
         "missed_hits": dict(sorted(Counter(d["hits"] for d in details).items())),
-        "mostly_unrecorded": sum(1 for d in details if 2 * d["recorded"] < d["people"]),
+        "mostly_unrecorded": {"missed": unrecorded[False], "met": unrecorded[True]},
         "key_players_missed": dict(sorted(missing.items())),
         "ranked_at": dict(sorted(band.items())),
         "split_by_resolution": split,

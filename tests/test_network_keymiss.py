@@ -96,7 +96,10 @@ def test_resolution_splits_unrecorded_people_and_duplicate_picks(bench: Any) -> 
     assert found["ranked_at"] == {"6-10": 1}
     assert found["split_by_resolution"] == 1
     # 11 of T's 12 people are named by a record: T is not mostly unrecorded
-    assert found["details"][0]["recorded"] == 11 and found["mostly_unrecorded"] == 0
+    assert found["details"][0]["recorded"] == 11 and found["mostly_unrecorded"] == {
+        "missed": 0,
+        "met": 0,
+    }
     # Et2b is a second half of a person already picked, not another person of T
     assert found["picked_instead"] == {"duplicate": 1, "other": 1, "same": 2}
 
@@ -107,8 +110,14 @@ def test_a_true_network_no_record_names_is_mostly_unrecorded(bench: Any) -> None
         del world["person_of_entity"][f"Et{i}"]
     found = bench.key_misses(**world)
     assert found["details"][0]["recorded"] == 6
-    assert found["mostly_unrecorded"] == 0
+    assert found["mostly_unrecorded"] == {"missed": 0, "met": 0}
     del world["person_of_entity"]["Et10"]
     found = bench.key_misses(**world)
     assert found["details"][0]["recorded"] == 5
-    assert found["mostly_unrecorded"] == 1
+    assert found["mostly_unrecorded"] == {"missed": 1, "met": 0}
+    # U, met, is mostly unrecorded once six of its ten people are named by no record
+    for i in range(5, 10):
+        del world["person_of_entity"][f"Eu{i}"]
+    del world["person_of_entity"]["Eu0"]
+    found = bench.key_misses(**world)
+    assert found["mostly_unrecorded"] == {"missed": 1, "met": 1}
