@@ -11,15 +11,22 @@ of each of the truth's top 5 we did not pick where he is:
 - ``piece``: in another network of ours that is mostly his own true network (a split: the
   piece and ours are parts of one true network), ``other``: in another network of ours that
   is mostly another true network (glue), ``upstream``: in an upstream network, ``none``: in no
-  network. For these, the ties of his entities to people of ours, by kind, and whether an
-  investigation names people of both networks (``shared_case_file``);
+  network, ``unrecorded``: in no entity at all (no subject record of his was resolved). For
+  these, the ties of his entities to people of ours, by kind, and whether an investigation
+  names people of both networks (``shared_case_file``);
 
 and of each of our top 5 that the truth does not list, whether he is of the same true network
-(``same``), another (``other``) or none. Prints JSON: the figure, the counts by category and
-two bounds computed with the truth (not methods): ``flip_if_placed``, the missed networks that
-would reach 3 of 5 if every key player placed elsewhere were in ours and in its top 5, and
-``flip_if_ranked``, the same for the key players already in ours. ``--details`` adds each
-missed network. docs/networks.md ("Key players, fourth round") reads it.
+(``same``), another (``other``) or none, or is a second entity of a person already picked
+(``duplicate``: resolution split one person and both halves took a place). ``ranked_at`` counts
+the key players ranked below 5th by place (6-10, near the cut, or 11 and below), and
+``split_by_resolution`` the missed key players whose subject records resolved into two entities
+or more, and ``mostly_unrecorded`` the true networks, missed and met, of which fewer than half
+the people are named by any record (``recorded`` in each missed network's details). Prints
+JSON: the figure, the counts by category and two bounds computed with the truth (not methods):
+``flip_if_placed``, the missed networks that would reach 3 of 5 if every key player placed
+elsewhere were in ours and in its top 5, and ``flip_if_ranked``, the same for the key players
+already in ours. ``--details`` adds each missed network. docs/networks.md ("Key players, fourth
+round" and "fifth round") reads it.
 
     .venv/bin/python bench/network_keymiss.py /work/data/nat -w W/nat.duckdb
 """
@@ -66,6 +73,14 @@ class Place:
     ties: int
 
 
+_LAST = Place(10**9, 0, 0, 0)
+
+
+def _band(rank: int) -> str:
+    """The place of a key player ranked below 5th: 6-10 (near the cut) or 11 and below."""
+    return "6-10" if rank <= 10 else "11+"
+
+
 def _csv(path: Path) -> list[dict[str, str]]:
     with path.open(newline="", encoding="utf-8") as f:
         return list(csv.DictReader(f))
@@ -108,7 +123,9 @@ def key_misses(
     sizes = Counter(t for t in true_network.values() if t)
     missing: Counter[str] = Counter()
     picked: Counter[str] = Counter()
-    scored = met = flip_placed = flip_ranked = 0
+    band: Counter[str] = Counter()
+    unrecorded: Counter[bool] = Counter()
+    scored = met = flip_placed = flip_ranked = split = 0
     details: list[dict[str, Any]] = []
     for tnet, size in sorted(sizes.items()):
         if size < KEY_MIN_PEOPLE or not true_keys.get(tnet):
@@ -126,6 +143,8 @@ def key_misses(
         top = ranking.get(ours, [])[:TOP] if ours else []
         ours_people = {person_of_entity.get(e) for e in top}
         hits = len(set(truth_top) & ours_people)
+        recorded = sum(1 for q, t in true_network.items() if t == tnet and entities_of.get(q))
+        unrecorded[hits >= need] += 2 * recorded < size
         if hits >= need:
             met += 1
             continue
@@ -136,12 +155,20 @@ def key_misses(
             mine = entities_of.get(p, set())
             nets = sorted({network_of[e] for e in mine if e in network_of})
             row: dict[str, Any] = {"person": p}
+            row["entities"] = len(mine)
             if ours is not None and ours in nets:
-                e = min(x for x in mine if network_of.get(x) == ours)
+                e = min(
+                    (x for x in mine if network_of.get(x) == ours),
+                    key=lambda x: (places.get(ours, {}).get(x, _LAST).rank, x),
+                )
                 place = places.get(ours, {}).get(e)
                 row.update(where="ranked", **(place.__dict__ if place else {}))
+                if place is not None:
+                    band[_band(place.rank)] += 1
             else:
-                if not nets:
+                if not mine:
+                    where = "unrecorded"
+                elif not nets:
                     where = "none"
                 else:
                     row["network"] = nets[0]
@@ -165,8 +192,14 @@ def key_misses(
             missing[row["where"]] += 1
             missed.append(row)
         extra = []
+        seen: set[str | None] = set()
         for e in top:
             p = person_of_entity.get(e)
+            if p is not None and p in seen:
+                picked["duplicate"] += 1
+                extra.append({"entity": e, "person": p, "is": "duplicate"})
+                continue
+            seen.add(p)
             if p in truth_top:
                 continue
             t = true_network.get(p or "", "")
@@ -174,6 +207,7 @@ def key_misses(
             picked[kind] += 1
             extra.append({"entity": e, "person": p, "true_network": t, "is": kind})
         short = need - hits
+        split += sum(m["entities"] > 1 for m in missed)
         flip_placed += sum(m["where"] != "ranked" for m in missed) >= short
         flip_ranked += sum(m["where"] == "ranked" for m in missed) >= short
         details.append(
@@ -182,6 +216,7 @@ def key_misses(
                 "people": size,
                 "ours": ours,
                 "held": held[ours] if ours else 0,
+                "recorded": recorded,
                 "hits": hits,
                 "missed": missed,
                 "picked_instead": extra,
@@ -192,7 +227,10 @@ def key_misses(
         "share_3_of_5": round(met / scored, 4) if scored else None,
         "missed_networks": scored - met,
         "missed_hits": dict(sorted(Counter(d["hits"] for d in details).items())),
+        "mostly_unrecorded": {"missed": unrecorded[False], "met": unrecorded[True]},
         "key_players_missed": dict(sorted(missing.items())),
+        "ranked_at": dict(sorted(band.items())),
+        "split_by_resolution": split,
         "picked_instead": dict(sorted(picked.items())),
         "shared_case_file": sum(
             1 for d in details for m in d["missed"] if m.get("shared_case_file")

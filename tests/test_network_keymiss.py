@@ -73,3 +73,51 @@ def test_each_missed_key_player_is_placed(bench: Any) -> None:
     # three key players placed elsewhere would lift T to 3 of 5 (it needs two more);
     # the one ranked below 5th alone would not
     assert found["flip_if_placed"] == 1 and found["flip_if_ranked"] == 0
+
+
+def test_resolution_splits_unrecorded_people_and_duplicate_picks(bench: Any) -> None:
+    """t1's records resolved into two entities (Et1 8th, Et1b 9th in N-A), t2's into two that
+    both take a place (Et2 3rd, Et2b 4th), and t11 has no entity at all."""
+    world = _world(bench)
+    world["person_of_entity"] |= {"Et1b": "t1", "Et2b": "t2"}
+    del world["person_of_entity"]["Et11"]
+    world["network_of"] |= {"Et1b": "N-A", "Et2b": "N-A"}
+    del world["network_of"]["Et11"]
+    world["ranking"]["N-A"] = ["Et0", "Eu0", "Et2", "Et2b", "Et3", "Et4", "Et5", "Et1", "Et1b"]
+    world["places"] = {
+        "N-A": {e: bench.Place(r, 0, 1, 1) for r, e in enumerate(world["ranking"]["N-A"], start=1)}
+    }
+    found = bench.key_misses(**world)
+    assert found["key_players_missed"] == {"piece": 2, "ranked": 1, "unrecorded": 1}
+    where = {m["person"]: m for m in found["details"][0]["missed"]}
+    # the better placed of his two entities, and how many he has
+    assert where["t1"]["rank"] == 8 and where["t1"]["entities"] == 2
+    assert where["t11"]["entities"] == 0
+    assert found["ranked_at"] == {"6-10": 1}
+    assert found["split_by_resolution"] == 1
+    # 11 of T's 12 people are named by a record: T is not mostly unrecorded
+    assert found["details"][0]["recorded"] == 11 and found["mostly_unrecorded"] == {
+        "missed": 0,
+        "met": 0,
+    }
+    # Et2b is a second half of a person already picked, not another person of T
+    assert found["picked_instead"] == {"duplicate": 1, "other": 1, "same": 2}
+
+
+def test_a_true_network_no_record_names_is_mostly_unrecorded(bench: Any) -> None:
+    world = _world(bench)
+    for i in range(2, 8):
+        del world["person_of_entity"][f"Et{i}"]
+    found = bench.key_misses(**world)
+    assert found["details"][0]["recorded"] == 6
+    assert found["mostly_unrecorded"] == {"missed": 0, "met": 0}
+    del world["person_of_entity"]["Et10"]
+    found = bench.key_misses(**world)
+    assert found["details"][0]["recorded"] == 5
+    assert found["mostly_unrecorded"] == {"missed": 1, "met": 0}
+    # U, met, is mostly unrecorded once six of its ten people are named by no record
+    for i in range(5, 10):
+        del world["person_of_entity"][f"Eu{i}"]
+    del world["person_of_entity"]["Eu0"]
+    found = bench.key_misses(**world)
+    assert found["mostly_unrecorded"] == {"missed": 1, "met": 1}

@@ -1,0 +1,398 @@
+"""Other key-player rankings against a synthetic world's truth (issue 11's 3-of-5 figure).
+
+Runs ``lastmile.network.analyze.analyze`` once, measures for every person of every
+workspace network the evidence a ranking could read, and scores each ranking of
+:data:`VARIANTS` with ``bench/network_truth.py``'s ``key_player_overlap`` (for each true
+network of at least 10 people, the lastmile network holding most of its people and its top 5).
+``default`` is the library's ranking (``lastmile.network.keyplayer.supply_order``); the others
+change one key of it. Three bounds use the truth (they are not methods): ``bound_dedup``
+drops from the ranking every entity whose true person is already ranked above (a perfect
+resolution of the people in the top), and ``bound_best_of_N`` puts first every truth key player
+the default ranks in its first N (a perfect choice among the first N). For each variant: the
+figure, the mean hits, and against the default the top-5 places it moves, the networks it gains
+and loses. docs/networks.md ("Key players, fifth round") reads it.
+
+The evidence (each per person, inside his network unless said):
+
+- ``supplied``, ``falls``, ``distributes``, ``degree``, ``betweenness``, ``shares``: what the
+  default reads (people supplied, the fall of the largest component on his removal alone, a
+  stated distributor, ties, betweenness, the people sharing a selector with him);
+- ``strength``: calls and records behind his ties; ``supply_records``: the records behind his
+  supply ties; ``supplied_reliable``: people supplied by a tie with an Admiralty source grade of
+  A or B (Admiralty/NATO grades, the records' ``source_reliability``);
+- ``customer_groups``: the Leiden communities his customers belong to (distinct crews
+  depending on him); ``neighbour_groups``: other communities among his neighbours (brokerage
+  between groups, Gould & Fernandez 1989); ``downstream2``: people supplied by him or his
+  customers; ``supplied_out``: people he supplies outside the network; ``suppliers``: people
+  of the network who supply him;
+- ``arrests``: his arrest records; ``cases``: investigations naming him; ``seizures``: drug
+  seizures in those investigations;
+- ``tenure``: days from his first to his last dated tie in the network, ``months``: months with
+  one (persistence over time: Bright & Delaney 2013, Morselli 2009);
+- ``unknown``: numbers no record owns that he calls or is called by, ``private``: those no other
+  person of the workspace calls (dependants no record names);
+- ``names``: his normalised full names (given and family name tokens, sorted).
+
+    .venv/bin/python bench/network_keyrank.py /work/data/nat -w W/nat.duckdb
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import json
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from lastmile.network.analyze import analyze
+from lastmile.network.centrality import centralities
+from lastmile.network.communities import leiden
+from lastmile.network.keyplayer import (
+    DISTRIBUTES,
+    SHARES_SELECTOR,
+    SUPPLIES,
+    bare,
+    removal_falls,
+    supply_order,
+)
+from lastmile.network.networks import network_graphs
+from lastmile.network.workspace import _OWNERS
+from lastmile.store import open_workspace
+from network_truth import key_player_overlap
+
+Feats = dict[str, Any]
+"""One network's evidence: ``ids`` (entity ids, vertex order) and one array or list per key."""
+
+RELIABLE = ("A", "B")
+"""Admiralty source grades read as reliable (A completely, B usually reliable)."""
+NOT_WORKING = ("family", "membership", "shared_selector")
+"""Tie kinds that are not working together (no date of activity in the network)."""
+
+_UNKNOWN = f"""
+    WITH owners AS ({_OWNERS}),
+    ends AS (
+        SELECT c.event_key, f.owner AS me, c.to_selector AS other
+        FROM communications c JOIN owners f ON f.value = c.from_selector
+        UNION ALL
+        SELECT c.event_key, t.owner AS me, c.from_selector AS other
+        FROM communications c JOIN owners t ON t.value = c.to_selector
+    ),
+    per AS (
+        SELECT me, other FROM ends
+        WHERE other NOT IN (SELECT value FROM owners) GROUP BY me, other
+    ),
+    callers AS (SELECT other, count(DISTINCT me) AS k FROM per GROUP BY other)
+    SELECT p.me, count(*) AS numbers, count(*) FILTER (WHERE c.k = 1) AS private
+    FROM per p JOIN callers c USING (other) GROUP BY p.me
+"""
+_PER_SUBJECT = """
+    SELECT m.entity_id, s.full_name, s.given_name, s.family_name, s.investigation_id
+    FROM subjects s
+    JOIN entity_members m ON m.record_type = 'subjects' AND m.record_id = s.subject_id
+"""
+_ARRESTS = """
+    SELECT p.entity_id, count(DISTINCT a.arrest_id) FROM arrests a
+    JOIN entity_members p ON p.record_type = 'subjects' AND p.record_id = a.subject_id
+    GROUP BY p.entity_id
+"""
+_SEIZURES = "SELECT investigation_id, count(*) FROM drug_seizures GROUP BY investigation_id"
+
+
+def name_key(name: str) -> str:
+    """A full name folded to ASCII lower case, its tokens sorted ('BREWER, Jason' and 'Jason
+    Brewer' give one key)."""
+    folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+    return " ".join(sorted(re.findall(r"[a-z]+", folded)))
+
+
+def activity(
+    ties: Iterable[Mapping[str, Any]], network_of: Mapping[str, str]
+) -> dict[str, tuple[int, int]]:
+    """For each person, the days from his first to his last dated tie inside his network, and
+    the months with one (ties of working together only: not family, membership or a shared
+    selector)."""
+    spans: dict[str, tuple[dt.date, dt.date]] = {}
+    months: dict[str, set[tuple[int, int]]] = {}
+    for t in ties:
+        a, b = t["source"], t["target"]
+        if t["kind"] in NOT_WORKING or network_of.get(a) is None:
+            continue
+        if network_of.get(a) != network_of.get(b):
+            continue
+        for text in (t["first"], t["last"]):
+            try:
+                day = dt.date.fromisoformat(str(text or "")[:10])
+            except ValueError:
+                continue
+            for e in (a, b):
+                lo, hi = spans.get(e, (day, day))
+                spans[e] = (min(lo, day), max(hi, day))
+                months.setdefault(e, set()).add((day.year, day.month))
+    return {e: ((hi - lo).days, len(months[e])) for e, (lo, hi) in spans.items()}
+
+
+def ordered(f: Feats, keys: list[Any], *, by_name: bool = False) -> list[int]:
+    """The vertices by ``keys`` (the first most significant, each descending; ties keep vertex
+    order), then the default's rule: one who shares a selector with someone ranked before (or,
+    with ``by_name``, a normalised name) comes after everyone who does not."""
+    columns = tuple(-np.asarray(k, dtype=float) for k in reversed(keys))
+    order = [int(v) for v in np.lexsort(columns)]
+    index = {name: v for v, name in enumerate(f["ids"])}
+    chosen: set[int] = set()
+    seen: set[str] = set()
+    first: list[int] = []
+    later: list[int] = []
+    for v in order:
+        shared = any(index.get(p) in chosen for p in f["shares"][v])
+        if shared or (by_name and f["names"][v] & seen):
+            later.append(v)
+        else:
+            first.append(v)
+            chosen.add(v)
+            seen |= f["names"][v]
+    return first + later
+
+
+def _base(f: Feats) -> list[Any]:
+    return [f["supplied"], f["falls"], f["distributes"]]
+
+
+def _then(f: Feats, *extra: Any) -> list[int]:
+    """The default with ``extra`` keys after a stated distributor (before ties)."""
+    return ordered(f, [*_base(f), *extra, f["degree"], f["betweenness"]])
+
+
+def _last(f: Feats, *extra: Any) -> list[int]:
+    """The default with ``extra`` keys after ties (before betweenness)."""
+    return ordered(f, [*_base(f), f["degree"], *extra, f["betweenness"]])
+
+
+def _default(f: Feats) -> list[int]:
+    return supply_order(
+        f["supplied"],
+        f["falls"],
+        f["degree"],
+        f["betweenness"],
+        f["ids"],
+        f["shares"],
+        f["distributes"],
+    )[0]
+
+
+VARIANTS: dict[str, Callable[[Feats], list[int]]] = {
+    "default": _default,
+    "supplied_reliable_first": lambda f: ordered(
+        f, [f["supplied_reliable"], *_base(f), f["degree"], f["betweenness"]]
+    ),
+    "supply_records_after_supplied": lambda f: ordered(
+        f,
+        [f["supplied"], f["supply_records"], *_base(f)[1:], f["degree"], f["betweenness"]],
+    ),
+    "customer_groups_first": lambda f: ordered(
+        f, [f["customer_groups"], *_base(f), f["degree"], f["betweenness"]]
+    ),
+    "neighbour_groups_after_distributor": lambda f: _then(f, f["neighbour_groups"]),
+    "supplied_with_outside": lambda f: ordered(
+        f,
+        [f["supplied"] + f["supplied_out"], *_base(f)[1:], f["degree"], f["betweenness"]],
+    ),
+    "downstream2_after_supplied": lambda f: ordered(
+        f,
+        [f["supplied"], f["downstream2"], *_base(f)[1:], f["degree"], f["betweenness"]],
+    ),
+    "top_of_chain_after_supplied": lambda f: ordered(
+        f,
+        [
+            f["supplied"],
+            (f["suppliers"] == 0) & (f["supplied"] > 0),
+            *_base(f)[1:],
+            f["degree"],
+            f["betweenness"],
+        ],
+    ),
+    "arrests_after_distributor": lambda f: _then(f, f["arrests"]),
+    "seizures_after_distributor": lambda f: _then(f, f["seizures"]),
+    "cases_after_distributor": lambda f: _then(f, f["cases"]),
+    "strength_after_distributor": lambda f: _then(f, f["strength"]),
+    "tenure_after_distributor": lambda f: _then(f, f["tenure"]),
+    "months_after_distributor": lambda f: _then(f, f["months"]),
+    "unknown_after_distributor": lambda f: _then(f, f["unknown"]),
+    "private_after_distributor": lambda f: _then(f, f["private"]),
+    "arrests_after_ties": lambda f: _last(f, f["arrests"]),
+    "seizures_after_ties": lambda f: _last(f, f["seizures"]),
+    "tenure_after_ties": lambda f: _last(f, f["tenure"]),
+    "unknown_after_ties": lambda f: _last(f, f["unknown"]),
+    "private_after_ties": lambda f: _last(f, f["private"]),
+    "same_name_after_others": lambda f: ordered(
+        f, [*_base(f), f["degree"], f["betweenness"]], by_name=True
+    ),
+}
+
+
+def features(ws: Any, ties: pa.Table, members: pa.Table) -> dict[str, Feats]:
+    """Every network's evidence (see the module's doc)."""
+    graphs = network_graphs(ws, ties, members)
+    network_of = {str(r["entity_id"]): str(r["network_id"]) for r in members.to_pylist()}
+    names: dict[str, set[str]] = {}
+    cases: dict[str, set[str]] = {}
+    for e, full, given, family, case in ws.store.rows(_PER_SUBJECT):
+        keys = names.setdefault(str(e), set())
+        written = [full, *([f"{given} {family}"] if given and family else [])]
+        keys.update(name_key(str(x)) for x in written if x)
+        keys.discard("")
+        cases.setdefault(str(e), set()).add(str(case))
+    arrests = {str(e): int(n) for e, n in ws.store.rows(_ARRESTS)}
+    seized = {str(i): int(n) for i, n in ws.store.rows(_SEIZURES)}
+    unknown = {str(e): (int(a), int(b)) for e, a, b in ws.store.rows(_UNKNOWN)}
+    rows = ties.select(["source", "target", "kind", "records", "grades", "first", "last"])
+    listed = rows.to_pylist()
+    active = activity(listed, network_of)
+    out_of: dict[str, list[dict[str, Any]]] = {}
+    into: dict[str, list[str]] = {}
+    for t in listed:
+        if t["kind"] == "supply":
+            out_of.setdefault(t["source"], []).append(t)
+            into.setdefault(t["target"], []).append(t["source"])
+    found: dict[str, Feats] = {}
+    for nid, net in graphs.items():
+        g = net.graph
+        ids = list(g.vs["name"])
+        inside = set(ids)
+        cent, btw = centralities(g, seed=0)
+        group = leiden(g, seed=0)
+        index = {name: v for v, name in enumerate(ids)}
+        customers = {e: [t for t in out_of.get(e, []) if t["target"] in inside] for e in ids}
+        direct = {e: {t["target"] for t in customers[e]} for e in ids}
+
+        def reliable(t: Mapping[str, Any]) -> bool:
+            return any(x[:1] in RELIABLE for x in str(t["grades"] or "").split("|"))
+
+        found[nid] = {
+            "ids": ids,
+            "supplied": np.asarray(g.vs[SUPPLIES], dtype=np.int64),
+            "falls": removal_falls(bare(g)).values,
+            "distributes": np.asarray(g.vs[DISTRIBUTES], dtype=np.int64),
+            "degree": cent.column("degree").to_numpy(),
+            "betweenness": btw.values,
+            "shares": g.vs[SHARES_SELECTOR],
+            "strength": cent.column("weighted_degree").to_numpy(),
+            "supply_records": np.asarray(
+                [sum(t["records"] or 1 for t in customers[e]) for e in ids]
+            ),
+            "supplied_reliable": np.asarray([sum(map(reliable, customers[e])) for e in ids]),
+            "customer_groups": np.asarray([len({group[index[c]] for c in direct[e]}) for e in ids]),
+            "neighbour_groups": np.asarray(
+                [len({group[u] for u in g.neighbors(v)} - {group[v]}) for v in range(len(ids))]
+            ),
+            "downstream2": np.asarray(
+                [len(direct[e].union(*(direct.get(c, set()) for c in direct[e]))) for e in ids]
+            ),
+            "supplied_out": np.asarray(
+                [sum(1 for t in out_of.get(e, []) if t["target"] not in inside) for e in ids]
+            ),
+            "suppliers": np.asarray([sum(1 for s in into.get(e, []) if s in inside) for e in ids]),
+            "arrests": np.asarray([arrests.get(e, 0) for e in ids]),
+            "cases": np.asarray([len(cases.get(e, ())) for e in ids]),
+            "seizures": np.asarray([sum(seized.get(c, 0) for c in cases.get(e, ())) for e in ids]),
+            "tenure": np.asarray([active.get(e, (0, 0))[0] for e in ids]),
+            "months": np.asarray([active.get(e, (0, 0))[1] for e in ids]),
+            "unknown": np.asarray([unknown.get(e, (0, 0))[0] for e in ids]),
+            "private": np.asarray([unknown.get(e, (0, 0))[1] for e in ids]),
+            "names": [names.get(e, set()) for e in ids],
+        }
+    return found
+
+
+def _csv(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("world", type=Path, help="the synthetic world (with truth/)")
+    parser.add_argument("-w", "--workspace", required=True, help="a resolved workspace")
+    args = parser.parse_args()
+    truth = {
+        r["entity_id"]: r
+        for r in _csv(args.world / "truth" / "entities.csv")
+        if r["kind"] == "person"
+    }
+    person_of = {r["record_id"]: r["entity_id"] for r in _csv(args.world / "truth" / "records.csv")}
+    true_keys: dict[str, list[str]] = {}
+    for r in sorted(
+        _csv(args.world / "truth" / "key_players.csv"),
+        key=lambda r: (r["network_id"], int(r["rank"])),
+    ):
+        true_keys.setdefault(r["network_id"], []).append(r["entity_id"])
+    with open_workspace(args.workspace, create=False) as ws:
+        result = analyze(ws)
+        found = features(ws, result.ties, result.members)
+        votes: dict[str, Counter[str]] = {}
+        entities_of_person: dict[str, set[str]] = {}
+        for record, entity in ws.store.rows(
+            "SELECT record_id, entity_id FROM entity_members WHERE record_type = 'subjects'"
+        ):
+            person = person_of.get(str(record))
+            if person in truth:
+                votes.setdefault(str(entity), Counter())[person] += 1
+                entities_of_person.setdefault(person, set()).add(str(entity))
+    person_of_entity = {e: c.most_common(1)[0][0] for e, c in votes.items()}
+    network_of = {str(r["entity_id"]): str(r["network_id"]) for r in result.members.to_pylist()}
+    keys = {p for ranked in true_keys.values() for p in ranked[:5]}
+
+    def dedup(f: Feats) -> list[int]:
+        seen: set[str | None] = set()
+        first: list[int] = []
+        later: list[int] = []
+        for v in _default(f):
+            p = person_of_entity.get(f["ids"][v])
+            (later if p is not None and p in seen else first).append(v)
+            seen.add(p)
+        return first + later
+
+    def best_of(n: int) -> Callable[[Feats], list[int]]:
+        def ranked(f: Feats) -> list[int]:
+            order = _default(f)
+            good = [v for v in order[:n] if person_of_entity.get(f["ids"][v]) in keys]
+            return good + [v for v in order if v not in good]
+
+        return ranked
+
+    rankers = {**VARIANTS, "bound_dedup": dedup}
+    rankers |= {f"bound_best_of_{n}": best_of(n) for n in (6, 8, 10)}
+    tops = {
+        name: {nid: [f["ids"][v] for v in rank(f)[:5]] for nid, f in found.items()}
+        for name, rank in rankers.items()
+    }
+    scores = {}
+    for name, top in tops.items():
+        scores[name] = key_player_overlap(
+            truth, true_keys, person_of_entity, entities_of_person, network_of, {"default": top}
+        )
+    missed = {x["true"] for x in scores["default"]["misses"]}
+    report: dict[str, Any] = {}
+    for name, scored in scores.items():
+        lost = {x["true"] for x in scored["misses"]}
+        report[name] = {
+            "share_3_of_5": scored["default"]["share_3_of_5"],
+            "mean_hits": scored["default"]["mean_hits"],
+            "places_moved": sum(
+                len(set(top) - set(tops[name].get(nid, []))) for nid, top in tops["default"].items()
+            ),
+            "gained": len(missed - lost),
+            "lost": len(lost - missed),
+        }
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
