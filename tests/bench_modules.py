@@ -15,5 +15,11 @@ def load_bench(name: str) -> Any:
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # a dataclass of the module looks its module up
-    spec.loader.exec_module(module)
+    # A script may import its neighbours (network_keyrank imports network_truth), as when
+    # it is run from bench/.
+    sys.path.insert(0, str(BENCH))
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(BENCH))
     return module

@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.bench_modules import load_bench
+
 
 def _bench() -> Any:
-    path = Path(__file__).resolve().parent.parent / "bench" / "network_keymiss.py"
-    spec = importlib.util.spec_from_file_location("network_keymiss", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclass reads its own module
-    spec.loader.exec_module(module)
-    return module
+    return load_bench("network_keymiss")
 
 
 @pytest.fixture(scope="module")
