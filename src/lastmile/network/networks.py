@@ -175,8 +175,12 @@ def split_communities(
     seed: int = 0,
     organizations: set[str] | frozenset[str] = frozenset(),
     cases: dict[str, set[str]] | None = None,
+    markets: Mapping[str, set[str]] | None = None,
 ) -> list[list[int]]:
     """Rule 4: the vertices of a connected graph as one group, or as its distinct communities.
+
+    ``markets``: supplier -> the cities of everyone he is stated to supply, over the whole
+    criminal graph (:func:`markets`); without it, the supply ties of ``g`` alone.
 
     Then, inside every group that still holds two or more ``organizations`` (the DTOs: whole
     trafficking organizations, where gangs and crews may be one's street arms), rule 4 again
@@ -184,7 +188,9 @@ def split_communities(
     merges small communities that are clearly separate on their own in a large graph, and
     two DTOs in one group are the records saying that it holds two organizations.
     """
-    groups = _split_once(g, local_orgs=local_orgs, places=places, seed=seed, cases=cases)
+    groups = _split_once(
+        g, local_orgs=local_orgs, places=places, seed=seed, cases=cases, markets=markets
+    )
     names = g.vs["name"]
     result: list[list[int]] = []
     for group in groups:
@@ -192,7 +198,14 @@ def split_communities(
             result.append(group)
             continue
         sub = g.induced_subgraph(group)
-        parts = _split_once(sub, local_orgs=organizations, places=places, seed=seed, cases=cases)
+        parts = _split_once(
+            sub,
+            local_orgs=organizations,
+            places=places,
+            seed=seed,
+            cases=cases,
+            markets=markets,
+        )
         if len(parts) == 1:
             result.append(group)
             continue
@@ -205,6 +218,7 @@ def split_communities(
                 seed=seed,
                 organizations=organizations,
                 cases=cases,
+                markets=markets,
             ):
                 result.append([group[part[i]] for i in piece])
     return sorted(sorted(group) for group in result)
@@ -217,14 +231,17 @@ def _split_once(
     places: dict[str, set[str]] | None = None,
     seed: int = 0,
     cases: dict[str, set[str]] | None = None,
+    markets: Mapping[str, set[str]] | None = None,
 ) -> list[list[int]]:
     """Rule 4: the vertices of a connected graph as one group, or as its distinct communities.
 
     Leiden communities (weights ``weight``) count only when their modularity is at least
     ``MIN_MODULARITY``; then two tied communities stay together unless they are distinct units
     in the sense of rule 2: each holds a local organization, or their cities are disjoint, or
-    one supplies the other and works in cities the other does not, or no investigation names
-    people of both (``cases``: entity -> the investigations whose records name it).
+    one supplies the other and sells in cities the other does not (its *market*: the cities of
+    the people its members supply, ``markets`` and the supply ties of ``g``), or no
+    investigation names people of both (``cases``: entity -> the investigations whose records
+    name it).
     """
     whole = [list(range(g.vcount()))]
     if g.vcount() < 2 * MIN_GROUP or g.ecount() == 0:
@@ -237,20 +254,29 @@ def _split_once(
         return whole
     places = places or {}
     cases = cases or {}
+    markets = markets or {}
     names = h.vs["name"]
     orgs = [False] * count
     cities: list[set[str]] = [set() for _ in range(count)]
     files: list[set[str]] = [set() for _ in range(count)]
+    # A community's market: the cities of the people its members are stated to supply; and
+    # the cities of each of its members (one set a person), to see who works only elsewhere.
+    reach: list[set[str]] = [set() for _ in range(count)]
+    spans: list[set[frozenset[str]]] = [set() for _ in range(count)]
     for v, c in enumerate(membership.tolist()):
         orgs[c] = orgs[c] or names[v] in local_orgs
         cities[c] |= places.get(names[v], set())
         files[c] |= cases.get(names[v], set())
+        reach[c] |= markets.get(names[v], set())
+        if places.get(names[v]):
+            spans[c].add(frozenset(places[names[v]]))
     # Supply between communities: (supplier's community, supplied community).
     supplies: set[tuple[int, int]] = set()
     if "kind" in g.es.attributes():
         for e in g.es.select(kind="supply"):
             forward = names[e.source] == e["source_name"]
             src, dst = (e.source, e.target) if forward else (e.target, e.source)
+            reach[membership[src]] |= places.get(names[dst], set())
             if membership[src] != membership[dst]:
                 supplies.add((int(membership[src]), int(membership[dst])))
     between: dict[tuple[int, int], float] = {}
@@ -269,12 +295,18 @@ def _split_once(
         if ra == rb:
             continue
         apart = bool(cities[ra] and cities[rb] and not cities[ra] & cities[rb])
-        # A group that supplies the other and works in cities the other does not is above
-        # it in the chain (a regional supplier over a local crew): not one network.
+        # A group that supplies the other and works beyond its cities is above it in the
+        # chain (a regional supplier over a local crew): not one network. Beyond means that
+        # it sells there (the people its members supply are in cities the other is not) or
+        # that one of its people works only there; a single person with records in the
+        # other's city and a second one (two identities joined, a neighbouring agency's case)
+        # does not make his group regional (docs/networks.md, "Sixth round").
         for x, y in ((a, b), (b, a)):
             upper, lower = _root(parent, x), _root(parent, y)
-            if (x, y) in supplies and cities[lower] and not cities[upper] <= cities[lower]:
-                apart = True
+            if (x, y) in supplies and cities[lower]:
+                here = cities[lower]
+                if not reach[upper] <= here or any(not s & here for s in spans[upper]):
+                    apart = True
         # No case file names people of both: no agency has worked them as one target.
         apart = apart or bool(files[ra] and files[rb] and not files[ra] & files[rb])
         if (orgs[ra] and orgs[rb]) or apart:
@@ -283,6 +315,8 @@ def _split_once(
         orgs[rb] = orgs[rb] or orgs[ra]
         cities[rb] |= cities[ra]
         files[rb] |= files[ra]
+        reach[rb] |= reach[ra]
+        spans[rb] |= spans[ra]
     groups: dict[int, list[int]] = {}
     for v, c in enumerate(membership.tolist()):
         groups.setdefault(_root(parent, c), []).append(v)
@@ -416,6 +450,23 @@ def suppliers_above(g: ig.Graph, upstream: set[str]) -> set[str]:
                 found.add(s)
                 frontier.append(s)
     return found
+
+
+def markets(g: ig.Graph, places: Mapping[str, set[str]]) -> dict[str, set[str]]:
+    """Supplier -> the cities of the people he is stated to supply (the supply ties of ``g``).
+
+    Where a supplier sells is his level of the market (a wholesaler sells to several local
+    markets, a distributor to his own; Pearson & Hobbs 2001; Desroches 2005), not where his
+    own records are: a person resolved across two identities, or named by an agency of a
+    neighbouring city, has records in cities he does not supply.
+    """
+    names = g.vs["name"]
+    served: dict[str, set[str]] = {}
+    for e in g.es.select(kind="supply"):
+        s = e["source_name"]
+        c = names[e.target] if names[e.source] == s else names[e.source]
+        served.setdefault(s, set()).update(places.get(c, set()))
+    return served
 
 
 def regional_supply_ties(g: ig.Graph, places: Mapping[str, set[str]]) -> list[int]:
@@ -572,6 +623,8 @@ def distribution_networks(
     local = {e for e, k in org_kind.items() if k not in NON_MEMBER_ORGS}
     dtos = {e for e, k in org_kind.items() if k == UNIT_ORG}
     found_hubs = hubs(g, local_orgs=local, places=places)
+    # Where each supplier sells, over the whole criminal graph (rule 4's supply test).
+    sold = markets(g, places or {})
     upstream = found_hubs | cartel_members | {e for e, k in org_kind.items() if k == "cartel"}
     # Whoever supplies an upstream entity is above it in the chain: upstream too, and, like a
     # hub, back in his own organization's network if he is a stated member of one.
@@ -618,7 +671,12 @@ def distribution_networks(
                 # arms), else the gangs and crews themselves.
                 marks = (dtos & present) or (local & present)
                 split = split_communities(
-                    part, local_orgs=marks, places=places, organizations=dtos, cases=cases
+                    part,
+                    local_orgs=marks,
+                    places=places,
+                    organizations=dtos,
+                    cases=cases,
+                    markets=sold,
                 )
                 groups = [[comp[i] for i in group] for group in split]
             kept = [[sub.vs[v]["name"] for v in group] for group in groups if len(group) >= 2]
