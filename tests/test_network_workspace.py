@@ -816,6 +816,33 @@ def test_a_regional_supply_cell_is_not_merged_into_the_local_crew_it_supplies() 
     assert set(members.column("network_id").to_pylist()) == {"N-C0"}
 
 
+def test_a_distributor_with_records_in_two_cities_heads_his_own_crew() -> None:
+    """Rule 4 (sixth round): a group's level is where it sells, not where its records are.
+    D, whose records are in Denver and Tulsa (two identities of one man, joined by
+    resolution), supplies a crew in Denver; his own group works in Denver. Nobody of his
+    group works only in Tulsa and nobody he supplies is there: one network with the crew
+    (the old test, "works in cities the other does not", cut him from it). Once he supplies
+    someone in Tulsa, or one of his people works only there, his group sells beyond the
+    crew's city: a level above it, two networks."""
+    group = [f"D{i}" for i in range(5)]
+    crew = [f"L{i}" for i in range(5)]
+    rows = []
+    for g in (group, crew):
+        rows += [tie(a, b, "communication", 10) for i, a in enumerate(g) for b in g[:i]]
+    rows += [tie("D0", "L0", "supply", 3), tie("D0", "L0", "communication", 4)]
+    denver = {n: {"Denver, CO"} for n in group + crew}
+    places = denver | {"D0": {"Denver, CO", "Tulsa, OK"}}
+
+    def networks(extra: list[dict[str, Any]], where: dict[str, set[str]]) -> set[str]:
+        table = pa.Table.from_pylist(rows + extra, schema=TIE_SCHEMA)
+        return set(distribution_networks(table, {}, set(), where).column("network_id").to_pylist())
+
+    assert networks([], places) == {"N-D0"}
+    sells = [tie("D0", "T", "supply", 2)]
+    assert networks(sells, places | {"T": {"Tulsa, OK"}}) == {"N-D0", "N-L0"}
+    assert networks([], places | {"D3": {"Tulsa, OK"}}) == {"N-D0", "N-L0"}
+
+
 def test_weak_evidence_does_not_undo_a_split_made_on_criminal_ties() -> None:
     """Rule 5 after rule 4: a regional cell and the local crew it supplies, set apart by rule
     4, are not put back together by a stated association between them or by an acquaintance
