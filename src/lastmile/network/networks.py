@@ -38,9 +38,10 @@ The rules (docs/networks.md, "Distribution networks", says why):
    Clauset, Newman & Moore 2004 find significant community structure). Communities are
    merged back by constrained agglomeration (strongest links first, never two groups that
    are distinct in the records: each with an organization of the component's highest kind,
-   DTO or else gang/crew, or in disjoint cities, or one supplies the other and works in
-   cities the other does not: a regional supplier is above a local crew, or no investigation
-   names people of both: no agency has worked them as one target), and a group still
+   DTO or else gang/crew, or in disjoint cities, or one supplies the other and works beyond
+   its cities, selling there or with a member working only there: a regional supplier is
+   above a local crew, or no investigation names people of both: no agency has worked them
+   as one target), and a group still
    holding two DTOs is
    split again the same way (modularity's resolution limit). Groups of people who mostly
    deal among themselves and touch other groups through a few ties are separate networks
