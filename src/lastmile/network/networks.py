@@ -187,16 +187,20 @@ def split_communities(
     trafficking organizations, where gangs and crews may be one's street arms), rule 4 again
     with only those as marks: modularity's resolution limit (Fortunato & Barthelemy 2007)
     merges small communities that are clearly separate on their own in a large graph, and
-    two DTOs in one group are the records saying that it holds two organizations.
+    two DTOs in one group are the records saying that it holds two organizations. A piece
+    the first pass refused to such a group, with no organization of its own, may then join
+    one of its parts (docs/networks.md, "Sixth round").
     """
     groups = _split_once(
         g, local_orgs=local_orgs, places=places, seed=seed, cases=cases, markets=markets
     )
     names = g.vs["name"]
     result: list[list[int]] = []
+    flags: list[bool] = []
     for group in groups:
         if sum(names[v] in organizations for v in group) < 2:
             result.append(group)
+            flags.append(False)
             continue
         sub = g.induced_subgraph(group)
         parts = _split_once(
@@ -209,6 +213,7 @@ def split_communities(
         )
         if len(parts) == 1:
             result.append(group)
+            flags.append(False)
             continue
         for part in parts:
             inner = sub.induced_subgraph(part)
@@ -222,6 +227,28 @@ def split_communities(
                 markets=markets,
             ):
                 result.append([group[part[i]] for i in piece])
+                flags.append(True)
+    if any(flags) and len(result) > 1:
+        # The first pass refused some pieces because of a group as a whole (its cities, its
+        # market); the second pass found that group to be several organizations. A piece
+        # with no organization of its own is offered again to those parts, under the same
+        # test: it joins the part it is most tied to unless they are distinct.
+        h = g.copy()
+        h.simplify(combine_edges={"weight": "sum"}, multiple=True, loops=True)
+        membership = [0] * g.vcount()
+        for i, group in enumerate(result):
+            for v in group:
+                membership[v] = i
+        result = _agglomerate(
+            g,
+            h,
+            membership,
+            local_orgs=local_orgs,
+            places=places,
+            cases=cases,
+            markets=markets,
+            parted=list(flags),
+        )
     return sorted(sorted(group) for group in result)
 
 
@@ -253,6 +280,35 @@ def _split_once(
     count = int(membership.max()) + 1
     if count == 1 or h.modularity(membership.tolist(), weights="weight") < MIN_MODULARITY:
         return whole
+    return _agglomerate(
+        g,
+        h,
+        membership.tolist(),
+        local_orgs=local_orgs,
+        places=places,
+        cases=cases,
+        markets=markets,
+    )
+
+
+def _agglomerate(
+    g: ig.Graph,
+    h: ig.Graph,
+    membership: list[int],
+    *,
+    local_orgs: set[str] | frozenset[str],
+    places: dict[str, set[str]] | None,
+    cases: dict[str, set[str]] | None,
+    markets: Mapping[str, set[str]] | None,
+    parted: list[bool] | None = None,
+) -> list[list[int]]:
+    """Rule 4's constrained merge of the communities ``membership`` (one per vertex of ``g``;
+    ``h``: ``g`` simplified, weights summed) into groups, as lists of vertices.
+
+    ``parted``: for each community, whether it is a part of a group the second pass split;
+    when given, only a part and a community with no ``local_orgs`` of its own that is not a
+    part are merged (the pieces offered again after the second pass)."""
+    count = max(membership) + 1
     places = places or {}
     cases = cases or {}
     markets = markets or {}
@@ -264,7 +320,7 @@ def _split_once(
     # the cities of each of its members (one set a person), to see who works only elsewhere.
     reach: list[set[str]] = [set() for _ in range(count)]
     spans: list[set[frozenset[str]]] = [set() for _ in range(count)]
-    for v, c in enumerate(membership.tolist()):
+    for v, c in enumerate(membership):
         orgs[c] = orgs[c] or names[v] in local_orgs
         cities[c] |= places.get(names[v], set())
         files[c] |= cases.get(names[v], set())
@@ -279,10 +335,10 @@ def _split_once(
             src, dst = (e.source, e.target) if forward else (e.target, e.source)
             reach[membership[src]] |= places.get(names[dst], set())
             if membership[src] != membership[dst]:
-                supplies.add((int(membership[src]), int(membership[dst])))
+                supplies.add((membership[src], membership[dst]))
     between: dict[tuple[int, int], float] = {}
     for e in h.es:
-        a, b = sorted((int(membership[e.source]), int(membership[e.target])))
+        a, b = sorted((membership[e.source], membership[e.target]))
         if a != b:
             between[(a, b)] = between.get((a, b), 0.0) + float(e["weight"])
     parent = list(range(count))
@@ -312,6 +368,11 @@ def _split_once(
         apart = apart or bool(files[ra] and files[rb] and not files[ra] & files[rb])
         if (orgs[ra] and orgs[rb]) or apart:
             continue
+        if parted is not None:
+            # Only a part of a split group and an unmarked piece that is not one.
+            if parted[ra] == parted[rb] or orgs[rb if parted[ra] else ra]:
+                continue
+            parted[rb] = True
         parent[ra] = rb
         orgs[rb] = orgs[rb] or orgs[ra]
         cities[rb] |= cities[ra]
@@ -319,7 +380,7 @@ def _split_once(
         reach[rb] |= reach[ra]
         spans[rb] |= spans[ra]
     groups: dict[int, list[int]] = {}
-    for v, c in enumerate(membership.tolist()):
+    for v, c in enumerate(membership):
         groups.setdefault(_root(parent, c), []).append(v)
     return sorted(groups.values())
 
