@@ -43,7 +43,9 @@ The rules (docs/networks.md, "Distribution networks", says why):
    above a local crew, or no investigation names people of both: no agency has worked them
    as one target), and a group still
    holding two DTOs is
-   split again the same way (modularity's resolution limit). Groups of people who mostly
+   split again the same way (modularity's resolution limit; a piece with no organization
+   of its own that the first pass refused to such a group is then offered to its parts).
+   Groups of people who mostly
    deal among themselves and touch other groups through a few ties are separate networks
    (Calderoni 2012; Morselli 2009), even when those few ties pass the evidence minimum.
 5. Weak evidence (a stated association, arrest together, shared selector; never family, and
