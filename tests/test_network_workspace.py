@@ -816,6 +816,73 @@ def test_a_regional_supply_cell_is_not_merged_into_the_local_crew_it_supplies() 
     assert set(members.column("network_id").to_pylist()) == {"N-C0"}
 
 
+def test_a_distributor_with_records_in_two_cities_heads_his_own_crew() -> None:
+    """Rule 4 (sixth round): a group's level is where it sells, not where its records are.
+    D, whose records are in Denver and Tulsa (two identities of one man, joined by
+    resolution), supplies a crew in Denver; his own group works in Denver. Nobody of his
+    group works only in Tulsa and nobody he supplies is there: one network with the crew
+    (the old test, "works in cities the other does not", cut him from it). Once he supplies
+    someone in Tulsa, or one of his people works only there, his group sells beyond the
+    crew's city: a level above it, two networks."""
+    group = [f"D{i}" for i in range(5)]
+    crew = [f"L{i}" for i in range(5)]
+    rows = []
+    for g in (group, crew):
+        rows += [tie(a, b, "communication", 10) for i, a in enumerate(g) for b in g[:i]]
+    rows += [tie("D0", "L0", "supply", 3), tie("D0", "L0", "communication", 4)]
+    denver = {n: {"Denver, CO"} for n in group + crew}
+    places = denver | {"D0": {"Denver, CO", "Tulsa, OK"}}
+
+    def networks(extra: list[dict[str, Any]], where: dict[str, set[str]]) -> set[str]:
+        table = pa.Table.from_pylist(rows + extra, schema=TIE_SCHEMA)
+        return set(distribution_networks(table, {}, set(), where).column("network_id").to_pylist())
+
+    assert networks([], places) == {"N-D0"}
+    sells = [tie("D0", "T", "supply", 2)]
+    assert networks(sells, places | {"T": {"Tulsa, OK"}}) == {"N-D0", "N-L0"}
+    assert networks([], places | {"D3": {"Tulsa, OK"}}) == {"N-D0", "N-L0"}
+
+
+def test_a_piece_refused_to_a_group_the_second_pass_split_joins_its_local_part() -> None:
+    """Rule 4's second pass (sixth round): Leiden puts a Denver DTO's people (A) and a
+    regional cell in three cities (C, with a DTO of its own) in one group, which supplies a
+    Denver crew Q through A3; the group works beyond Denver, so Q is refused to it. The
+    second pass parts the two DTOs; A alone is a local group, and Q, with no organization of
+    its own, joins it. Were Q supplied by the cell's man in Tulsa, it would stay apart."""
+    import igraph as ig
+
+    from lastmile.network.networks import split_communities
+
+    a, c, q = ["A0", "A1", "A2", "A3"], ["C0", "C1", "C2", "C3", "C4"], ["Q0", "Q1", "Q2", "Q3"]
+    edges: list[tuple[str, str, str, float]] = []
+    for group in (a, c, q):
+        edges += [(x, y, "communication", 3.3) for i, x in enumerate(group) for y in group[:i]]
+    edges += [(p, "DA", "membership", 1.7) for p in a] + [(p, "DB", "membership", 1.7) for p in c]
+    edges += [(x, y, "communication", 4.7) for x, y in (("A0", "C0"), ("A1", "C1"), ("A2", "C0"))]
+    places = {n: {"Denver, CO"} for n in [*a, *q, "C0", "DA", "DB"]} | {
+        "C1": {"Tulsa, OK"},
+        "C2": {"Tulsa, OK"},
+        "C3": {"Omaha, NE"},
+        "C4": {"Omaha, NE"},
+    }
+
+    def groups(supplier: str) -> set[frozenset[str]]:
+        ties = [*edges, (supplier, "Q0", "supply", 1.0)]
+        names = sorted({n for x, y, _, _ in ties for n in (x, y)})
+        g = ig.Graph(n=len(names), edges=[(names.index(x), names.index(y)) for x, y, _, _ in ties])
+        g.vs["name"] = names
+        g.es["kind"] = [k for _, _, k, _ in ties]
+        g.es["source_name"] = [x for x, _, _, _ in ties]
+        g.es["weight"] = [w for _, _, _, w in ties]
+        found = split_communities(g, places=places, organizations={"DA", "DB"})
+        return {frozenset(names[v] for v in group) for group in found}
+
+    local = frozenset([*a, "DA"])
+    cell = frozenset([*c, "DB"])
+    assert groups("A3") == {local | frozenset(q), cell}
+    assert groups("C1") == {local, cell, frozenset(q)}
+
+
 def test_weak_evidence_does_not_undo_a_split_made_on_criminal_ties() -> None:
     """Rule 5 after rule 4: a regional cell and the local crew it supplies, set apart by rule
     4, are not put back together by a stated association between them or by an acquaintance

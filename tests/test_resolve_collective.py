@@ -232,9 +232,10 @@ def test_a_tie_or_an_address_of_many_records_corroborates_nothing() -> None:
     assert not together(fillers=persons.MAX_BLOCK)
 
 
-def test_the_date_override_is_an_analysts_choice_and_is_recorded(tmp_path: Path) -> None:
-    # Off by default (the network rules read a person joined across two cities as a
-    # regional supplier); `--corroborate-dates` turns it on, and the run records which.
+def test_the_date_override_is_on_by_default_can_be_turned_off_and_is_recorded(
+    tmp_path: Path,
+) -> None:
+    # On by default; `--no-corroborate-dates` turns it off, and the run records which.
     from tests.test_resolve import make_operation
 
     make_operation(tmp_path / "op")
@@ -242,7 +243,11 @@ def test_the_date_override_is_an_analysts_choice_and_is_recorded(tmp_path: Path)
     with open_workspace(path) as ws:
         assert ingest_paths(ws, [tmp_path / "op"], rejects=tmp_path / "r.csv").rejected == 0
     runner = CliRunner()
-    for args, want in (([], False), (["--corroborate-dates"], True)):
+    for args, want in (
+        ([], True),
+        (["--no-corroborate-dates"], False),
+        (["--corroborate-dates"], True),
+    ):
         res = runner.invoke(app, ["resolve", *args, "--format", "json", "-w", str(path)])
         assert res.exit_code == 0, res.output
         assert json.loads(res.output)["corroborate_dates"] is want
@@ -251,3 +256,71 @@ def test_the_date_override_is_an_analysts_choice_and_is_recorded(tmp_path: Path)
                 "SELECT counts_json FROM resolution_runs ORDER BY finished_at DESC LIMIT 1"
             )
         assert json.loads(str(rows[0][0]))["corroborate_dates"] is want
+
+
+def test_the_date_override_joins_one_person_under_two_dates_only_when_on(tmp_path: Path) -> None:
+    """End to end through `lastmile resolve` (run._clusters): one man written the same way
+    by two agencies, with one phone and one moniker, under two dates of birth eight years
+    apart (a false identity's false date). The model links the two records; with the
+    override (the default) the pooled evidence, a phone and a moniker (two kinds), joins
+    them; with `--no-corroborate-dates` the date constraint keeps them apart."""
+    import csv
+
+    from tests.test_resolve import make_operation
+
+    folder = tmp_path / "op"
+    make_operation(folder)
+    planted = [
+        ("I1-S900", "I1", "1980-01-01", "I1-P900"),
+        ("I3-S901", "I3", "1972-09-15", "I3-P901"),
+    ]
+    for name, rows in (
+        (
+            "subjects",
+            [
+                {
+                    "subject_id": sid,
+                    "investigation_id": inv,
+                    "full_name": "Hector Salas Nava",
+                    "dob": dob,
+                    "monikers": "El Gordo",
+                }
+                for sid, inv, dob, _ in planted
+            ],
+        ),
+        (
+            "selectors",
+            [
+                {
+                    "selector_id": pid,
+                    "investigation_id": inv,
+                    "subject_id": sid,
+                    "kind": "phone",
+                    "value": "602-555-0190",
+                }
+                for sid, inv, _, pid in planted
+            ],
+        ),
+    ):
+        path = folder / f"{name}.csv"
+        with path.open(newline="", encoding="utf-8") as f:
+            header = list(csv.DictReader(f).fieldnames or [])
+        with path.open("a", newline="", encoding="utf-8") as f:
+            csv.DictWriter(f, header).writerows(rows)
+    runner = CliRunner()
+    for args, want in (([], True), (["--no-corroborate-dates"], False)):
+        path = tmp_path / f"ws{len(args)}.duckdb"
+        with open_workspace(path) as ws:
+            assert ingest_paths(ws, [folder], rejects=tmp_path / "r.csv").rejected == 0
+        res = runner.invoke(app, ["resolve", *args, "--format", "json", "-w", str(path)])
+        assert res.exit_code == 0, res.output
+        with open_workspace(path) as ws:
+            entities = {
+                str(r): str(e)
+                for r, e in ws.store.rows(
+                    "SELECT record_id, entity_id FROM entity_members "
+                    "WHERE record_type = 'subjects' AND record_id IN ('I1-S900', 'I3-S901')"
+                )
+            }
+        assert len(entities) == 2
+        assert (entities["I1-S900"] == entities["I3-S901"]) is want, (args, entities)

@@ -45,12 +45,13 @@ def resolve(
     corroborate_dates: Annotated[
         bool,
         typer.Option(
-            "--corroborate-dates",
+            "--corroborate-dates/--no-corroborate-dates",
             help="Merge records whose dates of birth conflict when all their records "
-            "together share two kinds of evidence (a false identity's false date). More "
-            "persons joined; networks may split (docs/resolution.md).",
+            "together share two kinds of evidence (a false identity's false date). On by "
+            "default; --no-corroborate-dates keeps every date conflict apart "
+            "(docs/resolution.md).",
         ),
-    ] = False,
+    ] = True,
     format: Annotated[TableFormat, typer.Option("--format", "-f")] = TableFormat.table,
     out: OutOpt = None,
     debug: DebugOpt = False,

@@ -38,11 +38,14 @@ The rules (docs/networks.md, "Distribution networks", says why):
    Clauset, Newman & Moore 2004 find significant community structure). Communities are
    merged back by constrained agglomeration (strongest links first, never two groups that
    are distinct in the records: each with an organization of the component's highest kind,
-   DTO or else gang/crew, or in disjoint cities, or one supplies the other and works in
-   cities the other does not: a regional supplier is above a local crew, or no investigation
-   names people of both: no agency has worked them as one target), and a group still
+   DTO or else gang/crew, or in disjoint cities, or one supplies the other and works beyond
+   its cities, selling there or with a member working only there: a regional supplier is
+   above a local crew, or no investigation names people of both: no agency has worked them
+   as one target), and a group still
    holding two DTOs is
-   split again the same way (modularity's resolution limit). Groups of people who mostly
+   split again the same way (modularity's resolution limit; a piece with no organization
+   of its own that the first pass refused to such a group is then offered to its parts).
+   Groups of people who mostly
    deal among themselves and touch other groups through a few ties are separate networks
    (Calderoni 2012; Morselli 2009), even when those few ties pass the evidence minimum.
 5. Weak evidence (a stated association, arrest together, shared selector; never family, and
@@ -175,26 +178,44 @@ def split_communities(
     seed: int = 0,
     organizations: set[str] | frozenset[str] = frozenset(),
     cases: dict[str, set[str]] | None = None,
+    markets: Mapping[str, set[str]] | None = None,
 ) -> list[list[int]]:
     """Rule 4: the vertices of a connected graph as one group, or as its distinct communities.
+
+    ``markets``: supplier -> the cities of everyone he is stated to supply, over the whole
+    criminal graph (:func:`markets`); without it, the supply ties of ``g`` alone.
 
     Then, inside every group that still holds two or more ``organizations`` (the DTOs: whole
     trafficking organizations, where gangs and crews may be one's street arms), rule 4 again
     with only those as marks: modularity's resolution limit (Fortunato & Barthelemy 2007)
     merges small communities that are clearly separate on their own in a large graph, and
-    two DTOs in one group are the records saying that it holds two organizations.
+    two DTOs in one group are the records saying that it holds two organizations. A piece
+    the first pass refused to such a group, with no organization of its own, may then join
+    one of its parts (docs/networks.md, "Sixth round").
     """
-    groups = _split_once(g, local_orgs=local_orgs, places=places, seed=seed, cases=cases)
+    groups = _split_once(
+        g, local_orgs=local_orgs, places=places, seed=seed, cases=cases, markets=markets
+    )
     names = g.vs["name"]
     result: list[list[int]] = []
+    flags: list[bool] = []
     for group in groups:
         if sum(names[v] in organizations for v in group) < 2:
             result.append(group)
+            flags.append(False)
             continue
         sub = g.induced_subgraph(group)
-        parts = _split_once(sub, local_orgs=organizations, places=places, seed=seed, cases=cases)
+        parts = _split_once(
+            sub,
+            local_orgs=organizations,
+            places=places,
+            seed=seed,
+            cases=cases,
+            markets=markets,
+        )
         if len(parts) == 1:
             result.append(group)
+            flags.append(False)
             continue
         for part in parts:
             inner = sub.induced_subgraph(part)
@@ -205,8 +226,31 @@ def split_communities(
                 seed=seed,
                 organizations=organizations,
                 cases=cases,
+                markets=markets,
             ):
                 result.append([group[part[i]] for i in piece])
+                flags.append(True)
+    if any(flags) and len(result) > 1:
+        # The first pass refused some pieces because of a group as a whole (its cities, its
+        # market); the second pass found that group to be several organizations. A piece
+        # with no organization of its own is offered again to those parts, under the same
+        # test: it joins the part it is most tied to unless they are distinct.
+        h = g.copy()
+        h.simplify(combine_edges={"weight": "sum"}, multiple=True, loops=True)
+        membership = [0] * g.vcount()
+        for i, group in enumerate(result):
+            for v in group:
+                membership[v] = i
+        result = _agglomerate(
+            g,
+            h,
+            membership,
+            local_orgs=local_orgs,
+            places=places,
+            cases=cases,
+            markets=markets,
+            parted=list(flags),
+        )
     return sorted(sorted(group) for group in result)
 
 
@@ -217,14 +261,17 @@ def _split_once(
     places: dict[str, set[str]] | None = None,
     seed: int = 0,
     cases: dict[str, set[str]] | None = None,
+    markets: Mapping[str, set[str]] | None = None,
 ) -> list[list[int]]:
     """Rule 4: the vertices of a connected graph as one group, or as its distinct communities.
 
     Leiden communities (weights ``weight``) count only when their modularity is at least
     ``MIN_MODULARITY``; then two tied communities stay together unless they are distinct units
     in the sense of rule 2: each holds a local organization, or their cities are disjoint, or
-    one supplies the other and works in cities the other does not, or no investigation names
-    people of both (``cases``: entity -> the investigations whose records name it).
+    one supplies the other and sells in cities the other does not (its *market*: the cities of
+    the people its members supply, ``markets`` and the supply ties of ``g``), or no
+    investigation names people of both (``cases``: entity -> the investigations whose records
+    name it).
     """
     whole = [list(range(g.vcount()))]
     if g.vcount() < 2 * MIN_GROUP or g.ecount() == 0:
@@ -235,27 +282,65 @@ def _split_once(
     count = int(membership.max()) + 1
     if count == 1 or h.modularity(membership.tolist(), weights="weight") < MIN_MODULARITY:
         return whole
+    return _agglomerate(
+        g,
+        h,
+        membership.tolist(),
+        local_orgs=local_orgs,
+        places=places,
+        cases=cases,
+        markets=markets,
+    )
+
+
+def _agglomerate(
+    g: ig.Graph,
+    h: ig.Graph,
+    membership: list[int],
+    *,
+    local_orgs: set[str] | frozenset[str],
+    places: dict[str, set[str]] | None,
+    cases: dict[str, set[str]] | None,
+    markets: Mapping[str, set[str]] | None,
+    parted: list[bool] | None = None,
+) -> list[list[int]]:
+    """Rule 4's constrained merge of the communities ``membership`` (one per vertex of ``g``;
+    ``h``: ``g`` simplified, weights summed) into groups, as lists of vertices.
+
+    ``parted``: for each community, whether it is a part of a group the second pass split;
+    when given, only a part and a community with no ``local_orgs`` of its own that is not a
+    part are merged (the pieces offered again after the second pass)."""
+    count = max(membership) + 1
     places = places or {}
     cases = cases or {}
+    markets = markets or {}
     names = h.vs["name"]
     orgs = [False] * count
     cities: list[set[str]] = [set() for _ in range(count)]
     files: list[set[str]] = [set() for _ in range(count)]
-    for v, c in enumerate(membership.tolist()):
+    # A community's market: the cities of the people its members are stated to supply; and
+    # the cities of each of its members (one set a person), to see who works only elsewhere.
+    reach: list[set[str]] = [set() for _ in range(count)]
+    spans: list[set[frozenset[str]]] = [set() for _ in range(count)]
+    for v, c in enumerate(membership):
         orgs[c] = orgs[c] or names[v] in local_orgs
         cities[c] |= places.get(names[v], set())
         files[c] |= cases.get(names[v], set())
+        reach[c] |= markets.get(names[v], set())
+        if places.get(names[v]):
+            spans[c].add(frozenset(places[names[v]]))
     # Supply between communities: (supplier's community, supplied community).
     supplies: set[tuple[int, int]] = set()
     if "kind" in g.es.attributes():
         for e in g.es.select(kind="supply"):
             forward = names[e.source] == e["source_name"]
             src, dst = (e.source, e.target) if forward else (e.target, e.source)
+            reach[membership[src]] |= places.get(names[dst], set())
             if membership[src] != membership[dst]:
-                supplies.add((int(membership[src]), int(membership[dst])))
+                supplies.add((membership[src], membership[dst]))
     between: dict[tuple[int, int], float] = {}
     for e in h.es:
-        a, b = sorted((int(membership[e.source]), int(membership[e.target])))
+        a, b = sorted((membership[e.source], membership[e.target]))
         if a != b:
             between[(a, b)] = between.get((a, b), 0.0) + float(e["weight"])
     parent = list(range(count))
@@ -269,22 +354,35 @@ def _split_once(
         if ra == rb:
             continue
         apart = bool(cities[ra] and cities[rb] and not cities[ra] & cities[rb])
-        # A group that supplies the other and works in cities the other does not is above
-        # it in the chain (a regional supplier over a local crew): not one network.
+        # A group that supplies the other and works beyond its cities is above it in the
+        # chain (a regional supplier over a local crew): not one network. Beyond means that
+        # it sells there (the people its members supply are in cities the other is not) or
+        # that one of its people works only there; a single person with records in the
+        # other's city and a second one (two identities joined, a neighbouring agency's case)
+        # does not make his group regional (docs/networks.md, "Sixth round").
         for x, y in ((a, b), (b, a)):
             upper, lower = _root(parent, x), _root(parent, y)
-            if (x, y) in supplies and cities[lower] and not cities[upper] <= cities[lower]:
-                apart = True
+            if (x, y) in supplies and cities[lower]:
+                here = cities[lower]
+                if not reach[upper] <= here or any(not s & here for s in spans[upper]):
+                    apart = True
         # No case file names people of both: no agency has worked them as one target.
         apart = apart or bool(files[ra] and files[rb] and not files[ra] & files[rb])
         if (orgs[ra] and orgs[rb]) or apart:
             continue
+        if parted is not None:
+            # Only a part of a split group and an unmarked piece that is not one.
+            if parted[ra] == parted[rb] or orgs[rb if parted[ra] else ra]:
+                continue
+            parted[rb] = True
         parent[ra] = rb
         orgs[rb] = orgs[rb] or orgs[ra]
         cities[rb] |= cities[ra]
         files[rb] |= files[ra]
+        reach[rb] |= reach[ra]
+        spans[rb] |= spans[ra]
     groups: dict[int, list[int]] = {}
-    for v, c in enumerate(membership.tolist()):
+    for v, c in enumerate(membership):
         groups.setdefault(_root(parent, c), []).append(v)
     return sorted(groups.values())
 
@@ -416,6 +514,23 @@ def suppliers_above(g: ig.Graph, upstream: set[str]) -> set[str]:
                 found.add(s)
                 frontier.append(s)
     return found
+
+
+def markets(g: ig.Graph, places: Mapping[str, set[str]]) -> dict[str, set[str]]:
+    """Supplier -> the cities of the people he is stated to supply (the supply ties of ``g``).
+
+    Where a supplier sells is his level of the market (a wholesaler sells to several local
+    markets, a distributor to his own; Pearson & Hobbs 2001; Desroches 2005), not where his
+    own records are: a person resolved across two identities, or named by an agency of a
+    neighbouring city, has records in cities he does not supply.
+    """
+    names = g.vs["name"]
+    served: dict[str, set[str]] = {}
+    for e in g.es.select(kind="supply"):
+        s = e["source_name"]
+        c = names[e.target] if names[e.source] == s else names[e.source]
+        served.setdefault(s, set()).update(places.get(c, set()))
+    return served
 
 
 def regional_supply_ties(g: ig.Graph, places: Mapping[str, set[str]]) -> list[int]:
@@ -572,6 +687,8 @@ def distribution_networks(
     local = {e for e, k in org_kind.items() if k not in NON_MEMBER_ORGS}
     dtos = {e for e, k in org_kind.items() if k == UNIT_ORG}
     found_hubs = hubs(g, local_orgs=local, places=places)
+    # Where each supplier sells, over the whole criminal graph (rule 4's supply test).
+    sold = markets(g, places or {})
     upstream = found_hubs | cartel_members | {e for e, k in org_kind.items() if k == "cartel"}
     # Whoever supplies an upstream entity is above it in the chain: upstream too, and, like a
     # hub, back in his own organization's network if he is a stated member of one.
@@ -618,7 +735,12 @@ def distribution_networks(
                 # arms), else the gangs and crews themselves.
                 marks = (dtos & present) or (local & present)
                 split = split_communities(
-                    part, local_orgs=marks, places=places, organizations=dtos, cases=cases
+                    part,
+                    local_orgs=marks,
+                    places=places,
+                    organizations=dtos,
+                    cases=cases,
+                    markets=sold,
                 )
                 groups = [[comp[i] for i in group] for group in split]
             kept = [[sub.vs[v]["name"] for v in group] for group in groups if len(group) >= 2]

@@ -38,7 +38,7 @@ class ResolveResult:
     rebuilt_clusters: int = 0
     entity_pairs: int = 0
     corroborated: int = 0
-    corroborate_dates: bool = False
+    corroborate_dates: bool = True
     vetoed: dict[str, int] = field(default_factory=dict)
     identifier_conflicts: list[tuple[str, str, str]] = field(default_factory=list)
     invalid_identifiers: int = 0
@@ -426,12 +426,12 @@ EVIDENCE_SQL = f"""(
 def _clusters(con: duckdb.DuckDBPyConnection, result: ResolveResult) -> None:
     """``all_clusters(record_type, record_id, cluster, kind)`` for every record.
 
-    With ``result.corroborate_dates``, a merge refused for its dates of birth is made when
-    the two sides' pooled evidence corroborates it (:func:`corroborated`). Off by default:
-    the merges are right (37 of 38 entity pairs nationally), but a person's true and false
-    identities joined often work in two cities, and the network rules then read him as a
-    regional supplier and cut his crew from him (national networks' ARI 0.9065 -> 0.8865;
-    docs/resolution.md, "Issue 10, fifth round")."""
+    With ``result.corroborate_dates`` (the default), a merge refused for its dates of birth
+    is made when the two sides' pooled evidence corroborates it (:func:`corroborated`): the
+    merges are right (37 of 38 entity pairs nationally). It was off by default while the
+    network rules read a person's true and false identities, joined across two cities, as a
+    regional supplier above his own crew; rule 4 now reads a group's level from where it
+    sells (docs/resolution.md, "The date override on by default")."""
     # Persons: the edges' connected components, except that two records an analyst judged
     # different, or two dates of birth that cannot be one person's (more than a year and
     # more than a typo apart: a father and a son of one name), never end in one entity
@@ -654,11 +654,11 @@ def resolve(
     model_path: Path | None = None,
     save_model: Path | None = None,
     spark: Any = None,
-    corroborate_dates: bool = False,
+    corroborate_dates: bool = True,
 ) -> ResolveResult:
     """Resolve the workspace's records into entities and write them (docs/resolution.md).
     ``corroborate_dates``: let pooled evidence outweigh a date-of-birth conflict (see
-    :func:`_clusters`; off by default)."""
+    :func:`_clusters`; on by default)."""
     if engine not in ("duckdb", "spark"):
         raise ResolveError(f"unknown engine {engine!r}: use duckdb or spark")
     if engine == "spark" and spark is None:
