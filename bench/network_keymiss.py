@@ -34,7 +34,6 @@ round" and "fifth round") reads it.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 from collections import Counter
 from collections.abc import Mapping
@@ -57,6 +56,7 @@ from lastmile.network.keyplayer import (
 from lastmile.network.networks import network_graphs
 from lastmile.network.stored import INVESTIGATION_MEMBERS
 from lastmile.store import open_workspace
+from network_truth import read_truth
 
 KEY_MIN_PEOPLE = 10
 TOP = 5
@@ -79,11 +79,6 @@ _LAST = Place(10**9, 0, 0, 0)
 def _band(rank: int) -> str:
     """The place of a key player ranked below 5th: 6-10 (near the cut) or 11 and below."""
     return "6-10" if rank <= 10 else "11+"
-
-
-def _csv(path: Path) -> list[dict[str, str]]:
-    with path.open(newline="", encoding="utf-8") as f:
-        return list(csv.DictReader(f))
 
 
 def key_misses(
@@ -253,18 +248,8 @@ def main() -> None:
     parser.add_argument("-w", "--workspace", required=True, help="a resolved workspace")
     parser.add_argument("--details", action="store_true", help="each missed true network")
     args = parser.parse_args()
-    true_network = {
-        r["entity_id"]: r["network_id"]
-        for r in _csv(args.world / "truth" / "entities.csv")
-        if r["kind"] == "person"
-    }
-    person_of = {r["record_id"]: r["entity_id"] for r in _csv(args.world / "truth" / "records.csv")}
-    true_keys: dict[str, list[str]] = {}
-    for r in sorted(
-        _csv(args.world / "truth" / "key_players.csv"),
-        key=lambda r: (r["network_id"], int(r["rank"])),
-    ):
-        true_keys.setdefault(r["network_id"], []).append(r["entity_id"])
+    world = read_truth(args.world)
+    true_network, person_of, true_keys = world.network_of, world.person_of, world.key_players
     with open_workspace(args.workspace, create=False) as ws:
         result = analyze(ws)
         graphs = network_graphs(ws, result.ties, result.members)

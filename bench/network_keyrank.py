@@ -39,7 +39,6 @@ The evidence (each per person, inside his network unless said):
 from __future__ import annotations
 
 import argparse
-import csv
 import datetime as dt
 import json
 import re
@@ -66,7 +65,7 @@ from lastmile.network.keyplayer import (
 from lastmile.network.networks import network_graphs
 from lastmile.network.workspace import _OWNERS
 from lastmile.store import open_workspace
-from network_truth import key_player_overlap
+from network_truth import key_player_overlap, read_truth
 
 Feats = dict[str, Any]
 """One network's evidence: ``ids`` (entity ids, vertex order) and one array or list per key."""
@@ -311,28 +310,13 @@ def features(ws: Any, ties: pa.Table, members: pa.Table) -> dict[str, Feats]:
     return found
 
 
-def _csv(path: Path) -> list[dict[str, str]]:
-    with path.open(newline="", encoding="utf-8") as f:
-        return list(csv.DictReader(f))
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("world", type=Path, help="the synthetic world (with truth/)")
     parser.add_argument("-w", "--workspace", required=True, help="a resolved workspace")
     args = parser.parse_args()
-    truth = {
-        r["entity_id"]: r
-        for r in _csv(args.world / "truth" / "entities.csv")
-        if r["kind"] == "person"
-    }
-    person_of = {r["record_id"]: r["entity_id"] for r in _csv(args.world / "truth" / "records.csv")}
-    true_keys: dict[str, list[str]] = {}
-    for r in sorted(
-        _csv(args.world / "truth" / "key_players.csv"),
-        key=lambda r: (r["network_id"], int(r["rank"])),
-    ):
-        true_keys.setdefault(r["network_id"], []).append(r["entity_id"])
+    world = read_truth(args.world)
+    truth, person_of, true_keys = world.persons, world.person_of, world.key_players
     with open_workspace(args.workspace, create=False) as ws:
         result = analyze(ws)
         found = features(ws, result.ties, result.members)

@@ -20,7 +20,6 @@ Then prints JSON:
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 from collections import Counter
 from pathlib import Path
@@ -31,11 +30,7 @@ from sklearn.metrics import adjusted_rand_score
 from lastmile.network.networks import MIN_EVENTS, workspace_networks
 from lastmile.network.workspace import entity_ties
 from lastmile.store import open_workspace
-
-
-def _csv(path: Path) -> list[dict[str, str]]:
-    with path.open(newline="", encoding="utf-8") as f:
-        return list(csv.DictReader(f))
+from network_truth import read_truth
 
 
 def main() -> None:
@@ -44,12 +39,8 @@ def main() -> None:
     parser.add_argument("-w", "--workspace", required=True, help="a resolved workspace")
     parser.add_argument("--top", type=int, default=25, help="how many of each list to print")
     args = parser.parse_args()
-    truth = {
-        r["entity_id"]: r["network_id"]
-        for r in _csv(args.world / "truth" / "entities.csv")
-        if r["kind"] == "person"
-    }
-    person_of = {r["record_id"]: r["entity_id"] for r in _csv(args.world / "truth" / "records.csv")}
+    world = read_truth(args.world)
+    truth, person_of = world.network_of, world.person_of
     with open_workspace(args.workspace, create=False) as ws:
         ties = entity_ties(ws)
         members, _ = workspace_networks(ws, ties)

@@ -49,6 +49,7 @@ import dataclasses
 import json
 import time
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +75,33 @@ NEED = 3
 def _csv(path: Path) -> list[dict[str, str]]:
     with path.open(newline="", encoding="utf-8") as f:
         return list(csv.DictReader(f))
+
+
+@dataclass(frozen=True)
+class Truth:
+    """What the network benches read of a synthetic world's ``truth/``."""
+
+    persons: dict[str, dict[str, str]]  # true person -> its row of entities.csv
+    person_of: dict[str, str]  # subject record -> true person (records.csv)
+    key_players: dict[str, list[str]]  # true network -> its key players, best first
+
+    @property
+    def network_of(self) -> dict[str, str]:
+        """True person -> true network ('' for none)."""
+        return {p: r["network_id"] for p, r in self.persons.items()}
+
+
+def read_truth(world: Path) -> Truth:
+    persons = {
+        r["entity_id"]: r for r in _csv(world / "truth" / "entities.csv") if r["kind"] == "person"
+    }
+    person_of = {r["record_id"]: r["entity_id"] for r in _csv(world / "truth" / "records.csv")}
+    key_players: dict[str, list[str]] = {}
+    for r in sorted(
+        _csv(world / "truth" / "key_players.csv"), key=lambda r: (r["network_id"], int(r["rank"]))
+    ):
+        key_players.setdefault(r["network_id"], []).append(r["entity_id"])
+    return Truth(persons, person_of, key_players)
 
 
 def key_player_overlap(
@@ -192,18 +220,8 @@ def main() -> None:
             links = link_prediction(ws, entity_ties(ws), args.link_seeds)
         print(json.dumps({"link_prediction": links}, indent=2))
         return
-    truth = {
-        r["entity_id"]: r
-        for r in _csv(args.world / "truth" / "entities.csv")
-        if r["kind"] == "person"
-    }
-    person_of = {r["record_id"]: r["entity_id"] for r in _csv(args.world / "truth" / "records.csv")}
-    true_keys: dict[str, list[str]] = {}
-    for r in sorted(
-        _csv(args.world / "truth" / "key_players.csv"),
-        key=lambda r: (r["network_id"], int(r["rank"])),
-    ):
-        true_keys.setdefault(r["network_id"], []).append(r["entity_id"])
+    world = read_truth(args.world)
+    truth, person_of, true_keys = world.persons, world.person_of, world.key_players
     start = time.perf_counter()
     with open_workspace(args.workspace, create=False) as ws:
         result = analyze(ws)
