@@ -426,6 +426,57 @@ def test_entities_sharing_a_phone_and_a_tie_are_linked_whatever_the_model_scores
     assert con.execute("SELECT a, b FROM entity_exempt").fetchall() == [("e1", "e2")]
 
 
+def test_entities_sharing_two_selectors_are_linked_across_names_but_one_is_not_enough() -> None:
+    """Two entities of other case files whose names disagree entirely (or one gives none)
+    but which share two selectors are linked by the entity pass whatever the model scores,
+    exempt from the date constraint; one selector shared (a family phone) is not enough,
+    and two sexes, two generations or two sets of monikers with none in common keep them
+    apart (docs/resolution.md, "Issue 10, sixth round")."""
+    from lastmile.resolve.run import entity_alias_sql
+
+    two = ["phone:+13035550187", "phone:+13035550188"]
+    rows = [
+        _person("e1", "mario", "naranjo", "", sel_keys=two, dob="1980-01-01"),
+        _person("e2", "jose", "roman", "", sel_keys=two, dob="1977-07-07"),
+        # One phone shared: what a family has.
+        _person("f1", "ana", "lugo", "", sel_keys=["phone:+13035550100"]),
+        _person("f2", "juan", "soto", "", sel_keys=["phone:+13035550100"]),
+        # Two phones, but two sexes.
+        _person("g1", "rosa", "vega", "", sel_keys=["phone:+13035550120", "phone:+13035550121"],
+                sex="F"),
+        _person("g2", "hugo", "paz", "", sel_keys=["phone:+13035550120", "phone:+13035550121"],
+                sex="M"),
+        # Two phones, one side without a name.
+        _person("h1", "luis", "mena", "", sel_keys=["phone:+13035550130", "phone:+13035550131"]),
+        {**_person("h2", "", "", "", sel_keys=["phone:+13035550130", "phone:+13035550131"]),
+         "first": None, "sur1": None, "fullname": None, "name_keys": None, "first_forms": None},
+    ]  # fmt: skip
+    for row in rows:
+        row["monikers"], row["moniker"] = None, None
+    table = _features(rows)
+    model = _model()
+    # The model weighs these pairs below the threshold: only the rule links them.
+    for comp in model["comparisons"]:
+        if comp["output_column_name"] == "name":
+            comp["comparison_levels"][-1]["m_probability"] = 1e-6
+        if comp["output_column_name"] == "sel_keys":
+            for level in comp["comparison_levels"]:
+                if level.get("m_probability") is not None:
+                    level["m_probability"], level["u_probability"] = 0.5, 0.5
+    pred = persons.predict(table, model, also=entity_alias_sql(model))
+    entities = ["e1", "e2", "f1", "f2", "g1", "g2", "h1", "h2"]
+    con, linked = _entity_pass(pred, model, entities)
+    assert con.execute("SELECT a, b, probability FROM person_edges ORDER BY a").fetchall() == [
+        ("e1", "e2", 0.5),
+        ("h1", "h2", 0.5),
+    ]
+    assert linked == 2
+    assert con.execute("SELECT a, b FROM entity_exempt ORDER BY a").fetchall() == [
+        ("e1", "e2"),
+        ("h1", "h2"),
+    ]
+
+
 def test_a_name_written_twice_with_its_parts_swapped_keeps_both_readings() -> None:
     """A record whose given and family names were typed into each other's boxes, beside a
     full name in the other order: a "FAMILY, Given" full name states its order and is

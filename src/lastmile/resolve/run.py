@@ -104,6 +104,10 @@ DOB_AGREES = ("the same date of birth", "date of birth one typo or a day/month s
 # A moniker is a name the person goes by: a person under a false identity (another legal
 # name, another date of birth) keeps his street name, so a shared moniker lifts the name rule.
 MONIKER_AGREES = ("a moniker shared",)
+# Two selectors or more shared (not shared lines, not within one case file) by two entities
+# whose names disagree entirely: one phone is what a family or a crew shares, two are a
+# person's (run.entity_alias_sql; docs/resolution.md, "Issue 10, sixth round").
+SELECTORS_AGREE = ("2 or more selectors shared",)
 
 
 def veto_sql(model: dict[str, Any]) -> str:
@@ -240,21 +244,35 @@ def entity_veto_sql(model: dict[str, Any]) -> str:
 
 def entity_alias_sql(model: dict[str, Any]) -> str:
     """SQL over a prediction row of two entities: true when they are one person under two
-    names by the entity pass's rule (:func:`entity_veto_sql`): names that disagree
-    entirely, a selector and a stated tie shared, and nothing that tells two people apart:
-    not two generations, not two sexes, not two sets of monikers with none in common. Such
-    a link is exempt from the date constraint of the clustering, as the alias link is (a
-    false identity comes with a false date of birth)."""
+    names by the entity pass's rules (:func:`entity_veto_sql`), and nothing tells two
+    people apart: not two generations, not two sexes, not two sets of monikers with none in
+    common. The rules:
+
+    - names that disagree entirely, a selector and a stated tie shared;
+    - names that disagree entirely (or one side without any), two selectors or more
+      shared (:data:`SELECTORS_AGREE`; since the sixth round). One phone is what a family,
+      a crew or the next owner of a burner has; two are a person's. Measured before the
+      rule (docs/resolution.md, "Issue 10, sixth round"), every record pair of the four
+      synthetic operations sharing two selectors under names that disagree or are missing
+      was one person (about 250 nationally, 20 on the divisions), most scored under 0.5
+      (names disagree weigh -5.6 bits: expectation maximisation meets a person's records
+      only where a name or a date agrees).
+
+    Such a link is exempt from the date constraint of the clustering, as the alias link is
+    (a false identity comes with a false date of birth)."""
 
     def gammas(comp: str, wanted: tuple[str, ...]) -> str:
         return _gammas(model, comp, wanted)
 
     sel = gammas("sel_keys", ("2 or more selectors shared", "a selector shared"))
+    two_sel = gammas("sel_keys", SELECTORS_AGREE)
     tie = gammas("tie_keys", ("2 or more ties shared", "a tie shared"))
     names_disagree = gammas("name", ("names disagree",))
     return (
-        f"coalesce(gamma_name IN ({names_disagree}) AND gamma_sel_keys IN ({sel}) "
-        f"AND gamma_tie_keys IN ({tie}) AND gamma_suffix IS DISTINCT FROM "
+        f"coalesce((gamma_name IN ({names_disagree}) AND gamma_sel_keys IN ({sel}) "
+        f"AND gamma_tie_keys IN ({tie}) OR (gamma_name = -1 OR gamma_name IN "
+        f"({names_disagree})) AND gamma_sel_keys IN ({two_sel})) "
+        f"AND gamma_suffix IS DISTINCT FROM "
         f"{gammas('suffix', tuple(GENERATION_VETO))} AND gamma_sex IS DISTINCT FROM "
         f"{gammas('sex', ('different sex',))} AND gamma_monikers IS DISTINCT FROM "
         f"{gammas('monikers', ('no moniker shared',))}, false)"
