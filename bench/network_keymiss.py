@@ -249,17 +249,11 @@ def main() -> None:
     parser.add_argument("--details", action="store_true", help="each missed true network")
     args = parser.parse_args()
     world = read_truth(args.world)
-    true_network, person_of, true_keys = world.network_of, world.person_of, world.key_players
+    true_network, true_keys = world.network_of, world.key_players
     with open_workspace(args.workspace, create=False) as ws:
         result = analyze(ws)
         graphs = network_graphs(ws, result.ties, result.members)
-        votes: dict[str, Counter[str]] = {}
-        for record, entity in ws.store.rows(
-            "SELECT record_id, entity_id FROM entity_members WHERE record_type = 'subjects'"
-        ):
-            person = person_of.get(str(record))
-            if person in true_network:
-                votes.setdefault(str(entity), Counter())[person] += 1
+        votes = world.entity_persons(ws)
         cases: dict[str, set[str]] = {}
         for investigation, entity in ws.store.rows(INVESTIGATION_MEMBERS):
             cases.setdefault(str(entity), set()).add(str(investigation))

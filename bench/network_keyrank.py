@@ -43,7 +43,6 @@ import datetime as dt
 import json
 import re
 import unicodedata
-from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -316,19 +315,15 @@ def main() -> None:
     parser.add_argument("-w", "--workspace", required=True, help="a resolved workspace")
     args = parser.parse_args()
     world = read_truth(args.world)
-    truth, person_of, true_keys = world.persons, world.person_of, world.key_players
+    truth, true_keys = world.persons, world.key_players
     with open_workspace(args.workspace, create=False) as ws:
         result = analyze(ws)
         found = features(ws, result.ties, result.members)
-        votes: dict[str, Counter[str]] = {}
-        entities_of_person: dict[str, set[str]] = {}
-        for record, entity in ws.store.rows(
-            "SELECT record_id, entity_id FROM entity_members WHERE record_type = 'subjects'"
-        ):
-            person = person_of.get(str(record))
-            if person in truth:
-                votes.setdefault(str(entity), Counter())[person] += 1
-                entities_of_person.setdefault(person, set()).add(str(entity))
+        votes = world.entity_persons(ws)
+    entities_of_person: dict[str, set[str]] = {}
+    for entity, counts in votes.items():
+        for person in counts:
+            entities_of_person.setdefault(person, set()).add(entity)
     person_of_entity = {e: c.most_common(1)[0][0] for e, c in votes.items()}
     network_of = {str(r["entity_id"]): str(r["network_id"]) for r in result.members.to_pylist()}
     keys = {p for ranked in true_keys.values() for p in ranked[:5]}

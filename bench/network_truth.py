@@ -90,6 +90,17 @@ class Truth:
         """True person -> true network ('' for none)."""
         return {p: r["network_id"] for p, r in self.persons.items()}
 
+    def entity_persons(self, ws: Any) -> dict[str, Counter[str]]:
+        """Resolved entity -> how many of its subject records each true person has."""
+        votes: dict[str, Counter[str]] = {}
+        for record, entity in ws.store.rows(
+            "SELECT record_id, entity_id FROM entity_members WHERE record_type = 'subjects'"
+        ):
+            person = self.person_of.get(str(record))
+            if person in self.persons:
+                votes.setdefault(str(entity), Counter())[person] += 1
+        return votes
+
 
 def read_truth(world: Path) -> Truth:
     persons = {

@@ -222,6 +222,16 @@ def test_a_false_identity_link_joins_records_of_two_dates_of_birth() -> None:
     assert got["c"] != got["d"]
 
 
+def _names_disagree_weigh_all() -> dict[str, Any]:
+    """The test model with "names disagree" made overwhelming: the model then weighs pairs
+    under wholly different names below the threshold, and only a rule can link them."""
+    model = _model()
+    for comp in model["comparisons"]:
+        if comp["output_column_name"] == "name":
+            comp["comparison_levels"][-1]["m_probability"] = 1e-6
+    return model
+
+
 def test_entities_sharing_a_phone_and_a_tie_merge_across_names_but_not_a_family() -> None:
     """In the entity pass, two entities whose names disagree entirely merge without agreeing
     dates of birth when they share a selector and a tie; a shared surname (a father and his
@@ -412,11 +422,7 @@ def test_entities_sharing_a_phone_and_a_tie_are_linked_whatever_the_model_scores
     for row in rows:
         row["monikers"], row["moniker"] = None, None
     table = _features(rows)
-    model = _model()
-    # The model weighs these pairs below the threshold: only the rule links them.
-    for comp in model["comparisons"]:
-        if comp["output_column_name"] == "name":
-            comp["comparison_levels"][-1]["m_probability"] = 1e-6
+    model = _names_disagree_weigh_all()
     pred = persons.predict(table, model, also=entity_alias_sql(model))
     con, linked = _entity_pass(pred, model, ["e1", "e2", "f1", "f2"])
     assert linked == 1
@@ -454,11 +460,8 @@ def test_entities_sharing_two_selectors_are_linked_across_names_but_one_is_not_e
     for row in rows:
         row["monikers"], row["moniker"] = None, None
     table = _features(rows)
-    model = _model()
-    # The model weighs these pairs below the threshold: only the rule links them.
+    model = _names_disagree_weigh_all()
     for comp in model["comparisons"]:
-        if comp["output_column_name"] == "name":
-            comp["comparison_levels"][-1]["m_probability"] = 1e-6
         if comp["output_column_name"] == "sel_keys":
             for level in comp["comparison_levels"]:
                 if level.get("m_probability") is not None:
