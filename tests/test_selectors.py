@@ -1063,3 +1063,5 @@ def test_a_plus_tag_is_kept_when_its_removal_would_leave_an_invalid_address() ->
         assert n.valid and n.value == raw
         assert normalize(SelectorKind.EMAIL, n.value) == n
     assert normalize(SelectorKind.EMAIL, "a.b+x@outlook.com").value == "a.b@outlook.com"
+    # Gmail ignores dots: "a." is "a" there, so the tag still goes.
+    assert normalize(SelectorKind.EMAIL, "a.+b@gmail.com").value == "a@gmail.com"

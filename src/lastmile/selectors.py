@@ -394,16 +394,18 @@ def _normalize_email(raw: str) -> Normalized:
         result = validate_email(text, check_deliverability=False)
     except EmailNotValidError as e:
         return _bad(stripped, f"not a valid email address: {_first_sentence(str(e))}")
-    local, domain = result.local_part.lower(), result.domain.lower()
+    written, domain = result.local_part.lower(), result.domain.lower()
+    local = written
     if domain in _PLUS_TAG_PROVIDERS and "+" in local:
-        untagged = local.split("+", 1)[0]
-        # "a.+x" would leave "a.", which no provider gives out (a dot may not end the local
-        # part): such an address is kept as written, so that normalizing stays idempotent.
-        if untagged and not untagged.endswith("."):
-            local = untagged
+        local = local.split("+", 1)[0] or local
     if domain in _GMAIL:
         local = local.replace(".", "") or local
         domain = "gmail.com"  # one Google account, either domain
+    if local.endswith("."):
+        # "a.+x@outlook.com" would leave "a.", which is no address (a dot may not end the
+        # local part; a prefix of a valid one is otherwise valid): kept as written, so that
+        # normalizing the normalized value gives it back.
+        local = written
     return _ok(f"{local}@{domain}")
 
 
