@@ -209,7 +209,7 @@ def render(p: Person, rng: random.Random) -> dict[str, str]:
         elif r < 0.07:
             d = date(d.year + rng.choice((-1, 1)), d.month, min(d.day, 28))
         dob = d.isoformat()
-        if r >= 0.07 and r < 0.10:  # a digit mistyped
+        if 0.07 <= r < 0.10:  # a digit mistyped
             j = rng.choice([2, 3, 8, 9])
             dob = dob[:j] + str(rng.randrange(10)) + dob[j + 1 :]
             try:
