@@ -276,6 +276,25 @@ def test_people_written_differently_are_one_person(
     assert merged >= 90
 
 
+def test_an_entity_is_shown_by_its_fullest_written_name(
+    resolved: tuple[Path, dict[str, list[str]]],
+) -> None:
+    """Of "Jesús Guzmán López", "GUZMAN, Jesus" and "Jesus Guzman Lopez", two records share
+    the spelling of the first, and it keeps its accents and natural order."""
+    path, truth = resolved
+    with open_workspace(path) as ws:
+
+        def best(person: str) -> str:
+            rows = ws.store.rows(
+                "SELECT best_name FROM entities WHERE entity_id = ?",
+                (entity(ws, truth[person][0]),),
+            )
+            return str(rows[0][0])
+
+        assert best("chuy") == "Jesús Guzmán López"
+        assert best("vsevolod") == "Vsevolod Sorokin"
+
+
 def test_shared_things_never_merge_different_people(
     resolved: tuple[Path, dict[str, list[str]]],
 ) -> None:

@@ -584,15 +584,32 @@ def _entities(con: duckdb.DuckDBPyConnection) -> None:
         WHERE s.valid
         """
     )
+    # The best name is the spelling most records share (case, accents, punctuation and word
+    # order aside: "GUZMAN, Jesus" and "Jesús Guzmán" are one spelling), written the fullest
+    # way one of them wrote it: in natural order rather than "FAMILY, Given", in mixed case
+    # rather than capitals, with its accents. Latin letters win a tie with another script.
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE new_entities AS
         WITH names AS (
-            SELECT entity_id, name, count(*) AS n FROM entity_names
+            SELECT entity_id, name, count(*) AS n,
+                array_to_string(list_sort(list_filter(string_split(trim(regexp_replace(
+                    strip_accents(lower(name)), '[^\\pL\\pN]+', ' ', 'g')), ' '),
+                    lambda t: t <> '')), ' ') AS spelling
+            FROM entity_names
             WHERE name IS NOT NULL AND name <> '' GROUP BY ALL
+        ), spellings AS (
+            SELECT entity_id, spelling, sum(n) AS n FROM names GROUP BY ALL
+        ), best_spelling AS (
+            SELECT entity_id, arg_max(spelling, (
+                n, -length(spelling), regexp_full_match(spelling, '[a-z0-9 ]*'), spelling
+            )) AS spelling
+            FROM spellings GROUP BY entity_id
         ), best AS (
-            SELECT entity_id, arg_max(name, n * 1000000 - length(name)) AS best_name
-            FROM names GROUP BY entity_id
+            SELECT entity_id, arg_max(name, (
+                strpos(name, ',') = 0, name <> upper(name), name <> strip_accents(name), n, name
+            )) AS best_name
+            FROM names JOIN best_spelling USING (entity_id, spelling) GROUP BY entity_id
         ), every AS (
             SELECT entity_id, string_agg(DISTINCT x, '|' ORDER BY x) AS names FROM (
                 SELECT entity_id, name AS x FROM entity_names
