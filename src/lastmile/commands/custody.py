@@ -30,8 +30,10 @@ def verify(
     out: OutOpt = None,
     debug: DebugOpt = False,
 ) -> None:
-    """Which files on disk still match what was ingested: matched, changed, not ingested,
-    missing. Exits with 1 when a file changed or is missing."""
+    """Which files on disk still match what was ingested.
+
+    Each file is matched, changed, not ingested or missing; exits with 1 when a file changed
+    or is missing."""
     from lastmile.ingest.custody import CHANGED, MISSING
     from lastmile.ingest.custody import verify as verify_files
     from lastmile.store import open_workspace
@@ -58,8 +60,9 @@ def verify(
 @app.command()
 @friendly
 def migrate(workspace: WorkspaceOpt = None, debug: DebugOpt = False) -> None:
-    """Bring an existing workspace to this lastmile's schema version (reading commands do
-    not: they open it read-only and ask for this)."""
+    """Bring an existing workspace to this lastmile's schema version.
+
+    Reading commands do not: they open it read-only and ask for this."""
     from lastmile.store import open_workspace
 
     with open_workspace(workspace, create=False) as ws:

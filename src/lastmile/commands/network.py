@@ -419,8 +419,10 @@ def analyze(
     workspace: WorkspaceOpt = None,
     debug: DebugOpt = False,
 ) -> None:
-    """Every network analysis: networks, key players, cartel attribution; stored in the
-    workspace for the reading verbs, the report and the server (docs/networks.md)."""
+    """Every network analysis: networks, key players, cartel attribution.
+
+    Stored in the workspace for the reading verbs, the report and the server
+    (docs/networks.md)."""
     from lastmile.export import write_csv
     from lastmile.network.analyze import run_analysis
     from lastmile.store import open_workspace
