@@ -149,6 +149,34 @@ def test_a_table_fits_80_columns_and_keeps_phones_whole() -> None:
     assert len(dropped_narrow) > len(dropped)
 
 
+def test_a_conflict_at_80_columns_keeps_whom_to_call() -> None:
+    """The point of a conflict is the other side's point of contact: at 80 columns the
+    table gives up the asking agency's own columns and the other agency's long name first."""
+    data = pa.table(
+        {
+            "agency_id": ["AK-DPS"],
+            "division": ["Seattle"],
+            "target_id": ["P-13bc6d95f020"],
+            "target_name": ["Walter Hammon"],
+            "other_agency_id": ["CA-DPS"],
+            "other_agency": ["California Department of Public Safety"],
+            "other_division": ["San Diego"],
+            "poc_name": ["Inv. David Glover"],
+            "poc_phone": ["+12135550101"],
+            "poc_email": ["poc@example.gov"],
+            "first_seen": ["2026-11-30 12:00"],
+        }
+    )
+    table, dropped = fit_table(data, 80, "conflicts of AK-DPS (1 rows)")
+    buf = io.StringIO()
+    Console(file=buf, width=80).print(table)
+    out = buf.getvalue()
+    assert max(len(line) for line in out.splitlines()) <= 80
+    for shown in ("P-13bc6d95f020", "Walter Hammon", "CA-DPS", "David Glover", "+12135550101"):
+        assert shown in out
+    assert "other_agency" in dropped and "agency_id" in dropped
+
+
 def test_tsv_escapes_tabs_and_newlines() -> None:
     out = to_tsv(pa.table({"a": ["x\ty\nz", "@x"], "n": [1, 2]}))
     assert out == "a\tn\nx\\ty\\nz\t1\n'@x\t2\n"

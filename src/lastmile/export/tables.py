@@ -72,6 +72,20 @@ COLUMNS: dict[str, Col] = {
     "evidence": Col("evidence", 1, "fold"),
     "day": Col("day", 9, "time"),
     "hour": Col("hour", 9, "count"),
+    # Conflicts (``lastmile conflicts``): whom to call comes before whose table it is. The
+    # asking agency and division are what --agency gave; the other agency's full name
+    # repeats its id.
+    "target_id": Col("target", 9, "key"),
+    "target_name": Col("name", 8, "fold"),
+    "other_agency_id": Col("other", 9, "key"),
+    "other_division": Col("other div", 6),
+    "poc_name": Col("contact", 7, "fold"),
+    "poc_phone": Col("phone", 7, "key"),
+    "poc_email": Col("email", 5, "key"),
+    "first_seen": Col("first seen", 4, "time"),
+    "other_agency": Col("other agency name", 2, "fold"),
+    "agency_id": Col("agency", 3, "key"),
+    "division": Col("division", 3),
 }
 
 
