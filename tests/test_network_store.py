@@ -114,7 +114,10 @@ def fill_labelled(ws: Workspace) -> None:
     insert(
         ws,
         "entities",
-        [{"entity_id": "P1", "kind": "person", "best_name": "Rafa Example"}],
+        [
+            {"entity_id": "P1", "kind": "person", "best_name": "Rafa Example"},
+            {"entity_id": "P4", "kind": "person", "best_name": "Cuatro Example"},
+        ],
         {},
     )
 
@@ -295,6 +298,11 @@ def test_exports_and_reading_verbs_use_the_stored_analysis(
     assert result.exit_code == 0, result.output
     top = json.loads(result.stdout)
     assert top[0]["why"] == "planted why" and len(top) == 2
+    # a workspace network's key players are named by their entities' best names
+    with open_workspace(workspace_url) as ws:
+        names = dict(ws.store.rows("SELECT entity_id, best_name FROM entities"))
+    assert [r["name"] for r in top] == [names.get(r["id"]) for r in top]
+    assert top[0]["id"] == "P4" and top[0]["name"] == "Cuatro Example"
     # another ranking is computed on the stored graph, not read
     result = runner.invoke(
         app,

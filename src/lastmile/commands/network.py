@@ -169,7 +169,7 @@ def keyplayers(
         method = KeyMethod.supply if network is not None and edges is None else KeyMethod.keyplayer
     stored = _stored_key_players(network, edges, k, method, seed, workspace)
     if stored is not None:
-        _emit_table(stored, format, out, f"key players ({method.value})")
+        _emit_table(_with_names(stored, workspace), format, out, f"key players ({method.value})")
         return
     net = _load(network, edges, matrix, workspace)
     result = key_players(net, k, method=method.value, seed=seed)
@@ -178,7 +178,32 @@ def keyplayers(
     table = result.table
     if format is not TableFormat.json:
         table = table.select(["rank", "id", "score", "why"])
+    if network is not None and edges is None:
+        table = _with_names(table, workspace)
     _emit_table(table, format, out, f"key players ({method.value})")
+
+
+def _with_names(table: pa.Table, workspace: str | None) -> pa.Table:
+    """``table`` with each entity's best name beside its id: an analyst reads a network's
+    key players by name (an edge list has no names, and keeps rank,id,score,why)."""
+    import pyarrow as pa
+
+    from lastmile.store import open_workspace
+
+    ids = table.column("id").to_pylist()
+    with open_workspace(workspace, create=False) as ws:
+        rows = (
+            ws.store.rows(
+                "SELECT entity_id, best_name FROM entities WHERE entity_id IN "
+                f"({', '.join('?' * len(ids))})",
+                ids,
+            )
+            if ids
+            else []
+        )
+    names = dict(rows)
+    at = table.column_names.index("id") + 1
+    return table.add_column(at, "name", pa.array([names.get(i) for i in ids], pa.string()))
 
 
 class Strategy(StrEnum):

@@ -403,7 +403,7 @@ def key_players(
             score = float(supplied[v])
         else:
             score = float(cent.column(method)[v].as_py())
-        who = "ranks 1" + (f"-{r}" if r > 1 else "")
+        who = f"ranks 1-{r}" if r > 1 else "rank 1"
         parts = [
             f"removing {who} leaves {comps:,} components (from {intact[2]:,}), the largest "
             f"{largest:,} of {n - r:,} people ({_pct(largest / max(intact[1], 1))} of the "
