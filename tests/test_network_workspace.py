@@ -705,13 +705,35 @@ def test_attribution_command_on_a_workspace(workspace_url: str) -> None:
             ],
             {},
         )
+        insert(
+            ws,
+            "entities",
+            [{"entity_id": "P9", "kind": "person", "best_name": "Nueve Example"}],
+            {},
+        )
     result = CliRunner().invoke(app, ["attribution", "-w", workspace_url, "-f", "json"])
     assert result.exit_code == 0, result.output
     (row,) = json.loads(result.stdout)
     assert row["network_id"] == "N-G1" and row["cartel"] == "Sinaloa"
     assert row["label"] == "Jalisco" and row["agrees"] is False
     assert "supply R9 B2" in row["path"]
-    assert row["path"].endswith("P9 (stated member_of R8; investigation I1 names OC)")
+    # the command line names each step; the closing reason stays last
+    assert row["path"].endswith(
+        "Nueve Example (P9) (stated member_of R8; investigation I1 names OC)"
+    )
+    one = ["attribution", "N-G1", "-w", workspace_url, "-f", "json"]
+    result = CliRunner().invoke(app, one)
+    assert [r["network_id"] for r in json.loads(result.stdout)] == ["N-G1"]
+    result = CliRunner().invoke(app, ["attribution", "N-nope", "-w", workspace_url])
+    assert result.exit_code == 1 and "no attributed network 'N-nope'" in result.output
+    # the stored path keeps ids only (the server names steps by what an agency may see)
+    with open_workspace(workspace_url) as ws:
+        from lastmile.network.attribution import workspace_attribution
+
+        stored = workspace_attribution(ws).column("path")[0].as_py()
+    assert "Nueve" not in stored and stored.endswith(
+        "P9 (stated member_of R8; investigation I1 names OC)"
+    )
 
 
 def test_export_networks_keyplayers_attribution(workspace_url: str, tmp_path: Any) -> None:

@@ -356,14 +356,40 @@ def networks(
 @app.command()
 @friendly
 def attribution(
+    network: Annotated[
+        str | None,
+        typer.Argument(help="Only this network (lastmile networks) [default: every network]."),
+    ] = None,
     workspace: WorkspaceOpt = None,
     format: FormatOpt = None,
     out: OutOpt = None,
     debug: DebugOpt = False,
 ) -> None:
     """The cartel supplying each network, its score, the agency label and the evidence path."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from lastmile.network.attribution import named_path
+    from lastmile.network.graph import NetworkError
+
     with _open_ws(workspace) as ws:
         table = _attribution(ws)
+        shown_as = {
+            str(e): str(n)
+            for e, n in ws.store.rows(
+                "SELECT entity_id, best_name FROM entities "
+                "WHERE kind IN ('person', 'organization') AND best_name IS NOT NULL"
+            )
+        }
+    paths = [named_path(str(p or ""), shown_as) for p in table.column("path").to_pylist()]
+    table = table.set_column(table.column_names.index("path"), "path", pa.array(paths))
+    if network is not None:
+        table = table.filter(pc.equal(table.column("network_id"), network))
+        if table.num_rows == 0:
+            raise NetworkError(
+                f"no attributed network {network!r} in this workspace (see lastmile networks; "
+                "upstream networks are evidence, not attributed)"
+            )
     _emit_table(table, format, out, "cartel attribution")
 
 

@@ -72,8 +72,10 @@ COLUMNS: dict[str, Col] = {
     "evidence": Col("evidence", 1, "fold"),
     "day": Col("day", 9, "time"),
     "hour": Col("hour", 9, "count"),
-    # Key players: the explanation is the point of the command, so it folds, never drops.
+    # Key players and attribution: the explanation is the point of the command, so it
+    # folds, never drops.
     "why": Col("why", 8, "fold"),
+    "path": Col("path", 8, "fold"),
     # Conflicts (``lastmile conflicts``): whom to call comes before whose table it is. The
     # asking agency and division are what --agency gave; the other agency's full name
     # repeats its id.

@@ -36,6 +36,8 @@ Method (docs/networks.md, "Cartel attribution"):
 from __future__ import annotations
 
 import math
+import re
+from collections.abc import Mapping
 from typing import Any
 
 import igraph as ig
@@ -262,6 +264,26 @@ def _paths(
         reason = reasons.get(goal, "")
         result[nid] = " ".join(steps) + (f" ({reason})" if reason else "")
     return result
+
+
+_STEP = re.compile(r"( \[[^\]]*\] )")
+
+
+def named_path(path: str, shown_as: Mapping[str, str]) -> str:
+    """An evidence path (``E1 [kind records grades] E2 ... (reason)``, as :func:`attribute`
+    writes it) with each entity's name before its id: ``Name (E1) [...] ...``.
+
+    The stored path keeps ids only: the server shows each step by what the asking agency may
+    see (docs/server.md), and a best name may come from a record hidden from it. The command
+    line, run on the workspace itself, names them."""
+    parts = _STEP.split(path)
+    for i in range(0, len(parts), 2):
+        # Only the last step carries the closing reason, in parentheses.
+        last = i == len(parts) - 1
+        entity, sep, reason = parts[i].partition(" (") if last else (parts[i], "", "")
+        if shown_as.get(entity):
+            parts[i] = f"{shown_as[entity]} ({entity})" + sep + reason
+    return "".join(parts)
 
 
 _ORGS = """
