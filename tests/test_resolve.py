@@ -408,6 +408,33 @@ def test_cli_export_and_explain(
     assert res.exit_code == 1 and "no entity" in res.output
 
 
+def test_an_explanation_adds_up_to_its_match_weight(
+    resolved: tuple[Path, dict[str, list[str]]],
+) -> None:
+    """Splink's waterfall in words: the prior, each field's weight and the adjustment for
+    how common a name is add up to the match weight shown (to the rounding of each part)."""
+    import re
+
+    path, _ = resolved
+    with open_workspace(path) as ws:
+        edges = ws.store.rows(
+            "SELECT record_a, record_b, match_weight FROM match_edges "
+            "WHERE match_weight IS NOT NULL AND evidence NOT LIKE 'their entities%'"
+        )
+        assert len(edges) > 50
+        adjusted = 0
+        for a, b, weight in edges:
+            lines = explain_pair(ws, a, b).lines
+            parts = [line for line in lines if line.startswith("- ")]
+            assert parts[0].startswith("- the prior (")
+            # "(+10.3, -3.6 as this value is common here)": a weight opens a parenthesis
+            # or follows a comma
+            numbers = [float(x) for x in re.findall(r"(?:\(|, )([+-]\d+\.\d)", " ".join(parts))]
+            adjusted += sum("common here" in p or "rare here" in p for p in parts)
+            assert abs(sum(numbers) - weight) <= 0.05 * len(numbers) + 1e-9, (lines, weight)
+    assert adjusted > 0
+
+
 def test_report_counts_people_and_joint_records_once(tmp_path: Path) -> None:
     """Two agencies arrest one man a day apart and report one seizure: counted once."""
     folder = tmp_path / "op"

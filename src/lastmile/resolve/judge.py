@@ -10,6 +10,7 @@ of their entity (a ``different`` for each pair across the cut).
 from __future__ import annotations
 
 import getpass
+import math
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -156,6 +157,7 @@ def explain_pair(ws: Workspace, a: str, b: str) -> Explanation:
         weight, prob, evidence = edge[0]
         w = f"match weight {weight:+.1f}, " if weight is not None else ""
         lines.append(f"linked directly: {w}probability {prob:.3f}")
+        lines += _prior(ws, "- ")
         lines += [f"- {part}" for part in str(evidence or "").split("; ") if part]
         if not same:
             lines.append(
@@ -222,12 +224,30 @@ def _model_score(ws: Workspace, a: str, b: str) -> list[str]:
         f"the model of the last run scores them: match weight {weight:+.1f}, "
         f"probability {prob:.3f} (merged at {cluster.THRESHOLD:g} or more)"
     ]
+    lines += _prior(ws, "- ")
     lines += [f"- {part}" for part in str(evidence or "").split("; ") if part]
     if not found:
         lines.append("no blocking rule pairs them, so the model never compared them")
     if veto:
         lines.append(f"a rule keeps them apart: {veto}")
     return lines
+
+
+def _prior(ws: Workspace, lead: str) -> list[str]:
+    """The first bar of Splink's waterfall, in words: the weight every pair starts from
+    before any field is compared (log2 of the prior odds that two records are one person).
+    Without it the fields' weights do not add up to the match weight shown."""
+    from lastmile.resolve import run
+
+    model = run.latest_model(ws)
+    prior = (model or {}).get("probability_two_random_records_match")
+    if not isinstance(prior, float | int) or not 0 < prior < 1:
+        return []
+    weight = math.log2(prior / (1 - prior))
+    return [
+        f"{lead}the prior ({weight:+.1f}): two records taken at random are one person about "
+        f"1 time in {round(1 / prior):,}"
+    ]
 
 
 def explain_entity(ws: Workspace, entity_id: str) -> Explanation:
@@ -258,6 +278,8 @@ def explain_entity(ws: Workspace, entity_id: str) -> Explanation:
             (*ids, *ids),
         )
         shown = 20
+        if edges:
+            lines += _prior(ws, "each link's weight adds its fields' weights to ")
         for a, b, w, p, ev in edges[:shown]:
             weight = f"weight {w:+.1f}, " if w is not None else ""
             lines.append(f"{a} ~ {b}: {weight}probability {p:.3f}")

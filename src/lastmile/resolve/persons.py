@@ -673,6 +673,16 @@ def score_pair(
     return out
 
 
+def tf_adjusted(model: Mapping[str, Any]) -> list[str]:
+    """The comparisons with a term-frequency adjustment (Splink writes its weight as
+    ``mw_tf_adj_<comparison>`` beside ``mw_<comparison>``)."""
+    return [
+        comp["output_column_name"]
+        for comp in model["comparisons"]
+        if any(lv.get("tf_adjustment_column") for lv in comp["comparison_levels"])
+    ]
+
+
 def level_labels(model: Mapping[str, Any]) -> dict[str, dict[int, tuple[str, float | None]]]:
     """For each comparison, its levels by comparison vector value: (label, match weight)."""
     import math

@@ -78,16 +78,26 @@ class ResolveResult:
 
 def evidence_sql(model: dict[str, Any]) -> str:
     """SQL over a prediction row: the evidence in words, '; '-separated, each with its
-    match weight ("name: the same full name (+9.1)")."""
+    match weight ("name: the same full name (+9.1)"). A term-frequency adjustment is given
+    beside its level ("(+13.5, -1.7 as this value is common here)"), so that the parts and
+    the prior add up to the match weight, as in Splink's waterfall."""
     parts = []
+    tf = set(persons.tf_adjusted(model))
     for comp, levels in persons.level_labels(model).items():
         cases = " ".join(
             f"WHEN {g} THEN '{label.replace(chr(39), chr(39) * 2)}'"
             for g, (label, _) in levels.items()
         )
+        adj = (
+            f"|| CASE WHEN abs(coalesce(mw_tf_adj_{comp}, 0)) >= 0.05 THEN printf("
+            f"', %+.1f as this value is ' || CASE WHEN mw_tf_adj_{comp} < 0 THEN 'common' "
+            f"ELSE 'rare' END || ' here', mw_tf_adj_{comp}) ELSE '' END "
+            if comp in tf
+            else ""
+        )
         parts.append(
             f"CASE WHEN gamma_{comp} <> -1 THEN '{comp}: ' || (CASE gamma_{comp} {cases} END) "
-            f"|| ' (' || printf('%+.1f', mw_{comp}) || ')' END"
+            f"|| ' (' || printf('%+.1f', mw_{comp}) {adj}|| ')' END"
         )
     return f"concat_ws('; ', {', '.join(parts)})"
 
@@ -821,4 +831,5 @@ def _empty_pred() -> pa.Table:
     ):
         cols[f"gamma_{comp}"] = pa.array([], pa.int32())
         cols[f"mw_{comp}"] = pa.array([], pa.float64())
+    cols["mw_tf_adj_name"] = pa.array([], pa.float64())
     return pa.table(cols)
