@@ -227,12 +227,24 @@ def test_links_command_on_a_workspace_network(workspace_url: str) -> None:
 
     with open_workspace(workspace_url) as ws:
         fill(ws)
+        ws.store.execute("DELETE FROM entities")
+        names = {f"P{i}": f"Persona {i} Example" for i in range(1, 5)}
+        for entity, name in names.items():
+            ws.store.execute(
+                "INSERT INTO entities (entity_id, kind, best_name) VALUES (?, 'person', ?)",
+                (entity, name),
+            )
     result = runner.invoke(app, ["links", "N-G1", "-w", workspace_url, "-f", "json"])
     assert result.exit_code == 0, result.output
     rows = json.loads(result.stdout)
     assert rows and all("why" in r for r in rows)
     people = {"P1", "P2", "P3", "P4"}
     assert all({r["source"], r["target"]} <= people for r in rows)
+    # each side is named by its entity's best name, beside its id
+    assert all(
+        r["source_name"] == names[r["source"]] and r["target_name"] == names[r["target"]]
+        for r in rows
+    )
 
 
 def test_suggestions_among_some_nodes_learn_from_the_whole_graph() -> None:

@@ -183,14 +183,17 @@ def keyplayers(
     _emit_table(table, format, out, f"key players ({method.value})")
 
 
-def _with_names(table: pa.Table, workspace: str | None) -> pa.Table:
-    """``table`` with each entity's best name beside its id: an analyst reads a network's
-    key players by name (an edge list has no names, and keeps rank,id,score,why)."""
+def _with_names(
+    table: pa.Table, workspace: str | None, column: str = "id", name: str = "name"
+) -> pa.Table:
+    """``table`` with each entity's best name (as ``name``) beside its id (``column``): an
+    analyst reads a workspace network's people by name (an edge list has no names, and
+    keeps the columns the issue names: rank,id,score,why)."""
     import pyarrow as pa
 
     from lastmile.store import open_workspace
 
-    ids = table.column("id").to_pylist()
+    ids = table.column(column).to_pylist()
     with open_workspace(workspace, create=False) as ws:
         rows = (
             ws.store.rows(
@@ -202,8 +205,8 @@ def _with_names(table: pa.Table, workspace: str | None) -> pa.Table:
             else []
         )
     names = dict(rows)
-    at = table.column_names.index("id") + 1
-    return table.add_column(at, "name", pa.array([names.get(i) for i in ids], pa.string()))
+    at = table.column_names.index(column) + 1
+    return table.add_column(at, name, pa.array([names.get(i) for i in ids], pa.string()))
 
 
 class Strategy(StrEnum):
@@ -320,6 +323,9 @@ def links(
     table = predict_links(
         net, top=top, method=method.value, context=context, seed=seed, among=among
     )
+    if network is not None and edges is None:
+        table = _with_names(table, workspace, "target", "target_name")
+        table = _with_names(table, workspace, "source", "source_name")
     _emit_table(table, format, out, "likely ties")
 
 

@@ -76,11 +76,21 @@ COLUMNS: dict[str, Col] = {
     # folds, never drops.
     "why": Col("why", 8, "fold"),
     "path": Col("path", 8, "fold"),
+    # Likely ties (``lastmile links``): who, the learned probability and why first; the
+    # classic scores are kept in the other formats.
+    "source": Col("source", 9, "key"),
+    "target": Col("target", 9, "key"),
+    "source_name": Col("source name", 7, "fold"),
+    "learned": Col("p", 8, "score"),
+    "common_neighbours": Col("cn", 4, "count"),
+    "adamic_adar": Col("aa", 3, "score"),
+    "resource_allocation": Col("ra", 3, "score"),
+    "katz": Col("katz", 2, "score"),
     # Conflicts (``lastmile conflicts``): whom to call comes before whose table it is. The
     # asking agency and division are what --agency gave; the other agency's full name
     # repeats its id.
     "target_id": Col("target", 9, "key"),
-    "target_name": Col("name", 8, "fold"),
+    "target_name": Col("target name", 8, "fold"),  # also of likely ties
     "other_agency_id": Col("other", 9, "key"),
     "other_division": Col("other div", 6),
     "poc_name": Col("contact", 7, "fold"),
