@@ -76,6 +76,20 @@ COLUMNS: dict[str, Col] = {
     # folds, never drops.
     "why": Col("why", 8, "fold"),
     "path": Col("path", 8, "fold"),
+    # Distribution networks (``lastmile networks``): size and places before the counts.
+    "network_id": Col("network", 9, "key"),
+    "people": Col("people", 8, "count"),
+    "cities": Col("cities", 7, "fold"),
+    "multi_city": Col("multi-city", 7),
+    "investigations": Col("cases", 6, "count"),
+    "agencies": Col("agencies", 5, "fold"),
+    "arrests": Col("arrests", 5, "count"),
+    "seizures": Col("seizures", 5, "count"),
+    "organizations": Col("orgs", 4, "count"),
+    "upstream": Col("upstream", 3),
+    "divisions": Col("divisions", 3, "fold"),
+    "states": Col("states", 2),
+    "communities": Col("comms", 2, "count"),
     # Likely ties (``lastmile links``): who, the learned probability and why first; the
     # classic scores are kept in the other formats.
     "source": Col("source", 9, "key"),
