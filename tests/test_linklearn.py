@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import random
 from pathlib import Path
@@ -245,6 +247,14 @@ def test_links_command_on_a_workspace_network(workspace_url: str) -> None:
         r["source_name"] == names[r["source"]] and r["target_name"] == names[r["target"]]
         for r in rows
     )
+    # and so is each person a disruption removes (the JSON keeps the fields)
+    disrupt = ["disrupt", "N-G1", "-w", workspace_url, "--steps", "2"]
+    result = runner.invoke(app, [*disrupt, "-f", "csv"])
+    assert result.exit_code == 0, result.output
+    steps = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert [r["removed_name"] for r in steps[1:]] == [names[r["removed"]] for r in steps[1:]]
+    result = runner.invoke(app, [*disrupt, "-f", "json"])
+    assert "removed_name" not in json.loads(result.stdout)[1]
 
 
 def test_suggestions_among_some_nodes_learn_from_the_whole_graph() -> None:

@@ -263,6 +263,8 @@ def disrupt(
     if format is TableFormat.json:
         _emit(json.dumps(table.to_pylist(), indent=2) + "\n", out)
         return
+    if network is not None and edges is None:
+        table = _with_names(table, workspace, "removed", "removed_name")
     _emit_table(table, format, out, f"disruption ({strategy.value})")
 
 

@@ -90,6 +90,14 @@ COLUMNS: dict[str, Col] = {
     "divisions": Col("divisions", 3, "fold"),
     "states": Col("states", 2),
     "communities": Col("comms", 2, "count"),
+    # Disruption (``lastmile disrupt``)
+    "step": Col("step", 9, "count"),
+    "removed": Col("removed", 9, "key"),
+    "removed_name": Col("name", 7, "fold"),
+    "largest_component": Col("largest", 8, "count"),
+    "largest_component_fraction": Col("share", 8, "score"),
+    "components": Col("components", 7, "count"),
+    "efficiency": Col("efficiency", 7, "score"),
     # Likely ties (``lastmile links``): who, the learned probability and why first; the
     # classic scores are kept in the other formats.
     "source": Col("source", 9, "key"),
