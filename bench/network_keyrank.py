@@ -10,7 +10,13 @@ drops from the ranking every entity whose true person is already ranked above (a
 resolution of the people in the top), and ``bound_best_of_N`` puts first every truth key player
 the default ranks in its first N (a perfect choice among the first N). For each variant: the
 figure, the mean hits, and against the default the top-5 places it moves, the networks it gains
-and loses. docs/networks.md ("Key players, fifth round") reads it.
+and loses; and ``truth_tie_broken``, the figure with the truth's tie at each network's fifth
+place set aside (:func:`truth_cuts` recomputes the truth's ranking from ``truth/ties.csv``):
+``ids_*`` where the fall and the efficiency fall tie and only the entity id decides, ``fall_*``
+where the fall ties; broken for us (``ours``, a ceiling), against us (``against``, a floor) or
+at random (``random``, the expectation). ``truth_cuts`` counts those ties, ``seconds`` the time
+the falls and the efficiency falls of the observed graphs took. docs/networks.md ("Key players,
+fifth round", "sixth round") reads it.
 
 The evidence (each per person, inside his network unless said):
 
@@ -31,7 +37,13 @@ The evidence (each per person, inside his network unless said):
   one (persistence over time: Bright & Delaney 2013, Morselli 2009);
 - ``unknown``: numbers no record owns that he calls or is called by, ``private``: those no other
   person of the workspace calls (dependants no record names);
-- ``names``: his normalised full names (given and family name tokens, sorted).
+- ``names``: his normalised full names (given and family name tokens, sorted);
+- ``efficiency``: the fall in global efficiency on his removal alone (:func:`efficiency_falls`;
+  Latora & Marchiori 2001, the truth's first tie-break);
+- ``falls_criminal``, ``efficiency_criminal``, ``degree_criminal``: the fall, the efficiency
+  fall and ties on the graph of the tie kinds the truth's criminal graph holds
+  (:data:`TRUTH_KINDS`: no shared selector); ``falls_strong``, ``efficiency_strong``: on supply
+  and calls only (:data:`STRONG_KINDS`).
 
     .venv/bin/python bench/network_keyrank.py /work/data/nat -w W/nat.duckdb
 """
@@ -43,6 +55,7 @@ import csv
 import datetime as dt
 import json
 import re
+import time
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
@@ -479,6 +492,18 @@ STRONG_KINDS = ("supply", "communication")
 """Supply and calls only (no association, arrest together or shared selector)."""
 
 
+SECONDS: dict[str, float] = {}
+"""The seconds the last :func:`features` spent on the falls and on the efficiency falls of the
+observed network graphs (the cost either would add to the analysis)."""
+
+
+def _timed(seconds: dict[str, float], key: str, compute: Callable[..., Any], *args: Any) -> Any:
+    start = time.perf_counter()
+    value = compute(*args)
+    seconds[key] += time.perf_counter() - start
+    return value
+
+
 def features(ws: Any, ties: pa.Table, members: pa.Table) -> dict[str, Feats]:
     """Every network's evidence (see the module's doc)."""
     graphs = network_graphs(ws, ties, members)
@@ -509,6 +534,7 @@ def features(ws: Any, ties: pa.Table, members: pa.Table) -> dict[str, Feats]:
         if nid is not None and network_of.get(t["target"]) == nid:
             within.setdefault(nid, []).append(t)
     found: dict[str, Feats] = {}
+    seconds = {"falls": 0.0, "efficiency_falls": 0.0}
     for nid, net in graphs.items():
         g = net.graph
         ids = list(g.vs["name"])
@@ -527,7 +553,7 @@ def features(ws: Any, ties: pa.Table, members: pa.Table) -> dict[str, Feats]:
         found[nid] = {
             "ids": ids,
             "supplied": np.asarray(g.vs[SUPPLIES], dtype=np.int64),
-            "falls": removal_falls(bare(g)).values,
+            "falls": _timed(seconds, "falls", removal_falls, bare(g)).values,
             "distributes": np.asarray(g.vs[DISTRIBUTES], dtype=np.int64),
             "degree": cent.column("degree").to_numpy(),
             "betweenness": btw.values,
@@ -556,13 +582,14 @@ def features(ws: Any, ties: pa.Table, members: pa.Table) -> dict[str, Feats]:
             "unknown": np.asarray([unknown.get(e, (0, 0))[0] for e in ids]),
             "private": np.asarray([unknown.get(e, (0, 0))[1] for e in ids]),
             "names": [names.get(e, set()) for e in ids],
-            "efficiency": efficiency_falls(bare(g)),
+            "efficiency": _timed(seconds, "efficiency_falls", efficiency_falls, bare(g)),
             "falls_criminal": removal_falls(criminal).values,
             "efficiency_criminal": efficiency_falls(criminal),
             "degree_criminal": np.asarray(criminal.degree()),
             "falls_strong": removal_falls(strong).values,
             "efficiency_strong": efficiency_falls(strong),
         }
+    SECONDS.update({k: round(v, 2) for k, v in seconds.items()})
     return found
 
 
@@ -655,6 +682,7 @@ def main() -> None:
             "lost": len(lost - missed),
             "truth_tie_broken": ceilings[name],
         }
+    report["seconds"] = dict(SECONDS)
     report["truth_cuts"] = {
         "scored": len(scored_cuts),
         "fifth_place_tied_on_fall": sum(c.tie_on_fall for c in scored_cuts),

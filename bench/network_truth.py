@@ -149,6 +149,9 @@ def key_player_overlap(
     we did not pick first, and "random" scores the expectation over a random order of the
     tied (hypergeometric; the share met and the mean hits are then expectations)."""
     sizes = Counter(r["network_id"] for r in truth.values() if r["network_id"])
+    people_of: dict[str, list[str]] = {}
+    for p, r in truth.items():
+        people_of.setdefault(r["network_id"], []).append(p)
     result: dict[str, Any] = {}
     details = []
     for name, ranking in rankings.items():
@@ -157,7 +160,7 @@ def key_player_overlap(
         for tnet, size in sorted(sizes.items()):
             if size < KEY_MIN_PEOPLE or not true_keys.get(tnet):
                 continue
-            people = [p for p, r in truth.items() if r["network_id"] == tnet]
+            people = people_of.get(tnet, [])
             held = Counter(
                 nid
                 for p in people
