@@ -133,15 +133,16 @@ _SEIZURES = "SELECT investigation_id, count(*) FROM drug_seizures GROUP BY inves
 class TrueCut:
     """How the truth's top 5 of one true network is decided at its fifth place.
 
-    ``falls`` and ``efficiency`` are the truth's keys for its candidates (people with a subject
-    record): the fall of the largest component of true criminal ties on one's removal alone,
-    and the fall in global efficiency (computed, as the truth does, only for the busiest 40 of
-    a tie at the cut). ``sure_fall`` are the key players whose fall is above the fifth's,
-    ``tied_fall`` every candidate whose fall equals it, ``places_fall`` the places they fill;
-    ``sure_id``, ``tied_id``, ``places_id`` the same once the efficiency fall has been read (the
-    people left tied there are ordered by their entity id alone)."""
+    The truth's keys for its candidates (people with a subject record) are the fall of the
+    largest component of true criminal ties on one's removal alone, then the fall in global
+    efficiency (computed, as the truth does, only for the busiest 40 of a tie at the cut), then
+    the entity id. ``listed`` is its top 5, ``cut_fall`` the fifth's fall; ``sure_fall`` the key
+    players whose fall is above it, ``tied_fall`` every candidate whose fall equals it,
+    ``places_fall`` the places they fill; ``sure_id``, ``tied_id``, ``places_id`` the same once
+    the efficiency fall has been read (the people left tied there are ordered by id alone)."""
 
     listed: list[str]
+    cut_fall: int
     sure_fall: set[str]
     tied_fall: set[str]
     places_fall: int
@@ -228,6 +229,7 @@ def truth_cuts(world: Path, persons: Mapping[str, Mapping[str, str]]) -> dict[st
         tied_id = {m for m in at if eff.get(m, 0.0) == eff.get(fifth, 0.0)}
         cuts[net] = TrueCut(
             listed,
+            cut,
             sure_fall,
             tied_fall,
             top - len(sure_fall),
@@ -686,6 +688,11 @@ def main() -> None:
     report["truth_cuts"] = {
         "scored": len(scored_cuts),
         "fifth_place_tied_on_fall": sum(c.tie_on_fall for c in scored_cuts),
+        "places_tied_on_fall": sum(c.places_fall for c in scored_cuts if c.tie_on_fall),
+        "people_tied_on_fall": sum(len(c.tied_fall) for c in scored_cuts if c.tie_on_fall),
+        "fall_at_a_tied_fifth_place": dict(
+            sorted(Counter(c.cut_fall for c in scored_cuts if c.tie_on_fall).items())
+        ),
         "fifth_place_decided_by_id": sum(c.tie_on_id for c in scored_cuts),
         "people_tied_at_id": sum(len(c.tied_id) for c in scored_cuts if c.tie_on_id),
         "places_decided_by_id": sum(c.places_id for c in scored_cuts if c.tie_on_id),
