@@ -10,7 +10,13 @@ drops from the ranking every entity whose true person is already ranked above (a
 resolution of the people in the top), and ``bound_best_of_N`` puts first every truth key player
 the default ranks in its first N (a perfect choice among the first N). For each variant: the
 figure, the mean hits, and against the default the top-5 places it moves, the networks it gains
-and loses. docs/networks.md ("Key players, fifth round") reads it.
+and loses; and ``truth_tie_broken``, the figure with the truth's tie at each network's fifth
+place set aside (:func:`truth_cuts` recomputes the truth's ranking from ``truth/ties.csv``):
+``ids_*`` where the fall and the efficiency fall tie and only the entity id decides, ``fall_*``
+where the fall ties; broken for us (``ours``, a ceiling), against us (``against``, a floor) or
+at random (``random``, the expectation). ``truth_cuts`` counts those ties, ``seconds`` the time
+the falls and the efficiency falls of the observed graphs took. docs/networks.md ("Key players,
+fifth round", "sixth round") reads it.
 
 The evidence (each per person, inside his network unless said):
 
@@ -31,7 +37,13 @@ The evidence (each per person, inside his network unless said):
   one (persistence over time: Bright & Delaney 2013, Morselli 2009);
 - ``unknown``: numbers no record owns that he calls or is called by, ``private``: those no other
   person of the workspace calls (dependants no record names);
-- ``names``: his normalised full names (given and family name tokens, sorted).
+- ``names``: his normalised full names (given and family name tokens, sorted);
+- ``efficiency``: the fall in global efficiency on his removal alone (:func:`efficiency_falls`;
+  Latora & Marchiori 2001, the truth's first tie-break);
+- ``falls_criminal``, ``efficiency_criminal``, ``degree_criminal``: the fall, the efficiency
+  fall and ties on the graph of the tie kinds the truth's criminal graph holds
+  (:data:`TRUTH_KINDS`: no shared selector); ``falls_strong``, ``efficiency_strong``: on supply
+  and calls only (:data:`STRONG_KINDS`).
 
     .venv/bin/python bench/network_keyrank.py /work/data/nat -w W/nat.duckdb
 """
@@ -39,14 +51,19 @@ The evidence (each per person, inside his network unless said):
 from __future__ import annotations
 
 import argparse
+import csv
 import datetime as dt
 import json
 import re
+import time
 import unicodedata
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import igraph as ig
 import numpy as np
 import pyarrow as pa
 
@@ -64,7 +81,8 @@ from lastmile.network.keyplayer import (
 from lastmile.network.networks import network_graphs
 from lastmile.network.workspace import _OWNERS
 from lastmile.store import open_workspace
-from network_truth import key_player_overlap, read_truth
+from lastmile.synth.truth import CRIMINAL_TIES
+from network_truth import KEY_MIN_PEOPLE, TOP, key_player_overlap, read_truth
 
 Feats = dict[str, Any]
 """One network's evidence: ``ids`` (entity ids, vertex order) and one array or list per key."""
@@ -72,6 +90,13 @@ Feats = dict[str, Any]
 RELIABLE = ("A", "B")
 """Admiralty source grades read as reliable (A completely, B usually reliable)."""
 NOT_WORKING = ("family", "membership", "shared_selector")
+
+
+def _read(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
 """Tie kinds that are not working together (no date of activity in the network)."""
 
 _UNKNOWN = f"""
@@ -102,6 +127,165 @@ _ARRESTS = """
     GROUP BY p.entity_id
 """
 _SEIZURES = "SELECT investigation_id, count(*) FROM drug_seizures GROUP BY investigation_id"
+
+
+@dataclass(frozen=True)
+class TrueCut:
+    """How the truth's top 5 of one true network is decided at its fifth place.
+
+    The truth's keys for its candidates (people with a subject record) are the fall of the
+    largest component of true criminal ties on one's removal alone, then the fall in global
+    efficiency (computed, as the truth does, only for the busiest 40 of a tie at the cut), then
+    the entity id. ``listed`` is its top 5, ``cut_fall`` the fifth's fall; ``sure_fall`` the key
+    players whose fall is above it, ``tied_fall`` every candidate whose fall equals it,
+    ``places_fall`` the places they fill; ``sure_id``, ``tied_id``, ``places_id`` the same once
+    the efficiency fall has been read (the people left tied there are ordered by id alone)."""
+
+    listed: list[str]
+    cut_fall: int
+    sure_fall: set[str]
+    tied_fall: set[str]
+    places_fall: int
+    sure_id: set[str]
+    tied_id: set[str]
+    places_id: int
+
+    @property
+    def tie_on_fall(self) -> bool:
+        return len(self.tied_fall) > self.places_fall > 0
+
+    @property
+    def tie_on_id(self) -> bool:
+        return len(self.tied_id) > self.places_id > 0
+
+
+def _efficiency(g: ig.Graph) -> float:
+    """Latora and Marchiori's global efficiency (the mean inverse distance over ordered pairs)."""
+    if g.vcount() < 2:
+        return 0.0
+    return float(np.mean(g.harmonic_centrality(normalized=True)))
+
+
+def truth_cuts(world: Path, persons: Mapping[str, Mapping[str, str]]) -> dict[str, TrueCut]:
+    """The truth's key-player ranking recomputed from ``truth/ties.csv`` (its criminal tie
+    kinds, both people in one true network; ``lastmile.synth.truth._key_players``), with the
+    ties at each network's fifth place."""
+    members: dict[str, list[str]] = {}
+    for p, row in persons.items():
+        if row["network_id"]:
+            members.setdefault(row["network_id"], []).append(p)
+    recorded = {
+        r["entity_id"]
+        for r in _read(world / "truth" / "records.csv")
+        if r["record_type"] == "subjects"
+    }
+    edges: dict[str, list[tuple[str, str]]] = {}
+    for t in _read(world / "truth" / "ties.csv"):
+        a, b = t["entity_a"], t["entity_b"]
+        if t["kind"] not in CRIMINAL_TIES or a not in persons or b not in persons:
+            continue
+        net = persons[a]["network_id"]
+        if net and net == persons[b]["network_id"]:
+            edges.setdefault(net, []).append((a, b))
+    cuts: dict[str, TrueCut] = {}
+    for net, people in members.items():
+        people.sort()
+        index = {m: i for i, m in enumerate(people)}
+        pairs = sorted({(index[a], index[b]) for a, b in edges.get(net, [])})
+        g = ig.Graph(n=len(people), edges=pairs)
+        g.simplify()
+        cand = [m for m in people if m in recorded]
+        if not cand:
+            continue
+
+        def lcc(h: ig.Graph) -> int:
+            return max(h.connected_components().sizes()) if h.vcount() else 0
+
+        base = lcc(g)
+        fall = {}
+        for m in cand:
+            h = g.copy()
+            h.delete_vertices([index[m]])
+            fall[m] = base - lcc(h)
+        ranked = sorted(cand, key=lambda m: (-fall[m], m))
+        top = min(TOP, len(ranked))
+        cut = fall[ranked[top - 1]]
+        sure_fall = {m for m in cand if fall[m] > cut}
+        tied_fall = {m for m in cand if fall[m] == cut}
+        eff: dict[str, float] = {}
+        tied = [m for m in ranked if fall[m] >= cut]
+        if len(tied) > TOP:
+            tied = sorted(tied, key=lambda m: (-g.degree(index[m]), m))[:40]
+            eff0 = _efficiency(g)
+            for m in tied:
+                h = g.copy()
+                h.delete_vertices([index[m]])
+                eff[m] = round(eff0 - _efficiency(h), 12)
+            ranked = sorted(tied, key=lambda m: (-fall[m], -eff[m], m))
+        listed = ranked[:top]
+        fifth = listed[-1]
+        at = [m for m in ranked if fall[m] == cut]
+        sure_id = set(sure_fall) | {m for m in at if eff.get(m, 0.0) > eff.get(fifth, 0.0)}
+        tied_id = {m for m in at if eff.get(m, 0.0) == eff.get(fifth, 0.0)}
+        cuts[net] = TrueCut(
+            listed,
+            cut,
+            sure_fall,
+            tied_fall,
+            top - len(sure_fall),
+            sure_id,
+            tied_id,
+            top - len(sure_id),
+        )
+    return cuts
+
+
+def efficiency_falls(g: ig.Graph, budget: int = 10_000_000_000) -> np.ndarray:
+    """For each vertex, the fall in global efficiency (Latora & Marchiori 2001) when it alone
+    is removed: the truth's first tie-break, and the distance-weighted reading of Borgatti's
+    (2006) KPP-Neg. A leaf's fall has a closed form (no distance between others passes through
+    it); every other vertex costs one all-pairs pass (n (n + m)), made for the vertices with
+    most ties first while the ``budget`` of tie visits lasts (the others keep their leaf
+    form, a lower bound)."""
+    n = g.vcount()
+    out = np.zeros(n)
+    if n < 3:
+        return out
+    g = g.copy()
+    g.simplify()
+    harmonic = np.asarray(g.harmonic_centrality(normalized=False))
+    total = float(harmonic.sum())
+    before = total / (n * (n - 1))
+    # without v and no path through it: every other pair keeps its distance
+    out[:] = before - (total - 2 * harmonic) / ((n - 1) * (n - 2))
+    degree = np.asarray(g.degree())
+    cost = n * (n + g.ecount())
+    spent = 0
+    for v in sorted(range(n), key=lambda v: (-degree[v], v)):
+        if degree[v] <= 1 or spent + cost > budget:
+            break
+        spent += cost
+        h = g.copy()
+        h.delete_vertices([v])
+        out[v] = before - float(np.sum(h.harmonic_centrality(normalized=False))) / (
+            (n - 1) * (n - 2)
+        )
+    return out
+
+
+def kind_graph(ids: list[str], ties: Iterable[Mapping[str, Any]], kinds: Iterable[str]) -> ig.Graph:
+    """The people ``ids`` (in that vertex order) and their ties of ``kinds`` among them."""
+    index = {e: v for v, e in enumerate(ids)}
+    wanted = set(kinds)
+    pairs = {
+        tuple(sorted((index[t["source"]], index[t["target"]])))
+        for t in ties
+        if t["kind"] in wanted
+        and t["source"] in index
+        and t["target"] in index
+        and t["source"] != t["target"]
+    }
+    return ig.Graph(n=len(ids), edges=sorted(pairs))
 
 
 def name_key(name: str) -> str:
@@ -232,7 +416,94 @@ VARIANTS: dict[str, Callable[[Feats], list[int]]] = {
     "same_name_after_others": lambda f: ordered(
         f, [*_base(f), f["degree"], f["betweenness"]], by_name=True
     ),
+    "efficiency_after_fall": lambda f: ordered(
+        f,
+        [
+            f["supplied"],
+            f["falls"],
+            f["efficiency"],
+            f["distributes"],
+            f["degree"],
+            f["betweenness"],
+        ],
+    ),
+    "efficiency_after_distributor": lambda f: _then(f, f["efficiency"]),
+    "efficiency_after_ties": lambda f: _last(f, f["efficiency"]),
+    "efficiency_for_betweenness": lambda f: ordered(f, [*_base(f), f["degree"], f["efficiency"]]),
+    "efficiency_for_ties": lambda f: ordered(f, [*_base(f), f["efficiency"], f["betweenness"]]),
+    "fall_criminal": lambda f: ordered(
+        f, [f["supplied"], f["falls_criminal"], f["distributes"], f["degree"], f["betweenness"]]
+    ),
+    "fall_criminal_then_fall": lambda f: ordered(
+        f,
+        [
+            f["supplied"],
+            f["falls_criminal"],
+            f["falls"],
+            f["distributes"],
+            f["degree"],
+            f["betweenness"],
+        ],
+    ),
+    "fall_criminal_efficiency_criminal": lambda f: ordered(
+        f,
+        [
+            f["supplied"],
+            f["falls_criminal"],
+            f["efficiency_criminal"],
+            f["distributes"],
+            f["degree"],
+            f["betweenness"],
+        ],
+    ),
+    "efficiency_criminal_for_betweenness": lambda f: ordered(
+        f, [*_base(f), f["degree"], f["efficiency_criminal"]]
+    ),
+    "ties_criminal": lambda f: ordered(f, [*_base(f), f["degree_criminal"], f["betweenness"]]),
+    "truth_criterion_observed": lambda f: ordered(
+        f, [f["falls"], f["efficiency"], f["supplied"], f["distributes"], f["degree"]]
+    ),
+    "truth_criterion_observed_criminal": lambda f: ordered(
+        f,
+        [
+            f["falls_criminal"],
+            f["efficiency_criminal"],
+            f["supplied"],
+            f["distributes"],
+            f["degree"],
+        ],
+    ),
+    "fall_strong": lambda f: ordered(
+        f, [f["supplied"], f["falls_strong"], f["distributes"], f["degree"], f["betweenness"]]
+    ),
+    "fall_strong_efficiency_strong": lambda f: ordered(
+        f,
+        [
+            f["supplied"],
+            f["falls_strong"],
+            f["efficiency_strong"],
+            f["distributes"],
+            f["degree"],
+            f["betweenness"],
+        ],
+    ),
 }
+TRUTH_KINDS = ("supply", "communication", "association", "co_arrest")
+"""The observed ties of the kinds the truth's criminal graph holds (no shared selector)."""
+STRONG_KINDS = ("supply", "communication")
+"""Supply and calls only (no association, arrest together or shared selector)."""
+
+
+SECONDS: dict[str, float] = {}
+"""The seconds the last :func:`features` spent on the falls and on the efficiency falls of the
+observed network graphs (the cost either would add to the analysis)."""
+
+
+def _timed(seconds: dict[str, float], key: str, compute: Callable[..., Any], *args: Any) -> Any:
+    start = time.perf_counter()
+    value = compute(*args)
+    seconds[key] += time.perf_counter() - start
+    return value
 
 
 def features(ws: Any, ties: pa.Table, members: pa.Table) -> dict[str, Feats]:
@@ -259,10 +530,18 @@ def features(ws: Any, ties: pa.Table, members: pa.Table) -> dict[str, Feats]:
         if t["kind"] == "supply":
             out_of.setdefault(t["source"], []).append(t)
             into.setdefault(t["target"], []).append(t["source"])
+    within: dict[str, list[dict[str, Any]]] = {}
+    for t in listed:
+        nid = network_of.get(t["source"])
+        if nid is not None and network_of.get(t["target"]) == nid:
+            within.setdefault(nid, []).append(t)
     found: dict[str, Feats] = {}
+    seconds = {"falls": 0.0, "efficiency_falls": 0.0}
     for nid, net in graphs.items():
         g = net.graph
         ids = list(g.vs["name"])
+        criminal = kind_graph(ids, within.get(nid, []), TRUTH_KINDS)
+        strong = kind_graph(ids, within.get(nid, []), STRONG_KINDS)
         inside = set(ids)
         cent, btw = centralities(g, seed=0)
         group = leiden(g, seed=0)
@@ -276,7 +555,7 @@ def features(ws: Any, ties: pa.Table, members: pa.Table) -> dict[str, Feats]:
         found[nid] = {
             "ids": ids,
             "supplied": np.asarray(g.vs[SUPPLIES], dtype=np.int64),
-            "falls": removal_falls(bare(g)).values,
+            "falls": _timed(seconds, "falls", removal_falls, bare(g)).values,
             "distributes": np.asarray(g.vs[DISTRIBUTES], dtype=np.int64),
             "degree": cent.column("degree").to_numpy(),
             "betweenness": btw.values,
@@ -305,7 +584,14 @@ def features(ws: Any, ties: pa.Table, members: pa.Table) -> dict[str, Feats]:
             "unknown": np.asarray([unknown.get(e, (0, 0))[0] for e in ids]),
             "private": np.asarray([unknown.get(e, (0, 0))[1] for e in ids]),
             "names": [names.get(e, set()) for e in ids],
+            "efficiency": _timed(seconds, "efficiency_falls", efficiency_falls, bare(g)),
+            "falls_criminal": removal_falls(criminal).values,
+            "efficiency_criminal": efficiency_falls(criminal),
+            "degree_criminal": np.asarray(criminal.degree()),
+            "falls_strong": removal_falls(strong).values,
+            "efficiency_strong": efficiency_falls(strong),
         }
+    SECONDS.update({k: round(v, 2) for k, v in seconds.items()})
     return found
 
 
@@ -357,6 +643,33 @@ def main() -> None:
         scores[name] = key_player_overlap(
             truth, true_keys, person_of_entity, entities_of_person, network_of, {"default": top}
         )
+    cuts = truth_cuts(args.world, truth)
+    by_id = {t: (c.sure_id, c.tied_id, c.places_id) for t, c in cuts.items()}
+    by_fall = {t: (c.sure_fall, c.tied_fall, c.places_fall) for t, c in cuts.items()}
+    ceilings = {
+        name: {
+            which: key_player_overlap(
+                truth,
+                true_keys,
+                person_of_entity,
+                entities_of_person,
+                network_of,
+                {"default": top},
+                ties_at_cut=tolerant,
+                broken=broken,
+            )["default"]["share_3_of_5"]
+            for which, tolerant, broken in (
+                ("ids_ours", by_id, "ours"),
+                ("ids_against", by_id, "against"),
+                ("ids_random", by_id, "random"),
+                ("fall_ours", by_fall, "ours"),
+                ("fall_random", by_fall, "random"),
+            )
+        }
+        for name, top in tops.items()
+    }
+    sizes = Counter(r["network_id"] for r in truth.values() if r["network_id"])
+    scored_cuts = [c for t, c in cuts.items() if sizes[t] >= KEY_MIN_PEOPLE and true_keys.get(t)]
     missed = {x["true"] for x in scores["default"]["misses"]}
     report: dict[str, Any] = {}
     for name, scored in scores.items():
@@ -369,7 +682,21 @@ def main() -> None:
             ),
             "gained": len(missed - lost),
             "lost": len(lost - missed),
+            "truth_tie_broken": ceilings[name],
         }
+    report["seconds"] = dict(SECONDS)
+    report["truth_cuts"] = {
+        "scored": len(scored_cuts),
+        "fifth_place_tied_on_fall": sum(c.tie_on_fall for c in scored_cuts),
+        "places_tied_on_fall": sum(c.places_fall for c in scored_cuts if c.tie_on_fall),
+        "people_tied_on_fall": sum(len(c.tied_fall) for c in scored_cuts if c.tie_on_fall),
+        "fall_at_a_tied_fifth_place": dict(
+            sorted(Counter(c.cut_fall for c in scored_cuts if c.tie_on_fall).items())
+        ),
+        "fifth_place_decided_by_id": sum(c.tie_on_id for c in scored_cuts),
+        "people_tied_at_id": sum(len(c.tied_id) for c in scored_cuts if c.tie_on_id),
+        "places_decided_by_id": sum(c.places_id for c in scored_cuts if c.tie_on_id),
+    }
     print(json.dumps(report, indent=2))
 
 

@@ -47,6 +47,7 @@ import argparse
 import csv
 import dataclasses
 import json
+import math
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -115,6 +116,20 @@ def read_truth(world: Path) -> Truth:
     return Truth(persons, person_of, key_players)
 
 
+def _tied_hits(tied: int, picked: int, places: int, broken: str) -> dict[int, float]:
+    """How many of our ``picked`` among ``tied`` people fill the truth's ``places`` among them,
+    with its probability, when the tie is broken for us, against us, or at random."""
+    if broken == "ours":
+        return {min(places, picked): 1.0}
+    if broken == "against":
+        return {max(0, picked - (tied - places)): 1.0}
+    total = math.comb(tied, places)
+    return {
+        k: math.comb(picked, k) * math.comb(tied - picked, places - k) / total
+        for k in range(max(0, places - (tied - picked)), min(places, picked) + 1)
+    }
+
+
 def key_player_overlap(
     truth: dict[str, dict[str, str]],
     true_keys: dict[str, list[str]],
@@ -122,18 +137,30 @@ def key_player_overlap(
     entities_of_person: dict[str, set[str]],
     network_of: dict[str, str],
     rankings: dict[str, dict[str, list[str]]],
+    ties_at_cut: dict[str, tuple[set[str], set[str], int]] | None = None,
+    broken: str = "ours",
 ) -> dict[str, Any]:
-    """Issue 11's key-player figure, for each ranking given (name -> network -> entity ids)."""
+    """Issue 11's key-player figure, for each ranking given (name -> network -> entity ids).
+
+    With ``ties_at_cut`` (true network -> the truth's key players above a tie at its fifth
+    place, the people tied there, and the places the tie fills), the truth's own order among
+    the tied is set aside: ``broken`` "ours" counts a pick among the tied as a hit up to those
+    places (the truth broke its tie in our favour), "against" fills the places with the tied
+    we did not pick first, and "random" scores the expectation over a random order of the
+    tied (hypergeometric; the share met and the mean hits are then expectations)."""
     sizes = Counter(r["network_id"] for r in truth.values() if r["network_id"])
+    people_of: dict[str, list[str]] = {}
+    for p, r in truth.items():
+        people_of.setdefault(r["network_id"], []).append(p)
     result: dict[str, Any] = {}
     details = []
     for name, ranking in rankings.items():
-        hits: list[int] = []
-        met: list[bool] = []
+        hits: list[float] = []
+        met: list[float] = []
         for tnet, size in sorted(sizes.items()):
             if size < KEY_MIN_PEOPLE or not true_keys.get(tnet):
                 continue
-            people = [p for p, r in truth.items() if r["network_id"] == tnet]
+            people = people_of.get(tnet, [])
             held = Counter(
                 nid
                 for p in people
@@ -153,8 +180,16 @@ def key_player_overlap(
             ours_net = min(held.items(), key=lambda kv: (-kv[1], kv[0]))[0]
             ours_top = {person_of_entity.get(e) for e in ranking.get(ours_net, [])[:TOP]}
             hit = len(truth_top & ours_top)
-            hits.append(hit)
-            met.append(hit >= need)
+            if ties_at_cut and tnet in ties_at_cut:
+                sure, tied, places = ties_at_cut[tnet]
+                picked = len(tied & ours_top)
+                odds = _tied_hits(len(tied), picked, places, broken)
+                hits.append(len(sure & ours_top) + sum(k * q for k, q in odds.items()))
+                met.append(sum(q for k, q in odds.items() if len(sure & ours_top) + k >= need))
+                hit = round(hits[-1])
+            else:
+                hits.append(hit)
+                met.append(hit >= need)
             if name == "default":
                 details.append(
                     {
@@ -170,7 +205,7 @@ def key_player_overlap(
             "true_networks": len(hits),
             "share_3_of_5": round(sum(met) / len(met), 4) if met else None,
             "mean_hits": round(float(np.mean(hits)), 3) if hits else None,
-            "hits": dict(sorted(Counter(hits).items())),
+            "hits": dict(sorted(Counter(round(h) for h in hits).items())),
         }
     result["unscored"] = sum(
         1 for t, size in sizes.items() if size >= KEY_MIN_PEOPLE and not true_keys.get(t)
