@@ -154,10 +154,10 @@ def test_a_conflict_at_80_columns_keeps_whom_to_call() -> None:
     table gives up the asking agency's own columns and the other agency's long name first."""
     data = pa.table(
         {
-            "agency_id": ["AK-DPS"],
+            "agency_id": ["OK-OKLAHOMACITY-PD"],
             "division": ["Seattle"],
             "target_id": ["P-13bc6d95f020"],
-            "target_name": ["Walter Hammon"],
+            "target_name": ["Verónica Íngrid Hernández-Vásquez"],
             "other_agency_id": ["CA-DPS"],
             "other_agency": ["California Department of Public Safety"],
             "other_division": ["San Diego"],
@@ -172,9 +172,37 @@ def test_a_conflict_at_80_columns_keeps_whom_to_call() -> None:
     Console(file=buf, width=80).print(table)
     out = buf.getvalue()
     assert max(len(line) for line in out.splitlines()) <= 80
-    for shown in ("P-13bc6d95f020", "Walter Hammon", "CA-DPS", "David Glover", "+12135550101"):
+    for shown in ("OK-OKLAHOMACITY-PD", "P-13bc6d95f020", "CA-DPS", "+12135550101"):
         assert shown in out
-    assert "other_agency" in dropped and "agency_id" in dropped
+    assert "other_agency" in dropped and "poc_phone" not in dropped
+
+
+def test_networks_at_80_columns_keep_size_and_places() -> None:
+    data = pa.table(
+        {
+            "network_id": ["N-O-0cc783dc3df9"],
+            "upstream": [False],
+            "people": [105],
+            "organizations": [10],
+            "investigations": [8],
+            "agencies": ["DEA|FBI|NM-NNPD|USMS"],
+            "cities": ["El Paso, TX|Salt Lake City, UT"],
+            "states": ["TX|UT"],
+            "divisions": ["El Paso|Rocky Mountain"],
+            "multi_city": [True],
+            "arrests": [4],
+            "seizures": [27],
+            "communities": [12],
+        }
+    )
+    table, dropped = fit_table(data, 80, "distribution networks (1 rows)")
+    buf = io.StringIO()
+    Console(file=buf, width=80).print(table)
+    out = buf.getvalue()
+    assert max(len(line) for line in out.splitlines()) <= 80
+    assert "N-O-0cc783dc3df9" in out and "105" in out and "multi-city" in out
+    assert "Salt Lake" in out and "cities" not in dropped
+    assert {"communities", "states", "upstream"} <= set(dropped)
 
 
 def test_tsv_escapes_tabs_and_newlines() -> None:

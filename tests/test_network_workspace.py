@@ -717,8 +717,10 @@ def test_attribution_command_on_a_workspace(workspace_url: str) -> None:
     assert row["network_id"] == "N-G1" and row["cartel"] == "Sinaloa"
     assert row["label"] == "Jalisco" and row["agrees"] is False
     assert "supply R9 B2" in row["path"]
-    # the command line names each step; the closing reason stays last
-    assert row["path"].endswith(
+    # the path keeps ids (as stored, exported and read by the server); the command line
+    # also names each step, the closing reason staying last
+    assert row["path"].endswith("P9 (stated member_of R8; investigation I1 names OC)")
+    assert row["named_path"].endswith(
         "Nueve Example (P9) (stated member_of R8; investigation I1 names OC)"
     )
     one = ["attribution", "N-G1", "-w", workspace_url, "-f", "json"]

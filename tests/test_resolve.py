@@ -295,6 +295,78 @@ def test_an_entity_is_shown_by_its_fullest_written_name(
         assert best("vsevolod") == "Vsevolod Sorokin"
 
 
+def test_the_best_name_prefers_the_fullest_writing_over_the_most_frequent(
+    tmp_path: Path,
+) -> None:
+    """Within one spelling, natural order beats "FAMILY, Given", mixed case beats capitals
+    and lower case, accents beat none, each even against more records."""
+    folder = tmp_path / "op"
+    folder.mkdir()
+    _write(
+        folder,
+        "agencies",
+        ["agency_id", "name", "kind"],
+        [{"agency_id": f"A{i}", "name": f"Agency {i}", "kind": "local"} for i in (1, 2, 3)],
+    )
+    write_investigations(folder, INVESTIGATIONS)
+    people = {
+        # the comma form would win on byte order, the capitals on frequency
+        "dolores": (
+            [
+                "IBARRA NÚÑEZ, Dolores",
+                "DOLORES IBARRA NÚÑEZ",
+                "DOLORES IBARRA NÚÑEZ",
+                "Dolores Ibarra Núñez",
+            ],
+            "Dolores Ibarra Núñez",
+        ),
+        # the unaccented writing would win on frequency
+        "ramon": (["Ramon Avila Soto", "Ramón Ávila Soto", "Ramon Avila Soto"], "Ramón Ávila Soto"),
+        # all lower case is not mixed case
+        "teodoro": (["teodoro quiroga", "teodoro quiroga", "Teodoro Quiroga"], "Teodoro Quiroga"),
+    }
+    subjects, selectors = [], []
+    for n, (person, (writings, _)) in enumerate(people.items()):
+        for k, full in enumerate(writings):
+            inv = INVESTIGATIONS[k][0]
+            sid = f"{inv}-{person}"
+            subjects.append(
+                {
+                    "subject_id": sid,
+                    "investigation_id": inv,
+                    "full_name": full,
+                    "dob": "1970-03-0" + str(n + 1),
+                }
+            )
+            selectors.append(
+                {
+                    "selector_id": f"{sid}-P",
+                    "investigation_id": inv,
+                    "subject_id": sid,
+                    "kind": "phone",
+                    "value": f"(602) 555-017{n}",
+                }
+            )
+    _write(folder, "subjects", ["subject_id", "investigation_id", "full_name", "dob"], subjects)
+    _write(
+        folder,
+        "selectors",
+        ["selector_id", "investigation_id", "subject_id", "kind", "value"],
+        selectors,
+    )
+    with open_workspace(tmp_path / "ws.duckdb") as ws:
+        assert ingest_paths(ws, [folder], rejects=tmp_path / "rejects.csv").rejected == 0
+        resolve(ws)
+        for person, (_, best) in people.items():
+            ids = {
+                entity(ws, f"{inv}-{person}")
+                for inv, *_ in INVESTIGATIONS[: len(people[person][0])]
+            }
+            assert len(ids) == 1, person
+            rows = ws.store.rows("SELECT best_name FROM entities WHERE entity_id = ?", (ids.pop(),))
+            assert rows == [(best,)], person
+
+
 def test_shared_things_never_merge_different_people(
     resolved: tuple[Path, dict[str, list[str]]],
 ) -> None:

@@ -383,12 +383,21 @@ FormatOpt = Annotated[
 ]
 
 
-def _emit_table(data: Any, fmt: TableFormat | None, out: Path | None, title: str) -> None:
+def _emit_table(
+    data: Any,
+    fmt: TableFormat | None,
+    out: Path | None,
+    title: str,
+    layout: Any = None,
+    hide: tuple[str, ...] = (),
+) -> None:
     """A pyarrow table as a table fitted to the terminal, TSV, JSON records or CSV.
 
     Without --format: a table when writing to a terminal, else tab-separated values (as gh
     and kubectl do). CSV and TSV text cells are safe against spreadsheet formulas
-    (lastmile.export.csvsafe)."""
+    (lastmile.export.csvsafe). ``layout`` (column name -> ``export.tables.Col``) overrides
+    how this command's columns show on a terminal, and ``hide`` leaves columns out of the
+    terminal table only (the other formats keep every column)."""
     from lastmile.comms import to_rows
     from lastmile.export import write_csv
     from lastmile.export.tables import fit_table, to_tsv
@@ -405,7 +414,8 @@ def _emit_table(data: Any, fmt: TableFormat | None, out: Path | None, title: str
         _emit(to_tsv(data), out)
         return
     width = out_console.width if out is None else 120
-    table, dropped = fit_table(data, width, f"{title} ({data.num_rows:,} rows)")
+    shown = data.drop_columns([c for c in hide if c in data.column_names])
+    table, dropped = fit_table(shown, width, f"{title} ({data.num_rows:,} rows)", layout)
     _print_table(table, out)
     if dropped:
         note = f"not shown for width: {', '.join(dropped)} (see --format tsv, json or csv)"

@@ -183,30 +183,42 @@ def keyplayers(
     _emit_table(table, format, out, f"key players ({method.value})")
 
 
+def _best_names(ws: Any, ids: list[str | None]) -> dict[str, str]:
+    """entity id -> best name, for the given ids (None and repeats skipped), in chunks that
+    stay under a database's limit on bound parameters."""
+    wanted = sorted({i for i in ids if i is not None})
+    names: dict[str, str] = {}
+    for start in range(0, len(wanted), 1000):
+        chunk = wanted[start : start + 1000]
+        rows = ws.store.rows(
+            "SELECT entity_id, best_name FROM entities WHERE best_name IS NOT NULL "
+            f"AND entity_id IN ({', '.join('?' * len(chunk))})",
+            chunk,
+        )
+        names.update({str(e): str(n) for e, n in rows})
+    return names
+
+
 def _with_names(
-    table: pa.Table, workspace: str | None, column: str = "id", name: str = "name"
+    table: pa.Table, workspace: str | None, columns: dict[str, str] | None = None
 ) -> pa.Table:
-    """``table`` with each entity's best name (as ``name``) beside its id (``column``): an
-    analyst reads a workspace network's people by name (an edge list has no names, and
-    keeps the columns the issue names: rank,id,score,why)."""
+    """``table`` with each entity's best name beside its id, for each id column -> name
+    column of ``columns`` (default ``id`` -> ``name``): an analyst reads a workspace
+    network's people by name (an edge list has no names, and keeps the columns the issue
+    names: rank,id,score,why)."""
     import pyarrow as pa
 
     from lastmile.store import open_workspace
 
-    ids = table.column(column).to_pylist()
+    columns = columns or {"id": "name"}
+    ids = {c: table.column(c).to_pylist() for c in columns}
     with open_workspace(workspace, create=False) as ws:
-        rows = (
-            ws.store.rows(
-                "SELECT entity_id, best_name FROM entities WHERE entity_id IN "
-                f"({', '.join('?' * len(ids))})",
-                ids,
-            )
-            if ids
-            else []
-        )
-    names = dict(rows)
-    at = table.column_names.index(column) + 1
-    return table.add_column(at, name, pa.array([names.get(i) for i in ids], pa.string()))
+        names = _best_names(ws, [i for c in columns for i in ids[c]])
+    for column, name in columns.items():
+        at = table.column_names.index(column) + 1
+        named = pa.array([names.get(i) if i is not None else None for i in ids[column]])
+        table = table.add_column(at, name, named.cast(pa.string()))
+    return table
 
 
 class Strategy(StrEnum):
@@ -264,7 +276,7 @@ def disrupt(
         _emit(json.dumps(table.to_pylist(), indent=2) + "\n", out)
         return
     if network is not None and edges is None:
-        table = _with_names(table, workspace, "removed", "removed_name")
+        table = _with_names(table, workspace, {"removed": "removed_name"})
     _emit_table(table, format, out, f"disruption ({strategy.value})")
 
 
@@ -326,8 +338,7 @@ def links(
         net, top=top, method=method.value, context=context, seed=seed, among=among
     )
     if network is not None and edges is None:
-        table = _with_names(table, workspace, "target", "target_name")
-        table = _with_names(table, workspace, "source", "source_name")
+        table = _with_names(table, workspace, {"source": "source_name", "target": "target_name"})
     _emit_table(table, format, out, "likely ties")
 
 
@@ -377,28 +388,32 @@ def attribution(
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from lastmile.network.attribution import named_path
+    from lastmile.export.tables import Col
+    from lastmile.network.attribution import named_path, path_entities
     from lastmile.network.graph import NetworkError
 
     with _open_ws(workspace) as ws:
         table = _attribution(ws)
-        shown_as = {
-            str(e): str(n)
-            for e, n in ws.store.rows(
-                "SELECT entity_id, best_name FROM entities "
-                "WHERE kind IN ('person', 'organization') AND best_name IS NOT NULL"
-            )
-        }
-    paths = [named_path(str(p or ""), shown_as) for p in table.column("path").to_pylist()]
-    table = table.set_column(table.column_names.index("path"), "path", pa.array(paths))
-    if network is not None:
-        table = table.filter(pc.equal(table.column("network_id"), network))
-        if table.num_rows == 0:
-            raise NetworkError(
-                f"no attributed network {network!r} in this workspace (see lastmile networks; "
-                "upstream networks are evidence, not attributed)"
-            )
-    _emit_table(table, format, out, "cartel attribution")
+        if network is not None:
+            table = table.filter(pc.equal(table.column("network_id"), network))
+            if table.num_rows == 0:
+                raise NetworkError(
+                    f"no attributed network {network!r} in this workspace (see lastmile "
+                    "networks; upstream networks are evidence, not attributed)"
+                )
+        paths = [p or "" for p in table.column("path").to_pylist()]
+        names = _best_names(ws, [e for p in paths for e in path_entities(p)])
+    # The stored path keeps ids (what the server and export read); the command line also
+    # gives it with each step named, and shows that one on a terminal.
+    table = table.append_column("named_path", pa.array([named_path(p, names) for p in paths]))
+    _emit_table(
+        table,
+        format,
+        out,
+        "cartel attribution",
+        layout={"named_path": Col("path", 8, "fold")},
+        hide=("path",),
+    )
 
 
 def _open_ws(workspace: str | None) -> Any:

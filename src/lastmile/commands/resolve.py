@@ -141,8 +141,10 @@ def explain(
     out: OutOpt = None,
     debug: DebugOpt = False,
 ) -> None:
-    """Why records were merged: the agreeing fields with their match weights, shared
-    selectors, identifiers and judgements."""
+    """Why records were merged.
+
+    The agreeing fields with their match weights, shared selectors, identifiers and
+    judgements."""
     from lastmile.resolve.errors import ResolveError
     from lastmile.resolve.judge import explain_entity, explain_pair
     from lastmile.store import open_workspace
@@ -179,8 +181,9 @@ def judge(
     workspace: WorkspaceOpt = None,
     debug: DebugOpt = False,
 ) -> None:
-    """Confirm or reject a pair, or split records out of an entity; applied by every later
-    'lastmile resolve', over the model."""
+    """Confirm or reject a pair, or split records out of an entity.
+
+    Applied by every later 'lastmile resolve', over the model."""
     from lastmile.resolve.errors import ResolveError
     from lastmile.resolve.judge import judge_pair, split_entity
     from lastmile.store import open_workspace
@@ -210,11 +213,16 @@ def conflicts(
     out: OutOpt = None,
     debug: DebugOpt = False,
 ) -> None:
-    """Targets another agency (or another division) also works: only the other side's
-    agency and point of contact, never its case. Run 'lastmile resolve' first."""
+    """Targets another agency (or another division) also works.
+
+    Only the other side's agency and point of contact, never its case. Run 'lastmile
+    resolve' first."""
     from lastmile.resolve.conflicts import conflicts_of
     from lastmile.store import open_workspace
 
     with open_workspace(workspace, create=False) as ws:
         data = conflicts_of(ws, agency)
-    _emit_table(data, format, out, f"conflicts of {agency}" if agency else "conflicts")
+    # With --agency the asking agency's own columns repeat what was asked: the terminal
+    # gives their width to whom to call (the other formats keep them).
+    hide = ("agency_id", "division") if agency else ()
+    _emit_table(data, format, out, f"conflicts of {agency}" if agency else "conflicts", hide=hide)

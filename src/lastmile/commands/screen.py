@@ -79,8 +79,10 @@ def screen(
     out: OutOpt = None,
     debug: DebugOpt = False,
 ) -> None:
-    """Screen posts for drug sales: label (sale, possible, none), score, indicators, drugs
-    implied and contact selectors, one row a post (docs/methodology.md, "Screening")."""
+    """Screen posts for drug sales, one row a post.
+
+    Label (sale, possible, none), score, indicators, drugs implied and contact selectors
+    (docs/methodology.md, "Screening")."""
     from lastmile.ingest.mapping import load_mapping
     from lastmile.screen import LexiconError, load_lexicon, screen_posts
     from lastmile.screen.model import ModelUnavailable

@@ -17,7 +17,7 @@ output is a pipe or a file, tab-separated values (as ``gh`` and ``kubectl`` do),
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -72,10 +72,10 @@ COLUMNS: dict[str, Col] = {
     "evidence": Col("evidence", 1, "fold"),
     "day": Col("day", 9, "time"),
     "hour": Col("hour", 9, "count"),
-    # Key players and attribution: the explanation is the point of the command, so it
-    # folds, never drops.
+    # Key players and links: the explanation is the point of the command, so it folds,
+    # never drops; so does a name beside an id.
     "why": Col("why", 8, "fold"),
-    "path": Col("path", 8, "fold"),
+    "name": Col("name", 7, "fold"),
     # Distribution networks (``lastmile networks``): size and places before the counts.
     "network_id": Col("network", 9, "key"),
     "people": Col("people", 8, "count"),
@@ -102,26 +102,26 @@ COLUMNS: dict[str, Col] = {
     # classic scores are kept in the other formats.
     "source": Col("source", 9, "key"),
     "target": Col("target", 9, "key"),
-    "source_name": Col("source name", 7, "fold"),
+    "source_name": Col("source name", 8, "fold"),
     "learned": Col("p", 8, "score"),
     "common_neighbours": Col("cn", 4, "count"),
     "adamic_adar": Col("aa", 3, "score"),
     "resource_allocation": Col("ra", 3, "score"),
     "katz": Col("katz", 2, "score"),
-    # Conflicts (``lastmile conflicts``): whom to call comes before whose table it is. The
-    # asking agency and division are what --agency gave; the other agency's full name
-    # repeats its id.
+    # Conflicts (``lastmile conflicts``): whose target, and whom to call (the other side's
+    # phone, then its point of contact), before the rest; the other agency's full name
+    # repeats its id. With --agency the command hides the asking agency's own columns.
+    "agency_id": Col("agency", 8, "key"),
     "target_id": Col("target", 9, "key"),
     "target_name": Col("target name", 8, "fold"),  # also of likely ties
     "other_agency_id": Col("other", 9, "key"),
-    "other_division": Col("other div", 6),
+    "poc_phone": Col("phone", 9, "key"),
     "poc_name": Col("contact", 7, "fold"),
-    "poc_phone": Col("phone", 7, "key"),
+    "other_division": Col("other div", 6),
+    "division": Col("division", 4),
     "poc_email": Col("email", 5, "key"),
     "first_seen": Col("first seen", 4, "time"),
     "other_agency": Col("other agency name", 2, "fold"),
-    "agency_id": Col("agency", 3, "key"),
-    "division": Col("division", 3),
 }
 
 
@@ -148,10 +148,13 @@ def display_cell(value: Any, kind: str) -> str:
     return str(value)
 
 
-def fit_table(data: pa.Table, width: int, title: str) -> tuple[Table, list[str]]:
-    """A rich table of ``data`` that fits ``width`` columns, and the columns it dropped."""
+def fit_table(
+    data: pa.Table, width: int, title: str, layout: Mapping[str, Col] | None = None
+) -> tuple[Table, list[str]]:
+    """A rich table of ``data`` that fits ``width`` columns, and the columns it dropped;
+    ``layout`` overrides :data:`COLUMNS` for this table."""
     names = data.column_names
-    cols = {n: _col(n) for n in names}
+    cols = {n: (layout or {}).get(n) or _col(n) for n in names}
     rows = data.to_pylist()
     cells = {n: [visible(display_cell(r[n], cols[n].kind)) for r in rows] for n in names}
     natural = {n: max([len(cols[n].header), *(len(c) for c in cells[n])]) for n in names}

@@ -278,12 +278,24 @@ def named_path(path: str, shown_as: Mapping[str, str]) -> str:
     line, run on the workspace itself, names them."""
     parts = _STEP.split(path)
     for i in range(0, len(parts), 2):
-        # Only the last step carries the closing reason, in parentheses.
-        last = i == len(parts) - 1
-        entity, sep, reason = parts[i].partition(" (") if last else (parts[i], "", "")
+        entity, sep, reason = _step(parts, i)
         if shown_as.get(entity):
             parts[i] = f"{shown_as[entity]} ({entity})" + sep + reason
     return "".join(parts)
+
+
+def path_entities(path: str) -> list[str]:
+    """The entity ids of an evidence path, in order."""
+    parts = _STEP.split(path)
+    return [e for e in (_step(parts, i)[0] for i in range(0, len(parts), 2)) if e]
+
+
+def _step(parts: list[str], i: int) -> tuple[str, str, str]:
+    """Step ``i`` of a split path as (entity, " (", reason): only the last step carries the
+    closing reason, in parentheses."""
+    if i == len(parts) - 1:
+        return parts[i].partition(" (")
+    return parts[i], "", ""
 
 
 _ORGS = """

@@ -157,7 +157,8 @@ def explain_pair(ws: Workspace, a: str, b: str) -> Explanation:
         weight, prob, evidence = edge[0]
         w = f"match weight {weight:+.1f}, " if weight is not None else ""
         lines.append(f"linked directly: {w}probability {prob:.3f}")
-        lines += _prior(ws, "- ")
+        if weight is not None:  # a link the model scored (not an anchor or a judgement)
+            lines += _prior(ws, "- ")
         lines += [f"- {part}" for part in str(evidence or "").split("; ") if part]
         if not same:
             lines.append(
@@ -278,7 +279,7 @@ def explain_entity(ws: Workspace, entity_id: str) -> Explanation:
             (*ids, *ids),
         )
         shown = 20
-        if edges:
+        if any(w is not None for _, _, w, _, _ in edges):
             lines += _prior(ws, "each link's weight adds its fields' weights to ")
         for a, b, w, p, ev in edges[:shown]:
             weight = f"weight {w:+.1f}, " if w is not None else ""

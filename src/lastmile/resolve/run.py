@@ -597,7 +597,8 @@ def _entities(con: duckdb.DuckDBPyConnection) -> None:
     # The best name is the spelling most records share (case, accents, punctuation and word
     # order aside: "GUZMAN, Jesus" and "Jesús Guzmán" are one spelling), written the fullest
     # way one of them wrote it: in natural order rather than "FAMILY, Given", in mixed case
-    # rather than capitals, with its accents. Latin letters win a tie with another script.
+    # rather than all capitals or all lower case, with its accents. Latin letters win a tie
+    # with another script.
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE new_entities AS
@@ -612,12 +613,13 @@ def _entities(con: duckdb.DuckDBPyConnection) -> None:
             SELECT entity_id, spelling, sum(n) AS n FROM names GROUP BY ALL
         ), best_spelling AS (
             SELECT entity_id, arg_max(spelling, (
-                n, -length(spelling), regexp_full_match(spelling, '[a-z0-9 ]*'), spelling
+                n, -length(spelling), regexp_full_match(spelling, '[\\p{Latin}\\pN ]*'), spelling
             )) AS spelling
             FROM spellings GROUP BY entity_id
         ), best AS (
             SELECT entity_id, arg_max(name, (
-                strpos(name, ',') = 0, name <> upper(name), name <> strip_accents(name), n, name
+                strpos(name, ',') = 0, name <> upper(name) AND name <> lower(name),
+                name <> strip_accents(name), n, name
             )) AS best_name
             FROM names JOIN best_spelling USING (entity_id, spelling) GROUP BY entity_id
         ), every AS (
