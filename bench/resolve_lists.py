@@ -380,6 +380,11 @@ def main() -> None:
                 "rejected": batch.rejected,
                 "resolve_seconds": round(seconds, 1),
                 "persons": scores(con, "members", "truth"),
+                "prior": json.loads(
+                    ws.store.rows(
+                        "SELECT counts_json FROM resolution_runs ORDER BY finished_at DESC LIMIT 1"
+                    )[0][0]
+                ).get("prior"),
                 "persons_other_script": scores(con, "members", "other_truth"),
             }
             if not args.no_plain:

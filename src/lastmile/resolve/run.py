@@ -47,6 +47,9 @@ class ResolveResult:
     conflicts: int = 0
     new_conflicts: int = 0
     training_skipped: list[str] = field(default_factory=list)
+    # The prior's estimate (persons.estimate_prior): counted, rule recall stated, estimated
+    # and used.
+    prior: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
     model: dict[str, Any] = field(default_factory=dict)
 
@@ -72,6 +75,7 @@ class ResolveResult:
             "conflicts": self.conflicts,
             "new_conflicts": self.new_conflicts,
             "training_skipped": self.training_skipped,
+            "prior": self.prior,
             "seconds": round(self.seconds, 2),
         }
 
@@ -713,7 +717,7 @@ def resolve(
     if model_path is not None:
         model = persons.load_model(model_path)
     elif pf.num_rows >= 2:
-        model = persons.train(pf, engine, spark, result.training_skipped)
+        model = persons.train(pf, engine, spark, result.training_skipped, result.prior)
     else:
         model = persons.settings()
     result.model = model
