@@ -499,6 +499,11 @@ def _linker(
 # model implies (rule_recall; docs/resolution.md, "The prior, estimated").
 PRIOR_RULE = ("fullname", "dob")
 STARTING_RULE_RECALL = 0.6
+# Which recall divides the count: "stated" (STARTING_RULE_RECALL, the default: the margin
+# of precision the networks need, docs/resolution.md "The prior, estimated") or
+# "estimated" (rule_recall). The estimate is computed and recorded with the run either way.
+PRIOR_MODES = ("stated", "estimated")
+DEFAULT_PRIOR = "stated"
 # The implied recall is used between these bounds: below, the rule finds too few pairs to
 # count from (the prior would rest on a handful of pairs); above, it is the stated one.
 RULE_RECALL_BOUNDS = (0.02, 1.0)
@@ -530,37 +535,47 @@ def rule_recall(model: Mapping[str, Any], features: pa.Table) -> float | None:
     import pyarrow.compute as pc
 
     both = pc.and_(pc.is_valid(features["fullname"]), pc.is_valid(features["dob"]))
-    present = pc.sum(pc.cast(both, pa.int64())).as_py() or 0
+    present = int(pc.sum(pc.cast(both, pa.int64())).as_py() or 0)
     share = present / features.num_rows
-    recall = share * share
+    recall: float = share * share
     for m in ms:
         recall *= float(m or 0.0)
     return recall
 
 
 def estimate_prior(
-    model: dict[str, Any], features: pa.Table, training: dict[str, Any] | None = None
+    model: dict[str, Any],
+    features: pa.Table,
+    training: dict[str, Any] | None = None,
+    prior: str = "estimated",
 ) -> dict[str, Any]:
     """``model`` with its prior counted at STARTING_RULE_RECALL rescaled to the rule's
-    recall the model implies (``rule_recall``): Splink's count goes as 1 / recall, and the
-    m-probabilities do not depend on the prior (EM estimates its own within each blocked
-    pass), so one rescaling is the fixed point. ``training`` receives what was done."""
+    recall the model implies (``rule_recall``), when ``prior`` is "estimated": Splink's
+    count goes as 1 / recall, and the m-probabilities do not depend on the prior (EM
+    estimates its own within each blocked pass), so one rescaling is the fixed point.
+    With "stated" the model is returned as it is. ``training`` receives the prior counted,
+    the recall stated, estimated and used, and the prior the estimate gives."""
+    if prior not in PRIOR_MODES:
+        raise ResolveError(f"unknown prior {prior!r}: use {' or '.join(PRIOR_MODES)}")
     training = training if training is not None else {}
-    prior = model.get("probability_two_random_records_match")
+    counted = model.get("probability_two_random_records_match")
     recall = rule_recall(model, features)
-    training["prior_counted"] = prior
+    training["mode"] = prior
+    training["prior_counted"] = counted
     training["rule_recall_stated"] = STARTING_RULE_RECALL
     training["rule_recall_estimated"] = recall
-    if prior is None or recall is None or not 0.0 < prior < 1.0:
-        training["rule_recall_used"] = STARTING_RULE_RECALL
+    training["rule_recall_used"] = STARTING_RULE_RECALL
+    if counted is None or recall is None or not 0.0 < counted < 1.0:
         return model
     low, high = RULE_RECALL_BOUNDS
-    used = min(max(recall, low), high)
-    training["rule_recall_used"] = used
+    bounded = min(max(recall, low), high)
+    estimated = min(0.5, float(counted) * STARTING_RULE_RECALL / bounded)
+    training["prior_estimated"] = estimated
+    if prior == "stated":
+        return model
+    training["rule_recall_used"] = bounded
     out = dict(model)
-    out["probability_two_random_records_match"] = min(
-        0.5, float(prior) * STARTING_RULE_RECALL / used
-    )
+    out["probability_two_random_records_match"] = estimated
     return out
 
 
@@ -570,13 +585,18 @@ def train(
     spark: Any = None,
     skipped: list[str] | None = None,
     training: dict[str, Any] | None = None,
+    prior: str | None = None,
 ) -> dict[str, Any]:
     """A model trained on these records: u by random sampling, m by EM in two passes.
 
     The prior (the probability that two records match) is counted from records that agree
-    on full name and date of birth and divided by the share of true pairs that rule finds,
-    as the trained m-probabilities imply it (``estimate_prior``). ``training`` receives the
-    prior's estimate (recorded with the run)."""
+    on full name and date of birth and divided by that rule's recall: STARTING_RULE_RECALL
+    (``prior`` "stated", DEFAULT_PRIOR) or the share of true pairs the rule finds as the
+    trained m-probabilities imply it ("estimated"; ``estimate_prior``). ``training``
+    receives the estimate either way (recorded with the run)."""
+    prior = prior or DEFAULT_PRIOR
+    if prior not in PRIOR_MODES:
+        raise ResolveError(f"unknown prior {prior!r}: use {' or '.join(PRIOR_MODES)}")
     linker = _linker(features, None, engine, spark)
     from splink import block_on
 
@@ -629,16 +649,16 @@ def train(
     # date of birth) and of the date (in the pass blocked on the name): only when the prior
     # was counted and both passes ran.
     if len(done) == len(steps):
-        model = estimate_prior(model, features, training)
+        model = estimate_prior(model, features, training, prior)
     elif training is not None:
-        training["rule_recall_used"] = STARTING_RULE_RECALL
+        training.update(mode=prior, rule_recall_used=STARTING_RULE_RECALL)
     # On a handful of records the prior can come out 0 or 1 (every or no pair found by the
     # deterministic rule): then one match per record is assumed, 1 / (n - 1).
-    prior = model.get("probability_two_random_records_match") or 0.0
-    if not 0.0 < prior < 0.5:
+    value = model.get("probability_two_random_records_match") or 0.0
+    if not 0.0 < value < 0.5:
         n = max(features.num_rows, 3)
         model["probability_two_random_records_match"] = 1.0 / (n - 1)
-        skipped.append(f"prior estimated as {prior}; 1/(n-1) used instead")
+        skipped.append(f"prior estimated as {value}; 1/(n-1) used instead")
     return model
 
 

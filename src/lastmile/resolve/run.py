@@ -677,10 +677,12 @@ def resolve(
     save_model: Path | None = None,
     spark: Any = None,
     corroborate_dates: bool = True,
+    prior: str | None = None,
 ) -> ResolveResult:
     """Resolve the workspace's records into entities and write them (docs/resolution.md).
     ``corroborate_dates``: let pooled evidence outweigh a date-of-birth conflict (see
-    :func:`_clusters`; on by default)."""
+    :func:`_clusters`; on by default). ``prior``: the trained model's prior from the
+    stated or the estimated recall of its rule (persons.train; persons.DEFAULT_PRIOR)."""
     if engine not in ("duckdb", "spark"):
         raise ResolveError(f"unknown engine {engine!r}: use duckdb or spark")
     if engine == "spark" and spark is None:
@@ -717,7 +719,7 @@ def resolve(
     if model_path is not None:
         model = persons.load_model(model_path)
     elif pf.num_rows >= 2:
-        model = persons.train(pf, engine, spark, result.training_skipped, result.prior)
+        model = persons.train(pf, engine, spark, result.training_skipped, result.prior, prior)
     else:
         model = persons.settings()
     result.model = model
