@@ -125,12 +125,65 @@ def test_the_prior_follows_the_duplication_not_the_rules_reach() -> None:
     assert tripled > 1.5 * sparse, (tripled, sparse)
 
 
-def test_the_stated_prior_is_the_default_and_the_estimate_is_recorded() -> None:
+def test_the_estimated_prior_is_the_default_and_the_stated_one_records_the_estimate() -> None:
     features = _features(150, 2, 0.5, 3)
     stated, training = _trained(features, prior="stated")
     assert training["mode"] == "stated" and training["rule_recall_used"] == 0.6
     assert stated == pytest.approx(training["prior_counted"])
     assert training["prior_estimated"] > 1.5 * stated
-    assert persons.DEFAULT_PRIOR == "stated"
+    default: dict[str, Any] = {}
+    model = persons.train(features, training=default)
+    assert default["mode"] == "estimated"
+    assert model["probability_two_random_records_match"] == pytest.approx(
+        training["prior_estimated"]
+    )
     with pytest.raises(ResolveError, match="unknown prior"):
         persons.train(features, prior="guessed")
+
+
+def _pair_edges(prior: dict[str, Any]) -> list[tuple[str, str]]:
+    """The edges ``_person_edges`` keeps of two pairs scored 0.7 on the same full name:
+    one whose records carry no stated ties, one where one record does, under a run whose
+    prior is ``prior``."""
+    import duckdb
+
+    from lastmile.resolve.run import ResolveResult, _empty_pred, _person_edges
+    from tests.test_resolve_recall import _model
+
+    model = _model()
+    same_name = max(g for g in persons.level_labels(model)["name"])
+    rows = []
+    for a, b in (("a1", "a2"), ("b1", "b2")):
+        row: dict[str, Any] = {c: -1 for c in _empty_pred().column_names if c[:6] == "gamma_"}
+        row |= {c: 0.0 for c in _empty_pred().column_names if c[:3] == "mw_"}
+        row |= {
+            "record_id_l": a,
+            "record_id_r": b,
+            "match_weight": 1.2,
+            "match_probability": 0.7,
+            "gamma_name": same_name,
+        }
+        rows.append(row)
+    pred = pa.Table.from_pylist(rows, schema=_empty_pred().schema)
+    con = duckdb.connect()
+    con.execute("CREATE TABLE judged (a VARCHAR, b VARCHAR, verdict VARCHAR)")
+    con.execute("CREATE TABLE src_subjects (record_id VARCHAR)")
+    con.execute(
+        "CREATE TABLE person_features AS SELECT * FROM (VALUES ('a1', NULL), ('a2', NULL), "
+        "('b1', ['org:riverside crew']), ('b2', NULL)) t(record_id, tie_keys)"
+    )
+    result = ResolveResult(run_id="t", engine="duckdb", trained=True, threshold=0.5)
+    result.prior = prior
+    _person_edges(con, pred, model, result)
+    return con.execute("SELECT a, b FROM person_edges ORDER BY a").fetchall()
+
+
+def test_with_the_prior_estimated_records_with_ties_on_both_sides_need_the_tied_threshold() -> None:
+    """A wrong merge of two records that both carry stated ties joins two groups of the
+    network analysis: with the prior estimated such a pair needs cluster.TIED_THRESHOLD
+    (0.8); a pair without ties is merged at 0.5. With the stated prior both are merged at
+    0.5 (its margin is in the probability already)."""
+    estimated = {"mode": "estimated", "rule_recall_estimated": 0.15, "rule_recall_used": 0.15}
+    assert _pair_edges(estimated) == [("a1", "a2")]
+    stated = {"mode": "stated", "rule_recall_estimated": 0.15, "rule_recall_used": 0.6}
+    assert _pair_edges(stated) == [("a1", "a2"), ("b1", "b2")]

@@ -31,8 +31,8 @@ class Engine(StrEnum):
 
 
 class Prior(StrEnum):
-    stated = "stated"
     estimated = "estimated"
+    stated = "stated"
 
 
 @app.command()
@@ -61,12 +61,11 @@ def resolve(
         Prior,
         typer.Option(
             help="The prior of the trained model: counted from the pairs agreeing on full "
-            "name and date of birth and divided by that rule's recall, stated (0.6, the "
-            "default: a margin of precision that keeps networks apart) or estimated from "
-            "the trained model (recorded either way; docs/resolution.md, 'The prior, "
-            "estimated').",
+            "name and date of birth and divided by that rule's recall, estimated from the "
+            "trained model (the default; records with stated ties are then merged at 0.8) "
+            "or stated (0.6, as before; docs/resolution.md, 'The prior, estimated').",
         ),
-    ] = Prior.stated,
+    ] = Prior.estimated,
     format: Annotated[TableFormat, typer.Option("--format", "-f")] = TableFormat.table,
     out: OutOpt = None,
     debug: DebugOpt = False,

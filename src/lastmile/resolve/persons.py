@@ -499,11 +499,12 @@ def _linker(
 # model implies (rule_recall; docs/resolution.md, "The prior, estimated").
 PRIOR_RULE = ("fullname", "dob")
 STARTING_RULE_RECALL = 0.6
-# Which recall divides the count: "stated" (STARTING_RULE_RECALL, the default: the margin
-# of precision the networks need, docs/resolution.md "The prior, estimated") or
-# "estimated" (rule_recall). The estimate is computed and recorded with the run either way.
-PRIOR_MODES = ("stated", "estimated")
-DEFAULT_PRIOR = "stated"
+# Which recall divides the count: "estimated" (rule_recall, the default; the records that
+# carry stated ties are then merged at cluster.TIED_THRESHOLD) or "stated"
+# (STARTING_RULE_RECALL, as before: a margin of precision on every pair; docs/resolution.md,
+# "The prior, estimated"). The estimate is computed and recorded with the run either way.
+PRIOR_MODES = ("estimated", "stated")
+DEFAULT_PRIOR = "estimated"
 # The implied recall is used between these bounds: below, the rule finds too few pairs to
 # count from (the prior would rest on a handful of pairs); above, it is the stated one.
 RULE_RECALL_BOUNDS = (0.02, 1.0)
@@ -590,9 +591,9 @@ def train(
     """A model trained on these records: u by random sampling, m by EM in two passes.
 
     The prior (the probability that two records match) is counted from records that agree
-    on full name and date of birth and divided by that rule's recall: STARTING_RULE_RECALL
-    (``prior`` "stated", DEFAULT_PRIOR) or the share of true pairs the rule finds as the
-    trained m-probabilities imply it ("estimated"; ``estimate_prior``). ``training``
+    on full name and date of birth and divided by that rule's recall: the share of true
+    pairs the rule finds as the trained m-probabilities imply it (``prior`` "estimated",
+    DEFAULT_PRIOR; ``estimate_prior``) or STARTING_RULE_RECALL ("stated"). ``training``
     receives the estimate either way (recorded with the run)."""
     prior = prior or DEFAULT_PRIOR
     if prior not in PRIOR_MODES:

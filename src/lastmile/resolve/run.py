@@ -166,11 +166,50 @@ def alias_link_sql(model: dict[str, Any]) -> str:
     )
 
 
+def threshold_sql(con: duckdb.DuckDBPyConnection, tied: float, nodes: str = "") -> str:
+    """SQL over a prediction row (record_id_l, record_id_r): the probability at which the
+    pair is merged, cluster.THRESHOLD, or ``tied`` when either record carries stated ties
+    (``nodes``: SQL of the records, or the entities of the entity pass, that do; by default
+    the records of person_features with a tie). A record without ties may still belong to
+    an entity with ties, so one side with ties is enough for a wrong merge to join two
+    groups."""
+    if tied == cluster.THRESHOLD:
+        return str(cluster.THRESHOLD)
+    nodes = nodes or "SELECT record_id FROM person_features WHERE tie_keys IS NOT NULL"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE tied_nodes AS SELECT DISTINCT * FROM ({nodes})")
+    tied_sql = (
+        "(record_id_l IN (SELECT * FROM tied_nodes) OR record_id_r IN (SELECT * FROM tied_nodes))"
+    )
+    return f"(CASE WHEN {tied_sql} THEN {tied} ELSE {cluster.THRESHOLD} END)"
+
+
+def tied_threshold(prior: Mapping[str, Any]) -> float:
+    """cluster.TIED_THRESHOLD when the run's prior (ResolveResult.prior) was estimated,
+    cluster.THRESHOLD else (the stated prior's margin is already in every probability)."""
+    used = prior.get("rule_recall_used")
+    if prior.get("mode") != "estimated" or used in (None, persons.STARTING_RULE_RECALL):
+        return cluster.THRESHOLD
+    return max(cluster.THRESHOLD, cluster.TIED_THRESHOLD)
+
+
+def latest_prior(ws: Workspace) -> dict[str, Any]:
+    """The prior's estimate recorded with the last run ({} if none)."""
+    rows = ws.store.rows(
+        "SELECT counts_json FROM resolution_runs ORDER BY finished_at DESC LIMIT 1"
+    )
+    if not rows or not rows[0][0]:
+        return {}
+    prior = json.loads(rows[0][0]).get("prior") or {}
+    return dict(prior)
+
+
 def _person_edges(
     con: duckdb.DuckDBPyConnection, pred: pa.Table, model: dict[str, Any], result: ResolveResult
 ) -> None:
     """``person_edges(a, b, match_weight, probability, evidence)``: predictions at or above
-    the threshold that no rule vetoes, then the analysts' judgements on top."""
+    the threshold (``threshold_sql``) that no rule vetoes, then the analysts' judgements on
+    top."""
+    threshold = threshold_sql(con, tied_threshold(result.prior))
     register_table(con, pred, "pred")
     con.execute(
         f"""
@@ -178,8 +217,8 @@ def _person_edges(
         SELECT least(record_id_l, record_id_r) AS a, greatest(record_id_l, record_id_r) AS b,
             match_weight, match_probability AS probability, gamma_name, gamma_suffix,
             gamma_identifiers, gamma_dob, gamma_address, gamma_sel_keys, gamma_monikers,
-            gamma_tie_keys,
-            CASE WHEN {alias_link_sql(model)} AND match_probability < {cluster.THRESHOLD}
+            gamma_tie_keys, {threshold} AS threshold,
+            CASE WHEN {alias_link_sql(model)} AND match_probability < {threshold}
                 THEN 'one person under another name (a rule: names disagree, a selector '
                     || 'and a moniker shared); '
                 ELSE '' END || {evidence_sql(model)} AS evidence,
@@ -194,7 +233,7 @@ def _person_edges(
         f"""
         CREATE OR REPLACE TEMP TABLE vetoed AS
         SELECT *, {veto_sql(model)} AS veto
-        FROM scored WHERE probability >= {cluster.THRESHOLD} OR alias_link
+        FROM scored WHERE probability >= threshold OR alias_link
         """
     )
     for reason, n in con.execute(
@@ -283,9 +322,21 @@ def entity_alias_sql(model: dict[str, Any]) -> str:
     )
 
 
-def _entity_edges(con: duckdb.DuckDBPyConnection, pred: pa.Table, model: dict[str, Any]) -> int:
+def _entity_edges(
+    con: duckdb.DuckDBPyConnection,
+    pred: pa.Table,
+    model: dict[str, Any],
+    tied: float | None = None,
+) -> int:
     """Add the second pass's pairs of entities (``collective``) to ``person_edges``, between
-    the entities' first records, under the same threshold and rules; returns how many."""
+    the entities' first records, under the same threshold (``tied`` for entities that both
+    carry ties, ``threshold_sql``) and rules; returns how many."""
+    threshold = threshold_sql(
+        con,
+        cluster.THRESHOLD if tied is None else tied,
+        "SELECT c.component FROM pass1_cc c JOIN person_features f ON f.record_id = c.node "
+        "WHERE f.tie_keys IS NOT NULL",
+    )
     if pred.num_rows == 0:
         return 0
     register_table(con, pred, "pred_entities")
@@ -296,7 +347,7 @@ def _entity_edges(con: duckdb.DuckDBPyConnection, pred: pa.Table, model: dict[st
             match_weight, match_probability AS probability,
             'their entities: ' || {evidence_sql(model)} AS evidence,
             {entity_veto_sql(model)} AS veto, {entity_alias_sql(model)} AS exempt
-        FROM pred_entities p WHERE (match_probability >= {cluster.THRESHOLD}
+        FROM pred_entities p WHERE (match_probability >= {threshold}
             OR {alias_link_sql(model)} OR {entity_alias_sql(model)})
         -- Two entities named as two subjects of one case file are two people in the case's
         -- judgement: the second pass does not merge them.
@@ -746,7 +797,7 @@ def resolve(
             also=f"({alias_link_sql(model)} OR {entity_alias_sql(model)})",
             first_pass=n == 0,
         )
-        added = _entity_edges(con, pred, model)
+        added = _entity_edges(con, pred, model, tied_threshold(result.prior))
         result.entity_pairs += added
         if added == 0:
             break
