@@ -4,7 +4,9 @@ finds, as the trained model implies it (docs/resolution.md, "The prior, estimate
 
 from __future__ import annotations
 
+import json
 import random
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -183,7 +185,39 @@ def test_with_the_prior_estimated_records_with_ties_on_both_sides_need_the_tied_
     network analysis: with the prior estimated such a pair needs cluster.TIED_THRESHOLD
     (0.8); a pair without ties is merged at 0.5. With the stated prior both are merged at
     0.5 (its margin is in the probability already)."""
-    estimated = {"mode": "estimated", "rule_recall_estimated": 0.15, "rule_recall_used": 0.15}
+    estimate = {"rule_recall_estimated": 0.15, "prior_estimated": 4e-4}
+    estimated = {"mode": "estimated", "rule_recall_used": 0.15, **estimate}
     assert _pair_edges(estimated) == [("a1", "a2")]
-    stated = {"mode": "stated", "rule_recall_estimated": 0.15, "rule_recall_used": 0.6}
+    stated = {"mode": "stated", "rule_recall_used": 0.6, **estimate}
     assert _pair_edges(stated) == [("a1", "a2"), ("b1", "b2")]
+    # A training pass skipped: the stated recall was used, and so is 0.5.
+    skipped = {"mode": "estimated", "rule_recall_used": 0.6}
+    assert _pair_edges(skipped) == [("a1", "a2"), ("b1", "b2")]
+
+
+def test_resolve_records_the_prior_and_takes_the_stated_one_on_request(tmp_path: Path) -> None:
+    """`lastmile resolve` records the prior's estimate with the run (counts_json), with the
+    estimated prior by default and the stated one under `--prior stated`."""
+    from typer.testing import CliRunner
+
+    from lastmile.cli import app
+    from lastmile.ingest import ingest_paths
+    from lastmile.store import open_workspace
+    from tests.test_resolve import make_operation
+
+    make_operation(tmp_path / "op")
+    path = tmp_path / "ws.duckdb"
+    with open_workspace(path) as ws:
+        assert ingest_paths(ws, [tmp_path / "op"], rejects=tmp_path / "r.csv").rejected == 0
+    runner = CliRunner()
+    for args, mode in (([], "estimated"), (["--prior", "stated"], "stated")):
+        res = runner.invoke(app, ["resolve", *args, "--format", "json", "-w", str(path)])
+        assert res.exit_code == 0, res.output
+        assert json.loads(res.output)["prior"]["mode"] == mode
+        with open_workspace(path) as ws:
+            rows = ws.store.rows(
+                "SELECT counts_json FROM resolution_runs ORDER BY finished_at DESC LIMIT 1"
+            )
+        assert json.loads(str(rows[0][0]))["prior"]["mode"] == mode
+    res = runner.invoke(app, ["resolve", "--prior", "guessed", "-w", str(path)])
+    assert res.exit_code != 0

@@ -185,9 +185,9 @@ def threshold_sql(con: duckdb.DuckDBPyConnection, tied: float, nodes: str = "") 
 
 def tied_threshold(prior: Mapping[str, Any]) -> float:
     """cluster.TIED_THRESHOLD when the run's prior (ResolveResult.prior) was estimated,
-    cluster.THRESHOLD else (the stated prior's margin is already in every probability)."""
-    used = prior.get("rule_recall_used")
-    if prior.get("mode") != "estimated" or used in (None, persons.STARTING_RULE_RECALL):
+    cluster.THRESHOLD else (the stated prior's margin is already in every probability;
+    with a training pass skipped the stated recall is used, persons.train)."""
+    if prior.get("mode") != "estimated" or "prior_estimated" not in prior:
         return cluster.THRESHOLD
     return max(cluster.THRESHOLD, cluster.TIED_THRESHOLD)
 
@@ -329,16 +329,16 @@ def _entity_edges(
     tied: float | None = None,
 ) -> int:
     """Add the second pass's pairs of entities (``collective``) to ``person_edges``, between
-    the entities' first records, under the same threshold (``tied`` for entities that both
-    carry ties, ``threshold_sql``) and rules; returns how many."""
+    the entities' first records, under the same threshold (``tied`` where either entity
+    carries ties, ``threshold_sql``) and rules; returns how many."""
+    if pred.num_rows == 0:
+        return 0
     threshold = threshold_sql(
         con,
         cluster.THRESHOLD if tied is None else tied,
         "SELECT c.component FROM pass1_cc c JOIN person_features f ON f.record_id = c.node "
         "WHERE f.tie_keys IS NOT NULL",
     )
-    if pred.num_rows == 0:
-        return 0
     register_table(con, pred, "pred_entities")
     con.execute(
         f"""
