@@ -197,7 +197,8 @@ def test_with_the_prior_estimated_records_with_ties_on_both_sides_need_the_tied_
 
 def test_resolve_records_the_prior_and_takes_the_stated_one_on_request(tmp_path: Path) -> None:
     """`lastmile resolve` records the prior's estimate with the run (counts_json), with the
-    estimated prior by default and the stated one under `--prior stated`."""
+    estimated prior by default and the stated one under `--prior stated`; a model saved
+    with `--save-model` keeps it, and `--model` applies it."""
     from typer.testing import CliRunner
 
     from lastmile.cli import app
@@ -221,3 +222,15 @@ def test_resolve_records_the_prior_and_takes_the_stated_one_on_request(tmp_path:
         assert json.loads(str(rows[0][0]))["prior"]["mode"] == mode
     res = runner.invoke(app, ["resolve", "--prior", "guessed", "-w", str(path)])
     assert res.exit_code != 0
+    # A saved model carries its prior's estimate, and is applied with it.
+    saved = tmp_path / "model.json"
+    res = runner.invoke(app, ["resolve", "--save-model", str(saved), "-w", str(path)])
+    assert res.exit_code == 0, res.output
+    assert json.loads(saved.read_text())[persons.SAVED_PRIOR]["mode"] == "estimated"
+    res = runner.invoke(app, ["resolve", "--model", str(saved), "-f", "json", "-w", str(path)])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.output)["prior"]["mode"] == "estimated"
+    broken = tmp_path / "broken.json"
+    broken.write_text(json.dumps({**json.loads(saved.read_text()), persons.SAVED_PRIOR: "x"}))
+    res = runner.invoke(app, ["resolve", "--model", str(broken), "-w", str(path)])
+    assert res.exit_code != 0 and "is not a JSON object" in res.output

@@ -505,6 +505,9 @@ STARTING_RULE_RECALL = 0.6
 # "The prior, estimated"). The estimate is computed and recorded with the run either way.
 PRIOR_MODES = ("estimated", "stated")
 DEFAULT_PRIOR = "estimated"
+# The key of a saved model's file (``resolve --save-model``) holding the prior's estimate
+# (ResolveResult.prior); Splink's settings take no such key, so it is removed on loading.
+SAVED_PRIOR = "lastmile_prior"
 # The implied recall is used between these bounds: below, the rule finds too few pairs to
 # count from (the prior would rest on a handful of pairs); above, it is the stated one.
 RULE_RECALL_BOUNDS = (0.02, 1.0)

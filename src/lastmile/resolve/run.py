@@ -769,13 +769,20 @@ def resolve(
     result.common_selectors = int(counts[4])
     if model_path is not None:
         model = persons.load_model(model_path)
+        # The prior's estimate saved with the model (``save_model``): a model with the
+        # prior estimated is applied with the tied threshold it was trained for.
+        saved = model.pop(persons.SAVED_PRIOR, None)
+        if saved is not None and not isinstance(saved, dict):
+            raise ResolveError(f"{model_path}: {persons.SAVED_PRIOR} is not a JSON object")
+        result.prior = dict(saved or {})
     elif pf.num_rows >= 2:
         model = persons.train(pf, engine, spark, result.training_skipped, result.prior, prior)
     else:
         model = persons.settings()
     result.model = model
     if save_model is not None:
-        save_model.write_text(json.dumps(model, indent=1), encoding="utf-8")
+        with_prior = {**model, persons.SAVED_PRIOR: result.prior}
+        save_model.write_text(json.dumps(with_prior, indent=1), encoding="utf-8")
     pred = (
         persons.predict(pf, model, engine, spark, also=alias_link_sql(model))
         if pf.num_rows >= 2
