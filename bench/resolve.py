@@ -500,6 +500,12 @@ def main() -> None:
         "--no-plain", action="store_true", help="Skip the plain Splink peer (faster)."
     )
     parser.add_argument(
+        "--prior",
+        choices=["stated", "estimated"],
+        default=None,
+        help="With --folder: the trained model's prior (lastmile resolve --prior).",
+    )
+    parser.add_argument(
         "--profile",
         action="store_true",
         help="With --subjects: each resolution step's time, CPU time and peak memory.",
@@ -521,7 +527,7 @@ def main() -> None:
             if args.workspace is None:
                 ingest_paths(ws, [folder], rejects=Path(tmp) / "rejects.csv")
             started = time.time()
-            result = resolve(ws)
+            result = resolve(ws, prior=args.prior)
             seconds = time.time() - started
             con = ws.store.staging()
             con.execute(
@@ -534,6 +540,7 @@ def main() -> None:
             con.register("members", members)
             out: dict[str, object] = {
                 "scale": args.scale if args.folder is None else str(args.folder),
+                "prior": result.prior,
                 "resolve_seconds": round(seconds, 1),
                 "entities": result.entities,
             }

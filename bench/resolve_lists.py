@@ -346,6 +346,12 @@ def main() -> None:
     parser.add_argument("--persons", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--out", type=Path, help="keep the generated folder here")
+    parser.add_argument(
+        "--prior",
+        choices=["stated", "estimated"],
+        default=None,
+        help="the trained model's prior (lastmile resolve --prior; default its default)",
+    )
     parser.add_argument("--no-plain", action="store_true", help="skip the plain Splink peer")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -354,7 +360,7 @@ def main() -> None:
         with open_workspace(Path(tmp) / "ws.duckdb") as ws:
             batch = ingest_paths(ws, [folder], rejects=Path(tmp) / "rejects.csv")
             started = time.time()
-            resolve(ws)
+            resolve(ws, prior=args.prior)
             seconds = time.time() - started
             con = ws.store.staging()
             con.execute(
@@ -380,6 +386,11 @@ def main() -> None:
                 "rejected": batch.rejected,
                 "resolve_seconds": round(seconds, 1),
                 "persons": scores(con, "members", "truth"),
+                "prior": json.loads(
+                    ws.store.rows(
+                        "SELECT counts_json FROM resolution_runs ORDER BY finished_at DESC LIMIT 1"
+                    )[0][0]
+                ).get("prior"),
                 "persons_other_script": scores(con, "members", "other_truth"),
             }
             if not args.no_plain:

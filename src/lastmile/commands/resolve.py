@@ -30,6 +30,11 @@ class Engine(StrEnum):
     spark = "spark"
 
 
+class Prior(StrEnum):
+    estimated = "estimated"
+    stated = "stated"
+
+
 @app.command()
 @friendly
 def resolve(
@@ -52,6 +57,15 @@ def resolve(
             "(docs/resolution.md).",
         ),
     ] = True,
+    prior: Annotated[
+        Prior,
+        typer.Option(
+            help="The prior of the trained model: counted from the pairs agreeing on full "
+            "name and date of birth and divided by that rule's recall, estimated from the "
+            "trained model (the default; records with stated ties are then merged at 0.8) "
+            "or stated (0.6, as before; docs/resolution.md, 'The prior, estimated').",
+        ),
+    ] = Prior.estimated,
     format: Annotated[TableFormat, typer.Option("--format", "-f")] = TableFormat.table,
     out: OutOpt = None,
     debug: DebugOpt = False,
@@ -68,6 +82,7 @@ def resolve(
             model_path=model,
             save_model=save_model,
             corroborate_dates=corroborate_dates,
+            prior=prior.value,
         )
         missing = missing_judged_records(ws)
     for rid in missing:
@@ -92,6 +107,14 @@ def resolve(
         f"model {'trained on these records' if result.trained else f'from {model}'}; "
         f"pairs merged at probability >= {result.threshold}: {result.edges:,}",
     ]
+    if result.prior.get("rule_recall_estimated") is not None:
+        p = result.prior
+        lines.append(
+            f"prior from {p['mode']} recall {p['rule_recall_used']:.2f} of full name and date "
+            f"of birth (estimated {p['rule_recall_estimated']:.2f}, prior "
+            f"{p.get('prior_estimated') or 0:.2g}; used "
+            f"{result.model.get('probability_two_random_records_match') or 0:.2g})"
+        )
     if result.vetoed:
         lines.append(
             "not merged by rule: " + ", ".join(f"{k} {v:,}" for k, v in result.vetoed.items())

@@ -24,6 +24,13 @@ from lastmile.store.backends import register_table
 # Chosen for precision first: a wrong merge puts one person's arrests and selectors on
 # another (docs/resolution.md, "Threshold").
 THRESHOLD = float(os.environ.get("LASTMILE_RESOLVE_THRESHOLD", "0.5"))
+# With the prior estimated from the data (persons.train, prior "estimated"), a pair where
+# either record (in the entity pass, either entity) carries stated ties (organizations,
+# suppliers, associates: what the network analysis joins into groups) is merged at this
+# probability: a wrong merge there can join two groups, weighed as TIED_COST missed merges
+# (a decision threshold of cost / (1 + cost); docs/resolution.md, "The prior, estimated").
+TIED_COST = 4.0
+TIED_THRESHOLD = TIED_COST / (1.0 + TIED_COST)
 
 
 def components(con: duckdb.DuckDBPyConnection, nodes: str, edges: str, into: str) -> None:

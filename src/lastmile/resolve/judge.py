@@ -221,9 +221,20 @@ def _model_score(ws: Workspace, a: str, b: str) -> list[str]:
     if row is None:  # pragma: no cover - score_pair returns one row
         return []
     weight, prob, found, evidence, veto = row
+    # With the prior estimated, a pair where either record carries stated ties is merged at
+    # the tied threshold (run.threshold_sql).
+    at, why = cluster.THRESHOLD, ""
+    tied = run.tied_threshold(run.latest_prior(ws))
+    if tied != cluster.THRESHOLD:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        ties = features.filter(pc.is_in(features["record_id"], pa.array([a, b])))
+        if ties["tie_keys"].null_count < ties.num_rows:
+            at, why = tied, ", as one of them carries stated ties"
     lines = [
         f"the model of the last run scores them: match weight {weight:+.1f}, "
-        f"probability {prob:.3f} (merged at {cluster.THRESHOLD:g} or more)"
+        f"probability {prob:.3f} (merged at {at:g} or more{why})"
     ]
     lines += _prior(ws, "- ")
     lines += [f"- {part}" for part in str(evidence or "").split("; ") if part]

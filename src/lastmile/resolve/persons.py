@@ -492,13 +492,115 @@ def _linker(
     return Linker(sdf, chosen, log_level=None)
 
 
+# The prior (the probability that two records match) is counted from the record pairs that
+# agree on full name and date of birth (PRIOR_RULE) and divided by that rule's recall (the
+# share of true pairs it finds; Splink's estimate_probability_two_random_records_match).
+# The count starts from this stated recall, and is then rescaled to the recall the trained
+# model implies (rule_recall; docs/resolution.md, "The prior, estimated").
+PRIOR_RULE = ("fullname", "dob")
+STARTING_RULE_RECALL = 0.6
+# Which recall divides the count: "estimated" (rule_recall, the default; the records that
+# carry stated ties are then merged at cluster.TIED_THRESHOLD) or "stated"
+# (STARTING_RULE_RECALL, as before: a margin of precision on every pair; docs/resolution.md,
+# "The prior, estimated"). The estimate is computed and recorded with the run either way.
+PRIOR_MODES = ("estimated", "stated")
+DEFAULT_PRIOR = "estimated"
+# The key of a saved model's file (``resolve --save-model``) holding the prior's estimate
+# (ResolveResult.prior); Splink's settings take no such key, so it is removed on loading.
+SAVED_PRIOR = "lastmile_prior"
+# The implied recall is used between these bounds: below, the rule finds too few pairs to
+# count from (the prior would rest on a handful of pairs); above, it is the stated one.
+RULE_RECALL_BOUNDS = (0.02, 1.0)
+# The levels whose m-probabilities make the rule: (comparison, level label).
+_RULE_LEVELS = (("name", "the same full name"), ("dob", "the same date of birth"))
+
+
+def _m(model: Mapping[str, Any], comparison: str, label: str) -> float | None:
+    for comp in model.get("comparisons", []):
+        if comp.get("output_column_name") != comparison:
+            continue
+        for lv in comp["comparison_levels"]:
+            if lv.get("label_for_charts") == label and not lv.get("is_null_level"):
+                m = lv.get("m_probability")
+                return float(m) if m is not None else None
+    return None
+
+
+def rule_recall(model: Mapping[str, Any], features: pa.Table) -> float | None:
+    """The share of true pairs that PRIOR_RULE finds, as the trained model implies it: the
+    chance that both records of a true pair give a full name and a date of birth (the square
+    of the share of records that give both) times m of "the same full name" times m of "the
+    same date of birth" (m is learned over the pairs where both sides give the field, so the
+    presence enters apart; the fields are taken as independent given a match, as the
+    Fellegi-Sunter model takes them). None when the model has no m for either level."""
+    ms = [_m(model, comp, label) for comp, label in _RULE_LEVELS]
+    if any(m is None for m in ms) or features.num_rows == 0:
+        return None
+    import pyarrow.compute as pc
+
+    both = pc.and_(pc.is_valid(features["fullname"]), pc.is_valid(features["dob"]))
+    present = int(pc.sum(pc.cast(both, pa.int64())).as_py() or 0)
+    share = present / features.num_rows
+    recall: float = share * share
+    for m in ms:
+        recall *= float(m or 0.0)
+    return recall
+
+
+def estimate_prior(
+    model: dict[str, Any],
+    features: pa.Table,
+    training: dict[str, Any] | None = None,
+    prior: str = "estimated",
+) -> dict[str, Any]:
+    """``model`` with its prior counted at STARTING_RULE_RECALL rescaled to the rule's
+    recall the model implies (``rule_recall``), when ``prior`` is "estimated": Splink's
+    count goes as 1 / recall, and the m-probabilities do not depend on the prior (EM
+    estimates its own within each blocked pass), so one rescaling is the fixed point.
+    With "stated" the model is returned as it is. ``training`` receives the prior counted,
+    the recall stated, estimated and used, and the prior the estimate gives."""
+    if prior not in PRIOR_MODES:
+        raise ResolveError(f"unknown prior {prior!r}: use {' or '.join(PRIOR_MODES)}")
+    training = training if training is not None else {}
+    counted = model.get("probability_two_random_records_match")
+    recall = rule_recall(model, features)
+    training["mode"] = prior
+    training["prior_counted"] = counted
+    training["rule_recall_stated"] = STARTING_RULE_RECALL
+    training["rule_recall_estimated"] = recall
+    training["rule_recall_used"] = STARTING_RULE_RECALL
+    if counted is None or recall is None or not 0.0 < counted < 1.0:
+        return model
+    low, high = RULE_RECALL_BOUNDS
+    bounded = min(max(recall, low), high)
+    estimated = min(0.5, float(counted) * STARTING_RULE_RECALL / bounded)
+    training["prior_estimated"] = estimated
+    if prior == "stated":
+        return model
+    training["rule_recall_used"] = bounded
+    out = dict(model)
+    out["probability_two_random_records_match"] = estimated
+    return out
+
+
 def train(
-    features: pa.Table, engine: str = "duckdb", spark: Any = None, skipped: list[str] | None = None
+    features: pa.Table,
+    engine: str = "duckdb",
+    spark: Any = None,
+    skipped: list[str] | None = None,
+    training: dict[str, Any] | None = None,
+    prior: str | None = None,
 ) -> dict[str, Any]:
     """A model trained on these records: u by random sampling, m by EM in two passes.
 
-    The prior (the probability that two records match) comes from records that agree on
-    full name and date of birth, assumed to find 60 % of true pairs."""
+    The prior (the probability that two records match) is counted from records that agree
+    on full name and date of birth and divided by that rule's recall: the share of true
+    pairs the rule finds as the trained m-probabilities imply it (``prior`` "estimated",
+    DEFAULT_PRIOR; ``estimate_prior``) or STARTING_RULE_RECALL ("stated"). ``training``
+    receives the estimate either way (recorded with the run)."""
+    prior = prior or DEFAULT_PRIOR
+    if prior not in PRIOR_MODES:
+        raise ResolveError(f"unknown prior {prior!r}: use {' or '.join(PRIOR_MODES)}")
     linker = _linker(features, None, engine, spark)
     from splink import block_on
 
@@ -507,7 +609,7 @@ def train(
         (
             "prior from full name and date of birth",
             lambda t: t.estimate_probability_two_random_records_match(
-                [block_on("fullname", "dob")], recall=0.6
+                [block_on(*PRIOR_RULE)], recall=STARTING_RULE_RECALL
             ),
         ),
         (
@@ -528,6 +630,7 @@ def train(
         ),
     ]
     snapshot: dict[str, Any] = linker.misc.save_model_to_json()
+    done: list[str] = []
     for name, step in steps:
         # Few records may give a training pass no pairs: that pass is skipped, and its
         # parameters keep the values before it (recorded with the run). A failed pass can
@@ -535,6 +638,7 @@ def train(
         try:
             step(linker.training)
             snapshot = linker.misc.save_model_to_json()
+            done.append(name)
         except Exception as exc:  # Splink raises its own and the engine's errors
             skipped.append(f"{name}: {str(exc).splitlines()[0][:200]}")
             release(linker)
@@ -545,13 +649,20 @@ def train(
         from lastmile.resolve import spark as spark_engine
 
         model = spark_engine.to_duckdb(model, settings())
+    # The rule's recall is read from m of the full name (learned in the pass blocked on the
+    # date of birth) and of the date (in the pass blocked on the name): only when the prior
+    # was counted and both passes ran.
+    if len(done) == len(steps):
+        model = estimate_prior(model, features, training, prior)
+    elif training is not None:
+        training.update(mode=prior, rule_recall_used=STARTING_RULE_RECALL)
     # On a handful of records the prior can come out 0 or 1 (every or no pair found by the
     # deterministic rule): then one match per record is assumed, 1 / (n - 1).
-    prior = model.get("probability_two_random_records_match") or 0.0
-    if not 0.0 < prior < 0.5:
+    value = model.get("probability_two_random_records_match") or 0.0
+    if not 0.0 < value < 0.5:
         n = max(features.num_rows, 3)
         model["probability_two_random_records_match"] = 1.0 / (n - 1)
-        skipped.append(f"prior estimated as {prior}; 1/(n-1) used instead")
+        skipped.append(f"prior estimated as {value}; 1/(n-1) used instead")
     return model
 
 

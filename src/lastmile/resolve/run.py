@@ -47,6 +47,9 @@ class ResolveResult:
     conflicts: int = 0
     new_conflicts: int = 0
     training_skipped: list[str] = field(default_factory=list)
+    # The prior's estimate (persons.estimate_prior): counted, rule recall stated, estimated
+    # and used.
+    prior: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
     model: dict[str, Any] = field(default_factory=dict)
 
@@ -72,6 +75,7 @@ class ResolveResult:
             "conflicts": self.conflicts,
             "new_conflicts": self.new_conflicts,
             "training_skipped": self.training_skipped,
+            "prior": self.prior,
             "seconds": round(self.seconds, 2),
         }
 
@@ -172,11 +176,50 @@ def alias_link_sql(model: dict[str, Any]) -> str:
     )
 
 
+def threshold_sql(con: duckdb.DuckDBPyConnection, tied: float, nodes: str = "") -> str:
+    """SQL over a prediction row (record_id_l, record_id_r): the probability at which the
+    pair is merged, cluster.THRESHOLD, or ``tied`` when either record carries stated ties
+    (``nodes``: SQL of the records, or the entities of the entity pass, that do; by default
+    the records of person_features with a tie). A record without ties may still belong to
+    an entity with ties, so one side with ties is enough for a wrong merge to join two
+    groups."""
+    if tied == cluster.THRESHOLD:
+        return str(cluster.THRESHOLD)
+    nodes = nodes or "SELECT record_id FROM person_features WHERE tie_keys IS NOT NULL"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE tied_nodes AS SELECT DISTINCT * FROM ({nodes})")
+    tied_sql = (
+        "(record_id_l IN (SELECT * FROM tied_nodes) OR record_id_r IN (SELECT * FROM tied_nodes))"
+    )
+    return f"(CASE WHEN {tied_sql} THEN {tied} ELSE {cluster.THRESHOLD} END)"
+
+
+def tied_threshold(prior: Mapping[str, Any]) -> float:
+    """cluster.TIED_THRESHOLD when the run's prior (ResolveResult.prior) was estimated,
+    cluster.THRESHOLD else (the stated prior's margin is already in every probability;
+    with a training pass skipped the stated recall is used, persons.train)."""
+    if prior.get("mode") != "estimated" or "prior_estimated" not in prior:
+        return cluster.THRESHOLD
+    return max(cluster.THRESHOLD, cluster.TIED_THRESHOLD)
+
+
+def latest_prior(ws: Workspace) -> dict[str, Any]:
+    """The prior's estimate recorded with the last run ({} if none)."""
+    rows = ws.store.rows(
+        "SELECT counts_json FROM resolution_runs ORDER BY finished_at DESC LIMIT 1"
+    )
+    if not rows or not rows[0][0]:
+        return {}
+    prior = json.loads(rows[0][0]).get("prior") or {}
+    return dict(prior)
+
+
 def _person_edges(
     con: duckdb.DuckDBPyConnection, pred: pa.Table, model: dict[str, Any], result: ResolveResult
 ) -> None:
     """``person_edges(a, b, match_weight, probability, evidence)``: predictions at or above
-    the threshold that no rule vetoes, then the analysts' judgements on top."""
+    the threshold (``threshold_sql``) that no rule vetoes, then the analysts' judgements on
+    top."""
+    threshold = threshold_sql(con, tied_threshold(result.prior))
     register_table(con, pred, "pred")
     con.execute(
         f"""
@@ -184,8 +227,8 @@ def _person_edges(
         SELECT least(record_id_l, record_id_r) AS a, greatest(record_id_l, record_id_r) AS b,
             match_weight, match_probability AS probability, gamma_name, gamma_suffix,
             gamma_identifiers, gamma_dob, gamma_address, gamma_sel_keys, gamma_monikers,
-            gamma_tie_keys,
-            CASE WHEN {alias_link_sql(model)} AND match_probability < {cluster.THRESHOLD}
+            gamma_tie_keys, {threshold} AS threshold,
+            CASE WHEN {alias_link_sql(model)} AND match_probability < {threshold}
                 THEN 'one person under another name (a rule: names disagree, a selector '
                     || 'and a moniker shared); '
                 ELSE '' END || {evidence_sql(model)} AS evidence,
@@ -200,7 +243,7 @@ def _person_edges(
         f"""
         CREATE OR REPLACE TEMP TABLE vetoed AS
         SELECT *, {veto_sql(model)} AS veto
-        FROM scored WHERE probability >= {cluster.THRESHOLD} OR alias_link
+        FROM scored WHERE probability >= threshold OR alias_link
         """
     )
     for reason, n in con.execute(
@@ -289,11 +332,23 @@ def entity_alias_sql(model: dict[str, Any]) -> str:
     )
 
 
-def _entity_edges(con: duckdb.DuckDBPyConnection, pred: pa.Table, model: dict[str, Any]) -> int:
+def _entity_edges(
+    con: duckdb.DuckDBPyConnection,
+    pred: pa.Table,
+    model: dict[str, Any],
+    tied: float | None = None,
+) -> int:
     """Add the second pass's pairs of entities (``collective``) to ``person_edges``, between
-    the entities' first records, under the same threshold and rules; returns how many."""
+    the entities' first records, under the same threshold (``tied`` where either entity
+    carries ties, ``threshold_sql``) and rules; returns how many."""
     if pred.num_rows == 0:
         return 0
+    threshold = threshold_sql(
+        con,
+        cluster.THRESHOLD if tied is None else tied,
+        "SELECT c.component FROM pass1_cc c JOIN person_features f ON f.record_id = c.node "
+        "WHERE f.tie_keys IS NOT NULL",
+    )
     register_table(con, pred, "pred_entities")
     con.execute(
         f"""
@@ -302,7 +357,7 @@ def _entity_edges(con: duckdb.DuckDBPyConnection, pred: pa.Table, model: dict[st
             match_weight, match_probability AS probability,
             'their entities: ' || {evidence_sql(model)} AS evidence,
             {entity_veto_sql(model)} AS veto, {entity_alias_sql(model)} AS exempt
-        FROM pred_entities p WHERE (match_probability >= {cluster.THRESHOLD}
+        FROM pred_entities p WHERE (match_probability >= {threshold}
             OR {alias_link_sql(model)} OR {entity_alias_sql(model)})
         -- Two entities named as two subjects of one case file are two people in the case's
         -- judgement: the second pass does not merge them.
@@ -702,10 +757,12 @@ def resolve(
     save_model: Path | None = None,
     spark: Any = None,
     corroborate_dates: bool = True,
+    prior: str | None = None,
 ) -> ResolveResult:
     """Resolve the workspace's records into entities and write them (docs/resolution.md).
     ``corroborate_dates``: let pooled evidence outweigh a date-of-birth conflict (see
-    :func:`_clusters`; on by default)."""
+    :func:`_clusters`; on by default). ``prior``: the trained model's prior from the
+    stated or the estimated recall of its rule (persons.train; persons.DEFAULT_PRIOR)."""
     if engine not in ("duckdb", "spark"):
         raise ResolveError(f"unknown engine {engine!r}: use duckdb or spark")
     if engine == "spark" and spark is None:
@@ -741,13 +798,20 @@ def resolve(
     result.common_selectors = int(counts[4])
     if model_path is not None:
         model = persons.load_model(model_path)
+        # The prior's estimate saved with the model (``save_model``): a model with the
+        # prior estimated is applied with the tied threshold it was trained for.
+        saved = model.pop(persons.SAVED_PRIOR, None)
+        if saved is not None and not isinstance(saved, dict):
+            raise ResolveError(f"{model_path}: {persons.SAVED_PRIOR} is not a JSON object")
+        result.prior = dict(saved or {})
     elif pf.num_rows >= 2:
-        model = persons.train(pf, engine, spark, result.training_skipped)
+        model = persons.train(pf, engine, spark, result.training_skipped, result.prior, prior)
     else:
         model = persons.settings()
     result.model = model
     if save_model is not None:
-        save_model.write_text(json.dumps(model, indent=1), encoding="utf-8")
+        with_prior = {**model, persons.SAVED_PRIOR: result.prior}
+        save_model.write_text(json.dumps(with_prior, indent=1), encoding="utf-8")
     pred = (
         persons.predict(pf, model, engine, spark, also=alias_link_sql(model))
         if pf.num_rows >= 2
@@ -769,7 +833,7 @@ def resolve(
             also=f"({alias_link_sql(model)} OR {entity_alias_sql(model)})",
             first_pass=n == 0,
         )
-        added = _entity_edges(con, pred, model)
+        added = _entity_edges(con, pred, model, tied_threshold(result.prior))
         result.entity_pairs += added
         if added == 0:
             break
