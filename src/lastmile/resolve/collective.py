@@ -187,11 +187,21 @@ def predict_entities(
             SELECT record_id AS node, record_id AS component FROM person_features
             """
         )
+        # Also a record alone stated to be tied to a subject whose entity the first pass
+        # grew: its ties to that entity (associate_ties) are new since it was compared.
+        kinds = ", ".join(f"'{k}'" for k in ASSOCIATE_KINDS)
         con.execute(
-            """
+            f"""
             CREATE OR REPLACE TEMP TABLE entity_vetoed AS
             SELECT a AS node FROM vetoed WHERE veto IS NOT NULL
             UNION SELECT b FROM vetoed WHERE veto IS NOT NULL
+            UNION SELECT r.node FROM (
+                SELECT from_id AS node, to_id AS other FROM src_relationships
+                WHERE kind IN ({kinds})
+                UNION SELECT to_id, from_id FROM src_relationships WHERE kind IN ({kinds})
+            ) r JOIN pass1_cc y ON y.node = r.other
+            WHERE y.component IN (
+                SELECT component FROM pass1_cc GROUP BY component HAVING count(*) > 1)
             """
         )
     else:
