@@ -195,6 +195,7 @@ def oracle(con: Any, features: pa.Table, model: dict[str, Any]) -> dict[str, int
     """The run's model on every true pair of records (a blocking rule on the truth: a
     bound, not a method): of the missed pairs never compared, how many it scores at 0.5 or
     more, what any candidate generation could bring to the pairwise model as it stands."""
+    con.execute("SELECT 1").fetchall()  # finishes the last result left open on ``con``
     truth = con.sql("SELECT record_id, g FROM truth").to_arrow_table()
     con.register("truth_arrow", truth)
     with_g = con.sql(
