@@ -45,8 +45,9 @@ def test_records_tied_to_one_resolved_associate_under_one_moniker_are_compared()
     own in common; each is an associate of a record of Carlos Ruiz, whose two records the
     first pass joined. The entity pass ties each to Carlos's entity, so the rule on the
     principal moniker and a tie compares them, and the shared associate counts for them.
-    Without the associates' entities they are never compared; an associate of two other
-    people does not bring them together either."""
+    Two records alone are compared again once their associate's entity has grown. Without
+    the associates' entities they are never compared; an associate of two other people does
+    not bring them together either."""
     rows = [
         _person("p1", "carlos", "ruiz", "gordo", investigation_id="i1"),
         _person("p2", "carlos", "ruiz", "gordo", investigation_id="i2"),
@@ -59,6 +60,10 @@ def test_records_tied_to_one_resolved_associate_under_one_moniker_are_compared()
     got = _entity_pass(rows, first_pass, [("x1", "p1"), ("p2", "x2")])
     score = _scored(got, "x1", "x2")
     assert score is not None and score >= persons.EDGE_FLOOR
+    # x2 alone as well: two records alone, each compared as a record in the first pass,
+    # are compared again once their associate's entity has grown.
+    both_alone = _entity_pass(rows, [("p1", "p2")], [("x1", "p1"), ("p2", "x2")])
+    assert (_scored(both_alone, "x1", "x2") or 0.0) >= persons.EDGE_FLOOR
     # The associates not resolved as one: no pair.
     alone = _entity_pass(rows, [("x2", "x3")], [("x1", "p1"), ("p2", "x2")])
     assert _scored(alone, "x1", "x2") is None
