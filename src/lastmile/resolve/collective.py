@@ -166,7 +166,8 @@ def predict_entities(
     step 7). ``entity_compared(node, component)`` holds the entities as last compared (each
     record alone before the first pass) and is updated here. In the first pass a record
     alone that a rule vetoed a merge for counts as changed, since the name rule is relaxed
-    for entities (``run.entity_veto_sql``)."""
+    for entities (``run.entity_veto_sql``), and so does a record alone stated to be tied to
+    a subject whose entity the first pass grew (its ties, :func:`associate_ties`, are new)."""
     cluster.components(
         con,
         "(SELECT record_id AS node FROM person_features)",
@@ -187,11 +188,21 @@ def predict_entities(
             SELECT record_id AS node, record_id AS component FROM person_features
             """
         )
+        # Also a record alone stated to be tied to a subject whose entity the first pass
+        # grew: its ties to that entity (associate_ties) are new since it was compared.
+        kinds = ", ".join(f"'{k}'" for k in ASSOCIATE_KINDS)
         con.execute(
-            """
+            f"""
             CREATE OR REPLACE TEMP TABLE entity_vetoed AS
             SELECT a AS node FROM vetoed WHERE veto IS NOT NULL
             UNION SELECT b FROM vetoed WHERE veto IS NOT NULL
+            UNION SELECT r.node FROM (
+                SELECT from_id AS node, to_id AS other FROM src_relationships
+                WHERE kind IN ({kinds})
+                UNION SELECT to_id, from_id FROM src_relationships WHERE kind IN ({kinds})
+            ) r JOIN pass1_cc y ON y.node = r.other
+            WHERE y.component IN (
+                SELECT component FROM pass1_cc GROUP BY component HAVING count(*) > 1)
             """
         )
     else:
@@ -208,24 +219,6 @@ def predict_entities(
         ), size AS (SELECT component, count(*) AS n FROM entity_compared GROUP BY component)
         SELECT w.component, NOT (w.before = 1 AND w.n = s.n) OR w.vetoed AS {CHANGED}
         FROM was w JOIN size s ON s.component = w.prev
-        """
-    )
-    # An entity stated to be tied to an entity that grew since it was compared has new
-    # ties (associate_ties): it is compared again too.
-    kinds = ", ".join(f"'{k}'" for k in ASSOCIATE_KINDS)
-    con.execute(
-        f"""
-        UPDATE entity_changed SET {CHANGED} = true WHERE NOT {CHANGED} AND component IN (
-            WITH rel AS (
-                SELECT from_id AS a, to_id AS b FROM src_relationships WHERE kind IN ({kinds})
-                UNION SELECT to_id, from_id FROM src_relationships WHERE kind IN ({kinds})
-            ), grown AS (
-                SELECT e.component FROM entity_changed e JOIN pass1_cc c USING (component)
-                WHERE e.{CHANGED} GROUP BY e.component HAVING count(*) > 1
-            )
-            SELECT x.component FROM rel JOIN pass1_cc x ON x.node = rel.a
-            JOIN pass1_cc y ON y.node = rel.b JOIN grown g ON g.component = y.component
-        )
         """
     )
     features = entity_features(con, "pass1_cc", "entity_changed")
