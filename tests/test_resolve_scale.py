@@ -241,8 +241,9 @@ def test_the_entity_pass_marks_as_changed_only_entities_not_compared_as_they_are
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A record alone was compared as that record (unless a rule vetoed its pair, which the
-    entity pass relaxes); an entity of several records is new; in a later pass, only an
-    entity that the pass before merged."""
+    entity pass relaxes, or it is stated to be tied to a record whose entity the first pass
+    grew, whose ties are new); an entity of several records is new; in a later pass, only
+    an entity that the pass before merged."""
     from lastmile.resolve import collective
 
     con = duckdb.connect()
@@ -260,6 +261,11 @@ def test_the_entity_pass_marks_as_changed_only_entities_not_compared_as_they_are
         "CREATE TEMP TABLE vetoed AS SELECT * FROM (VALUES ('c', 'd', 'names disagree'), "
         "('a', 'e', NULL)) t(a, b, veto)"
     )
+    # f is an associate of b (of the entity a-b); e of nobody resolved with another.
+    con.execute(
+        "CREATE TEMP TABLE src_relationships AS SELECT * FROM (VALUES ('f', 'b', 'associate'), "
+        "('e', 'd', 'associate'), ('e', 'c', 'member_of')) t(from_id, to_id, kind)"
+    )
     seen: list[dict[str, bool]] = []
 
     def spy(features: pa.Table, *args: Any, **kwargs: Any) -> pa.Table:
@@ -269,7 +275,7 @@ def test_the_entity_pass_marks_as_changed_only_entities_not_compared_as_they_are
 
     monkeypatch.setattr(persons, "predict", spy)
     collective.predict_entities(con, {}, first_pass=True)
-    assert seen[-1] == {"a": True, "c": True, "d": True, "e": False, "f": False}
+    assert seen[-1] == {"a": True, "c": True, "d": True, "e": False, "f": True}
     # Nothing merged since: nothing to compare again.
     collective.predict_entities(con, {}, first_pass=False)
     assert not any(seen[-1].values())

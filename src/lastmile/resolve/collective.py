@@ -61,6 +61,17 @@ def entity_features(
             alone.append(
                 "coalesce(f.investigation_id, 'entity:' || c.component) AS investigation_id"
             )
+        elif col == "tie_keys":
+            # The stated ties, and the entities of the subjects it is stated to be tied to
+            # (associate_ties).
+            cols.append(
+                "nullif(list_sort(list_distinct(flatten(list(c.tie_keys)) || "
+                "coalesce(any_value(t.ties), []))), []) AS tie_keys"
+            )
+            alone.append(
+                "nullif(list_sort(list_distinct(coalesce(f.tie_keys, []) || "
+                "coalesce(t.ties, []))), []) AS tie_keys"
+            )
         elif col in persons.LIST_COLUMNS:
             cols.append(pooled(col))
             alone.append(f"nullif(list_sort(list_distinct(f.{col})), []) AS {col}")
@@ -82,15 +93,55 @@ def entity_features(
         f"CREATE OR REPLACE TEMP TABLE _entity_sizes AS SELECT node, component, "
         f"count(*) OVER (PARTITION BY component) AS n FROM {components}"
     )
+    associate_ties(con, "_entity_sizes")
     table: pa.Table = con.sql(
         f"SELECT {', '.join(cols)}{extra} FROM (SELECT f.*, c.component, {counts} "
         "FROM person_features f JOIN _entity_sizes c ON c.node = f.record_id WHERE c.n > 1) c "
-        f"{join} GROUP BY c.component "
+        f"LEFT JOIN _entity_ties t ON t.component = c.component {join} GROUP BY c.component "
         f"UNION ALL SELECT {', '.join(alone)}{alone_extra} "
         "FROM person_features f JOIN _entity_sizes c ON c.node = f.record_id "
-        f"{join} WHERE c.n = 1"
+        f"LEFT JOIN _entity_ties t ON t.component = c.component {join} WHERE c.n = 1"
     ).to_arrow_table()
     return table
+
+
+# The kinds of stated relationship between two subjects that tie each to the other's entity.
+ASSOCIATE_KINDS = ("supplies", "associate", "family")
+
+
+def associate_ties(con: duckdb.DuckDBPyConnection, components: str) -> None:
+    """``_entity_ties(component, ties)``: for each entity of ``components(node,
+    component)``, the entities of the subjects its records are stated to supply, be
+    supplied by, be family or associates of, as tie keys ``ent:COMPONENT`` (its own entity
+    left out, and an entity tied to more than :data:`MAX_TIE_ENTITIES` entities left out:
+    a crew's boss, not a person's contact).
+
+    A record's stated ties name the associate's selectors (``sel:``); once the first pass
+    has resolved the associates, two records tied to records of one resolved associate share
+    that associate, whatever his records hold in common. It is relational evidence
+    (Bhattacharya and Getoor 2007, "Collective entity resolution in relational data": two
+    references are more likely one when their neighbours are one), and through the
+    blocking rule on a principal moniker and a tie (persons.blocking_rules) a candidate pair
+    no attribute of the two records brings together (docs/resolution.md, "Issue 10,
+    seventh round")."""
+    kinds = ", ".join(f"'{k}'" for k in ASSOCIATE_KINDS)
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _entity_ties AS
+        WITH rel AS (
+            SELECT from_id AS a, to_id AS b FROM src_relationships WHERE kind IN ({kinds})
+            UNION SELECT to_id, from_id FROM src_relationships WHERE kind IN ({kinds})
+        ), tied AS (
+            SELECT DISTINCT x.component, 'ent:' || y.component AS tie FROM rel
+            JOIN {components} x ON x.node = rel.a JOIN {components} y ON y.node = rel.b
+            WHERE x.component <> y.component
+        ), kept AS (
+            SELECT tie FROM tied GROUP BY tie HAVING count(*) <= {MAX_TIE_ENTITIES}
+        )
+        SELECT component, list(tie ORDER BY tie) AS ties FROM tied JOIN kept USING (tie)
+        GROUP BY component
+        """
+    )
 
 
 # The column of an entity row that says whether it changed since it was last compared
@@ -115,7 +166,8 @@ def predict_entities(
     step 7). ``entity_compared(node, component)`` holds the entities as last compared (each
     record alone before the first pass) and is updated here. In the first pass a record
     alone that a rule vetoed a merge for counts as changed, since the name rule is relaxed
-    for entities (``run.entity_veto_sql``)."""
+    for entities (``run.entity_veto_sql``), and so does a record alone stated to be tied to
+    a subject whose entity the first pass grew (its ties, :func:`associate_ties`, are new)."""
     cluster.components(
         con,
         "(SELECT record_id AS node FROM person_features)",
@@ -136,11 +188,21 @@ def predict_entities(
             SELECT record_id AS node, record_id AS component FROM person_features
             """
         )
+        # Also a record alone stated to be tied to a subject whose entity the first pass
+        # grew: its ties to that entity (associate_ties) are new since it was compared.
+        kinds = ", ".join(f"'{k}'" for k in ASSOCIATE_KINDS)
         con.execute(
-            """
+            f"""
             CREATE OR REPLACE TEMP TABLE entity_vetoed AS
             SELECT a AS node FROM vetoed WHERE veto IS NOT NULL
             UNION SELECT b FROM vetoed WHERE veto IS NOT NULL
+            UNION SELECT r.node FROM (
+                SELECT from_id AS node, to_id AS other FROM src_relationships
+                WHERE kind IN ({kinds})
+                UNION SELECT to_id, from_id FROM src_relationships WHERE kind IN ({kinds})
+            ) r JOIN pass1_cc y ON y.node = r.other
+            WHERE y.component IN (
+                SELECT component FROM pass1_cc GROUP BY component HAVING count(*) > 1)
             """
         )
     else:

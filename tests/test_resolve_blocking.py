@@ -1,0 +1,72 @@
+"""Candidate pairs that no attribute of two records brings together (docs/resolution.md,
+"Issue 10, seventh round: pairs never compared"): once the first pass has resolved a
+record's associates, the entity pass ties it to their entities, and two records tied to one
+resolved associate under one moniker are compared."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from lastmile.resolve import collective, persons
+from tests.test_resolve_recall import _features, _model, _person
+
+
+def _entity_pass(
+    rows: list[dict[str, Any]], edges: list[tuple[str, str]], rels: list[tuple[str, str]]
+) -> pa.Table:
+    con = duckdb.connect()
+    con.register("rows", _features(rows))
+    con.execute("CREATE TABLE person_features AS SELECT * FROM rows")
+    con.execute("CREATE TABLE person_edges (a VARCHAR, b VARCHAR)")
+    con.executemany("INSERT INTO person_edges VALUES (?, ?)", edges)
+    con.execute("CREATE TABLE vetoed (a VARCHAR, b VARCHAR, veto VARCHAR)")
+    con.execute("CREATE TABLE src_relationships (from_id VARCHAR, to_id VARCHAR, kind VARCHAR)")
+    con.executemany("INSERT INTO src_relationships VALUES (?, ?, 'associate')", rels)
+    # Made-up weights on an even prior: what the test names is which pairs are compared,
+    # and that a resolved associate counts as a tie shared.
+    model = _model()
+    model["probability_two_random_records_match"] = 0.5
+    return collective.predict_entities(con, model)
+
+
+def _scored(pred: pa.Table, a: str, b: str) -> float | None:
+    for row in pred.select(["record_id_l", "record_id_r", "match_probability"]).to_pylist():
+        if {row["record_id_l"], row["record_id_r"]} == {a, b}:
+            return float(row["match_probability"])
+    return None
+
+
+def test_records_tied_to_one_resolved_associate_under_one_moniker_are_compared() -> None:
+    """x1 (one case) and x2 (another, beside x3, its own entity already) are one man under
+    two names with one street name, "zorro", and no date, selector or stated tie of their
+    own in common; each is an associate of a record of Carlos Ruiz, whose two records the
+    first pass joined. The entity pass ties each to Carlos's entity, so the rule on the
+    principal moniker and a tie compares them, and the shared associate counts for them.
+    Two records alone are compared again once their associate's entity has grown. Without
+    the associates' entities they are never compared; an associate of two other people does
+    not bring them together either."""
+    rows = [
+        _person("p1", "carlos", "ruiz", "gordo", investigation_id="i1"),
+        _person("p2", "carlos", "ruiz", "gordo", investigation_id="i2"),
+        _person("q1", "jose", "lara", "chato", investigation_id="i4"),
+        _person("x1", "humberto", "mercado", "zorro", investigation_id="i1"),
+        _person("x2", "victor", "ariza", "zorro", investigation_id="i2"),
+        _person("x3", "victor", "ariza", "zorro", investigation_id="i3"),
+    ]
+    first_pass = [("p1", "p2"), ("x2", "x3")]
+    got = _entity_pass(rows, first_pass, [("x1", "p1"), ("p2", "x2")])
+    score = _scored(got, "x1", "x2")
+    assert score is not None and score >= persons.EDGE_FLOOR
+    # x2 alone as well: two records alone, each compared as a record in the first pass,
+    # are compared again once their associate's entity has grown.
+    both_alone = _entity_pass(rows, [("p1", "p2")], [("x1", "p1"), ("p2", "x2")])
+    assert (_scored(both_alone, "x1", "x2") or 0.0) >= persons.EDGE_FLOOR
+    # The associates not resolved as one: no pair.
+    alone = _entity_pass(rows, [("x2", "x3")], [("x1", "p1"), ("p2", "x2")])
+    assert _scored(alone, "x1", "x2") is None
+    # x1's associate is someone else.
+    other = _entity_pass(rows, first_pass, [("x1", "q1"), ("p2", "x2")])
+    assert _scored(other, "x1", "x2") is None
