@@ -16,27 +16,15 @@ line a rule.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
-import shutil
-import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
+import blocking_truth  # bench/, beside this script
+import resolve_stages as stages
 from lastmile.resolve import persons
-from lastmile.resolve.run import build_features, latest_model
-from lastmile.store import open_workspace
-
-_spec = importlib.util.spec_from_file_location(
-    "blocking_truth", Path(__file__).with_name("blocking_truth.py")
-)
-assert _spec is not None and _spec.loader is not None
-blocking_truth = importlib.util.module_from_spec(_spec)
-sys.modules["blocking_truth"] = blocking_truth
-_spec.loader.exec_module(blocking_truth)
 
 
 def _rule(sql: str, *explode: str) -> dict[str, Any]:
@@ -71,17 +59,10 @@ def main() -> None:
     parser.add_argument("rules", type=Path, nargs="?")
     args = parser.parse_args()
     rules = json.loads(args.rules.read_text()) if args.rules else RULES
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "ws.duckdb"
-        shutil.copyfile(args.workspace, path)
-        with open_workspace(path) as ws:
-            model = latest_model(ws)
-            if model is None:
-                parser.error(f"{args.workspace} is not resolved (no model in resolution_runs)")
-            features = persons.blocking_keys(build_features(ws, ws.store.staging()))
-            members = ws.store.query(
-                "SELECT record_id, entity_id FROM entity_members WHERE record_type = 'subjects'"
-            )
+    with stages.resolved_copy(parser, args.workspace) as r:
+        model = r.model
+        features = persons.blocking_keys(r.features)
+        members = r.con.sql("SELECT * FROM members").to_arrow_table()
     con = duckdb.connect()
     con.register("features", features)
     con.register("members", members)
@@ -95,54 +76,49 @@ def main() -> None:
     for i, rule in enumerate(persons.blocking_rules()):
         blocking_truth.rule_pairs(con, i, rule)
     con.execute("CREATE TABLE old AS SELECT DISTINCT a, b FROM pairs")
-    floor = persons.EDGE_FLOOR
-    persons.EDGE_FLOOR = 0.0
-    try:
-        for name, rule in rules.items():
-            con.execute("DELETE FROM pairs")
-            blocking_truth.rule_pairs(con, -1, rule)
-            n, new, new_true, missed = con.execute(
-                """
-                SELECT count(*), count(*) FILTER (WHERE o.a IS NULL),
-                    count(*) FILTER (WHERE o.a IS NULL AND l.g = r.g),
-                    count(*) FILTER (WHERE o.a IS NULL AND l.g = r.g AND l.p <> r.p)
-                FROM (SELECT DISTINCT a, b FROM pairs) q LEFT JOIN old o USING (a, b)
-                JOIN f l ON l.record_id = q.a JOIN f r ON r.record_id = q.b
-                """
-            ).fetchall()[0]
-            pred = persons.predict(
-                features, {**model, "blocking_rules_to_generate_predictions": [rule]}
-            )
-            con.register("pred", pred)
-            hi_true, hi_false, hi_missed = con.execute(
-                """
-                SELECT count(*) FILTER (WHERE l.g = r.g), count(*) FILTER (WHERE l.g <> r.g),
-                    count(*) FILTER (WHERE l.g = r.g AND l.p <> r.p)
-                FROM pred q JOIN f l ON l.record_id = q.record_id_l
-                JOIN f r ON r.record_id = q.record_id_r
-                LEFT JOIN old o ON o.a = least(q.record_id_l, q.record_id_r)
-                    AND o.b = greatest(q.record_id_l, q.record_id_r)
-                WHERE o.a IS NULL AND q.match_probability >= 0.5
-                """
-            ).fetchall()[0]
-            con.unregister("pred")
-            print(
-                json.dumps(
-                    {
-                        "rule": name,
-                        "pairs": int(n),
-                        "new": int(new),
-                        "new_true": int(new_true),
-                        "new_missed_true": int(missed),
-                        "new_scored_0.5_true": int(hi_true),
-                        "new_scored_0.5_false": int(hi_false),
-                        "new_scored_0.5_missed_true": int(hi_missed),
-                    }
-                ),
-                flush=True,
-            )
-    finally:
-        persons.EDGE_FLOOR = floor
+    for name, rule in rules.items():
+        con.execute("DELETE FROM pairs")
+        blocking_truth.rule_pairs(con, -1, rule)
+        n, new, new_true, missed = con.execute(
+            """
+            SELECT count(*), count(*) FILTER (WHERE o.a IS NULL),
+                count(*) FILTER (WHERE o.a IS NULL AND l.g = r.g),
+                count(*) FILTER (WHERE o.a IS NULL AND l.g = r.g AND l.p <> r.p)
+            FROM (SELECT DISTINCT a, b FROM pairs) q LEFT JOIN old o USING (a, b)
+            JOIN f l ON l.record_id = q.a JOIN f r ON r.record_id = q.b
+            """
+        ).fetchall()[0]
+        pred = stages.predict_all(
+            features, {**model, "blocking_rules_to_generate_predictions": [rule]}
+        )
+        con.register("pred", pred)
+        hi_true, hi_false, hi_missed = con.execute(
+            """
+            SELECT count(*) FILTER (WHERE l.g = r.g), count(*) FILTER (WHERE l.g <> r.g),
+                count(*) FILTER (WHERE l.g = r.g AND l.p <> r.p)
+            FROM pred q JOIN f l ON l.record_id = q.record_id_l
+            JOIN f r ON r.record_id = q.record_id_r
+            LEFT JOIN old o ON o.a = least(q.record_id_l, q.record_id_r)
+                AND o.b = greatest(q.record_id_l, q.record_id_r)
+            WHERE o.a IS NULL AND q.match_probability >= 0.5
+            """
+        ).fetchall()[0]
+        con.unregister("pred")
+        print(
+            json.dumps(
+                {
+                    "rule": name,
+                    "pairs": int(n),
+                    "new": int(new),
+                    "new_true": int(new_true),
+                    "new_missed_true": int(missed),
+                    "new_scored_0.5_true": int(hi_true),
+                    "new_scored_0.5_false": int(hi_false),
+                    "new_scored_0.5_missed_true": int(hi_missed),
+                }
+            ),
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -32,12 +32,17 @@ import argparse
 import json
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+
 from lastmile.resolve import persons
 from lastmile.resolve.run import build_features, latest_model
-from lastmile.store import open_workspace
+from lastmile.store import Workspace, open_workspace
 from lastmile.store.backends import register_table
 
 GAMMAS = (
@@ -166,39 +171,59 @@ def analyse(con: Any, truth: Path, top: int) -> dict[str, Any]:
     }
 
 
+@dataclass
+class Resolved:
+    """A copy of a resolved workspace, opened: its last run's model, a staging connection
+    with ``members`` (record_id, entity_id of the subject records) and ``edges``
+    (record_a, record_b of match_edges) registered, and the records' features."""
+
+    ws: Workspace
+    model: dict[str, Any]
+    con: Any
+    features: pa.Table
+
+
+@contextmanager
+def resolved_copy(parser: argparse.ArgumentParser, workspace: Path) -> Iterator[Resolved]:
+    """Open a copy of ``workspace`` (never the original); a parser error when it has not
+    been resolved."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "ws.duckdb"
+        shutil.copyfile(workspace, path)
+        with open_workspace(path) as ws:
+            model = latest_model(ws)
+            if model is None:
+                parser.error(f"{workspace} is not resolved (no model in resolution_runs)")
+            con = ws.store.staging()
+            features = build_features(ws, con)
+            members = (
+                "SELECT record_id, entity_id FROM entity_members WHERE record_type = 'subjects'"
+            )
+            register_table(con, ws.store.query(members), "members")
+            edges = "SELECT record_a, record_b FROM match_edges"
+            register_table(con, ws.store.query(edges), "edges")
+            yield Resolved(ws, model, con, features)
+
+
+def predict_all(features: pa.Table, model: dict[str, Any], **kwargs: Any) -> pa.Table:
+    """Every blocked pair with its score: the prediction's floor lowered to 0."""
+    floor = persons.EDGE_FLOOR
+    persons.EDGE_FLOOR = 0.0
+    try:
+        return persons.predict(features, model, **kwargs)
+    finally:
+        persons.EDGE_FLOOR = floor
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--folder", type=Path, required=True)
     parser.add_argument("--workspace", type=Path, required=True)
     parser.add_argument("--top", type=int, default=15, help="comparison vectors to list")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "ws.duckdb"
-        shutil.copyfile(args.workspace, path)
-        with open_workspace(path) as ws:
-            model = latest_model(ws)
-            if model is None:
-                parser.error(f"{args.workspace} is not resolved (no model in resolution_runs)")
-            con = ws.store.staging()
-            features = build_features(ws, con)
-            # Every blocked pair with its score: the prediction's floor lowered to 0.
-            floor = persons.EDGE_FLOOR
-            persons.EDGE_FLOOR = 0.0
-            try:
-                register_table(con, persons.predict(features, model), "all_pred")
-            finally:
-                persons.EDGE_FLOOR = floor
-            register_table(
-                con,
-                ws.store.query(
-                    "SELECT record_id, entity_id FROM entity_members WHERE record_type = 'subjects'"
-                ),
-                "members",
-            )
-            register_table(
-                con, ws.store.query("SELECT record_a, record_b FROM match_edges"), "edges"
-            )
-            out = analyse(con, args.folder / "truth" / "records.csv", args.top)
+    with resolved_copy(parser, args.workspace) as r:
+        register_table(r.con, predict_all(r.features, r.model), "all_pred")
+        out = analyse(r.con, args.folder / "truth" / "records.csv", args.top)
     print(json.dumps({"folder": str(args.folder)} | out, indent=2))
 
 

@@ -22,29 +22,15 @@ of it: no candidate generation over these records reaches them, which bounds rec
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
-import shutil
-import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import jellyfish
 import pyarrow as pa
 
-from lastmile.resolve import persons
-from lastmile.resolve.run import build_features, latest_model
-from lastmile.store import open_workspace
+import resolve_stages as stages  # bench/, beside this script
 from lastmile.store.backends import register_table
-
-_spec = importlib.util.spec_from_file_location(
-    "resolve_stages", Path(__file__).with_name("resolve_stages.py")
-)
-assert _spec is not None and _spec.loader is not None
-stages = importlib.util.module_from_spec(_spec)
-sys.modules["resolve_stages"] = stages
-_spec.loader.exec_module(stages)
 
 # Each kind of evidence: SQL over a record pair (x = one side's features, y = the other's,
 # and the pair's own columns), true when the two share it.
@@ -203,12 +189,7 @@ def oracle(con: Any, features: pa.Table, model: dict[str, Any]) -> dict[str, int
         "LEFT JOIN truth_arrow t USING (record_id)"
     ).to_arrow_table()
     rule = {"blocking_rule": "l.lastmile_truth = r.lastmile_truth", "sql_dialect": "duckdb"}
-    floor = persons.EDGE_FLOOR
-    persons.EDGE_FLOOR = 0.0
-    try:
-        pred = persons.predict(with_g, {**model, "blocking_rules_to_generate_predictions": [rule]})
-    finally:
-        persons.EDGE_FLOOR = floor
+    pred = stages.predict_all(with_g, {**model, "blocking_rules_to_generate_predictions": [rule]})
     register_table(con, pred, "oracle_pred")
     row = con.execute(
         """
@@ -231,40 +212,18 @@ def main() -> None:
     parser.add_argument("--folder", type=Path, required=True)
     parser.add_argument("--workspace", type=Path, required=True)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "ws.duckdb"
-        shutil.copyfile(args.workspace, path)
-        with open_workspace(path) as ws:
-            model = latest_model(ws)
-            if model is None:
-                parser.error(f"{args.workspace} is not resolved (no model in resolution_runs)")
-            con = ws.store.staging()
-            features = build_features(ws, con)
-            floor = persons.EDGE_FLOOR
-            persons.EDGE_FLOOR = 0.0
-            try:
-                register_table(con, persons.predict(features, model), "all_pred")
-            finally:
-                persons.EDGE_FLOOR = floor
-            register_table(con, features, "pf")
-            register_table(con, phonetic(features), "phon")
-            register_table(
-                con,
-                ws.store.query(
-                    "SELECT record_id, entity_id FROM entity_members WHERE record_type = 'subjects'"
-                ),
-                "members",
-            )
-            register_table(
-                con, ws.store.query("SELECT record_a, record_b FROM match_edges"), "edges"
-            )
-            con.execute(
-                "CREATE OR REPLACE TEMP TABLE rels AS SELECT from_id, to_id FROM "
-                "src_relationships WHERE kind IN ('supplies', 'associate', 'family')"
-            )
-            stages.analyse(con, args.folder / "truth" / "records.csv", 1)
-            out = analyse(con)
-            out["oracle_blocking"] = oracle(con, features, model)
+    with stages.resolved_copy(parser, args.workspace) as r:
+        con = r.con
+        register_table(con, stages.predict_all(r.features, r.model), "all_pred")
+        register_table(con, r.features, "pf")
+        register_table(con, phonetic(r.features), "phon")
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE rels AS SELECT from_id, to_id FROM "
+            "src_relationships WHERE kind IN ('supplies', 'associate', 'family')"
+        )
+        stages.analyse(con, args.folder / "truth" / "records.csv", 1)
+        out = analyse(con)
+        out["oracle_blocking"] = oracle(con, r.features, r.model)
     print(json.dumps({"folder": str(args.folder)} | out, indent=2))
 
 
