@@ -443,3 +443,30 @@ def test_constants_with_spaces_are_trimmed_as_source_cells_are(
         ("INV-1", "call", "+13035550187", "3035550187", 60),
         ("INV-1", "text", "+13035550188", "3035550188", 0),
     ]
+
+
+def test_a_column_the_mapping_does_not_read_still_counts_its_fields(
+    ws: Workspace, tmp_path: Path
+) -> None:
+    """Only the columns a mapping reads are staged, but every line is still split on the
+    whole header: a line with a field too many or too few is rejected where it is, whatever
+    the unread column (direction) holds, and the rows below keep their own line numbers."""
+    path = tmp_path / "cdr.csv"
+    path.write_text(
+        "orig_number,term_number,start_time,duration_sec,direction,event_type\n"
+        "3035550187,3035550188,2022-07-04 21:15:09,60,anything at all,VOICE\n"
+        "3035550188,3035550187,2022-07-04 21:16:09,0,MO,extra,SMS\n"
+        "3035550188,3035550187,2022-07-04 21:17:09,5,VOICE\n"
+        "3035550189,3035550187,2022-07-04 21:18:09,7,,VOICE\n",
+        encoding="utf-8",
+    )
+    result = ingest_return(ws, [path], tmp_path)
+    assert (result.loaded, result.rejected) == (2, 2)
+    assert [(row, reason) for row, _, reason in rejects(result.rejects_file)] == [
+        (3, "more fields than the header has"),
+        (4, "fewer fields than the header has"),
+    ]
+    assert [(r[1], r[4], r[6]) for r in sources_of(ws, "cdr.csv")] == [
+        ("+13035550187", 60, 2),
+        ("+13035550189", 7, 5),
+    ]

@@ -128,7 +128,7 @@ class InputFile:
     mapping_name: str = ""
     params: dict[str, str] = field(default_factory=dict)
     origin: Path | None = None  # the file as given, when ``path`` is a conversion of it
-    source_columns: list[str] = field(default_factory=list)  # header of a mapped file
+    source_columns: list[str] = field(default_factory=list)  # what a mapping reads of it
     header: list[str] = field(default_factory=list)  # every header name, by position
     error: str = ""  # the file could not even be converted (a broken JSON or XLSX source)
 
@@ -349,8 +349,12 @@ def transcode_to_utf8(source: Path, encoding: str, out: Path) -> None:
 
 def _check_mapped_header(f: InputFile) -> None:
     assert f.mapping is not None
-    f.source_columns = list(dict.fromkeys(name for name in f.header if name))
-    for name in sorted(f.mapping.source_columns()):
+    # Only the columns the mapping reads are stored as text (the reader still splits every
+    # field, so a line of the wrong width is still rejected): a carrier's unused direction
+    # column cost the staging of 2M values in every ingest of a toll record.
+    needed = f.mapping.source_columns()
+    f.source_columns = [name for name in dict.fromkeys(f.header) if name and name in needed]
+    for name in sorted(needed):
         if name not in f.source_columns:
             raise FileError(
                 f"missing column the mapping {f.mapping_name!r} reads", row=1, column=name
