@@ -183,22 +183,6 @@ def keyplayers(
     _emit_table(table, format, out, f"key players ({method.value})")
 
 
-def _best_names(ws: Any, ids: list[str | None]) -> dict[str, str]:
-    """entity id -> best name, for the given ids (None and repeats skipped), in chunks that
-    stay under a database's limit on bound parameters."""
-    wanted = sorted({i for i in ids if i is not None})
-    names: dict[str, str] = {}
-    for start in range(0, len(wanted), 1000):
-        chunk = wanted[start : start + 1000]
-        rows = ws.store.rows(
-            "SELECT entity_id, best_name FROM entities WHERE best_name IS NOT NULL "
-            f"AND entity_id IN ({', '.join('?' * len(chunk))})",
-            chunk,
-        )
-        names.update({str(e): str(n) for e, n in rows})
-    return names
-
-
 def _with_names(
     table: pa.Table, workspace: str | None, columns: dict[str, str] | None = None
 ) -> pa.Table:
@@ -208,12 +192,13 @@ def _with_names(
     names: rank,id,score,why)."""
     import pyarrow as pa
 
+    from lastmile.comms.owners import best_names
     from lastmile.store import open_workspace
 
     columns = columns or {"id": "name"}
     ids = {c: table.column(c).to_pylist() for c in columns}
     with open_workspace(workspace, create=False) as ws:
-        names = _best_names(ws, [i for c in columns for i in ids[c]])
+        names = best_names(ws, [i for c in columns for i in ids[c]])
     for column, name in columns.items():
         at = table.column_names.index(column) + 1
         named = pa.array([names.get(i) if i is not None else None for i in ids[column]])
@@ -388,8 +373,9 @@ def attribution(
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    from lastmile.comms.owners import best_names
     from lastmile.export.tables import Col
-    from lastmile.network.attribution import named_path, path_entities
+    from lastmile.network.attribution import named_path, path_steps
     from lastmile.network.graph import NetworkError
 
     with _open_ws(workspace) as ws:
@@ -402,7 +388,7 @@ def attribution(
                     "networks; upstream networks are evidence, not attributed)"
                 )
         paths = [p or "" for p in table.column("path").to_pylist()]
-        names = _best_names(ws, [e for p in paths for e in path_entities(p)])
+        names = best_names(ws, [e for p in paths for e in path_steps(p)[0]])
     # The stored path keeps ids (what the server and export read); the command line also
     # gives it with each step named, and shows that one on a terminal.
     table = table.append_column("named_path", pa.array([named_path(p, names) for p in paths]))

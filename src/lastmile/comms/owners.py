@@ -43,6 +43,22 @@ def with_owners(ws: Workspace, table: pa.Table, columns: Sequence[str]) -> pa.Ta
     return table
 
 
+def best_names(ws: Workspace, entity_ids: Sequence[str | None]) -> dict[str, str]:
+    """entity id -> best name, for the entities given that have one (None and repeats
+    skipped), looked up in chunks that stay under a database's limit on bound parameters."""
+    wanted = sorted({i for i in entity_ids if i is not None})
+    names: dict[str, str] = {}
+    for start in range(0, len(wanted), 1000):
+        chunk = wanted[start : start + 1000]
+        rows = ws.store.rows(
+            "SELECT entity_id, best_name FROM entities WHERE best_name IS NOT NULL "
+            f"AND entity_id IN ({placeholders(len(chunk))})",
+            chunk,
+        )
+        names.update({str(e): str(n) for e, n in rows})
+    return names
+
+
 def owner_of(ws: Workspace, subject_id: str | None, selectors: Sequence[str]) -> tuple[str, str]:
     """(entity id, best name) of whom a timeline is about: the subject record's person, or the
     one person owning every selector given; ("", "") when there is none."""

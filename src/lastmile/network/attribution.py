@@ -266,36 +266,34 @@ def _paths(
     return result
 
 
-_STEP = re.compile(r"( \[[^\]]*\] )")
+_TIE = re.compile(r" \[([^\]]*)\] ")
+
+
+def path_steps(path: str) -> tuple[list[str], list[str], str]:
+    """The entities, the tie labels and the closing reason of an evidence path as
+    :func:`attribute` writes it: ``E1 [kind records grades] E2 ... (reason)``."""
+    if not path.strip():
+        return [], [], ""
+    parts = _TIE.split(path.strip())
+    entities = parts[0::2]
+    labels = parts[1::2]
+    last, _, reason = entities[-1].partition(" (")
+    entities[-1] = last
+    return [e.strip() for e in entities], labels, reason[:-1] if reason.endswith(")") else reason
 
 
 def named_path(path: str, shown_as: Mapping[str, str]) -> str:
-    """An evidence path (``E1 [kind records grades] E2 ... (reason)``, as :func:`attribute`
-    writes it) with each entity's name before its id: ``Name (E1) [...] ...``.
+    """An evidence path with each entity's name before its id: ``Name (E1) [...] ...``.
 
     The stored path keeps ids only: the server shows each step by what the asking agency may
     see (docs/server.md), and a best name may come from a record hidden from it. The command
     line, run on the workspace itself, names them."""
-    parts = _STEP.split(path)
-    for i in range(0, len(parts), 2):
-        entity, sep, reason = _step(parts, i)
-        if shown_as.get(entity):
-            parts[i] = f"{shown_as[entity]} ({entity})" + sep + reason
-    return "".join(parts)
-
-
-def path_entities(path: str) -> list[str]:
-    """The entity ids of an evidence path, in order."""
-    parts = _STEP.split(path)
-    return [e for e in (_step(parts, i)[0] for i in range(0, len(parts), 2)) if e]
-
-
-def _step(parts: list[str], i: int) -> tuple[str, str, str]:
-    """Step ``i`` of a split path as (entity, " (", reason): only the last step carries the
-    closing reason, in parentheses."""
-    if i == len(parts) - 1:
-        return parts[i].partition(" (")
-    return parts[i], "", ""
+    entities, labels, reason = path_steps(path)
+    if not entities:
+        return path
+    named = [f"{shown_as[e]} ({e})" if shown_as.get(e) else e for e in entities]
+    text = named[0] + "".join(f" [{label}] {e}" for label, e in zip(labels, named[1:], strict=True))
+    return text + (f" ({reason})" if reason else "")
 
 
 _ORGS = """

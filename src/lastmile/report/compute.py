@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
+from lastmile.comms.owners import best_names
 from lastmile.model import (
     DIVISION_SYNONYMS,
     DIVISIONS,
@@ -492,7 +493,7 @@ def _network_outcomes(
     largest = local[:NETWORKS_LARGEST]
     keys = read_key_players(ws, k=NETWORKS_KEY_PLAYERS).to_pylist()
     wanted = {n["network_id"] for n in largest}
-    names = _best_names(ws, [k["entity_id"] for k in keys if k["network_id"] in wanted])
+    names = best_names(ws, [k["entity_id"] for k in keys if k["network_id"] in wanted])
     section: dict[str, Any] = {
         "analysis": analysis,
         "note": SCOPE,
@@ -566,13 +567,3 @@ def _network_outcomes(
             ],
         },
     }
-
-
-def _best_names(ws: Workspace, entity_ids: list[str]) -> dict[str, str | None]:
-    if not entity_ids:
-        return {}
-    marks = ", ".join("?" for _ in entity_ids)
-    rows = ws.store.rows(
-        f"SELECT entity_id, best_name FROM entities WHERE entity_id IN ({marks})", entity_ids
-    )
-    return {str(e): (str(n) if n is not None else None) for e, n in rows}

@@ -20,7 +20,6 @@ in SQL with parameters (never values pasted into SQL).
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections import defaultdict
 from collections.abc import Iterator
@@ -879,26 +878,12 @@ def key_players(ws: Workspace, p: Principal, network_id: str) -> dict[str, Any]:
     }
 
 
-_STEP = re.compile(r" \[([^\]]*)\] ")
-
-
-def _path_steps(path: str) -> tuple[list[str], list[str], str]:
-    """Entities, tie labels and the closing reason of an attribution path as analyze writes
-    it: ``E1 [kind ids grades] E2 ... (reason)``."""
-    if not path.strip():
-        return [], [], ""
-    parts = _STEP.split(path.strip())
-    entities = parts[0::2]
-    labels = parts[1::2]
-    last, _, reason = entities[-1].partition(" (")
-    entities[-1] = last
-    return [e.strip() for e in entities], labels, reason[:-1] if reason.endswith(")") else reason
-
-
 def attribution(ws: Workspace, p: Principal, network_id: str) -> dict[str, Any]:
     """The cartel that supplies a network and how sure: the evidence path through visible
     steps only (a run of hidden steps becomes one notice, never its length), the agencies'
     label and the final reason only when every step is visible."""
+    from lastmile.network.attribution import path_steps
+
     view = _NetworkView(ws, p, network_id)
     rows = ws.store.rows(
         "SELECT cartel, score, label, agrees, path FROM attributions WHERE network_id = ?",
@@ -914,7 +899,7 @@ def attribution(ws: Workspace, p: Principal, network_id: str) -> dict[str, Any]:
             "analysis": analysis_state(ws),
         }
     cartel, score, label, agrees, path = rows[0]
-    entities, labels, reason = _path_steps(str(path or ""))
+    entities, labels, reason = path_steps(str(path or ""))
     seen = _entity_names(ws, p, entities)
     hops: list[dict[str, Any]] = []
     for a, b, text in zip(entities, entities[1:], labels, strict=False):
