@@ -158,7 +158,9 @@ def explain_pair(ws: Workspace, a: str, b: str) -> Explanation:
         w = f"match weight {weight:+.1f}, " if weight is not None else ""
         lines.append(f"linked directly: {w}probability {prob:.3f}")
         if weight is not None:  # a link the model scored (not an anchor or a judgement)
-            lines += _prior(ws, "- ")
+            from lastmile.resolve import run
+
+            lines += _prior(run.latest_model(ws), "- ")
         lines += [f"- {part}" for part in str(evidence or "").split("; ") if part]
         if not same:
             lines.append(
@@ -236,7 +238,7 @@ def _model_score(ws: Workspace, a: str, b: str) -> list[str]:
         f"the model of the last run scores them: match weight {weight:+.1f}, "
         f"probability {prob:.3f} (merged at {at:g} or more{why})"
     ]
-    lines += _prior(ws, "- ")
+    lines += _prior(model, "- ")
     lines += [f"- {part}" for part in str(evidence or "").split("; ") if part]
     if not found:
         lines.append("no blocking rule pairs them, so the model never compared them")
@@ -245,13 +247,10 @@ def _model_score(ws: Workspace, a: str, b: str) -> list[str]:
     return lines
 
 
-def _prior(ws: Workspace, lead: str) -> list[str]:
+def _prior(model: dict[str, Any] | None, lead: str) -> list[str]:
     """The first bar of Splink's waterfall, in words: the weight every pair starts from
     before any field is compared (log2 of the prior odds that two records are one person).
     Without it the fields' weights do not add up to the match weight shown."""
-    from lastmile.resolve import run
-
-    model = run.latest_model(ws)
     prior = (model or {}).get("probability_two_random_records_match")
     if not isinstance(prior, float | int) or not 0 < prior < 1:
         return []
@@ -291,7 +290,9 @@ def explain_entity(ws: Workspace, entity_id: str) -> Explanation:
         )
         shown = 20
         if any(w is not None for _, _, w, _, _ in edges):
-            lines += _prior(ws, "each link's weight adds its fields' weights to ")
+            from lastmile.resolve import run
+
+            lines += _prior(run.latest_model(ws), "each link's weight adds its fields' weights to ")
         for a, b, w, p, ev in edges[:shown]:
             weight = f"weight {w:+.1f}, " if w is not None else ""
             lines.append(f"{a} ~ {b}: {weight}probability {p:.3f}")
