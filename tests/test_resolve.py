@@ -39,6 +39,16 @@ def _write(folder: Path, name: str, header: list[str], rows: list[dict[str, str]
         w.writerows(rows)
 
 
+def write_agencies(folder: Path) -> None:
+    """``agencies.csv`` of three local agencies, A1 to A3."""
+    _write(
+        folder,
+        "agencies",
+        ["agency_id", "name", "kind"],
+        [{"agency_id": f"A{i}", "name": f"Agency {i}", "kind": "local"} for i in (1, 2, 3)],
+    )
+
+
 def write_investigations(
     folder: Path, investigations: list[tuple[str, str, str, str, str]]
 ) -> None:
@@ -302,12 +312,7 @@ def test_the_best_name_prefers_the_fullest_writing_over_the_most_frequent(
     and lower case, accents beat none, each even against more records."""
     folder = tmp_path / "op"
     folder.mkdir()
-    _write(
-        folder,
-        "agencies",
-        ["agency_id", "name", "kind"],
-        [{"agency_id": f"A{i}", "name": f"Agency {i}", "kind": "local"} for i in (1, 2, 3)],
-    )
+    write_agencies(folder)
     write_investigations(folder, INVESTIGATIONS)
     people = {
         # the comma form would win on byte order, the capitals on frequency

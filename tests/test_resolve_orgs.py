@@ -17,7 +17,7 @@ from lastmile.resolve.features import org_locality, org_name_keys
 from lastmile.resolve.judge import judge_pair
 from lastmile.resolve.run import resolve
 from lastmile.store import Workspace, open_workspace
-from tests.test_resolve import _write, write_investigations
+from tests.test_resolve import _write, write_agencies, write_investigations
 
 INVESTIGATIONS = [
     # id, agency, division, state, city
@@ -65,12 +65,7 @@ SUBJECTS = [
 
 def make_operation(folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
-    _write(
-        folder,
-        "agencies",
-        ["agency_id", "name", "kind"],
-        [{"agency_id": f"A{i}", "name": f"Agency {i}", "kind": "local"} for i in (1, 2, 3)],
-    )
+    write_agencies(folder)
     write_investigations(folder, INVESTIGATIONS)
     _write(
         folder,
