@@ -1,11 +1,13 @@
 """Target deconfliction: who else works my target (docs/resolution.md, "Deconfliction").
 
 A *target* is a resolved person. The investigations that work it are those of its subject
-records and of the selector records of every selector that resolves to it alone (a phone used
-by one person's records only, and not a shared line). An organization is never a target (the
-Sinaloa Cartel is named in hundreds of cases), nor a selector used by several people (a
-family phone). A target worked by two agencies, or by two divisions of one agency, is a
-*conflict*; each side is told only the other side's agency and point of contact.
+records, of the selector records of every selector that resolves to it alone (a phone used
+by one person's records only, and not a shared line), and of the toll records and platform
+returns in which such a selector is a line the investigation obtained records of (see
+:data:`RETURNED_LINES`). An organization is never a target (the Sinaloa Cartel is named in
+hundreds of cases), nor a selector used by several people (a family phone). A target worked
+by two agencies, or by two divisions of one agency, is a *conflict*; each side is told only
+the other side's agency and point of contact.
 
 Conflicts are kept in the ``conflicts`` table with the time first seen, so a rerun can tell
 new ones from known ones.
@@ -16,14 +18,80 @@ from __future__ import annotations
 import duckdb
 import pyarrow as pa
 
+from lastmile.resolve.features import selector_key_sql
 from lastmile.store import Workspace
 from lastmile.store.backends import register_table
+
+# The lines of an investigation's communications that it obtained records of (a *returned
+# line*). A toll record or a platform return lists the events of one line (the subpoenaed
+# number or account), so every event of a case's returns has a returned line at one end: the
+# returned lines cover the case's communication graph. A counterpart seen with one line only
+# (a *leaf*) can have come only from that line's return, unless the leaf is itself a return
+# that shows one event; so the line it talks to, when that line has several counterparts
+# itself, is a returned line (the degree-one rule of vertex cover: a leaf's neighbour belongs
+# to a minimum cover). A number that merely called the case's targets (a contact) talks to
+# those targets, whose other counterparts do not talk to it alone, and is not credited. The
+# rule needs returns that list each line's traffic: it is applied only in cases whose own
+# listed lines (the selectors of their selector records that their communications show)
+# have a median of at least MIN_RETURN_COUNTERPARTS counterparts. Where each return shows an
+# event or two, a leaf is as likely a sparse return as a contact, and nothing is credited.
+# Portable SQL, run in the store (DuckDB or PostgreSQL): one row per case and returned line.
+MIN_RETURN_COUNTERPARTS = 3
+RETURNED_LINES = f"""
+    WITH ev AS (
+        SELECT DISTINCT s.investigation_id, coalesce(c.platform, '') AS platform,
+            c.from_selector AS a, c.to_selector AS b
+        FROM communications c JOIN communications_sources s ON s.event_key = c.event_key
+        WHERE c.from_selector_valid AND c.to_selector_valid AND c.from_selector <> c.to_selector
+    ), ends AS (
+        SELECT investigation_id, platform, a AS x, b AS y FROM ev
+        UNION SELECT investigation_id, platform, b, a FROM ev
+    ), degree AS (
+        SELECT investigation_id, platform, x, count(*) AS n FROM ends
+        GROUP BY investigation_id, platform, x
+    ), listed AS (
+        SELECT d.investigation_id, d.n FROM degree d
+        WHERE EXISTS (SELECT 1 FROM selectors s WHERE s.investigation_id = d.investigation_id
+            AND s.value_normalized = d.x AND s.value_valid)
+    ), dense AS (
+        SELECT l.investigation_id FROM listed l GROUP BY l.investigation_id
+        HAVING 2 * sum(CASE WHEN l.n >= {MIN_RETURN_COUNTERPARTS} THEN 1 ELSE 0 END) >= count(*)
+    )
+    SELECT DISTINCT e.investigation_id, e.platform, e.x AS value
+    FROM ends e
+    JOIN dense USING (investigation_id)
+    JOIN degree leaf ON leaf.investigation_id = e.investigation_id
+        AND leaf.platform = e.platform AND leaf.x = e.y AND leaf.n = 1
+    JOIN degree line ON line.investigation_id = e.investigation_id
+        AND line.platform = e.platform AND line.x = e.x AND line.n > 1
+"""
+
+
+def load_returned_lines(ws: Workspace, con: duckdb.DuckDBPyConnection) -> None:
+    """``returned_lines(investigation_id, key)`` on ``con``: the selector keys each
+    investigation's toll records and platform returns were obtained for (RETURNED_LINES)."""
+    con.execute("SELECT 1").fetchall()
+    register_table(con, ws.store.query(RETURNED_LINES), "returned_values")
+    kind = "CASE WHEN platform = '' THEN 'phone' ELSE 'account' END"
+    key = selector_key_sql(kind, "value", "platform")
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE returned_lines AS
+        WITH r AS (
+            SELECT CAST(investigation_id AS VARCHAR) AS investigation_id,
+                CAST(platform AS VARCHAR) AS platform, CAST(value AS VARCHAR) AS value
+            FROM returned_values
+        )
+        SELECT DISTINCT investigation_id, {key} AS key FROM r
+        """
+    )
 
 
 def compute(con: duckdb.DuckDBPyConnection) -> None:
     """``new_conflicts(target_id, agency_id, division, other_agency_id, other_division)`` on
     ``con``, from the tables ``resolve`` builds (``new_members``, ``sel_recs``,
-    ``subject_selectors``, ``selector_use``, ``src_investigations``)."""
+    ``subject_selectors``, ``selector_use``, ``src_investigations``) and
+    ``returned_lines`` (:func:`load_returned_lines`)."""
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE target_cases AS
@@ -40,6 +108,9 @@ def compute(con: duckdb.DuckDBPyConnection) -> None:
         FROM person_of p JOIN src_subjects s ON s.record_id = p.record_id
         UNION
         SELECT o.entity_id, r.investigation_id FROM owned o JOIN sel_recs r ON r.key = o.key
+        UNION
+        SELECT o.entity_id, r.investigation_id FROM owned o
+        JOIN returned_lines r ON r.key = o.key
         """
     )
     con.execute(
