@@ -28,8 +28,9 @@ from lastmile.store.backends import register_table
 # returned lines cover the case's communication graph. A counterpart seen with one line only
 # (a *leaf*) can have come only from that line's return, unless the leaf is itself a return
 # that shows one event; so the line it talks to, when that line has several counterparts
-# itself, is a returned line (the degree-one rule of vertex cover: a leaf's neighbour belongs
-# to a minimum cover). A number that merely called the case's targets (a contact) talks to
+# itself, is a returned line (the degree-one rule of vertex cover: some minimum cover holds a
+# leaf's neighbour; Chen, Kanj and Jia 2001, "Vertex cover: further observations and further
+# improvements"). A number that merely called the case's targets (a contact) talks to
 # those targets, whose other counterparts do not talk to it alone, and is not credited. The
 # rule needs returns that list each line's traffic: it is applied only in cases whose own
 # listed lines (the selectors of their selector records that their communications show)
