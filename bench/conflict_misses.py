@@ -11,12 +11,14 @@ selector is *owned* by a fragment when no other entity's records use it and at m
 
 - ``one_entity``: an entity holds G's subject records in both agencies, yet no conflict
   names the pair (a fault of the conflict rule or of the agency mapping);
-- ``credit_lost``: the other side holds a selector record of a selector the fragment owns,
-  or its communications show it as a returned line (``conflicts.RETURNED_LINES``), yet no
-  conflict: the rule's crediting failed;
+- ``credit_lost``: this code's rule credits a fragment with a case of the other agency (a
+  selector record of a selector it owns, a line the case obtained toll records or a
+  platform return of, a burner chain holding one of the case's lines:
+  ``lastmile.resolve.conflicts``), yet the conflicts scored do not name the pair: on the
+  stored conflicts of an older resolution, what this code's rule adds;
 - ``toll_records_contact``: the other side's communications (toll records, platform
-  returns) show a selector the fragment owns, but not as a returned line: as a contact of
-  the case's targets, or in a case whose returns are too sparse to tell;
+  returns) show a selector the fragment owns, which the rule does not credit: a contact of
+  the case's targets, or a line in returns too sparse to tell;
 - ``fragments_share_selector``: a selector used by G's fragments only (no other person)
   links the two sides, or is held by the other side: resolution kept G's records apart
   (a shared selector is not proof), and the conflict rule, which never credits a selector
@@ -64,9 +66,10 @@ CAUSES = (
 )
 
 
-def recomputed(ws: Workspace) -> pa.Table:
-    """The conflicts this code's rule finds on the workspace's stored resolution (its
-    memberships), without resolving again: ``target_id, agency_id, other_agency_id``."""
+def recomputed(ws: Workspace) -> tuple[pa.Table, pa.Table]:
+    """What this code's rule finds on the workspace's stored resolution (its memberships),
+    without resolving again: the conflicts (``target_id, agency_id, other_agency_id``) and
+    the cases it credits each target with (``target_id, investigation_id``)."""
     con = ws.store.staging()
     features.load_records(ws, con)
     features.build_selectors(con)
@@ -78,12 +81,15 @@ def recomputed(ws: Workspace) -> pa.Table:
         ws.store.query("SELECT record_type, record_id, entity_id FROM entity_members"),
         "new_members",
     )
-    conflicts.load_returned_lines(ws, con)
+    conflicts.load_lines(ws, con)
     conflicts.compute(con)
-    table: pa.Table = con.sql(
+    found: pa.Table = con.sql(
         "SELECT DISTINCT target_id, agency_id, other_agency_id FROM new_conflicts"
     ).to_arrow_table()
-    return table
+    credited: pa.Table = con.sql(
+        "SELECT DISTINCT target_id, investigation_id FROM target_cases"
+    ).to_arrow_table()
+    return found, credited
 
 
 def load(folder: Path, workspace: str, recompute: bool = False) -> duckdb.DuckDBPyConnection:
@@ -112,13 +118,14 @@ def load(folder: Path, workspace: str, recompute: bool = False) -> duckdb.DuckDB
             "UNION SELECT s.investigation_id, coalesce(c.platform, ''), c.to_selector "
             "FROM communications c JOIN communications_sources s ON s.event_key = c.event_key",
         ),
-        ("returned_values", conflicts.RETURNED_LINES),
     ]
     if not recompute:
         tables.append(("stored", "SELECT target_id, agency_id, other_agency_id FROM conflicts"))
     with open_workspace(workspace, read_only=True) as ws:
+        found, credited = recomputed(ws)
+        register_table(con, credited, "credited")
         if recompute:
-            register_table(con, recomputed(ws), "stored")
+            register_table(con, found, "stored")
         for name, sql in tables:
             register_table(con, ws.store.query(sql), name)
     truth = folder / "truth"
@@ -150,13 +157,10 @@ def load(folder: Path, workspace: str, recompute: bool = False) -> duckdb.DuckDB
         CREATE TEMP TABLE key_users AS SELECT key, count(DISTINCT e) AS entities,
             count(DISTINCT g) AS people, count(DISTINCT subject_id) AS records
         FROM uses GROUP BY key;
-        -- Where each selector key is held, by agency: selector records, returned lines,
-        -- any end of a communication.
+        -- Where each selector key is held, by agency: selector records, any end of a
+        -- communication.
         CREATE TEMP TABLE held AS
         SELECT key, agency, 'record' AS how FROM sel_keys
-        UNION
-        SELECT {comm_key}, i.agency_id, 'returned' FROM returned_values r
-        JOIN inv i USING (investigation_id)
         UNION
         SELECT {comm_key}, i.agency_id, 'comms' FROM comm_values c
         JOIN inv i USING (investigation_id);
@@ -206,7 +210,6 @@ def classify(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
                 AND k2.key = k1.key AND k2.here <> k1.here AND k2.e <> k1.e
         ), flags AS (
             SELECT g, a, b,
-                bool_or(owned AND how IN ('record', 'returned')) AS credit_lost,
                 bool_or(owned AND how = 'comms') AS toll_records_contact,
                 bool_or(NOT owned AND people = 1) AS fragments_share_selector,
                 bool_or(NOT owned AND people > 1) AS shared_with_other_people
@@ -214,7 +217,10 @@ def classify(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
         )
         SELECT m.g, m.a, m.b,
             EXISTS (SELECT 1 FROM both_sides x WHERE x.g = m.g AND x.a = m.a AND x.b = m.b),
-            coalesce(f.credit_lost, false), coalesce(f.toll_records_contact, false),
+            EXISTS (SELECT 1 FROM frag x JOIN credited c ON c.target_id = x.e
+                    JOIN inv i ON i.investigation_id = c.investigation_id
+                    WHERE x.g = m.g AND x.a = m.a AND x.b = m.b AND i.agency_id = x.there),
+            coalesce(f.toll_records_contact, false),
             coalesce(f.fragments_share_selector, false),
             coalesce(f.shared_with_other_people, false),
             coalesce((SELECT bool_or(x.undiscoverable) FROM frag x

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from lastmile.comms.handovers import HandoverParams, handovers_sql
 from lastmile.ingest import ingest_paths
 from lastmile.resolve import conflicts, features
 from lastmile.store import Workspace
@@ -26,10 +27,12 @@ INVESTIGATIONS = [
     ("I2", "A2", "Phoenix"),
     ("I3", "A3", "Phoenix"),
     ("I4", "A3", "Phoenix"),
+    ("I5", "A2", "Phoenix"),
 ]
 PEDRO = "602-555-0101"
 FAMILY = "602-555-0102"
 T2, T3, T3B, T4 = "602-555-0201", "602-555-0301", "602-555-0302", "602-555-0401"
+ROSA, ROSA_OLD, ANA_OLD = "602-555-0103", "602-555-0501", "602-555-0104"
 
 
 def _write(folder: Path, name: str, rows: list[dict[str, str]]) -> None:
@@ -39,11 +42,11 @@ def _write(folder: Path, name: str, rows: list[dict[str, str]]) -> None:
         w.writerows(rows)
 
 
-def _calls(inv: str, line: str, others: list[str]) -> list[dict[str, str]]:
+def _calls(inv: str, line: str, others: list[str], month: int = 7) -> list[dict[str, str]]:
     return [
         {
             "investigation_id": inv,
-            "time": f"2022-07-{1 + k:02d}T10:00:00Z",
+            "time": f"2022-{month:02d}-{1 + k:02d}T10:00:00Z",
             "from_selector": line,
             "to_selector": other,
             "kind": "call",
@@ -82,6 +85,8 @@ def write_operation(folder: Path) -> None:
         ("I3-S1", "I3", "Teresa Tercera"),
         ("I3-S2", "I3", "Tadeo Tercero"),
         ("I4-S1", "I4", "Carlos Cuarto"),
+        ("I1-S4", "I1", "Rosa Maria Diaz"),
+        ("I5-S1", "I5", "La Guera"),
     ]
     _write(
         folder,
@@ -96,6 +101,9 @@ def write_operation(folder: Path) -> None:
         ("I3-P1", "I3", "I3-S1", T3),
         ("I3-P2", "I3", "I3-S2", T3B),
         ("I4-P1", "I4", "I4-S1", T4),
+        ("I1-P4", "I1", "I1-S4", ROSA),
+        ("I5-P1", "I5", "I5-S1", ROSA_OLD),
+        ("I1-P5", "I1", "I1-S2", ANA_OLD),
     ]
     _write(
         folder,
@@ -118,6 +126,19 @@ def write_operation(folder: Path) -> None:
         # A3's other case: one event a line, Pedro's phone beside numbers seen once.
         *_calls("I4", T4, _contacts("505", 1)),
         *_calls("I4", PEDRO, _contacts("575", 2)),
+        # A burner replaced: the line A2's other case listed goes silent on June 3, and on
+        # June 12 Rosa's phone, listed by A1's case, starts talking to the same people.
+        *_calls("I5", ROSA_OLD, _contacts("303", 3), month=6),
+        *[
+            {**c, "time": c["time"].replace("-06-0", "-06-1")}
+            for c in _calls("I1", ROSA, _contacts("303", 3), month=6)
+        ],
+        # Ana's own phone goes silent and the family phone takes over her contacts.
+        *_calls("I1", ANA_OLD, _contacts("928", 3), month=6),
+        *[
+            {**c, "time": c["time"].replace("-06-0", "-06-1")}
+            for c in _calls("I1", FAMILY, _contacts("928", 3), month=6)
+        ],
     ]
     _write(folder, "communications", comms)
 
@@ -139,7 +160,7 @@ def found_conflicts(ws: Workspace) -> set[tuple[str, str, str]]:
         ),
         "new_members",
     )
-    conflicts.load_returned_lines(ws, con)
+    conflicts.load_lines(ws, con)
     conflicts.compute(con)
     rows = con.execute(
         "SELECT DISTINCT target_id, agency_id, other_agency_id FROM new_conflicts"
@@ -179,4 +200,18 @@ def test_a_family_phone_in_another_agencys_returns_raises_no_conflict(
     operation: Workspace,
 ) -> None:
     found = found_conflicts(operation)
+    # Not through the family phone's records, nor through the burner chain of Ana's own
+    # phone, which the family phone replaced.
     assert not {c for c in found if c[0] in ("I1-S2", "I1-S3")}
+
+
+def test_a_burner_chain_credits_the_cases_of_each_of_its_lines(operation: Workspace) -> None:
+    pairs = {
+        tuple(str(v) for v in r)
+        for r in operation.store.rows(
+            "SELECT old_selector, new_selector FROM (" + handovers_sql(HandoverParams()) + ") h"
+        )
+    }
+    assert pairs == {("+16025550501", "+16025550103"), ("+16025550104", "+16025550102")}
+    found = found_conflicts(operation)
+    assert ("I1-S4", "A1", "A2") in found and ("I5-S1", "A2", "A1") in found

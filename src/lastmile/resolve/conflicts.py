@@ -18,6 +18,7 @@ from __future__ import annotations
 import duckdb
 import pyarrow as pa
 
+from lastmile.resolve import cluster
 from lastmile.resolve.features import selector_key_sql
 from lastmile.store import Workspace
 from lastmile.store.backends import register_table
@@ -68,9 +69,14 @@ RETURNED_LINES = f"""
 """
 
 
-def load_returned_lines(ws: Workspace, con: duckdb.DuckDBPyConnection) -> None:
-    """``returned_lines(investigation_id, key)`` on ``con``: the selector keys each
-    investigation's toll records and platform returns were obtained for (RETURNED_LINES)."""
+def load_lines(ws: Workspace, con: duckdb.DuckDBPyConnection) -> None:
+    """On ``con``, from the workspace's communications: ``returned_lines(investigation_id,
+    key)``, the selector keys each case's toll records and platform returns were obtained for
+    (RETURNED_LINES); and ``handover_pairs(old_key, new_key)``, the likely burner
+    replacements (``lastmile.comms.handovers``: one line goes silent and a new one starts
+    within days, talking to the same people)."""
+    from lastmile.comms.handovers import HandoverParams, handovers_sql
+
     con.execute("SELECT 1").fetchall()
     register_table(con, ws.store.query(RETURNED_LINES), "returned_values")
     kind = "CASE WHEN platform = '' THEN 'phone' ELSE 'account' END"
@@ -86,32 +92,89 @@ def load_returned_lines(ws: Workspace, con: duckdb.DuckDBPyConnection) -> None:
         SELECT DISTINCT investigation_id, {key} AS key FROM r
         """
     )
+    pairs = ws.store.query(
+        f"SELECT h.old_selector, h.new_selector FROM ({handovers_sql(HandoverParams())}) h"
+    )
+    register_table(con, pairs, "handover_values")
+    # A handover pairs selector values (calls, texts, phone-based apps): a phone number keys
+    # its phone, an address its e-mail; an account handle without its platform keys nothing.
+    old = selector_key_sql("'account'", "old_value", "''")
+    new = selector_key_sql("'account'", "new_value", "''")
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE handover_pairs AS
+        WITH h AS (
+            SELECT CAST(old_selector AS VARCHAR) AS old_value,
+                CAST(new_selector AS VARCHAR) AS new_value
+            FROM handover_values
+        )
+        SELECT DISTINCT {old} AS old_key, {new} AS new_key FROM h
+        """
+    )
 
 
 def compute(con: duckdb.DuckDBPyConnection) -> None:
     """``new_conflicts(target_id, agency_id, division, other_agency_id, other_division)`` on
     ``con``, from the tables ``resolve`` builds (``new_members``, ``sel_recs``,
-    ``subject_selectors``, ``selector_use``, ``src_investigations``) and
-    ``returned_lines`` (:func:`load_returned_lines`)."""
+    ``subject_selectors``, ``selector_use``, ``src_investigations``) and those of
+    :func:`load_lines` (``returned_lines``, ``handover_pairs``)."""
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE selector_owner AS
+        -- each selector key its records' subjects use, and the one entity using it (it owns
+        -- the key), or none when several do or the key is a shared line: a family phone, a
+        -- business line
+        SELECT ss.key, CASE WHEN count(DISTINCT m.entity_id) = 1 AND NOT bool_or(u.common)
+            THEN min(m.entity_id) END AS entity_id
+        FROM subject_selectors ss
+        JOIN new_members m ON m.record_type = 'subjects' AND m.record_id = ss.subject_id
+        JOIN selector_use u ON u.key = ss.key
+        GROUP BY ss.key
+        """
+    )
+    # Burner chains: the lines one person used in turn, joined by handovers, over lines that
+    # no two entities share (a chain never runs through a family phone or a shared line).
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE chain_edges AS
+        SELECT h.old_key AS a, h.new_key AS b FROM handover_pairs h
+        WHERE h.old_key <> h.new_key
+          AND NOT EXISTS (SELECT 1 FROM selector_owner o WHERE o.entity_id IS NULL
+                          AND o.key IN (h.old_key, h.new_key))
+        """
+    )
+    cluster.components(
+        con,
+        "(SELECT a AS node FROM chain_edges UNION SELECT b FROM chain_edges)",
+        "chain_edges",
+        "burner_chains",
+    )
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE target_cases AS
-        WITH person_of AS (
-            SELECT record_id, entity_id FROM new_members WHERE record_type = 'subjects'
-        ), owned AS (
-            -- a selector key used by the records of one person only, not a shared line
-            SELECT ss.key, min(p.entity_id) AS entity_id FROM subject_selectors ss
-            JOIN person_of p ON p.record_id = ss.subject_id
-            JOIN selector_use u ON u.key = ss.key AND NOT u.common
-            GROUP BY ss.key HAVING count(DISTINCT p.entity_id) = 1
+        WITH owned AS (
+            SELECT key, entity_id FROM selector_owner WHERE entity_id IS NOT NULL
+        ), case_lines AS (
+            -- the lines a case listed (its selector records) or obtained records of
+            SELECT investigation_id, key FROM sel_recs WHERE valid
+            UNION SELECT investigation_id, key FROM returned_lines
+        ), chain_cases AS (
+            -- every line of a burner chain that holds one of a case's lines
+            SELECT DISTINCT m.node AS key, c.investigation_id FROM burner_chains h
+            JOIN case_lines c ON c.key = h.node
+            JOIN burner_chains m ON m.component = h.component
         )
-        SELECT DISTINCT p.entity_id AS target_id, s.investigation_id
-        FROM person_of p JOIN src_subjects s ON s.record_id = p.record_id
+        SELECT DISTINCT m.entity_id AS target_id, s.investigation_id
+        FROM new_members m JOIN src_subjects s ON s.record_id = m.record_id
+        WHERE m.record_type = 'subjects'
         UNION
         SELECT o.entity_id, r.investigation_id FROM owned o JOIN sel_recs r ON r.key = o.key
         UNION
         SELECT o.entity_id, r.investigation_id FROM owned o
         JOIN returned_lines r ON r.key = o.key
+        UNION
+        SELECT o.entity_id, c.investigation_id FROM owned o
+        JOIN chain_cases c ON c.key = o.key
         """
     )
     con.execute(
