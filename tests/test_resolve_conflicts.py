@@ -127,17 +127,19 @@ def write_operation(folder: Path) -> None:
         *_calls("I4", T4, _contacts("505", 1)),
         *_calls("I4", PEDRO, _contacts("575", 2)),
         # A burner replaced: the line A2's other case listed goes silent on June 3, and on
-        # June 12 Rosa's phone, listed by A1's case, starts talking to the same people.
+        # June 11 Rosa's phone, listed by A1's case, starts talking to the same people, in
+        # the records the A2 case obtained next.
         *_calls("I5", ROSA_OLD, _contacts("303", 3), month=6),
         *[
             {**c, "time": c["time"].replace("-06-0", "-06-1")}
-            for c in _calls("I1", ROSA, _contacts("303", 3), month=6)
+            for c in _calls("I5", ROSA, _contacts("303", 3), month=6)
         ],
-        # Ana's own phone goes silent and the family phone takes over her contacts.
-        *_calls("I1", ANA_OLD, _contacts("928", 3), month=6),
+        # Ana's own phone, in A2's records beside its line T2's contacts, goes silent, and
+        # the family phone (whose records A2 also obtained) takes over her contacts.
+        *_calls("I2", ANA_OLD, _contacts("480", 3), month=6),
         *[
             {**c, "time": c["time"].replace("-06-0", "-06-1")}
-            for c in _calls("I1", FAMILY, _contacts("928", 3), month=6)
+            for c in _calls("I1", FAMILY, _contacts("480", 3), month=6)
         ],
     ]
     _write(folder, "communications", comms)
@@ -214,4 +216,6 @@ def test_a_burner_chain_credits_the_cases_of_each_of_its_lines(operation: Worksp
     }
     assert pairs == {("+16025550501", "+16025550103"), ("+16025550104", "+16025550102")}
     found = found_conflicts(operation)
-    assert ("I1-S4", "A1", "A2") in found and ("I5-S1", "A2", "A1") in found
+    assert ("I1-S4", "A1", "A2") in found
+    # A1's records never show the old line: its user is not credited with A1's case.
+    assert ("I5-S1", "A2", "A1") not in found

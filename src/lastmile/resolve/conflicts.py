@@ -4,7 +4,10 @@ A *target* is a resolved person. The investigations that work it are those of it
 records, of the selector records of every selector that resolves to it alone (a phone used
 by one person's records only, and not a shared line), and of the toll records and platform
 returns in which such a selector is a line the investigation obtained records of (see
-:data:`RETURNED_LINES`). An organization is never a target (the Sinaloa Cartel is named in
+:data:`RETURNED_LINES`), and of every investigation holding (listing, or having obtained the
+records of) a line of the same burner chain: the lines one person used in turn, joined by
+handovers (``lastmile.comms.handovers``) and never through a selector several entities use.
+An organization is never a target (the Sinaloa Cartel is named in
 hundreds of cases), nor a selector used by several people (a family phone). A target worked
 by two agencies, or by two divisions of one agency, is a *conflict*; each side is told only
 the other side's agency and point of contact.
@@ -72,9 +75,10 @@ RETURNED_LINES = f"""
 def load_lines(ws: Workspace, con: duckdb.DuckDBPyConnection) -> None:
     """On ``con``, from the workspace's communications: ``returned_lines(investigation_id,
     key)``, the selector keys each case's toll records and platform returns were obtained for
-    (RETURNED_LINES); and ``handover_pairs(old_key, new_key)``, the likely burner
-    replacements (``lastmile.comms.handovers``: one line goes silent and a new one starts
-    within days, talking to the same people)."""
+    (RETURNED_LINES); ``handover_pairs(old_key, new_key)``, the likely burner replacements
+    (``lastmile.comms.handovers``: one line goes silent and a new one starts within days,
+    talking to the same people); and ``handover_seen(investigation_id, key)``, the cases
+    whose communications show a line of a handover."""
     from lastmile.comms.handovers import HandoverParams, handovers_sql
 
     con.execute("SELECT 1").fetchall()
@@ -92,23 +96,39 @@ def load_lines(ws: Workspace, con: duckdb.DuckDBPyConnection) -> None:
         SELECT DISTINCT investigation_id, {key} AS key FROM r
         """
     )
-    pairs = ws.store.query(
-        f"SELECT h.old_selector, h.new_selector FROM ({handovers_sql(HandoverParams())}) h"
+    # The handovers, and the cases whose communications show a line of one (both kinds of
+    # row in one query, so the handovers are found once).
+    rows = ws.store.query(
+        f"""
+        WITH h AS (
+            SELECT x.old_selector, x.new_selector FROM ({handovers_sql(HandoverParams())}) x
+        ), v AS (SELECT old_selector AS value FROM h UNION SELECT new_selector FROM h)
+        SELECT 'handover' AS what, old_selector AS a, new_selector AS b FROM h
+        UNION ALL
+        SELECT DISTINCT 'seen', s.investigation_id, c.from_selector
+        FROM communications c JOIN communications_sources s ON s.event_key = c.event_key
+        WHERE c.from_selector IN (SELECT value FROM v)
+        UNION ALL
+        SELECT DISTINCT 'seen', s.investigation_id, c.to_selector
+        FROM communications c JOIN communications_sources s ON s.event_key = c.event_key
+        WHERE c.to_selector IN (SELECT value FROM v)
+        """
     )
-    register_table(con, pairs, "handover_values")
+    register_table(con, rows, "handover_values")
     # A handover pairs selector values (calls, texts, phone-based apps): a phone number keys
     # its phone, an address its e-mail; an account handle without its platform keys nothing.
-    old = selector_key_sql("'account'", "old_value", "''")
-    new = selector_key_sql("'account'", "new_value", "''")
+    ka = selector_key_sql("'account'", "a", "''")
+    kb = selector_key_sql("'account'", "b", "''")
     con.execute(
         f"""
+        CREATE OR REPLACE TEMP TABLE handover_rows AS
+        SELECT CAST(what AS VARCHAR) AS what, CAST(a AS VARCHAR) AS a, CAST(b AS VARCHAR) AS b
+        FROM handover_values;
         CREATE OR REPLACE TEMP TABLE handover_pairs AS
-        WITH h AS (
-            SELECT CAST(old_selector AS VARCHAR) AS old_value,
-                CAST(new_selector AS VARCHAR) AS new_value
-            FROM handover_values
-        )
-        SELECT DISTINCT {old} AS old_key, {new} AS new_key FROM h
+        SELECT DISTINCT {ka} AS old_key, {kb} AS new_key FROM handover_rows
+        WHERE what = 'handover';
+        CREATE OR REPLACE TEMP TABLE handover_seen AS
+        SELECT DISTINCT a AS investigation_id, {kb} AS key FROM handover_rows WHERE what = 'seen'
         """
     )
 
@@ -117,7 +137,7 @@ def compute(con: duckdb.DuckDBPyConnection) -> None:
     """``new_conflicts(target_id, agency_id, division, other_agency_id, other_division)`` on
     ``con``, from the tables ``resolve`` builds (``new_members``, ``sel_recs``,
     ``subject_selectors``, ``selector_use``, ``src_investigations``) and those of
-    :func:`load_lines` (``returned_lines``, ``handover_pairs``)."""
+    :func:`load_lines` (``returned_lines``, ``handover_pairs``, ``handover_seen``)."""
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE selector_owner AS
@@ -159,10 +179,14 @@ def compute(con: duckdb.DuckDBPyConnection) -> None:
             SELECT investigation_id, key FROM sel_recs WHERE valid
             UNION SELECT investigation_id, key FROM returned_lines
         ), chain_cases AS (
-            -- every line of a burner chain that holds one of a case's lines
+            -- every line of a burner chain that holds one of a case's lines, where the
+            -- case's communications show it (a line passed on to another person, whose
+            -- records alone name it, is seen only in its new user's cases)
             SELECT DISTINCT m.node AS key, c.investigation_id FROM burner_chains h
             JOIN case_lines c ON c.key = h.node
             JOIN burner_chains m ON m.component = h.component
+            JOIN handover_seen v ON v.investigation_id = c.investigation_id
+                AND v.key = m.node
         )
         SELECT DISTINCT m.entity_id AS target_id, s.investigation_id
         FROM new_members m JOIN src_subjects s ON s.record_id = m.record_id
