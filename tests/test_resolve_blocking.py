@@ -27,14 +27,8 @@ def _entity_pass(
     con.executemany("INSERT INTO src_relationships VALUES (?, ?, 'associate')", rels)
     # Made-up weights on an even prior: what the test names is which pairs are compared,
     # and that a resolved associate counts as a tie shared.
-    # The moniker's term-frequency adjustment is left out: in a handful of rows every
-    # moniker is common, and the test is about candidates, not about how a moniker weighs.
     model = _model()
     model["probability_two_random_records_match"] = 0.5
-    for comp in model["comparisons"]:
-        for level in comp["comparison_levels"]:
-            if level.get("tf_adjustment_column") == "moniker":
-                del level["tf_adjustment_column"], level["tf_adjustment_weight"]
     return collective.predict_entities(con, model)
 
 

@@ -142,54 +142,6 @@ def test_blocking_compares_one_person_under_two_names_by_moniker() -> None:
     assert not found("a1", "d1")
 
 
-def test_a_rare_principal_moniker_weighs_more_than_a_common_one() -> None:
-    """Two pairs alike but for their moniker: the one held by two records ("zorro") is
-    stronger evidence than the one held by eight ("flaco"), by Splink's term-frequency
-    adjustment on the principal moniker; another moniker in common keeps the level's
-    weight, with no adjustment."""
-    rows = [
-        _person("z1", "humberto", "mercado", "zorro", tie_keys=["org:riverside@WY"]),
-        _person("z2", "victor", "ariza", "zorro", tie_keys=["org:riverside@WY"]),
-        *(
-            _person(f"f{i}", first, sur, "flaco", tie_keys=["org:riverside@WY"])
-            for i, (first, sur) in enumerate(
-                [
-                    ("kevin", "tran"),
-                    ("oscar", "bello"),
-                    ("luis", "ayala"),
-                    ("omar", "prieto"),
-                    ("raul", "soto"),
-                    ("ivan", "kemp"),
-                    ("saul", "nunez"),
-                    ("jose", "ochoa"),
-                ]
-            )
-        ),
-        _person("o1", "ruben", "cordero", "gato", tie_keys=["org:riverside@WY"]),
-        _person("o2", "mario", "holley", "lobo", tie_keys=["org:riverside@WY"]),
-    ]
-    table = _features(rows)
-    for rid, extra in (("o1", "pelon"), ("o2", "pelon")):
-        i = table["record_id"].to_pylist().index(rid)
-        monikers = table["monikers"].to_pylist()
-        monikers[i] = [monikers[i][0], extra]
-        table = table.set_column(
-            table.column_names.index("monikers"), "monikers", pa.array(monikers)
-        )
-    model = _model()
-
-    def scored(a: str, b: str) -> dict[str, Any]:
-        row: dict[str, Any] = persons.score_pair(table, model, a, b).to_pylist()[0]
-        return row
-
-    rare, common, other = scored("z1", "z2"), scored("f0", "f1"), scored("o1", "o2")
-    assert rare["mw_tf_adj_monikers"] > common["mw_tf_adj_monikers"]
-    assert rare["match_weight"] > common["match_weight"]
-    # "pelon" is the other moniker of o1 and o2, not their principal one: no adjustment.
-    assert other["mw_tf_adj_monikers"] == 0
-    assert other["mw_monikers"] > 0
-
-
 def test_only_one_person_under_another_name_is_exempt_from_the_date_constraint() -> None:
     """A link whose names disagree entirely but which shares a moniker and a selector (or a
     stated tie) may join records of two dates of birth; a father and a son (a surname

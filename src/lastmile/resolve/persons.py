@@ -251,25 +251,6 @@ def comparisons() -> list[dict[str, Any]]:
             {"sql_condition": "ELSE", "label_for_charts": "different sex"},
         ],
     }
-    # A street name is shared by many people, some names by far more than others ("Flaco"
-    # against a rare one): two records with the same principal moniker are weighed by how
-    # many records hold it (Splink's term-frequency adjustment; Winkler 1989, value-specific
-    # frequency-based matching), as the full name is; another moniker of theirs in common
-    # keeps the level's weight (docs/resolution.md, "Issue 10, eighth round").
-    monikers = {
-        "output_column_name": "monikers",
-        "comparison_levels": [
-            _null("l.monikers IS NULL OR r.monikers IS NULL"),
-            _level(
-                "l.moniker = r.moniker",
-                "the same principal moniker",
-                tf_adjustment_column="moniker",
-                tf_adjustment_weight=1.0,
-            ),
-            _level("len(list_intersect(l.monikers, r.monikers)) >= 1", "a moniker shared"),
-            {"sql_condition": "ELSE", "label_for_charts": "no moniker shared"},
-        ],
-    }
     out = [
         name,
         dob,
@@ -277,7 +258,7 @@ def comparisons() -> list[dict[str, Any]]:
         address,
         identifiers,
         _overlap("sel_keys", "selector", (2, 1), by_case=True),
-        monikers,
+        _overlap("monikers", "moniker"),
         _overlap("tie_keys", "tie", (2, 1), by_case=True),
         sex,
         middle,

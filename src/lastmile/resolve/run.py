@@ -117,7 +117,7 @@ NAME_VETO = {
 DOB_AGREES = ("the same date of birth", "date of birth one typo or a day/month swap apart")
 # A moniker is a name the person goes by: a person under a false identity (another legal
 # name, another date of birth) keeps his street name, so a shared moniker lifts the name rule.
-MONIKER_AGREES = ("the same principal moniker", "a moniker shared")
+MONIKER_AGREES = ("a moniker shared",)
 # Two selectors or more shared (not shared lines, not within one case file) by two entities
 # whose names disagree entirely: one phone is what a family or a crew shares, two are a
 # person's (run.entity_alias_sql; docs/resolution.md, "Issue 10, sixth round").
@@ -897,6 +897,5 @@ def _empty_pred() -> pa.Table:
     ):
         cols[f"gamma_{comp}"] = pa.array([], pa.int32())
         cols[f"mw_{comp}"] = pa.array([], pa.float64())
-    for comp in ("name", "monikers"):  # persons.tf_adjusted
-        cols[f"mw_tf_adj_{comp}"] = pa.array([], pa.float64())
+    cols["mw_tf_adj_name"] = pa.array([], pa.float64())
     return pa.table(cols)
