@@ -13,10 +13,12 @@ Leiden is a stochastic optimiser: on a graph whose best partitions are near-equa
 runs from different seeds stop at different ones, and a single run decides a boundary by
 chance. With ``runs`` greater than one the algorithm is started that many times from one
 seeded generator (each run from scratch, the generator not reseeded between them) and the
-partition of the highest quality is kept, the first on a tie: the practice of the Leiden
-algorithm's authors (the ``--n-random-starts`` of CWTS's ``RunNetworkClustering``; Traag,
-Waltman & van Eck 2019) and of ``leidenAlg``'s ``find_partition_with_rep``. The answer then
-depends on the objective and hardly on the seed (docs/networks.md, "Seventh round").
+partition of the highest quality is kept: the practice of the Leiden algorithm's authors
+(the ``--random-starts`` of CWTS's ``RunNetworkClustering``, by Traag, Waltman & van Eck)
+and of ``leidenAlg``'s ``find_partition_with_rep``. Where the best partition is found by many
+runs the answer no longer hangs on the seed; where few runs find it (a national component of
+64 people: 2 runs in 300), no affordable number of runs makes it so (docs/networks.md,
+"Seventh round").
 """
 
 from __future__ import annotations
