@@ -5,7 +5,8 @@ network at hand (Lichtenwalter, Lussier & Chawla 2010; for criminal networks Ber
 Training follows the evaluation: a share of the ties the model may see is hidden again (the
 *training* hold-out, never the ties being predicted or evaluated), the hidden ties are the
 positives, and as many untied pairs two or three steps apart are the negatives; the features
-of both are computed on what remains. Several such rounds are stacked. A pair is scored in
+of both are computed on what remains. Several such rounds are stacked, and three models are
+trained so, each on its own rounds, their probabilities averaged (bagging). A pair is scored in
 both orders (``x, y`` and ``y, x``) and the two probabilities averaged, so the score is
 symmetric while the features may say which end supplies the other.
 
