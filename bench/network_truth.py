@@ -35,10 +35,16 @@ seconds of each stage are printed) and prints JSON:
   ``--only links`` skips everything else (no ``analyze``);
 - ``seconds``: each stage of the analysis (goal: the whole at most 60 s nationally).
 
+``--leiden-seed S`` and ``--leiden-runs N`` set rule 4's Leiden runs (the seed of their
+generator, and how many runs the best is taken of; the library's default unless given).
+``--only spread --leiden-seeds K`` computes the networks alone for seeds 0..K-1 and prints each
+one's ARI and the spread (highest minus lowest): how much the networks hang on the seed.
+
     lastmile synth --scale division --seed 7 --out W/world
     lastmile ingest W/world -w W/ws && lastmile resolve -w W/ws
     .venv/bin/python bench/network_truth.py W/world -w W/ws
     .venv/bin/python bench/network_truth.py W/world -w W/ws --only links --link-seeds 3
+    .venv/bin/python bench/network_truth.py W/world -w W/ws --only spread --leiden-seeds 5
 """
 
 from __future__ import annotations
@@ -64,7 +70,13 @@ from lastmile.network.graph import build_network
 from lastmile.network.keyplayer import key_players
 from lastmile.network.linklearn import entity_attributes, split_ties
 from lastmile.network.linkpred import ALL_METHODS, evaluate_links
-from lastmile.network.networks import _ORG_KINDS, criminal_ties, network_graphs
+from lastmile.network.networks import (
+    _ORG_KINDS,
+    LEIDEN_RUNS,
+    criminal_ties,
+    network_graphs,
+    workspace_networks,
+)
 from lastmile.network.workspace import entity_ties
 from lastmile.store import open_workspace
 
@@ -114,6 +126,48 @@ def read_truth(world: Path) -> Truth:
     ):
         key_players.setdefault(r["network_id"], []).append(r["entity_id"])
     return Truth(persons, person_of, key_players)
+
+
+def network_ari(
+    truth: dict[str, dict[str, str]],
+    person_of: dict[str, str],
+    entity_of: dict[str, str],
+    members: pa.Table,
+) -> tuple[float, int]:
+    """Adjusted Rand index of our networks against the true ones over the subject records of
+    people in a true network (a record of an entity in no network is a group of its own), and
+    how many records were scored."""
+    network_of = {str(r["entity_id"]): str(r["network_id"]) for r in members.to_pylist()}
+    ours, theirs = [], []
+    for record, entity in entity_of.items():
+        row = truth.get(person_of.get(record) or "")
+        if row is not None and row["network_id"]:
+            ours.append(network_of.get(entity) or f"solo:{entity}")
+            theirs.append(row["network_id"])
+    return round(float(adjusted_rand_score(theirs, ours)), 4), len(ours)
+
+
+def seed_spread(world: Truth, ws: Any, seeds: int, runs: int) -> dict[str, Any]:
+    """The networks' ARI for rule 4's Leiden seeded 0..seeds-1 (``runs`` runs each)."""
+    ties = entity_ties(ws)
+    entity_of = {
+        str(r): str(e)
+        for r, e in ws.store.rows(
+            "SELECT record_id, entity_id FROM entity_members WHERE record_type = 'subjects'"
+        )
+    }
+    aris, seconds = [], []
+    for seed in range(seeds):
+        start = time.perf_counter()
+        members, _ = workspace_networks(ws, ties, seed=seed, runs=runs)
+        seconds.append(time.perf_counter() - start)
+        aris.append(network_ari(world.persons, world.person_of, entity_of, members)[0])
+    return {
+        "runs": runs,
+        "ari_each_seed": aris,
+        "spread": round(max(aris) - min(aris), 4),
+        "networks_seconds_mean": round(float(np.mean(seconds)), 2),
+    }
 
 
 def _tied_hits(tied: int, picked: int, places: int, broken: str) -> dict[int, float]:
@@ -259,7 +313,12 @@ def main() -> None:
     parser.add_argument("-w", "--workspace", required=True)
     parser.add_argument("--link-seeds", type=int, default=5)
     parser.add_argument("--no-compare", action="store_true", help="skip other rankings")
-    parser.add_argument("--only", choices=["links"], help="only this figure (no analyze)")
+    parser.add_argument("--only", choices=["links", "spread"], help="only this figure (no analyze)")
+    parser.add_argument("--leiden-seed", type=int, default=0, help="rule 4's Leiden seed")
+    parser.add_argument(
+        "--leiden-runs", type=int, default=LEIDEN_RUNS, help="rule 4's Leiden runs (best kept)"
+    )
+    parser.add_argument("--leiden-seeds", type=int, default=5, help="seeds for --only spread")
     args = parser.parse_args()
     if args.only == "links":
         with open_workspace(args.workspace, create=False) as ws:
@@ -267,10 +326,15 @@ def main() -> None:
         print(json.dumps({"link_prediction": links}, indent=2))
         return
     world = read_truth(args.world)
+    if args.only == "spread":
+        with open_workspace(args.workspace, create=False) as ws:
+            spread = seed_spread(world, ws, args.leiden_seeds, args.leiden_runs)
+        print(json.dumps({"leiden_seeds": spread}, indent=2))
+        return
     truth, person_of, true_keys = world.persons, world.person_of, world.key_players
     start = time.perf_counter()
     with open_workspace(args.workspace, create=False) as ws:
-        result = analyze(ws)
+        result = analyze(ws, split_seed=args.leiden_seed, split_runs=args.leiden_runs)
         total = time.perf_counter() - start
         entity_of = {
             str(r): str(e)
@@ -288,7 +352,7 @@ def main() -> None:
     network_of = {str(r["entity_id"]): str(r["network_id"]) for r in members.to_pylist()}
     upstream = {str(r["network_id"]) for r in members.to_pylist() if r["upstream"]}
 
-    ours, theirs = [], []
+    ari, scored = network_ari(truth, person_of, entity_of, members)
     people: dict[str, set[str]] = {}
     votes: dict[str, Counter[str]] = {}
     entities_of_person: dict[str, set[str]] = {}
@@ -300,9 +364,6 @@ def main() -> None:
         votes.setdefault(entity, Counter())[person] += 1
         entities_of_person.setdefault(person, set()).add(entity)
         nid = network_of.get(entity)
-        if row["network_id"]:
-            ours.append(nid or f"solo:{entity}")
-            theirs.append(row["network_id"])
         if nid and nid not in upstream and row["cartel"]:
             people.setdefault(nid, set()).add(person)
     person_of_entity = {e: c.most_common(1)[0][0] for e, c in votes.items()}
@@ -345,8 +406,8 @@ def main() -> None:
                 ),
                 "labelled": len(labelled),
                 "label_accuracy": round(label_right / len(labelled), 4) if labelled else None,
-                "ari": round(float(adjusted_rand_score(theirs, ours)), 4),
-                "records_scored": len(ours),
+                "ari": ari,
+                "records_scored": scored,
                 "largest_network": max(Counter(network_of.values()).values(), default=0),
                 "key_players": keys,
                 "link_prediction": links,

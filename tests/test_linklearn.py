@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import random
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from lastmile.network import (
 from lastmile.network.linklearn import (
     ATTRIBUTE_SCHEMA,
     EDGE_SCHEMA,
+    Bagged,
     LinkContext,
     entity_attributes,
     fit_link_model,
@@ -290,3 +292,21 @@ def test_a_case_file_shared_with_the_other_ends_neighbours_is_a_feature() -> Non
     assert col["shared_investigation"] == [0.0, 0.0]
     assert col["investigation_of_neighbours_x"] == [2.0, 0.0]
     assert col["investigation_of_neighbours_y"] == [0.0, 2.0]
+
+
+def test_the_model_is_a_bag_of_members_trained_on_their_own_rounds() -> None:
+    """Three members, each trained on other hidden ties (their probabilities differ), and the
+    score is their mean over both orders of the pair; bag=1 is one model."""
+    net, pairs = random_net(n=120, m=300)
+    index = {v: i for i, v in enumerate(net.ids)}
+    edges = np.asarray([(index[a], index[b]) for a, b in pairs], dtype=np.int64)
+    model = fit_link_model(net.ids, edges, rounds=3, bag=3)
+    assert isinstance(model.model, Bagged) and len(model.model.members) == 3
+    x, y = np.arange(0, 40), np.arange(40, 80)
+    each = [replace(model, model=m).score(edges, x, y) for m in model.model.members]
+    assert not np.allclose(each[0], each[1]) and not np.allclose(each[1], each[2])
+    assert np.allclose(model.score(edges, x, y), np.mean(each, axis=0))
+    one = fit_link_model(net.ids, edges, rounds=3, bag=1)
+    assert not isinstance(one.model, Bagged)
+    # the first member is the model bag=1 trains
+    assert np.allclose(one.score(edges, x, y), each[0])

@@ -234,3 +234,41 @@ def test_resolve_records_the_prior_and_takes_the_stated_one_on_request(tmp_path:
     broken.write_text(json.dumps({**json.loads(saved.read_text()), persons.SAVED_PRIOR: "x"}))
     res = runner.invoke(app, ["resolve", "--model", str(broken), "-w", str(path)])
     assert res.exit_code != 0 and "is not a JSON object" in res.output
+
+
+def test_explain_states_the_threshold_the_run_applies_to_the_pair(tmp_path: Path) -> None:
+    """explain says at what probability the run would merge the pair, by the run's own rule
+    (run.threshold_sql): 0.8 when either record carries a stated tie, 0.5 when neither does,
+    and 0.5 for both under the stated prior."""
+    from lastmile.ingest import ingest_paths
+    from lastmile.resolve.judge import explain_pair
+    from lastmile.resolve.run import resolve
+    from lastmile.store import open_workspace
+    from tests.test_resolve import _write, make_operation
+
+    truth = make_operation(tmp_path / "op")
+    member = truth["chuy"][0]  # a record of case file I1
+    _write(
+        tmp_path / "op",
+        "relationships",
+        ["relationship_id", "investigation_id", "kind", "from_id", "to_id"],
+        [
+            {
+                "relationship_id": "R1",
+                "investigation_id": "I1",
+                "kind": "member_of",
+                "from_id": member,
+                "to_id": "O1",
+            }
+        ],
+    )
+    path = tmp_path / "ws.duckdb"
+    with open_workspace(path) as ws:
+        assert ingest_paths(ws, [tmp_path / "op"], rejects=tmp_path / "r.csv").rejected == 0
+        for prior, tied_at in (("estimated", "0.8"), ("stated", "0.5")):
+            resolve(ws, prior=prior)
+            tied = explain_pair(ws, member, truth["p2"][0]).text()
+            untied = explain_pair(ws, truth["p3"][0], truth["p2"][0]).text()
+            assert f"(merged at {tied_at} or more" in tied
+            assert ("carries stated ties" in tied) == (prior == "estimated")
+            assert "(merged at 0.5 or more)" in untied

@@ -101,13 +101,24 @@ class Analysis:
         return "\n".join(lines) + "\n"
 
 
-def analyze(ws: Workspace, *, k: int = KEY_PLAYERS_STORED, seed: int = 0) -> Analysis:
+def analyze(
+    ws: Workspace,
+    *,
+    k: int = KEY_PLAYERS_STORED,
+    seed: int = 0,
+    split_seed: int = 0,
+    split_runs: int | None = None,
+) -> Analysis:
     """Ties, distribution networks with their Leiden communities and seizures, key players
-    (top ``k`` of each network, explained) and cartel attribution."""
+    (top ``k`` of each network, explained) and cartel attribution.
+
+    ``seed``: the communities inside each network and the key players; ``split_seed`` and
+    ``split_runs``: rule 4's Leiden runs that split components into networks (the library's
+    ``LEIDEN_RUNS`` unless given)."""
     from lastmile.network.attribution import workspace_attribution
     from lastmile.network.communities import leiden
     from lastmile.network.keyplayer import WORKSPACE_METHOD, key_players
-    from lastmile.network.networks import network_graphs, workspace_networks
+    from lastmile.network.networks import LEIDEN_RUNS, network_graphs, workspace_networks
     from lastmile.network.stored import network_seizures
     from lastmile.network.workspace import entity_ties
 
@@ -116,7 +127,9 @@ def analyze(ws: Workspace, *, k: int = KEY_PLAYERS_STORED, seed: int = 0) -> Ana
     ties = entity_ties(ws)
     seconds["ties"] = time.perf_counter() - start
     start = time.perf_counter()
-    members, networks = workspace_networks(ws, ties)
+    members, networks = workspace_networks(
+        ws, ties, seed=split_seed, runs=LEIDEN_RUNS if split_runs is None else split_runs
+    )
     seconds["networks"] = time.perf_counter() - start
     start = time.perf_counter()
     rows: list[dict[str, object]] = []

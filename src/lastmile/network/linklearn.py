@@ -5,7 +5,8 @@ network at hand (Lichtenwalter, Lussier & Chawla 2010; for criminal networks Ber
 Training follows the evaluation: a share of the ties the model may see is hidden again (the
 *training* hold-out, never the ties being predicted or evaluated), the hidden ties are the
 positives, and as many untied pairs two or three steps apart are the negatives; the features
-of both are computed on what remains. Several such rounds are stacked. A pair is scored in
+of both are computed on what remains. Several such rounds are stacked, and three models are
+trained so, each on its own rounds, their probabilities averaged (bagging). A pair is scored in
 both orders (``x, y`` and ``y, x``) and the two probabilities averaged, so the score is
 symmetric while the features may say which end supplies the other.
 
@@ -44,6 +45,8 @@ from lastmile.network.communities import leiden
 
 HIDE = 0.15
 ROUNDS = 20
+BAG = 3
+BAG_STRIDE = 1000  # member b trains with seed + 1000 b
 MAX_ONE_HOT = 12
 FINE_RESOLUTION = 4.0
 NEIGHBOURS = "_of_neighbours"
@@ -355,28 +358,27 @@ class LinkModel:
         return np.asarray((p1 + p2) / 2)
 
 
-def fit_link_model(
-    names: list[str],
-    visible: np.ndarray,
-    context: LinkContext | None = None,
-    *,
-    seed: int = 0,
-    rounds: int = ROUNDS,
-    hide: float = HIDE,
-) -> LinkModel:
-    """Train on ``visible`` (edge index pairs over ``names``) by hiding ``hide`` of it again,
-    ``rounds`` times, against as many untied pairs two or three steps apart."""
-    from sklearn.ensemble import HistGradientBoostingClassifier
+class Bagged:
+    """Members fitted on different training rounds; the probability is their mean (bagging,
+    Breiman 1996; the ensembles of Lichtenwalter, Lussier & Chawla 2010)."""
 
-    ix = _index(names, context)
-    n = len(names)
+    def __init__(self, members: list[Any]) -> None:
+        self.members = members
+
+    def predict_proba(self, f: np.ndarray) -> np.ndarray:
+        return np.asarray(np.mean([m.predict_proba(f) for m in self.members], axis=0))
+
+
+def _training_set(
+    ix: _Indexed, visible: np.ndarray, seed: int, rounds: int, hide: float
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """The stacked rounds of one member: features (both orders) and labels, or None."""
+    n = ix.n
     rng = random.Random(seed * 7919 + 17)
     g_vis = ig.Graph(n=n, edges=visible.tolist(), directed=False)
     tied = {(int(min(u, v)), int(max(u, v))) for u, v in visible.tolist()}
     blocks: list[np.ndarray] = []
     labels: list[np.ndarray] = []
-    none = np.zeros(0, np.int64)
-    feature_names = _features(ix, visible, none, none, seed).names
     m = len(visible)
     k = max(1, round(hide * m)) if m else 0
     for r in range(rounds if m >= 4 else 0):
@@ -394,23 +396,55 @@ def fit_link_model(
         blocks += [f.matrix, swapped]
         labels += [y, y]
     if not blocks:
-        return LinkModel(ix, names, feature_names, None, np.asarray([0.5]), seed)
-    xs = np.concatenate(blocks)
-    ys = np.concatenate(labels)
-    if len(set(ys.tolist())) < 2:
-        return LinkModel(ix, names, feature_names, None, np.asarray([float(ys.mean())]), seed)
-    model = HistGradientBoostingClassifier(
-        max_iter=200,
-        learning_rate=0.05,
-        max_leaf_nodes=15,
-        min_samples_leaf=max(5, min(20, len(ys) // 50)),
-        l2_regularization=1.0,
-        random_state=seed,
-    )
-    with threadpool_limits(1):  # OpenMP threads on a shared machine cost far more than they give
-        model.fit(xs, ys)
-    reference = np.median(xs[ys == 0], axis=0)
-    return LinkModel(ix, names, feature_names, model, reference, seed)
+        return None
+    return np.concatenate(blocks), np.concatenate(labels)
+
+
+def fit_link_model(
+    names: list[str],
+    visible: np.ndarray,
+    context: LinkContext | None = None,
+    *,
+    seed: int = 0,
+    rounds: int = ROUNDS,
+    hide: float = HIDE,
+    bag: int = BAG,
+) -> LinkModel:
+    """Train on ``visible`` (edge index pairs over ``names``) by hiding ``hide`` of it again,
+    ``rounds`` times, against as many untied pairs two or three steps apart; ``bag`` such
+    models, each on its own rounds (other hidden ties, other negatives, other Leiden seeds),
+    averaged. One model varies much with the ties its rounds happen to hide; the mean of
+    several varies less (docs/networks.md, "Bagging the learned model")."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    ix = _index(names, context)
+    none = np.zeros(0, np.int64)
+    feature_names = _features(ix, visible, none, none, seed).names
+    members: list[Any] = []
+    negatives: list[np.ndarray] = []
+    for b in range(max(1, bag)):
+        member_seed = seed + BAG_STRIDE * b
+        data = _training_set(ix, visible, member_seed, rounds, hide)
+        if data is None:
+            return LinkModel(ix, names, feature_names, None, np.asarray([0.5]), seed)
+        xs, ys = data
+        if len(set(ys.tolist())) < 2:
+            return LinkModel(ix, names, feature_names, None, np.asarray([float(ys.mean())]), seed)
+        model = HistGradientBoostingClassifier(
+            max_iter=200,
+            learning_rate=0.05,
+            max_leaf_nodes=15,
+            min_samples_leaf=max(5, min(20, len(ys) // 50)),
+            l2_regularization=1.0,
+            random_state=member_seed,
+        )
+        with threadpool_limits(1):  # OpenMP threads on a shared machine cost far more
+            model.fit(xs, ys)
+        members.append(model)
+        negatives.append(xs[ys == 0])
+    reference = np.median(np.concatenate(negatives), axis=0)
+    fitted = members[0] if len(members) == 1 else Bagged(members)
+    return LinkModel(ix, names, feature_names, fitted, reference, seed)
 
 
 _ATTRIBUTES = """

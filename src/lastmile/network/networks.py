@@ -84,6 +84,12 @@ from lastmile.store import Workspace
 MIN_EVENTS = 3
 MIN_GROUP = 3
 MIN_MODULARITY = 0.3
+# Rule 4's Leiden runs: the partition of the highest modularity of these many is used, the
+# practice of Leiden's authors for a stochastic optimiser. One run let the seed draw a
+# network's boundary (division 11's ARI 0.956-0.988 over seeds 0-4); the best of 20 gives
+# every division one answer from every seed, and nationally the same mean ARI over seeds
+# (docs/networks.md, "Seventh round"; bench/network_truth.py --leiden-runs, --only spread).
+LEIDEN_RUNS = 20
 REGIONAL_CITIES = 2
 NON_MEMBER_ORGS = ("cartel", "business")
 UNIT_ORG = "dto"
@@ -179,6 +185,7 @@ def split_communities(
     organizations: set[str] | frozenset[str] = frozenset(),
     cases: dict[str, set[str]] | None = None,
     markets: Mapping[str, set[str]] | None = None,
+    runs: int = LEIDEN_RUNS,
 ) -> list[list[int]]:
     """Rule 4: the vertices of a connected graph as one group, or as its distinct communities.
 
@@ -194,7 +201,13 @@ def split_communities(
     one of its parts (docs/networks.md, "Sixth round").
     """
     groups = _split_once(
-        g, local_orgs=local_orgs, places=places, seed=seed, cases=cases, markets=markets
+        g,
+        local_orgs=local_orgs,
+        places=places,
+        seed=seed,
+        cases=cases,
+        markets=markets,
+        runs=runs,
     )
     names = g.vs["name"]
     result: list[list[int]] = []
@@ -212,6 +225,7 @@ def split_communities(
             seed=seed,
             cases=cases,
             markets=markets,
+            runs=runs,
         )
         if len(parts) == 1:
             result.append(group)
@@ -227,6 +241,7 @@ def split_communities(
                 organizations=organizations,
                 cases=cases,
                 markets=markets,
+                runs=runs,
             ):
                 result.append([group[part[i]] for i in piece])
                 flags.append(True)
@@ -262,23 +277,25 @@ def _split_once(
     seed: int = 0,
     cases: dict[str, set[str]] | None = None,
     markets: Mapping[str, set[str]] | None = None,
+    runs: int = LEIDEN_RUNS,
 ) -> list[list[int]]:
     """Rule 4: the vertices of a connected graph as one group, or as its distinct communities.
 
-    Leiden communities (weights ``weight``) count only when their modularity is at least
-    ``MIN_MODULARITY``; then two tied communities stay together unless they are distinct units
-    in the sense of rule 2: each holds a local organization, or their cities are disjoint, or
-    one supplies the other and sells in cities the other does not (its *market*: the cities of
-    the people its members supply, ``markets`` and the supply ties of ``g``), or no
-    investigation names people of both (``cases``: entity -> the investigations whose records
-    name it).
+    Leiden communities (weights ``weight``; the best of ``runs`` runs by modularity, from one
+    generator seeded ``seed``: with several, no single run decides a boundary) count only when
+    their modularity is at least ``MIN_MODULARITY``; then two tied communities stay together
+    unless they are distinct units in the sense of rule 2: each holds a local organization, or
+    their cities are disjoint, or one supplies the other and sells in cities the other does
+    not (its *market*: the cities of the people its members supply, ``markets`` and the supply
+    ties of ``g``), or no investigation names people of both (``cases``: entity -> the
+    investigations whose records name it).
     """
     whole = [list(range(g.vcount()))]
     if g.vcount() < 2 * MIN_GROUP or g.ecount() == 0:
         return whole
     h = g.copy()
     h.simplify(combine_edges={"weight": "sum"}, multiple=True, loops=True)
-    membership = leiden(h, seed=seed)
+    membership = leiden(h, seed=seed, runs=runs)
     count = int(membership.max()) + 1
     if count == 1 or h.modularity(membership.tolist(), weights="weight") < MIN_MODULARITY:
         return whole
@@ -668,6 +685,9 @@ def distribution_networks(
     cartel_members: set[str],
     places: dict[str, set[str]] | None = None,
     case_files: dict[str, set[str]] | None = None,
+    *,
+    seed: int = 0,
+    runs: int = LEIDEN_RUNS,
 ) -> pa.Table:
     """``entity_id, network_id, upstream`` for every entity in a network (rules 1-6).
 
@@ -675,7 +695,7 @@ def distribution_networks(
     a stated membership in a cartel (upstream by definition, as are cartel organizations);
     ``places`` maps entities to the cities of their investigations (for the hub rule);
     ``case_files`` maps each investigation to the entities its subject and organization records
-    name (for rule 6).
+    name (for rule 6). ``seed`` and ``runs``: rule 4's Leiden runs (:func:`split_communities`).
     """
     edges = criminal_ties(ties, org_kind, places)
     if edges.num_rows == 0:
@@ -741,6 +761,8 @@ def distribution_networks(
                     organizations=dtos,
                     cases=cases,
                     markets=sold,
+                    seed=seed,
+                    runs=runs,
                 )
                 groups = [[comp[i] for i in group] for group in split]
             kept = [[sub.vs[v]["name"] for v in group] for group in groups if len(group) >= 2]
@@ -1015,12 +1037,15 @@ _ARRESTS = """
 """
 
 
-def workspace_networks(ws: Workspace, ties: pa.Table | None = None) -> tuple[pa.Table, pa.Table]:
+def workspace_networks(
+    ws: Workspace, ties: pa.Table | None = None, *, seed: int = 0, runs: int = LEIDEN_RUNS
+) -> tuple[pa.Table, pa.Table]:
     """The distribution networks of a workspace: (membership, summary).
 
     ``membership``: ``entity_id, network_id, upstream``. ``summary``: one row per network with
     its people, organizations, investigations, agencies, cities (``City, ST``), states,
-    divisions, ``multi_city`` (two or more cities) and arrests, largest first.
+    divisions, ``multi_city`` (two or more cities) and arrests, largest first. ``seed`` and
+    ``runs``: rule 4's Leiden runs (:func:`split_communities`).
     """
     from lastmile.network.workspace import entity_ties
 
@@ -1042,7 +1067,9 @@ def workspace_networks(ws: Workspace, ties: pa.Table | None = None) -> tuple[pa.
     case_files: dict[str, set[str]] = {}
     for investigation, entity in ws.store.rows(INVESTIGATION_MEMBERS):
         case_files.setdefault(str(investigation), set()).add(str(entity))
-    members = distribution_networks(ties, org_kind, cartel_members, cities_of, case_files)
+    members = distribution_networks(
+        ties, org_kind, cartel_members, cities_of, case_files, seed=seed, runs=runs
+    )
     arrests = {str(e): int(n) for e, n in ws.store.rows(_ARRESTS)}
     persons = {
         str(e)

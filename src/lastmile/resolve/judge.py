@@ -223,17 +223,13 @@ def _model_score(ws: Workspace, a: str, b: str) -> list[str]:
     if row is None:  # pragma: no cover - score_pair returns one row
         return []
     weight, prob, found, evidence, veto = row
-    # With the prior estimated, a pair where either record carries stated ties is merged at
-    # the tied threshold (run.threshold_sql).
-    at, why = cluster.THRESHOLD, ""
-    tied = run.tied_threshold(run.latest_prior(ws))
-    if tied != cluster.THRESHOLD:
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
-        ties = features.filter(pc.is_in(features["record_id"], pa.array([a, b])))
-        if ties["tie_keys"].null_count < ties.num_rows:
-            at, why = tied, ", as one of them carries stated ties"
+    # The threshold the run applied to this pair: run.threshold_sql, the rule the run
+    # itself uses (with the prior estimated, a pair where either record carries stated ties
+    # needs the tied threshold).
+    threshold = run.threshold_sql(con, run.tied_threshold(run.latest_prior(ws)))
+    at_row = con.execute(f"SELECT {threshold} FROM explain_pair").fetchone()
+    at = float(at_row[0]) if at_row else cluster.THRESHOLD
+    why = ", as one of them carries stated ties" if at != cluster.THRESHOLD else ""
     lines = [
         f"the model of the last run scores them: match weight {weight:+.1f}, "
         f"probability {prob:.3f} (merged at {at:g} or more{why})"
