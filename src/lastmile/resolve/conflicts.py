@@ -1,11 +1,16 @@
 """Target deconfliction: who else works my target (docs/resolution.md, "Deconfliction").
 
 A *target* is a resolved person. The investigations that work it are those of its subject
-records and of the selector records of every selector that resolves to it alone (a phone used
-by one person's records only, and not a shared line). An organization is never a target (the
-Sinaloa Cartel is named in hundreds of cases), nor a selector used by several people (a
-family phone). A target worked by two agencies, or by two divisions of one agency, is a
-*conflict*; each side is told only the other side's agency and point of contact.
+records, of the selector records of every selector that resolves to it alone (a phone used
+by one person's records only, and not a shared line), and of the toll records and platform
+returns in which such a selector is a line the investigation obtained records of (see
+:data:`RETURNED_LINES`), and of every investigation holding (listing, or having obtained the
+records of) a line of the same burner chain: the lines one person used in turn, joined by
+handovers (``lastmile.comms.handovers``) and never through a selector several entities use.
+An organization is never a target (the Sinaloa Cartel is named in
+hundreds of cases), nor a selector used by several people (a family phone). A target worked
+by two agencies, or by two divisions of one agency, is a *conflict*; each side is told only
+the other side's agency and point of contact.
 
 Conflicts are kept in the ``conflicts`` table with the time first seen, so a rerun can tell
 new ones from known ones.
@@ -16,30 +21,184 @@ from __future__ import annotations
 import duckdb
 import pyarrow as pa
 
+from lastmile.resolve import cluster
+from lastmile.resolve.features import selector_key_sql
 from lastmile.store import Workspace
 from lastmile.store.backends import register_table
+
+# The lines of an investigation's communications that it obtained records of (a *returned
+# line*). A toll record or a platform return lists the events of one line (the subpoenaed
+# number or account), so every event of a case's returns has a returned line at one end: the
+# returned lines cover the case's communication graph. A counterpart seen with one line only
+# (a *leaf*) can have come only from that line's return, unless the leaf is itself a return
+# that shows one event; so the line it talks to, when that line has several counterparts
+# itself, is a returned line (the degree-one rule of vertex cover: some minimum cover holds a
+# leaf's neighbour; Chen, Kanj and Jia 2001, "Vertex cover: further observations and further
+# improvements"). A number that merely called the case's targets (a contact) talks to
+# those targets, whose other counterparts do not talk to it alone, and is not credited. The
+# rule needs returns that list each line's traffic: it is applied only in cases whose own
+# listed lines (the selectors of their selector records that their communications show)
+# have a median of at least MIN_RETURN_COUNTERPARTS counterparts. Where each return shows an
+# event or two, a leaf is as likely a sparse return as a contact, and nothing is credited.
+# Portable SQL, run in the store (DuckDB or PostgreSQL): one row per case and returned line.
+MIN_RETURN_COUNTERPARTS = 3
+RETURNED_LINES = f"""
+    WITH ev AS (
+        SELECT DISTINCT s.investigation_id, coalesce(c.platform, '') AS platform,
+            c.from_selector AS a, c.to_selector AS b
+        FROM communications c JOIN communications_sources s ON s.event_key = c.event_key
+        WHERE c.from_selector_valid AND c.to_selector_valid AND c.from_selector <> c.to_selector
+    ), ends AS (
+        SELECT investigation_id, platform, a AS x, b AS y FROM ev
+        UNION SELECT investigation_id, platform, b, a FROM ev
+    ), degree AS (
+        SELECT investigation_id, platform, x, count(*) AS n FROM ends
+        GROUP BY investigation_id, platform, x
+    ), listed AS (
+        SELECT d.investigation_id, d.n FROM degree d
+        WHERE EXISTS (SELECT 1 FROM selectors s WHERE s.investigation_id = d.investigation_id
+            AND s.value_normalized = d.x AND s.value_valid)
+    ), dense AS (
+        SELECT l.investigation_id FROM listed l GROUP BY l.investigation_id
+        HAVING 2 * sum(CASE WHEN l.n >= {MIN_RETURN_COUNTERPARTS} THEN 1 ELSE 0 END) >= count(*)
+    )
+    SELECT DISTINCT e.investigation_id, e.platform, e.x AS value
+    FROM ends e
+    JOIN dense USING (investigation_id)
+    JOIN degree leaf ON leaf.investigation_id = e.investigation_id
+        AND leaf.platform = e.platform AND leaf.x = e.y AND leaf.n = 1
+    JOIN degree line ON line.investigation_id = e.investigation_id
+        AND line.platform = e.platform AND line.x = e.x AND line.n > 1
+"""
+
+
+def load_lines(ws: Workspace, con: duckdb.DuckDBPyConnection) -> None:
+    """On ``con``, from the workspace's communications: ``returned_lines(investigation_id,
+    key)``, the selector keys each case's toll records and platform returns were obtained for
+    (RETURNED_LINES); ``handover_pairs(old_key, new_key)``, the likely burner replacements
+    (``lastmile.comms.handovers``: one line goes silent and a new one starts within days,
+    talking to the same people); and ``handover_seen(investigation_id, key)``, the cases
+    whose communications show a line of a handover."""
+    from lastmile.comms.handovers import HandoverParams, handovers_sql
+
+    con.execute("SELECT 1").fetchall()
+    register_table(con, ws.store.query(RETURNED_LINES), "returned_values")
+    kind = "CASE WHEN platform = '' THEN 'phone' ELSE 'account' END"
+    key = selector_key_sql(kind, "value", "platform")
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE returned_lines AS
+        WITH r AS (
+            SELECT CAST(investigation_id AS VARCHAR) AS investigation_id,
+                CAST(platform AS VARCHAR) AS platform, CAST(value AS VARCHAR) AS value
+            FROM returned_values
+        )
+        SELECT DISTINCT investigation_id, {key} AS key FROM r
+        """
+    )
+    # The handovers, and the cases whose communications show a line of one (both kinds of
+    # row in one query, so the handovers are found once).
+    rows = ws.store.query(
+        f"""
+        WITH h AS (
+            SELECT x.old_selector, x.new_selector FROM ({handovers_sql(HandoverParams())}) x
+        ), v AS (SELECT old_selector AS value FROM h UNION SELECT new_selector FROM h)
+        SELECT 'handover' AS what, old_selector AS a, new_selector AS b FROM h
+        UNION ALL
+        SELECT DISTINCT 'seen', s.investigation_id, c.from_selector
+        FROM communications c JOIN communications_sources s ON s.event_key = c.event_key
+        WHERE c.from_selector IN (SELECT value FROM v)
+        UNION ALL
+        SELECT DISTINCT 'seen', s.investigation_id, c.to_selector
+        FROM communications c JOIN communications_sources s ON s.event_key = c.event_key
+        WHERE c.to_selector IN (SELECT value FROM v)
+        """
+    )
+    register_table(con, rows, "handover_values")
+    # A handover pairs selector values (calls, texts, phone-based apps): a phone number keys
+    # its phone, an address its e-mail; an account handle without its platform keys nothing.
+    ka = selector_key_sql("'account'", "a", "''")
+    kb = selector_key_sql("'account'", "b", "''")
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE handover_rows AS
+        SELECT CAST(what AS VARCHAR) AS what, CAST(a AS VARCHAR) AS a, CAST(b AS VARCHAR) AS b
+        FROM handover_values;
+        CREATE OR REPLACE TEMP TABLE handover_pairs AS
+        SELECT DISTINCT {ka} AS old_key, {kb} AS new_key FROM handover_rows
+        WHERE what = 'handover';
+        CREATE OR REPLACE TEMP TABLE handover_seen AS
+        SELECT DISTINCT a AS investigation_id, {kb} AS key FROM handover_rows WHERE what = 'seen'
+        """
+    )
 
 
 def compute(con: duckdb.DuckDBPyConnection) -> None:
     """``new_conflicts(target_id, agency_id, division, other_agency_id, other_division)`` on
     ``con``, from the tables ``resolve`` builds (``new_members``, ``sel_recs``,
-    ``subject_selectors``, ``selector_use``, ``src_investigations``)."""
+    ``subject_selectors``, ``selector_use``, ``src_investigations``) and those of
+    :func:`load_lines` (``returned_lines``, ``handover_pairs``, ``handover_seen``)."""
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE selector_owner AS
+        -- each selector key its records' subjects use, and the one entity using it (it owns
+        -- the key), or none when several do or the key is a shared line: a family phone, a
+        -- business line
+        SELECT ss.key, CASE WHEN count(DISTINCT m.entity_id) = 1 AND NOT bool_or(u.common)
+            THEN min(m.entity_id) END AS entity_id
+        FROM subject_selectors ss
+        JOIN new_members m ON m.record_type = 'subjects' AND m.record_id = ss.subject_id
+        JOIN selector_use u ON u.key = ss.key
+        GROUP BY ss.key
+        """
+    )
+    # Burner chains: the lines one person used in turn, joined by handovers, over lines that
+    # no two entities share (a chain never runs through a family phone or a shared line).
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE chain_edges AS
+        SELECT h.old_key AS a, h.new_key AS b FROM handover_pairs h
+        WHERE h.old_key <> h.new_key
+          AND NOT EXISTS (SELECT 1 FROM selector_owner o WHERE o.entity_id IS NULL
+                          AND o.key IN (h.old_key, h.new_key))
+        """
+    )
+    cluster.components(
+        con,
+        "(SELECT a AS node FROM chain_edges UNION SELECT b FROM chain_edges)",
+        "chain_edges",
+        "burner_chains",
+    )
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE target_cases AS
-        WITH person_of AS (
-            SELECT record_id, entity_id FROM new_members WHERE record_type = 'subjects'
-        ), owned AS (
-            -- a selector key used by the records of one person only, not a shared line
-            SELECT ss.key, min(p.entity_id) AS entity_id FROM subject_selectors ss
-            JOIN person_of p ON p.record_id = ss.subject_id
-            JOIN selector_use u ON u.key = ss.key AND NOT u.common
-            GROUP BY ss.key HAVING count(DISTINCT p.entity_id) = 1
+        WITH owned AS (
+            SELECT key, entity_id FROM selector_owner WHERE entity_id IS NOT NULL
+        ), case_lines AS (
+            -- the lines a case listed (its selector records) or obtained records of
+            SELECT investigation_id, key FROM sel_recs WHERE valid
+            UNION SELECT investigation_id, key FROM returned_lines
+        ), chain_cases AS (
+            -- every line of a burner chain that holds one of a case's lines, where the
+            -- case's communications show it (a line passed on to another person, whose
+            -- records alone name it, is seen only in its new user's cases)
+            SELECT DISTINCT m.node AS key, c.investigation_id FROM burner_chains h
+            JOIN case_lines c ON c.key = h.node
+            JOIN burner_chains m ON m.component = h.component
+            JOIN handover_seen v ON v.investigation_id = c.investigation_id
+                AND v.key = m.node
         )
-        SELECT DISTINCT p.entity_id AS target_id, s.investigation_id
-        FROM person_of p JOIN src_subjects s ON s.record_id = p.record_id
+        SELECT DISTINCT m.entity_id AS target_id, s.investigation_id
+        FROM new_members m JOIN src_subjects s ON s.record_id = m.record_id
+        WHERE m.record_type = 'subjects'
         UNION
         SELECT o.entity_id, r.investigation_id FROM owned o JOIN sel_recs r ON r.key = o.key
+        UNION
+        SELECT o.entity_id, r.investigation_id FROM owned o
+        JOIN returned_lines r ON r.key = o.key
+        UNION
+        SELECT o.entity_id, c.investigation_id FROM owned o
+        JOIN chain_cases c ON c.key = o.key
         """
     )
     con.execute(

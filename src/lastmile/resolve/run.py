@@ -853,6 +853,7 @@ def resolve(
             "SELECT kind, count(*) FROM new_entities GROUP BY kind ORDER BY kind"
         ).fetchall()
     }
+    conflicts.load_lines(ws, con)
     conflicts.compute(con)
     _write(ws, con)
     result.new_conflicts = conflicts.write(ws, con)
