@@ -6,7 +6,7 @@
 and resolved; it is read from a copy, never changed. ``RULES.json`` maps a name to a Splink
 blocking rule (``{"blocking_rule": SQL, "sql_dialect": "duckdb", "arrays_to_explode":
 [...]}``) over the person features (``persons.FEATURE_COLUMNS`` and the blk_* keys); without
-it, the rules of docs/resolution.md ("Issue 10, seventh round") are tried. For each rule:
+it, the rules of docs/resolution-rounds.md ("Issue 10, seventh round") are tried. For each rule:
 the pairs it blocks, the pairs no current rule blocks (``new``), how many of those are one
 person (``new_true``) and, of them, in two resolved entities (``new_missed_true``), and how
 many new pairs the run's model scores at 0.5 or more, one person or two. Prints one JSON

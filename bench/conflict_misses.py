@@ -37,7 +37,7 @@ stored resolution (nothing is resolved again or written). Prints JSON.
 
     .venv/bin/python bench/conflict_misses.py /work/data/div7 -w RESOLVED.duckdb [--recompute]
 
-docs/resolution.md ("Deconfliction: where the missed overlaps are lost") reads it.
+docs/resolution-rounds.md ("Deconfliction: where the missed overlaps are lost") reads it.
 """
 
 from __future__ import annotations

@@ -25,8 +25,8 @@ the people are named by any record (``recorded`` in each missed network's detail
 JSON: the figure, the counts by category and two bounds computed with the truth (not methods):
 ``flip_if_placed``, the missed networks that would reach 3 of 5 if every key player placed
 elsewhere were in ours and in its top 5, and ``flip_if_ranked``, the same for the key players
-already in ours. ``--details`` adds each missed network. docs/networks.md ("Key players, fourth
-round" and "fifth round") reads it.
+already in ours. ``--details`` adds each missed network. docs/networks-rounds.md ("Key
+players, fourth round" and "fifth round") reads it.
 
     .venv/bin/python bench/network_keymiss.py /work/data/nat -w W/nat.duckdb
 """

@@ -15,8 +15,8 @@ place set aside (:func:`truth_cuts` recomputes the truth's ranking from ``truth/
 ``ids_*`` where the fall and the efficiency fall tie and only the entity id decides, ``fall_*``
 where the fall ties; broken for us (``ours``, a ceiling), against us (``against``, a floor) or
 at random (``random``, the expectation). ``truth_cuts`` counts those ties, ``seconds`` the time
-the falls and the efficiency falls of the observed graphs took. docs/networks.md ("Key players,
-fifth round", "sixth round") reads it.
+the falls and the efficiency falls of the observed graphs took. docs/networks-rounds.md
+("Key players, fifth round", "sixth round") reads it.
 
 The evidence (each per person, inside his network unless said):
 

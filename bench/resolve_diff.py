@@ -7,7 +7,7 @@ Prints a summary (how many such pairs, how many join two true networks) then the
 
     python bench/resolve_diff.py OP OLD.duckdb NEW.duckdb
 
-Read-only on both workspaces (docs/resolution.md, "The prior, estimated").
+Read-only on both workspaces (docs/resolution-rounds.md, "The prior, estimated").
 """
 
 from __future__ import annotations

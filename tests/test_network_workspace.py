@@ -405,7 +405,7 @@ def test_a_stated_distributor_comes_first_among_people_alike_in_supply_and_fall(
     workspace: Workspace,
 ) -> None:
     """P2 and P4 each supply P1 and cut no one off; P4 has more ties, so he comes first, until
-    a subject record states P2's role as distributor (docs/networks.md, "Key players, fourth
+    a subject record states P2's role as distributor (docs/networks-rounds.md, "Key players, fourth
     round"). P1's own fall (he alone holds P2) still puts him before any stated role."""
     from lastmile.network.keyplayer import DISTRIBUTES
     from lastmile.network.networks import network_graphs, workspace_key_players
@@ -910,7 +910,7 @@ def test_a_piece_refused_to_a_group_the_second_pass_split_joins_its_local_part()
 def test_rule_4_with_several_runs_does_not_hang_on_the_seed() -> None:
     """Four planted groups of 20 (ties within 0.3, across 0.06), each in a city of its own:
     rule 4's single Leiden run cuts them differently from seed to seed; the best of 20 runs
-    gives one answer for every seed (docs/networks.md, "Seventh round")."""
+    gives one answer for every seed (docs/networks-rounds.md, "Seventh round")."""
     import random
 
     import igraph as ig

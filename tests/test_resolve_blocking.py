@@ -1,4 +1,4 @@
-"""Candidate pairs that no attribute of two records brings together (docs/resolution.md,
+"""Candidate pairs that no attribute of two records brings together (docs/resolution-rounds.md,
 "Issue 10, seventh round: pairs never compared"): once the first pass has resolved a
 record's associates, the entity pass ties it to their entities, and two records tied to one
 resolved associate under one moniker are compared."""

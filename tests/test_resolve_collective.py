@@ -1,4 +1,4 @@
-"""Collective evidence over entities (docs/resolution.md, "Issue 10, fifth round"): what all
+"""Collective evidence over entities (docs/resolution-rounds.md, "Issue 10, fifth round"): what all
 of two entities' records hold together decides a link that no pair of records decides."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """What keeps two people apart who look alike: the person model's levels and the rules
-(docs/resolution.md, "Issue 10, third round")."""
+(docs/resolution-rounds.md, "Issue 10, third round")."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The person model's prior is estimated from the records at hand: the pairs agreeing on
 full name and date of birth are counted and divided by the share of true pairs that rule
-finds, as the trained model implies it (docs/resolution.md, "The prior, estimated")."""
+finds, as the trained model implies it (docs/resolution-rounds.md, "The prior, estimated")."""
 
 from __future__ import annotations
 

@@ -437,7 +437,7 @@ def test_entities_sharing_two_selectors_are_linked_across_names_but_one_is_not_e
     but which share two selectors are linked by the entity pass whatever the model scores,
     exempt from the date constraint; one selector shared (a family phone) is not enough,
     and two sexes, two generations or two sets of monikers with none in common keep them
-    apart (docs/resolution.md, "Issue 10, sixth round")."""
+    apart (docs/resolution-rounds.md, "Issue 10, sixth round")."""
     from lastmile.resolve.run import entity_alias_sql
 
     two = ["phone:+13035550187", "phone:+13035550188"]

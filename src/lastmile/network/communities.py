@@ -17,7 +17,7 @@ partition of the highest quality is kept: the practice of the Leiden algorithm's
 (the ``--random-starts`` of CWTS's ``RunNetworkClustering``, by Traag, Waltman & van Eck)
 and of ``leidenAlg``'s ``find_partition_with_rep``. Where the best partition is found by many
 runs the answer no longer hangs on the seed; where few runs find it (a national component of
-64 people: 2 runs in 300), no affordable number of runs makes it so (docs/networks.md,
+64 people: 2 runs in 300), no affordable number of runs makes it so (docs/networks-rounds.md,
 "Seventh round").
 """
 

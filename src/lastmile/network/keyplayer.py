@@ -59,7 +59,7 @@ DISTRIBUTES = "distributes"
 record of the person states his role in the trade as ``distributor``
 (:class:`lastmile.model.Role`), the level that supplies the dealers of a network. The supply
 ranking reads it after people supplied and the fall, before ties: people below a distributor
-depend on him whether or not a record names them (docs/networks.md, "Key players, fourth
+depend on him whether or not a record names them (docs/networks-rounds.md, "Key players, fourth
 round")."""
 SHARES_SELECTOR = "shares_selector"
 """The vertex attribute a workspace network may carry (:func:`mark_shared_selectors`): the

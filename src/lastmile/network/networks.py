@@ -88,7 +88,7 @@ MIN_MODULARITY = 0.3
 # practice of Leiden's authors for a stochastic optimiser. One run let the seed draw a
 # network's boundary (division 11's ARI 0.956-0.988 over seeds 0-4); the best of 20 gives
 # every division one answer from every seed, and nationally the same mean ARI over seeds
-# (docs/networks.md, "Seventh round"; bench/network_truth.py --leiden-runs, --only spread).
+# (docs/networks-rounds.md, "Seventh round"; bench/network_truth.py --leiden-runs, --only spread).
 LEIDEN_RUNS = 20
 REGIONAL_CITIES = 2
 NON_MEMBER_ORGS = ("cartel", "business")
@@ -198,7 +198,7 @@ def split_communities(
     merges small communities that are clearly separate on their own in a large graph, and
     two DTOs in one group are the records saying that it holds two organizations. A piece
     the first pass refused to such a group, with no organization of its own, may then join
-    one of its parts (docs/networks.md, "Sixth round").
+    one of its parts (docs/networks-rounds.md, "Sixth round").
     """
     groups = _split_once(
         g,
@@ -376,7 +376,7 @@ def _agglomerate(
         # it sells there (the people its members supply are in cities the other is not) or
         # that one of its people works only there; a single person with records in the
         # other's city and a second one (two identities joined, a neighbouring agency's case)
-        # does not make his group regional (docs/networks.md, "Sixth round").
+        # does not make his group regional (docs/networks-rounds.md, "Sixth round").
         for x, y in ((a, b), (b, a)):
             upper, lower = _root(parent, x), _root(parent, y)
             if (x, y) in supplies and cities[lower]:

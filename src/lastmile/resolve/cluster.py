@@ -28,7 +28,7 @@ THRESHOLD = float(os.environ.get("LASTMILE_RESOLVE_THRESHOLD", "0.5"))
 # either record (in the entity pass, either entity) carries stated ties (organizations,
 # suppliers, associates: what the network analysis joins into groups) is merged at this
 # probability: a wrong merge there can join two groups, weighed as TIED_COST missed merges
-# (a decision threshold of cost / (1 + cost); docs/resolution.md, "The prior, estimated").
+# (a decision threshold of cost / (1 + cost); docs/resolution-rounds.md, "The prior, estimated").
 TIED_COST = 4.0
 TIED_THRESHOLD = TIED_COST / (1.0 + TIED_COST)
 
@@ -186,7 +186,7 @@ def constrained_components(
     holds (its selectors, monikers, ties...): a merge that a value conflict would refuse is
     made when ``corroborated`` accepts the two sides' evidence, pooled over each side's
     nodes (``{kind: values}`` of each), for the conflict is then outweighed by what the two
-    share (collective evidence; docs/resolution.md, "Issue 10, fifth round"). It overrides a
+    share (collective evidence; docs/resolution-rounds.md, "Issue 10, fifth round"). It overrides a
     value conflict only, never a cannot-link or a group.
 
     Components without a conflict (nearly all) stay as plain connected components; only the

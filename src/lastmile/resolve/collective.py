@@ -122,7 +122,7 @@ def associate_ties(con: duckdb.DuckDBPyConnection, components: str) -> None:
     (Bhattacharya and Getoor 2007, "Collective entity resolution in relational data": two
     references are more likely one when their neighbours are one), and through the
     blocking rule on a principal moniker and a tie (persons.blocking_rules) a candidate pair
-    no attribute of the two records brings together (docs/resolution.md, "Issue 10,
+    no attribute of the two records brings together (docs/resolution-rounds.md, "Issue 10,
     seventh round")."""
     kinds = ", ".join(f"'{k}'" for k in ASSOCIATE_KINDS)
     con.execute(
@@ -247,7 +247,7 @@ def corroborated_links(con: duckdb.DuckDBPyConnection) -> int:
     (Bhattacharya and Getoor 2007): a person under a false identity keeps his street name
     and his contacts, and what one record holds of them is weak (a crew shares its
     contacts; "Flaco" is common), but the same moniker and the same contacts over the many
-    records of two entities are not a coincidence (docs/resolution.md, "Issue 10, fifth
+    records of two entities are not a coincidence (docs/resolution-rounds.md, "Issue 10, fifth
     round"). Each link goes into ``person_edges`` (at the threshold, with its evidence) and
     ``entity_exempt`` (a false identity comes with a false date of birth); returns how many."""
     cluster.components(

@@ -186,7 +186,7 @@ def explain_pair(ws: Workspace, a: str, b: str) -> Explanation:
 
 def _one_case_file(ws: Workspace, a: str, b: str) -> list[str]:
     """The case-file rule, named when it applies: two subject records of one investigation
-    never end in one entity (docs/resolution.md, "Issue 10, third round")."""
+    never end in one entity (docs/resolution-rounds.md, "Issue 10, third round")."""
     rows = ws.store.rows(
         "SELECT DISTINCT s1.investigation_id FROM subjects s1 JOIN subjects s2 "
         "ON s1.investigation_id = s2.investigation_id "

@@ -121,7 +121,7 @@ def comparisons() -> list[dict[str, Any]]:
     firsts_meet = "list_has_any(l.first_forms, r.first_forms)"
     # Both records write two surnames and only one of them agrees ("Gonzalez Garcia" and
     # "Francisco Garcia"): a cousin or a namesake as often as one person, so its weight is
-    # its own (docs/resolution.md, "Issue 10, third round"). One surname dropped
+    # its own (docs/resolution-rounds.md, "Issue 10, third round"). One surname dropped
     # ("Castro" and "Marino Castro"), the two in the other order, or a misspelling of
     # one (the two close as a whole) is no conflict.
     surnames_conflict = (
@@ -496,12 +496,12 @@ def _linker(
 # agree on full name and date of birth (PRIOR_RULE) and divided by that rule's recall (the
 # share of true pairs it finds; Splink's estimate_probability_two_random_records_match).
 # The count starts from this stated recall, and is then rescaled to the recall the trained
-# model implies (rule_recall; docs/resolution.md, "The prior, estimated").
+# model implies (rule_recall; docs/resolution-rounds.md, "The prior, estimated").
 PRIOR_RULE = ("fullname", "dob")
 STARTING_RULE_RECALL = 0.6
 # Which recall divides the count: "estimated" (rule_recall, the default; the records that
 # carry stated ties are then merged at cluster.TIED_THRESHOLD) or "stated"
-# (STARTING_RULE_RECALL, as before: a margin of precision on every pair; docs/resolution.md,
+# (STARTING_RULE_RECALL, as before: a margin of precision on every pair; docs/resolution-rounds.md,
 # "The prior, estimated"). The estimate is computed and recorded with the run either way.
 PRIOR_MODES = ("estimated", "stated")
 DEFAULT_PRIOR = "estimated"

@@ -120,7 +120,7 @@ DOB_AGREES = ("the same date of birth", "date of birth one typo or a day/month s
 MONIKER_AGREES = ("a moniker shared",)
 # Two selectors or more shared (not shared lines, not within one case file) by two entities
 # whose names disagree entirely: one phone is what a family or a crew shares, two are a
-# person's (run.entity_alias_sql; docs/resolution.md, "Issue 10, sixth round").
+# person's (run.entity_alias_sql; docs/resolution-rounds.md, "Issue 10, sixth round").
 SELECTORS_AGREE = ("2 or more selectors shared",)
 
 
@@ -160,7 +160,7 @@ def alias_link_sql(model: dict[str, Any]) -> str:
     The model under-scores these pairs: its comparisons are independent given a match, and
     its passes of expectation maximisation meet a person's records only where a name or a
     date of birth agrees, so a false identity's two names and two dates weigh as two
-    people's. Measured on the national operation (docs/resolution.md, "Tried on 2026-11-30
+    people's. Measured on the national operation (docs/resolution-rounds.md, "Tried on 2026-11-30
     for recall"): 416 of the 418 record pairs of other case files with these three facts
     were one person, 76 of them scored 0.5 or more. Two monikers given and different, or
     a moniker on one side only, do not qualify (3 of 58 and 465 of 547 were one person)."""
@@ -305,7 +305,7 @@ def entity_alias_sql(model: dict[str, Any]) -> str:
     - names that disagree entirely (or one side without any), two selectors or more
       shared (:data:`SELECTORS_AGREE`; since the sixth round). One phone is what a family,
       a crew or the next owner of a burner has; two are a person's. Measured before the
-      rule (docs/resolution.md, "Issue 10, sixth round"), every record pair of the four
+      rule (docs/resolution-rounds.md, "Issue 10, sixth round"), every record pair of the four
       synthetic operations sharing two selectors under names that disagree or are missing
       was one person (about 250 nationally, 20 on the divisions), most scored under 0.5
       (names disagree weigh -5.6 bits: expectation maximisation meets a person's records
@@ -471,7 +471,7 @@ def corroborated(a: Mapping[str, set[str]], b: Mapping[str, set[str]]) -> bool:
     with none in common. When the two sides share a surname (a father and his son, whose
     dates are what tells them apart), one of the shared kinds must be a person's own
     (:data:`PERSONAL_KINDS`), or two selectors or more: a family shares an address, a phone
-    and its contacts (docs/resolution.md, "Issue 10, fifth round")."""
+    and its contacts (docs/resolution-rounds.md, "Issue 10, fifth round")."""
     for kind in TRAIT_KINDS:
         if a.get(kind) and b.get(kind) and a[kind].isdisjoint(b[kind]):
             return False
@@ -514,7 +514,7 @@ def _clusters(con: duckdb.DuckDBPyConnection, result: ResolveResult) -> None:
     merges are right (37 of 38 entity pairs nationally). It was off by default while the
     network rules read a person's true and false identities, joined across two cities, as a
     regional supplier above his own crew; rule 4 now reads a group's level from where it
-    sells (docs/resolution.md, "The date override on by default")."""
+    sells (docs/resolution-rounds.md, "The date override on by default")."""
     # Persons: the edges' connected components, except that two records an analyst judged
     # different, or two dates of birth that cannot be one person's (more than a year and
     # more than a typo apart: a father and a son of one name), never end in one entity
@@ -525,7 +525,7 @@ def _clusters(con: duckdb.DuckDBPyConnection, result: ResolveResult) -> None:
     # either (a father and his son of one name at one address, one of them without a date
     # of birth; two crew members each linked to a third record), unless their own link
     # states one date of birth on both (a clerical duplicate: the same or one typo apart),
-    # or an analyst judged them the same (docs/resolution.md, "Issue 10, third round").
+    # or an analyst judged them the same (docs/resolution-rounds.md, "Issue 10, third round").
     model_ok = bool(result.model.get("comparisons"))
     con.execute("CREATE TEMP TABLE IF NOT EXISTS entity_exempt (a VARCHAR, b VARCHAR)")
     dob_ok = _gammas(result.model, "dob", DOB_AGREES) if model_ok else "NULL"
