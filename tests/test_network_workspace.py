@@ -1073,7 +1073,10 @@ def test_a_gang_named_in_two_cities_does_not_join_its_members() -> None:
         rows += [tie(a, b, "communication", 10) for i, a in enumerate(people) for b in people[:i]]
         rows.append(tie(f"{crew}0", "G", "membership"))
     table = pa.Table.from_pylist(rows, schema=TIE_SCHEMA)
-    people = {f"{c}{i}": {f"{c}town, ST"} for c in "AB" for i in range(4)}
+    # Both crews work one city, so that rule 4 has no cities to part them by and the test
+    # reads rule 1 alone (crews of two cities joined by one gang are parted by rule 4's
+    # distinctness, whatever rule 1 says).
+    people = {f"{c}{i}": {"Atown, ST"} for c in "AB" for i in range(4)}
 
     def networks(gang_cities: set[str], kind: str = "gang") -> set[str]:
         places = people | {"G": gang_cities}
