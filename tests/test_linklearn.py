@@ -26,6 +26,7 @@ from lastmile.network import (
 )
 from lastmile.network.linklearn import (
     ATTRIBUTE_SCHEMA,
+    BAG_STRIDE,
     EDGE_SCHEMA,
     Bagged,
     LinkContext,
@@ -310,3 +311,7 @@ def test_the_model_is_a_bag_of_members_trained_on_their_own_rounds() -> None:
     assert not isinstance(one.model, Bagged)
     # the first member is the model bag=1 trains
     assert np.allclose(one.score(edges, x, y), each[0])
+    # a member's rounds are seeded apart from the next member's only while they are fewer
+    # than the stride between members
+    with pytest.raises(ValueError, match="training rounds"):
+        fit_link_model(net.ids, edges, rounds=BAG_STRIDE, bag=2)

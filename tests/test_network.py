@@ -230,6 +230,17 @@ def test_leiden_is_deterministic_and_finds_two_cliques() -> None:
     assert side["l1"] != side["r1"]
 
 
+def test_leiden_runs_bounds_and_a_graph_without_ties() -> None:
+    """No run is an error, not one run in disguise; vertices without ties are each their own
+    community however many runs are made (their modularity is not a number)."""
+    g = net_of([("a", "b"), ("b", "c")]).graph
+    with pytest.raises(ValueError, match="runs must be 1 or more"):
+        leiden(g, runs=0)
+    lonely = ig.Graph(n=4)
+    lonely.es["weight"] = []
+    assert sorted(leiden(lonely, runs=20).tolist()) == [0, 1, 2, 3]
+
+
 def test_leiden_stops_at_a_stable_partition_and_after_its_pass_bound(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

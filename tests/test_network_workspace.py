@@ -911,22 +911,10 @@ def test_rule_4_with_several_runs_does_not_hang_on_the_seed() -> None:
     """Four planted groups of 20 (ties within 0.3, across 0.06), each in a city of its own:
     rule 4's single Leiden run cuts them differently from seed to seed; the best of 20 runs
     gives one answer for every seed (docs/networks-rounds.md, "Seventh round")."""
-    import random
-
-    import igraph as ig
-
     from lastmile.network.networks import split_communities
+    from tests.test_network import _planted
 
-    draw = random.Random(5)
-    edges = [
-        (i, j)
-        for i in range(80)
-        for j in range(i + 1, 80)
-        if draw.random() < (0.3 if i // 20 == j // 20 else 0.06)
-    ]
-    g = ig.Graph(n=80, edges=edges)
-    g.vs["name"] = [f"p{v}" for v in range(80)]
-    g.es["weight"] = [1.0] * g.ecount()
+    g = _planted(5)
     places = {f"p{v}": {f"City {v // 20}, ST"} for v in range(80)}
 
     def answers(runs: int) -> set[str]:

@@ -44,6 +44,8 @@ def leiden(g: ig.Graph, *, seed: int = 0, resolution: float = 1.0, runs: int = 1
     often), the first in the order of the vertices (labels renumbered by first appearance,
     the smallest sequence): not the first run's nor the most frequent, which hang on the seed.
     """
+    if runs < 1:
+        raise ValueError(f"runs must be 1 or more, not {runs}")
     if g.vcount() == 0:
         return np.zeros(0, dtype=np.int64)
     weights = "weight" if g.ecount() else None
@@ -53,7 +55,7 @@ def leiden(g: ig.Graph, *, seed: int = 0, resolution: float = 1.0, runs: int = 1
     labels: dict[tuple[int, ...], list[int]] = {}
     ig.set_random_number_generator(random.Random(seed))
     try:
-        for _ in range(max(runs, 1)):
+        for _ in range(runs):
             current = _run(g, weights, resolution)
             key = _canonical(current)
             if key not in quality:

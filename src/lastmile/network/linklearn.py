@@ -46,7 +46,7 @@ from lastmile.network.communities import leiden
 HIDE = 0.15
 ROUNDS = 20
 BAG = 3
-BAG_STRIDE = 1000  # member b trains with seed + 1000 b
+BAG_STRIDE = 1000  # member b's rounds are seeded seed + 1000 b + r: apart while rounds < 1000
 MAX_ONE_HOT = 12
 FINE_RESOLUTION = 4.0
 NEIGHBOURS = "_of_neighbours"
@@ -422,14 +422,15 @@ def fit_link_model(
     feature_names = _features(ix, visible, none, none, seed).names
     members: list[Any] = []
     negatives: list[np.ndarray] = []
+    if rounds >= BAG_STRIDE:  # member b's rounds are seeded seed + BAG_STRIDE b + r
+        raise ValueError(f"at most {BAG_STRIDE - 1} training rounds, not {rounds}")
     for b in range(max(1, bag)):
         member_seed = seed + BAG_STRIDE * b
+        # Every round kept holds a hidden tie and a negative, so both classes are present.
         data = _training_set(ix, visible, member_seed, rounds, hide)
-        if data is None:
-            return LinkModel(ix, names, feature_names, None, np.asarray([0.5]), seed)
+        if data is None:  # no round found a negative: this member learns nothing
+            continue
         xs, ys = data
-        if len(set(ys.tolist())) < 2:
-            return LinkModel(ix, names, feature_names, None, np.asarray([float(ys.mean())]), seed)
         model = HistGradientBoostingClassifier(
             max_iter=200,
             learning_rate=0.05,
@@ -442,6 +443,8 @@ def fit_link_model(
             model.fit(xs, ys)
         members.append(model)
         negatives.append(xs[ys == 0])
+    if not members:  # too little to learn from: the callers fall back on resource allocation
+        return LinkModel(ix, names, feature_names, None, np.asarray([0.5]), seed)
     reference = np.median(np.concatenate(negatives), axis=0)
     fitted = members[0] if len(members) == 1 else Bagged(members)
     return LinkModel(ix, names, feature_names, fitted, reference, seed)
