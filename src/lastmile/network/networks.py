@@ -34,8 +34,9 @@ The rules (docs/networks.md, "Distribution networks", says why):
    taken out; upstream entities form their own networks from the criminal ties among them.
 4. A component with clear community structure is split into its communities:
    Leiden on the ties weighted ``1 + ln(records)`` (modularity, resolution 1, seeded, the
-   best of ``LEIDEN_RUNS`` runs), kept when the partition's modularity is at least ``MIN_MODULARITY`` (0.3, the level above which
-   Clauset, Newman & Moore 2004 find significant community structure). Communities are
+   best of ``LEIDEN_RUNS`` runs), kept when the partition's modularity is at least
+   ``MIN_MODULARITY`` (0.3, the level above which Clauset, Newman & Moore 2004 find
+   significant community structure). Communities are
    merged back by constrained agglomeration (strongest links first, never two groups that
    are distinct in the records: each with an organization of the component's highest kind,
    DTO or else gang/crew, or in disjoint cities, or one supplies the other and works beyond
