@@ -48,13 +48,7 @@ GAMMAS = stages.GAMMAS
 def entity_rows(con: Any, truth: Path) -> pa.Table:
     """The entity rows of the resolution (``members``), each with ``truth_g``: the true
     persons its records belong to."""
-    con.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE truth AS
-        SELECT record_id, entity_id AS g FROM read_csv('{truth}', all_varchar = true)
-        WHERE record_type = 'subjects'
-        """
-    )
+    stages.load_truth(con, truth)
     # Components are named by their smallest record id, as the run names them.
     con.execute(
         """

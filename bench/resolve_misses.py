@@ -38,6 +38,7 @@ from typing import Any
 
 import igraph as ig
 
+import resolve_stages as stages  # bench/, beside this script
 from lastmile.resolve.run import build_features
 from lastmile.store import open_workspace
 
@@ -76,13 +77,7 @@ for _kind, _ in EVIDENCE:
 
 
 def analyse(con: Any, truth: Path) -> dict[str, Any]:
-    con.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE truth AS
-        SELECT record_id, entity_id AS g FROM read_csv('{truth}', all_varchar = true)
-        WHERE record_type = 'subjects'
-        """
-    )
+    stages.load_truth(con, truth)
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE recs AS

@@ -59,7 +59,9 @@ GAMMAS = (
 )
 
 
-def analyse(con: Any, truth: Path, top: int) -> dict[str, Any]:
+def load_truth(con: Any, truth: Path) -> None:
+    """Table ``truth`` (record_id, g): the true person of every subject record of the
+    world's ``truth/records.csv``."""
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE truth AS
@@ -67,6 +69,10 @@ def analyse(con: Any, truth: Path, top: int) -> dict[str, Any]:
         WHERE record_type = 'subjects'
         """
     )
+
+
+def analyse(con: Any, truth: Path, top: int) -> dict[str, Any]:
+    load_truth(con, truth)
     gammas = ", ".join(f"gamma_{g}" for g in GAMMAS)
     con.execute(
         f"""
