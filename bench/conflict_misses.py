@@ -6,8 +6,8 @@ conflicts as ``bench/resolve.py`` does (an overlap of person G between agencies 
 found when an entity holding a subject record of G has a conflict from A to B), and gives
 every missed overlap the first cause that applies. A *fragment* is an entity holding G's
 subject records on one side (agency A or B); the other agency is its *other side*. A
-selector is *owned* by a fragment when no other entity's records use it and at most
-``COMMON_SELECTOR_RECORDS`` records do (as ``lastmile.resolve.conflicts`` reads it).
+selector is *owned* by a fragment when ``lastmile.resolve.conflicts`` makes the fragment its
+owner (``selector_owner``: no other entity's records use it, and it is not a shared line).
 
 - ``one_entity``: an entity holds G's subject records in both agencies, yet no conflict
   names the pair (a fault of the conflict rule or of the agency mapping);
@@ -51,8 +51,8 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from lastmile.resolve import conflicts, features
-from lastmile.resolve.features import COMMON_SELECTOR_RECORDS, selector_key_sql
+from lastmile.resolve import conflicts, run
+from lastmile.resolve.features import comm_key_sql, selector_key_sql
 from lastmile.store import Workspace, open_workspace
 from lastmile.store.backends import register_table
 
@@ -66,16 +66,13 @@ CAUSES = (
 )
 
 
-def recomputed(ws: Workspace) -> tuple[pa.Table, pa.Table]:
+def recomputed(ws: Workspace) -> tuple[pa.Table, pa.Table, pa.Table]:
     """What this code's rule finds on the workspace's stored resolution (its memberships),
-    without resolving again: the conflicts (``target_id, agency_id, other_agency_id``) and
-    the cases it credits each target with (``target_id, investigation_id``)."""
+    without resolving again: the conflicts (``target_id, agency_id, other_agency_id``), the
+    cases it credits each target with (``target_id, investigation_id``) and the owner of each
+    selector key (``key, entity_id``, NULL when it has none)."""
     con = ws.store.staging()
-    features.load_records(ws, con)
-    features.build_selectors(con)
-    features.build_organizations(con)
-    features.build_person_features(con)
-    features.settle(con)
+    run.build_features(ws, con)
     register_table(
         con,
         ws.store.query("SELECT record_type, record_id, entity_id FROM entity_members"),
@@ -89,7 +86,8 @@ def recomputed(ws: Workspace) -> tuple[pa.Table, pa.Table]:
     credited: pa.Table = con.sql(
         "SELECT DISTINCT target_id, investigation_id FROM target_cases"
     ).to_arrow_table()
-    return found, credited
+    owners: pa.Table = con.sql("SELECT key, entity_id FROM selector_owner").to_arrow_table()
+    return found, credited, owners
 
 
 def load(folder: Path, workspace: str, recompute: bool = False) -> duckdb.DuckDBPyConnection:
@@ -97,9 +95,7 @@ def load(folder: Path, workspace: str, recompute: bool = False) -> duckdb.DuckDB
     those this code finds) and the truth, in an in-memory connection."""
     con = duckdb.connect()
     key = selector_key_sql("kind", "value_normalized", "platform")
-    comm_key = selector_key_sql(
-        "CASE WHEN platform = '' THEN 'phone' ELSE 'account' END", "value", "platform"
-    )
+    comm_key = comm_key_sql("value", "platform")
     tables = [
         ("inv", "SELECT investigation_id, agency_id FROM investigations"),
         ("members", "SELECT record_type, record_id, entity_id FROM entity_members"),
@@ -122,8 +118,9 @@ def load(folder: Path, workspace: str, recompute: bool = False) -> duckdb.DuckDB
     if not recompute:
         tables.append(("stored", "SELECT target_id, agency_id, other_agency_id FROM conflicts"))
     with open_workspace(workspace, read_only=True) as ws:
-        found, credited = recomputed(ws)
+        found, credited, owners = recomputed(ws)
         register_table(con, credited, "credited")
+        register_table(con, owners, "owners")
         if recompute:
             register_table(con, found, "stored")
         for name, sql in tables:
@@ -186,7 +183,7 @@ def load(folder: Path, workspace: str, recompute: bool = False) -> duckdb.DuckDB
 def classify(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     """One row per missed overlap with its cause (the first of ``CAUSES`` that applies)."""
     rows = con.execute(
-        f"""
+        """
         WITH frag AS (   -- the fragments of G on each side of a missed overlap
             SELECT m.g, m.a, m.b, s.e, s.agency AS here,
                 CASE WHEN s.agency = m.a THEN m.b ELSE m.a END AS there,
@@ -197,7 +194,8 @@ def classify(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
             SELECT g, a, b FROM frag GROUP BY g, a, b, e HAVING count(DISTINCT here) = 2
         ), fkeys AS (   -- each fragment's selectors, and whether it owns them
             SELECT f.g, f.a, f.b, f.e, f.here, f.there, u.key, ku.people,
-                ku.entities = 1 AND ku.records <= {COMMON_SELECTOR_RECORDS} AS owned
+                EXISTS (SELECT 1 FROM owners o WHERE o.key = u.key AND o.entity_id = f.e)
+                    AS owned
             FROM frag f JOIN uses u ON u.e = f.e JOIN key_users ku ON ku.key = u.key
         ), evidence AS (
             -- a fragment's selector held by the other side, and how
