@@ -22,7 +22,8 @@ owner (``selector_owner``: no other entity's records use it, and it is not a sha
 - ``fragments_share_selector``: a selector used by G's fragments only (no other person)
   links the two sides, or is held by the other side: resolution kept G's records apart
   (a shared selector is not proof), and the conflict rule, which never credits a selector
-  used by several entities, cannot tell this from a family phone;
+  used by several entities, cannot tell this from a family phone (nor credits a line of
+  G's alone that is a shared line: on the records of more than three names);
 - ``shared_with_other_people``: the same, through a selector that another person's records
   use too (a family phone, a shared line): the guard that must hold;
 - ``recall``: nothing the fragments use appears on the other side: only resolution can
@@ -31,7 +32,9 @@ owner (``selector_owner``: no other entity's records use it, and it is not a sha
 ``undiscoverable`` counts the misses where all of G's records on one side are marked not
 discoverable by the truth (they share no evidence with another record of G). ``raised``
 counts the cross-agency conflicts (target and pair of agencies) and how many of them the
-truth lists (a person of the target's records in subject records of both agencies).
+truth lists (a person of the target's records in subject records of both agencies);
+``raised_by_basis`` the same by the conflict's basis (the strongest of its rows': a basis
+index beyond ``BASES`` reads as none, for conflicts stored before the basis was).
 ``--recompute`` scores, instead of the stored conflicts, those this code's rule finds on the
 stored resolution (nothing is resolved again or written). Prints JSON.
 
@@ -68,7 +71,8 @@ CAUSES = (
 
 def recomputed(ws: Workspace) -> tuple[pa.Table, pa.Table, pa.Table]:
     """What this code's rule finds on the workspace's stored resolution (its memberships),
-    without resolving again: the conflicts (``target_id, agency_id, other_agency_id``), the
+    without resolving again: the conflicts (``target_id, agency_id, other_agency_id,
+    basis``), the
     cases it credits each target with (``target_id, investigation_id``) and the owner of each
     selector key (``key, entity_id``, NULL when it has none)."""
     con = ws.store.staging()
@@ -81,7 +85,7 @@ def recomputed(ws: Workspace) -> tuple[pa.Table, pa.Table, pa.Table]:
     conflicts.load_lines(ws, con)
     conflicts.compute(con)
     found: pa.Table = con.sql(
-        "SELECT DISTINCT target_id, agency_id, other_agency_id FROM new_conflicts"
+        "SELECT DISTINCT target_id, agency_id, other_agency_id, basis FROM new_conflicts"
     ).to_arrow_table()
     credited: pa.Table = con.sql(
         "SELECT DISTINCT target_id, investigation_id FROM target_cases"
@@ -116,7 +120,9 @@ def load(folder: Path, workspace: str, recompute: bool = False) -> duckdb.DuckDB
         ),
     ]
     if not recompute:
-        tables.append(("stored", "SELECT target_id, agency_id, other_agency_id FROM conflicts"))
+        tables.append(
+            ("stored", "SELECT target_id, agency_id, other_agency_id, basis FROM conflicts")
+        )
     with open_workspace(workspace, read_only=True) as ws:
         found, credited, owners = recomputed(ws)
         register_table(con, credited, "credited")
@@ -126,6 +132,7 @@ def load(folder: Path, workspace: str, recompute: bool = False) -> duckdb.DuckDB
         for name, sql in tables:
             register_table(con, ws.store.query(sql), name)
     truth = folder / "truth"
+    bases = "[" + ", ".join(f"'{b}'" for b in conflicts.BASES) + "]"
     con.execute(
         f"""
         CREATE TEMP TABLE truth AS SELECT record_id, entity_id AS g,
@@ -167,14 +174,17 @@ def load(folder: Path, workspace: str, recompute: bool = False) -> duckdb.DuckDB
         CREATE TEMP TABLE missed AS SELECT * FROM truth_overlaps EXCEPT SELECT * FROM hit;
         -- A cross-agency conflict is in the truth when a person of the target's subject
         -- records is in subject records of both agencies.
+        -- Its basis: the strongest of its rows' (one per pair of divisions).
         CREATE TEMP TABLE raised AS
-        SELECT DISTINCT c.target_id, least(c.agency_id, c.other_agency_id) AS a,
+        SELECT c.target_id, least(c.agency_id, c.other_agency_id) AS a,
             greatest(c.agency_id, c.other_agency_id) AS b,
-            EXISTS (SELECT 1 FROM side s JOIN truth_overlaps o ON o.g = s.g
+            bool_or(EXISTS (SELECT 1 FROM side s JOIN truth_overlaps o ON o.g = s.g
                     AND least(o.a, o.b) = least(c.agency_id, c.other_agency_id)
                     AND greatest(o.a, o.b) = greatest(c.agency_id, c.other_agency_id)
-                    WHERE s.e = c.target_id) AS in_truth
-        FROM stored c WHERE c.agency_id <> c.other_agency_id;
+                    WHERE s.e = c.target_id)) AS in_truth,
+            {bases}[min(coalesce(list_position({bases}, c.basis), {len(conflicts.BASES) + 1}))]
+                AS basis
+        FROM stored c WHERE c.agency_id <> c.other_agency_id GROUP BY ALL;
         """
     )
     return con
@@ -265,6 +275,10 @@ def main(argv: list[str] | None = None) -> None:
     raised = con.execute(
         "SELECT count(*), count(*) FILTER (WHERE in_truth), count(DISTINCT target_id) FROM raised"
     ).fetchone()
+    by_basis = con.execute(
+        "SELECT coalesce(basis, 'none'), count(*), count(*) FILTER (WHERE in_truth) FROM raised "
+        "GROUP BY 1 ORDER BY 1"
+    ).fetchall()
     out: dict[str, Any] = {
         "operation": str(args.folder),
         "conflicts": "recomputed" if args.recompute else "stored",
@@ -277,6 +291,7 @@ def main(argv: list[str] | None = None) -> None:
         "raised": dict(
             zip(("target_agency_pairs", "in_truth", "targets"), raised or (), strict=True)
         ),
+        "raised_by_basis": {str(b): {"pairs": n, "in_truth": t} for b, n, t in by_basis},
     }
     if args.details:
         out["details"] = misses[: args.details]
