@@ -6,8 +6,8 @@ conflicts as ``bench/resolve.py`` does (an overlap of person G between agencies 
 found when an entity holding a subject record of G has a conflict from A to B), and gives
 every missed overlap the first cause that applies. A *fragment* is an entity holding G's
 subject records on one side (agency A or B); the other agency is its *other side*. A
-selector is *owned* by a fragment when no other entity's records use it and at most
-``COMMON_SELECTOR_RECORDS`` records do (as ``lastmile.resolve.conflicts`` reads it).
+selector is *owned* by a fragment when ``lastmile.resolve.conflicts`` makes the fragment its
+owner (``selector_owner``: no other entity's records use it, and it is not a shared line).
 
 - ``one_entity``: an entity holds G's subject records in both agencies, yet no conflict
   names the pair (a fault of the conflict rule or of the agency mapping);
@@ -22,7 +22,8 @@ selector is *owned* by a fragment when no other entity's records use it and at m
 - ``fragments_share_selector``: a selector used by G's fragments only (no other person)
   links the two sides, or is held by the other side: resolution kept G's records apart
   (a shared selector is not proof), and the conflict rule, which never credits a selector
-  used by several entities, cannot tell this from a family phone;
+  used by several entities, cannot tell this from a family phone (nor credits a line of
+  G's alone that is a shared line: on the records of more than three names);
 - ``shared_with_other_people``: the same, through a selector that another person's records
   use too (a family phone, a shared line): the guard that must hold;
 - ``recall``: nothing the fragments use appears on the other side: only resolution can
@@ -31,7 +32,9 @@ selector is *owned* by a fragment when no other entity's records use it and at m
 ``undiscoverable`` counts the misses where all of G's records on one side are marked not
 discoverable by the truth (they share no evidence with another record of G). ``raised``
 counts the cross-agency conflicts (target and pair of agencies) and how many of them the
-truth lists (a person of the target's records in subject records of both agencies).
+truth lists (a person of the target's records in subject records of both agencies);
+``raised_by_basis`` the same by the conflict's basis (the strongest of its rows': a basis
+index beyond ``BASES`` reads as none, for conflicts stored before the basis was).
 ``--recompute`` scores, instead of the stored conflicts, those this code's rule finds on the
 stored resolution (nothing is resolved again or written). Prints JSON.
 
@@ -51,8 +54,8 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from lastmile.resolve import conflicts, features
-from lastmile.resolve.features import COMMON_SELECTOR_RECORDS, selector_key_sql
+from lastmile.resolve import conflicts, run
+from lastmile.resolve.features import comm_key_sql, selector_key_sql
 from lastmile.store import Workspace, open_workspace
 from lastmile.store.backends import register_table
 
@@ -66,16 +69,14 @@ CAUSES = (
 )
 
 
-def recomputed(ws: Workspace) -> tuple[pa.Table, pa.Table]:
+def recomputed(ws: Workspace) -> tuple[pa.Table, pa.Table, pa.Table]:
     """What this code's rule finds on the workspace's stored resolution (its memberships),
-    without resolving again: the conflicts (``target_id, agency_id, other_agency_id``) and
-    the cases it credits each target with (``target_id, investigation_id``)."""
+    without resolving again: the conflicts (``target_id, agency_id, other_agency_id,
+    basis``), the
+    cases it credits each target with (``target_id, investigation_id``) and the owner of each
+    selector key (``key, entity_id``, NULL when it has none)."""
     con = ws.store.staging()
-    features.load_records(ws, con)
-    features.build_selectors(con)
-    features.build_organizations(con)
-    features.build_person_features(con)
-    features.settle(con)
+    run.build_features(ws, con)
     register_table(
         con,
         ws.store.query("SELECT record_type, record_id, entity_id FROM entity_members"),
@@ -84,12 +85,13 @@ def recomputed(ws: Workspace) -> tuple[pa.Table, pa.Table]:
     conflicts.load_lines(ws, con)
     conflicts.compute(con)
     found: pa.Table = con.sql(
-        "SELECT DISTINCT target_id, agency_id, other_agency_id FROM new_conflicts"
+        "SELECT DISTINCT target_id, agency_id, other_agency_id, basis FROM new_conflicts"
     ).to_arrow_table()
     credited: pa.Table = con.sql(
         "SELECT DISTINCT target_id, investigation_id FROM target_cases"
     ).to_arrow_table()
-    return found, credited
+    owners: pa.Table = con.sql("SELECT key, entity_id FROM selector_owner").to_arrow_table()
+    return found, credited, owners
 
 
 def load(folder: Path, workspace: str, recompute: bool = False) -> duckdb.DuckDBPyConnection:
@@ -97,9 +99,7 @@ def load(folder: Path, workspace: str, recompute: bool = False) -> duckdb.DuckDB
     those this code finds) and the truth, in an in-memory connection."""
     con = duckdb.connect()
     key = selector_key_sql("kind", "value_normalized", "platform")
-    comm_key = selector_key_sql(
-        "CASE WHEN platform = '' THEN 'phone' ELSE 'account' END", "value", "platform"
-    )
+    comm_key = comm_key_sql("value", "platform")
     tables = [
         ("inv", "SELECT investigation_id, agency_id FROM investigations"),
         ("members", "SELECT record_type, record_id, entity_id FROM entity_members"),
@@ -120,15 +120,19 @@ def load(folder: Path, workspace: str, recompute: bool = False) -> duckdb.DuckDB
         ),
     ]
     if not recompute:
-        tables.append(("stored", "SELECT target_id, agency_id, other_agency_id FROM conflicts"))
+        tables.append(
+            ("stored", "SELECT target_id, agency_id, other_agency_id, basis FROM conflicts")
+        )
     with open_workspace(workspace, read_only=True) as ws:
-        found, credited = recomputed(ws)
+        found, credited, owners = recomputed(ws)
         register_table(con, credited, "credited")
+        register_table(con, owners, "owners")
         if recompute:
             register_table(con, found, "stored")
         for name, sql in tables:
             register_table(con, ws.store.query(sql), name)
     truth = folder / "truth"
+    bases = "[" + ", ".join(f"'{b}'" for b in conflicts.BASES) + "]"
     con.execute(
         f"""
         CREATE TEMP TABLE truth AS SELECT record_id, entity_id AS g,
@@ -170,14 +174,17 @@ def load(folder: Path, workspace: str, recompute: bool = False) -> duckdb.DuckDB
         CREATE TEMP TABLE missed AS SELECT * FROM truth_overlaps EXCEPT SELECT * FROM hit;
         -- A cross-agency conflict is in the truth when a person of the target's subject
         -- records is in subject records of both agencies.
+        -- Its basis: the strongest of its rows' (one per pair of divisions).
         CREATE TEMP TABLE raised AS
-        SELECT DISTINCT c.target_id, least(c.agency_id, c.other_agency_id) AS a,
+        SELECT c.target_id, least(c.agency_id, c.other_agency_id) AS a,
             greatest(c.agency_id, c.other_agency_id) AS b,
-            EXISTS (SELECT 1 FROM side s JOIN truth_overlaps o ON o.g = s.g
+            bool_or(EXISTS (SELECT 1 FROM side s JOIN truth_overlaps o ON o.g = s.g
                     AND least(o.a, o.b) = least(c.agency_id, c.other_agency_id)
                     AND greatest(o.a, o.b) = greatest(c.agency_id, c.other_agency_id)
-                    WHERE s.e = c.target_id) AS in_truth
-        FROM stored c WHERE c.agency_id <> c.other_agency_id;
+                    WHERE s.e = c.target_id)) AS in_truth,
+            {bases}[min(coalesce(list_position({bases}, c.basis), {len(conflicts.BASES) + 1}))]
+                AS basis
+        FROM stored c WHERE c.agency_id <> c.other_agency_id GROUP BY ALL;
         """
     )
     return con
@@ -186,7 +193,7 @@ def load(folder: Path, workspace: str, recompute: bool = False) -> duckdb.DuckDB
 def classify(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     """One row per missed overlap with its cause (the first of ``CAUSES`` that applies)."""
     rows = con.execute(
-        f"""
+        """
         WITH frag AS (   -- the fragments of G on each side of a missed overlap
             SELECT m.g, m.a, m.b, s.e, s.agency AS here,
                 CASE WHEN s.agency = m.a THEN m.b ELSE m.a END AS there,
@@ -197,7 +204,8 @@ def classify(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
             SELECT g, a, b FROM frag GROUP BY g, a, b, e HAVING count(DISTINCT here) = 2
         ), fkeys AS (   -- each fragment's selectors, and whether it owns them
             SELECT f.g, f.a, f.b, f.e, f.here, f.there, u.key, ku.people,
-                ku.entities = 1 AND ku.records <= {COMMON_SELECTOR_RECORDS} AS owned
+                EXISTS (SELECT 1 FROM owners o WHERE o.key = u.key AND o.entity_id = f.e)
+                    AS owned
             FROM frag f JOIN uses u ON u.e = f.e JOIN key_users ku ON ku.key = u.key
         ), evidence AS (
             -- a fragment's selector held by the other side, and how
@@ -267,6 +275,10 @@ def main(argv: list[str] | None = None) -> None:
     raised = con.execute(
         "SELECT count(*), count(*) FILTER (WHERE in_truth), count(DISTINCT target_id) FROM raised"
     ).fetchone()
+    by_basis = con.execute(
+        "SELECT coalesce(basis, 'none'), count(*), count(*) FILTER (WHERE in_truth) FROM raised "
+        "GROUP BY 1 ORDER BY 1"
+    ).fetchall()
     out: dict[str, Any] = {
         "operation": str(args.folder),
         "conflicts": "recomputed" if args.recompute else "stored",
@@ -279,6 +291,7 @@ def main(argv: list[str] | None = None) -> None:
         "raised": dict(
             zip(("target_agency_pairs", "in_truth", "targets"), raised or (), strict=True)
         ),
+        "raised_by_basis": {str(b): {"pairs": n, "in_truth": t} for b, n, t in by_basis},
     }
     if args.details:
         out["details"] = misses[: args.details]

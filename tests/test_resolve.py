@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 from lastmile.cli import app
 from lastmile.ingest import ingest_paths
 from lastmile.resolve import ResolveError
+from lastmile.resolve.conflicts import BASES
 from lastmile.resolve.judge import explain_pair, judge_pair, split_entity
 from lastmile.resolve.run import resolve
 from lastmile.store import Workspace, open_workspace
@@ -460,6 +461,14 @@ def test_conflicts_name_only_the_other_side(resolved: tuple[Path, dict[str, list
     lines = out.output.strip().splitlines()
     assert lines[0].startswith('"agency_id","division","target_id"')
     assert "Det. Example" in out.output and "I2" not in out.output
+    # How each conflict was found: a word of BASES, which names no case of the other side.
+    rows = list(csv.DictReader(lines))
+    assert rows and {r["basis"] for r in rows} <= set(BASES)
+    table = runner.invoke(
+        app, ["conflicts", "-w", str(path), "-f", "table"], env={"COLUMNS": "250"}
+    )
+    assert table.exit_code == 0 and "subject record" in table.output, table.output
+    assert "basis" in table.output
     with open_workspace(path) as ws:
         targets = {str(r[0]) for r in ws.store.rows("SELECT target_id FROM conflicts")}
         # Jesús is worked by A1, A2 and A3; the sisters' shared phone raises nothing.

@@ -5,22 +5,28 @@ A small operation written here, on both stores: Pedro's phone is listed by agenc
 and is a line whose toll records agency A2's case obtained (numbers that talk to it alone);
 agency A3's case holds it only as a contact of its own targets, and A3's other case returns
 an event or two a line, too few to tell a return from a contact. Two sisters share a family
-phone, which A2's case also obtained records of. The rule is applied to the records as
-resolution leaves them (each subject record its own person here), without training a model.
+phone, which A2's case also obtained records of. A business line on four people's records
+(resolved, in one test, as one person), Instagram accounts handed over, and an isolated call
+between two numbers test the guards and the keys. The rule is applied to the records as
+resolution leaves them (each subject record its own person here, unless a test merges some),
+without training a model.
 """
 
 from __future__ import annotations
 
 import csv
+from datetime import datetime
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 
 from lastmile.comms.handovers import HandoverParams, handovers_sql
 from lastmile.ingest import ingest_paths
-from lastmile.resolve import conflicts, features
-from lastmile.store import Workspace
-from lastmile.store.backends import register_table
+from lastmile.resolve import conflicts, run
+from lastmile.store import Workspace, open_workspace
+from lastmile.store.backends import DuckDBStore, PostgresStore, register_table
+from lastmile.store.migrations import migrate
 
 INVESTIGATIONS = [
     ("I1", "A1", "Phoenix"),
@@ -28,11 +34,17 @@ INVESTIGATIONS = [
     ("I3", "A3", "Phoenix"),
     ("I4", "A3", "Phoenix"),
     ("I5", "A2", "Phoenix"),
+    ("I6", "A1", "Phoenix"),
+    ("I7", "A2", "Phoenix"),
 ]
 PEDRO = "602-555-0101"
 FAMILY = "602-555-0102"
 T2, T3, T3B, T4 = "602-555-0201", "602-555-0301", "602-555-0302", "602-555-0401"
 ROSA, ROSA_OLD, ANA_OLD = "602-555-0103", "602-555-0501", "602-555-0104"
+ISO, ISO_OTHER = "602-555-0601", "602-555-0602"
+BIZ, BIZ_NEW = "602-555-0701", "602-555-0702"
+IG_OLD, IG_NEW = "el.viejo", "el.nuevo"
+BIZ_NAMES = ["Bodega Uno", "Bodega Dos", "Bodega Tres", "Bodega Cuatro"]
 
 
 def _write(folder: Path, name: str, rows: list[dict[str, str]]) -> None:
@@ -57,6 +69,44 @@ def _calls(inv: str, line: str, others: list[str], month: int = 7) -> list[dict[
 
 def _contacts(prefix: str, n: int) -> list[str]:
     return [f"{prefix}-555-{1000 + k:04d}" for k in range(n)]
+
+
+def _event(
+    inv: str, day: str, a: str, b: str, kind: str = "call", platform: str = ""
+) -> dict[str, str]:
+    return {
+        "investigation_id": inv,
+        "time": f"2022-{day}T10:00:00Z",
+        "from_selector": a,
+        "to_selector": b,
+        "kind": kind,
+        "platform": platform,
+    }
+
+
+def _handover(
+    old_case: str,
+    old: str,
+    new_case: str,
+    new: str,
+    contacts: list[str],
+    month: int,
+    **how: str,
+) -> list[dict[str, str]]:
+    """``old_case`` obtains the records of ``old`` (days 1-3 of ``month``, ending with a
+    call to ``new``: the one event that shows ``new`` in ``old_case``); ``new_case`` those
+    of ``new``, which talks to the same people from day 11."""
+    return [
+        *(
+            _event(old_case, f"{month:02d}-{1 + k:02d}", old, c, **how)
+            for k, c in enumerate(contacts)
+        ),
+        _event(old_case, f"{month:02d}-03", old, new, **how),
+        *(
+            _event(new_case, f"{month:02d}-{11 + k:02d}", new, c, **how)
+            for k, c in enumerate(contacts)
+        ),
+    ]
 
 
 def write_operation(folder: Path) -> None:
@@ -87,6 +137,11 @@ def write_operation(folder: Path) -> None:
         ("I4-S1", "I4", "Carlos Cuarto"),
         ("I1-S4", "I1", "Rosa Maria Diaz"),
         ("I5-S1", "I5", "La Guera"),
+        ("I1-S5", "I1", "Isidro Unico"),
+        ("I1-S6", "I1", "Nemesio Nuevo"),
+        ("I1-S7", "I1", "Nicolas Nuevo"),
+        ("I7-S1", "I7", "Victor Viejo"),
+        *((f"I6-S{k}", "I6", name) for k, name in enumerate(BIZ_NAMES, 1)),
     ]
     _write(
         folder,
@@ -104,13 +159,36 @@ def write_operation(folder: Path) -> None:
         ("I1-P4", "I1", "I1-S4", ROSA),
         ("I5-P1", "I5", "I5-S1", ROSA_OLD),
         ("I1-P5", "I1", "I1-S2", ANA_OLD),
+        ("I1-P6", "I1", "I1-S5", ISO),
+        ("I1-P7", "I1", "I1-S6", BIZ_NEW),
+        ("I1-P8", "I1", "", T2),  # A2's line, in A1's case without a subject
+        *((f"I6-P{k}", "I6", f"I6-S{k}", BIZ) for k in range(1, len(BIZ_NAMES) + 1)),
     ]
+    accounts = [("I1-A1", "I1", "I1-S7", IG_NEW), ("I7-A1", "I7", "I7-S1", IG_OLD)]
     _write(
         folder,
         "selectors",
         [
-            {"selector_id": x, "investigation_id": i, "subject_id": s, "kind": "phone", "value": v}
+            {
+                "selector_id": x,
+                "investigation_id": i,
+                "subject_id": s,
+                "kind": "phone",
+                "value": v,
+                "platform": "",
+            }
             for x, i, s, v in selectors
+        ]
+        + [
+            {
+                "selector_id": x,
+                "investigation_id": i,
+                "subject_id": s,
+                "kind": "account",
+                "value": v,
+                "platform": "Instagram",
+            }
+            for x, i, s, v in accounts
         ],
     )
     comms = [
@@ -141,33 +219,63 @@ def write_operation(folder: Path) -> None:
             {**c, "time": c["time"].replace("-06-0", "-06-1")}
             for c in _calls("I1", FAMILY, _contacts("480", 3), month=6)
         ],
+        # In A2's dense case, one call between two numbers seen nowhere else in it: neither
+        # is a returned line, though ISO is a line of A1's case.
+        _event("I2", "07-20", ISO, ISO_OTHER),
+        # The business line (on four people's records), whose records A2's case obtained, is
+        # followed by a line A1's case lists.
+        *_handover("I2", BIZ, "I1", BIZ_NEW, _contacts("707", 3), month=5),
+        # Instagram accounts: A2's case obtained the old account's messages, A1's case the
+        # new one's (its owner's listed account).
+        *_handover(
+            "I7",
+            IG_OLD,
+            "I1",
+            IG_NEW,
+            ["ig.uno", "ig.dos", "ig.tres"],
+            month=4,
+            kind="app_message",
+            platform="Instagram",
+        ),
     ]
+    comms = [{"platform": "", **c} for c in comms]
     _write(folder, "communications", comms)
 
 
-def found_conflicts(ws: Workspace) -> set[tuple[str, str, str]]:
-    """(subject record, agency, other agency) of each conflict the rule finds, with every
-    subject record its own person."""
+def found_conflicts(
+    ws: Workspace, same_person: dict[str, str] | None = None
+) -> set[tuple[str, str, str]]:
+    """(target, agency, other agency) of each conflict the rule finds, with every subject
+    record its own person (its id the target's) but those ``same_person`` maps to one."""
+    return set(found_bases(ws, same_person))
+
+
+def found_bases(
+    ws: Workspace, same_person: dict[str, str] | None = None
+) -> dict[tuple[str, str, str], str]:
+    """The basis of each conflict (as :func:`found_conflicts`), left on the store's staging
+    connection as ``new_conflicts``."""
     con = ws.store.staging()
-    features.load_records(ws, con)
-    features.build_selectors(con)
-    features.build_organizations(con)
-    features.build_person_features(con)
-    features.settle(con)
+    run.build_features(ws, con)
+    merged = same_person or {}
+    ids = [str(r[0]) for r in ws.store.rows("SELECT subject_id FROM subjects")]
     register_table(
         con,
-        ws.store.query(
-            "SELECT 'subjects' AS record_type, subject_id AS record_id, "
-            "subject_id AS entity_id FROM subjects"
+        pa.table(
+            {
+                "record_type": ["subjects"] * len(ids),
+                "record_id": ids,
+                "entity_id": [merged.get(i, i) for i in ids],
+            }
         ),
         "new_members",
     )
     conflicts.load_lines(ws, con)
     conflicts.compute(con)
     rows = con.execute(
-        "SELECT DISTINCT target_id, agency_id, other_agency_id FROM new_conflicts"
+        "SELECT DISTINCT target_id, agency_id, other_agency_id, basis FROM new_conflicts"
     ).fetchall()
-    return {(str(t), str(a), str(b)) for t, a, b in rows}
+    return {(str(t), str(a), str(b)): str(basis) for t, a, b, basis in rows}
 
 
 @pytest.fixture
@@ -214,8 +322,89 @@ def test_a_burner_chain_credits_the_cases_of_each_of_its_lines(operation: Worksp
             "SELECT old_selector, new_selector FROM (" + handovers_sql(HandoverParams()) + ") h"
         )
     }
-    assert pairs == {("+16025550501", "+16025550103"), ("+16025550104", "+16025550102")}
+    assert pairs == {
+        ("+16025550501", "+16025550103"),
+        ("+16025550104", "+16025550102"),
+        ("+16025550701", "+16025550702"),
+        (IG_OLD, IG_NEW),
+    }
     found = found_conflicts(operation)
     assert ("I1-S4", "A1", "A2") in found
     # A1's records never show the old line: its user is not credited with A1's case.
     assert ("I5-S1", "A2", "A1") not in found
+
+
+def test_an_isolated_call_makes_neither_end_a_returned_line(operation: Workspace) -> None:
+    # A2's case passes the density rule (its own line has four counterparts), yet one call
+    # between two numbers seen once each tells neither's return: both ends are leaves.
+    lines = {(str(i), str(v)) for i, _p, v in operation.store.rows(conflicts.RETURNED_LINES)}
+    assert ("I2", "+16025550201") in lines
+    assert ("I2", "+16025550601") not in lines and ("I2", "+16025550602") not in lines
+    assert not {c for c in found_conflicts(operation) if c[0] == "I1-S5"}
+
+
+def test_a_burner_chain_never_runs_through_a_shared_line(operation: Workspace) -> None:
+    # The business line is on four people's records; resolved as one person it is still a
+    # shared line (common): neither that person nor the user of the line that followed it is
+    # credited with A2's case, which obtained the business line's records.
+    bodega = {f"I6-S{k}": "BODEGA" for k in range(1, len(BIZ_NAMES) + 1)}
+    found = found_conflicts(operation, same_person=bodega)
+    assert not {c for c in found if c[0] in ("I1-S6", "BODEGA")}
+
+
+def test_accounts_on_a_platform_are_credited_like_phones(operation: Workspace) -> None:
+    # The new Instagram account's user (listed by A1's case) is credited with A2's case,
+    # which obtained the old account's messages and shows the new one.
+    lines = {(str(i), str(p), str(v)) for i, p, v in operation.store.rows(conflicts.RETURNED_LINES)}
+    assert ("I7", "Instagram", IG_OLD) in lines
+    found = found_bases(operation)
+    assert found[("I1-S7", "A1", "A2")] == "burner chain"
+    assert ("I7-S1", "A2", "A1") not in found
+
+
+def test_each_conflict_says_how_it_was_found(operation: Workspace) -> None:
+    found = found_bases(operation)
+    # Tomas: his subject record in A2's case, a selector record of his line in A1's; Pedro:
+    # his subject record, a returned line; the new Instagram account's user: his subject
+    # record, a burner chain. The weaker side decides, for both agencies alike.
+    assert found[("I2-S1", "A2", "A1")] == "selector record"
+    assert found[("I2-S1", "A1", "A2")] == "selector record"
+    assert found[("I1-S1", "A1", "A2")] == "returned line"
+    assert found[("I1-S7", "A2", "A1")] == "burner chain"
+    con = operation.store.staging()
+    assert conflicts.write(operation, con) == len(
+        con.execute("SELECT * FROM new_conflicts").fetchall()
+    )
+    stored = conflicts.conflicts_of(operation, "A2").to_pylist()
+    first = {(r["target_id"], r["other_agency_id"]): r for r in stored}
+    assert first[("I1-S1", "A1")]["basis"] == "returned line"
+    # A rerun keeps the time each conflict was first seen, and says its basis again.
+    con.execute("UPDATE new_conflicts SET basis = 'burner chain'")
+    assert conflicts.write(operation, con) == 0
+    again = {
+        (r["target_id"], r["other_agency_id"]): r
+        for r in conflicts.conflicts_of(operation, "A2").to_pylist()
+    }
+    assert again[("I1-S1", "A1")]["first_seen"] == first[("I1-S1", "A1")]["first_seen"]
+    assert again[("I1-S1", "A1")]["basis"] == "burner chain"
+
+
+def test_conflicts_stored_before_the_basis_keep_their_row(workspace_url: str) -> None:
+    # Migration 0010 adds the basis to a store whose conflicts were announced before it: each
+    # row stays, with its first seen, and has no basis until the next resolve.
+    store = (
+        PostgresStore(workspace_url)
+        if workspace_url.startswith("postgres")
+        else DuckDBStore(Path(workspace_url))
+    )
+    migrate(store, up_to=9)
+    store.execute(
+        "INSERT INTO conflicts (target_id, target_kind, agency_id, division, other_agency_id, "
+        "other_division, first_seen, last_seen) VALUES ('P-1', 'person', 'A1', 'Phoenix', 'A2', "
+        "'Phoenix', TIMESTAMP '2022-07-01 10:00:00', TIMESTAMP '2022-07-01 10:00:00')"
+    )
+    store.close()
+    with open_workspace(workspace_url) as ws:
+        assert ws.store.rows("SELECT target_id, first_seen, basis FROM conflicts") == [
+            ("P-1", datetime(2022, 7, 1, 10, 0), None)
+        ]

@@ -110,7 +110,9 @@ COLUMNS: dict[str, Col] = {
     "katz": Col("katz", 2, "score"),
     # Conflicts (``lastmile conflicts``): whose target, and whom to call (the other side's
     # phone, then its point of contact), before the rest; the other agency's full name
-    # repeats its id. With --agency the command hides the asking agency's own columns.
+    # repeats its id; the basis (how the conflict was found: a subject record ... a burner
+    # chain) says how far to trust it. With --agency the command hides the asking agency's
+    # own columns.
     "agency_id": Col("agency", 8, "key"),
     "target_id": Col("target", 9, "key"),
     "target_name": Col("target name", 8, "fold"),  # also of likely ties
@@ -118,6 +120,7 @@ COLUMNS: dict[str, Col] = {
     "poc_phone": Col("phone", 9, "key"),
     "poc_name": Col("contact", 7, "fold"),
     "other_division": Col("other div", 6),
+    "basis": Col("basis", 6),
     "division": Col("division", 4),
     "poc_email": Col("email", 5, "key"),
     "first_seen": Col("first seen", 4, "time"),

@@ -5,12 +5,17 @@ records, of the selector records of every selector that resolves to it alone (a 
 by one person's records only, and not a shared line), and of the toll records and platform
 returns in which such a selector is a line the investigation obtained records of (see
 :data:`RETURNED_LINES`), and of every investigation holding (listing, or having obtained the
-records of) a line of the same burner chain: the lines one person used in turn, joined by
-handovers (``lastmile.comms.handovers``) and never through a selector several entities use.
-An organization is never a target (the Sinaloa Cartel is named in
-hundreds of cases), nor a selector used by several people (a family phone). A target worked
+records of) a line of the same burner chain, where that investigation's communications show
+the target's line: the lines one person used in turn, joined by handovers
+(``lastmile.comms.handovers``) and never through a selector several entities use or a shared
+line (a line passed on to another person is seen only in its new user's cases, so its old
+user is not credited with them). Every line keys as a selector record of it does
+(``features.comm_key_sql``: an account on its platform, a phone on any). An organization is
+never a target (the Sinaloa Cartel is named in hundreds of cases), nor a selector used by
+several people (a family phone). A target worked
 by two agencies, or by two divisions of one agency, is a *conflict*; each side is told only
-the other side's agency and point of contact.
+the other side's agency and point of contact, and the conflict's *basis* (:data:`BASES`):
+how the weaker of its two sides was tied to the target.
 
 Conflicts are kept in the ``conflicts`` table with the time first seen, so a rerun can tell
 new ones from known ones.
@@ -22,7 +27,7 @@ import duckdb
 import pyarrow as pa
 
 from lastmile.resolve import cluster
-from lastmile.resolve.features import selector_key_sql
+from lastmile.resolve.features import comm_key_sql, settle
 from lastmile.store import Workspace
 from lastmile.store.backends import register_table
 
@@ -36,10 +41,13 @@ from lastmile.store.backends import register_table
 # leaf's neighbour; Chen, Kanj and Jia 2001, "Vertex cover: further observations and further
 # improvements"). A number that merely called the case's targets (a contact) talks to
 # those targets, whose other counterparts do not talk to it alone, and is not credited. The
-# rule needs returns that list each line's traffic: it is applied only in cases whose own
-# listed lines (the selectors of their selector records that their communications show)
-# have a median of at least MIN_RETURN_COUNTERPARTS counterparts. Where each return shows an
-# event or two, a leaf is as likely a sparse return as a contact, and nothing is credited.
+# rule needs returns that list each line's traffic: it is applied only in cases where at least
+# half of their own listed lines (the selectors of their selector records that their
+# communications show) have MIN_RETURN_COUNTERPARTS counterparts or more (the upper median of
+# their counterparts is at least MIN_RETURN_COUNTERPARTS). A line is returned only when it
+# has several counterparts itself: an isolated event between two numbers seen once each has
+# a leaf at both ends, and tells neither's return. Where each return shows an event or two,
+# a leaf is as likely a sparse return as a contact, and nothing is credited.
 # Portable SQL, run in the store (DuckDB or PostgreSQL): one row per case and returned line.
 MIN_RETURN_COUNTERPARTS = 3
 RETURNED_LINES = f"""
@@ -71,6 +79,14 @@ RETURNED_LINES = f"""
         AND line.platform = e.platform AND line.x = e.x AND line.n > 1
 """
 
+# How a target is tied to a case, strongest first (docs/resolution.md, "Deconfliction"): the
+# case names it in a subject record (resolution's own decision); the case lists a line only
+# it uses (a selector record: stated by the case); the case obtained the records of such a
+# line (a returned line: inferred from the shape of the returns); a line of the same burner
+# chain (a handover: inferred from timing and shared contacts, and a handed-down phone ties
+# its two users).
+BASES = ("subject record", "selector record", "returned line", "burner chain")
+
 
 def load_lines(ws: Workspace, con: duckdb.DuckDBPyConnection) -> None:
     """On ``con``, from the workspace's communications: ``returned_lines(investigation_id,
@@ -78,13 +94,13 @@ def load_lines(ws: Workspace, con: duckdb.DuckDBPyConnection) -> None:
     (RETURNED_LINES); ``handover_pairs(old_key, new_key)``, the likely burner replacements
     (``lastmile.comms.handovers``: one line goes silent and a new one starts within days,
     talking to the same people); and ``handover_seen(investigation_id, key)``, the cases
-    whose communications show a line of a handover."""
+    whose communications show a line of a handover. Every line keys as a communication's
+    end on its platform (``features.comm_key_sql``), as a selector record of it does."""
     from lastmile.comms.handovers import HandoverParams, handovers_sql
 
-    con.execute("SELECT 1").fetchall()
+    settle(con)
     register_table(con, ws.store.query(RETURNED_LINES), "returned_values")
-    kind = "CASE WHEN platform = '' THEN 'phone' ELSE 'account' END"
-    key = selector_key_sql(kind, "value", "platform")
+    key = comm_key_sql("value", "platform")
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE returned_lines AS
@@ -96,33 +112,42 @@ def load_lines(ws: Workspace, con: duckdb.DuckDBPyConnection) -> None:
         SELECT DISTINCT investigation_id, {key} AS key FROM r
         """
     )
-    # The handovers, and the cases whose communications show a line of one (both kinds of
-    # row in one query, so the handovers are found once).
+    # The handovers, each line with the platforms it is seen on (a handover pairs selector
+    # values over every platform: a phone keys the same on all, a handle on its own), and
+    # the cases whose communications show a line of one (both kinds of row in one query, so
+    # the handovers are found once).
     rows = ws.store.query(
         f"""
-        WITH h AS (
+        WITH pairs AS (
             SELECT x.old_selector, x.new_selector FROM ({handovers_sql(HandoverParams())}) x
-        ), v AS (SELECT old_selector AS value FROM h UNION SELECT new_selector FROM h)
-        SELECT 'handover' AS what, old_selector AS a, new_selector AS b FROM h
+        ), v AS (SELECT old_selector AS value FROM pairs UNION SELECT new_selector FROM pairs),
+        seen AS (
+            SELECT DISTINCT s.investigation_id, c.from_selector AS value,
+                coalesce(c.platform, '') AS platform
+            FROM communications c JOIN communications_sources s ON s.event_key = c.event_key
+            WHERE c.from_selector IN (SELECT value FROM v)
+            UNION
+            SELECT DISTINCT s.investigation_id, c.to_selector, coalesce(c.platform, '')
+            FROM communications c JOIN communications_sources s ON s.event_key = c.event_key
+            WHERE c.to_selector IN (SELECT value FROM v)
+        ), on_platform AS (SELECT DISTINCT value, platform FROM seen)
+        SELECT 'handover' AS what, p.old_selector AS a, po.platform AS a_platform,
+            p.new_selector AS b, pn.platform AS b_platform
+        FROM pairs p JOIN on_platform po ON po.value = p.old_selector
+        JOIN on_platform pn ON pn.value = p.new_selector
         UNION ALL
-        SELECT DISTINCT 'seen', s.investigation_id, c.from_selector
-        FROM communications c JOIN communications_sources s ON s.event_key = c.event_key
-        WHERE c.from_selector IN (SELECT value FROM v)
-        UNION ALL
-        SELECT DISTINCT 'seen', s.investigation_id, c.to_selector
-        FROM communications c JOIN communications_sources s ON s.event_key = c.event_key
-        WHERE c.to_selector IN (SELECT value FROM v)
+        SELECT 'seen', investigation_id, '', value, platform FROM seen
         """
     )
     register_table(con, rows, "handover_values")
-    # A handover pairs selector values (calls, texts, phone-based apps): a phone number keys
-    # its phone, an address its e-mail; an account handle without its platform keys nothing.
-    ka = selector_key_sql("'account'", "a", "''")
-    kb = selector_key_sql("'account'", "b", "''")
+    ka = comm_key_sql("a", "a_platform")
+    kb = comm_key_sql("b", "b_platform")
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE handover_rows AS
-        SELECT CAST(what AS VARCHAR) AS what, CAST(a AS VARCHAR) AS a, CAST(b AS VARCHAR) AS b
+        SELECT CAST(what AS VARCHAR) AS what, CAST(a AS VARCHAR) AS a,
+            CAST(a_platform AS VARCHAR) AS a_platform, CAST(b AS VARCHAR) AS b,
+            CAST(b_platform AS VARCHAR) AS b_platform
         FROM handover_values;
         CREATE OR REPLACE TEMP TABLE handover_pairs AS
         SELECT DISTINCT {ka} AS old_key, {kb} AS new_key FROM handover_rows
@@ -157,10 +182,10 @@ def compute(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE chain_edges AS
-        SELECT h.old_key AS a, h.new_key AS b FROM handover_pairs h
-        WHERE h.old_key <> h.new_key
+        SELECT pair.old_key AS a, pair.new_key AS b FROM handover_pairs pair
+        WHERE pair.old_key <> pair.new_key
           AND NOT EXISTS (SELECT 1 FROM selector_owner o WHERE o.entity_id IS NULL
-                          AND o.key IN (h.old_key, h.new_key))
+                          AND o.key IN (pair.old_key, pair.new_key))
         """
     )
     cluster.components(
@@ -169,6 +194,8 @@ def compute(con: duckdb.DuckDBPyConnection) -> None:
         "chain_edges",
         "burner_chains",
     )
+    # Each case a target is credited with, by the strongest basis that ties them (the rank
+    # of BASES: 1 is the strongest).
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE target_cases AS
@@ -182,35 +209,44 @@ def compute(con: duckdb.DuckDBPyConnection) -> None:
             -- every line of a burner chain that holds one of a case's lines, where the
             -- case's communications show it (a line passed on to another person, whose
             -- records alone name it, is seen only in its new user's cases)
-            SELECT DISTINCT m.node AS key, c.investigation_id FROM burner_chains h
-            JOIN case_lines c ON c.key = h.node
-            JOIN burner_chains m ON m.component = h.component
+            SELECT DISTINCT credited.node AS key, c.investigation_id FROM burner_chains held
+            JOIN case_lines c ON c.key = held.node
+            JOIN burner_chains credited ON credited.component = held.component
             JOIN handover_seen v ON v.investigation_id = c.investigation_id
-                AND v.key = m.node
+                AND v.key = credited.node
+        ), ties AS (
+            SELECT m.entity_id AS target_id, s.investigation_id, 1 AS basis_rank
+            FROM new_members m JOIN src_subjects s ON s.record_id = m.record_id
+            WHERE m.record_type = 'subjects'
+            UNION ALL
+            SELECT o.entity_id, r.investigation_id, 2 FROM owned o
+            JOIN sel_recs r ON r.key = o.key
+            UNION ALL
+            SELECT o.entity_id, r.investigation_id, 3 FROM owned o
+            JOIN returned_lines r ON r.key = o.key
+            UNION ALL
+            SELECT o.entity_id, c.investigation_id, 4 FROM owned o
+            JOIN chain_cases c ON c.key = o.key
         )
-        SELECT DISTINCT m.entity_id AS target_id, s.investigation_id
-        FROM new_members m JOIN src_subjects s ON s.record_id = m.record_id
-        WHERE m.record_type = 'subjects'
-        UNION
-        SELECT o.entity_id, r.investigation_id FROM owned o JOIN sel_recs r ON r.key = o.key
-        UNION
-        SELECT o.entity_id, r.investigation_id FROM owned o
-        JOIN returned_lines r ON r.key = o.key
-        UNION
-        SELECT o.entity_id, c.investigation_id FROM owned o
-        JOIN chain_cases c ON c.key = o.key
+        SELECT target_id, investigation_id, min(basis_rank) AS basis_rank FROM ties
+        GROUP BY target_id, investigation_id
         """
     )
+    # A conflict holds only while both sides' ties do: its basis is the weaker of the two
+    # sides' strongest, the same word for both agencies.
+    words = " ".join(f"WHEN {rank} THEN '{word}'" for rank, word in enumerate(BASES, 1))
     con.execute(
-        """
+        f"""
         CREATE OR REPLACE TEMP TABLE new_conflicts AS
         WITH sides AS (
-            SELECT DISTINCT t.target_id, i.agency_id, i.division
+            SELECT t.target_id, i.agency_id, i.division, min(t.basis_rank) AS basis_rank
             FROM target_cases t JOIN src_investigations i USING (investigation_id)
             WHERE i.agency_id IS NOT NULL
+            GROUP BY t.target_id, i.agency_id, i.division
         )
         SELECT a.target_id, a.agency_id, a.division, b.agency_id AS other_agency_id,
-            b.division AS other_division
+            b.division AS other_division,
+            CASE greatest(a.basis_rank, b.basis_rank) {words} END AS basis
         FROM sides a JOIN sides b ON a.target_id = b.target_id
             AND (a.agency_id <> b.agency_id OR a.division IS DISTINCT FROM b.division)
         """
@@ -218,44 +254,39 @@ def compute(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def write(ws: Workspace, con: duckdb.DuckDBPyConnection) -> int:
-    """Store the conflicts, keeping the time each was first seen; returns how many are new."""
-    con.execute("SELECT 1").fetchall()
+    """Store the conflicts, keeping the time each was first seen (a conflict is its target
+    and its two sides; its basis is the latest run's); returns how many are new."""
+    settle(con)
+    columns = ("target_id", "agency_id", "division", "other_agency_id", "other_division")
     known = ws.store.query(
-        "SELECT target_id, agency_id, division, other_agency_id, other_division, first_seen, "
-        "last_seen FROM conflicts"
+        f"SELECT {', '.join(columns)}, first_seen, last_seen, basis FROM conflicts"
     )
     if known.num_rows == 0:
         known = pa.table(
             {
-                **{
-                    c: pa.array([], pa.string())
-                    for c in (
-                        "target_id",
-                        "agency_id",
-                        "division",
-                        "other_agency_id",
-                        "other_division",
-                    )
-                },
+                **{c: pa.array([], pa.string()) for c in columns},
                 "first_seen": pa.array([], pa.timestamp("us")),
                 "last_seen": pa.array([], pa.timestamp("us")),
+                "basis": pa.array([], pa.string()),
             }
         )
     register_table(con, known, "known_conflicts")
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE stored_conflicts AS
-        SELECT n.*, coalesce(k.first_seen, now()::TIMESTAMP) AS first_seen,
-            now()::TIMESTAMP AS last_seen, k.first_seen IS NULL AS is_new
+        SELECT n.target_id, n.agency_id, n.division, n.other_agency_id, n.other_division,
+            coalesce(k.first_seen, now()::TIMESTAMP) AS first_seen,
+            now()::TIMESTAMP AS last_seen, n.basis, k.first_seen IS NULL AS is_new
         FROM new_conflicts n LEFT JOIN known_conflicts k
           ON k.target_id = n.target_id AND k.agency_id = n.agency_id
           AND k.division IS NOT DISTINCT FROM n.division
           AND k.other_agency_id = n.other_agency_id
           AND k.other_division IS NOT DISTINCT FROM n.other_division
         UNION ALL
-        -- Conflicts no longer seen keep their row and last_seen: what was announced stays.
+        -- Conflicts no longer seen keep their row, last_seen and basis: what was announced
+        -- stays.
         SELECT k.target_id, k.agency_id, k.division, k.other_agency_id, k.other_division,
-            k.first_seen, k.last_seen, false FROM known_conflicts k
+            k.first_seen, k.last_seen, CAST(k.basis AS VARCHAR), false FROM known_conflicts k
         WHERE NOT EXISTS (SELECT 1 FROM new_conflicts n WHERE k.target_id = n.target_id
             AND k.agency_id = n.agency_id AND k.division IS NOT DISTINCT FROM n.division
             AND k.other_agency_id = n.other_agency_id
@@ -263,31 +294,23 @@ def write(ws: Workspace, con: duckdb.DuckDBPyConnection) -> int:
         """
     )
     row = con.execute("SELECT count(*) FILTER (WHERE is_new) FROM stored_conflicts").fetchone()
-    con.execute("SELECT 1").fetchall()
+    settle(con)
     with ws.store.transaction():
         ws.store.execute("DELETE FROM conflicts")
         ws.store.append(
             con,
             "conflicts",
-            [
-                "target_id",
-                "target_kind",
-                "agency_id",
-                "division",
-                "other_agency_id",
-                "other_division",
-                "first_seen",
-                "last_seen",
-            ],
-            "SELECT target_id, 'person', agency_id, division, other_agency_id, other_division, "
-            "first_seen, last_seen FROM stored_conflicts",
+            [*columns[:1], "target_kind", *columns[1:], "first_seen", "last_seen", "basis"],
+            f"SELECT target_id, 'person', {', '.join(columns[1:])}, first_seen, last_seen, "
+            "basis FROM stored_conflicts",
         )
     return int(row[0]) if row else 0
 
 
 def conflicts_of(ws: Workspace, agency: str | None = None) -> pa.Table:
-    """An agency's conflicts (all agencies' when ``agency`` is None): its target, and only
-    the other side's agency, division and point of contact."""
+    """An agency's conflicts (all agencies' when ``agency`` is None): its target, only the
+    other side's agency, division and point of contact, and how the conflict was found
+    (its basis: BASES)."""
     from lastmile.resolve.errors import ResolveError
 
     where, params = "", []
@@ -303,7 +326,7 @@ def conflicts_of(ws: Workspace, agency: str | None = None) -> pa.Table:
         SELECT c.agency_id, c.division, c.target_id, e.best_name AS target_name,
             c.other_agency_id, o.name AS other_agency, c.other_division,
             o.poc_name, o.poc_phone_normalized AS poc_phone, o.poc_email_normalized AS poc_email,
-            c.first_seen
+            c.basis, c.first_seen
         FROM conflicts c
         LEFT JOIN agencies a ON a.agency_id = c.agency_id
         LEFT JOIN agencies o ON o.agency_id = c.other_agency_id

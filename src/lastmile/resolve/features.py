@@ -127,6 +127,19 @@ def selector_key_sql(kind: str, value: str, platform: str) -> str:
     )
 
 
+def comm_key_sql(value: str, platform: str) -> str:
+    """The selector key of a communication's end (a stored, normalized ``from_selector`` or
+    ``to_selector``) on its platform (``''`` or NULL for calls and texts), as ingest reads an
+    endpoint (``lastmile.selectors.guess_kind``): an address is an e-mail; without a platform
+    anything else is a phone; on a platform it is an account, which keys as its phone or
+    e-mail when it is one (WhatsApp, Signal) and as ``account:platform:handle`` otherwise."""
+    kind = (
+        f"CASE WHEN coalesce({platform}, '') = '' AND NOT contains({value}, '@') "
+        "THEN 'phone' ELSE 'account' END"
+    )
+    return selector_key_sql(kind, value, platform)
+
+
 def build_selectors(con: duckdb.DuckDBPyConnection) -> None:
     key = selector_key_sql("kind", "value_normalized", "platform")
     con.execute(

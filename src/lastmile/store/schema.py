@@ -405,6 +405,7 @@ CONFLICTS = Table(
         ("other_division", "TEXT"),
         ("first_seen", "TIMESTAMP"),
         ("last_seen", "TIMESTAMP"),
+        ("basis", "TEXT"),
     ),
 )
 KEPT_TABLES: tuple[Table, ...] = (JUDGEMENTS, CONFLICTS)
