@@ -315,3 +315,22 @@ def test_the_model_is_a_bag_of_members_trained_on_their_own_rounds() -> None:
     # than the stride between members
     with pytest.raises(ValueError, match="training rounds"):
         fit_link_model(net.ids, edges, rounds=BAG_STRIDE, bag=2)
+
+
+def test_the_model_is_the_same_whatever_the_threads(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Training takes the idle cores (linklearn.idle_cores, from 1 to the machine's count);
+    the fitted model, hence every score, does not depend on how many it got."""
+    import os
+
+    from lastmile.network import linklearn
+
+    assert 1 <= linklearn.idle_cores() <= (os.cpu_count() or 1)
+    net, pairs = random_net(n=120, m=300)
+    index = {v: i for i, v in enumerate(net.ids)}
+    edges = np.asarray([(index[a], index[b]) for a, b in pairs], dtype=np.int64)
+    x, y = np.arange(0, 40), np.arange(40, 80)
+    scores = []
+    for threads in (1, 2):
+        monkeypatch.setattr(linklearn, "idle_cores", lambda n=threads: n)
+        scores.append(fit_link_model(net.ids, edges, rounds=3, bag=2).score(edges, x, y))
+    assert np.array_equal(scores[0], scores[1])
