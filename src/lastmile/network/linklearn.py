@@ -428,7 +428,7 @@ def fit_link_model(
     ``rounds`` times, against as many untied pairs two or three steps apart; ``bag`` such
     models, each on its own rounds (other hidden ties, other negatives, other Leiden seeds),
     averaged. One model varies much with the ties its rounds happen to hide; the mean of
-    several varies less (docs/networks.md, "Bagging the learned model")."""
+    several varies less (docs/networks-rounds.md, "Bagging the learned model")."""
     from sklearn.ensemble import HistGradientBoostingClassifier
 
     ix = _index(names, context)

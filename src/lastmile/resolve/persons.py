@@ -693,7 +693,7 @@ def predict(
     The pairs below the floor are filtered where Splink scores them: only the pairs that
     share a selector are scored a second time, unfiltered, for ``also`` (a handful of
     records each). Scoring every blocked pair unfiltered (as ``also`` first did) wrote
-    every pair, with every compared value, before the filter (docs/resolution.md,
+    every pair, with every compared value, before the filter (docs/resolution-rounds.md,
     "Scale")."""
     linker = _linker(features, model, engine, spark)
     chunks = max(1, math.ceil(features.num_rows / max(1, chunk_records)))
