@@ -8,6 +8,7 @@ records, resolves them, and rewrites ``entities``, ``entity_members``, ``match_e
 from __future__ import annotations
 
 import json
+import os
 import time
 import uuid
 from collections.abc import Mapping
@@ -122,6 +123,15 @@ MONIKER_AGREES = ("a moniker shared",)
 # whose names disagree entirely: one phone is what a family or a crew shares, two are a
 # person's (run.entity_alias_sql; docs/resolution-rounds.md, "Issue 10, sixth round").
 SELECTORS_AGREE = ("2 or more selectors shared",)
+# The entity pass compares the first pass's entities as the clustering would make them (a
+# date of birth or a case file refusing a merge: person_components), not the plain connected
+# components of its edges: a record link that joins one record of a man's false identity to
+# his true identity's entity would otherwise make both identities one component, and the
+# link between the two whole entities would never be made (docs/resolution-rounds.md, "Issue
+# 10, ninth round").
+CONSTRAINED_ENTITIES = True
+# off / exempt / dated: measuring only.
+RECORD_SELECTORS_LINK = os.environ.get("LASTMILE_RECORD_SELECTORS", "off")
 
 
 def veto_sql(model: dict[str, Any]) -> str:
@@ -231,8 +241,12 @@ def _person_edges(
             CASE WHEN {alias_link_sql(model)} AND match_probability < {threshold}
                 THEN 'one person under another name (a rule: names disagree, a selector '
                     || 'and a moniker shared); '
+                WHEN {selectors_link_sql(model)} AND match_probability < {threshold}
+                THEN 'one person under another name (a rule: names disagree, two selectors '
+                    || 'shared); '
                 ELSE '' END || {evidence_sql(model)} AS evidence,
-            {alias_link_sql(model)} AS alias_link
+            {alias_link_sql(model)} OR {selectors_link_sql(model)} AS alias_link,
+            {selectors_link_sql(model)} AS selectors_link
         FROM pred
         """
     )
@@ -242,7 +256,7 @@ def _person_edges(
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE vetoed AS
-        SELECT *, {veto_sql(model)} AS veto
+        SELECT *, CASE WHEN selectors_link THEN NULL ELSE {veto_sql(model)} END AS veto
         FROM scored WHERE probability >= threshold OR alias_link
         """
     )
@@ -318,18 +332,47 @@ def entity_alias_sql(model: dict[str, Any]) -> str:
         return _gammas(model, comp, wanted)
 
     sel = gammas("sel_keys", ("2 or more selectors shared", "a selector shared"))
-    two_sel = gammas("sel_keys", SELECTORS_AGREE)
     tie = gammas("tie_keys", ("2 or more ties shared", "a tie shared"))
     names_disagree = gammas("name", ("names disagree",))
     return (
         f"coalesce((gamma_name IN ({names_disagree}) AND gamma_sel_keys IN ({sel}) "
-        f"AND gamma_tie_keys IN ({tie}) OR (gamma_name = -1 OR gamma_name IN "
-        f"({names_disagree})) AND gamma_sel_keys IN ({two_sel})) "
-        f"AND gamma_suffix IS DISTINCT FROM "
-        f"{gammas('suffix', tuple(GENERATION_VETO))} AND gamma_sex IS DISTINCT FROM "
-        f"{gammas('sex', ('different sex',))} AND gamma_monikers IS DISTINCT FROM "
-        f"{gammas('monikers', ('no moniker shared',))}, false)"
+        f"AND gamma_tie_keys IN ({tie}) OR {_two_selectors(model)}) AND {_not_two(model)}, "
+        "false)"
     )
+
+
+def _two_selectors(model: dict[str, Any]) -> str:
+    """Names that disagree entirely (or one side without any), two selectors or more shared."""
+    names_disagree = _gammas(model, "name", ("names disagree",))
+    two_sel = _gammas(model, "sel_keys", SELECTORS_AGREE)
+    return (
+        f"(gamma_name = -1 OR gamma_name IN ({names_disagree})) AND gamma_sel_keys IN ({two_sel})"
+    )
+
+
+def _not_two(model: dict[str, Any]) -> str:
+    """Nothing tells two people apart: not two generations, not two sexes, not two sets of
+    monikers with none in common."""
+    return (
+        f"gamma_suffix IS DISTINCT FROM {_gammas(model, 'suffix', tuple(GENERATION_VETO))} "
+        f"AND gamma_sex IS DISTINCT FROM {_gammas(model, 'sex', ('different sex',))} "
+        f"AND gamma_monikers IS DISTINCT FROM {_gammas(model, 'monikers', ('no moniker shared',))}"
+    )
+
+
+def selectors_link_sql(model: dict[str, Any]) -> str:
+    """SQL over a prediction row of two records: the second rule of :func:`entity_alias_sql`
+    (names that disagree entirely or one side without any, two selectors or more shared,
+    nothing that tells two people apart) applied to record pairs, when
+    :data:`RECORD_SELECTORS_LINK` is on; else false."""
+    if RECORD_SELECTORS_LINK == "off":
+        return "false"
+    dated = ""
+    if RECORD_SELECTORS_LINK == "dated":
+        dated = (
+            f" AND gamma_dob IS DISTINCT FROM {_gammas(model, 'dob', ('dates of birth differ',))}"
+        )
+    return f"coalesce({_two_selectors(model)} AND {_not_two(model)}{dated}, false)"
 
 
 def _entity_edges(
@@ -506,8 +549,11 @@ EVIDENCE_SQL = f"""(
 )"""
 
 
-def _clusters(con: duckdb.DuckDBPyConnection, result: ResolveResult) -> None:
-    """``all_clusters(record_type, record_id, cluster, kind)`` for every record.
+def _clusters(
+    con: duckdb.DuckDBPyConnection, result: ResolveResult, units: str | None = None
+) -> None:
+    """``all_clusters(record_type, record_id, cluster, kind)`` for every record; ``units``:
+    the entities the last entity pass compared, which start whole (:func:`person_components`).
 
     With ``result.corroborate_dates`` (the default), a merge refused for its dates of birth
     is made when the two sides' pooled evidence corroborates it (:func:`corroborated`): the
@@ -526,6 +572,32 @@ def _clusters(con: duckdb.DuckDBPyConnection, result: ResolveResult) -> None:
     # of birth; two crew members each linked to a third record), unless their own link
     # states one date of birth on both (a clerical duplicate: the same or one typo apart),
     # or an analyst judged them the same (docs/resolution-rounds.md, "Issue 10, third round").
+    result.rebuilt_clusters = person_components(con, result, "person_cc", units)
+    _org_clusters(con)
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE all_clusters AS
+        SELECT 'subjects' AS record_type, node AS record_id, 'p:' || component AS cluster,
+            'person' AS kind FROM person_cc
+        UNION ALL
+        SELECT 'organizations', substr(node, 5), 'o:' || component, 'organization'
+        FROM org_cc WHERE node LIKE 'rec:%'
+        UNION ALL
+        SELECT 'selectors', record_id, 's:' || key, 'selector' FROM sel_recs
+        """
+    )
+
+
+def person_components(
+    con: duckdb.DuckDBPyConnection, result: ResolveResult, into: str, units: str | None = None
+) -> int:
+    """``into(node, component)``: the person records' clusters under ``person_edges`` as
+    they stand, with the clustering's constraints (:func:`_clusters`: an analyst's
+    ``different``, dates of birth that cannot be one person's unless the pooled evidence
+    corroborates the merge, two subjects of one case file); returns how many components
+    were rebuilt. Run before each entity pass too (``collective.predict_entities``), so
+    that the entity pass compares the entities the clustering would make, not the plain
+    components of the edges (docs/resolution-rounds.md, "Issue 10, ninth round")."""
     model_ok = bool(result.model.get("comparisons"))
     con.execute("CREATE TEMP TABLE IF NOT EXISTS entity_exempt (a VARCHAR, b VARCHAR)")
     dob_ok = _gammas(result.model, "dob", DOB_AGREES) if model_ok else "NULL"
@@ -541,7 +613,7 @@ def _clusters(con: duckdb.DuckDBPyConnection, result: ResolveResult) -> None:
         LEFT JOIN judged j ON j.a = e.a AND j.b = e.b AND j.verdict = 'same'
         LEFT JOIN (SELECT DISTINCT a, b FROM entity_exempt) z ON z.a = e.a AND z.b = e.b
         LEFT JOIN (
-            SELECT v.a, v.b, {alias} AS exempt,
+            SELECT v.a, v.b, {alias} OR {exempt_sel} AS exempt,
                 fa.investigation_id = fb.investigation_id AND (v.gamma_dob IN ({dob_ok})
                     OR v.gamma_monikers IN ({moniker_ok}) OR v.gamma_identifiers IN ({id_ok}))
                     AS duplicate
@@ -550,35 +622,24 @@ def _clusters(con: duckdb.DuckDBPyConnection, result: ResolveResult) -> None:
         ) x ON x.a = e.a AND x.b = e.b
         """.format(
             alias=alias_sql(result.model) if model_ok else "false",
+            exempt_sel="v.selectors_link" if RECORD_SELECTORS_LINK == "exempt" else "false",
             dob_ok=dob_ok,
             moniker_ok=moniker_ok,
             id_ok=id_ok,
         )
     )
-    result.rebuilt_clusters = cluster.constrained_components(
+    return cluster.constrained_components(
         con,
         "(SELECT record_id AS node FROM src_subjects)",
         "cluster_edges",
         "(SELECT a, b FROM judged WHERE verdict = 'different')",
         "(SELECT record_id AS node, dob AS value FROM person_features)",
         DOB_CONFLICT.format(x="x.value", y="y.value"),
-        "person_cc",
+        into,
         groups="(SELECT record_id AS node, investigation_id AS grp FROM person_features)",
         evidence=EVIDENCE_SQL if result.corroborate_dates else None,
         corroborated=corroborated if result.corroborate_dates else None,
-    )
-    _org_clusters(con)
-    con.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE all_clusters AS
-        SELECT 'subjects' AS record_type, node AS record_id, 'p:' || component AS cluster,
-            'person' AS kind FROM person_cc
-        UNION ALL
-        SELECT 'organizations', substr(node, 5), 'o:' || component, 'organization'
-        FROM org_cc WHERE node LIKE 'rec:%'
-        UNION ALL
-        SELECT 'selectors', record_id, 's:' || key, 'selector' FROM sel_recs
-        """
+        units=None if units is None else f"(SELECT node, component AS unit FROM {units})",
     )
 
 
@@ -813,7 +874,13 @@ def resolve(
         with_prior = {**model, persons.SAVED_PRIOR: result.prior}
         save_model.write_text(json.dumps(with_prior, indent=1), encoding="utf-8")
     pred = (
-        persons.predict(pf, model, engine, spark, also=alias_link_sql(model))
+        persons.predict(
+            pf,
+            model,
+            engine,
+            spark,
+            also=f"({alias_link_sql(model)} OR {selectors_link_sql(model)})",
+        )
         if pf.num_rows >= 2
         else _empty_pred()
     )
@@ -823,26 +890,13 @@ def resolve(
     _person_edges(con, pred, model, result)
     result.anchored = anchor.anchor_nameless(con)
     con.execute("CREATE OR REPLACE TEMP TABLE entity_exempt (a VARCHAR, b VARCHAR)")
-    # The second pass, repeated while it merges (at most ENTITY_PASSES times).
-    for n in range(collective.ENTITY_PASSES if pf.num_rows >= 2 else 0):
-        pred = collective.predict_entities(
-            con,
-            model,
-            engine,
-            spark,
-            also=f"({alias_link_sql(model)} OR {entity_alias_sql(model)})",
-            first_pass=n == 0,
-        )
-        added = _entity_edges(con, pred, model, tied_threshold(result.prior))
-        result.entity_pairs += added
-        if added == 0:
-            break
     if pf.num_rows >= 2:
+        entity_passes(con, model, result, engine, spark)
         # Entities that all their records together name as one person (a moniker and
         # contacts shared), though no pair of records does.
         result.corroborated = collective.corroborated_links(con)
     _previous(ws, con)
-    _clusters(con, result)
+    _clusters(con, result, "entity_cc" if CONSTRAINED_ENTITIES and pf.num_rows >= 2 else None)
     cluster.stable_ids(con, "all_clusters", "ids")
     _entities(con)
     row = con.execute("SELECT count(*) FROM person_edges").fetchone()
@@ -875,6 +929,41 @@ def resolve(
         ),
     )
     return result
+
+
+def entity_passes(
+    con: duckdb.DuckDBPyConnection,
+    model: dict[str, Any],
+    result: ResolveResult,
+    engine: str = "duckdb",
+    spark: Any = None,
+) -> None:
+    """The second pass (``collective.predict_entities``) over ``person_edges`` as they
+    stand, its links added to them (:func:`_entity_edges`), repeated while it merges (at
+    most ``collective.ENTITY_PASSES`` times). Each pass compares the entities the
+    clustering would make of the edges so far, its constraints applied
+    (:func:`person_components`; :data:`CONSTRAINED_ENTITIES`), not their plain connected
+    components."""
+    for n in range(collective.ENTITY_PASSES):
+        if CONSTRAINED_ENTITIES:
+            # The entities of the pass before start whole (cluster.constrained_components'
+            # units): its links join them whole.
+            if n > 0:
+                con.execute("CREATE OR REPLACE TEMP TABLE entity_units AS SELECT * FROM entity_cc")
+            person_components(con, result, "entity_cc", "entity_units" if n > 0 else None)
+        pred = collective.predict_entities(
+            con,
+            model,
+            engine,
+            spark,
+            also=f"({alias_link_sql(model)} OR {entity_alias_sql(model)})",
+            first_pass=n == 0,
+            components="entity_cc" if CONSTRAINED_ENTITIES else None,
+        )
+        added = _entity_edges(con, pred, model, tied_threshold(result.prior))
+        result.entity_pairs += added
+        if added == 0:
+            break
 
 
 def _empty_pred() -> pa.Table:
