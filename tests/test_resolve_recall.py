@@ -705,3 +705,45 @@ def test_the_entity_pass_compares_a_false_identity_left_apart_by_its_dates() -> 
     assert got["t1"] == got["t2"] == got["f0"] == got["f1"], got
     got = entities(constrained=False)
     assert got["t1"] == got["t2"] != got["f1"], got
+
+
+def test_units_start_whole_so_a_link_to_one_of_their_records_joins_them_all() -> None:
+    """A forced link (one person under another name) from t1 (1980) to f0, a record
+    without a date whose unit (an entity the entity pass compared) also holds f1 (1977).
+    Built from the edges alone, the forced link is tried first and f1 is then refused for
+    its date; with the unit, t1 joins f0 and f1 whole. A unit never joins what no edge
+    joins (x stays alone)."""
+    from lastmile.resolve import cluster
+    from lastmile.resolve.run import DOB_CONFLICT
+
+    def components(units: bool) -> dict[str, str]:
+        con = duckdb.connect()
+        con.execute(
+            "CREATE TABLE v AS SELECT * FROM (VALUES ('t1', '1980-01-01'), ('f0', NULL), "
+            "('f1', '1977-07-07'), ('x', NULL)) t(node, value)"
+        )
+        con.execute(
+            "CREATE TABLE e AS SELECT * FROM (VALUES ('f0', 't1', 0.5, true), "
+            "('f0', 'f1', 0.95, false)) t(a, b, probability, forced)"
+        )
+        con.execute("CREATE TABLE k (a VARCHAR, b VARCHAR)")
+        con.execute(
+            "CREATE TABLE u AS SELECT * FROM (VALUES ('f0', 'f0'), ('f1', 'f0'), ('t1', 't1'), "
+            "('x', 'x')) t(node, unit)"
+        )
+        cluster.constrained_components(
+            con,
+            "(SELECT node FROM v)",
+            "e",
+            "k",
+            "v",
+            DOB_CONFLICT.format(x="x.value", y="y.value"),
+            "cc",
+            units="u" if units else None,
+        )
+        return dict(con.execute("SELECT node, component FROM cc").fetchall())
+
+    got = components(units=True)
+    assert got["t1"] == got["f0"] == got["f1"] != got["x"]
+    got = components(units=False)
+    assert got["t1"] == got["f0"] != got["f1"]
