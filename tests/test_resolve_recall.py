@@ -656,7 +656,7 @@ def _first_pass(
     con.execute(
         "CREATE TABLE vetoed AS SELECT a, b, NULL::VARCHAR AS veto, -1 AS gamma_name, "
         "-1 AS gamma_dob, -1 AS gamma_monikers, -1 AS gamma_identifiers, -1 AS gamma_sel_keys, "
-        "-1 AS gamma_tie_keys, false AS selectors_link FROM person_edges"
+        "-1 AS gamma_tie_keys FROM person_edges"
     )
     con.execute("CREATE TABLE entity_exempt (a VARCHAR, b VARCHAR)")
     return con

@@ -8,7 +8,6 @@ records, resolves them, and rewrites ``entities``, ``entity_members``, ``match_e
 from __future__ import annotations
 
 import json
-import os
 import time
 import uuid
 from collections.abc import Mapping
@@ -130,8 +129,6 @@ SELECTORS_AGREE = ("2 or more selectors shared",)
 # link between the two whole entities would never be made (docs/resolution-rounds.md, "Issue
 # 10, ninth round").
 CONSTRAINED_ENTITIES = True
-# off / exempt / dated: measuring only.
-RECORD_SELECTORS_LINK = os.environ.get("LASTMILE_RECORD_SELECTORS", "off")
 
 
 def veto_sql(model: dict[str, Any]) -> str:
@@ -241,12 +238,8 @@ def _person_edges(
             CASE WHEN {alias_link_sql(model)} AND match_probability < {threshold}
                 THEN 'one person under another name (a rule: names disagree, a selector '
                     || 'and a moniker shared); '
-                WHEN {selectors_link_sql(model)} AND match_probability < {threshold}
-                THEN 'one person under another name (a rule: names disagree, two selectors '
-                    || 'shared); '
                 ELSE '' END || {evidence_sql(model)} AS evidence,
-            {alias_link_sql(model)} OR {selectors_link_sql(model)} AS alias_link,
-            {selectors_link_sql(model)} AS selectors_link
+            {alias_link_sql(model)} AS alias_link
         FROM pred
         """
     )
@@ -256,7 +249,7 @@ def _person_edges(
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE vetoed AS
-        SELECT *, CASE WHEN selectors_link THEN NULL ELSE {veto_sql(model)} END AS veto
+        SELECT *, {veto_sql(model)} AS veto
         FROM scored WHERE probability >= threshold OR alias_link
         """
     )
@@ -332,47 +325,18 @@ def entity_alias_sql(model: dict[str, Any]) -> str:
         return _gammas(model, comp, wanted)
 
     sel = gammas("sel_keys", ("2 or more selectors shared", "a selector shared"))
+    two_sel = gammas("sel_keys", SELECTORS_AGREE)
     tie = gammas("tie_keys", ("2 or more ties shared", "a tie shared"))
     names_disagree = gammas("name", ("names disagree",))
     return (
         f"coalesce((gamma_name IN ({names_disagree}) AND gamma_sel_keys IN ({sel}) "
-        f"AND gamma_tie_keys IN ({tie}) OR {_two_selectors(model)}) AND {_not_two(model)}, "
-        "false)"
+        f"AND gamma_tie_keys IN ({tie}) OR (gamma_name = -1 OR gamma_name IN "
+        f"({names_disagree})) AND gamma_sel_keys IN ({two_sel})) "
+        f"AND gamma_suffix IS DISTINCT FROM "
+        f"{gammas('suffix', tuple(GENERATION_VETO))} AND gamma_sex IS DISTINCT FROM "
+        f"{gammas('sex', ('different sex',))} AND gamma_monikers IS DISTINCT FROM "
+        f"{gammas('monikers', ('no moniker shared',))}, false)"
     )
-
-
-def _two_selectors(model: dict[str, Any]) -> str:
-    """Names that disagree entirely (or one side without any), two selectors or more shared."""
-    names_disagree = _gammas(model, "name", ("names disagree",))
-    two_sel = _gammas(model, "sel_keys", SELECTORS_AGREE)
-    return (
-        f"(gamma_name = -1 OR gamma_name IN ({names_disagree})) AND gamma_sel_keys IN ({two_sel})"
-    )
-
-
-def _not_two(model: dict[str, Any]) -> str:
-    """Nothing tells two people apart: not two generations, not two sexes, not two sets of
-    monikers with none in common."""
-    return (
-        f"gamma_suffix IS DISTINCT FROM {_gammas(model, 'suffix', tuple(GENERATION_VETO))} "
-        f"AND gamma_sex IS DISTINCT FROM {_gammas(model, 'sex', ('different sex',))} "
-        f"AND gamma_monikers IS DISTINCT FROM {_gammas(model, 'monikers', ('no moniker shared',))}"
-    )
-
-
-def selectors_link_sql(model: dict[str, Any]) -> str:
-    """SQL over a prediction row of two records: the second rule of :func:`entity_alias_sql`
-    (names that disagree entirely or one side without any, two selectors or more shared,
-    nothing that tells two people apart) applied to record pairs, when
-    :data:`RECORD_SELECTORS_LINK` is on; else false."""
-    if RECORD_SELECTORS_LINK == "off":
-        return "false"
-    dated = ""
-    if RECORD_SELECTORS_LINK == "dated":
-        dated = (
-            f" AND gamma_dob IS DISTINCT FROM {_gammas(model, 'dob', ('dates of birth differ',))}"
-        )
-    return f"coalesce({_two_selectors(model)} AND {_not_two(model)}{dated}, false)"
 
 
 def _entity_edges(
@@ -613,7 +577,7 @@ def person_components(
         LEFT JOIN judged j ON j.a = e.a AND j.b = e.b AND j.verdict = 'same'
         LEFT JOIN (SELECT DISTINCT a, b FROM entity_exempt) z ON z.a = e.a AND z.b = e.b
         LEFT JOIN (
-            SELECT v.a, v.b, {alias} OR {exempt_sel} AS exempt,
+            SELECT v.a, v.b, {alias} AS exempt,
                 fa.investigation_id = fb.investigation_id AND (v.gamma_dob IN ({dob_ok})
                     OR v.gamma_monikers IN ({moniker_ok}) OR v.gamma_identifiers IN ({id_ok}))
                     AS duplicate
@@ -622,7 +586,6 @@ def person_components(
         ) x ON x.a = e.a AND x.b = e.b
         """.format(
             alias=alias_sql(result.model) if model_ok else "false",
-            exempt_sel="v.selectors_link" if RECORD_SELECTORS_LINK == "exempt" else "false",
             dob_ok=dob_ok,
             moniker_ok=moniker_ok,
             id_ok=id_ok,
@@ -874,13 +837,7 @@ def resolve(
         with_prior = {**model, persons.SAVED_PRIOR: result.prior}
         save_model.write_text(json.dumps(with_prior, indent=1), encoding="utf-8")
     pred = (
-        persons.predict(
-            pf,
-            model,
-            engine,
-            spark,
-            also=f"({alias_link_sql(model)} OR {selectors_link_sql(model)})",
-        )
+        persons.predict(pf, model, engine, spark, also=alias_link_sql(model))
         if pf.num_rows >= 2
         else _empty_pred()
     )
