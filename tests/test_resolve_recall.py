@@ -632,3 +632,118 @@ def test_letters_without_an_accent_to_strip_are_transliterated() -> None:
     assert names.fold("Đặng Thị Ngọc") == "dang thi ngoc"
     assert names.fold("Всеволод Сорокин") == "vsevolod sorokin"
     assert names.fold("O'Neil-Smith") == "oneil smith"
+
+
+def _first_pass(
+    rows: list[dict[str, Any]], edges: list[tuple[str, str, float]]
+) -> duckdb.DuckDBPyConnection:
+    """A connection as the record pass leaves it: ``person_features`` of ``rows``, the
+    record pass's links ``edges`` (a, b, probability; none vetoed, none exempt from the date
+    constraint), no judgement and no stated relationship."""
+    from lastmile.store.backends import register_table
+
+    con = duckdb.connect()
+    register_table(con, _features(rows), "pf")
+    con.execute("CREATE TABLE person_features AS SELECT * FROM pf")
+    con.execute("CREATE TABLE src_subjects AS SELECT record_id FROM person_features")
+    con.execute("CREATE TABLE src_relationships (kind VARCHAR, from_id VARCHAR, to_id VARCHAR)")
+    con.execute("CREATE TABLE judged (a VARCHAR, b VARCHAR, verdict VARCHAR)")
+    con.execute(
+        "CREATE TABLE person_edges (a VARCHAR, b VARCHAR, match_weight DOUBLE, "
+        "probability DOUBLE, evidence VARCHAR)"
+    )
+    con.executemany("INSERT INTO person_edges VALUES (?, ?, 10, ?, 'model')", edges)
+    con.execute(
+        "CREATE TABLE vetoed AS SELECT a, b, NULL::VARCHAR AS veto, -1 AS gamma_name, "
+        "-1 AS gamma_dob, -1 AS gamma_monikers, -1 AS gamma_identifiers, -1 AS gamma_sel_keys, "
+        "-1 AS gamma_tie_keys FROM person_edges"
+    )
+    con.execute("CREATE TABLE entity_exempt (a VARCHAR, b VARCHAR)")
+    return con
+
+
+def test_the_entity_pass_compares_a_false_identity_left_apart_by_its_dates() -> None:
+    """A man's true identity (t1, t2: 1980) and his false one (f0 without a date, f1:
+    1977), under two names, with the same two phones. The record pass linked f0 to f1
+    (their one name) and, more weakly, to t1 (the phones): one connected component, but
+    the clustering refuses t1-f0 (f0's entity holds 1977) and two phones are one kind of
+    evidence, too little to outweigh the dates. The entity pass compares the entities as
+    the clustering makes them, {t1, t2} and {f0, f1}: names that disagree and two phones
+    shared link them, exempt from the date constraint, and the man ends in one entity
+    (docs/resolution-rounds.md, "Issue 10, ninth round"). Over the plain components it
+    would have compared nothing."""
+    from lastmile.resolve import run
+
+    phones = ["phone:+13035550187", "phone:+13035550188"]
+    rows = [
+        _person("t1", "mario", "naranjo", "", sel_keys=phones, dob="1980-01-01"),
+        _person("t2", "mario", "naranjo", "", sel_keys=phones[:1], dob="1980-01-01"),
+        _person("f0", "jose", "roman", "", sel_keys=phones),
+        _person("f1", "jose", "roman", "", sel_keys=["phone:+13035550199"], dob="1977-07-07"),
+    ]
+    for row in rows:
+        row["monikers"], row["moniker"] = None, None
+    edges = [("t1", "t2", 0.99), ("f0", "f1", 0.95), ("f0", "t1", 0.9)]
+    model = _names_disagree_weigh_all()
+
+    def entities(constrained: bool) -> dict[str, str]:
+        con = _first_pass(rows, edges)
+        result = run.ResolveResult(
+            run_id="t", engine="duckdb", trained=False, threshold=0.5, model=model
+        )
+        saved = run.CONSTRAINED_ENTITIES
+        run.CONSTRAINED_ENTITIES = constrained
+        try:
+            run.entity_passes(con, model, result)
+        finally:
+            run.CONSTRAINED_ENTITIES = saved
+        # The clustering, as run._clusters makes it: the last pass's entities start whole.
+        run.person_components(con, result, "cc", "entity_cc" if constrained else None)
+        return dict(con.execute("SELECT node, component FROM cc").fetchall())
+
+    got = entities(constrained=True)
+    assert got["t1"] == got["t2"] == got["f0"] == got["f1"], got
+    got = entities(constrained=False)
+    assert got["t1"] == got["t2"] != got["f1"], got
+
+
+def test_units_start_whole_so_a_link_to_one_of_their_records_joins_them_all() -> None:
+    """A forced link (one person under another name) from t1 (1980) to f0, a record
+    without a date whose unit (an entity the entity pass compared) also holds f1 (1977).
+    Built from the edges alone, the forced link is tried first and f1 is then refused for
+    its date; with the unit, t1 joins f0 and f1 whole. A unit never joins what no edge
+    joins (x stays alone)."""
+    from lastmile.resolve import cluster
+    from lastmile.resolve.run import DOB_CONFLICT
+
+    def components(units: bool) -> dict[str, str]:
+        con = duckdb.connect()
+        con.execute(
+            "CREATE TABLE v AS SELECT * FROM (VALUES ('t1', '1980-01-01'), ('f0', NULL), "
+            "('f1', '1977-07-07'), ('x', NULL)) t(node, value)"
+        )
+        con.execute(
+            "CREATE TABLE e AS SELECT * FROM (VALUES ('f0', 't1', 0.5, true), "
+            "('f0', 'f1', 0.95, false)) t(a, b, probability, forced)"
+        )
+        con.execute("CREATE TABLE k (a VARCHAR, b VARCHAR)")
+        con.execute(
+            "CREATE TABLE u AS SELECT * FROM (VALUES ('f0', 'f0'), ('f1', 'f0'), ('t1', 't1'), "
+            "('x', 'x')) t(node, unit)"
+        )
+        cluster.constrained_components(
+            con,
+            "(SELECT node FROM v)",
+            "e",
+            "k",
+            "v",
+            DOB_CONFLICT.format(x="x.value", y="y.value"),
+            "cc",
+            units="u" if units else None,
+        )
+        return dict(con.execute("SELECT node, component FROM cc").fetchall())
+
+    got = components(units=True)
+    assert got["t1"] == got["f0"] == got["f1"] != got["x"]
+    got = components(units=False)
+    assert got["t1"] == got["f0"] != got["f1"]

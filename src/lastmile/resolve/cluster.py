@@ -163,6 +163,7 @@ def constrained_components(
     groups: str | None = None,
     evidence: str | None = None,
     corroborated: Callable[[Mapping[str, set[str]], Mapping[str, set[str]]], bool] | None = None,
+    units: str | None = None,
 ) -> int:
     """``into(node, component)``: connected components that respect cannot-link constraints.
 
@@ -188,6 +189,13 @@ def constrained_components(
     nodes (``{kind: values}`` of each), for the conflict is then outweighed by what the two
     share (collective evidence; docs/resolution-rounds.md, "Issue 10, fifth round"). It overrides a
     value conflict only, never a cannot-link or a group.
+
+    ``units(node, unit)``, when given, are clusters made before, under the same constraints
+    and a part of the same edges (the entities an earlier pass compared): each unit starts
+    as one cluster, with all it holds, before any edge is tried. A link made between two
+    units (by their first nodes) then joins the two wholes: built from the edges alone, a
+    link between a unit's node without a date of birth and the other unit would be tried
+    first (when forced) and leave out the unit's dated nodes.
 
     Components without a conflict (nearly all) stay as plain connected components; only the
     flagged ones go through the Python pass. Returns how many components were rebuilt."""
@@ -327,6 +335,10 @@ def constrained_components(
             and not (corroborated is not None and corroborated(held.get(ra, {}), held.get(rb, {})))
         ):
             return "clash"
+        union(ra, rb)
+        return ""
+
+    def union(ra: str, rb: str) -> None:
         if len(vals.get(ra, ())) + len(apart.get(ra, ())) < len(vals.get(rb, ())) + len(
             apart.get(rb, ())
         ):
@@ -337,7 +349,18 @@ def constrained_components(
         grp.setdefault(ra, set()).update(grp.pop(rb, set()))
         for kind, seen in held.pop(rb, {}).items():
             held.setdefault(ra, {}).setdefault(kind, set()).update(seen)
-        return ""
+
+    if units is not None:
+        for node, unit in con.execute(
+            f"""
+            SELECT u.node, u.unit FROM {units} u JOIN {into} c ON c.node = u.node
+            JOIN _cc_flagged f ON f.component = c.component WHERE u.node <> u.unit
+            ORDER BY u.unit, u.node
+            """
+        ).fetchall():
+            ra, rb = find(str(node)), find(str(unit))
+            if ra != rb:
+                union(ra, rb)
 
     retry: list[tuple[str, str, bool, bool]] = []
     for a, b, forced, group_ok in edge_rows:

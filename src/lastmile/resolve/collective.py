@@ -156,9 +156,14 @@ def predict_entities(
     spark: Any = None,
     also: str | None = None,
     first_pass: bool = True,
+    components: str | None = None,
 ) -> pa.Table:
     """Predictions between first-pass entities (``person_edges`` as they stand); also
     ``entity_cases(component, investigation_id)``: the case files each entity is in.
+
+    The entities are ``components(node, component)`` when given (the run gives the
+    clustering's constrained components, ``run.person_components``), else the connected
+    components of ``person_edges``; either way they are copied into ``pass1_cc``.
 
     Only pairs with at least one entity that changed since it was last compared are
     scored: an entity that is still one record was compared as that record, and one that no
@@ -168,12 +173,18 @@ def predict_entities(
     alone that a rule vetoed a merge for counts as changed, since the name rule is relaxed
     for entities (``run.entity_veto_sql``), and so does a record alone stated to be tied to
     a subject whose entity the first pass grew (its ties, :func:`associate_ties`, are new)."""
-    cluster.components(
-        con,
-        "(SELECT record_id AS node FROM person_features)",
-        "(SELECT a, b FROM person_edges)",
-        "pass1_cc",
-    )
+    if components is None:
+        cluster.components(
+            con,
+            "(SELECT record_id AS node FROM person_features)",
+            "(SELECT a, b FROM person_edges)",
+            "pass1_cc",
+        )
+    else:
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE pass1_cc AS SELECT c.node, c.component "
+            f"FROM {components} c JOIN person_features f ON f.record_id = c.node"
+        )
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE entity_cases AS

@@ -122,6 +122,13 @@ MONIKER_AGREES = ("a moniker shared",)
 # whose names disagree entirely: one phone is what a family or a crew shares, two are a
 # person's (run.entity_alias_sql; docs/resolution-rounds.md, "Issue 10, sixth round").
 SELECTORS_AGREE = ("2 or more selectors shared",)
+# The entity pass compares the first pass's entities as the clustering would make them (a
+# date of birth or a case file refusing a merge: person_components), not the plain connected
+# components of its edges: a record link that joins one record of a man's false identity to
+# his true identity's entity would otherwise make both identities one component, and the
+# link between the two whole entities would never be made (docs/resolution-rounds.md, "Issue
+# 10, ninth round").
+CONSTRAINED_ENTITIES = True
 
 
 def veto_sql(model: dict[str, Any]) -> str:
@@ -506,8 +513,11 @@ EVIDENCE_SQL = f"""(
 )"""
 
 
-def _clusters(con: duckdb.DuckDBPyConnection, result: ResolveResult) -> None:
-    """``all_clusters(record_type, record_id, cluster, kind)`` for every record.
+def _clusters(
+    con: duckdb.DuckDBPyConnection, result: ResolveResult, units: str | None = None
+) -> None:
+    """``all_clusters(record_type, record_id, cluster, kind)`` for every record; ``units``:
+    the entities the last entity pass compared, which start whole (:func:`person_components`).
 
     With ``result.corroborate_dates`` (the default), a merge refused for its dates of birth
     is made when the two sides' pooled evidence corroborates it (:func:`corroborated`): the
@@ -526,6 +536,32 @@ def _clusters(con: duckdb.DuckDBPyConnection, result: ResolveResult) -> None:
     # of birth; two crew members each linked to a third record), unless their own link
     # states one date of birth on both (a clerical duplicate: the same or one typo apart),
     # or an analyst judged them the same (docs/resolution-rounds.md, "Issue 10, third round").
+    result.rebuilt_clusters = person_components(con, result, "person_cc", units)
+    _org_clusters(con)
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE all_clusters AS
+        SELECT 'subjects' AS record_type, node AS record_id, 'p:' || component AS cluster,
+            'person' AS kind FROM person_cc
+        UNION ALL
+        SELECT 'organizations', substr(node, 5), 'o:' || component, 'organization'
+        FROM org_cc WHERE node LIKE 'rec:%'
+        UNION ALL
+        SELECT 'selectors', record_id, 's:' || key, 'selector' FROM sel_recs
+        """
+    )
+
+
+def person_components(
+    con: duckdb.DuckDBPyConnection, result: ResolveResult, into: str, units: str | None = None
+) -> int:
+    """``into(node, component)``: the person records' clusters under ``person_edges`` as
+    they stand, with the clustering's constraints (:func:`_clusters`: an analyst's
+    ``different``, dates of birth that cannot be one person's unless the pooled evidence
+    corroborates the merge, two subjects of one case file); returns how many components
+    were rebuilt. Run before each entity pass too (``collective.predict_entities``), so
+    that the entity pass compares the entities the clustering would make, not the plain
+    components of the edges (docs/resolution-rounds.md, "Issue 10, ninth round")."""
     model_ok = bool(result.model.get("comparisons"))
     con.execute("CREATE TEMP TABLE IF NOT EXISTS entity_exempt (a VARCHAR, b VARCHAR)")
     dob_ok = _gammas(result.model, "dob", DOB_AGREES) if model_ok else "NULL"
@@ -555,30 +591,18 @@ def _clusters(con: duckdb.DuckDBPyConnection, result: ResolveResult) -> None:
             id_ok=id_ok,
         )
     )
-    result.rebuilt_clusters = cluster.constrained_components(
+    return cluster.constrained_components(
         con,
         "(SELECT record_id AS node FROM src_subjects)",
         "cluster_edges",
         "(SELECT a, b FROM judged WHERE verdict = 'different')",
         "(SELECT record_id AS node, dob AS value FROM person_features)",
         DOB_CONFLICT.format(x="x.value", y="y.value"),
-        "person_cc",
+        into,
         groups="(SELECT record_id AS node, investigation_id AS grp FROM person_features)",
         evidence=EVIDENCE_SQL if result.corroborate_dates else None,
         corroborated=corroborated if result.corroborate_dates else None,
-    )
-    _org_clusters(con)
-    con.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE all_clusters AS
-        SELECT 'subjects' AS record_type, node AS record_id, 'p:' || component AS cluster,
-            'person' AS kind FROM person_cc
-        UNION ALL
-        SELECT 'organizations', substr(node, 5), 'o:' || component, 'organization'
-        FROM org_cc WHERE node LIKE 'rec:%'
-        UNION ALL
-        SELECT 'selectors', record_id, 's:' || key, 'selector' FROM sel_recs
-        """
+        units=None if units is None else f"(SELECT node, component AS unit FROM {units})",
     )
 
 
@@ -823,26 +847,13 @@ def resolve(
     _person_edges(con, pred, model, result)
     result.anchored = anchor.anchor_nameless(con)
     con.execute("CREATE OR REPLACE TEMP TABLE entity_exempt (a VARCHAR, b VARCHAR)")
-    # The second pass, repeated while it merges (at most ENTITY_PASSES times).
-    for n in range(collective.ENTITY_PASSES if pf.num_rows >= 2 else 0):
-        pred = collective.predict_entities(
-            con,
-            model,
-            engine,
-            spark,
-            also=f"({alias_link_sql(model)} OR {entity_alias_sql(model)})",
-            first_pass=n == 0,
-        )
-        added = _entity_edges(con, pred, model, tied_threshold(result.prior))
-        result.entity_pairs += added
-        if added == 0:
-            break
     if pf.num_rows >= 2:
+        entity_passes(con, model, result, engine, spark)
         # Entities that all their records together name as one person (a moniker and
         # contacts shared), though no pair of records does.
         result.corroborated = collective.corroborated_links(con)
     _previous(ws, con)
-    _clusters(con, result)
+    _clusters(con, result, "entity_cc" if CONSTRAINED_ENTITIES and pf.num_rows >= 2 else None)
     cluster.stable_ids(con, "all_clusters", "ids")
     _entities(con)
     row = con.execute("SELECT count(*) FROM person_edges").fetchone()
@@ -875,6 +886,41 @@ def resolve(
         ),
     )
     return result
+
+
+def entity_passes(
+    con: duckdb.DuckDBPyConnection,
+    model: dict[str, Any],
+    result: ResolveResult,
+    engine: str = "duckdb",
+    spark: Any = None,
+) -> None:
+    """The second pass (``collective.predict_entities``) over ``person_edges`` as they
+    stand, its links added to them (:func:`_entity_edges`), repeated while it merges (at
+    most ``collective.ENTITY_PASSES`` times). Each pass compares the entities the
+    clustering would make of the edges so far, its constraints applied
+    (:func:`person_components`; :data:`CONSTRAINED_ENTITIES`), not their plain connected
+    components."""
+    for n in range(collective.ENTITY_PASSES):
+        if CONSTRAINED_ENTITIES:
+            # The entities of the pass before start whole (cluster.constrained_components'
+            # units): its links join them whole.
+            if n > 0:
+                con.execute("CREATE OR REPLACE TEMP TABLE entity_units AS SELECT * FROM entity_cc")
+            person_components(con, result, "entity_cc", "entity_units" if n > 0 else None)
+        pred = collective.predict_entities(
+            con,
+            model,
+            engine,
+            spark,
+            also=f"({alias_link_sql(model)} OR {entity_alias_sql(model)})",
+            first_pass=n == 0,
+            components="entity_cc" if CONSTRAINED_ENTITIES else None,
+        )
+        added = _entity_edges(con, pred, model, tied_threshold(result.prior))
+        result.entity_pairs += added
+        if added == 0:
+            break
 
 
 def _empty_pred() -> pa.Table:
