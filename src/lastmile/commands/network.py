@@ -324,8 +324,12 @@ def links(
             if evaluate:
                 context = network_context(ws, net)
             else:  # learn from every network of the workspace, suggest within this one
+                from lastmile.network.stored import latest_analysis, read_members
+
                 among = net.ids
-                net, context = workspace_graph(ws)
+                run = latest_analysis(ws)
+                stored = read_members(ws) if run is not None and run.fresh else None
+                net, context = workspace_graph(ws, stored)
                 with _progress() as progress:
                     task = progress.add_task("link model", total=1.0)
                     found = workspace_link_model(

@@ -783,18 +783,25 @@ def network_context(ws: Any, network: Any, ties: pa.Table | None = None) -> Link
     )
 
 
-def workspace_graph(ws: Any) -> tuple[Any, LinkContext]:
+def workspace_graph(ws: Any, members: pa.Table | None = None) -> tuple[Any, LinkContext]:
     """All distribution networks of a workspace as one graph of people (``network_graphs``:
     networks share no one, so each stays its own component) and its context: what the learned
     method trains on when asked about one network, since one network of a few dozen people
-    has too few ties to learn from."""
+    has too few ties to learn from.
+
+    ``members`` (``entity_id, network_id``): the networks' members as the stored analysis
+    holds them (``read_members``), instead of cutting the networks again; they are put in the
+    order the cut gives them (by network, then entity, bytewise: a PostgreSQL collation may
+    order ids otherwise), so the graph is the same either way."""
     from lastmile.network.graph import build_network
     from lastmile.network.networks import network_graphs
     from lastmile.network.workspace import entity_ties
 
     ties = entity_ties(ws)
+    if members is not None:
+        members = members.sort_by([("network_id", "ascending"), ("entity_id", "ascending")])
     rows: list[dict[str, Any]] = []
-    for net in network_graphs(ws, ties).values():
+    for net in network_graphs(ws, ties, members).values():
         g = net.graph
         names = net.ids
         rows += [

@@ -154,7 +154,7 @@ def _read(
             if have != want
         ]
         if differs:
-            stale = f"the kept one is stale ({' and '.join(differs)} changed)"
+            stale = f"the kept one is stale: {' and '.join(differs)} changed"
             continue
         return bytes(blob), str(sha), float(seconds or 0.0), trained_at
     return stale
