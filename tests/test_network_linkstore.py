@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import json
 import random
+from typing import Any
 
 import numpy as np
+import pytest
 from typer.testing import CliRunner
 
 from lastmile.cli import app
@@ -242,3 +244,32 @@ def test_the_graph_from_the_stored_members_is_the_graph_cut_anew(workspace_url: 
         anew = digest(None)
         assert digest(stored) == anew
         assert digest(stored.take(list(range(stored.num_rows))[::-1])) == anew
+
+
+def test_a_failure_while_keeping_a_model_leaves_the_kept_one_whole(
+    workspace_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The old model is deleted and the new one written in one transaction: a failure between
+    the two (a crash, a full disk, a lost connection) leaves the old one, still read."""
+    from lastmile.network.linklearn import workspace_graph
+    from lastmile.network.linkstore import workspace_link_model
+
+    url = analysed(workspace_url)
+    first, _ = links(url)
+    with open_workspace(url) as ws:
+        before = ws.store.rows("SELECT sha256, trained_at FROM link_models")
+        real = ws.store.execute
+
+        def failing(sql: str, params: Any = ()) -> None:
+            if sql.startswith("INSERT INTO link_models"):  # the old row is deleted by now
+                raise RuntimeError("planted failure")
+            real(sql, params)
+
+        monkeypatch.setattr(ws.store, "execute", failing)
+        net, context = workspace_graph(ws)
+        with pytest.raises(RuntimeError, match="planted failure"):
+            workspace_link_model(ws, net, context, retrain=True)
+        monkeypatch.setattr(ws.store, "execute", real)
+        assert ws.store.rows("SELECT sha256, trained_at FROM link_models") == before
+    again, note = links(url)
+    assert note.startswith(KEPT) and again == first
