@@ -18,6 +18,7 @@ from lastmile.cli import (
     WorkspaceOpt,
     _emit,
     _emit_table,
+    _progress,
     app,
     err_console,
     export_app,
@@ -292,6 +293,14 @@ def links(
         typer.Option("--evaluate", help="Instead: hide 15% of ties and report each method's AUC."),
     ] = False,
     seed: Annotated[int, typer.Option(help="Seed of the hidden ties and of training.")] = 0,
+    retrain: Annotated[
+        bool,
+        typer.Option(
+            "--retrain",
+            help="Train the learned model again even if the workspace keeps one "
+            "(it is kept with the stored analysis; docs/networks.md, Kept model).",
+        ),
+    ] = False,
     workspace: WorkspaceOpt = None,
     format: FormatOpt = None,
     out: OutOpt = None,
@@ -305,22 +314,42 @@ def links(
     if method is None:
         method = LinkMethod.adamic_adar if edges is not None else LinkMethod.learned
     among = None
+    model = None
     if edges is None and (evaluate or method is LinkMethod.learned):
         from lastmile.network.linklearn import network_context, workspace_graph
+        from lastmile.network.linkstore import workspace_link_model
         from lastmile.store import open_workspace
 
         with open_workspace(workspace, create=False) as ws:
             if evaluate:
                 context = network_context(ws, net)
             else:  # learn from every network of the workspace, suggest within this one
+                from lastmile.network.stored import latest_analysis, read_members
+
                 among = net.ids
-                net, context = workspace_graph(ws)
+                run = latest_analysis(ws)
+                stored = read_members(ws) if run is not None and run.fresh else None
+                net, context = workspace_graph(ws, stored)
+                with _progress() as progress:
+                    task = progress.add_task("link model", total=1.0)
+                    found = workspace_link_model(
+                        ws,
+                        net,
+                        context,
+                        seed=seed,
+                        retrain=retrain,
+                        progress=lambda stage, f: progress.update(
+                            task, description=stage, completed=f
+                        ),
+                    )
+                model = found.model
+                err_console.print(plain(found.note))
     if evaluate:
         table = evaluate_links(net, seed=seed, context=context)
         _emit_table(table, format, out, "link prediction AUC")
         return
     table = predict_links(
-        net, top=top, method=method.value, context=context, seed=seed, among=among
+        net, top=top, method=method.value, context=context, seed=seed, among=among, model=model
     )
     if network is not None and edges is None:
         table = _with_names(table, workspace, {"source": "source_name", "target": "target_name"})

@@ -30,9 +30,12 @@ tie. docs/networks.md ("Learned link prediction") gives the reasons.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import os
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,6 +55,15 @@ MAX_ONE_HOT = 12
 FINE_RESOLUTION = 4.0
 NEIGHBOURS = "_of_neighbours"
 DIRECTED_KINDS = frozenset({"supply"})
+# Each member's gradient boosting; min_samples_leaf is set from the training set's size
+# (max(5, min(20, rows // 50))).
+BOOSTING: dict[str, float | int] = {
+    "max_iter": 200,
+    "learning_rate": 0.05,
+    "max_leaf_nodes": 15,
+    "l2_regularization": 1.0,
+}
+Progress = Callable[[str, float], None]
 
 EDGE_SCHEMA = pa.schema(
     [
@@ -363,6 +375,13 @@ class LinkModel:
         f = self.features(visible, x, y)
         return self.score_features(f)
 
+    @property
+    def members(self) -> list[Any]:
+        """The fitted classifiers (none when there was too little to learn from)."""
+        if self.model is None:
+            return []
+        return list(self.model.members) if isinstance(self.model, Bagged) else [self.model]
+
     def score_features(self, f: np.ndarray) -> np.ndarray:
         if self.model is None:  # too little to learn from: resource allocation
             return np.asarray(f[:, self.names.index("resource_allocation")], dtype=np.float64)
@@ -384,9 +403,15 @@ class Bagged:
 
 
 def _training_set(
-    ix: _Indexed, visible: np.ndarray, seed: int, rounds: int, hide: float
+    ix: _Indexed,
+    visible: np.ndarray,
+    seed: int,
+    rounds: int,
+    hide: float,
+    done: Callable[[int], None] | None = None,
 ) -> tuple[np.ndarray, np.ndarray] | None:
-    """The stacked rounds of one member: features (both orders) and labels, or None."""
+    """The stacked rounds of one member: features (both orders) and labels, or None.
+    ``done(r)`` is called after round ``r``."""
     n = ix.n
     rng = random.Random(seed * 7919 + 17)
     g_vis = ig.Graph(n=n, edges=visible.tolist(), directed=False)
@@ -409,6 +434,8 @@ def _training_set(
         y = np.concatenate([np.ones(len(pos)), np.zeros(len(neg))])
         blocks += [f.matrix, swapped]
         labels += [y, y]
+        if done is not None:
+            done(r)
     if not blocks:
         return None
     return np.concatenate(blocks), np.concatenate(labels)
@@ -423,45 +450,122 @@ def fit_link_model(
     rounds: int = ROUNDS,
     hide: float = HIDE,
     bag: int = BAG,
+    progress: Progress | None = None,
 ) -> LinkModel:
     """Train on ``visible`` (edge index pairs over ``names``) by hiding ``hide`` of it again,
     ``rounds`` times, against as many untied pairs two or three steps apart; ``bag`` such
     models, each on its own rounds (other hidden ties, other negatives, other Leiden seeds),
     averaged. One model varies much with the ties its rounds happen to hide; the mean of
-    several varies less (docs/networks-rounds.md, "Bagging the learned model")."""
+    several varies less (docs/networks-rounds.md, "Bagging the learned model").
+
+    ``progress(stage, fraction)`` hears of each round and each member's fit."""
     from sklearn.ensemble import HistGradientBoostingClassifier
 
     ix = _index(names, context)
-    none = np.zeros(0, np.int64)
-    feature_names = _features(ix, visible, none, none, seed).names
+    feature_names = feature_names_of(ix, visible, seed)
     members: list[Any] = []
     negatives: list[np.ndarray] = []
     if rounds >= BAG_STRIDE:  # member b's rounds are seeded seed + BAG_STRIDE b + r
         raise ValueError(f"at most {BAG_STRIDE - 1} training rounds, not {rounds}")
-    for b in range(max(1, bag)):
+    bags = max(1, bag)
+    steps = bags * (rounds + 1)  # each member: its rounds, then its fit
+    for b in range(bags):
         member_seed = seed + BAG_STRIDE * b
+
+        def done(r: int, b: int = b) -> None:
+            if progress is not None:
+                progress(
+                    f"member {b + 1}/{bags}: round {r + 1}/{rounds}",
+                    (b * (rounds + 1) + r + 1) / steps,
+                )
+
         # Every round kept holds a hidden tie and a negative, so both classes are present.
-        data = _training_set(ix, visible, member_seed, rounds, hide)
+        data = _training_set(ix, visible, member_seed, rounds, hide, done)
         if data is None:  # no round found a negative: this member learns nothing
             continue
         xs, ys = data
         model = HistGradientBoostingClassifier(
-            max_iter=200,
-            learning_rate=0.05,
-            max_leaf_nodes=15,
+            **BOOSTING,
             min_samples_leaf=max(5, min(20, len(ys) // 50)),
-            l2_regularization=1.0,
             random_state=member_seed,
         )
+        if progress is not None:
+            progress(f"member {b + 1}/{bags}: fitting", (b * (rounds + 1) + rounds) / steps)
         with threadpool_limits(idle_cores()):
             model.fit(xs, ys)
         members.append(model)
         negatives.append(xs[ys == 0])
+    if progress is not None:
+        progress("trained", 1.0)
     if not members:  # too little to learn from: the callers fall back on resource allocation
         return LinkModel(ix, names, feature_names, None, np.asarray([0.5]), seed)
     reference = np.median(np.concatenate(negatives), axis=0)
+    return link_model(ix, names, feature_names, members, reference, seed)
+
+
+def feature_names_of(ix: _Indexed, visible: np.ndarray, seed: int) -> list[str]:
+    """The names of the feature columns, in order, for this context."""
+    none = np.zeros(0, np.int64)
+    return _features(ix, visible, none, none, seed).names
+
+
+def link_model(
+    ix: _Indexed,
+    names: list[str],
+    feature_names: list[str],
+    members: list[Any],
+    reference: np.ndarray,
+    seed: int,
+) -> LinkModel:
+    """A model from fitted members (none: resource allocation), as :func:`fit_link_model`
+    makes it and as a kept one is read back (``lastmile.network.linkstore``)."""
+    if not members:
+        return LinkModel(ix, names, feature_names, None, np.asarray([0.5]), seed)
     fitted = members[0] if len(members) == 1 else Bagged(members)
     return LinkModel(ix, names, feature_names, fitted, reference, seed)
+
+
+def link_index(names: list[str], context: LinkContext | None) -> _Indexed:
+    """The context on node indices, as a model reads it."""
+    return _index(names, context)
+
+
+def training_digest(names: list[str], visible: np.ndarray, context: LinkContext | None) -> str:
+    """SHA-256 of what a model is trained on: the node names and visible ties *in order*
+    (vertex numbers and which ties a round hides depend on it), and the context's tables as
+    sorted rows (their order never reaches the model: the index sorts kinds, attributes and
+    values, and sums integer record counts; the store returns a UNION in any order)."""
+    ctx = context or LinkContext()
+    h = hashlib.sha256()
+    h.update(json.dumps([str(v) for v in names]).encode())
+    h.update(np.ascontiguousarray(np.asarray(visible, dtype=np.int64).reshape(-1, 2)).tobytes())
+    for table in (ctx.edge_ties, ctx.side_ties, ctx.attributes):
+        rows = sorted(json.dumps(r, sort_keys=True, default=str) for r in table.to_pylist())
+        h.update(b"\x00" + json.dumps(rows).encode())
+    h.update(json.dumps(sorted(ctx.directed)).encode())
+    return h.hexdigest()
+
+
+def code_digest() -> str:
+    """SHA-256 of what turns the data into a model and its scores: the source of this module
+    and of the Leiden communities it reads, and the versions of the libraries that compute
+    features and trees. Any change to them makes a kept model stale."""
+    import importlib.metadata as md
+    import inspect
+    import sys
+
+    from lastmile.network import communities
+
+    h = hashlib.sha256()
+    for module in (sys.modules[__name__], communities):
+        h.update(inspect.getsource(module).encode())
+    for dist in ("scikit-learn", "numpy", "scipy", "igraph"):
+        try:
+            version = md.version(dist)
+        except md.PackageNotFoundError:
+            version = "-"
+        h.update(f"{dist}={version};".encode())
+    return h.hexdigest()
 
 
 _ATTRIBUTES = """
@@ -679,18 +783,25 @@ def network_context(ws: Any, network: Any, ties: pa.Table | None = None) -> Link
     )
 
 
-def workspace_graph(ws: Any) -> tuple[Any, LinkContext]:
+def workspace_graph(ws: Any, members: pa.Table | None = None) -> tuple[Any, LinkContext]:
     """All distribution networks of a workspace as one graph of people (``network_graphs``:
     networks share no one, so each stays its own component) and its context: what the learned
     method trains on when asked about one network, since one network of a few dozen people
-    has too few ties to learn from."""
+    has too few ties to learn from.
+
+    ``members`` (``entity_id, network_id``): the networks' members as the stored analysis
+    holds them (``read_members``), instead of cutting the networks again; they are put in the
+    order the cut gives them (by network, then entity, bytewise: a PostgreSQL collation may
+    order ids otherwise), so the graph is the same either way."""
     from lastmile.network.graph import build_network
     from lastmile.network.networks import network_graphs
     from lastmile.network.workspace import entity_ties
 
     ties = entity_ties(ws)
+    if members is not None:
+        members = members.sort_by([("network_id", "ascending"), ("entity_id", "ascending")])
     rows: list[dict[str, Any]] = []
-    for net in network_graphs(ws, ties).values():
+    for net in network_graphs(ws, ties, members).values():
         g = net.graph
         names = net.ids
         rows += [

@@ -36,6 +36,7 @@ from scipy.stats import rankdata
 from lastmile.network.graph import Network, NetworkError
 from lastmile.network.linklearn import (
     LinkContext,
+    LinkModel,
     explain,
     fit_link_model,
     neighbourhood,
@@ -95,6 +96,7 @@ def predict_links(
     context: LinkContext | None = None,
     seed: int = 0,
     among: list[str] | None = None,
+    model: LinkModel | None = None,
 ) -> pa.Table:
     """The ``top`` untied pairs by ``method``, with the four classic scores (source, target,
     ...). With ``learned``, also the model's probability (``learned``) and ``why``, the facts
@@ -106,7 +108,9 @@ def predict_links(
     ``adamic_adar``: on bare edge lists of a few dozen ties the model has too little to learn
     from and ranks the candidates no better (docs/networks.md, "Learned link prediction").
     ``among``: suggest only pairs of these nodes (the model still learns from the whole
-    graph: one network of a workspace, learned from all of them)."""
+    graph: one network of a workspace, learned from all of them). ``model``: a model already
+    fitted on this network and context with this seed (a kept one,
+    ``lastmile.network.linkstore``), used instead of training one."""
     if method is None:
         method = LEARNED if context is not None else "adamic_adar"
     if method not in ALL_METHODS:
@@ -123,8 +127,9 @@ def predict_links(
         inside = np.isin(names, np.asarray(among, dtype=object))
         keep = inside[x] & inside[y]
         x, y = x[keep], y[keep]
-    model = None
-    if method == LEARNED:
+    if model is not None and method != LEARNED:
+        raise NetworkError(f"a fitted model ranks by {LEARNED}, not {method!r}")
+    if method == LEARNED and model is None:
         model = fit_link_model(list(names), edges, context, seed=seed)
     scores = score_pairs(a, x, y) if len(x) else {m: np.zeros(0) for m in METHODS}
     if model is not None:

@@ -3,10 +3,11 @@
 ``lastmile analyze`` computes (:func:`lastmile.network.analyze.analyze`) and then
 :func:`store_analysis` rewrites the tables of migration 0008 in **one transaction** on either
 store: ``ties``, ``networks``, ``network_members``, ``key_players``, ``attributions``, and adds
-one ``analysis_runs`` row. Each table goes in through the store's bulk path (an Arrow table
-registered on the DuckDB staging connection, then ``INSERT ... SELECT`` on DuckDB or ``COPY``
-on PostgreSQL), never row by row. A failure before the commit leaves the previous analysis
-whole: readers never see half of one.
+one ``analysis_runs`` row; the link models kept with the previous analysis (migration 0011,
+:mod:`lastmile.network.linkstore`) are deleted in the same transaction. Each table goes in
+through the store's bulk path (an Arrow table registered on the DuckDB staging connection, then
+``INSERT ... SELECT`` on DuckDB or ``COPY`` on PostgreSQL), never row by row. A failure before
+the commit leaves the previous analysis whole: readers never see half of one.
 
 Reading (for the CLI, the report and the server; every function returns an Arrow table, or
 ``None`` / a plain value as said):
@@ -128,6 +129,8 @@ def store_analysis(ws: Workspace, analysis: Analysis, *, started: float | None =
     with store.transaction():
         for name in RESULT_TABLES:
             store.execute(f"DELETE FROM {name}")
+        # the kept link models were trained with the previous analysis (linkstore.py)
+        store.execute("DELETE FROM link_models")
         for name in RESULT_TABLES:
             cols = SCHEMAS[name].names
             store.append(con, name, cols, f"SELECT {', '.join(cols)} FROM analysis_{name}")

@@ -372,6 +372,24 @@ NETWORK_TABLES: tuple[Table, ...] = (
         ),
     ),
 )
+# Migration 0011 (docs/networks.md, "Kept model"): the fitted learned link model, kept with the
+# stored analysis (lastmile.network.linkstore).
+LINK_MODELS = Table(
+    "link_models",
+    (
+        ("run_id", "TEXT"),
+        ("seed", "BIGINT"),
+        ("params", "TEXT"),
+        ("code", "TEXT"),
+        ("data", "TEXT"),
+        ("format", "TEXT"),
+        ("sha256", "TEXT"),
+        ("model", "BYTEA"),
+        ("trained_at", "TIMESTAMP"),
+        ("seconds", "DOUBLE PRECISION"),
+        ("lastmile_version", "TEXT"),
+    ),
+)
 DERIVED_TABLES: tuple[Table, ...] = (
     ENTITIES,
     ENTITY_MEMBERS,
@@ -379,6 +397,7 @@ DERIVED_TABLES: tuple[Table, ...] = (
     MATCH_EDGES,
     RESOLUTION_RUNS,
     *NETWORK_TABLES,
+    LINK_MODELS,
 )
 # What analysts say, and what was announced: not derived, never rewritten by a rerun.
 JUDGEMENTS = Table(
