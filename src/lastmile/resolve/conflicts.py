@@ -197,9 +197,10 @@ def compute(con: duckdb.DuckDBPyConnection) -> None:
     )
     # Burner chains: the lines one person used in turn, joined by handovers, over lines that
     # no two entities share (a chain never runs through a family phone or a shared line).
-    # A line passed on (``passed_lines``) had two users in turn: the chains through it are
-    # built twice, without its handovers (``burner_chains``, one user's lines) and with them
-    # (``passed_chains``), and a tie that needs it is only a possible one ('passed line').
+    # A line passed on (``passed_lines``) had two users in turn: the chains are built twice,
+    # without its handovers (``burner_chains``: one user's lines, never a line passed on)
+    # and with them (``passed_chains``), and a tie that needs it (a chain credit only
+    # ``passed_chains`` makes, a returned line passed on) is a possible one ('passed line').
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE passed_edges AS
@@ -255,7 +256,7 @@ def compute(con: duckdb.DuckDBPyConnection) -> None:
             SELECT o.entity_id, r.investigation_id, CASE WHEN o.passed THEN 5 ELSE 3 END
             FROM owned o JOIN returned_lines r ON r.key = o.key
             UNION ALL
-            SELECT o.entity_id, c.investigation_id, CASE WHEN o.passed THEN 5 ELSE c.rank END
+            SELECT o.entity_id, c.investigation_id, c.rank
             FROM owned o JOIN chain_cases c ON c.key = o.key
         )
         SELECT target_id, investigation_id, min(basis_rank) AS basis_rank FROM ties
