@@ -91,6 +91,9 @@ RETURNED_LINES = f"""
 # a line passed on to another user (a passed line: the records do not say which of its two
 # users the case worked, so the conflict is a possible one).
 BASES = ("subject record", "selector record", "returned line", "burner chain", "passed line")
+# The bases that state a possible conflict only (docs/resolution.md, "Deconfliction": of the
+# conflicts through a line passed on, about one in five is in the synthetic truth).
+POSSIBLE_BASES = BASES[4:]
 
 
 def load_lines(ws: Workspace, con: duckdb.DuckDBPyConnection) -> None:
