@@ -34,7 +34,9 @@ discoverable by the truth (they share no evidence with another record of G). ``r
 counts the cross-agency conflicts (target and pair of agencies) and how many of them the
 truth lists (a person of the target's records in subject records of both agencies);
 ``raised_by_basis`` the same by the conflict's basis (the strongest of its rows': a basis
-index beyond ``BASES`` reads as none, for conflicts stored before the basis was).
+index beyond ``BASES`` reads as none, for conflicts stored before the basis was);
+``raised_confirmed`` those whose basis states more than a possible conflict (not one of
+``conflicts.POSSIBLE_BASES``).
 ``--recompute`` scores, instead of the stored conflicts, those this code's rule finds on the
 stored resolution (nothing is resolved again or written). Prints JSON.
 
@@ -275,6 +277,11 @@ def main(argv: list[str] | None = None) -> None:
     raised = con.execute(
         "SELECT count(*), count(*) FILTER (WHERE in_truth), count(DISTINCT target_id) FROM raised"
     ).fetchone()
+    possible = ", ".join(f"'{b}'" for b in conflicts.POSSIBLE_BASES)
+    confirmed = con.execute(
+        "SELECT count(*), count(*) FILTER (WHERE in_truth) FROM raised "
+        f"WHERE basis IS NULL OR basis NOT IN ({possible})"
+    ).fetchone()
     by_basis = con.execute(
         "SELECT coalesce(basis, 'none'), count(*), count(*) FILTER (WHERE in_truth) FROM raised "
         "GROUP BY 1 ORDER BY 1"
@@ -290,6 +297,9 @@ def main(argv: list[str] | None = None) -> None:
         "undiscoverable": sum(m["undiscoverable"] for m in misses),
         "raised": dict(
             zip(("target_agency_pairs", "in_truth", "targets"), raised or (), strict=True)
+        ),
+        "raised_confirmed": dict(
+            zip(("target_agency_pairs", "in_truth"), confirmed or (), strict=True)
         ),
         "raised_by_basis": {str(b): {"pairs": n, "in_truth": t} for b, n, t in by_basis},
     }

@@ -201,3 +201,107 @@ def handovers(
     evidence = pa.array([_evidence(r) for r in table.to_pylist()], pa.string())
     table = table.set_column(table.schema.get_field_index("evidence"), "evidence", evidence)
     return with_owners(ws, table, ["old_selector", "new_selector"])
+
+
+def passings_sql(p: HandoverParams, pairs: str | None = None) -> str:
+    """Lines passed on to another user: the last line of a burner chain that does not go
+    silent when its user moves on.
+
+    A handover (:func:`handovers_sql`) needs the old line silent. A phone handed down to a
+    crew-mate is not: its first user starts a new line that talks to his contacts, while the
+    old line carries on with its new user's. So for each line that ends a chain (the new
+    line of a handover, and the old line of none), a *successor* is a line first seen on a
+    later day D that is the new line of no handover, whose head (its contacts in its first
+    ``window_days``) shares at least ``min_shared`` contacts that are not hubs with the old
+    line's contacts in the ``window_days`` before D (``min_contacts`` on each side, a
+    Jaccard of ``min_similarity``, the old line active within ``max_gap_days`` before D:
+    the handover's own test), while the old line carries on after D (an event more than
+    ``max_overlap_days`` after it) and its own contacts after D are less like its contacts
+    before D than the successor's are (the counterpart set changes wholesale: its user
+    left with them). One row per line and successor: ``selector`` (the old line),
+    ``successor`` and ``date`` (D: from then on the old line has another user)."""
+    window, gap = int(p.window_days), int(p.max_gap_days)
+    overlap, hub = int(p.max_overlap_days), int(p.hub_degree)
+    # The handovers: computed here, or read from ``pairs``, a table or a CTE of the
+    # enclosing query with old_selector and new_selector (found once for both).
+    name = pairs or "found_pairs"
+    found = "" if pairs else f"found_pairs AS (SELECT * FROM ({handovers_sql(p)}) h),"
+    return f"""
+WITH {found}
+ends AS (
+    SELECT DISTINCT new_selector AS sel FROM {name}
+    WHERE new_selector NOT IN (SELECT old_selector FROM {name})
+),
+ev AS (
+    SELECT from_selector AS sel, to_selector AS contact, CAST(time AS DATE) AS day
+    FROM communications WHERE from_selector <> to_selector
+    UNION ALL
+    SELECT to_selector AS sel, from_selector AS contact, CAST(time AS DATE) AS day
+    FROM communications WHERE from_selector <> to_selector
+),
+span AS (
+    SELECT sel, MIN(day) AS first_day, MAX(day) AS last_day, COUNT(DISTINCT contact) AS degree
+    FROM ev GROUP BY sel
+),
+old_ev AS (
+    SELECT DISTINCT e.sel, e.contact, e.day FROM ev e JOIN ends o ON o.sel = e.sel
+),
+news AS (
+    SELECT s.sel, s.first_day FROM span s
+    WHERE s.first_day > (SELECT MIN(first_day) FROM span)
+      AND s.sel NOT IN (SELECT new_selector FROM {name})
+),
+head AS (
+    SELECT DISTINCT e.sel, e.contact, n.first_day
+    FROM ev e JOIN news n ON n.sel = e.sel
+    WHERE e.day <= n.first_day + {window}
+),
+head_n AS (SELECT sel, COUNT(*) AS n FROM head GROUP BY sel),
+candidates AS (
+    SELECT DISTINCT h.sel AS new_sel, e.sel AS old_sel, h.first_day
+    FROM head h
+    JOIN span c ON c.sel = h.contact
+    JOIN old_ev e ON e.contact = h.contact AND e.sel <> h.sel
+    JOIN span o ON o.sel = e.sel
+    WHERE c.degree <= {hub}
+      AND e.day >= h.first_day - {window} AND e.day < h.first_day
+      AND o.last_day > h.first_day + {overlap}
+),
+before AS (
+    SELECT k.new_sel, k.old_sel, e.contact, MAX(e.day) AS day
+    FROM candidates k JOIN old_ev e ON e.sel = k.old_sel
+    WHERE e.day >= k.first_day - {window} AND e.day < k.first_day
+    GROUP BY k.new_sel, k.old_sel, e.contact
+),
+after AS (
+    SELECT DISTINCT k.new_sel, k.old_sel, e.contact
+    FROM candidates k JOIN old_ev e ON e.sel = k.old_sel
+    WHERE e.day >= k.first_day AND e.day <= k.first_day + {window}
+),
+scored AS (
+    SELECT k.new_sel, k.old_sel, k.first_day,
+        (SELECT COUNT(*) FROM before b WHERE b.new_sel = k.new_sel
+            AND b.old_sel = k.old_sel) AS before_n,
+        (SELECT MAX(b.day) FROM before b WHERE b.new_sel = k.new_sel
+            AND b.old_sel = k.old_sel) AS last_before,
+        (SELECT COUNT(*) FROM before b JOIN head h ON h.sel = b.new_sel
+            AND h.contact = b.contact
+            WHERE b.new_sel = k.new_sel AND b.old_sel = k.old_sel) AS shared,
+        (SELECT COUNT(*) FROM after a WHERE a.new_sel = k.new_sel
+            AND a.old_sel = k.old_sel) AS after_n,
+        (SELECT COUNT(*) FROM after a JOIN before b ON b.new_sel = a.new_sel
+            AND b.old_sel = a.old_sel AND b.contact = a.contact
+            WHERE a.new_sel = k.new_sel AND a.old_sel = k.old_sel) AS kept
+    FROM candidates k
+)
+SELECT s.old_sel AS selector, s.new_sel AS successor, s.first_day AS date
+FROM scored s JOIN head_n hn ON hn.sel = s.new_sel
+WHERE s.shared >= {int(p.min_shared)}
+  AND s.before_n >= {int(p.min_contacts)} AND hn.n >= {int(p.min_contacts)}
+  AND s.first_day - s.last_before <= {gap}
+  AND CAST(s.shared AS DOUBLE PRECISION) / (s.before_n + hn.n - s.shared)
+      >= {float(p.min_similarity)!r}
+  AND CAST(s.kept AS DOUBLE PRECISION) / (s.before_n + s.after_n - s.kept)
+      < CAST(s.shared AS DOUBLE PRECISION) / (s.before_n + hn.n - s.shared)
+ORDER BY s.first_day, s.old_sel, s.new_sel
+"""

@@ -9,7 +9,11 @@ records of) a line of the same burner chain, where that investigation's communic
 the target's line: the lines one person used in turn, joined by handovers
 (``lastmile.comms.handovers``) and never through a selector several entities use or a shared
 line (a line passed on to another person is seen only in its new user's cases, so its old
-user is not credited with them). Every line keys as a selector record of it does
+user is not credited with them). A line *passed on* (``handovers.passings_sql``: the last
+line of a chain that keeps running with other contacts when its user starts a new line) had
+two users in turn; a tie that needs it (it is the returned line, the credited line, or a
+link of the chain) is only a possible one, and says so (basis ``passed line``). Every line
+keys as a selector record of it does
 (``features.comm_key_sql``: an account on its platform, a phone on any). An organization is
 never a target (the Sinaloa Cartel is named in hundreds of cases), nor a selector used by
 several people (a family phone). A target worked
@@ -83,9 +87,13 @@ RETURNED_LINES = f"""
 # case names it in a subject record (resolution's own decision); the case lists a line only
 # it uses (a selector record: stated by the case); the case obtained the records of such a
 # line (a returned line: inferred from the shape of the returns); a line of the same burner
-# chain (a handover: inferred from timing and shared contacts, and a handed-down phone ties
-# its two users).
-BASES = ("subject record", "selector record", "returned line", "burner chain")
+# chain (a handover: inferred from timing and shared contacts); any of the last two through
+# a line passed on to another user (a passed line: the records do not say which of its two
+# users the case worked, so the conflict is a possible one).
+BASES = ("subject record", "selector record", "returned line", "burner chain", "passed line")
+# The bases that state a possible conflict only (docs/resolution.md, "Deconfliction": of the
+# conflicts through a line passed on, about one in five is in the synthetic truth).
+POSSIBLE_BASES = BASES[4:]
 
 
 def load_lines(ws: Workspace, con: duckdb.DuckDBPyConnection) -> None:
@@ -94,9 +102,11 @@ def load_lines(ws: Workspace, con: duckdb.DuckDBPyConnection) -> None:
     (RETURNED_LINES); ``handover_pairs(old_key, new_key)``, the likely burner replacements
     (``lastmile.comms.handovers``: one line goes silent and a new one starts within days,
     talking to the same people); and ``handover_seen(investigation_id, key)``, the cases
-    whose communications show a line of a handover. Every line keys as a communication's
-    end on its platform (``features.comm_key_sql``), as a selector record of it does."""
-    from lastmile.comms.handovers import HandoverParams, handovers_sql
+    whose communications show a line of a handover; and ``passed_lines(key)``, the lines
+    passed on to another user (``handovers.passings_sql``, read off the same handovers).
+    Every line keys as a communication's end on its platform (``features.comm_key_sql``),
+    as a selector record of it does."""
+    from lastmile.comms.handovers import HandoverParams, handovers_sql, passings_sql
 
     settle(con)
     register_table(con, ws.store.query(RETURNED_LINES), "returned_values")
@@ -114,8 +124,8 @@ def load_lines(ws: Workspace, con: duckdb.DuckDBPyConnection) -> None:
     )
     # The handovers, each line with the platforms it is seen on (a handover pairs selector
     # values over every platform: a phone keys the same on all, a handle on its own), and
-    # the cases whose communications show a line of one (both kinds of row in one query, so
-    # the handovers are found once).
+    # the cases whose communications show a line of one, and the lines passed on (the three
+    # kinds of row in one query, so the handovers are found once).
     rows = ws.store.query(
         f"""
         WITH pairs AS (
@@ -137,6 +147,10 @@ def load_lines(ws: Workspace, con: duckdb.DuckDBPyConnection) -> None:
         JOIN on_platform pn ON pn.value = p.new_selector
         UNION ALL
         SELECT 'seen', investigation_id, '', value, platform FROM seen
+        UNION ALL
+        SELECT DISTINCT 'passed', x.selector, po.platform, x.successor, ''
+        FROM ({passings_sql(HandoverParams(), "pairs")}) x
+        JOIN on_platform po ON po.value = x.selector
         """
     )
     register_table(con, rows, "handover_values")
@@ -156,13 +170,20 @@ def load_lines(ws: Workspace, con: duckdb.DuckDBPyConnection) -> None:
         SELECT DISTINCT a AS investigation_id, {kb} AS key FROM handover_rows WHERE what = 'seen'
         """
     )
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE passed_lines AS
+        SELECT DISTINCT {ka} AS key FROM handover_rows WHERE what = 'passed'
+        """
+    )
 
 
 def compute(con: duckdb.DuckDBPyConnection) -> None:
     """``new_conflicts(target_id, agency_id, division, other_agency_id, other_division)`` on
     ``con``, from the tables ``resolve`` builds (``new_members``, ``sel_recs``,
     ``subject_selectors``, ``selector_use``, ``src_investigations``) and those of
-    :func:`load_lines` (``returned_lines``, ``handover_pairs``, ``handover_seen``)."""
+    :func:`load_lines` (``returned_lines``, ``handover_pairs``, ``handover_seen``,
+    ``passed_lines``)."""
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE selector_owner AS
@@ -179,28 +200,34 @@ def compute(con: duckdb.DuckDBPyConnection) -> None:
     )
     # Burner chains: the lines one person used in turn, joined by handovers, over lines that
     # no two entities share (a chain never runs through a family phone or a shared line).
+    # A line passed on (``passed_lines``) had two users in turn: the chains are built twice,
+    # without its handovers (``burner_chains``: one user's lines, never a line passed on)
+    # and with them (``passed_chains``), and a tie that needs it (a chain credit only
+    # ``passed_chains`` makes, a returned line passed on) is a possible one ('passed line').
     con.execute(
         """
-        CREATE OR REPLACE TEMP TABLE chain_edges AS
+        CREATE OR REPLACE TEMP TABLE passed_edges AS
         SELECT pair.old_key AS a, pair.new_key AS b FROM handover_pairs pair
         WHERE pair.old_key <> pair.new_key
           AND NOT EXISTS (SELECT 1 FROM selector_owner o WHERE o.entity_id IS NULL
-                          AND o.key IN (pair.old_key, pair.new_key))
+                          AND o.key IN (pair.old_key, pair.new_key));
+        CREATE OR REPLACE TEMP TABLE chain_edges AS
+        SELECT a, b FROM passed_edges e
+        WHERE NOT EXISTS (SELECT 1 FROM passed_lines p WHERE p.key IN (e.a, e.b))
         """
     )
-    cluster.components(
-        con,
-        "(SELECT a AS node FROM chain_edges UNION SELECT b FROM chain_edges)",
-        "chain_edges",
-        "burner_chains",
-    )
+    for edges, chains in (("chain_edges", "burner_chains"), ("passed_edges", "passed_chains")):
+        cluster.components(
+            con, f"(SELECT a AS node FROM {edges} UNION SELECT b FROM {edges})", edges, chains
+        )
     # Each case a target is credited with, by the strongest basis that ties them (the rank
     # of BASES: 1 is the strongest).
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE target_cases AS
         WITH owned AS (
-            SELECT key, entity_id FROM selector_owner WHERE entity_id IS NOT NULL
+            SELECT key, entity_id, key IN (SELECT key FROM passed_lines) AS passed
+            FROM selector_owner WHERE entity_id IS NOT NULL
         ), case_lines AS (
             -- the lines a case listed (its selector records) or obtained records of
             SELECT investigation_id, key FROM sel_recs WHERE valid
@@ -209,9 +236,16 @@ def compute(con: duckdb.DuckDBPyConnection) -> None:
             -- every line of a burner chain that holds one of a case's lines, where the
             -- case's communications show it (a line passed on to another person, whose
             -- records alone name it, is seen only in its new user's cases)
-            SELECT DISTINCT credited.node AS key, c.investigation_id FROM burner_chains held
+            SELECT DISTINCT credited.node AS key, c.investigation_id, 4 AS rank
+            FROM burner_chains held
             JOIN case_lines c ON c.key = held.node
             JOIN burner_chains credited ON credited.component = held.component
+            JOIN handover_seen v ON v.investigation_id = c.investigation_id
+                AND v.key = credited.node
+            UNION ALL
+            SELECT DISTINCT credited.node, c.investigation_id, 5 FROM passed_chains held
+            JOIN case_lines c ON c.key = held.node
+            JOIN passed_chains credited ON credited.component = held.component
             JOIN handover_seen v ON v.investigation_id = c.investigation_id
                 AND v.key = credited.node
         ), ties AS (
@@ -222,11 +256,11 @@ def compute(con: duckdb.DuckDBPyConnection) -> None:
             SELECT o.entity_id, r.investigation_id, 2 FROM owned o
             JOIN sel_recs r ON r.key = o.key
             UNION ALL
-            SELECT o.entity_id, r.investigation_id, 3 FROM owned o
-            JOIN returned_lines r ON r.key = o.key
+            SELECT o.entity_id, r.investigation_id, CASE WHEN o.passed THEN 5 ELSE 3 END
+            FROM owned o JOIN returned_lines r ON r.key = o.key
             UNION ALL
-            SELECT o.entity_id, c.investigation_id, 4 FROM owned o
-            JOIN chain_cases c ON c.key = o.key
+            SELECT o.entity_id, c.investigation_id, c.rank
+            FROM owned o JOIN chain_cases c ON c.key = o.key
         )
         SELECT target_id, investigation_id, min(basis_rank) AS basis_rank FROM ties
         GROUP BY target_id, investigation_id

@@ -1,0 +1,192 @@
+"""Deconfliction through a line passed on to another user (docs/resolution.md,
+"Deconfliction", *Lines passed on*).
+
+A small operation written here, on both stores. Beto's burner chain: his old phone (listed by
+agency A1's case) goes silent in May and his next one carries on with the same people in
+June; on July 1 he starts a third phone with those people, while the June phone keeps
+running with other people's: he handed it down to Chuy, whose record in agency A2's case
+lists it; A2's case also shows Beto's May phone. Agency A3's case obtained the June phone's
+records in June. Nothing in the records says who used the June phone when. Dora's chain is
+the same without the passing: her June phone keeps its contacts after she starts a second
+phone in July, and agency A2's record of "Dorotea" lists the June phone. Fay's chain ends
+with a phone that simply stops.
+"""
+
+from __future__ import annotations
+
+import csv
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from lastmile.comms.handovers import HandoverParams, handovers_sql, passings_sql
+from lastmile.ingest import ingest_paths
+from lastmile.store import Workspace
+from tests.test_resolve_conflicts import found_bases
+
+B_OLD, B_MID, B_NEW = "602-555-0801", "602-555-0802", "602-555-0803"
+D_OLD, D_MAIN, D_2ND = "602-555-0901", "602-555-0902", "602-555-0903"
+F_OLD, F_MID, F_OTHER, F_NEW1, F_NEW2 = (f"602-555-07{k:02d}" for k in range(1, 6))
+T3 = "602-555-0301"
+LINES = (B_OLD, B_MID, B_NEW, D_OLD, D_MAIN, D_2ND, F_OLD, F_MID, F_OTHER, F_NEW1)
+E164 = {v: "+1" + v.replace("-", "") for v in LINES}
+
+
+def _write(folder: Path, name: str, rows: list[dict[str, str]]) -> None:
+    with (folder / f"{name}.csv").open("w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+
+
+def _talk(inv: str, line: str, others: list[str], month: int, days: list[int]) -> list[dict]:
+    """``line`` calls each of ``others`` on each of ``days`` of ``month`` (2022)."""
+    return [
+        {
+            "investigation_id": inv,
+            "time": f"2022-{month:02d}-{d:02d}T10:{k:02d}:00Z",
+            "from_selector": line,
+            "to_selector": other,
+            "kind": "call",
+            "platform": "",
+        }
+        for d in days
+        for k, other in enumerate(others)
+    ]
+
+
+def _numbers(prefix: str, n: int) -> list[str]:
+    return [f"{prefix}-555-{1000 + k:04d}" for k in range(n)]
+
+
+def write_operation(folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    _write(
+        folder,
+        "agencies",
+        [{"agency_id": f"A{i}", "name": f"Agency {i}", "kind": "local"} for i in (1, 2, 3)],
+    )
+    cases = [("J1", "A1"), ("J2", "A2"), ("J3", "A3"), ("K1", "A1"), ("K2", "A2"), ("M1", "A3")]
+    _write(
+        folder,
+        "investigations",
+        [
+            {"investigation_id": i, "agency_id": a, "division": "Phoenix", "opened": "2022-04-01"}
+            for i, a in cases
+        ],
+    )
+    people = [
+        ("J1-S1", "J1", "Beto Primero", B_OLD),
+        ("J2-S1", "J2", "Chuy Segundo", B_MID),
+        ("J3-S1", "J3", "Tere Tercera", T3),
+        ("K1-S1", "K1", "Dora Uno", D_OLD),
+        ("K2-S1", "K2", "Dorotea Dos", D_MAIN),
+    ]
+    _write(
+        folder,
+        "subjects",
+        [{"subject_id": s, "investigation_id": i, "full_name": n} for s, i, n, _ in people],
+    )
+    _write(
+        folder,
+        "selectors",
+        [
+            {
+                "selector_id": s.replace("-S", "-P"),
+                "investigation_id": i,
+                "subject_id": s,
+                "kind": "phone",
+                "value": line,
+                "platform": "",
+            }
+            for s, i, _, line in people
+        ],
+    )
+    beto, chuy, leaves, tere = (
+        _numbers("480", 4),
+        _numbers("520", 4),
+        _numbers("623", 3),
+        _numbers("928", 4),
+    )
+    dora, fay = _numbers("303", 4), _numbers("707", 4)
+    weeks = [1, 8, 15, 22, 28]
+    comms = [
+        # A1's case follows Beto: his May phone, his June phone, his July phone.
+        *_talk("J1", B_OLD, beto, 5, weeks),
+        *_talk("J1", B_MID, beto, 6, weeks),
+        *_talk("J1", B_NEW, beto, 7, weeks),
+        # A2's case: the June phone in July, Chuy's people; and, in the records of one of
+        # Beto's people, a call from Beto's May phone.
+        *_talk("J2", B_MID, chuy, 7, [2, 9, 16, 23, 28]),
+        *_talk("J2", beto[0], [B_OLD], 5, [20]),
+        # A3's case: the records of its own line and of the June phone, in June (numbers
+        # that talk to it alone: a returned line).
+        *_talk("J3", T3, tere, 6, weeks),
+        *_talk("J3", B_MID, leaves, 6, [3, 10]),
+        # Dora: May phone, June phone (in A1's case); the June phone keeps her people in
+        # July, beside a second phone (in A2's case).
+        *_talk("K1", D_OLD, dora, 5, weeks),
+        *_talk("K1", D_MAIN, dora, 6, weeks),
+        *_talk("K2", D_MAIN, dora, 7, weeks),
+        *_talk("K2", D_2ND, dora[:3], 7, weeks),
+        # Fay's chain ends with a phone that goes silent at the end of June. Two phones start
+        # on July 1: one with two of her people (whose own old phone, silent too, talked to
+        # them alone: its handover), one with the other two. Neither pairs with hers, and
+        # hers was not passed on: it stopped.
+        *_talk("M1", F_OLD, fay, 5, weeks),
+        *_talk("M1", F_MID, fay, 6, weeks),
+        *_talk("M1", F_OTHER, fay[:2], 6, weeks),
+        *_talk("M1", F_NEW1, fay[:2], 7, weeks),
+        *_talk("M1", F_NEW2, [*fay[2:], "480-555-2000"], 7, weeks),
+    ]
+    _write(folder, "communications", comms)
+
+
+@pytest.fixture
+def operation(workspace: Workspace, tmp_path: Path) -> Workspace:
+    write_operation(tmp_path / "op")
+    result = ingest_paths(workspace, [tmp_path / "op"], rejects=tmp_path / "rejects.csv")
+    assert result.rejected == 0
+    return workspace
+
+
+def test_a_chains_last_line_that_keeps_running_with_other_people_was_passed_on(
+    operation: Workspace,
+) -> None:
+    pairs = {
+        tuple(str(v) for v in r)
+        for r in operation.store.rows(
+            "SELECT old_selector, new_selector FROM (" + handovers_sql(HandoverParams()) + ") h"
+        )
+    }
+    assert pairs == {
+        (E164[B_OLD], E164[B_MID]),
+        (E164[D_OLD], E164[D_MAIN]),
+        (E164[F_OLD], E164[F_MID]),
+        (E164[F_OTHER], E164[F_NEW1]),
+    }
+    passed = operation.store.rows(
+        "SELECT selector, successor, date FROM (" + passings_sql(HandoverParams()) + ") p"
+    )
+    # Beto left the June phone for the July one with his people; Dora's June phone kept
+    # hers when her second phone started, and Fay's stopped: neither was passed on.
+    assert [(str(a), str(b), d) for a, b, d in passed] == [
+        (E164[B_MID], E164[B_NEW], date(2022, 7, 1))
+    ]
+
+
+def test_a_tie_through_a_line_passed_on_is_a_possible_conflict(operation: Workspace) -> None:
+    found = found_bases(operation)
+    # Chuy's record lists the June phone, which A1's case shows in Beto's chain and whose
+    # records A3's case obtained while Beto used it: possible, not confirmed.
+    assert found[("J2-S1", "A2", "A1")] == "passed line"
+    assert found[("J2-S1", "A1", "A2")] == "passed line"
+    assert found[("J2-S1", "A2", "A3")] == "passed line"
+    # Dora's chain runs through no line passed on: Dorotea's June phone ties her to A1's
+    # case as before.
+    assert found[("K2-S1", "A2", "A1")] == "burner chain"
+    # A2's case lists the June phone (Chuy's) and shows Beto's May phone: Beto is tied to
+    # it only through the line passed on. A3's case never shows his May phone.
+    assert found[("J1-S1", "A1", "A2")] == "passed line"
+    assert not {c for c in found if c[0] == "J1-S1" and "A3" in c}
