@@ -190,3 +190,21 @@ def test_a_tie_through_a_line_passed_on_is_a_possible_conflict(operation: Worksp
     # it only through the line passed on. A3's case never shows his May phone.
     assert found[("J1-S1", "A1", "A2")] == "passed line"
     assert not {c for c in found if c[0] == "J1-S1" and "A3" in c}
+
+
+def test_confirmed_conflicts_leave_out_the_possible_ones(operation: Workspace) -> None:
+    """After 'lastmile resolve', ``--confirmed`` (``conflicts_of(confirmed=True)``) drops
+    exactly the conflicts through a line passed on and keeps every other basis."""
+    from lastmile.resolve.conflicts import POSSIBLE_BASES, conflicts_of
+    from lastmile.resolve.run import resolve
+
+    resolve(operation)
+    every = conflicts_of(operation).to_pylist()
+    confirmed = conflicts_of(operation, confirmed=True).to_pylist()
+    possible = [r for r in every if r["basis"] in POSSIBLE_BASES]
+    assert possible, "the fixture raises a possible conflict"
+    assert confirmed == [r for r in every if r["basis"] not in POSSIBLE_BASES]
+    assert any(r["basis"] == "burner chain" for r in confirmed)
+    # With an agency, both filters hold together.
+    a2 = conflicts_of(operation, "A2", confirmed=True).to_pylist()
+    assert a2 == [r for r in confirmed if r["agency_id"] == "A2"]

@@ -231,6 +231,14 @@ def conflicts(
     agency: Annotated[
         str | None, typer.Option(help="An agency's id or name [default: every agency].")
     ] = None,
+    confirmed: Annotated[
+        bool,
+        typer.Option(
+            "--confirmed",
+            help="Leave out the possible conflicts (basis 'passed line': a tie through a "
+            "line passed from one person to another).",
+        ),
+    ] = False,
     workspace: WorkspaceOpt = None,
     format: FormatOpt = None,
     out: OutOpt = None,
@@ -238,13 +246,13 @@ def conflicts(
 ) -> None:
     """Targets another agency (or another division) also works.
 
-    Only the other side's agency and point of contact, never its case. Run 'lastmile
-    resolve' first."""
+    Only the other side's agency and point of contact, never its case; the basis says how
+    each was found. Run 'lastmile resolve' first."""
     from lastmile.resolve.conflicts import conflicts_of
     from lastmile.store import open_workspace
 
     with open_workspace(workspace, create=False) as ws:
-        data = conflicts_of(ws, agency)
+        data = conflicts_of(ws, agency, confirmed=confirmed)
     # With --agency the asking agency's own columns repeat what was asked: the terminal
     # gives their width to whom to call (the other formats keep them).
     hide = ("agency_id", "division") if agency else ()

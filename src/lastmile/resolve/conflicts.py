@@ -341,20 +341,29 @@ def write(ws: Workspace, con: duckdb.DuckDBPyConnection) -> int:
     return int(row[0]) if row else 0
 
 
-def conflicts_of(ws: Workspace, agency: str | None = None) -> pa.Table:
+def conflicts_of(ws: Workspace, agency: str | None = None, confirmed: bool = False) -> pa.Table:
     """An agency's conflicts (all agencies' when ``agency`` is None): its target, only the
     other side's agency, division and point of contact, and how the conflict was found
-    (its basis: BASES)."""
+    (its basis: BASES). ``confirmed`` leaves out the possible ones (POSSIBLE_BASES: a tie
+    through a line passed from one person to another), for an agency that calls only on
+    the confirmed; a conflict stored before bases were kept (no basis) is not possible."""
     from lastmile.resolve.errors import ResolveError
 
-    where, params = "", []
+    conditions: list[str] = []
+    params: list[str] = []
     if agency and not ws.store.rows(
         "SELECT 1 FROM agencies WHERE agency_id = ? OR lower(name) = lower(?)", (agency, agency)
     ):
         raise ResolveError(f"no agency {agency!r} in the workspace (give its id or name)")
     if agency:
-        where = "WHERE (c.agency_id = ? OR lower(a.name) = lower(?))"
-        params = [agency, agency]
+        conditions.append("(c.agency_id = ? OR lower(a.name) = lower(?))")
+        params += [agency, agency]
+    if confirmed:
+        conditions.append(
+            "(c.basis IS NULL OR c.basis NOT IN (" + ", ".join("?" for _ in POSSIBLE_BASES) + "))"
+        )
+        params += list(POSSIBLE_BASES)
+    where = "WHERE " + " AND ".join(conditions) if conditions else ""
     return ws.store.query(
         f"""
         SELECT c.agency_id, c.division, c.target_id, e.best_name AS target_name,
