@@ -27,6 +27,7 @@ from typing import Any
 
 from sklearn.metrics import adjusted_rand_score
 
+from lastmile.network import networks
 from lastmile.network.networks import MIN_EVENTS, workspace_networks
 from lastmile.network.workspace import entity_ties
 from lastmile.store import open_workspace
@@ -38,7 +39,14 @@ def main() -> None:
     parser.add_argument("world", type=Path, help="the synthetic operation folder (with truth/)")
     parser.add_argument("-w", "--workspace", required=True, help="a resolved workspace")
     parser.add_argument("--top", type=int, default=25, help="how many of each list to print")
+    parser.add_argument(
+        "--hubs-by-market",
+        action="store_true",
+        help="rule 2's local distributor by where he sells (networks.HUBS_BY_MARKET)",
+    )
     args = parser.parse_args()
+    if args.hubs_by_market:
+        networks.HUBS_BY_MARKET = True
     world = read_truth(args.world)
     truth, person_of = world.network_of, world.person_of
     with open_workspace(args.workspace, create=False) as ws:

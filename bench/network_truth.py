@@ -39,6 +39,8 @@ seconds of each stage are printed) and prints JSON:
 generator, and how many runs the best is taken of; the library's default unless given).
 ``--only spread --leiden-seeds K`` computes the networks alone for seeds 0..K-1 and prints each
 one's ARI and the spread (highest minus lowest): how much the networks hang on the seed.
+``--hubs-by-market`` judges rule 2's local distributor by where he sells
+(``networks.HUBS_BY_MARKET``; docs/networks-rounds.md, "Eighth round").
 
     lastmile synth --scale division --seed 7 --out W/world
     lastmile ingest W/world -w W/ws && lastmile resolve -w W/ws
@@ -64,6 +66,7 @@ import numpy as np
 import pyarrow as pa
 from sklearn.metrics import adjusted_rand_score
 
+from lastmile.network import networks
 from lastmile.network.analyze import analyze
 from lastmile.network.attribution import UNATTRIBUTED
 from lastmile.network.graph import build_network
@@ -319,7 +322,14 @@ def main() -> None:
         "--leiden-runs", type=int, default=LEIDEN_RUNS, help="rule 4's Leiden runs (best kept)"
     )
     parser.add_argument("--leiden-seeds", type=int, default=5, help="seeds for --only spread")
+    parser.add_argument(
+        "--hubs-by-market",
+        action="store_true",
+        help="rule 2's local distributor by where he sells (networks.HUBS_BY_MARKET)",
+    )
     args = parser.parse_args()
+    if args.hubs_by_market:
+        networks.HUBS_BY_MARKET = True
     if args.only == "links":
         with open_workspace(args.workspace, create=False) as ws:
             links = link_prediction(ws, entity_ties(ws), args.link_seeds)

@@ -8,7 +8,9 @@ from __future__ import annotations
 from typing import Any
 
 import pyarrow as pa
+import pytest
 
+from lastmile.network import networks
 from lastmile.network.networks import distribution_networks, workspace_networks
 from lastmile.network.workspace import TIE_SCHEMA, entity_ties
 from lastmile.store import Workspace
@@ -815,6 +817,46 @@ def test_a_distributor_supplying_crews_in_his_own_city_is_not_a_hub() -> None:
     assert "R" not in set(members.column("entity_id").to_pylist())
 
 
+def test_a_supplier_selling_in_two_cities_is_a_hub_though_named_in_both(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Rule 2 by market (``HUBS_BY_MARKET``, off by default: docs/networks-rounds.md, "Eighth
+    round"): where a supplier sells, not where his records are, makes him local. R has
+    records in Denver and Omaha (an agency of each named him, or resolution joined his two
+    identities) and supplies a crew in each: he sells in two cities, a regional hub cut out of
+    both, although every city his crews are in is one of his own and he calls a member of the
+    Denver crew (a tie rule 2's tie-by-tie cut leaves). D, with records in the same two
+    cities, supplies two crews of Denver only: their distributor, a member."""
+    monkeypatch.setattr(networks, "HUBS_BY_MARKET", True)
+    rows = [tie("R", "A1", "supply"), tie("R", "B1", "supply"), tie("R", "A2", "communication")]
+    for crew in "AB":
+        people = [f"{crew}{i}" for i in range(1, 4)]
+        rows += [tie(a, b, "communication") for i, a in enumerate(people) for b in people[:i]]
+        rows.append(tie(f"{crew}1", f"G{crew}", "membership"))
+    kinds = {"GA": "crew", "GB": "crew"}
+    two_cities = {"Denver, CO", "Omaha, NE"}
+    apart = {f"A{i}": {"Denver, CO"} for i in range(1, 4)}
+    apart |= {f"B{i}": {"Omaha, NE"} for i in range(1, 4)} | {"R": two_cities}
+    members = distribution_networks(
+        pa.Table.from_pylist(rows, schema=TIE_SCHEMA), kinds, set(), apart
+    )
+    assert "R" not in set(members.column("entity_id").to_pylist())
+    assert set(members.column("network_id").to_pylist()) == {"N-A1", "N-B1"}
+    local = [{**r, "source": "D" if r["source"] == "R" else r["source"]} for r in rows]
+    places = {n: {"Denver, CO"} for n in ["A1", "A2", "A3", "B1", "B2", "B3"]}
+    members = distribution_networks(
+        pa.Table.from_pylist(local, schema=TIE_SCHEMA), kinds, set(), places | {"D": two_cities}
+    )
+    assert "D" in set(members.column("entity_id").to_pylist())
+    assert not any(members.column("upstream").to_pylist())
+    # Off (the default), R's own cities hold both crews: he is their distributor, a member.
+    monkeypatch.setattr(networks, "HUBS_BY_MARKET", False)
+    members = distribution_networks(
+        pa.Table.from_pylist(rows, schema=TIE_SCHEMA), kinds, set(), apart
+    )
+    assert "R" in set(members.column("entity_id").to_pylist())
+
+
 def test_a_regional_supply_cell_is_not_merged_into_the_local_crew_it_supplies() -> None:
     """Rule 4: a cell working in three cities, tied to a local crew by supply and calls, is
     not one network with the crew (a supplier above a local crew is not its member); the
@@ -1100,31 +1142,28 @@ def test_a_regional_supplier_is_cut_from_the_local_crews_he_supplies() -> None:
     supplier, and his ties to them are between two levels of the market: three networks,
     not one, and a stated association between his partner and a crew member does not join
     them back (rule 5). A supplier whose customers are all in one city is not regional: the
-    same ties to one crew keep him in its network, even though he works in a second city."""
+    same ties to one crew keep him in its network, even though he works in a second city.
+    The crews are of two people, smaller than a unit of rule 2, so S is no hub (with crews of
+    three he would be one when hubs are judged by market: the test above)."""
     rows = [tie("S", "S2", "communication", 10)]
     for crew in "AB":
         rows += [
             tie("S", f"{crew}1", "supply", 2),
             tie("S", f"{crew}1", "communication", 6),
             tie(f"{crew}1", f"{crew}2", "communication", 5),
-            tie(f"{crew}1", f"{crew}3", "communication", 5),
         ]
     both = {"Denver, CO", "Omaha, NE"}
-    places = {"S": both, "S2": both} | {f"A{i}": {"Denver, CO"} for i in (1, 2, 3)}
-    places |= {f"B{i}": {"Omaha, NE"} for i in (1, 2, 3)}
+    places = {"S": both, "S2": both} | {f"A{i}": {"Denver, CO"} for i in (1, 2)}
+    places |= {f"B{i}": {"Omaha, NE"} for i in (1, 2)}
     weak = [tie("S2", "A2", "association", 1)]
     table = pa.Table.from_pylist(rows + weak, schema=TIE_SCHEMA)
     nets = _by_network(distribution_networks(table, {}, set(), places))
-    assert sorted(map(sorted, nets.values())) == [
-        ["A1", "A2", "A3"],
-        ["B1", "B2", "B3"],
-        ["S", "S2"],
-    ]
+    assert sorted(map(sorted, nets.values())) == [["A1", "A2"], ["B1", "B2"], ["S", "S2"]]
     one_crew = [r for r in rows if "B" not in r["source"] + r["target"]]
     one_crew.append(tie("S2", "A2", "communication", 5))
     table = pa.Table.from_pylist(one_crew, schema=TIE_SCHEMA)
     nets = _by_network(distribution_networks(table, {}, set(), places))
-    assert sorted(map(sorted, nets.values())) == [["A1", "A2", "A3", "S", "S2"]]
+    assert sorted(map(sorted, nets.values())) == [["A1", "A2", "S", "S2"]]
 
 
 def test_an_organization_named_in_case_files_with_no_subject_in_common_does_not_join() -> None:

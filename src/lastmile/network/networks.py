@@ -97,6 +97,11 @@ UNIT_ORG = "dto"
 WEAK_KINDS = ("association", "co_arrest", "shared_selector")
 UNIT_LEVEL = {"dto": 2, "gang": 1, "crew": 1}
 LOCAL_KINDS = ("gang", "crew")
+# Rule 2's local distributor judged by where he sells (one city) and not by his own records'
+# cities alone: national ARI 0.9055 to 0.9229 with the date override, but one network fewer
+# attributed and one more attributed wrongly nationally, so off by the rounds' rule that no
+# figure may lose (docs/networks-rounds.md, "Eighth round"; bench --hubs-by-market).
+HUBS_BY_MARKET = False
 # A network as home_networks knows it: a group's index while networks are built, a stored
 # (upstream, network_id) afterwards.
 K = TypeVar("K", int, tuple[bool, str])
@@ -411,6 +416,7 @@ def hubs(
     local_orgs: set[str] | frozenset[str] = frozenset(),
     places: dict[str, set[str]] | None = None,
     min_group: int = MIN_GROUP,
+    by_market: bool | None = None,
 ) -> set[str]:
     """Suppliers whose supply ties reach two or more local units that only they join (rule 2).
 
@@ -418,11 +424,19 @@ def hubs(
     out, has at least ``min_group`` entities, and is distinct from the others: it holds a local
     organization the others do not, or its places (cities) are disjoint from theirs. A crew
     leader whose dealers do not know each other is not a hub: his dealers' parts hold no
-    organization of their own and share his city.
+    organization of their own and share his city. Nor is a supplier whose units all lie in his
+    own cities: a distributor heading his organization's crews. With ``by_market`` (default
+    ``HUBS_BY_MARKET``), that holds only of a supplier who sells in one city (the people he is
+    stated to supply are in one city, :func:`markets`): one who sells in two or more is
+    regional (as in :func:`regional_supply_ties`) and a hub whatever his own records' cities,
+    which follow the agencies of every market he serves and the identities resolution joined.
     """
     if g.ecount() == 0:
         return set()
     places = places or {}
+    if by_market is None:
+        by_market = HUBS_BY_MARKET
+    sold = markets(g, places) if by_market else {}
     blocks_of: dict[int, set[int]] = {}
     for b, block in enumerate(g.biconnected_components()):
         for v in block:
@@ -488,12 +502,16 @@ def hubs(
         )
         held = (onehot @ marks[keep]).toarray() > 0
         # A supplier whose units all lie in his own cities is a local distributor, the head
-        # of his own organization's street arms, not a regional hub above them.
+        # of his own organization's street arms, not a regional hub above them; by market,
+        # only when he sells in one city: one who sells in two or more (rule 2's regional
+        # supplier) is above the units however many cities his own records name, since they
+        # follow the agencies that named him and the identities resolution joined
+        # (docs/networks-rounds.md, "Eighth round").
         own = places.get(str(all_names[s]), set())
         reached = {
             city for (kind, city), i in column.items() if kind == "city" and held[:, i].any()
         }
-        if own and reached <= own:
+        if own and reached <= own and len(sold.get(str(all_names[s]), ())) < REGIONAL_CITIES:
             continue
         total = held.sum(axis=0)
         distinct = 0
