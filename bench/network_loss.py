@@ -41,12 +41,14 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=25, help="how many of each list to print")
     parser.add_argument(
         "--hubs-by-market",
-        action="store_true",
-        help="rule 2's local distributor by where he sells (networks.HUBS_BY_MARKET)",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="rule 2's local distributor by where he sells (networks.HUBS_BY_MARKET, "
+        "on by default; --no-hubs-by-market measures it off)",
     )
     args = parser.parse_args()
-    if args.hubs_by_market:
-        networks.HUBS_BY_MARKET = True
+    if args.hubs_by_market is not None:
+        networks.HUBS_BY_MARKET = args.hubs_by_market
     world = read_truth(args.world)
     truth, person_of = world.network_of, world.person_of
     with open_workspace(args.workspace, create=False) as ws:

@@ -184,12 +184,14 @@ def main() -> None:
     parser.add_argument("--network", action="append", help="trace these true networks only")
     parser.add_argument(
         "--hubs-by-market",
-        action="store_true",
-        help="rule 2's local distributor by where he sells (networks.HUBS_BY_MARKET)",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="rule 2's local distributor by where he sells (networks.HUBS_BY_MARKET, "
+        "on by default; --no-hubs-by-market measures it off)",
     )
     args = parser.parse_args()
-    if args.hubs_by_market:
-        nw.HUBS_BY_MARKET = True
+    if args.hubs_by_market is not None:
+        nw.HUBS_BY_MARKET = args.hubs_by_market
     world = read_truth(args.world)
     truth = world.network_of
     sides: dict[str, dict[str, Any]] = {}

@@ -324,12 +324,14 @@ def main() -> None:
     parser.add_argument("--leiden-seeds", type=int, default=5, help="seeds for --only spread")
     parser.add_argument(
         "--hubs-by-market",
-        action="store_true",
-        help="rule 2's local distributor by where he sells (networks.HUBS_BY_MARKET)",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="rule 2's local distributor by where he sells (networks.HUBS_BY_MARKET, "
+        "on by default; --no-hubs-by-market measures it off)",
     )
     args = parser.parse_args()
-    if args.hubs_by_market:
-        networks.HUBS_BY_MARKET = True
+    if args.hubs_by_market is not None:
+        networks.HUBS_BY_MARKET = args.hubs_by_market
     if args.only == "links":
         with open_workspace(args.workspace, create=False) as ws:
             links = link_prediction(ws, entity_ties(ws), args.link_seeds)

@@ -820,14 +820,14 @@ def test_a_distributor_supplying_crews_in_his_own_city_is_not_a_hub() -> None:
 def test_a_supplier_selling_in_two_cities_is_a_hub_though_named_in_both(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Rule 2 by market (``HUBS_BY_MARKET``, off by default: docs/networks-rounds.md, "Eighth
+    """Rule 2 by market (``HUBS_BY_MARKET``, the default: docs/networks-rounds.md, "Eighth
     round"): where a supplier sells, not where his records are, makes him local. R has
     records in Denver and Omaha (an agency of each named him, or resolution joined his two
     identities) and supplies a crew in each: he sells in two cities, a regional hub cut out of
     both, although every city his crews are in is one of his own and he calls a member of the
     Denver crew (a tie rule 2's tie-by-tie cut leaves). D, with records in the same two
-    cities, supplies two crews of Denver only: their distributor, a member."""
-    monkeypatch.setattr(networks, "HUBS_BY_MARKET", True)
+    cities, supplies two crews of Denver only: their distributor, a member. The default
+    judges by market (no switch set before the first two checks)."""
     rows = [tie("R", "A1", "supply"), tie("R", "B1", "supply"), tie("R", "A2", "communication")]
     for crew in "AB":
         people = [f"{crew}{i}" for i in range(1, 4)]
@@ -849,7 +849,7 @@ def test_a_supplier_selling_in_two_cities_is_a_hub_though_named_in_both(
     )
     assert "D" in set(members.column("entity_id").to_pylist())
     assert not any(members.column("upstream").to_pylist())
-    # Off (the default), R's own cities hold both crews: he is their distributor, a member.
+    # Off, R's own cities hold both crews: he is their distributor, a member.
     monkeypatch.setattr(networks, "HUBS_BY_MARKET", False)
     members = distribution_networks(
         pa.Table.from_pylist(rows, schema=TIE_SCHEMA), kinds, set(), apart

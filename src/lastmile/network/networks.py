@@ -98,10 +98,12 @@ WEAK_KINDS = ("association", "co_arrest", "shared_selector")
 UNIT_LEVEL = {"dto": 2, "gang": 1, "crew": 1}
 LOCAL_KINDS = ("gang", "crew")
 # Rule 2's local distributor judged by where he sells (one city) and not by his own records'
-# cities alone: national ARI 0.9055 to 0.9229 with the date override, but one network fewer
-# attributed and one more attributed wrongly nationally, so off by the rounds' rule that no
-# figure may lose (docs/networks-rounds.md, "Eighth round"; bench --hubs-by-market).
-HUBS_BY_MARKET = False
+# cities alone, which grow with every identity resolution joins to him: national ARI 0.9055
+# to 0.9229 with the date override. On at merge though one network fewer is attributed and
+# one more wrongly nationally: both are networks it rightly parts whose records carry little
+# or misleading evidence of their cartel (docs/networks-rounds.md, "Eighth round"; the
+# benches' --no-hubs-by-market measures it off).
+HUBS_BY_MARKET = True
 # A network as home_networks knows it: a group's index while networks are built, a stored
 # (upstream, network_id) afterwards.
 K = TypeVar("K", int, tuple[bool, str])
