@@ -198,11 +198,13 @@ def test_confirmed_conflicts_leave_out_the_possible_ones(operation: Workspace) -
     from lastmile.resolve.conflicts import POSSIBLE_BASES, conflicts_of
     from lastmile.resolve.run import resolve
 
-    resolve(operation)
+    result = resolve(operation)
     every = conflicts_of(operation).to_pylist()
     confirmed = conflicts_of(operation, confirmed=True).to_pylist()
     possible = [r for r in every if r["basis"] in POSSIBLE_BASES]
     assert possible, "the fixture raises a possible conflict"
+    # The run's count (printed by 'lastmile resolve' and the demo) is the stored one.
+    assert (result.conflicts, result.possible_conflicts) == (len(every), len(possible))
     assert confirmed == [r for r in every if r["basis"] not in POSSIBLE_BASES]
     assert any(r["basis"] == "burner chain" for r in confirmed)
     # With an agency, both filters hold together.

@@ -127,6 +127,11 @@ def resolve(
         lines.append(f"training step skipped (too few records): {note}")
     for a, b, why in result.identifier_conflicts:
         lines.append(f"identifier conflict: {a} {why} ({b})")
+    lines.append(
+        f"conflicts: {result.conflicts:,} ({result.new_conflicts:,} new; "
+        f"{result.possible_conflicts:,} possible, through a line passed on): "
+        "lastmile conflicts"
+    )
     lines.append(f"{result.seconds:.1f} s")
     _emit("\n".join(lines) + "\n", out)
 

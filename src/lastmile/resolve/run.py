@@ -46,6 +46,8 @@ class ResolveResult:
     judgements_applied: int = 0
     conflicts: int = 0
     new_conflicts: int = 0
+    # Of them, through a line passed from one person to another (conflicts.POSSIBLE_BASES).
+    possible_conflicts: int = 0
     training_skipped: list[str] = field(default_factory=list)
     # The prior's estimate (persons.estimate_prior): counted, rule recall stated, estimated
     # and used.
@@ -74,6 +76,7 @@ class ResolveResult:
             "judgements_applied": self.judgements_applied,
             "conflicts": self.conflicts,
             "new_conflicts": self.new_conflicts,
+            "possible_conflicts": self.possible_conflicts,
             "training_skipped": self.training_skipped,
             "prior": self.prior,
             "seconds": round(self.seconds, 2),
@@ -868,8 +871,12 @@ def resolve(
     conflicts.compute(con)
     _write(ws, con)
     result.new_conflicts = conflicts.write(ws, con)
-    row = con.execute("SELECT count(*) FROM new_conflicts").fetchone()
-    result.conflicts = int(row[0]) if row else 0
+    row = con.execute(
+        "SELECT count(*), count(*) FILTER (WHERE basis IN "
+        f"({', '.join('?' for _ in conflicts.POSSIBLE_BASES)})) FROM new_conflicts",
+        list(conflicts.POSSIBLE_BASES),
+    ).fetchone()
+    result.conflicts, result.possible_conflicts = (int(row[0]), int(row[1])) if row else (0, 0)
     result.seconds = time.time() - started
     features.settle(con)
     ws.store.execute(
