@@ -867,3 +867,22 @@ def test_judgements_and_case_files_still_win_when_units_start_whole() -> None:
     dobs = {"u2": "1980-01-01", "e2": "1950-02-02"}
     got = _units_case([("e2", "u2", "same")], {"u2": "case-x", "e2": "case-x"}, dobs)
     assert got["u1"] == got["u2"] == got["e1"] == got["e2"], got
+
+
+def test_a_unit_holding_two_records_kept_apart_is_an_error() -> None:
+    """Units join without the clustering's checks: a unit holding two records judged
+    different (units from another clustering than this one) is refused loudly, not
+    clustered into an entity the judgement forbids."""
+    import pytest
+
+    from lastmile.resolve import cluster
+
+    con = duckdb.connect()
+    con.execute("CREATE TABLE v AS SELECT * FROM (VALUES ('a', NULL), ('b', NULL)) t(node, value)")
+    con.execute("CREATE TABLE e AS SELECT 'a' AS a, 'b' AS b, 0.9 AS probability, false AS forced")
+    con.execute("CREATE TABLE k AS SELECT 'a' AS a, 'b' AS b")
+    con.execute("CREATE TABLE u AS SELECT * FROM (VALUES ('a', 'a'), ('b', 'a')) t(node, unit)")
+    with pytest.raises(AssertionError, match="must stay apart"):
+        cluster.constrained_components(
+            con, "(SELECT node FROM v)", "e", "k", "v", "false", "cc", units="u"
+        )

@@ -520,7 +520,8 @@ def _clusters(
     con: duckdb.DuckDBPyConnection, result: ResolveResult, units: str | None = None
 ) -> None:
     """``all_clusters(record_type, record_id, cluster, kind)`` for every record; ``units``:
-    the entities the last entity pass compared, which start whole (:func:`person_components`).
+    the entities as the entity passes left them (:func:`entity_passes`, which
+    ``collective.corroborated_links`` compared), which start whole (:func:`person_components`).
 
     With ``result.corroborate_dates`` (the default), a merge refused for its dates of birth
     is made when the two sides' pooled evidence corroborates it (:func:`corroborated`): the
