@@ -343,8 +343,9 @@ def test_a_forced_link_s_two_dates_do_not_keep_the_person_s_other_records_out() 
 def _entity_pass(
     pred: Any, model: dict[str, Any], entities: list[str]
 ) -> tuple[duckdb.DuckDBPyConnection, int]:
-    """The entity pass's edges from ``pred``, each entity its own case file ``case-ID``:
-    the connection (``person_edges``, ``entity_exempt``) and how many edges it made."""
+    """The entity pass's edges from ``pred``, each entity one record and its own case file
+    ``case-ID``, no judgement: the connection (``person_edges``, ``entity_exempt``) and how
+    many edges it made."""
     from lastmile.resolve.run import _entity_edges
 
     con = duckdb.connect()
@@ -353,6 +354,10 @@ def _entity_pass(
         f"CREATE TABLE entity_cases AS SELECT * FROM (VALUES {cases}) t(component, "
         "investigation_id)"
     )
+    con.execute(
+        "CREATE TABLE pass_entities AS SELECT component AS node, component FROM entity_cases"
+    )
+    con.execute("CREATE TABLE judged (a VARCHAR, b VARCHAR, verdict VARCHAR)")
     con.execute(
         "CREATE TABLE person_edges (a VARCHAR, b VARCHAR, match_weight DOUBLE, "
         "probability DOUBLE, evidence VARCHAR)"
