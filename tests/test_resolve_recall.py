@@ -343,8 +343,9 @@ def test_a_forced_link_s_two_dates_do_not_keep_the_person_s_other_records_out() 
 def _entity_pass(
     pred: Any, model: dict[str, Any], entities: list[str]
 ) -> tuple[duckdb.DuckDBPyConnection, int]:
-    """The entity pass's edges from ``pred``, each entity its own case file ``case-ID``:
-    the connection (``person_edges``, ``entity_exempt``) and how many edges it made."""
+    """The entity pass's edges from ``pred``, each entity one record and its own case file
+    ``case-ID``, no judgement: the connection (``person_edges``, ``entity_exempt``) and how
+    many edges it made."""
     from lastmile.resolve.run import _entity_edges
 
     con = duckdb.connect()
@@ -353,6 +354,10 @@ def _entity_pass(
         f"CREATE TABLE entity_cases AS SELECT * FROM (VALUES {cases}) t(component, "
         "investigation_id)"
     )
+    con.execute(
+        "CREATE TABLE pass_entities AS SELECT component AS node, component FROM entity_cases"
+    )
+    con.execute("CREATE TABLE judged (a VARCHAR, b VARCHAR, verdict VARCHAR)")
     con.execute(
         "CREATE TABLE person_edges (a VARCHAR, b VARCHAR, match_weight DOUBLE, "
         "probability DOUBLE, evidence VARCHAR)"
@@ -672,7 +677,7 @@ def test_the_entity_pass_compares_a_false_identity_left_apart_by_its_dates() -> 
     shared link them, exempt from the date constraint, and the man ends in one entity
     (docs/resolution-rounds.md, "Issue 10, ninth round"). Over the plain components it
     would have compared nothing."""
-    from lastmile.resolve import run
+    from lastmile.resolve import collective, run
 
     phones = ["phone:+13035550187", "phone:+13035550188"]
     rows = [
@@ -686,33 +691,32 @@ def test_the_entity_pass_compares_a_false_identity_left_apart_by_its_dates() -> 
     edges = [("t1", "t2", 0.99), ("f0", "f1", 0.95), ("f0", "t1", 0.9)]
     model = _names_disagree_weigh_all()
 
-    def entities(constrained: bool) -> dict[str, str]:
-        con = _first_pass(rows, edges)
-        result = run.ResolveResult(
-            run_id="t", engine="duckdb", trained=False, threshold=0.5, model=model
-        )
-        saved = run.CONSTRAINED_ENTITIES
-        run.CONSTRAINED_ENTITIES = constrained
-        try:
-            run.entity_passes(con, model, result)
-        finally:
-            run.CONSTRAINED_ENTITIES = saved
-        # The clustering, as run._clusters makes it: the last pass's entities start whole.
-        run.person_components(con, result, "cc", "entity_cc" if constrained else None)
-        return dict(con.execute("SELECT node, component FROM cc").fetchall())
-
-    got = entities(constrained=True)
+    con = _first_pass(rows, edges)
+    result = run.ResolveResult(
+        run_id="t", engine="duckdb", trained=False, threshold=0.5, model=model
+    )
+    units = run.entity_passes(con, model, result)
+    assert result.entity_pairs == 1
+    # The clustering, as run._clusters makes it: the last pass's entities start whole.
+    run.person_components(con, result, "cc", units)
+    got = dict(con.execute("SELECT node, component FROM cc").fetchall())
     assert got["t1"] == got["t2"] == got["f0"] == got["f1"], got
-    got = entities(constrained=False)
-    assert got["t1"] == got["t2"] != got["f1"], got
+    # Over the plain connected components (one: t1, t2, f0, f1), nothing is compared.
+    also = f"({run.alias_link_sql(model)} OR {run.entity_alias_sql(model)})"
+    con = _first_pass(rows, edges)
+    assert collective.predict_entities(con, model, also=also, components=None).num_rows == 0
+    con = _first_pass(rows, edges)
+    run.person_components(con, result, "entity_cc")
+    assert collective.predict_entities(con, model, also=also, components="entity_cc").num_rows
 
 
 def test_units_start_whole_so_a_link_to_one_of_their_records_joins_them_all() -> None:
     """A forced link (one person under another name) from t1 (1980) to f0, a record
     without a date whose unit (an entity the entity pass compared) also holds f1 (1977).
     Built from the edges alone, the forced link is tried first and f1 is then refused for
-    its date; with the unit, t1 joins f0 and f1 whole. A unit never joins what no edge
-    joins (x stays alone)."""
+    its date; with the unit, t1 joins f0 and f1 whole. A unit joins only what the checks
+    let join it: x (1950) is linked to t1, in the same component, and stays out for its
+    date."""
     from lastmile.resolve import cluster
     from lastmile.resolve.run import DOB_CONFLICT
 
@@ -720,11 +724,11 @@ def test_units_start_whole_so_a_link_to_one_of_their_records_joins_them_all() ->
         con = duckdb.connect()
         con.execute(
             "CREATE TABLE v AS SELECT * FROM (VALUES ('t1', '1980-01-01'), ('f0', NULL), "
-            "('f1', '1977-07-07'), ('x', NULL)) t(node, value)"
+            "('f1', '1977-07-07'), ('x', '1950-02-02')) t(node, value)"
         )
         con.execute(
             "CREATE TABLE e AS SELECT * FROM (VALUES ('f0', 't1', 0.5, true), "
-            "('f0', 'f1', 0.95, false)) t(a, b, probability, forced)"
+            "('f0', 'f1', 0.95, false), ('t1', 'x', 0.9, false)) t(a, b, probability, forced)"
         )
         con.execute("CREATE TABLE k (a VARCHAR, b VARCHAR)")
         con.execute(
@@ -744,6 +748,146 @@ def test_units_start_whole_so_a_link_to_one_of_their_records_joins_them_all() ->
         return dict(con.execute("SELECT node, component FROM cc").fetchall())
 
     got = components(units=True)
-    assert got["t1"] == got["f0"] == got["f1"] != got["x"]
+    assert got["t1"] == got["f0"] == got["f1"] != got["x"], got
     got = components(units=False)
-    assert got["t1"] == got["f0"] != got["f1"]
+    assert got["t1"] == got["f0"] != got["f1"], got
+    assert got["x"] not in (got["t1"], got["f1"]), got
+
+
+def test_an_analysts_different_stops_the_entity_pass_linking_the_parts_it_split() -> None:
+    """The man of the test above, but an analyst judged t2 and f1 different people: the
+    entity pass compares {t1, t2} and {f0, f1} (the parts the clustering makes) and would
+    link them under two names; the link is one the analyst rejected, so it is not made (as
+    the record pass makes none, run._person_edges): not counted, not shown in an
+    explanation, and the two stay apart."""
+    from lastmile.resolve import run
+
+    phones = ["phone:+13035550187", "phone:+13035550188"]
+    rows = [
+        _person("t1", "mario", "naranjo", "", sel_keys=phones, dob="1980-01-01"),
+        _person("t2", "mario", "naranjo", "", sel_keys=phones[:1], dob="1980-01-01"),
+        _person("f0", "jose", "roman", "", sel_keys=phones),
+        _person("f1", "jose", "roman", "", sel_keys=["phone:+13035550199"], dob="1977-07-07"),
+    ]
+    for row in rows:
+        row["monikers"], row["moniker"] = None, None
+    model = _names_disagree_weigh_all()
+    con = _first_pass(rows, [("t1", "t2", 0.99), ("f0", "f1", 0.95), ("f0", "t1", 0.9)])
+    con.execute("INSERT INTO judged VALUES ('f1', 't2', 'different')")
+    result = run.ResolveResult(
+        run_id="t", engine="duckdb", trained=False, threshold=0.5, model=model
+    )
+    units = run.entity_passes(con, model, result)
+    assert result.entity_pairs == 0
+    edges = con.execute(
+        "SELECT count(*) FROM person_edges WHERE evidence LIKE 'their entities%'"
+    ).fetchone()
+    assert edges == (0,)
+    run.person_components(con, result, "cc", units)
+    got = dict(con.execute("SELECT node, component FROM cc").fetchall())
+    assert got["t1"] == got["t2"] != got["f0"] == got["f1"], got
+
+
+def test_corroboration_compares_the_entities_the_clustering_makes() -> None:
+    """One plain component holding two people the clustering holds apart by their dates of
+    birth: a1 and a2 (1950, no moniker) and b1 and b2 (1980, "flaco", two contacts'
+    selectors), joined by a weak record link a2-b1. Another entity, g1 and g2 (1985, "flaco",
+    the same two contacts), is b's man under another name. Pooled over the plain component,
+    the evidence links the component's label a1 to g1, exempt from the date constraint: the
+    wrong man. Over the constrained entities, b1 is linked to g1, and a stays apart."""
+    from lastmile.resolve import collective, run
+
+    ties = ["sel:phone:+13035550111", "sel:phone:+13035550122"]
+    rows = [
+        _person("a1", "pedro", "lopez", "", dob="1950-02-02"),
+        _person("a2", "pedro", "lopez", "", dob="1950-02-02"),
+        _person("b1", "juan", "perez", "flaco", dob="1980-01-01", tie_keys=ties),
+        _person("b2", "juan", "perez", "flaco", dob="1980-01-01"),
+        _person("g1", "luis", "garza", "flaco", dob="1985-05-05", tie_keys=ties),
+        _person("g2", "luis", "garza", "flaco", dob="1985-05-05"),
+    ]
+    for row in rows[:2]:
+        row["monikers"], row["moniker"] = None, None
+    edges = [("a1", "a2", 0.99), ("b1", "b2", 0.99), ("g1", "g2", 0.99), ("a2", "b1", 0.6)]
+    con = _first_pass(rows, edges)
+    model = _model()
+    result = run.ResolveResult(
+        run_id="t", engine="duckdb", trained=False, threshold=0.5, model=model
+    )
+    run.person_components(con, result, "entity_cc")
+    assert collective.corroborated_links(con, "entity_cc") == 1
+    links = con.execute(
+        "SELECT a, b FROM person_edges WHERE evidence LIKE 'one person under another name%'"
+    ).fetchall()
+    assert links == [("b1", "g1")]
+    run.person_components(con, result, "cc", "entity_cc")
+    got = dict(con.execute("SELECT node, component FROM cc").fetchall())
+    assert got["b1"] == got["b2"] == got["g1"] == got["g2"] != got["a1"] == got["a2"], got
+
+
+def _units_case(
+    judged: list[tuple[str, str, str]], cases: dict[str, str], dobs: dict[str, str]
+) -> dict[str, str]:
+    """Two units (entities an entity pass compared), {u1, u2} and {e1, e2}, and a forced
+    link u1-e1 (one person under another name, entity_exempt), clustered as run._clusters
+    does with the units starting whole: ``judged`` (a, b, verdict) with the judged pairs'
+    edges, ``cases`` and ``dobs`` by record."""
+    from lastmile.resolve import run
+
+    rows = [
+        _person(r, "mario", "naranjo", "", dob=dobs.get(r), investigation_id=cases.get(r, r))
+        for r in ("u1", "u2", "e1", "e2")
+    ]
+    edges = [("u1", "u2", 0.99), ("e1", "e2", 0.99), ("e1", "u1", 0.6)]
+    edges += [(a, b, 1.0) for a, b, verdict in judged if verdict == "same"]
+    con = _first_pass(rows, edges)
+    for row in judged:
+        con.execute("INSERT INTO judged VALUES (?, ?, ?)", row)
+    con.execute("INSERT INTO entity_exempt VALUES ('e1', 'u1')")
+    con.execute(
+        "CREATE TABLE units AS SELECT * FROM (VALUES ('u1', 'u1'), ('u2', 'u1'), "
+        "('e1', 'e1'), ('e2', 'e1')) t(node, component)"
+    )
+    model = _model()
+    result = run.ResolveResult(
+        run_id="t", engine="duckdb", trained=False, threshold=0.5, model=model
+    )
+    run.person_components(con, result, "cc", "units")
+    return dict(con.execute("SELECT node, component FROM cc").fetchall())
+
+
+def test_judgements_and_case_files_still_win_when_units_start_whole() -> None:
+    """Units join whole without the clustering's checks (cluster.constrained_components),
+    but what joins two units is checked against all their records: a forced link from a
+    unit to an entity holding a record an analyst judged different from one of the unit's
+    stays unmade; so does one joining two subjects of one case file, one in each unit; and
+    an analyst's same joins two units whose dates of birth conflict."""
+    got = _units_case([("e2", "u2", "different")], {}, {})
+    assert got["u1"] == got["u2"] != got["e1"] == got["e2"], got
+    got = _units_case([], {"u2": "case-x", "e2": "case-x"}, {})
+    assert got["u1"] == got["u2"] != got["e1"] == got["e2"], got
+    # Without the judgement or the case file, the forced link joins them.
+    got = _units_case([], {}, {})
+    assert got["u1"] == got["u2"] == got["e1"] == got["e2"], got
+    dobs = {"u2": "1980-01-01", "e2": "1950-02-02"}
+    got = _units_case([("e2", "u2", "same")], {"u2": "case-x", "e2": "case-x"}, dobs)
+    assert got["u1"] == got["u2"] == got["e1"] == got["e2"], got
+
+
+def test_a_unit_holding_two_records_kept_apart_is_an_error() -> None:
+    """Units join without the clustering's checks: a unit holding two records judged
+    different (units from another clustering than this one) is refused loudly, not
+    clustered into an entity the judgement forbids."""
+    import pytest
+
+    from lastmile.resolve import cluster
+
+    con = duckdb.connect()
+    con.execute("CREATE TABLE v AS SELECT * FROM (VALUES ('a', NULL), ('b', NULL)) t(node, value)")
+    con.execute("CREATE TABLE e AS SELECT 'a' AS a, 'b' AS b, 0.9 AS probability, false AS forced")
+    con.execute("CREATE TABLE k AS SELECT 'a' AS a, 'b' AS b")
+    con.execute("CREATE TABLE u AS SELECT * FROM (VALUES ('a', 'a'), ('b', 'a')) t(node, unit)")
+    with pytest.raises(AssertionError, match="must stay apart"):
+        cluster.constrained_components(
+            con, "(SELECT node FROM v)", "e", "k", "v", "false", "cc", units="u"
+        )

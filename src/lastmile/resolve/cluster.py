@@ -361,6 +361,11 @@ def constrained_components(
             ra, rb = find(str(node)), find(str(unit))
             if ra != rb:
                 union(ra, rb)
+        # Units are entities this clustering made, joined without its checks: none may hold
+        # two records that must stay apart (the merges below check the roots' sets only).
+        assert not any(find(p) == root for root in list(apart) for p in apart[root]), (
+            "a unit holds two records that must stay apart"
+        )
 
     retry: list[tuple[str, str, bool, bool]] = []
     for a, b, forced, group_ok in edge_rows:

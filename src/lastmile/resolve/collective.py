@@ -158,12 +158,12 @@ def predict_entities(
     first_pass: bool = True,
     components: str | None = None,
 ) -> pa.Table:
-    """Predictions between first-pass entities (``person_edges`` as they stand); also
-    ``entity_cases(component, investigation_id)``: the case files each entity is in.
+    """Predictions between the entities of this pass (``person_edges`` as they stand);
+    also ``entity_cases(component, investigation_id)``: the case files each entity is in.
 
     The entities are ``components(node, component)`` when given (the run gives the
     clustering's constrained components, ``run.person_components``), else the connected
-    components of ``person_edges``; either way they are copied into ``pass1_cc``.
+    components of ``person_edges``; either way they are copied into ``pass_entities``.
 
     Only pairs with at least one entity that changed since it was last compared are
     scored: an entity that is still one record was compared as that record, and one that no
@@ -178,18 +178,18 @@ def predict_entities(
             con,
             "(SELECT record_id AS node FROM person_features)",
             "(SELECT a, b FROM person_edges)",
-            "pass1_cc",
+            "pass_entities",
         )
     else:
         con.execute(
-            "CREATE OR REPLACE TEMP TABLE pass1_cc AS SELECT c.node, c.component "
-            f"FROM {components} c JOIN person_features f ON f.record_id = c.node"
+            "CREATE OR REPLACE TEMP TABLE pass_entities AS SELECT c.node, c.component "
+            f"FROM {components} c WHERE c.node IN (SELECT record_id FROM person_features)"
         )
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE entity_cases AS
         SELECT DISTINCT c.component, f.investigation_id FROM person_features f
-        JOIN pass1_cc c ON c.node = f.record_id
+        JOIN pass_entities c ON c.node = f.record_id
         """
     )
     if first_pass:
@@ -211,9 +211,9 @@ def predict_entities(
                 SELECT from_id AS node, to_id AS other FROM src_relationships
                 WHERE kind IN ({kinds})
                 UNION SELECT to_id, from_id FROM src_relationships WHERE kind IN ({kinds})
-            ) r JOIN pass1_cc y ON y.node = r.other
+            ) r JOIN pass_entities y ON y.node = r.other
             WHERE y.component IN (
-                SELECT component FROM pass1_cc GROUP BY component HAVING count(*) > 1)
+                SELECT component FROM pass_entities GROUP BY component HAVING count(*) > 1)
             """
         )
     else:
@@ -226,14 +226,14 @@ def predict_entities(
             SELECT c.component, count(*) AS n, count(DISTINCT p.component) AS before,
                 min(p.component) AS prev,
                 bool_or(c.node IN (SELECT node FROM entity_vetoed)) AS vetoed
-            FROM pass1_cc c JOIN entity_compared p USING (node) GROUP BY c.component
+            FROM pass_entities c JOIN entity_compared p USING (node) GROUP BY c.component
         ), size AS (SELECT component, count(*) AS n FROM entity_compared GROUP BY component)
         SELECT w.component, NOT (w.before = 1 AND w.n = s.n) OR w.vetoed AS {CHANGED}
         FROM was w JOIN size s ON s.component = w.prev
         """
     )
-    features = entity_features(con, "pass1_cc", "entity_changed")
-    con.execute("CREATE OR REPLACE TEMP TABLE entity_compared AS SELECT * FROM pass1_cc")
+    features = entity_features(con, "pass_entities", "entity_changed")
+    con.execute("CREATE OR REPLACE TEMP TABLE entity_compared AS SELECT * FROM pass_entities")
     if features.num_rows < 2:
         return features.slice(0, 0)
     return persons.predict(features, model, engine, spark, also=also)
@@ -248,7 +248,7 @@ CORROBORATED_MIN_RECORDS = 2
 CORROBORATED_MIN_TIES = 2
 
 
-def corroborated_links(con: duckdb.DuckDBPyConnection) -> int:
+def corroborated_links(con: duckdb.DuckDBPyConnection, components: str | None = None) -> int:
     """Link entities (``person_edges`` as they stand) that the evidence of all their
     records together names as one person, though no pair of records does: each entity has
     several records, the two share a moniker and two or more selectors of the people they
@@ -260,13 +260,27 @@ def corroborated_links(con: duckdb.DuckDBPyConnection) -> int:
     contacts; "Flaco" is common), but the same moniker and the same contacts over the many
     records of two entities are not a coincidence (docs/resolution-rounds.md, "Issue 10, fifth
     round"). Each link goes into ``person_edges`` (at the threshold, with its evidence) and
-    ``entity_exempt`` (a false identity comes with a false date of birth); returns how many."""
-    cluster.components(
-        con,
-        "(SELECT record_id AS node FROM person_features)",
-        "(SELECT a, b FROM person_edges)",
-        "_corr_cc",
-    )
+    ``entity_exempt`` (a false identity comes with a false date of birth); returns how many.
+
+    The entities are ``components(node, component)`` when given (the run gives the
+    clustering's constrained components, as to :func:`predict_entities`), else the plain
+    connected components of ``person_edges``. A plain component can pool a person with
+    another one the clustering holds apart (by their dates of birth, a judgement, a case
+    file): their pooled evidence is then no one's, and the link, made between the labels
+    of the two components and exempt from the date constraint, could join the wrong one
+    (docs/resolution-rounds.md, "Issue 10, ninth round", review fixes)."""
+    if components is None:
+        cluster.components(
+            con,
+            "(SELECT record_id AS node FROM person_features)",
+            "(SELECT a, b FROM person_edges)",
+            "_corr_cc",
+        )
+    else:
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _corr_cc AS SELECT c.node, c.component "
+            f"FROM {components} c WHERE c.node IN (SELECT record_id FROM person_features)"
+        )
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _corr_ent AS

@@ -125,13 +125,6 @@ MONIKER_AGREES = ("a moniker shared",)
 # whose names disagree entirely: one phone is what a family or a crew shares, two are a
 # person's (run.entity_alias_sql; docs/resolution-rounds.md, "Issue 10, sixth round").
 SELECTORS_AGREE = ("2 or more selectors shared",)
-# The entity pass compares the first pass's entities as the clustering would make them (a
-# date of birth or a case file refusing a merge: person_components), not the plain connected
-# components of its edges: a record link that joins one record of a man's false identity to
-# his true identity's entity would otherwise make both identities one component, and the
-# link between the two whole entities would never be made (docs/resolution-rounds.md, "Issue
-# 10, ninth round").
-CONSTRAINED_ENTITIES = True
 
 
 def veto_sql(model: dict[str, Any]) -> str:
@@ -356,7 +349,7 @@ def _entity_edges(
     threshold = threshold_sql(
         con,
         cluster.THRESHOLD if tied is None else tied,
-        "SELECT c.component FROM pass1_cc c JOIN person_features f ON f.record_id = c.node "
+        "SELECT c.component FROM pass_entities c JOIN person_features f ON f.record_id = c.node "
         "WHERE f.tie_keys IS NOT NULL",
     )
     register_table(con, pred, "pred_entities")
@@ -374,6 +367,16 @@ def _entity_edges(
         AND NOT EXISTS (
             SELECT 1 FROM entity_cases x JOIN entity_cases y USING (investigation_id)
             WHERE x.component = p.record_id_l AND y.component = p.record_id_r)
+        -- Nor two entities holding two records an analyst judged different, as the record
+        -- pass (_person_edges): the entities compared are those the clustering makes, so
+        -- the parts a judgement split are compared, and their link would be one the
+        -- analyst rejected (the clustering would refuse it, but it would be shown).
+        AND NOT EXISTS (
+            SELECT 1 FROM judged j JOIN pass_entities x ON x.node = j.a
+            JOIN pass_entities y ON y.node = j.b
+            WHERE j.verdict = 'different' AND (
+                x.component = p.record_id_l AND y.component = p.record_id_r
+                OR x.component = p.record_id_r AND y.component = p.record_id_l))
         """
     )
     con.execute(
@@ -520,7 +523,8 @@ def _clusters(
     con: duckdb.DuckDBPyConnection, result: ResolveResult, units: str | None = None
 ) -> None:
     """``all_clusters(record_type, record_id, cluster, kind)`` for every record; ``units``:
-    the entities the last entity pass compared, which start whole (:func:`person_components`).
+    the entities as the entity passes left them (:func:`entity_passes`, which
+    ``collective.corroborated_links`` compared), which start whole (:func:`person_components`).
 
     With ``result.corroborate_dates`` (the default), a merge refused for its dates of birth
     is made when the two sides' pooled evidence corroborates it (:func:`corroborated`): the
@@ -850,13 +854,15 @@ def resolve(
     _person_edges(con, pred, model, result)
     result.anchored = anchor.anchor_nameless(con)
     con.execute("CREATE OR REPLACE TEMP TABLE entity_exempt (a VARCHAR, b VARCHAR)")
+    units: str | None = None
     if pf.num_rows >= 2:
-        entity_passes(con, model, result, engine, spark)
+        units = entity_passes(con, model, result, engine, spark)
         # Entities that all their records together name as one person (a moniker and
-        # contacts shared), though no pair of records does.
-        result.corroborated = collective.corroborated_links(con)
+        # contacts shared), though no pair of records does: compared, as in the entity
+        # passes, as the clustering makes them.
+        result.corroborated = collective.corroborated_links(con, units)
     _previous(ws, con)
-    _clusters(con, result, "entity_cc" if CONSTRAINED_ENTITIES and pf.num_rows >= 2 else None)
+    _clusters(con, result, units)
     cluster.stable_ids(con, "all_clusters", "ids")
     _entities(con)
     row = con.execute("SELECT count(*) FROM person_edges").fetchone()
@@ -901,20 +907,22 @@ def entity_passes(
     result: ResolveResult,
     engine: str = "duckdb",
     spark: Any = None,
-) -> None:
+) -> str:
     """The second pass (``collective.predict_entities``) over ``person_edges`` as they
     stand, its links added to them (:func:`_entity_edges`), repeated while it merges (at
-    most ``collective.ENTITY_PASSES`` times). Each pass compares the entities the
-    clustering would make of the edges so far, its constraints applied
-    (:func:`person_components`; :data:`CONSTRAINED_ENTITIES`), not their plain connected
-    components."""
+    most ``collective.ENTITY_PASSES`` times); returns the table of the entities as the
+    edges stand after the passes (``entity_cc``).
+
+    Each pass compares the entities the clustering would make of the edges so far, its
+    constraints applied (:func:`person_components`), not their plain connected components:
+    a record link that joins one record of a man's false identity to his true identity's
+    entity would otherwise make both identities one component, and the link between the
+    two whole entities would never be made (docs/resolution-rounds.md, "Issue 10, ninth
+    round"). The entities of the pass before start whole (``cluster.constrained_components``'
+    units): its links join them whole."""
+    added = 0
     for n in range(collective.ENTITY_PASSES):
-        if CONSTRAINED_ENTITIES:
-            # The entities of the pass before start whole (cluster.constrained_components'
-            # units): its links join them whole.
-            if n > 0:
-                con.execute("CREATE OR REPLACE TEMP TABLE entity_units AS SELECT * FROM entity_cc")
-            person_components(con, result, "entity_cc", "entity_units" if n > 0 else None)
+        _entity_components(con, result, first=n == 0)
         pred = collective.predict_entities(
             con,
             model,
@@ -922,12 +930,24 @@ def entity_passes(
             spark,
             also=f"({alias_link_sql(model)} OR {entity_alias_sql(model)})",
             first_pass=n == 0,
-            components="entity_cc" if CONSTRAINED_ENTITIES else None,
+            components="entity_cc",
         )
         added = _entity_edges(con, pred, model, tied_threshold(result.prior))
         result.entity_pairs += added
         if added == 0:
             break
+    if added > 0:
+        # The last pass merged: its entities are those its links make.
+        _entity_components(con, result, first=False)
+    return "entity_cc"
+
+
+def _entity_components(con: duckdb.DuckDBPyConnection, result: ResolveResult, first: bool) -> None:
+    """``entity_cc``: the entities the clustering makes of ``person_edges`` as they stand,
+    the ``entity_cc`` of the pass before starting whole unless ``first``."""
+    if not first:
+        con.execute("CREATE OR REPLACE TEMP TABLE entity_units AS SELECT * FROM entity_cc")
+    person_components(con, result, "entity_cc", None if first else "entity_units")
 
 
 def _empty_pred() -> pa.Table:
