@@ -9,7 +9,7 @@ and only when, everything it was made from is the same:
   every kept model in its own transaction, and a ``lastmile resolve`` after the analysis makes
   the analysis stale: then nothing is kept or read;
 - ``seed``; ``params``: the bag's parameters (rounds, hidden share, members, boosting);
-- ``code``: :func:`lastmile.network.linklearn.code_digest`, the source of the feature and
+- ``code``: :func:`lastmile.network.linklearn.code_digest`, the files of the feature and
   training code and the versions of the libraries that compute them;
 - ``data``: :func:`lastmile.network.linklearn.training_digest`, what it was trained on (the
   graph of all networks, its ties and attributes): records ingested since the analysis that
@@ -19,11 +19,18 @@ A model whose key does not match, whose bytes do not match their SHA-256, or tha
 read as the members, reference row and feature names it should hold, is trained again and
 replaced, never used.
 
+Keeping is a cache a reading command never fails or waits for: without a fresh analysis, on a
+workspace opened read-only, without skops, when the store refuses the write, or (PostgreSQL)
+while another command holds the writer lock, the model is trained, used and not kept, and the
+note says why.
+
 **Serialization** is ``skops.io`` (not pickle): reading a pickle runs whatever code its bytes
 name, and a workspace is a file or a database other people and programs write to. skops
 reads only the types it is told to trust; here the types scikit-learn's fitted
 ``HistGradientBoostingClassifier`` holds that skops does not trust by default (its tree
 predictors, :data:`TRUSTED`). A kept model holding any other type is refused (and retrained).
+skops 0.12 or later: 0.11 and earlier let a file name trusted-looking types that run code
+(CVE-2025-54412, CVE-2025-54413).
 """
 
 from __future__ import annotations
