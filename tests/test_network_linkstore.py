@@ -483,7 +483,7 @@ def test_one_kept_model_per_run_and_seed(workspace_url: str) -> None:
     url = analysed(workspace_url)
     links(url)
     with open_workspace(url) as ws:
-        with pytest.raises(Exception, match="(?i)duplicate|unique|primary key"):
+        with pytest.raises(Exception, match=r"(?i)duplicate|unique|primary key"):
             ws.store.execute(
                 "INSERT INTO link_models (run_id, seed) SELECT run_id, seed FROM link_models"
             )
