@@ -253,6 +253,7 @@ def test_a_failure_while_keeping_a_model_leaves_the_kept_one_whole(
     the two (a crash, a full disk, a lost connection) leaves the old one, still read."""
     from lastmile.network.linklearn import workspace_graph
     from lastmile.network.linkstore import workspace_link_model
+    from lastmile.network.stored import latest_analysis
 
     url = analysed(workspace_url)
     first, _ = links(url)
@@ -268,8 +269,239 @@ def test_a_failure_while_keeping_a_model_leaves_the_kept_one_whole(
         monkeypatch.setattr(ws.store, "execute", failing)
         net, context = workspace_graph(ws)
         with pytest.raises(RuntimeError, match="planted failure"):
-            workspace_link_model(ws, net, context, retrain=True)
+            workspace_link_model(ws, net, context, latest_analysis(ws), retrain=True)
         monkeypatch.setattr(ws.store, "execute", real)
         assert ws.store.rows("SELECT sha256, trained_at FROM link_models") == before
     again, note = links(url)
     assert note.startswith(KEPT) and again == first
+
+
+def kept_rows(ws: Workspace) -> list[tuple[Any, ...]]:
+    return ws.store.rows("SELECT run_id, seed, sha256, trained_at FROM link_models ORDER BY seed")
+
+
+def test_what_the_call_returns_says_where_the_model_came_from(workspace_url: str) -> None:
+    """``kept`` (read, no training), ``stored`` (trained and kept) and ``seconds`` (the
+    training's, also when the kept one is read) of the model a call gets."""
+    from lastmile.network.linklearn import workspace_graph
+    from lastmile.network.linkstore import workspace_link_model
+    from lastmile.network.stored import latest_analysis
+
+    url = analysed(workspace_url)
+    with open_workspace(url) as ws:
+        net, context = workspace_graph(ws)
+        run = latest_analysis(ws)
+        first = workspace_link_model(ws, net, context, run)
+        assert (first.kept, first.stored) == (False, True) and first.seconds > 0
+        again = workspace_link_model(ws, net, context, run)
+        assert (again.kept, again.stored) == (True, False)
+        assert again.seconds == pytest.approx(first.seconds, abs=1e-3)
+        assert again.model.members and len(again.model.members) == len(first.model.members)
+        stale = workspace_link_model(ws, net, context, None)  # no analysis: trained, unkept
+        assert (stale.kept, stale.stored) == (False, False) and stale.seconds > 0
+
+
+def test_a_write_the_store_refuses_still_gives_the_answer(
+    workspace_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A workspace that refuses the write (a read-only database user, a full disk): the model
+    is trained and used, the note says it could not be kept, and the kept one stays whole."""
+    from lastmile.network.linklearn import workspace_graph
+    from lastmile.network.linkstore import workspace_link_model
+    from lastmile.network.stored import latest_analysis
+    from lastmile.store.backends import StoreError
+
+    url = analysed(workspace_url)
+    first, _ = links(url)
+    with open_workspace(url) as ws:
+        before = kept_rows(ws)
+        real = ws.store.execute
+
+        def refusing(sql: str, params: Any = ()) -> None:
+            if sql.startswith(("DELETE FROM link_models", "INSERT INTO link_models")):
+                raise StoreError("planted: permission denied for table link_models")
+            real(sql, params)
+
+        monkeypatch.setattr(ws.store, "execute", refusing)
+        net, context = workspace_graph(ws)
+        found = workspace_link_model(ws, net, context, latest_analysis(ws), retrain=True)
+        monkeypatch.setattr(ws.store, "execute", real)
+        assert (found.kept, found.stored) == (False, False) and found.model.members
+        assert "could not keep it in the workspace: planted" in found.note
+        assert kept_rows(ws) == before
+    again, note = links(url)
+    assert note.startswith(KEPT) and again == first
+
+
+def test_a_read_only_workspace_file_gets_its_answer_unkept(
+    workspace_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A DuckDB file this user can not write is opened read-only: a kept model is read, a
+    new one is trained and used, not kept, and the file is not written."""
+    import os
+    import stat
+    from pathlib import Path
+
+    if workspace_url.startswith("postgresql://"):
+        pytest.skip("a file's permissions: DuckDB only")
+    url = analysed(workspace_url)
+    first, _ = links(url)
+    with open_workspace(url) as ws:
+        before = kept_rows(ws)
+    path = Path(url)
+    path.chmod(stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
+    real = os.access
+
+    def access(p: Any, mode: int, *args: Any, **kwargs: Any) -> bool:
+        if Path(p) == path and mode & os.W_OK:  # as for any user but root, who writes anyway
+            return False
+        return real(p, mode, *args, **kwargs)
+
+    monkeypatch.setattr(os, "access", access)
+    try:
+        again, note = links(url)
+        assert note.startswith(KEPT) and again == first
+        retrained, note = links(url, "--retrain")
+        assert TRAINED in note and "not kept: the workspace is opened read-only" in note
+        assert retrained == first
+        other, note = links(url, "--seed", "1")
+        assert other and "not kept: the workspace is opened read-only" in note
+    finally:
+        path.chmod(stat.S_IRUSR | stat.S_IWUSR)
+    with open_workspace(url) as ws:
+        assert kept_rows(ws) == before
+
+
+def test_a_reading_call_does_not_wait_behind_a_writer(workspace_url: str) -> None:
+    """On PostgreSQL the model is kept only if no ingest, resolve or analyze holds the
+    workspace's writer lock now: else it is used and not kept, without waiting."""
+    import threading
+    import time
+
+    import psycopg
+
+    if not workspace_url.startswith("postgresql://"):
+        pytest.skip("the writer lock of a PostgreSQL workspace")
+    from lastmile.store.backends import SCHEMA_KEY, PostgresStore
+
+    url = analysed(workspace_url)
+    first, _ = links(url)
+    with open_workspace(url) as ws:
+        before = kept_rows(ws)
+    writer = psycopg.connect(url, autocommit=True)  # another command, ingesting
+    writer.execute(f"SELECT pg_advisory_lock({PostgresStore.INGEST_LOCK}, {SCHEMA_KEY})")
+    # should the call wait after all, the writer finishes in 30 s and the test fails, not hangs
+    done = threading.Timer(30, writer.close)
+    done.start()
+    try:
+        begin = time.monotonic()
+        again, note = links(url, "--retrain")
+        waited = time.monotonic() - begin
+    finally:
+        done.cancel()
+        writer.close()
+    assert TRAINED in note and "not kept: another lastmile command is writing" in note
+    assert again == first and waited < 30
+    with open_workspace(url) as ws:
+        assert kept_rows(ws) == before
+    _, note = links(url, "--retrain")  # the writer is gone: kept again
+    assert "kept in the workspace for the next calls" in note
+
+
+def test_without_skops_the_model_is_trained_and_not_kept(
+    workspace_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """skops is an optional dependency: an install without it still answers."""
+    import sys
+
+    url = analysed(workspace_url)
+    first, _ = links(url)
+    with open_workspace(url) as ws:
+        before = kept_rows(ws)
+    for module in [m for m in sys.modules if m == "skops" or m.startswith("skops.")]:
+        monkeypatch.delitem(sys.modules, module)
+    monkeypatch.setitem(sys.modules, "skops", None)  # import skops raises ImportError
+    monkeypatch.setitem(sys.modules, "skops.io", None)
+    again, note = links(url, "--retrain")
+    assert TRAINED in note and "not kept: skops is not installed" in note and again == first
+    with open_workspace(url) as ws:
+        assert kept_rows(ws) == before
+
+
+def test_the_code_key_needs_no_source_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An install that ships compiled files only (no .py) has no source to read: the code key
+    is the modules' files as installed, read as bytes."""
+    import inspect
+
+    from lastmile.network.linklearn import code_digest
+
+    want = code_digest()
+
+    def no_source(obj: object) -> str:
+        raise OSError("could not get source code")
+
+    monkeypatch.setattr(inspect, "getsource", no_source)
+    monkeypatch.setattr(inspect, "getsourcelines", no_source)
+    assert code_digest() == want and len(want) == 64
+
+
+def test_a_kept_model_of_another_shape_is_trained_again(workspace_url: str) -> None:
+    """Members fitted on another number of features, or a reference row that is not numbers,
+    are refused (and the model trained again), never a crash while scoring."""
+    import hashlib
+
+    import skops.io as sio
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    from lastmile.network.linkstore import TRUSTED
+
+    url = analysed(workspace_url)
+    first, _ = links(url)
+    with open_workspace(url) as ws:
+        ((blob,),) = ws.store.rows("SELECT model FROM link_models")
+    payload = sio.loads(bytes(blob), trusted=list(TRUSTED))
+    narrow = HistGradientBoostingClassifier(max_iter=5).fit(
+        np.arange(40, dtype=float).reshape(20, 2), np.tile([0.0, 1.0], 10)
+    )
+    for planted, why in (
+        ({**payload, "members": [narrow]}, "another number of features"),
+        ({**payload, "reference": "not numbers"}, "not what it should be"),
+    ):
+        data = sio.dumps(planted)
+        with open_workspace(url) as ws:
+            ws.store.execute(
+                "UPDATE link_models SET model = ?, sha256 = ?",
+                (data, hashlib.sha256(data).hexdigest()),
+            )
+        again, note = links(url)
+        assert TRAINED in note and "can not be used" in note and why in note, note
+        assert again == first
+
+
+def test_one_kept_model_per_run_and_seed(workspace_url: str) -> None:
+    """The table's primary key (run_id, seed), on both stores."""
+    url = analysed(workspace_url)
+    links(url)
+    with open_workspace(url) as ws:
+        with pytest.raises(Exception, match=r"(?i)duplicate|unique|primary key"):
+            ws.store.execute(
+                "INSERT INTO link_models (run_id, seed) SELECT run_id, seed FROM link_models"
+            )
+        assert ws.store.rows("SELECT count(*) FROM link_models")[0][0] == 1
+
+
+def test_each_round_is_reported_even_when_it_finds_no_untied_pair() -> None:
+    """A complete graph has no untied pair two or three steps apart: no round learns, but
+    each is still reported done to the progress bar."""
+    from lastmile.network.linklearn import fit_link_model
+
+    names = [f"v{i}" for i in range(5)]
+    edges = np.asarray([(a, b) for a in range(5) for b in range(a + 1, 5)], dtype=np.int64)
+    heard: list[str] = []
+    model = fit_link_model(
+        names, edges, seed=0, rounds=3, bag=2, progress=lambda stage, f: heard.append(stage)
+    )
+    assert model.members == []
+    assert [h for h in heard if ": round " in h] == [
+        f"member {b}/2: round {r}/3" for b in (1, 2) for r in (1, 2, 3)
+    ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -320,7 +321,9 @@ def links(
         from lastmile.network.linkstore import workspace_link_model
         from lastmile.store import open_workspace
 
-        with open_workspace(workspace, create=False) as ws:
+        # A DuckDB file this user can not write (archived, shared read-only) is opened
+        # read-only: the answer is given, and the model is not kept.
+        with open_workspace(workspace, create=False, read_only=not _writable(workspace)) as ws:
             if evaluate:
                 context = network_context(ws, net)
             else:  # learn from every network of the workspace, suggest within this one
@@ -336,6 +339,7 @@ def links(
                         ws,
                         net,
                         context,
+                        run,
                         seed=seed,
                         retrain=retrain,
                         progress=lambda stage, f: progress.update(
@@ -354,6 +358,18 @@ def links(
     if network is not None and edges is None:
         table = _with_names(table, workspace, {"source": "source_name", "target": "target_name"})
     _emit_table(table, format, out, "likely ties")
+
+
+def _writable(workspace: str | Path | None) -> bool:
+    """False for a DuckDB file that exists and this process may not write; True otherwise
+    (a PostgreSQL workspace's rights are the server's to check)."""
+    from lastmile.store import resolve_workspace
+
+    name = resolve_workspace(workspace)
+    if name.startswith(("postgresql://", "postgres://")):
+        return True
+    path = Path(name)
+    return not path.exists() or os.access(path, os.W_OK)
 
 
 @app.command()

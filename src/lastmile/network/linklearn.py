@@ -56,7 +56,7 @@ FINE_RESOLUTION = 4.0
 NEIGHBOURS = "_of_neighbours"
 DIRECTED_KINDS = frozenset({"supply"})
 # Each member's gradient boosting; min_samples_leaf is set from the training set's size
-# (max(5, min(20, rows // 50))).
+# (:func:`min_samples_leaf`).
 BOOSTING: dict[str, float | int] = {
     "max_iter": 200,
     "learning_rate": 0.05,
@@ -64,6 +64,12 @@ BOOSTING: dict[str, float | int] = {
     "l2_regularization": 1.0,
 }
 Progress = Callable[[str, float], None]
+
+
+def min_samples_leaf(rows: int) -> int:
+    """Each member's smallest leaf for a training set of ``rows`` rows."""
+    return max(5, min(20, rows // 50))
+
 
 EDGE_SCHEMA = pa.schema(
     [
@@ -127,7 +133,8 @@ class _Indexed:
     one_hot: list[tuple[str, int, str]]
 
 
-def _index(names: list[str], context: LinkContext | None) -> _Indexed:
+def link_index(names: list[str], context: LinkContext | None) -> _Indexed:
+    """The context on node indices, as a model reads it."""
     n = len(names)
     index = {name: i for i, name in enumerate(names)}
     ctx = context or LinkContext()
@@ -315,7 +322,8 @@ def _features(
         col = np.asarray(ix.attributes[a_name][:, j].todense()).ravel()
         cols[f"{a_name}={value}_x"] = col[x]
         cols[f"{a_name}={value}_y"] = col[y]
-    names = list(cols)
+    names = feature_names(ix)
+    assert list(cols) == names, "feature_names(ix) must name _features' columns in order"
     matrix = np.column_stack([cols[c].astype(np.float64) for c in names]) if len(x) else None
     return _Features(names, matrix if matrix is not None else np.zeros((0, len(names))))
 
@@ -426,7 +434,9 @@ def _training_set(
         mask[hidden] = False
         pos = visible[~mask]
         neg = sample_negatives(g_vis, len(pos), rng, exclude=tied)
-        if len(neg) == 0:
+        if len(neg) == 0:  # nothing to learn from this round, but it is done
+            if done is not None:
+                done(r)
             continue
         pairs = np.concatenate([pos, neg])
         f = _features(ix, visible[mask], pairs[:, 0], pairs[:, 1], seed + r)
@@ -461,8 +471,8 @@ def fit_link_model(
     ``progress(stage, fraction)`` hears of each round and each member's fit."""
     from sklearn.ensemble import HistGradientBoostingClassifier
 
-    ix = _index(names, context)
-    feature_names = feature_names_of(ix, visible, seed)
+    ix = link_index(names, context)
+    names_of_features = feature_names(ix)
     members: list[Any] = []
     negatives: list[np.ndarray] = []
     if rounds >= BAG_STRIDE:  # member b's rounds are seeded seed + BAG_STRIDE b + r
@@ -486,7 +496,7 @@ def fit_link_model(
         xs, ys = data
         model = HistGradientBoostingClassifier(
             **BOOSTING,
-            min_samples_leaf=max(5, min(20, len(ys) // 50)),
+            min_samples_leaf=min_samples_leaf(len(ys)),
             random_state=member_seed,
         )
         if progress is not None:
@@ -498,15 +508,51 @@ def fit_link_model(
     if progress is not None:
         progress("trained", 1.0)
     if not members:  # too little to learn from: the callers fall back on resource allocation
-        return LinkModel(ix, names, feature_names, None, np.asarray([0.5]), seed)
+        return LinkModel(ix, names, names_of_features, None, np.asarray([0.5]), seed)
     reference = np.median(np.concatenate(negatives), axis=0)
-    return link_model(ix, names, feature_names, members, reference, seed)
+    return link_model(ix, names, names_of_features, members, reference, seed)
 
 
-def feature_names_of(ix: _Indexed, visible: np.ndarray, seed: int) -> list[str]:
-    """The names of the feature columns, in order, for this context."""
-    none = np.zeros(0, np.int64)
-    return _features(ix, visible, none, none, seed).names
+# The columns every context has, in order; then those of its tie kinds, side ties and
+# attributes (:func:`feature_names`).
+GRAPH_FEATURES = (
+    "common_neighbours",
+    "adamic_adar",
+    "resource_allocation",
+    "paths_3",
+    "jaccard",
+    "distance_band",
+    "same_community",
+    "same_fine_community",
+    "community_size_x",
+    "community_size_y",
+    "degree_x",
+    "degree_y",
+)
+
+
+def feature_names(ix: _Indexed) -> list[str]:
+    """The names of :func:`_features`' columns, in order, for the context indexed as ``ix``
+    (read from the index alone: no feature is computed)."""
+    names = list(GRAPH_FEATURES)
+    for c in ix.edge_kind_cols:
+        names += [f"ties_{c}_x", f"ties_{c}_y"]
+    for kind in ix.side:
+        names += [f"side_{kind}", f"side_{kind}_x", f"side_{kind}_y"]
+    if ix.side:
+        names.append("common_neighbours_any_tie")
+    for a_name in ix.attributes:
+        names += [
+            f"shared_{a_name}",
+            f"shared_{a_name}_weighted",
+            f"{a_name}_count_x",
+            f"{a_name}_count_y",
+            f"{a_name}{NEIGHBOURS}_x",
+            f"{a_name}{NEIGHBOURS}_y",
+        ]
+    for a_name, _, value in ix.one_hot:
+        names += [f"{a_name}={value}_x", f"{a_name}={value}_y"]
+    return names
 
 
 def link_model(
@@ -523,11 +569,6 @@ def link_model(
         return LinkModel(ix, names, feature_names, None, np.asarray([0.5]), seed)
     fitted = members[0] if len(members) == 1 else Bagged(members)
     return LinkModel(ix, names, feature_names, fitted, reference, seed)
-
-
-def link_index(names: list[str], context: LinkContext | None) -> _Indexed:
-    """The context on node indices, as a model reads it."""
-    return _index(names, context)
 
 
 def training_digest(names: list[str], visible: np.ndarray, context: LinkContext | None) -> str:
@@ -547,18 +588,23 @@ def training_digest(names: list[str], visible: np.ndarray, context: LinkContext 
 
 
 def code_digest() -> str:
-    """SHA-256 of what turns the data into a model and its scores: the source of this module
-    and of the Leiden communities it reads, and the versions of the libraries that compute
-    features and trees. Any change to them makes a kept model stale."""
+    """SHA-256 of what turns the data into a model and its scores: the files of this module
+    and of the Leiden communities it reads (their bytes as installed: the source, or the
+    compiled file of an install that ships no source), and the versions of the libraries
+    that compute features and trees. Any change to them makes a kept model stale."""
     import importlib.metadata as md
-    import inspect
     import sys
 
+    from lastmile import __version__
     from lastmile.network import communities
 
     h = hashlib.sha256()
     for module in (sys.modules[__name__], communities):
-        h.update(inspect.getsource(module).encode())
+        spec = module.__spec__
+        try:
+            h.update(spec.loader.get_data(spec.origin))  # type: ignore[union-attr]
+        except (AttributeError, OSError, TypeError):  # no file to read: the release names it
+            h.update(f"{module.__name__} of lastmile {__version__}".encode())
     for dist in ("scikit-learn", "numpy", "scipy", "igraph"):
         try:
             version = md.version(dist)

@@ -58,7 +58,8 @@ def _adjacency(n: int, edges: np.ndarray) -> sp.csr_matrix:
     return sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n))
 
 
-def _edges(g: ig.Graph) -> np.ndarray:
+def edge_index(g: ig.Graph) -> np.ndarray:
+    """The graph's ties as an ``(m, 2)`` array of vertex numbers, in the graph's order."""
     return np.asarray(g.get_edgelist(), dtype=np.int64).reshape(-1, 2)
 
 
@@ -119,7 +120,7 @@ def predict_links(
         raise NetworkError("top must be at least 1")
     g = network.graph
     n = g.vcount()
-    edges = _edges(g)
+    edges = edge_index(g)
     a = _adjacency(n, edges)
     x, y, _ = _candidates(a)
     names = np.asarray(g.vs["name"] if n else [], dtype=object)
@@ -177,7 +178,7 @@ def evaluate_links(
     method is trained on the visible ties only (a further hold-out of them), never on the
     hidden ones nor on the negatives; its context loses the records of the hidden ties."""
     g = network.graph
-    edges = _edges(g)
+    edges = edge_index(g)
     if len(edges) < 10:
         raise NetworkError(f"{len(edges)} ties: too few to hide {hide:.0%} and evaluate")
     if not 0 < hide < 1:

@@ -9,7 +9,7 @@ and only when, everything it was made from is the same:
   every kept model in its own transaction, and a ``lastmile resolve`` after the analysis makes
   the analysis stale: then nothing is kept or read;
 - ``seed``; ``params``: the bag's parameters (rounds, hidden share, members, boosting);
-- ``code``: :func:`lastmile.network.linklearn.code_digest`, the source of the feature and
+- ``code``: :func:`lastmile.network.linklearn.code_digest`, the files of the feature and
   training code and the versions of the libraries that compute them;
 - ``data``: :func:`lastmile.network.linklearn.training_digest`, what it was trained on (the
   graph of all networks, its ties and attributes): records ingested since the analysis that
@@ -19,11 +19,18 @@ A model whose key does not match, whose bytes do not match their SHA-256, or tha
 read as the members, reference row and feature names it should hold, is trained again and
 replaced, never used.
 
+Keeping is a cache a reading command never fails or waits for: without a fresh analysis, on a
+workspace opened read-only, without skops, when the store refuses the write, or (PostgreSQL)
+while another command holds the writer lock, the model is trained, used and not kept, and the
+note says why.
+
 **Serialization** is ``skops.io`` (not pickle): reading a pickle runs whatever code its bytes
 name, and a workspace is a file or a database other people and programs write to. skops
 reads only the types it is told to trust; here the types scikit-learn's fitted
 ``HistGradientBoostingClassifier`` holds that skops does not trust by default (its tree
 predictors, :data:`TRUSTED`). A kept model holding any other type is refused (and retrained).
+skops 0.12 or later: 0.11 and earlier let a file name trusted-looking types that run code
+(CVE-2025-54412, CVE-2025-54413).
 """
 
 from __future__ import annotations
@@ -39,6 +46,8 @@ import numpy as np
 
 from lastmile import __version__
 from lastmile.network import linklearn
+from lastmile.network.linkpred import edge_index
+from lastmile.network.stored import AnalysisRun
 from lastmile.store import Workspace
 from lastmile.store.backends import StoreError, driver_errors
 
@@ -66,7 +75,8 @@ class WorkspaceLinkModel:
 def params(
     rounds: int = linklearn.ROUNDS, hide: float = linklearn.HIDE, bag: int = linklearn.BAG
 ) -> str:
-    """The bag's parameters as the key's JSON."""
+    """The bag's parameters as the key's JSON (the rule that sets each member's smallest
+    leaf, :func:`lastmile.network.linklearn.min_samples_leaf`, is code: in the code key)."""
     return json.dumps(
         {
             "rounds": rounds,
@@ -74,16 +84,23 @@ def params(
             "bag": bag,
             "bag_stride": linklearn.BAG_STRIDE,
             "boosting": linklearn.BOOSTING,
-            "min_samples_leaf": "max(5, min(20, rows // 50))",
         },
         sort_keys=True,
     )
 
 
-def skops_format() -> str:
+def skops_format() -> str | None:
+    """The serialization's name and version (``skops 0.16.0``), or None when skops is not
+    installed (the ``graph`` extra without it, or an install that lost it): then the model is
+    trained and not kept."""
     import importlib.metadata as md
 
-    return f"skops {md.version('skops')}"
+    try:
+        import skops.io  # noqa: F401
+
+        return f"skops {md.version('skops')}"
+    except (ImportError, md.PackageNotFoundError):
+        return None
 
 
 def dump_model(model: linklearn.LinkModel) -> bytes:
@@ -123,10 +140,20 @@ def load_model(
         isinstance(m, HistGradientBoostingClassifier) for m in members
     ):
         raise KeptModelError("its members are not gradient-boosted classifiers")
-    if list(payload["features"]) != list(feature_names):
-        raise KeptModelError("its features are not those of this workspace")
-    reference = np.asarray(payload["reference"], dtype=np.float64)
-    if members and reference.shape != (len(feature_names),):
+    width = len(feature_names)
+    try:  # any value of another shape or type is a model not to use, never a crash
+        if list(payload["features"]) != list(feature_names):
+            raise KeptModelError("its features are not those of this workspace")
+        if any(int(m.n_features_in_) != width for m in members):
+            raise KeptModelError("its members were fitted on another number of features")
+        if any(list(m.classes_) != [0.0, 1.0] for m in members):
+            raise KeptModelError("its members are not tie / no-tie classifiers")
+        reference = np.asarray(payload["reference"], dtype=np.float64)
+    except KeptModelError:
+        raise
+    except (AttributeError, TypeError, ValueError) as exc:
+        raise KeptModelError(f"not what it should be ({type(exc).__name__}: {exc})") from exc
+    if members and reference.shape != (width,):
         raise KeptModelError("its reference row does not fit its features")
     return linklearn.link_model(ix, names, feature_names, members, reference, seed)
 
@@ -167,10 +194,14 @@ def _write(
     key: dict[str, str],
     blob: bytes,
     seconds: float,
-) -> None:
-    """Replace this run and seed's kept model (and drop other runs'), in one transaction."""
+) -> bool:
+    """Replace this run and seed's kept model (and drop other runs'), in one transaction, if
+    no other writer holds the workspace now; False (nothing written) if one does: a reading
+    command does not wait behind an ingest, resolve or analyze to keep a cache."""
     store = ws.store
-    with store.transaction():
+    with store.transaction_if_free() as free:
+        if not free:
+            return False
         store.execute("DELETE FROM link_models WHERE run_id <> ? OR seed = ?", (run_id, seed))
         store.execute(
             "INSERT INTO link_models (run_id, seed, params, code, data, format, sha256, model, "
@@ -190,12 +221,14 @@ def _write(
                 __version__,
             ),
         )
+    return True
 
 
 def workspace_link_model(
     ws: Workspace,
     network: Any,
     context: linklearn.LinkContext,
+    run: AnalysisRun | None,
     *,
     seed: int = 0,
     retrain: bool = False,
@@ -204,22 +237,27 @@ def workspace_link_model(
     """The learned model of ``network`` (the graph of all the workspace's networks,
     :func:`lastmile.network.linklearn.workspace_graph`) and its ``context``: the kept one when
     its key matches (the module's docstring), else trained now (``progress`` hears of it) and
-    kept when the workspace holds a fresh analysis. ``retrain``: train even if one is kept."""
-    from lastmile.network.stored import latest_analysis
-
+    kept when ``run``, the workspace's latest analysis
+    (:func:`lastmile.network.stored.latest_analysis`), is fresh. ``retrain``: train even if
+    one is kept."""
     g = network.graph
     names = [str(v) for v in (g.vs["name"] if g.vcount() else [])]
-    edges = np.asarray(g.get_edgelist(), dtype=np.int64).reshape(-1, 2)
-    run = latest_analysis(ws)
-    keep = run is not None and run.fresh
+    edges = edge_index(g)
+    fmt = skops_format()
     why = ""
-    if keep:
-        assert run is not None
+    if run is None:
+        unkept = "no network analysis is stored (lastmile analyze stores one)"
+    elif not run.fresh:
+        unkept = "the analysis is stale (lastmile analyze stores one)"
+    elif fmt is None:
+        unkept = "skops is not installed (pip install 'lastmile[graph]')"
+    else:
+        unkept = ""
         key = {
             "params": params(),
             "code": linklearn.code_digest(),
             "data": linklearn.training_digest(names, edges, context),
-            "format": skops_format(),
+            "format": fmt,
         }
         found = None if retrain else _read(ws, run.run_id, seed, key)
         if isinstance(found, str):
@@ -230,8 +268,7 @@ def workspace_link_model(
                 if hashlib.sha256(blob).hexdigest() != sha:
                     raise KeptModelError("its bytes do not match their SHA-256")
                 ix = linklearn.link_index(names, context)
-                features = linklearn.feature_names_of(ix, edges, seed)
-                model = load_model(blob, ix, names, features, seed)
+                model = load_model(blob, ix, names, linklearn.feature_names(ix), seed)
             except KeptModelError as exc:
                 why = f"the kept one can not be used: {exc}"
             else:
@@ -250,16 +287,22 @@ def workspace_link_model(
     trained = f"link model: trained in {seconds:.1f} s on {g.ecount():,} ties"
     if why:
         trained += f" ({why})"
-    if not keep:
-        reason = "no network analysis is stored" if run is None else "the analysis is stale"
-        note = f"{trained}; not kept: {reason} (lastmile analyze stores one)"
-        return WorkspaceLinkModel(model, False, False, note, seconds)
+    if not unkept and ws.read_only:
+        unkept = "the workspace is opened read-only"
+    if unkept:
+        return WorkspaceLinkModel(model, False, False, f"{trained}; not kept: {unkept}", seconds)
     assert run is not None
     failures: tuple[type[Exception], ...] = (StoreError, *driver_errors())
     try:
-        _write(ws, run.run_id, seed, key, dump_model(model), seconds)
-    except failures as exc:  # a read-only workspace: the answer stands, unkept
+        kept = _write(ws, run.run_id, seed, key, dump_model(model), seconds)
+    except failures as exc:  # a workspace that refuses the write: the answer stands, unkept
         note = f"{trained}; could not keep it in the workspace: {exc}"
+        return WorkspaceLinkModel(model, False, False, note, seconds)
+    if not kept:
+        note = (
+            f"{trained}; not kept: another lastmile command is writing to the workspace "
+            "(a later call keeps it)"
+        )
         return WorkspaceLinkModel(model, False, False, note, seconds)
     note = f"{trained}; kept in the workspace for the next calls"
     return WorkspaceLinkModel(model, False, True, note, seconds)

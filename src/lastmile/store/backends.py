@@ -193,6 +193,14 @@ class Store(ABC):
         return [r[0] for r in rows]
 
     @contextmanager
+    def transaction_if_free(self) -> Iterator[bool]:
+        """A :meth:`transaction` for a write that may be skipped (a cache): yields ``False`` at
+        once, instead of waiting, when another writer holds the workspace (the caller then
+        writes nothing). A DuckDB file has one writer process at a time already: always free."""
+        with self.transaction():
+            yield True
+
+    @contextmanager
     def migration_lock(self) -> Iterator[None]:
         """Held while migrations run, so that concurrent first opens migrate once. A DuckDB
         file has one writer process at a time already."""
@@ -366,6 +374,22 @@ class PostgresStore(Store):
                         f"SELECT pg_advisory_xact_lock({self.INGEST_LOCK}, {SCHEMA_KEY})"
                     )
                 yield
+        finally:
+            self._tx_depth -= 1
+
+    @contextmanager
+    def transaction_if_free(self) -> Iterator[bool]:
+        if self._tx_depth:  # inside this store's transaction, which holds the lock already
+            with self.transaction():
+                yield True
+            return
+        self._tx_depth += 1
+        try:
+            with self.conn.transaction():
+                row = self.conn.execute(
+                    f"SELECT pg_try_advisory_xact_lock({self.INGEST_LOCK}, {SCHEMA_KEY})"
+                ).fetchone()
+                yield bool(row and row[0])
         finally:
             self._tx_depth -= 1
 

@@ -10,11 +10,13 @@
 -- digest of what it was trained on (the graph of all networks, its ties and attributes);
 -- format: how model is serialized ('skops 0.16.0'); sha256: the digest of model, checked
 -- before it is read; model: the serialized members, reference row and feature names;
--- trained_at, seconds: when and how long the training took.
+-- trained_at, seconds: when and how long the training took. One model per run and seed (the
+-- primary key): a second row for the same run and seed would leave which one is read to the
+-- order the store returns them.
 
 CREATE TABLE link_models (
-    run_id TEXT,
-    seed BIGINT,
+    run_id TEXT NOT NULL,
+    seed BIGINT NOT NULL,
     params TEXT,
     code TEXT,
     data TEXT,
@@ -23,5 +25,6 @@ CREATE TABLE link_models (
     model BYTEA,
     trained_at TIMESTAMP,
     seconds DOUBLE PRECISION,
-    lastmile_version TEXT
+    lastmile_version TEXT,
+    PRIMARY KEY (run_id, seed)
 );
