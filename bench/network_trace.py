@@ -117,8 +117,8 @@ def traced_networks(ws: Any) -> tuple[dict[str, dict[str, str]], pa.Table, dict[
         marks["above"] |= out
         return out
 
-    def regional(g: Any, places: Any) -> list[int]:
-        out = originals["regional_supply_ties"](g, places)
+    def regional(g: Any, places: Any, **kw: Any) -> list[int]:
+        out = originals["regional_supply_ties"](g, places, **kw)
         names = g.vs["name"]
         for i in out:
             a, b = g.es[i].tuple

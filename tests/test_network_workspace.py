@@ -1144,7 +1144,8 @@ def test_a_regional_supplier_is_cut_from_the_local_crews_he_supplies() -> None:
     them back (rule 5). A supplier whose customers are all in one city is not regional: the
     same ties to one crew keep him in its network, even though he works in a second city.
     The crews are of two people, smaller than a unit of rule 2, so S is no hub (with crews of
-    three he would be one when hubs are judged by market: the test above)."""
+    three he would be one when hubs are judged by market: the test above; his partner then
+    the test below)."""
     rows = [tie("S", "S2", "communication", 10)]
     for crew in "AB":
         rows += [
@@ -1164,6 +1165,35 @@ def test_a_regional_supplier_is_cut_from_the_local_crews_he_supplies() -> None:
     table = pa.Table.from_pylist(one_crew, schema=TIE_SCHEMA)
     nets = _by_network(distribution_networks(table, {}, set(), places))
     assert sorted(map(sorted, nets.values())) == [["A1", "A2", "S", "S2"]]
+
+
+def test_a_hubs_partner_is_not_joined_to_a_crew_he_supplies_by_one_association() -> None:
+    """Rule 5's exception (``hub_partners``): the test above with crews of three, so that S,
+    selling in two cities, is a hub (rule 2 by market) and upstream. His partner S2 (ten calls
+    with S, no criminal tie to anyone else) is then alone on the local side; one stated
+    association with A2 does not make him a member of crew A, whose people he otherwise never
+    deals with. His criminal ties place him beside S, above the crews. With a criminal tie to
+    the crew (calls with A2), he is one of them (and S, whose units then share a city, is
+    no hub)."""
+    rows = [tie("S", "S2", "communication", 10)]
+    for crew in "AB":
+        rows += [
+            tie("S", f"{crew}1", "supply", 2),
+            tie("S", f"{crew}1", "communication", 6),
+            tie(f"{crew}1", f"{crew}2", "communication", 5),
+            tie(f"{crew}1", f"{crew}3", "communication", 5),
+        ]
+    both = {"Denver, CO", "Omaha, NE"}
+    places = {"S": both, "S2": both} | {f"A{i}": {"Denver, CO"} for i in (1, 2, 3)}
+    places |= {f"B{i}": {"Omaha, NE"} for i in (1, 2, 3)}
+    weak = [tie("S2", "A2", "association", 1)]
+    table = pa.Table.from_pylist(rows + weak, schema=TIE_SCHEMA)
+    nets = _by_network(distribution_networks(table, {}, set(), places))
+    assert sorted(map(sorted, nets.values())) == [["A1", "A2", "A3"], ["B1", "B2", "B3"]]
+    called = [*rows, tie("S2", "A2", "communication", 5)]
+    table = pa.Table.from_pylist(called, schema=TIE_SCHEMA)
+    nets = _by_network(distribution_networks(table, {}, set(), places))
+    assert any({"A1", "A2", "A3", "S2"} <= names for names in nets.values())
 
 
 def test_an_organization_named_in_case_files_with_no_subject_in_common_does_not_join() -> None:

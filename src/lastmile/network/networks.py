@@ -418,7 +418,7 @@ def hubs(
     local_orgs: set[str] | frozenset[str] = frozenset(),
     places: dict[str, set[str]] | None = None,
     min_group: int = MIN_GROUP,
-    by_market: bool | None = None,
+    sold: Mapping[str, set[str]] | None = None,
 ) -> set[str]:
     """Suppliers whose supply ties reach two or more local units that only they join (rule 2).
 
@@ -427,18 +427,20 @@ def hubs(
     organization the others do not, or its places (cities) are disjoint from theirs. A crew
     leader whose dealers do not know each other is not a hub: his dealers' parts hold no
     organization of their own and share his city. Nor is a supplier whose units all lie in his
-    own cities: a distributor heading his organization's crews. With ``by_market`` (default
-    ``HUBS_BY_MARKET``), that holds only of a supplier who sells in one city (the people he is
-    stated to supply are in one city, :func:`markets`): one who sells in two or more is
-    regional (as in :func:`regional_supply_ties`) and a hub whatever his own records' cities,
-    which follow the agencies of every market he serves and the identities resolution joined.
+    own cities: a distributor heading his organization's crews. With ``HUBS_BY_MARKET`` (the
+    default), that holds only of a supplier who sells in one city (the people he is stated to
+    supply are in one city, :func:`markets`; ``sold`` if the caller has it, else computed): one
+    who sells in two or more is regional (as in :func:`regional_supply_ties`) and a hub
+    whatever his own records' cities, which follow the agencies of every market he serves and
+    the identities resolution joined.
     """
     if g.ecount() == 0:
         return set()
     places = places or {}
-    if by_market is None:
-        by_market = HUBS_BY_MARKET
-    sold = markets(g, places) if by_market else {}
+    if not HUBS_BY_MARKET:
+        sold = {}
+    elif sold is None:
+        sold = markets(g, places)
     blocks_of: dict[int, set[int]] = {}
     for b, block in enumerate(g.biconnected_components()):
         for v in block:
@@ -554,6 +556,29 @@ def suppliers_above(g: ig.Graph, upstream: set[str]) -> set[str]:
     return found
 
 
+def hub_partners(g: ig.Graph, upstream: set[str], excluded: set[str]) -> set[str]:
+    """Rule 5's exception: the entities of ``g`` (``excluded`` ones left out, the
+    organizations) all of whose criminal ties lead to ``upstream`` entities: a hub's partner,
+    an upstream cell's caller.
+
+    With the hubs taken out, such a person is alone on the local side, and rule 5 would join
+    him to whichever network a single stated association reaches. His criminal ties are the
+    better evidence of his level: he works with the people above the crews, not in one
+    (Natarajan 2006; Desroches 2005). Rule 5 leaves him out; rule 6 (his case files) may still
+    place him. Removing hubs must not turn their partners into members of the crews they
+    supply (docs/networks-rounds.md, "Eighth round", the hub's partner).
+    """
+    up = np.array([n in upstream for n in g.vs["name"]])
+    found: set[str] = set()
+    for v, name in enumerate(g.vs["name"]):
+        if up[v] or name in excluded:
+            continue
+        near = g.neighbors(v)
+        if near and all(up[u] for u in near):
+            found.add(name)
+    return found
+
+
 def markets(g: ig.Graph, places: Mapping[str, set[str]]) -> dict[str, set[str]]:
     """Supplier -> the cities of the people he is stated to supply (the supply ties of ``g``).
 
@@ -571,7 +596,12 @@ def markets(g: ig.Graph, places: Mapping[str, set[str]]) -> dict[str, set[str]]:
     return served
 
 
-def regional_supply_ties(g: ig.Graph, places: Mapping[str, set[str]]) -> list[int]:
+def regional_supply_ties(
+    g: ig.Graph,
+    places: Mapping[str, set[str]],
+    *,
+    sold: Mapping[str, set[str]] | None = None,
+) -> list[int]:
     """Rule 2, tie by tie: the ties of ``g`` between a regional supplier and a local customer.
 
     A supplier is *regional* when the people he is stated to supply are, together, in two or
@@ -580,20 +610,20 @@ def regional_supply_ties(g: ig.Graph, places: Mapping[str, set[str]]) -> list[in
     supplier beyond it) is a tie between two levels of the market, wholesale above retail
     (Natarajan 2006; Bright & Delaney 2013): evidence for attribution, not of one network.
     Returned are the ids of every criminal tie between such a pair (the supply tie and the
-    pair's calls: one relationship). Entities with no known city are never cut.
+    pair's calls: one relationship). Entities with no known city are never cut. ``sold``: the
+    suppliers' markets (:func:`markets`) if the caller has them, else computed on ``g``.
     """
     names = g.vs["name"]
-    served: dict[int, set[str]] = {}
+    if sold is None:
+        sold = markets(g, places)
     links: list[tuple[int, int]] = []
     for e in g.es.select(kind="supply"):
         forward = names[e.source] == e["source_name"]
-        s, c = (e.source, e.target) if forward else (e.target, e.source)
-        links.append((s, c))
-        served.setdefault(s, set()).update(places.get(names[c], set()))
+        links.append((e.source, e.target) if forward else (e.target, e.source))
     pairs: set[tuple[int, int]] = set()
     for s, c in links:
         upper, lower = places.get(names[s], set()), places.get(names[c], set())
-        if lower and lower < upper and len(served[s]) >= REGIONAL_CITIES:
+        if lower and lower < upper and len(sold.get(names[s], ())) >= REGIONAL_CITIES:
             pairs.add((min(s, c), max(s, c)))
     return [e.index for e in g.es if (min(e.tuple), max(e.tuple)) in pairs]
 
@@ -727,15 +757,20 @@ def distribution_networks(
     g = _graph(edges)
     local = {e for e, k in org_kind.items() if k not in NON_MEMBER_ORGS}
     dtos = {e for e, k in org_kind.items() if k == UNIT_ORG}
-    found_hubs = hubs(g, local_orgs=local, places=places)
-    # Where each supplier sells, over the whole criminal graph (rule 4's supply test).
+    # Where each supplier sells, over the whole criminal graph (rule 2's hubs and regional
+    # suppliers, rule 4's supply test): computed once.
     sold = markets(g, places or {})
+    found_hubs = hubs(g, local_orgs=local, places=places, sold=sold)
     upstream = found_hubs | cartel_members | {e for e, k in org_kind.items() if k == "cartel"}
     # Whoever supplies an upstream entity is above it in the chain: upstream too, and, like a
     # hub, back in his own organization's network if he is a stated member of one.
     above = suppliers_above(g, upstream)
     found_hubs |= above
     upstream |= above
+    # Rule 5 leaves out whoever works only with upstream entities (a hub's partner): his
+    # criminal ties place him beside them, above the crews, and a stated association with a
+    # crew member is no evidence that he is one of them.
+    partners = hub_partners(g, upstream, set(org_kind))
     # A hub's own organizations (membership ties of rule 1): he is above the crews he
     # supplies, but a member of his own organization's network.
     own_orgs: dict[str, list[str]] = {}
@@ -760,7 +795,7 @@ def distribution_networks(
         # communities: weak evidence (rule 5) does not join them back.
         before = sub.connected_components().membership
         if not flag:
-            sub.delete_edges(regional_supply_ties(sub, places or {}))
+            sub.delete_edges(regional_supply_ties(sub, places or {}, sold=sold))
         found: list[list[str]] = []
         origin: list[int] = []
         for comp in sub.connected_components():
@@ -793,7 +828,7 @@ def distribution_networks(
             found = attach(
                 found,
                 ties,
-                upstream,
+                upstream | partners,
                 {e: UNIT_LEVEL.get(k, 0) for e, k in org_kind.items()},
                 places or {},
                 origin,
