@@ -278,21 +278,31 @@ after AS (
     FROM candidates k JOIN old_ev e ON e.sel = k.old_sel
     WHERE e.day >= k.first_day AND e.day <= k.first_day + {window}
 ),
+-- Each candidate's counts, aggregated once and joined (correlated subqueries per
+-- candidate are not decorrelated by PostgreSQL: minutes on a division's events).
+b_agg AS (
+    SELECT new_sel, old_sel, COUNT(*) AS before_n, MAX(day) AS last_before
+    FROM before GROUP BY new_sel, old_sel
+),
+shared_n AS (
+    SELECT b.new_sel, b.old_sel, COUNT(*) AS shared
+    FROM before b JOIN head h ON h.sel = b.new_sel AND h.contact = b.contact
+    GROUP BY b.new_sel, b.old_sel
+),
+a_agg AS (
+    SELECT a.new_sel, a.old_sel, COUNT(*) AS after_n, COUNT(b.contact) AS kept
+    FROM after a LEFT JOIN before b ON b.new_sel = a.new_sel AND b.old_sel = a.old_sel
+        AND b.contact = a.contact
+    GROUP BY a.new_sel, a.old_sel
+),
 scored AS (
-    SELECT k.new_sel, k.old_sel, k.first_day,
-        (SELECT COUNT(*) FROM before b WHERE b.new_sel = k.new_sel
-            AND b.old_sel = k.old_sel) AS before_n,
-        (SELECT MAX(b.day) FROM before b WHERE b.new_sel = k.new_sel
-            AND b.old_sel = k.old_sel) AS last_before,
-        (SELECT COUNT(*) FROM before b JOIN head h ON h.sel = b.new_sel
-            AND h.contact = b.contact
-            WHERE b.new_sel = k.new_sel AND b.old_sel = k.old_sel) AS shared,
-        (SELECT COUNT(*) FROM after a WHERE a.new_sel = k.new_sel
-            AND a.old_sel = k.old_sel) AS after_n,
-        (SELECT COUNT(*) FROM after a JOIN before b ON b.new_sel = a.new_sel
-            AND b.old_sel = a.old_sel AND b.contact = a.contact
-            WHERE a.new_sel = k.new_sel AND a.old_sel = k.old_sel) AS kept
+    SELECT k.new_sel, k.old_sel, k.first_day, b.before_n, b.last_before,
+        COALESCE(sh.shared, 0) AS shared, COALESCE(a.after_n, 0) AS after_n,
+        COALESCE(a.kept, 0) AS kept
     FROM candidates k
+    JOIN b_agg b ON b.new_sel = k.new_sel AND b.old_sel = k.old_sel
+    LEFT JOIN shared_n sh ON sh.new_sel = k.new_sel AND sh.old_sel = k.old_sel
+    LEFT JOIN a_agg a ON a.new_sel = k.new_sel AND a.old_sel = k.old_sel
 )
 SELECT s.old_sel AS selector, s.new_sel AS successor, s.first_day AS date
 FROM scored s JOIN head_n hn ON hn.sel = s.new_sel
