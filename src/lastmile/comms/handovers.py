@@ -212,14 +212,17 @@ def passings_sql(p: HandoverParams, pairs: str | None = None) -> str:
     old line carries on with its new user's. So for each line that ends a chain (the new
     line of a handover, and the old line of none), a *successor* is a line first seen on a
     later day D that is the new line of no handover, whose head (its contacts in its first
-    ``window_days``) shares at least ``min_shared`` contacts that are not hubs with the old
-    line's contacts in the ``window_days`` before D (``min_contacts`` on each side, a
-    Jaccard of ``min_similarity``, the old line active within ``max_gap_days`` before D:
-    the handover's own test), while the old line carries on after D (an event more than
-    ``max_overlap_days`` after it) and its own contacts after D are less like its contacts
-    before D than the successor's are (the counterpart set changes wholesale: its user
-    left with them). One row per line and successor: ``selector`` (the old line),
-    ``successor`` and ``date`` (D: from then on the old line has another user)."""
+    ``window_days``) shares with the old line's contacts in the ``window_days`` before D a
+    contact that is not a hub and at least ``min_shared`` contacts in all (hubs counted,
+    as in the Jaccard; ``min_contacts`` on each side, a Jaccard of ``min_similarity``, the
+    old line active within ``max_gap_days`` before D: the handover's own test), while the
+    old line carries on after D (an event more than ``max_overlap_days`` after it), talks to
+    at least ``min_contacts`` contacts in the ``window_days`` from its first event on or
+    after D (something to compare: a line silent for a while after D is read when it
+    resumes), and those contacts are less like its contacts before D than the successor's
+    are (the counterpart set changes wholesale: its user left with them). One row per line
+    and successor: ``selector`` (the old line), ``successor`` and ``date`` (D: from then
+    on the old line has another user)."""
     window, gap = int(p.window_days), int(p.max_gap_days)
     overlap, hub = int(p.max_overlap_days), int(p.hub_degree)
     # The handovers: computed here, or read from ``pairs``, a table or a CTE of the
@@ -273,10 +276,18 @@ before AS (
     WHERE e.day >= k.first_day - {window} AND e.day < k.first_day
     GROUP BY k.new_sel, k.old_sel, e.contact
 ),
+-- The old line's contacts after D: in the window_days from its first event on or after D
+-- (a line silent for a while after D is compared on what it does when it resumes).
+resumed AS (
+    SELECT k.new_sel, k.old_sel, MIN(e.day) AS day
+    FROM candidates k JOIN old_ev e ON e.sel = k.old_sel
+    WHERE e.day >= k.first_day
+    GROUP BY k.new_sel, k.old_sel
+),
 after AS (
     SELECT DISTINCT k.new_sel, k.old_sel, e.contact
-    FROM candidates k JOIN old_ev e ON e.sel = k.old_sel
-    WHERE e.day >= k.first_day AND e.day <= k.first_day + {window}
+    FROM resumed k JOIN old_ev e ON e.sel = k.old_sel
+    WHERE e.day >= k.day AND e.day <= k.day + {window}
 ),
 -- Each candidate's counts, aggregated once and joined (correlated subqueries per
 -- candidate are not decorrelated by PostgreSQL: minutes on a division's events).
@@ -309,6 +320,7 @@ FROM scored s JOIN head_n hn ON hn.sel = s.new_sel
 WHERE s.shared >= {int(p.min_shared)}
   AND s.before_n >= {int(p.min_contacts)} AND hn.n >= {int(p.min_contacts)}
   AND s.first_day - s.last_before <= {gap}
+  AND s.after_n >= {int(p.min_contacts)}
   AND CAST(s.shared AS DOUBLE PRECISION) / (s.before_n + hn.n - s.shared)
       >= {float(p.min_similarity)!r}
   AND CAST(s.kept AS DOUBLE PRECISION) / (s.before_n + s.after_n - s.kept)
