@@ -159,57 +159,57 @@ def near_misses() -> list[dict]:
     comms: list[dict] = []
     # 1. The June phone goes silent for July and resumes in August with the same people:
     #    after D it is compared on what it does when it resumes (nothing changed).
-    (old, mid, new, _, *p), ev = _chain(1)
+    (_, mid, new, _, *p), ev = _chain(1)
     comms += [*ev, *_talk("M1", mid, p, 6, weeks), *_talk("M1", new, p, 7, weeks)]
     comms += _talk("M1", mid, p, 8, [10, 17, 24])
     # 2. The June phone was last used for those people 16 days before D (max_gap_days).
-    (old, mid, new, _, *p), ev = _chain(2)
+    (_, mid, new, _, *p), ev = _chain(2)
     others = _numbers("252", 4)
     comms += [*ev, *_talk("M1", mid, p, 6, [1, 8, 15]), *_talk("M1", new, p, 7, weeks)]
     comms += _talk("M1", mid, others, 7, weeks)
     # 3. The successor shares two of the people but talks to ten others (min_similarity).
-    (old, mid, new, _, *p), ev = _chain(3)
+    (_, mid, new, _, *p), ev = _chain(3)
     others = _numbers("253", 4)
     comms += [*ev, *_talk("M1", mid, p, 6, weeks), *_talk("M1", mid, others, 7, weeks)]
     comms += _talk("M1", new, [*p[:2], *_numbers("353", 10)], 7, weeks)
     # 4. The successor shares one of the people, and talks to one other (min_shared; a
     #    Jaccard of 1/5 passes).
-    (old, mid, new, _, *p), ev = _chain(4)
+    (_, mid, new, _, *p), ev = _chain(4)
     others = _numbers("254", 4)
     comms += [*ev, *_talk("M1", mid, p, 6, weeks), *_talk("M1", mid, others, 7, weeks)]
     comms += _talk("M1", new, [p[0], "354-555-1000"], 7, weeks)
     # 5. The successor is the new line of a handover: a phone that talked to the people
     #    from June 20 goes silent at the end of June (seen since the first day of the data,
     #    so itself no successor).
-    (old, mid, new, spare, *p), ev = _chain(5)
+    (_, mid, new, spare, *p), ev = _chain(5)
     others = _numbers("255", 4)
     comms += [*ev, *_talk("M1", mid, p, 6, weeks), *_talk("M1", mid, others, 7, weeks)]
     comms += [*_talk("M1", spare, ["355-555-1000"], 5, [1]), *_talk("M1", new, p, 7, weeks)]
     comms += _talk("M1", spare, p, 6, [20, 25, 28])
     # 6. The June phone hands over itself: silent after July, its July people move to a
     #    phone started on August 1 (the old line of a handover ends no chain).
-    (old, mid, new, spare, *p), ev = _chain(6)
+    (_, mid, new, spare, *p), ev = _chain(6)
     others = _numbers("256", 4)
     comms += [*ev, *_talk("M1", mid, p, 6, weeks), *_talk("M1", mid, others, 7, weeks)]
     comms += [*_talk("M1", new, p, 7, weeks), *_talk("M1", spare, others, 8, [1, 8, 15])]
     # 7. The June phone's last day is D, with twenty others (max_overlap_days: it does not
     #    carry on; no handover either, the others make its last month unlike the July one).
-    (old, mid, new, _, *p), ev = _chain(7)
+    (_, mid, new, _, *p), ev = _chain(7)
     others = _numbers("257", 20)
     comms += [*ev, *_talk("M1", mid, p, 6, weeks), *_talk("M1", mid, others, 7, [3])]
     comms += _talk("M1", new, p, 7, [3, 8, 15, 22, 28])
     # 8. After D the June phone talks to one person: too few to compare (min_contacts).
-    (old, mid, new, _, *p), ev = _chain(8)
+    (_, mid, new, _, *p), ev = _chain(8)
     comms += [*ev, *_talk("M1", mid, p, 6, weeks), *_talk("M1", mid, ["258-555-1000"], 7, weeks)]
     comms += _talk("M1", new, p, 7, weeks)
     # 9. The successor talks to one of the people only (min_contacts, with min_shared 1).
-    (old, mid, new, _, *p), ev = _chain(9)
+    (_, mid, new, _, *p), ev = _chain(9)
     others = _numbers("259", 4)
     comms += [*ev, *_talk("M1", mid, p, 6, weeks), *_talk("M1", mid, others, 7, weeks)]
     comms += _talk("M1", new, p[:1], 7, weeks)
     # 10. The successor shares only two hubs with the June phone (hub_degree): numbers that
     #     talk to over a hundred lines each.
-    (old, mid, new, _, *p), ev = _chain(10)
+    (_, mid, new, _, *p), ev = _chain(10)
     hubs, others = _numbers("260", 2), _numbers("261", 4)
     comms += [*ev, *_talk("M1", mid, [*p, *hubs], 6, weeks), *_talk("M1", mid, others, 7, weeks)]
     comms += _talk("M1", new, hubs, 7, weeks)
