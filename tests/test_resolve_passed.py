@@ -15,6 +15,7 @@ with a phone that simply stops.
 from __future__ import annotations
 
 import csv
+import io
 from datetime import date
 from pathlib import Path
 
@@ -300,3 +301,30 @@ def test_a_successor_needs_as_many_contacts_as_the_handover(operation: Workspace
     }
     assert ("+15055550401", "+15055550402") in passed
     assert not {r for r in passed if r[0].startswith("+1505555090")}
+
+
+def test_the_confirmed_option_of_the_conflicts_command(tmp_path: Path) -> None:
+    """``lastmile conflicts --confirmed`` prints the confirmed conflicts only (the wiring of
+    the option to ``conflicts_of``)."""
+    from typer.testing import CliRunner
+
+    from lastmile.cli import app
+    from lastmile.resolve.conflicts import POSSIBLE_BASES
+    from lastmile.resolve.run import resolve
+    from lastmile.store import open_workspace
+
+    write_operation(tmp_path / "op")
+    path = str(tmp_path / "ws.duckdb")
+    with open_workspace(path) as ws:
+        ingest_paths(ws, [tmp_path / "op"], rejects=tmp_path / "rejects.csv")
+        resolve(ws)
+
+    def bases(*flags: str) -> list[str]:
+        res = CliRunner().invoke(app, ["conflicts", "-w", path, "-f", "csv", *flags])
+        assert res.exit_code == 0, res.output
+        return [row["basis"] for row in csv.DictReader(io.StringIO(res.stdout))]
+
+    every, confirmed = bases(), bases("--confirmed")
+    assert set(every) & set(POSSIBLE_BASES)
+    assert confirmed == [b for b in every if b not in POSSIBLE_BASES]
+    assert confirmed
