@@ -255,18 +255,21 @@ def test_a_chains_last_line_that_keeps_running_with_other_people_was_passed_on(
 
 def test_a_tie_through_a_line_passed_on_is_a_possible_conflict(operation: Workspace) -> None:
     found = found_bases(operation)
-    # Chuy's record lists the June phone, which A1's case shows in Beto's chain and whose
-    # records A3's case obtained while Beto used it: possible, not confirmed.
+    # Chuy's record lists the June phone, which A1's case shows in Beto's chain: possible,
+    # not confirmed.
     assert found[("J2-S1", "A2", "A1")] == "passed line"
     assert found[("J2-S1", "A1", "A2")] == "passed line"
+    # A known limitation (docs/resolution.md, "Lines passed on", *Not yet*): A3's case
+    # obtained the June phone's records in June, while Beto used it, but the passing's date
+    # is not kept, so the case goes to the line's later user, Chuy, as a possible tie, and
+    # not to Beto. What is pinned here is that the tie is told as possible.
     assert found[("J2-S1", "A2", "A3")] == "passed line"
     # Dora's chain runs through no line passed on: Dorotea's June phone ties her to A1's
     # case as before.
     assert found[("K2-S1", "A2", "A1")] == "burner chain"
     # A2's case lists the June phone (Chuy's) and shows Beto's May phone: Beto is tied to
-    # it only through the line passed on. A3's case never shows his May phone.
+    # it only through the line passed on.
     assert found[("J1-S1", "A1", "A2")] == "passed line"
-    assert not {c for c in found if c[0] == "J1-S1" and "A3" in c}
 
 
 def test_confirmed_conflicts_leave_out_the_possible_ones(operation: Workspace) -> None:

@@ -8,11 +8,11 @@ returns in which such a selector is a line the investigation obtained records of
 records of) a line of the same burner chain, where that investigation's communications show
 the target's line: the lines one person used in turn, joined by handovers
 (``lastmile.comms.handovers``) and never through a selector several entities use or a shared
-line (a credited line must show in the case's communications). A line *passed on* (``handovers.passings_sql``: the last
-line of a chain that keeps running with other contacts when its user starts a new line) had
-two users in turn; a tie that needs it (it is the returned line, the credited line, or a
-link of the chain) is only a possible one, and says so (basis ``passed line``). Every line
-keys as a selector record of it does
+line (a credited line must show in the case's communications). A line *passed on*
+(``handovers.passings_sql``: the last line of a chain that keeps running with other
+contacts when its user starts a new line) had two users in turn; a tie that needs it (it is
+the returned line, the credited line, or a link of the chain) is only a possible one, and
+says so (basis ``passed line``). Every line keys as a selector record of it does
 (``features.comm_key_sql``: an account on its platform, a phone on any). An organization is
 never a target (the Sinaloa Cartel is named in hundreds of cases), nor a selector used by
 several people (a family phone). A target worked
