@@ -73,11 +73,9 @@ class HandoverParams:
             raise CommsError("min_similarity must be between 0 and 1")
 
 
-def handovers_sql(p: HandoverParams) -> str:
-    """The one portable query of the method (the parameters are validated numbers)."""
-    window, gap, overlap = int(p.window_days), int(p.max_gap_days), int(p.max_overlap_days)
-    return f"""
-WITH ev AS (
+# Both queries' events (each communication from both ends, by day) and each selector's span
+# and degree: CTEs ``ev`` and ``span``.
+_EVENTS = """ev AS (
     SELECT from_selector AS sel, to_selector AS contact, CAST(time AS DATE) AS day
     FROM communications WHERE from_selector <> to_selector
     UNION ALL
@@ -87,7 +85,14 @@ WITH ev AS (
 span AS (
     SELECT sel, MIN(day) AS first_day, MAX(day) AS last_day, COUNT(DISTINCT contact) AS degree
     FROM ev GROUP BY sel
-),
+),"""
+
+
+def handovers_sql(p: HandoverParams) -> str:
+    """The one portable query of the method (the parameters are validated numbers)."""
+    window, gap, overlap = int(p.window_days), int(p.max_gap_days), int(p.max_overlap_days)
+    return f"""
+WITH {_EVENTS}
 bounds AS (SELECT MIN(first_day) AS data_first, MAX(last_day) AS data_last FROM span),
 olds AS (
     SELECT s.sel, s.last_day FROM span s, bounds b WHERE s.last_day < b.data_last
@@ -235,17 +240,7 @@ ends AS (
     SELECT DISTINCT new_selector AS sel FROM {name}
     WHERE new_selector NOT IN (SELECT old_selector FROM {name})
 ),
-ev AS (
-    SELECT from_selector AS sel, to_selector AS contact, CAST(time AS DATE) AS day
-    FROM communications WHERE from_selector <> to_selector
-    UNION ALL
-    SELECT to_selector AS sel, from_selector AS contact, CAST(time AS DATE) AS day
-    FROM communications WHERE from_selector <> to_selector
-),
-span AS (
-    SELECT sel, MIN(day) AS first_day, MAX(day) AS last_day, COUNT(DISTINCT contact) AS degree
-    FROM ev GROUP BY sel
-),
+{_EVENTS}
 old_ev AS (
     SELECT DISTINCT e.sel, e.contact, e.day FROM ev e JOIN ends o ON o.sel = e.sel
 ),
