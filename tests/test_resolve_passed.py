@@ -199,10 +199,6 @@ def near_misses() -> list[dict]:
     others = _numbers("257", 20)
     comms += [*ev, *_talk("M1", mid, p, 6, weeks), *_talk("M1", mid, others, 7, [3])]
     comms += _talk("M1", new, p, 7, [3, 8, 15, 22, 28])
-    # 8. After D the June phone talks to one person: too few to compare (min_contacts).
-    (_, mid, new, _, *p), ev = _chain(8)
-    comms += [*ev, *_talk("M1", mid, p, 6, weeks), *_talk("M1", mid, ["258-555-1000"], 7, weeks)]
-    comms += _talk("M1", new, p, 7, weeks)
     # 9. The successor talks to one of the people only (min_contacts, with min_shared 1).
     (_, mid, new, _, *p), ev = _chain(9)
     others = _numbers("259", 4)

@@ -221,13 +221,12 @@ def passings_sql(p: HandoverParams, pairs: str | None = None) -> str:
     contact that is not a hub and at least ``min_shared`` contacts in all (hubs counted,
     as in the Jaccard; ``min_contacts`` on each side, a Jaccard of ``min_similarity``, the
     old line active within ``max_gap_days`` before D: the handover's own test), while the
-    old line carries on after D (an event more than ``max_overlap_days`` after it), talks to
-    at least ``min_contacts`` contacts in the ``window_days`` from its first event on or
-    after D (something to compare: a line silent for a while after D is read when it
-    resumes), and those contacts are less like its contacts before D than the successor's
-    are (the counterpart set changes wholesale: its user left with them). One row per line
-    and successor: ``selector`` (the old line), ``successor`` and ``date`` (D: from then
-    on the old line has another user)."""
+    old line carries on after D (an event more than ``max_overlap_days`` after it) and its
+    contacts in the ``window_days`` from its first event on or after D (a line silent for a
+    while after D is read when it resumes) are less like its contacts before D than the
+    successor's are (the counterpart set changes wholesale: its user left with them). One
+    row per line and successor: ``selector`` (the old line), ``successor`` and ``date`` (D:
+    from then on the old line has another user)."""
     window, gap = int(p.window_days), int(p.max_gap_days)
     overlap, hub = int(p.max_overlap_days), int(p.hub_degree)
     # The handovers: computed here, or read from ``pairs``, a table or a CTE of the
@@ -315,7 +314,6 @@ FROM scored s JOIN head_n hn ON hn.sel = s.new_sel
 WHERE s.shared >= {int(p.min_shared)}
   AND s.before_n >= {int(p.min_contacts)} AND hn.n >= {int(p.min_contacts)}
   AND s.first_day - s.last_before <= {gap}
-  AND s.after_n >= {int(p.min_contacts)}
   AND CAST(s.shared AS DOUBLE PRECISION) / (s.before_n + hn.n - s.shared)
       >= {float(p.min_similarity)!r}
   AND CAST(s.kept AS DOUBLE PRECISION) / (s.before_n + s.after_n - s.kept)
