@@ -155,7 +155,7 @@ def _chain(k: int) -> tuple[list[str], list[dict]]:
 def near_misses() -> list[dict]:
     """Chains like Beto's (a June phone that keeps running in July with other people while
     a line starting July 1 takes over its people), each missing one of the passing's tests:
-    none is passed on."""
+    none is passed on. Numbered as their lines are (``_chain(k)``: 505-555-kk00 to kk03)."""
     weeks = [1, 8, 15, 22, 28]
     comms: list[dict] = []
     # 1. The June phone goes silent for July and resumes in August with the same people:
