@@ -15,6 +15,7 @@ with a phone that simply stops.
 from __future__ import annotations
 
 import csv
+import io
 from datetime import date
 from pathlib import Path
 
@@ -140,7 +141,77 @@ def write_operation(folder: Path) -> None:
         *_talk("M1", F_NEW1, fay[:2], 7, weeks),
         *_talk("M1", F_NEW2, [*fay[2:], "480-555-2000"], 7, weeks),
     ]
-    _write(folder, "communications", comms)
+    _write(folder, "communications", [*comms, *near_misses()])
+
+
+def _chain(k: int) -> tuple[list[str], list[dict]]:
+    """Near-miss chain ``k`` (case M1): its May phone, its June phone (a handover), with
+    four people; returns the lines (May, June, July successor, spare) and the May events."""
+    lines = [f"505-555-{k:02d}{i:02d}" for i in range(4)]
+    people = _numbers(f"{k + 201}", 4)
+    return [*lines, *people], _talk("M1", lines[0], people, 5, [1, 8, 15, 22, 28])
+
+
+def near_misses() -> list[dict]:
+    """Chains like Beto's (a June phone that keeps running in July with other people while
+    a line starting July 1 takes over its people), each missing one of the passing's tests:
+    none is passed on. Numbered as their lines are (``_chain(k)``: 505-555-kk00 to kk03)."""
+    weeks = [1, 8, 15, 22, 28]
+    comms: list[dict] = []
+    # 1. The June phone goes silent for July and resumes in August with the same people:
+    #    after D it is compared on what it does when it resumes (nothing changed).
+    (_, mid, new, _, *p), ev = _chain(1)
+    comms += [*ev, *_talk("M1", mid, p, 6, weeks), *_talk("M1", new, p, 7, weeks)]
+    comms += _talk("M1", mid, p, 8, [10, 17, 24])
+    # 2. The June phone was last used for those people 16 days before D (max_gap_days).
+    (_, mid, new, _, *p), ev = _chain(2)
+    others = _numbers("252", 4)
+    comms += [*ev, *_talk("M1", mid, p, 6, [1, 8, 15]), *_talk("M1", new, p, 7, weeks)]
+    comms += _talk("M1", mid, others, 7, weeks)
+    # 3. The successor shares two of the people but talks to ten others (min_similarity).
+    (_, mid, new, _, *p), ev = _chain(3)
+    others = _numbers("253", 4)
+    comms += [*ev, *_talk("M1", mid, p, 6, weeks), *_talk("M1", mid, others, 7, weeks)]
+    comms += _talk("M1", new, [*p[:2], *_numbers("353", 10)], 7, weeks)
+    # 4. The successor shares one of the people, and talks to one other (min_shared; a
+    #    Jaccard of 1/5 passes).
+    (_, mid, new, _, *p), ev = _chain(4)
+    others = _numbers("254", 4)
+    comms += [*ev, *_talk("M1", mid, p, 6, weeks), *_talk("M1", mid, others, 7, weeks)]
+    comms += _talk("M1", new, [p[0], "354-555-1000"], 7, weeks)
+    # 5. The successor is the new line of a handover: a phone that talked to the people
+    #    from June 20 goes silent at the end of June (seen since the first day of the data,
+    #    so itself no successor).
+    (_, mid, new, spare, *p), ev = _chain(5)
+    others = _numbers("255", 4)
+    comms += [*ev, *_talk("M1", mid, p, 6, weeks), *_talk("M1", mid, others, 7, weeks)]
+    comms += [*_talk("M1", spare, ["355-555-1000"], 5, [1]), *_talk("M1", new, p, 7, weeks)]
+    comms += _talk("M1", spare, p, 6, [20, 25, 28])
+    # 6. The June phone hands over itself: silent after July, its July people move to a
+    #    phone started on August 1 (the old line of a handover ends no chain).
+    (_, mid, new, spare, *p), ev = _chain(6)
+    others = _numbers("256", 4)
+    comms += [*ev, *_talk("M1", mid, p, 6, weeks), *_talk("M1", mid, others, 7, weeks)]
+    comms += [*_talk("M1", new, p, 7, weeks), *_talk("M1", spare, others, 8, [1, 8, 15])]
+    # 7. The June phone's last day is D, with twenty others (max_overlap_days: it does not
+    #    carry on; no handover either, the others make its last month unlike the July one).
+    (_, mid, new, _, *p), ev = _chain(7)
+    others = _numbers("257", 20)
+    comms += [*ev, *_talk("M1", mid, p, 6, weeks), *_talk("M1", mid, others, 7, [3])]
+    comms += _talk("M1", new, p, 7, [3, 8, 15, 22, 28])
+    # 9. The successor talks to one of the people only (min_contacts, with min_shared 1).
+    (_, mid, new, _, *p), ev = _chain(9)
+    others = _numbers("259", 4)
+    comms += [*ev, *_talk("M1", mid, p, 6, weeks), *_talk("M1", mid, others, 7, weeks)]
+    comms += _talk("M1", new, p[:1], 7, weeks)
+    # 10. The successor shares only two hubs with the June phone (hub_degree): numbers that
+    #     talk to over a hundred lines each.
+    (_, mid, new, _, *p), ev = _chain(10)
+    hubs, others = _numbers("260", 2), _numbers("261", 4)
+    comms += [*ev, *_talk("M1", mid, [*p, *hubs], 6, weeks), *_talk("M1", mid, others, 7, weeks)]
+    comms += _talk("M1", new, hubs, 7, weeks)
+    comms += [e for line in _numbers("262", 101) for e in _talk("M1", line, hubs, 5, [1])]
+    return comms
 
 
 @pytest.fixture
@@ -159,6 +230,7 @@ def test_a_chains_last_line_that_keeps_running_with_other_people_was_passed_on(
         for r in operation.store.rows(
             "SELECT old_selector, new_selector FROM (" + handovers_sql(HandoverParams()) + ") h"
         )
+        if str(r[0]).startswith("+1602")
     }
     assert pairs == {
         (E164[B_OLD], E164[B_MID]),
@@ -170,7 +242,8 @@ def test_a_chains_last_line_that_keeps_running_with_other_people_was_passed_on(
         "SELECT selector, successor, date FROM (" + passings_sql(HandoverParams()) + ") p"
     )
     # Beto left the June phone for the July one with his people; Dora's June phone kept
-    # hers when her second phone started, and Fay's stopped: neither was passed on.
+    # hers when her second phone started, and Fay's stopped: neither was passed on. Nor is
+    # any of the near misses (``near_misses``: one test of the passing fails in each).
     assert [(str(a), str(b), d) for a, b, d in passed] == [
         (E164[B_MID], E164[B_NEW], date(2022, 7, 1))
     ]
@@ -178,18 +251,21 @@ def test_a_chains_last_line_that_keeps_running_with_other_people_was_passed_on(
 
 def test_a_tie_through_a_line_passed_on_is_a_possible_conflict(operation: Workspace) -> None:
     found = found_bases(operation)
-    # Chuy's record lists the June phone, which A1's case shows in Beto's chain and whose
-    # records A3's case obtained while Beto used it: possible, not confirmed.
+    # Chuy's record lists the June phone, which A1's case shows in Beto's chain: possible,
+    # not confirmed.
     assert found[("J2-S1", "A2", "A1")] == "passed line"
     assert found[("J2-S1", "A1", "A2")] == "passed line"
+    # A known limitation (docs/resolution.md, "Lines passed on", *Not yet*): A3's case
+    # obtained the June phone's records in June, while Beto used it, but the passing's date
+    # is not kept, so the case goes to the line's later user, Chuy, as a possible tie, and
+    # not to Beto. What is pinned here is that the tie is told as possible.
     assert found[("J2-S1", "A2", "A3")] == "passed line"
     # Dora's chain runs through no line passed on: Dorotea's June phone ties her to A1's
     # case as before.
     assert found[("K2-S1", "A2", "A1")] == "burner chain"
     # A2's case lists the June phone (Chuy's) and shows Beto's May phone: Beto is tied to
-    # it only through the line passed on. A3's case never shows his May phone.
+    # it only through the line passed on.
     assert found[("J1-S1", "A1", "A2")] == "passed line"
-    assert not {c for c in found if c[0] == "J1-S1" and "A3" in c}
 
 
 def test_confirmed_conflicts_leave_out_the_possible_ones(operation: Workspace) -> None:
@@ -210,3 +286,44 @@ def test_confirmed_conflicts_leave_out_the_possible_ones(operation: Workspace) -
     # With an agency, both filters hold together.
     a2 = conflicts_of(operation, "A2", confirmed=True).to_pylist()
     assert a2 == [r for r in confirmed if r["agency_id"] == "A2"]
+
+
+def test_a_successor_needs_as_many_contacts_as_the_handover(operation: Workspace) -> None:
+    """With ``min_shared`` 1, ``min_contacts`` still keeps a successor that talks to one
+    person from passing a line on (near miss 9); near miss 4 (one shared person of two)
+    passes then."""
+    passed = {
+        (str(a), str(b))
+        for a, b in operation.store.rows(
+            "SELECT selector, successor FROM (" + passings_sql(HandoverParams(min_shared=1)) + ") p"
+        )
+    }
+    assert ("+15055550401", "+15055550402") in passed
+    assert not {r for r in passed if r[0].startswith("+1505555090")}
+
+
+def test_the_confirmed_option_of_the_conflicts_command(tmp_path: Path) -> None:
+    """``lastmile conflicts --confirmed`` prints the confirmed conflicts only (the wiring of
+    the option to ``conflicts_of``)."""
+    from typer.testing import CliRunner
+
+    from lastmile.cli import app
+    from lastmile.resolve.conflicts import POSSIBLE_BASES
+    from lastmile.resolve.run import resolve
+    from lastmile.store import open_workspace
+
+    write_operation(tmp_path / "op")
+    path = str(tmp_path / "ws.duckdb")
+    with open_workspace(path) as ws:
+        ingest_paths(ws, [tmp_path / "op"], rejects=tmp_path / "rejects.csv")
+        resolve(ws)
+
+    def bases(*flags: str) -> list[str]:
+        res = CliRunner().invoke(app, ["conflicts", "-w", path, "-f", "csv", *flags])
+        assert res.exit_code == 0, res.output
+        return [row["basis"] for row in csv.DictReader(io.StringIO(res.stdout))]
+
+    every, confirmed = bases(), bases("--confirmed")
+    assert set(every) & set(POSSIBLE_BASES)
+    assert confirmed == [b for b in every if b not in POSSIBLE_BASES]
+    assert confirmed

@@ -240,7 +240,7 @@ def conflicts(
         bool,
         typer.Option(
             "--confirmed",
-            help="Leave out the possible conflicts (basis 'passed line': a tie through a "
+            help="Leave out the possible conflicts (their basis says so: a tie through a "
             "line passed from one person to another).",
         ),
     ] = False,

@@ -73,11 +73,9 @@ class HandoverParams:
             raise CommsError("min_similarity must be between 0 and 1")
 
 
-def handovers_sql(p: HandoverParams) -> str:
-    """The one portable query of the method (the parameters are validated numbers)."""
-    window, gap, overlap = int(p.window_days), int(p.max_gap_days), int(p.max_overlap_days)
-    return f"""
-WITH ev AS (
+# Both queries' events (each communication from both ends, by day) and each selector's span
+# and degree: CTEs ``ev`` and ``span``.
+_EVENTS = """ev AS (
     SELECT from_selector AS sel, to_selector AS contact, CAST(time AS DATE) AS day
     FROM communications WHERE from_selector <> to_selector
     UNION ALL
@@ -87,7 +85,14 @@ WITH ev AS (
 span AS (
     SELECT sel, MIN(day) AS first_day, MAX(day) AS last_day, COUNT(DISTINCT contact) AS degree
     FROM ev GROUP BY sel
-),
+),"""
+
+
+def handovers_sql(p: HandoverParams) -> str:
+    """The one portable query of the method (the parameters are validated numbers)."""
+    window, gap, overlap = int(p.window_days), int(p.max_gap_days), int(p.max_overlap_days)
+    return f"""
+WITH {_EVENTS}
 bounds AS (SELECT MIN(first_day) AS data_first, MAX(last_day) AS data_last FROM span),
 olds AS (
     SELECT s.sel, s.last_day FROM span s, bounds b WHERE s.last_day < b.data_last
@@ -212,14 +217,16 @@ def passings_sql(p: HandoverParams, pairs: str | None = None) -> str:
     old line carries on with its new user's. So for each line that ends a chain (the new
     line of a handover, and the old line of none), a *successor* is a line first seen on a
     later day D that is the new line of no handover, whose head (its contacts in its first
-    ``window_days``) shares at least ``min_shared`` contacts that are not hubs with the old
-    line's contacts in the ``window_days`` before D (``min_contacts`` on each side, a
-    Jaccard of ``min_similarity``, the old line active within ``max_gap_days`` before D:
-    the handover's own test), while the old line carries on after D (an event more than
-    ``max_overlap_days`` after it) and its own contacts after D are less like its contacts
-    before D than the successor's are (the counterpart set changes wholesale: its user
-    left with them). One row per line and successor: ``selector`` (the old line),
-    ``successor`` and ``date`` (D: from then on the old line has another user)."""
+    ``window_days``) shares with the old line's contacts in the ``window_days`` before D a
+    contact that is not a hub and at least ``min_shared`` contacts in all (hubs counted,
+    as in the Jaccard; ``min_contacts`` on each side, a Jaccard of ``min_similarity``, the
+    old line active within ``max_gap_days`` before D: the handover's own test), while the
+    old line carries on after D (an event more than ``max_overlap_days`` after it) and its
+    contacts in the ``window_days`` from its first event on or after D (a line silent for a
+    while after D is read when it resumes) are less like its contacts before D than the
+    successor's are (the counterpart set changes wholesale: its user left with them). One
+    row per line and successor: ``selector`` (the old line), ``successor`` and ``date`` (D:
+    from then on the old line has another user)."""
     window, gap = int(p.window_days), int(p.max_gap_days)
     overlap, hub = int(p.max_overlap_days), int(p.hub_degree)
     # The handovers: computed here, or read from ``pairs``, a table or a CTE of the
@@ -232,17 +239,7 @@ ends AS (
     SELECT DISTINCT new_selector AS sel FROM {name}
     WHERE new_selector NOT IN (SELECT old_selector FROM {name})
 ),
-ev AS (
-    SELECT from_selector AS sel, to_selector AS contact, CAST(time AS DATE) AS day
-    FROM communications WHERE from_selector <> to_selector
-    UNION ALL
-    SELECT to_selector AS sel, from_selector AS contact, CAST(time AS DATE) AS day
-    FROM communications WHERE from_selector <> to_selector
-),
-span AS (
-    SELECT sel, MIN(day) AS first_day, MAX(day) AS last_day, COUNT(DISTINCT contact) AS degree
-    FROM ev GROUP BY sel
-),
+{_EVENTS}
 old_ev AS (
     SELECT DISTINCT e.sel, e.contact, e.day FROM ev e JOIN ends o ON o.sel = e.sel
 ),
@@ -273,26 +270,44 @@ before AS (
     WHERE e.day >= k.first_day - {window} AND e.day < k.first_day
     GROUP BY k.new_sel, k.old_sel, e.contact
 ),
+-- The old line's contacts after D: in the window_days from its first event on or after D
+-- (a line silent for a while after D is compared on what it does when it resumes).
+resumed AS (
+    SELECT k.new_sel, k.old_sel, MIN(e.day) AS day
+    FROM candidates k JOIN old_ev e ON e.sel = k.old_sel
+    WHERE e.day >= k.first_day
+    GROUP BY k.new_sel, k.old_sel
+),
 after AS (
     SELECT DISTINCT k.new_sel, k.old_sel, e.contact
-    FROM candidates k JOIN old_ev e ON e.sel = k.old_sel
-    WHERE e.day >= k.first_day AND e.day <= k.first_day + {window}
+    FROM resumed k JOIN old_ev e ON e.sel = k.old_sel
+    WHERE e.day >= k.day AND e.day <= k.day + {window}
+),
+-- Each candidate's counts, aggregated once and joined (correlated subqueries per
+-- candidate are not decorrelated by PostgreSQL: minutes on a division's events).
+b_agg AS (
+    SELECT new_sel, old_sel, COUNT(*) AS before_n, MAX(day) AS last_before
+    FROM before GROUP BY new_sel, old_sel
+),
+shared_n AS (
+    SELECT b.new_sel, b.old_sel, COUNT(*) AS shared
+    FROM before b JOIN head h ON h.sel = b.new_sel AND h.contact = b.contact
+    GROUP BY b.new_sel, b.old_sel
+),
+a_agg AS (
+    SELECT a.new_sel, a.old_sel, COUNT(*) AS after_n, COUNT(b.contact) AS kept
+    FROM after a LEFT JOIN before b ON b.new_sel = a.new_sel AND b.old_sel = a.old_sel
+        AND b.contact = a.contact
+    GROUP BY a.new_sel, a.old_sel
 ),
 scored AS (
-    SELECT k.new_sel, k.old_sel, k.first_day,
-        (SELECT COUNT(*) FROM before b WHERE b.new_sel = k.new_sel
-            AND b.old_sel = k.old_sel) AS before_n,
-        (SELECT MAX(b.day) FROM before b WHERE b.new_sel = k.new_sel
-            AND b.old_sel = k.old_sel) AS last_before,
-        (SELECT COUNT(*) FROM before b JOIN head h ON h.sel = b.new_sel
-            AND h.contact = b.contact
-            WHERE b.new_sel = k.new_sel AND b.old_sel = k.old_sel) AS shared,
-        (SELECT COUNT(*) FROM after a WHERE a.new_sel = k.new_sel
-            AND a.old_sel = k.old_sel) AS after_n,
-        (SELECT COUNT(*) FROM after a JOIN before b ON b.new_sel = a.new_sel
-            AND b.old_sel = a.old_sel AND b.contact = a.contact
-            WHERE a.new_sel = k.new_sel AND a.old_sel = k.old_sel) AS kept
+    SELECT k.new_sel, k.old_sel, k.first_day, b.before_n, b.last_before,
+        COALESCE(sh.shared, 0) AS shared, COALESCE(a.after_n, 0) AS after_n,
+        COALESCE(a.kept, 0) AS kept
     FROM candidates k
+    JOIN b_agg b ON b.new_sel = k.new_sel AND b.old_sel = k.old_sel
+    LEFT JOIN shared_n sh ON sh.new_sel = k.new_sel AND sh.old_sel = k.old_sel
+    LEFT JOIN a_agg a ON a.new_sel = k.new_sel AND a.old_sel = k.old_sel
 )
 SELECT s.old_sel AS selector, s.new_sel AS successor, s.first_day AS date
 FROM scored s JOIN head_n hn ON hn.sel = s.new_sel

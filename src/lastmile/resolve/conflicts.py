@@ -8,12 +8,11 @@ returns in which such a selector is a line the investigation obtained records of
 records of) a line of the same burner chain, where that investigation's communications show
 the target's line: the lines one person used in turn, joined by handovers
 (``lastmile.comms.handovers``) and never through a selector several entities use or a shared
-line (a line passed on to another person is seen only in its new user's cases, so its old
-user is not credited with them). A line *passed on* (``handovers.passings_sql``: the last
-line of a chain that keeps running with other contacts when its user starts a new line) had
-two users in turn; a tie that needs it (it is the returned line, the credited line, or a
-link of the chain) is only a possible one, and says so (basis ``passed line``). Every line
-keys as a selector record of it does
+line (a credited line must show in the case's communications). A line *passed on*
+(``handovers.passings_sql``: the last line of a chain that keeps running with other
+contacts when its user starts a new line) had two users in turn; a tie that needs it (it is
+the returned line, the credited line, or a link of the chain) is only a possible one, and
+says so (basis ``passed line``). Every line keys as a selector record of it does
 (``features.comm_key_sql``: an account on its platform, a phone on any). An organization is
 never a target (the Sinaloa Cartel is named in hundreds of cases), nor a selector used by
 several people (a family phone). A target worked
@@ -93,7 +92,8 @@ RETURNED_LINES = f"""
 BASES = ("subject record", "selector record", "returned line", "burner chain", "passed line")
 # The bases that state a possible conflict only (docs/resolution.md, "Deconfliction": of the
 # conflicts through a line passed on, about one in five is in the synthetic truth).
-POSSIBLE_BASES = BASES[4:]
+POSSIBLE_BASES: tuple[str, ...] = ("passed line",)
+assert set(POSSIBLE_BASES) <= set(BASES)
 
 
 def load_lines(ws: Workspace, con: duckdb.DuckDBPyConnection) -> None:
@@ -234,8 +234,9 @@ def compute(con: duckdb.DuckDBPyConnection) -> None:
             UNION SELECT investigation_id, key FROM returned_lines
         ), chain_cases AS (
             -- every line of a burner chain that holds one of a case's lines, where the
-            -- case's communications show it (a line passed on to another person, whose
-            -- records alone name it, is seen only in its new user's cases)
+            -- case's communications show it (burner_chains leave out the handovers of a
+            -- line passed on: one user's lines; passed_chains, below, keep them and rank
+            -- 'passed line', a possible tie only)
             SELECT DISTINCT credited.node AS key, c.investigation_id, 4 AS rank
             FROM burner_chains held
             JOIN case_lines c ON c.key = held.node
