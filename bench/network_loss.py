@@ -27,11 +27,10 @@ from typing import Any
 
 from sklearn.metrics import adjusted_rand_score
 
-from lastmile.network import networks
 from lastmile.network.networks import MIN_EVENTS, workspace_networks
 from lastmile.network.workspace import entity_ties
 from lastmile.store import open_workspace
-from network_truth import read_truth
+from network_truth import apply_hubs_by_market, hubs_by_market_option, read_truth
 
 
 def main() -> None:
@@ -39,16 +38,9 @@ def main() -> None:
     parser.add_argument("world", type=Path, help="the synthetic operation folder (with truth/)")
     parser.add_argument("-w", "--workspace", required=True, help="a resolved workspace")
     parser.add_argument("--top", type=int, default=25, help="how many of each list to print")
-    parser.add_argument(
-        "--hubs-by-market",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="rule 2's local distributor by where he sells (networks.HUBS_BY_MARKET, "
-        "on by default; --no-hubs-by-market measures it off)",
-    )
+    hubs_by_market_option(parser)
     args = parser.parse_args()
-    if args.hubs_by_market is not None:
-        networks.HUBS_BY_MARKET = args.hubs_by_market
+    apply_hubs_by_market(args)
     world = read_truth(args.world)
     truth, person_of = world.network_of, world.person_of
     with open_workspace(args.workspace, create=False) as ws:

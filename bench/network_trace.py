@@ -34,15 +34,12 @@ import pyarrow as pa
 
 import lastmile.network.networks as nw
 from lastmile.network.networks import (
-    _ORG_KINDS,
-    _PLACES,
     MIN_EVENTS,
     distribution_networks,
 )
-from lastmile.network.stored import INVESTIGATION_MEMBERS
 from lastmile.network.workspace import entity_ties
 from lastmile.store import open_workspace
-from network_truth import read_truth
+from network_truth import apply_hubs_by_market, hubs_by_market_option, read_truth
 
 STAGES = ("upstream", "component", "rule4", "rule5", "rule6", "rejoin", "fragments", "final")
 
@@ -54,20 +51,10 @@ def _groups_label(groups: list[list[str]], stage: str) -> dict[str, str]:
 def traced_networks(ws: Any) -> tuple[dict[str, dict[str, str]], pa.Table, dict[str, Any]]:
     """Entity -> step -> its group at that step; the ties; what each workspace holds."""
     ties = entity_ties(ws)
-    org_kind = {str(e): str(k) for e, k in ws.store.rows(_ORG_KINDS)}
+    inputs = nw.network_inputs(ws, ties)
+    org_kind, cartel_members, case_files = inputs.org_kind, inputs.cartel_members, inputs.case_files
+    cities = {e: c for e, c in inputs.cities_of.items() if c}
     cartels = {e for e, k in org_kind.items() if k == "cartel"}
-    cartel_members = {
-        (r["target"] if r["source"] in cartels else r["source"])
-        for r in ties.select(["source", "target", "kind"]).to_pylist()
-        if r["kind"] == "membership" and (r["source"] in cartels or r["target"] in cartels)
-    }
-    cities: dict[str, set[str]] = {}
-    for row in ws.store.rows(_PLACES):
-        if row[4]:
-            cities.setdefault(str(row[0]), set()).add(f"{row[4]}, {row[5]}")
-    case_files: dict[str, set[str]] = {}
-    for investigation, entity in ws.store.rows(INVESTIGATION_MEMBERS):
-        case_files.setdefault(str(investigation), set()).add(str(entity))
 
     seen: dict[str, list[list[str]]] = {s: [] for s in STAGES}
     marks: dict[str, set[str]] = {"hubs": set(), "above": set(), "regional_cut": set()}
@@ -182,16 +169,9 @@ def main() -> None:
     parser.add_argument("-b", required=True, help="the second resolved workspace (e.g. on)")
     parser.add_argument("--top", type=int, default=12, help="true networks to trace")
     parser.add_argument("--network", action="append", help="trace these true networks only")
-    parser.add_argument(
-        "--hubs-by-market",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="rule 2's local distributor by where he sells (networks.HUBS_BY_MARKET, "
-        "on by default; --no-hubs-by-market measures it off)",
-    )
+    hubs_by_market_option(parser)
     args = parser.parse_args()
-    if args.hubs_by_market is not None:
-        nw.HUBS_BY_MARKET = args.hubs_by_market
+    apply_hubs_by_market(args)
     world = read_truth(args.world)
     truth = world.network_of
     sides: dict[str, dict[str, Any]] = {}

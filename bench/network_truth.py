@@ -310,6 +310,23 @@ def link_prediction(ws: Any, ties: pa.Table, seeds: int) -> dict[str, Any]:
     }
 
 
+def hubs_by_market_option(parser: argparse.ArgumentParser) -> None:
+    """``--hubs-by-market/--no-hubs-by-market``, shared by the network benches."""
+    parser.add_argument(
+        "--hubs-by-market",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="rule 2's local distributor by where he sells (networks.HUBS_BY_MARKET, "
+        "on by default; --no-hubs-by-market measures it off)",
+    )
+
+
+def apply_hubs_by_market(args: argparse.Namespace) -> None:
+    """Set rule 2's switch as asked (left at main's default when not given)."""
+    if args.hubs_by_market is not None:
+        networks.HUBS_BY_MARKET = args.hubs_by_market
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("world", type=Path, help="the synthetic world (with truth/)")
@@ -322,16 +339,9 @@ def main() -> None:
         "--leiden-runs", type=int, default=LEIDEN_RUNS, help="rule 4's Leiden runs (best kept)"
     )
     parser.add_argument("--leiden-seeds", type=int, default=5, help="seeds for --only spread")
-    parser.add_argument(
-        "--hubs-by-market",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="rule 2's local distributor by where he sells (networks.HUBS_BY_MARKET, "
-        "on by default; --no-hubs-by-market measures it off)",
-    )
+    hubs_by_market_option(parser)
     args = parser.parse_args()
-    if args.hubs_by_market is not None:
-        networks.HUBS_BY_MARKET = args.hubs_by_market
+    apply_hubs_by_market(args)
     if args.only == "links":
         with open_workspace(args.workspace, create=False) as ws:
             links = link_prediction(ws, entity_ties(ws), args.link_seeds)

@@ -69,6 +69,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import TypeVar
 
 import igraph as ig
@@ -1093,6 +1094,41 @@ _ARRESTS = """
 """
 
 
+@dataclass(frozen=True)
+class NetworkInputs:
+    """What the network rules read from a workspace besides its ties: each organization's
+    kind, the members of a cartel, each entity's places (``_PLACES`` rows as text) and
+    cities (``City, ST``), and each case file's entities."""
+
+    org_kind: dict[str, str]
+    cartel_members: set[str]
+    places: dict[str, list[tuple[str, ...]]]
+    cities_of: dict[str, set[str]]
+    case_files: dict[str, set[str]]
+
+
+def network_inputs(ws: Workspace, ties: pa.Table) -> NetworkInputs:
+    """The inputs of :func:`distribution_networks` other than the ties, read from ``ws``
+    (shared by :func:`workspace_networks` and the benches that trace its rules)."""
+    from lastmile.network.stored import INVESTIGATION_MEMBERS
+
+    org_kind = {str(e): str(k) for e, k in ws.store.rows(_ORG_KINDS)}
+    cartels = {e for e, k in org_kind.items() if k == "cartel"}
+    cartel_members = {
+        (r["target"] if r["source"] in cartels else r["source"])
+        for r in ties.select(["source", "target", "kind"]).to_pylist()
+        if r["kind"] == "membership" and (r["source"] in cartels or r["target"] in cartels)
+    }
+    places: dict[str, list[tuple[str, ...]]] = {}
+    for row in ws.store.rows(_PLACES):
+        places.setdefault(str(row[0]), []).append(tuple("" if v is None else str(v) for v in row))
+    cities_of = {e: {f"{p[4]}, {p[5]}" for p in ps if p[4]} for e, ps in places.items()}
+    case_files: dict[str, set[str]] = {}
+    for investigation, entity in ws.store.rows(INVESTIGATION_MEMBERS):
+        case_files.setdefault(str(investigation), set()).add(str(entity))
+    return NetworkInputs(org_kind, cartel_members, places, cities_of, case_files)
+
+
 def workspace_networks(
     ws: Workspace, ties: pa.Table | None = None, *, seed: int = 0, runs: int = LEIDEN_RUNS
 ) -> tuple[pa.Table, pa.Table]:
@@ -1107,24 +1143,16 @@ def workspace_networks(
 
     if ties is None:
         ties = entity_ties(ws)
-    org_kind = {str(e): str(k) for e, k in ws.store.rows(_ORG_KINDS)}
-    cartels = {e for e, k in org_kind.items() if k == "cartel"}
-    cartel_members = {
-        (r["target"] if r["source"] in cartels else r["source"])
-        for r in ties.select(["source", "target", "kind"]).to_pylist()
-        if r["kind"] == "membership" and (r["source"] in cartels or r["target"] in cartels)
-    }
-    places: dict[str, list[tuple[str, ...]]] = {}
-    for row in ws.store.rows(_PLACES):
-        places.setdefault(str(row[0]), []).append(tuple("" if v is None else str(v) for v in row))
-    cities_of = {e: {f"{p[4]}, {p[5]}" for p in ps if p[4]} for e, ps in places.items()}
-    from lastmile.network.stored import INVESTIGATION_MEMBERS
-
-    case_files: dict[str, set[str]] = {}
-    for investigation, entity in ws.store.rows(INVESTIGATION_MEMBERS):
-        case_files.setdefault(str(investigation), set()).add(str(entity))
+    inputs = network_inputs(ws, ties)
+    org_kind, places = inputs.org_kind, inputs.places
     members = distribution_networks(
-        ties, org_kind, cartel_members, cities_of, case_files, seed=seed, runs=runs
+        ties,
+        org_kind,
+        inputs.cartel_members,
+        inputs.cities_of,
+        inputs.case_files,
+        seed=seed,
+        runs=runs,
     )
     arrests = {str(e): int(n) for e, n in ws.store.rows(_ARRESTS)}
     persons = {
