@@ -667,6 +667,21 @@ def _first_pass(
     return con
 
 
+def _true_and_false_identity() -> list[dict[str, Any]]:
+    """The ninth round's man: his true identity (t1, t2, born 1980) and a false one (f0 with
+    no date and both his phones, f1 born 1977 with another phone), names that disagree."""
+    phones = ["phone:+13035550187", "phone:+13035550188"]
+    rows = [
+        _person("t1", "mario", "naranjo", "", sel_keys=phones, dob="1980-01-01"),
+        _person("t2", "mario", "naranjo", "", sel_keys=phones[:1], dob="1980-01-01"),
+        _person("f0", "jose", "roman", "", sel_keys=phones),
+        _person("f1", "jose", "roman", "", sel_keys=["phone:+13035550199"], dob="1977-07-07"),
+    ]
+    for row in rows:
+        row["monikers"], row["moniker"] = None, None
+    return rows
+
+
 def test_the_entity_pass_compares_a_false_identity_left_apart_by_its_dates() -> None:
     """A man's true identity (t1, t2: 1980) and his false one (f0 without a date, f1:
     1977), under two names, with the same two phones. The record pass linked f0 to f1
@@ -679,15 +694,7 @@ def test_the_entity_pass_compares_a_false_identity_left_apart_by_its_dates() -> 
     would have compared nothing."""
     from lastmile.resolve import collective, run
 
-    phones = ["phone:+13035550187", "phone:+13035550188"]
-    rows = [
-        _person("t1", "mario", "naranjo", "", sel_keys=phones, dob="1980-01-01"),
-        _person("t2", "mario", "naranjo", "", sel_keys=phones[:1], dob="1980-01-01"),
-        _person("f0", "jose", "roman", "", sel_keys=phones),
-        _person("f1", "jose", "roman", "", sel_keys=["phone:+13035550199"], dob="1977-07-07"),
-    ]
-    for row in rows:
-        row["monikers"], row["moniker"] = None, None
+    rows = _true_and_false_identity()
     edges = [("t1", "t2", 0.99), ("f0", "f1", 0.95), ("f0", "t1", 0.9)]
     model = _names_disagree_weigh_all()
 
@@ -762,15 +769,7 @@ def test_an_analysts_different_stops_the_entity_pass_linking_the_parts_it_split(
     explanation, and the two stay apart."""
     from lastmile.resolve import run
 
-    phones = ["phone:+13035550187", "phone:+13035550188"]
-    rows = [
-        _person("t1", "mario", "naranjo", "", sel_keys=phones, dob="1980-01-01"),
-        _person("t2", "mario", "naranjo", "", sel_keys=phones[:1], dob="1980-01-01"),
-        _person("f0", "jose", "roman", "", sel_keys=phones),
-        _person("f1", "jose", "roman", "", sel_keys=["phone:+13035550199"], dob="1977-07-07"),
-    ]
-    for row in rows:
-        row["monikers"], row["moniker"] = None, None
+    rows = _true_and_false_identity()
     model = _names_disagree_weigh_all()
     con = _first_pass(rows, [("t1", "t2", 0.99), ("f0", "f1", 0.95), ("f0", "t1", 0.9)])
     con.execute("INSERT INTO judged VALUES ('f1', 't2', 'different')")
