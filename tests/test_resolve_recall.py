@@ -306,9 +306,10 @@ def test_one_person_under_another_name_is_linked_whatever_the_model_scores() -> 
     assert edges[0][2] == 0.5 and edges[0][3].startswith("one person under another name")
 
 
-def _dob_components(dates: str, edges: str) -> dict[str, str]:
+def _dob_components(dates: str, edges: str, units: str | None = None) -> dict[str, str]:
     """The components ``cluster.constrained_components`` makes under the date-of-birth
-    constraint, from SQL ``VALUES`` of ``(node, date)`` and ``(a, b, probability, forced)``."""
+    constraint, from SQL ``VALUES`` of ``(node, date)`` and ``(a, b, probability, forced)``;
+    ``units``: ``VALUES`` of ``(node, unit)``, clusters that start whole."""
     from lastmile.resolve import cluster
     from lastmile.resolve.run import DOB_CONFLICT
 
@@ -316,6 +317,8 @@ def _dob_components(dates: str, edges: str) -> dict[str, str]:
     con.execute(f"CREATE TABLE v AS SELECT * FROM (VALUES {dates}) t(node, value)")
     con.execute(f"CREATE TABLE e AS SELECT * FROM (VALUES {edges}) t(a, b, probability, forced)")
     con.execute("CREATE TABLE k (a VARCHAR, b VARCHAR)")
+    if units is not None:
+        con.execute(f"CREATE TABLE u AS SELECT * FROM (VALUES {units}) t(node, unit)")
     cluster.constrained_components(
         con,
         "(SELECT node FROM v)",
@@ -324,6 +327,7 @@ def _dob_components(dates: str, edges: str) -> dict[str, str]:
         "v",
         DOB_CONFLICT.format(x="x.value", y="y.value"),
         "cc",
+        units=None if units is None else "u",
     )
     return dict(con.execute("SELECT node, component FROM cc").fetchall())
 
@@ -724,35 +728,13 @@ def test_units_start_whole_so_a_link_to_one_of_their_records_joins_them_all() ->
     its date; with the unit, t1 joins f0 and f1 whole. A unit joins only what the checks
     let join it: x (1950) is linked to t1, in the same component, and stays out for its
     date."""
-    from lastmile.resolve import cluster
-    from lastmile.resolve.run import DOB_CONFLICT
 
     def components(units: bool) -> dict[str, str]:
-        con = duckdb.connect()
-        con.execute(
-            "CREATE TABLE v AS SELECT * FROM (VALUES ('t1', '1980-01-01'), ('f0', NULL), "
-            "('f1', '1977-07-07'), ('x', '1950-02-02')) t(node, value)"
+        return _dob_components(
+            "('t1', '1980-01-01'), ('f0', NULL), ('f1', '1977-07-07'), ('x', '1950-02-02')",
+            "('f0', 't1', 0.5, true), ('f0', 'f1', 0.95, false), ('t1', 'x', 0.9, false)",
+            "('f0', 'f0'), ('f1', 'f0'), ('t1', 't1'), ('x', 'x')" if units else None,
         )
-        con.execute(
-            "CREATE TABLE e AS SELECT * FROM (VALUES ('f0', 't1', 0.5, true), "
-            "('f0', 'f1', 0.95, false), ('t1', 'x', 0.9, false)) t(a, b, probability, forced)"
-        )
-        con.execute("CREATE TABLE k (a VARCHAR, b VARCHAR)")
-        con.execute(
-            "CREATE TABLE u AS SELECT * FROM (VALUES ('f0', 'f0'), ('f1', 'f0'), ('t1', 't1'), "
-            "('x', 'x')) t(node, unit)"
-        )
-        cluster.constrained_components(
-            con,
-            "(SELECT node FROM v)",
-            "e",
-            "k",
-            "v",
-            DOB_CONFLICT.format(x="x.value", y="y.value"),
-            "cc",
-            units="u" if units else None,
-        )
-        return dict(con.execute("SELECT node, component FROM cc").fetchall())
 
     got = components(units=True)
     assert got["t1"] == got["f0"] == got["f1"] != got["x"], got
