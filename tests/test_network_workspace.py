@@ -1136,6 +1136,21 @@ def test_an_investigation_s_home_is_the_network_holding_most_of_its_entities() -
     }
 
 
+def _regional_supplier(crew_size: int) -> tuple[list[dict[str, Any]], dict[str, set[str]]]:
+    """S (with his partner S2, ten calls) supplies and calls the head of a Denver crew (A1..)
+    and an Omaha crew (B1..) of ``crew_size`` people, the head calling each of his crew; S
+    and S2 work in both cities. The ties and each entity's cities."""
+    rows = [tie("S", "S2", "communication", 10)]
+    for crew in "AB":
+        rows += [tie("S", f"{crew}1", "supply", 2), tie("S", f"{crew}1", "communication", 6)]
+        rows += [tie(f"{crew}1", f"{crew}{i}", "communication", 5) for i in range(2, crew_size + 1)]
+    both = {"Denver, CO", "Omaha, NE"}
+    places = {"S": both, "S2": both}
+    places |= {f"A{i}": {"Denver, CO"} for i in range(1, crew_size + 1)}
+    places |= {f"B{i}": {"Omaha, NE"} for i in range(1, crew_size + 1)}
+    return rows, places
+
+
 def test_a_regional_supplier_is_cut_from_the_local_crews_he_supplies() -> None:
     """Rule 2, tie by tie: S supplies (and calls) the heads of a Denver crew and an Omaha crew,
     and works in both cities himself; his customers being in two cities, he is a regional
@@ -1146,16 +1161,7 @@ def test_a_regional_supplier_is_cut_from_the_local_crews_he_supplies() -> None:
     The crews are of two people, smaller than a unit of rule 2, so S is no hub (with crews of
     three he would be one when hubs are judged by market: the test above; his partner then
     the test below)."""
-    rows = [tie("S", "S2", "communication", 10)]
-    for crew in "AB":
-        rows += [
-            tie("S", f"{crew}1", "supply", 2),
-            tie("S", f"{crew}1", "communication", 6),
-            tie(f"{crew}1", f"{crew}2", "communication", 5),
-        ]
-    both = {"Denver, CO", "Omaha, NE"}
-    places = {"S": both, "S2": both} | {f"A{i}": {"Denver, CO"} for i in (1, 2)}
-    places |= {f"B{i}": {"Omaha, NE"} for i in (1, 2)}
+    rows, places = _regional_supplier(crew_size=2)
     weak = [tie("S2", "A2", "association", 1)]
     table = pa.Table.from_pylist(rows + weak, schema=TIE_SCHEMA)
     nets = _by_network(distribution_networks(table, {}, set(), places))
@@ -1175,17 +1181,7 @@ def test_a_hubs_partner_is_not_joined_to_a_crew_he_supplies_by_one_association()
     deals with. His criminal ties place him beside S, above the crews. With a criminal tie to
     the crew (calls with A2), he is one of them (and S, whose units then share a city, is
     no hub)."""
-    rows = [tie("S", "S2", "communication", 10)]
-    for crew in "AB":
-        rows += [
-            tie("S", f"{crew}1", "supply", 2),
-            tie("S", f"{crew}1", "communication", 6),
-            tie(f"{crew}1", f"{crew}2", "communication", 5),
-            tie(f"{crew}1", f"{crew}3", "communication", 5),
-        ]
-    both = {"Denver, CO", "Omaha, NE"}
-    places = {"S": both, "S2": both} | {f"A{i}": {"Denver, CO"} for i in (1, 2, 3)}
-    places |= {f"B{i}": {"Omaha, NE"} for i in (1, 2, 3)}
+    rows, places = _regional_supplier(crew_size=3)
     weak = [tie("S2", "A2", "association", 1)]
     table = pa.Table.from_pylist(rows + weak, schema=TIE_SCHEMA)
     nets = _by_network(distribution_networks(table, {}, set(), places))
