@@ -170,6 +170,41 @@ def test_analyze_stores_every_table(workspace: Workspace) -> None:
     assert run.counts["networks"] == 1 and run.counts["ties"] == len(stored["ties"])
 
 
+def _resolution_finished(ws: Workspace, run_id: str, at: str) -> None:
+    """A ``lastmile resolve`` run as the store records it, finished at ``at`` by its clock."""
+    ws.store.execute(
+        "INSERT INTO resolution_runs (run_id, started_at, finished_at) VALUES "
+        "(?, CAST(? AS TIMESTAMP), CAST(? AS TIMESTAMP))",
+        (run_id, at, at),
+    )
+
+
+def test_freshness_follows_the_resolution_run_not_the_clocks(workspace: Workspace) -> None:
+    fill_labelled(workspace)
+    run_analysis(workspace)  # no resolution yet
+    run = latest_analysis(workspace)
+    assert run is not None and run.fresh
+    # the store's clock is years behind the client's: the times would call both answers wrong
+    _resolution_finished(workspace, "R-1", "2001-01-01 00:00:00")
+    run = latest_analysis(workspace)
+    assert run is not None and not run.fresh  # computed before any resolution
+    run_analysis(workspace)
+    run = latest_analysis(workspace)
+    assert run is not None and run.fresh
+    _resolution_finished(workspace, "R-2", "2001-01-02 00:00:00")
+    run = latest_analysis(workspace)
+    assert run is not None and not run.fresh  # started after R-2 finished, by the clocks
+    run_analysis(workspace)
+    _resolution_finished(workspace, "R-3", "2999-01-01 00:00:00")  # the store's clock ahead
+    run_analysis(workspace)
+    run = latest_analysis(workspace)
+    assert run is not None and run.fresh  # started before R-3 finished, by the clocks
+    # a run stored before migration 0012 names no resolution: its times decide
+    workspace.store.execute("UPDATE analysis_runs SET resolution_run_id = NULL")
+    run = latest_analysis(workspace)
+    assert run is not None and not run.fresh
+
+
 def test_rerun_rewrites_and_keeps_one_row_per_run(workspace: Workspace) -> None:
     fill_labelled(workspace)
     run_analysis(workspace)

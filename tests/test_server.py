@@ -401,7 +401,9 @@ def test_network_answers_say_when_a_later_resolution_made_the_analysis_stale(bot
         assert both.get("dea.analyst", path).json()["analysis"] is None  # never analysed
     with open_workspace(both.url) as ws:
         ws.store.execute(
-            "INSERT INTO analysis_runs VALUES ('A-1', CAST('2026-01-02 10:00:00' AS TIMESTAMP), "
+            "INSERT INTO analysis_runs (run_id, started_at, finished_at, seconds_json, "
+            "counts_json, lastmile_version) VALUES ('A-1', "
+            "CAST('2026-01-02 10:00:00' AS TIMESTAMP), "
             "CAST('2026-01-02 10:01:00' AS TIMESTAMP), '{}', '{}', 'test')"
         )
     for path in paths:

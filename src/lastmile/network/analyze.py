@@ -179,9 +179,11 @@ def analyze(
 def run_analysis(ws: Workspace, *, k: int = KEY_PLAYERS_STORED, seed: int = 0) -> Analysis:
     """Analyze the workspace and store the result (one transaction); ``seconds`` gains
     ``store``, the time the write took."""
-    from lastmile.network.stored import store_analysis
+    from lastmile.network.stored import latest_resolution_run, store_analysis
 
     started = time.time()
+    # read before the analysis: a resolve that finishes while it runs makes it stale
+    resolution_run = latest_resolution_run(ws)
     result = analyze(ws, k=k, seed=seed)
-    result.run_id = store_analysis(ws, result, started=started)
+    result.run_id = store_analysis(ws, result, started=started, resolution_run=resolution_run)
     return result

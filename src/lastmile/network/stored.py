@@ -13,9 +13,10 @@ Reading (for the CLI, the report and the server; every function returns an Arrow
 ``None`` / a plain value as said):
 
 - :func:`latest_analysis`: the last run (``AnalysisRun``) or ``None``; ``fresh`` says whether
-  it is at least as recent as the last ``lastmile resolve`` (entity ids and members come from
-  resolution: an analysis older than the last resolve describes entities that may have
-  changed);
+  it was computed on the last ``lastmile resolve`` (entity ids and members come from
+  resolution: an analysis of an earlier resolution describes entities that may have changed).
+  The run stores the id of the resolution it read (migration 0012), so no clock is compared;
+  :func:`latest_resolution_run` gives that id;
 - :func:`read_networks`, :func:`read_members`, :func:`read_key_players`,
   :func:`read_attribution`, :func:`read_ties`: the stored tables, optionally for one network
   (or one entity's ties), in a stable order;
@@ -53,6 +54,7 @@ __all__ = [
     "AnalysisRun",
     "investigation_networks",
     "latest_analysis",
+    "latest_resolution_run",
     "network_seizures",
     "read_attribution",
     "read_key_players",
@@ -78,8 +80,8 @@ RESULT_TABLES = ("ties", "networks", "network_members", "key_players", "attribut
 
 @dataclass(frozen=True)
 class AnalysisRun:
-    """One ``lastmile analyze``: when, seconds per stage, counts; ``fresh`` when no
-    ``lastmile resolve`` finished after it started."""
+    """One ``lastmile analyze``: when, seconds per stage, counts; ``fresh`` when it was
+    computed on the latest ``lastmile resolve`` (or none has run)."""
 
     run_id: str
     started_at: datetime
@@ -113,13 +115,30 @@ def _tables(analysis: Analysis) -> dict[str, pa.Table]:
     }
 
 
-def store_analysis(ws: Workspace, analysis: Analysis, *, started: float | None = None) -> str:
+def latest_resolution_run(ws: Workspace) -> str | None:
+    """The run id of the last ``lastmile resolve`` (by the store's clock), or ``None``."""
+    rows = ws.store.rows(
+        "SELECT run_id FROM resolution_runs ORDER BY finished_at DESC, started_at DESC LIMIT 1"
+    )
+    return str(rows[0][0]) if rows else None
+
+
+def store_analysis(
+    ws: Workspace,
+    analysis: Analysis,
+    *,
+    started: float | None = None,
+    resolution_run: str | None = None,
+) -> str:
     """Replace the stored analysis with ``analysis`` in one transaction; returns the run id.
 
-    ``started`` (seconds since the epoch) is when the analysis began reading the workspace;
-    ``analysis.seconds`` gains ``store``, the time of the write."""
+    ``started`` (seconds since the epoch) is when the analysis began reading the workspace and
+    ``resolution_run`` the latest resolution run then (:func:`latest_resolution_run`; read
+    now when not given); ``analysis.seconds`` gains ``store``, the time of the write."""
     begin = time.perf_counter()
     started = time.time() if started is None else started
+    if resolution_run is None:
+        resolution_run = latest_resolution_run(ws)
     store = ws.store
     con = store.staging()
     tables = _tables(analysis)
@@ -137,8 +156,8 @@ def store_analysis(ws: Workspace, analysis: Analysis, *, started: float | None =
         analysis.seconds["store"] = time.perf_counter() - begin
         store.execute(
             "INSERT INTO analysis_runs (run_id, started_at, finished_at, seconds_json, "
-            "counts_json, lastmile_version) VALUES (?, CAST(? AS TIMESTAMP), "
-            "CAST(? AS TIMESTAMP), ?, ?, ?)",
+            "counts_json, lastmile_version, resolution_run_id) VALUES (?, "
+            "CAST(? AS TIMESTAMP), CAST(? AS TIMESTAMP), ?, ?, ?, ?)",
             (
                 run_id,
                 _timestamp(started),
@@ -146,6 +165,7 @@ def store_analysis(ws: Workspace, analysis: Analysis, *, started: float | None =
                 json.dumps({k: round(v, 3) for k, v in analysis.seconds.items()}),
                 json.dumps(analysis.counts()),
                 __version__,
+                resolution_run or "",
             ),
         )
     for name in RESULT_TABLES:
@@ -156,13 +176,17 @@ def store_analysis(ws: Workspace, analysis: Analysis, *, started: float | None =
 def latest_analysis(ws: Workspace) -> AnalysisRun | None:
     """The last stored analysis, or ``None`` when ``lastmile analyze`` never ran."""
     rows = ws.store.rows(
-        "SELECT run_id, started_at, finished_at, seconds_json, counts_json, lastmile_version "
-        "FROM analysis_runs ORDER BY finished_at DESC, started_at DESC LIMIT 1"
+        "SELECT run_id, started_at, finished_at, seconds_json, counts_json, lastmile_version, "
+        "resolution_run_id FROM analysis_runs ORDER BY finished_at DESC, started_at DESC LIMIT 1"
     )
     if not rows:
         return None
-    run_id, started_at, finished_at, seconds, counts, version = rows[0]
-    resolved = ws.store.rows("SELECT max(finished_at) FROM resolution_runs")[0][0]
+    run_id, started_at, finished_at, seconds, counts, version, computed_on = rows[0]
+    if computed_on is None:  # stored before migration 0012: only the times can tell
+        resolved = ws.store.rows("SELECT max(finished_at) FROM resolution_runs")[0][0]
+        fresh = resolved is None or started_at >= resolved
+    else:
+        fresh = computed_on == (latest_resolution_run(ws) or "")
     return AnalysisRun(
         run_id=str(run_id),
         started_at=started_at,
@@ -170,7 +194,7 @@ def latest_analysis(ws: Workspace) -> AnalysisRun | None:
         seconds=json.loads(seconds or "{}"),
         counts=json.loads(counts or "{}"),
         lastmile_version=str(version or ""),
-        fresh=resolved is None or started_at >= resolved,
+        fresh=fresh,
     )
 
 

@@ -369,6 +369,8 @@ NETWORK_TABLES: tuple[Table, ...] = (
             ("seconds_json", "TEXT"),
             ("counts_json", "TEXT"),
             ("lastmile_version", "TEXT"),
+            # migration 0012: the resolution run it was computed on ('' for none)
+            ("resolution_run_id", "TEXT"),
         ),
     ),
 )
