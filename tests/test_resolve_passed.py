@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -327,3 +327,147 @@ def test_the_confirmed_option_of_the_conflicts_command(tmp_path: Path) -> None:
     assert set(every) & set(POSSIBLE_BASES)
     assert confirmed == [b for b in every if b not in POSSIBLE_BASES]
     assert confirmed
+
+
+def _confirming_record(folder: Path) -> None:
+    """A later file of A1's case J1: a selector record of the June phone, with no subject (a
+    line the case lists). It ties the phone's owner, Chuy, to A1's case by a selector record:
+    his conflict with A1, possible through the line passed on, is confirmed."""
+    folder.mkdir(parents=True, exist_ok=True)
+    _write(
+        folder,
+        "selectors",
+        [
+            {
+                "selector_id": "J1-P9",
+                "investigation_id": "J1",
+                "subject_id": "",
+                "kind": "phone",
+                "value": B_MID,
+                "platform": "",
+            }
+        ],
+    )
+
+
+def test_a_possible_conflict_confirmed_later_is_announced(
+    operation: Workspace, tmp_path: Path
+) -> None:
+    """Possible -> confirmed across two resolutions: the conflict keeps its first_seen, gains
+    a confirmed_since of the second run, is counted as upgraded, and is new to a reader of
+    the confirmed conflicts since the first run (``--confirmed --since``), not to a reader
+    of all conflicts."""
+    from lastmile.resolve.conflicts import POSSIBLE_BASES, conflicts_of
+    from lastmile.resolve.run import resolve
+
+    def stored() -> dict[tuple[str, str, str], dict]:
+        return {
+            (r["target_id"], r["agency_id"], r["other_agency_id"]): r
+            for r in conflicts_of(operation).to_pylist()
+        }
+
+    def keys(rows: list[dict]) -> set[tuple[str, str, str]]:
+        return {(r["target_id"], r["agency_id"], r["other_agency_id"]) for r in rows}
+
+    assert resolve(operation).upgraded_conflicts == 0
+    ((chuy_id,),) = operation.store.rows(
+        "SELECT entity_id FROM entity_members WHERE record_type = 'subjects' "
+        "AND record_id = 'J2-S1'"
+    )
+    chuy = [(chuy_id, "A2", "A1"), (chuy_id, "A1", "A2")]
+    first = stored()
+    assert all(first[c]["basis"] == "passed line" for c in chuy)
+    assert all(first[c]["confirmed_since"] is None for c in chuy)
+    between = max(r["first_seen"] for r in first.values())
+    _confirming_record(tmp_path / "later")
+    ingest_paths(operation, [tmp_path / "later"], rejects=tmp_path / "rejects2.csv")
+    second_run = resolve(operation)
+    second = stored()
+    for c in chuy:
+        assert second[c]["basis"] == "selector record"
+        assert second[c]["first_seen"] == first[c]["first_seen"]
+        assert second[c]["confirmed_since"] > between
+    upgraded = {
+        c
+        for c, r in second.items()
+        if c in first and first[c]["confirmed_since"] is None and r["confirmed_since"] is not None
+    }
+    assert upgraded == set(chuy)
+    assert second_run.upgraded_conflicts == len(upgraded)
+    # Every conflict confirmed in the first run keeps its time.
+    assert all(
+        second[c]["confirmed_since"] == r["confirmed_since"]
+        for c, r in first.items()
+        if r["confirmed_since"] is not None
+    )
+    # Since the first run: the confirmed reader is told of the upgraded conflicts and of new
+    # confirmed ones; the reader of all conflicts of the new ones only.
+    later = between + timedelta(microseconds=1)
+    news = {c for c in second if c not in first}
+    assert keys(conflicts_of(operation, since=later).to_pylist()) == news
+    assert not set(chuy) & news
+    confirmed_news = {c for c in news if second[c]["basis"] not in POSSIBLE_BASES}
+    assert keys(conflicts_of(operation, confirmed=True, since=later).to_pylist()) == (
+        upgraded | confirmed_news
+    )
+
+
+def test_the_since_option_and_the_upgrades_on_the_command_line(tmp_path: Path) -> None:
+    """``lastmile resolve`` says how many conflicts were upgraded from possible to confirmed;
+    ``lastmile conflicts --since WHEN`` (with or without ``--confirmed``) lists what is new
+    since WHEN, and every format carries ``confirmed_since``."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from lastmile.cli import app
+
+    write_operation(tmp_path / "op")
+    path = str(tmp_path / "ws.duckdb")
+    runner = CliRunner()
+
+    def run(*args: str) -> str:
+        res = runner.invoke(app, [*args, "-w", path])
+        assert res.exit_code == 0, res.output
+        return res.stdout
+
+    run("ingest", str(tmp_path / "op"))
+    assert "0 upgraded from possible to confirmed" in run("resolve")
+    every = json.loads(run("conflicts", "-f", "json"))
+    assert all("confirmed_since" in r for r in every)
+    between = max(r["first_seen"] for r in every)
+    _confirming_record(tmp_path / "later")
+    run("ingest", str(tmp_path / "later"))
+    assert "2 upgraded from possible to confirmed" in run("resolve")
+
+    def listed(*flags: str) -> list[dict[str, str]]:
+        return list(csv.DictReader(io.StringIO(run("conflicts", "-f", "csv", *flags))))
+
+    later = datetime.fromisoformat(between) + timedelta(microseconds=1)
+    after = later.isoformat()
+    upgraded = listed("--confirmed", "--since", after)
+    assert {(r["agency_id"], r["other_agency_id"], r["basis"]) for r in upgraded} == {
+        ("A1", "A2", "selector record"),
+        ("A2", "A1", "selector record"),
+    }
+    assert all(
+        datetime.fromisoformat(r["confirmed_since"])
+        >= later
+        > datetime.fromisoformat(r["first_seen"])
+        for r in upgraded
+    )
+    # Without --confirmed they are not new (Chuy's conflicts were all seen, as possible, by
+    # the first run); with an earlier time every conflict is.
+    assert listed("--since", after) == []
+    assert len(listed("--since", "2022-01-01")) == len(listed())
+    # On a terminal wide enough, beside when it was first seen.
+    from lastmile.export.tables import fit_table
+    from lastmile.resolve.conflicts import conflicts_of
+    from lastmile.store import open_workspace
+
+    with open_workspace(path) as ws:
+        table, dropped = fit_table(conflicts_of(ws), 250, "conflicts")
+    assert not dropped
+    assert [c.header for c in table.columns][-2:] == ["first seen", "confirmed since"]
+    res = runner.invoke(app, ["conflicts", "--since", "last week", "-w", path])
+    assert res.exit_code != 0 and "ISO date" in res.output

@@ -26,6 +26,9 @@ new ones from known ones.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
 import duckdb
 import pyarrow as pa
 
@@ -288,13 +291,33 @@ def compute(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def write(ws: Workspace, con: duckdb.DuckDBPyConnection) -> int:
-    """Store the conflicts, keeping the time each was first seen (a conflict is its target
-    and its two sides; its basis is the latest run's); returns how many are new."""
+@dataclass(frozen=True)
+class Stored:
+    """What :func:`write` stored: how many conflicts are new (first seen in this run) and how
+    many were upgraded (stored before as possible only, confirmed by this run)."""
+
+    new: int
+    upgraded: int
+
+
+def _confirmed_sql(basis: str) -> str:
+    """SQL: ``basis`` states more than a possible conflict (none, for a conflict stored
+    before bases were kept, is not possible: ``conflicts_of``)."""
+    possible = ", ".join(f"'{b}'" for b in POSSIBLE_BASES)
+    return f"({basis} IS NULL OR {basis} NOT IN ({possible}))"
+
+
+def write(ws: Workspace, con: duckdb.DuckDBPyConnection) -> Stored:
+    """Store the conflicts, keeping the time each was first seen and the time it was first
+    seen as confirmed (a conflict is its target and its two sides; its basis is the latest
+    run's): ``confirmed_since`` is set when a conflict is first stored with a confirmed basis
+    or when a possible one (POSSIBLE_BASES) is confirmed by a later run, and kept after that,
+    also when it falls back to possible (what was told as confirmed stays told). Returns how
+    many are new and how many were upgraded from possible to confirmed."""
     settle(con)
     columns = ("target_id", "agency_id", "division", "other_agency_id", "other_division")
     known = ws.store.query(
-        f"SELECT {', '.join(columns)}, first_seen, last_seen, basis FROM conflicts"
+        f"SELECT {', '.join(columns)}, first_seen, last_seen, basis, confirmed_since FROM conflicts"
     )
     if known.num_rows == 0:
         known = pa.table(
@@ -303,55 +326,103 @@ def write(ws: Workspace, con: duckdb.DuckDBPyConnection) -> int:
                 "first_seen": pa.array([], pa.timestamp("us")),
                 "last_seen": pa.array([], pa.timestamp("us")),
                 "basis": pa.array([], pa.string()),
+                "confirmed_since": pa.array([], pa.timestamp("us")),
             }
         )
     register_table(con, known, "known_conflicts")
+    confirmed = _confirmed_sql("n.basis")
     con.execute(
-        """
+        f"""
         CREATE OR REPLACE TEMP TABLE stored_conflicts AS
-        SELECT n.target_id, n.agency_id, n.division, n.other_agency_id, n.other_division,
-            coalesce(k.first_seen, now()::TIMESTAMP) AS first_seen,
-            now()::TIMESTAMP AS last_seen, n.basis, k.first_seen IS NULL AS is_new
-        FROM new_conflicts n LEFT JOIN known_conflicts k
-          ON k.target_id = n.target_id AND k.agency_id = n.agency_id
-          AND k.division IS NOT DISTINCT FROM n.division
-          AND k.other_agency_id = n.other_agency_id
-          AND k.other_division IS NOT DISTINCT FROM n.other_division
+        WITH now_ AS (SELECT now()::TIMESTAMP AS t), seen AS (
+            SELECT n.target_id, n.agency_id, n.division, n.other_agency_id, n.other_division,
+                coalesce(k.first_seen, now_.t) AS first_seen, now_.t AS last_seen, n.basis,
+                CAST(k.confirmed_since AS TIMESTAMP) AS was_confirmed, {confirmed} AS confirmed,
+                k.first_seen IS NULL AS is_new, now_.t AS t
+            FROM new_conflicts n CROSS JOIN now_ LEFT JOIN known_conflicts k
+              ON k.target_id = n.target_id AND k.agency_id = n.agency_id
+              AND k.division IS NOT DISTINCT FROM n.division
+              AND k.other_agency_id = n.other_agency_id
+              AND k.other_division IS NOT DISTINCT FROM n.other_division
+        )
+        SELECT target_id, agency_id, division, other_agency_id, other_division, first_seen,
+            last_seen, basis,
+            -- the first run that saw it confirmed; kept once set
+            coalesce(was_confirmed, CASE WHEN confirmed THEN t END) AS confirmed_since,
+            is_new, NOT is_new AND was_confirmed IS NULL AND confirmed AS is_upgraded
+        FROM seen
         UNION ALL
-        -- Conflicts no longer seen keep their row, last_seen and basis: what was announced
-        -- stays.
+        -- Conflicts no longer seen keep their row, last_seen, basis and confirmed_since: what
+        -- was announced stays.
         SELECT k.target_id, k.agency_id, k.division, k.other_agency_id, k.other_division,
-            k.first_seen, k.last_seen, CAST(k.basis AS VARCHAR), false FROM known_conflicts k
+            k.first_seen, k.last_seen, CAST(k.basis AS VARCHAR),
+            CAST(k.confirmed_since AS TIMESTAMP), false, false FROM known_conflicts k
         WHERE NOT EXISTS (SELECT 1 FROM new_conflicts n WHERE k.target_id = n.target_id
             AND k.agency_id = n.agency_id AND k.division IS NOT DISTINCT FROM n.division
             AND k.other_agency_id = n.other_agency_id
             AND k.other_division IS NOT DISTINCT FROM n.other_division)
         """
     )
-    row = con.execute("SELECT count(*) FILTER (WHERE is_new) FROM stored_conflicts").fetchone()
+    row = con.execute(
+        "SELECT count(*) FILTER (WHERE is_new), count(*) FILTER (WHERE is_upgraded) "
+        "FROM stored_conflicts"
+    ).fetchone()
     settle(con)
     with ws.store.transaction():
         ws.store.execute("DELETE FROM conflicts")
         ws.store.append(
             con,
             "conflicts",
-            [*columns[:1], "target_kind", *columns[1:], "first_seen", "last_seen", "basis"],
+            [
+                *columns[:1],
+                "target_kind",
+                *columns[1:],
+                "first_seen",
+                "last_seen",
+                "basis",
+                "confirmed_since",
+            ],
             f"SELECT target_id, 'person', {', '.join(columns[1:])}, first_seen, last_seen, "
-            "basis FROM stored_conflicts",
+            "basis, confirmed_since FROM stored_conflicts",
         )
-    return int(row[0]) if row else 0
+    return Stored(int(row[0]), int(row[1])) if row else Stored(0, 0)
 
 
-def conflicts_of(ws: Workspace, agency: str | None = None, confirmed: bool = False) -> pa.Table:
+def parse_since(text: str) -> datetime:
+    """An ISO date or date and time (``2026-12-01``, ``2026-12-01T06:00``,
+    ``2026-12-01T06:00:00+01:00``) as the naive UTC time the conflicts are stored in; a time
+    without an offset is UTC, a date is its midnight."""
+    from lastmile.resolve.errors import ResolveError
+
+    try:
+        when = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ResolveError(
+            f"--since {text!r} is not an ISO date or date and time (2026-12-01, "
+            "2026-12-01T06:00, 2026-12-01T06:00:00Z)"
+        ) from None
+    return when.astimezone(UTC).replace(tzinfo=None) if when.tzinfo else when
+
+
+def conflicts_of(
+    ws: Workspace,
+    agency: str | None = None,
+    confirmed: bool = False,
+    since: datetime | None = None,
+) -> pa.Table:
     """An agency's conflicts (all agencies' when ``agency`` is None): its target, only the
-    other side's agency, division and point of contact, and how the conflict was found
-    (its basis: BASES). ``confirmed`` leaves out the possible ones (POSSIBLE_BASES: a tie
-    through a line passed from one person to another), for an agency that calls only on
-    the confirmed; a conflict stored before bases were kept (no basis) is not possible."""
+    other side's agency, division and point of contact, how the conflict was found (its
+    basis: BASES), when it was first seen and when first seen as confirmed. ``confirmed``
+    leaves out the possible ones (POSSIBLE_BASES: a tie through a line passed from one
+    person to another), for an agency that calls only on the confirmed; a conflict stored
+    before bases were kept (no basis) is not possible. ``since`` (naive UTC, or aware) keeps
+    what is new to the reader since then: the conflicts first seen at or after it, or, with
+    ``confirmed``, those first seen as confirmed at or after it (a possible conflict
+    confirmed since is new to a reader of the confirmed ones)."""
     from lastmile.resolve.errors import ResolveError
 
     conditions: list[str] = []
-    params: list[str] = []
+    params: list[object] = []
     if agency and not ws.store.rows(
         "SELECT 1 FROM agencies WHERE agency_id = ? OR lower(name) = lower(?)", (agency, agency)
     ):
@@ -364,13 +435,18 @@ def conflicts_of(ws: Workspace, agency: str | None = None, confirmed: bool = Fal
             "(c.basis IS NULL OR c.basis NOT IN (" + ", ".join("?" for _ in POSSIBLE_BASES) + "))"
         )
         params += list(POSSIBLE_BASES)
+    if since is not None:
+        if since.tzinfo:
+            since = since.astimezone(UTC).replace(tzinfo=None)
+        conditions.append(f"c.{'confirmed_since' if confirmed else 'first_seen'} >= ?")
+        params.append(since)
     where = "WHERE " + " AND ".join(conditions) if conditions else ""
     return ws.store.query(
         f"""
         SELECT c.agency_id, c.division, c.target_id, e.best_name AS target_name,
             c.other_agency_id, o.name AS other_agency, c.other_division,
             o.poc_name, o.poc_phone_normalized AS poc_phone, o.poc_email_normalized AS poc_email,
-            c.basis, c.first_seen
+            c.basis, c.first_seen, c.confirmed_since
         FROM conflicts c
         LEFT JOIN agencies a ON a.agency_id = c.agency_id
         LEFT JOIN agencies o ON o.agency_id = c.other_agency_id
