@@ -419,7 +419,7 @@ def _stored(ws: Workspace) -> dict[tuple[str, str, str], dict]:
 
 
 def test_a_conflict_is_first_seen_as_confirmed_once(operation: Workspace) -> None:
-    """``confirmed_since`` (migration 0012): set when a conflict is first stored with a
+    """``confirmed_since`` (migration 0013): set when a conflict is first stored with a
     confirmed basis, or when a possible one is confirmed (counted as upgraded), and kept
     when it falls back to possible or is no longer seen."""
     found_bases(operation)
@@ -499,15 +499,15 @@ def test_since_lists_what_is_new_to_the_reader(operation: Workspace) -> None:
         conflicts.parse_since("yesterday")
 
 
-def test_migration_12_confirms_what_was_told_as_confirmed(workspace_url: str) -> None:
-    # Conflicts stored before migration 0012: a confirmed basis, or none (stored before
+def test_migration_13_confirms_what_was_told_as_confirmed(workspace_url: str) -> None:
+    # Conflicts stored before migration 0013: a confirmed basis, or none (stored before
     # 0010, and listed by --confirmed), was confirmed when first seen; a possible one is not.
     store = (
         PostgresStore(workspace_url)
         if workspace_url.startswith("postgres")
         else DuckDBStore(Path(workspace_url))
     )
-    migrate(store, up_to=11)
+    migrate(store, up_to=12)
     for target, basis in (("P-1", "returned line"), ("P-2", "passed line"), ("P-3", None)):
         store.execute(
             "INSERT INTO conflicts (target_id, target_kind, agency_id, division, "

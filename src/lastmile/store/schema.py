@@ -427,7 +427,7 @@ CONFLICTS = Table(
         ("first_seen", "TIMESTAMP"),
         ("last_seen", "TIMESTAMP"),
         ("basis", "TEXT"),
-        # Migration 0012: when the conflict was first seen as confirmed (NULL while only
+        # Migration 0013: when the conflict was first seen as confirmed (NULL while only
         # possible: conflicts.POSSIBLE_BASES).
         ("confirmed_since", "TIMESTAMP"),
     ),
