@@ -134,24 +134,30 @@ def load_lines(ws: Workspace, con: duckdb.DuckDBPyConnection) -> None:
         WITH pairs AS (
             SELECT x.old_selector, x.new_selector FROM ({handovers_sql(HandoverParams())}) x
         ), v AS (SELECT old_selector AS value FROM pairs UNION SELECT new_selector FROM pairs),
-        seen AS (
-            SELECT DISTINCT s.investigation_id, c.from_selector AS value,
-                coalesce(c.platform, '') AS platform
+        seen_ev AS (
+            SELECT s.investigation_id, c.from_selector AS value,
+                coalesce(c.platform, '') AS platform, CAST(c.time AS DATE) AS day
             FROM communications c JOIN communications_sources s ON s.event_key = c.event_key
             WHERE c.from_selector IN (SELECT value FROM v)
-            UNION
-            SELECT DISTINCT s.investigation_id, c.to_selector, coalesce(c.platform, '')
+            UNION ALL
+            SELECT s.investigation_id, c.to_selector, coalesce(c.platform, ''),
+                CAST(c.time AS DATE)
             FROM communications c JOIN communications_sources s ON s.event_key = c.event_key
             WHERE c.to_selector IN (SELECT value FROM v)
+        ), seen AS (
+            SELECT investigation_id, value, platform, min(day) AS first_day,
+                max(day) AS last_day
+            FROM seen_ev GROUP BY investigation_id, value, platform
         ), on_platform AS (SELECT DISTINCT value, platform FROM seen)
         SELECT 'handover' AS what, p.old_selector AS a, po.platform AS a_platform,
-            p.new_selector AS b, pn.platform AS b_platform
+            p.new_selector AS b, pn.platform AS b_platform, CAST(NULL AS DATE) AS first_day,
+            CAST(NULL AS DATE) AS last_day
         FROM pairs p JOIN on_platform po ON po.value = p.old_selector
         JOIN on_platform pn ON pn.value = p.new_selector
         UNION ALL
-        SELECT 'seen', investigation_id, '', value, platform FROM seen
+        SELECT 'seen', investigation_id, '', value, platform, first_day, last_day FROM seen
         UNION ALL
-        SELECT DISTINCT 'passed', x.selector, po.platform, x.successor, ''
+        SELECT DISTINCT 'passed', x.selector, po.platform, x.successor, '', x.date, x.date
         FROM ({passings_sql(HandoverParams(), "pairs")}) x
         JOIN on_platform po ON po.value = x.selector
         """
@@ -164,19 +170,25 @@ def load_lines(ws: Workspace, con: duckdb.DuckDBPyConnection) -> None:
         CREATE OR REPLACE TEMP TABLE handover_rows AS
         SELECT CAST(what AS VARCHAR) AS what, CAST(a AS VARCHAR) AS a,
             CAST(a_platform AS VARCHAR) AS a_platform, CAST(b AS VARCHAR) AS b,
-            CAST(b_platform AS VARCHAR) AS b_platform
+            CAST(b_platform AS VARCHAR) AS b_platform, CAST(first_day AS DATE) AS first_day,
+            CAST(last_day AS DATE) AS last_day
         FROM handover_values;
         CREATE OR REPLACE TEMP TABLE handover_pairs AS
         SELECT DISTINCT {ka} AS old_key, {kb} AS new_key FROM handover_rows
         WHERE what = 'handover';
         CREATE OR REPLACE TEMP TABLE handover_seen AS
-        SELECT DISTINCT a AS investigation_id, {kb} AS key FROM handover_rows WHERE what = 'seen'
+        SELECT a AS investigation_id, {kb} AS key, min(first_day) AS first_day,
+            max(last_day) AS last_day
+        FROM handover_rows WHERE what = 'seen' GROUP BY a, {kb}
         """
     )
+    # A line passed on, and the day D its later user took it over (the earliest, for a line
+    # with several successors).
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE passed_lines AS
-        SELECT DISTINCT {ka} AS key FROM handover_rows WHERE what = 'passed'
+        SELECT {ka} AS key, min(first_day) AS passed_on FROM handover_rows
+        WHERE what = 'passed' GROUP BY {ka}
         """
     )
 
@@ -235,6 +247,28 @@ def compute(con: duckdb.DuckDBPyConnection) -> None:
             -- the lines a case listed (its selector records) or obtained records of
             SELECT investigation_id, key FROM sel_recs WHERE valid
             UNION SELECT investigation_id, key FROM returned_lines
+        ), passed_users AS (
+            -- each line passed on, with its earlier user: the one owner of the other lines
+            -- of its chain (its owner, whose records use it, is mostly its later user)
+            SELECT p.key, p.passed_on, eu.earlier
+            FROM passed_lines p
+            LEFT JOIN (
+                SELECT pc.node AS key, CASE WHEN count(DISTINCT o.entity_id) = 1
+                    THEN min(o.entity_id) END AS earlier
+                FROM passed_chains pc
+                JOIN passed_chains other ON other.component = pc.component
+                    AND other.node <> pc.node
+                JOIN selector_owner o ON o.key = other.node AND o.entity_id IS NOT NULL
+                WHERE other.node NOT IN (SELECT key FROM passed_lines)
+                GROUP BY pc.node
+            ) eu ON eu.key = p.key
+        ), case_side AS (
+            -- when a case's events on a line passed on fall: all before its day D (its
+            -- earlier user's time), all from D on (its later user's), or both
+            SELECT v.investigation_id, u.key, u.earlier,
+                CASE WHEN v.last_day < u.passed_on THEN 'before'
+                     WHEN v.first_day >= u.passed_on THEN 'after' ELSE 'both' END AS side
+            FROM passed_users u JOIN handover_seen v ON v.key = u.key
         ), chain_cases AS (
             -- every line of a burner chain that holds one of a case's lines, where the
             -- case's communications show it (burner_chains leave out the handovers of a
@@ -246,12 +280,47 @@ def compute(con: duckdb.DuckDBPyConnection) -> None:
             JOIN burner_chains credited ON credited.component = held.component
             JOIN handover_seen v ON v.investigation_id = c.investigation_id
                 AND v.key = credited.node
-            UNION ALL
-            SELECT DISTINCT credited.node, c.investigation_id, 5 FROM passed_chains held
+        ), passed_chain_cases AS (
+            SELECT DISTINCT credited.node AS key, held.node AS held, c.investigation_id
+            FROM passed_chains held
             JOIN case_lines c ON c.key = held.node
             JOIN passed_chains credited ON credited.component = held.component
             JOIN handover_seen v ON v.investigation_id = c.investigation_id
                 AND v.key = credited.node
+        ), passed_chain_ranked AS (
+            -- a tie through a line passed on is a possible one, unless the case's events on
+            -- the line fall wholly in the time of a user other than the one it credits: the
+            -- case held the line only after D (its later user's), yet the tie credits the
+            -- chain of its earlier user; or it shows the line only before D (its earlier
+            -- user's), yet the tie credits the line's owner, who is another entity
+            SELECT pc.key, pc.investigation_id, CASE
+                WHEN hs.side = 'after' AND pc.key <> pc.held THEN NULL
+                WHEN xs.side = 'before' AND xs.earlier IS NOT NULL
+                    AND xs.earlier <> xo.entity_id THEN NULL
+                ELSE 5 END AS rank
+            FROM passed_chain_cases pc
+            LEFT JOIN case_side hs ON hs.investigation_id = pc.investigation_id
+                AND hs.key = pc.held
+            LEFT JOIN case_side xs ON xs.investigation_id = pc.investigation_id
+                AND xs.key = pc.key
+            LEFT JOIN selector_owner xo ON xo.key = pc.key
+        ), returned_ranked AS (
+            -- a returned line; one passed on is a possible tie, of the user of the time of
+            -- the case's events on it: before D its earlier user (not its owner, when he
+            -- is another entity), from D on or on both sides its owner
+            SELECT o.entity_id, r.investigation_id, CASE
+                WHEN NOT o.passed THEN 3
+                WHEN cs.side = 'before' AND cs.earlier IS NOT NULL
+                    AND cs.earlier <> o.entity_id THEN NULL
+                ELSE 5 END AS rank
+            FROM owned o JOIN returned_lines r ON r.key = o.key
+            LEFT JOIN case_side cs ON cs.investigation_id = r.investigation_id
+                AND cs.key = o.key
+            UNION ALL
+            SELECT cs.earlier, r.investigation_id, 5
+            FROM returned_lines r JOIN case_side cs ON cs.investigation_id = r.investigation_id
+                AND cs.key = r.key
+            WHERE cs.side = 'before' AND cs.earlier IS NOT NULL
         ), ties AS (
             SELECT m.entity_id AS target_id, s.investigation_id, 1 AS basis_rank
             FROM new_members m JOIN src_subjects s ON s.record_id = m.record_id
@@ -260,11 +329,15 @@ def compute(con: duckdb.DuckDBPyConnection) -> None:
             SELECT o.entity_id, r.investigation_id, 2 FROM owned o
             JOIN sel_recs r ON r.key = o.key
             UNION ALL
-            SELECT o.entity_id, r.investigation_id, CASE WHEN o.passed THEN 5 ELSE 3 END
-            FROM owned o JOIN returned_lines r ON r.key = o.key
+            SELECT entity_id, investigation_id, rank FROM returned_ranked
+            WHERE rank IS NOT NULL
             UNION ALL
             SELECT o.entity_id, c.investigation_id, c.rank
             FROM owned o JOIN chain_cases c ON c.key = o.key
+            UNION ALL
+            SELECT o.entity_id, c.investigation_id, c.rank
+            FROM owned o JOIN passed_chain_ranked c ON c.key = o.key
+            WHERE c.rank IS NOT NULL
         )
         SELECT target_id, investigation_id, min(basis_rank) AS basis_rank FROM ties
         GROUP BY target_id, investigation_id
