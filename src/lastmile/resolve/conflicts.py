@@ -12,16 +12,18 @@ line (a credited line must show in the case's communications). A line *passed on
 (``handovers.passings_sql``: the last line of a chain that keeps running with other
 contacts when its user starts a new line) had two users in turn; a tie that needs it (it is
 the returned line, the credited line, or a link of the chain) is only a possible one, and
-says so (basis ``passed line``). Every line keys as a selector record of it does
-(``features.comm_key_sql``: an account on its platform, a phone on any). An organization is
-never a target (the Sinaloa Cartel is named in hundreds of cases), nor a selector used by
-several people (a family phone). A target worked
-by two agencies, or by two divisions of one agency, is a *conflict*; each side is told only
-the other side's agency and point of contact, and the conflict's *basis* (:data:`BASES`):
-how the weaker of its two sides was tied to the target.
+says so (basis ``passed line``); it goes to the user of the line at the time of the case's
+events on it, read against the passing's day D (all before D: its earlier user; all from D
+on: its later user; on both sides: as the records say). Every line keys as a selector
+record of it does (``features.comm_key_sql``: an account on its platform, a phone on any).
+An organization is never a target (the Sinaloa Cartel is named in hundreds of cases), nor a
+selector used by several people (a family phone). A target worked by two agencies, or by
+two divisions of one agency, is a *conflict*; each side is told only the other side's
+agency and point of contact, and the conflict's *basis* (:data:`BASES`): how the weaker of
+its two sides was tied to the target.
 
-Conflicts are kept in the ``conflicts`` table with the time first seen, so a rerun can tell
-new ones from known ones.
+Conflicts are kept in the ``conflicts`` table with the time first seen and the time first
+seen as confirmed, so a rerun can tell new ones from known ones, and upgraded ones.
 """
 
 from __future__ import annotations
@@ -105,8 +107,10 @@ def load_lines(ws: Workspace, con: duckdb.DuckDBPyConnection) -> None:
     (RETURNED_LINES); ``handover_pairs(old_key, new_key)``, the likely burner replacements
     (``lastmile.comms.handovers``: one line goes silent and a new one starts within days,
     talking to the same people); and ``handover_seen(investigation_id, key)``, the cases
-    whose communications show a line of a handover; and ``passed_lines(key)``, the lines
-    passed on to another user (``handovers.passings_sql``, read off the same handovers).
+    whose communications show a line of a handover, with the first and last day of their
+    events on it (``first_day``, ``last_day``); and ``passed_lines(key, passed_on)``, the
+    lines passed on to another user and the day D of the passing (``handovers.passings_sql``,
+    read off the same handovers).
     Every line keys as a communication's end on its platform (``features.comm_key_sql``),
     as a selector record of it does."""
     from lastmile.comms.handovers import HandoverParams, handovers_sql, passings_sql
