@@ -24,6 +24,7 @@ import pytest
 from lastmile.comms.handovers import HandoverParams, handovers_sql
 from lastmile.ingest import ingest_paths
 from lastmile.resolve import conflicts, run
+from lastmile.resolve.errors import ResolveError
 from lastmile.store import Workspace, open_workspace
 from lastmile.store.backends import DuckDBStore, PostgresStore, register_table
 from lastmile.store.migrations import migrate
@@ -372,7 +373,7 @@ def test_each_conflict_says_how_it_was_found(operation: Workspace) -> None:
     assert found[("I1-S1", "A1", "A2")] == "returned line"
     assert found[("I1-S7", "A2", "A1")] == "burner chain"
     con = operation.store.staging()
-    assert conflicts.write(operation, con) == len(
+    assert conflicts.write(operation, con).new == len(
         con.execute("SELECT * FROM new_conflicts").fetchall()
     )
     stored = conflicts.conflicts_of(operation, "A2").to_pylist()
@@ -380,7 +381,7 @@ def test_each_conflict_says_how_it_was_found(operation: Workspace) -> None:
     assert first[("I1-S1", "A1")]["basis"] == "returned line"
     # A rerun keeps the time each conflict was first seen, and says its basis again.
     con.execute("UPDATE new_conflicts SET basis = 'burner chain'")
-    assert conflicts.write(operation, con) == 0
+    assert conflicts.write(operation, con) == conflicts.Stored(new=0, upgraded=0)
     again = {
         (r["target_id"], r["other_agency_id"]): r
         for r in conflicts.conflicts_of(operation, "A2").to_pylist()
@@ -408,3 +409,118 @@ def test_conflicts_stored_before_the_basis_keep_their_row(workspace_url: str) ->
         assert ws.store.rows("SELECT target_id, first_seen, basis FROM conflicts") == [
             ("P-1", datetime(2022, 7, 1, 10, 0), None)
         ]
+
+
+def _stored(ws: Workspace) -> dict[tuple[str, str, str], dict]:
+    return {
+        (r["target_id"], r["agency_id"], r["other_agency_id"]): r
+        for r in conflicts.conflicts_of(ws).to_pylist()
+    }
+
+
+def test_a_conflict_is_first_seen_as_confirmed_once(operation: Workspace) -> None:
+    """``confirmed_since`` (migration 0013): set when a conflict is first stored with a
+    confirmed basis, or when a possible one is confirmed (counted as upgraded), and kept
+    when it falls back to possible or is no longer seen."""
+    found_bases(operation)
+    con = operation.store.staging()
+    pedro, tomas = ("I1-S1", "A1", "A2"), ("I2-S1", "A2", "A1")
+    # Pedro's conflict (both agencies' rows) is first seen as a possible one.
+    con.execute("UPDATE new_conflicts SET basis = 'passed line' WHERE target_id = ?", [pedro[0]])
+    first = conflicts.write(operation, con)
+    assert first.upgraded == 0 and first.new == len(_stored(operation))
+    before = _stored(operation)
+    # A possible conflict has none; a confirmed one was confirmed when first seen.
+    assert before[pedro]["confirmed_since"] is None
+    assert before[("I1-S1", "A2", "A1")]["confirmed_since"] is None
+    assert before[tomas]["confirmed_since"] == before[tomas]["first_seen"]
+    # The next run confirms it: upgraded (both rows), announced at this run's time.
+    con.execute("UPDATE new_conflicts SET basis = 'returned line'")
+    assert conflicts.write(operation, con) == conflicts.Stored(new=0, upgraded=2)
+    after = _stored(operation)
+    assert after[pedro]["first_seen"] == before[pedro]["first_seen"]
+    assert after[pedro]["confirmed_since"] is not None
+    assert after[pedro]["confirmed_since"] >= after[pedro]["first_seen"]
+    assert after[tomas]["confirmed_since"] == before[tomas]["confirmed_since"]
+    # Back to possible, then gone: what was told as confirmed stays told (and a later
+    # confirmation is no upgrade).
+    con.execute("UPDATE new_conflicts SET basis = 'passed line'")
+    assert conflicts.write(operation, con) == conflicts.Stored(new=0, upgraded=0)
+    con.execute("DELETE FROM new_conflicts WHERE target_id = ?", [tomas[0]])
+    assert conflicts.write(operation, con) == conflicts.Stored(new=0, upgraded=0)
+    con.execute("UPDATE new_conflicts SET basis = 'subject record'")
+    assert conflicts.write(operation, con) == conflicts.Stored(new=0, upgraded=0)
+    last = _stored(operation)
+    assert last[pedro]["confirmed_since"] == after[pedro]["confirmed_since"]
+    assert last[tomas]["confirmed_since"] == before[tomas]["confirmed_since"]
+    assert last[tomas]["basis"] == "passed line"
+
+
+def test_since_lists_what_is_new_to_the_reader(operation: Workspace) -> None:
+    """``conflicts_of(since=...)``: first seen at or after the time, or with ``confirmed``
+    first seen as confirmed at or after it; an aware time is read in UTC."""
+    found_bases(operation)
+    conflicts.write(operation, operation.store.staging())
+    store = operation.store
+    # Two stored conflicts with known times: Pedro's (A1 -> A2) first seen on July 1 at 10:00
+    # and confirmed on July 3 at 10:00; Tomas's (A2 -> A1) possible since July 2 at 10:00.
+    store.execute(
+        "UPDATE conflicts SET first_seen = TIMESTAMP '2022-06-01 00:00:00', "
+        "confirmed_since = TIMESTAMP '2022-06-01 00:00:00'"
+    )
+    store.execute(
+        "UPDATE conflicts SET first_seen = TIMESTAMP '2022-07-01 10:00:00', "
+        "confirmed_since = TIMESTAMP '2022-07-03 10:00:00' "
+        "WHERE target_id = 'I1-S1' AND agency_id = 'A1' AND other_agency_id = 'A2'"
+    )
+    store.execute(
+        "UPDATE conflicts SET first_seen = TIMESTAMP '2022-07-02 10:00:00', "
+        "confirmed_since = NULL, basis = 'passed line' "
+        "WHERE target_id = 'I2-S1' AND agency_id = 'A2' AND other_agency_id = 'A1'"
+    )
+
+    def since(when: str, confirmed: bool = False) -> set[tuple[str, str, str]]:
+        rows = conflicts.conflicts_of(
+            operation, confirmed=confirmed, since=conflicts.parse_since(when)
+        ).to_pylist()
+        return {(r["target_id"], r["agency_id"], r["other_agency_id"]) for r in rows}
+
+    pedro, tomas = ("I1-S1", "A1", "A2"), ("I2-S1", "A2", "A1")
+    assert since("2022-07-01T10:00:00") == {pedro, tomas}  # at the time itself
+    assert since("2022-07-01T10:00:00.000001") == {tomas}
+    assert since("2022-07-01T12:00:00+02:00") == {pedro, tomas}  # 10:00 UTC
+    assert since("2022-07-02") == {tomas}  # a date is its midnight
+    assert since("2022-07-02T10:00:01") == set()
+    # The confirmed reader is told of Pedro's when it was confirmed, never of Tomas's.
+    assert since("2022-07-01", confirmed=True) == {pedro}
+    assert since("2022-07-03T10:00:00Z", confirmed=True) == {pedro}
+    assert since("2022-07-03T10:00:01Z", confirmed=True) == set()
+    with pytest.raises(ResolveError, match="ISO date"):
+        conflicts.parse_since("yesterday")
+
+
+def test_migration_13_confirms_what_was_told_as_confirmed(workspace_url: str) -> None:
+    # Conflicts stored before migration 0013: a confirmed basis, or none (stored before
+    # 0010, and listed by --confirmed), was confirmed when first seen; a possible one is not.
+    store = (
+        PostgresStore(workspace_url)
+        if workspace_url.startswith("postgres")
+        else DuckDBStore(Path(workspace_url))
+    )
+    migrate(store, up_to=12)
+    for target, basis in (("P-1", "returned line"), ("P-2", "passed line"), ("P-3", None)):
+        store.execute(
+            "INSERT INTO conflicts (target_id, target_kind, agency_id, division, "
+            "other_agency_id, other_division, first_seen, last_seen, basis) VALUES (?, "
+            "'person', 'A1', 'Phoenix', 'A2', 'Phoenix', TIMESTAMP '2022-07-01 10:00:00', "
+            "TIMESTAMP '2022-07-02 10:00:00', ?)",
+            (target, basis),
+        )
+    store.close()
+    with open_workspace(workspace_url) as ws:
+        rows = ws.store.rows("SELECT target_id, confirmed_since FROM conflicts ORDER BY 1")
+    assert rows == [
+        ("P-1", datetime(2022, 7, 1, 10, 0)),
+        ("P-2", None),
+        ("P-3", datetime(2022, 7, 1, 10, 0)),
+    ]

@@ -6,7 +6,9 @@ agency A1's case) goes silent in May and his next one carries on with the same p
 June; on July 1 he starts a third phone with those people, while the June phone keeps
 running with other people's: he handed it down to Chuy, whose record in agency A2's case
 lists it; A2's case also shows Beto's May phone. Agency A3's case obtained the June phone's
-records in June. Nothing in the records says who used the June phone when. Dora's chain is
+records in June (Beto's time), agency A4's in late June and early July (both users' times).
+Nothing in the records says who used the June phone when; the passing's day D (July 1) is
+read off the communications. Dora's chain is
 the same without the passing: her June phone keeps its contacts after she starts a second
 phone in July, and agency A2's record of "Dorotea" lists the June phone. Fay's chain ends
 with a phone that simply stops.
@@ -16,7 +18,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -29,7 +31,7 @@ from tests.test_resolve_conflicts import found_bases
 B_OLD, B_MID, B_NEW = "602-555-0801", "602-555-0802", "602-555-0803"
 D_OLD, D_MAIN, D_2ND = "602-555-0901", "602-555-0902", "602-555-0903"
 F_OLD, F_MID, F_OTHER, F_NEW1, F_NEW2 = (f"602-555-07{k:02d}" for k in range(1, 6))
-T3 = "602-555-0301"
+T3, T4 = "602-555-0301", "602-555-0401"
 LINES = (B_OLD, B_MID, B_NEW, D_OLD, D_MAIN, D_2ND, F_OLD, F_MID, F_OTHER, F_NEW1)
 E164 = {v: "+1" + v.replace("-", "") for v in LINES}
 
@@ -66,9 +68,17 @@ def write_operation(folder: Path) -> None:
     _write(
         folder,
         "agencies",
-        [{"agency_id": f"A{i}", "name": f"Agency {i}", "kind": "local"} for i in (1, 2, 3)],
+        [{"agency_id": f"A{i}", "name": f"Agency {i}", "kind": "local"} for i in (1, 2, 3, 4)],
     )
-    cases = [("J1", "A1"), ("J2", "A2"), ("J3", "A3"), ("K1", "A1"), ("K2", "A2"), ("M1", "A3")]
+    cases = [
+        ("J1", "A1"),
+        ("J2", "A2"),
+        ("J3", "A3"),
+        ("J4", "A4"),
+        ("K1", "A1"),
+        ("K2", "A2"),
+        ("M1", "A3"),
+    ]
     _write(
         folder,
         "investigations",
@@ -81,6 +91,7 @@ def write_operation(folder: Path) -> None:
         ("J1-S1", "J1", "Beto Primero", B_OLD),
         ("J2-S1", "J2", "Chuy Segundo", B_MID),
         ("J3-S1", "J3", "Tere Tercera", T3),
+        ("J4-S1", "J4", "Tito Cuarto", T4),
         ("K1-S1", "K1", "Dora Uno", D_OLD),
         ("K2-S1", "K2", "Dorotea Dos", D_MAIN),
     ]
@@ -125,6 +136,11 @@ def write_operation(folder: Path) -> None:
         # that talk to it alone: a returned line).
         *_talk("J3", T3, tere, 6, weeks),
         *_talk("J3", B_MID, leaves, 6, [3, 10]),
+        # A4's case: the records of its own line, and of the June phone on June 24 and
+        # July 5, on both sides of its passing (numbers that talk to it alone).
+        *_talk("J4", T4, _numbers("415", 4), 6, weeks),
+        *_talk("J4", B_MID, ["624-555-1000"], 6, [24]),
+        *_talk("J4", B_MID, ["624-555-1001"], 7, [5]),
         # Dora: May phone, June phone (in A1's case); the June phone keeps her people in
         # July, beside a second phone (in A2's case).
         *_talk("K1", D_OLD, dora, 5, weeks),
@@ -251,21 +267,34 @@ def test_a_chains_last_line_that_keeps_running_with_other_people_was_passed_on(
 
 def test_a_tie_through_a_line_passed_on_is_a_possible_conflict(operation: Workspace) -> None:
     found = found_bases(operation)
-    # Chuy's record lists the June phone, which A1's case shows in Beto's chain: possible,
-    # not confirmed.
-    assert found[("J2-S1", "A2", "A1")] == "passed line"
-    assert found[("J2-S1", "A1", "A2")] == "passed line"
-    # A known limitation (docs/resolution.md, "Lines passed on", *Not yet*): A3's case
-    # obtained the June phone's records in June, while Beto used it, but the passing's date
-    # is not kept, so the case goes to the line's later user, Chuy, as a possible tie, and
-    # not to Beto. What is pinned here is that the tie is told as possible.
-    assert found[("J2-S1", "A2", "A3")] == "passed line"
+    # A4's case obtained the June phone's records on both sides of its passing: which user
+    # it worked is for the two points of contact; the phone's owner by the records, Chuy, is
+    # told as a possible conflict.
+    assert found[("J2-S1", "A2", "A4")] == "passed line"
+    assert found[("J2-S1", "A4", "A2")] == "passed line"
     # Dora's chain runs through no line passed on: Dorotea's June phone ties her to A1's
     # case as before.
     assert found[("K2-S1", "A2", "A1")] == "burner chain"
-    # A2's case lists the June phone (Chuy's) and shows Beto's May phone: Beto is tied to
-    # it only through the line passed on.
-    assert found[("J1-S1", "A1", "A2")] == "passed line"
+
+
+def test_a_tie_through_a_line_passed_on_goes_to_the_user_of_its_time(
+    operation: Workspace,
+) -> None:
+    """The case's events on the line passed on, against the passing's day D: all before D,
+    the line was its earlier user's; all from D on, its later user's. The tie stays a
+    possible one (D is inferred), but is not told to the other user."""
+    found = found_bases(operation)
+    # A3's case obtained the June phone's records in June, while Beto used it: Beto is
+    # tied to A3 (possible), Chuy, the phone's owner by the records, is not.
+    assert found[("J1-S1", "A1", "A3")] == "passed line"
+    assert found[("J1-S1", "A3", "A1")] == "passed line"
+    assert not {c for c in found if c[0] == "J2-S1" and "A3" in c[1:]}
+    # A1's case shows the June phone in June only (Beto's, in his chain): Chuy is not tied
+    # to A1 through it.
+    assert not {c for c in found if c[0] == "J2-S1" and "A1" in c[1:]}
+    # A2's case lists the June phone, whose July events it shows (Chuy's), beside Beto's May
+    # phone: the chain through it does not tie Beto to A2.
+    assert not {c for c in found if c[0] == "J1-S1" and "A2" in c[1:]}
 
 
 def test_confirmed_conflicts_leave_out_the_possible_ones(operation: Workspace) -> None:
@@ -327,3 +356,147 @@ def test_the_confirmed_option_of_the_conflicts_command(tmp_path: Path) -> None:
     assert set(every) & set(POSSIBLE_BASES)
     assert confirmed == [b for b in every if b not in POSSIBLE_BASES]
     assert confirmed
+
+
+def _confirming_record(folder: Path) -> None:
+    """A later file of A3's case J3: a selector record of Beto's May phone, with no subject (a
+    line the case lists). It ties Beto to A3's case by a selector record: his conflict with
+    A3, possible through the line passed on, is confirmed."""
+    folder.mkdir(parents=True, exist_ok=True)
+    _write(
+        folder,
+        "selectors",
+        [
+            {
+                "selector_id": "J3-P9",
+                "investigation_id": "J3",
+                "subject_id": "",
+                "kind": "phone",
+                "value": B_OLD,
+                "platform": "",
+            }
+        ],
+    )
+
+
+def test_a_possible_conflict_confirmed_later_is_announced(
+    operation: Workspace, tmp_path: Path
+) -> None:
+    """Possible -> confirmed across two resolutions: the conflict keeps its first_seen, gains
+    a confirmed_since of the second run, is counted as upgraded, and is new to a reader of
+    the confirmed conflicts since the first run (``--confirmed --since``), not to a reader
+    of all conflicts."""
+    from lastmile.resolve.conflicts import POSSIBLE_BASES, conflicts_of
+    from lastmile.resolve.run import resolve
+
+    def stored() -> dict[tuple[str, str, str], dict]:
+        return {
+            (r["target_id"], r["agency_id"], r["other_agency_id"]): r
+            for r in conflicts_of(operation).to_pylist()
+        }
+
+    def keys(rows: list[dict]) -> set[tuple[str, str, str]]:
+        return {(r["target_id"], r["agency_id"], r["other_agency_id"]) for r in rows}
+
+    assert resolve(operation).upgraded_conflicts == 0
+    ((beto_id,),) = operation.store.rows(
+        "SELECT entity_id FROM entity_members WHERE record_type = 'subjects' "
+        "AND record_id = 'J1-S1'"
+    )
+    beto = [(beto_id, "A1", "A3"), (beto_id, "A3", "A1")]
+    first = stored()
+    assert all(first[c]["basis"] == "passed line" for c in beto)
+    assert all(first[c]["confirmed_since"] is None for c in beto)
+    between = max(r["first_seen"] for r in first.values())
+    _confirming_record(tmp_path / "later")
+    ingest_paths(operation, [tmp_path / "later"], rejects=tmp_path / "rejects2.csv")
+    second_run = resolve(operation)
+    second = stored()
+    for c in beto:
+        assert second[c]["basis"] == "selector record"
+        assert second[c]["first_seen"] == first[c]["first_seen"]
+        assert second[c]["confirmed_since"] > between
+    upgraded = {
+        c
+        for c, r in second.items()
+        if c in first and first[c]["confirmed_since"] is None and r["confirmed_since"] is not None
+    }
+    assert upgraded == set(beto)
+    assert second_run.upgraded_conflicts == len(upgraded)
+    # Every conflict confirmed in the first run keeps its time.
+    assert all(
+        second[c]["confirmed_since"] == r["confirmed_since"]
+        for c, r in first.items()
+        if r["confirmed_since"] is not None
+    )
+    # Since the first run: the confirmed reader is told of the upgraded conflicts and of new
+    # confirmed ones; the reader of all conflicts of the new ones only.
+    later = between + timedelta(microseconds=1)
+    news = {c for c in second if c not in first}
+    assert keys(conflicts_of(operation, since=later).to_pylist()) == news
+    assert not set(beto) & news
+    confirmed_news = {c for c in news if second[c]["basis"] not in POSSIBLE_BASES}
+    assert keys(conflicts_of(operation, confirmed=True, since=later).to_pylist()) == (
+        upgraded | confirmed_news
+    )
+
+
+def test_the_since_option_and_the_upgrades_on_the_command_line(tmp_path: Path) -> None:
+    """``lastmile resolve`` says how many conflicts were upgraded from possible to confirmed;
+    ``lastmile conflicts --since WHEN`` (with or without ``--confirmed``) lists what is new
+    since WHEN, and every format carries ``confirmed_since``."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from lastmile.cli import app
+
+    write_operation(tmp_path / "op")
+    path = str(tmp_path / "ws.duckdb")
+    runner = CliRunner()
+
+    def run(*args: str) -> str:
+        res = runner.invoke(app, [*args, "-w", path])
+        assert res.exit_code == 0, res.output
+        return res.stdout
+
+    run("ingest", str(tmp_path / "op"))
+    assert "0 upgraded from possible to confirmed" in run("resolve")
+    every = json.loads(run("conflicts", "-f", "json"))
+    assert all("confirmed_since" in r for r in every)
+    between = max(r["first_seen"] for r in every)
+    _confirming_record(tmp_path / "later")
+    run("ingest", str(tmp_path / "later"))
+    assert "2 upgraded from possible to confirmed" in run("resolve")
+
+    def listed(*flags: str) -> list[dict[str, str]]:
+        return list(csv.DictReader(io.StringIO(run("conflicts", "-f", "csv", *flags))))
+
+    later = datetime.fromisoformat(between) + timedelta(microseconds=1)
+    after = later.isoformat()
+    upgraded = listed("--confirmed", "--since", after)
+    assert {(r["agency_id"], r["other_agency_id"], r["basis"]) for r in upgraded} == {
+        ("A1", "A3", "selector record"),
+        ("A3", "A1", "selector record"),
+    }
+    assert all(
+        datetime.fromisoformat(r["confirmed_since"])
+        >= later
+        > datetime.fromisoformat(r["first_seen"])
+        for r in upgraded
+    )
+    # Without --confirmed they are not new (Beto's conflicts were all seen, as possible, by
+    # the first run); with an earlier time every conflict is.
+    assert listed("--since", after) == []
+    assert len(listed("--since", "2022-01-01")) == len(listed())
+    # On a terminal wide enough, beside when it was first seen.
+    from lastmile.export.tables import fit_table
+    from lastmile.resolve.conflicts import conflicts_of
+    from lastmile.store import open_workspace
+
+    with open_workspace(path) as ws:
+        table, dropped = fit_table(conflicts_of(ws), 250, "conflicts")
+    assert not dropped
+    assert [c.header for c in table.columns][-2:] == ["first seen", "confirmed since"]
+    res = runner.invoke(app, ["conflicts", "--since", "last week", "-w", path])
+    assert res.exit_code != 0 and "ISO date" in res.output

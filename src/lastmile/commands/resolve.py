@@ -128,7 +128,8 @@ def resolve(
     for a, b, why in result.identifier_conflicts:
         lines.append(f"identifier conflict: {a} {why} ({b})")
     lines.append(
-        f"conflicts: {result.conflicts:,} ({result.new_conflicts:,} new; "
+        f"conflicts: {result.conflicts:,} ({result.new_conflicts:,} new, "
+        f"{result.upgraded_conflicts:,} upgraded from possible to confirmed; "
         f"{result.possible_conflicts:,} possible, through a line passed on): "
         "lastmile conflicts"
     )
@@ -244,6 +245,16 @@ def conflicts(
             "line passed from one person to another).",
         ),
     ] = False,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            metavar="WHEN",
+            help="Only what is new since WHEN (an ISO date or date and time, UTC unless it "
+            "says otherwise): the conflicts first seen then or later; with --confirmed, "
+            "those first seen as confirmed then or later (a possible one since confirmed "
+            "is new to you).",
+        ),
+    ] = None,
     workspace: WorkspaceOpt = None,
     format: FormatOpt = None,
     out: OutOpt = None,
@@ -252,12 +263,14 @@ def conflicts(
     """Targets another agency (or another division) also works.
 
     Only the other side's agency and point of contact, never its case; the basis says how
-    each was found. Run 'lastmile resolve' first."""
-    from lastmile.resolve.conflicts import conflicts_of
+    each was found, first_seen when, and confirmed_since when it was first seen as confirmed
+    (empty while only possible). Run 'lastmile resolve' first."""
+    from lastmile.resolve.conflicts import conflicts_of, parse_since
     from lastmile.store import open_workspace
 
+    when = parse_since(since) if since is not None else None
     with open_workspace(workspace, create=False) as ws:
-        data = conflicts_of(ws, agency, confirmed=confirmed)
+        data = conflicts_of(ws, agency, confirmed=confirmed, since=when)
     # With --agency the asking agency's own columns repeat what was asked: the terminal
     # gives their width to whom to call (the other formats keep them).
     hide = ("agency_id", "division") if agency else ()

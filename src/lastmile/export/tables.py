@@ -124,6 +124,7 @@ COLUMNS: dict[str, Col] = {
     "division": Col("division", 4),
     "poc_email": Col("email", 5, "key"),
     "first_seen": Col("first seen", 4, "time"),
+    "confirmed_since": Col("confirmed since", 4, "time"),
     "other_agency": Col("other agency name", 2, "fold"),
 }
 

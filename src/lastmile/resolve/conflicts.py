@@ -12,19 +12,24 @@ line (a credited line must show in the case's communications). A line *passed on
 (``handovers.passings_sql``: the last line of a chain that keeps running with other
 contacts when its user starts a new line) had two users in turn; a tie that needs it (it is
 the returned line, the credited line, or a link of the chain) is only a possible one, and
-says so (basis ``passed line``). Every line keys as a selector record of it does
-(``features.comm_key_sql``: an account on its platform, a phone on any). An organization is
-never a target (the Sinaloa Cartel is named in hundreds of cases), nor a selector used by
-several people (a family phone). A target worked
-by two agencies, or by two divisions of one agency, is a *conflict*; each side is told only
-the other side's agency and point of contact, and the conflict's *basis* (:data:`BASES`):
-how the weaker of its two sides was tied to the target.
+says so (basis ``passed line``); it goes to the user of the line at the time of the case's
+events on it, read against the passing's day D (all before D: its earlier user; all from D
+on: its later user; on both sides: as the records say). Every line keys as a selector
+record of it does (``features.comm_key_sql``: an account on its platform, a phone on any).
+An organization is never a target (the Sinaloa Cartel is named in hundreds of cases), nor a
+selector used by several people (a family phone). A target worked by two agencies, or by
+two divisions of one agency, is a *conflict*; each side is told only the other side's
+agency and point of contact, and the conflict's *basis* (:data:`BASES`): how the weaker of
+its two sides was tied to the target.
 
-Conflicts are kept in the ``conflicts`` table with the time first seen, so a rerun can tell
-new ones from known ones.
+Conflicts are kept in the ``conflicts`` table with the time first seen and the time first
+seen as confirmed, so a rerun can tell new ones from known ones, and upgraded ones.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import duckdb
 import pyarrow as pa
@@ -102,8 +107,10 @@ def load_lines(ws: Workspace, con: duckdb.DuckDBPyConnection) -> None:
     (RETURNED_LINES); ``handover_pairs(old_key, new_key)``, the likely burner replacements
     (``lastmile.comms.handovers``: one line goes silent and a new one starts within days,
     talking to the same people); and ``handover_seen(investigation_id, key)``, the cases
-    whose communications show a line of a handover; and ``passed_lines(key)``, the lines
-    passed on to another user (``handovers.passings_sql``, read off the same handovers).
+    whose communications show a line of a handover, with the first and last day of their
+    events on it (``first_day``, ``last_day``); and ``passed_lines(key, passed_on)``, the
+    lines passed on to another user and the day D of the passing (``handovers.passings_sql``,
+    read off the same handovers).
     Every line keys as a communication's end on its platform (``features.comm_key_sql``),
     as a selector record of it does."""
     from lastmile.comms.handovers import HandoverParams, handovers_sql, passings_sql
@@ -131,24 +138,30 @@ def load_lines(ws: Workspace, con: duckdb.DuckDBPyConnection) -> None:
         WITH pairs AS (
             SELECT x.old_selector, x.new_selector FROM ({handovers_sql(HandoverParams())}) x
         ), v AS (SELECT old_selector AS value FROM pairs UNION SELECT new_selector FROM pairs),
-        seen AS (
-            SELECT DISTINCT s.investigation_id, c.from_selector AS value,
-                coalesce(c.platform, '') AS platform
+        seen_ev AS (
+            SELECT s.investigation_id, c.from_selector AS value,
+                coalesce(c.platform, '') AS platform, CAST(c.time AS DATE) AS day
             FROM communications c JOIN communications_sources s ON s.event_key = c.event_key
             WHERE c.from_selector IN (SELECT value FROM v)
-            UNION
-            SELECT DISTINCT s.investigation_id, c.to_selector, coalesce(c.platform, '')
+            UNION ALL
+            SELECT s.investigation_id, c.to_selector, coalesce(c.platform, ''),
+                CAST(c.time AS DATE)
             FROM communications c JOIN communications_sources s ON s.event_key = c.event_key
             WHERE c.to_selector IN (SELECT value FROM v)
+        ), seen AS (
+            SELECT investigation_id, value, platform, min(day) AS first_day,
+                max(day) AS last_day
+            FROM seen_ev GROUP BY investigation_id, value, platform
         ), on_platform AS (SELECT DISTINCT value, platform FROM seen)
         SELECT 'handover' AS what, p.old_selector AS a, po.platform AS a_platform,
-            p.new_selector AS b, pn.platform AS b_platform
+            p.new_selector AS b, pn.platform AS b_platform, CAST(NULL AS DATE) AS first_day,
+            CAST(NULL AS DATE) AS last_day
         FROM pairs p JOIN on_platform po ON po.value = p.old_selector
         JOIN on_platform pn ON pn.value = p.new_selector
         UNION ALL
-        SELECT 'seen', investigation_id, '', value, platform FROM seen
+        SELECT 'seen', investigation_id, '', value, platform, first_day, last_day FROM seen
         UNION ALL
-        SELECT DISTINCT 'passed', x.selector, po.platform, x.successor, ''
+        SELECT DISTINCT 'passed', x.selector, po.platform, x.successor, '', x.date, x.date
         FROM ({passings_sql(HandoverParams(), "pairs")}) x
         JOIN on_platform po ON po.value = x.selector
         """
@@ -161,19 +174,25 @@ def load_lines(ws: Workspace, con: duckdb.DuckDBPyConnection) -> None:
         CREATE OR REPLACE TEMP TABLE handover_rows AS
         SELECT CAST(what AS VARCHAR) AS what, CAST(a AS VARCHAR) AS a,
             CAST(a_platform AS VARCHAR) AS a_platform, CAST(b AS VARCHAR) AS b,
-            CAST(b_platform AS VARCHAR) AS b_platform
+            CAST(b_platform AS VARCHAR) AS b_platform, CAST(first_day AS DATE) AS first_day,
+            CAST(last_day AS DATE) AS last_day
         FROM handover_values;
         CREATE OR REPLACE TEMP TABLE handover_pairs AS
         SELECT DISTINCT {ka} AS old_key, {kb} AS new_key FROM handover_rows
         WHERE what = 'handover';
         CREATE OR REPLACE TEMP TABLE handover_seen AS
-        SELECT DISTINCT a AS investigation_id, {kb} AS key FROM handover_rows WHERE what = 'seen'
+        SELECT a AS investigation_id, {kb} AS key, min(first_day) AS first_day,
+            max(last_day) AS last_day
+        FROM handover_rows WHERE what = 'seen' GROUP BY a, {kb}
         """
     )
+    # A line passed on, and the day D its later user took it over (the earliest, for a line
+    # with several successors).
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE passed_lines AS
-        SELECT DISTINCT {ka} AS key FROM handover_rows WHERE what = 'passed'
+        SELECT {ka} AS key, min(first_day) AS passed_on FROM handover_rows
+        WHERE what = 'passed' GROUP BY {ka}
         """
     )
 
@@ -232,6 +251,28 @@ def compute(con: duckdb.DuckDBPyConnection) -> None:
             -- the lines a case listed (its selector records) or obtained records of
             SELECT investigation_id, key FROM sel_recs WHERE valid
             UNION SELECT investigation_id, key FROM returned_lines
+        ), passed_users AS (
+            -- each line passed on, with its earlier user: the one owner of the other lines
+            -- of its chain (its owner, whose records use it, is mostly its later user)
+            SELECT p.key, p.passed_on, eu.earlier
+            FROM passed_lines p
+            LEFT JOIN (
+                SELECT pc.node AS key, CASE WHEN count(DISTINCT o.entity_id) = 1
+                    THEN min(o.entity_id) END AS earlier
+                FROM passed_chains pc
+                JOIN passed_chains other ON other.component = pc.component
+                    AND other.node <> pc.node
+                JOIN selector_owner o ON o.key = other.node AND o.entity_id IS NOT NULL
+                WHERE other.node NOT IN (SELECT key FROM passed_lines)
+                GROUP BY pc.node
+            ) eu ON eu.key = p.key
+        ), case_side AS (
+            -- when a case's events on a line passed on fall: all before its day D (its
+            -- earlier user's time), all from D on (its later user's), or both
+            SELECT v.investigation_id, u.key, u.earlier,
+                CASE WHEN v.last_day < u.passed_on THEN 'before'
+                     WHEN v.first_day >= u.passed_on THEN 'after' ELSE 'both' END AS side
+            FROM passed_users u JOIN handover_seen v ON v.key = u.key
         ), chain_cases AS (
             -- every line of a burner chain that holds one of a case's lines, where the
             -- case's communications show it (burner_chains leave out the handovers of a
@@ -243,12 +284,47 @@ def compute(con: duckdb.DuckDBPyConnection) -> None:
             JOIN burner_chains credited ON credited.component = held.component
             JOIN handover_seen v ON v.investigation_id = c.investigation_id
                 AND v.key = credited.node
-            UNION ALL
-            SELECT DISTINCT credited.node, c.investigation_id, 5 FROM passed_chains held
+        ), passed_chain_cases AS (
+            SELECT DISTINCT credited.node AS key, held.node AS held, c.investigation_id
+            FROM passed_chains held
             JOIN case_lines c ON c.key = held.node
             JOIN passed_chains credited ON credited.component = held.component
             JOIN handover_seen v ON v.investigation_id = c.investigation_id
                 AND v.key = credited.node
+        ), passed_chain_ranked AS (
+            -- a tie through a line passed on is a possible one, unless the case's events on
+            -- the line fall wholly in the time of a user other than the one it credits: the
+            -- case held the line only after D (its later user's), yet the tie credits the
+            -- chain of its earlier user; or it shows the line only before D (its earlier
+            -- user's), yet the tie credits the line's owner, who is another entity
+            SELECT pc.key, pc.investigation_id, CASE
+                WHEN hs.side = 'after' AND pc.key <> pc.held THEN NULL
+                WHEN xs.side = 'before' AND xs.earlier IS NOT NULL
+                    AND xs.earlier <> xo.entity_id THEN NULL
+                ELSE 5 END AS rank
+            FROM passed_chain_cases pc
+            LEFT JOIN case_side hs ON hs.investigation_id = pc.investigation_id
+                AND hs.key = pc.held
+            LEFT JOIN case_side xs ON xs.investigation_id = pc.investigation_id
+                AND xs.key = pc.key
+            LEFT JOIN selector_owner xo ON xo.key = pc.key
+        ), returned_ranked AS (
+            -- a returned line; one passed on is a possible tie, of the user of the time of
+            -- the case's events on it: before D its earlier user (not its owner, when he
+            -- is another entity), from D on or on both sides its owner
+            SELECT o.entity_id, r.investigation_id, CASE
+                WHEN NOT o.passed THEN 3
+                WHEN cs.side = 'before' AND cs.earlier IS NOT NULL
+                    AND cs.earlier <> o.entity_id THEN NULL
+                ELSE 5 END AS rank
+            FROM owned o JOIN returned_lines r ON r.key = o.key
+            LEFT JOIN case_side cs ON cs.investigation_id = r.investigation_id
+                AND cs.key = o.key
+            UNION ALL
+            SELECT cs.earlier, r.investigation_id, 5
+            FROM returned_lines r JOIN case_side cs ON cs.investigation_id = r.investigation_id
+                AND cs.key = r.key
+            WHERE cs.side = 'before' AND cs.earlier IS NOT NULL
         ), ties AS (
             SELECT m.entity_id AS target_id, s.investigation_id, 1 AS basis_rank
             FROM new_members m JOIN src_subjects s ON s.record_id = m.record_id
@@ -257,11 +333,15 @@ def compute(con: duckdb.DuckDBPyConnection) -> None:
             SELECT o.entity_id, r.investigation_id, 2 FROM owned o
             JOIN sel_recs r ON r.key = o.key
             UNION ALL
-            SELECT o.entity_id, r.investigation_id, CASE WHEN o.passed THEN 5 ELSE 3 END
-            FROM owned o JOIN returned_lines r ON r.key = o.key
+            SELECT entity_id, investigation_id, rank FROM returned_ranked
+            WHERE rank IS NOT NULL
             UNION ALL
             SELECT o.entity_id, c.investigation_id, c.rank
             FROM owned o JOIN chain_cases c ON c.key = o.key
+            UNION ALL
+            SELECT o.entity_id, c.investigation_id, c.rank
+            FROM owned o JOIN passed_chain_ranked c ON c.key = o.key
+            WHERE c.rank IS NOT NULL
         )
         SELECT target_id, investigation_id, min(basis_rank) AS basis_rank FROM ties
         GROUP BY target_id, investigation_id
@@ -288,13 +368,33 @@ def compute(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def write(ws: Workspace, con: duckdb.DuckDBPyConnection) -> int:
-    """Store the conflicts, keeping the time each was first seen (a conflict is its target
-    and its two sides; its basis is the latest run's); returns how many are new."""
+@dataclass(frozen=True)
+class Stored:
+    """What :func:`write` stored: how many conflicts are new (first seen in this run) and how
+    many were upgraded (stored before as possible only, confirmed by this run)."""
+
+    new: int
+    upgraded: int
+
+
+def _confirmed_sql(basis: str) -> str:
+    """SQL: ``basis`` states more than a possible conflict (none, for a conflict stored
+    before bases were kept, is not possible: ``conflicts_of``)."""
+    possible = ", ".join(f"'{b}'" for b in POSSIBLE_BASES)
+    return f"({basis} IS NULL OR {basis} NOT IN ({possible}))"
+
+
+def write(ws: Workspace, con: duckdb.DuckDBPyConnection) -> Stored:
+    """Store the conflicts, keeping the time each was first seen and the time it was first
+    seen as confirmed (a conflict is its target and its two sides; its basis is the latest
+    run's): ``confirmed_since`` is set when a conflict is first stored with a confirmed basis
+    or when a possible one (POSSIBLE_BASES) is confirmed by a later run, and kept after that,
+    also when it falls back to possible (what was told as confirmed stays told). Returns how
+    many are new and how many were upgraded from possible to confirmed."""
     settle(con)
     columns = ("target_id", "agency_id", "division", "other_agency_id", "other_division")
     known = ws.store.query(
-        f"SELECT {', '.join(columns)}, first_seen, last_seen, basis FROM conflicts"
+        f"SELECT {', '.join(columns)}, first_seen, last_seen, basis, confirmed_since FROM conflicts"
     )
     if known.num_rows == 0:
         known = pa.table(
@@ -303,55 +403,103 @@ def write(ws: Workspace, con: duckdb.DuckDBPyConnection) -> int:
                 "first_seen": pa.array([], pa.timestamp("us")),
                 "last_seen": pa.array([], pa.timestamp("us")),
                 "basis": pa.array([], pa.string()),
+                "confirmed_since": pa.array([], pa.timestamp("us")),
             }
         )
     register_table(con, known, "known_conflicts")
+    confirmed = _confirmed_sql("n.basis")
     con.execute(
-        """
+        f"""
         CREATE OR REPLACE TEMP TABLE stored_conflicts AS
-        SELECT n.target_id, n.agency_id, n.division, n.other_agency_id, n.other_division,
-            coalesce(k.first_seen, now()::TIMESTAMP) AS first_seen,
-            now()::TIMESTAMP AS last_seen, n.basis, k.first_seen IS NULL AS is_new
-        FROM new_conflicts n LEFT JOIN known_conflicts k
-          ON k.target_id = n.target_id AND k.agency_id = n.agency_id
-          AND k.division IS NOT DISTINCT FROM n.division
-          AND k.other_agency_id = n.other_agency_id
-          AND k.other_division IS NOT DISTINCT FROM n.other_division
+        WITH now_ AS (SELECT now()::TIMESTAMP AS t), seen AS (
+            SELECT n.target_id, n.agency_id, n.division, n.other_agency_id, n.other_division,
+                coalesce(k.first_seen, now_.t) AS first_seen, now_.t AS last_seen, n.basis,
+                CAST(k.confirmed_since AS TIMESTAMP) AS was_confirmed, {confirmed} AS confirmed,
+                k.first_seen IS NULL AS is_new, now_.t AS t
+            FROM new_conflicts n CROSS JOIN now_ LEFT JOIN known_conflicts k
+              ON k.target_id = n.target_id AND k.agency_id = n.agency_id
+              AND k.division IS NOT DISTINCT FROM n.division
+              AND k.other_agency_id = n.other_agency_id
+              AND k.other_division IS NOT DISTINCT FROM n.other_division
+        )
+        SELECT target_id, agency_id, division, other_agency_id, other_division, first_seen,
+            last_seen, basis,
+            -- the first run that saw it confirmed; kept once set
+            coalesce(was_confirmed, CASE WHEN confirmed THEN t END) AS confirmed_since,
+            is_new, NOT is_new AND was_confirmed IS NULL AND confirmed AS is_upgraded
+        FROM seen
         UNION ALL
-        -- Conflicts no longer seen keep their row, last_seen and basis: what was announced
-        -- stays.
+        -- Conflicts no longer seen keep their row, last_seen, basis and confirmed_since: what
+        -- was announced stays.
         SELECT k.target_id, k.agency_id, k.division, k.other_agency_id, k.other_division,
-            k.first_seen, k.last_seen, CAST(k.basis AS VARCHAR), false FROM known_conflicts k
+            k.first_seen, k.last_seen, CAST(k.basis AS VARCHAR),
+            CAST(k.confirmed_since AS TIMESTAMP), false, false FROM known_conflicts k
         WHERE NOT EXISTS (SELECT 1 FROM new_conflicts n WHERE k.target_id = n.target_id
             AND k.agency_id = n.agency_id AND k.division IS NOT DISTINCT FROM n.division
             AND k.other_agency_id = n.other_agency_id
             AND k.other_division IS NOT DISTINCT FROM n.other_division)
         """
     )
-    row = con.execute("SELECT count(*) FILTER (WHERE is_new) FROM stored_conflicts").fetchone()
+    row = con.execute(
+        "SELECT count(*) FILTER (WHERE is_new), count(*) FILTER (WHERE is_upgraded) "
+        "FROM stored_conflicts"
+    ).fetchone()
     settle(con)
     with ws.store.transaction():
         ws.store.execute("DELETE FROM conflicts")
         ws.store.append(
             con,
             "conflicts",
-            [*columns[:1], "target_kind", *columns[1:], "first_seen", "last_seen", "basis"],
+            [
+                *columns[:1],
+                "target_kind",
+                *columns[1:],
+                "first_seen",
+                "last_seen",
+                "basis",
+                "confirmed_since",
+            ],
             f"SELECT target_id, 'person', {', '.join(columns[1:])}, first_seen, last_seen, "
-            "basis FROM stored_conflicts",
+            "basis, confirmed_since FROM stored_conflicts",
         )
-    return int(row[0]) if row else 0
+    return Stored(int(row[0]), int(row[1])) if row else Stored(0, 0)
 
 
-def conflicts_of(ws: Workspace, agency: str | None = None, confirmed: bool = False) -> pa.Table:
+def parse_since(text: str) -> datetime:
+    """An ISO date or date and time (``2026-12-01``, ``2026-12-01T06:00``,
+    ``2026-12-01T06:00:00+01:00``) as the naive UTC time the conflicts are stored in; a time
+    without an offset is UTC, a date is its midnight."""
+    from lastmile.resolve.errors import ResolveError
+
+    try:
+        when = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ResolveError(
+            f"--since {text!r} is not an ISO date or date and time (2026-12-01, "
+            "2026-12-01T06:00, 2026-12-01T06:00:00Z)"
+        ) from None
+    return when.astimezone(UTC).replace(tzinfo=None) if when.tzinfo else when
+
+
+def conflicts_of(
+    ws: Workspace,
+    agency: str | None = None,
+    confirmed: bool = False,
+    since: datetime | None = None,
+) -> pa.Table:
     """An agency's conflicts (all agencies' when ``agency`` is None): its target, only the
-    other side's agency, division and point of contact, and how the conflict was found
-    (its basis: BASES). ``confirmed`` leaves out the possible ones (POSSIBLE_BASES: a tie
-    through a line passed from one person to another), for an agency that calls only on
-    the confirmed; a conflict stored before bases were kept (no basis) is not possible."""
+    other side's agency, division and point of contact, how the conflict was found (its
+    basis: BASES), when it was first seen and when first seen as confirmed. ``confirmed``
+    leaves out the possible ones (POSSIBLE_BASES: a tie through a line passed from one
+    person to another), for an agency that calls only on the confirmed; a conflict stored
+    before bases were kept (no basis) is not possible. ``since`` (naive UTC, or aware) keeps
+    what is new to the reader since then: the conflicts first seen at or after it, or, with
+    ``confirmed``, those first seen as confirmed at or after it (a possible conflict
+    confirmed since is new to a reader of the confirmed ones)."""
     from lastmile.resolve.errors import ResolveError
 
     conditions: list[str] = []
-    params: list[str] = []
+    params: list[object] = []
     if agency and not ws.store.rows(
         "SELECT 1 FROM agencies WHERE agency_id = ? OR lower(name) = lower(?)", (agency, agency)
     ):
@@ -364,13 +512,18 @@ def conflicts_of(ws: Workspace, agency: str | None = None, confirmed: bool = Fal
             "(c.basis IS NULL OR c.basis NOT IN (" + ", ".join("?" for _ in POSSIBLE_BASES) + "))"
         )
         params += list(POSSIBLE_BASES)
+    if since is not None:
+        if since.tzinfo:
+            since = since.astimezone(UTC).replace(tzinfo=None)
+        conditions.append(f"c.{'confirmed_since' if confirmed else 'first_seen'} >= ?")
+        params.append(since)
     where = "WHERE " + " AND ".join(conditions) if conditions else ""
     return ws.store.query(
         f"""
         SELECT c.agency_id, c.division, c.target_id, e.best_name AS target_name,
             c.other_agency_id, o.name AS other_agency, c.other_division,
             o.poc_name, o.poc_phone_normalized AS poc_phone, o.poc_email_normalized AS poc_email,
-            c.basis, c.first_seen
+            c.basis, c.first_seen, c.confirmed_since
         FROM conflicts c
         LEFT JOIN agencies a ON a.agency_id = c.agency_id
         LEFT JOIN agencies o ON o.agency_id = c.other_agency_id

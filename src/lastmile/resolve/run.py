@@ -46,6 +46,8 @@ class ResolveResult:
     judgements_applied: int = 0
     conflicts: int = 0
     new_conflicts: int = 0
+    # Stored before as possible only (conflicts.POSSIBLE_BASES), confirmed by this run.
+    upgraded_conflicts: int = 0
     # Of them, through a line passed from one person to another (conflicts.POSSIBLE_BASES).
     possible_conflicts: int = 0
     training_skipped: list[str] = field(default_factory=list)
@@ -76,6 +78,7 @@ class ResolveResult:
             "judgements_applied": self.judgements_applied,
             "conflicts": self.conflicts,
             "new_conflicts": self.new_conflicts,
+            "upgraded_conflicts": self.upgraded_conflicts,
             "possible_conflicts": self.possible_conflicts,
             "training_skipped": self.training_skipped,
             "prior": self.prior,
@@ -876,7 +879,8 @@ def resolve(
     conflicts.load_lines(ws, con)
     conflicts.compute(con)
     _write(ws, con)
-    result.new_conflicts = conflicts.write(ws, con)
+    stored = conflicts.write(ws, con)
+    result.new_conflicts, result.upgraded_conflicts = stored.new, stored.upgraded
     row = con.execute(
         "SELECT count(*), count(*) FILTER (WHERE basis IN "
         f"({', '.join('?' for _ in conflicts.POSSIBLE_BASES)})) FROM new_conflicts",

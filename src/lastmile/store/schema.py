@@ -427,6 +427,9 @@ CONFLICTS = Table(
         ("first_seen", "TIMESTAMP"),
         ("last_seen", "TIMESTAMP"),
         ("basis", "TEXT"),
+        # Migration 0013: when the conflict was first seen as confirmed (NULL while only
+        # possible: conflicts.POSSIBLE_BASES).
+        ("confirmed_since", "TIMESTAMP"),
     ),
 )
 KEPT_TABLES: tuple[Table, ...] = (JUDGEMENTS, CONFLICTS)
