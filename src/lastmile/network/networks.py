@@ -105,6 +105,12 @@ LOCAL_KINDS = ("gang", "crew")
 # or misleading evidence of their cartel (docs/networks-rounds.md, "Eighth round"; the
 # benches' --no-hubs-by-market measures it off).
 HUBS_BY_MARKET = True
+# Rule 2's market (``markets``) counts a customer in his home city (where most of his case
+# files, then of his criminal ties, are) and where he sells on, not in every city of his
+# records: a stray record of a customer (a neighbouring agency's case, a second identity
+# joined by resolution) no longer makes his supplier regional (docs/networks-rounds.md,
+# "Ninth round"; the benches' --no-market-by-home measures it off).
+MARKET_BY_HOME = True
 # A network as home_networks knows it: a group's index while networks are built, a stored
 # (upstream, network_id) afterwards.
 K = TypeVar("K", int, tuple[bool, str])
@@ -580,20 +586,73 @@ def hub_partners(g: ig.Graph, upstream: set[str], excluded: set[str]) -> set[str
     return found
 
 
-def markets(g: ig.Graph, places: Mapping[str, set[str]]) -> dict[str, set[str]]:
+def home_cities(
+    g: ig.Graph,
+    places: Mapping[str, set[str]],
+    city_records: Mapping[str, Mapping[str, int]] | None = None,
+) -> dict[str, set[str]]:
+    """Entity of ``g`` -> his *home*: the cities of his records where most of them are, ties
+    broken by where most of his criminal ties are (the neighbours of ``g`` with records in
+    the city); all of them still tied stay (``city_records``: entity -> city -> his
+    investigations there; without it, one per city of ``places``).
+
+    The modal place of a person's observations is his home in the studies of where people
+    live and work from traces (the most frequent location: Ahas et al. 2010; Vanhoof et al.
+    2018), and a street dealer's activity space is small and centred on it (Brantingham &
+    Brantingham 1993; Rengert 1996). A stray record elsewhere (a neighbouring city's agency,
+    a second identity joined by resolution) does not move him.
+    """
+    names = g.vs["name"]
+    counts = city_records or {}
+    home: dict[str, set[str]] = {}
+    for v, name in enumerate(names):
+        cities = places.get(name, set())
+        if len(cities) < 2:
+            home[name] = set(cities)
+            continue
+        mine = counts.get(name, {})
+        near: Counter[str] = Counter()
+        for u in g.neighbors(v):
+            near.update(places.get(names[u], set()) & cities)
+        score = {c: (mine.get(c, 1), near[c]) for c in cities}
+        best = max(score.values())
+        home[name] = {c for c, x in score.items() if x == best}
+    return home
+
+
+def markets(
+    g: ig.Graph,
+    places: Mapping[str, set[str]],
+    city_records: Mapping[str, Mapping[str, int]] | None = None,
+) -> dict[str, set[str]]:
     """Supplier -> the cities of the people he is stated to supply (the supply ties of ``g``).
 
     Where a supplier sells is his level of the market (a wholesaler sells to several local
     markets, a distributor to his own; Pearson & Hobbs 2001; Desroches 2005), not where his
     own records are: a person resolved across two identities, or named by an agency of a
-    neighbouring city, has records in cities he does not supply.
+    neighbouring city, has records in cities he does not supply. The same holds of his
+    customers: with ``MARKET_BY_HOME`` (the default), a customer counts in his home
+    (:func:`home_cities`), not in every city of his records, and, if he supplies others
+    himself, in the cities of the people he supplies (their homes): the supplier's goods are
+    sold on there, so a wholesaler above a regional distributor still sells in every city
+    the distributor does. ``city_records``: entity -> city -> his investigations there.
     """
     names = g.vs["name"]
-    served: dict[str, set[str]] = {}
+    links = []
     for e in g.es.select(kind="supply"):
         s = e["source_name"]
-        c = names[e.target] if names[e.source] == s else names[e.source]
-        served.setdefault(s, set()).update(places.get(c, set()))
+        links.append((s, names[e.target] if names[e.source] == s else names[e.source]))
+    served: dict[str, set[str]] = {}
+    if not MARKET_BY_HOME:
+        for s, c in links:
+            served.setdefault(s, set()).update(places.get(c, set()))
+        return served
+    home = home_cities(g, places, city_records)
+    retail: dict[str, set[str]] = {}
+    for s, c in links:
+        retail.setdefault(s, set()).update(home.get(c, places.get(c, set())))
+    for s, c in links:
+        served.setdefault(s, set()).update(home.get(c, places.get(c, set())) | retail.get(c, set()))
     return served
 
 
@@ -740,6 +799,7 @@ def distribution_networks(
     *,
     seed: int = 0,
     runs: int = LEIDEN_RUNS,
+    city_records: Mapping[str, Mapping[str, int]] | None = None,
 ) -> pa.Table:
     """``entity_id, network_id, upstream`` for every entity in a network (rules 1-6).
 
@@ -748,6 +808,8 @@ def distribution_networks(
     ``places`` maps entities to the cities of their investigations (for the hub rule);
     ``case_files`` maps each investigation to the entities its subject and organization records
     name (for rule 6). ``seed`` and ``runs``: rule 4's Leiden runs (:func:`split_communities`).
+    ``city_records``: entity -> city -> his investigations there (rule 2's market counts a
+    retail customer in his home city, :func:`home_cities`).
     """
     edges = criminal_ties(ties, org_kind, places)
     if edges.num_rows == 0:
@@ -760,7 +822,7 @@ def distribution_networks(
     dtos = {e for e, k in org_kind.items() if k == UNIT_ORG}
     # Where each supplier sells, over the whole criminal graph (rule 2's hubs and regional
     # suppliers, rule 4's supply test): computed once.
-    sold = markets(g, places or {})
+    sold = markets(g, places or {}, city_records)
     found_hubs = hubs(g, local_orgs=local, places=places, sold=sold)
     upstream = found_hubs | cartel_members | {e for e, k in org_kind.items() if k == "cartel"}
     # Whoever supplies an upstream entity is above it in the chain: upstream too, and, like a
@@ -1105,6 +1167,7 @@ class NetworkInputs:
     places: dict[str, list[tuple[str, ...]]]
     cities_of: dict[str, set[str]]
     case_files: dict[str, set[str]]
+    city_records: dict[str, dict[str, int]]
 
 
 def network_inputs(ws: Workspace, ties: pa.Table) -> NetworkInputs:
@@ -1123,10 +1186,15 @@ def network_inputs(ws: Workspace, ties: pa.Table) -> NetworkInputs:
     for row in ws.store.rows(_PLACES):
         places.setdefault(str(row[0]), []).append(tuple("" if v is None else str(v) for v in row))
     cities_of = {e: {f"{p[4]}, {p[5]}" for p in ps if p[4]} for e, ps in places.items()}
+    # Each entity's investigations per city (a record of each type counts its case file once).
+    city_records: dict[str, dict[str, int]] = {}
+    for e, ps in places.items():
+        found = Counter(city for _, city in {(p[2], f"{p[4]}, {p[5]}") for p in ps if p[4]})
+        city_records[e] = dict(found)
     case_files: dict[str, set[str]] = {}
     for investigation, entity in ws.store.rows(INVESTIGATION_MEMBERS):
         case_files.setdefault(str(investigation), set()).add(str(entity))
-    return NetworkInputs(org_kind, cartel_members, places, cities_of, case_files)
+    return NetworkInputs(org_kind, cartel_members, places, cities_of, case_files, city_records)
 
 
 def workspace_networks(
@@ -1153,6 +1221,7 @@ def workspace_networks(
         inputs.case_files,
         seed=seed,
         runs=runs,
+        city_records=inputs.city_records,
     )
     arrests = {str(e): int(n) for e, n in ws.store.rows(_ARRESTS)}
     persons = {
