@@ -596,11 +596,11 @@ def home_cities(
     the city); all of them still tied stay (``city_records``: entity -> city -> his
     investigations there; without it, one per city of ``places``).
 
-    The modal place of a person's observations is his home in the studies of where people
-    live and work from traces (the most frequent location: Ahas et al. 2010; Vanhoof et al.
-    2018), and a street dealer's activity space is small and centred on it (Brantingham &
-    Brantingham 1993; Rengert 1996). A stray record elsewhere (a neighbouring city's agency,
-    a second identity joined by resolution) does not move him.
+    The place most of a person's observations are in is his home in the studies that locate
+    people from their traces (the simplest home-detection rule, the most active location:
+    Vanhoof et al. 2018; Pappalardo et al. 2021); where his records do not decide, his
+    criminal ties do (his crew's city). A stray record elsewhere (a neighbouring city's
+    agency, a second identity joined by resolution) does not move him.
     """
     names = g.vs["name"]
     counts = city_records or {}
@@ -648,11 +648,13 @@ def markets(
             served.setdefault(s, set()).update(places.get(c, set()))
         return served
     home = home_cities(g, places, city_records)
-    retail: dict[str, set[str]] = {}
+    # Where each supplier's customers live: for a customer who supplies others, where the
+    # goods he buys are sold on.
+    onward: dict[str, set[str]] = {}
     for s, c in links:
-        retail.setdefault(s, set()).update(home.get(c, places.get(c, set())))
+        onward.setdefault(s, set()).update(home.get(c, places.get(c, set())))
     for s, c in links:
-        served.setdefault(s, set()).update(home.get(c, places.get(c, set())) | retail.get(c, set()))
+        served.setdefault(s, set()).update(home.get(c, places.get(c, set())) | onward.get(c, set()))
     return served
 
 
