@@ -919,6 +919,12 @@ def test_a_customer_who_resells_elsewhere_counts_where_he_sells() -> None:
     # X's case files, where they lean one way, place him before his ties do.
     sold = networks.markets(g, places, {"X": {"Omaha, NE": 1, "Tulsa, OK": 2}})
     assert sold == {"W": {"Denver, CO", "Tulsa, OK"}, "R": {"Tulsa, OK"}}
+    # With no majority of his case files (2 of 4) nor of his ties (Y is in none of his
+    # cities), X is in every city of his: a regional customer, not a local one with a stray
+    # record.
+    places |= {"X": {"Omaha, NE", "Tulsa, OK", "Reno, NV"}, "Y": {"Boise, ID"}}
+    spread = {"X": {"Omaha, NE": 2, "Tulsa, OK": 1, "Reno, NV": 1}}
+    assert networks.markets(g, places, spread)["R"] == {"Omaha, NE", "Tulsa, OK", "Reno, NV"}
 
 
 def test_a_regional_supply_cell_is_not_merged_into_the_local_crew_it_supplies() -> None:

@@ -105,8 +105,8 @@ LOCAL_KINDS = ("gang", "crew")
 # or misleading evidence of their cartel (docs/networks-rounds.md, "Eighth round"; the
 # benches' --no-hubs-by-market measures it off).
 HUBS_BY_MARKET = True
-# Rule 2's market (``markets``) counts a customer in his home city (where most of his case
-# files, then of his criminal ties, are) and where he sells on, not in every city of his
+# Rule 2's market (``markets``) counts a customer in his home city (where a majority of his
+# case files, else of his criminal ties, are) and where he sells on, not in every city of his
 # records: a stray record of a customer (a neighbouring agency's case, a second identity
 # joined by resolution) no longer makes his supplier regional (docs/networks-rounds.md,
 # "Ninth round"; the benches' --no-market-by-home measures it off).
@@ -591,16 +591,18 @@ def home_cities(
     places: Mapping[str, set[str]],
     city_records: Mapping[str, Mapping[str, int]] | None = None,
 ) -> dict[str, set[str]]:
-    """Entity of ``g`` -> his *home*: the cities of his records where most of them are, ties
-    broken by where most of his criminal ties are (the neighbours of ``g`` with records in
-    the city); all of them still tied stay (``city_records``: entity -> city -> his
-    investigations there; without it, one per city of ``places``).
+    """Entity of ``g`` -> his *home*: the city holding a strict majority of his case files
+    (``city_records``: entity -> city -> his investigations there; without it, one per city
+    of ``places``); failing that, the city of his ``places`` where a strict majority of his
+    criminal neighbours (those with records in any of his cities) have records, the most of
+    them if several (all of those tied); failing that, all his cities.
 
     The place most of a person's observations are in is his home in the studies that locate
-    people from their traces (the simplest home-detection rule, the most active location:
+    people from their traces (the most active location, the simplest home-detection rule:
     Vanhoof et al. 2018; Pappalardo et al. 2021); where his records do not decide, his
     criminal ties do (his crew's city). A stray record elsewhere (a neighbouring city's
-    agency, a second identity joined by resolution) does not move him.
+    agency, a second identity joined by resolution) does not move him; a person whose case
+    files are spread over many cities with no majority (a regional distributor) keeps them all.
     """
     names = g.vs["name"]
     counts = city_records or {}
@@ -610,13 +612,23 @@ def home_cities(
         if len(cities) < 2:
             home[name] = set(cities)
             continue
-        mine = counts.get(name, {})
+        mine = {c: counts.get(name, {}).get(c, 1) for c in cities}
+        total = sum(mine.values())
+        best = max(mine, key=lambda c: (mine[c], c))
+        if 2 * mine[best] > total:
+            home[name] = {best}
+            continue
         near: Counter[str] = Counter()
+        tied = 0
         for u in g.neighbors(v):
-            near.update(places.get(names[u], set()) & cities)
-        score = {c: (mine.get(c, 1), near[c]) for c in cities}
-        best = max(score.values())
-        home[name] = {c for c, x in score.items() if x == best}
+            theirs = places.get(names[u], set()) & cities
+            tied += bool(theirs)
+            near.update(theirs)
+        most = max(near.values(), default=0)
+        if 2 * most > tied:
+            home[name] = {c for c, n in near.items() if n == most}
+        else:
+            home[name] = set(cities)
     return home
 
 
