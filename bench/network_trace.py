@@ -121,7 +121,9 @@ def traced_networks(ws: Any) -> tuple[dict[str, dict[str, str]], pa.Table, dict[
     nw.suppliers_above = above  # type: ignore[assignment]
     nw.regional_supply_ties = regional  # type: ignore[assignment]
     try:
-        members = distribution_networks(ties, org_kind, cartel_members, cities, case_files)
+        members = distribution_networks(
+            ties, org_kind, cartel_members, cities, case_files, city_records=inputs.city_records
+        )
     finally:
         for name, f in originals.items():
             setattr(nw, name, f)

@@ -40,7 +40,9 @@ generator, and how many runs the best is taken of; the library's default unless 
 ``--only spread --leiden-seeds K`` computes the networks alone for seeds 0..K-1 and prints each
 one's ARI and the spread (highest minus lowest): how much the networks hang on the seed.
 ``--hubs-by-market`` judges rule 2's local distributor by where he sells
-(``networks.HUBS_BY_MARKET``; docs/networks-rounds.md, "Eighth round").
+(``networks.HUBS_BY_MARKET``; docs/networks-rounds.md, "Eighth round"); ``--market-by-home``
+counts a customer in his home city in rule 2's market (``networks.MARKET_BY_HOME``; "Ninth
+round"). Both are on by default; ``--no-...`` measures them off.
 
     lastmile synth --scale division --seed 7 --out W/world
     lastmile ingest W/world -w W/ws && lastmile resolve -w W/ws
@@ -319,12 +321,21 @@ def hubs_by_market_option(parser: argparse.ArgumentParser) -> None:
         help="rule 2's local distributor by where he sells (networks.HUBS_BY_MARKET, "
         "on by default; --no-hubs-by-market measures it off)",
     )
+    parser.add_argument(
+        "--market-by-home",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="rule 2's market counts a retail customer in his home city "
+        "(networks.MARKET_BY_HOME; --no-market-by-home counts every city of his records)",
+    )
 
 
 def apply_hubs_by_market(args: argparse.Namespace) -> None:
     """Set rule 2's switch as asked (left at main's default when not given)."""
     if args.hubs_by_market is not None:
         networks.HUBS_BY_MARKET = args.hubs_by_market
+    if args.market_by_home is not None:
+        networks.MARKET_BY_HOME = args.market_by_home
 
 
 def main() -> None:

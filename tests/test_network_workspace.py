@@ -857,6 +857,76 @@ def test_a_supplier_selling_in_two_cities_is_a_hub_though_named_in_both(
     assert "R" in set(members.column("entity_id").to_pylist())
 
 
+def _distributor_of_two_crews() -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """D supplies the heads of two crews (A1.., B1.., three people each, each head a member of
+    his crew's organization) and calls A2. The ties and the organizations' kinds."""
+    rows = [tie("D", "A1", "supply"), tie("D", "B1", "supply"), tie("D", "A2", "communication")]
+    for crew in "AB":
+        people = [f"{crew}{i}" for i in range(1, 4)]
+        rows += [tie(a, b, "communication") for i, a in enumerate(people) for b in people[:i]]
+        rows.append(tie(f"{crew}1", f"G{crew}", "membership"))
+    return rows, {"GA": "crew", "GB": "crew"}
+
+
+def test_a_customers_stray_record_elsewhere_does_not_make_his_supplier_regional(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Rule 2's market by home (``MARKET_BY_HOME``): D, with records in Denver and Omaha,
+    supplies two crews of Denver, as in the test above; but A1, the head of one, was also
+    named once by an Omaha agency (two of his investigations are in Denver, one in Omaha).
+    A1 is a customer who supplies nobody: he counts in his home, Denver, so D sells in one
+    city and is the crews' distributor, a member (of crew A's network, whose A2 he calls; rule
+    4 keeps the two crews apart). Counting every city of A1's records, D would sell in two
+    and be a hub cut out of both crews. With no counts (one investigation
+    in each city, a person resolution joined across two identities) A1's criminal ties
+    break the tie: his crew is in Denver."""
+    rows, kinds = _distributor_of_two_crews()
+    table = pa.Table.from_pylist(rows, schema=TIE_SCHEMA)
+    places = {n: {"Denver, CO"} for n in ["A2", "A3", "B1", "B2", "B3"]}
+    places |= {"A1": {"Denver, CO", "Omaha, NE"}, "D": {"Denver, CO", "Omaha, NE"}}
+    counts = {"A1": {"Denver, CO": 2, "Omaha, NE": 1}}
+    for records in (counts, None):
+        members = distribution_networks(table, kinds, set(), places, city_records=records)
+        assert "D" in set(members.column("entity_id").to_pylist())
+        assert not any(members.column("upstream").to_pylist())
+        assert "D" in _by_network(members)["N-A1"]
+    # Were A1 as much in Omaha as in Denver, and his crew too, D would sell in two cities.
+    both = places | {n: {"Denver, CO", "Omaha, NE"} for n in ["A2", "A3"]}
+    members = distribution_networks(table, kinds, set(), both)
+    assert "D" not in set(members.column("entity_id").to_pylist())
+    monkeypatch.setattr(networks, "MARKET_BY_HOME", False)
+    members = distribution_networks(table, kinds, set(), places, city_records=counts)
+    assert "D" not in set(members.column("entity_id").to_pylist())
+    assert set(members.column("network_id").to_pylist()) == {"N-A1", "N-B1"}
+
+
+def test_a_customer_who_resells_elsewhere_counts_where_he_sells() -> None:
+    """Rule 2's market by home spares resellers: W supplies R, who lives in Denver (all his
+    records) and supplies X in Omaha; R's home is Denver, but W's goods are sold in Omaha
+    too, so W's market is both cities (a wholesaler above a regional distributor), while
+    R's is Omaha alone. A retail customer (X, named in Omaha and in Tulsa once each, who
+    calls Y of Omaha) counts only in his home, Omaha."""
+    rows = [tie("W", "R", "supply"), tie("R", "X", "supply"), tie("X", "Y", "communication")]
+    g = networks._graph(pa.Table.from_pylist(rows, schema=TIE_SCHEMA))
+    places = {
+        "W": {"Denver, CO"},
+        "R": {"Denver, CO"},
+        "X": {"Omaha, NE", "Tulsa, OK"},
+        "Y": {"Omaha, NE"},
+    }
+    sold = networks.markets(g, places, {"X": {"Omaha, NE": 1, "Tulsa, OK": 1}})
+    assert sold == {"W": {"Denver, CO", "Omaha, NE"}, "R": {"Omaha, NE"}}
+    # X's case files, where they lean one way, place him before his ties do.
+    sold = networks.markets(g, places, {"X": {"Omaha, NE": 1, "Tulsa, OK": 2}})
+    assert sold == {"W": {"Denver, CO", "Tulsa, OK"}, "R": {"Tulsa, OK"}}
+    # With no majority of his case files (2 of 4) nor of his ties (Y is in none of his
+    # cities), X is in every city of his: a regional customer, not a local one with a stray
+    # record.
+    places |= {"X": {"Omaha, NE", "Tulsa, OK", "Reno, NV"}, "Y": {"Boise, ID"}}
+    spread = {"X": {"Omaha, NE": 2, "Tulsa, OK": 1, "Reno, NV": 1}}
+    assert networks.markets(g, places, spread)["R"] == {"Omaha, NE", "Tulsa, OK", "Reno, NV"}
+
+
 def test_a_regional_supply_cell_is_not_merged_into_the_local_crew_it_supplies() -> None:
     """Rule 4: a cell working in three cities, tied to a local crew by supply and calls, is
     not one network with the crew (a supplier above a local crew is not its member); the

@@ -105,6 +105,12 @@ LOCAL_KINDS = ("gang", "crew")
 # or misleading evidence of their cartel (docs/networks-rounds.md, "Eighth round"; the
 # benches' --no-hubs-by-market measures it off).
 HUBS_BY_MARKET = True
+# Rule 2's market (``markets``) counts a customer in his home city (where a majority of his
+# case files, else of his criminal ties, are) and where he sells on, not in every city of his
+# records: a stray record of a customer (a neighbouring agency's case, a second identity
+# joined by resolution) no longer makes his supplier regional (docs/networks-rounds.md,
+# "Ninth round"; the benches' --no-market-by-home measures it off).
+MARKET_BY_HOME = True
 # A network as home_networks knows it: a group's index while networks are built, a stored
 # (upstream, network_id) afterwards.
 K = TypeVar("K", int, tuple[bool, str])
@@ -580,20 +586,87 @@ def hub_partners(g: ig.Graph, upstream: set[str], excluded: set[str]) -> set[str
     return found
 
 
-def markets(g: ig.Graph, places: Mapping[str, set[str]]) -> dict[str, set[str]]:
+def home_cities(
+    g: ig.Graph,
+    places: Mapping[str, set[str]],
+    city_records: Mapping[str, Mapping[str, int]] | None = None,
+) -> dict[str, set[str]]:
+    """Entity of ``g`` -> his *home*: the city holding a strict majority of his case files
+    (``city_records``: entity -> city -> his investigations there; without it, one per city
+    of ``places``); failing that, the city of his ``places`` where a strict majority of his
+    criminal neighbours (those with records in any of his cities) have records, the most of
+    them if several (all of those tied); failing that, all his cities.
+
+    The place most of a person's observations are in is his home in the studies that locate
+    people from their traces (the most active location, the simplest home-detection rule:
+    Vanhoof et al. 2018; Pappalardo et al. 2021); where his records do not decide, his
+    criminal ties do (his crew's city). A stray record elsewhere (a neighbouring city's
+    agency, a second identity joined by resolution) does not move him; a person whose case
+    files are spread over many cities with no majority (a regional distributor) keeps them all.
+    """
+    names = g.vs["name"]
+    counts = city_records or {}
+    home: dict[str, set[str]] = {}
+    for v, name in enumerate(names):
+        cities = places.get(name, set())
+        if len(cities) < 2:
+            home[name] = set(cities)
+            continue
+        mine = {c: counts.get(name, {}).get(c, 1) for c in cities}
+        total = sum(mine.values())
+        best = max(mine, key=lambda c: (mine[c], c))
+        if 2 * mine[best] > total:
+            home[name] = {best}
+            continue
+        near: Counter[str] = Counter()
+        tied = 0
+        for u in g.neighbors(v):
+            theirs = places.get(names[u], set()) & cities
+            tied += bool(theirs)
+            near.update(theirs)
+        most = max(near.values(), default=0)
+        if 2 * most > tied:
+            home[name] = {c for c, n in near.items() if n == most}
+        else:
+            home[name] = set(cities)
+    return home
+
+
+def markets(
+    g: ig.Graph,
+    places: Mapping[str, set[str]],
+    city_records: Mapping[str, Mapping[str, int]] | None = None,
+) -> dict[str, set[str]]:
     """Supplier -> the cities of the people he is stated to supply (the supply ties of ``g``).
 
     Where a supplier sells is his level of the market (a wholesaler sells to several local
     markets, a distributor to his own; Pearson & Hobbs 2001; Desroches 2005), not where his
     own records are: a person resolved across two identities, or named by an agency of a
-    neighbouring city, has records in cities he does not supply.
+    neighbouring city, has records in cities he does not supply. The same holds of his
+    customers: with ``MARKET_BY_HOME`` (the default), a customer counts in his home
+    (:func:`home_cities`), not in every city of his records, and, if he supplies others
+    himself, in the cities of the people he supplies (their homes): the supplier's goods are
+    sold on there, so a wholesaler above a regional distributor still sells in every city
+    the distributor does. ``city_records``: entity -> city -> his investigations there.
     """
     names = g.vs["name"]
-    served: dict[str, set[str]] = {}
+    links = []
     for e in g.es.select(kind="supply"):
         s = e["source_name"]
-        c = names[e.target] if names[e.source] == s else names[e.source]
-        served.setdefault(s, set()).update(places.get(c, set()))
+        links.append((s, names[e.target] if names[e.source] == s else names[e.source]))
+    served: dict[str, set[str]] = {}
+    if not MARKET_BY_HOME:
+        for s, c in links:
+            served.setdefault(s, set()).update(places.get(c, set()))
+        return served
+    home = home_cities(g, places, city_records)
+    # Where each supplier's customers live: for a customer who supplies others, where the
+    # goods he buys are sold on.
+    onward: dict[str, set[str]] = {}
+    for s, c in links:
+        onward.setdefault(s, set()).update(home.get(c, places.get(c, set())))
+    for s, c in links:
+        served.setdefault(s, set()).update(home.get(c, places.get(c, set())) | onward.get(c, set()))
     return served
 
 
@@ -740,6 +813,7 @@ def distribution_networks(
     *,
     seed: int = 0,
     runs: int = LEIDEN_RUNS,
+    city_records: Mapping[str, Mapping[str, int]] | None = None,
 ) -> pa.Table:
     """``entity_id, network_id, upstream`` for every entity in a network (rules 1-6).
 
@@ -748,6 +822,8 @@ def distribution_networks(
     ``places`` maps entities to the cities of their investigations (for the hub rule);
     ``case_files`` maps each investigation to the entities its subject and organization records
     name (for rule 6). ``seed`` and ``runs``: rule 4's Leiden runs (:func:`split_communities`).
+    ``city_records``: entity -> city -> his investigations there (rule 2's market counts a
+    retail customer in his home city, :func:`home_cities`).
     """
     edges = criminal_ties(ties, org_kind, places)
     if edges.num_rows == 0:
@@ -760,7 +836,7 @@ def distribution_networks(
     dtos = {e for e, k in org_kind.items() if k == UNIT_ORG}
     # Where each supplier sells, over the whole criminal graph (rule 2's hubs and regional
     # suppliers, rule 4's supply test): computed once.
-    sold = markets(g, places or {})
+    sold = markets(g, places or {}, city_records)
     found_hubs = hubs(g, local_orgs=local, places=places, sold=sold)
     upstream = found_hubs | cartel_members | {e for e, k in org_kind.items() if k == "cartel"}
     # Whoever supplies an upstream entity is above it in the chain: upstream too, and, like a
@@ -1105,6 +1181,7 @@ class NetworkInputs:
     places: dict[str, list[tuple[str, ...]]]
     cities_of: dict[str, set[str]]
     case_files: dict[str, set[str]]
+    city_records: dict[str, dict[str, int]]
 
 
 def network_inputs(ws: Workspace, ties: pa.Table) -> NetworkInputs:
@@ -1123,10 +1200,15 @@ def network_inputs(ws: Workspace, ties: pa.Table) -> NetworkInputs:
     for row in ws.store.rows(_PLACES):
         places.setdefault(str(row[0]), []).append(tuple("" if v is None else str(v) for v in row))
     cities_of = {e: {f"{p[4]}, {p[5]}" for p in ps if p[4]} for e, ps in places.items()}
+    # Each entity's investigations per city (a record of each type counts its case file once).
+    city_records: dict[str, dict[str, int]] = {}
+    for e, ps in places.items():
+        found = Counter(city for _, city in {(p[2], f"{p[4]}, {p[5]}") for p in ps if p[4]})
+        city_records[e] = dict(found)
     case_files: dict[str, set[str]] = {}
     for investigation, entity in ws.store.rows(INVESTIGATION_MEMBERS):
         case_files.setdefault(str(investigation), set()).add(str(entity))
-    return NetworkInputs(org_kind, cartel_members, places, cities_of, case_files)
+    return NetworkInputs(org_kind, cartel_members, places, cities_of, case_files, city_records)
 
 
 def workspace_networks(
@@ -1153,6 +1235,7 @@ def workspace_networks(
         inputs.case_files,
         seed=seed,
         runs=runs,
+        city_records=inputs.city_records,
     )
     arrests = {str(e): int(n) for e, n in ws.store.rows(_ARRESTS)}
     persons = {
