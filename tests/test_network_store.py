@@ -12,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from lastmile.cli import app
+from lastmile.network import analyze as analyze_module
 from lastmile.network.analyze import run_analysis
 from lastmile.network.stored import (
     latest_analysis,
@@ -199,8 +200,32 @@ def test_freshness_follows_the_resolution_run_not_the_clocks(workspace: Workspac
     run_analysis(workspace)
     run = latest_analysis(workspace)
     assert run is not None and run.fresh  # started before R-3 finished, by the clocks
+    # a resolve that finishes while an analysis runs leaves that analysis stale
+    _resolution_finished(workspace, "R-4", "2999-01-02 00:00:00")
+    run = latest_analysis(workspace)
+    assert run is not None and not run.fresh
     # a run stored before migration 0012 names no resolution: its times decide
     workspace.store.execute("UPDATE analysis_runs SET resolution_run_id = NULL")
+    run = latest_analysis(workspace)
+    assert run is not None and not run.fresh
+
+
+@pytest.mark.parametrize("resolved_before", [False, True])
+def test_a_resolve_that_finishes_during_the_analysis_leaves_it_stale(
+    workspace: Workspace, monkeypatch: pytest.MonkeyPatch, resolved_before: bool
+) -> None:
+    fill_labelled(workspace)
+    if resolved_before:
+        _resolution_finished(workspace, "R-1", "2001-01-01 00:00:00")
+    computing = analyze_module.analyze
+
+    def resolved_meanwhile(ws: Workspace, **options: Any) -> Any:
+        result = computing(ws, **options)
+        _resolution_finished(ws, "R-meanwhile", "2999-01-01 00:00:00")
+        return result
+
+    monkeypatch.setattr(analyze_module, "analyze", resolved_meanwhile)
+    run_analysis(workspace)
     run = latest_analysis(workspace)
     assert run is not None and not run.fresh
 

@@ -419,6 +419,16 @@ def test_network_answers_say_when_a_later_resolution_made_the_analysis_stale(bot
     for path in paths:
         assert both.get("dea.analyst", path).json()["analysis"]["fresh"] is False
     assert both.get("dea.analyst", "/api/networks").json()[0]["analysis"]["fresh"] is False
+    with open_workspace(both.url) as ws:  # since migration 0012 the run id decides, not the times
+        ws.store.execute("UPDATE analysis_runs SET resolution_run_id = 'R-9'")
+    assert both.get("dea.analyst", "/api/networks").json()[0]["analysis"]["fresh"] is True
+    with open_workspace(both.url) as ws:  # another resolution run: stale again
+        ws.store.execute(
+            "INSERT INTO resolution_runs (run_id, started_at, finished_at) VALUES "
+            "('R-10', CAST('2026-01-02 09:00:00' AS TIMESTAMP), "
+            "CAST('2026-01-02 10:31:00' AS TIMESTAMP))"
+        )
+    assert both.get("dea.analyst", "/api/networks").json()[0]["analysis"]["fresh"] is False
 
 
 # -- judgements and corrected uploads -------------------------------------------------------------

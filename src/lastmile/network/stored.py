@@ -115,30 +115,29 @@ def _tables(analysis: Analysis) -> dict[str, pa.Table]:
     }
 
 
-def latest_resolution_run(ws: Workspace) -> str | None:
-    """The run id of the last ``lastmile resolve`` (by the store's clock), or ``None``."""
+def latest_resolution_run(ws: Workspace) -> str:
+    """The run id of the last ``lastmile resolve`` (by the store's clock); ``''`` when none
+    has run (a value, so that "none yet" is never taken for "not read yet")."""
     rows = ws.store.rows(
         "SELECT run_id FROM resolution_runs ORDER BY finished_at DESC, started_at DESC LIMIT 1"
     )
-    return str(rows[0][0]) if rows else None
+    return str(rows[0][0]) if rows else ""
 
 
 def store_analysis(
     ws: Workspace,
     analysis: Analysis,
     *,
-    started: float | None = None,
-    resolution_run: str | None = None,
+    started: float,
+    resolution_run: str,
 ) -> str:
     """Replace the stored analysis with ``analysis`` in one transaction; returns the run id.
 
     ``started`` (seconds since the epoch) is when the analysis began reading the workspace and
-    ``resolution_run`` the latest resolution run then (:func:`latest_resolution_run`; read
-    now when not given); ``analysis.seconds`` gains ``store``, the time of the write."""
+    ``resolution_run`` the latest resolution run then (:func:`latest_resolution_run`, read
+    before the analysis: a resolve that finishes while it runs must leave it stale);
+    ``analysis.seconds`` gains ``store``, the time of the write."""
     begin = time.perf_counter()
-    started = time.time() if started is None else started
-    if resolution_run is None:
-        resolution_run = latest_resolution_run(ws)
     store = ws.store
     con = store.staging()
     tables = _tables(analysis)
@@ -165,7 +164,7 @@ def store_analysis(
                 json.dumps({k: round(v, 3) for k, v in analysis.seconds.items()}),
                 json.dumps(analysis.counts()),
                 __version__,
-                resolution_run or "",
+                resolution_run,
             ),
         )
     for name in RESULT_TABLES:
@@ -186,7 +185,7 @@ def latest_analysis(ws: Workspace) -> AnalysisRun | None:
         resolved = ws.store.rows("SELECT max(finished_at) FROM resolution_runs")[0][0]
         fresh = resolved is None or started_at >= resolved
     else:
-        fresh = computed_on == (latest_resolution_run(ws) or "")
+        fresh = computed_on == latest_resolution_run(ws)
     return AnalysisRun(
         run_id=str(run_id),
         started_at=started_at,
