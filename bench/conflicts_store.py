@@ -39,7 +39,6 @@ from lastmile.resolve import conflicts
 from lastmile.resolve.run import resolve
 from lastmile.store import Workspace, open_workspace
 from lastmile.store.backends import connect_duckdb
-
 from resolve import profile_steps
 
 
