@@ -301,8 +301,10 @@ PROFILED = (
     ("lastmile.resolve.run", "_clusters"),
     ("lastmile.resolve.cluster", "stable_ids"),
     ("lastmile.resolve.run", "_entities"),
+    ("lastmile.resolve.conflicts", "load_lines"),
     ("lastmile.resolve.conflicts", "compute"),
     ("lastmile.resolve.run", "_write"),
+    ("lastmile.resolve.conflicts", "write"),
 )
 
 

@@ -62,6 +62,16 @@ def test_transaction_rolls_back_on_error(workspace_url: str) -> None:
         assert ws.record_counts()["agencies"] == 0
 
 
+def test_a_postgresql_session_runs_without_jit(workspace_url: str) -> None:
+    """The store turns PostgreSQL's JIT compilation off in its sessions: it compiled the
+    conflicts stage's large reads for seconds that they never won back (docs/resolution.md,
+    "On PostgreSQL at scale")."""
+    with open_workspace(workspace_url) as ws:
+        if ws.kind != "postgresql":
+            pytest.skip("a PostgreSQL session setting")
+        assert ws.store.rows("SHOW jit") == [("off",)]
+
+
 def test_missing_duckdb_workspace_is_not_created_for_readers(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="no workspace"):
         open_workspace(tmp_path / "absent.duckdb", create=False)

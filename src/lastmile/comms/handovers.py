@@ -73,8 +73,11 @@ class HandoverParams:
             raise CommsError("min_similarity must be between 0 and 1")
 
 
-# Both queries' events (each communication from both ends, by day) and each selector's span
-# and degree: CTEs ``ev`` and ``span``.
+# Both queries' events (each communication from both ends, by day), each selector's contacts
+# with the first and last day it talked to each (``links``: a selector's contacts in a window
+# at the start or the end of its activity are read off these, not off every event), and each
+# selector's span and degree: CTEs ``ev``, ``links`` and ``span``. The span is aggregated from
+# ``links`` by hashing: a COUNT(DISTINCT) over the events sorts them all on PostgreSQL.
 _EVENTS = """ev AS (
     SELECT from_selector AS sel, to_selector AS contact, CAST(time AS DATE) AS day
     FROM communications WHERE from_selector <> to_selector
@@ -82,17 +85,20 @@ _EVENTS = """ev AS (
     SELECT to_selector AS sel, from_selector AS contact, CAST(time AS DATE) AS day
     FROM communications WHERE from_selector <> to_selector
 ),
+links AS (
+    SELECT sel, contact, MIN(day) AS first_day, MAX(day) AS last_day FROM ev
+    GROUP BY sel, contact
+),
 span AS (
-    SELECT sel, MIN(day) AS first_day, MAX(day) AS last_day, COUNT(DISTINCT contact) AS degree
-    FROM ev GROUP BY sel
+    SELECT sel, MIN(first_day) AS first_day, MAX(last_day) AS last_day, COUNT(*) AS degree
+    FROM links GROUP BY sel
 ),"""
 
 
-def handovers_sql(p: HandoverParams) -> str:
-    """The one portable query of the method (the parameters are validated numbers)."""
+def _handover_ctes(p: HandoverParams) -> str:
+    """The handovers' CTEs after :data:`_EVENTS`; :data:`_HANDOVERS_SELECT` reads them."""
     window, gap, overlap = int(p.window_days), int(p.max_gap_days), int(p.max_overlap_days)
     return f"""
-WITH {_EVENTS}
 bounds AS (SELECT MIN(first_day) AS data_first, MAX(last_day) AS data_last FROM span),
 olds AS (
     SELECT s.sel, s.last_day FROM span s, bounds b WHERE s.last_day < b.data_last
@@ -100,15 +106,17 @@ olds AS (
 news AS (
     SELECT s.sel, s.first_day FROM span s, bounds b WHERE s.first_day > b.data_first
 ),
+-- A contact is in a line's tail when it talked to it in the last window_days (its last day
+-- with it is in them), in its head when in the first.
 tail AS (
-    SELECT DISTINCT e.sel, e.contact, o.last_day
-    FROM ev e JOIN olds o ON o.sel = e.sel
-    WHERE e.day >= o.last_day - {window}
+    SELECT l.sel, l.contact, o.last_day
+    FROM links l JOIN olds o ON o.sel = l.sel
+    WHERE l.last_day >= o.last_day - {window}
 ),
 head AS (
-    SELECT DISTINCT e.sel, e.contact, n.first_day
-    FROM ev e JOIN news n ON n.sel = e.sel
-    WHERE e.day <= n.first_day + {window}
+    SELECT l.sel, l.contact, n.first_day
+    FROM links l JOIN news n ON n.sel = l.sel
+    WHERE l.first_day <= n.first_day + {window}
 ),
 tail_n AS (SELECT sel, COUNT(*) AS n FROM tail GROUP BY sel),
 head_n AS (SELECT sel, COUNT(*) AS n FROM head GROUP BY sel),
@@ -121,11 +129,17 @@ candidates AS (
       AND h.first_day - t.last_day <= {gap}
       AND h.first_day - t.last_day >= -{overlap}
 ),
+-- Each candidate's shared contacts (hubs counted), from the candidate's old tail to its new
+-- head: materialized, so that PostgreSQL does not join every tail to every head through
+-- the hubs first (millions of rows on a million events).
+candidate_tail AS MATERIALIZED (
+    SELECT k.old_sel, k.new_sel, t.contact
+    FROM candidates k JOIN tail t ON t.sel = k.old_sel
+),
 shared AS (
     SELECT k.old_sel, k.new_sel, COUNT(*) AS shared
-    FROM candidates k
-    JOIN tail t ON t.sel = k.old_sel
-    JOIN head h ON h.sel = k.new_sel AND h.contact = t.contact
+    FROM candidate_tail k
+    JOIN head h ON h.sel = k.new_sel AND h.contact = k.contact
     GROUP BY k.old_sel, k.new_sel
 ),
 scored AS (
@@ -152,7 +166,10 @@ ranked AS (
         ) AS new_rank
     FROM scored
     WHERE score >= {float(p.min_similarity)!r}
-)
+)"""
+
+
+_HANDOVERS_SELECT = """
 SELECT
     old_sel AS old_selector, new_sel AS new_selector, new_first AS date, score,
     CAST(shared AS BIGINT) AS shared_contacts, CAST(old_n AS BIGINT) AS old_contacts,
@@ -160,8 +177,12 @@ SELECT
     old_last, '' AS evidence
 FROM ranked
 WHERE old_rank = 1 AND new_rank = 1
-ORDER BY new_first, old_sel
 """
+
+
+def handovers_sql(p: HandoverParams) -> str:
+    """The one portable query of the method (the parameters are validated numbers)."""
+    return f"WITH {_EVENTS}{_handover_ctes(p)}{_HANDOVERS_SELECT}ORDER BY new_first, old_sel\n"
 
 
 def _evidence(row: dict[str, object]) -> str:
@@ -227,36 +248,52 @@ def passings_sql(p: HandoverParams, pairs: str | None = None) -> str:
     successor's are (the counterpart set changes wholesale: its user left with them). One
     row per line and successor: ``selector`` (the old line), ``successor`` and ``date`` (D:
     from then on the old line has another user)."""
-    window, gap = int(p.window_days), int(p.max_gap_days)
-    overlap, hub = int(p.max_overlap_days), int(p.hub_degree)
-    # The handovers: computed here, or read from ``pairs``, a table or a CTE of the
-    # enclosing query with old_selector and new_selector (found once for both).
-    name = pairs or "found_pairs"
-    found = "" if pairs else f"found_pairs AS (SELECT * FROM ({handovers_sql(p)}) h),"
+    if pairs:
+        # The handovers are a table or a CTE of the enclosing query, with old_selector and
+        # new_selector.
+        return f"WITH {_EVENTS}{_passing_ctes(p, pairs)}{_passings_select(p)}{_PASSINGS_ORDER}"
+    return f"WITH {lines_ctes(p)} SELECT * FROM passings{_PASSINGS_ORDER}"
+
+
+def lines_ctes(p: HandoverParams) -> str:
+    """The CTEs of one query that finds the handovers and the lines passed on, reading the
+    events once: ``found_pairs`` (the rows of :func:`handovers_sql`) and ``passings`` (those
+    of :func:`passings_sql`), with ``ev``, ``links`` and ``span`` (each selector's contacts,
+    first and last day and degree) and the steps of both."""
+    return (
+        f"{_EVENTS}{_handover_ctes(p)},\nfound_pairs AS ({_HANDOVERS_SELECT}),"
+        f"{_passing_ctes(p, 'found_pairs')},\npassings AS ({_passings_select(p)})"
+    )
+
+
+def _passing_ctes(p: HandoverParams, pairs: str) -> str:
+    """The passings' CTEs after :data:`_EVENTS`, over the handovers in ``pairs``;
+    :func:`_passings_select` reads them (named apart from the handovers' CTEs)."""
+    window, overlap, hub = int(p.window_days), int(p.max_overlap_days), int(p.hub_degree)
     return f"""
-WITH {found}
+-- NOT IN, not NOT EXISTS: PostgreSQL hashes the handovers once for NOT IN, while it
+-- estimates a CTE's rows so low that it runs NOT EXISTS as a nested loop (minutes).
 ends AS (
-    SELECT DISTINCT new_selector AS sel FROM {name}
-    WHERE new_selector NOT IN (SELECT old_selector FROM {name})
+    SELECT DISTINCT new_selector AS sel FROM {pairs}
+    WHERE new_selector NOT IN (SELECT old_selector FROM {pairs})
 ),
-{_EVENTS}
 old_ev AS (
     SELECT DISTINCT e.sel, e.contact, e.day FROM ev e JOIN ends o ON o.sel = e.sel
 ),
-news AS (
+p_news AS (
     SELECT s.sel, s.first_day FROM span s
     WHERE s.first_day > (SELECT MIN(first_day) FROM span)
-      AND s.sel NOT IN (SELECT new_selector FROM {name})
+      AND s.sel NOT IN (SELECT new_selector FROM {pairs})
 ),
-head AS (
-    SELECT DISTINCT e.sel, e.contact, n.first_day
-    FROM ev e JOIN news n ON n.sel = e.sel
-    WHERE e.day <= n.first_day + {window}
+p_head AS (
+    SELECT l.sel, l.contact, n.first_day
+    FROM links l JOIN p_news n ON n.sel = l.sel
+    WHERE l.first_day <= n.first_day + {window}
 ),
-head_n AS (SELECT sel, COUNT(*) AS n FROM head GROUP BY sel),
-candidates AS (
+p_head_n AS (SELECT sel, COUNT(*) AS n FROM p_head GROUP BY sel),
+p_candidates AS (
     SELECT DISTINCT h.sel AS new_sel, e.sel AS old_sel, h.first_day
-    FROM head h
+    FROM p_head h
     JOIN span c ON c.sel = h.contact
     JOIN old_ev e ON e.contact = h.contact AND e.sel <> h.sel
     JOIN span o ON o.sel = e.sel
@@ -266,7 +303,7 @@ candidates AS (
 ),
 before AS (
     SELECT k.new_sel, k.old_sel, e.contact, MAX(e.day) AS day
-    FROM candidates k JOIN old_ev e ON e.sel = k.old_sel
+    FROM p_candidates k JOIN old_ev e ON e.sel = k.old_sel
     WHERE e.day >= k.first_day - {window} AND e.day < k.first_day
     GROUP BY k.new_sel, k.old_sel, e.contact
 ),
@@ -274,7 +311,7 @@ before AS (
 -- (a line silent for a while after D is compared on what it does when it resumes).
 resumed AS (
     SELECT k.new_sel, k.old_sel, MIN(e.day) AS day
-    FROM candidates k JOIN old_ev e ON e.sel = k.old_sel
+    FROM p_candidates k JOIN old_ev e ON e.sel = k.old_sel
     WHERE e.day >= k.first_day
     GROUP BY k.new_sel, k.old_sel
 ),
@@ -291,7 +328,7 @@ b_agg AS (
 ),
 shared_n AS (
     SELECT b.new_sel, b.old_sel, COUNT(*) AS shared
-    FROM before b JOIN head h ON h.sel = b.new_sel AND h.contact = b.contact
+    FROM before b JOIN p_head h ON h.sel = b.new_sel AND h.contact = b.contact
     GROUP BY b.new_sel, b.old_sel
 ),
 a_agg AS (
@@ -300,17 +337,23 @@ a_agg AS (
         AND b.contact = a.contact
     GROUP BY a.new_sel, a.old_sel
 ),
-scored AS (
+p_scored AS (
     SELECT k.new_sel, k.old_sel, k.first_day, b.before_n, b.last_before,
         COALESCE(sh.shared, 0) AS shared, COALESCE(a.after_n, 0) AS after_n,
         COALESCE(a.kept, 0) AS kept
-    FROM candidates k
+    FROM p_candidates k
     JOIN b_agg b ON b.new_sel = k.new_sel AND b.old_sel = k.old_sel
     LEFT JOIN shared_n sh ON sh.new_sel = k.new_sel AND sh.old_sel = k.old_sel
     LEFT JOIN a_agg a ON a.new_sel = k.new_sel AND a.old_sel = k.old_sel
-)
+)"""
+
+
+def _passings_select(p: HandoverParams) -> str:
+    """The passings' rows (selector, successor, date), unordered, from :func:`_passing_ctes`."""
+    gap = int(p.max_gap_days)
+    return f"""
 SELECT s.old_sel AS selector, s.new_sel AS successor, s.first_day AS date
-FROM scored s JOIN head_n hn ON hn.sel = s.new_sel
+FROM p_scored s JOIN p_head_n hn ON hn.sel = s.new_sel
 WHERE s.shared >= {int(p.min_shared)}
   AND s.before_n >= {int(p.min_contacts)} AND hn.n >= {int(p.min_contacts)}
   AND s.first_day - s.last_before <= {gap}
@@ -318,5 +361,8 @@ WHERE s.shared >= {int(p.min_shared)}
       >= {float(p.min_similarity)!r}
   AND CAST(s.kept AS DOUBLE PRECISION) / (s.before_n + s.after_n - s.kept)
       < CAST(s.shared AS DOUBLE PRECISION) / (s.before_n + hn.n - s.shared)
-ORDER BY s.first_day, s.old_sel, s.new_sel
 """
+
+
+# By date, then selector and successor (positions: "date" is a keyword).
+_PASSINGS_ORDER = "\nORDER BY 3, 1, 2\n"

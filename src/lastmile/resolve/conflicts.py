@@ -68,7 +68,8 @@ RETURNED_LINES = f"""
         SELECT investigation_id, platform, a AS x, b AS y FROM ev
         UNION SELECT investigation_id, platform, b, a FROM ev
     ), degree AS (
-        SELECT investigation_id, platform, x, count(*) AS n FROM ends
+        -- each end's counterparts, and for a leaf (one counterpart) that counterpart
+        SELECT investigation_id, platform, x, count(*) AS n, min(y) AS neighbour FROM ends
         GROUP BY investigation_id, platform, x
     ), listed AS (
         SELECT d.investigation_id, d.n FROM degree d
@@ -78,13 +79,15 @@ RETURNED_LINES = f"""
         SELECT l.investigation_id FROM listed l GROUP BY l.investigation_id
         HAVING 2 * sum(CASE WHEN l.n >= {MIN_RETURN_COUNTERPARTS} THEN 1 ELSE 0 END) >= count(*)
     )
-    SELECT DISTINCT e.investigation_id, e.platform, e.x AS value
-    FROM ends e
+    -- A leaf's counterpart, joined on the whole key: joined through the events instead,
+    -- PostgreSQL paired every event of a case with every leaf of the case (minutes on the
+    -- demo's 5 million events).
+    SELECT DISTINCT leaf.investigation_id, leaf.platform, leaf.neighbour AS value
+    FROM degree leaf
     JOIN dense USING (investigation_id)
-    JOIN degree leaf ON leaf.investigation_id = e.investigation_id
-        AND leaf.platform = e.platform AND leaf.x = e.y AND leaf.n = 1
-    JOIN degree line ON line.investigation_id = e.investigation_id
-        AND line.platform = e.platform AND line.x = e.x AND line.n > 1
+    JOIN degree line ON line.investigation_id = leaf.investigation_id
+        AND line.platform = leaf.platform AND line.x = leaf.neighbour AND line.n > 1
+    WHERE leaf.n = 1
 """
 
 # How a target is tied to a case, strongest first (docs/resolution.md, "Deconfliction"): the
@@ -113,7 +116,7 @@ def load_lines(ws: Workspace, con: duckdb.DuckDBPyConnection) -> None:
     read off the same handovers).
     Every line keys as a communication's end on its platform (``features.comm_key_sql``),
     as a selector record of it does."""
-    from lastmile.comms.handovers import HandoverParams, handovers_sql, passings_sql
+    from lastmile.comms.handovers import HandoverParams, lines_ctes
 
     settle(con)
     register_table(con, ws.store.query(RETURNED_LINES), "returned_values")
@@ -129,15 +132,18 @@ def load_lines(ws: Workspace, con: duckdb.DuckDBPyConnection) -> None:
         SELECT DISTINCT investigation_id, {key} AS key FROM r
         """
     )
-    # The handovers, each line with the platforms it is seen on (a handover pairs selector
-    # values over every platform: a phone keys the same on all, a handle on its own), and
-    # the cases whose communications show a line of one, and the lines passed on (the three
-    # kinds of row in one query, so the handovers are found once).
+    # The handovers, the cases whose communications show a line of one (with the platform
+    # it is seen on there, and the first and last day of their events on it) and the lines
+    # passed on (with the day D): the three kinds of row in one query, so
+    # that the events are read and the handovers found once. Each line's platforms are
+    # joined on here, in DuckDB (a handover pairs selector values over every platform: a
+    # phone keys the same on all, a handle on its own): PostgreSQL, which cannot estimate
+    # how many rows a CTE holds, ran those joins as nested loops.
     rows = ws.store.query(
         f"""
-        WITH pairs AS (
-            SELECT x.old_selector, x.new_selector FROM ({handovers_sql(HandoverParams())}) x
-        ), v AS (SELECT old_selector AS value FROM pairs UNION SELECT new_selector FROM pairs),
+        WITH {lines_ctes(HandoverParams())},
+        v AS (SELECT old_selector AS value FROM found_pairs
+            UNION SELECT new_selector FROM found_pairs),
         seen_ev AS (
             SELECT s.investigation_id, c.from_selector AS value,
                 coalesce(c.platform, '') AS platform, CAST(c.time AS DATE) AS day
@@ -152,18 +158,14 @@ def load_lines(ws: Workspace, con: duckdb.DuckDBPyConnection) -> None:
             SELECT investigation_id, value, platform, min(day) AS first_day,
                 max(day) AS last_day
             FROM seen_ev GROUP BY investigation_id, value, platform
-        ), on_platform AS (SELECT DISTINCT value, platform FROM seen)
-        SELECT 'handover' AS what, p.old_selector AS a, po.platform AS a_platform,
-            p.new_selector AS b, pn.platform AS b_platform, CAST(NULL AS DATE) AS first_day,
-            CAST(NULL AS DATE) AS last_day
-        FROM pairs p JOIN on_platform po ON po.value = p.old_selector
-        JOIN on_platform pn ON pn.value = p.new_selector
+        )
+        SELECT 'handover' AS what, old_selector AS a, '' AS a_platform, new_selector AS b,
+            '' AS b_platform, CAST(NULL AS DATE) AS first_day, CAST(NULL AS DATE) AS last_day
+        FROM found_pairs
         UNION ALL
         SELECT 'seen', investigation_id, '', value, platform, first_day, last_day FROM seen
         UNION ALL
-        SELECT DISTINCT 'passed', x.selector, po.platform, x.successor, '', x.date, x.date
-        FROM ({passings_sql(HandoverParams(), "pairs")}) x
-        JOIN on_platform po ON po.value = x.selector
+        SELECT 'passed', selector, '', successor, '', date, date FROM passings
         """
     )
     register_table(con, rows, "handover_values")
@@ -177,9 +179,16 @@ def load_lines(ws: Workspace, con: duckdb.DuckDBPyConnection) -> None:
             CAST(b_platform AS VARCHAR) AS b_platform, CAST(first_day AS DATE) AS first_day,
             CAST(last_day AS DATE) AS last_day
         FROM handover_values;
+        CREATE OR REPLACE TEMP TABLE on_platform AS
+        SELECT DISTINCT b AS value, b_platform AS platform FROM handover_rows
+        WHERE what = 'seen';
         CREATE OR REPLACE TEMP TABLE handover_pairs AS
-        SELECT DISTINCT {ka} AS old_key, {kb} AS new_key FROM handover_rows
-        WHERE what = 'handover';
+        SELECT DISTINCT {ka} AS old_key, {kb} AS new_key FROM (
+            SELECT p.a, po.platform AS a_platform, p.b, pn.platform AS b_platform
+            FROM handover_rows p JOIN on_platform po ON po.value = p.a
+            JOIN on_platform pn ON pn.value = p.b
+            WHERE p.what = 'handover'
+        );
         CREATE OR REPLACE TEMP TABLE handover_seen AS
         SELECT a AS investigation_id, {kb} AS key, min(first_day) AS first_day,
             max(last_day) AS last_day
@@ -191,8 +200,12 @@ def load_lines(ws: Workspace, con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE passed_lines AS
-        SELECT {ka} AS key, min(first_day) AS passed_on FROM handover_rows
-        WHERE what = 'passed' GROUP BY {ka}
+        SELECT {ka} AS key, min(first_day) AS passed_on FROM (
+            SELECT x.a, po.platform AS a_platform, x.first_day
+            FROM handover_rows x JOIN on_platform po ON po.value = x.a
+            WHERE x.what = 'passed'
+        )
+        GROUP BY {ka}
         """
     )
 

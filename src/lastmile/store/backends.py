@@ -326,6 +326,11 @@ class PostgresStore(Store):
         except psycopg.Error as exc:
             raise StoreError(f"cannot connect to {_redact(url)}: {exc}".strip()) from exc
         self.conn.execute("SET TIME ZONE 'UTC'")
+        # No JIT compilation: lastmile's large reads (the conflicts stage's handovers, lines
+        # passed on and returned lines) are costed high enough for the server to compile
+        # and optimize them, which took seconds that sorting and hashing never won back
+        # (docs/resolution.md, "On PostgreSQL at scale").
+        self.conn.execute("SET jit = off")
         self._staging: duckdb.DuckDBPyConnection | None = None
         self._tx_depth = 0
 
