@@ -26,7 +26,7 @@ import pytest
 from lastmile.comms.handovers import HandoverParams, handovers_sql, passings_sql
 from lastmile.ingest import ingest_paths
 from lastmile.store import Workspace
-from tests.test_resolve_conflicts import found_bases
+from tests.test_resolve_conflicts import found_bases, keys, stored
 
 B_OLD, B_MID, B_NEW = "602-555-0801", "602-555-0802", "602-555-0803"
 D_OLD, D_MAIN, D_2ND = "602-555-0901", "602-555-0902", "602-555-0903"
@@ -389,29 +389,20 @@ def test_a_possible_conflict_confirmed_later_is_announced(
     from lastmile.resolve.conflicts import POSSIBLE_BASES, conflicts_of
     from lastmile.resolve.run import resolve
 
-    def stored() -> dict[tuple[str, str, str], dict]:
-        return {
-            (r["target_id"], r["agency_id"], r["other_agency_id"]): r
-            for r in conflicts_of(operation).to_pylist()
-        }
-
-    def keys(rows: list[dict]) -> set[tuple[str, str, str]]:
-        return {(r["target_id"], r["agency_id"], r["other_agency_id"]) for r in rows}
-
     assert resolve(operation).upgraded_conflicts == 0
     ((beto_id,),) = operation.store.rows(
         "SELECT entity_id FROM entity_members WHERE record_type = 'subjects' "
         "AND record_id = 'J1-S1'"
     )
     beto = [(beto_id, "A1", "A3"), (beto_id, "A3", "A1")]
-    first = stored()
+    first = stored(operation)
     assert all(first[c]["basis"] == "passed line" for c in beto)
     assert all(first[c]["confirmed_since"] is None for c in beto)
     between = max(r["first_seen"] for r in first.values())
     _confirming_record(tmp_path / "later")
     ingest_paths(operation, [tmp_path / "later"], rejects=tmp_path / "rejects2.csv")
     second_run = resolve(operation)
-    second = stored()
+    second = stored(operation)
     for c in beto:
         assert second[c]["basis"] == "selector record"
         assert second[c]["first_seen"] == first[c]["first_seen"]
@@ -497,6 +488,11 @@ def test_the_since_option_and_the_upgrades_on_the_command_line(tmp_path: Path) -
     with open_workspace(path) as ws:
         table, dropped = fit_table(conflicts_of(ws), 250, "conflicts")
     assert not dropped
-    assert [c.header for c in table.columns][-2:] == ["first seen", "confirmed since"]
+    assert [c.header for c in table.columns][-4:] == [
+        "first seen",
+        "confirmed since",
+        "last seen",
+        "current",
+    ]
     res = runner.invoke(app, ["conflicts", "--since", "last week", "-w", path])
     assert res.exit_code != 0 and "ISO date" in res.output
