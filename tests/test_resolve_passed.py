@@ -496,3 +496,33 @@ def test_the_since_option_and_the_upgrades_on_the_command_line(tmp_path: Path) -
     ]
     res = runner.invoke(app, ["conflicts", "--since", "last week", "-w", path])
     assert res.exit_code != 0 and "ISO date" in res.output
+
+
+def test_a_lines_day_d_is_its_first_passing_and_its_days_span_its_platforms() -> None:
+    """``key_handover_rows``: a line passed on to two successors was passed on the earlier
+    day; a case's events on a line seen on two platforms that key it alike (a phone and its
+    WhatsApp account) run from the first day on either to the last on either."""
+    import duckdb
+
+    from lastmile.resolve.conflicts import key_handover_rows
+
+    con = duckdb.connect()
+    line = E164[B_MID]
+    con.execute(
+        """
+        CREATE TEMP TABLE handover_rows AS SELECT * FROM (VALUES
+            ('passed', ?, '', 'x1', '', DATE '2022-07-05', DATE '2022-07-05'),
+            ('passed', ?, '', 'x2', '', DATE '2022-07-01', DATE '2022-07-01'),
+            ('passed', ?, '', 'x3', '', DATE '2022-07-09', DATE '2022-07-09'),
+            ('seen', 'J9', '', ?, '', DATE '2022-06-10', DATE '2022-06-20'),
+            ('seen', 'J9', '', ?, 'whatsapp', DATE '2022-06-01', DATE '2022-06-12'),
+            ('seen', 'J9', '', ?, 'whatsapp', DATE '2022-06-15', DATE '2022-07-03')
+        ) t(what, a, a_platform, b, b_platform, first_day, last_day)
+        """,
+        [line] * 6,
+    )
+    key_handover_rows(con)
+    assert con.execute("SELECT passed_on FROM passed_lines").fetchall() == [(date(2022, 7, 1),)]
+    assert con.execute("SELECT first_day, last_day FROM handover_seen").fetchall() == [
+        (date(2022, 6, 1), date(2022, 7, 3))
+    ]

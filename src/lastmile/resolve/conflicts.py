@@ -169,19 +169,32 @@ def load_lines(ws: Workspace, con: duckdb.DuckDBPyConnection) -> None:
         """
     )
     register_table(con, rows, "handover_values")
-    ka = comm_key_sql("a", "a_platform")
-    kb = comm_key_sql("b", "b_platform")
     con.execute(
-        f"""
+        """
         CREATE OR REPLACE TEMP TABLE handover_rows AS
         SELECT CAST(what AS VARCHAR) AS what, CAST(a AS VARCHAR) AS a,
             CAST(a_platform AS VARCHAR) AS a_platform, CAST(b AS VARCHAR) AS b,
             CAST(b_platform AS VARCHAR) AS b_platform, CAST(first_day AS DATE) AS first_day,
             CAST(last_day AS DATE) AS last_day
-        FROM handover_values;
+        FROM handover_values
+        """
+    )
+    key_handover_rows(con)
+
+
+def key_handover_rows(con: duckdb.DuckDBPyConnection) -> None:
+    """``handover_pairs``, ``handover_seen`` and ``passed_lines`` (:func:`load_lines`) on
+    ``con``, keyed from ``handover_rows(what, a, a_platform, b, b_platform, first_day,
+    last_day)``: a handover (a, b), a case a's events on b with their first and last day, a
+    line a passed on to b on first_day."""
+    ka = comm_key_sql("a", "a_platform")
+    kb = comm_key_sql("b", "b_platform")
+    con.execute(
+        f"""
         CREATE OR REPLACE TEMP TABLE handover_pairs AS
         SELECT DISTINCT {ka} AS old_key, {kb} AS new_key FROM handover_rows
         WHERE what = 'handover';
+        -- a case's events on a line, over every platform it keys the same on
         CREATE OR REPLACE TEMP TABLE handover_seen AS
         SELECT a AS investigation_id, {kb} AS key, min(first_day) AS first_day,
             max(last_day) AS last_day
