@@ -526,3 +526,80 @@ def test_a_lines_day_d_is_its_first_passing_and_its_days_span_its_platforms() ->
     assert con.execute("SELECT first_day, last_day FROM handover_seen").fetchall() == [
         (date(2022, 6, 1), date(2022, 7, 3))
     ]
+
+
+def _boundary_cases(folder: Path) -> None:
+    """Three more agencies' cases, each with its own line and the records of Beto's June
+    phone (passed on July 1, D) on one day only: June 30 (A5), July 1 (A6), July 2 (A7); each
+    also shows Beto's May phone (a call from one of his people)."""
+    write_operation(folder)
+    extra = [("X5", "A5", 6, 30), ("X6", "A6", 7, 1), ("X7", "A7", 7, 2)]
+    for name, rows in (
+        (
+            "agencies",
+            [{"agency_id": a, "name": f"Agency {a}", "kind": "local"} for _, a, *_ in extra],
+        ),
+        (
+            "investigations",
+            [
+                {
+                    "investigation_id": i,
+                    "agency_id": a,
+                    "division": "Phoenix",
+                    "opened": "2022-04-01",
+                }
+                for i, a, *_ in extra
+            ],
+        ),
+        (
+            "subjects",
+            [
+                {"subject_id": f"{i}-S1", "investigation_id": i, "full_name": f"Sujeto {i}"}
+                for i, *_ in extra
+            ],
+        ),
+        (
+            "selectors",
+            [
+                {
+                    "selector_id": f"{i}-P1",
+                    "investigation_id": i,
+                    "subject_id": f"{i}-S1",
+                    "kind": "phone",
+                    "value": f"602-555-05{k:02d}",
+                    "platform": "",
+                }
+                for k, (i, *_) in enumerate(extra)
+            ],
+        ),
+    ):
+        with (folder / f"{name}.csv").open("a", newline="", encoding="utf-8") as f:
+            csv.DictWriter(f, list(rows[0])).writerows(rows)
+    comms: list[dict] = []
+    for k, (inv, _, month, day) in enumerate(extra):
+        comms += _talk(inv, f"602-555-05{k:02d}", _numbers(f"41{k}", 4), 6, [1, 8, 15, 22])
+        comms += _talk(inv, B_MID, ["625-555-1000", "625-555-1001"], month, [day])
+        comms += _talk(inv, _numbers("480", 4)[1], [B_OLD], 5, [20])
+    with (folder / "communications.csv").open("a", newline="", encoding="utf-8") as f:
+        csv.DictWriter(f, list(comms[0])).writerows(comms)
+
+
+def test_day_d_is_the_later_users(workspace: Workspace, tmp_path: Path) -> None:
+    """A case's events on a line passed on, on D-1, D or D+1 alone: D-1 is its earlier user's
+    time, D and D+1 its later user's."""
+    _boundary_cases(tmp_path / "op")
+    assert ingest_paths(workspace, [tmp_path / "op"], rejects=tmp_path / "r.csv").rejected == 0
+    passed = workspace.store.rows(
+        "SELECT selector, date FROM (" + passings_sql(HandoverParams()) + ") p"
+    )
+    assert [(str(a), d) for a, d in passed] == [(E164[B_MID], date(2022, 7, 1))]
+    found = found_bases(workspace)
+
+    def tied(person: str) -> set[str]:
+        return {c[1] for c in found if c[0] == person and c[1] in ("A5", "A6", "A7")}
+
+    beto, chuy = "J1-S1", "J2-S1"
+    assert tied(beto) == {"A5"}
+    assert tied(chuy) == {"A6", "A7"}
+    assert found[(beto, "A5", "A1")] == "passed line"
+    assert found[(chuy, "A6", "A2")] == "passed line"
