@@ -603,3 +603,140 @@ def test_day_d_is_the_later_users(workspace: Workspace, tmp_path: Path) -> None:
     assert tied(chuy) == {"A6", "A7"}
     assert found[(beto, "A5", "A1")] == "passed line"
     assert found[(chuy, "A6", "A2")] == "passed line"
+
+
+def _add(folder: Path, name: str, rows: list[dict]) -> None:
+    """Append ``rows`` to the operation's ``name`` file."""
+    with (folder / f"{name}.csv").open("a", newline="", encoding="utf-8") as f:
+        csv.DictWriter(f, list(rows[0])).writerows(rows)
+
+
+def _case(folder: Path, inv: str, agency: str, subject: str, name: str, line: str) -> None:
+    """One more agency, with a case naming ``subject`` (``name``), who uses ``line``."""
+    _add(folder, "agencies", [{"agency_id": agency, "name": f"Agency {agency}", "kind": "local"}])
+    _add(
+        folder,
+        "investigations",
+        [
+            {
+                "investigation_id": inv,
+                "agency_id": agency,
+                "division": "Phoenix",
+                "opened": "2022-04-01",
+            }
+        ],
+    )
+    _add(folder, "subjects", [{"subject_id": subject, "investigation_id": inv, "full_name": name}])
+    _add(
+        folder,
+        "selectors",
+        [
+            {
+                "selector_id": subject + "-P",
+                "investigation_id": inv,
+                "subject_id": subject,
+                "kind": "phone",
+                "value": line,
+                "platform": "",
+            }
+        ],
+    )
+
+
+def _chain_world(
+    owners: dict[str, str],
+    passed: dict[str, date],
+    seen: dict[str, tuple[int, int]],
+    held: str = "L2",
+) -> dict[tuple[str, str, str], str]:
+    """``conflicts.compute`` on a world built by hand: the chain L0 - L1 - L2 - L3 (handovers),
+    each line in ``owners`` used by that person alone (his subject record in his own case,
+    of agency ``G<person>``), the lines ``passed`` on at their day, and case X (agency AX)
+    that obtained the records of ``held`` (a returned line) and shows each line of ``seen`` from
+    one day of July 2022 to another (0 is June 30). Returns the basis of each conflict."""
+    import duckdb
+
+    from lastmile.resolve import conflicts
+
+    con = duckdb.connect()
+    people = sorted(set(owners.values()))
+
+    def table(name: str, columns: str, rows: list[tuple]) -> None:
+        con.execute(f"CREATE TEMP TABLE {name} ({columns})")
+        if rows:
+            con.executemany(f"INSERT INTO {name} VALUES ({', '.join('?' * len(rows[0]))})", rows)
+
+    def day(k: int) -> date:
+        return date(2022, 6, 30) + timedelta(days=k)
+
+    table(
+        "new_members",
+        "record_type TEXT, record_id TEXT, entity_id TEXT",
+        [("subjects", f"S-{p}", p) for p in people],
+    )
+    table(
+        "src_subjects",
+        "record_id TEXT, investigation_id TEXT",
+        [(f"S-{p}", f"C-{p}") for p in people],
+    )
+    table(
+        "src_investigations",
+        "investigation_id TEXT, agency_id TEXT, division TEXT",
+        [(f"C-{p}", f"G{p}", "Phoenix") for p in people] + [("X", "AX", "Phoenix")],
+    )
+    table(
+        "subject_selectors",
+        "key TEXT, subject_id TEXT",
+        [(line, f"S-{p}") for line, p in owners.items()],
+    )
+    table("selector_use", "key TEXT, common BOOLEAN", [(line, False) for line in owners])
+    table(
+        "sel_recs",
+        "investigation_id TEXT, key TEXT, valid BOOLEAN",
+        [(f"C-{p}", line, True) for line, p in owners.items()],
+    )
+    table("returned_lines", "investigation_id TEXT, key TEXT", [("X", held)])
+    table(
+        "handover_pairs", "old_key TEXT, new_key TEXT", [("L0", "L1"), ("L1", "L2"), ("L2", "L3")]
+    )
+    table(
+        "handover_seen",
+        "investigation_id TEXT, key TEXT, first_day DATE, last_day DATE",
+        [("X", line, day(a), day(b)) for line, (a, b) in seen.items()],
+    )
+    table("passed_lines", "key TEXT, passed_on DATE", list(passed.items()))
+    conflicts.compute(con)
+    rows = con.execute(
+        "SELECT target_id, agency_id, other_agency_id, basis FROM new_conflicts"
+    ).fetchall()
+    return {(str(t), str(a), str(b)): str(basis) for t, a, b, basis in rows}
+
+
+def _tied_to_x(found: dict[tuple[str, str, str], str]) -> dict[str, str]:
+    return {t: basis for (t, a, _), basis in found.items() if a == "AX"}
+
+
+D = date(2022, 7, 1)
+
+
+def test_the_earlier_user_is_the_one_owner_of_the_chains_other_lines_not_passed_on() -> None:
+    """L2, passed on at D (its owner Chuy its later user): its earlier user is the one owner
+    of the chain's other lines, leaving out the lines passed on. Case X shows L2 before D
+    only: it is tied to the earlier user, not to Chuy."""
+    # L1 is Beto's, L3 (passed on too) Zoe's: Beto is L2's earlier user.
+    owners = {"L1": "beto", "L2": "chuy", "L3": "zoe"}
+    found = _chain_world(owners, {"L2": D, "L3": D + timedelta(days=20)}, {"L2": (-5, -1)})
+    assert _tied_to_x(found) == {"beto": "passed line"}
+    # L0 is Yola's, L1 Beto's: two owners, no earlier user; the tie goes to the owner.
+    owners = {"L0": "yola", "L1": "beto", "L2": "chuy"}
+    found = _chain_world(owners, {"L2": D}, {"L2": (-5, -1)})
+    assert _tied_to_x(found) == {"chuy": "passed line"}
+
+
+def test_a_line_passed_on_that_its_earlier_user_owns_ties_him_before_d() -> None:
+    """L2 is Beto's by the records (his earlier line L1 too). Case X holds L0, unowned, of
+    the same chain, and shows L2 before D only: Beto is tied through the chain (the guard
+    "earlier user other than the owner" keeps the owner's tie when he is the earlier user)."""
+    owners = {"L1": "beto", "L2": "beto"}
+    found = _chain_world(owners, {"L2": D}, {"L2": (-5, -1), "L0": (-30, -20)}, held="L0")
+    assert _tied_to_x(found) == {"beto": "passed line"}

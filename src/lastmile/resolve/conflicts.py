@@ -325,12 +325,11 @@ def compute(con: duckdb.DuckDBPyConnection) -> None:
             LEFT JOIN selector_owner xo ON xo.key = pc.key
         ), returned_ranked AS (
             -- a returned line; one passed on is a possible tie, of the user of the time of
-            -- the case's events on it: before D its earlier user (not its owner, when he
-            -- is another entity), from D on or on both sides its owner
+            -- the case's events on it: before D its earlier user (the second part; when
+            -- he is its owner too, that part ties him), from D on or on both sides its owner
             SELECT o.entity_id, r.investigation_id, CASE
                 WHEN NOT o.passed THEN 3
-                WHEN cs.side = 'before' AND cs.earlier IS NOT NULL
-                    AND cs.earlier <> o.entity_id THEN NULL
+                WHEN cs.side = 'before' AND cs.earlier IS NOT NULL THEN NULL
                 ELSE 5 END AS rank
             FROM owned o JOIN returned_lines r ON r.key = o.key
             LEFT JOIN case_side cs ON cs.investigation_id = r.investigation_id
