@@ -740,3 +740,13 @@ def test_a_line_passed_on_that_its_earlier_user_owns_ties_him_before_d() -> None
     owners = {"L1": "beto", "L2": "beto"}
     found = _chain_world(owners, {"L2": D}, {"L2": (-5, -1), "L0": (-30, -20)}, held="L0")
     assert _tied_to_x(found) == {"beto": "passed line"}
+
+
+def test_a_case_following_the_earlier_users_chain_is_not_tied_to_the_later_user() -> None:
+    """Case X obtained the records of Beto's L1 and shows L2 (passed on at D to Chuy, its
+    owner by the records) only from D on: it reached L2 through Beto's chain, and L2's
+    events it shows are Chuy's time; the chain does not tie Chuy to it."""
+    owners = {"L1": "beto", "L2": "chuy"}
+    found = _chain_world(owners, {"L2": D}, {"L1": (-30, -2), "L2": (1, 5)}, held="L1")
+    assert "chuy" not in _tied_to_x(found)
+    assert _tied_to_x(found)["beto"] == "returned line"

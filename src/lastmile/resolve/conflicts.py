@@ -310,19 +310,23 @@ def compute(con: duckdb.DuckDBPyConnection) -> None:
             -- a tie through a line passed on is a possible one, unless the case's events on
             -- the line fall wholly in the time of a user other than the one it credits: the
             -- case held the line only after D (its later user's), yet the tie credits the
-            -- chain of its earlier user; or it shows the line only before D (its earlier
-            -- user's), yet the tie credits the line's owner, who is another entity
+            -- chain of its earlier user; or it reached the line through another line of the
+            -- chain and shows it only after D (its later user's time), yet the tie runs
+            -- through the chain; or it shows the line only before D (its earlier user's),
+            -- yet the tie credits the line's owner, who is another entity
             SELECT pc.key, pc.investigation_id, CASE
-                WHEN hs.side = 'after' AND pc.key <> pc.held THEN NULL
-                WHEN xs.side = 'before' AND xs.earlier IS NOT NULL
-                    AND xs.earlier <> xo.entity_id THEN NULL
+                WHEN held_side.side = 'after' AND pc.key <> pc.held THEN NULL
+                WHEN credited_side.side = 'after' AND pc.key <> pc.held THEN NULL
+                WHEN credited_side.side = 'before' AND credited_side.earlier IS NOT NULL
+                    AND credited_side.earlier <> credited_owner.entity_id THEN NULL
                 ELSE 5 END AS rank
             FROM passed_chain_cases pc
-            LEFT JOIN case_side hs ON hs.investigation_id = pc.investigation_id
-                AND hs.key = pc.held
-            LEFT JOIN case_side xs ON xs.investigation_id = pc.investigation_id
-                AND xs.key = pc.key
-            LEFT JOIN selector_owner xo ON xo.key = pc.key
+            LEFT JOIN case_side held_side ON held_side.investigation_id = pc.investigation_id
+                AND held_side.key = pc.held
+            LEFT JOIN case_side credited_side
+                ON credited_side.investigation_id = pc.investigation_id
+                AND credited_side.key = pc.key
+            LEFT JOIN selector_owner credited_owner ON credited_owner.key = pc.key
         ), returned_ranked AS (
             -- a returned line; one passed on is a possible tie, of the user of the time of
             -- the case's events on it: before D its earlier user (the second part; when
