@@ -611,3 +611,13 @@ def test_migration_14_marks_the_latest_runs_conflicts_current(workspace_url: str
     with open_workspace(workspace_url) as ws:
         rows = ws.store.rows("SELECT target_id, is_current FROM conflicts ORDER BY 1")
     assert rows == [("P-1", True), ("P-2", False)]
+
+
+def test_naive_utc_reads_an_aware_time_in_utc() -> None:
+    from datetime import timezone
+
+    from lastmile.times import naive_utc
+
+    phoenix = timezone(timedelta(hours=-7))
+    assert naive_utc(datetime(2022, 7, 1, 3, 0, tzinfo=phoenix)) == datetime(2022, 7, 1, 10, 0)
+    assert naive_utc(datetime(2022, 7, 1, 10, 0)) == datetime(2022, 7, 1, 10, 0)
