@@ -458,7 +458,9 @@ def test_the_since_option_and_the_upgrades_on_the_command_line(tmp_path: Path) -
     between = max(r["first_seen"] for r in every)
     _confirming_record(tmp_path / "later")
     run("ingest", str(tmp_path / "later"))
-    assert "2 upgraded from possible to confirmed" in run("resolve")
+    second = run("resolve")
+    assert "2 upgraded from possible to confirmed" in second
+    stamp = second.split("(stamped ", 1)[1].split(" UTC)", 1)[0]
 
     def listed(*flags: str) -> list[dict[str, str]]:
         return list(csv.DictReader(io.StringIO(run("conflicts", "-f", "csv", *flags))))
@@ -472,14 +474,26 @@ def test_the_since_option_and_the_upgrades_on_the_command_line(tmp_path: Path) -
     }
     assert all(
         datetime.fromisoformat(r["confirmed_since"])
+        == datetime.fromisoformat(stamp)
         >= later
         > datetime.fromisoformat(r["first_seen"])
         for r in upgraded
     )
+    # The time resolve printed, plus a microsecond: nothing newer.
+    later_stamp = (datetime.fromisoformat(stamp) + timedelta(microseconds=1)).isoformat()
+    assert listed("--confirmed", "--since", later_stamp) == []
     # Without --confirmed they are not new (Beto's conflicts were all seen, as possible, by
     # the first run); with an earlier time every conflict is.
     assert listed("--since", after) == []
     assert len(listed("--since", "2022-01-01")) == len(listed())
+    # A conflict the latest run no longer finds is listed only with --all.
+    from lastmile.store import open_workspace as _open
+
+    with _open(path) as ws:
+        ws.store.execute("UPDATE conflicts SET is_current = false WHERE agency_id = 'A3'")
+    assert not [r for r in listed() if r["agency_id"] == "A3"]
+    gone = [r for r in listed("--all") if r["agency_id"] == "A3"]
+    assert gone and all(r["is_current"] == "false" for r in gone)
     # On a terminal wide enough, beside when it was first seen.
     from lastmile.export.tables import fit_table
     from lastmile.resolve.conflicts import conflicts_of
