@@ -15,7 +15,7 @@ without training a model.
 from __future__ import annotations
 
 import csv
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pyarrow as pa
@@ -381,7 +381,7 @@ def test_each_conflict_says_how_it_was_found(operation: Workspace) -> None:
     assert first[("I1-S1", "A1")]["basis"] == "returned line"
     # A rerun keeps the time each conflict was first seen, and says its basis again.
     con.execute("UPDATE new_conflicts SET basis = 'burner chain'")
-    assert conflicts.write(operation, con) == conflicts.Stored(new=0, upgraded=0)
+    assert conflicts.write(operation, con) == conflicts.ConflictCounts(new=0, upgraded=0)
     again = {
         (r["target_id"], r["other_agency_id"]): r
         for r in conflicts.conflicts_of(operation, "A2").to_pylist()
@@ -411,49 +411,97 @@ def test_conflicts_stored_before_the_basis_keep_their_row(workspace_url: str) ->
         ]
 
 
-def _stored(ws: Workspace) -> dict[tuple[str, str, str], dict]:
+def keys(rows: list[dict]) -> set[tuple[str, str, str]]:
+    """(target, agency, other agency) of each conflict listed."""
+    return {(r["target_id"], r["agency_id"], r["other_agency_id"]) for r in rows}
+
+
+def stored(ws: Workspace, **options: object) -> dict[tuple[str, str, str], dict]:
+    """The stored conflicts ``conflicts_of`` lists (with ``options``), by
+    (target, agency, other agency)."""
     return {
         (r["target_id"], r["agency_id"], r["other_agency_id"]): r
-        for r in conflicts.conflicts_of(ws).to_pylist()
+        for r in conflicts.conflicts_of(ws, **options).to_pylist()  # type: ignore[arg-type]
     }
 
 
-def test_a_conflict_is_first_seen_as_confirmed_once(operation: Workspace) -> None:
-    """``confirmed_since`` (migration 0013): set when a conflict is first stored with a
-    confirmed basis, or when a possible one is confirmed (counted as upgraded), and kept
-    when it falls back to possible or is no longer seen."""
+def test_a_conflict_is_announced_as_confirmed_each_time_it_is_confirmed(
+    operation: Workspace,
+) -> None:
+    """``confirmed_since``: set when a conflict is first stored with a confirmed basis, set
+    anew (and counted as upgraded) whenever a run confirms one stored as possible, kept while
+    it stays confirmed, falls back to possible or is no longer found."""
     found_bases(operation)
     con = operation.store.staging()
     pedro, tomas = ("I1-S1", "A1", "A2"), ("I2-S1", "A2", "A1")
     # Pedro's conflict (both agencies' rows) is first seen as a possible one.
     con.execute("UPDATE new_conflicts SET basis = 'passed line' WHERE target_id = ?", [pedro[0]])
     first = conflicts.write(operation, con)
-    assert first.upgraded == 0 and first.new == len(_stored(operation))
-    before = _stored(operation)
-    # A possible conflict has none; a confirmed one was confirmed when first seen.
+    assert first.upgraded == 0 and first.new == len(stored(operation))
+    before = stored(operation)
+    # A possible conflict has none; a confirmed one was confirmed when first seen, and all
+    # of a run's rows carry the one time the run read from the store.
     assert before[pedro]["confirmed_since"] is None
     assert before[("I1-S1", "A2", "A1")]["confirmed_since"] is None
-    assert before[tomas]["confirmed_since"] == before[tomas]["first_seen"]
+    assert before[tomas]["confirmed_since"] == before[tomas]["first_seen"] == first.at
     # The next run confirms it: upgraded (both rows), announced at this run's time.
     con.execute("UPDATE new_conflicts SET basis = 'returned line'")
-    assert conflicts.write(operation, con) == conflicts.Stored(new=0, upgraded=2)
-    after = _stored(operation)
+    second = conflicts.write(operation, con)
+    assert second == conflicts.ConflictCounts(new=0, upgraded=2)
+    after = stored(operation)
     assert after[pedro]["first_seen"] == before[pedro]["first_seen"]
-    assert after[pedro]["confirmed_since"] is not None
-    assert after[pedro]["confirmed_since"] >= after[pedro]["first_seen"]
+    assert after[pedro]["confirmed_since"] == second.at > after[pedro]["first_seen"]
     assert after[tomas]["confirmed_since"] == before[tomas]["confirmed_since"]
-    # Back to possible, then gone: what was told as confirmed stays told (and a later
-    # confirmation is no upgrade).
-    con.execute("UPDATE new_conflicts SET basis = 'passed line'")
-    assert conflicts.write(operation, con) == conflicts.Stored(new=0, upgraded=0)
+    # Confirmed again: no upgrade, the time is kept.
+    assert conflicts.write(operation, con) == conflicts.ConflictCounts(new=0, upgraded=0)
+    assert stored(operation)[pedro]["confirmed_since"] == second.at
+    # Back to possible (kept), gone (kept), back confirmed (Tomas's was told as confirmed
+    # and was not possible since: kept, no upgrade)...
+    con.execute("UPDATE new_conflicts SET basis = 'passed line' WHERE target_id = ?", [pedro[0]])
+    assert conflicts.write(operation, con) == conflicts.ConflictCounts(new=0, upgraded=0)
+    assert stored(operation)[pedro]["confirmed_since"] == second.at
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE gone AS SELECT * FROM new_conflicts WHERE target_id = ?",
+        [tomas[0]],
+    )
     con.execute("DELETE FROM new_conflicts WHERE target_id = ?", [tomas[0]])
-    assert conflicts.write(operation, con) == conflicts.Stored(new=0, upgraded=0)
+    assert conflicts.write(operation, con) == conflicts.ConflictCounts(new=0, upgraded=0)
+    con.execute("INSERT INTO new_conflicts SELECT * FROM gone")
+    # ... and Pedro's, possible since the last run, confirmed again: announced again.
     con.execute("UPDATE new_conflicts SET basis = 'subject record'")
-    assert conflicts.write(operation, con) == conflicts.Stored(new=0, upgraded=0)
-    last = _stored(operation)
-    assert last[pedro]["confirmed_since"] == after[pedro]["confirmed_since"]
+    last_run = conflicts.write(operation, con)
+    assert last_run == conflicts.ConflictCounts(new=0, upgraded=2)
+    last = stored(operation)
+    assert last[pedro]["confirmed_since"] == last_run.at > second.at
     assert last[tomas]["confirmed_since"] == before[tomas]["confirmed_since"]
-    assert last[tomas]["basis"] == "passed line"
+    assert last[tomas]["basis"] == "subject record"
+
+
+def test_a_confirmed_reader_is_told_again_of_a_conflict_confirmed_again(
+    operation: Workspace,
+) -> None:
+    """A reader of ``--confirmed --since`` polls after each run, giving the time of the run
+    before: a conflict confirmed, then possible, then confirmed again is told twice, never
+    lost; the list is sorted by the time it filters on."""
+    found_bases(operation)
+    con = operation.store.staging()
+    tomas = ("I2-S1", "A1", "A2")
+    reads: list[set[tuple[str, str, str]]] = []
+    last = None
+    for basis in ("returned line", "passed line", "returned line"):
+        con.execute("UPDATE new_conflicts SET basis = ? WHERE target_id = ?", [basis, tomas[0]])
+        at = conflicts.write(operation, con).at
+        since = last if last is not None else datetime(2000, 1, 1)
+        reads.append(set(stored(operation, confirmed=True, since=since)))
+        last = at + timedelta(microseconds=1)
+    assert tomas in reads[0] and tomas not in reads[1] and tomas in reads[2]
+    # Pedro's conflict is confirmed since the first run, Tomas's since the third: newest
+    # first (both were first seen by the first run).
+    rows = conflicts.conflicts_of(
+        operation, "A1", confirmed=True, since=datetime(2000, 1, 1)
+    ).to_pylist()
+    times = [r["confirmed_since"] for r in rows]
+    assert times == sorted(times, reverse=True) and times[0] > times[-1]
 
 
 def test_since_lists_what_is_new_to_the_reader(operation: Workspace) -> None:
@@ -524,3 +572,52 @@ def test_migration_13_confirms_what_was_told_as_confirmed(workspace_url: str) ->
         ("P-2", None),
         ("P-3", datetime(2022, 7, 1, 10, 0)),
     ]
+
+
+def test_conflicts_no_longer_found_are_listed_only_with_all(operation: Workspace) -> None:
+    """A conflict the latest run no longer finds keeps its row, but is not current: listed
+    only with ``include_gone`` (``--all``), with the time it was last found."""
+    found_bases(operation)
+    con = operation.store.staging()
+    first = conflicts.write(operation, con)
+    tomas = ("I2-S1", "A2", "A1")
+    con.execute("DELETE FROM new_conflicts WHERE target_id = ?", [tomas[0]])
+    second = conflicts.write(operation, con)
+    current, every = stored(operation), stored(operation, include_gone=True)
+    assert tomas not in current and tomas in every
+    assert every[tomas]["is_current"] is False and every[tomas]["last_seen"] == first.at
+    assert set(every) - set(current) == {c for c in every if c[0] == tomas[0]}
+    assert all(r["is_current"] and r["last_seen"] == second.at for r in current.values())
+    # What the run counts is what is listed by default.
+    assert len(current) == con.execute("SELECT count(*) FROM new_conflicts").fetchone()[0]
+
+
+def test_migration_14_marks_the_latest_runs_conflicts_current(workspace_url: str) -> None:
+    store = (
+        PostgresStore(workspace_url)
+        if workspace_url.startswith("postgres")
+        else DuckDBStore(Path(workspace_url))
+    )
+    migrate(store, up_to=13)
+    for target, last_seen in (("P-1", "2022-07-02"), ("P-2", "2022-07-01")):
+        store.execute(
+            "INSERT INTO conflicts (target_id, target_kind, agency_id, division, "
+            "other_agency_id, other_division, first_seen, last_seen, basis) VALUES (?, "
+            "'person', 'A1', 'Phoenix', 'A2', 'Phoenix', TIMESTAMP '2022-07-01 10:00:00', "
+            "CAST(? AS TIMESTAMP), 'returned line')",
+            (target, last_seen),
+        )
+    store.close()
+    with open_workspace(workspace_url) as ws:
+        rows = ws.store.rows("SELECT target_id, is_current FROM conflicts ORDER BY 1")
+    assert rows == [("P-1", True), ("P-2", False)]
+
+
+def test_naive_utc_reads_an_aware_time_in_utc() -> None:
+    from datetime import timezone
+
+    from lastmile.times import naive_utc
+
+    phoenix = timezone(timedelta(hours=-7))
+    assert naive_utc(datetime(2022, 7, 1, 3, 0, tzinfo=phoenix)) == datetime(2022, 7, 1, 10, 0)
+    assert naive_utc(datetime(2022, 7, 1, 10, 0)) == datetime(2022, 7, 1, 10, 0)

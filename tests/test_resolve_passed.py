@@ -26,7 +26,7 @@ import pytest
 from lastmile.comms.handovers import HandoverParams, handovers_sql, passings_sql
 from lastmile.ingest import ingest_paths
 from lastmile.store import Workspace
-from tests.test_resolve_conflicts import found_bases
+from tests.test_resolve_conflicts import found_bases, keys, stored
 
 B_OLD, B_MID, B_NEW = "602-555-0801", "602-555-0802", "602-555-0803"
 D_OLD, D_MAIN, D_2ND = "602-555-0901", "602-555-0902", "602-555-0903"
@@ -389,29 +389,20 @@ def test_a_possible_conflict_confirmed_later_is_announced(
     from lastmile.resolve.conflicts import POSSIBLE_BASES, conflicts_of
     from lastmile.resolve.run import resolve
 
-    def stored() -> dict[tuple[str, str, str], dict]:
-        return {
-            (r["target_id"], r["agency_id"], r["other_agency_id"]): r
-            for r in conflicts_of(operation).to_pylist()
-        }
-
-    def keys(rows: list[dict]) -> set[tuple[str, str, str]]:
-        return {(r["target_id"], r["agency_id"], r["other_agency_id"]) for r in rows}
-
     assert resolve(operation).upgraded_conflicts == 0
     ((beto_id,),) = operation.store.rows(
         "SELECT entity_id FROM entity_members WHERE record_type = 'subjects' "
         "AND record_id = 'J1-S1'"
     )
     beto = [(beto_id, "A1", "A3"), (beto_id, "A3", "A1")]
-    first = stored()
+    first = stored(operation)
     assert all(first[c]["basis"] == "passed line" for c in beto)
     assert all(first[c]["confirmed_since"] is None for c in beto)
     between = max(r["first_seen"] for r in first.values())
     _confirming_record(tmp_path / "later")
     ingest_paths(operation, [tmp_path / "later"], rejects=tmp_path / "rejects2.csv")
     second_run = resolve(operation)
-    second = stored()
+    second = stored(operation)
     for c in beto:
         assert second[c]["basis"] == "selector record"
         assert second[c]["first_seen"] == first[c]["first_seen"]
@@ -467,7 +458,9 @@ def test_the_since_option_and_the_upgrades_on_the_command_line(tmp_path: Path) -
     between = max(r["first_seen"] for r in every)
     _confirming_record(tmp_path / "later")
     run("ingest", str(tmp_path / "later"))
-    assert "2 upgraded from possible to confirmed" in run("resolve")
+    second = run("resolve")
+    assert "2 upgraded from possible to confirmed" in second
+    stamp = second.split("(stamped ", 1)[1].split(" UTC)", 1)[0]
 
     def listed(*flags: str) -> list[dict[str, str]]:
         return list(csv.DictReader(io.StringIO(run("conflicts", "-f", "csv", *flags))))
@@ -481,14 +474,26 @@ def test_the_since_option_and_the_upgrades_on_the_command_line(tmp_path: Path) -
     }
     assert all(
         datetime.fromisoformat(r["confirmed_since"])
+        == datetime.fromisoformat(stamp)
         >= later
         > datetime.fromisoformat(r["first_seen"])
         for r in upgraded
     )
+    # The time resolve printed, plus a microsecond: nothing newer.
+    later_stamp = (datetime.fromisoformat(stamp) + timedelta(microseconds=1)).isoformat()
+    assert listed("--confirmed", "--since", later_stamp) == []
     # Without --confirmed they are not new (Beto's conflicts were all seen, as possible, by
     # the first run); with an earlier time every conflict is.
     assert listed("--since", after) == []
     assert len(listed("--since", "2022-01-01")) == len(listed())
+    # A conflict the latest run no longer finds is listed only with --all.
+    from lastmile.store import open_workspace as _open
+
+    with _open(path) as ws:
+        ws.store.execute("UPDATE conflicts SET is_current = false WHERE agency_id = 'A3'")
+    assert not [r for r in listed() if r["agency_id"] == "A3"]
+    gone = [r for r in listed("--all") if r["agency_id"] == "A3"]
+    assert gone and all(r["is_current"] == "false" for r in gone)
     # On a terminal wide enough, beside when it was first seen.
     from lastmile.export.tables import fit_table
     from lastmile.resolve.conflicts import conflicts_of
@@ -497,6 +502,265 @@ def test_the_since_option_and_the_upgrades_on_the_command_line(tmp_path: Path) -
     with open_workspace(path) as ws:
         table, dropped = fit_table(conflicts_of(ws), 250, "conflicts")
     assert not dropped
-    assert [c.header for c in table.columns][-2:] == ["first seen", "confirmed since"]
+    assert [c.header for c in table.columns][-4:] == [
+        "first seen",
+        "confirmed since",
+        "last seen",
+        "current",
+    ]
     res = runner.invoke(app, ["conflicts", "--since", "last week", "-w", path])
     assert res.exit_code != 0 and "ISO date" in res.output
+
+
+def test_a_lines_day_d_is_its_first_passing_and_its_days_span_its_platforms() -> None:
+    """``key_handover_rows``: a line passed on to two successors was passed on the earlier
+    day; a case's events on a line seen on two platforms that key it alike (a phone and its
+    WhatsApp account) run from the first day on either to the last on either."""
+    import duckdb
+
+    from lastmile.resolve.conflicts import key_handover_rows
+
+    con = duckdb.connect()
+    line = E164[B_MID]
+    con.execute(
+        """
+        CREATE TEMP TABLE handover_rows AS SELECT * FROM (VALUES
+            ('passed', ?, '', 'x1', '', DATE '2022-07-05', DATE '2022-07-05'),
+            ('passed', ?, '', 'x2', '', DATE '2022-07-01', DATE '2022-07-01'),
+            ('passed', ?, '', 'x3', '', DATE '2022-07-09', DATE '2022-07-09'),
+            ('seen', 'J9', '', ?, '', DATE '2022-06-10', DATE '2022-06-20'),
+            ('seen', 'J9', '', ?, 'whatsapp', DATE '2022-06-01', DATE '2022-06-12'),
+            ('seen', 'J9', '', ?, 'whatsapp', DATE '2022-06-15', DATE '2022-07-03')
+        ) t(what, a, a_platform, b, b_platform, first_day, last_day)
+        """,
+        [line] * 6,
+    )
+    key_handover_rows(con)
+    assert con.execute("SELECT passed_on FROM passed_lines").fetchall() == [(date(2022, 7, 1),)]
+    assert con.execute("SELECT first_day, last_day FROM handover_seen").fetchall() == [
+        (date(2022, 6, 1), date(2022, 7, 3))
+    ]
+
+
+def _boundary_cases(folder: Path) -> None:
+    """Three more agencies' cases, each with its own line and the records of Beto's June
+    phone (passed on July 1, D) on one day only: June 30 (A5), July 1 (A6), July 2 (A7); each
+    also shows Beto's May phone (a call from one of his people)."""
+    write_operation(folder)
+    extra = [("X5", "A5", 6, 30), ("X6", "A6", 7, 1), ("X7", "A7", 7, 2)]
+    for name, rows in (
+        (
+            "agencies",
+            [{"agency_id": a, "name": f"Agency {a}", "kind": "local"} for _, a, *_ in extra],
+        ),
+        (
+            "investigations",
+            [
+                {
+                    "investigation_id": i,
+                    "agency_id": a,
+                    "division": "Phoenix",
+                    "opened": "2022-04-01",
+                }
+                for i, a, *_ in extra
+            ],
+        ),
+        (
+            "subjects",
+            [
+                {"subject_id": f"{i}-S1", "investigation_id": i, "full_name": f"Sujeto {i}"}
+                for i, *_ in extra
+            ],
+        ),
+        (
+            "selectors",
+            [
+                {
+                    "selector_id": f"{i}-P1",
+                    "investigation_id": i,
+                    "subject_id": f"{i}-S1",
+                    "kind": "phone",
+                    "value": f"602-555-05{k:02d}",
+                    "platform": "",
+                }
+                for k, (i, *_) in enumerate(extra)
+            ],
+        ),
+    ):
+        with (folder / f"{name}.csv").open("a", newline="", encoding="utf-8") as f:
+            csv.DictWriter(f, list(rows[0])).writerows(rows)
+    comms: list[dict] = []
+    for k, (inv, _, month, day) in enumerate(extra):
+        comms += _talk(inv, f"602-555-05{k:02d}", _numbers(f"41{k}", 4), 6, [1, 8, 15, 22])
+        comms += _talk(inv, B_MID, ["625-555-1000", "625-555-1001"], month, [day])
+        comms += _talk(inv, _numbers("480", 4)[1], [B_OLD], 5, [20])
+    with (folder / "communications.csv").open("a", newline="", encoding="utf-8") as f:
+        csv.DictWriter(f, list(comms[0])).writerows(comms)
+
+
+def test_day_d_is_the_later_users(workspace: Workspace, tmp_path: Path) -> None:
+    """A case's events on a line passed on, on D-1, D or D+1 alone: D-1 is its earlier user's
+    time, D and D+1 its later user's."""
+    _boundary_cases(tmp_path / "op")
+    assert ingest_paths(workspace, [tmp_path / "op"], rejects=tmp_path / "r.csv").rejected == 0
+    passed = workspace.store.rows(
+        "SELECT selector, date FROM (" + passings_sql(HandoverParams()) + ") p"
+    )
+    assert [(str(a), d) for a, d in passed] == [(E164[B_MID], date(2022, 7, 1))]
+    found = found_bases(workspace)
+
+    def tied(person: str) -> set[str]:
+        return {c[1] for c in found if c[0] == person and c[1] in ("A5", "A6", "A7")}
+
+    beto, chuy = "J1-S1", "J2-S1"
+    assert tied(beto) == {"A5"}
+    assert tied(chuy) == {"A6", "A7"}
+    assert found[(beto, "A5", "A1")] == "passed line"
+    assert found[(chuy, "A6", "A2")] == "passed line"
+
+
+def _add(folder: Path, name: str, rows: list[dict]) -> None:
+    """Append ``rows`` to the operation's ``name`` file."""
+    with (folder / f"{name}.csv").open("a", newline="", encoding="utf-8") as f:
+        csv.DictWriter(f, list(rows[0])).writerows(rows)
+
+
+def _case(folder: Path, inv: str, agency: str, subject: str, name: str, line: str) -> None:
+    """One more agency, with a case naming ``subject`` (``name``), who uses ``line``."""
+    _add(folder, "agencies", [{"agency_id": agency, "name": f"Agency {agency}", "kind": "local"}])
+    _add(
+        folder,
+        "investigations",
+        [
+            {
+                "investigation_id": inv,
+                "agency_id": agency,
+                "division": "Phoenix",
+                "opened": "2022-04-01",
+            }
+        ],
+    )
+    _add(folder, "subjects", [{"subject_id": subject, "investigation_id": inv, "full_name": name}])
+    _add(
+        folder,
+        "selectors",
+        [
+            {
+                "selector_id": subject + "-P",
+                "investigation_id": inv,
+                "subject_id": subject,
+                "kind": "phone",
+                "value": line,
+                "platform": "",
+            }
+        ],
+    )
+
+
+def _chain_world(
+    owners: dict[str, str],
+    passed: dict[str, date],
+    seen: dict[str, tuple[int, int]],
+    held: str = "L2",
+) -> dict[tuple[str, str, str], str]:
+    """``conflicts.compute`` on a world built by hand: the chain L0 - L1 - L2 - L3 (handovers),
+    each line in ``owners`` used by that person alone (his subject record in his own case,
+    of agency ``G<person>``), the lines ``passed`` on at their day, and case X (agency AX)
+    that obtained the records of ``held`` (a returned line) and shows each line of ``seen`` from
+    one day of July 2022 to another (0 is June 30). Returns the basis of each conflict."""
+    import duckdb
+
+    from lastmile.resolve import conflicts
+
+    con = duckdb.connect()
+    people = sorted(set(owners.values()))
+
+    def table(name: str, columns: str, rows: list[tuple]) -> None:
+        con.execute(f"CREATE TEMP TABLE {name} ({columns})")
+        if rows:
+            con.executemany(f"INSERT INTO {name} VALUES ({', '.join('?' * len(rows[0]))})", rows)
+
+    def day(k: int) -> date:
+        return date(2022, 6, 30) + timedelta(days=k)
+
+    table(
+        "new_members",
+        "record_type TEXT, record_id TEXT, entity_id TEXT",
+        [("subjects", f"S-{p}", p) for p in people],
+    )
+    table(
+        "src_subjects",
+        "record_id TEXT, investigation_id TEXT",
+        [(f"S-{p}", f"C-{p}") for p in people],
+    )
+    table(
+        "src_investigations",
+        "investigation_id TEXT, agency_id TEXT, division TEXT",
+        [(f"C-{p}", f"G{p}", "Phoenix") for p in people] + [("X", "AX", "Phoenix")],
+    )
+    table(
+        "subject_selectors",
+        "key TEXT, subject_id TEXT",
+        [(line, f"S-{p}") for line, p in owners.items()],
+    )
+    table("selector_use", "key TEXT, common BOOLEAN", [(line, False) for line in owners])
+    table(
+        "sel_recs",
+        "investigation_id TEXT, key TEXT, valid BOOLEAN",
+        [(f"C-{p}", line, True) for line, p in owners.items()],
+    )
+    table("returned_lines", "investigation_id TEXT, key TEXT", [("X", held)])
+    table(
+        "handover_pairs", "old_key TEXT, new_key TEXT", [("L0", "L1"), ("L1", "L2"), ("L2", "L3")]
+    )
+    table(
+        "handover_seen",
+        "investigation_id TEXT, key TEXT, first_day DATE, last_day DATE",
+        [("X", line, day(a), day(b)) for line, (a, b) in seen.items()],
+    )
+    table("passed_lines", "key TEXT, passed_on DATE", list(passed.items()))
+    conflicts.compute(con)
+    rows = con.execute(
+        "SELECT target_id, agency_id, other_agency_id, basis FROM new_conflicts"
+    ).fetchall()
+    return {(str(t), str(a), str(b)): str(basis) for t, a, b, basis in rows}
+
+
+def _tied_to_x(found: dict[tuple[str, str, str], str]) -> dict[str, str]:
+    return {t: basis for (t, a, _), basis in found.items() if a == "AX"}
+
+
+D = date(2022, 7, 1)
+
+
+def test_the_earlier_user_is_the_one_owner_of_the_chains_other_lines_not_passed_on() -> None:
+    """L2, passed on at D (its owner Chuy its later user): its earlier user is the one owner
+    of the chain's other lines, leaving out the lines passed on. Case X shows L2 before D
+    only: it is tied to the earlier user, not to Chuy."""
+    # L1 is Beto's, L3 (passed on too) Zoe's: Beto is L2's earlier user.
+    owners = {"L1": "beto", "L2": "chuy", "L3": "zoe"}
+    found = _chain_world(owners, {"L2": D, "L3": D + timedelta(days=20)}, {"L2": (-5, -1)})
+    assert _tied_to_x(found) == {"beto": "passed line"}
+    # L0 is Yola's, L1 Beto's: two owners, no earlier user; the tie goes to the owner.
+    owners = {"L0": "yola", "L1": "beto", "L2": "chuy"}
+    found = _chain_world(owners, {"L2": D}, {"L2": (-5, -1)})
+    assert _tied_to_x(found) == {"chuy": "passed line"}
+
+
+def test_a_line_passed_on_that_its_earlier_user_owns_ties_him_before_d() -> None:
+    """L2 is Beto's by the records (his earlier line L1 too). Case X holds L0, unowned, of
+    the same chain, and shows L2 before D only: Beto is tied through the chain (the guard
+    "earlier user other than the owner" keeps the owner's tie when he is the earlier user)."""
+    owners = {"L1": "beto", "L2": "beto"}
+    found = _chain_world(owners, {"L2": D}, {"L2": (-5, -1), "L0": (-30, -20)}, held="L0")
+    assert _tied_to_x(found) == {"beto": "passed line"}
+
+
+def test_a_case_following_the_earlier_users_chain_is_not_tied_to_the_later_user() -> None:
+    """Case X obtained the records of Beto's L1 and shows L2 (passed on at D to Chuy, its
+    owner by the records) only from D on: it reached L2 through Beto's chain, and L2's
+    events it shows are Chuy's time; the chain does not tie Chuy to it."""
+    owners = {"L1": "beto", "L2": "chuy"}
+    found = _chain_world(owners, {"L2": D}, {"L1": (-30, -2), "L2": (1, 5)}, held="L1")
+    assert "chuy" not in _tied_to_x(found)
+    assert _tied_to_x(found)["beto"] == "returned line"

@@ -24,6 +24,7 @@ from enum import StrEnum
 from typing import Any
 
 from lastmile.store import Workspace
+from lastmile.times import naive_utc
 
 EARTH_RADIUS_M = 6_371_008.8
 DEFAULT_DISTANCE_M = 1_000.0
@@ -74,10 +75,6 @@ class PlannedOperation:
             raise OperationError("address is longer than 500 characters")
 
 
-def _naive_utc(t: datetime) -> datetime:
-    return t.astimezone(UTC).replace(tzinfo=None) if t.tzinfo else t
-
-
 def haversine_sql(lat1: str, lon1: str, lat2: str, lon2: str) -> str:
     """The great-circle distance in metres between two points, as SQL (DuckDB and PostgreSQL)."""
     return (
@@ -102,7 +99,7 @@ def submit(
 ) -> dict[str, Any]:
     """Record a planned operation and the conflicts it makes; returns its id and conflicts."""
     op.validate()
-    start, end = _naive_utc(op.starts_at), _naive_utc(op.ends_at)
+    start, end = naive_utc(op.starts_at), naive_utc(op.ends_at)
     op_id = uuid.uuid4().hex[:16]
     now = datetime.now(UTC).replace(tzinfo=None)
     lat_margin = math.degrees(distance_m / EARTH_RADIUS_M)
@@ -184,8 +181,11 @@ def conflicts_of(
         sql += " AND x.operation_id = ?"
         params.append(operation_id)
     if since:
+        # Exclusive: ``since`` is a cursor, the detected_at of the last notice the caller
+        # was given, not to be given twice (resolve.conflicts_of's --since is a time the
+        # reader names, inclusive: at worst it repeats, never misses).
         sql += " AND x.detected_at > ?"
-        params.append(_naive_utc(since))
+        params.append(naive_utc(since))
     sql += " ORDER BY x.detected_at, x.conflict_id"
     out = []
     for row in ws.store.rows(sql, params):

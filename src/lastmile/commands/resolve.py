@@ -132,6 +132,7 @@ def resolve(
         f"{result.upgraded_conflicts:,} upgraded from possible to confirmed; "
         f"{result.possible_conflicts:,} possible, through a line passed on): "
         "lastmile conflicts"
+        + (f" (stamped {result.conflicts_stamped_at} UTC)" if result.conflicts_stamped_at else "")
     )
     lines.append(f"{result.seconds:.1f} s")
     _emit("\n".join(lines) + "\n", out)
@@ -250,11 +251,19 @@ def conflicts(
         typer.Option(
             metavar="WHEN",
             help="Only what is new since WHEN (an ISO date or date and time, UTC unless it "
-            "says otherwise): the conflicts first seen then or later; with --confirmed, "
-            "those first seen as confirmed then or later (a possible one since confirmed "
-            "is new to you).",
+            "says otherwise; 'lastmile resolve' prints the time it stamped): the conflicts "
+            "first seen then or later; with --confirmed, those confirmed then or later (a "
+            "possible one since confirmed is new to you), newest first.",
         ),
     ] = None,
+    all_: Annotated[
+        bool,
+        typer.Option(
+            "--all",
+            help="Also the conflicts the latest resolution no longer finds (is_current "
+            "false; last_seen says when they were last found).",
+        ),
+    ] = False,
     workspace: WorkspaceOpt = None,
     format: FormatOpt = None,
     out: OutOpt = None,
@@ -263,14 +272,15 @@ def conflicts(
     """Targets another agency (or another division) also works.
 
     Only the other side's agency and point of contact, never its case; the basis says how
-    each was found, first_seen when, and confirmed_since when it was first seen as confirmed
-    (empty while only possible). Run 'lastmile resolve' first."""
+    each was found, first_seen when, confirmed_since when it was last confirmed (empty while
+    only possible), last_seen when last found. Only those the latest resolution finds,
+    unless --all. Run 'lastmile resolve' first."""
     from lastmile.resolve.conflicts import conflicts_of, parse_since
     from lastmile.store import open_workspace
 
     when = parse_since(since) if since is not None else None
     with open_workspace(workspace, create=False) as ws:
-        data = conflicts_of(ws, agency, confirmed=confirmed, since=when)
+        data = conflicts_of(ws, agency, confirmed=confirmed, since=when, include_gone=all_)
     # With --agency the asking agency's own columns repeat what was asked: the terminal
     # gives their width to whom to call (the other formats keep them).
     hide = ("agency_id", "division") if agency else ()

@@ -125,6 +125,10 @@ COLUMNS: dict[str, Col] = {
     "poc_email": Col("email", 5, "key"),
     "first_seen": Col("first seen", 4, "time"),
     "confirmed_since": Col("confirmed since", 4, "time"),
+    # Whether the latest resolution finds it, and when it last did (all true, and the
+    # latest run's time, unless --all).
+    "last_seen": Col("last seen", 3, "time"),
+    "is_current": Col("current", 3),
     "other_agency": Col("other agency name", 2, "fold"),
 }
 

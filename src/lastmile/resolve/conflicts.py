@@ -22,14 +22,15 @@ two divisions of one agency, is a *conflict*; each side is told only the other s
 agency and point of contact, and the conflict's *basis* (:data:`BASES`): how the weaker of
 its two sides was tied to the target.
 
-Conflicts are kept in the ``conflicts`` table with the time first seen and the time first
-seen as confirmed, so a rerun can tell new ones from known ones, and upgraded ones.
+Conflicts are kept in the ``conflicts`` table with the time first seen, the time last made
+confirmed and whether the latest run found them, so a rerun can tell new ones from known
+ones, upgraded ones, and ones no longer found.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
+from datetime import datetime
 
 import duckdb
 import pyarrow as pa
@@ -38,6 +39,7 @@ from lastmile.resolve import cluster
 from lastmile.resolve.features import comm_key_sql, settle
 from lastmile.store import Workspace
 from lastmile.store.backends import register_table
+from lastmile.times import naive_utc
 
 # The lines of an investigation's communications that it obtained records of (a *returned
 # line*). A toll record or a platform return lists the events of one line (the subpoenaed
@@ -169,26 +171,47 @@ def load_lines(ws: Workspace, con: duckdb.DuckDBPyConnection) -> None:
         """
     )
     register_table(con, rows, "handover_values")
+    # each handover's and passing's line joined to the platforms it is seen on (above)
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE handover_rows AS
+        WITH h AS (
+            SELECT CAST(what AS VARCHAR) AS what, CAST(a AS VARCHAR) AS a,
+                CAST(a_platform AS VARCHAR) AS a_platform, CAST(b AS VARCHAR) AS b,
+                CAST(b_platform AS VARCHAR) AS b_platform, CAST(first_day AS DATE) AS first_day,
+                CAST(last_day AS DATE) AS last_day
+            FROM handover_values
+        ), on_platform AS (
+            SELECT DISTINCT b AS value, b_platform AS platform FROM h WHERE what = 'seen'
+        )
+        SELECT p.what, p.a, po.platform AS a_platform, p.b, pn.platform AS b_platform,
+            p.first_day, p.last_day
+        FROM h p JOIN on_platform po ON po.value = p.a JOIN on_platform pn ON pn.value = p.b
+        WHERE p.what = 'handover'
+        UNION ALL
+        SELECT * FROM h WHERE what = 'seen'
+        UNION ALL
+        SELECT DISTINCT x.what, x.a, po.platform, x.b, x.b_platform, x.first_day, x.last_day
+        FROM h x JOIN on_platform po ON po.value = x.a
+        WHERE x.what = 'passed'
+        """
+    )
+    key_handover_rows(con)
+
+
+def key_handover_rows(con: duckdb.DuckDBPyConnection) -> None:
+    """``handover_pairs``, ``handover_seen`` and ``passed_lines`` (:func:`load_lines`) on
+    ``con``, keyed from ``handover_rows(what, a, a_platform, b, b_platform, first_day,
+    last_day)``: a handover (a, b), a case a's events on b with their first and last day, a
+    line a passed on to b on first_day."""
     ka = comm_key_sql("a", "a_platform")
     kb = comm_key_sql("b", "b_platform")
     con.execute(
         f"""
-        CREATE OR REPLACE TEMP TABLE handover_rows AS
-        SELECT CAST(what AS VARCHAR) AS what, CAST(a AS VARCHAR) AS a,
-            CAST(a_platform AS VARCHAR) AS a_platform, CAST(b AS VARCHAR) AS b,
-            CAST(b_platform AS VARCHAR) AS b_platform, CAST(first_day AS DATE) AS first_day,
-            CAST(last_day AS DATE) AS last_day
-        FROM handover_values;
-        CREATE OR REPLACE TEMP TABLE on_platform AS
-        SELECT DISTINCT b AS value, b_platform AS platform FROM handover_rows
-        WHERE what = 'seen';
         CREATE OR REPLACE TEMP TABLE handover_pairs AS
-        SELECT DISTINCT {ka} AS old_key, {kb} AS new_key FROM (
-            SELECT p.a, po.platform AS a_platform, p.b, pn.platform AS b_platform
-            FROM handover_rows p JOIN on_platform po ON po.value = p.a
-            JOIN on_platform pn ON pn.value = p.b
-            WHERE p.what = 'handover'
-        );
+        SELECT DISTINCT {ka} AS old_key, {kb} AS new_key FROM handover_rows
+        WHERE what = 'handover';
+        -- a case's events on a line, over every platform it keys the same on
         CREATE OR REPLACE TEMP TABLE handover_seen AS
         SELECT a AS investigation_id, {kb} AS key, min(first_day) AS first_day,
             max(last_day) AS last_day
@@ -200,12 +223,8 @@ def load_lines(ws: Workspace, con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE passed_lines AS
-        SELECT {ka} AS key, min(first_day) AS passed_on FROM (
-            SELECT x.a, po.platform AS a_platform, x.first_day
-            FROM handover_rows x JOIN on_platform po ON po.value = x.a
-            WHERE x.what = 'passed'
-        )
-        GROUP BY {ka}
+        SELECT {ka} AS key, min(first_day) AS passed_on FROM handover_rows
+        WHERE what = 'passed' GROUP BY {ka}
         """
     )
 
@@ -308,27 +327,30 @@ def compute(con: duckdb.DuckDBPyConnection) -> None:
             -- a tie through a line passed on is a possible one, unless the case's events on
             -- the line fall wholly in the time of a user other than the one it credits: the
             -- case held the line only after D (its later user's), yet the tie credits the
-            -- chain of its earlier user; or it shows the line only before D (its earlier
-            -- user's), yet the tie credits the line's owner, who is another entity
+            -- chain of its earlier user; or it reached the line through another line of the
+            -- chain and shows it only after D (its later user's time), yet the tie runs
+            -- through the chain; or it shows the line only before D (its earlier user's),
+            -- yet the tie credits the line's owner, who is another entity
             SELECT pc.key, pc.investigation_id, CASE
-                WHEN hs.side = 'after' AND pc.key <> pc.held THEN NULL
-                WHEN xs.side = 'before' AND xs.earlier IS NOT NULL
-                    AND xs.earlier <> xo.entity_id THEN NULL
+                WHEN held_side.side = 'after' AND pc.key <> pc.held THEN NULL
+                WHEN credited_side.side = 'after' AND pc.key <> pc.held THEN NULL
+                WHEN credited_side.side = 'before' AND credited_side.earlier IS NOT NULL
+                    AND credited_side.earlier <> credited_owner.entity_id THEN NULL
                 ELSE 5 END AS rank
             FROM passed_chain_cases pc
-            LEFT JOIN case_side hs ON hs.investigation_id = pc.investigation_id
-                AND hs.key = pc.held
-            LEFT JOIN case_side xs ON xs.investigation_id = pc.investigation_id
-                AND xs.key = pc.key
-            LEFT JOIN selector_owner xo ON xo.key = pc.key
+            LEFT JOIN case_side held_side ON held_side.investigation_id = pc.investigation_id
+                AND held_side.key = pc.held
+            LEFT JOIN case_side credited_side
+                ON credited_side.investigation_id = pc.investigation_id
+                AND credited_side.key = pc.key
+            LEFT JOIN selector_owner credited_owner ON credited_owner.key = pc.key
         ), returned_ranked AS (
             -- a returned line; one passed on is a possible tie, of the user of the time of
-            -- the case's events on it: before D its earlier user (not its owner, when he
-            -- is another entity), from D on or on both sides its owner
+            -- the case's events on it: before D its earlier user (the second part; when
+            -- he is its owner too, that part ties him), from D on or on both sides its owner
             SELECT o.entity_id, r.investigation_id, CASE
                 WHEN NOT o.passed THEN 3
-                WHEN cs.side = 'before' AND cs.earlier IS NOT NULL
-                    AND cs.earlier <> o.entity_id THEN NULL
+                WHEN cs.side = 'before' AND cs.earlier IS NOT NULL THEN NULL
                 ELSE 5 END AS rank
             FROM owned o JOIN returned_lines r ON r.key = o.key
             LEFT JOIN case_side cs ON cs.investigation_id = r.investigation_id
@@ -382,30 +404,39 @@ def compute(con: duckdb.DuckDBPyConnection) -> None:
 
 
 @dataclass(frozen=True)
-class Stored:
-    """What :func:`write` stored: how many conflicts are new (first seen in this run) and how
-    many were upgraded (stored before as possible only, confirmed by this run)."""
+class ConflictCounts:
+    """What :func:`write` stored: how many conflicts are new (first seen in this run), how
+    many were upgraded (stored before as possible only, or never seen confirmed, and
+    confirmed by this run: announced again to the readers of the confirmed ones), and the
+    time this run's rows were stamped with (read from the store's clock)."""
 
     new: int
     upgraded: int
+    at: datetime | None = field(default=None, compare=False)
 
 
-def _confirmed_sql(basis: str) -> str:
+def confirmed_sql(basis: str) -> str:
     """SQL: ``basis`` states more than a possible conflict (none, for a conflict stored
-    before bases were kept, is not possible: ``conflicts_of``)."""
+    before bases were kept, is not possible: ``conflicts_of``). The one test of it, for
+    :func:`write`, :func:`conflicts_of` and the run's count of the possible ones."""
     possible = ", ".join(f"'{b}'" for b in POSSIBLE_BASES)
     return f"({basis} IS NULL OR {basis} NOT IN ({possible}))"
 
 
-def write(ws: Workspace, con: duckdb.DuckDBPyConnection) -> Stored:
-    """Store the conflicts, keeping the time each was first seen and the time it was first
-    seen as confirmed (a conflict is its target and its two sides; its basis is the latest
-    run's): ``confirmed_since`` is set when a conflict is first stored with a confirmed basis
-    or when a possible one (POSSIBLE_BASES) is confirmed by a later run, and kept after that,
-    also when it falls back to possible (what was told as confirmed stays told). Returns how
-    many are new and how many were upgraded from possible to confirmed."""
+def write(ws: Workspace, con: duckdb.DuckDBPyConnection) -> ConflictCounts:
+    """Store the conflicts (a conflict is its target and its two sides; its basis is the
+    latest run's), keeping the time each was first seen: ``confirmed_since`` is the time of
+    the run that last made it confirmed, set when a conflict is first stored with a confirmed
+    basis and set anew whenever a run confirms one stored as possible (POSSIBLE_BASES), so a
+    reader of the confirmed ones who polled while it was possible is told of it again; it is
+    kept while the conflict stays confirmed, falls back to possible, or is no longer found.
+    ``is_current`` says whether this run found it: a conflict no longer found keeps its row.
+    Every row this run writes is stamped with one time, read from the store's clock.
+    Returns how many are new and how many were upgraded from possible to confirmed."""
     settle(con)
     columns = ("target_id", "agency_id", "division", "other_agency_id", "other_division")
+    stamp = ws.store.rows("SELECT CAST(CURRENT_TIMESTAMP AT TIME ZONE 'UTC' AS TIMESTAMP)")
+    at = naive_utc(stamp[0][0])
     known = ws.store.query(
         f"SELECT {', '.join(columns)}, first_seen, last_seen, basis, confirmed_since FROM conflicts"
     )
@@ -420,38 +451,44 @@ def write(ws: Workspace, con: duckdb.DuckDBPyConnection) -> Stored:
             }
         )
     register_table(con, known, "known_conflicts")
-    confirmed = _confirmed_sql("n.basis")
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE stored_conflicts AS
-        WITH now_ AS (SELECT now()::TIMESTAMP AS t), seen AS (
+        WITH seen AS (
             SELECT n.target_id, n.agency_id, n.division, n.other_agency_id, n.other_division,
-                coalesce(k.first_seen, now_.t) AS first_seen, now_.t AS last_seen, n.basis,
-                CAST(k.confirmed_since AS TIMESTAMP) AS was_confirmed, {confirmed} AS confirmed,
-                k.first_seen IS NULL AS is_new, now_.t AS t
-            FROM new_conflicts n CROSS JOIN now_ LEFT JOIN known_conflicts k
+                coalesce(k.first_seen, $at) AS first_seen, n.basis,
+                CAST(k.confirmed_since AS TIMESTAMP) AS known_confirmed_since,
+                {confirmed_sql("n.basis")} AS confirmed,
+                -- stored before, and told as confirmed then (and not possible since)
+                k.first_seen IS NOT NULL AND k.confirmed_since IS NOT NULL
+                    AND {confirmed_sql("CAST(k.basis AS VARCHAR)")} AS was_confirmed,
+                k.first_seen IS NULL AS is_new
+            FROM new_conflicts n LEFT JOIN known_conflicts k
               ON k.target_id = n.target_id AND k.agency_id = n.agency_id
               AND k.division IS NOT DISTINCT FROM n.division
               AND k.other_agency_id = n.other_agency_id
               AND k.other_division IS NOT DISTINCT FROM n.other_division
         )
         SELECT target_id, agency_id, division, other_agency_id, other_division, first_seen,
-            last_seen, basis,
-            -- the first run that saw it confirmed; kept once set
-            coalesce(was_confirmed, CASE WHEN confirmed THEN t END) AS confirmed_since,
-            is_new, NOT is_new AND was_confirmed IS NULL AND confirmed AS is_upgraded
+            $at AS last_seen, basis,
+            -- the run that last made it confirmed
+            CASE WHEN confirmed AND NOT was_confirmed THEN $at
+                ELSE known_confirmed_since END AS confirmed_since,
+            true AS is_current, is_new,
+            NOT is_new AND confirmed AND NOT was_confirmed AS is_upgraded
         FROM seen
         UNION ALL
-        -- Conflicts no longer seen keep their row, last_seen, basis and confirmed_since: what
-        -- was announced stays.
+        -- Conflicts no longer found keep their row, last_seen, basis and confirmed_since
+        -- (what was announced stays on record), no longer current.
         SELECT k.target_id, k.agency_id, k.division, k.other_agency_id, k.other_division,
             k.first_seen, k.last_seen, CAST(k.basis AS VARCHAR),
-            CAST(k.confirmed_since AS TIMESTAMP), false, false FROM known_conflicts k
+            CAST(k.confirmed_since AS TIMESTAMP), false, false, false FROM known_conflicts k
         WHERE NOT EXISTS (SELECT 1 FROM new_conflicts n WHERE k.target_id = n.target_id
             AND k.agency_id = n.agency_id AND k.division IS NOT DISTINCT FROM n.division
             AND k.other_agency_id = n.other_agency_id
             AND k.other_division IS NOT DISTINCT FROM n.other_division)
-        """
+        """,
+        {"at": at},
     )
     row = con.execute(
         "SELECT count(*) FILTER (WHERE is_new), count(*) FILTER (WHERE is_upgraded) "
@@ -471,11 +508,13 @@ def write(ws: Workspace, con: duckdb.DuckDBPyConnection) -> Stored:
                 "last_seen",
                 "basis",
                 "confirmed_since",
+                "is_current",
             ],
             f"SELECT target_id, 'person', {', '.join(columns[1:])}, first_seen, last_seen, "
-            "basis, confirmed_since FROM stored_conflicts",
+            "basis, confirmed_since, is_current FROM stored_conflicts",
         )
-    return Stored(int(row[0]), int(row[1])) if row else Stored(0, 0)
+    new, upgraded = (int(row[0]), int(row[1])) if row else (0, 0)
+    return ConflictCounts(new, upgraded, at)
 
 
 def parse_since(text: str) -> datetime:
@@ -491,7 +530,7 @@ def parse_since(text: str) -> datetime:
             f"--since {text!r} is not an ISO date or date and time (2026-12-01, "
             "2026-12-01T06:00, 2026-12-01T06:00:00Z)"
         ) from None
-    return when.astimezone(UTC).replace(tzinfo=None) if when.tzinfo else when
+    return naive_utc(when)
 
 
 def conflicts_of(
@@ -499,16 +538,19 @@ def conflicts_of(
     agency: str | None = None,
     confirmed: bool = False,
     since: datetime | None = None,
+    include_gone: bool = False,
 ) -> pa.Table:
     """An agency's conflicts (all agencies' when ``agency`` is None): its target, only the
     other side's agency, division and point of contact, how the conflict was found (its
-    basis: BASES), when it was first seen and when first seen as confirmed. ``confirmed``
-    leaves out the possible ones (POSSIBLE_BASES: a tie through a line passed from one
-    person to another), for an agency that calls only on the confirmed; a conflict stored
-    before bases were kept (no basis) is not possible. ``since`` (naive UTC, or aware) keeps
-    what is new to the reader since then: the conflicts first seen at or after it, or, with
-    ``confirmed``, those first seen as confirmed at or after it (a possible conflict
-    confirmed since is new to a reader of the confirmed ones)."""
+    basis: BASES), when it was first seen, when it was last confirmed, when last seen and
+    whether the latest resolution found it (``is_current``). Only the current ones, unless
+    ``include_gone`` (those no longer found too). ``confirmed`` leaves out the possible ones
+    (POSSIBLE_BASES: a tie through a line passed from one person to another), for an agency
+    that calls only on the confirmed; a conflict stored before bases were kept (no basis) is
+    not possible. ``since`` (naive UTC, or aware) keeps what is new to the reader since then:
+    the conflicts first seen at or after it, or, with ``confirmed``, those confirmed at or
+    after it (a possible conflict confirmed since, also again after falling back, is new to
+    a reader of the confirmed ones); sorted by that time, newest first."""
     from lastmile.resolve.errors import ResolveError
 
     conditions: list[str] = []
@@ -521,28 +563,28 @@ def conflicts_of(
         conditions.append("(c.agency_id = ? OR lower(a.name) = lower(?))")
         params += [agency, agency]
     if confirmed:
-        conditions.append(
-            "(c.basis IS NULL OR c.basis NOT IN (" + ", ".join("?" for _ in POSSIBLE_BASES) + "))"
-        )
-        params += list(POSSIBLE_BASES)
+        conditions.append(confirmed_sql("c.basis"))
+    if not include_gone:
+        conditions.append("c.is_current")
+    # --since reads the time that says what is new to the reader, and the list is sorted
+    # by it, newest first.
+    when = "c.confirmed_since" if confirmed and since is not None else "c.first_seen"
     if since is not None:
-        if since.tzinfo:
-            since = since.astimezone(UTC).replace(tzinfo=None)
-        conditions.append(f"c.{'confirmed_since' if confirmed else 'first_seen'} >= ?")
-        params.append(since)
+        conditions.append(f"{when} >= ?")
+        params.append(naive_utc(since))
     where = "WHERE " + " AND ".join(conditions) if conditions else ""
     return ws.store.query(
         f"""
         SELECT c.agency_id, c.division, c.target_id, e.best_name AS target_name,
             c.other_agency_id, o.name AS other_agency, c.other_division,
             o.poc_name, o.poc_phone_normalized AS poc_phone, o.poc_email_normalized AS poc_email,
-            c.basis, c.first_seen, c.confirmed_since
+            c.basis, c.first_seen, c.confirmed_since, c.last_seen, c.is_current
         FROM conflicts c
         LEFT JOIN agencies a ON a.agency_id = c.agency_id
         LEFT JOIN agencies o ON o.agency_id = c.other_agency_id
         LEFT JOIN entities e ON e.entity_id = c.target_id
         {where}
-        ORDER BY c.agency_id, c.first_seen DESC, c.target_id, c.other_agency_id, c.other_division
+        ORDER BY c.agency_id, {when} DESC, c.target_id, c.other_agency_id, c.other_division
         """,
         params,
     )

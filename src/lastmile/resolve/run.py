@@ -50,6 +50,9 @@ class ResolveResult:
     upgraded_conflicts: int = 0
     # Of them, through a line passed from one person to another (conflicts.POSSIBLE_BASES).
     possible_conflicts: int = 0
+    # The time the conflicts of this run were stamped with (the store's clock, UTC): what a
+    # reader gives 'lastmile conflicts --since' next time to be told only what is newer.
+    conflicts_stamped_at: str = ""
     training_skipped: list[str] = field(default_factory=list)
     # The prior's estimate (persons.estimate_prior): counted, rule recall stated, estimated
     # and used.
@@ -80,6 +83,7 @@ class ResolveResult:
             "new_conflicts": self.new_conflicts,
             "upgraded_conflicts": self.upgraded_conflicts,
             "possible_conflicts": self.possible_conflicts,
+            "conflicts_stamped_at": self.conflicts_stamped_at,
             "training_skipped": self.training_skipped,
             "prior": self.prior,
             "seconds": round(self.seconds, 2),
@@ -881,10 +885,10 @@ def resolve(
     _write(ws, con)
     stored = conflicts.write(ws, con)
     result.new_conflicts, result.upgraded_conflicts = stored.new, stored.upgraded
+    result.conflicts_stamped_at = stored.at.isoformat() if stored.at else ""
     row = con.execute(
-        "SELECT count(*), count(*) FILTER (WHERE basis IN "
-        f"({', '.join('?' for _ in conflicts.POSSIBLE_BASES)})) FROM new_conflicts",
-        list(conflicts.POSSIBLE_BASES),
+        "SELECT count(*), count(*) FILTER (WHERE NOT "
+        f"{conflicts.confirmed_sql('basis')}) FROM new_conflicts"
     ).fetchone()
     result.conflicts, result.possible_conflicts = (int(row[0]), int(row[1])) if row else (0, 0)
     result.seconds = time.time() - started

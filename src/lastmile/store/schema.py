@@ -430,6 +430,8 @@ CONFLICTS = Table(
         # Migration 0013: when the conflict was first seen as confirmed (NULL while only
         # possible: conflicts.POSSIBLE_BASES).
         ("confirmed_since", "TIMESTAMP"),
+        # Migration 0014: whether the latest resolution found it (conflicts.write).
+        ("is_current", "BOOLEAN"),
     ),
 )
 KEPT_TABLES: tuple[Table, ...] = (JUDGEMENTS, CONFLICTS)
