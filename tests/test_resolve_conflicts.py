@@ -390,14 +390,17 @@ def test_each_conflict_says_how_it_was_found(operation: Workspace) -> None:
     assert again[("I1-S1", "A1")]["basis"] == "burner chain"
 
 
+def _bare_store(workspace_url: str) -> DuckDBStore | PostgresStore:
+    """The store at ``workspace_url`` without a workspace's migrations, to migrate by hand."""
+    if workspace_url.startswith("postgres"):
+        return PostgresStore(workspace_url)
+    return DuckDBStore(Path(workspace_url))
+
+
 def test_conflicts_stored_before_the_basis_keep_their_row(workspace_url: str) -> None:
     # Migration 0010 adds the basis to a store whose conflicts were announced before it: each
     # row stays, with its first seen, and has no basis until the next resolve.
-    store = (
-        PostgresStore(workspace_url)
-        if workspace_url.startswith("postgres")
-        else DuckDBStore(Path(workspace_url))
-    )
+    store = _bare_store(workspace_url)
     migrate(store, up_to=9)
     store.execute(
         "INSERT INTO conflicts (target_id, target_kind, agency_id, division, other_agency_id, "
@@ -550,11 +553,7 @@ def test_since_lists_what_is_new_to_the_reader(operation: Workspace) -> None:
 def test_migration_13_confirms_what_was_told_as_confirmed(workspace_url: str) -> None:
     # Conflicts stored before migration 0013: a confirmed basis, or none (stored before
     # 0010, and listed by --confirmed), was confirmed when first seen; a possible one is not.
-    store = (
-        PostgresStore(workspace_url)
-        if workspace_url.startswith("postgres")
-        else DuckDBStore(Path(workspace_url))
-    )
+    store = _bare_store(workspace_url)
     migrate(store, up_to=12)
     for target, basis in (("P-1", "returned line"), ("P-2", "passed line"), ("P-3", None)):
         store.execute(
@@ -593,11 +592,7 @@ def test_conflicts_no_longer_found_are_listed_only_with_all(operation: Workspace
 
 
 def test_migration_14_marks_the_latest_runs_conflicts_current(workspace_url: str) -> None:
-    store = (
-        PostgresStore(workspace_url)
-        if workspace_url.startswith("postgres")
-        else DuckDBStore(Path(workspace_url))
-    )
+    store = _bare_store(workspace_url)
     migrate(store, up_to=13)
     for target, last_seen in (("P-1", "2022-07-02"), ("P-2", "2022-07-01")):
         store.execute(
