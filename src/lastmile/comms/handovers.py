@@ -229,7 +229,7 @@ def handovers(
     return with_owners(ws, table, ["old_selector", "new_selector"])
 
 
-def passings_sql(p: HandoverParams, pairs: str | None = None) -> str:
+def passings_sql(p: HandoverParams) -> str:
     """Lines passed on to another user: the last line of a burner chain that does not go
     silent when its user moves on.
 
@@ -247,11 +247,8 @@ def passings_sql(p: HandoverParams, pairs: str | None = None) -> str:
     while after D is read when it resumes) are less like its contacts before D than the
     successor's are (the counterpart set changes wholesale: its user left with them). One
     row per line and successor: ``selector`` (the old line), ``successor`` and ``date`` (D:
-    from then on the old line has another user)."""
-    if pairs:
-        # The handovers are a table or a CTE of the enclosing query, with old_selector and
-        # new_selector.
-        return f"WITH {_EVENTS}{_passing_ctes(p, pairs)}{_passings_select(p)}{_PASSINGS_ORDER}"
+    from then on the old line has another user). The handovers it reads are found in the
+    same query (:func:`lines_ctes`)."""
     return f"WITH {lines_ctes(p)} SELECT * FROM passings{_PASSINGS_ORDER}"
 
 
