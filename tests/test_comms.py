@@ -394,3 +394,58 @@ def test_a_contact_talked_to_early_and_again_at_the_end_is_in_the_tail(
         for r in found
     ] == [(sel["OLD"], sel["NEW"], 3, 3)]
     assert found[0]["score"] == pytest.approx(1.0)
+
+
+def test_a_tie_goes_to_the_selector_first_in_byte_order(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    """``old``'s tail and the heads of ``a.c`` and ``a_b`` are the same three contacts, and
+    both start on the same day: a tie for the best successor, which goes to ``a.c`` (``.``
+    is before ``_`` in bytes). Likewise ``b.c`` and ``b_b`` tie for the best predecessor of
+    ``new``. On PostgreSQL the selectors are given an English ICU collation first, which
+    puts ``_`` before ``.``: the tie-breaks must not follow the database's collation."""
+    names = ["old", "a.c", "a_b", "new", "b.c", "b_b", "ca", "cb", "cc", "da", "db", "dc"]
+    names += ["z1", "z2"]
+    events = [
+        (day, "z1", c)
+        for day in ("2022-03-01", "2022-06-30")
+        for c in ("z2", "ca", "cb", "cc", "da", "db", "dc")
+    ]
+    events += [
+        ("2022-04-20", "old", "ca"),
+        ("2022-04-22", "old", "cb"),
+        ("2022-04-25", "old", "cc"),
+    ]
+    for new in ("a.c", "a_b"):
+        events += [("2022-04-27", new, "ca"), ("2022-04-28", new, "cb"), ("2022-04-29", new, "cc")]
+    for old in ("b.c", "b_b"):
+        events += [("2022-05-10", old, "da"), ("2022-05-12", old, "db"), ("2022-05-15", old, "dc")]
+    events += [
+        ("2022-05-17", "new", "da"),
+        ("2022-05-18", "new", "db"),
+        ("2022-05-19", "new", "dc"),
+    ]
+    assert set(names) == {s for e in events for s in e[1:]}
+    op = _one_case(tmp_path, "Fictional Uno", "Ficticia Dos")
+    _write(
+        op / "communications.csv",
+        "communication_id,investigation_id,time,from_selector,to_selector,kind,platform",
+        [
+            f"E-{i},INV-1,{d}T12:00:00Z,@{f},@{t},app_message,Instagram"
+            for i, (d, f, t) in enumerate(events)
+        ],
+    )
+    assert ingest_paths(workspace, [op], rejects=tmp_path / "rejects.csv").rejects_total == 0
+    if workspace.kind == "postgresql":
+        for column in ("from_selector", "to_selector"):
+            workspace.store.execute(
+                f'ALTER TABLE communications ALTER COLUMN {column} TYPE TEXT COLLATE "en-x-icu"'
+            )
+        assert workspace.store.rows(
+            "SELECT MIN(from_selector) FROM communications WHERE from_selector LIKE 'a%'"
+        ) == [("a_b",)]
+    found = to_rows(handovers(workspace))
+    assert [(r["old_selector"], r["new_selector"]) for r in found] == [
+        ("old", "a.c"),
+        ("b.c", "new"),
+    ]

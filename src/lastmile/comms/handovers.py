@@ -156,13 +156,15 @@ scored AS (
     WHERE s.shared >= {int(p.min_shared)}
       AND tn.n >= {int(p.min_contacts)} AND hn.n >= {int(p.min_contacts)}
 ),
+-- Ties go to the selector first in byte order (COLLATE "C", DuckDB's default): not to
+-- the PostgreSQL database's collation, which may order punctuation and case otherwise.
 ranked AS (
     SELECT scored.*,
         ROW_NUMBER() OVER (
-            PARTITION BY old_sel ORDER BY score DESC, ABS(gap_days), new_sel
+            PARTITION BY old_sel ORDER BY score DESC, ABS(gap_days), new_sel COLLATE "C"
         ) AS old_rank,
         ROW_NUMBER() OVER (
-            PARTITION BY new_sel ORDER BY score DESC, ABS(gap_days), old_sel
+            PARTITION BY new_sel ORDER BY score DESC, ABS(gap_days), old_sel COLLATE "C"
         ) AS new_rank
     FROM scored
     WHERE score >= {float(p.min_similarity)!r}
@@ -182,7 +184,8 @@ WHERE old_rank = 1 AND new_rank = 1
 
 def handovers_sql(p: HandoverParams) -> str:
     """The one portable query of the method (the parameters are validated numbers)."""
-    return f"WITH {_EVENTS}{_handover_ctes(p)}{_HANDOVERS_SELECT}ORDER BY new_first, old_sel\n"
+    order = 'ORDER BY new_first, old_sel COLLATE "C"\n'
+    return f"WITH {_EVENTS}{_handover_ctes(p)}{_HANDOVERS_SELECT}{order}"
 
 
 def _evidence(row: dict[str, object]) -> str:
