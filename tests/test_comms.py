@@ -363,3 +363,89 @@ def test_a_successor_that_starts_before_the_old_phone_stops_needs_max_overlap_da
     )
     assert found[0]["old_selector_owner_id"] != found[0]["new_selector_owner_id"]
     assert found[0]["evidence"].startswith("old silent after 2022-04-10; new first seen 2022-04-08")
+
+
+def test_a_contact_talked_to_early_and_again_at_the_end_is_in_the_tail(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    """OLD talks to ``a`` on 2 March and again on 20 April, to ``b`` and ``c`` in its last
+    days (its last event on 25 April), and to ``e`` on 3 March only; NEW talks to a, b and c
+    from 27 April. The tail (the last 30 days) is the contacts OLD talked to in them, whenever
+    it first did: a, b and c (3 of 3 shared, Jaccard 1.0), not e."""
+    names = ["OLD", "NEW", "a", "b", "c", "e", "z1", "z2"]
+    sel = {k: f"+1720555{800 + i:04d}" for i, k in enumerate(names)}
+    # The data's span; the contacts are active throughout (none is itself old or new).
+    events = [
+        (day, "z1", c) for day in ("2022-03-01", "2022-06-30") for c in ("z2", "a", "b", "c", "e")
+    ]
+    events += [("2022-03-02", "OLD", "a"), ("2022-03-03", "OLD", "e")]
+    events += [("2022-04-20", "OLD", "a"), ("2022-04-22", "OLD", "b"), ("2022-04-25", "OLD", "c")]
+    events += [("2022-04-27", "NEW", "a"), ("2022-04-28", "NEW", "b"), ("2022-04-29", "NEW", "c")]
+    op = _one_case(tmp_path, "Fictional Uno", "Ficticia Dos")
+    _write(
+        op / "communications.csv",
+        "communication_id,investigation_id,time,from_selector,to_selector,kind",
+        [f"E-{i},INV-1,{d}T12:00:00Z,{sel[f]},{sel[t]},call" for i, (d, f, t) in enumerate(events)],
+    )
+    assert ingest_paths(workspace, [op], rejects=tmp_path / "rejects.csv").rejects_total == 0
+    found = to_rows(handovers(workspace))
+    assert [
+        (r["old_selector"], r["new_selector"], r["shared_contacts"], r["old_contacts"])
+        for r in found
+    ] == [(sel["OLD"], sel["NEW"], 3, 3)]
+    assert found[0]["score"] == pytest.approx(1.0)
+
+
+def test_a_tie_goes_to_the_selector_first_in_byte_order(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    """``old``'s tail and the heads of ``a.c`` and ``a_b`` are the same three contacts, and
+    both start on the same day: a tie for the best successor, which goes to ``a.c`` (``.``
+    is before ``_`` in bytes). Likewise ``b.c`` and ``b_b`` tie for the best predecessor of
+    ``new``. On PostgreSQL the selectors are given an English ICU collation first, which
+    puts ``_`` before ``.``: the tie-breaks must not follow the database's collation."""
+    names = ["old", "a.c", "a_b", "new", "b.c", "b_b", "ca", "cb", "cc", "da", "db", "dc"]
+    names += ["z1", "z2"]
+    events = [
+        (day, "z1", c)
+        for day in ("2022-03-01", "2022-06-30")
+        for c in ("z2", "ca", "cb", "cc", "da", "db", "dc")
+    ]
+    events += [
+        ("2022-04-20", "old", "ca"),
+        ("2022-04-22", "old", "cb"),
+        ("2022-04-25", "old", "cc"),
+    ]
+    for new in ("a.c", "a_b"):
+        events += [("2022-04-27", new, "ca"), ("2022-04-28", new, "cb"), ("2022-04-29", new, "cc")]
+    for old in ("b.c", "b_b"):
+        events += [("2022-05-10", old, "da"), ("2022-05-12", old, "db"), ("2022-05-15", old, "dc")]
+    events += [
+        ("2022-05-17", "new", "da"),
+        ("2022-05-18", "new", "db"),
+        ("2022-05-19", "new", "dc"),
+    ]
+    assert set(names) == {s for e in events for s in e[1:]}
+    op = _one_case(tmp_path, "Fictional Uno", "Ficticia Dos")
+    _write(
+        op / "communications.csv",
+        "communication_id,investigation_id,time,from_selector,to_selector,kind,platform",
+        [
+            f"E-{i},INV-1,{d}T12:00:00Z,@{f},@{t},app_message,Instagram"
+            for i, (d, f, t) in enumerate(events)
+        ],
+    )
+    assert ingest_paths(workspace, [op], rejects=tmp_path / "rejects.csv").rejects_total == 0
+    if workspace.kind == "postgresql":
+        for column in ("from_selector", "to_selector"):
+            workspace.store.execute(
+                f'ALTER TABLE communications ALTER COLUMN {column} TYPE TEXT COLLATE "en-x-icu"'
+            )
+        assert workspace.store.rows(
+            "SELECT MIN(from_selector) FROM communications WHERE from_selector LIKE 'a%'"
+        ) == [("a_b",)]
+    found = to_rows(handovers(workspace))
+    assert [(r["old_selector"], r["new_selector"]) for r in found] == [
+        ("old", "a.c"),
+        ("b.c", "new"),
+    ]

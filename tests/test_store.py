@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lastmile.ingest import ingest_paths
-from lastmile.store import StoreError, open_workspace
-from lastmile.store.backends import DuckDBStore, PostgresStore
+from lastmile.store import StoreError, backends, open_workspace
+from lastmile.store.backends import DuckDBStore, PostgresStore, check_postgres_version
 from lastmile.store.migrations import LATEST, available, migrate
 from lastmile.store.schema import digest, digest_sql, expected_tables
 
@@ -70,6 +70,33 @@ def test_a_postgresql_session_runs_without_jit(workspace_url: str) -> None:
         if ws.kind != "postgresql":
             pytest.skip("a PostgreSQL session setting")
         assert ws.store.rows("SHOW jit") == [("off",)]
+
+
+@pytest.mark.parametrize(("number", "shown"), [(110022, "11.22"), (90624, "9.6.24")])
+def test_a_postgresql_before_12_is_refused_in_one_line(number: int, shown: str) -> None:
+    """``AS MATERIALIZED`` (the conflicts stage's handovers) is a syntax error before
+    PostgreSQL 12: the store says so when it connects, not in the middle of a resolve."""
+    with pytest.raises(
+        StoreError, match=rf"^PostgreSQL 12 or later is needed; the server runs {shown}$"
+    ):
+        check_postgres_version(number)
+    check_postgres_version(120000)
+    check_postgres_version(170002)
+
+
+def test_a_postgresql_store_checks_its_server_version(
+    workspace_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The test server passes the check; the same server refused when the minimum is above
+    it shows the check is made on connecting."""
+    if not workspace_url.startswith("postgresql"):
+        pytest.skip("a PostgreSQL server's version")
+    with open_workspace(workspace_url) as ws:
+        number = int(ws.store.rows("SHOW server_version_num")[0][0])
+    assert number >= backends.MIN_POSTGRES_VERSION
+    monkeypatch.setattr(backends, "MIN_POSTGRES_VERSION", (number // 10000 + 1) * 10000)
+    with pytest.raises(StoreError, match=r"^PostgreSQL \d+ or later is needed; the server runs "):
+        open_workspace(workspace_url)
 
 
 def test_missing_duckdb_workspace_is_not_created_for_readers(tmp_path: Path) -> None:

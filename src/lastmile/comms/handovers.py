@@ -156,13 +156,15 @@ scored AS (
     WHERE s.shared >= {int(p.min_shared)}
       AND tn.n >= {int(p.min_contacts)} AND hn.n >= {int(p.min_contacts)}
 ),
+-- Ties go to the selector first in byte order (COLLATE "C", DuckDB's default): not to
+-- the PostgreSQL database's collation, which may order punctuation and case otherwise.
 ranked AS (
     SELECT scored.*,
         ROW_NUMBER() OVER (
-            PARTITION BY old_sel ORDER BY score DESC, ABS(gap_days), new_sel
+            PARTITION BY old_sel ORDER BY score DESC, ABS(gap_days), new_sel COLLATE "C"
         ) AS old_rank,
         ROW_NUMBER() OVER (
-            PARTITION BY new_sel ORDER BY score DESC, ABS(gap_days), old_sel
+            PARTITION BY new_sel ORDER BY score DESC, ABS(gap_days), old_sel COLLATE "C"
         ) AS new_rank
     FROM scored
     WHERE score >= {float(p.min_similarity)!r}
@@ -182,7 +184,8 @@ WHERE old_rank = 1 AND new_rank = 1
 
 def handovers_sql(p: HandoverParams) -> str:
     """The one portable query of the method (the parameters are validated numbers)."""
-    return f"WITH {_EVENTS}{_handover_ctes(p)}{_HANDOVERS_SELECT}ORDER BY new_first, old_sel\n"
+    order = 'ORDER BY new_first, old_sel COLLATE "C"\n'
+    return f"WITH {_EVENTS}{_handover_ctes(p)}{_HANDOVERS_SELECT}{order}"
 
 
 def _evidence(row: dict[str, object]) -> str:
@@ -229,7 +232,7 @@ def handovers(
     return with_owners(ws, table, ["old_selector", "new_selector"])
 
 
-def passings_sql(p: HandoverParams, pairs: str | None = None) -> str:
+def passings_sql(p: HandoverParams) -> str:
     """Lines passed on to another user: the last line of a burner chain that does not go
     silent when its user moves on.
 
@@ -247,11 +250,8 @@ def passings_sql(p: HandoverParams, pairs: str | None = None) -> str:
     while after D is read when it resumes) are less like its contacts before D than the
     successor's are (the counterpart set changes wholesale: its user left with them). One
     row per line and successor: ``selector`` (the old line), ``successor`` and ``date`` (D:
-    from then on the old line has another user)."""
-    if pairs:
-        # The handovers are a table or a CTE of the enclosing query, with old_selector and
-        # new_selector.
-        return f"WITH {_EVENTS}{_passing_ctes(p, pairs)}{_passings_select(p)}{_PASSINGS_ORDER}"
+    from then on the old line has another user). The handovers it reads are found in the
+    same query (:func:`lines_ctes`)."""
     return f"WITH {lines_ctes(p)} SELECT * FROM passings{_PASSINGS_ORDER}"
 
 

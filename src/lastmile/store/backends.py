@@ -309,6 +309,23 @@ _QMARK = re.compile(r"\?")
 SCHEMA_KEY = "hashtext(coalesce(current_schema(), ''))"
 
 
+# The oldest PostgreSQL the store's queries run on: the conflicts stage's handovers use
+# ``AS MATERIALIZED`` (PostgreSQL 12), a syntax error before it.
+MIN_POSTGRES_VERSION = 120000
+
+
+def check_postgres_version(server_version_num: int) -> None:
+    """Refuse a server older than :data:`MIN_POSTGRES_VERSION` (its ``server_version_num``,
+    e.g. 150004 for 15.4, 110022 for 11.22) in one line, when the store connects, not in
+    the middle of a resolve."""
+    if server_version_num < MIN_POSTGRES_VERSION:
+        major, rest = divmod(server_version_num, 10000)
+        # Before version 10 the number was major, minor, patch (90624 for 9.6.24).
+        shown = f"{major}.{rest // 100}.{rest % 100}" if major < 10 else f"{major}.{rest}"
+        need = MIN_POSTGRES_VERSION // 10000
+        raise StoreError(f"PostgreSQL {need} or later is needed; the server runs {shown}")
+
+
 class PostgresStore(Store):
     kind = "postgresql"
     schema_sql = "current_schema()"  # the search_path's first schema: one per test, or public
@@ -325,6 +342,11 @@ class PostgresStore(Store):
             self.conn = psycopg.connect(url, autocommit=True, connect_timeout=10)
         except psycopg.Error as exc:
             raise StoreError(f"cannot connect to {_redact(url)}: {exc}".strip()) from exc
+        try:
+            check_postgres_version(int(self.conn.info.server_version))
+        except StoreError:
+            self.conn.close()
+            raise
         self.conn.execute("SET TIME ZONE 'UTC'")
         # No JIT compilation: lastmile's large reads (the conflicts stage's handovers, lines
         # passed on and returned lines) are costed high enough for the server to compile
