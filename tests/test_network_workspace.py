@@ -927,6 +927,29 @@ def test_a_customer_who_resells_elsewhere_counts_where_he_sells() -> None:
     assert networks.markets(g, places, spread)["R"] == {"Omaha, NE", "Tulsa, OK", "Reno, NV"}
 
 
+def test_a_customers_home_counts_each_criminal_neighbour_once() -> None:
+    """``home_cities`` falls back on a strict majority of his criminal *neighbours*, not of
+    his ties: X (one case file in Omaha, one in Tulsa) is tied to Y of Omaha by supply and by
+    calls (two edges, one person) and to Z1 and Z2 of Tulsa by one tie each. Two of his three
+    neighbours are in Tulsa: his home is Tulsa (counting edges, Omaha and Tulsa would tie
+    2 to 2 and he would keep both)."""
+    rows = [
+        tie("Y", "X", "supply"),
+        tie("X", "Y", "communication"),
+        tie("X", "Z1", "communication"),
+        tie("X", "Z2", "communication"),
+    ]
+    g = networks._graph(pa.Table.from_pylist(rows, schema=TIE_SCHEMA))
+    places = {
+        "X": {"Omaha, NE", "Tulsa, OK"},
+        "Y": {"Omaha, NE"},
+        "Z1": {"Tulsa, OK"},
+        "Z2": {"Tulsa, OK"},
+    }
+    home = networks.home_cities(g, places, {"X": {"Omaha, NE": 1, "Tulsa, OK": 1}})
+    assert home["X"] == {"Tulsa, OK"}
+
+
 def test_a_regional_supply_cell_is_not_merged_into_the_local_crew_it_supplies() -> None:
     """Rule 4: a cell working in three cities, tied to a local crew by supply and calls, is
     not one network with the crew (a supplier above a local crew is not its member); the

@@ -620,7 +620,9 @@ def home_cities(
             continue
         near: Counter[str] = Counter()
         tied = 0
-        for u in g.neighbors(v):
+        # Distinct neighbours: ``_graph`` holds one edge per kind of tie, and a person tied to
+        # him by supply and by calls is still one neighbour.
+        for u in set(g.neighbors(v)):
             theirs = places.get(names[u], set()) & cities
             tied += bool(theirs)
             near.update(theirs)
