@@ -462,6 +462,45 @@ def test_workspace_networks_list_places_and_arrests(workspace: Workspace) -> Non
     assert row["agencies"] == "APD|DEA" and row["arrests"] == 2
 
 
+def test_network_inputs_count_each_entitys_investigations_per_city(
+    workspace: Workspace,
+) -> None:
+    """``network_inputs``' ``city_records`` (rule 2's home, :func:`home_cities`): entity E has
+    two investigations in Denver (one naming him twice) and one in Omaha: Denver 2, Omaha 1,
+    one count per investigation, not per record."""
+    rows = [("S1", "I1"), ("S2", "I1"), ("S3", "I2"), ("S4", "I3")]
+    insert(
+        workspace,
+        "subjects",
+        [
+            {"subject_id": s, "investigation_id": i, "source_reliability": "B"}
+            for s, i in rows
+        ],
+        {},
+    )
+    cities = {"I1": ("Denver", "CO"), "I2": ("Denver", "CO"), "I3": ("Omaha", "NE")}
+    insert(
+        workspace,
+        "investigations",
+        [
+            {"investigation_id": i, "agency_id": "DEA", "city": c, "state": st}
+            for i, (c, st) in cities.items()
+        ],
+        {},
+    )
+    insert(
+        workspace,
+        "entity_members",
+        [
+            {"record_type": "subjects", "record_id": s, "entity_id": "E", "probability": 1.0}
+            for s, _ in rows
+        ],
+        {},
+    )
+    inputs = networks.network_inputs(workspace, TIE_SCHEMA.empty_table())
+    assert inputs.city_records == {"E": {"Denver, CO": 2, "Omaha, NE": 1}}
+
+
 def test_networks_and_keyplayers_commands_on_a_workspace(workspace_url: str) -> None:
     import json
 

@@ -1202,7 +1202,8 @@ def network_inputs(ws: Workspace, ties: pa.Table) -> NetworkInputs:
     for row in ws.store.rows(_PLACES):
         places.setdefault(str(row[0]), []).append(tuple("" if v is None else str(v) for v in row))
     cities_of = {e: {f"{p[4]}, {p[5]}" for p in ps if p[4]} for e, ps in places.items()}
-    # Each entity's investigations per city (a record of each type counts its case file once).
+    # Each entity's investigations per city: one count per investigation, however many of
+    # his records (of any type) it holds.
     city_records: dict[str, dict[str, int]] = {}
     for e, ps in places.items():
         found = Counter(city for _, city in {(p[2], f"{p[4]}, {p[5]}") for p in ps if p[4]})
