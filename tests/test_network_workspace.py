@@ -472,10 +472,7 @@ def test_network_inputs_count_each_entitys_investigations_per_city(
     insert(
         workspace,
         "subjects",
-        [
-            {"subject_id": s, "investigation_id": i, "source_reliability": "B"}
-            for s, i in rows
-        ],
+        [{"subject_id": s, "investigation_id": i, "source_reliability": "B"} for s, i in rows],
         {},
     )
     cities = {"I1": ("Denver", "CO"), "I2": ("Denver", "CO"), "I3": ("Omaha", "NE")}

@@ -806,6 +806,25 @@ def join_own_organization(
     return result, moved
 
 
+def criminal_graph(
+    ties: pa.Table,
+    org_kind: dict[str, str],
+    places: dict[str, set[str]] | None = None,
+    case_files: dict[str, set[str]] | None = None,
+) -> tuple[ig.Graph, dict[str, str], dict[str, str]] | None:
+    """The graph the network rules read (:func:`criminal_ties`, organizations split by
+    :func:`split_organizations`), ``org_kind`` with each split organization's aliases, and
+    the aliases (alias -> organization); ``None`` if there is no criminal tie. Shared by
+    :func:`distribution_networks` and the benches that trace its rules."""
+    edges = criminal_ties(ties, org_kind, places)
+    if edges.num_rows == 0:
+        return None
+    edges, alias = split_organizations(edges, org_kind, case_files or {})
+    if alias:
+        org_kind = {**org_kind, **{a: org_kind[o] for a, o in alias.items()}}
+    return _graph(edges), org_kind, alias
+
+
 def distribution_networks(
     ties: pa.Table,
     org_kind: dict[str, str],
@@ -827,13 +846,10 @@ def distribution_networks(
     ``city_records``: entity -> city -> his investigations there (rule 2's market counts a
     retail customer in his home city, :func:`home_cities`).
     """
-    edges = criminal_ties(ties, org_kind, places)
-    if edges.num_rows == 0:
+    found_graph = criminal_graph(ties, org_kind, places, case_files)
+    if found_graph is None:
         return MEMBERSHIP_SCHEMA.empty_table()
-    edges, alias = split_organizations(edges, org_kind, case_files or {})
-    if alias:
-        org_kind = {**org_kind, **{a: org_kind[o] for a, o in alias.items()}}
-    g = _graph(edges)
+    g, org_kind, alias = found_graph
     local = {e for e, k in org_kind.items() if k not in NON_MEMBER_ORGS}
     dtos = {e for e, k in org_kind.items() if k == UNIT_ORG}
     # Where each supplier sells, over the whole criminal graph (rule 2's hubs and regional
