@@ -986,6 +986,25 @@ def test_a_customers_home_counts_each_criminal_neighbour_once() -> None:
     assert home["X"] == {"Tulsa, OK"}
 
 
+def test_a_suppliers_market_reaches_one_level_down() -> None:
+    """``markets`` follows the supply chain one level below a customer, not to its end: in
+    W -> R -> X -> Z (Denver, Omaha, Tulsa, Reno), W sells where R and X live, R where X and
+    Z live, X where Z lives; Z's Reno is not W's market (a closure would put it there)."""
+    rows = [tie("W", "R", "supply"), tie("R", "X", "supply"), tie("X", "Z", "supply")]
+    g = networks._graph(pa.Table.from_pylist(rows, schema=TIE_SCHEMA))
+    places = {
+        "W": {"Boise, ID"},
+        "R": {"Denver, CO"},
+        "X": {"Omaha, NE"},
+        "Z": {"Reno, NV"},
+    }
+    assert networks.markets(g, places) == {
+        "W": {"Denver, CO", "Omaha, NE"},
+        "R": {"Omaha, NE", "Reno, NV"},
+        "X": {"Reno, NV"},
+    }
+
+
 def test_a_regional_supply_cell_is_not_merged_into_the_local_crew_it_supplies() -> None:
     """Rule 4: a cell working in three cities, tied to a local crew by supply and calls, is
     not one network with the crew (a supplier above a local crew is not its member); the

@@ -647,9 +647,11 @@ def markets(
     neighbouring city, has records in cities he does not supply. The same holds of his
     customers: with ``MARKET_BY_HOME`` (the default), a customer counts in his home
     (:func:`home_cities`), not in every city of his records, and, if he supplies others
-    himself, in the cities of the people he supplies (their homes): the supplier's goods are
-    sold on there, so a wholesaler above a regional distributor still sells in every city
-    the distributor does. ``city_records``: entity -> city -> his investigations there.
+    himself, in the homes of the people he supplies: the supplier's goods are sold on there,
+    so a wholesaler above a regional distributor sells in the homes of the distributor's
+    customers. One level down only, not along the whole chain: where the distributor's own
+    customers sell on in turn is not counted for the wholesaler (docs/networks.md, rule 2).
+    ``city_records``: entity -> city -> his investigations there.
     """
     names = g.vs["name"]
     links = []
