@@ -68,11 +68,11 @@ def main() -> None:
     def who(e: str) -> dict[str, Any]:
         return {"entity": e, "true": true_of.get(e), "cities": inputs.city_records.get(e, {})}
 
-    edges = nw.criminal_ties(ties, inputs.org_kind, inputs.cities_of)
-    edges, _ = nw.split_organizations(edges, inputs.org_kind, inputs.case_files)
-    g = nw._graph(edges)
+    found_graph = nw.criminal_graph(ties, inputs.org_kind, inputs.cities_of, inputs.case_files)
+    assert found_graph is not None, "no criminal tie"
+    g, org_kind, _ = found_graph
     names = g.vs["name"]
-    local = {e for e, k in inputs.org_kind.items() if k not in nw.NON_MEMBER_ORGS}
+    local = {e for e, k in org_kind.items() if k not in nw.NON_MEMBER_ORGS}
     customers: dict[str, list[str]] = {}
     for e in g.es.select(kind="supply"):
         s = e["source_name"]

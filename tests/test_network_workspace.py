@@ -462,6 +462,42 @@ def test_workspace_networks_list_places_and_arrests(workspace: Workspace) -> Non
     assert row["agencies"] == "APD|DEA" and row["arrests"] == 2
 
 
+def test_network_inputs_count_each_entitys_investigations_per_city(
+    workspace: Workspace,
+) -> None:
+    """``network_inputs``' ``city_records`` (rule 2's home, :func:`home_cities`): entity E has
+    two investigations in Denver (one naming him twice) and one in Omaha: Denver 2, Omaha 1,
+    one count per investigation, not per record."""
+    rows = [("S1", "I1"), ("S2", "I1"), ("S3", "I2"), ("S4", "I3")]
+    insert(
+        workspace,
+        "subjects",
+        [{"subject_id": s, "investigation_id": i, "source_reliability": "B"} for s, i in rows],
+        {},
+    )
+    cities = {"I1": ("Denver", "CO"), "I2": ("Denver", "CO"), "I3": ("Omaha", "NE")}
+    insert(
+        workspace,
+        "investigations",
+        [
+            {"investigation_id": i, "agency_id": "DEA", "city": c, "state": st}
+            for i, (c, st) in cities.items()
+        ],
+        {},
+    )
+    insert(
+        workspace,
+        "entity_members",
+        [
+            {"record_type": "subjects", "record_id": s, "entity_id": "E", "probability": 1.0}
+            for s, _ in rows
+        ],
+        {},
+    )
+    inputs = networks.network_inputs(workspace, TIE_SCHEMA.empty_table())
+    assert inputs.city_records == {"E": {"Denver, CO": 2, "Omaha, NE": 1}}
+
+
 def test_networks_and_keyplayers_commands_on_a_workspace(workspace_url: str) -> None:
     import json
 
@@ -925,6 +961,48 @@ def test_a_customer_who_resells_elsewhere_counts_where_he_sells() -> None:
     places |= {"X": {"Omaha, NE", "Tulsa, OK", "Reno, NV"}, "Y": {"Boise, ID"}}
     spread = {"X": {"Omaha, NE": 2, "Tulsa, OK": 1, "Reno, NV": 1}}
     assert networks.markets(g, places, spread)["R"] == {"Omaha, NE", "Tulsa, OK", "Reno, NV"}
+
+
+def test_a_customers_home_counts_each_criminal_neighbour_once() -> None:
+    """``home_cities`` falls back on a strict majority of his criminal *neighbours*, not of
+    his ties: X (one case file in Omaha, one in Tulsa) is tied to Y of Omaha by supply and by
+    calls (two edges, one person) and to Z1 and Z2 of Tulsa by one tie each. Two of his three
+    neighbours are in Tulsa: his home is Tulsa (counting edges, Omaha and Tulsa would tie
+    2 to 2 and he would keep both)."""
+    rows = [
+        tie("Y", "X", "supply"),
+        tie("X", "Y", "communication"),
+        tie("X", "Z1", "communication"),
+        tie("X", "Z2", "communication"),
+    ]
+    g = networks._graph(pa.Table.from_pylist(rows, schema=TIE_SCHEMA))
+    places = {
+        "X": {"Omaha, NE", "Tulsa, OK"},
+        "Y": {"Omaha, NE"},
+        "Z1": {"Tulsa, OK"},
+        "Z2": {"Tulsa, OK"},
+    }
+    home = networks.home_cities(g, places, {"X": {"Omaha, NE": 1, "Tulsa, OK": 1}})
+    assert home["X"] == {"Tulsa, OK"}
+
+
+def test_a_suppliers_market_reaches_one_level_down() -> None:
+    """``markets`` follows the supply chain one level below a customer, not to its end: in
+    W -> R -> X -> Z (Denver, Omaha, Tulsa, Reno), W sells where R and X live, R where X and
+    Z live, X where Z lives; Z's Reno is not W's market (a closure would put it there)."""
+    rows = [tie("W", "R", "supply"), tie("R", "X", "supply"), tie("X", "Z", "supply")]
+    g = networks._graph(pa.Table.from_pylist(rows, schema=TIE_SCHEMA))
+    places = {
+        "W": {"Boise, ID"},
+        "R": {"Denver, CO"},
+        "X": {"Omaha, NE"},
+        "Z": {"Reno, NV"},
+    }
+    assert networks.markets(g, places) == {
+        "W": {"Denver, CO", "Omaha, NE"},
+        "R": {"Omaha, NE", "Reno, NV"},
+        "X": {"Reno, NV"},
+    }
 
 
 def test_a_regional_supply_cell_is_not_merged_into_the_local_crew_it_supplies() -> None:

@@ -620,7 +620,9 @@ def home_cities(
             continue
         near: Counter[str] = Counter()
         tied = 0
-        for u in g.neighbors(v):
+        # Distinct neighbours: ``_graph`` holds one edge per kind of tie, and a person tied to
+        # him by supply and by calls is still one neighbour.
+        for u in set(g.neighbors(v)):
             theirs = places.get(names[u], set()) & cities
             tied += bool(theirs)
             near.update(theirs)
@@ -645,9 +647,11 @@ def markets(
     neighbouring city, has records in cities he does not supply. The same holds of his
     customers: with ``MARKET_BY_HOME`` (the default), a customer counts in his home
     (:func:`home_cities`), not in every city of his records, and, if he supplies others
-    himself, in the cities of the people he supplies (their homes): the supplier's goods are
-    sold on there, so a wholesaler above a regional distributor still sells in every city
-    the distributor does. ``city_records``: entity -> city -> his investigations there.
+    himself, in the homes of the people he supplies: the supplier's goods are sold on there,
+    so a wholesaler above a regional distributor sells in the homes of the distributor's
+    customers. One level down only, not along the whole chain: where the distributor's own
+    customers sell on in turn is not counted for the wholesaler (docs/networks.md, rule 2).
+    ``city_records``: entity -> city -> his investigations there.
     """
     names = g.vs["name"]
     links = []
@@ -804,6 +808,25 @@ def join_own_organization(
     return result, moved
 
 
+def criminal_graph(
+    ties: pa.Table,
+    org_kind: dict[str, str],
+    places: dict[str, set[str]] | None = None,
+    case_files: dict[str, set[str]] | None = None,
+) -> tuple[ig.Graph, dict[str, str], dict[str, str]] | None:
+    """The graph the network rules read (:func:`criminal_ties`, organizations split by
+    :func:`split_organizations`), ``org_kind`` with each split organization's aliases, and
+    the aliases (alias -> organization); ``None`` if there is no criminal tie. Shared by
+    :func:`distribution_networks` and the benches that trace its rules."""
+    edges = criminal_ties(ties, org_kind, places)
+    if edges.num_rows == 0:
+        return None
+    edges, alias = split_organizations(edges, org_kind, case_files or {})
+    if alias:
+        org_kind = {**org_kind, **{a: org_kind[o] for a, o in alias.items()}}
+    return _graph(edges), org_kind, alias
+
+
 def distribution_networks(
     ties: pa.Table,
     org_kind: dict[str, str],
@@ -825,13 +848,10 @@ def distribution_networks(
     ``city_records``: entity -> city -> his investigations there (rule 2's market counts a
     retail customer in his home city, :func:`home_cities`).
     """
-    edges = criminal_ties(ties, org_kind, places)
-    if edges.num_rows == 0:
+    found_graph = criminal_graph(ties, org_kind, places, case_files)
+    if found_graph is None:
         return MEMBERSHIP_SCHEMA.empty_table()
-    edges, alias = split_organizations(edges, org_kind, case_files or {})
-    if alias:
-        org_kind = {**org_kind, **{a: org_kind[o] for a, o in alias.items()}}
-    g = _graph(edges)
+    g, org_kind, alias = found_graph
     local = {e for e, k in org_kind.items() if k not in NON_MEMBER_ORGS}
     dtos = {e for e, k in org_kind.items() if k == UNIT_ORG}
     # Where each supplier sells, over the whole criminal graph (rule 2's hubs and regional
@@ -1200,7 +1220,8 @@ def network_inputs(ws: Workspace, ties: pa.Table) -> NetworkInputs:
     for row in ws.store.rows(_PLACES):
         places.setdefault(str(row[0]), []).append(tuple("" if v is None else str(v) for v in row))
     cities_of = {e: {f"{p[4]}, {p[5]}" for p in ps if p[4]} for e, ps in places.items()}
-    # Each entity's investigations per city (a record of each type counts its case file once).
+    # Each entity's investigations per city: one count per investigation, however many of
+    # his records (of any type) it holds.
     city_records: dict[str, dict[str, int]] = {}
     for e, ps in places.items():
         found = Counter(city for _, city in {(p[2], f"{p[4]}, {p[5]}") for p in ps if p[4]})
