@@ -451,6 +451,11 @@ def write(ws: Workspace, con: duckdb.DuckDBPyConnection) -> ConflictCounts:
             }
         )
     register_table(con, known, "known_conflicts")
+    # a known conflict (k) and one this run found (n) are one when target and sides agree
+    same_conflict = " AND ".join(
+        f"k.{c} IS NOT DISTINCT FROM n.{c}" if c.endswith("division") else f"k.{c} = n.{c}"
+        for c in columns
+    )
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE stored_conflicts AS
@@ -463,11 +468,7 @@ def write(ws: Workspace, con: duckdb.DuckDBPyConnection) -> ConflictCounts:
                 k.first_seen IS NOT NULL AND k.confirmed_since IS NOT NULL
                     AND {confirmed_sql("CAST(k.basis AS VARCHAR)")} AS was_confirmed,
                 k.first_seen IS NULL AS is_new
-            FROM new_conflicts n LEFT JOIN known_conflicts k
-              ON k.target_id = n.target_id AND k.agency_id = n.agency_id
-              AND k.division IS NOT DISTINCT FROM n.division
-              AND k.other_agency_id = n.other_agency_id
-              AND k.other_division IS NOT DISTINCT FROM n.other_division
+            FROM new_conflicts n LEFT JOIN known_conflicts k ON {same_conflict}
         )
         SELECT target_id, agency_id, division, other_agency_id, other_division, first_seen,
             $at AS last_seen, basis,
@@ -483,10 +484,7 @@ def write(ws: Workspace, con: duckdb.DuckDBPyConnection) -> ConflictCounts:
         SELECT k.target_id, k.agency_id, k.division, k.other_agency_id, k.other_division,
             k.first_seen, k.last_seen, CAST(k.basis AS VARCHAR),
             CAST(k.confirmed_since AS TIMESTAMP), false, false, false FROM known_conflicts k
-        WHERE NOT EXISTS (SELECT 1 FROM new_conflicts n WHERE k.target_id = n.target_id
-            AND k.agency_id = n.agency_id AND k.division IS NOT DISTINCT FROM n.division
-            AND k.other_agency_id = n.other_agency_id
-            AND k.other_division IS NOT DISTINCT FROM n.other_division)
+        WHERE NOT EXISTS (SELECT 1 FROM new_conflicts n WHERE {same_conflict})
         """,
         {"at": at},
     )
