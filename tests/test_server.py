@@ -22,6 +22,7 @@ from typer.testing import CliRunner
 from lastmile.cli import app as cli_app
 from lastmile.server import ServerConfig, audit, auth, create_app
 from lastmile.store import open_workspace
+from lastmile.times import utcnow
 
 from .server_helpers import PASSWORD, build
 
@@ -187,7 +188,7 @@ def _idle(server: Server, username: str, minutes: int) -> None:
     with open_workspace(server.url) as ws:
         ws.store.execute(
             "UPDATE sessions SET last_seen_at = ? WHERE username = ?",
-            (auth.utcnow() - timedelta(minutes=minutes), username),
+            (utcnow() - timedelta(minutes=minutes), username),
         )
 
 

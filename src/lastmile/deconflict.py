@@ -19,12 +19,12 @@ from __future__ import annotations
 import math
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 from lastmile.store import Workspace
-from lastmile.times import naive_utc
+from lastmile.times import naive_utc, utcnow
 
 EARTH_RADIUS_M = 6_371_008.8
 DEFAULT_DISTANCE_M = 1_000.0
@@ -101,7 +101,7 @@ def submit(
     op.validate()
     start, end = naive_utc(op.starts_at), naive_utc(op.ends_at)
     op_id = uuid.uuid4().hex[:16]
-    now = datetime.now(UTC).replace(tzinfo=None)
+    now = utcnow()
     lat_margin = math.degrees(distance_m / EARTH_RADIUS_M)
     dist = haversine_sql("?", "?", "o.latitude", "o.longitude")
     with ws.store.transaction():

@@ -80,6 +80,7 @@ from lastmile.model import (
 from lastmile.store import Workspace
 from lastmile.store.backends import DEFAULT_MEMORY_LIMIT, MEMORY_ENV, driver_errors
 from lastmile.store.schema import EVENT_COLUMNS, SOURCE_FILES, record_tables
+from lastmile.times import utcnow
 
 Progress = Callable[[str, float], None]
 
@@ -132,7 +133,7 @@ class Digest:
 def file_digest(path: Path) -> Digest:
     """The SHA-256 (hex), size and time read of a file as it is on disk now, in one pass
     (hashlib and the searches for line breaks run in C, releasing the GIL)."""
-    read_at = datetime.now(UTC).replace(tzinfo=None)
+    read_at = utcnow()
     digest = hashlib.sha256()
     size, long_run, crlf, bare_lf, bare_cr = 0, False, False, False, False
     with path.open("rb") as fh:
@@ -298,7 +299,7 @@ class _Batch:
                 d = future.result()
                 custody.append((str(path), d.sha256, d.size, d.read_at))
             except OSError:
-                custody.append((str(path), None, None, datetime.now(UTC).replace(tzinfo=None)))
+                custody.append((str(path), None, None, utcnow()))
         self._hasher.shutdown()
         stored = [(i, n) for i, n in self.stored_by_file.items()]
         con = self.con
@@ -1029,7 +1030,7 @@ class _Batch:
             (
                 self.batch_id,
                 started.replace(tzinfo=None),
-                datetime.now(UTC).replace(tzinfo=None),
+                utcnow(),
                 json.dumps([str(p) for p in paths]),
                 sum(c.loaded for c in self.counts.values()),
                 sum(c.duplicate for c in self.counts.values()),

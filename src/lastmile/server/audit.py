@@ -23,9 +23,9 @@ from datetime import datetime
 from typing import Any
 
 from lastmile.export.csvsafe import safe_cell
-from lastmile.server.auth import utcnow
 from lastmile.store import Workspace
 from lastmile.store.backends import SCHEMA_KEY
+from lastmile.times import utcnow
 
 GENESIS = "0" * 64
 COLUMNS = (

@@ -27,6 +27,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from lastmile.store import Workspace
+from lastmile.times import utcnow
 
 ROLES = ("analyst", "supervisor", "auditor", "admin")
 MAX_FAILED = 5
@@ -64,11 +65,6 @@ class Principal:
     agency_id: str
     role: str
     via: str = "password"  # or "api_token"
-
-
-def utcnow() -> datetime:
-    """Now, as the store keeps timestamps: naive UTC."""
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def _check_password(password: str) -> None:

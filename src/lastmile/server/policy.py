@@ -30,9 +30,10 @@ import pyarrow as pa
 
 from lastmile.model import RECORD_TYPES_BY_NAME, SelectorKind
 from lastmile.selectors import guess_kind, normalize, selector_key
-from lastmile.server.auth import Principal, Refusal, utcnow
+from lastmile.server.auth import Principal, Refusal
 from lastmile.store import Workspace
 from lastmile.store.schema import record_columns
+from lastmile.times import utcnow
 
 CASE_ROLES = ("analyst", "supervisor")  # read their own agency's cases
 SHARE_ROLE = "supervisor"
