@@ -591,6 +591,29 @@ def test_conflicts_no_longer_found_are_listed_only_with_all(operation: Workspace
     assert len(current) == con.execute("SELECT count(*) FROM new_conflicts").fetchone()[0]
 
 
+def test_a_conflict_without_divisions_is_the_same_conflict_on_the_next_run(
+    operation: Workspace,
+) -> None:
+    """Agencies without divisions store NULL divisions: a rerun must still know the conflict
+    (NULL matches NULL), not announce it as new and mark the old row no longer found."""
+    found_bases(operation)
+    con = operation.store.staging()
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE new_conflicts AS SELECT DISTINCT * REPLACE "
+        "(CAST(NULL AS VARCHAR) AS division, CAST(NULL AS VARCHAR) AS other_division) "
+        "FROM new_conflicts"
+    )
+    first = conflicts.write(operation, con)
+    assert first.new > 0
+    before = stored(operation)
+    again = conflicts.write(operation, con)
+    assert again.new == 0
+    after = stored(operation, include_gone=True)
+    assert set(after) == set(before)
+    assert all(r["is_current"] for r in after.values())
+    assert all(after[k]["first_seen"] == before[k]["first_seen"] for k in before)
+
+
 def test_migration_14_marks_the_latest_runs_conflicts_current(workspace_url: str) -> None:
     store = _bare_store(workspace_url)
     migrate(store, up_to=13)
