@@ -417,7 +417,7 @@ def _list_table(
     con: duckdb.DuckDBPyConnection,
     column: str,
     into: str,
-    fn: Callable[[str | None], tuple[list[str], list[str]]],
+    fn: Callable[[str | None], tuple[list[str], ...]],
     names_out: list[str],
 ) -> None:
     values = [r[0] for r in con.execute(f"SELECT DISTINCT {column} FROM src_subjects").fetchall()]
@@ -467,7 +467,9 @@ def build_identifiers(con: duckdb.DuckDBPyConnection) -> None:
 def build_person_features(con: duckdb.DuckDBPyConnection) -> None:
     """``person_features``: one row per subject record (docs/resolution.md, "Features")."""
     _name_table(con)
-    _list_table(con, "addresses", "address_map", addr.keys_of, ["streets", "places"])
+    _list_table(
+        con, "addresses", "address_map", addr.keys_of, ["streets", "places", "words", "nums"]
+    )
     _list_table(con, "monikers", "moniker_map", moniker_row, ["monikers", "cores"])
     # A record's principal moniker: the rarest of its monikers across the records at hand
     # (ties to the smallest), one value per record, which blocking rules can compare
@@ -562,6 +564,7 @@ def build_person_features(con: duckdb.DuckDBPyConnection) -> None:
                  THEN strftime(s.dob, '%Y-%m-%d') END AS dob,
             CASE WHEN s.sex IN ('M', 'F') THEN s.sex END AS sex,
             nullif(a.streets, []) AS addr_streets, nullif(a.places, []) AS addr_places,
+            nullif(a.words, []) AS addr_words, nullif(a.nums, []) AS addr_nums,
             nullif(ids.id_keys, []) AS id_keys, nullif(ids.id_personal, []) AS id_personal,
             sel.sel_keys, ties.tie_keys
         FROM src_subjects s

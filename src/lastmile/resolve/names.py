@@ -58,12 +58,18 @@ def fold(text: str | None) -> str:
 # given names and surnames), so each text is folded once.
 @lru_cache(maxsize=200_000)
 def _fold(text: str) -> str:
+    return " ".join(_NON_LETTER.sub(" ", ascii_lower(text).replace("'", "")).split())
+
+
+def ascii_lower(text: str) -> str:
+    """``text`` in lower-case ASCII, accents stripped and other letters transliterated, its
+    digits and punctuation kept (what :func:`fold` starts from)."""
     decomposed = unicodedata.normalize("NFKD", text)
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     if not stripped.isascii():
         # Only what NFKD could not take apart: most names are ASCII once accents are gone.
         stripped = anyascii(stripped)
-    return " ".join(_NON_LETTER.sub(" ", stripped.lower().replace("'", "")).split())
+    return stripped.lower()
 
 
 @lru_cache(maxsize=1)

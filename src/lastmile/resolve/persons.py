@@ -23,6 +23,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from lastmile.resolve import addresses as addr
 from lastmile.resolve.errors import ResolveError
 from lastmile.store.backends import connect_duckdb, limit_memory
 
@@ -56,6 +57,8 @@ FEATURE_COLUMNS = (
     "sex",
     "addr_streets",
     "addr_places",
+    "addr_words",
+    "addr_nums",
     "id_keys",
     "id_personal",
     "sel_keys",
@@ -68,6 +71,8 @@ LIST_COLUMNS = (
     "monikers",
     "addr_streets",
     "addr_places",
+    "addr_words",
+    "addr_nums",
     "id_keys",
     "id_personal",
     "sel_keys",
@@ -200,13 +205,12 @@ def comparisons() -> list[dict[str, Any]]:
     address = {
         "output_column_name": "address",
         "comparison_levels": [
-            _null(
-                "(l.addr_streets IS NULL AND l.addr_places IS NULL) OR "
-                "(r.addr_streets IS NULL AND r.addr_places IS NULL)"
-            ),
+            _null("l.addr_words IS NULL OR r.addr_words IS NULL"),
             _level("list_has_any(l.addr_streets, r.addr_streets)", "a street address shared"),
+            # Two clerks' writings of one address, in any country (addresses.py).
+            _level(addr.CLOSE_ADDRESS_SQL, "one address written two ways"),
             _level("list_has_any(l.addr_places, r.addr_places)", "the same city"),
-            {"sql_condition": "ELSE", "label_for_charts": "addresses in different cities"},
+            {"sql_condition": "ELSE", "label_for_charts": "addresses differ"},
         ],
     }
     kinds = "list_transform({s}.id_personal, lambda x: split_part(x, ':', 1))"
