@@ -408,6 +408,10 @@ def _name_table(con: duckdb.DuckDBPyConnection) -> None:
     for row, out in zip(rows, parsed, strict=True):
         for k, v in zip(cols, (*row, *out), strict=True):
             cols[k].append(v)
+    cols["sound"] = [
+        names.sound_key(first, sur1)  # type: ignore[arg-type]
+        for first, sur1 in zip(cols["first"], cols["sur1"], strict=True)
+    ]
     types = {"name_keys": pa.list_(pa.string()), "first_forms": pa.list_(pa.string())}
     table = pa.table({k: pa.array(v, types.get(k, pa.string())) for k, v in cols.items()})
     register_table(con, table, "name_map")
@@ -558,7 +562,7 @@ def build_person_features(con: duckdb.DuckDBPyConnection) -> None:
         )
         SELECT s.record_id, s.investigation_id, n.first, n.sur1, n.sur2, n.fullname, n.suffix,
             nullif(n.name_keys, []) AS name_keys, nullif(n.first_forms, []) AS first_forms,
-            n.middle,
+            n.middle, n.sound AS name_sound,
             nullif(m.monikers, []) AS monikers, mp.moniker,
             CASE WHEN s.dob >= DATE '1900-01-01' AND s.dob <= current_date
                  THEN strftime(s.dob, '%Y-%m-%d') END AS dob,

@@ -287,3 +287,16 @@ def moniker_cores(text: str | None) -> list[str]:
                 break
         out.add(m)
     return sorted(out)
+
+
+def sound_key(first: str | None, surname: str | None) -> str | None:
+    """The Soundex codes of a folded given name and surname ("charles fernandes" and
+    "charles frnandes" give "C642 F565"): the blocking key of two records whose names a
+    clerk mistyped or another clerk transliterated ("Orisya Deregus", "Orisia Derregus"),
+    phonetic encoding as record linkage blocks names (Christen, *Data Matching*, 2012,
+    ch. 4). None without both."""
+    if not first or not surname:
+        return None
+    import jellyfish
+
+    return f"{jellyfish.soundex(first)} {jellyfish.soundex(surname)}"

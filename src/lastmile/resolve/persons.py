@@ -51,6 +51,7 @@ FEATURE_COLUMNS = (
     "name_keys",
     "first_forms",
     "middle",
+    "name_sound",
     "monikers",
     "moniker",
     "dob",
@@ -299,6 +300,8 @@ def blocking_rules() -> list[dict[str, Any]]:
         rule("l.first = r.first AND l.sur1 = r.sur1 AND l.blk_name = r.blk_name"),
         rule("l.sur1 = r.sur1 AND l.sur2 = r.sur2 AND l.blk_surnames = r.blk_surnames"),
         rule("l.first = r.sur1 AND l.sur1 = r.first"),
+        # A name mistyped or transliterated another way: its sounds (names.sound_key).
+        rule("l.name_sound = r.name_sound AND l.blk_sound = r.blk_sound"),
         rule(
             "l.sur1 = r.sur1 AND substr(l.dob, 1, 4) = substr(r.dob, 1, 4) "
             "AND l.blk_sur_year = r.blk_sur_year"
@@ -341,6 +344,7 @@ _SPLITS: dict[str, tuple[tuple[str, ...], str | None, str]] = {
     "blk_dob_first": (("dob",), "coalesce(left(first, 1), '')", "left(sur1, 1)"),
     "blk_dob_sur": (("dob",), "coalesce(left(sur1, 1), '')", "left(first, 1)"),
     "blk_name": (("first", "sur1"), None, "substr(dob, 1, 4)"),
+    "blk_sound": (("name_sound",), None, "substr(dob, 1, 4)"),
     "blk_surnames": (("sur1", "sur2"), None, "left(first, 1)"),
     "blk_sur_year": (("sur1", "substr(dob, 1, 4)"), None, "left(first, 1)"),
     "blk_mon_sur": (("moniker", "sur1"), None, "left(first, 1)"),
