@@ -872,3 +872,20 @@ def test_a_unit_holding_two_records_kept_apart_is_an_error() -> None:
         cluster.constrained_components(
             con, "(SELECT node FROM v)", "e", "k", "v", "false", "cc", units="u"
         )
+
+
+def test_a_given_name_one_typo_apart_is_its_own_level_beside_one_only_alike() -> None:
+    """With a surname in common, a given name one typo apart and one only alike
+    ("jeongnam" and "jeonghun": two brothers as often as one man) are two levels, so
+    training weighs them apart."""
+    model = _model()
+    labels = persons.level_labels(model)["name"]
+
+    def level(first_a: str, first_b: str) -> str:
+        table = _features([_person("a", first_a, "i", "m1"), _person("b", first_b, "i", "m2")])
+        row = persons.score_pair(table, model, "a", "b").to_pylist()[0]
+        return labels[row["gamma_name"]][0]
+
+    assert level("jeongnam", "jeongnma") == "a surname agrees, the given name one typo apart"
+    assert level("jeongnam", "jeonghun") == "a surname agrees, the given name spelled closely"
+    assert level("jeongnam", "minsu") == "a surname agrees, the given name differs"
