@@ -670,6 +670,11 @@ def test_a_conflict_no_longer_found_keeps_the_time_it_was_current_since(
     gone = {c: r for c, r in stored(operation, include_gone=True).items() if c[0] == "I2-S1"}
     assert gone and all(not r["is_current"] for r in gone.values())
     assert all(r["current_since"] == first.at for r in gone.values())
+    # A row whose currency is not known (written by hand, without is_current) is never
+    # listed as current: found by a run, it is told again, as one found again.
+    operation.store.execute("UPDATE conflicts SET is_current = NULL WHERE target_id = 'I1-S1'")
+    pedro = len(stored(operation, include_gone=True)) - len(stored(operation)) - len(gone)
+    assert pedro > 0 and conflicts.write(operation, con).found_again == pedro
 
 
 def test_migration_15_gives_each_conflict_its_first_seen_as_current_since(
