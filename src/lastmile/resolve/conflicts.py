@@ -23,8 +23,9 @@ agency and point of contact, and the conflict's *basis* (:data:`BASES`): how the
 its two sides was tied to the target.
 
 Conflicts are kept in the ``conflicts`` table with the time first seen, the time last made
-confirmed and whether the latest run found them, so a rerun can tell new ones from known
-ones, upgraded ones, and ones no longer found.
+confirmed, the time since which every run has found them and whether the latest run found
+them, so a rerun can tell new ones from known ones, upgraded ones, ones no longer found and
+ones found again.
 """
 
 from __future__ import annotations
@@ -591,7 +592,6 @@ def conflicts_of(
     when = "c.first_seen"
     if since is not None:
         when = "greatest(c.confirmed_since, c.current_since)" if confirmed else "c.current_since"
-    if since is not None:
         conditions.append(f"{when} >= ?")
         params.append(naive_utc(since))
     where = "WHERE " + " AND ".join(conditions) if conditions else ""
