@@ -471,9 +471,10 @@ def test_a_conflict_is_announced_as_confirmed_each_time_it_is_confirmed(
     assert conflicts.write(operation, con) == conflicts.ConflictCounts(new=0, upgraded=0)
     con.execute("INSERT INTO new_conflicts SELECT * FROM gone")
     # ... and Pedro's, possible since the last run, confirmed again: announced again.
+    # (Tomas's two rows are found again: current_since, not confirmed_since, tells of it.)
     con.execute("UPDATE new_conflicts SET basis = 'subject record'")
     last_run = conflicts.write(operation, con)
-    assert last_run == conflicts.ConflictCounts(new=0, upgraded=2)
+    assert last_run == conflicts.ConflictCounts(new=0, upgraded=2, found_again=2)
     last = stored(operation)
     assert last[pedro]["confirmed_since"] == last_run.at > second.at
     assert last[tomas]["confirmed_since"] == before[tomas]["confirmed_since"]
@@ -515,17 +516,21 @@ def test_since_lists_what_is_new_to_the_reader(operation: Workspace) -> None:
     store = operation.store
     # Two stored conflicts with known times: Pedro's (A1 -> A2) first seen on July 1 at 10:00
     # and confirmed on July 3 at 10:00; Tomas's (A2 -> A1) possible since July 2 at 10:00.
+    # Neither was ever gone: current since it was first seen.
     store.execute(
         "UPDATE conflicts SET first_seen = TIMESTAMP '2022-06-01 00:00:00', "
-        "confirmed_since = TIMESTAMP '2022-06-01 00:00:00'"
+        "confirmed_since = TIMESTAMP '2022-06-01 00:00:00', "
+        "current_since = TIMESTAMP '2022-06-01 00:00:00'"
     )
     store.execute(
         "UPDATE conflicts SET first_seen = TIMESTAMP '2022-07-01 10:00:00', "
+        "current_since = TIMESTAMP '2022-07-01 10:00:00', "
         "confirmed_since = TIMESTAMP '2022-07-03 10:00:00' "
         "WHERE target_id = 'I1-S1' AND agency_id = 'A1' AND other_agency_id = 'A2'"
     )
     store.execute(
         "UPDATE conflicts SET first_seen = TIMESTAMP '2022-07-02 10:00:00', "
+        "current_since = TIMESTAMP '2022-07-02 10:00:00', "
         "confirmed_since = NULL, basis = 'passed line' "
         "WHERE target_id = 'I2-S1' AND agency_id = 'A2' AND other_agency_id = 'A1'"
     )
@@ -612,6 +617,86 @@ def test_a_conflict_without_divisions_is_the_same_conflict_on_the_next_run(
     assert set(after) == set(before)
     assert all(r["is_current"] for r in after.values())
     assert all(after[k]["first_seen"] == before[k]["first_seen"] for k in before)
+
+
+def test_a_conflict_found_again_is_announced_again(operation: Workspace) -> None:
+    """A reader of ``--since`` (all conflicts, or the confirmed ones) polls after each run,
+    giving the time of the run before plus a microsecond: a conflict found, no longer found,
+    then found again is told the first and the third time, with its old first_seen and a
+    current_since of the third run; one found by every run is told once; WHEN is inclusive."""
+    found_bases(operation)
+    con = operation.store.staging()
+    con.execute("UPDATE new_conflicts SET basis = 'returned line'")
+    tomas, pedro = "I2-S1", ("I1-S1", "A1", "A2")
+    con.execute("CREATE OR REPLACE TEMP TABLE found AS SELECT * FROM new_conflicts")
+    runs: list[conflicts.ConflictCounts] = []
+    reads: dict[bool, list[set[tuple[str, str, str]]]] = {False: [], True: []}
+    for gone in (False, True, False, False):
+        con.execute("CREATE OR REPLACE TEMP TABLE new_conflicts AS SELECT * FROM found")
+        if gone:
+            con.execute("DELETE FROM new_conflicts WHERE target_id = ?", [tomas])
+        runs.append(conflicts.write(operation, con))
+        since = runs[-2].at + timedelta(microseconds=1) if len(runs) > 1 else datetime(2000, 1, 1)
+        for confirmed in (False, True):
+            reads[confirmed].append(set(stored(operation, confirmed=confirmed, since=since)))
+    tomas_rows = {c for c in stored(operation) if c[0] == tomas}
+    assert len(tomas_rows) == 2
+    assert [r.found_again for r in runs] == [0, 0, 2, 0]
+    assert [r.new for r in runs[1:]] == [0, 0, 0]
+    for confirmed in (False, True):
+        told = reads[confirmed]
+        assert pedro in told[0] and tomas_rows <= told[0]
+        assert told[1] == set() and told[2] == tomas_rows and told[3] == set()
+    last = stored(operation, include_gone=True)
+    assert all(last[c]["first_seen"] == runs[0].at for c in tomas_rows)
+    assert all(last[c]["current_since"] == runs[2].at for c in tomas_rows)
+    assert last[pedro]["current_since"] == last[pedro]["first_seen"] == runs[0].at
+    # Inclusive: the time the third run printed tells of them, a microsecond later nothing.
+    assert set(stored(operation, since=runs[2].at)) == tomas_rows
+    assert set(stored(operation, confirmed=True, since=runs[2].at)) == tomas_rows
+    later = runs[2].at + timedelta(microseconds=1)
+    assert set(stored(operation, since=later)) == set()
+    assert set(stored(operation, confirmed=True, since=later)) == set()
+
+
+def test_a_conflict_no_longer_found_keeps_the_time_it_was_current_since(
+    operation: Workspace,
+) -> None:
+    found_bases(operation)
+    con = operation.store.staging()
+    first = conflicts.write(operation, con)
+    con.execute("DELETE FROM new_conflicts WHERE target_id = 'I2-S1'")
+    conflicts.write(operation, con)
+    gone = {c: r for c, r in stored(operation, include_gone=True).items() if c[0] == "I2-S1"}
+    assert gone and all(not r["is_current"] for r in gone.values())
+    assert all(r["current_since"] == first.at for r in gone.values())
+    # A row whose currency is not known (written by hand, without is_current) is never
+    # listed as current: found by a run, it is told again, as one found again.
+    operation.store.execute("UPDATE conflicts SET is_current = NULL WHERE target_id = 'I1-S1'")
+    pedro = len(stored(operation, include_gone=True)) - len(stored(operation)) - len(gone)
+    assert pedro > 0 and conflicts.write(operation, con).found_again == pedro
+
+
+def test_migration_15_gives_each_conflict_its_first_seen_as_current_since(
+    workspace_url: str,
+) -> None:
+    # Whether a conflict stored before it ever came back is kept nowhere: nothing already
+    # announced is announced again.
+    store = _bare_store(workspace_url)
+    migrate(store, up_to=14)
+    for target, current in (("P-1", True), ("P-2", False)):
+        store.execute(
+            "INSERT INTO conflicts (target_id, target_kind, agency_id, division, "
+            "other_agency_id, other_division, first_seen, last_seen, basis, is_current) "
+            "VALUES (?, 'person', 'A1', 'Phoenix', 'A2', 'Phoenix', "
+            "TIMESTAMP '2022-07-01 10:00:00', TIMESTAMP '2022-07-02 10:00:00', "
+            "'returned line', ?)",
+            (target, current),
+        )
+    store.close()
+    with open_workspace(workspace_url) as ws:
+        rows = ws.store.rows("SELECT target_id, current_since FROM conflicts ORDER BY 1")
+    assert rows == [("P-1", datetime(2022, 7, 1, 10, 0)), ("P-2", datetime(2022, 7, 1, 10, 0))]
 
 
 def test_migration_14_marks_the_latest_runs_conflicts_current(workspace_url: str) -> None:

@@ -433,14 +433,16 @@ def test_a_possible_conflict_confirmed_later_is_announced(
 
 
 def test_the_since_option_and_the_upgrades_on_the_command_line(tmp_path: Path) -> None:
-    """``lastmile resolve`` says how many conflicts were upgraded from possible to confirmed;
-    ``lastmile conflicts --since WHEN`` (with or without ``--confirmed``) lists what is new
-    since WHEN, and every format carries ``confirmed_since``."""
+    """``lastmile resolve`` says how many conflicts were upgraded from possible to confirmed
+    and how many were found again; ``lastmile conflicts --since WHEN`` (with or without
+    ``--confirmed``) lists what is new since WHEN, and every format carries
+    ``confirmed_since`` and ``current_since``."""
     import json
 
     from typer.testing import CliRunner
 
     from lastmile.cli import app
+    from lastmile.resolve.conflicts import POSSIBLE_BASES
 
     write_operation(tmp_path / "op")
     path = str(tmp_path / "ws.duckdb")
@@ -454,7 +456,7 @@ def test_the_since_option_and_the_upgrades_on_the_command_line(tmp_path: Path) -
     run("ingest", str(tmp_path / "op"))
     assert "0 upgraded from possible to confirmed" in run("resolve")
     every = json.loads(run("conflicts", "-f", "json"))
-    assert all("confirmed_since" in r for r in every)
+    assert all("confirmed_since" in r and "current_since" in r for r in every)
     between = max(r["first_seen"] for r in every)
     _confirming_record(tmp_path / "later")
     run("ingest", str(tmp_path / "later"))
@@ -494,6 +496,27 @@ def test_the_since_option_and_the_upgrades_on_the_command_line(tmp_path: Path) -
     assert not [r for r in listed() if r["agency_id"] == "A3"]
     gone = [r for r in listed("--all") if r["agency_id"] == "A3"]
     assert gone and all(r["is_current"] == "false" for r in gone)
+    # The next resolve finds them again: counted, and new to a reader of --since (with or
+    # without --confirmed) who gives the time of the run before, their current_since that
+    # run's stamp.
+    third = run("resolve")
+    assert f"0 new, {len(gone)} found again, 0 upgraded" in third
+    third_stamp = third.split("(stamped ", 1)[1].split(" UTC)", 1)[0]
+    since_second = (datetime.fromisoformat(stamp) + timedelta(microseconds=1)).isoformat()
+
+    def key(r: dict[str, str]) -> tuple[str, str, str, str]:
+        return (r["agency_id"], r["other_agency_id"], r["other_division"], r["target_id"])
+
+    told = {key(r): r for r in gone}
+    for flags in ((), ("--confirmed",)):
+        back = {key(r): r for r in listed("--since", since_second, *flags)}
+        assert set(back) == {
+            k for k, r in told.items() if not flags or r["basis"] not in POSSIBLE_BASES
+        }
+        for k, r in back.items():
+            assert r["first_seen"] == told[k]["first_seen"]
+            assert datetime.fromisoformat(r["current_since"]) == datetime.fromisoformat(third_stamp)
+    assert listed("--since", since_second, "--confirmed")  # a confirmed one came back too
     # On a terminal wide enough, beside when it was first seen.
     from lastmile.export.tables import fit_table
     from lastmile.resolve.conflicts import conflicts_of
@@ -502,9 +525,10 @@ def test_the_since_option_and_the_upgrades_on_the_command_line(tmp_path: Path) -
     with open_workspace(path) as ws:
         table, dropped = fit_table(conflicts_of(ws), 250, "conflicts")
     assert not dropped
-    assert [c.header for c in table.columns][-4:] == [
+    assert [c.header for c in table.columns][-5:] == [
         "first seen",
         "confirmed since",
+        "current since",
         "last seen",
         "current",
     ]

@@ -129,6 +129,7 @@ def resolve(
         lines.append(f"identifier conflict: {a} {why} ({b})")
     lines.append(
         f"conflicts: {result.conflicts:,} ({result.new_conflicts:,} new, "
+        f"{result.found_again_conflicts:,} found again, "
         f"{result.upgraded_conflicts:,} upgraded from possible to confirmed; "
         f"{result.possible_conflicts:,} possible, through a line passed on): "
         "lastmile conflicts"
@@ -252,8 +253,9 @@ def conflicts(
             metavar="WHEN",
             help="Only what is new since WHEN (an ISO date or date and time, UTC unless it "
             "says otherwise; 'lastmile resolve' prints the time it stamped): the conflicts "
-            "first seen then or later; with --confirmed, those confirmed then or later (a "
-            "possible one since confirmed is new to you), newest first.",
+            "first seen, or found again after a run that did not find them, then or later "
+            "(current_since); with --confirmed, those that became current and confirmed then "
+            "or later (a possible one since confirmed is new to you), newest first.",
         ),
     ] = None,
     all_: Annotated[
@@ -273,8 +275,9 @@ def conflicts(
 
     Only the other side's agency and point of contact, never its case; the basis says how
     each was found, first_seen when, confirmed_since when it was last confirmed (empty while
-    only possible), last_seen when last found. Only those the latest resolution finds,
-    unless --all. Run 'lastmile resolve' first."""
+    only possible), current_since since when every resolution has found it, last_seen when
+    last found. Only those the latest resolution finds, unless --all. Run 'lastmile resolve'
+    first."""
     from lastmile.resolve.conflicts import conflicts_of, parse_since
     from lastmile.store import open_workspace
 

@@ -125,6 +125,8 @@ COLUMNS: dict[str, Col] = {
     "poc_email": Col("email", 5, "key"),
     "first_seen": Col("first seen", 4, "time"),
     "confirmed_since": Col("confirmed since", 4, "time"),
+    # Since when every resolution has found it (first seen, or found again).
+    "current_since": Col("current since", 3, "time"),
     # Whether the latest resolution finds it, and when it last did (all true, and the
     # latest run's time, unless --all).
     "last_seen": Col("last seen", 3, "time"),

@@ -23,8 +23,9 @@ agency and point of contact, and the conflict's *basis* (:data:`BASES`): how the
 its two sides was tied to the target.
 
 Conflicts are kept in the ``conflicts`` table with the time first seen, the time last made
-confirmed and whether the latest run found them, so a rerun can tell new ones from known
-ones, upgraded ones, and ones no longer found.
+confirmed, the time since which every run has found them and whether the latest run found
+them, so a rerun can tell new ones from known ones, upgraded ones, ones no longer found and
+ones found again.
 """
 
 from __future__ import annotations
@@ -407,11 +408,14 @@ def compute(con: duckdb.DuckDBPyConnection) -> None:
 class ConflictCounts:
     """What :func:`write` stored: how many conflicts are new (first seen in this run), how
     many were upgraded (stored before as possible only, or never seen confirmed, and
-    confirmed by this run: announced again to the readers of the confirmed ones), and the
-    time this run's rows were stamped with (read from the store's clock)."""
+    confirmed by this run: announced again to the readers of the confirmed ones), how many
+    were found again (stored, not found by the run before, found by this one: announced
+    again to every reader), and the time this run's rows were stamped with (read from the
+    store's clock)."""
 
     new: int
     upgraded: int
+    found_again: int = 0
     at: datetime | None = field(default=None, compare=False)
 
 
@@ -431,14 +435,18 @@ def write(ws: Workspace, con: duckdb.DuckDBPyConnection) -> ConflictCounts:
     reader of the confirmed ones who polled while it was possible is told of it again; it is
     kept while the conflict stays confirmed, falls back to possible, or is no longer found.
     ``is_current`` says whether this run found it: a conflict no longer found keeps its row.
-    Every row this run writes is stamped with one time, read from the store's clock.
-    Returns how many are new and how many were upgraded from possible to confirmed."""
+    ``current_since`` is the time since which every run has found it: its first_seen, or the
+    time of the run that found it again after one that did not (not current, or of unknown
+    currency), so that ``--since`` tells of it again; kept while it is found and when it
+    goes. Every row this run writes is stamped with one time, read from the store's clock.
+    Returns how many are new, upgraded from possible to confirmed, and found again."""
     settle(con)
     columns = ("target_id", "agency_id", "division", "other_agency_id", "other_division")
     stamp = ws.store.rows("SELECT CAST(CURRENT_TIMESTAMP AT TIME ZONE 'UTC' AS TIMESTAMP)")
     at = naive_utc(stamp[0][0])
     known = ws.store.query(
-        f"SELECT {', '.join(columns)}, first_seen, last_seen, basis, confirmed_since FROM conflicts"
+        f"SELECT {', '.join(columns)}, first_seen, last_seen, basis, confirmed_since, "
+        "is_current, current_since FROM conflicts"
     )
     if known.num_rows == 0:
         known = pa.table(
@@ -448,6 +456,8 @@ def write(ws: Workspace, con: duckdb.DuckDBPyConnection) -> ConflictCounts:
                 "last_seen": pa.array([], pa.timestamp("us")),
                 "basis": pa.array([], pa.string()),
                 "confirmed_since": pa.array([], pa.timestamp("us")),
+                "is_current": pa.array([], pa.bool_()),
+                "current_since": pa.array([], pa.timestamp("us")),
             }
         )
     register_table(con, known, "known_conflicts")
@@ -467,7 +477,11 @@ def write(ws: Workspace, con: duckdb.DuckDBPyConnection) -> ConflictCounts:
                 -- stored before, and told as confirmed then (and not possible since)
                 k.first_seen IS NOT NULL AND k.confirmed_since IS NOT NULL
                     AND {confirmed_sql("CAST(k.basis AS VARCHAR)")} AS was_confirmed,
-                k.first_seen IS NULL AS is_new
+                k.first_seen IS NULL AS is_new,
+                -- stored, and not found by the run before (or not known to be)
+                k.first_seen IS NOT NULL AND k.is_current IS NOT TRUE AS is_back,
+                CAST(coalesce(k.current_since, k.first_seen) AS TIMESTAMP)
+                    AS known_current_since
             FROM new_conflicts n LEFT JOIN known_conflicts k ON {same_conflict}
         )
         SELECT target_id, agency_id, division, other_agency_id, other_division, first_seen,
@@ -475,22 +489,27 @@ def write(ws: Workspace, con: duckdb.DuckDBPyConnection) -> ConflictCounts:
             -- the run that last made it confirmed
             CASE WHEN confirmed AND NOT was_confirmed THEN $at
                 ELSE known_confirmed_since END AS confirmed_since,
-            true AS is_current, is_new,
-            NOT is_new AND confirmed AND NOT was_confirmed AS is_upgraded
+            true AS is_current,
+            -- the run since which every run has found it
+            CASE WHEN is_new OR is_back THEN $at ELSE known_current_since END
+                AS current_since,
+            is_new, NOT is_new AND confirmed AND NOT was_confirmed AS is_upgraded, is_back
         FROM seen
         UNION ALL
-        -- Conflicts no longer found keep their row, last_seen, basis and confirmed_since
-        -- (what was announced stays on record), no longer current.
+        -- Conflicts no longer found keep their row, last_seen, basis, confirmed_since and
+        -- current_since (what was announced stays on record), no longer current.
         SELECT k.target_id, k.agency_id, k.division, k.other_agency_id, k.other_division,
             k.first_seen, k.last_seen, CAST(k.basis AS VARCHAR),
-            CAST(k.confirmed_since AS TIMESTAMP), false, false, false FROM known_conflicts k
+            CAST(k.confirmed_since AS TIMESTAMP), false,
+            CAST(coalesce(k.current_since, k.first_seen) AS TIMESTAMP), false, false, false
+        FROM known_conflicts k
         WHERE NOT EXISTS (SELECT 1 FROM new_conflicts n WHERE {same_conflict})
         """,
         {"at": at},
     )
     row = con.execute(
-        "SELECT count(*) FILTER (WHERE is_new), count(*) FILTER (WHERE is_upgraded) "
-        "FROM stored_conflicts"
+        "SELECT count(*) FILTER (WHERE is_new), count(*) FILTER (WHERE is_upgraded), "
+        "count(*) FILTER (WHERE is_back) FROM stored_conflicts"
     ).fetchone()
     settle(con)
     with ws.store.transaction():
@@ -507,12 +526,13 @@ def write(ws: Workspace, con: duckdb.DuckDBPyConnection) -> ConflictCounts:
                 "basis",
                 "confirmed_since",
                 "is_current",
+                "current_since",
             ],
             f"SELECT target_id, 'person', {', '.join(columns[1:])}, first_seen, last_seen, "
-            "basis, confirmed_since, is_current FROM stored_conflicts",
+            "basis, confirmed_since, is_current, current_since FROM stored_conflicts",
         )
-    new, upgraded = (int(row[0]), int(row[1])) if row else (0, 0)
-    return ConflictCounts(new, upgraded, at)
+    new, upgraded, back = (int(row[0]), int(row[1]), int(row[2])) if row else (0, 0, 0)
+    return ConflictCounts(new, upgraded, back, at)
 
 
 def parse_since(text: str) -> datetime:
@@ -546,9 +566,12 @@ def conflicts_of(
     (POSSIBLE_BASES: a tie through a line passed from one person to another), for an agency
     that calls only on the confirmed; a conflict stored before bases were kept (no basis) is
     not possible. ``since`` (naive UTC, or aware) keeps what is new to the reader since then:
-    the conflicts first seen at or after it, or, with ``confirmed``, those confirmed at or
-    after it (a possible conflict confirmed since, also again after falling back, is new to
-    a reader of the confirmed ones); sorted by that time, newest first."""
+    the conflicts found at or after it by a run when the run before had not found them
+    (``current_since``: first seen, or found again after a run that did not find them), or,
+    with ``confirmed``, those that became current and confirmed at or after it (the later of
+    ``confirmed_since`` and ``current_since``: a possible conflict confirmed since, also
+    again after falling back, or a confirmed one found again, is new to a reader of the
+    confirmed ones); sorted by that time, newest first."""
     from lastmile.resolve.errors import ResolveError
 
     conditions: list[str] = []
@@ -565,9 +588,10 @@ def conflicts_of(
     if not include_gone:
         conditions.append("c.is_current")
     # --since reads the time that says what is new to the reader, and the list is sorted
-    # by it, newest first.
-    when = "c.confirmed_since" if confirmed and since is not None else "c.first_seen"
+    # by it, newest first: since when the conflict has been current (and confirmed).
+    when = "c.first_seen"
     if since is not None:
+        when = "greatest(c.confirmed_since, c.current_since)" if confirmed else "c.current_since"
         conditions.append(f"{when} >= ?")
         params.append(naive_utc(since))
     where = "WHERE " + " AND ".join(conditions) if conditions else ""
@@ -576,7 +600,8 @@ def conflicts_of(
         SELECT c.agency_id, c.division, c.target_id, e.best_name AS target_name,
             c.other_agency_id, o.name AS other_agency, c.other_division,
             o.poc_name, o.poc_phone_normalized AS poc_phone, o.poc_email_normalized AS poc_email,
-            c.basis, c.first_seen, c.confirmed_since, c.last_seen, c.is_current
+            c.basis, c.first_seen, c.confirmed_since, c.current_since, c.last_seen,
+            c.is_current
         FROM conflicts c
         LEFT JOIN agencies a ON a.agency_id = c.agency_id
         LEFT JOIN agencies o ON o.agency_id = c.other_agency_id

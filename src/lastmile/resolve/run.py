@@ -48,6 +48,8 @@ class ResolveResult:
     new_conflicts: int = 0
     # Stored before as possible only (conflicts.POSSIBLE_BASES), confirmed by this run.
     upgraded_conflicts: int = 0
+    # Stored, not found by the run before, found by this one (told again by --since).
+    found_again_conflicts: int = 0
     # Of them, through a line passed from one person to another (conflicts.POSSIBLE_BASES).
     possible_conflicts: int = 0
     # The time the conflicts of this run were stamped with (the store's clock, UTC): what a
@@ -82,6 +84,7 @@ class ResolveResult:
             "conflicts": self.conflicts,
             "new_conflicts": self.new_conflicts,
             "upgraded_conflicts": self.upgraded_conflicts,
+            "found_again_conflicts": self.found_again_conflicts,
             "possible_conflicts": self.possible_conflicts,
             "conflicts_stamped_at": self.conflicts_stamped_at,
             "training_skipped": self.training_skipped,
@@ -885,6 +888,7 @@ def resolve(
     _write(ws, con)
     stored = conflicts.write(ws, con)
     result.new_conflicts, result.upgraded_conflicts = stored.new, stored.upgraded
+    result.found_again_conflicts = stored.found_again
     result.conflicts_stamped_at = stored.at.isoformat() if stored.at else ""
     row = con.execute(
         "SELECT count(*), count(*) FILTER (WHERE NOT "

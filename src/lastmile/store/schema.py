@@ -432,6 +432,9 @@ CONFLICTS = Table(
         ("confirmed_since", "TIMESTAMP"),
         # Migration 0014: whether the latest resolution found it (conflicts.write).
         ("is_current", "BOOLEAN"),
+        # Migration 0015: since when every run has found it (the run that first found it,
+        # or found it again after one that did not: conflicts.write).
+        ("current_since", "TIMESTAMP"),
     ),
 )
 KEPT_TABLES: tuple[Table, ...] = (JUDGEMENTS, CONFLICTS)
