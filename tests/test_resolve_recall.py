@@ -889,3 +889,7 @@ def test_a_given_name_one_typo_apart_is_its_own_level_beside_one_only_alike() ->
     assert level("jeongnam", "jeongnma") == "a surname agrees, the given name one typo apart"
     assert level("jeongnam", "jeonghun") == "a surname agrees, the given name spelled closely"
     assert level("jeongnam", "minsu") == "a surname agrees, the given name differs"
+    # One edit apart but not alike: an initial, or another name, still differs (and so is
+    # kept apart unless the dates of birth agree).
+    assert level("j", "m") == "a surname agrees, the given name differs"
+    assert level("jose", "rose") == "a surname agrees, the given name differs"

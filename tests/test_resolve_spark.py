@@ -37,7 +37,7 @@ def test_every_comparison_is_rendered_in_spark_sql() -> None:
     model = spark_engine.to_spark(persons.settings())
     duckdb_only = re.compile(r"\blist_\w+|\blen\(|&&|date_diff|jaro_winkler_similarity", re.I)
     # Spark's length() is of strings only: a list's is size().
-    lengths = re.compile(r"\bLENGTH\((\w+?)(?:_[lr])?\)", re.I)
+    lengths = re.compile(r"\bLENGTH\((?:[lr]\.)?(\w+?)(?:_[lr])?\)", re.I)
     for comp in model["comparisons"]:
         for level in comp["comparison_levels"]:
             assert not duckdb_only.search(level["sql_condition"]), level["sql_condition"]

@@ -164,11 +164,13 @@ def comparisons() -> list[dict[str, Any]]:
                 f"{firsts_meet} AND jaro_winkler_similarity(l.sur1, r.sur1) >= 0.9",
                 "given name agrees, a surname spelled closely",
             ),
-            # One typo apart, or only alike: "jeongnam" and "jeonghun", or "junho" and
-            # "jinho", are two brothers' names as often as one man's, and the trained
-            # weights tell the two apart where one level could not.
+            # Alike and one typo apart, or only alike: "jeongnam" and "jeonghun" are two
+            # brothers' names as often as one man's, and the trained weights tell the two
+            # apart where one level could not. Both stay within Jaro-Winkler's bound, so
+            # "J." and "M." or "Jose" and "Rose" stay "the given name differs".
             _level(
-                f"{surnames_meet} AND damerau_levenshtein(l.first, r.first) <= 1",
+                f"{surnames_meet} AND jaro_winkler_similarity(l.first, r.first) >= 0.88 "
+                "AND damerau_levenshtein(l.first, r.first) <= 1",
                 "a surname agrees, the given name one typo apart",
             ),
             _level(
@@ -213,7 +215,10 @@ def comparisons() -> list[dict[str, Any]]:
     address = {
         "output_column_name": "address",
         "comparison_levels": [
-            _null("l.addr_words IS NULL OR r.addr_words IS NULL"),
+            _null(
+                "(l.addr_places IS NULL AND l.addr_words IS NULL) OR "
+                "(r.addr_places IS NULL AND r.addr_words IS NULL)"
+            ),
             _level("list_has_any(l.addr_streets, r.addr_streets)", "a street address shared"),
             # Two clerks' writings of one address, in any country (addresses.py).
             _level(addr.CLOSE_ADDRESS_SQL, "one address written two ways"),
