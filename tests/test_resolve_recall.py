@@ -117,6 +117,12 @@ def _person(rid: str, first: str, sur1: str, moniker: str, **extra: Any) -> dict
     }
 
 
+def compared(table: pa.Table, model: dict[str, Any], a: str, b: str) -> bool:
+    """Whether a blocking rule compares records ``a`` and ``b`` of ``table``."""
+    row = persons.score_pair(table, model, a, b).to_pylist()[0]
+    return bool(row["found_by_blocking_rules"])
+
+
 def test_blocking_compares_one_person_under_two_names_by_moniker() -> None:
     """Two names, no date of birth, no selector: the same moniker with a stated tie, a
     surname or a given name in common is compared; the same moniker alone is not."""
@@ -133,8 +139,7 @@ def test_blocking_compares_one_person_under_two_names_by_moniker() -> None:
     model = _model()
 
     def found(a: str, b: str) -> bool:
-        row = persons.score_pair(table, model, a, b).to_pylist()[0]
-        return bool(row["found_by_blocking_rules"])
+        return compared(table, model, a, b)
 
     assert found("a1", "a2")
     assert found("b1", "b2")
