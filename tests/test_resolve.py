@@ -491,7 +491,13 @@ def test_cli_export_and_explain(
     res = runner.invoke(app, ["explain", a, b, "-w", str(path)])
     assert res.exit_code == 0 and "one entity" in res.output and "name:" in res.output
     res = runner.invoke(app, ["explain", "NO-SUCH-ENTITY", "-w", str(path)])
-    assert res.exit_code == 1 and "no entity" in res.output
+    assert res.exit_code == 1 and "no entity or record 'NO-SUCH-ENTITY'" in res.output
+    # One record id: the entity it is in, explained.
+    res = runner.invoke(app, ["explain", a, "-w", str(path)])
+    assert res.exit_code == 0, res.output
+    entity = next(r["entity_id"] for r in rows if r["record_id"] == a)
+    assert res.output.startswith(f"record {a} is in {entity} (person)"), res.output
+    assert b in res.output and "probability" in res.output
 
 
 def test_an_explanation_adds_up_to_its_match_weight(

@@ -11,7 +11,7 @@ import duckdb
 import pyarrow as pa
 
 from lastmile.resolve import collective, persons
-from tests.test_resolve_recall import _features, _model, _person
+from tests.test_resolve_recall import _features, _model, _person, compared
 
 
 def _entity_pass(
@@ -70,3 +70,28 @@ def test_records_tied_to_one_resolved_associate_under_one_moniker_are_compared()
     # x1's associate is someone else.
     other = _entity_pass(rows, first_pass, [("x1", "q1"), ("p2", "x2")])
     assert _scored(other, "x1", "x2") is None
+
+
+def test_names_that_sound_alike_are_compared_without_a_date_of_birth() -> None:
+    """A mistyped or otherwise transliterated name (Soundex of the given name and the
+    surname, names.sound_key) is compared with no other attribute in common; a name that
+    only shares its initials is not."""
+    from lastmile.resolve import names
+
+    assert names.sound_key("charles", "fernandes") == names.sound_key("charles", "frnandes")
+    assert names.sound_key("orisya", "deregus") == names.sound_key("orisia", "derregus")
+    assert names.sound_key("charles", None) is None
+
+    def person(rid: str, first: str, sur: str) -> dict[str, Any]:
+        row = _person(rid, first, sur, "")
+        row.update(monikers=None, moniker=None, name_sound=names.sound_key(first, sur))
+        return row
+
+    rows = [
+        person("a", "orisya", "deregus"),
+        person("b", "orisia", "derregus"),
+        person("c", "oscar", "duran"),
+    ]
+    table, model = _features(rows), _model()
+    assert compared(table, model, "a", "b")
+    assert not compared(table, model, "a", "c")

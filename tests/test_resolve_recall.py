@@ -117,6 +117,12 @@ def _person(rid: str, first: str, sur1: str, moniker: str, **extra: Any) -> dict
     }
 
 
+def compared(table: pa.Table, model: dict[str, Any], a: str, b: str) -> bool:
+    """Whether a blocking rule compares records ``a`` and ``b`` of ``table``."""
+    row = persons.score_pair(table, model, a, b).to_pylist()[0]
+    return bool(row["found_by_blocking_rules"])
+
+
 def test_blocking_compares_one_person_under_two_names_by_moniker() -> None:
     """Two names, no date of birth, no selector: the same moniker with a stated tie, a
     surname or a given name in common is compared; the same moniker alone is not."""
@@ -133,8 +139,7 @@ def test_blocking_compares_one_person_under_two_names_by_moniker() -> None:
     model = _model()
 
     def found(a: str, b: str) -> bool:
-        row = persons.score_pair(table, model, a, b).to_pylist()[0]
-        return bool(row["found_by_blocking_rules"])
+        return compared(table, model, a, b)
 
     assert found("a1", "a2")
     assert found("b1", "b2")
@@ -872,3 +877,24 @@ def test_a_unit_holding_two_records_kept_apart_is_an_error() -> None:
         cluster.constrained_components(
             con, "(SELECT node FROM v)", "e", "k", "v", "false", "cc", units="u"
         )
+
+
+def test_a_given_name_one_typo_apart_is_its_own_level_beside_one_only_alike() -> None:
+    """With a surname in common, a given name one typo apart and one only alike
+    ("jeongnam" and "jeonghun": two brothers as often as one man) are two levels, so
+    training weighs them apart."""
+    model = _model()
+    labels = persons.level_labels(model)["name"]
+
+    def level(first_a: str, first_b: str) -> str:
+        table = _features([_person("a", first_a, "i", "m1"), _person("b", first_b, "i", "m2")])
+        row = persons.score_pair(table, model, "a", "b").to_pylist()[0]
+        return labels[row["gamma_name"]][0]
+
+    assert level("jeongnam", "jeongnma") == "a surname agrees, the given name one typo apart"
+    assert level("jeongnam", "jeonghun") == "a surname agrees, the given name spelled closely"
+    assert level("jeongnam", "minsu") == "a surname agrees, the given name differs"
+    # One edit apart but not alike: an initial, or another name, still differs (and so is
+    # kept apart unless the dates of birth agree).
+    assert level("j", "m") == "a surname agrees, the given name differs"
+    assert level("jose", "rose") == "a surname agrees, the given name differs"

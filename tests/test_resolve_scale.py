@@ -128,6 +128,7 @@ def test_large_blocks_are_split_by_a_second_key_and_small_ones_kept() -> None:
             "dob": ["1990-01-01"] * n + ["1980-05-05", "1980-05-05", None],
             "name_keys": [["common name"]] * n + [["ana reyes"], ["ana reyes"], None],
             "moniker": ["flaco"] * n + ["flaco", "flaco", None],
+            "name_sound": ["N550 G620"] * n + ["A500 R200", "A500 R200", None],
         }
     )
     out = persons.blocking_keys(table)
@@ -154,6 +155,9 @@ def test_large_blocks_are_split_by_a_second_key_and_small_ones_kept() -> None:
     assert [r["blk_dob_sur"] for r in small] == ["r", "r", "s"]
     assert [r["blk_name_keys"] for r in small] == [["ana reyes"], ["ana reyes"], None]
     assert {r["blk_name"] for r in small} == {""}
+    # Names that sound alike held by more than MAX_BLOCK records: split by the birth year.
+    assert {r["blk_sound"] for r in big} == {"1990"}
+    assert {r["blk_sound"] for r in small} == {""}
 
 
 def _dob_pairs(table: pa.Table) -> set[tuple[str, str]]:
@@ -184,6 +188,7 @@ def _people(firsts: list[str | None], surs: list[str | None], dob: str) -> pa.Ta
             "dob": [dob] * n,
             "name_keys": pa.array([None] * n, pa.list_(pa.string())),
             "moniker": pa.array([None] * n, pa.string()),
+            "name_sound": pa.array([None] * n, pa.string()),
         }
     )
 

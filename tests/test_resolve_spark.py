@@ -36,9 +36,13 @@ def test_every_comparison_is_rendered_in_spark_sql() -> None:
     """No DuckDB-only function or operator is left in the model Spark receives."""
     model = spark_engine.to_spark(persons.settings())
     duckdb_only = re.compile(r"\blist_\w+|\blen\(|&&|date_diff|jaro_winkler_similarity", re.I)
+    # Spark's length() is of strings only: a list's is size().
+    lengths = re.compile(r"\bLENGTH\((?:[lr]\.)?(\w+?)(?:_[lr])?\)", re.I)
     for comp in model["comparisons"]:
         for level in comp["comparison_levels"]:
             assert not duckdb_only.search(level["sql_condition"]), level["sql_condition"]
+            for col in lengths.findall(level["sql_condition"]):
+                assert col not in persons.LIST_COLUMNS, level["sql_condition"]
     for rule in model["blocking_rules_to_generate_predictions"]:
         assert rule["sql_dialect"] == "spark"
         assert not duckdb_only.search(rule["blocking_rule"]), rule["blocking_rule"]

@@ -408,6 +408,10 @@ def _name_table(con: duckdb.DuckDBPyConnection) -> None:
     for row, out in zip(rows, parsed, strict=True):
         for k, v in zip(cols, (*row, *out), strict=True):
             cols[k].append(v)
+    cols["sound"] = [
+        names.sound_key(first, sur1)  # type: ignore[arg-type]
+        for first, sur1 in zip(cols["first"], cols["sur1"], strict=True)
+    ]
     types = {"name_keys": pa.list_(pa.string()), "first_forms": pa.list_(pa.string())}
     table = pa.table({k: pa.array(v, types.get(k, pa.string())) for k, v in cols.items()})
     register_table(con, table, "name_map")
@@ -417,7 +421,7 @@ def _list_table(
     con: duckdb.DuckDBPyConnection,
     column: str,
     into: str,
-    fn: Callable[[str | None], tuple[list[str], list[str]]],
+    fn: Callable[[str | None], tuple[list[str], ...]],
     names_out: list[str],
 ) -> None:
     values = [r[0] for r in con.execute(f"SELECT DISTINCT {column} FROM src_subjects").fetchall()]
@@ -467,7 +471,9 @@ def build_identifiers(con: duckdb.DuckDBPyConnection) -> None:
 def build_person_features(con: duckdb.DuckDBPyConnection) -> None:
     """``person_features``: one row per subject record (docs/resolution.md, "Features")."""
     _name_table(con)
-    _list_table(con, "addresses", "address_map", addr.keys_of, ["streets", "places"])
+    _list_table(
+        con, "addresses", "address_map", addr.keys_of, ["streets", "places", "words", "nums"]
+    )
     _list_table(con, "monikers", "moniker_map", moniker_row, ["monikers", "cores"])
     # A record's principal moniker: the rarest of its monikers across the records at hand
     # (ties to the smallest), one value per record, which blocking rules can compare
@@ -556,12 +562,13 @@ def build_person_features(con: duckdb.DuckDBPyConnection) -> None:
         )
         SELECT s.record_id, s.investigation_id, n.first, n.sur1, n.sur2, n.fullname, n.suffix,
             nullif(n.name_keys, []) AS name_keys, nullif(n.first_forms, []) AS first_forms,
-            n.middle,
+            n.middle, n.sound AS name_sound,
             nullif(m.monikers, []) AS monikers, mp.moniker,
             CASE WHEN s.dob >= DATE '1900-01-01' AND s.dob <= current_date
                  THEN strftime(s.dob, '%Y-%m-%d') END AS dob,
             CASE WHEN s.sex IN ('M', 'F') THEN s.sex END AS sex,
             nullif(a.streets, []) AS addr_streets, nullif(a.places, []) AS addr_places,
+            nullif(a.words, []) AS addr_words, nullif(a.nums, []) AS addr_nums,
             nullif(ids.id_keys, []) AS id_keys, nullif(ids.id_personal, []) AS id_personal,
             sel.sel_keys, ties.tie_keys
         FROM src_subjects s

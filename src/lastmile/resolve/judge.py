@@ -258,12 +258,32 @@ def _prior(model: dict[str, Any] | None, lead: str) -> list[str]:
 
 
 def explain_entity(ws: Workspace, entity_id: str) -> Explanation:
+    """Why an entity's records were merged. Given a record id instead (what an analyst has
+    in hand from a case file), the entity that record is in."""
     ent = ws.store.rows(
         "SELECT kind, best_name, names, selectors FROM entities WHERE entity_id = ?",
         (entity_id,),
     )
     if not ent:
-        raise ResolveError(f"no entity {entity_id!r}; run 'lastmile resolve' first")
+        holders = sorted(
+            {
+                str(e)
+                for (e,) in ws.store.rows(
+                    "SELECT entity_id FROM entity_members WHERE record_id = ?", (entity_id,)
+                )
+            }
+        )
+        if len(holders) == 1:
+            exp = explain_entity(ws, holders[0])
+            return Explanation(f"record {entity_id} is in {exp.title}", exp.lines)
+        if holders:
+            raise ResolveError(
+                f"{entity_id!r} is a record of {len(holders)} entities ({', '.join(holders)}): "
+                "give one of them"
+            )
+        raise ResolveError(
+            f"no entity or record {entity_id!r}; run 'lastmile resolve' first, or check the id"
+        )
     kind, best, names, sels = ent[0]
     members = [
         (str(t), str(r), float(p))

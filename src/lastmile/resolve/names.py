@@ -58,12 +58,18 @@ def fold(text: str | None) -> str:
 # given names and surnames), so each text is folded once.
 @lru_cache(maxsize=200_000)
 def _fold(text: str) -> str:
+    return " ".join(_NON_LETTER.sub(" ", ascii_lower(text).replace("'", "")).split())
+
+
+def ascii_lower(text: str) -> str:
+    """``text`` in lower-case ASCII, accents stripped and other letters transliterated, its
+    digits and punctuation kept (what :func:`fold` starts from)."""
     decomposed = unicodedata.normalize("NFKD", text)
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     if not stripped.isascii():
         # Only what NFKD could not take apart: most names are ASCII once accents are gone.
         stripped = anyascii(stripped)
-    return " ".join(_NON_LETTER.sub(" ", stripped.lower().replace("'", "")).split())
+    return stripped.lower()
 
 
 @lru_cache(maxsize=1)
@@ -281,3 +287,16 @@ def moniker_cores(text: str | None) -> list[str]:
                 break
         out.add(m)
     return sorted(out)
+
+
+def sound_key(first: str | None, surname: str | None) -> str | None:
+    """The Soundex codes of a folded given name and surname ("charles fernandes" and
+    "charles frnandes" give "C642 F565"): the blocking key of two records whose names a
+    clerk mistyped or another clerk transliterated ("Orisya Deregus", "Orisia Derregus"),
+    phonetic encoding as record linkage blocks names (Christen, *Data Matching*, 2012,
+    ch. 4). None without both."""
+    if not first or not surname:
+        return None
+    import jellyfish
+
+    return f"{jellyfish.soundex(first)} {jellyfish.soundex(surname)}"

@@ -44,6 +44,12 @@ _RENAMES = {
 def _is_list(node: exp.Expression) -> bool:
     if isinstance(node, exp.ArrayIntersect | exp.ArrayFilter | exp.ArrayDistinct | exp.Array):
         return True
+    if isinstance(node, exp.Column):
+        # A feature column that holds a list, as l.col or as Splink's col_l.
+        from lastmile.resolve.persons import LIST_COLUMNS
+
+        name = node.name.lower()
+        return name in LIST_COLUMNS or name.removesuffix("_l").removesuffix("_r") in LIST_COLUMNS
     return isinstance(node, exp.Anonymous) and node.name.lower().startswith(("list_", "array_"))
 
 

@@ -1,0 +1,163 @@
+"""Addresses in any country: the keys and words the matcher compares them by, and the level
+"one address written two ways" (docs/resolution.md, "Addresses")."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+from hypothesis import given
+from hypothesis import strategies as st
+
+from lastmile.resolve import addresses, persons
+from tests.test_resolve_recall import _features, _model
+
+
+def test_a_united_states_address_keeps_the_parsers_key() -> None:
+    streets, places, words, numbers = addresses.keys_of("1200 Example St., Phoenix, AZ 85004")
+    assert streets == ["1200 example | phoenix, az"]
+    assert places == ["phoenix, az"]
+    # The words and numbers of the street only: the city, state and ZIP are the place's.
+    assert (words, numbers) == (["example", "st"], ["1200"])
+
+
+def test_an_address_the_parser_cannot_read_is_keyed_by_its_words_and_numbers() -> None:
+    a = addresses.keys_of("ul. Słowackiego 93/32, 14-190 Mikołów")
+    b = addresses.keys_of("UL. SŁOWACKIEGO 93/32 14-190 MIKOŁÓW")
+    c = addresses.keys_of("Mikolow 14-190, ul. Slowackiego 93/32")
+    assert a[0] == b[0] == c[0] == ["~14 190 32 93 mikolow slowackiego ul"]
+    assert a[2] == ["mikolow", "slowackiego", "ul"]
+    assert a[3] == ["14", "190", "32", "93"]
+    # In another alphabet: transliterated, digits kept.
+    assert addresses.keys_of("Số 10/506 Hùng Vương, Đà Nẵng")[0] == [
+        "~10 506 da hung nang so vuong"
+    ]
+
+
+def test_a_city_alone_or_a_street_without_a_number_is_no_street_address() -> None:
+    for text in (
+        "Berlin",
+        "Soltau, Germany",
+        "Kamil-Döring-Platz Soltau",
+        "Berlin 10115",
+        "Houston TX 77002",
+        "Apt 4, Springfield IL",
+        "Unit 5, Austin, TX",
+    ):
+        assert addresses.keys_of(text)[0] == [], text
+    # A city read by usaddress: its words are the place's, not a street's.
+    assert addresses.keys_of("Houston TX 77002")[1:] == (["houston, tx"], [], [])
+    # A text that says nothing of a place is no address at all.
+    for junk in ("UNKNOWN", "HOMELESS", "n/a"):
+        assert addresses.keys_of(junk) == ([], [], [], []), junk
+    assert addresses.keys_of(None) == ([], [], [], [])
+    assert addresses.keys_of(" | ") == ([], [], [], [])
+
+
+def test_each_address_of_a_list_gives_its_keys() -> None:
+    streets, places, words, numbers = addresses.keys_of(
+        "1200 Example St, Phoenix, AZ|Kamil-Döring-Platz 4 Soltau"
+    )
+    assert streets == ["1200 example | phoenix, az", "~4 doring kamil platz soltau"]
+    assert places == ["phoenix, az"]
+    assert words == ["doring", "example", "kamil", "platz", "soltau", "st"]
+    assert numbers == ["1200", "4"]
+
+
+_WORD = st.text("abcdefghijklmnopqrstuvwxyzéüłøß", min_size=2, max_size=9)
+
+
+@given(st.lists(_WORD, min_size=2, max_size=5), st.integers(1, 9999), st.randoms())
+def test_case_accents_punctuation_and_order_do_not_change_the_words(
+    words: list[str], number: int, rnd: Any
+) -> None:
+    text = f"{' '.join(words)} {number}"
+    shuffled = [*words, str(number)]
+    rnd.shuffle(shuffled)
+    other = ", ".join(w.upper() for w in shuffled) + "."
+    got, again = addresses.address_tokens(text), addresses.address_tokens(other)
+    assert got == again
+    assert got[1] == [str(number)]
+
+
+def _level(rows: list[dict[str, Any]]) -> str:
+    """The address level the person model gives the first two of ``rows``."""
+    table = _features(rows)
+    model = _model()
+    row = persons.score_pair(table, model, rows[0]["record_id"], rows[1]["record_id"])
+    gamma = row.to_pylist()[0]["gamma_address"]
+    return persons.level_labels(model)["address"][gamma][0]
+
+
+def _at(rid: str, address: str | None) -> dict[str, Any]:
+    streets, places, words, numbers = addresses.keys_of(address)
+    return {
+        "record_id": rid,
+        "investigation_id": f"case-{rid}",
+        "first": "alan",
+        "sur1": "sinclair",
+        "fullname": "alan sinclair",
+        "addr_streets": streets or None,
+        "addr_places": places or None,
+        "addr_words": words or None,
+        "addr_nums": numbers or None,
+    }
+
+
+def test_one_address_written_two_ways_is_its_own_level() -> None:
+    full = "Studio 12, Hunt Rest, South Georgiatown, RH4R 4LR"
+    # Words dropped by a clerk, the number too.
+    assert _level([_at("a", full), _at("b", "Studio Hunt Rest, South Georgiatown,")]) == (
+        "one address written two ways"
+    )
+    # Written alike: one street key.
+    assert _level([_at("a", full), _at("b", full.upper())]) == "a street address shared"
+    # Another house on the same street, or another postcode: another address.
+    assert _level([_at("a", full), _at("b", "Studio 14, Hunt Rest, South Georgiatown")]) == (
+        "addresses differ"
+    )
+    # Two streets of one city: one word in common.
+    assert _level([_at("a", "Hunt Rest 3, Leeds"), _at("b", "Kings Road 3, Leeds")]) == (
+        "the same city"
+    )
+    # A city alone is the same city, never one address written two ways.
+    assert _level([_at("a", "Springfield, IL"), _at("b", "100 Main St, Springfield, IL")]) == (
+        "the same city"
+    )
+    assert _level([_at("a", "New York, NY"), _at("b", "New York NY")]) == "the same city"
+    # No address on one side: no evidence either way.
+    assert _level([_at("a", full), _at("b", None)]) == "missing"
+
+
+def test_the_close_address_rule_reads_the_same_on_duckdb() -> None:
+    """CLOSE_ADDRESS_SQL on its own, at its bounds: two words in common at least, 80% of
+    the shorter side's words, and the numbers of the side with fewer all in the other."""
+    con = duckdb.connect()
+    cases = [
+        (["a", "b"], None, ["a", "b", "c"], None, True),
+        (["a"], None, ["a"], None, False),  # one word is a city, not an address
+        (["a", "b", "c", "d", "e"], None, ["a", "b", "c", "d", "x"], None, True),  # 4 of 5
+        (["a", "b", "c", "d"], None, ["a", "b", "c", "x"], None, False),  # 3 of 4
+        (["a", "b"], ["1"], ["a", "b"], ["1", "22"], True),
+        (["a", "b"], ["1", "3"], ["a", "b"], ["1", "22"], False),
+    ]
+    table = pa.table(
+        {
+            "i": list(range(len(cases))),
+            "lw": [c[0] for c in cases],
+            "ln": pa.array([c[1] for c in cases], pa.list_(pa.string())),
+            "rw": [c[2] for c in cases],
+            "rn": pa.array([c[3] for c in cases], pa.list_(pa.string())),
+        }
+    )
+    con.register("cases", table)
+    got = con.execute(
+        f"""
+        SELECT i, {addresses.CLOSE_ADDRESS_SQL} FROM (
+            SELECT i, {{'addr_words': lw, 'addr_nums': ln}} AS l,
+                {{'addr_words': rw, 'addr_nums': rn}} AS r FROM cases
+        ) ORDER BY i
+        """
+    ).fetchall()
+    assert [bool(ok) for _, ok in got] == [c[4] for c in cases]
