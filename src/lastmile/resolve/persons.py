@@ -599,8 +599,7 @@ def _linker(
     # Registered under a name Splink makes (it may replace its own tables: a Spark session
     # keeps the views of the runs before).
     lookups = {
-        column: api.register(people_frequencies(features, column))
-        for column in tf_columns(chosen)
+        column: api.register(people_frequencies(features, column)) for column in tf_columns(chosen)
     }
     if rules is not None:
         chosen["blocking_rules_to_generate_predictions"] = rules
