@@ -57,12 +57,25 @@ def _people(rows: list[dict[str, Any]]) -> dict[str, float]:
 def test_one_man_in_five_case_files_counts_once_and_many_namesakes_count_many() -> None:
     rows = [_rec(f"g{i}", "graziano", "guariento", "1975-03-12") for i in range(5)]
     rows += [_rec(f"j{i}", "john", "smith", f"19{60 + i}-01-01") for i in range(4)]
-    rows += [_rec("u1", "ana", "lopez", None), _rec("u2", "ana", "lopez", None)]
+    # Ten records without a date or anything shared: as many people as ten dated records
+    # are here (5 of 9 records, 5.6 people), not one.
+    rows += [_rec(f"p{i}", "pedro", "ruiz", None) for i in range(10)]
     people = _people(rows)
     assert people["graziano guariento"] == 1
     assert people["john smith"] == 4
-    # Two records without a date, nothing shared: two people, not one.
-    assert people["ana lopez"] == 2
+    assert people["pedro ruiz"] > 5
+
+
+def test_a_name_s_undated_records_count_at_the_rate_its_dated_records_show() -> None:
+    rows = [_rec(f"g{i}", "graziano", "guariento", "1975-03-12") for i in range(3)]
+    rows += [_rec(f"g{i}", "graziano", "guariento", None) for i in range(3, 5)]
+    rows += [_rec("t1", "tom", "hale", "1961-01-01"), _rec("t2", "tom", "hale", "1972-02-02")]
+    rows += [_rec("t3", "tom", "hale", None), _rec("t4", "tom", "hale", None)]
+    people = _people(rows)
+    # One man on three dated records: two more records are two thirds of a person.
+    assert abs(people["graziano guariento"] - (1 + 2 / 3)) < 1e-6
+    # Two men on two dated records: two more records are two more men.
+    assert people["tom hale"] == 4
 
 
 def test_a_slip_of_a_date_joins_only_a_date_given_twice_as_often() -> None:

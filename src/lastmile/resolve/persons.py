@@ -419,20 +419,23 @@ def people_frequencies(features: pa.Table, column: str = "fullname") -> pa.Table
     (``register_term_frequency_lookup``; docs/resolution.md, "A name's frequency over people").
 
     Splink's own table is each value's share of the records, so a person's repeated records
-    count again and again: a man named in five case files weighs less on his name than two
-    namesakes. Here a value counts the people who bear it, as far as the records tell them
-    apart, and never fewer than they show:
+    count again and again: a man written in five case files weighs less on his name than two
+    namesakes. Here a value counts the people who bear it, as far as the records tell:
 
     - its records with a date of birth are as many people as their distinct dates, less the
       dates that are a clerk's slip (one typo, day and month swapped) of a date given at least
       twice as often (the "directional" count of distinct molecules among mistyped barcodes:
       Smith, Heger and Sudbery 2017, UMI-tools); two dates given equally often stay two;
-    - each record without a date is one more person, unless it shares a selector or an
-      identifier with a record of the same value in another case file: with a dated one it is
-      that person, with undated ones they are one person together.
+    - a record without a date that shares a selector or an identifier with a dated record of
+      the same value in another case file is that record's person; undated records sharing
+      one with each other (in other case files) are one unit;
+    - the remaining undated units are people at the rate the value's dated records show
+      (people per dated record: a ratio estimate, dates taken as missing at random), or, for
+      a value no record dates, at the rate of all dated records; a value counts at least one.
 
-    So one man written in five case files counts once, and a name borne by many (undated or
-    of many dates) still counts many and is weighed down."""
+    So one man written in five case files counts once whether or not each record gives his
+    date, and a name borne by many (of many dates, or undated on many records) counts many and
+    is still weighed down."""
     con = connect_duckdb()
     try:
         con.execute("SET enable_progress_bar = false")
@@ -446,20 +449,22 @@ def people_frequencies(features: pa.Table, column: str = "fullname") -> pa.Table
             FROM f WHERE "{column}" IS NOT NULL
             """
         )
+        # Per value: its dated people (dates less slips) and its dated records.
         con.execute(
             f"""
             CREATE TEMP TABLE dated AS
             WITH d AS (SELECT v, dob, count(*) AS n FROM named WHERE dob IS NOT NULL GROUP BY ALL),
             slips AS (
-                SELECT DISTINCT c.v, c.dob FROM d c JOIN d p ON p.v = c.v AND p.dob <> c.dob
+                SELECT DISTINCT c.v, c.dob, true AS slip FROM d c
+                JOIN d p ON p.v = c.v AND p.dob <> c.dob
                 WHERE p.n >= 2 * c.n AND {_DOB_SLIP}
             )
-            SELECT v, count(*) AS people FROM d WHERE (v, dob) NOT IN (SELECT v, dob FROM slips)
-            GROUP BY v
+            SELECT v, count(*) FILTER (WHERE s.slip IS NULL) AS people, sum(n) AS records
+            FROM d LEFT JOIN slips s USING (v, dob) GROUP BY v
             """
         )
-        # Undated records and the keys (selectors, identifiers) each shares with another
-        # record of its value in another case file.
+        # Undated records and the records of their value in another case file they share a
+        # key (a selector, an identifier) with.
         con.execute(
             """
             CREATE TEMP TABLE shared AS
@@ -486,17 +491,20 @@ def people_frequencies(features: pa.Table, column: str = "fullname") -> pa.Table
             con,
             "undated",
             "(SELECT s.a, s.b FROM shared s JOIN undated x ON x.node = s.b WHERE NOT s.dated)",
-            "undated_people",
+            "undated_units",
         )
         out: pa.Table = con.sql(
             f"""
-            WITH people AS (
-                SELECT v, sum(n) AS n FROM (
-                    SELECT v, people AS n FROM dated
-                    UNION ALL
-                    SELECT u.v, count(DISTINCT c.component) FROM undated u
-                    JOIN undated_people c USING (node) GROUP BY u.v
-                ) GROUP BY v
+            WITH units AS (
+                SELECT u.v, count(DISTINCT c.component) AS units FROM undated u
+                JOIN undated_units c USING (node) GROUP BY u.v
+            ), rate AS (
+                SELECT coalesce(sum(people) / nullif(sum(records), 0), 1.0) AS rate FROM dated
+            ), people AS (
+                SELECT v, greatest(coalesce(d.people, 0) + coalesce(u.units, 0) * CASE
+                    WHEN d.records > 0 THEN d.people / d.records
+                    ELSE (SELECT rate FROM rate) END, 1.0) AS n
+                FROM dated d FULL JOIN units u USING (v)
             )
             SELECT v AS "{column}", CAST(n AS DOUBLE) / sum(n) OVER () AS "tf_{column}"
             FROM people ORDER BY v
