@@ -1,0 +1,129 @@
+"""A full name's term frequency counts people, not records (docs/resolution.md, "A name's
+frequency over people"): a man written in five case files is not weighed down as common,
+while a name borne by many different people still is."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pyarrow as pa
+
+from lastmile.resolve import persons
+
+
+def _model() -> dict[str, Any]:
+    """The person model with made-up m and u on every level (better levels, higher m/u)."""
+    model = persons.settings()
+    for comp in model["comparisons"]:
+        levels = [lv for lv in comp["comparison_levels"] if not lv.get("is_null_level")]
+        for i, lv in enumerate(levels):
+            last = i == len(levels) - 1
+            lv["m_probability"] = 0.1 if last else 0.9 / (len(levels) - 1)
+            lv["u_probability"] = 0.9 if last else 0.1 / (len(levels) - 1)
+    return model
+
+
+def _features(rows: list[dict[str, Any]]) -> pa.Table:
+    cols: dict[str, list[Any]] = {c: [] for c in persons.FEATURE_COLUMNS}
+    for row in rows:
+        for c in persons.FEATURE_COLUMNS:
+            cols[c].append(row.get(c))
+    types = {c: pa.list_(pa.string()) if c in persons.LIST_COLUMNS else pa.string() for c in cols}
+    return pa.table({c: pa.array(v, types[c]) for c, v in cols.items()})
+
+
+def _rec(rid: str, first: str, sur1: str, dob: str | None, **extra: Any) -> dict[str, Any]:
+    return {
+        "record_id": rid,
+        "investigation_id": f"case-{rid}",
+        "first": first,
+        "sur1": sur1,
+        "fullname": f"{first} {sur1}",
+        "name_keys": [f"{first} {sur1}"],
+        "first_forms": [first],
+        "dob": dob,
+        **extra,
+    }
+
+
+def _people(rows: list[dict[str, Any]]) -> dict[str, float]:
+    """Each name's count of people: its share over the share of a name on one record."""
+    one = _rec("one", "only", "once", None)
+    table = persons.people_frequencies(_features([*rows, one])).to_pylist()
+    unit = next(r["tf_fullname"] for r in table if r["fullname"] == "only once")
+    return {r["fullname"]: round(r["tf_fullname"] / unit, 6) for r in table}
+
+
+def test_one_man_in_five_case_files_counts_once_and_many_namesakes_count_many() -> None:
+    rows = [_rec(f"g{i}", "graziano", "guariento", "1975-03-12") for i in range(5)]
+    rows += [_rec(f"j{i}", "john", "smith", f"19{60 + i}-01-01") for i in range(4)]
+    # Ten records without a date or anything shared: as many people as ten dated records
+    # are here (5 of 9 records, 5.6 people), not one.
+    rows += [_rec(f"p{i}", "pedro", "ruiz", None) for i in range(10)]
+    people = _people(rows)
+    assert people["graziano guariento"] == 1
+    assert people["john smith"] == 4
+    assert people["pedro ruiz"] > 5
+
+
+def test_a_name_s_undated_records_count_at_the_rate_its_dated_records_show() -> None:
+    rows = [_rec(f"g{i}", "graziano", "guariento", "1975-03-12") for i in range(3)]
+    rows += [_rec(f"g{i}", "graziano", "guariento", None) for i in range(3, 5)]
+    rows += [_rec("t1", "tom", "hale", "1961-01-01"), _rec("t2", "tom", "hale", "1972-02-02")]
+    rows += [_rec("t3", "tom", "hale", None), _rec("t4", "tom", "hale", None)]
+    people = _people(rows)
+    # One man on three dated records: two more records are two thirds of a person.
+    assert abs(people["graziano guariento"] - (1 + 2 / 3)) < 1e-6
+    # Two men on two dated records: two more records are two more men.
+    assert people["tom hale"] == 4
+
+
+def test_a_slip_of_a_date_joins_only_a_date_given_twice_as_often() -> None:
+    rows = [_rec(f"a{i}", "ivo", "novak", "1980-01-01") for i in range(2)]
+    rows += [_rec("a9", "ivo", "novak", "1980-01-10")]  # one typo of a date given twice
+    rows += [_rec("b1", "eva", "kral", "1980-01-01"), _rec("b2", "eva", "kral", "1980-01-10")]
+    rows += [_rec("c1", "jan", "dvorak", "1990-04-07"), _rec("c2", "jan", "dvorak", "1990-07-04")]
+    rows += [_rec("c3", "jan", "dvorak", "1990-04-07")]  # day and month swapped
+    people = _people(rows)
+    assert people["ivo novak"] == 1
+    # Two dates given once each, a typo apart: two namesakes as likely as one man.
+    assert people["eva kral"] == 2
+    assert people["jan dvorak"] == 1
+
+
+def test_an_undated_record_sharing_a_phone_is_the_person_it_shares_it_with() -> None:
+    rows = [
+        _rec("a1", "omar", "haddad", "1985-02-02", sel_keys=["phone:+15550001"]),
+        _rec("a2", "omar", "haddad", None, sel_keys=["phone:+15550001"]),
+        _rec("a3", "omar", "haddad", None, sel_keys=["phone:+15550002"]),
+        _rec("a4", "omar", "haddad", None, sel_keys=["phone:+15550002"]),
+        _rec("a5", "omar", "haddad", None),
+        # Within one case file a shared phone is two people (the case listed them apart).
+        _rec("b1", "lea", "roth", None, sel_keys=["phone:+15550003"], investigation_id="k"),
+        _rec("b2", "lea", "roth", None, sel_keys=["phone:+15550003"], investigation_id="k"),
+    ]
+    people = _people(rows)
+    assert people["omar haddad"] == 3
+    assert people["lea roth"] == 2
+
+
+def test_the_model_weighs_a_name_by_the_people_bearing_it_not_its_records() -> None:
+    """Through Splink (score_pair registers the lookup as every linker does): a name on five
+    records of one man weighs as much as a name on two records of one man, and a name borne
+    by five different men weighs less."""
+    rows = [_rec(f"g{i}", "graziano", "guariento", "1975-03-12") for i in range(5)]
+    rows += [_rec(f"a{i}", "ana", "lopez", "1981-06-30") for i in range(2)]
+    rows += [_rec(f"j{i}", "john", "smith", f"19{60 + i}-01-01") for i in range(5)]
+    rows += [_rec(f"x{i}", f"given{i}", f"family{i}", f"1970-01-{i + 10}") for i in range(10)]
+    table = _features(rows)
+    model = _model()
+
+    def name_tf(a: str, b: str) -> float:
+        row = persons.score_pair(table, model, a, b).to_pylist()[0]
+        return float(row["mw_tf_adj_name"])
+
+    one_man_five = name_tf("g0", "g1")
+    one_man_two = name_tf("a0", "a1")
+    five_men = name_tf("j0", "j1")
+    assert abs(one_man_five - one_man_two) < 1e-9
+    assert five_men < one_man_two - 2.0
