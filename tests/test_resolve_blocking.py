@@ -82,16 +82,37 @@ def test_names_that_sound_alike_are_compared_without_a_date_of_birth() -> None:
     assert names.sound_key("orisya", "deregus") == names.sound_key("orisia", "derregus")
     assert names.sound_key("charles", None) is None
 
-    def person(rid: str, first: str, sur: str) -> dict[str, Any]:
+    def person(rid: str, first: str, sur: str, rare: bool = True) -> dict[str, Any]:
         row = _person(rid, first, sur, "")
-        row.update(monikers=None, moniker=None, name_sound=names.sound_key(first, sur))
+        sound = names.sound_key(first, sur)
+        row.update(monikers=None, moniker=None, name_sound=sound, name_rare=sound if rare else None)
         return row
 
     rows = [
         person("a", "orisya", "deregus"),
-        person("b", "orisia", "derregus"),
+        person("b", "orisia", "derregus", rare=False),
         person("c", "oscar", "duran"),
+        # Two names many records write, one Soundex code: not a typo of each other.
+        person("d", "huong", "bui", rare=False),
+        person("e", "hong", "bui", rare=False),
     ]
     table, model = _features(rows), _model()
     assert compared(table, model, "a", "b")
     assert not compared(table, model, "a", "c")
+    assert names.sound_key("huong", "bui") == names.sound_key("hong", "bui")
+    assert not compared(table, model, "d", "e")
+
+
+def test_a_spelling_few_records_write_is_rare() -> None:
+    """name_rare: the sound key of a record whose given name or surname is written on at
+    most persons.RARE_SPELLING records."""
+    from tests.test_resolve_recall import _subjects
+
+    con = duckdb.connect()
+    common = [(f"h{i}", "Huong Bui", None) for i in range(3)]
+    common += [(f"o{i}", "Hong Bui", None) for i in range(3)]
+    _subjects(con, [*common, ("t", "Hong Buii", None), ("f", "Charles Fernandes", None)])
+    got = dict(con.execute("SELECT record_id, name_rare FROM person_features").fetchall())
+    assert got["t"] == "H520 B000"  # "buii": one record
+    assert got["f"] == "C642 F655"  # one record of each
+    assert {got[k] for k, _, _ in common} == {None}

@@ -34,7 +34,7 @@ import pyarrow as pa
 from lastmile.identifiers import parse_identifiers
 from lastmile.model import CARTEL_SYNONYMS
 from lastmile.resolve import addresses as addr
-from lastmile.resolve import names
+from lastmile.resolve import names, persons
 from lastmile.store import Workspace
 from lastmile.store.backends import register_table
 
@@ -563,6 +563,11 @@ def build_person_features(con: duckdb.DuckDBPyConnection) -> None:
         SELECT s.record_id, s.investigation_id, n.first, n.sur1, n.sur2, n.fullname, n.suffix,
             nullif(n.name_keys, []) AS name_keys, nullif(n.first_forms, []) AS first_forms,
             n.middle, n.sound AS name_sound,
+            -- A mistyped given name or surname is a spelling few records write
+            -- (persons.RARE_SPELLING): the sound rule compares its record with the rest.
+            CASE WHEN least(count(*) OVER (PARTITION BY n.first),
+                            count(*) OVER (PARTITION BY n.sur1)) <= {persons.RARE_SPELLING}
+                 THEN n.sound END AS name_rare,
             nullif(m.monikers, []) AS monikers, mp.moniker,
             CASE WHEN s.dob >= DATE '1900-01-01' AND s.dob <= current_date
                  THEN strftime(s.dob, '%Y-%m-%d') END AS dob,

@@ -291,7 +291,7 @@ def moniker_cores(text: str | None) -> list[str]:
 
 def sound_key(first: str | None, surname: str | None) -> str | None:
     """The Soundex codes of a folded given name and surname ("charles fernandes" and
-    "charles frnandes" give "C642 F565"): the blocking key of two records whose names a
+    "charles frnandes" give "C642 F655"): the blocking key of two records whose names a
     clerk mistyped or another clerk transliterated ("Orisya Deregus", "Orisia Derregus"),
     phonetic encoding as record linkage blocks names (Christen, *Data Matching*, 2012,
     ch. 4). None without both."""

@@ -52,6 +52,7 @@ FEATURE_COLUMNS = (
     "first_forms",
     "middle",
     "name_sound",
+    "name_rare",
     "monikers",
     "moniker",
     "dob",
@@ -312,8 +313,12 @@ def blocking_rules() -> list[dict[str, Any]]:
         rule("l.first = r.first AND l.sur1 = r.sur1 AND l.blk_name = r.blk_name"),
         rule("l.sur1 = r.sur1 AND l.sur2 = r.sur2 AND l.blk_surnames = r.blk_surnames"),
         rule("l.first = r.sur1 AND l.sur1 = r.first"),
-        # A name mistyped or transliterated another way: its sounds (names.sound_key).
-        rule("l.name_sound = r.name_sound AND l.blk_sound = r.blk_sound"),
+        # A name mistyped or transliterated another way: its sounds (names.sound_key), when
+        # one side's given name or surname is a spelling few records write.
+        rule(
+            "l.name_sound = r.name_sound AND l.blk_sound = r.blk_sound "
+            "AND (l.name_rare IS NOT NULL OR r.name_rare IS NOT NULL)"
+        ),
         rule(
             "l.sur1 = r.sur1 AND substr(l.dob, 1, 4) = substr(r.dob, 1, 4) "
             "AND l.blk_sur_year = r.blk_sur_year"
@@ -329,6 +334,16 @@ def blocking_rules() -> list[dict[str, Any]]:
         rule("l.moniker = r.moniker AND l.first = r.first AND l.blk_mon_first = r.blk_mon_first"),
     ]
 
+
+# A given name or surname spelled this way on at most this many records is a spelling that
+# may be a typo or another clerk's transliteration ("frnandes" beside "fernandes"); one that
+# several records write is a name ("hong" beside "huong" and "hung", which fold from three
+# Vietnamese names, all of one Soundex code). The sound rule compares a pair only when one
+# side's spelling is this rare: a typo is rare, a name is not (the reasoning of UMI-tools'
+# directional rule, Smith, Heger and Sudbery 2017, as persons.people_frequencies uses it).
+# One record, not two: on five of other agencies' lists, 2 let more namesakes in for little
+# more recall (docs/resolution-rounds.md, "Names that sound alike, for rare spellings").
+RARE_SPELLING = 1
 
 # A blocking key held by more than this many records is held by many people (a person has a
 # handful of records; the bound is the one beyond which a selector is a shared line,
