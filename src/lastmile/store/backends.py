@@ -455,7 +455,7 @@ class PostgresStore(Store):
             rest = [s for s in steps if s not in staged]
             result = self.query(f"WITH {with_clause(rest)}\n{select}" if rest else select)
             for name in reversed(made):
-                self.conn.execute(f"DROP TABLE {name}")
+                self.conn.execute(f"DROP TABLE pg_temp.{name}")
         return result
 
     @contextmanager
