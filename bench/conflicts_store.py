@@ -6,8 +6,9 @@ of what they return, so that two stores, or a change of the SQL, can be compared
 Each WORKSPACE is a DuckDB file or a ``postgresql://`` URL where an operation is ingested
 (resolved or not: it is only read). For each, in this order, with each one's wall time:
 
-- ``passings``: ``handovers.passings_sql`` alone, run through the store (the lines passed
-  on, docs/resolution.md "Lines passed on");
+- ``passings``: ``handovers.passings`` alone, run through the store (the lines passed on,
+  docs/resolution.md "Lines passed on": ``passings_sql``, run step by step where the store
+  plans better so, ``Store.query_steps``);
 - ``returned_lines``: ``conflicts.RETURNED_LINES`` alone, through the store;
 - ``load_lines``: ``conflicts.load_lines`` as ``lastmile resolve`` runs it (both queries
   above, the handovers and the cases that show them), into an in-memory DuckDB connection;
@@ -34,7 +35,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from lastmile.comms.handovers import HandoverParams, passings_sql
+from lastmile.comms.handovers import HandoverParams, passings
 from lastmile.resolve import conflicts
 from lastmile.resolve.run import resolve
 from lastmile.store import Workspace, open_workspace
@@ -57,6 +58,16 @@ def timed_query(ws: Workspace, sql: str, repeat: int) -> dict[str, object]:
     for _ in range(repeat):
         started = time.time()
         rows = ws.store.rows(sql)
+        seconds.append(round(time.time() - started, 2))
+    return {"seconds": seconds, **digest(rows)}
+
+
+def timed_passings(ws: Workspace, repeat: int) -> dict[str, object]:
+    seconds: list[float] = []
+    rows: list[tuple[Any, ...]] = []
+    for _ in range(repeat):
+        started = time.time()
+        rows = passings(ws, HandoverParams())
         seconds.append(round(time.time() - started, 2))
     return {"seconds": seconds, **digest(rows)}
 
@@ -135,7 +146,7 @@ def measure(
     with open_workspace(workspace, create=False) as ws:
         out["store"] = ws.kind
         out["communications"] = int(ws.store.rows("SELECT count(*) FROM communications")[0][0])
-        out["passings"] = timed_query(ws, passings_sql(HandoverParams()), repeat)
+        out["passings"] = timed_passings(ws, repeat)
         print(f"passings: {out['passings']}", file=sys.stderr, flush=True)
         out["returned_lines"] = timed_query(ws, conflicts.RETURNED_LINES, repeat)
         print(f"returned_lines: {out['returned_lines']}", file=sys.stderr, flush=True)

@@ -23,9 +23,11 @@ from pathlib import Path
 
 import pytest
 
-from lastmile.comms.handovers import HandoverParams, handovers_sql, passings_sql
+from lastmile.comms.handovers import HandoverParams, handovers_sql, passings, passings_sql
 from lastmile.ingest import ingest_paths
-from lastmile.store import Workspace
+from lastmile.resolve import conflicts
+from lastmile.store import Workspace, open_workspace
+from lastmile.store.backends import connect_duckdb
 from tests.test_resolve_conflicts import found_bases, keys, stored
 
 B_OLD, B_MID, B_NEW = "602-555-0801", "602-555-0802", "602-555-0803"
@@ -263,6 +265,42 @@ def test_a_chains_last_line_that_keeps_running_with_other_people_was_passed_on(
     assert [(str(a), str(b), d) for a, b, d in passed] == [
         (E164[B_MID], E164[B_NEW], date(2022, 7, 1))
     ]
+
+
+def _line_tables(ws: Workspace) -> dict[str, list[tuple[str, ...]]]:
+    """The tables of ``conflicts.load_lines`` on ``ws``, their rows as text, sorted."""
+    con = connect_duckdb()
+    conflicts.load_lines(ws, con)
+    tables = ("returned_lines", "handover_pairs", "handover_seen", "passed_lines")
+    out = {
+        t: sorted(tuple(str(v) for v in r) for r in con.execute(f"SELECT * FROM {t}").fetchall())
+        for t in tables
+    }
+    con.close()
+    return out
+
+
+def test_postgresql_reads_the_lines_in_steps_as_duckdb_reads_them(
+    operation: Workspace, tmp_path: Path
+) -> None:
+    """PostgreSQL reads the handovers, the lines passed on and the cases that show them in
+    steps, temporary tables analysed one by one (``Store.query_steps``); DuckDB in one
+    query. The rows are the same on the same
+    operation, and no table is left in the session."""
+    if operation.kind != "postgresql":
+        pytest.skip("compares PostgreSQL's steps to DuckDB's one query")
+    with open_workspace(str(tmp_path / "duck.duckdb")) as duck:
+        ingested = ingest_paths(duck, [tmp_path / "op"], rejects=tmp_path / "duck_rejects.csv")
+        assert ingested.rejected == 0
+        expected = _line_tables(duck)
+        expected_passings = [tuple(map(str, r)) for r in passings(duck, HandoverParams())]
+    assert all(expected.values()), "the fixture has rows of every kind"
+    assert expected_passings == [(E164[B_MID], E164[B_NEW], "2022-07-01")]
+    temp = "SELECT relname FROM pg_class WHERE relnamespace = pg_my_temp_schema()"
+    before = operation.store.rows(temp)
+    assert _line_tables(operation) == expected
+    assert [tuple(map(str, r)) for r in passings(operation, HandoverParams())] == expected_passings
+    assert operation.store.rows(temp) == before
 
 
 def test_a_tie_through_a_line_passed_on_is_a_possible_conflict(operation: Workspace) -> None:

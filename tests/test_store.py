@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lastmile.ingest import ingest_paths
-from lastmile.store import StoreError, backends, open_workspace
+from lastmile.store import StoreError, Workspace, backends, open_workspace
 from lastmile.store.backends import DuckDBStore, PostgresStore, check_postgres_version
 from lastmile.store.migrations import LATEST, available, migrate
 from lastmile.store.schema import digest, digest_sql, expected_tables
@@ -260,3 +260,59 @@ def test_number_to_uuid_is_what_the_database_says() -> None:
     assert schema._number_to_uuid() is casts
     assert schema._version("2.0.1") == (2, 0, 1)
     assert schema._version("1.5.0-dev42") is None
+
+
+# Three steps over the agencies: every agency, those not named "B agency", and the first
+# joined to the second (``Store.query_steps``).
+AGENCY_STEPS = [
+    backends.Step("named", "SELECT agency_id, name FROM agencies"),
+    backends.Step("kept", "SELECT agency_id FROM named WHERE name <> 'B agency'"),
+    backends.Step("joined", "SELECT n.agency_id, n.name FROM named n JOIN kept USING (agency_id)"),
+]
+
+
+def _own_temp_tables(ws: Workspace) -> set[str]:
+    """The temporary tables of the store's own session (PostgreSQL); none on DuckDB."""
+    if ws.kind != "postgresql":
+        return set()
+    return {
+        str(r[0])
+        for r in ws.store.rows(
+            "SELECT relname FROM pg_class WHERE relnamespace = pg_my_temp_schema()"
+            " AND relkind = 'r'"
+        )
+    }
+
+
+def test_steps_give_the_rows_of_one_query_and_leave_no_table(workspace_url: str) -> None:
+    """A query in steps (``Store.query_steps``) gives the rows of the one WITH query, whichever
+    steps a PostgreSQL store runs as temporary tables first; the tables are gone after it,
+    inside a transaction too (twice in one), and after a step that fails."""
+    with open_workspace(workspace_url) as ws:
+        for agency in ("A", "B", "C"):
+            ws.store.execute(
+                "INSERT INTO agencies (agency_id, name, kind) VALUES (?, ?, ?)",
+                (agency, f"{agency} agency", "local"),
+            )
+        before = _own_temp_tables(ws)
+        select = "SELECT agency_id, name FROM joined"
+        one = sorted(ws.store.rows(f"WITH {backends.with_clause(AGENCY_STEPS)} {select}"))
+        assert one == [("A", "A agency"), ("C", "C agency")]
+        for stage in (None, set(), {"named"}, {"kept"}, {"named", "joined"}):
+            table = ws.store.query_steps(AGENCY_STEPS, select, stage)
+            assert sorted(tuple(r.values()) for r in table.to_pylist()) == one, stage
+            assert _own_temp_tables(ws) == before
+        with ws.store.transaction():
+            for _ in range(2):
+                table = ws.store.query_steps(AGENCY_STEPS, select)
+                assert sorted(tuple(r.values()) for r in table.to_pylist()) == one
+            assert _own_temp_tables(ws) == before
+        failing = [
+            *AGENCY_STEPS,
+            backends.Step("bad", "SELECT CAST(name AS INTEGER) AS x FROM joined"),
+        ]
+        with pytest.raises(backends.driver_errors()):
+            ws.store.query_steps(failing, "SELECT x FROM bad")
+        assert _own_temp_tables(ws) == before
+        table = ws.store.query_steps(AGENCY_STEPS, select)
+        assert sorted(tuple(r.values()) for r in table.to_pylist()) == one

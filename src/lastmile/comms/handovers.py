@@ -34,6 +34,7 @@ import pyarrow as pa
 from lastmile.comms._base import CommsError, run
 from lastmile.comms.owners import with_owners
 from lastmile.store import Workspace
+from lastmile.store.backends import Step, with_clause
 
 HANDOVERS_SCHEMA = pa.schema(
     [
@@ -76,51 +77,71 @@ class HandoverParams:
 # Both queries' events (each communication from both ends, by day), each selector's contacts
 # with the first and last day it talked to each (``links``: a selector's contacts in a window
 # at the start or the end of its activity are read off these, not off every event), and each
-# selector's span and degree: CTEs ``ev``, ``links`` and ``span``. The span is aggregated from
+# selector's span and degree: steps ``ev``, ``links`` and ``span``. The span is aggregated from
 # ``links`` by hashing: a COUNT(DISTINCT) over the events sorts them all on PostgreSQL.
-_EVENTS = """ev AS (
+_EVENTS = [
+    Step(
+        "ev",
+        """
     SELECT from_selector AS sel, to_selector AS contact, CAST(time AS DATE) AS day
     FROM communications WHERE from_selector <> to_selector
     UNION ALL
     SELECT to_selector AS sel, from_selector AS contact, CAST(time AS DATE) AS day
     FROM communications WHERE from_selector <> to_selector
-),
-links AS (
+""",
+    ),
+    Step(
+        "links",
+        """
     SELECT sel, contact, MIN(day) AS first_day, MAX(day) AS last_day FROM ev
     GROUP BY sel, contact
-),
-span AS (
+""",
+    ),
+    Step(
+        "span",
+        """
     SELECT sel, MIN(first_day) AS first_day, MAX(last_day) AS last_day, COUNT(*) AS degree
     FROM links GROUP BY sel
-),"""
+""",
+    ),
+]
 
 
-def _handover_ctes(p: HandoverParams) -> str:
-    """The handovers' CTEs after :data:`_EVENTS`; :data:`_HANDOVERS_SELECT` reads them."""
+def _handover_steps(p: HandoverParams) -> list[Step]:
+    """The handovers' steps after :data:`_EVENTS`; :data:`_HANDOVERS_SELECT` reads them."""
     window, gap, overlap = int(p.window_days), int(p.max_gap_days), int(p.max_overlap_days)
-    return f"""
-bounds AS (SELECT MIN(first_day) AS data_first, MAX(last_day) AS data_last FROM span),
-olds AS (
-    SELECT s.sel, s.last_day FROM span s, bounds b WHERE s.last_day < b.data_last
-),
-news AS (
-    SELECT s.sel, s.first_day FROM span s, bounds b WHERE s.first_day > b.data_first
-),
--- A contact is in a line's tail when it talked to it in the last window_days (its last day
--- with it is in them), in its head when in the first.
-tail AS (
+    return [
+        Step("bounds", "SELECT MIN(first_day) AS data_first, MAX(last_day) AS data_last FROM span"),
+        Step(
+            "olds", "SELECT s.sel, s.last_day FROM span s, bounds b WHERE s.last_day < b.data_last"
+        ),
+        Step(
+            "news",
+            "SELECT s.sel, s.first_day FROM span s, bounds b WHERE s.first_day > b.data_first",
+        ),
+        # A contact is in a line's tail when it talked to it in the last window_days (its
+        # last day with it is in them), in its head when in the first.
+        Step(
+            "tail",
+            f"""
     SELECT l.sel, l.contact, o.last_day
     FROM links l JOIN olds o ON o.sel = l.sel
     WHERE l.last_day >= o.last_day - {window}
-),
-head AS (
+""",
+        ),
+        Step(
+            "head",
+            f"""
     SELECT l.sel, l.contact, n.first_day
     FROM links l JOIN news n ON n.sel = l.sel
     WHERE l.first_day <= n.first_day + {window}
-),
-tail_n AS (SELECT sel, COUNT(*) AS n FROM tail GROUP BY sel),
-head_n AS (SELECT sel, COUNT(*) AS n FROM head GROUP BY sel),
-candidates AS (
+""",
+        ),
+        Step("tail_n", "SELECT sel, COUNT(*) AS n FROM tail GROUP BY sel"),
+        Step("head_n", "SELECT sel, COUNT(*) AS n FROM head GROUP BY sel"),
+        Step(
+            "candidates",
+            f"""
     SELECT DISTINCT t.sel AS old_sel, h.sel AS new_sel
     FROM tail t
     JOIN head h ON h.contact = t.contact AND h.sel <> t.sel
@@ -128,21 +149,31 @@ candidates AS (
     WHERE c.degree <= {int(p.hub_degree)}
       AND h.first_day - t.last_day <= {gap}
       AND h.first_day - t.last_day >= -{overlap}
-),
--- Each candidate's shared contacts (hubs counted), from the candidate's old tail to its new
--- head: materialized, so that PostgreSQL does not join every tail to every head through
--- the hubs first (millions of rows on a million events).
-candidate_tail AS MATERIALIZED (
+""",
+        ),
+        # Each candidate's shared contacts (hubs counted), from the candidate's old tail to
+        # its new head: materialized, so that PostgreSQL does not join every tail to every
+        # head through the hubs first (millions of rows on a million events).
+        Step(
+            "candidate_tail",
+            """
     SELECT k.old_sel, k.new_sel, t.contact
     FROM candidates k JOIN tail t ON t.sel = k.old_sel
-),
-shared AS (
+""",
+            materialized=True,
+        ),
+        Step(
+            "shared",
+            """
     SELECT k.old_sel, k.new_sel, COUNT(*) AS shared
     FROM candidate_tail k
     JOIN head h ON h.sel = k.new_sel AND h.contact = k.contact
     GROUP BY k.old_sel, k.new_sel
-),
-scored AS (
+""",
+        ),
+        Step(
+            "scored",
+            f"""
     SELECT
         s.old_sel, s.new_sel, s.shared, tn.n AS old_n, hn.n AS new_n,
         CAST(s.shared AS DOUBLE PRECISION) / (tn.n + hn.n - s.shared) AS score,
@@ -155,10 +186,13 @@ scored AS (
     JOIN news n ON n.sel = s.new_sel
     WHERE s.shared >= {int(p.min_shared)}
       AND tn.n >= {int(p.min_contacts)} AND hn.n >= {int(p.min_contacts)}
-),
--- Ties go to the selector first in byte order (COLLATE "C", DuckDB's default): not to
--- the PostgreSQL database's collation, which may order punctuation and case otherwise.
-ranked AS (
+""",
+        ),
+        # Ties go to the selector first in byte order (COLLATE "C", DuckDB's default): not to
+        # the PostgreSQL database's collation, which may order punctuation and case otherwise.
+        Step(
+            "ranked",
+            f"""
     SELECT scored.*,
         ROW_NUMBER() OVER (
             PARTITION BY old_sel ORDER BY score DESC, ABS(gap_days), new_sel COLLATE "C"
@@ -168,7 +202,9 @@ ranked AS (
         ) AS new_rank
     FROM scored
     WHERE score >= {float(p.min_similarity)!r}
-)"""
+""",
+        ),
+    ]
 
 
 _HANDOVERS_SELECT = """
@@ -185,7 +221,7 @@ WHERE old_rank = 1 AND new_rank = 1
 def handovers_sql(p: HandoverParams) -> str:
     """The one portable query of the method (the parameters are validated numbers)."""
     order = 'ORDER BY new_first, old_sel COLLATE "C"\n'
-    return f"WITH {_EVENTS}{_handover_ctes(p)}{_HANDOVERS_SELECT}{order}"
+    return f"WITH {with_clause([*_EVENTS, *_handover_steps(p)])}{_HANDOVERS_SELECT}{order}"
 
 
 def _evidence(row: dict[str, object]) -> str:
@@ -255,43 +291,71 @@ def passings_sql(p: HandoverParams) -> str:
     return f"WITH {lines_ctes(p)} SELECT * FROM passings{_PASSINGS_ORDER}"
 
 
-def lines_ctes(p: HandoverParams) -> str:
-    """The CTEs of one query that finds the handovers and the lines passed on, reading the
+def passings(ws: Workspace, p: HandoverParams) -> list[tuple[object, ...]]:
+    """The rows of :func:`passings_sql`, run step by step where the store plans better so
+    (``Store.query_steps``)."""
+    table = ws.store.query_steps(line_steps(p), f"SELECT * FROM passings{_PASSINGS_ORDER}")
+    return [tuple(r.values()) for r in table.to_pylist()]
+
+
+def line_steps(p: HandoverParams) -> list[Step]:
+    """The steps of one query that finds the handovers and the lines passed on, reading the
     events once: ``found_pairs`` (the rows of :func:`handovers_sql`) and ``passings`` (those
     of :func:`passings_sql`), with ``ev``, ``links`` and ``span`` (each selector's contacts,
-    first and last day and degree) and the steps of both."""
-    return (
-        f"{_EVENTS}{_handover_ctes(p)},\nfound_pairs AS ({_HANDOVERS_SELECT}),"
-        f"{_passing_ctes(p, 'found_pairs')},\npassings AS ({_passings_select(p)})"
-    )
+    first and last day and degree) and the steps of both. ``Store.query_steps`` runs them
+    (on PostgreSQL as temporary tables, analysed)."""
+    return [
+        *_EVENTS,
+        *_handover_steps(p),
+        Step("found_pairs", _HANDOVERS_SELECT),
+        *_passing_steps(p, "found_pairs"),
+        Step("passings", _passings_select(p)),
+    ]
 
 
-def _passing_ctes(p: HandoverParams, pairs: str) -> str:
-    """The passings' CTEs after :data:`_EVENTS`, over the handovers in ``pairs``;
-    :func:`_passings_select` reads them (named apart from the handovers' CTEs)."""
+def lines_ctes(p: HandoverParams) -> str:
+    """:func:`line_steps` as the CTEs of one WITH query (without the ``WITH``)."""
+    return with_clause(line_steps(p))
+
+
+def _passing_steps(p: HandoverParams, pairs: str) -> list[Step]:
+    """The passings' steps after :data:`_EVENTS`, over the handovers in ``pairs``;
+    :func:`_passings_select` reads them (named apart from the handovers' steps)."""
     window, overlap, hub = int(p.window_days), int(p.max_overlap_days), int(p.hub_degree)
-    return f"""
--- NOT IN, not NOT EXISTS: PostgreSQL hashes the handovers once for NOT IN, while it
--- estimates a CTE's rows so low that it runs NOT EXISTS as a nested loop (minutes).
-ends AS (
+    return [
+        # NOT IN, not NOT EXISTS: PostgreSQL hashes the handovers once for NOT IN, while it
+        # estimates a CTE's rows so low that it runs NOT EXISTS as a nested loop (minutes).
+        Step(
+            "ends",
+            f"""
     SELECT DISTINCT new_selector AS sel FROM {pairs}
     WHERE new_selector NOT IN (SELECT old_selector FROM {pairs})
-),
-old_ev AS (
-    SELECT DISTINCT e.sel, e.contact, e.day FROM ev e JOIN ends o ON o.sel = e.sel
-),
-p_news AS (
+""",
+        ),
+        Step(
+            "old_ev",
+            "SELECT DISTINCT e.sel, e.contact, e.day FROM ev e JOIN ends o ON o.sel = e.sel",
+        ),
+        Step(
+            "p_news",
+            f"""
     SELECT s.sel, s.first_day FROM span s
     WHERE s.first_day > (SELECT MIN(first_day) FROM span)
       AND s.sel NOT IN (SELECT new_selector FROM {pairs})
-),
-p_head AS (
+""",
+        ),
+        Step(
+            "p_head",
+            f"""
     SELECT l.sel, l.contact, n.first_day
     FROM links l JOIN p_news n ON n.sel = l.sel
     WHERE l.first_day <= n.first_day + {window}
-),
-p_head_n AS (SELECT sel, COUNT(*) AS n FROM p_head GROUP BY sel),
-p_candidates AS (
+""",
+        ),
+        Step("p_head_n", "SELECT sel, COUNT(*) AS n FROM p_head GROUP BY sel"),
+        Step(
+            "p_candidates",
+            f"""
     SELECT DISTINCT h.sel AS new_sel, e.sel AS old_sel, h.first_day
     FROM p_head h
     JOIN span c ON c.sel = h.contact
@@ -300,44 +364,66 @@ p_candidates AS (
     WHERE c.degree <= {hub}
       AND e.day >= h.first_day - {window} AND e.day < h.first_day
       AND o.last_day > h.first_day + {overlap}
-),
-before AS (
+""",
+        ),
+        Step(
+            "before",
+            f"""
     SELECT k.new_sel, k.old_sel, e.contact, MAX(e.day) AS day
     FROM p_candidates k JOIN old_ev e ON e.sel = k.old_sel
     WHERE e.day >= k.first_day - {window} AND e.day < k.first_day
     GROUP BY k.new_sel, k.old_sel, e.contact
-),
--- The old line's contacts after D: in the window_days from its first event on or after D
--- (a line silent for a while after D is compared on what it does when it resumes).
-resumed AS (
+""",
+        ),
+        # The old line's contacts after D: in the window_days from its first event on or
+        # after D (a line silent for a while after D is compared on what it does when it
+        # resumes).
+        Step(
+            "resumed",
+            """
     SELECT k.new_sel, k.old_sel, MIN(e.day) AS day
     FROM p_candidates k JOIN old_ev e ON e.sel = k.old_sel
     WHERE e.day >= k.first_day
     GROUP BY k.new_sel, k.old_sel
-),
-after AS (
+""",
+        ),
+        Step(
+            "after",
+            f"""
     SELECT DISTINCT k.new_sel, k.old_sel, e.contact
     FROM resumed k JOIN old_ev e ON e.sel = k.old_sel
     WHERE e.day >= k.day AND e.day <= k.day + {window}
-),
--- Each candidate's counts, aggregated once and joined (correlated subqueries per
--- candidate are not decorrelated by PostgreSQL: minutes on a division's events).
-b_agg AS (
+""",
+        ),
+        # Each candidate's counts, aggregated once and joined (correlated subqueries per
+        # candidate are not decorrelated by PostgreSQL: minutes on a division's events).
+        Step(
+            "b_agg",
+            """
     SELECT new_sel, old_sel, COUNT(*) AS before_n, MAX(day) AS last_before
     FROM before GROUP BY new_sel, old_sel
-),
-shared_n AS (
+""",
+        ),
+        Step(
+            "shared_n",
+            """
     SELECT b.new_sel, b.old_sel, COUNT(*) AS shared
     FROM before b JOIN p_head h ON h.sel = b.new_sel AND h.contact = b.contact
     GROUP BY b.new_sel, b.old_sel
-),
-a_agg AS (
+""",
+        ),
+        Step(
+            "a_agg",
+            """
     SELECT a.new_sel, a.old_sel, COUNT(*) AS after_n, COUNT(b.contact) AS kept
     FROM after a LEFT JOIN before b ON b.new_sel = a.new_sel AND b.old_sel = a.old_sel
         AND b.contact = a.contact
     GROUP BY a.new_sel, a.old_sel
-),
-p_scored AS (
+""",
+        ),
+        Step(
+            "p_scored",
+            """
     SELECT k.new_sel, k.old_sel, k.first_day, b.before_n, b.last_before,
         COALESCE(sh.shared, 0) AS shared, COALESCE(a.after_n, 0) AS after_n,
         COALESCE(a.kept, 0) AS kept
@@ -345,11 +431,13 @@ p_scored AS (
     JOIN b_agg b ON b.new_sel = k.new_sel AND b.old_sel = k.old_sel
     LEFT JOIN shared_n sh ON sh.new_sel = k.new_sel AND sh.old_sel = k.old_sel
     LEFT JOIN a_agg a ON a.new_sel = k.new_sel AND a.old_sel = k.old_sel
-)"""
+""",
+        ),
+    ]
 
 
 def _passings_select(p: HandoverParams) -> str:
-    """The passings' rows (selector, successor, date), unordered, from :func:`_passing_ctes`."""
+    """The passings' rows (selector, successor, date), unordered, from :func:`_passing_steps`."""
     gap = int(p.max_gap_days)
     return f"""
 SELECT s.old_sel AS selector, s.new_sel AS successor, s.first_day AS date

@@ -39,7 +39,7 @@ import pyarrow as pa
 from lastmile.resolve import cluster
 from lastmile.resolve.features import comm_key_sql, settle
 from lastmile.store import Workspace
-from lastmile.store.backends import register_table
+from lastmile.store.backends import Step, register_table
 from lastmile.times import naive_utc
 
 # The lines of an investigation's communications that it obtained records of (a *returned
@@ -107,6 +107,50 @@ POSSIBLE_BASES: tuple[str, ...] = ("passed line",)
 assert set(POSSIBLE_BASES) <= set(BASES)
 
 
+# The cases whose communications show a line of a handover (``found_pairs``, of
+# ``handovers.line_steps``), with the platform it is seen on there and the first and last
+# day of their events on it: :func:`load_lines`'s steps after the handovers'.
+SEEN_STEPS = [
+    Step(
+        "v",
+        "SELECT old_selector AS value FROM found_pairs UNION SELECT new_selector FROM found_pairs",
+    ),
+    Step(
+        "seen_ev",
+        """
+        SELECT s.investigation_id, c.from_selector AS value,
+            coalesce(c.platform, '') AS platform, CAST(c.time AS DATE) AS day
+        FROM communications c JOIN communications_sources s ON s.event_key = c.event_key
+        WHERE c.from_selector IN (SELECT value FROM v)
+        UNION ALL
+        SELECT s.investigation_id, c.to_selector, coalesce(c.platform, ''),
+            CAST(c.time AS DATE)
+        FROM communications c JOIN communications_sources s ON s.event_key = c.event_key
+        WHERE c.to_selector IN (SELECT value FROM v)
+        """,
+    ),
+    Step(
+        "seen",
+        """
+        SELECT investigation_id, value, platform, min(day) AS first_day,
+            max(day) AS last_day
+        FROM seen_ev GROUP BY investigation_id, value, platform
+        """,
+    ),
+]
+# The rows :func:`load_lines` reads: the handovers, the cases that show their lines and the
+# lines passed on.
+LINES_SELECT = """
+SELECT 'handover' AS what, old_selector AS a, '' AS a_platform, new_selector AS b,
+    '' AS b_platform, CAST(NULL AS DATE) AS first_day, CAST(NULL AS DATE) AS last_day
+FROM found_pairs
+UNION ALL
+SELECT 'seen', investigation_id, '', value, platform, first_day, last_day FROM seen
+UNION ALL
+SELECT 'passed', selector, '', successor, '', date, date FROM passings
+"""
+
+
 def load_lines(ws: Workspace, con: duckdb.DuckDBPyConnection) -> None:
     """On ``con``, from the workspace's communications: ``returned_lines(investigation_id,
     key)``, the selector keys each case's toll records and platform returns were obtained for
@@ -119,7 +163,7 @@ def load_lines(ws: Workspace, con: duckdb.DuckDBPyConnection) -> None:
     read off the same handovers).
     Every line keys as a communication's end on its platform (``features.comm_key_sql``),
     as a selector record of it does."""
-    from lastmile.comms.handovers import HandoverParams, lines_ctes
+    from lastmile.comms.handovers import HandoverParams, line_steps
 
     settle(con)
     register_table(con, ws.store.query(RETURNED_LINES), "returned_values")
@@ -141,36 +185,11 @@ def load_lines(ws: Workspace, con: duckdb.DuckDBPyConnection) -> None:
     # that the events are read and the handovers found once. Each line's platforms are
     # joined on here, in DuckDB (a handover pairs selector values over every platform: a
     # phone keys the same on all, a handle on its own): PostgreSQL, which cannot estimate
-    # how many rows a CTE holds, ran those joins as nested loops.
-    rows = ws.store.query(
-        f"""
-        WITH {lines_ctes(HandoverParams())},
-        v AS (SELECT old_selector AS value FROM found_pairs
-            UNION SELECT new_selector FROM found_pairs),
-        seen_ev AS (
-            SELECT s.investigation_id, c.from_selector AS value,
-                coalesce(c.platform, '') AS platform, CAST(c.time AS DATE) AS day
-            FROM communications c JOIN communications_sources s ON s.event_key = c.event_key
-            WHERE c.from_selector IN (SELECT value FROM v)
-            UNION ALL
-            SELECT s.investigation_id, c.to_selector, coalesce(c.platform, ''),
-                CAST(c.time AS DATE)
-            FROM communications c JOIN communications_sources s ON s.event_key = c.event_key
-            WHERE c.to_selector IN (SELECT value FROM v)
-        ), seen AS (
-            SELECT investigation_id, value, platform, min(day) AS first_day,
-                max(day) AS last_day
-            FROM seen_ev GROUP BY investigation_id, value, platform
-        )
-        SELECT 'handover' AS what, old_selector AS a, '' AS a_platform, new_selector AS b,
-            '' AS b_platform, CAST(NULL AS DATE) AS first_day, CAST(NULL AS DATE) AS last_day
-        FROM found_pairs
-        UNION ALL
-        SELECT 'seen', investigation_id, '', value, platform, first_day, last_day FROM seen
-        UNION ALL
-        SELECT 'passed', selector, '', successor, '', date, date FROM passings
-        """
-    )
+    # how many rows a CTE holds, ran those joins as nested loops. The query's steps are run
+    # one by one on PostgreSQL, each a temporary table analysed before the next is planned
+    # (``Store.query_steps``: a third faster on five million events, docs/resolution.md "On
+    # PostgreSQL at scale"); DuckDB runs the one query.
+    rows = ws.store.query_steps([*line_steps(HandoverParams()), *SEEN_STEPS], LINES_SELECT)
     register_table(con, rows, "handover_values")
     # each handover's and passing's line joined to the platforms it is seen on (above)
     con.execute(

@@ -17,8 +17,9 @@ import tempfile
 import uuid
 import warnings
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -112,6 +113,23 @@ class StoreError(Exception):
     """A store could not be opened or used; the message is meant for the user."""
 
 
+@dataclass(frozen=True)
+class Step:
+    """One step of a query made of several (a WITH query's CTE): its name, its SELECT and
+    whether it is written ``AS MATERIALIZED`` (computed once, when run as a CTE)."""
+
+    name: str
+    sql: str
+    materialized: bool = False
+
+
+def with_clause(steps: Sequence[Step]) -> str:
+    """The steps as the CTEs of a WITH query (without the ``WITH``)."""
+    return ",\n".join(
+        f"{s.name} AS {'MATERIALIZED ' if s.materialized else ''}({s.sql})" for s in steps
+    )
+
+
 class Store(ABC):
     kind: ClassVar[str]
     url: str
@@ -129,6 +147,15 @@ class Store(ABC):
     @contextmanager
     def transaction(self) -> Iterator[None]:
         """All writes inside commit together or not at all."""
+
+    def query_steps(
+        self, steps: Sequence[Step], select: str, stage: Collection[str] | None = None
+    ) -> pa.Table:
+        """``WITH steps select``: the result of ``select`` over the steps, each step reading
+        the ones before it. A store that plans a WITH query on guessed row counts
+        (PostgreSQL) may run the steps named in ``stage`` (all, when None) as tables first;
+        the rows are the same. DuckDB runs the one query."""
+        return self.query(f"WITH {with_clause(steps)}\n{select}")
 
     @abstractmethod
     def staging(self) -> duckdb.DuckDBPyConnection:
@@ -403,6 +430,33 @@ class PostgresStore(Store):
                 yield
         finally:
             self._tx_depth -= 1
+
+    def query_steps(
+        self, steps: Sequence[Step], select: str, stage: Collection[str] | None = None
+    ) -> pa.Table:
+        """The steps named in ``stage`` (all, when None) are made temporary tables, in order,
+        each analysed (``ANALYZE``) before the next is planned: the server keeps no
+        statistics on a WITH query's rows and guesses them (200 lines for 147,210 on a
+        million events), and misplans the joins over them (docs/resolution.md, "On
+        PostgreSQL at scale"). The other steps stay CTEs of the statements that follow. It
+        all runs in one transaction (a savepoint inside one of this store's), which drops
+        the tables: none is left in the session, after an error either."""
+        staged = [s for s in steps if stage is None or s.name in stage]
+        made: list[str] = []
+        with self.conn.transaction():
+            for step in staged:
+                before = [s for s in steps[: steps.index(step)] if s not in staged]
+                prefix = f"WITH {with_clause(before)}\n" if before else ""
+                self.conn.execute(
+                    f"CREATE TEMP TABLE {step.name} ON COMMIT DROP AS {prefix}{step.sql}"
+                )
+                made.append(step.name)
+                self.conn.execute(f"ANALYZE {step.name}")
+            rest = [s for s in steps if s not in staged]
+            result = self.query(f"WITH {with_clause(rest)}\n{select}" if rest else select)
+            for name in reversed(made):
+                self.conn.execute(f"DROP TABLE pg_temp.{name}")
+        return result
 
     @contextmanager
     def transaction_if_free(self) -> Iterator[bool]:
