@@ -116,3 +116,39 @@ def test_a_spelling_few_records_write_is_rare() -> None:
     assert got["t"] == "H520 B000"  # "buii": one record
     assert got["f"] == "C642 F655"  # one record of each
     assert {got[k] for k, _, _ in common} == {None}
+
+
+def test_an_entity_is_a_rare_spelling_only_when_all_its_records_are() -> None:
+    """The entity pass pools name_rare: "Hong Bui" written right three times and mistyped
+    once is a name, not a rare spelling; an entity whose every record writes a rare
+    spelling is one."""
+    from lastmile.resolve import names
+
+    rows = []
+    for rid, first, sur, rare in [
+        ("h0", "hong", "bui", False),
+        ("h1", "hong", "bui", False),
+        ("h2", "hong", "bui", False),
+        ("t", "hong", "buii", True),
+        ("x", "frnandes", "charles", True),
+        ("y", "frnandes", "charles", True),
+    ]:
+        row = _person(rid, first, sur, "")
+        sound = names.sound_key(first, sur)
+        row.update(monikers=None, moniker=None, name_sound=sound, name_rare=sound if rare else None)
+        rows.append(row)
+    con = duckdb.connect()
+    con.register("rows", _features(rows))
+    con.execute("CREATE TABLE person_features AS SELECT * FROM rows")
+    con.execute(
+        "CREATE TABLE comps AS SELECT * FROM (VALUES ('h0', 'E1'), ('h1', 'E1'), ('h2', 'E1'), "
+        "('t', 'E1'), ('x', 'E2'), ('y', 'E2')) v(node, component)"
+    )
+    con.execute("CREATE TABLE src_relationships (from_id VARCHAR, to_id VARCHAR, kind VARCHAR)")
+    got = {
+        r["record_id"]: r["name_rare"]
+        for r in collective.entity_features(con, "comps")
+        .select(["record_id", "name_rare"])
+        .to_pylist()
+    }
+    assert got == {"E1": None, "E2": names.sound_key("frnandes", "charles")}

@@ -72,6 +72,14 @@ def entity_features(
                 "nullif(list_sort(list_distinct(coalesce(f.tie_keys, []) || "
                 "coalesce(t.ties, []))), []) AS tie_keys"
             )
+        elif col == "name_rare":
+            # Rare only when every record's spelling is: one mistyped record does not make
+            # "Hong Bui" written right three times a rare spelling (persons.RARE_SPELLING).
+            cols.append(
+                "CASE WHEN count(*) FILTER (WHERE name_rare IS NULL) = 0 "
+                f"THEN {most(col).removesuffix(' AS name_rare')} END AS name_rare"
+            )
+            alone.append(f"f.{col}")
         elif col in persons.LIST_COLUMNS:
             cols.append(pooled(col))
             alone.append(f"nullif(list_sort(list_distinct(f.{col})), []) AS {col}")
