@@ -739,3 +739,33 @@ def test_a_split_never_gives_two_entities_one_id() -> None:
     cluster.stable_ids(con, "clusters", "ids")
     got = dict(con.execute("SELECT record_id, entity_id FROM ids").fetchall())
     assert got["Q"] == old and got["R"] != old
+
+
+def test_the_latest_verdict_on_a_pair_wins_whatever_order_the_store_returns(
+    tmp_path: Path,
+) -> None:
+    """Judgements are read back in no stated order; the latest one made on a pair (in
+    either record order) decides it, not the last row read."""
+    import duckdb as _duckdb
+
+    from lastmile.resolve import run
+
+    with open_workspace(tmp_path / "ws.duckdb") as ws:
+        rows = [
+            ("j1", "same", "r1", "r2", "2026-01-03 10:00:00"),
+            ("j2", "different", "r2", "r1", "2026-01-01 10:00:00"),
+            ("j3", "different", "r3", "r4", "2026-01-05 10:00:00"),
+            ("j4", "same", "r3", "r4", "2026-01-02 10:00:00"),
+        ]
+        for jid, verdict, a, b, at in rows:
+            ws.store.execute(
+                "INSERT INTO judgements VALUES (?, ?, ?, ?, NULL, 'tester', '', "
+                "CAST(? AS TIMESTAMP))",
+                (jid, verdict, a, b, at),
+            )
+        con = _duckdb.connect()
+        assert run._load_judgements(ws, con) == 2
+        got = dict(
+            ((a, b), v) for a, b, v in con.execute("SELECT a, b, verdict FROM judged").fetchall()
+        )
+    assert got == {("r1", "r2"): "same", ("r3", "r4"): "different"}

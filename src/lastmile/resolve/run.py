@@ -408,11 +408,16 @@ def _entity_edges(
 def _load_judgements(ws: Workspace, con: duckdb.DuckDBPyConnection) -> int:
     features.settle(con)
     table = ws.store.query(
-        "SELECT verdict, record_a, record_b FROM judgements WHERE record_a IS NOT NULL"
+        "SELECT verdict, record_a, record_b, made_at, judgement_id FROM judgements "
+        "WHERE record_a IS NOT NULL"
     )
     if table.num_rows == 0:
         table = pa.table(
-            {k: pa.array([], pa.string()) for k in ("verdict", "record_a", "record_b")}
+            {
+                **{k: pa.array([], pa.string()) for k in ("verdict", "record_a", "record_b")},
+                "made_at": pa.array([], pa.timestamp("us")),
+                "judgement_id": pa.array([], pa.string()),
+            }
         )
     register_table(con, table, "src_judgements")
     # The latest verdict on a pair wins; a pair is kept in (a, b) order.
@@ -420,7 +425,7 @@ def _load_judgements(ws: Workspace, con: duckdb.DuckDBPyConnection) -> int:
         """
         CREATE OR REPLACE TEMP TABLE judged AS
         SELECT least(record_a, record_b) AS a, greatest(record_a, record_b) AS b,
-            last(verdict) AS verdict
+            arg_max(verdict, (made_at, judgement_id)) AS verdict
         FROM src_judgements GROUP BY 1, 2
         """
     )
@@ -778,7 +783,12 @@ def build_features(ws: Workspace, con: duckdb.DuckDBPyConnection) -> pa.Table:
     features.build_person_features(con)
     cols = ", ".join(persons.FEATURE_COLUMNS)
     features.settle(con)
-    table: pa.Table = con.sql(f"SELECT {cols} FROM person_features").to_arrow_table()
+    # In the records' order, whatever order the store scanned them in: training samples
+    # pairs by position, so PostgreSQL and DuckDB must hand Splink the same rows in the same
+    # order to train the same model.
+    table: pa.Table = con.sql(
+        f"SELECT {cols} FROM person_features ORDER BY record_id"
+    ).to_arrow_table()
     return table
 
 
