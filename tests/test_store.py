@@ -316,3 +316,19 @@ def test_steps_give_the_rows_of_one_query_and_leave_no_table(workspace_url: str)
         assert _own_temp_tables(ws) == before
         table = ws.store.query_steps(AGENCY_STEPS, select)
         assert sorted(tuple(r.values()) for r in table.to_pylist()) == one
+
+
+def test_a_step_is_never_staged_under_a_store_table_s_name_or_an_odd_one(
+    workspace_url: str,
+) -> None:
+    """A staged step named like a store table would be read instead of it, or it instead of
+    the step, depending on the search path; a name that is not a plain identifier would be
+    spliced into SQL. Both are refused with one line, before anything runs."""
+    with open_workspace(workspace_url) as ws:
+        if ws.kind != "postgresql":
+            pytest.skip("DuckDB runs the steps as one WITH query: nothing is staged")
+        for name in ("agencies", "x; DROP TABLE agencies", "Named"):
+            steps = [backends.Step(name, "SELECT agency_id FROM agencies")]
+            with pytest.raises(StoreError, match="cannot stage a step named"):
+                ws.store.query_steps(steps, "SELECT 1")
+        assert ws.store.query_steps(AGENCY_STEPS, "SELECT count(*) AS n FROM joined").num_rows == 1

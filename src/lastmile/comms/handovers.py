@@ -452,5 +452,6 @@ WHERE s.shared >= {int(p.min_shared)}
 """
 
 
-# By date, then selector and successor (positions: "date" is a keyword).
-_PASSINGS_ORDER = "\nORDER BY 3, 1, 2\n"
+# By date, then selector and successor in byte order on both stores ("date" is a keyword, so
+# its position; COLLATE "C" as for the handovers' ties, above).
+_PASSINGS_ORDER = '\nORDER BY 3, selector COLLATE "C", successor COLLATE "C"\n'

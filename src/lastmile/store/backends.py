@@ -113,6 +113,10 @@ class StoreError(Exception):
     """A store could not be opened or used; the message is meant for the user."""
 
 
+# What a step may be named: a temporary table's plain identifier.
+_STEP_NAME = re.compile(r"[a-z_][a-z0-9_]*")
+
+
 @dataclass(frozen=True)
 class Step:
     """One step of a query made of several (a WITH query's CTE): its name, its SELECT and
@@ -441,6 +445,14 @@ class PostgresStore(Store):
         PostgreSQL at scale"). The other steps stay CTEs of the statements that follow. It
         all runs in one transaction (a savepoint inside one of this store's), which drops
         the tables: none is left in the session, after an error either."""
+        from lastmile.store.schema import expected_tables
+
+        store_tables = {t.name for t in expected_tables()}
+        for s in steps:
+            # A step's name is a temporary table's: a plain identifier, and never a store
+            # table's, which a step reading it could otherwise find before its own.
+            if not _STEP_NAME.fullmatch(s.name) or s.name in store_tables:
+                raise StoreError(f"cannot stage a step named {s.name!r}")
         staged = [s for s in steps if stage is None or s.name in stage]
         made: list[str] = []
         with self.conn.transaction():
