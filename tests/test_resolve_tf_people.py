@@ -6,30 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import pyarrow as pa
-
 from lastmile.resolve import persons
-
-
-def _model() -> dict[str, Any]:
-    """The person model with made-up m and u on every level (better levels, higher m/u)."""
-    model = persons.settings()
-    for comp in model["comparisons"]:
-        levels = [lv for lv in comp["comparison_levels"] if not lv.get("is_null_level")]
-        for i, lv in enumerate(levels):
-            last = i == len(levels) - 1
-            lv["m_probability"] = 0.1 if last else 0.9 / (len(levels) - 1)
-            lv["u_probability"] = 0.9 if last else 0.1 / (len(levels) - 1)
-    return model
-
-
-def _features(rows: list[dict[str, Any]]) -> pa.Table:
-    cols: dict[str, list[Any]] = {c: [] for c in persons.FEATURE_COLUMNS}
-    for row in rows:
-        for c in persons.FEATURE_COLUMNS:
-            cols[c].append(row.get(c))
-    types = {c: pa.list_(pa.string()) if c in persons.LIST_COLUMNS else pa.string() for c in cols}
-    return pa.table({c: pa.array(v, types[c]) for c, v in cols.items()})
+from tests.test_resolve_recall import _features, _model
 
 
 def _rec(rid: str, first: str, sur1: str, dob: str | None, **extra: Any) -> dict[str, Any]:
