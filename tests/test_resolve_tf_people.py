@@ -7,21 +7,14 @@ from __future__ import annotations
 from typing import Any
 
 from lastmile.resolve import persons
-from tests.test_resolve_recall import _features, _model
+from tests.test_resolve_recall import _features, _model, _person
 
 
 def _rec(rid: str, first: str, sur1: str, dob: str | None, **extra: Any) -> dict[str, Any]:
-    return {
-        "record_id": rid,
-        "investigation_id": f"case-{rid}",
-        "first": first,
-        "sur1": sur1,
-        "fullname": f"{first} {sur1}",
-        "name_keys": [f"{first} {sur1}"],
-        "first_forms": [first],
-        "dob": dob,
-        **extra,
-    }
+    """A record of a name and a date of birth, no moniker."""
+    row = _person(rid, first, sur1, "", dob=dob, **extra)
+    row.update(monikers=None, moniker=None)
+    return row
 
 
 def _people(rows: list[dict[str, Any]]) -> dict[str, float]:
