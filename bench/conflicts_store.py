@@ -124,9 +124,12 @@ def timed_resolve(workspace: str, steps: list[dict[str, object]]) -> dict[str, o
                 started = time.time()
                 result = resolve(ws)
                 seconds = round(time.time() - started, 1)
+                # The conflicts this run finds: a workspace resolved before keeps the ones
+                # no longer found (is_current false), which differ with its history, not
+                # with the store.
                 stored = ws.store.rows(
                     "SELECT target_id, agency_id, division, other_agency_id, other_division, "
-                    "basis FROM conflicts"
+                    "basis FROM conflicts WHERE is_current"
                 )
         finally:
             if dropped is not None:
