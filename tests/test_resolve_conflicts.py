@@ -397,16 +397,33 @@ def _bare_store(workspace_url: str) -> DuckDBStore | PostgresStore:
     return DuckDBStore(Path(workspace_url))
 
 
+def _old_conflict(store: DuckDBStore | PostgresStore, target: str, **columns: object) -> None:
+    """One conflict row as a store migrated by hand to an older schema holds it: A1 and A2
+    of Phoenix, first seen 2022-07-01 10:00, last seen a day later, unless ``columns`` say
+    otherwise (only the columns that schema has)."""
+    row: dict[str, object] = {
+        "target_id": target,
+        "target_kind": "person",
+        "agency_id": "A1",
+        "division": "Phoenix",
+        "other_agency_id": "A2",
+        "other_division": "Phoenix",
+        "first_seen": datetime(2022, 7, 1, 10, 0),
+        "last_seen": datetime(2022, 7, 2, 10, 0),
+        **columns,
+    }
+    store.execute(
+        f"INSERT INTO conflicts ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})",
+        tuple(row.values()),
+    )
+
+
 def test_conflicts_stored_before_the_basis_keep_their_row(workspace_url: str) -> None:
     # Migration 0010 adds the basis to a store whose conflicts were announced before it: each
     # row stays, with its first seen, and has no basis until the next resolve.
     store = _bare_store(workspace_url)
     migrate(store, up_to=9)
-    store.execute(
-        "INSERT INTO conflicts (target_id, target_kind, agency_id, division, other_agency_id, "
-        "other_division, first_seen, last_seen) VALUES ('P-1', 'person', 'A1', 'Phoenix', 'A2', "
-        "'Phoenix', TIMESTAMP '2022-07-01 10:00:00', TIMESTAMP '2022-07-01 10:00:00')"
-    )
+    _old_conflict(store, "P-1", last_seen=datetime(2022, 7, 1, 10, 0))
     store.close()
     with open_workspace(workspace_url) as ws:
         assert ws.store.rows("SELECT target_id, first_seen, basis FROM conflicts") == [
@@ -561,13 +578,7 @@ def test_migration_13_confirms_what_was_told_as_confirmed(workspace_url: str) ->
     store = _bare_store(workspace_url)
     migrate(store, up_to=12)
     for target, basis in (("P-1", "returned line"), ("P-2", "passed line"), ("P-3", None)):
-        store.execute(
-            "INSERT INTO conflicts (target_id, target_kind, agency_id, division, "
-            "other_agency_id, other_division, first_seen, last_seen, basis) VALUES (?, "
-            "'person', 'A1', 'Phoenix', 'A2', 'Phoenix', TIMESTAMP '2022-07-01 10:00:00', "
-            "TIMESTAMP '2022-07-02 10:00:00', ?)",
-            (target, basis),
-        )
+        _old_conflict(store, target, basis=basis)
     store.close()
     with open_workspace(workspace_url) as ws:
         rows = ws.store.rows("SELECT target_id, confirmed_since FROM conflicts ORDER BY 1")
@@ -685,14 +696,7 @@ def test_migration_15_gives_each_conflict_its_first_seen_as_current_since(
     store = _bare_store(workspace_url)
     migrate(store, up_to=14)
     for target, current in (("P-1", True), ("P-2", False)):
-        store.execute(
-            "INSERT INTO conflicts (target_id, target_kind, agency_id, division, "
-            "other_agency_id, other_division, first_seen, last_seen, basis, is_current) "
-            "VALUES (?, 'person', 'A1', 'Phoenix', 'A2', 'Phoenix', "
-            "TIMESTAMP '2022-07-01 10:00:00', TIMESTAMP '2022-07-02 10:00:00', "
-            "'returned line', ?)",
-            (target, current),
-        )
+        _old_conflict(store, target, basis="returned line", is_current=current)
     store.close()
     with open_workspace(workspace_url) as ws:
         rows = ws.store.rows("SELECT target_id, current_since FROM conflicts ORDER BY 1")
@@ -702,14 +706,8 @@ def test_migration_15_gives_each_conflict_its_first_seen_as_current_since(
 def test_migration_14_marks_the_latest_runs_conflicts_current(workspace_url: str) -> None:
     store = _bare_store(workspace_url)
     migrate(store, up_to=13)
-    for target, last_seen in (("P-1", "2022-07-02"), ("P-2", "2022-07-01")):
-        store.execute(
-            "INSERT INTO conflicts (target_id, target_kind, agency_id, division, "
-            "other_agency_id, other_division, first_seen, last_seen, basis) VALUES (?, "
-            "'person', 'A1', 'Phoenix', 'A2', 'Phoenix', TIMESTAMP '2022-07-01 10:00:00', "
-            "CAST(? AS TIMESTAMP), 'returned line')",
-            (target, last_seen),
-        )
+    for target, last_seen in (("P-1", datetime(2022, 7, 2)), ("P-2", datetime(2022, 7, 1))):
+        _old_conflict(store, target, basis="returned line", last_seen=last_seen)
     store.close()
     with open_workspace(workspace_url) as ws:
         rows = ws.store.rows("SELECT target_id, is_current FROM conflicts ORDER BY 1")
