@@ -107,6 +107,19 @@ _EVENTS = [
 ]
 
 
+def _head_step(name: str, news: str, window: int) -> Step:
+    """A new line's head: the contacts that talked to a selector of ``news`` in its first
+    ``window`` days (the handovers' and the passings' alike)."""
+    return Step(
+        name,
+        f"""
+    SELECT l.sel, l.contact, n.first_day
+    FROM links l JOIN {news} n ON n.sel = l.sel
+    WHERE l.first_day <= n.first_day + {window}
+""",
+    )
+
+
 def _handover_steps(p: HandoverParams) -> list[Step]:
     """The handovers' steps after :data:`_EVENTS`; :data:`_HANDOVERS_SELECT` reads them."""
     window, gap, overlap = int(p.window_days), int(p.max_gap_days), int(p.max_overlap_days)
@@ -129,14 +142,7 @@ def _handover_steps(p: HandoverParams) -> list[Step]:
     WHERE l.last_day >= o.last_day - {window}
 """,
         ),
-        Step(
-            "head",
-            f"""
-    SELECT l.sel, l.contact, n.first_day
-    FROM links l JOIN news n ON n.sel = l.sel
-    WHERE l.first_day <= n.first_day + {window}
-""",
-        ),
+        _head_step("head", "news", window),
         Step("tail_n", "SELECT sel, COUNT(*) AS n FROM tail GROUP BY sel"),
         Step("head_n", "SELECT sel, COUNT(*) AS n FROM head GROUP BY sel"),
         Step(
@@ -344,14 +350,7 @@ def _passing_steps(p: HandoverParams, pairs: str) -> list[Step]:
       AND s.sel NOT IN (SELECT new_selector FROM {pairs})
 """,
         ),
-        Step(
-            "p_head",
-            f"""
-    SELECT l.sel, l.contact, n.first_day
-    FROM links l JOIN p_news n ON n.sel = l.sel
-    WHERE l.first_day <= n.first_day + {window}
-""",
-        ),
+        _head_step("p_head", "p_news", window),
         Step("p_head_n", "SELECT sel, COUNT(*) AS n FROM p_head GROUP BY sel"),
         Step(
             "p_candidates",
