@@ -71,12 +71,17 @@ def address_parts(text: str) -> tuple[str, str, list[str], list[str]]:
     number: "UNKNOWN", "HOMELESS") has no words or numbers either."""
     import usaddress
 
+    # Every (token, label) usaddress read, for the place's words below; tag() joins a
+    # label's tokens, and a label met twice apart raises with them all.
+    labelled: list[tuple[str, str]] = []
     try:
         tagged, _ = usaddress.tag(text)
+        labelled = [(str(v), label) for label, v in tagged.items()]
     except usaddress.RepeatedLabelError as exc:
         tagged = {}
         for token, label in exc.parsed_string:
             tagged.setdefault(label, token)
+        labelled = list(exc.parsed_string)
     except Exception:  # a parser failure never loses the record
         tagged = {}
     number = "".join(ch for ch in str(tagged.get("AddressNumber", "")) if ch.isalnum()).lower()
@@ -93,10 +98,6 @@ def address_parts(text: str) -> tuple[str, str, list[str], list[str]]:
     words, numbers = address_tokens(text)
     if place:
         # A read city: its words are the place's, not the street's.
-        try:
-            labelled = usaddress.parse(text)
-        except Exception:
-            labelled = []
         placed = " ".join(t for t, label in labelled if label in _PLACE_LABELS)
         drop_words, drop_numbers = address_tokens(placed)
         words = sorted(set(words) - set(drop_words))
