@@ -648,6 +648,33 @@ def test_letters_without_an_accent_to_strip_are_transliterated() -> None:
     assert names.fold("O'Neil-Smith") == "oneil smith"
 
 
+def test_a_surname_spelled_as_a_particle_or_a_title_is_kept() -> None:
+    """Particles go only where they lead a later word ("de la Cruz" is "cruz"); a part that
+    is a particle's spelling alone is the name: Lê, Đỗ and La (Vietnamese), Du and Di
+    (Chinese), Van as a given name. A title's spelling among the last names is a surname
+    when it is a word (King, Bishop, Judge), and a title where it is an abbreviation."""
+
+    def read(*args: str | None) -> tuple[str, tuple[str, ...]]:
+        parts = names.readings(*args)[0]
+        return parts.first, parts.surnames
+
+    assert read("Lê, Tú") == read("Lê, Tú", "Tú", None, "Lê") == ("tu", ("le",))
+    assert read("Tú Lê") == ("tu", ("le",))
+    assert read("Lê Tú") == read("LE TU") == ("le", ("tu",))
+    assert read("Đỗ Văn Hùng") == read("DO VAN HUNG") == ("do", ("hung",))
+    assert read("DU, Wei") == read("Wei Du") == ("wei", ("du",))
+    assert read("Van Holmes", "Van", None, "Holmes") == ("van", ("holmes",))
+    assert read("Juan de la Cruz") == read("DE LA CRUZ, Juan") == ("juan", ("cruz",))
+    assert read("Arie van der Heijden", "Arie", None, "van der Heijden") == (
+        "arie",
+        ("heijden",),
+    )
+    assert read("John King") == read("KING, John") == ("john", ("king",))
+    assert read("Hannah Judge") == ("hannah", ("judge",))
+    assert read("JOSE RAMIREZ DR") == read("Dr. Jose Ramirez") == ("jose", ("ramirez",))
+    assert read("RAMIREZ, JOSE DR") == ("jose", ("ramirez",))
+
+
 def _first_pass(
     rows: list[dict[str, Any]], edges: list[tuple[str, str, float]]
 ) -> duckdb.DuckDBPyConnection:

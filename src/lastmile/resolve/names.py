@@ -127,8 +127,19 @@ class NameParts:
         return {f"{f} {s}" for f in first_forms(self.first) for s in self.surnames}
 
 
+def _particle(word: str) -> bool:
+    return word in PARTICLES or word in PARTICLES_DER
+
+
 def _words(text: str) -> list[str]:
-    return [w for w in fold(text).split() if w not in PARTICLES and w not in PARTICLES_DER]
+    """A name part's folded words without the particles that lead a later word of it ("de
+    la Cruz" is "cruz", "Van der Berg" is "berg"). A particle's spelling that no word of
+    the part follows is the name itself and is kept: "Lê", "Đỗ", "La" (Vietnamese), "Du",
+    "Di" (Chinese) fold to a particle's spelling, and dropping them left "Lê Tú" and "Tú
+    Lê" without a surname and "Đỗ Văn Hùng" as "Hùng" alone."""
+    words = fold(text).split()
+    last = max((i for i, w in enumerate(words) if not _particle(w)), default=-1)
+    return [w for i, w in enumerate(words) if i > last or not _particle(w)]
 
 
 def _strip_generation(words: list[str]) -> tuple[list[str], str]:
@@ -166,8 +177,13 @@ def parse_name(
     parsed = HumanName(full)
     first_words = _words(parsed.first)
     first_words = [w for w in first_words if w not in _TITLES] or first_words
+    # nameparser takes the titles that lead a name ("Dr.", "Sgt."). A title's spelling
+    # left among the middle names is one too ("RAMIREZ, JOSE DR"), and so is a short one
+    # among the last names ("JOSE RAMIREZ DR"), but a word of four letters or more there is
+    # a surname: King, Bishop, Judge, Prince and Dean are titles to nameparser.
+    surnames_spelled_as_titles = {w for w in fold(parsed.last).split() if len(w) >= 4}
     rest = _strip_generation(_words(f"{parsed.middle} {parsed.last}"))[0]
-    rest = [w for w in rest if w not in _TITLES]
+    rest = [w for w in rest if w not in _TITLES or w in surnames_spelled_as_titles]
     if not first_words:
         return NameParts(rest[0] if rest else "", "", tuple(rest[1:]), suffix)
     if "," in full:
