@@ -152,3 +152,35 @@ def test_an_entity_is_a_rare_spelling_only_when_all_its_records_are() -> None:
         .to_pylist()
     }
     assert got == {"E1": None, "E2": names.sound_key("frnandes", "charles")}
+
+
+def test_one_name_part_in_common_compares_a_rare_spelling_of_the_other() -> None:
+    """A surname in common and a given name mistyped or transliterated another way
+    ("Yustim" and "Justim"), or the given name in common and the surname mistyped, with no
+    date of birth, address or selector in common: compared when one side's spelling is one
+    few records write (persons.RARE_SPELLING). Two names many records write beside one
+    surname ("Huong Bui" and "Hong Bui") are two people's, and are not compared on the
+    surname alone."""
+    from lastmile.resolve import names
+
+    def person(rid: str, first: str, sur: str, rare: bool) -> dict[str, Any]:
+        row = _person(rid, first, sur, "")
+        sound = names.sound_key(first, sur)
+        row.update(monikers=None, moniker=None, name_sound=sound, name_rare=sound if rare else None)
+        return row
+
+    rows = [
+        person("a", "yustim", "bezborodko", rare=False),
+        person("b", "justim", "bezborodko", rare=True),
+        person("c", "maurice", "samson", rare=False),
+        person("d", "maurice", "samspn", rare=True),
+        person("e", "huong", "bui", rare=False),
+        person("f", "hung", "bui", rare=False),
+    ]
+    table, model = _features(rows), _model()
+    assert names.sound_key("yustim", "x") != names.sound_key("justim", "x")
+    assert names.sound_key("x", "samson") != names.sound_key("x", "samspn")
+    assert compared(table, model, "a", "b")
+    assert compared(table, model, "c", "d")
+    assert not compared(table, model, "e", "f")
+    assert not compared(table, model, "a", "c")

@@ -158,6 +158,11 @@ def test_large_blocks_are_split_by_a_second_key_and_small_ones_kept() -> None:
     # Names that sound alike held by more than MAX_BLOCK records: split by the birth year.
     assert {r["blk_sound"] for r in big} == {"1990"}
     assert {r["blk_sound"] for r in small} == {""}
+    # A surname held by more than MAX_BLOCK records: split by the given name's initial; a
+    # given name held by few is kept whole.
+    assert [r["blk_sur"] for r in big] == [f[0] for f in firsts[:n]]
+    assert {r["blk_sur"] for r in small} == {""}
+    assert {r["blk_first"] for r in rows} == {""}
 
 
 def _dob_pairs(table: pa.Table) -> set[tuple[str, str]]:

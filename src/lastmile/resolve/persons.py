@@ -313,6 +313,19 @@ def blocking_rules() -> list[dict[str, Any]]:
         rule("l.first = r.first AND l.sur1 = r.sur1 AND l.blk_name = r.blk_name"),
         rule("l.sur1 = r.sur1 AND l.sur2 = r.sur2 AND l.blk_surnames = r.blk_surnames"),
         rule("l.first = r.sur1 AND l.sur1 = r.first"),
+        # One name part agrees and the other is mistyped, transliterated or missing ("Yustim"
+        # and "Justim Bezborod'ko", "Samson" and "Samspn"): every pair of a name part held
+        # by at most MAX_BLOCK records, and in larger blocks the pairs whose other part
+        # starts alike (blocking on one attribute at a time, Christen, *Data Matching*,
+        # 2012, ch. 4).
+        rule(
+            "l.first = r.first AND l.blk_first = r.blk_first "
+            "AND (l.name_rare IS NOT NULL OR r.name_rare IS NOT NULL)"
+        ),
+        rule(
+            "l.sur1 = r.sur1 AND l.blk_sur = r.blk_sur "
+            "AND (l.name_rare IS NOT NULL OR r.name_rare IS NOT NULL)"
+        ),
         # A name mistyped or transliterated another way: its sounds (names.sound_key), when
         # one side's given name or surname is a spelling few records write.
         rule(
@@ -373,6 +386,8 @@ _SPLITS: dict[str, tuple[tuple[str, ...], str | None, str]] = {
     "blk_name": (("first", "sur1"), None, "substr(dob, 1, 4)"),
     "blk_sound": (("name_sound",), None, "substr(dob, 1, 4)"),
     "blk_surnames": (("sur1", "sur2"), None, "left(first, 1)"),
+    "blk_first": (("first",), None, "left(sur1, 1)"),
+    "blk_sur": (("sur1",), None, "left(first, 1)"),
     "blk_sur_year": (("sur1", "substr(dob, 1, 4)"), None, "left(first, 1)"),
     "blk_mon_sur": (("moniker", "sur1"), None, "left(first, 1)"),
     "blk_mon_first": (("moniker", "first"), None, "left(sur1, 1)"),
