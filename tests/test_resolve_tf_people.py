@@ -28,25 +28,32 @@ def _people(rows: list[dict[str, Any]]) -> dict[str, float]:
 def test_one_man_in_five_case_files_counts_once_and_many_namesakes_count_many() -> None:
     rows = [_rec(f"g{i}", "graziano", "guariento", "1975-03-12") for i in range(5)]
     rows += [_rec(f"j{i}", "john", "smith", f"19{60 + i}-01-01") for i in range(4)]
-    # Ten records without a date or anything shared: as many people as ten dated records
-    # are here (5 of 9 records, 5.6 people), not one.
+    # Ten records without a date or anything shared: one person, and each further record
+    # another at the rate a name's later dated records are another person here (3 of 7).
     rows += [_rec(f"p{i}", "pedro", "ruiz", None) for i in range(10)]
     people = _people(rows)
     assert people["graziano guariento"] == 1
     assert people["john smith"] == 4
-    assert people["pedro ruiz"] > 5
+    assert abs(people["pedro ruiz"] - (1 + 9 * 3 / 7)) < 1e-6
 
 
-def test_a_name_s_undated_records_count_at_the_rate_its_dated_records_show() -> None:
+def test_a_name_s_undated_records_count_at_the_rate_its_dated_records_repeat() -> None:
+    """An undated record is another person at the rate a name's later dated records are
+    another person: the name's own, with the rate over all names as one more record."""
     rows = [_rec(f"g{i}", "graziano", "guariento", "1975-03-12") for i in range(3)]
     rows += [_rec(f"g{i}", "graziano", "guariento", None) for i in range(3, 5)]
     rows += [_rec("t1", "tom", "hale", "1961-01-01"), _rec("t2", "tom", "hale", "1972-02-02")]
     rows += [_rec("t3", "tom", "hale", None), _rec("t4", "tom", "hale", None)]
+    # One woman written once with her date and once without: one person, as good as.
+    rows += [_rec("k1", "kira", "saveleva", "1950-07-14"), _rec("k2", "kira", "saveleva", None)]
     people = _people(rows)
-    # One man on three dated records: two more records are two thirds of a person.
-    assert abs(people["graziano guariento"] - (1 + 2 / 3)) < 1e-6
-    # Two men on two dated records: two more records are two more men.
-    assert people["tom hale"] == 4
+    # Over all names, later dated records are another person 1 time in 3 (graziano: 0 of
+    # 2, tom hale: 1 of 1).
+    rate = 1 / 3
+    assert abs(people["graziano guariento"] - (1 + 2 * rate / 3)) < 1e-6
+    assert abs(people["tom hale"] - (2 + 2 * (1 + rate) / 2)) < 1e-6
+    assert abs(people["kira saveleva"] - (1 + rate)) < 1e-6
+    assert people["kira saveleva"] < 1.5
 
 
 def test_a_slip_of_a_date_joins_only_a_date_given_twice_as_often() -> None:
