@@ -184,3 +184,40 @@ def test_one_name_part_in_common_compares_a_rare_spelling_of_the_other() -> None
     assert compared(table, model, "c", "d")
     assert not compared(table, model, "e", "f")
     assert not compared(table, model, "a", "c")
+
+
+def test_a_name_typed_the_other_way_round_and_mistyped_is_compared_and_weighed() -> None:
+    """ "VITTÓRIA, CUNHA" and "Vitória Cunha": the given name and the surname swapped and
+    one of them mistyped. The sound key is the same whatever the order of the parts, so the
+    sound rule compares them when one spelling is rare; the name comparison has its own
+    level for them, apart from "names disagree" (which forbids a merge without a date of
+    birth in common) and from an exact swap."""
+    from lastmile.resolve import names
+
+    assert names.sound_key("vittoria", "cunha") == names.sound_key("cunha", "vitoria")
+    assert names.sound_key("sals", "davi") == names.sound_key("davi", "sales")
+
+    def person(rid: str, first: str, sur: str, rare: bool) -> dict[str, Any]:
+        row = _person(rid, first, sur, "")
+        sound = names.sound_key(first, sur)
+        row.update(monikers=None, moniker=None, name_sound=sound, name_rare=sound if rare else None)
+        return row
+
+    rows = [
+        person("a", "cunha", "vittoria", rare=True),
+        person("b", "vitoria", "cunha", rare=False),
+        person("c", "vitoria", "cunha", rare=False),
+        person("d", "cunha", "vitoria", rare=False),
+        person("e", "carla", "cunha", rare=False),
+    ]
+    table, model = _features(rows), _model()
+    assert compared(table, model, "a", "b")
+    labels = persons.level_labels(model)["name"]
+
+    def level(x: str, y: str) -> str:
+        row = persons.score_pair(table, model, x, y).to_pylist()[0]
+        return labels[row["gamma_name"]][0]
+
+    assert level("a", "b") == "given and family names swapped, spelled closely"
+    assert level("c", "d") == "given and family names swapped"
+    assert level("a", "e") == "names disagree"

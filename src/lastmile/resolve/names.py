@@ -306,13 +306,15 @@ def moniker_cores(text: str | None) -> list[str]:
 
 
 def sound_key(first: str | None, surname: str | None) -> str | None:
-    """The Soundex codes of a folded given name and surname ("charles fernandes" and
-    "charles frnandes" give "C642 F655"): the blocking key of two records whose names a
-    clerk mistyped or another clerk transliterated ("Orisya Deregus", "Orisia Derregus"),
-    phonetic encoding as record linkage blocks names (Christen, *Data Matching*, 2012,
-    ch. 4). None without both."""
+    """The Soundex codes of a folded given name and surname, in the codes' order ("charles
+    fernandes" and "charles frnandes" give "C642 F655"): the blocking key of two records
+    whose names a clerk mistyped or another clerk transliterated ("Orisya Deregus",
+    "Orisia Derregus"), phonetic encoding as record linkage blocks names (Christen, *Data
+    Matching*, 2012, ch. 4). The order is the codes', not the name's, so a name whose
+    parts a clerk also put the other way round meets it too ("VITTÓRIA, CUNHA" and
+    "Vitória Cunha", "SALS DAVI" and "Sales, Davi"). None without both."""
     if not first or not surname:
         return None
     import jellyfish
 
-    return f"{jellyfish.soundex(first)} {jellyfish.soundex(surname)}"
+    return " ".join(sorted((jellyfish.soundex(first), jellyfish.soundex(surname))))

@@ -178,6 +178,13 @@ def comparisons() -> list[dict[str, Any]]:
                 f"{surnames_meet} AND jaro_winkler_similarity(l.first, r.first) >= 0.88",
                 "a surname agrees, the given name spelled closely",
             ),
+            # Typed into each other's boxes and mistyped too ("VITTÓRIA, CUNHA" and "Vitória
+            # Cunha"): each part close to the other record's other part.
+            _level(
+                "jaro_winkler_similarity(l.first, r.sur1) >= 0.88 "
+                "AND jaro_winkler_similarity(l.sur1, r.first) >= 0.88",
+                "given and family names swapped, spelled closely",
+            ),
             _level(
                 "jaro_winkler_similarity(l.fullname, r.fullname) >= 0.92", "names spelled closely"
             ),
