@@ -311,6 +311,18 @@ def _rule(sql: str, explode: list[str] | None = None) -> dict[str, Any]:
     return out
 
 
+def _one_side_rare(sql: str) -> list[dict[str, Any]]:
+    """The rule ``sql`` where one side's given name or surname is a rare spelling
+    (``name_rare``), as one rule per side: each side's condition is then filtered before
+    the join, which pairs the few rare records with their block. The two sides in one
+    condition (an OR) joined every pair of each block first: a given name's block of
+    hundreds of records at a million, to keep a handful of its pairs."""
+    return [
+        _rule(f"{sql} AND l.name_rare IS NOT NULL"),
+        _rule(f"{sql} AND r.name_rare IS NOT NULL"),
+    ]
+
+
 def blocking_rules() -> list[dict[str, Any]]:
     rule = _rule
     # The blk_* columns split blocks of more than MAX_BLOCK records (see blocking_keys).
@@ -325,20 +337,11 @@ def blocking_rules() -> list[dict[str, Any]]:
         # by at most MAX_BLOCK records, and in larger blocks the pairs whose other part
         # starts alike (blocking on one attribute at a time, Christen, *Data Matching*,
         # 2012, ch. 4).
-        rule(
-            "l.first = r.first AND l.blk_first = r.blk_first "
-            "AND (l.name_rare IS NOT NULL OR r.name_rare IS NOT NULL)"
-        ),
-        rule(
-            "l.sur1 = r.sur1 AND l.blk_sur = r.blk_sur "
-            "AND (l.name_rare IS NOT NULL OR r.name_rare IS NOT NULL)"
-        ),
+        *_one_side_rare("l.first = r.first AND l.blk_first = r.blk_first"),
+        *_one_side_rare("l.sur1 = r.sur1 AND l.blk_sur = r.blk_sur"),
         # A name mistyped or transliterated another way: its sounds (names.sound_key), when
         # one side's given name or surname is a spelling few records write.
-        rule(
-            "l.name_sound = r.name_sound AND l.blk_sound = r.blk_sound "
-            "AND (l.name_rare IS NOT NULL OR r.name_rare IS NOT NULL)"
-        ),
+        *_one_side_rare("l.name_sound = r.name_sound AND l.blk_sound = r.blk_sound"),
         rule(
             "l.sur1 = r.sur1 AND substr(l.dob, 1, 4) = substr(r.dob, 1, 4) "
             "AND l.blk_sur_year = r.blk_sur_year"
