@@ -1,0 +1,103 @@
+"""Edge lists as real files come: separators, encodings, quoting, blank lines, stray cells.
+
+Each bad file is refused in one line naming the file, the row as numbered in the file (the
+header is row 1, blank lines count), the column or cell, and the reason; each good variant
+gives the same graph as the plain comma-separated file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from lastmile.cli import app
+from lastmile.network import NetworkError, load_network, read_edges
+
+runner = CliRunner()
+PLAIN = "source,target,weight\na,b,2\nb,c,1\n"
+
+
+def _write(tmp_path: Path, data: bytes | str, name: str = "e.csv") -> Path:
+    path = tmp_path / name
+    path.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
+    return path
+
+
+def _ties(path: Path) -> dict[frozenset[str], float]:
+    g = load_network(path).graph
+    return {frozenset((g.vs[e.source]["name"], g.vs[e.target]["name"])): e["weight"] for e in g.es}
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        PLAIN.replace(",", "\t"),  # tab-separated (what lastmile itself writes)
+        PLAIN.replace(",", ";"),  # a spreadsheet where the comma is the decimal mark
+        "\ufeff" + PLAIN,  # UTF-8 with a byte-order mark (Excel's CSV UTF-8)
+        PLAIN.replace("\n", "\r\n"),  # CRLF line endings
+        "Source,TARGET,Weight,date\na,b,2,2020-01-01\nb,c,1,2020-01-02\n",  # other columns
+        'source,target,weight\n\na,b,2\n\nb,c,"1"\n\n',  # blank lines, a quoted number
+    ],
+)
+def test_separators_encodings_and_line_endings_give_the_same_graph(
+    tmp_path: Path, data: str
+) -> None:
+    assert _ties(_write(tmp_path, data)) == _ties(_write(tmp_path, PLAIN, "plain.csv"))
+
+
+def test_ids_with_commas_quotes_unicode_and_leading_zeros_are_kept_as_written(
+    tmp_path: Path,
+) -> None:
+    path = _write(
+        tmp_path,
+        'source,target\n"Smith, J","O""Neil"\n007,7\n0007,José Ñúñez\n"two\nlines",李\n',
+    )
+    assert set(load_network(path).ids) == {
+        "Smith, J",
+        'O"Neil',
+        "007",
+        "7",
+        "0007",
+        "José Ñúñez",
+        "two\nlines",
+        "李",
+    }
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        # an unquoted decimal comma: DuckDB's sniffer read it as a fifth column, weight 1
+        ("source,target,weight\na,b,1,5\n", "row 2: 4 cells but the header names 3"),
+        ('source,target,weight\na,b,"1,5"\n', r"row 2: weight: 1,5 is not a number \(write .*1\.5"),
+        # rows as numbered in the file: blank lines and a cell's line break count
+        ("source,target,weight\n\na,b,1\n\n\nb,c,0\n", "row 6: weight: 0 is not positive"),
+        ('source,target,weight\n"a\nb",c,1\nb,c,-1\n', "row 4: weight: -1 is not positive"),
+        # a quote never closed: DuckDB dropped the last record without a word
+        ('source,target\na,b\n"c,d\ne,f\n', r'row 3: a quote \("\) opens a cell that is never'),
+        ('source,target\na,b\n"c"x,d\n', "row 3: a quoted cell has text after its closing"),
+        (b"source,target\na,b\nJos\xe9,c\n", "row 3: not UTF-8 text"),
+        ("source,target\na,b\n".encode("utf-16"), "row 1: the file is UTF-16 text"),
+        ("Source,target,source\na,b,c\n", "row 1: the header names the column source twice"),
+        ("source,target,weight\na,b,1e-320\n", "row 2: weight: 1e-320 is too small"),
+        ("source\ttarget\n\n", "no rows after the header"),
+    ],
+)
+def test_bad_files_are_refused_with_their_row_and_reason(
+    tmp_path: Path, data: str | bytes, reason: str
+) -> None:
+    path = _write(tmp_path, data)
+    with pytest.raises(NetworkError, match=reason):
+        read_edges(path)
+
+
+def test_a_bad_file_is_one_line_on_every_command(tmp_path: Path) -> None:
+    path = _write(tmp_path, "source,target,weight\na,b,1\nc,d,1,5\n")
+    for command in (["keyplayers"], ["disrupt", "--format", "json"], ["links"]):
+        result = runner.invoke(app, [*command, "--edges", str(path)])
+        assert result.exit_code == 1
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1
+        assert lines[0].startswith(f"error: {path}: row 3: 4 cells but the header names 3 ")
+        assert "Traceback" not in result.output
