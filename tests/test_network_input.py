@@ -8,11 +8,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 from typer.testing import CliRunner
 
 from lastmile.cli import app
-from lastmile.network import NetworkError, load_network, read_edges
+from lastmile.network import (
+    Network,
+    NetworkError,
+    build_network,
+    key_players,
+    load_network,
+    read_edges,
+)
+from lastmile.network.centrality import eigenvector
 
 runner = CliRunner()
 PLAIN = "source,target,weight\na,b,2\nb,c,1\n"
@@ -101,3 +110,45 @@ def test_a_bad_file_is_one_line_on_every_command(tmp_path: Path) -> None:
         assert len(lines) == 1
         assert lines[0].startswith(f"error: {path}: row 3: 4 cells but the header names 3 ")
         assert "Traceback" not in result.output
+
+
+def _two_stars_and_a_blob() -> Network:
+    """Three components: each has a top eigenvector person (scored 1), the blob's inner
+    people differ in the last bits of ARPACK's answer from run to run."""
+    import random as stdrandom
+
+    draw = stdrandom.Random(4)
+    blob = [(f"b{i}", f"b{j}") for i in range(40) for j in range(i + 1, 40) if draw.random() < 0.2]
+    stars = [
+        (f"{hub}", f"{hub}{leaf}") for hub in ("s", "t") for leaf in range(4 if hub == "s" else 6)
+    ]
+    pairs = [*blob, *stars]
+    return build_network(
+        pa.table(
+            {
+                "source": [a for a, _ in pairs],
+                "target": [b for _, b in pairs],
+                "weight": [1.0 + (i % 3) for i in range(len(pairs))],
+            }
+        )
+    )
+
+
+def test_eigenvector_is_the_same_whatever_the_random_state_and_ties_go_to_betweenness() -> None:
+    """igraph's ARPACK starts from Python's random state: the same file gave the component
+    tops (all 1) in a different order from run to run (CAVIAR phase 10, --method eigenvector)."""
+    import random as stdrandom
+
+    net = _two_stars_and_a_blob()
+    runs = []
+    for seed in range(8):
+        stdrandom.seed(seed)
+        runs.append(eigenvector(net.graph).tolist())
+    assert all(r == runs[0] for r in runs)
+    stdrandom.seed(3)
+    table = key_players(net, 3, method="eigenvector").table
+    # the three component tops all score 1; the tie goes to betweenness: the blob's top, then
+    # the hub of six leaves, then the hub of four
+    assert table.column("score").to_pylist() == [1.0, 1.0, 1.0]
+    assert table.column("id").to_pylist()[1:] == ["t", "s"]
+    assert table.column("id").to_pylist()[0].startswith("b")
