@@ -152,3 +152,42 @@ def test_eigenvector_is_the_same_whatever_the_random_state_and_ties_go_to_betwee
     assert table.column("score").to_pylist() == [1.0, 1.0, 1.0]
     assert table.column("id").to_pylist()[1:] == ["t", "s"]
     assert table.column("id").to_pylist()[0].startswith("b")
+
+
+def test_link_scores_are_computed_in_blocks_of_bounded_memory(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`lastmile links` on a million random ties asked for 4.3 GiB at once (paths of length 3
+    of ten million candidate pairs) and died; in blocks the peak follows PAIR_BUDGET and the
+    scores are the same."""
+    import tracemalloc
+
+    import igraph as ig
+    import numpy as np
+
+    from lastmile.network import linklearn
+    from lastmile.network.linkpred import _adjacency, _candidates, edge_index
+
+    g = ig.Graph.Erdos_Renyi(n=300, m=1200)
+    a = _adjacency(g.vcount(), edge_index(g))
+    x, y, _ = _candidates(a)
+
+    def peak(budget: int) -> tuple[int, tuple[np.ndarray, ...]]:
+        monkeypatch.setattr(linklearn, "PAIR_BUDGET", budget)
+        tracemalloc.start()
+        scores = linklearn.neighbourhood(a, x, y)
+        rowdot = linklearn._rowdot(a @ a, x, y)
+        top = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        return top, (*scores, rowdot)
+
+    whole, expected = peak(10**12)
+    blocked, got = peak(20_000)
+    assert all(np.allclose(e, g_) for e, g_ in zip(expected, got, strict=True))
+    assert blocked < whole / 4
+    assert [(b.start, b.stop) for b in linklearn.pair_blocks(np.array([3, 3, 3, 9, 1]), 6)] == [
+        (0, 2),
+        (2, 3),
+        (3, 4),
+        (4, 5),
+    ]
