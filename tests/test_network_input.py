@@ -191,3 +191,15 @@ def test_link_scores_are_computed_in_blocks_of_bounded_memory(
         (3, 4),
         (4, 5),
     ]
+
+
+def test_every_note_is_one_line(tmp_path: Path) -> None:
+    """A note longer than the 80 columns of a pipe was folded over two lines ("...into 18
+    ties" / "(weights summed)"), so a script reading stderr line by line saw half notes."""
+    path = _write(tmp_path, "source,target\na,b\nb,a\nb,c\nc,d\nc,c\n", "a_rather_long_name.csv")
+    for command in (["keyplayers", "-k", "2"], ["disrupt", "--steps", "1"], ["links"]):
+        result = runner.invoke(app, [*command, "--edges", str(path)])
+        assert result.exit_code == 0, result.output
+        lines = result.stderr.splitlines()
+        assert any(len(line) > 80 for line in lines)
+        assert all(line.startswith("note: ") for line in lines), lines
