@@ -5,8 +5,9 @@
 
 prints the Markdown tables of docs/networks.md and draws docs/figures/caviar_disruption.svg
 and .png; ``--union`` also writes the union of the 11 phases as an edge list
-(source,target,weight), for the command-line check of the same figures. CAVIAR's matrices count wiretapped communications between anonymised players
-(numbers only; 1-82 traffickers, 83-110 others) in 11 two-month phases, 1994-1996.
+(source,target,weight), for the command-line check of the same figures. CAVIAR's matrices
+count wiretapped communications between anonymised players (numbers only; 1-82 traffickers,
+83-110 others) in 11 two-month phases, 1994-1996.
 """
 
 from __future__ import annotations
