@@ -234,3 +234,12 @@ def test_sampled_efficiency_follows_the_same_people_from_step_to_step(
     assert rows[1]["efficiency"] == pytest.approx(
         rows[0]["efficiency"] * (n - 1) / (n - 2), abs=2e-6
     )
+
+
+def test_a_matrix_not_in_utf8_is_refused_with_file_and_row(tmp_path: Path) -> None:
+    """--matrix printed Python's codec message, without the file or the row."""
+    from lastmile.network import read_adjacency
+
+    path = _write(tmp_path, b",a,b\na,0,1\nb,1,0\n\xe9,0,0\n", "m.csv")
+    with pytest.raises(NetworkError, match=f"{path}: row 4: not UTF-8 text"):
+        read_adjacency(path)

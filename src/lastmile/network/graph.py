@@ -13,6 +13,7 @@ himself has no place in a shortest path or a brokerage triad); both are counted 
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -241,8 +242,13 @@ def read_adjacency(path: Path | str) -> pa.Table:
     label is kept, so nodes without ties stay as isolated nodes.
     """
     path = Path(path)
-    with path.open(newline="", encoding="utf-8-sig") as fh:
-        rows = list(csv.reader(fh))
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        row = raw[: exc.start].count(b"\n") + 1
+        raise NetworkError(f"{path}: row {row}: not UTF-8 text; save the file as UTF-8") from None
+    rows = list(csv.reader(io.StringIO(text, newline="")))
     if not rows or len(rows[0]) < 2:
         raise NetworkError(f"{path}: not an adjacency matrix (no label row)")
     labels = [c.strip() for c in rows[0][1:]]
