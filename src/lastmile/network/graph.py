@@ -246,8 +246,8 @@ def read_adjacency(path: Path | str) -> pa.Table:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        row = raw[: exc.start].count(b"\n") + 1
-        raise NetworkError(f"{path}: row {row}: not UTF-8 text; save the file as UTF-8") from None
+        line = raw[: exc.start].count(b"\n") + 1
+        raise NetworkError(f"{path}: row {line}: not UTF-8 text; save the file as UTF-8") from None
     rows = list(csv.reader(io.StringIO(text, newline="")))
     if not rows or len(rows[0]) < 2:
         raise NetworkError(f"{path}: not an adjacency matrix (no label row)")
