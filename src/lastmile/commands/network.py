@@ -63,7 +63,9 @@ def _stored(ws: Any) -> bool:
         if run is None
         else "the stored network analysis predates the last resolve"
     )
-    err_console.print(plain(f"note: {why}: computed now (lastmile analyze stores it)"))
+    err_console.print(
+        plain(f"note: {why}: computed now (lastmile analyze stores it)"), soft_wrap=True
+    )
     return False
 
 
@@ -88,7 +90,7 @@ def _load(
             return workspace_network(ws, network)
     net = load_network(edges, matrix=matrix)
     for note in net.notes:
-        err_console.print(plain(f"note: {edges}: {note}"))
+        err_console.print(plain(f"note: {edges}: {note}"), soft_wrap=True)
     return net
 
 
@@ -123,7 +125,9 @@ def _stored_key_players(
                 )
             return None
     if table.num_rows < k:  # a network of fewer than k people: all of them are stored
-        err_console.print(plain(f"note: only {table.num_rows} nodes: ranked all of them"))
+        err_console.print(
+            plain(f"note: only {table.num_rows} nodes: ranked all of them"), soft_wrap=True
+        )
     import pyarrow.compute as pc
 
     top = table.filter(pc.less_equal(table.column("rank"), k))
@@ -176,7 +180,7 @@ def keyplayers(
     net = _load(network, edges, matrix, workspace)
     result = key_players(net, k, method=method.value, seed=seed)
     for note in result.notes[len(net.notes) :]:
-        err_console.print(plain(f"note: {note}"))
+        err_console.print(plain(f"note: {note}"), soft_wrap=True)
     table = result.table
     if format is not TableFormat.json:
         table = table.select(["rank", "id", "score", "why"])
@@ -258,7 +262,7 @@ def disrupt(
     if plot is not None:
         label = f"{strategy.value}, {'sequential' if sequential else 'all at once'}"
         plot_disruption({label: table}, plot, title=str(edges or network))
-        err_console.print(plain(f"wrote {plot}"))
+        err_console.print(plain(f"wrote {plot}"), soft_wrap=True)
     if format is TableFormat.json:
         _emit(json.dumps(table.to_pylist(), indent=2) + "\n", out)
         return
@@ -347,7 +351,7 @@ def links(
                         ),
                     )
                 model = found.model
-                err_console.print(plain(found.note))
+                err_console.print(plain(found.note), soft_wrap=True)
     if evaluate:
         table = evaluate_links(net, seed=seed, context=context)
         _emit_table(table, format, out, "link prediction AUC")
@@ -544,5 +548,5 @@ def analyze(
             ("attribution", result.attribution),
         ):
             write_csv(table, out_dir / f"{name}.csv")
-        err_console.print(plain(f"wrote {out_dir}/"))
+        err_console.print(plain(f"wrote {out_dir}/"), soft_wrap=True)
     _emit(result.summary(), None)

@@ -96,26 +96,40 @@ def betweenness(
     return Betweenness(values, stderr, False, k)
 
 
+EIGENVECTOR_DIGITS = 12
+"""Eigenvector values are rounded to this many decimals: ARPACK's answer varies in its last
+bits, and a ranking must not hang on them (ties go to betweenness)."""
+
+
 def eigenvector(g: ig.Graph) -> np.ndarray:
     """Weighted eigenvector centrality (Bonacich 1972), within each component, largest = 1.
 
     It is defined only on a connected graph, so each component gets its own (igraph's
-    advice); an isolated person scores 0 and both people of a dyad score 1.
+    advice); an isolated person scores 0 and both people of a dyad score 1. igraph's ARPACK
+    starts from its random generator (Python's ``random`` unless set), so the generator is
+    seeded for the call, and each component is divided by its largest value (exactly 1) and
+    rounded to :data:`EIGENVECTOR_DIGITS` decimals: the same graph gives the same values and
+    the same ranking in every run.
     """
     n = g.vcount()
     eig = np.zeros(n)
     if not g.ecount():
         return eig
-    for members in g.connected_components():
-        if len(members) == 2:
-            eig[members] = 1.0
-        elif len(members) > 2:
-            sub = g.induced_subgraph(members)
-            with warnings.catch_warnings():
-                # igraph warns when some values are near zero (the leaves of a star, say);
-                # within one component the values are still the defined ones.
-                warnings.simplefilter("ignore", RuntimeWarning)
-                eig[members] = sub.eigenvector_centrality(scale=True, weights="weight")
+    ig.set_random_number_generator(random.Random(0))
+    try:
+        for members in g.connected_components():
+            if len(members) == 2:
+                eig[members] = 1.0
+            elif len(members) > 2:
+                sub = g.induced_subgraph(members)
+                with warnings.catch_warnings():
+                    # igraph warns when some values are near zero (the leaves of a star, say);
+                    # within one component the values are still the defined ones.
+                    warnings.simplefilter("ignore", RuntimeWarning)
+                    values = np.abs(sub.eigenvector_centrality(scale=True, weights="weight"))
+                eig[members] = np.round(values / values.max(), EIGENVECTOR_DIGITS)
+    finally:
+        ig.set_random_number_generator(random)
     return eig
 
 

@@ -16,7 +16,11 @@ fraction of the intact largest component, the number of components (isolated peo
 components) and global efficiency (Latora & Marchiori 2001): the mean of ``1/d`` over ordered
 pairs of remaining people, on hop distances (a disconnected pair counts 0). Efficiency is exact
 up to ``EXACT_EFFICIENCY`` people and estimated above from a seeded sample of
-``EFFICIENCY_BUDGET / m`` sources (at least 30): every step then costs about the same.
+``EFFICIENCY_BUDGET / m`` sources (at least 30): every step then costs about the same. The
+sample is drawn once, from the intact network, and every step measures from the sampled people
+still present (common random numbers): a fresh sample at each step changed the estimate more
+than a removal did (on a million random ties, efficiency rose from 0.1823 to 0.1839 after the
+two highest-betweenness people were removed).
 """
 
 from __future__ import annotations
@@ -53,20 +57,37 @@ STEP_KEYS = (
 )
 
 
-def efficiency(g: ig.Graph, *, seed: int = 0) -> float:
-    """Global efficiency on hop distances (exact when small, sampled sources when large)."""
+def efficiency_sources(g: ig.Graph, *, seed: int = 0) -> list[str] | None:
+    """The people (names) whose distances estimate the efficiency of ``g`` and of what is
+    left of it after removals; None when ``g`` is small enough to measure exactly."""
+    n = g.vcount()
+    if n <= EXACT_EFFICIENCY:
+        return None
+    rng = random.Random(seed)
+    k = min(n, max(MIN_EFFICIENCY_SOURCES, EFFICIENCY_BUDGET // max(g.ecount(), 1)))
+    return [g.vs[v]["name"] for v in sorted(rng.sample(range(n), k))]
+
+
+def efficiency(g: ig.Graph, *, seed: int = 0, sources: list[str] | None = None) -> float:
+    """Global efficiency on hop distances: exact when small, else the mean over sampled
+    sources (``sources``, names, those still in ``g``; by default drawn from ``g``)."""
     n = g.vcount()
     if n < 2:
         return 0.0
-    if n <= EXACT_EFFICIENCY:
+    if sources is None:
+        sources = efficiency_sources(g, seed=seed)
+    if sources is None:
         return float(np.mean(g.harmonic_centrality(normalized=True)))
-    rng = random.Random(seed)
-    k = min(n, max(MIN_EFFICIENCY_SOURCES, EFFICIENCY_BUDGET // max(g.ecount(), 1)))
-    sample = rng.sample(range(n), k)
+    present = set(sources)
+    sample = [v.index for v in g.vs if v["name"] in present]
+    if not sample:
+        return 0.0
     return float(np.mean(g.harmonic_centrality(vertices=sample, normalized=True)))
 
 
-def _measure(h: ig.Graph, first_largest: int, step: int, removed: str | None) -> dict[str, object]:
+def _measure(
+    h: ig.Graph, first_largest: int, step: int, removed: str | None, sources: list[str] | None
+) -> dict[str, object]:
     sizes = h.connected_components().sizes() if h.vcount() else []
     largest = max(sizes) if sizes else 0
     return {
@@ -75,7 +96,7 @@ def _measure(h: ig.Graph, first_largest: int, step: int, removed: str | None) ->
         "largest_component": int(largest),
         "largest_component_fraction": round(largest / first_largest, 6) if first_largest else 0.0,
         "components": len(sizes),
-        "efficiency": round(efficiency(h), 6),
+        "efficiency": round(efficiency(h, sources=sources), 6),
     }
 
 
@@ -141,7 +162,8 @@ def disrupt(
         order = _order(g, strategy, steps, seed)
     h = g.copy()
     first = max(h.connected_components().sizes())
-    rows = [_measure(h, first, 0, None)]
+    sources = efficiency_sources(g, seed=seed)
+    rows = [_measure(h, first, 0, None, sources)]
     for step in range(1, steps + 1):
         if strategy != "list" and sequential:
             v = _pick(h, strategy, seed)
@@ -150,7 +172,7 @@ def disrupt(
         else:
             name = g.vs[order[step - 1]]["name"]
             h.delete_vertices(h.vs.find(name=name).index)
-        rows.append(_measure(h, first, step, name))
+        rows.append(_measure(h, first, step, name, sources))
     return pa.Table.from_pylist(
         rows,
         schema=pa.schema(

@@ -12,6 +12,9 @@ himself has no place in a shortest path or a brokerage triad); both are counted 
 
 from __future__ import annotations
 
+import csv
+import io
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -46,60 +49,181 @@ EDGE_SCHEMA = pa.schema(
 )
 
 
+DELIMITERS = (",", "\t", ";")
+"""The cell separators an edge list may use: a comma, else the first of tab and semicolon
+that the header row holds (tab-separated text is what lastmile itself and many tools write;
+a semicolon is what a spreadsheet writes where the comma is the decimal mark)."""
+
+
+class _BadLine(Exception):
+    def __init__(self, line: int, reason: str) -> None:
+        super().__init__(reason)
+        self.line, self.reason = line, reason
+
+
+def _header(path: Path) -> tuple[str, list[str]]:
+    """The delimiter of ``path`` and the cells of its header row (row 1)."""
+    with path.open("rb") as fh:
+        first = fh.readline(1 << 20)
+    if first.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise NetworkError(f"{path}: row 1: the file is UTF-16 text; save it as UTF-8 (CSV UTF-8)")
+    try:
+        line = first.decode("utf-8-sig").rstrip("\r\n")
+    except UnicodeDecodeError:
+        raise NetworkError(f"{path}: row 1: not UTF-8 text; save the file as UTF-8") from None
+    delim = "," if "," in line else next((d for d in DELIMITERS[1:] if d in line), ",")
+    cells = next(csv.reader([line], delimiter=delim), [])
+    return delim, [c.strip() for c in cells]
+
+
+def _lines(path: Path) -> Iterator[str]:
+    with path.open("rb") as fh:
+        for number, raw in enumerate(fh, start=1):
+            try:
+                yield raw.decode("utf-8-sig" if number == 1 else "utf-8")
+            except UnicodeDecodeError:
+                raise _BadLine(number, "not UTF-8 text; save the file as UTF-8") from None
+
+
+def _diagnose(path: Path, delim: str, width: int) -> str | None:
+    """The first row that a CSV reader can not take, and why: read again with Python's csv
+    module, only after the fast reader failed (or a quote is left open), so that the message
+    names the row as numbered in the file (the header is row 1; blank lines count)."""
+    reader = csv.reader(_lines(path), delimiter=delim, strict=True)
+    start = 1
+    try:
+        for cells in reader:
+            if start > 1 and len(cells) > width:
+                return (
+                    f"row {start}: {len(cells)} cells but the header names {width} "
+                    f"(a decimal comma? write 1.5, or quote the cell)"
+                )
+            start = reader.line_num + 1
+    except _BadLine as bad:
+        return f"row {bad.line}: {bad.reason}"
+    except csv.Error as exc:
+        if "end of data" in str(exc) or "EOF" in str(exc):
+            return f'row {start}: a quote (") opens a cell that is never closed'
+        return f'row {start}: a quoted cell has text after its closing quote ("" writes a quote)'
+    return None
+
+
+def _record_line(path: Path, delim: str, record: int) -> int:
+    """The row of the file (header = row 1) where data record ``record`` (1 = the first after
+    the header; blank lines are no record) begins: rows and records differ when the file has
+    blank lines or cells that hold line breaks."""
+    reader = csv.reader(_lines(path), delimiter=delim)
+    start, seen = 1, 0
+    for cells in reader:
+        if start > 1 and cells:
+            seen += 1
+            if seen == record:
+                return start
+        start = reader.line_num + 1
+    return record + 1
+
+
+def _odd_quotes(path: Path) -> bool:
+    """Whether the file holds an odd number of quote characters: in a well-formed CSV quotes
+    come in pairs, and DuckDB drops a last record whose quote is never closed, silently."""
+    count = 0
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 22):
+            count += chunk.count(b'"')
+    return count % 2 == 1
+
+
 def read_edges(path: Path | str) -> pa.Table:
     """Read and validate an edge-list CSV: ``source,target[,weight]`` with a header row.
 
-    Raises :class:`NetworkError` naming the file, row (the header is row 1), column and
-    reason for the first bad row: a missing source, a weight that is not a number, or a
-    weight that is zero or negative (weights are strengths; a zero tie is no tie).
+    The cells are separated by commas, or by tabs or semicolons when the header row has no
+    comma (:data:`DELIMITERS`); the text is UTF-8 (a byte-order mark is allowed). Raises
+    :class:`NetworkError` naming the file, row (as numbered in the file: the header is row 1),
+    column and reason for the first bad row: more cells than the header names (an unquoted
+    decimal comma), a quote never closed, text that is not UTF-8, a missing source, a weight
+    that is not a number, or a weight that is zero, negative or too small to invert (weights
+    are strengths; a zero tie is no tie).
     """
     path = Path(path)
     if not path.is_file():
         raise NetworkError(f"{path}: no such file")
     if path.stat().st_size == 0:
         raise NetworkError(f"{path}: empty file (expected a header row source,target[,weight])")
+    delim, header = _header(path)
+    columns = [c.lower() for c in header]
+    if "source" not in columns or "target" not in columns:
+        raise NetworkError(
+            f"{path}: row 1: the header must name the columns source,target[,weight]; "
+            f"found {delim.join(header)}"
+        )
+    for name in ("source", "target", "weight"):
+        if columns.count(name) > 1:
+            raise NetworkError(f"{path}: row 1: the header names the column {name} twice")
+    if _odd_quotes(path):
+        problem = _diagnose(path, delim, len(header))
+        if problem is not None:
+            raise NetworkError(f"{path}: {problem}")
+    at = {
+        name: f"c{columns.index(name)}"
+        for name in ("source", "target", "weight")
+        if name in columns
+    }
+    types = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(header)))
     con = duckdb.connect()
     try:
-        rel = con.sql(
-            "SELECT * FROM read_csv(?, header = true, all_varchar = true, delim = ',', "
-            "quote = '\"', null_padding = true)",
-            params=[str(path)],
-        )
-        columns = [c.strip().lower() for c in rel.columns]
-        if "source" not in columns or "target" not in columns:
-            raise NetworkError(
-                f"{path}: row 1: the header must name the columns source,target[,weight]; "
-                f"found {','.join(rel.columns)}"
+        try:
+            # The dialect is given, not sniffed: DuckDB's sniffer takes a row with more cells
+            # than the header for a new column (a decimal comma "1,5" read as 1) and may guess
+            # an escape or comment character. Not parallel, so a quoted cell may hold a line
+            # break; short rows are padded with empty cells (a missing weight is 1).
+            rel = con.sql(
+                f"SELECT * FROM read_csv(?, header = true, auto_detect = false, "
+                f"columns = {{{types}}}, delim = ?, quote = '\"', escape = '\"', "
+                f"null_padding = true, parallel = false)",
+                params=[str(path), delim],
             )
-        real = dict(zip(columns, rel.columns, strict=True))
-        weight = f'"{real["weight"]}"' if "weight" in real else "NULL"
-        con.register("raw", rel)
-        con.execute(
-            f"""CREATE TEMP TABLE e AS SELECT
-                row_number() OVER () + 1 AS row,
-                nullif(trim("{real["source"]}"), '') AS source,
-                nullif(trim("{real["target"]}"), '') AS target,
-                nullif(trim({weight}), '') AS weight_text
-            FROM raw"""
-        )
+            weight = at.get("weight", "NULL")
+            con.register("raw", rel)
+            con.execute(
+                f"""CREATE TEMP TABLE e AS SELECT
+                    row_number() OVER () AS record,
+                    nullif(trim({at["source"]}), '') AS source,
+                    nullif(trim({at["target"]}), '') AS target,
+                    nullif(trim({weight}), '') AS weight_text
+                FROM raw"""
+            )
+        except duckdb.Error as exc:
+            problem = _diagnose(path, delim, len(header))
+            raise NetworkError(
+                f"{path}: {problem}"
+                if problem
+                else f"{path}: not a readable CSV ({str(exc).splitlines()[0]})"
+            ) from None
         bad = con.execute(
-            """SELECT row, CASE
+            """SELECT record, CASE
                     WHEN source IS NULL THEN 'source: empty'
                     WHEN weight_text IS NOT NULL AND TRY_CAST(weight_text AS DOUBLE) IS NULL
-                        THEN 'weight: ' || weight_text || ' is not a number'
+                        THEN 'weight: ' || weight_text || ' is not a number' || CASE
+                            WHEN regexp_matches(weight_text, '^[0-9]+,[0-9]+$')
+                            THEN ' (write decimals with a point: '
+                                 || replace(weight_text, ',', '.') || ')'
+                            ELSE '' END
                     WHEN NOT isfinite(TRY_CAST(weight_text AS DOUBLE))
                         THEN 'weight: ' || weight_text || ' is not finite'
                     WHEN TRY_CAST(weight_text AS DOUBLE) <= 0
                         THEN 'weight: ' || weight_text
                              || ' is not positive (weights count calls or meetings)'
+                    WHEN NOT isfinite(1.0 / TRY_CAST(weight_text AS DOUBLE))
+                        THEN 'weight: ' || weight_text
+                             || ' is too small (its inverse, the length of the tie, is infinite)'
                 END AS reason
-            FROM e WHERE reason IS NOT NULL ORDER BY row LIMIT 1"""
+            FROM e WHERE reason IS NOT NULL ORDER BY record LIMIT 1"""
         ).fetchone()
         if bad is not None:
-            raise NetworkError(f"{path}: row {bad[0]}: {bad[1]}")
+            raise NetworkError(f"{path}: row {_record_line(path, delim, bad[0])}: {bad[1]}")
         table = con.sql(
             """SELECT source, target, coalesce(TRY_CAST(weight_text AS DOUBLE), 1.0) AS weight
-            FROM e ORDER BY row"""
+            FROM e ORDER BY record"""
         ).to_arrow_table()
     except duckdb.Error as exc:
         raise NetworkError(f"{path}: not a readable CSV ({str(exc).splitlines()[0]})") from None
@@ -118,10 +242,13 @@ def read_adjacency(path: Path | str) -> pa.Table:
     label is kept, so nodes without ties stay as isolated nodes.
     """
     path = Path(path)
-    import csv
-
-    with path.open(newline="", encoding="utf-8-sig") as fh:
-        rows = list(csv.reader(fh))
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise NetworkError(f"{path}: row {line}: not UTF-8 text; save the file as UTF-8") from None
+    rows = list(csv.reader(io.StringIO(text, newline="")))
     if not rows or len(rows[0]) < 2:
         raise NetworkError(f"{path}: not an adjacency matrix (no label row)")
     labels = [c.strip() for c in rows[0][1:]]

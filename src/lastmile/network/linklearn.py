@@ -31,6 +31,7 @@ tie. docs/networks.md ("Learned link prediction") gives the reasons.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import math
 import os
@@ -219,27 +220,72 @@ def _adjacency(n: int, edges: np.ndarray) -> sp.csr_matrix:
     return a
 
 
+PAIR_BUDGET = 20_000_000
+"""How many stored entries the sparse products for one block of pairs may hold (about 12
+bytes each): pairs are scored block by block, so that the candidates of a graph of a million
+ties (some ten million pairs two steps apart) do not need tens of gigabytes at once."""
+
+
+def pair_blocks(cost: np.ndarray, budget: int | None = None) -> list[slice]:
+    """Consecutive slices of the pairs whose summed ``cost`` (entries each pair makes) stays
+    within ``budget`` (:data:`PAIR_BUDGET`), one pair at least per slice."""
+    budget = PAIR_BUDGET if budget is None else budget
+    if len(cost) == 0:
+        return []
+    total = np.cumsum(cost, dtype=np.float64)
+    cuts = [0]
+    while cuts[-1] < len(cost):
+        start = cuts[-1]
+        base = total[start - 1] if start else 0.0
+        end = int(np.searchsorted(total, base + budget, side="right"))
+        cuts.append(max(end, start + 1))
+    return [slice(a, b) for a, b in itertools.pairwise(cuts)]
+
+
 def neighbourhood(
     a: sp.csr_matrix, x: np.ndarray, y: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Degrees (of every vertex), then for the pairs ``(x[i], y[i])`` on adjacency ``a``:
     common neighbours, Adamic-Adar, resource allocation and paths of length 3 (the classic
-    scores of ``linkpred.score_pairs`` and features of the learned model)."""
+    scores of ``linkpred.score_pairs`` and features of the learned model), in blocks of pairs
+    (:func:`pair_blocks`; a pair's paths of length 3 need the row of ``a @ a`` of its first end,
+    as many entries as its neighbours have ties)."""
     deg = np.asarray(a.sum(axis=1)).ravel()
     with np.errstate(divide="ignore"):
         inv_log = np.where(deg > 1, 1.0 / np.log(np.maximum(deg, 2)), 0.0)
         inv = np.where(deg > 0, 1.0 / np.maximum(deg, 1), 0.0)
-    ax, ay = a[x], a[y]
-    common = ax.multiply(ay)
-    cn = np.asarray(common.sum(axis=1)).ravel()
-    aa = np.asarray(common @ inv_log).ravel()
-    ra = np.asarray(common @ inv).ravel()
-    paths3 = np.asarray((ax @ a).multiply(ay).sum(axis=1)).ravel()
+    reach = a @ deg
+    cost = reach[x] + deg[x] + deg[y] + 1
+    parts: list[tuple[np.ndarray, ...]] = []
+    for block in pair_blocks(cost):
+        ax, ay = a[x[block]], a[y[block]]
+        common = ax.multiply(ay)
+        parts.append(
+            (
+                np.asarray(common.sum(axis=1)).ravel(),
+                np.asarray(common @ inv_log).ravel(),
+                np.asarray(common @ inv).ravel(),
+                np.asarray((ax @ a).multiply(ay).sum(axis=1)).ravel(),
+            )
+        )
+    if not parts:
+        empty = np.zeros(0)
+        return deg, empty, empty, empty, empty
+    cn, aa, ra, paths3 = (np.concatenate(column) for column in zip(*parts, strict=True))
     return deg, cn, aa, ra, paths3
 
 
 def _rowdot(m: sp.csr_matrix, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    return np.asarray(m[x].multiply(m[y]).sum(axis=1)).ravel()
+    """Row ``x[i]`` of ``m`` dotted with row ``y[i]``, in blocks of pairs (:func:`pair_blocks`)."""
+    if len(x) == 0:
+        return np.zeros(0)
+    length = np.diff(m.indptr)
+    return np.concatenate(
+        [
+            np.asarray(m[x[b]].multiply(m[y[b]]).sum(axis=1)).ravel()
+            for b in pair_blocks(length[x] + length[y] + 1)
+        ]
+    )
 
 
 @dataclass
