@@ -85,6 +85,11 @@ def test_ids_with_commas_quotes_unicode_and_leading_zeros_are_kept_as_written(
         ('source,target,weight\n"a\nb",c,1\nb,c,-1\n', "row 4: weight: -1 is not positive"),
         # a quote never closed: DuckDB dropped the last record without a word
         ('source,target\na,b\n"c,d\ne,f\n', r'row 3: a quote \("\) opens a cell that is never'),
+        # ... with more than the csv module's cell limit (128 KiB) after it
+        (
+            'source,target\na,b\n"c,d\n' + "e,f\n" * 40_000,
+            r'row 3: a quote \("\) opens a cell that is never',
+        ),
         ('source,target\na,b\n"c"x,d\n', "row 3: a quoted cell has text after its closing"),
         (b"source,target\na,b\nJos\xe9,c\n", "row 3: not UTF-8 text"),
         ("source,target\na,b\n".encode("utf-16"), "row 1: the file is UTF-16 text"),

@@ -649,10 +649,11 @@ def test_letters_without_an_accent_to_strip_are_transliterated() -> None:
 
 
 def test_a_surname_spelled_as_a_particle_or_a_title_is_kept() -> None:
-    """Particles go only where they lead a later word ("de la Cruz" is "cruz"); a part that
-    is a particle's spelling alone is the name: Lê, Đỗ and La (Vietnamese), Du and Di
+    """Particles go but for a part's last word ("de la Cruz" is "cruz"); a part that ends
+    in a particle's spelling ends in the name: Lê, Đỗ and La (Vietnamese), Du and Di
     (Chinese), Van as a given name. A title's spelling among the last names is a surname
-    when it is a word (King, Bishop, Judge), and a title where it is an abbreviation."""
+    when it is one of the surnames that are titles' words (King, Bishop, Judge), and a
+    title otherwise ("CAPT")."""
 
     def read(*args: str | None) -> tuple[str, tuple[str, ...]]:
         parts = names.readings(*args)[0]
@@ -672,6 +673,8 @@ def test_a_surname_spelled_as_a_particle_or_a_title_is_kept() -> None:
     assert read("John King") == read("KING, John") == ("john", ("king",))
     assert read("Hannah Judge") == ("hannah", ("judge",))
     assert read("JOSE RAMIREZ DR") == read("Dr. Jose Ramirez") == ("jose", ("ramirez",))
+    assert read("JOSE RAMIREZ CAPT") == ("jose", ("ramirez",))
+    assert read("Nguyen Van Le") == ("nguyen", ("le",))
     assert read("RAMIREZ, JOSE DR") == ("jose", ("ramirez",))
 
 

@@ -29,12 +29,13 @@ def test_one_man_in_five_case_files_counts_once_and_many_namesakes_count_many() 
     rows = [_rec(f"g{i}", "graziano", "guariento", "1975-03-12") for i in range(5)]
     rows += [_rec(f"j{i}", "john", "smith", f"19{60 + i}-01-01") for i in range(4)]
     # Ten records without a date or anything shared: one person, and each further record
-    # another at the rate a name's later dated records are another person here (3 of 7).
+    # another at the rate a name's later dated records are another person here (3 of 7,
+    # with Laplace's one and two: 4 of 9).
     rows += [_rec(f"p{i}", "pedro", "ruiz", None) for i in range(10)]
     people = _people(rows)
     assert people["graziano guariento"] == 1
     assert people["john smith"] == 4
-    assert abs(people["pedro ruiz"] - (1 + 9 * 3 / 7)) < 1e-6
+    assert abs(people["pedro ruiz"] - (1 + 9 * 4 / 9)) < 1e-6
 
 
 def test_a_name_s_undated_records_count_at_the_rate_its_dated_records_repeat() -> None:
@@ -48,8 +49,8 @@ def test_a_name_s_undated_records_count_at_the_rate_its_dated_records_repeat() -
     rows += [_rec("k1", "kira", "saveleva", "1950-07-14"), _rec("k2", "kira", "saveleva", None)]
     people = _people(rows)
     # Over all names, later dated records are another person 1 time in 3 (graziano: 0 of
-    # 2, tom hale: 1 of 1).
-    rate = 1 / 3
+    # 2, tom hale: 1 of 1), 2 in 5 with Laplace's rule of succession.
+    rate = 2 / 5
     assert abs(people["graziano guariento"] - (1 + 2 * rate / 3)) < 1e-6
     assert abs(people["tom hale"] - (2 + 2 * (1 + rate) / 2)) < 1e-6
     assert abs(people["kira saveleva"] - (1 + rate)) < 1e-6
@@ -81,8 +82,9 @@ def test_an_undated_record_sharing_a_phone_is_the_person_it_shares_it_with() -> 
         _rec("b2", "lea", "roth", None, sel_keys=["phone:+15550003"], investigation_id="k"),
     ]
     people = _people(rows)
-    assert people["omar haddad"] == 3
-    assert people["lea roth"] == 2
+    # No name is dated twice here: an undated unit is another person one time in two.
+    assert people["omar haddad"] == 1 + 2 * 0.5
+    assert people["lea roth"] == 1 + 1 * 0.5
 
 
 def test_the_model_weighs_a_name_by_the_people_bearing_it_not_its_records() -> None:

@@ -102,9 +102,15 @@ def _diagnose(path: Path, delim: str, width: int) -> str | None:
     except _BadLine as bad:
         return f"row {bad.line}: {bad.reason}"
     except csv.Error as exc:
-        if "end of data" in str(exc) or "EOF" in str(exc):
+        # A quote never closed swallows the rest of the file into one cell: at the end of the
+        # data, or sooner at the csv module's cell size limit (128 KiB).
+        if "end of data" in str(exc) or "EOF" in str(exc) or "field limit" in str(exc):
             return f'row {start}: a quote (") opens a cell that is never closed'
-        return f'row {start}: a quoted cell has text after its closing quote ("" writes a quote)'
+        if "expected after" in str(exc):
+            return (
+                f'row {start}: a quoted cell has text after its closing quote ("" writes a quote)'
+            )
+        return f"row {start}: not a readable CSV ({exc})"
     return None
 
 

@@ -40,6 +40,48 @@ GENERATIONS: dict[str, str] = {
 # Particles of compound surnames (de la Cruz, del Río, van der Berg) carry no identity.
 PARTICLES = frozenset({"de", "del", "la", "las", "los", "y", "e", "da", "do", "dos", "van", "von"})
 PARTICLES_DER = frozenset({"der", "den", "di", "du", "le", "st"})
+# Surnames that nameparser also lists as titles: kept where they stand among the last names.
+SURNAMES_AS_TITLES = frozenset(
+    {
+        "abbot",
+        "abbott",
+        "baron",
+        "bishop",
+        "brother",
+        "canon",
+        "chancellor",
+        "chief",
+        "count",
+        "deacon",
+        "dean",
+        "duke",
+        "earl",
+        "field",
+        "friar",
+        "grand",
+        "judge",
+        "justice",
+        "king",
+        "knight",
+        "lord",
+        "major",
+        "marshal",
+        "marshall",
+        "master",
+        "mayor",
+        "monk",
+        "nurse",
+        "page",
+        "pope",
+        "porter",
+        "prince",
+        "prior",
+        "queen",
+        "rector",
+        "sheriff",
+        "vicar",
+    }
+)
 _NON_LETTER = re.compile(r"[^a-z ]+")
 _TITLES = frozenset(t.lower().strip(".") for t in CONSTANTS.titles)
 
@@ -132,14 +174,13 @@ def _particle(word: str) -> bool:
 
 
 def _words(text: str) -> list[str]:
-    """A name part's folded words without the particles that lead a later word of it ("de
-    la Cruz" is "cruz", "Van der Berg" is "berg"). A particle's spelling that no word of
-    the part follows is the name itself and is kept: "Lê", "Đỗ", "La" (Vietnamese), "Du",
+    """A name part's folded words without its particles ("de la Cruz" is "cruz", "Van der
+    Berg" is "berg", "Nguyen Van Le" is "nguyen le"), but for its last word: a particle's
+    spelling there is the name itself and is kept: "Lê", "Đỗ", "La" (Vietnamese), "Du",
     "Di" (Chinese) fold to a particle's spelling, and dropping them left "Lê Tú" and "Tú
     Lê" without a surname and "Đỗ Văn Hùng" as "Hùng" alone."""
     words = fold(text).split()
-    last = max((i for i, w in enumerate(words) if not _particle(w)), default=-1)
-    return [w for i, w in enumerate(words) if i > last or not _particle(w)]
+    return [w for i, w in enumerate(words) if not _particle(w) or i == len(words) - 1]
 
 
 def _strip_generation(words: list[str]) -> tuple[list[str], str]:
@@ -178,12 +219,11 @@ def parse_name(
     first_words = _words(parsed.first)
     first_words = [w for w in first_words if w not in _TITLES] or first_words
     # nameparser takes the titles that lead a name ("Dr.", "Sgt."). A title's spelling
-    # left among the middle names is one too ("RAMIREZ, JOSE DR"), and so is a short one
-    # among the last names ("JOSE RAMIREZ DR"), but a word of four letters or more there is
-    # a surname: King, Bishop, Judge, Prince and Dean are titles to nameparser.
-    surnames_spelled_as_titles = {w for w in fold(parsed.last).split() if len(w) >= 4}
+    # left among the middle or last names is one too ("RAMIREZ, JOSE DR", "JOSE RAMIREZ
+    # CAPT"), but for the surnames that are titles' words (King, Bishop, Judge...).
     rest = _strip_generation(_words(f"{parsed.middle} {parsed.last}"))[0]
-    rest = [w for w in rest if w not in _TITLES or w in surnames_spelled_as_titles]
+    last_words = set(fold(parsed.last).split())
+    rest = [w for w in rest if w not in _TITLES or (w in last_words and w in SURNAMES_AS_TITLES)]
     if not first_words:
         return NameParts(rest[0] if rest else "", "", tuple(rest[1:]), suffix)
     if "," in full:
