@@ -181,7 +181,11 @@ def check(edges: Path, g: nx.Graph, worst: dict[str, float]) -> None:
                     }
                     best = max(rank.values())
                     pick = rank[step["removed"]]
-                    assert pick >= best or np.allclose(pick, best), (edges, strategy, mode, step)
+                    if not (pick >= best or np.allclose(pick, best)):
+                        raise SystemExit(
+                            f"{edges.name}: disrupt {strategy} {mode} step {step['step']} removed "
+                            f"{step['removed']}, not the highest on what remains"
+                        )
                     h.remove_node(step["removed"])
                 sizes = [len(c) for c in nx.connected_components(h)]
                 agree("disrupt_largest_component", step["largest_component"], max(sizes, default=0))
