@@ -14,6 +14,16 @@ from lastmile.resolve import collective, persons
 from tests.test_resolve_recall import _features, _model, _person, compared
 
 
+def _sounding(rid: str, first: str, sur: str, rare: bool = True) -> dict[str, Any]:
+    """A record of a name with its sound key, marked a rare spelling or not, no moniker."""
+    from lastmile.resolve import names
+
+    row = _person(rid, first, sur, "")
+    sound = names.sound_key(first, sur)
+    row.update(monikers=None, moniker=None, name_sound=sound, name_rare=sound if rare else None)
+    return row
+
+
 def _entity_pass(
     rows: list[dict[str, Any]], edges: list[tuple[str, str]], rels: list[tuple[str, str]]
 ) -> pa.Table:
@@ -82,19 +92,13 @@ def test_names_that_sound_alike_are_compared_without_a_date_of_birth() -> None:
     assert names.sound_key("orisya", "deregus") == names.sound_key("orisia", "derregus")
     assert names.sound_key("charles", None) is None
 
-    def person(rid: str, first: str, sur: str, rare: bool = True) -> dict[str, Any]:
-        row = _person(rid, first, sur, "")
-        sound = names.sound_key(first, sur)
-        row.update(monikers=None, moniker=None, name_sound=sound, name_rare=sound if rare else None)
-        return row
-
     rows = [
-        person("a", "orisya", "deregus"),
-        person("b", "orisia", "derregus", rare=False),
-        person("c", "oscar", "duran"),
+        _sounding("a", "orisya", "deregus"),
+        _sounding("b", "orisia", "derregus", rare=False),
+        _sounding("c", "oscar", "duran"),
         # Two names many records write, one Soundex code: not a typo of each other.
-        person("d", "huong", "bui", rare=False),
-        person("e", "hong", "bui", rare=False),
+        _sounding("d", "huong", "bui", rare=False),
+        _sounding("e", "hong", "bui", rare=False),
     ]
     table, model = _features(rows), _model()
     assert compared(table, model, "a", "b")
@@ -163,19 +167,13 @@ def test_one_name_part_in_common_compares_a_rare_spelling_of_the_other() -> None
     surname alone."""
     from lastmile.resolve import names
 
-    def person(rid: str, first: str, sur: str, rare: bool) -> dict[str, Any]:
-        row = _person(rid, first, sur, "")
-        sound = names.sound_key(first, sur)
-        row.update(monikers=None, moniker=None, name_sound=sound, name_rare=sound if rare else None)
-        return row
-
     rows = [
-        person("a", "yustim", "bezborodko", rare=False),
-        person("b", "justim", "bezborodko", rare=True),
-        person("c", "maurice", "samson", rare=False),
-        person("d", "maurice", "samspn", rare=True),
-        person("e", "huong", "bui", rare=False),
-        person("f", "hung", "bui", rare=False),
+        _sounding("a", "yustim", "bezborodko", rare=False),
+        _sounding("b", "justim", "bezborodko", rare=True),
+        _sounding("c", "maurice", "samson", rare=False),
+        _sounding("d", "maurice", "samspn", rare=True),
+        _sounding("e", "huong", "bui", rare=False),
+        _sounding("f", "hung", "bui", rare=False),
     ]
     table, model = _features(rows), _model()
     assert names.sound_key("yustim", "x") != names.sound_key("justim", "x")
@@ -197,18 +195,12 @@ def test_a_name_typed_the_other_way_round_and_mistyped_is_compared_and_weighed()
     assert names.sound_key("vittoria", "cunha") == names.sound_key("cunha", "vitoria")
     assert names.sound_key("sals", "davi") == names.sound_key("davi", "sales")
 
-    def person(rid: str, first: str, sur: str, rare: bool) -> dict[str, Any]:
-        row = _person(rid, first, sur, "")
-        sound = names.sound_key(first, sur)
-        row.update(monikers=None, moniker=None, name_sound=sound, name_rare=sound if rare else None)
-        return row
-
     rows = [
-        person("a", "cunha", "vittoria", rare=True),
-        person("b", "vitoria", "cunha", rare=False),
-        person("c", "vitoria", "cunha", rare=False),
-        person("d", "cunha", "vitoria", rare=False),
-        person("e", "carla", "cunha", rare=False),
+        _sounding("a", "cunha", "vittoria", rare=True),
+        _sounding("b", "vitoria", "cunha", rare=False),
+        _sounding("c", "vitoria", "cunha", rare=False),
+        _sounding("d", "cunha", "vitoria", rare=False),
+        _sounding("e", "carla", "cunha", rare=False),
     ]
     table, model = _features(rows), _model()
     assert compared(table, model, "a", "b")
