@@ -63,6 +63,7 @@ def _features(people: int, copies: int, dob_missing: float, seed: int) -> pa.Tab
                 "first": f,
                 "sur1": s,
                 "fullname": f"{f} {s}",
+                "given_sur": f"{f} {s}",
                 "name_keys": [f"{f} {s}"],
                 "first_forms": [f],
                 "dob": None if rng.random() < dob_missing else d,

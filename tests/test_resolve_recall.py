@@ -109,6 +109,7 @@ def _person(rid: str, first: str, sur1: str, moniker: str, **extra: Any) -> dict
         "first": first,
         "sur1": sur1,
         "fullname": f"{first} {sur1}",
+        "given_sur": f"{first} {sur1}",
         "name_keys": [f"{first} {sur1}"],
         "first_forms": [first],
         "monikers": [moniker],

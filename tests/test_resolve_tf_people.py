@@ -107,3 +107,39 @@ def test_the_model_weighs_a_name_by_the_people_bearing_it_not_its_records() -> N
     five_men = name_tf("j0", "j1")
     assert abs(one_man_five - one_man_two) < 1e-9
     assert five_men < one_man_two - 2.0
+
+
+def _named(rid: str, first: str, sur1: str, sur2: str | None = None) -> dict[str, Any]:
+    """A record whose full name is its given name and surnames, and nothing else."""
+    full = " ".join(p for p in (first, sur1, sur2) if p)
+    return _rec(rid, first, sur1, None, sur2=sur2, fullname=full, name_keys=[full])
+
+
+def test_a_partial_name_agreement_weighs_down_for_a_common_name_and_never_up() -> None:
+    """A given name and a surname in common, the rest of the name not, or a mistyped given
+    name with a surname in common, weighs less when many people bear that given name and
+    surname, and never more than the level's trained weight for a rare one: a mistyped
+    writing is a rare value by construction (persons.given_sur_frequencies)."""
+    rows = [_rec(f"j{i}", "john", "smith", f"19{60 + i}-01-01") for i in range(6)]  # six men
+    rows += [_named("jw", "john", "smith", "ward"), _named("jt", "jon", "smith")]
+    rows += [_named("a0", "aurelie", "weber"), _named("a1", "aurelie", "weber", "roth")]
+    rows += [_named("at", "autelie", "weber")]
+    rows += [_rec(f"x{i}", f"given{i}", f"family{i}", f"1970-01-{i + 10}") for i in range(10)]
+    table = _features(rows)
+    model = persons.given_sur_frequencies(_model(), table)
+    labels = persons.level_labels(model)["name"]
+
+    def scored(a: str, b: str) -> tuple[str, float]:
+        row = persons.score_pair(table, model, a, b).to_pylist()[0]
+        return labels[row["gamma_name"]][0], float(row["mw_tf_adj_name"])
+
+    agree = "given name (or its nickname) and a surname agree"
+    typo = "a surname agrees, the given name one typo apart"
+    common, rare = scored("j0", "jw"), scored("a0", "a1")
+    assert common[0] == rare[0] == agree
+    assert common[1] < -1.0
+    assert rare[1] == 0.0
+    common_typo, rare_typo = scored("j0", "jt"), scored("a0", "at")
+    assert common_typo[0] == rare_typo[0] == typo
+    assert common_typo[1] < -1.0
+    assert rare_typo[1] == 0.0

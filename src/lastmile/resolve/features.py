@@ -560,7 +560,8 @@ def build_person_features(con: duckdb.DuckDBPyConnection) -> None:
             SELECT subject_id, list(tie ORDER BY tie) AS tie_keys
             FROM subject_ties GROUP BY subject_id
         )
-        SELECT s.record_id, s.investigation_id, n.first, n.sur1, n.sur2, n.fullname, n.suffix,
+        SELECT s.record_id, s.investigation_id, n.first, n.sur1, n.sur2, n.fullname,
+            n.first || ' ' || n.sur1 AS given_sur, n.suffix,
             nullif(n.name_keys, []) AS name_keys, nullif(n.first_forms, []) AS first_forms,
             n.middle, n.sound AS name_sound,
             -- A mistyped given name or surname is a spelling few records write

@@ -47,6 +47,7 @@ FEATURE_COLUMNS = (
     "sur1",
     "sur2",
     "fullname",
+    "given_sur",
     "suffix",
     "name_keys",
     "first_forms",
@@ -84,6 +85,51 @@ LIST_COLUMNS = (
 
 def _level(sql: str, label: str, **extra: Any) -> dict[str, Any]:
     return {"sql_condition": sql, "label_for_charts": label, **extra}
+
+
+# A name level weighed down by how common its given name and first surname are among the
+# people (people_frequencies of ``given_sur``; given_sur_frequencies): "David Lopez"
+# agreeing, swapped or one typo apart says less where thousands are written so (Winkler's
+# frequency-based matching; docs/resolution.md, "A given name and surname's frequency").
+GIVEN_SUR_FREQUENCY = {"tf_adjustment_column": "given_sur", "tf_adjustment_weight": 1.0}
+GIVEN_SUR_BASE_LABEL = "(the frequency base of the given name and first surname; never met)"
+
+
+def given_sur_frequencies(model: dict[str, Any], features: pa.Table) -> dict[str, Any]:
+    """``model`` with the levels weighed by ``given_sur``'s frequency (GIVEN_SUR_FREQUENCY)
+    set as Splink's adjustment needs them. A level's trained weight moves by
+    log2(u / the value's frequency), where u is the chance that two people drawn at random
+    bear the same given name and first surname (the sum of the squared frequencies over
+    people), held by the base level (GIVEN_SUR_BASE_LABEL): a value as common as the
+    average agreeing value keeps the trained weight.
+
+    The frequency is floored at that u, so the move is only ever down: a common given name
+    and surname weigh an agreement down, a rare one does not weigh it up. A mistyped or
+    swapped writing is a rare value by construction ("Thàh Nguyễn", "Thao, Vu"), and among
+    names of few spellings two people's rare writings meet as often as one person's
+    (docs/resolution.md, "A given name and surname's frequency")."""
+    import pyarrow.compute as pc
+
+    column = str(GIVEN_SUR_FREQUENCY["tf_adjustment_column"])
+    levels = [
+        lv
+        for comp in model.get("comparisons", [])
+        for lv in comp.get("comparison_levels", [])
+        if lv.get("tf_adjustment_column") == column
+        or lv.get("label_for_charts") == GIVEN_SUR_BASE_LABEL
+    ]
+    if not levels or column not in features.column_names:
+        return model
+    shares = people_frequencies(features, column)[f"tf_{column}"]
+    u = float(pc.sum(pc.multiply(shares, shares)).as_py() or 0.0)
+    if not 0.0 < u < 1.0:
+        return model
+    for lv in levels:
+        if lv.get("label_for_charts") == GIVEN_SUR_BASE_LABEL:
+            lv["u_probability"] = u
+        else:
+            lv["tf_minimum_u_value"] = u
+    return model
 
 
 def _null(sql: str) -> dict[str, Any]:
@@ -152,14 +198,17 @@ def comparisons() -> list[dict[str, Any]]:
                 " OR (r.first = l.sur1 AND (r.sur1 = l.first OR "
                 "list_contains(l.first_forms, r.sur1)))",
                 "given and family names swapped",
+                **GIVEN_SUR_FREQUENCY,
             ),
             _level(
                 f"{firsts_meet} AND {surnames_meet} AND NOT {surnames_conflict}",
                 "given name (or its nickname) and a surname agree",
+                **GIVEN_SUR_FREQUENCY,
             ),
             _level(
                 f"{firsts_meet} AND {surnames_meet}",
                 "given name and a surname agree, the other surname differs",
+                **GIVEN_SUR_FREQUENCY,
             ),
             _level(
                 f"{firsts_meet} AND jaro_winkler_similarity(l.sur1, r.sur1) >= 0.9",
@@ -173,6 +222,7 @@ def comparisons() -> list[dict[str, Any]]:
                 f"{surnames_meet} AND jaro_winkler_similarity(l.first, r.first) >= 0.88 "
                 "AND damerau_levenshtein(l.first, r.first) <= 1",
                 "a surname agrees, the given name one typo apart",
+                **GIVEN_SUR_FREQUENCY,
             ),
             _level(
                 f"{surnames_meet} AND jaro_winkler_similarity(l.first, r.first) >= 0.88",
@@ -191,6 +241,11 @@ def comparisons() -> list[dict[str, Any]]:
             _level("list_has_any(l.name_keys, r.name_keys)", "a name or alias agrees"),
             _level(surnames_meet, "a surname agrees, the given name differs"),
             _level(f"{firsts_meet}", "the given name agrees, the surnames differ"),
+            # Never met: every pair of one given name and first surname is met above. It
+            # holds the u that the frequency adjustments of the levels above read
+            # (given_sur_frequencies): Splink weighs a level's frequency against an exact
+            # level's u.
+            _level("l.given_sur = r.given_sur", GIVEN_SUR_BASE_LABEL),
             {"sql_condition": "ELSE", "label_for_charts": "names disagree"},
         ],
     }
@@ -879,6 +934,7 @@ def train(
         from lastmile.resolve import spark as spark_engine
 
         model = spark_engine.to_duckdb(model, settings())
+    model = given_sur_frequencies(model, features)
     # The rule's recall is read from m of the full name (learned in the pass blocked on the
     # date of birth) and of the date (in the pass blocked on the name): only when the prior
     # was counted and both passes ran.
