@@ -298,6 +298,9 @@ PROFILED = (
     ("lastmile.resolve.anchor", "anchor_nameless"),
     ("lastmile.resolve.collective", "entity_features"),
     ("lastmile.resolve.collective", "corroborated_links"),
+    # The entity passes' own clustering and edges (each pass clusters the entities again).
+    ("lastmile.resolve.run", "person_components"),
+    ("lastmile.resolve.run", "_entity_edges"),
     ("lastmile.resolve.run", "_clusters"),
     ("lastmile.resolve.cluster", "stable_ids"),
     ("lastmile.resolve.run", "_entities"),

@@ -126,7 +126,7 @@ def test_a_partial_name_agreement_weighs_down_for_a_common_name_and_never_up() -
     rows += [_named("at", "autelie", "weber")]
     rows += [_rec(f"x{i}", f"given{i}", f"family{i}", f"1970-01-{i + 10}") for i in range(10)]
     table = _features(rows)
-    model = persons.given_sur_frequencies(_model(), table)
+    model = persons.given_sur_frequencies(_model(), persons.given_sur_base(table))
     labels = persons.level_labels(model)["name"]
 
     def scored(a: str, b: str) -> tuple[str, float]:
@@ -143,3 +143,34 @@ def test_a_partial_name_agreement_weighs_down_for_a_common_name_and_never_up() -
     assert common_typo[0] == rare_typo[0] == typo
     assert common_typo[1] < -1.0
     assert rare_typo[1] == 0.0
+
+
+def test_training_sets_the_base_and_the_floor_and_one_name_adjusts_nothing() -> None:
+    """Training sets the base level's u to the chance two people share a given name and
+    first surname, and floors the four levels there (also in expectation maximisation,
+    which weighs pairs with the adjustments); records of a single name give no base, and
+    the levels are then not adjusted (an unset base would be Splink's default u, and weigh
+    every agreement up)."""
+    from tests.test_resolve_prior import _features as _made_up
+
+    table = _made_up(60, 2, 0.0, 1)
+    base = persons.given_sur_base(table)
+    assert base is not None and 0 < base < 1
+    model = persons.train(table)
+    levels = [lv for c in model["comparisons"] for lv in c["comparison_levels"]]
+    (held,) = [lv for lv in levels if lv["label_for_charts"] == persons.GIVEN_SUR_BASE_LABEL]
+    assert abs(held["u_probability"] - base) < 1e-12
+    adjusted = [lv for lv in levels if lv.get("tf_adjustment_column") == "given_sur"]
+    assert len(adjusted) == 4
+    assert all(abs(lv["tf_minimum_u_value"] - base) < 1e-12 for lv in adjusted)
+
+    one = _features([_named(f"o{i}", "ana", "silva") for i in range(3)])
+    assert persons.given_sur_base(one) is None
+    unadjusted = persons.given_sur_frequencies(persons.settings(), None)
+    weights = [
+        lv["tf_adjustment_weight"]
+        for c in unadjusted["comparisons"]
+        for lv in c["comparison_levels"]
+        if lv.get("tf_adjustment_column") == "given_sur"
+    ]
+    assert weights == [0.0] * 4

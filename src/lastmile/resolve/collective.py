@@ -80,6 +80,12 @@ def entity_features(
                 f"THEN {most(col).removesuffix(' AS name_rare')} END AS name_rare"
             )
             alone.append(f"f.{col}")
+        elif col == "given_sur":
+            # The entity's given name and first surname as it reads them (its commonest
+            # of each), so the frequency weighed is that of the name it is compared on.
+            first, sur1 = (most(c).removesuffix(f" AS {c}") for c in ("first", "sur1"))
+            cols.append(f"{first} || ' ' || {sur1} AS given_sur")
+            alone.append(f"f.{col}")
         elif col in persons.LIST_COLUMNS:
             cols.append(pooled(col))
             alone.append(f"nullif(list_sort(list_distinct(f.{col})), []) AS {col}")

@@ -95,41 +95,59 @@ GIVEN_SUR_FREQUENCY = {"tf_adjustment_column": "given_sur", "tf_adjustment_weigh
 GIVEN_SUR_BASE_LABEL = "(the frequency base of the given name and first surname; never met)"
 
 
-def given_sur_frequencies(model: dict[str, Any], features: pa.Table) -> dict[str, Any]:
-    """``model`` with the levels weighed by ``given_sur``'s frequency (GIVEN_SUR_FREQUENCY)
-    set as Splink's adjustment needs them. A level's trained weight moves by
-    log2(u / the value's frequency), where u is the chance that two people drawn at random
-    bear the same given name and first surname (the sum of the squared frequencies over
-    people), held by the base level (GIVEN_SUR_BASE_LABEL): a value as common as the
-    average agreeing value keeps the trained weight.
-
-    The frequency is floored at that u, so the move is only ever down: a common given name
-    and surname weigh an agreement down, a rare one does not weigh it up. A mistyped or
-    swapped writing is a rare value by construction ("Thàh Nguyễn", "Thao, Vu"), and among
-    names of few spellings two people's rare writings meet as often as one person's
-    (docs/resolution.md, "A given name and surname's frequency")."""
+def given_sur_base(features: pa.Table) -> float | None:
+    """The chance that two people drawn at random bear the same given name and first
+    surname: the sum of the squared frequencies of ``given_sur`` over the people
+    (people_frequencies); None when it says nothing (no such column, no value or one)."""
     import pyarrow.compute as pc
 
     column = str(GIVEN_SUR_FREQUENCY["tf_adjustment_column"])
-    levels = [
-        lv
-        for comp in model.get("comparisons", [])
-        for lv in comp.get("comparison_levels", [])
-        if lv.get("tf_adjustment_column") == column
-        or lv.get("label_for_charts") == GIVEN_SUR_BASE_LABEL
-    ]
-    if not levels or column not in features.column_names:
-        return model
+    if column not in features.column_names:
+        return None
     shares = people_frequencies(features, column)[f"tf_{column}"]
     u = float(pc.sum(pc.multiply(shares, shares)).as_py() or 0.0)
-    if not 0.0 < u < 1.0:
-        return model
-    for lv in levels:
-        if lv.get("label_for_charts") == GIVEN_SUR_BASE_LABEL:
-            lv["u_probability"] = u
-        else:
-            lv["tf_minimum_u_value"] = u
+    return u if 0.0 < u < 1.0 else None
+
+
+def given_sur_frequencies(model: dict[str, Any], base: float | None) -> dict[str, Any]:
+    """``model`` with the levels weighed by ``given_sur``'s frequency (GIVEN_SUR_FREQUENCY)
+    set as Splink's adjustment needs them. A level's trained weight moves by
+    log2(base / the value's frequency), the larger of the two records' (``base``:
+    given_sur_base), which the base level holds (GIVEN_SUR_BASE_LABEL): a value as common
+    as the average agreeing value keeps the trained weight.
+
+    The frequency is floored at the base, so the move is only ever down: a common given name
+    and surname weigh an agreement down, a rare one does not weigh it up. A mistyped or
+    swapped writing is a rare value by construction ("Thàh Nguyễn", "Thao, Vu"), and among
+    names of few spellings two people's rare writings meet as often as one person's
+    (docs/resolution.md, "A given name and surname's frequency"). Without a base (records
+    with one name or none) the levels are not adjusted at all: an unset base would be
+    Splink's default u, and weigh every agreement up."""
+    column = GIVEN_SUR_FREQUENCY["tf_adjustment_column"]
+    for comp in model.get("comparisons", []):
+        for lv in comp.get("comparison_levels", []):
+            if lv.get("label_for_charts") == GIVEN_SUR_BASE_LABEL and base is not None:
+                lv["u_probability"] = base
+            elif lv.get("tf_adjustment_column") == column:
+                if base is None:
+                    lv["tf_adjustment_weight"] = 0.0
+                    lv.pop("tf_minimum_u_value", None)
+                else:
+                    lv["tf_adjustment_weight"] = GIVEN_SUR_FREQUENCY["tf_adjustment_weight"]
+                    lv["tf_minimum_u_value"] = base
     return model
+
+
+def _restore_given_sur_base(linker: Any, base: float | None) -> None:
+    """Set the base level's u again on ``linker``: sampling u among random pairs never meets
+    that level and leaves it unset, and expectation maximisation weighs the name levels with
+    their frequency adjustments, which read it."""
+    if base is None:
+        return
+    for comp in linker._settings_obj.comparisons:
+        for lv in comp.comparison_levels:
+            if lv.label_for_charts == GIVEN_SUR_BASE_LABEL:
+                lv.u_probability = base
 
 
 def _null(sql: str) -> dict[str, Any]:
@@ -886,8 +904,15 @@ def train(
     prior = prior or DEFAULT_PRIOR
     if prior not in PRIOR_MODES:
         raise ResolveError(f"unknown prior {prior!r}: use {' or '.join(PRIOR_MODES)}")
-    linker = _linker(features, None, engine, spark)
+    # The name levels' frequency adjustments are set before training, as they will be
+    # applied: expectation maximisation weighs every pair with them.
+    base = given_sur_base(features)
+    linker = _linker(features, given_sur_frequencies(settings(), base), engine, spark)
     from splink import block_on
+
+    def sample_u(t: Any) -> None:
+        t.estimate_u_using_random_sampling(max_pairs=2e6, seed=2022)
+        _restore_given_sur_base(linker, base)
 
     skipped = skipped if skipped is not None else []
     steps: list[tuple[str, Any]] = [
@@ -897,10 +922,7 @@ def train(
                 [block_on(*PRIOR_RULE)], recall=STARTING_RULE_RECALL
             ),
         ),
-        (
-            "u by random sampling",
-            lambda t: t.estimate_u_using_random_sampling(max_pairs=2e6, seed=2022),
-        ),
+        ("u by random sampling", sample_u),
         (
             "m by EM, blocked on date of birth",
             lambda t: t.estimate_parameters_using_expectation_maximisation(
@@ -934,7 +956,7 @@ def train(
         from lastmile.resolve import spark as spark_engine
 
         model = spark_engine.to_duckdb(model, settings())
-    model = given_sur_frequencies(model, features)
+    model = given_sur_frequencies(model, base)
     # The rule's recall is read from m of the full name (learned in the pass blocked on the
     # date of birth) and of the date (in the pass blocked on the name): only when the prior
     # was counted and both passes ran.
