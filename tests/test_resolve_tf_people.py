@@ -109,6 +109,10 @@ def test_the_model_weighs_a_name_by_the_people_bearing_it_not_its_records() -> N
     assert five_men < one_man_two - 2.0
 
 
+def _base(table: Any) -> float | None:
+    return persons.given_sur_base(persons.people_frequencies(table, "given_sur"))
+
+
 def _named(rid: str, first: str, sur1: str, sur2: str | None = None) -> dict[str, Any]:
     """A record whose full name is its given name and surnames, and nothing else."""
     full = " ".join(p for p in (first, sur1, sur2) if p)
@@ -126,7 +130,7 @@ def test_a_partial_name_agreement_weighs_down_for_a_common_name_and_never_up() -
     rows += [_named("at", "autelie", "weber")]
     rows += [_rec(f"x{i}", f"given{i}", f"family{i}", f"1970-01-{i + 10}") for i in range(10)]
     table = _features(rows)
-    model = persons.given_sur_frequencies(_model(), persons.given_sur_base(table))
+    model = persons.given_sur_frequencies(_model(), _base(table))
     labels = persons.level_labels(model)["name"]
 
     def scored(a: str, b: str) -> tuple[str, float]:
@@ -154,7 +158,7 @@ def test_training_sets_the_base_and_the_floor_and_one_name_adjusts_nothing() -> 
     from tests.test_resolve_prior import _features as _made_up
 
     table = _made_up(60, 2, 0.0, 1)
-    base = persons.given_sur_base(table)
+    base = _base(table)
     assert base is not None and 0 < base < 1
     model = persons.train(table)
     levels = [lv for c in model["comparisons"] for lv in c["comparison_levels"]]
@@ -165,7 +169,7 @@ def test_training_sets_the_base_and_the_floor_and_one_name_adjusts_nothing() -> 
     assert all(abs(lv["tf_minimum_u_value"] - base) < 1e-12 for lv in adjusted)
 
     one = _features([_named(f"o{i}", "ana", "silva") for i in range(3)])
-    assert persons.given_sur_base(one) is None
+    assert _base(one) is None
     unadjusted = persons.given_sur_frequencies(persons.settings(), None)
     weights = [
         lv["tf_adjustment_weight"]

@@ -95,16 +95,14 @@ GIVEN_SUR_FREQUENCY = {"tf_adjustment_column": "given_sur", "tf_adjustment_weigh
 GIVEN_SUR_BASE_LABEL = "(the frequency base of the given name and first surname; never met)"
 
 
-def given_sur_base(features: pa.Table) -> float | None:
+def given_sur_base(frequencies: pa.Table) -> float | None:
     """The chance that two people drawn at random bear the same given name and first
     surname: the sum of the squared frequencies of ``given_sur`` over the people
-    (people_frequencies); None when it says nothing (no such column, no value or one)."""
+    (``frequencies``: people_frequencies of ``given_sur``); None when it says nothing (no
+    value, or one)."""
     import pyarrow.compute as pc
 
-    column = str(GIVEN_SUR_FREQUENCY["tf_adjustment_column"])
-    if column not in features.column_names:
-        return None
-    shares = people_frequencies(features, column)[f"tf_{column}"]
+    shares = frequencies[f"tf_{GIVEN_SUR_FREQUENCY['tf_adjustment_column']}"]
     u = float(pc.sum(pc.multiply(shares, shares)).as_py() or 0.0)
     return u if 0.0 < u < 1.0 else None
 
@@ -752,10 +750,12 @@ def _linker(
     spark: Any = None,
     rules: list[Any] | None = None,
     sdf: Any = None,
+    frequencies: Mapping[str, pa.Table] | None = None,
 ) -> Any:
     """A Splink linker of ``features`` under ``model``; ``rules`` replace the model's
-    blocking rules for prediction, and ``sdf`` is the records already registered (by an
-    earlier linker of the same features, whose connection it then shares)."""
+    blocking rules for prediction, ``sdf`` is the records already registered (by an
+    earlier linker of the same features, whose connection it then shares), and
+    ``frequencies`` the people_frequencies of some columns already counted on them."""
     from splink import Linker
 
     logging.getLogger("splink").setLevel(logging.ERROR)
@@ -773,8 +773,11 @@ def _linker(
     # cache, where the earlier one's lookup already is (Splink keeps one cache per engine
     # API; about 9 s a count at a million records).
     cache = getattr(api, "_intermediate_table_cache", None) if shared else None
+    counted = dict(frequencies or {})
     lookups = {
-        column: api.register(people_frequencies(features, column))
+        column: api.register(
+            counted[column] if column in counted else people_frequencies(features, column)
+        )
         for column in tf_columns(chosen)
         if cache is None or f"__splink__df_tf_{column}" not in cache
     }
@@ -906,8 +909,13 @@ def train(
         raise ResolveError(f"unknown prior {prior!r}: use {' or '.join(PRIOR_MODES)}")
     # The name levels' frequency adjustments are set before training, as they will be
     # applied: expectation maximisation weighs every pair with them.
-    base = given_sur_base(features)
-    linker = _linker(features, given_sur_frequencies(settings(), base), engine, spark)
+    # The frequencies are counted once, for the base and the training linker's lookup.
+    column = str(GIVEN_SUR_FREQUENCY["tf_adjustment_column"])
+    counted = {column: people_frequencies(features, column)}
+    base = given_sur_base(counted[column])
+    linker = _linker(
+        features, given_sur_frequencies(settings(), base), engine, spark, frequencies=counted
+    )
     from splink import block_on
 
     def sample_u(t: Any) -> None:
@@ -949,7 +957,7 @@ def train(
         except Exception as exc:  # Splink raises its own and the engine's errors
             skipped.append(f"{name}: {str(exc).splitlines()[0][:200]}")
             release(linker)
-            linker = _linker(features, snapshot, engine, spark)
+            linker = _linker(features, snapshot, engine, spark, frequencies=counted)
     model: dict[str, Any] = linker.misc.save_model_to_json()
     release(linker)
     if engine == "spark":
