@@ -318,6 +318,35 @@ def test_steps_give_the_rows_of_one_query_and_leave_no_table(workspace_url: str)
         assert sorted(tuple(r.values()) for r in table.to_pylist()) == one
 
 
+def test_a_snapshot_does_not_see_what_another_session_commits_meanwhile(
+    workspace_url: str,
+) -> None:
+    """Reads inside ``Store.snapshot`` see the store as it was at the first of them
+    (``conflicts.load_lines`` reads the communications in several queries): an agency that
+    another session adds meanwhile is seen after the snapshot only, by ``query_steps``'
+    staged steps too. Inside one of the store's transactions a snapshot takes that one's
+    isolation, which cannot change once it has read."""
+    with open_workspace(workspace_url) as ws:
+        if ws.kind != "postgresql":
+            pytest.skip("a DuckDB file has one writer process: no other session commits")
+        insert = "INSERT INTO agencies (agency_id, name, kind) VALUES (?, ?, ?)"
+        ws.store.execute(insert, ("A", "A agency", "local"))
+        count = "SELECT count(*) FROM agencies"
+        with open_workspace(workspace_url) as other:
+            with ws.store.snapshot():
+                assert ws.store.rows(count) == [(1,)]
+                other.store.execute(insert, ("B", "B agency", "local"))
+                assert other.store.rows(count) == [(2,)]
+                assert ws.store.rows(count) == [(1,)]
+                table = ws.store.query_steps(AGENCY_STEPS, "SELECT count(*) AS n FROM named")
+                assert table.to_pylist() == [{"n": 1}]
+            assert ws.store.rows(count) == [(2,)]
+            with ws.store.transaction():
+                assert ws.store.rows(count) == [(2,)]
+                with ws.store.snapshot():
+                    assert ws.store.rows(count) == [(2,)]
+
+
 def test_a_step_is_never_staged_under_a_store_table_s_name_or_an_odd_one(
     workspace_url: str,
 ) -> None:

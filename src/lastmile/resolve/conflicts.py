@@ -166,7 +166,22 @@ def load_lines(ws: Workspace, con: duckdb.DuckDBPyConnection) -> None:
     from lastmile.comms.handovers import HandoverParams, line_steps
 
     settle(con)
-    register_table(con, ws.store.query(RETURNED_LINES), "returned_values")
+    # One snapshot for both reads: an ingest that commits between them would otherwise be
+    # seen by the second only (a case's returned lines without its handovers, or the reverse).
+    with ws.store.snapshot():
+        returned = ws.store.query(RETURNED_LINES)
+        # The handovers, the cases whose communications show a line of one (with the platform
+        # it is seen on there, and the first and last day of their events on it) and the lines
+        # passed on (with the day D): the three kinds of row in one query, so
+        # that the events are read and the handovers found once. Each line's platforms are
+        # joined on here, in DuckDB (a handover pairs selector values over every platform: a
+        # phone keys the same on all, a handle on its own): PostgreSQL, which cannot estimate
+        # how many rows a CTE holds, ran those joins as nested loops. The query's steps are run
+        # one by one on PostgreSQL, each a temporary table analysed before the next is planned
+        # (``Store.query_steps``: a third faster on five million events, docs/resolution.md "On
+        # PostgreSQL at scale"); DuckDB runs the one query.
+        rows = ws.store.query_steps([*line_steps(HandoverParams()), *SEEN_STEPS], LINES_SELECT)
+    register_table(con, returned, "returned_values")
     key = comm_key_sql("value", "platform")
     con.execute(
         f"""
@@ -179,17 +194,6 @@ def load_lines(ws: Workspace, con: duckdb.DuckDBPyConnection) -> None:
         SELECT DISTINCT investigation_id, {key} AS key FROM r
         """
     )
-    # The handovers, the cases whose communications show a line of one (with the platform
-    # it is seen on there, and the first and last day of their events on it) and the lines
-    # passed on (with the day D): the three kinds of row in one query, so
-    # that the events are read and the handovers found once. Each line's platforms are
-    # joined on here, in DuckDB (a handover pairs selector values over every platform: a
-    # phone keys the same on all, a handle on its own): PostgreSQL, which cannot estimate
-    # how many rows a CTE holds, ran those joins as nested loops. The query's steps are run
-    # one by one on PostgreSQL, each a temporary table analysed before the next is planned
-    # (``Store.query_steps``: a third faster on five million events, docs/resolution.md "On
-    # PostgreSQL at scale"); DuckDB runs the one query.
-    rows = ws.store.query_steps([*line_steps(HandoverParams()), *SEEN_STEPS], LINES_SELECT)
     register_table(con, rows, "handover_values")
     # each handover's and passing's line joined to the platforms it is seen on (above)
     con.execute(

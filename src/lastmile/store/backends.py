@@ -237,6 +237,15 @@ class Store(ABC):
         file has one writer process at a time already."""
         yield
 
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Reads inside see the store as it was at the first of them: what another session
+        commits meanwhile is not half seen (a stage of several queries over the
+        communications, ``conflicts.load_lines``). For reads only. A DuckDB file has one
+        writer process at a time, this one, whose own writes wait for the reads: nothing to
+        do."""
+        yield
+
     @abstractmethod
     def close(self) -> None: ...
 
@@ -485,6 +494,20 @@ class PostgresStore(Store):
                 yield bool(row and row[0])
         finally:
             self._tx_depth -= 1
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        # PostgreSQL's default READ COMMITTED gives each statement its own snapshot; a
+        # REPEATABLE READ transaction gives its statements one. Inside a transaction already
+        # (this store's, or a snapshot's), that one's isolation holds: it cannot change.
+        from psycopg.pq import TransactionStatus
+
+        if self._tx_depth or self.conn.info.transaction_status != TransactionStatus.IDLE:
+            yield
+            return
+        with self.conn.transaction():
+            self.conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            yield
 
     # Advisory lock keys (two-key form: the class, then the schema's SCHEMA_KEY, so that each
     # workspace of a database has its own): 7424 serializes ingest batches, 7423 migrations.
