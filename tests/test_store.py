@@ -324,8 +324,9 @@ def test_a_snapshot_does_not_see_what_another_session_commits_meanwhile(
     """Reads inside ``Store.snapshot`` see the store as it was at the first of them
     (``conflicts.load_lines`` reads the communications in several queries): an agency that
     another session adds meanwhile is seen after the snapshot only, by ``query_steps``'
-    staged steps too. Inside one of the store's transactions a snapshot takes that one's
-    isolation, which cannot change once it has read."""
+    staged steps too, and a write inside it is refused. Inside one of the store's
+    transactions a snapshot takes that one's isolation, which cannot change once it has
+    read."""
     with open_workspace(workspace_url) as ws:
         if ws.kind != "postgresql":
             pytest.skip("a DuckDB file has one writer process: no other session commits")
@@ -340,6 +341,9 @@ def test_a_snapshot_does_not_see_what_another_session_commits_meanwhile(
                 assert ws.store.rows(count) == [(1,)]
                 table = ws.store.query_steps(AGENCY_STEPS, "SELECT count(*) AS n FROM named")
                 assert table.to_pylist() == [{"n": 1}]
+                # For reads only: a write would check against the snapshot, not the store.
+                with pytest.raises(StoreError, match="inside a snapshot"), ws.store.transaction():
+                    pass
             assert ws.store.rows(count) == [(2,)]
             with ws.store.transaction():
                 assert ws.store.rows(count) == [(2,)]

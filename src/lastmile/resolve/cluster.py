@@ -259,7 +259,7 @@ def constrained_components(
     # The conflicting pairs of values held in one component: a merge and its bridges
     # (clash) only ever weigh values of one component, and every pair across all the
     # flagged components is quadratic in their values (at a million records, 33 s of the
-    # clustering's 40).
+    # clustering's 64).
     bad = {
         (str(x), str(y))
         for x, y in con.execute(

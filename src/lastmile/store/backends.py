@@ -241,7 +241,8 @@ class Store(ABC):
     def snapshot(self) -> Iterator[None]:
         """Reads inside see the store as it was at the first of them: what another session
         commits meanwhile is not half seen (a stage of several queries over the
-        communications, ``conflicts.load_lines``). For reads only. A DuckDB file has one
+        communications, ``conflicts.load_lines``). For reads only (PostgreSQL refuses a
+        transaction begun inside: its checks would read the snapshot). A DuckDB file has one
         writer process at a time, this one, whose own writes wait for the reads: nothing to
         do."""
         yield
@@ -395,6 +396,7 @@ class PostgresStore(Store):
         self.conn.execute("SET jit = off")
         self._staging: duckdb.DuckDBPyConnection | None = None
         self._tx_depth = 0
+        self._in_snapshot = False
 
     @staticmethod
     def _sql(sql: str) -> str:
@@ -428,8 +430,15 @@ class PostgresStore(Store):
             cur.execute(self._sql(sql) if params else sql, list(params) or None)
             return list(cur.fetchall())
 
+    def _no_snapshot(self) -> None:
+        # A write inside a snapshot would check for duplicates and conflicts against what
+        # the snapshot saw, not what is committed, and take the ingest lock after it.
+        if self._in_snapshot and not self._tx_depth:
+            raise StoreError("cannot write inside a snapshot: it is for reads only")
+
     @contextmanager
     def transaction(self) -> Iterator[None]:
+        self._no_snapshot()
         self._tx_depth += 1
         try:
             with self.conn.transaction():
@@ -481,6 +490,7 @@ class PostgresStore(Store):
 
     @contextmanager
     def transaction_if_free(self) -> Iterator[bool]:
+        self._no_snapshot()
         if self._tx_depth:  # inside this store's transaction, which holds the lock already
             with self.transaction():
                 yield True
@@ -507,7 +517,11 @@ class PostgresStore(Store):
             return
         with self.conn.transaction():
             self.conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-            yield
+            self._in_snapshot = True
+            try:
+                yield
+            finally:
+                self._in_snapshot = False
 
     # Advisory lock keys (two-key form: the class, then the schema's SCHEMA_KEY, so that each
     # workspace of a database has its own): 7424 serializes ingest batches, 7423 migrations.
