@@ -128,6 +128,9 @@ def test_a_partial_name_agreement_weighs_down_for_a_common_name_and_never_up() -
     rows += [_named("jw", "john", "smith", "ward"), _named("jt", "jon", "smith")]
     rows += [_named("a0", "aurelie", "weber"), _named("a1", "aurelie", "weber", "roth")]
     rows += [_named("at", "autelie", "weber")]
+    # Another name, and the other's as an alias: on the commoner side's given name and surname.
+    alias = ["pavel dvorak", "john smith", "aurelie weber"]
+    rows += [_rec("pd", "pavel", "dvorak", None, fullname="pavel dvorak", name_keys=alias)]
     rows += [_rec(f"x{i}", f"given{i}", f"family{i}", f"1970-01-{i + 10}") for i in range(10)]
     table = _features(rows)
     model = persons.given_sur_frequencies(_model(), _base(table))
@@ -147,6 +150,10 @@ def test_a_partial_name_agreement_weighs_down_for_a_common_name_and_never_up() -
     assert common_typo[0] == rare_typo[0] == typo
     assert common_typo[1] < -1.0
     assert rare_typo[1] == 0.0
+    common_alias, rare_alias = scored("j0", "pd"), scored("a0", "pd")
+    assert common_alias[0] == rare_alias[0] == "a name or alias agrees"
+    assert common_alias[1] < -1.0
+    assert rare_alias[1] == 0.0
 
 
 def test_training_sets_the_base_and_the_floor_and_one_name_adjusts_nothing() -> None:
@@ -165,7 +172,7 @@ def test_training_sets_the_base_and_the_floor_and_one_name_adjusts_nothing() -> 
     (held,) = [lv for lv in levels if lv["label_for_charts"] == persons.GIVEN_SUR_BASE_LABEL]
     assert abs(held["u_probability"] - base) < 1e-12
     adjusted = [lv for lv in levels if lv.get("tf_adjustment_column") == "given_sur"]
-    assert len(adjusted) == 4
+    assert len(adjusted) == 5
     assert all(abs(lv["tf_minimum_u_value"] - base) < 1e-12 for lv in adjusted)
 
     one = _features([_named(f"o{i}", "ana", "silva") for i in range(3)])
@@ -177,4 +184,4 @@ def test_training_sets_the_base_and_the_floor_and_one_name_adjusts_nothing() -> 
         for lv in c["comparison_levels"]
         if lv.get("tf_adjustment_column") == "given_sur"
     ]
-    assert weights == [0.0] * 4
+    assert weights == [0.0] * 5

@@ -254,7 +254,15 @@ def comparisons() -> list[dict[str, Any]]:
             _level(
                 "jaro_winkler_similarity(l.fullname, r.fullname) >= 0.92", "names spelled closely"
             ),
-            _level("list_has_any(l.name_keys, r.name_keys)", "a name or alias agrees"),
+            # An alias agreeing weighs down too, by the commoner side's given name and
+            # surname: at 100,000 scale records the edges of this level with one middle
+            # name were one person 37 % of the time (docs/resolution-rounds.md, "The
+            # precision lost at scale, traced", and "An alias agreeing").
+            _level(
+                "list_has_any(l.name_keys, r.name_keys)",
+                "a name or alias agrees",
+                **GIVEN_SUR_FREQUENCY,
+            ),
             _level(surnames_meet, "a surname agrees, the given name differs"),
             _level(f"{firsts_meet}", "the given name agrees, the surnames differ"),
             # Never met: every pair of one given name and first surname is met above. It
