@@ -201,26 +201,34 @@ def constrained_components(
     flagged ones go through the Python pass. Returns how many components were rebuilt."""
     components(con, nodes, f"(SELECT a, b FROM {edges})", into)
     group_ok = "false" if groups is None else "coalesce(e.group_ok, false)"
+    # The conflicting pairs of values each component holds: they flag it, and they are all
+    # the rebuild weighs (clash only ever compares values of one component). Pairs across
+    # components would be quadratic in the values of all flagged ones: at a million
+    # records 15.7 million pairs, 33 s of the clustering's 64.
     con.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE _cc_flagged AS
+        f"""
+        CREATE OR REPLACE TEMP TABLE _cc_conflicts AS
         WITH v AS (
             SELECT DISTINCT c.component, x.value FROM {values} x
             JOIN {into} c ON c.node = x.node WHERE x.value IS NOT NULL
         )
+        SELECT x.component, x.value AS x, y.value AS y FROM v x JOIN v y
+            ON x.component = y.component AND x.value < y.value
+        WHERE {conflict}
+        """
+    )
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE _cc_flagged AS
         SELECT DISTINCT ca.component FROM {cannot} k
         JOIN {into} ca ON ca.node = k.a JOIN {into} cb ON cb.node = k.b
         WHERE ca.component = cb.component
         UNION
-        SELECT DISTINCT x.component FROM v x JOIN v y
-            ON x.component = y.component AND x.value < y.value
-        WHERE {conflict}
+        SELECT DISTINCT component FROM _cc_conflicts
         {grouped}
         """.format(
-            values=values,
             into=into,
             cannot=cannot,
-            conflict=conflict,
             grouped=""
             if groups is None
             else f"""UNION SELECT DISTINCT c.component FROM {groups} g
@@ -232,6 +240,7 @@ def constrained_components(
     flagged = int(row[0]) if row else 0
     if flagged == 0:
         con.execute("DROP TABLE IF EXISTS _cc_flagged")
+        con.execute("DROP TABLE IF EXISTS _cc_conflicts")
         return 0
     edge_rows = con.execute(
         f"""
@@ -256,24 +265,9 @@ def constrained_components(
             """
         ).fetchall():
             grp.setdefault(str(node), set()).add(str(g))
-    # The conflicting pairs of values held in one component: a merge and its bridges
-    # (clash) only ever weigh values of one component, and every pair across all the
-    # flagged components is quadratic in their values (at a million records, 33 s of the
-    # clustering's 64).
     bad = {
         (str(x), str(y))
-        for x, y in con.execute(
-            f"""
-            WITH v AS (
-                SELECT DISTINCT c.component, x.value FROM {values} x
-                JOIN {into} c ON c.node = x.node
-                JOIN _cc_flagged f ON f.component = c.component WHERE x.value IS NOT NULL
-            )
-            SELECT DISTINCT x.value, y.value FROM v x JOIN v y
-                ON x.component = y.component AND x.value < y.value
-            WHERE {conflict}
-            """
-        ).fetchall()
+        for x, y in con.execute("SELECT DISTINCT x, y FROM _cc_conflicts").fetchall()
     }
     held: dict[str, dict[str, set[str]]] = {}
     if evidence is not None and corroborated is not None:
@@ -412,4 +406,5 @@ def constrained_components(
         """
     )
     con.execute("DROP TABLE IF EXISTS _cc_flagged")
+    con.execute("DROP TABLE IF EXISTS _cc_conflicts")
     return flagged
