@@ -1,0 +1,127 @@
+"""Possible matches: pairs of people the resolution left apart, for an analyst to judge
+(docs/resolution.md, "Possible matches").
+
+A merge is made only when the records make it likely (the threshold), because a wrong merge
+misleads every later answer. What falls just short is not thrown away: the same full name
+with no date of birth against it, one shared phone under names that nearly agree, a pair a
+rule or the clustering kept apart. ``stage`` keeps, for each pair of entities, the best-
+scored pair of their records; ``lastmile review`` lists them, most likely first, and
+``lastmile judge same|different`` settles each one over the model at the next run.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pyarrow as pa
+
+from lastmile.resolve import persons
+from lastmile.resolve.errors import ResolveError
+from lastmile.store import Workspace
+
+# The least probability kept: what the prediction keeps (persons.PREDICT_FLOOR).
+FLOOR = persons.PREDICT_FLOOR
+
+# Why a pair is apart, most telling first (an analyst reads it before the evidence).
+_WHY = f"""
+    CASE WHEN v.veto IS NOT NULL THEN 'kept apart by a rule: ' || v.veto
+        WHEN s.probability >= s.threshold
+            THEN 'kept apart by the clustering: other records of the two disagree'
+        ELSE 'below the threshold (' || CAST(round(s.threshold, 2) AS VARCHAR) || ')' END
+"""
+
+
+def stage(con: duckdb.DuckDBPyConnection) -> None:
+    """``new_possible_matches`` (written to ``possible_matches``): from this run's scored record pairs (``scored``, with their
+    rules' verdicts in ``vetoed``), those at FLOOR or above whose records are in two person
+    entities of ``new_members``, unless an analyst judged them different (``judged``); one
+    row per pair of entities, the best-scored pair of records first."""
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE new_possible_matches AS
+        WITH apart AS (
+            SELECT least(ma.entity_id, mb.entity_id) AS entity_a,
+                greatest(ma.entity_id, mb.entity_id) AS entity_b,
+                CASE WHEN ma.entity_id < mb.entity_id THEN s.a ELSE s.b END AS record_a,
+                CASE WHEN ma.entity_id < mb.entity_id THEN s.b ELSE s.a END AS record_b,
+                s.match_weight, s.probability, {_WHY} AS why, s.evidence
+            FROM scored s
+            JOIN new_members ma ON ma.record_type = 'subjects' AND ma.record_id = s.a
+            JOIN new_members mb ON mb.record_type = 'subjects' AND mb.record_id = s.b
+            LEFT JOIN vetoed v ON v.a = s.a AND v.b = s.b
+            WHERE s.probability >= {FLOOR} AND ma.entity_id <> mb.entity_id
+                AND NOT EXISTS (
+                    SELECT 1 FROM judged j
+                    WHERE j.verdict = 'different' AND j.a = s.a AND j.b = s.b)
+        )
+        SELECT entity_a, entity_b,
+            arg_max(record_a, (probability, record_b, record_a)) AS record_a,
+            arg_max(record_b, (probability, record_b, record_a)) AS record_b,
+            arg_max(match_weight, (probability, record_b, record_a)) AS match_weight,
+            max(probability) AS probability, count(*) AS pairs,
+            arg_max(why, (probability, record_b, record_a)) AS why,
+            arg_max(evidence, (probability, record_b, record_a)) AS evidence
+        FROM apart GROUP BY entity_a, entity_b
+        """
+    )
+
+
+# As migration 0016 orders them.
+COLUMNS_STORED = (
+    "entity_a",
+    "entity_b",
+    "record_a",
+    "record_b",
+    "match_weight",
+    "probability",
+    "pairs",
+    "why",
+    "evidence",
+)
+COLUMNS = (
+    "entity_a",
+    "name_a",
+    "entity_b",
+    "name_b",
+    "probability",
+    "record_a",
+    "record_b",
+    "pairs",
+    "why",
+    "evidence",
+)
+
+
+def possible_matches(
+    ws: Workspace,
+    *,
+    entity: str | None = None,
+    min_probability: float = FLOOR,
+    limit: int | None = None,
+) -> pa.Table:
+    """The stored possible matches, most likely first (``COLUMNS``); ``entity``: only those
+    of that entity; ``min_probability``: only those scored at least that (FLOOR or more is
+    all that is kept); ``limit``: the first so many."""
+    if not 0.0 <= min_probability <= 1.0:
+        raise ResolveError(f"--min-probability {min_probability} is not between 0 and 1")
+    if limit is not None and limit < 1:
+        raise ResolveError(f"--limit {limit} must be at least 1")
+    if not ws.store.rows("SELECT 1 FROM resolution_runs LIMIT 1"):
+        raise ResolveError("nothing resolved yet; run 'lastmile resolve' first")
+    where, params = ["p.probability >= ?"], [min_probability]
+    if entity is not None:
+        if not ws.store.rows("SELECT 1 FROM entities WHERE entity_id = ?", (entity,)):
+            raise ResolveError(f"no entity {entity!r}; 'lastmile review' lists entity ids")
+        where.append("(p.entity_a = ? OR p.entity_b = ?)")
+        params += [entity, entity]
+    sql = (
+        "SELECT p.entity_a, ea.best_name AS name_a, p.entity_b, eb.best_name AS name_b, "
+        "p.probability, p.record_a, p.record_b, p.pairs, p.why, p.evidence "
+        "FROM possible_matches p "
+        "LEFT JOIN entities ea ON ea.entity_id = p.entity_a "
+        "LEFT JOIN entities eb ON eb.entity_id = p.entity_b "
+        f"WHERE {' AND '.join(where)} "
+        "ORDER BY p.probability DESC, p.entity_a, p.entity_b"
+    )
+    if limit is not None:
+        sql += f" LIMIT {int(limit)}"
+    return ws.store.query(sql, tuple(params))
