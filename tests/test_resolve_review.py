@@ -135,14 +135,15 @@ def test_the_listing_filters_by_entity_probability_and_count(
 
 
 def test_review_needs_a_resolution_first(tmp_path: Path) -> None:
-    with open_workspace(tmp_path / "ws.duckdb") as ws, pytest.raises(
-        ResolveError, match="run 'lastmile resolve' first"
+    with (
+        open_workspace(tmp_path / "ws.duckdb") as ws,
+        pytest.raises(ResolveError, match="run 'lastmile resolve' first"),
     ):
         possible_matches(ws)
 
 
 def test_cli_review(reviewed: tuple[Path, dict[str, Any]]) -> None:
-    path, ctx = reviewed
+    path, _ = reviewed
     runner = CliRunner()
     res = runner.invoke(app, ["review", "-w", str(path), "--format", "csv", "--limit", "2"])
     assert res.exit_code == 0, res.output

@@ -323,9 +323,7 @@ def explain_entity(ws: Workspace, entity_id: str) -> Explanation:
             (entity_id, entity_id),
         )
         if rows and rows[0][0]:
-            lines.append(
-                f"possible matches left apart: {rows[0][0]} (lastmile review {entity_id})"
-            )
+            lines.append(f"possible matches left apart: {rows[0][0]} (lastmile review {entity_id})")
     elif kind == "organization":
         lines.append("merged on a shared name or alias (cartel synonyms normalized)")
     else:

@@ -22,7 +22,7 @@ from lastmile.store import Workspace
 FLOOR = persons.PREDICT_FLOOR
 
 # Why a pair is apart, most telling first (an analyst reads it before the evidence).
-_WHY = f"""
+_WHY = """
     CASE WHEN v.veto IS NOT NULL THEN 'kept apart by a rule: ' || v.veto
         WHEN s.probability >= s.threshold
             THEN 'kept apart by the clustering: other records of the two disagree'
@@ -31,10 +31,11 @@ _WHY = f"""
 
 
 def stage(con: duckdb.DuckDBPyConnection) -> None:
-    """``new_possible_matches`` (written to ``possible_matches``): from this run's scored record pairs (``scored``, with their
-    rules' verdicts in ``vetoed``), those at FLOOR or above whose records are in two person
-    entities of ``new_members``, unless an analyst judged them different (``judged``); one
-    row per pair of entities, the best-scored pair of records first."""
+    """``new_possible_matches`` (written to ``possible_matches``): of this run's scored
+    record pairs (``scored``, their rules' verdicts in ``vetoed``), those at FLOOR or above
+    whose records are in two person entities of ``new_members``, unless an analyst judged
+    them different (``judged``); one row per pair of entities, with its best-scored pair of
+    records."""
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE new_possible_matches AS
@@ -107,7 +108,8 @@ def possible_matches(
         raise ResolveError(f"--limit {limit} must be at least 1")
     if not ws.store.rows("SELECT 1 FROM resolution_runs LIMIT 1"):
         raise ResolveError("nothing resolved yet; run 'lastmile resolve' first")
-    where, params = ["p.probability >= ?"], [min_probability]
+    where = ["p.probability >= ?"]
+    params: list[object] = [min_probability]
     if entity is not None:
         if not ws.store.rows("SELECT 1 FROM entities WHERE entity_id = ?", (entity,)):
             raise ResolveError(f"no entity {entity!r}; 'lastmile review' lists entity ids")
