@@ -14,7 +14,7 @@ from lastmile.cli import app
 from lastmile.ingest import ingest_paths
 from lastmile.resolve import ResolveError
 from lastmile.resolve.judge import explain_entity, judge_pair
-from lastmile.resolve.review import FLOOR, possible_matches
+from lastmile.resolve.review import FLOOR, possible_matches, stage
 from lastmile.resolve.run import resolve
 from lastmile.store import Workspace, open_workspace
 
@@ -62,7 +62,7 @@ def _check_listing(ws: Workspace, truth: dict[str, list[str]]) -> list[dict[str,
         assert entity(ws, r["record_a"]) == r["entity_a"]
         assert entity(ws, r["record_b"]) == r["entity_b"]
         assert r["name_a"] is not None or r["name_b"] is not None
-        assert r["pairs"] >= 1
+        assert r["record_pairs"] >= 1
     return rows
 
 
@@ -159,3 +159,126 @@ def test_cli_review(reviewed: tuple[Path, dict[str, Any]]) -> None:
     res = runner.invoke(app, ["review", "-w", str(path), "--min-probability", "2"])
     assert res.exit_code == 1
     assert "between 0 and 1" in res.output and "Traceback" not in res.output
+
+
+def _staged(**tables: tuple[str, list[tuple[Any, ...]]]) -> list[dict[str, Any]]:
+    import duckdb
+
+    con = duckdb.connect()
+    for name, (columns, rows) in tables.items():
+        con.execute(f"CREATE TEMP TABLE {name} ({columns})")
+        if rows:
+            marks = ", ".join("?" for _ in rows[0])
+            con.executemany(f"INSERT INTO {name} VALUES ({marks})", rows)
+    stage(con)
+    out = con.sql("SELECT * FROM new_possible_matches ORDER BY entity_a").to_arrow_table()
+    return out.to_pylist()
+
+
+def test_each_pair_of_entities_once_with_its_best_records_and_why() -> None:
+    members = {
+        "r1": "E1", "r2": "E1", "r3": "E2", "r4": "E2", "r5": "E4", "r9": "E3",
+        "r6": "E5", "r7": "E6", "r10": "E7", "r11": "E8", "r12": "E9", "r13": "E9",
+        "r14": "E10",
+    }  # fmt: skip
+    scored = [  # (a, b, match_weight, probability, threshold, evidence); a < b as stored
+        ("r1", "r3", 1.0, 0.30, 0.5, "ev 1-3"),
+        ("r2", "r4", 2.0, 0.45, 0.5, "ev 2-4"),  # the best of E1 and E2
+        ("r1", "r4", -3.0, 0.10, 0.5, "ev 1-4"),  # under the floor: not counted
+        ("r1", "r2", 1.0, 0.30, 0.5, "ev 1-2"),  # one entity: not a possible match
+        ("r5", "r9", 1.0, 0.30, 0.8, "ev 5-9"),  # r9's entity E3 sorts before r5's E4
+        ("r6", "r7", 9.0, 0.99, 0.5, "ev 6-7"),  # linked, the clustering kept them apart
+        ("r10", "r11", 9.0, 0.95, 0.5, "ev 10-11"),  # a rule kept them apart
+        ("r12", "r14", 1.0, 0.40, 0.5, "ev 12-14"),  # settled: r13 and r14 judged different
+    ]
+    rows = _staged(
+        scored=(
+            "a VARCHAR, b VARCHAR, match_weight DOUBLE, probability DOUBLE, "
+            "threshold DOUBLE, evidence VARCHAR",
+            scored,
+        ),
+        vetoed=("a VARCHAR, b VARCHAR, veto VARCHAR", [("r10", "r11", "names disagree")]),
+        person_edges=("a VARCHAR, b VARCHAR", [("r6", "r7")]),
+        new_members=(
+            "record_type VARCHAR, record_id VARCHAR, entity_id VARCHAR",
+            [("subjects", r, e) for r, e in members.items()],
+        ),
+        judged=("a VARCHAR, b VARCHAR, verdict VARCHAR", [("r13", "r14", "different")]),
+    )
+    got = {(r["entity_a"], r["entity_b"]): r for r in rows}
+    assert set(got) == {("E1", "E2"), ("E3", "E4"), ("E5", "E6"), ("E7", "E8")}
+    best = got[("E1", "E2")]
+    assert (best["record_a"], best["record_b"], best["probability"]) == ("r2", "r4", 0.45)
+    assert (best["match_weight"], best["evidence"], best["record_pairs"]) == (2.0, "ev 2-4", 2)
+    assert best["why"] == "below the threshold (0.5)"
+    flipped = got[("E3", "E4")]
+    assert (flipped["record_a"], flipped["record_b"]) == ("r9", "r5")
+    assert flipped["why"] == "below the threshold (0.8)"
+    assert got[("E5", "E6")]["why"].startswith("linked, but kept apart by the clustering")
+    assert got[("E7", "E8")]["why"] == "kept apart by a rule: names disagree"
+
+
+def test_the_lower_floor_changes_no_merge(
+    reviewed: tuple[Path, dict[str, Any]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Keeping the pairs from 0.2 for review leaves entities, links and flagged identifiers
+    as they were with the prediction kept from 0.5."""
+    from lastmile.resolve import persons
+
+    source, ctx = reviewed
+    path = tmp_path / "ws.duckdb"
+    path.write_bytes(source.read_bytes())
+    monkeypatch.setattr(persons, "PREDICT_FLOOR", persons.ENTITY_PREDICT_FLOOR)
+    with open_workspace(path) as ws:
+        result = resolve(ws)
+        members = ws.store.rows("SELECT record_id, entity_id FROM entity_members ORDER BY 1")
+        edges = ws.store.rows("SELECT record_a, record_b FROM match_edges ORDER BY 1, 2")
+        listed = possible_matches(ws).num_rows
+    with open_workspace(source, create=False) as ws:
+        assert ws.store.rows("SELECT record_id, entity_id FROM entity_members ORDER BY 1") == (
+            members
+        )
+        assert ws.store.rows("SELECT record_a, record_b FROM match_edges ORDER BY 1, 2") == edges
+        assert listed < possible_matches(ws).num_rows
+    assert result.identifier_conflicts == ctx["result"].identifier_conflicts
+    assert result.vetoed == ctx["result"].vetoed
+
+
+def test_an_identifier_shared_under_another_name_is_flagged_whatever_its_score(
+    tmp_path: Path,
+) -> None:
+    """Two records under different names sharing a moniker and a phone are linked by a rule
+    (one person under another name) however low they score; the identifier they share is
+    still flagged, as for any pair of names that disagree."""
+    import csv
+
+    folder = tmp_path / "op"
+    make_operation(folder)
+    with (folder / "subjects.csv").open("a", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        for sid, name, dob in (
+            ("X-1", "Pedro Salas", "1971-02-03"),
+            ("X-2", "Ricardo Mena", "1984-09-10"),
+        ):
+            w.writerow(
+                [
+                    sid,
+                    "I1" if sid == "X-1" else "I2",
+                    name,
+                    dob,
+                    "",
+                    "Flaco",
+                    "ssn:219-09-9999",
+                    "M",
+                ]
+            )
+    with (folder / "selectors.csv").open("a", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        for sid, inv in (("X-1", "I1"), ("X-2", "I2")):
+            w.writerow([f"{sid}-P", inv, sid, "phone", "(505) 555-0142"])
+    with open_workspace(tmp_path / "ws.duckdb") as ws:
+        ingest_paths(ws, [folder], rejects=tmp_path / "rejects.csv")
+        result = resolve(ws)
+    assert ("X-1", "X-2", "shares an identifier with a record of another name") in (
+        result.identifier_conflicts
+    )

@@ -137,8 +137,8 @@ def resolve(
         + (f" (stamped {result.conflicts_stamped_at} UTC)" if result.conflicts_stamped_at else "")
     )
     lines.append(
-        f"possible matches left for an analyst to judge: {result.possible_matches:,}: "
-        "lastmile review"
+        f"possible matches left for an analyst to judge: {result.possible_matches:,} "
+        "(lastmile review)"
     )
     lines.append(f"{result.seconds:.1f} s")
     _emit("\n".join(lines) + "\n", out)

@@ -18,50 +18,62 @@ from lastmile.resolve import persons
 from lastmile.resolve.errors import ResolveError
 from lastmile.store import Workspace
 
-# The least probability kept: what the prediction keeps (persons.PREDICT_FLOOR).
+# The least probability kept: what the records' prediction keeps (persons.PREDICT_FLOOR).
 FLOOR = persons.PREDICT_FLOOR
 
 # Why a pair is apart, most telling first (an analyst reads it before the evidence).
 _WHY = """
     CASE WHEN v.veto IS NOT NULL THEN 'kept apart by a rule: ' || v.veto
-        WHEN s.probability >= s.threshold
-            THEN 'kept apart by the clustering: other records of the two disagree'
+        WHEN e.a IS NOT NULL THEN 'linked, but kept apart by the clustering: dates of birth '
+            || 'of their entities, a case file listing them apart, or an analyst''s judgement'
         ELSE 'below the threshold (' || CAST(round(s.threshold, 2) AS VARCHAR) || ')' END
 """
 
 
 def stage(con: duckdb.DuckDBPyConnection) -> None:
     """``new_possible_matches`` (written to ``possible_matches``): of this run's scored
-    record pairs (``scored``, their rules' verdicts in ``vetoed``), those at FLOOR or above
-    whose records are in two person entities of ``new_members``, unless an analyst judged
-    them different (``judged``); one row per pair of entities, with its best-scored pair of
-    records."""
+    record pairs (``scored``, their rules' verdicts in ``vetoed``, the links made of them in
+    ``person_edges``), those scored at PREDICT_FLOOR or above, or linked, whose records are
+    in two person entities of ``new_members``; one row per pair of entities, with its
+    best-scored pair of records. A pair of entities that an analyst's ``different`` spans
+    (``judged``, through any two of their records) is settled and left out: the clustering
+    never joins them."""
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE new_possible_matches AS
-        WITH apart AS (
-            SELECT least(ma.entity_id, mb.entity_id) AS entity_a,
-                greatest(ma.entity_id, mb.entity_id) AS entity_b,
-                CASE WHEN ma.entity_id < mb.entity_id THEN s.a ELSE s.b END AS record_a,
-                CASE WHEN ma.entity_id < mb.entity_id THEN s.b ELSE s.a END AS record_b,
-                s.match_weight, s.probability, {_WHY} AS why, s.evidence
+        WITH sides AS (
+            SELECT s.a, s.b, ma.entity_id AS ea, mb.entity_id AS eb
             FROM scored s
             JOIN new_members ma ON ma.record_type = 'subjects' AND ma.record_id = s.a
             JOIN new_members mb ON mb.record_type = 'subjects' AND mb.record_id = s.b
+            WHERE ma.entity_id <> mb.entity_id
+        ), settled AS (
+            SELECT DISTINCT least(ma.entity_id, mb.entity_id) AS entity_a,
+                greatest(ma.entity_id, mb.entity_id) AS entity_b
+            FROM judged j
+            JOIN new_members ma ON ma.record_type = 'subjects' AND ma.record_id = j.a
+            JOIN new_members mb ON mb.record_type = 'subjects' AND mb.record_id = j.b
+            WHERE j.verdict = 'different'
+        ), apart AS (
+            SELECT least(x.ea, x.eb) AS entity_a, greatest(x.ea, x.eb) AS entity_b,
+                CASE WHEN x.ea < x.eb THEN s.a ELSE s.b END AS record_a,
+                CASE WHEN x.ea < x.eb THEN s.b ELSE s.a END AS record_b,
+                s.match_weight, s.probability, {_WHY} AS why, s.evidence
+            FROM sides x
+            JOIN scored s ON s.a = x.a AND s.b = x.b
             LEFT JOIN vetoed v ON v.a = s.a AND v.b = s.b
-            WHERE s.probability >= {FLOOR} AND ma.entity_id <> mb.entity_id
-                AND NOT EXISTS (
-                    SELECT 1 FROM judged j
-                    WHERE j.verdict = 'different' AND j.a = s.a AND j.b = s.b)
+            LEFT JOIN (SELECT DISTINCT a, b FROM person_edges) e ON e.a = s.a AND e.b = s.b
+            WHERE s.probability >= {persons.PREDICT_FLOOR} OR e.a IS NOT NULL
+        ), ranked AS (
+            SELECT *, count(*) OVER w AS record_pairs, row_number() OVER (
+                w ORDER BY probability DESC, record_a, record_b) AS n
+            FROM apart WINDOW w AS (PARTITION BY entity_a, entity_b)
         )
-        SELECT entity_a, entity_b,
-            arg_max(record_a, (probability, record_b, record_a)) AS record_a,
-            arg_max(record_b, (probability, record_b, record_a)) AS record_b,
-            arg_max(match_weight, (probability, record_b, record_a)) AS match_weight,
-            max(probability) AS probability, count(*) AS pairs,
-            arg_max(why, (probability, record_b, record_a)) AS why,
-            arg_max(evidence, (probability, record_b, record_a)) AS evidence
-        FROM apart GROUP BY entity_a, entity_b
+        SELECT r.entity_a, r.entity_b, r.record_a, r.record_b, r.match_weight, r.probability,
+            r.record_pairs, r.why, r.evidence
+        FROM ranked r
+        WHERE r.n = 1 AND NOT EXISTS (
+            SELECT 1 FROM settled t WHERE t.entity_a = r.entity_a AND t.entity_b = r.entity_b)
         """
     )
 
@@ -74,7 +86,7 @@ COLUMNS_STORED = (
     "record_b",
     "match_weight",
     "probability",
-    "pairs",
+    "record_pairs",
     "why",
     "evidence",
 )
@@ -86,7 +98,7 @@ COLUMNS = (
     "probability",
     "record_a",
     "record_b",
-    "pairs",
+    "record_pairs",
     "why",
     "evidence",
 )
@@ -117,7 +129,7 @@ def possible_matches(
         params += [entity, entity]
     sql = (
         "SELECT p.entity_a, ea.best_name AS name_a, p.entity_b, eb.best_name AS name_b, "
-        "p.probability, p.record_a, p.record_b, p.pairs, p.why, p.evidence "
+        "p.probability, p.record_a, p.record_b, p.record_pairs, p.why, p.evidence "
         "FROM possible_matches p "
         "LEFT JOIN entities ea ON ea.entity_id = p.entity_a "
         "LEFT JOIN entities eb ON eb.entity_id = p.entity_b "

@@ -280,8 +280,8 @@ def _person_edges(
         (str(a), str(b), "shares an identifier with a record of another name")
         for a, b in con.execute(
             "SELECT a, b FROM scored WHERE gamma_identifiers = 2 AND "
-            f"(gamma_name = 0 OR gamma_dob = 0) AND probability >= {persons.EDGE_FLOOR} "
-            "ORDER BY a, b"
+            "(gamma_name = 0 OR gamma_dob = 0) "
+            f"AND (probability >= {persons.ENTITY_PREDICT_FLOOR} OR alias_link) ORDER BY a, b"
         ).fetchall()
     ]
     con.execute(
@@ -890,7 +890,12 @@ def resolve(
         save_model.write_text(json.dumps(with_prior, indent=1), encoding="utf-8")
     pred = (
         persons.predict(
-            pf, model, engine, spark, also=alias_link_sql(model), floor=persons.PREDICT_FLOOR
+            pf,
+            model,
+            engine,
+            spark,
+            also=alias_link_sql(model),
+            floor=min(persons.PREDICT_FLOOR, cluster.THRESHOLD),
         )
         if pf.num_rows >= 2
         else _empty_pred()

@@ -294,7 +294,7 @@ POSSIBLE_MATCHES = Table(
         ("record_b", "TEXT"),
         ("match_weight", "DOUBLE PRECISION"),
         ("probability", "DOUBLE PRECISION"),
-        ("pairs", "BIGINT"),
+        ("record_pairs", "BIGINT"),
         ("why", "TEXT"),
         ("evidence", "TEXT"),
     ),
