@@ -213,12 +213,7 @@ def resolved_copy(parser: argparse.ArgumentParser, workspace: Path) -> Iterator[
 
 def predict_all(features: pa.Table, model: dict[str, Any], **kwargs: Any) -> pa.Table:
     """Every blocked pair with its score: the prediction's floor lowered to 0."""
-    floor = persons.EDGE_FLOOR
-    persons.EDGE_FLOOR = 0.0
-    try:
-        return persons.predict(features, model, **kwargs)
-    finally:
-        persons.EDGE_FLOOR = floor
+    return persons.predict(features, model, floor=0.0, **kwargs)
 
 
 def main() -> None:

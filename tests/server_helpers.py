@@ -66,6 +66,13 @@ ATTRIBUTIONS = [
     ("N-2", "Unattributed", 0.0, None, None, ""),
 ]
 
+# What resolution would leave for review (migration 0016): S-2 and S-4 are both DEA's; S-3 is
+# CPD's and S-2 DEA's, so that pair is nobody's to see until CPD shares INV-2.
+POSSIBLE_MATCHES = [
+    ("E-P2", "E-P4", "S-2", "S-4", 1.1, 0.42, 1, "below the threshold (0.5)", "name: close"),
+    ("E-P1", "E-P2", "S-3", "S-2", 5.0, 0.9, 2, "kept apart by a rule: x", "sel_keys: shared"),
+]
+
 USERS = {
     "dea.analyst": ("DEA", "analyst"),
     "dea.super": ("DEA", "supervisor"),
@@ -90,6 +97,8 @@ def build(ws: Workspace, tmp: Path) -> dict[str, Any]:
                 "INSERT INTO entity_members VALUES (?, ?, ?, 1.0)", (rtype, rid, entity_id)
             )
     add_networks(ws)
+    for row in POSSIBLE_MATCHES:
+        ws.store.execute("INSERT INTO possible_matches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
     for name, (agency, role) in USERS.items():
         auth.add_user(ws, name, agency, role, PASSWORD)
     return {"admin_totp": auth.enrol_totp(ws, "dea.admin")}

@@ -69,11 +69,11 @@ def test_records_tied_to_one_resolved_associate_under_one_moniker_are_compared()
     first_pass = [("p1", "p2"), ("x2", "x3")]
     got = _entity_pass(rows, first_pass, [("x1", "p1"), ("p2", "x2")])
     score = _scored(got, "x1", "x2")
-    assert score is not None and score >= persons.EDGE_FLOOR
+    assert score is not None and score >= persons.ENTITY_PREDICT_FLOOR
     # x2 alone as well: two records alone, each compared as a record in the first pass,
     # are compared again once their associate's entity has grown.
     both_alone = _entity_pass(rows, [("p1", "p2")], [("x1", "p1"), ("p2", "x2")])
-    assert (_scored(both_alone, "x1", "x2") or 0.0) >= persons.EDGE_FLOOR
+    assert (_scored(both_alone, "x1", "x2") or 0.0) >= persons.ENTITY_PREDICT_FLOOR
     # The associates not resolved as one: no pair.
     alone = _entity_pass(rows, [("x2", "x3")], [("x1", "p1"), ("p2", "x2")])
     assert _scored(alone, "x1", "x2") is None

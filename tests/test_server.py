@@ -462,6 +462,28 @@ def test_a_user_judges_only_records_they_may_see(both: Server) -> None:
     assert [e["status"] for e in logged] == [201, 404, 404, 403, 201]
 
 
+def test_possible_matches_show_only_pairs_whose_records_the_caller_sees(both: Server) -> None:
+    def pairs(user: str, **params: Any) -> list[tuple[str, str]]:
+        r = both.get(user, "/api/possible-matches", params=params)
+        assert r.status_code == 200, r.text
+        return [(row["record_a"], row["record_b"]) for row in r.json()]
+
+    rows = both.get("dea.analyst", "/api/possible-matches").json()
+    assert [(r["record_a"], r["record_b"]) for r in rows] == [("S-2", "S-4")]
+    # Named by the records, never by an entity's best name; no count of hidden pairs.
+    assert (rows[0]["name_a"], rows[0]["name_b"]) == ("Ana Fictional", "Mark Example")
+    assert rows[0]["why"] == "below the threshold (0.5)" and "pairs" not in rows[0]
+    assert pairs("cpd.analyst") == [] and pairs("csp.analyst") == []
+    both.post("cpd.super", "/api/investigations/INV-2/shares", json={"agency_id": "DEA"})
+    assert pairs("dea.analyst") == [("S-3", "S-2"), ("S-2", "S-4")]  # most likely first
+    assert pairs("dea.analyst", min_probability=0.5) == [("S-3", "S-2")]
+    assert pairs("dea.analyst", limit=1) == [("S-3", "S-2")]
+    assert pairs("dea.analyst", entity_id="E-P4") == [("S-2", "S-4")]
+    assert pairs("cpd.analyst") == []  # S-2 is still DEA's alone
+    bad = both.get("dea.analyst", "/api/possible-matches", params={"min_probability": 2})
+    assert bad.status_code == 422
+
+
 def test_a_split_names_visible_records_and_applies_to_everyone(both: Server) -> None:
     # CPD sees only S-3 of E-P1 (S-1 is DEA's): its split is stored against the whole entity.
     r = both.post("cpd.analyst", "/api/entities/E-P1/split", json={"records": ["S-3"]})

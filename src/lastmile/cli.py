@@ -602,7 +602,9 @@ def demo(
             f"resolved {res.records.get('subjects', 0):,} subject records into "
             f"{res.entities.get('person', 0):,} people; {res.conflicts:,} conflicts "
             "(a target another agency or division also works: lastmile conflicts), "
-            f"{res.possible_conflicts:,} of them possible (through a line passed on)",
+            f"{res.possible_conflicts:,} of them possible (through a line passed on); "
+            f"{res.possible_matches:,} possible matches for an analyst to judge "
+            "(lastmile review)",
         )
     for line in lines:
         out_console.print(line, highlight=False)

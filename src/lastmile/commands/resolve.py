@@ -1,4 +1,5 @@
-"""The resolution verbs: resolve, export memberships, explain, judge (docs/resolution.md)."""
+"""The resolution verbs: resolve, export memberships, explain, judge, review, conflicts
+(docs/resolution.md)."""
 
 from __future__ import annotations
 
@@ -135,6 +136,10 @@ def resolve(
         "lastmile conflicts"
         + (f" (stamped {result.conflicts_stamped_at} UTC)" if result.conflicts_stamped_at else "")
     )
+    lines.append(
+        f"possible matches left for an analyst to judge: {result.possible_matches:,} "
+        "(lastmile review)"
+    )
     lines.append(f"{result.seconds:.1f} s")
     _emit("\n".join(lines) + "\n", out)
 
@@ -231,6 +236,39 @@ def judge(
             judge_pair(ws, verdict.value, ids[0], ids[1], analyst=analyst, note=note)
             msg = f"judged {ids[0]} and {ids[1]} {verdict.value}"
     err_console.print(plain(msg + "; run 'lastmile resolve' to apply"))
+
+
+@app.command()
+@friendly
+def review(
+    entity: Annotated[
+        str | None, typer.Argument(help="Only the possible matches of this entity.")
+    ] = None,
+    min_probability: Annotated[
+        float | None,
+        typer.Option(
+            "--min-probability",
+            help="Only pairs scored at least this [default: all that are kept, from 0.2].",
+        ),
+    ] = None,
+    limit: Annotated[int | None, typer.Option(help="The first so many.")] = None,
+    workspace: WorkspaceOpt = None,
+    format: FormatOpt = None,
+    out: OutOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Possible matches: pairs of people the resolution left apart, most likely first.
+
+    Each pair of entities once, with its best-scored records, why they are apart and the
+    evidence; check one with 'lastmile explain RECORD RECORD', settle it with 'lastmile
+    judge same|different RECORD RECORD' (docs/resolution.md, "Possible matches")."""
+    from lastmile.resolve.review import FLOOR, possible_matches
+    from lastmile.store import open_workspace
+
+    floor = FLOOR if min_probability is None else min_probability
+    with open_workspace(workspace, create=False) as ws:
+        data = possible_matches(ws, entity=entity, min_probability=floor, limit=limit)
+    _emit_table(data, format, out, "possible matches")
 
 
 @app.command()

@@ -250,7 +250,8 @@ def predict_entities(
     con.execute("CREATE OR REPLACE TEMP TABLE entity_compared AS SELECT * FROM pass_entities")
     if features.num_rows < 2:
         return features.slice(0, 0)
-    return persons.predict(features, model, engine, spark, also=also)
+    floor = min(persons.ENTITY_PREDICT_FLOOR, cluster.THRESHOLD)
+    return persons.predict(features, model, engine, spark, also=also, floor=floor)
 
 
 # A stated tie held by more entities than this is a crew's or a cartel's, not a person's

@@ -27,9 +27,13 @@ from lastmile.resolve import addresses as addr
 from lastmile.resolve.errors import ResolveError
 from lastmile.store.backends import connect_duckdb, limit_memory
 
-# Pairs scored above this probability are kept as edges (and explained); clusters use the
-# clustering threshold (cluster.THRESHOLD), which is higher.
-EDGE_FLOOR = 0.5
+# The least probability a prediction keeps. The records' prediction keeps PREDICT_FLOOR: what
+# may be merged (from the clustering threshold, cluster.THRESHOLD, 0.5 by default), and below
+# it the possible matches an analyst may judge (review.py: one chance in five; below it,
+# pairs of common names and nothing else would bury the few worth an analyst's time). The
+# entity passes keep ENTITY_PREDICT_FLOOR, only what they may merge.
+PREDICT_FLOOR = 0.2
+ENTITY_PREDICT_FLOOR = 0.5
 
 # Scale (docs/resolution.md, step 3: "Training", "Blocking" and "Memory"). Expectation
 # maximisation learns m from at most this many blocked pairs, a deterministic sample of
@@ -1007,9 +1011,12 @@ def predict(
     spark: Any = None,
     chunk_records: int = PREDICT_CHUNK_RECORDS,
     also: str | None = None,
+    floor: float = ENTITY_PREDICT_FLOOR,
 ) -> pa.Table:
-    """Every blocked pair scoring at least EDGE_FLOOR, with each comparison's level (gamma_*)
-    and match weight (mw_* / bf_*); scored ``chunk_records`` left-hand records at a time.
+    """Every blocked pair scoring at least ``floor`` (the records' prediction in
+    ``run.resolve`` passes PREDICT_FLOOR, to keep the possible matches too), with each
+    comparison's level (gamma_*) and match weight (mw_* / bf_*); scored ``chunk_records``
+    left-hand records at a time.
     ``also``: SQL over a prediction row (its gamma_* columns) keeping a pair whatever its
     score (the pairs a rule links, see ``run.alias_link_sql``), among the pairs of records
     that share a selector (SELECTOR_RULE): every such rule requires a shared selector.
@@ -1025,7 +1032,7 @@ def predict(
     try:
         frames = [
             linker.inference.predict(
-                threshold_match_probability=EDGE_FLOOR,
+                threshold_match_probability=floor,
                 num_chunks_left=chunks,
                 num_chunks_right=1,
             )
@@ -1037,7 +1044,7 @@ def predict(
             )
             frames.append(shared.inference.predict(num_chunks_left=chunks, num_chunks_right=1))
             # The pairs at or above the floor are in the first frame already.
-            keep.append(f"match_probability < {EDGE_FLOOR} AND ({also})")
+            keep.append(f"match_probability < {floor} AND ({also})")
         parts = [_fetch(df, k, engine) for df, k in zip(frames, keep, strict=True)]
     finally:
         release(linker)

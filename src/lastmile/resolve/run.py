@@ -1,8 +1,9 @@
 """``lastmile resolve``: records in, entities out (docs/resolution.md).
 
 One function, :func:`resolve`, reads the workspace's subject, organization and selector
-records, resolves them, and rewrites ``entities``, ``entity_members``, ``match_edges`` and
-``subject_identifiers`` in one transaction, recording the run in ``resolution_runs``.
+records, resolves them, and rewrites ``entities``, ``entity_members``, ``match_edges``,
+``possible_matches`` and ``subject_identifiers`` in one transaction, recording the run in
+``resolution_runs``.
 """
 
 from __future__ import annotations
@@ -19,7 +20,15 @@ import duckdb
 import pyarrow as pa
 
 from lastmile import __version__
-from lastmile.resolve import anchor, cluster, collective, conflicts, features, persons
+from lastmile.resolve import (
+    anchor,
+    cluster,
+    collective,
+    conflicts,
+    features,
+    persons,
+    review,
+)
 from lastmile.resolve.errors import ResolveError
 from lastmile.store import Workspace
 from lastmile.store.backends import register_table
@@ -55,6 +64,8 @@ class ResolveResult:
     # The time the conflicts of this run were stamped with (the store's clock, UTC): what a
     # reader gives 'lastmile conflicts --since' next time to be told only what is newer.
     conflicts_stamped_at: str = ""
+    # Pairs of entities left apart for an analyst to judge (review.stage).
+    possible_matches: int = 0
     training_skipped: list[str] = field(default_factory=list)
     # The prior's estimate (persons.estimate_prior): counted, rule recall stated, estimated
     # and used.
@@ -87,6 +98,7 @@ class ResolveResult:
             "found_again_conflicts": self.found_again_conflicts,
             "possible_conflicts": self.possible_conflicts,
             "conflicts_stamped_at": self.conflicts_stamped_at,
+            "possible_matches": self.possible_matches,
             "training_skipped": self.training_skipped,
             "prior": self.prior,
             "seconds": round(self.seconds, 2),
@@ -268,7 +280,8 @@ def _person_edges(
         (str(a), str(b), "shares an identifier with a record of another name")
         for a, b in con.execute(
             "SELECT a, b FROM scored WHERE gamma_identifiers = 2 AND "
-            "(gamma_name = 0 OR gamma_dob = 0) ORDER BY a, b"
+            "(gamma_name = 0 OR gamma_dob = 0) "
+            f"AND (probability >= {persons.ENTITY_PREDICT_FLOOR} OR alias_link) ORDER BY a, b"
         ).fetchall()
     ]
     con.execute(
@@ -745,7 +758,13 @@ def _write(ws: Workspace, con: duckdb.DuckDBPyConnection) -> None:
     store = ws.store
     features.settle(con)
     with store.transaction():
-        for table in ("entities", "entity_members", "match_edges", "subject_identifiers"):
+        for table in (
+            "entities",
+            "entity_members",
+            "match_edges",
+            "possible_matches",
+            "subject_identifiers",
+        ):
             store.execute(f"DELETE FROM {table}")
         store.append(
             con,
@@ -765,6 +784,12 @@ def _write(ws: Workspace, con: duckdb.DuckDBPyConnection) -> None:
             "match_edges",
             ["record_a", "record_b", "match_weight", "probability", "evidence"],
             "SELECT a, b, match_weight, probability, evidence FROM person_edges",
+        )
+        store.append(
+            con,
+            "possible_matches",
+            review.COLUMNS_STORED,
+            f"SELECT {', '.join(review.COLUMNS_STORED)} FROM new_possible_matches",
         )
         store.append(
             con,
@@ -864,7 +889,14 @@ def resolve(
         with_prior = {**model, persons.SAVED_PRIOR: result.prior}
         save_model.write_text(json.dumps(with_prior, indent=1), encoding="utf-8")
     pred = (
-        persons.predict(pf, model, engine, spark, also=alias_link_sql(model))
+        persons.predict(
+            pf,
+            model,
+            engine,
+            spark,
+            also=alias_link_sql(model),
+            floor=min(persons.PREDICT_FLOOR, cluster.THRESHOLD),
+        )
         if pf.num_rows >= 2
         else _empty_pred()
     )
@@ -885,6 +917,9 @@ def resolve(
     _clusters(con, result, units)
     cluster.stable_ids(con, "all_clusters", "ids")
     _entities(con)
+    review.stage(con)
+    row = con.execute("SELECT count(*) FROM new_possible_matches").fetchone()
+    result.possible_matches = int(row[0]) if row else 0
     row = con.execute("SELECT count(*) FROM person_edges").fetchone()
     result.edges = int(row[0]) if row else 0
     result.entities = {

@@ -499,6 +499,39 @@ def create_app(config: ServerConfig) -> FastAPI:
         counted(request, 2)
         return out
 
+    @app.get(
+        "/api/possible-matches",
+        tags=["resolution"],
+        responses=_examples(
+            [
+                {
+                    "entity_a": "P-1",
+                    "record_a": "S-2",
+                    "name_a": "Ana Fictional",
+                    "entity_b": "P-4",
+                    "record_b": "S-9",
+                    "name_b": "FICTIONAL, Ana",
+                    "probability": 0.42,
+                    "why": "below the threshold (0.5)",
+                    "evidence": "name: the same full name (+11.0)",
+                }
+            ]
+        ),
+    )
+    def possible_matches(
+        request: Request,
+        p: Caller,
+        ws: WS,
+        entity_id: Annotated[str | None, Query(max_length=100)] = None,
+        min_probability: Annotated[float, Query(ge=0.0, le=1.0)] = 0.0,
+        limit: Limit = 100,
+    ) -> list[dict[str, Any]]:
+        """Pairs of people the latest resolution left apart, most likely first, for a
+        judgement (lastmile review): only pairs whose two records the caller may see."""
+        rows = policy.possible_matches(ws, p, entity_id, min_probability, limit)
+        counted(request, len(rows))
+        return rows
+
     @app.post(
         "/api/entities/{entity_id}/split",
         status_code=201,

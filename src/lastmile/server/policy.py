@@ -978,6 +978,40 @@ def check_judgeable(ws: Workspace, p: Principal, record_ids: list[str]) -> None:
             raise NotFound(f"no subject record {rid!r}")
 
 
+def possible_matches(
+    ws: Workspace,
+    p: Principal,
+    entity_id: str | None = None,
+    min_probability: float = 0.0,
+    limit: int = 100,
+) -> list[dict[str, Any]]:
+    """The possible matches (lastmile.resolve.review) whose two records the caller may both
+    see (every row of each id, as for a judgement), most likely first. Each side is named by
+    its record, not by its entity's best name, which a hidden record may have given; the
+    count of the entities' record pairs is left out, as it counts hidden records. A pair
+    whose best-scored records are not both visible is not shown at all."""
+    vis, params = visible_sql(p)
+    where = ["pm.probability >= ?"]
+    args: list[Any] = [*params, float(min_probability)]
+    if entity_id is not None:
+        where.append("(pm.entity_a = ? OR pm.entity_b = ?)")
+        args += [entity_id, entity_id]
+    return _dicts(
+        ws,
+        "WITH seen AS ("
+        "SELECT s.subject_id, min(coalesce(s.full_name, "
+        "concat_ws(' ', s.given_name, s.middle_name, s.family_name))) AS name "
+        f"FROM subjects s LEFT JOIN ({vis}) v ON v.investigation_id = s.investigation_id "
+        "GROUP BY s.subject_id HAVING count(v.investigation_id) = count(*)) "
+        "SELECT pm.entity_a, pm.record_a, a.name AS name_a, pm.entity_b, pm.record_b, "
+        "b.name AS name_b, pm.probability, pm.why, pm.evidence FROM possible_matches pm "
+        "JOIN seen a ON a.subject_id = pm.record_a JOIN seen b ON b.subject_id = pm.record_b "
+        f"WHERE {' AND '.join(where)} "
+        "ORDER BY pm.probability DESC, pm.entity_a, pm.entity_b LIMIT ?",
+        [*args, _limit(limit)],
+    )
+
+
 def check_entity_judgeable(ws: Workspace, p: Principal, entity_id: str, records: list[str]) -> None:
     """A split names visible subject records of an entity that exists for the caller."""
     get_entity(ws, p, entity_id)

@@ -283,6 +283,22 @@ MATCH_EDGES = Table(
         ("evidence", "TEXT"),
     ),
 )
+# Migration 0016 (docs/resolution.md, "Possible matches"): pairs the resolution left apart
+# for an analyst to judge (lastmile.resolve.review).
+POSSIBLE_MATCHES = Table(
+    "possible_matches",
+    (
+        ("entity_a", "TEXT"),
+        ("entity_b", "TEXT"),
+        ("record_a", "TEXT"),
+        ("record_b", "TEXT"),
+        ("match_weight", "DOUBLE PRECISION"),
+        ("probability", "DOUBLE PRECISION"),
+        ("record_pairs", "BIGINT"),
+        ("why", "TEXT"),
+        ("evidence", "TEXT"),
+    ),
+)
 RESOLUTION_RUNS = Table(
     "resolution_runs",
     (
@@ -397,6 +413,7 @@ DERIVED_TABLES: tuple[Table, ...] = (
     ENTITY_MEMBERS,
     SUBJECT_IDENTIFIERS,
     MATCH_EDGES,
+    POSSIBLE_MATCHES,
     RESOLUTION_RUNS,
     *NETWORK_TABLES,
     LINK_MODELS,

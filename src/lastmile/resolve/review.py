@@ -1,0 +1,141 @@
+"""Possible matches: pairs of people the resolution left apart, for an analyst to judge
+(docs/resolution.md, "Possible matches").
+
+A merge is made only when the records make it likely (the threshold), because a wrong merge
+misleads every later answer. What falls just short is not thrown away: the same full name
+with no date of birth against it, one shared phone under names that nearly agree, a pair a
+rule or the clustering kept apart. ``stage`` keeps, for each pair of entities, the best-
+scored pair of their records; ``lastmile review`` lists them, most likely first, and
+``lastmile judge same|different`` settles each one over the model at the next run.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pyarrow as pa
+
+from lastmile.resolve import persons
+from lastmile.resolve.errors import ResolveError
+from lastmile.store import Workspace
+
+# The least probability kept: what the records' prediction keeps (persons.PREDICT_FLOOR).
+FLOOR = persons.PREDICT_FLOOR
+
+# Why a pair is apart, most telling first (an analyst reads it before the evidence).
+_WHY = """
+    CASE WHEN v.veto IS NOT NULL THEN 'kept apart by a rule: ' || v.veto
+        WHEN e.a IS NOT NULL THEN 'linked, but kept apart by the clustering: dates of birth '
+            || 'of their entities, a case file listing them apart, or an analyst''s judgement'
+        ELSE 'below the threshold (' || CAST(round(s.threshold, 2) AS VARCHAR) || ')' END
+"""
+
+
+def stage(con: duckdb.DuckDBPyConnection) -> None:
+    """``new_possible_matches`` (written to ``possible_matches``): of this run's scored
+    record pairs (``scored``, their rules' verdicts in ``vetoed``, the links made of them in
+    ``person_edges``), those scored at PREDICT_FLOOR or above, or linked, whose records are
+    in two person entities of ``new_members``; one row per pair of entities, with its
+    best-scored pair of records. A pair of entities that an analyst's ``different`` spans
+    (``judged``, through any two of their records) is settled and left out: the clustering
+    never joins them."""
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE new_possible_matches AS
+        WITH sides AS (
+            SELECT s.a, s.b, ma.entity_id AS ea, mb.entity_id AS eb
+            FROM scored s
+            JOIN new_members ma ON ma.record_type = 'subjects' AND ma.record_id = s.a
+            JOIN new_members mb ON mb.record_type = 'subjects' AND mb.record_id = s.b
+            WHERE ma.entity_id <> mb.entity_id
+        ), settled AS (
+            SELECT DISTINCT least(ma.entity_id, mb.entity_id) AS entity_a,
+                greatest(ma.entity_id, mb.entity_id) AS entity_b
+            FROM judged j
+            JOIN new_members ma ON ma.record_type = 'subjects' AND ma.record_id = j.a
+            JOIN new_members mb ON mb.record_type = 'subjects' AND mb.record_id = j.b
+            WHERE j.verdict = 'different'
+        ), apart AS (
+            SELECT least(x.ea, x.eb) AS entity_a, greatest(x.ea, x.eb) AS entity_b,
+                CASE WHEN x.ea < x.eb THEN s.a ELSE s.b END AS record_a,
+                CASE WHEN x.ea < x.eb THEN s.b ELSE s.a END AS record_b,
+                s.match_weight, s.probability, {_WHY} AS why, s.evidence
+            FROM sides x
+            JOIN scored s ON s.a = x.a AND s.b = x.b
+            LEFT JOIN vetoed v ON v.a = s.a AND v.b = s.b
+            LEFT JOIN (SELECT DISTINCT a, b FROM person_edges) e ON e.a = s.a AND e.b = s.b
+            WHERE s.probability >= {persons.PREDICT_FLOOR} OR e.a IS NOT NULL
+        ), ranked AS (
+            SELECT *, count(*) OVER w AS record_pairs, row_number() OVER (
+                w ORDER BY probability DESC, record_a, record_b) AS n
+            FROM apart WINDOW w AS (PARTITION BY entity_a, entity_b)
+        )
+        SELECT r.entity_a, r.entity_b, r.record_a, r.record_b, r.match_weight, r.probability,
+            r.record_pairs, r.why, r.evidence
+        FROM ranked r
+        WHERE r.n = 1 AND NOT EXISTS (
+            SELECT 1 FROM settled t WHERE t.entity_a = r.entity_a AND t.entity_b = r.entity_b)
+        """
+    )
+
+
+# As migration 0016 orders them.
+COLUMNS_STORED = (
+    "entity_a",
+    "entity_b",
+    "record_a",
+    "record_b",
+    "match_weight",
+    "probability",
+    "record_pairs",
+    "why",
+    "evidence",
+)
+COLUMNS = (
+    "entity_a",
+    "name_a",
+    "entity_b",
+    "name_b",
+    "probability",
+    "record_a",
+    "record_b",
+    "record_pairs",
+    "why",
+    "evidence",
+)
+
+
+def possible_matches(
+    ws: Workspace,
+    *,
+    entity: str | None = None,
+    min_probability: float = FLOOR,
+    limit: int | None = None,
+) -> pa.Table:
+    """The stored possible matches, most likely first (``COLUMNS``); ``entity``: only those
+    of that entity; ``min_probability``: only those scored at least that (FLOOR or more is
+    all that is kept); ``limit``: the first so many."""
+    if not 0.0 <= min_probability <= 1.0:
+        raise ResolveError(f"--min-probability {min_probability} is not between 0 and 1")
+    if limit is not None and limit < 1:
+        raise ResolveError(f"--limit {limit} must be at least 1")
+    if not ws.store.rows("SELECT 1 FROM resolution_runs LIMIT 1"):
+        raise ResolveError("nothing resolved yet; run 'lastmile resolve' first")
+    where = ["p.probability >= ?"]
+    params: list[object] = [min_probability]
+    if entity is not None:
+        if not ws.store.rows("SELECT 1 FROM entities WHERE entity_id = ?", (entity,)):
+            raise ResolveError(f"no entity {entity!r}; 'lastmile review' lists entity ids")
+        where.append("(p.entity_a = ? OR p.entity_b = ?)")
+        params += [entity, entity]
+    sql = (
+        "SELECT p.entity_a, ea.best_name AS name_a, p.entity_b, eb.best_name AS name_b, "
+        "p.probability, p.record_a, p.record_b, p.record_pairs, p.why, p.evidence "
+        "FROM possible_matches p "
+        "LEFT JOIN entities ea ON ea.entity_id = p.entity_a "
+        "LEFT JOIN entities eb ON eb.entity_id = p.entity_b "
+        f"WHERE {' AND '.join(where)} "
+        "ORDER BY p.probability DESC, p.entity_a, p.entity_b"
+    )
+    if limit is not None:
+        sql += f" LIMIT {int(limit)}"
+    return ws.store.query(sql, tuple(params))

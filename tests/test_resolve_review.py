@@ -1,0 +1,284 @@
+"""Possible matches (``lastmile review``): the pairs of people a resolution left apart, for an
+analyst to judge (docs/resolution.md, "Possible matches")."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from lastmile.cli import app
+from lastmile.ingest import ingest_paths
+from lastmile.resolve import ResolveError
+from lastmile.resolve.judge import explain_entity, judge_pair
+from lastmile.resolve.review import FLOOR, possible_matches, stage
+from lastmile.resolve.run import resolve
+from lastmile.store import Workspace, open_workspace
+
+from .test_resolve import entity, make_operation
+
+
+@pytest.fixture(scope="module")
+def reviewed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict[str, Any]]]:
+    folder = tmp_path_factory.mktemp("review")
+    truth = make_operation(folder / "op")
+    path = folder / "ws.duckdb"
+    with open_workspace(path) as ws:
+        ingest_paths(ws, [folder / "op"], rejects=folder / "rejects.csv")
+        result = resolve(ws)
+    yield path, {"truth": truth, "result": result}
+
+
+def _pair(rows: list[dict[str, Any]], a: str, b: str) -> dict[str, Any] | None:
+    found = [r for r in rows if {r["record_a"], r["record_b"]} == {a, b}]
+    return found[0] if found else None
+
+
+def _check_listing(ws: Workspace, truth: dict[str, list[str]]) -> list[dict[str, Any]]:
+    rows = possible_matches(ws).to_pylist()
+    # A man written once with his date of birth and once without, in another agency's file:
+    # the same full name alone falls short of a merge, and is offered for review.
+    undated = _pair(rows, *truth["p0"][:2])
+    assert undated is not None
+    assert undated["why"].startswith("below the threshold")
+    assert FLOOR <= undated["probability"] < 0.5
+    assert "the same full name" in undated["evidence"]
+    # A father and son sharing a phone and an address score high; a rule keeps them apart,
+    # and the listing says which.
+    family = _pair(rows, truth["jr"][0], truth["sr"][0])
+    assert family is not None and family["why"].startswith("kept apart by a rule")
+    assert "generation" in family["why"]
+    # Most likely first; each pair of entities once, each record in the entity it is listed
+    # under, never two records of one entity.
+    probs = [r["probability"] for r in rows]
+    assert probs == sorted(probs, reverse=True)
+    assert all(p >= FLOOR for p in probs)
+    keys = [(r["entity_a"], r["entity_b"]) for r in rows]
+    assert len(keys) == len(set(keys)) and all(a < b for a, b in keys)
+    for r in rows:
+        assert entity(ws, r["record_a"]) == r["entity_a"]
+        assert entity(ws, r["record_b"]) == r["entity_b"]
+        assert r["name_a"] is not None or r["name_b"] is not None
+        assert r["record_pairs"] >= 1
+    return rows
+
+
+def test_pairs_left_apart_are_listed_with_why_most_likely_first(
+    reviewed: tuple[Path, dict[str, Any]],
+) -> None:
+    path, ctx = reviewed
+    with open_workspace(path, create=False) as ws:
+        rows = _check_listing(ws, ctx["truth"])
+    assert ctx["result"].possible_matches == len(rows)
+
+
+def test_possible_matches_are_stored_on_both_stores(workspace: Workspace, tmp_path: Path) -> None:
+    truth = make_operation(tmp_path / "op")
+    ingest_paths(workspace, [tmp_path / "op"], rejects=tmp_path / "rejects.csv")
+    resolve(workspace)
+    _check_listing(workspace, truth)
+
+
+def test_a_judgement_settles_a_possible_match(
+    reviewed: tuple[Path, dict[str, Any]], tmp_path: Path
+) -> None:
+    source, ctx = reviewed
+    truth = ctx["truth"]
+    path = tmp_path / "ws.duckdb"
+    path.write_bytes(source.read_bytes())
+    with open_workspace(path) as ws:
+        a, b = truth["p0"][:2]
+        jr, sr = truth["jr"][0], truth["sr"][0]
+        judge_pair(ws, "same", a, b, analyst="tester")
+        judge_pair(ws, "different", jr, sr, analyst="tester")
+        resolve(ws)
+        rows = possible_matches(ws).to_pylist()
+        # Confirmed: one person, so no longer a possible match; rejected: apart, and not
+        # offered again.
+        assert entity(ws, a) == entity(ws, b)
+        assert _pair(rows, a, b) is None
+        assert entity(ws, jr) != entity(ws, sr)
+        assert _pair(rows, jr, sr) is None
+        # The rest of the listing is untouched.
+        assert _pair(rows, *truth["p60"][:2]) is not None
+
+
+def test_the_listing_filters_by_entity_probability_and_count(
+    reviewed: tuple[Path, dict[str, Any]],
+) -> None:
+    path, ctx = reviewed
+    truth = ctx["truth"]
+    with open_workspace(path, create=False) as ws:
+        every = possible_matches(ws).to_pylist()
+        jr = entity(ws, truth["jr"][0])
+        mine = possible_matches(ws, entity=jr).to_pylist()
+        assert mine and all(jr in (r["entity_a"], r["entity_b"]) for r in mine)
+        assert len(mine) < len(every)
+        high = possible_matches(ws, min_probability=0.5).to_pylist()
+        assert high and all(r["probability"] >= 0.5 for r in high)
+        assert len(high) < len(every)
+        assert _pair(high, *truth["p0"][:2]) is None
+        assert possible_matches(ws, limit=1).to_pylist() == every[:1]
+        # The entity's explanation points to them.
+        text = explain_entity(ws, jr).text()
+        assert f"possible matches left apart: {len(mine)} (lastmile review {jr})" in text
+        for bad, message in (
+            ({"min_probability": 1.5}, "between 0 and 1"),
+            ({"limit": 0}, "at least 1"),
+            ({"entity": "P-nope"}, "no entity 'P-nope'"),
+        ):
+            with pytest.raises(ResolveError, match=message):
+                possible_matches(ws, **bad)
+
+
+def test_review_needs_a_resolution_first(tmp_path: Path) -> None:
+    with (
+        open_workspace(tmp_path / "ws.duckdb") as ws,
+        pytest.raises(ResolveError, match="run 'lastmile resolve' first"),
+    ):
+        possible_matches(ws)
+
+
+def test_cli_review(reviewed: tuple[Path, dict[str, Any]]) -> None:
+    path, _ = reviewed
+    runner = CliRunner()
+    res = runner.invoke(app, ["review", "-w", str(path), "--format", "csv", "--limit", "2"])
+    assert res.exit_code == 0, res.output
+    lines = res.output.strip().splitlines()
+    assert lines[0].replace('"', "").split(",")[:5] == [
+        "entity_a",
+        "name_a",
+        "entity_b",
+        "name_b",
+        "probability",
+    ]
+    assert len(lines) == 3
+    res = runner.invoke(app, ["review", "-w", str(path), "--min-probability", "2"])
+    assert res.exit_code == 1
+    assert "between 0 and 1" in res.output and "Traceback" not in res.output
+
+
+def _staged(**tables: tuple[str, list[tuple[Any, ...]]]) -> list[dict[str, Any]]:
+    import duckdb
+
+    con = duckdb.connect()
+    for name, (columns, rows) in tables.items():
+        con.execute(f"CREATE TEMP TABLE {name} ({columns})")
+        if rows:
+            marks = ", ".join("?" for _ in rows[0])
+            con.executemany(f"INSERT INTO {name} VALUES ({marks})", rows)
+    stage(con)
+    out = con.sql("SELECT * FROM new_possible_matches ORDER BY entity_a").to_arrow_table()
+    return out.to_pylist()
+
+
+def test_each_pair_of_entities_once_with_its_best_records_and_why() -> None:
+    members = {
+        "r1": "E1", "r2": "E1", "r3": "E2", "r4": "E2", "r5": "E4", "r9": "E3",
+        "r6": "E5", "r7": "E6", "r10": "E7", "r11": "E8", "r12": "E9", "r13": "E9",
+        "r14": "E10",
+    }  # fmt: skip
+    scored = [  # (a, b, match_weight, probability, threshold, evidence); a < b as stored
+        ("r1", "r3", 1.0, 0.30, 0.5, "ev 1-3"),
+        ("r2", "r4", 2.0, 0.45, 0.5, "ev 2-4"),  # the best of E1 and E2
+        ("r1", "r4", -3.0, 0.10, 0.5, "ev 1-4"),  # under the floor: not counted
+        ("r1", "r2", 1.0, 0.30, 0.5, "ev 1-2"),  # one entity: not a possible match
+        ("r5", "r9", 1.0, 0.30, 0.8, "ev 5-9"),  # r9's entity E3 sorts before r5's E4
+        ("r6", "r7", 9.0, 0.99, 0.5, "ev 6-7"),  # linked, the clustering kept them apart
+        ("r10", "r11", 9.0, 0.95, 0.5, "ev 10-11"),  # a rule kept them apart
+        ("r12", "r14", 1.0, 0.40, 0.5, "ev 12-14"),  # settled: r13 and r14 judged different
+    ]
+    rows = _staged(
+        scored=(
+            "a VARCHAR, b VARCHAR, match_weight DOUBLE, probability DOUBLE, "
+            "threshold DOUBLE, evidence VARCHAR",
+            scored,
+        ),
+        vetoed=("a VARCHAR, b VARCHAR, veto VARCHAR", [("r10", "r11", "names disagree")]),
+        person_edges=("a VARCHAR, b VARCHAR", [("r6", "r7")]),
+        new_members=(
+            "record_type VARCHAR, record_id VARCHAR, entity_id VARCHAR",
+            [("subjects", r, e) for r, e in members.items()],
+        ),
+        judged=("a VARCHAR, b VARCHAR, verdict VARCHAR", [("r13", "r14", "different")]),
+    )
+    got = {(r["entity_a"], r["entity_b"]): r for r in rows}
+    assert set(got) == {("E1", "E2"), ("E3", "E4"), ("E5", "E6"), ("E7", "E8")}
+    best = got[("E1", "E2")]
+    assert (best["record_a"], best["record_b"], best["probability"]) == ("r2", "r4", 0.45)
+    assert (best["match_weight"], best["evidence"], best["record_pairs"]) == (2.0, "ev 2-4", 2)
+    assert best["why"] == "below the threshold (0.5)"
+    flipped = got[("E3", "E4")]
+    assert (flipped["record_a"], flipped["record_b"]) == ("r9", "r5")
+    assert flipped["why"] == "below the threshold (0.8)"
+    assert got[("E5", "E6")]["why"].startswith("linked, but kept apart by the clustering")
+    assert got[("E7", "E8")]["why"] == "kept apart by a rule: names disagree"
+
+
+def test_the_lower_floor_changes_no_merge(
+    reviewed: tuple[Path, dict[str, Any]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Keeping the pairs from 0.2 for review leaves entities, links and flagged identifiers
+    as they were with the prediction kept from 0.5."""
+    from lastmile.resolve import persons
+
+    source, ctx = reviewed
+    path = tmp_path / "ws.duckdb"
+    path.write_bytes(source.read_bytes())
+    monkeypatch.setattr(persons, "PREDICT_FLOOR", persons.ENTITY_PREDICT_FLOOR)
+    with open_workspace(path) as ws:
+        result = resolve(ws)
+        members = ws.store.rows("SELECT record_id, entity_id FROM entity_members ORDER BY 1")
+        edges = ws.store.rows("SELECT record_a, record_b FROM match_edges ORDER BY 1, 2")
+        listed = possible_matches(ws).num_rows
+    with open_workspace(source, create=False) as ws:
+        assert ws.store.rows("SELECT record_id, entity_id FROM entity_members ORDER BY 1") == (
+            members
+        )
+        assert ws.store.rows("SELECT record_a, record_b FROM match_edges ORDER BY 1, 2") == edges
+        assert listed < possible_matches(ws).num_rows
+    assert result.identifier_conflicts == ctx["result"].identifier_conflicts
+    assert result.vetoed == ctx["result"].vetoed
+
+
+def test_an_identifier_shared_under_another_name_is_flagged_whatever_its_score(
+    tmp_path: Path,
+) -> None:
+    """Two records under different names sharing a moniker and a phone are linked by a rule
+    (one person under another name) however low they score; the identifier they share is
+    still flagged, as for any pair of names that disagree."""
+    import csv
+
+    folder = tmp_path / "op"
+    make_operation(folder)
+    with (folder / "subjects.csv").open("a", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        for sid, name, dob in (
+            ("X-1", "Pedro Salas", "1971-02-03"),
+            ("X-2", "Ricardo Mena", "1984-09-10"),
+        ):
+            w.writerow(
+                [
+                    sid,
+                    "I1" if sid == "X-1" else "I2",
+                    name,
+                    dob,
+                    "",
+                    "Flaco",
+                    "ssn:219-09-9999",
+                    "M",
+                ]
+            )
+    with (folder / "selectors.csv").open("a", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        for sid, inv in (("X-1", "I1"), ("X-2", "I2")):
+            w.writerow([f"{sid}-P", inv, sid, "phone", "(505) 555-0142"])
+    with open_workspace(tmp_path / "ws.duckdb") as ws:
+        ingest_paths(ws, [folder], rejects=tmp_path / "rejects.csv")
+        result = resolve(ws)
+    assert ("X-1", "X-2", "shares an identifier with a record of another name") in (
+        result.identifier_conflicts
+    )
