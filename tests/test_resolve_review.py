@@ -14,7 +14,7 @@ from lastmile.cli import app
 from lastmile.ingest import ingest_paths
 from lastmile.resolve import ResolveError
 from lastmile.resolve.judge import explain_entity, judge_pair
-from lastmile.resolve.review import FLOOR, possible_matches, stage
+from lastmile.resolve.review import COLUMNS, FLOOR, possible_matches, stage
 from lastmile.resolve.run import resolve
 from lastmile.store import Workspace, open_workspace
 
@@ -134,12 +134,22 @@ def test_the_listing_filters_by_entity_probability_and_count(
                 possible_matches(ws, **bad)
 
 
-def test_review_needs_a_resolution_first(tmp_path: Path) -> None:
+def test_review_needs_a_resolution_that_kept_them(
+    reviewed: tuple[Path, dict[str, Any]], tmp_path: Path
+) -> None:
     with (
         open_workspace(tmp_path / "ws.duckdb") as ws,
         pytest.raises(ResolveError, match="run 'lastmile resolve' first"),
     ):
         possible_matches(ws)
+    # A workspace resolved before possible matches were kept: not an empty list.
+    source, _ = reviewed
+    path = tmp_path / "old.duckdb"
+    path.write_bytes(source.read_bytes())
+    with open_workspace(path) as ws:
+        ws.store.execute("UPDATE resolution_runs SET counts_json = '{\"edges\": 1}'")
+        with pytest.raises(ResolveError, match="kept no possible matches"):
+            possible_matches(ws)
 
 
 def test_cli_review(reviewed: tuple[Path, dict[str, Any]]) -> None:
@@ -148,13 +158,7 @@ def test_cli_review(reviewed: tuple[Path, dict[str, Any]]) -> None:
     res = runner.invoke(app, ["review", "-w", str(path), "--format", "csv", "--limit", "2"])
     assert res.exit_code == 0, res.output
     lines = res.output.strip().splitlines()
-    assert lines[0].replace('"', "").split(",")[:5] == [
-        "entity_a",
-        "name_a",
-        "entity_b",
-        "name_b",
-        "probability",
-    ]
+    assert lines[0].replace('"', "").split(",") == list(COLUMNS)
     assert len(lines) == 3
     res = runner.invoke(app, ["review", "-w", str(path), "--min-probability", "2"])
     assert res.exit_code == 1
@@ -214,7 +218,7 @@ def test_each_pair_of_entities_once_with_its_best_records_and_why() -> None:
     flipped = got[("E3", "E4")]
     assert (flipped["record_a"], flipped["record_b"]) == ("r9", "r5")
     assert flipped["why"] == "below the threshold (0.8)"
-    assert got[("E5", "E6")]["why"].startswith("linked, but kept apart by the clustering")
+    assert got[("E5", "E6")]["why"] == "linked, kept apart by the clustering"
     assert got[("E7", "E8")]["why"] == "kept apart by a rule: names disagree"
 
 

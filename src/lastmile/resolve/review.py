@@ -11,6 +11,8 @@ scored pair of their records; ``lastmile review`` lists them, most likely first,
 
 from __future__ import annotations
 
+import json
+
 import duckdb
 import pyarrow as pa
 
@@ -24,8 +26,7 @@ FLOOR = persons.PREDICT_FLOOR
 # Why a pair is apart, most telling first (an analyst reads it before the evidence).
 _WHY = """
     CASE WHEN v.veto IS NOT NULL THEN 'kept apart by a rule: ' || v.veto
-        WHEN e.a IS NOT NULL THEN 'linked, but kept apart by the clustering: dates of birth '
-            || 'of their entities, a case file listing them apart, or an analyst''s judgement'
+        WHEN e.a IS NOT NULL THEN 'linked, kept apart by the clustering'
         ELSE 'below the threshold (' || CAST(round(s.threshold, 2) AS VARCHAR) || ')' END
 """
 
@@ -90,16 +91,18 @@ COLUMNS_STORED = (
     "why",
     "evidence",
 )
+# As ``lastmile review`` shows them: what an analyst judges by first (a terminal too narrow
+# for all drops the last columns first).
 COLUMNS = (
+    "probability",
     "entity_a",
     "name_a",
+    "record_a",
     "entity_b",
     "name_b",
-    "probability",
-    "record_a",
     "record_b",
-    "record_pairs",
     "why",
+    "record_pairs",
     "evidence",
 )
 
@@ -118,8 +121,18 @@ def possible_matches(
         raise ResolveError(f"--min-probability {min_probability} is not between 0 and 1")
     if limit is not None and limit < 1:
         raise ResolveError(f"--limit {limit} must be at least 1")
-    if not ws.store.rows("SELECT 1 FROM resolution_runs LIMIT 1"):
+    latest = ws.store.rows(
+        "SELECT counts_json FROM resolution_runs ORDER BY finished_at DESC LIMIT 1"
+    )
+    if not latest:
         raise ResolveError("nothing resolved yet; run 'lastmile resolve' first")
+    if "possible_matches" not in json.loads(latest[0][0] or "{}"):
+        # Resolved by a lastmile that kept no possible matches (before migration 0016): an
+        # empty list would read as "none".
+        raise ResolveError(
+            "the latest resolution kept no possible matches (an older lastmile's); "
+            "run 'lastmile resolve' again"
+        )
     where = ["p.probability >= ?"]
     params: list[object] = [min_probability]
     if entity is not None:
@@ -128,8 +141,8 @@ def possible_matches(
         where.append("(p.entity_a = ? OR p.entity_b = ?)")
         params += [entity, entity]
     sql = (
-        "SELECT p.entity_a, ea.best_name AS name_a, p.entity_b, eb.best_name AS name_b, "
-        "p.probability, p.record_a, p.record_b, p.record_pairs, p.why, p.evidence "
+        "SELECT p.probability, p.entity_a, ea.best_name AS name_a, p.record_a, p.entity_b, "
+        "eb.best_name AS name_b, p.record_b, p.why, p.record_pairs, p.evidence "
         "FROM possible_matches p "
         "LEFT JOIN entities ea ON ea.entity_id = p.entity_a "
         "LEFT JOIN entities eb ON eb.entity_id = p.entity_b "

@@ -904,6 +904,10 @@ def resolve(
         pred = _empty_pred()
     result.judgements_applied = _load_judgements(ws, con)
     _person_edges(con, pred, model, result)
+    # Scored and vetoed, the predictions are not read again: the rest of the run (the entity
+    # passes above all) is not to carry them, two full-width copies at a million records.
+    del pred
+    con.execute("DROP TABLE IF EXISTS pred")
     result.anchored = anchor.anchor_nameless(con)
     con.execute("CREATE OR REPLACE TEMP TABLE entity_exempt (a VARCHAR, b VARCHAR)")
     units: str | None = None
