@@ -42,13 +42,7 @@ def stage(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE new_possible_matches AS
-        WITH sides AS (
-            SELECT s.a, s.b, ma.entity_id AS ea, mb.entity_id AS eb
-            FROM scored s
-            JOIN new_members ma ON ma.record_type = 'subjects' AND ma.record_id = s.a
-            JOIN new_members mb ON mb.record_type = 'subjects' AND mb.record_id = s.b
-            WHERE ma.entity_id <> mb.entity_id
-        ), settled AS (
+        WITH settled AS (
             SELECT DISTINCT least(ma.entity_id, mb.entity_id) AS entity_a,
                 greatest(ma.entity_id, mb.entity_id) AS entity_b
             FROM judged j
@@ -56,15 +50,18 @@ def stage(con: duckdb.DuckDBPyConnection) -> None:
             JOIN new_members mb ON mb.record_type = 'subjects' AND mb.record_id = j.b
             WHERE j.verdict = 'different'
         ), apart AS (
-            SELECT least(x.ea, x.eb) AS entity_a, greatest(x.ea, x.eb) AS entity_b,
-                CASE WHEN x.ea < x.eb THEN s.a ELSE s.b END AS record_a,
-                CASE WHEN x.ea < x.eb THEN s.b ELSE s.a END AS record_b,
+            SELECT least(ma.entity_id, mb.entity_id) AS entity_a,
+                greatest(ma.entity_id, mb.entity_id) AS entity_b,
+                CASE WHEN ma.entity_id < mb.entity_id THEN s.a ELSE s.b END AS record_a,
+                CASE WHEN ma.entity_id < mb.entity_id THEN s.b ELSE s.a END AS record_b,
                 s.match_weight, s.probability, {_WHY} AS why, s.evidence
-            FROM sides x
-            JOIN scored s ON s.a = x.a AND s.b = x.b
+            FROM scored s
+            JOIN new_members ma ON ma.record_type = 'subjects' AND ma.record_id = s.a
+            JOIN new_members mb ON mb.record_type = 'subjects' AND mb.record_id = s.b
             LEFT JOIN vetoed v ON v.a = s.a AND v.b = s.b
             LEFT JOIN (SELECT DISTINCT a, b FROM person_edges) e ON e.a = s.a AND e.b = s.b
-            WHERE s.probability >= {persons.PREDICT_FLOOR} OR e.a IS NOT NULL
+            WHERE ma.entity_id <> mb.entity_id
+                AND (s.probability >= {persons.PREDICT_FLOOR} OR e.a IS NOT NULL)
         ), ranked AS (
             SELECT *, count(*) OVER w AS record_pairs, row_number() OVER (
                 w ORDER BY probability DESC, record_a, record_b) AS n
@@ -79,18 +76,6 @@ def stage(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-# As migration 0016 orders them.
-COLUMNS_STORED = (
-    "entity_a",
-    "entity_b",
-    "record_a",
-    "record_b",
-    "match_weight",
-    "probability",
-    "record_pairs",
-    "why",
-    "evidence",
-)
 # As ``lastmile review`` shows them: what an analyst judges by first (a terminal too narrow
 # for all drops the last columns first).
 COLUMNS = (

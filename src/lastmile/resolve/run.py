@@ -32,6 +32,7 @@ from lastmile.resolve import (
 from lastmile.resolve.errors import ResolveError
 from lastmile.store import Workspace
 from lastmile.store.backends import register_table
+from lastmile.store.schema import POSSIBLE_MATCHES
 
 
 @dataclass
@@ -788,8 +789,8 @@ def _write(ws: Workspace, con: duckdb.DuckDBPyConnection) -> None:
         store.append(
             con,
             "possible_matches",
-            review.COLUMNS_STORED,
-            f"SELECT {', '.join(review.COLUMNS_STORED)} FROM new_possible_matches",
+            POSSIBLE_MATCHES.column_names,
+            f"SELECT {', '.join(POSSIBLE_MATCHES.column_names)} FROM new_possible_matches",
         )
         store.append(
             con,
