@@ -12,7 +12,13 @@ from urllib.parse import quote
 
 import pytest
 
-from lastmile.store import Workspace, open_workspace
+# pytest-xdist's workers (`make test` runs two) set COLUMNS=80 and LINES=24, which rich reads
+# once, when lastmile.cli creates its consoles, and then holds over a test's own COLUMNS. A
+# serial run has neither variable, so a test sees the same terminal either way.
+for _variable in ("COLUMNS", "LINES"):
+    os.environ.pop(_variable, None)
+
+from lastmile.store import Workspace, open_workspace  # noqa: E402
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SMALL_OPERATION = FIXTURES / "small_operation"
