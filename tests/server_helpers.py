@@ -66,11 +66,13 @@ ATTRIBUTIONS = [
     ("N-2", "Unattributed", 0.0, None, None, ""),
 ]
 
-# What resolution would leave for review (migration 0016): S-2 and S-4 are both DEA's; S-3 is
-# CPD's and S-2 DEA's, so that pair is nobody's to see until CPD shares INV-2.
+# What resolution would leave for review (migrations 0016, 0017: every pair of records): S-2
+# and S-4 are both DEA's. E-P1 and E-P2 have two pairs: the best, S-3 (CPD's) and S-2 (DEA's),
+# is nobody's to see until CPD shares INV-2; the other, S-1 and S-2, is DEA's.
 POSSIBLE_MATCHES = [
     ("E-P2", "E-P4", "S-2", "S-4", 1.1, 0.42, 1, "below the threshold (0.5)", "name: close"),
     ("E-P1", "E-P2", "S-3", "S-2", 5.0, 0.9, 2, "kept apart by a rule: x", "sel_keys: shared"),
+    ("E-P1", "E-P2", "S-1", "S-2", 2.0, 0.6, 2, "kept apart by a rule: x", "dob: exact"),
 ]
 
 USERS = {

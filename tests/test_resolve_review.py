@@ -3,6 +3,7 @@ analyst to judge (docs/resolution.md, "Possible matches")."""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -91,7 +92,40 @@ def test_pairs_left_apart_are_listed_with_why_most_likely_first(
     path, ctx = reviewed
     with open_workspace(path, create=False) as ws:
         rows = _check_listing(ws, ctx["truth"])
+        stored = ws.store.rows("SELECT count(*) FROM possible_matches")[0][0]
     assert ctx["result"].possible_matches == len(rows)
+    # Every pair of records is stored, the listing shows each pair of entities once.
+    assert stored == sum(r["record_pairs"] for r in rows)
+
+
+def test_the_listing_shows_a_pair_of_entities_once_by_its_best_records(
+    reviewed: tuple[Path, dict[str, Any]], tmp_path: Path
+) -> None:
+    path, _ = reviewed
+    copy = tmp_path / "ws.duckdb"
+    shutil.copyfile(path, copy)
+    with open_workspace(copy, create=False) as ws:
+        first = possible_matches(ws).to_pylist()
+        top = first[0]
+        # Another, weaker pair of the same two entities, as a run stores every pair (the
+        # record is another one of the listing's: the reader reads ids, not entities).
+        other = next(r for r in first if r["record_a"] != top["record_a"])["record_a"]
+        ws.store.execute(
+            "INSERT INTO possible_matches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (top["entity_a"], top["entity_b"], other, top["record_b"], -1.0, FLOOR, 2, "x", ""),
+        )
+        again = possible_matches(ws).to_pylist()
+        assert [(r["entity_a"], r["entity_b"], r["record_a"]) for r in again] == [
+            (r["entity_a"], r["entity_b"], r["record_a"]) for r in first
+        ]
+        ws.store.execute(
+            "UPDATE possible_matches SET probability = 0.999 WHERE record_a = ? AND why = 'x'",
+            (other,),
+        )
+        best = possible_matches(ws, limit=1).to_pylist()[0]
+        assert (best["record_a"], best["probability"]) == (other, 0.999)
+        listed = [(r["entity_a"], r["entity_b"]) for r in possible_matches(ws).to_pylist()]
+        assert listed.count((top["entity_a"], top["entity_b"])) == 1
 
 
 def test_possible_matches_are_stored_on_postgresql(workspace: Workspace, tmp_path: Path) -> None:
@@ -196,11 +230,13 @@ def _staged(**tables: tuple[str, list[tuple[Any, ...]]]) -> list[dict[str, Any]]
             marks = ", ".join("?" for _ in rows[0])
             con.executemany(f"INSERT INTO {name} VALUES ({marks})", rows)
     stage(con)
-    out = con.sql("SELECT * FROM new_possible_matches ORDER BY entity_a").to_arrow_table()
+    out = con.sql(
+        "SELECT * FROM new_possible_matches ORDER BY entity_a, entity_b, probability DESC"
+    ).to_arrow_table()
     return out.to_pylist()
 
 
-def test_each_pair_of_entities_once_with_its_best_records_and_why() -> None:
+def test_every_pair_of_records_left_apart_is_staged_with_why() -> None:
     members = {
         "r1": "E1", "r2": "E1", "r3": "E2", "r4": "E2", "r5": "E4", "r9": "E3",
         "r6": "E5", "r7": "E6", "r10": "E7", "r11": "E8", "r12": "E9", "r13": "E9",
@@ -208,7 +244,7 @@ def test_each_pair_of_entities_once_with_its_best_records_and_why() -> None:
     }  # fmt: skip
     scored = [  # (a, b, match_weight, probability, threshold, evidence); a < b as stored
         ("r1", "r3", 1.0, 0.30, 0.5, "ev 1-3"),
-        ("r2", "r4", 2.0, 0.45, 0.5, "ev 2-4"),  # the best of E1 and E2
+        ("r2", "r4", 2.0, 0.45, 0.5, "ev 2-4"),  # E1 and E2's second pair, their best
         ("r1", "r4", -3.0, 0.10, 0.5, "ev 1-4"),  # under the floor: not counted
         ("r1", "r2", 1.0, 0.30, 0.5, "ev 1-2"),  # one entity: not a possible match
         ("r5", "r9", 1.0, 0.30, 0.8, "ev 5-9"),  # r9's entity E3 sorts before r5's E4
@@ -230,12 +266,20 @@ def test_each_pair_of_entities_once_with_its_best_records_and_why() -> None:
         ),
         judged=("a VARCHAR, b VARCHAR, verdict VARCHAR", [("r13", "r14", "different")]),
     )
+    # Every pair of records is kept (a reader that sees only some records picks the best it
+    # sees), each with how many pairs its two entities have.
+    e1e2 = [r for r in rows if (r["entity_a"], r["entity_b"]) == ("E1", "E2")]
+    assert [(r["record_a"], r["record_b"], r["probability"]) for r in e1e2] == [
+        ("r2", "r4", 0.45),
+        ("r1", "r3", 0.30),
+    ]
+    best = e1e2[0]
+    assert (best["match_weight"], best["evidence"], best["record_pairs"]) == (2.0, "ev 2-4", 2)
+    assert e1e2[1]["record_pairs"] == 2 and e1e2[1]["evidence"] == "ev 1-3"
+    assert best["why"] == "below the threshold (0.5)"
     got = {(r["entity_a"], r["entity_b"]): r for r in rows}
     assert set(got) == {("E1", "E2"), ("E3", "E4"), ("E5", "E6"), ("E7", "E8")}
-    best = got[("E1", "E2")]
-    assert (best["record_a"], best["record_b"], best["probability"]) == ("r2", "r4", 0.45)
-    assert (best["match_weight"], best["evidence"], best["record_pairs"]) == (2.0, "ev 2-4", 2)
-    assert best["why"] == "below the threshold (0.5)"
+    assert len(rows) == 5
     flipped = got[("E3", "E4")]
     assert (flipped["record_a"], flipped["record_b"]) == ("r9", "r5")
     assert flipped["why"] == "below the threshold (0.8)"

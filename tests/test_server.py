@@ -469,14 +469,18 @@ def test_possible_matches_show_only_pairs_whose_records_the_caller_sees(both: Se
         return [(row["record_a"], row["record_b"]) for row in r.json()]
 
     rows = both.get("dea.analyst", "/api/possible-matches").json()
-    assert [(r["record_a"], r["record_b"]) for r in rows] == [("S-2", "S-4")]
+    # E-P1 and E-P2 by the best pair DEA sees (S-1, S-2), not hidden behind CPD's S-3.
+    assert [(r["record_a"], r["record_b"]) for r in rows] == [("S-1", "S-2"), ("S-2", "S-4")]
+    assert [r["probability"] for r in rows] == [0.6, 0.42]
     # Named by the records, never by an entity's best name; no count of hidden pairs.
-    assert (rows[0]["name_a"], rows[0]["name_b"]) == ("Ana Fictional", "Mark Example")
-    assert rows[0]["why"] == "below the threshold (0.5)" and "pairs" not in rows[0]
+    assert (rows[1]["name_a"], rows[1]["name_b"]) == ("Ana Fictional", "Mark Example")
+    assert rows[1]["why"] == "below the threshold (0.5)" and "pairs" not in rows[1]
     assert pairs("cpd.analyst") == [] and pairs("csp.analyst") == []
     both.post("cpd.super", "/api/investigations/INV-2/shares", json={"agency_id": "DEA"})
+    # Once shared, the pair's best (S-3, S-2) takes its place: each pair of entities once.
     assert pairs("dea.analyst") == [("S-3", "S-2"), ("S-2", "S-4")]  # most likely first
     assert pairs("dea.analyst", min_probability=0.5) == [("S-3", "S-2")]
+    assert pairs("dea.analyst", min_probability=0.95) == []
     assert pairs("dea.analyst", limit=1) == [("S-3", "S-2")]
     assert pairs("dea.analyst", entity_id="E-P4") == [("S-2", "S-4")]
     assert pairs("cpd.analyst") == []  # S-2 is still DEA's alone

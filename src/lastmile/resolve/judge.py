@@ -318,12 +318,11 @@ def explain_entity(ws: Workspace, entity_id: str) -> Explanation:
                 f"... and {len(edges) - shown} more links (lastmile explain RECORD RECORD)"
             )
         # What the resolution left apart from it, for the analyst to judge (review.py).
-        rows = ws.store.rows(
-            "SELECT count(*) FROM possible_matches WHERE entity_a = ? OR entity_b = ?",
-            (entity_id, entity_id),
-        )
-        if rows and rows[0][0]:
-            lines.append(f"possible matches left apart: {rows[0][0]} (lastmile review {entity_id})")
+        from lastmile.resolve.review import count_entity_pairs
+
+        pairs = count_entity_pairs(ws, entity_id)
+        if pairs:
+            lines.append(f"possible matches left apart: {pairs} (lastmile review {entity_id})")
     elif kind == "organization":
         lines.append("merged on a shared name or alias (cartel synonyms normalized)")
     else:

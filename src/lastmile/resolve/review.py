@@ -4,9 +4,10 @@
 A merge is made only when the records make it likely (the threshold), because a wrong merge
 misleads every later answer. What falls just short is not thrown away: the same full name
 with no date of birth against it, one shared phone under names that nearly agree, a pair a
-rule or the clustering kept apart. ``stage`` keeps, for each pair of entities, the best-
-scored pair of their records; ``lastmile review`` lists them, most likely first, and
-``lastmile judge same|different`` settles each one over the model at the next run.
+rule or the clustering kept apart. ``stage`` keeps every such pair of records;
+``lastmile review`` lists each pair of entities once, by its best-scored pair of records,
+most likely first, and ``lastmile judge same|different`` settles each one over the model at
+the next run. The server lists a pair of entities by the best pair its caller may see.
 """
 
 from __future__ import annotations
@@ -35,8 +36,10 @@ def stage(con: duckdb.DuckDBPyConnection) -> None:
     """``new_possible_matches`` (written to ``possible_matches``): of this run's scored
     record pairs (``scored``, their rules' verdicts in ``vetoed``, the links made of them in
     ``person_edges``), those scored at PREDICT_FLOOR or above, or linked, whose records are
-    in two person entities of ``new_members``; one row per pair of entities, with its
-    best-scored pair of records. A pair of entities that an analyst's ``different`` spans
+    in two person entities of ``new_members``; one row per pair of records, with how many
+    pairs its two entities have (``record_pairs``). Every pair is kept, not only the best:
+    a reader who may see only some records (the server) shows a pair of entities by the
+    best pair it may see. A pair of entities that an analyst's ``different`` spans
     (``judged``, through any two of their records) is settled and left out: the clustering
     never joins them."""
     con.execute(
@@ -62,18 +65,37 @@ def stage(con: duckdb.DuckDBPyConnection) -> None:
             LEFT JOIN (SELECT DISTINCT a, b FROM person_edges) e ON e.a = s.a AND e.b = s.b
             WHERE ma.entity_id <> mb.entity_id
                 AND (s.probability >= {persons.PREDICT_FLOOR} OR e.a IS NOT NULL)
-        ), ranked AS (
-            SELECT *, count(*) OVER w AS record_pairs, row_number() OVER (
-                w ORDER BY probability DESC, record_a, record_b) AS n
-            FROM apart WINDOW w AS (PARTITION BY entity_a, entity_b)
+        ), counted AS (
+            SELECT *, count(*) OVER (PARTITION BY entity_a, entity_b) AS record_pairs
+            FROM apart
         )
         SELECT r.entity_a, r.entity_b, r.record_a, r.record_b, r.match_weight, r.probability,
             r.record_pairs, r.why, r.evidence
-        FROM ranked r
-        WHERE r.n = 1 AND NOT EXISTS (
+        FROM counted r
+        WHERE NOT EXISTS (
             SELECT 1 FROM settled t WHERE t.entity_a = r.entity_a AND t.entity_b = r.entity_b)
+        ORDER BY r.entity_a, r.entity_b, r.probability DESC, r.record_a, r.record_b
         """
     )
+
+
+# Each pair of entities once, by its best-scored pair of records (of those ``where`` keeps:
+# the server keeps the pairs whose records its caller may see). Both stores run it.
+BEST_PAIRS = (
+    "SELECT * FROM (SELECT pm.*, row_number() OVER (PARTITION BY pm.entity_a, pm.entity_b "
+    "ORDER BY pm.probability DESC, pm.record_a, pm.record_b) AS best_rank "
+    "FROM possible_matches pm {where}) ranked WHERE best_rank = 1"
+)
+
+
+def count_entity_pairs(ws: Workspace, entity: str) -> int:
+    """How many pairs of entities ``entity`` is in among the stored possible matches."""
+    rows = ws.store.rows(
+        "SELECT count(*) FROM (SELECT DISTINCT entity_a, entity_b FROM possible_matches "
+        "WHERE entity_a = ? OR entity_b = ?) pairs",
+        (entity, entity),
+    )
+    return int(rows[0][0]) if rows else 0
 
 
 # As ``lastmile review`` shows them: what an analyst judges by first (a terminal too narrow
@@ -128,7 +150,7 @@ def possible_matches(
     sql = (
         "SELECT p.probability, p.entity_a, ea.best_name AS name_a, p.record_a, p.entity_b, "
         "eb.best_name AS name_b, p.record_b, p.why, p.record_pairs, p.evidence "
-        "FROM possible_matches p "
+        f"FROM ({BEST_PAIRS.format(where='')}) p "
         "LEFT JOIN entities ea ON ea.entity_id = p.entity_a "
         "LEFT JOIN entities eb ON eb.entity_id = p.entity_b "
         f"WHERE {' AND '.join(where)} "

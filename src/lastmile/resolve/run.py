@@ -923,7 +923,9 @@ def resolve(
     cluster.stable_ids(con, "all_clusters", "ids")
     _entities(con)
     review.stage(con)
-    row = con.execute("SELECT count(*) FROM new_possible_matches").fetchone()
+    row = con.execute(
+        "SELECT count(*) FROM (SELECT DISTINCT entity_a, entity_b FROM new_possible_matches)"
+    ).fetchone()
     result.possible_matches = int(row[0]) if row else 0
     row = con.execute("SELECT count(*) FROM person_edges").fetchone()
     result.edges = int(row[0]) if row else 0

@@ -988,9 +988,22 @@ def possible_matches(
     """The possible matches (lastmile.resolve.review) whose two records the caller may both
     see (every row of each id, as for a judgement), most likely first. Each side is named by
     its record, not by its entity's best name, which a hidden record may have given; the
-    count of the entities' record pairs is left out, as it counts hidden records. A pair
-    whose best-scored records are not both visible is not shown at all."""
+    count of the entities' record pairs is left out, as it counts hidden records. A pair of
+    entities is shown by the best-scored pair of their records that the caller may see
+    (every pair is stored, migration 0017), and not at all when the caller sees none."""
+    from lastmile.resolve.review import BEST_PAIRS
+
     vis, params = visible_sql(p)
+    seen = (
+        "SELECT s.subject_id, min(coalesce(s.full_name, "
+        "concat_ws(' ', s.given_name, s.middle_name, s.family_name))) AS name "
+        f"FROM subjects s LEFT JOIN ({vis}) v ON v.investigation_id = s.investigation_id "
+        "GROUP BY s.subject_id HAVING count(v.investigation_id) = count(*)"
+    )
+    visible_pairs = (
+        "WHERE pm.record_a IN (SELECT subject_id FROM seen) "
+        "AND pm.record_b IN (SELECT subject_id FROM seen)"
+    )
     where = ["pm.probability >= ?"]
     args: list[Any] = [*params, float(min_probability)]
     if entity_id is not None:
@@ -998,13 +1011,10 @@ def possible_matches(
         args += [entity_id, entity_id]
     return _dicts(
         ws,
-        "WITH seen AS ("
-        "SELECT s.subject_id, min(coalesce(s.full_name, "
-        "concat_ws(' ', s.given_name, s.middle_name, s.family_name))) AS name "
-        f"FROM subjects s LEFT JOIN ({vis}) v ON v.investigation_id = s.investigation_id "
-        "GROUP BY s.subject_id HAVING count(v.investigation_id) = count(*)) "
+        f"WITH seen AS ({seen}) "
         "SELECT pm.entity_a, pm.record_a, a.name AS name_a, pm.entity_b, pm.record_b, "
-        "b.name AS name_b, pm.probability, pm.why, pm.evidence FROM possible_matches pm "
+        "b.name AS name_b, pm.probability, pm.why, pm.evidence "
+        f"FROM ({BEST_PAIRS.format(where=visible_pairs)}) pm "
         "JOIN seen a ON a.subject_id = pm.record_a JOIN seen b ON b.subject_id = pm.record_b "
         f"WHERE {' AND '.join(where)} "
         "ORDER BY pm.probability DESC, pm.entity_a, pm.entity_b LIMIT ?",

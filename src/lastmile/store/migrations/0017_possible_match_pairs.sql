@@ -1,0 +1,11 @@
+-- Possible matches keep every record pair (docs/resolution.md, "Possible matches"): from this
+-- version a resolution writes one row of possible_matches per pair of records it left in two
+-- person entities (at least persons.PREDICT_FLOOR, or linked), not only each pair of
+-- entities' best-scored one. 'lastmile review' still lists a pair of entities once, by its
+-- best pair of records; the server lists it by the best pair whose two records the caller
+-- may see, so a pair of entities is not hidden from an agency because their best-scored
+-- records are another agency's. record_pairs counts the pairs of the entities, as before. A
+-- workspace resolved before this version holds one row per pair of entities, which both
+-- readers read alike; the next resolution writes the pairs.
+--
+-- The table is unchanged; PostgreSQL gets an index for the readers' grouping.
