@@ -323,3 +323,93 @@ def test_an_identifier_shared_under_another_name_is_flagged_whatever_its_score(
     assert ("X-1", "X-2", "shares an identifier with a record of another name") in (
         ctx["result"].identifier_conflicts
     )
+
+
+def test_a_reviewed_list_is_judged_from_its_file(
+    reviewed: tuple[Path, dict[str, Any]], tmp_path: Path
+) -> None:
+    """lastmile review --format csv, a verdict column filled in, lastmile judge --from."""
+    import csv
+
+    source, ctx = reviewed
+    truth = ctx["truth"]
+    path = tmp_path / "ws.duckdb"
+    shutil.copyfile(source, path)
+    runner = CliRunner()
+    listed = tmp_path / "review.csv"
+    res = runner.invoke(app, ["review", "-w", str(path), "-f", "csv", "--out", str(listed)])
+    assert res.exit_code == 0, res.output
+    with listed.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    a, b = truth["p0"][:2]
+    jr, sr = truth["jr"][0], truth["sr"][0]
+    undated = next(r for r in rows if {r["record_a"], r["record_b"]} == {a, b})
+    family = next(r for r in rows if {r["record_a"], r["record_b"]} == {jr, sr})
+    other = next(r for r in rows if r not in (undated, family))
+    undated.update(verdict=" Same ", note="called the case agent")
+    family.update(verdict="different", note="")
+    other.update(verdict="", note="")  # not judged yet
+    bad = [
+        dict(other, verdict="maybe"),
+        dict(other, verdict="same", record_b="S-NOPE"),
+        dict(other, verdict="same", record_b=other["record_a"]),
+        dict(other, verdict="different", record_a=""),
+    ]
+    judged = tmp_path / "judged.csv"
+    with judged.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, fieldnames=[*rows[0].keys(), "verdict", "note"])
+        w.writeheader()
+        w.writerows([undated, family, other, *bad])
+        fh.write("\n")  # a blank line: neither judged nor rejected
+    res = runner.invoke(
+        app,
+        ["judge", "--from", str(judged), "-w", str(path), "--analyst", "tester", "--note", "r1"],
+    )
+    assert res.exit_code == 0, res.output
+    out = " ".join(res.output.split())
+    assert "judged 2 pairs" in out and "(1 left blank, 4 rejected)" in out
+    assert f"{judged}, row 5, column verdict: 'maybe' is not one of same, different" in out
+    assert "row 6, column record_b: 'S-NOPE' is not a subject record" in out
+    assert "row 7, column record_b: the same record as record_a" in out
+    assert "row 8, column record_a: no record id" in out
+    with open_workspace(path, create=False) as ws:
+        stored = ws.store.rows(
+            "SELECT verdict, record_a, record_b, analyst, note FROM judgements ORDER BY verdict"
+        )
+    assert [(v, {x, y}, who, note) for v, x, y, who, note in stored] == [
+        ("different", {jr, sr}, "tester", "r1"),
+        ("same", {a, b}, "tester", "called the case agent"),
+    ]
+    # A file without the columns, or --from beside a verdict: one clear line, nothing stored.
+    headless = tmp_path / "nope.csv"
+    headless.write_text("a,b\nx,y\n", encoding="utf-8")
+    for args, message in (
+        (["--from", str(headless)], "no column record_a, record_b, verdict"),
+        (["same", a, b, "--from", str(judged)], "no VERDICT or IDS"),
+        ([], "a VERDICT and record ids, or --from FILE"),
+    ):
+        res = runner.invoke(app, ["judge", *args, "-w", str(path)])
+        assert res.exit_code == 1 and message in " ".join(res.output.split()), res.output
+        assert "Traceback" not in res.output
+    with open_workspace(path, create=False) as ws:
+        assert ws.store.rows("SELECT count(*) FROM judgements")[0][0] == 2
+
+
+def test_a_judgements_file_is_stored_whole_on_either_store(
+    workspace: Workspace, small_operation: Path, tmp_path: Path
+) -> None:
+    from lastmile.resolve.judge import judge_file
+
+    ingest_paths(workspace, [small_operation], rejects=tmp_path / "rejects.csv")
+    judged = tmp_path / "judged.csv"
+    judged.write_text(
+        "\ufeffverdict,record_b,record_a\nsame,S-2,S-1\nDIFFERENT,S-4,S-3\nno,S-1,S-2\n,S-1,S-4\n",
+        encoding="utf-8",
+    )
+    done = judge_file(workspace, judged, analyst="tester")
+    assert (done.judged, done.skipped) == (2, 1)
+    assert [(r.row, r.column) for r in done.rejected] == [(4, "verdict")]
+    rows = workspace.store.rows(
+        "SELECT verdict, record_a, record_b, analyst FROM judgements ORDER BY verdict"
+    )
+    assert rows == [("different", "S-3", "S-4", "tester"), ("same", "S-1", "S-2", "tester")]

@@ -207,23 +207,53 @@ class Verdict(StrEnum):
 @app.command()
 @friendly
 def judge(
-    verdict: Annotated[Verdict, typer.Argument(help="same, different, or split.")],
+    verdict: Annotated[Verdict | None, typer.Argument(help="same, different, or split.")] = None,
     ids: Annotated[
-        list[str],
+        list[str] | None,
         typer.Argument(help="RECORD RECORD (same/different), or ENTITY RECORD... (split)."),
-    ],
+    ] = None,
+    from_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--from",
+            help="A judgements file: 'lastmile review --format csv' with a verdict column "
+            "(same, different, or blank to skip), in place of VERDICT and IDS.",
+        ),
+    ] = None,
     analyst: Annotated[str, typer.Option(help="Who judges [default: the user name].")] = "",
-    note: Annotated[str, typer.Option(help="Why.")] = "",
+    note: Annotated[str, typer.Option(help="Why (a file's note column wins).")] = "",
     workspace: WorkspaceOpt = None,
     debug: DebugOpt = False,
 ) -> None:
-    """Confirm or reject a pair, or split records out of an entity.
+    """Confirm or reject a pair, or split records out of an entity; or store the verdicts of
+    a reviewed list of possible matches (--from).
 
     Applied by every later 'lastmile resolve', over the model."""
     from lastmile.resolve.errors import ResolveError
-    from lastmile.resolve.judge import judge_pair, split_entity
+    from lastmile.resolve.judge import judge_file, judge_pair, split_entity
     from lastmile.store import open_workspace
 
+    if from_file is not None:
+        if verdict is not None or ids:
+            raise ResolveError("--from takes the verdicts from the file: no VERDICT or IDS")
+        with open_workspace(workspace, create=False) as ws:
+            done = judge_file(ws, from_file, analyst=analyst, note=note)
+        # Record ids and reasons come from the file: printed as plain text.
+        for reject in done.rejected:
+            err_console.print(
+                labelled("rejected", "yellow", reject.line()), highlight=False, soft_wrap=True
+            )
+        err_console.print(
+            plain(
+                f"judged {done.judged:,} pairs from {from_file} ({done.skipped:,} left blank, "
+                f"{len(done.rejected):,} rejected); run 'lastmile resolve' to apply"
+            ),
+            highlight=False,
+            soft_wrap=True,
+        )
+        return
+    if verdict is None or not ids:
+        raise ResolveError("judge takes a VERDICT and record ids, or --from FILE")
     with open_workspace(workspace, create=False) as ws:
         if verdict is Verdict.split_entity:
             if len(ids) < 2:

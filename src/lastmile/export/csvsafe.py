@@ -53,6 +53,14 @@ def safe_cell(value: object) -> object:
     return value
 
 
+def read_cell(text: str) -> str:
+    """The value ``safe_cell`` wrote as ``text``: a leading quote that it put in front of a
+    formula is taken off again, so that a CSV lastmile wrote reads back as its values."""
+    if text.startswith(QUOTE) and needs_quote(text[1:]):
+        return text[1:]
+    return text
+
+
 def _safe_column(column: pa.ChunkedArray) -> pa.ChunkedArray:
     text = column if pa.types.is_string(column.type) else pc.cast(column, pa.string())
     risky = pc.and_(

@@ -9,12 +9,15 @@ of their entity (a ``different`` for each pair across the cut).
 
 from __future__ import annotations
 
+import csv
 import getpass
 import math
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+from lastmile.export.csvsafe import read_cell
 from lastmile.resolve.errors import ResolveError
 from lastmile.store import Workspace
 
@@ -51,6 +54,117 @@ def judge_pair(
         (jid, verdict, record_a, record_b, analyst or _who(), note),
     )
     return jid
+
+
+@dataclass(frozen=True)
+class RejectedJudgement:
+    """A row of a judgements file that was not stored, and why."""
+
+    path: str
+    row: int  # the file's line: the header is row 1
+    column: str
+    reason: str
+
+    def line(self) -> str:
+        return f"{self.path}, row {self.row}, column {self.column}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class JudgedFile:
+    """What :func:`judge_file` did with each row: stored, left blank, or rejected."""
+
+    judged: int
+    skipped: int
+    rejected: list[RejectedJudgement]
+
+
+# The columns a judgements file needs: ``lastmile review --format csv`` with a verdict added.
+JUDGEMENT_FILE_COLUMNS = ("record_a", "record_b", "verdict")
+_IN_CHUNK = 500  # record ids checked in one query
+
+
+def judge_file(ws: Workspace, path: Path, *, analyst: str = "", note: str = "") -> JudgedFile:
+    """Store the verdicts of a judgements file: the possible matches an analyst went through
+    (``lastmile review --format csv`` with a ``verdict`` column filled in), or any CSV with
+    ``record_a``, ``record_b`` and ``verdict`` columns and, optionally, ``note``. A row whose
+    verdict is blank was not judged and is skipped; a row with a bad verdict or record is
+    rejected with its row, column and reason, and the good rows are stored all together or,
+    on a failure while writing, not at all."""
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as fh:
+            rows = list(csv.reader(fh))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ResolveError(f"{path}: can not be read as a UTF-8 CSV file ({exc})") from None
+    except csv.Error as exc:
+        raise ResolveError(f"{path}: not a CSV file ({exc})") from None
+    if not rows:
+        raise ResolveError(f"{path}: empty; a judgements file has a header row")
+    header = [h.strip() for h in rows[0]]
+    missing = [c for c in JUDGEMENT_FILE_COLUMNS if c not in header]
+    if missing:
+        raise ResolveError(
+            f"{path}: no column {', '.join(missing)} (a judgements file has "
+            f"{', '.join(JUDGEMENT_FILE_COLUMNS)} and, optionally, note)"
+        )
+    col = {name: header.index(name) for name in (*JUDGEMENT_FILE_COLUMNS, "note") if name in header}
+
+    def cell(values: list[str], name: str) -> str:
+        # read_cell: the review CSV quotes an id that starts like a formula ("'=...").
+        i = col.get(name)
+        return read_cell(values[i].strip()) if i is not None and i < len(values) else ""
+
+    ids = {cell(r, c) for r in rows[1:] for c in ("record_a", "record_b")} - {""}
+    subjects = _subject_ids(ws, sorted(ids))
+    rejected: list[RejectedJudgement] = []
+    good: list[tuple[str, str, str, str]] = []
+    skipped = 0
+    for line, values in enumerate(rows[1:], start=2):
+        if not any(v.strip() for v in values):
+            continue  # a blank line
+        verdict = cell(values, "verdict").lower()
+        a, b = cell(values, "record_a"), cell(values, "record_b")
+        reason: tuple[str, str] | None = None
+        if not verdict:
+            skipped += 1
+            continue
+        if verdict not in VERDICTS:
+            reason = ("verdict", f"{verdict!r} is not one of {', '.join(VERDICTS)}")
+        else:
+            for name, rid in (("record_a", a), ("record_b", b)):
+                if not rid:
+                    reason = (name, "no record id")
+                elif rid not in subjects:
+                    reason = (name, f"{rid!r} is not a subject record of the workspace")
+                if reason:
+                    break
+            if reason is None and a == b:
+                reason = ("record_b", "the same record as record_a")
+        if reason is not None:
+            rejected.append(RejectedJudgement(str(path), line, *reason))
+        else:
+            good.append((verdict, a, b, cell(values, "note") or note))
+    who = analyst or _who()
+    with ws.store.transaction():
+        for verdict, a, b, why in good:
+            ws.store.execute(
+                "INSERT INTO judgements VALUES (?, ?, ?, ?, NULL, ?, ?, CURRENT_TIMESTAMP)",
+                (str(uuid.uuid4()), verdict, a, b, who, why),
+            )
+    return JudgedFile(len(good), skipped, rejected)
+
+
+def _subject_ids(ws: Workspace, ids: list[str]) -> set[str]:
+    found: set[str] = set()
+    for start in range(0, len(ids), _IN_CHUNK):
+        chunk = ids[start : start + _IN_CHUNK]
+        marks = ", ".join("?" for _ in chunk)
+        found |= {
+            str(r[0])
+            for r in ws.store.rows(
+                f"SELECT DISTINCT subject_id FROM subjects WHERE subject_id IN ({marks})", chunk
+            )
+        }
+    return found
 
 
 def split_entity(
