@@ -346,6 +346,7 @@ def test_a_reviewed_list_is_judged_from_its_file(
     undated = next(r for r in rows if {r["record_a"], r["record_b"]} == {a, b})
     family = next(r for r in rows if {r["record_a"], r["record_b"]} == {jr, sr})
     other = next(r for r in rows if r not in (undated, family))
+    fields = [*rows[0].keys(), "verdict", "note"]
     undated.update(verdict=" Same ", note="called the case agent")
     family.update(verdict="different", note="")
     other.update(verdict="", note="")  # not judged yet
@@ -354,10 +355,14 @@ def test_a_reviewed_list_is_judged_from_its_file(
         dict(other, verdict="same", record_b="S-NOPE"),
         dict(other, verdict="same", record_b=other["record_a"]),
         dict(other, verdict="different", record_a=""),
+        # the same pair the other way round, with the other verdict: the first row stands
+        dict(
+            undated, verdict="different", record_a=undated["record_b"], record_b=undated["record_a"]
+        ),
     ]
     judged = tmp_path / "judged.csv"
     with judged.open("w", newline="", encoding="utf-8") as fh:
-        w = csv.DictWriter(fh, fieldnames=[*rows[0].keys(), "verdict", "note"])
+        w = csv.DictWriter(fh, fieldnames=fields)
         w.writeheader()
         w.writerows([undated, family, other, *bad])
         fh.write("\n")  # a blank line: neither judged nor rejected
@@ -367,11 +372,12 @@ def test_a_reviewed_list_is_judged_from_its_file(
     )
     assert res.exit_code == 0, res.output
     out = " ".join(res.output.split())
-    assert "judged 2 pairs" in out and "(1 left blank, 4 rejected)" in out
+    assert "judged 2 pairs" in out and "(1 left blank, 5 rejected)" in out
     assert f"{judged}, row 5, column verdict: 'maybe' is not one of same, different" in out
     assert "row 6, column record_b: 'S-NOPE' is not a subject record" in out
     assert "row 7, column record_b: the same record as record_a" in out
     assert "row 8, column record_a: no record id" in out
+    assert "row 9, column verdict: row 2 already judges this pair same" in out
     with open_workspace(path, create=False) as ws:
         stored = ws.store.rows(
             "SELECT verdict, record_a, record_b, analyst, note FROM judgements ORDER BY verdict"
@@ -403,13 +409,30 @@ def test_a_judgements_file_is_stored_whole_on_either_store(
     ingest_paths(workspace, [small_operation], rejects=tmp_path / "rejects.csv")
     judged = tmp_path / "judged.csv"
     judged.write_text(
-        "\ufeffverdict,record_b,record_a\nsame,S-2,S-1\nDIFFERENT,S-4,S-3\nno,S-1,S-2\n,S-1,S-4\n",
+        "\ufeffverdict,record_b,record_a,note\n"
+        'same,S-2,S-1,"a note\nover two lines"\n'  # rows 2-3
+        "DIFFERENT,S-4,S-3,\n"
+        "no,S-1,S-2,\n"  # row 5: rejected, named by the line it is on
+        ",S-1,S-4,\n"
+        "same,S-1\n"  # row 7: a field short
+        "same,S-1,S-4,,extra\n",  # row 8: a field over
         encoding="utf-8",
     )
     done = judge_file(workspace, judged, analyst="tester")
     assert (done.judged, done.skipped) == (2, 1)
-    assert [(r.row, r.column) for r in done.rejected] == [(4, "verdict")]
+    assert [(r.row, r.column) for r in done.rejected] == [
+        (5, "verdict"),
+        (7, "record_a"),
+        (8, "#5"),
+    ]
+    assert done.rejected[1].reason == "2 fields where the header has 4"
     rows = workspace.store.rows(
         "SELECT verdict, record_a, record_b, analyst FROM judgements ORDER BY verdict"
     )
     assert rows == [("different", "S-3", "S-4", "tester"), ("same", "S-1", "S-2", "tester")]
+    # A header that names a column twice: which one holds the verdict is not for us to guess.
+    twice = tmp_path / "twice.csv"
+    twice.write_text("record_a,record_b,verdict,verdict\nS-1,S-2,,same\n", encoding="utf-8")
+    with pytest.raises(ResolveError, match="column verdict more than once"):
+        judge_file(workspace, twice)
+    assert workspace.store.rows("SELECT count(*) FROM judgements")[0][0] == 2

@@ -61,7 +61,7 @@ class RejectedJudgement:
     """A row of a judgements file that was not stored, and why."""
 
     path: str
-    row: int  # the file's line: the header is row 1
+    row: int  # the line of the file the row starts on: the header is row 1
     column: str
     reason: str
 
@@ -87,46 +87,47 @@ def judge_file(ws: Workspace, path: Path, *, analyst: str = "", note: str = "") 
     """Store the verdicts of a judgements file: the possible matches an analyst went through
     (``lastmile review --format csv`` with a ``verdict`` column filled in), or any CSV with
     ``record_a``, ``record_b`` and ``verdict`` columns and, optionally, ``note``. A row whose
-    verdict is blank was not judged and is skipped; a row with a bad verdict or record is
-    rejected with its row, column and reason, and the good rows are stored all together or,
-    on a failure while writing, not at all."""
-    try:
-        with path.open(newline="", encoding="utf-8-sig") as fh:
-            rows = list(csv.reader(fh))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ResolveError(f"{path}: can not be read as a UTF-8 CSV file ({exc})") from None
-    except csv.Error as exc:
-        raise ResolveError(f"{path}: not a CSV file ({exc})") from None
-    if not rows:
-        raise ResolveError(f"{path}: empty; a judgements file has a header row")
-    header = [h.strip() for h in rows[0]]
-    missing = [c for c in JUDGEMENT_FILE_COLUMNS if c not in header]
-    if missing:
-        raise ResolveError(
-            f"{path}: no column {', '.join(missing)} (a judgements file has "
-            f"{', '.join(JUDGEMENT_FILE_COLUMNS)} and, optionally, note)"
-        )
-    col = {name: header.index(name) for name in (*JUDGEMENT_FILE_COLUMNS, "note") if name in header}
+    verdict is blank was not judged and is skipped; a row with a bad verdict or record, a row
+    of another width than the header, or a second verdict on a pair is rejected with its row,
+    column and reason; the good rows are stored all together or, on a failure while writing,
+    not at all. A file that is not a CSV with those columns stores nothing."""
+    header, rows = _read_judgements(path)
+    col = {c: header.index(c) for c in (*JUDGEMENT_FILE_COLUMNS, "note") if c in header}
+    width = len(header)
 
     def cell(values: list[str], name: str) -> str:
-        # read_cell: the review CSV quotes an id that starts like a formula ("'=...").
         i = col.get(name)
-        return read_cell(values[i].strip()) if i is not None and i < len(values) else ""
+        return values[i].strip() if i is not None else ""
 
-    ids = {cell(r, c) for r in rows[1:] for c in ("record_a", "record_b")} - {""}
-    subjects = _subject_ids(ws, sorted(ids))
+    # An id as written, or as the review CSV wrote it against formula injection ("'=..."):
+    # whichever the workspace holds.
+    written = {cell(v, c) for _, v in rows if len(v) == width for c in ("record_a", "record_b")}
+    subjects = _subject_ids(ws, sorted((written | {read_cell(w) for w in written}) - {""}))
+
+    def record(text: str) -> str:
+        return text if text in subjects else read_cell(text)
+
     rejected: list[RejectedJudgement] = []
     good: list[tuple[str, str, str, str]] = []
+    judged: dict[frozenset[str], tuple[int, str]] = {}  # a pair, either way round
     skipped = 0
-    for line, values in enumerate(rows[1:], start=2):
+    for line, values in rows:
         if not any(v.strip() for v in values):
             continue  # a blank line
+        if len(values) != width:
+            where = header[len(values)] if len(values) < width else f"#{width + 1}"
+            rejected.append(
+                RejectedJudgement(
+                    str(path), line, where, f"{len(values)} fields where the header has {width}"
+                )
+            )
+            continue
         verdict = cell(values, "verdict").lower()
-        a, b = cell(values, "record_a"), cell(values, "record_b")
-        reason: tuple[str, str] | None = None
         if not verdict:
             skipped += 1
             continue
+        a, b = record(cell(values, "record_a")), record(cell(values, "record_b"))
+        reason: tuple[str, str] | None = None
         if verdict not in VERDICTS:
             reason = ("verdict", f"{verdict!r} is not one of {', '.join(VERDICTS)}")
         else:
@@ -139,6 +140,14 @@ def judge_file(ws: Workspace, path: Path, *, analyst: str = "", note: str = "") 
                     break
             if reason is None and a == b:
                 reason = ("record_b", "the same record as record_a")
+        if reason is None:
+            # Two verdicts on one pair in one file would be stored at one time, and which
+            # wins would be chance: the first row stands, a later one is rejected.
+            first = judged.get(frozenset((a, b)))
+            if first is not None:
+                reason = ("verdict", f"row {first[0]} already judges this pair {first[1]}")
+            else:
+                judged[frozenset((a, b))] = (line, verdict)
         if reason is not None:
             rejected.append(RejectedJudgement(str(path), line, *reason))
         else:
@@ -151,6 +160,37 @@ def judge_file(ws: Workspace, path: Path, *, analyst: str = "", note: str = "") 
                 (str(uuid.uuid4()), verdict, a, b, who, why),
             )
     return JudgedFile(len(good), skipped, rejected)
+
+
+def _read_judgements(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """The header of a judgements file, and each row with the line it starts on."""
+    rows: list[tuple[int, list[str]]] = []
+    line = 1
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as fh:
+            reader = csv.reader(fh)
+            first = next(reader, None)
+            if first is None:
+                raise ResolveError(f"{path}: empty; a judgements file has a header row")
+            header = [h.strip() for h in first]
+            line = reader.line_num + 1
+            for values in reader:
+                rows.append((line, values))
+                line = reader.line_num + 1
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ResolveError(f"{path}: can not be read as a UTF-8 CSV file ({exc})") from None
+    except csv.Error as exc:
+        raise ResolveError(f"{path}, row {line}: not CSV ({exc}); nothing judged") from None
+    missing = [c for c in JUDGEMENT_FILE_COLUMNS if c not in header]
+    if missing:
+        raise ResolveError(
+            f"{path}: no column {', '.join(missing)} (a judgements file has "
+            f"{', '.join(JUDGEMENT_FILE_COLUMNS)} and, optionally, note)"
+        )
+    twice = [c for c in (*JUDGEMENT_FILE_COLUMNS, "note") if header.count(c) > 1]
+    if twice:
+        raise ResolveError(f"{path}: column {', '.join(twice)} more than once in the header")
+    return header, rows
 
 
 def _subject_ids(ws: Workspace, ids: list[str]) -> set[str]:

@@ -140,20 +140,22 @@ def possible_matches(
             "the latest resolution kept no possible matches (an older lastmile's); "
             "run 'lastmile resolve' again"
         )
-    where = ["p.probability >= ?"]
-    params: list[object] = [min_probability]
+    # One entity's pairs are picked before the ranking: a pair of entities is ranked alone.
+    of_entity = ""
+    params: list[object] = []
     if entity is not None:
         if not ws.store.rows("SELECT 1 FROM entities WHERE entity_id = ?", (entity,)):
             raise ResolveError(f"no entity {entity!r}; 'lastmile review' lists entity ids")
-        where.append("(p.entity_a = ? OR p.entity_b = ?)")
+        of_entity = "WHERE pm.entity_a = ? OR pm.entity_b = ?"
         params += [entity, entity]
+    params.append(min_probability)
     sql = (
         "SELECT p.probability, p.entity_a, ea.best_name AS name_a, p.record_a, p.entity_b, "
         "eb.best_name AS name_b, p.record_b, p.why, p.record_pairs, p.evidence "
-        f"FROM ({BEST_PAIRS.format(where='')}) p "
+        f"FROM ({BEST_PAIRS.format(where=of_entity)}) p "
         "LEFT JOIN entities ea ON ea.entity_id = p.entity_a "
         "LEFT JOIN entities eb ON eb.entity_id = p.entity_b "
-        f"WHERE {' AND '.join(where)} "
+        "WHERE p.probability >= ? "
         "ORDER BY p.probability DESC, p.entity_a, p.entity_b"
     )
     if limit is not None:
