@@ -39,6 +39,21 @@ BACKENDS = [
 ]
 
 
+# The modules that take minutes run first. `make test` hands whole modules to two processes
+# (pytest-xdist's loadscope) in the order collected; a long module handed out last keeps one
+# process busy while the other has finished, which ordered first it does not.
+FIRST = ("slow", "spark", "heavy")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    long_modules = {
+        item.nodeid.split("::")[0]
+        for item in items
+        if any(item.get_closest_marker(name) for name in FIRST)
+    }
+    items.sort(key=lambda item: item.nodeid.split("::")[0] not in long_modules)
+
+
 @pytest.fixture(params=BACKENDS)
 def workspace_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh, empty workspace on each backend."""

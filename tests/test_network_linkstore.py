@@ -17,6 +17,9 @@ from lastmile.cli import app
 from lastmile.store import Workspace, open_workspace
 from tests.test_network_workspace import insert
 
+# Each test trains the link model a few times: minutes for the module.
+pytestmark = pytest.mark.heavy
+
 runner = CliRunner()
 KEPT = "link model: kept in the workspace"
 TRAINED = "link model: trained in"

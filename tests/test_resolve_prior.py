@@ -25,6 +25,9 @@ SURNAMES = [
     "costa", "ivanova", "larsen", "bauer", "lopez", "meyer", "ricci", "santos",
 ]  # fmt: skip
 
+# Three of its tests resolve several times each: about a minute and a half for the module.
+pytestmark = pytest.mark.heavy
+
 
 def _typo(word: str, rng: random.Random) -> str:
     i = rng.randrange(len(word))

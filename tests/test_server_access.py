@@ -171,6 +171,7 @@ share_st = st.one_of(
 )
 
 
+@pytest.mark.heavy  # EXAMPLES examples of some 30 calls each: a minute or two
 @settings(
     max_examples=EXAMPLES,
     deadline=None,
