@@ -447,6 +447,11 @@ def test_ids_are_stable_and_judgements_win_over_the_model(
         assert entity(ws, truth["p1"][0]) == entity(ws, truth["p2"][0])
         who = ws.store.rows("SELECT DISTINCT analyst FROM judgements")
         assert who == [("tester",)]
+        # A split's judgements name the entity they split; a pair's name none.
+        split_from = ws.store.rows(
+            "SELECT DISTINCT verdict, entity_id, note FROM judgements ORDER BY verdict"
+        )
+        assert split_from == [("different", old_id, "split"), ("same", None, "")]
         text = explain_pair(ws, truth["p1"][0], truth["p2"][0]).text()
         assert "judged same by tester" in text
         with pytest.raises(ResolveError, match="no subject"):

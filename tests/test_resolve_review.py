@@ -52,6 +52,13 @@ def reviewed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, d
     yield path, {"truth": truth, "result": result}
 
 
+def _own_copy(reviewed: tuple[Path, dict[str, Any]], tmp_path: Path) -> Path:
+    """A copy of the module's resolved workspace, for a test that writes to it."""
+    path = tmp_path / "own.duckdb"
+    shutil.copyfile(reviewed[0], path)
+    return path
+
+
 def _pair(rows: list[dict[str, Any]], a: str, b: str) -> dict[str, Any] | None:
     found = [r for r in rows if {r["record_a"], r["record_b"]} == {a, b}]
     return found[0] if found else None
@@ -101,9 +108,7 @@ def test_pairs_left_apart_are_listed_with_why_most_likely_first(
 def test_the_listing_shows_a_pair_of_entities_once_by_its_best_records(
     reviewed: tuple[Path, dict[str, Any]], tmp_path: Path
 ) -> None:
-    path, _ = reviewed
-    copy = tmp_path / "ws.duckdb"
-    shutil.copyfile(path, copy)
+    copy = _own_copy(reviewed, tmp_path)
     with open_workspace(copy, create=False) as ws:
         first = possible_matches(ws).to_pylist()
         top = first[0]
@@ -140,10 +145,8 @@ def test_possible_matches_are_stored_on_postgresql(workspace: Workspace, tmp_pat
 def test_a_judgement_settles_a_possible_match(
     reviewed: tuple[Path, dict[str, Any]], tmp_path: Path
 ) -> None:
-    source, ctx = reviewed
-    truth = ctx["truth"]
-    path = tmp_path / "ws.duckdb"
-    path.write_bytes(source.read_bytes())
+    truth = reviewed[1]["truth"]
+    path = _own_copy(reviewed, tmp_path)
     with open_workspace(path) as ws:
         a, b = truth["p0"][:2]
         jr, sr = truth["jr"][0], truth["sr"][0]
@@ -198,9 +201,7 @@ def test_review_needs_a_resolution_that_kept_them(
     ):
         possible_matches(ws)
     # A workspace resolved before possible matches were kept: not an empty list.
-    source, _ = reviewed
-    path = tmp_path / "old.duckdb"
-    path.write_bytes(source.read_bytes())
+    path = _own_copy(reviewed, tmp_path)
     with open_workspace(path) as ws:
         ws.store.execute("UPDATE resolution_runs SET counts_json = '{\"edges\": 1}'")
         with pytest.raises(ResolveError, match="kept no possible matches"):
@@ -295,8 +296,7 @@ def test_the_lower_floor_changes_no_merge(
     from lastmile.resolve import persons
 
     source, ctx = reviewed
-    path = tmp_path / "ws.duckdb"
-    path.write_bytes(source.read_bytes())
+    path = _own_copy(reviewed, tmp_path)
     monkeypatch.setattr(persons, "PREDICT_FLOOR", persons.ENTITY_PREDICT_FLOOR)
     with open_workspace(path) as ws:
         result = resolve(ws)
@@ -331,10 +331,8 @@ def test_a_reviewed_list_is_judged_from_its_file(
     """lastmile review --format csv, a verdict column filled in, lastmile judge --from."""
     import csv
 
-    source, ctx = reviewed
-    truth = ctx["truth"]
-    path = tmp_path / "ws.duckdb"
-    shutil.copyfile(source, path)
+    truth = reviewed[1]["truth"]
+    path = _own_copy(reviewed, tmp_path)
     runner = CliRunner()
     listed = tmp_path / "review.csv"
     res = runner.invoke(app, ["review", "-w", str(path), "-f", "csv", "--out", str(listed)])

@@ -48,10 +48,18 @@ def judge_pair(
     for rid in (record_a, record_b):
         if _record_type(ws, rid) != "subjects":
             raise ResolveError(f"{rid!r} is not a subject record: only persons are judged")
+    return _store(ws, verdict, record_a, record_b, analyst or _who(), note)
+
+
+def _store(
+    ws: Workspace, verdict: str, a: str, b: str, who: str, note: str, entity_id: str | None = None
+) -> str:
+    """One row of ``judgements`` (``entity_id``: the entity a split separated them from);
+    returns its id."""
     jid = str(uuid.uuid4())
     ws.store.execute(
-        "INSERT INTO judgements VALUES (?, ?, ?, ?, NULL, ?, ?, CURRENT_TIMESTAMP)",
-        (jid, verdict, record_a, record_b, analyst or _who(), note),
+        "INSERT INTO judgements VALUES (?, ?, ?, ?, ?, ?, ?, CURRENT_TIMESTAMP)",
+        (jid, verdict, a, b, entity_id, who, note),
     )
     return jid
 
@@ -155,10 +163,7 @@ def judge_file(ws: Workspace, path: Path, *, analyst: str = "", note: str = "") 
     who = analyst or _who()
     with ws.store.transaction():
         for verdict, a, b, why in good:
-            ws.store.execute(
-                "INSERT INTO judgements VALUES (?, ?, ?, ?, NULL, ?, ?, CURRENT_TIMESTAMP)",
-                (str(uuid.uuid4()), verdict, a, b, who, why),
-            )
+            _store(ws, verdict, a, b, who, why)
     return JudgedFile(len(good), skipped, rejected)
 
 
@@ -230,11 +235,7 @@ def split_entity(
     with ws.store.transaction():
         for a in records:
             for b in rest:
-                ws.store.execute(
-                    "INSERT INTO judgements VALUES (?, 'different', ?, ?, ?, ?, ?, "
-                    "CURRENT_TIMESTAMP)",
-                    (str(uuid.uuid4()), a, b, entity_id, who, note or "split"),
-                )
+                _store(ws, "different", a, b, who, note or "split", entity_id)
     return len(records) * len(rest)
 
 

@@ -74,7 +74,6 @@ def stage(con: duckdb.DuckDBPyConnection) -> None:
         FROM counted r
         WHERE NOT EXISTS (
             SELECT 1 FROM settled t WHERE t.entity_a = r.entity_a AND t.entity_b = r.entity_b)
-        ORDER BY r.entity_a, r.entity_b, r.probability DESC, r.record_a, r.record_b
         """
     )
 
