@@ -837,27 +837,40 @@ def test_killing_the_server_mid_upload_leaves_no_half_batch(
         batches = ws.store.rows("SELECT count(*) FROM batches")[0][0]
         secret = auth.server_secret(ws)
         token, _ = auth.issue_token(ws, auth.Principal("dea.analyst", "DEA", "analyst"), secret, 5)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     rows = 200_000
     body = b"subject_id,investigation_id,full_name\n" + b"".join(
         b"K-%d,INV-1,Kill Test %d\n" % (i, i) for i in range(rows)
     )
     exe = str(Path(sys.executable).with_name("lastmile"))
-    proc = subprocess.Popen(
-        [exe, "serve", "--workspace", url, "--port", str(port), "--max-upload-mb", "64"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    try:
-        for _ in range(200):
+
+    def start() -> tuple[subprocess.Popen[bytes], int] | None:
+        """A server on a free port, up and answering; None when another process took the
+        port between our probe and the server's bind (it then exits)."""
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        cmd = [exe, "serve", "--workspace", url, "--port", str(port), "--max-upload-mb", "64"]
+        proc = subprocess.Popen(
+            cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+        )
+        for _ in range(300):
+            if proc.poll() is not None:
+                return None
             try:
-                httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
-                break
+                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                    return proc, port
             except httpx.HTTPError:
-                time.sleep(0.1)
+                pass
+            time.sleep(0.1)
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        return None
+
+    started = next((p for p in (start() for _ in range(3)) if p is not None), None)
+    # Without a server the upload below fails quietly and the store is trivially unchanged.
+    assert started is not None, "the server did not start"
+    proc, port = started
+    try:
 
         def send() -> None:
             with contextlib.suppress(httpx.HTTPError):
