@@ -44,7 +44,7 @@ WorkspaceOpt = Annotated[
     typer.Option(
         "--workspace",
         "-w",
-        help="DuckDB file or postgresql:// URL [default: $LASTMILE_WORKSPACE or ./lastmile.duckdb]",
+        help="DuckDB file or postgresql:// URL (default: $LASTMILE_WORKSPACE or ./lastmile.duckdb)",
         show_default=False,
     ),
 ]
@@ -136,7 +136,7 @@ def ingest(
     workspace: WorkspaceOpt = None,
     rejects: Annotated[
         Path | None,
-        typer.Option(help="Rejects file [default: lastmile-rejects/BATCH.csv]"),
+        typer.Option(help="Rejects file (default: lastmile-rejects/BATCH.csv)"),
     ] = None,
     mapping: Annotated[
         str | None,
@@ -377,7 +377,7 @@ FormatOpt = Annotated[
     typer.Option(
         "--format",
         "-f",
-        help="table, tsv, json or csv [default: table on a terminal, tsv otherwise]",
+        help="table, tsv, json or csv (default: table on a terminal, tsv otherwise)",
         show_default=False,
     ),
 ]
@@ -523,7 +523,7 @@ def synth(
     scale: Annotated[ScaleChoice, typer.Option("--scale")] = ScaleChoice.national,
     seed: Annotated[int, typer.Option(help="Same seed and options: byte-identical files.")] = 2022,
     communications: Annotated[
-        int | None, typer.Option(help="Communication events [default: by scale].")
+        int | None, typer.Option(help="Communication events (default: set by the scale).")
     ] = None,
     toll_records: Annotated[
         bool, typer.Option("--toll-records", help="Also write calls and texts as carrier CDRs.")

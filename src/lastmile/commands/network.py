@@ -235,7 +235,7 @@ def disrupt(
             help="Recompute the ranking after each removal, or rank once on the intact network.",
         ),
     ] = False,
-    steps: Annotated[int | None, typer.Option(help="Removals [default: 10 or the list].")] = None,
+    steps: Annotated[int | None, typer.Option(help="Removals (default: 10 or the list).")] = None,
     remove: Annotated[
         str | None, typer.Option(help="For --strategy list: ids in order, comma-separated.")
     ] = None,
@@ -411,7 +411,7 @@ def networks(
 def attribution(
     network: Annotated[
         str | None,
-        typer.Argument(help="Only this network (lastmile networks) [default: every network]."),
+        typer.Argument(help="Only this network (lastmile networks) (default: every network)."),
     ] = None,
     workspace: WorkspaceOpt = None,
     format: FormatOpt = None,

@@ -220,13 +220,14 @@ def judge(
             "(same, different, or blank to skip), in place of VERDICT and IDS.",
         ),
     ] = None,
-    analyst: Annotated[str, typer.Option(help="Who judges [default: the user name].")] = "",
+    analyst: Annotated[str, typer.Option(help="Who judges (default: the user name).")] = "",
     note: Annotated[str, typer.Option(help="Why (a file's note column wins).")] = "",
     workspace: WorkspaceOpt = None,
     debug: DebugOpt = False,
 ) -> None:
-    """Confirm or reject a pair, or split records out of an entity; or store the verdicts of
-    a reviewed list of possible matches (--from).
+    """Confirm or reject a pair, split records out of an entity, or judge a list (--from).
+
+    --from FILE stores the verdicts of a reviewed list of possible matches.
 
     Applied by every later 'lastmile resolve', over the model."""
     from lastmile.resolve.errors import ResolveError
@@ -278,7 +279,7 @@ def review(
         float | None,
         typer.Option(
             "--min-probability",
-            help="Only pairs scored at least this [default: all that are kept, from 0.2].",
+            help="Only pairs scored at least this (default: all that are kept, from 0.2).",
         ),
     ] = None,
     limit: Annotated[int | None, typer.Option(help="The first so many.")] = None,
@@ -305,7 +306,7 @@ def review(
 @friendly
 def conflicts(
     agency: Annotated[
-        str | None, typer.Option(help="An agency's id or name [default: every agency].")
+        str | None, typer.Option(help="An agency's id or name (default: every agency).")
     ] = None,
     confirmed: Annotated[
         bool,

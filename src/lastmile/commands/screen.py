@@ -68,7 +68,7 @@ def screen(
         str,
         typer.Option(
             help="lexicon, or combined: the lexicon score averaged with a small text model "
-            "trained at run time on synthetic posts (needs lastmile[screen])."
+            "trained at run time on synthetic posts (needs lastmile\\[screen])."
         ),
     ] = "combined",
     investigation: Annotated[
