@@ -372,6 +372,55 @@ def test_plot_writes_png_and_svg_and_refuses_other_suffixes(tmp_path: Path) -> N
         plot_disruption({"x": table}, tmp_path / "curve.pdf")
 
 
+def test_the_plot_shows_efficiency_that_rises_above_the_intact_network(tmp_path: Path) -> None:
+    """Efficiency is over the people left: a path a-b-c-d-e ends at 1.0 against 0.64 intact,
+    and an axis fixed at 0-1.05 cut the curve off."""
+    path = net_of([("a", "b"), ("b", "c"), ("c", "d"), ("d", "e")])
+    table = disrupt(path, steps=4, sequential=True)
+    efficiency = table.column("efficiency").to_pylist()
+    assert max(efficiency) / efficiency[0] > 1.5
+    svg = plot_disruption({"b": table}, tmp_path / "curve.svg").read_text()
+    assert "<!-- 1.6 -->" in svg  # a tick of the efficiency axis above the old top (1.05)
+
+
+def test_the_key_player_search_keeps_its_budget_and_says_when_k_is_too_large(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import lastmile.network.keyplayer as keyplayer
+
+    g = nx.connected_watts_strogatz_graph(300, 4, 0.1, seed=1)
+    net = net_of([(str(a), str(b)) for a, b in g.edges()])
+    b = betweenness(net.graph).values
+    m = net.graph.ecount()
+    monkeypatch.setattr(keyplayer, "EVALUATION_BUDGET", 400 * m)
+    kps = key_player_set(net.graph, 8, b)
+    assert kps.searched and kps.evaluations <= 400
+    assert kps.bounded and kps.pool < 60
+    # A set too large for even the greedy start: the k highest in betweenness, said so.
+    monkeypatch.setattr(keyplayer, "EVALUATION_BUDGET", 40 * m)
+    kps = key_player_set(net.graph, 8, b)
+    assert not kps.searched
+    assert sorted(kps.members) == sorted(int(v) for v in np.argsort(-b, kind="stable")[:8])
+    notes = key_players(net, 8).notes
+    assert any("too large for the key-player search" in note for note in notes)
+
+
+def test_disrupt_says_what_it_estimated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import lastmile.network.disruption as disruption
+
+    path = edges_file(tmp_path, "source,target\na,b\nb,c\nc,d\n")
+    quiet = runner.invoke(app, ["disrupt", "--edges", str(path), "--steps", "1"])
+    assert "estimated" not in quiet.stderr
+    monkeypatch.setattr(disruption, "EXACT_EFFICIENCY", 2)
+    monkeypatch.setattr(disruption, "EXACT_BUDGET", 1)
+    loud = runner.invoke(app, ["disrupt", "--edges", str(path), "--steps", "1"])
+    assert loud.exit_code == 0, loud.output
+    assert "note: efficiency estimated from 4 sampled people of 4" in loud.stderr
+    assert "note: betweenness estimated from 4 sampled sources" in loud.stderr
+    listed = ["disrupt", "--edges", str(path), "--strategy", "list", "--remove", "b"]
+    assert "betweenness" not in runner.invoke(app, listed).stderr
+
+
 # -- link prediction ---------------------------------------------------------------------------
 
 

@@ -19,7 +19,6 @@ from lastmile.network import (
     build_network,
     key_players,
     load_network,
-    read_edges,
 )
 from lastmile.network.centrality import eigenvector
 
@@ -47,6 +46,10 @@ def _ties(path: Path) -> dict[frozenset[str], float]:
         PLAIN.replace("\n", "\r\n"),  # CRLF line endings
         "Source,TARGET,Weight,date\na,b,2,2020-01-01\nb,c,1,2020-01-02\n",  # other columns
         'source,target,weight\n\na,b,2\n\nb,c,"1"\n\n',  # blank lines, a quoted number
+        "source,target,weight\n   \na,b,2\n\t\nb,c,1\n",  # lines of white space only
+        PLAIN.replace("\n", "\r"),  # CR line endings: the "CSV (Macintosh)" of old spreadsheets
+        # ids trimmed of spaces of every kind, and a byte-order mark left by joining two files
+        "source,target,weight\na\u00a0,b\t,2\n\u200bb,\ufeffc\u3000,1\n",
     ],
 )
 def test_separators_encodings_and_line_endings_give_the_same_graph(
@@ -96,14 +99,40 @@ def test_ids_with_commas_quotes_unicode_and_leading_zeros_are_kept_as_written(
         ("Source,target,source\na,b,c\n", "row 1: the header names the column source twice"),
         ("source,target,weight\na,b,1e-320\n", "row 2: weight: 1e-320 is too small"),
         ("source\ttarget\n\n", "no rows after the header"),
+        # a long line, not a quote never closed (the csv module's cell limit said so)
+        ("source,target\na,b\n" + "x" * 2_100_000 + ",b\n", "row 3: line longer than the max"),
+        # lines ending in CR alone keep their numbers
+        ("source,target,weight\ra,b,1\r\rb,c,0\r", "row 4: weight: 0 is not positive"),
+        # each row's weight is a number, but the two rows of one tie sum past the largest
+        ("source,target,weight\na,b,1e308\nb,a,1e308\n", "tie between a and b sum past"),
+        ("source,target,weight\na,b,1e-300\nb,c,1e300\n", "span too wide a range"),
     ],
 )
 def test_bad_files_are_refused_with_their_row_and_reason(
     tmp_path: Path, data: str | bytes, reason: str
 ) -> None:
     path = _write(tmp_path, data)
-    with pytest.raises(NetworkError, match=reason):
-        read_edges(path)
+    with pytest.raises(NetworkError, match=reason) as refused:
+        load_network(path)
+    assert str(refused.value).startswith(f"{path}: ")
+
+
+def test_an_id_is_one_person_however_its_letters_are_composed(tmp_path: Path) -> None:
+    composed, decomposed = "Jos\u00e9", "Jose\u0301"
+    path = _write(tmp_path, f"source,target\n{composed},b\n{decomposed},c\n")
+    assert sorted(load_network(path).ids) == sorted([composed, "b", "c"])
+
+
+def test_tiny_weights_give_the_betweenness_of_any_other_scale(tmp_path: Path) -> None:
+    """Lengths 1 / 1e-308 are numbers, but a path of two overflowed: the middle of a path
+    of five read 0.75 instead of 2/3."""
+    pairs = "a,b,{w}\nb,c,{w}\nc,d,{w}\nd,e,{w}\n"
+    tiny = load_network(_write(tmp_path, "source,target,weight\n" + pairs.format(w="1e-308")))
+    plain = load_network(_write(tmp_path, "source,target,weight\n" + pairs.format(w=1), "p.csv"))
+    assert any("scaled" in note for note in tiny.notes)
+    assert key_players(tiny, 5, method="betweenness").table.column("score").to_pylist() == (
+        key_players(plain, 5, method="betweenness").table.column("score").to_pylist()
+    )
 
 
 def test_a_bad_file_is_one_line_on_every_command(tmp_path: Path) -> None:

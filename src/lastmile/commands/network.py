@@ -250,7 +250,7 @@ def disrupt(
 ) -> None:
     """Remove people step by step; after each: largest component, components, efficiency."""
     from lastmile.network import disrupt as simulate
-    from lastmile.network import plot_disruption
+    from lastmile.network import disruption_notes, plot_disruption
 
     targets = [t.strip() for t in remove.split(",") if t.strip()] if remove else None
     if targets and strategy is not Strategy.list:
@@ -259,6 +259,8 @@ def disrupt(
     table = simulate(
         net, strategy=strategy.value, steps=steps, sequential=sequential, targets=targets, seed=seed
     )
+    for note in disruption_notes(net, strategy.value, seed=seed):
+        err_console.print(plain(f"note: {note}"), soft_wrap=True)
     if plot is not None:
         label = f"{strategy.value}, {'sequential' if sequential else 'all at once'}"
         plot_disruption({label: table}, plot, title=str(edges or network))

@@ -8,7 +8,7 @@ igraph is the engine (the ``graph`` extra).
 from lastmile.network.brokerage import brokerage
 from lastmile.network.centrality import betweenness, centralities
 from lastmile.network.communities import leiden
-from lastmile.network.disruption import disrupt, efficiency, plot_disruption
+from lastmile.network.disruption import disrupt, disruption_notes, efficiency, plot_disruption
 from lastmile.network.graph import (
     Network,
     NetworkError,
@@ -29,6 +29,7 @@ __all__ = [
     "build_network",
     "centralities",
     "disrupt",
+    "disruption_notes",
     "efficiency",
     "evaluate_links",
     "fragmentation",

@@ -32,12 +32,11 @@ import igraph as ig
 import numpy as np
 import pyarrow as pa
 
-from lastmile.network.centrality import betweenness
+from lastmile.network.centrality import EXACT_BUDGET, betweenness, sample_sources
 from lastmile.network.graph import Network, NetworkError
 from lastmile.network.keyplayer import (
     DEFAULT_POOL,
     POOL_ALL,
-    _rank_within,
     bare,
     fragmentation,
     key_player_set,
@@ -119,8 +118,7 @@ def _order(g: ig.Graph, strategy: str, steps: int, seed: int) -> list[int]:
     if strategy == "degree":
         return [int(v) for v in np.lexsort((-b, -np.asarray(g.degree())))[:steps]]
     structure = bare(g)
-    chosen = key_player_set(structure, steps, b).members
-    return _rank_within(structure, chosen, b)
+    return key_player_set(structure, steps, b).members
 
 
 def disrupt(
@@ -188,6 +186,27 @@ def disrupt(
     )
 
 
+def disruption_notes(network: Network, strategy: str, *, seed: int = 0) -> list[str]:
+    """What :func:`disrupt` estimated rather than computed on ``network``, in words: global
+    efficiency past ``EXACT_EFFICIENCY`` people, and the betweenness a ranking reads past
+    ``EXACT_BUDGET`` (n * m) on the intact network."""
+    g = network.graph
+    n, m = g.vcount(), g.ecount()
+    notes = []
+    sources = efficiency_sources(g, seed=seed)
+    if sources is not None:
+        notes.append(
+            f"efficiency estimated from {len(sources):,} sampled people of {n:,}, the same "
+            "people at every step (those still present)"
+        )
+    if strategy != "list" and n * m > EXACT_BUDGET:
+        notes.append(
+            f"betweenness estimated from {len(sample_sources(n, m, seed)):,} sampled sources "
+            "(Brandes & Pich 2007) while the network is this large"
+        )
+    return notes
+
+
 def plot_disruption(curves: dict[str, pa.Table], path: Path, title: str = "") -> Path:
     """Draw largest-component fraction and relative efficiency per step (PNG or SVG by suffix)."""
     suffix = path.suffix.lower()
@@ -199,18 +218,21 @@ def plot_disruption(curves: dict[str, pa.Table], path: Path, title: str = "") ->
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.6), sharex=True)
+    top = 1.0  # efficiency is over the people left, so it can rise above the intact value
     for label, table in curves.items():
         steps = table.column("step").to_pylist()
         frac = table.column("largest_component_fraction").to_pylist()
         eff = table.column("efficiency").to_pylist()
         base = eff[0] or 1.0
         axes[0].plot(steps, frac, marker="o", markersize=3, label=label)
-        axes[1].plot(steps, [e / base for e in eff], marker="o", markersize=3, label=label)
+        relative = [e / base for e in eff]
+        top = max(top, *relative)
+        axes[1].plot(steps, relative, marker="o", markersize=3, label=label)
     axes[0].set_ylabel("largest component / intact")
     axes[1].set_ylabel("global efficiency / intact")
-    for ax in axes:
+    for ax, high in zip(axes, (1.0, top), strict=True):
         ax.set_xlabel("people removed")
-        ax.set_ylim(0, 1.05)
+        ax.set_ylim(0, 1.05 * high)
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=8)
     if title:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,6 +56,11 @@ that the header row holds (tab-separated text is what lastmile itself and many t
 a semicolon is what a spreadsheet writes where the comma is the decimal mark)."""
 
 
+CELL_LIMIT = 1 << 24
+"""The longest cell the row-by-row diagnosis reads (Python's csv module stops at 128 KiB by
+default, which would blame a long but valid cell on a quote)."""
+
+
 class _BadLine(Exception):
     def __init__(self, line: int, reason: str) -> None:
         super().__init__(reason)
@@ -79,6 +85,8 @@ def _header(path: Path) -> tuple[str, list[str]]:
 def _lines(path: Path) -> Iterator[str]:
     with path.open("rb") as fh:
         for number, raw in enumerate(fh, start=1):
+            if len(raw) > LINE_LIMIT:
+                raise _BadLine(number, f"line longer than the maximum ({LINE_LIMIT:,} bytes)")
             try:
                 yield raw.decode("utf-8-sig" if number == 1 else "utf-8")
             except UnicodeDecodeError:
@@ -91,6 +99,7 @@ def _diagnose(path: Path, delim: str, width: int) -> str | None:
     names the row as numbered in the file (the header is row 1; blank lines count)."""
     reader = csv.reader(_lines(path), delimiter=delim, strict=True)
     start = 1
+    limit = csv.field_size_limit(CELL_LIMIT)
     try:
         for cells in reader:
             if start > 1 and len(cells) > width:
@@ -103,14 +112,21 @@ def _diagnose(path: Path, delim: str, width: int) -> str | None:
         return f"row {bad.line}: {bad.reason}"
     except csv.Error as exc:
         # A quote never closed swallows the rest of the file into one cell: at the end of the
-        # data, or sooner at the csv module's cell size limit (128 KiB).
-        if "end of data" in str(exc) or "EOF" in str(exc) or "field limit" in str(exc):
+        # data, or sooner at the cell size limit.
+        if "end of data" in str(exc) or "EOF" in str(exc):
             return f'row {start}: a quote (") opens a cell that is never closed'
+        if "field limit" in str(exc):
+            return (
+                f"row {start}: a cell longer than {CELL_LIMIT:,} characters "
+                '(a quote (") never closed?)'
+            )
         if "expected after" in str(exc):
             return (
                 f'row {start}: a quoted cell has text after its closing quote ("" writes a quote)'
             )
         return f"row {start}: not a readable CSV ({exc})"
+    finally:
+        csv.field_size_limit(limit)
     return None
 
 
@@ -139,6 +155,28 @@ def _odd_quotes(path: Path) -> bool:
     return count % 2 == 1
 
 
+SPACES = r"[\s\p{Z}\x{200B}\x{2060}\x{FEFF}]"
+"""What is trimmed from an id or a weight: ASCII white space (tab, line breaks), every Unicode
+space separator (no-break, ideographic, ...), the zero-width space and word joiner, and a
+byte-order mark (two files joined with ``cat`` leave one at the start of a line)."""
+
+
+def _clean(column: str) -> str:
+    """SQL for a cell trimmed of :data:`SPACES` and composed (NFC), NULL when nothing is left:
+    two spellings of one name that print alike are one id."""
+    if column == "NULL":
+        return "NULL"
+    return f"nullif(regexp_replace(nfc_normalize({column}), '^{SPACES}+|{SPACES}+$', '', 'g'), '')"
+
+
+def _lone_carriage_returns(path: Path) -> bool:
+    """Whether the file's lines end in a carriage return alone (the "CSV (Macintosh)" of old
+    spreadsheets): a CR in the first megabyte and no line feed."""
+    with path.open("rb") as fh:
+        head = fh.read(1 << 20)
+    return b"\r" in head and b"\n" not in head
+
+
 def read_edges(path: Path | str) -> pa.Table:
     """Read and validate an edge-list CSV: ``source,target[,weight]`` with a header row.
 
@@ -155,6 +193,24 @@ def read_edges(path: Path | str) -> pa.Table:
         raise NetworkError(f"{path}: no such file")
     if path.stat().st_size == 0:
         raise NetworkError(f"{path}: empty file (expected a header row source,target[,weight])")
+    if _lone_carriage_returns(path):
+        # Read as lines ending in LF, one for one, so every row keeps its number.
+        with tempfile.TemporaryDirectory() as folder:
+            copy = Path(folder) / "edges.csv"
+            copy.write_bytes(path.read_bytes().replace(b"\r", b"\n"))
+            return _read_edges(copy, path)
+    return _read_edges(path, path)
+
+
+def _read_edges(path: Path, shown: Path) -> pa.Table:
+    """:func:`read_edges` of the file at ``path``, named ``shown`` in every message."""
+    try:
+        return _read_edge_file(path)
+    except NetworkError as exc:
+        raise NetworkError(str(exc).replace(f"{path}: ", f"{shown}: ", 1)) from None
+
+
+def _read_edge_file(path: Path) -> pa.Table:
     delim, header = _header(path)
     columns = [c.lower() for c in header]
     if "source" not in columns or "target" not in columns:
@@ -185,18 +241,20 @@ def read_edges(path: Path | str) -> pa.Table:
             rel = con.sql(
                 f"SELECT * FROM read_csv(?, header = true, auto_detect = false, "
                 f"columns = {{{types}}}, delim = ?, quote = '\"', escape = '\"', "
-                f"null_padding = true, parallel = false)",
+                f"null_padding = true, parallel = false, "
+                f"max_line_size = {LINE_LIMIT})",
                 params=[str(path), delim],
             )
             weight = at.get("weight", "NULL")
             con.register("raw", rel)
             con.execute(
-                f"""CREATE TEMP TABLE e AS SELECT
+                f"""CREATE TEMP TABLE e AS SELECT * FROM (SELECT
                     row_number() OVER () AS record,
-                    nullif(trim({at["source"]}), '') AS source,
-                    nullif(trim({at["target"]}), '') AS target,
-                    nullif(trim({weight}), '') AS weight_text
-                FROM raw"""
+                    {_clean(at["source"])} AS source,
+                    {_clean(at["target"])} AS target,
+                    {_clean(weight)} AS weight_text
+                FROM raw) WHERE source IS NOT NULL OR target IS NOT NULL
+                    OR weight_text IS NOT NULL"""
             )
         except duckdb.Error as exc:
             problem = _diagnose(path, delim, len(header))
@@ -290,6 +348,14 @@ def read_adjacency(path: Path | str) -> pa.Table:
     return pa.table({"source": sources, "target": targets, "weight": weights}, schema=EDGE_SCHEMA)
 
 
+SHORTEST_TIE = 1e-9
+"""A tie's length (1 / weight) below which lengths are rescaled: igraph's shortest paths
+compare lengths to within 1e-10, so shorter ties would read as equal."""
+
+LINE_LIMIT = 2_000_000
+"""The longest line of an edge list, in bytes (DuckDB's ``max_line_size``; ingest's too)."""
+
+
 def build_network(edges: pa.Table) -> Network:
     """The undirected simple graph of an edge table (``source``, ``target``, ``weight``).
 
@@ -335,11 +401,31 @@ def build_network(edges: pa.Table) -> Network:
         )
     merged_w = np.bincount(inverse, weights=w, minlength=len(uniq))
     pairs = np.column_stack([uniq // n, uniq % n])
+    overflow = np.flatnonzero(~np.isfinite(merged_w))
+    if len(overflow):
+        a, b = (names[int(x)] for x in pairs[overflow[0]])
+        raise NetworkError(
+            f"the weights of the tie between {a} and {b} sum past the largest number "
+            "(scale the weights down)"
+        )
+    distance = 1.0 / merged_w if len(merged_w) else merged_w
+    longest = np.finfo(float).max / max(n - 1, 1)  # a path of n - 1 ties stays a number
+    if len(distance) and (distance.min() < SHORTEST_TIE or distance.max() > longest):
+        # Shortest paths do not change when every length is scaled by one number; igraph
+        # compares lengths to within 1e-10, and a path's length must not overflow.
+        with np.errstate(over="ignore"):
+            distance = distance / distance.min()
+        if distance.max() > longest:
+            raise NetworkError(
+                f"the weights span too wide a range for shortest paths ({merged_w.min():g} to "
+                f"{merged_w.max():g}); scale them to a narrower one"
+            )
+        notes.append("tie lengths (1 / weight) scaled so that the shortest is 1")
     g = ig.Graph(n=n, edges=pairs.tolist() if len(pairs) else [], directed=False)
     g.vs["name"] = names
     if g.ecount():
         g.es["weight"] = merged_w.tolist()
-        g.es["distance"] = (1.0 / merged_w).tolist()
+        g.es["distance"] = distance.tolist()
     isolated = int(sum(1 for d in g.degree() if d == 0))
     if isolated:
         notes.append(f"{isolated:,} isolated nodes (no ties)")
@@ -348,7 +434,11 @@ def build_network(edges: pa.Table) -> Network:
 
 def load_network(path: Path | str, *, matrix: bool = False) -> Network:
     """Read an edge-list CSV (or an adjacency matrix with ``matrix=True``) into a Network."""
-    return build_network(read_adjacency(path) if matrix else read_edges(path))
+    edges = read_adjacency(path) if matrix else read_edges(path)
+    try:
+        return build_network(edges)
+    except NetworkError as exc:
+        raise NetworkError(f"{path}: {exc}") from None
 
 
 def network_from_graph(graph: ig.Graph) -> Network:

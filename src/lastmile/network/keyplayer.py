@@ -14,9 +14,10 @@ the best improving swap, until no swap improves ``F``. Ties in ``F`` (a network 
 removal splits) are broken by betweenness, so the search is deterministic and starts from the
 brokers. Candidates are every person in networks up to ``POOL_ALL`` people; above that, the
 ``pool`` people with the highest betweenness. Each evaluation costs a pass over the ties, so on
-very large graphs the search is bounded to ``EVALUATION_BUDGET / m`` evaluations (at least
-``4 k``): the pool shrinks so that the greedy start fits in half of them, and the swaps stop at
-the bound. The notes of ``key_players`` say when the bound cut the search.
+very large graphs the search is bounded to ``EVALUATION_BUDGET / m`` evaluations: the pool
+shrinks so that the greedy start and the ranking fit in half of them, and the swaps stop at
+the bound; when ``k`` is too large for even that, the set is the ``k`` highest in betweenness.
+The notes of ``key_players`` say when the bound cut the search.
 
 The set is then ranked: first the member whose removal alone fragments most, then the one
 that adds most given the first, and so on; a member's score is ``F`` after removing ranks
@@ -200,25 +201,42 @@ def fragmentation(g: ig.Graph, removed: list[int] | set[int]) -> tuple[float, in
 
 @dataclass(frozen=True)
 class KeyPlayerSet:
+    """A key-player set, ranked within itself, and how the search went.
+
+    ``evaluations`` counts every fragmentation computed (the greedy start, the swaps and the
+    ranking). ``bounded`` says the budget cut the search; ``searched`` is False when ``k``
+    was too large for even the greedy start to fit the budget, and the set is then the ``k``
+    highest in betweenness.
+    """
+
     members: list[int]
     fragmentation: float
     evaluations: int
     pool: int
     swaps: int
     bounded: bool
+    searched: bool = True
 
 
 def key_player_set(
     g: ig.Graph, k: int, btw: np.ndarray, *, pool: int = DEFAULT_POOL
 ) -> KeyPlayerSet:
-    """Borgatti's KPP-Neg set of ``k`` vertices by greedy search with swaps (see module doc)."""
+    """Borgatti's KPP-Neg set of ``k`` vertices by greedy search with swaps (see module doc),
+    ranked within itself (:func:`_rank_within`)."""
     n = g.vcount()
     g = bare(g)
     k = max(0, min(k, n))
-    order = list(np.argsort(-btw, kind="stable"))
+    order = [int(v) for v in np.argsort(-btw, kind="stable")]
     candidates = order if n <= POOL_ALL else order[: max(pool, 2 * k)]
-    max_evals = max(4 * k, EVALUATION_BUDGET // max(g.ecount(), 1))
-    fit = max(2 * k, max_evals // (2 * max(k, 1)))
+    # Every evaluation is a pass over the ties. The greedy start over c candidates costs
+    # about k * c evaluations and the ranking k (k + 1) / 2: the pool shrinks so that both fit
+    # in half the budget, and the swaps stop at the whole of it.
+    max_evals = EVALUATION_BUDGET // max(g.ecount(), 1)
+    fit = (max_evals // 2 - k * (k + 1) // 2) // max(k, 1)
+    if k and fit <= k:
+        # Not even a pool of k + 1 fits: no search at all, the k highest in betweenness.
+        members = order[:k]
+        return KeyPlayerSet(members, fragmentation(g, members)[0], 1, k, 0, True, False)
     bounded = len(candidates) > fit
     candidates = candidates[:fit]
     evaluations = 0
@@ -235,7 +253,7 @@ def key_player_set(
     current = score(chosen)
     swaps = 0
     while k and len(candidates) > k:
-        if evaluations + k * (len(candidates) - k) > max_evals:
+        if evaluations + k * (len(candidates) - k) + k * (k + 1) // 2 > max_evals:
             bounded = True
             break
         best_swap: tuple[tuple[float, float], int, int] | None = None
@@ -252,10 +270,14 @@ def key_player_set(
         current, i, c = best_swap
         chosen[i] = c
         swaps += 1
-    return KeyPlayerSet(chosen, current[0], evaluations, len(candidates), swaps, bounded)
+    ranked = _rank_within(g, chosen, btw)
+    evaluations += k * (k + 1) // 2
+    return KeyPlayerSet(ranked, current[0], evaluations, len(candidates), swaps, bounded)
 
 
 def _rank_within(g: ig.Graph, members: list[int], btw: np.ndarray) -> list[int]:
+    """The set ordered greedily: first the member whose removal alone fragments most, then
+    the one that adds most given the first, and so on."""
     ranked: list[int] = []
     left = list(members)
     while left:
@@ -328,18 +350,25 @@ def key_players(
     )
     if method == "keyplayer":
         kps = key_player_set(structure, k_eff, b, pool=pool)
-        ranked = _rank_within(structure, kps.members, b)
-        notes.append(
-            f"key-player set (Borgatti 2006, fragmentation): {kps.evaluations:,} evaluations "
-            f"over {kps.pool:,} candidates"
-            + ("" if kps.pool == n else " (the highest-betweenness people)")
-            + f", {kps.swaps} improving swaps after the greedy start"
-            + (
-                f"; search bounded at {EVALUATION_BUDGET:,} tie visits (a large graph)"
-                if kps.bounded
-                else ""
+        ranked = kps.members
+        if not kps.searched:
+            notes.append(
+                f"k = {k_eff:,} is too large for the key-player search on {g.ecount():,} ties "
+                f"(a budget of {EVALUATION_BUDGET:,} tie visits): the {k_eff:,} highest in "
+                "betweenness, unsearched"
             )
-        )
+        else:
+            notes.append(
+                f"key-player set (Borgatti 2006, fragmentation): {kps.evaluations:,} "
+                f"evaluations over {kps.pool:,} candidates"
+                + ("" if kps.pool == n else " (the highest-betweenness people)")
+                + f", {kps.swaps} improving swaps after the greedy start"
+                + (
+                    f"; search bounded at {EVALUATION_BUDGET:,} tie visits (a large graph)"
+                    if kps.bounded
+                    else ""
+                )
+            )
     elif method == "supply":
         shares = g.vs[SHARES_SELECTOR] if SHARES_SELECTOR in g.vs.attributes() else None
         order, deferred = supply_order(
@@ -405,7 +434,8 @@ def key_players(
             score = float(cent.column(method)[v].as_py())
         who = f"ranks 1-{r}" if r > 1 else "rank 1"
         parts = [
-            f"removing {who} leaves {comps:,} components (from {intact[2]:,}), the largest "
+            f"removing {who} leaves {comps:,} component{'' if comps == 1 else 's'} "
+            f"(from {intact[2]:,}), the largest "
             f"{largest:,} of {n - r:,} people ({_pct(largest / max(intact[1], 1))} of the "
             f"intact largest, {intact[1]:,}); fragmentation {f:.3f}",
             *([f"supplies {int(supplied[v]):,} of its people"] if supplied[v] else []),
