@@ -8,6 +8,7 @@ records, an identifier on two different people, a family phone, cartel aliases).
 from __future__ import annotations
 
 import csv
+import json
 import random
 from collections.abc import Iterator
 from pathlib import Path
@@ -157,6 +158,10 @@ def make_operation(folder: Path) -> dict[str, list[str]]:
     sr = subject("sr", "I2", "Robert Vale Sr.", "1975-04-05", addresses="9 Elm St, Denver, CO")
     phone("I1", jr, "720-555-0133")
     phone("I2", sr, "720-555-0133")
+    # ... and a record of the family's that states no generation, between them: "Robert
+    # Vale" at the same address on the same phone joins either, never both.
+    vale = subject("vale", "I3", "Robert Vale", addresses="9 Elm St, Denver, CO")
+    phone("I3", vale, "720-555-0133")
     # A family phone: two sisters, one phone, two agencies.
     s1 = subject("ana_ruiz", "I1", "Ana Ruiz", "1990-01-01")
     s2 = subject("carmen_ruiz", "I3", "Carmen Ruiz", "1994-07-09")
@@ -236,6 +241,31 @@ def make_operation(folder: Path) -> dict[str, list[str]]:
                 "organization_id": "O4",
                 "investigation_id": "I3",
                 "name": "Sinaloa Cartel",
+                "kind": "cartel",
+            },
+            # Synonyms written with dots, with the word cartel, in Spanish.
+            {
+                "organization_id": "O5",
+                "investigation_id": "I4",
+                "name": "C.J.N.G.",
+                "kind": "cartel",
+            },
+            {
+                "organization_id": "O6",
+                "investigation_id": "I2",
+                "name": "CJNG Cartel",
+                "kind": "cartel",
+            },
+            {
+                "organization_id": "O7",
+                "investigation_id": "I1",
+                "name": "Cártel del Golfo",
+                "kind": "cartel",
+            },
+            {
+                "organization_id": "O8",
+                "investigation_id": "I2",
+                "name": "Gulf Cartel",
                 "kind": "cartel",
             },
         ],
@@ -412,6 +442,38 @@ def test_cartel_aliases_are_one_organization(resolved: tuple[Path, dict[str, lis
     path, _ = resolved
     with open_workspace(path) as ws:
         assert entity(ws, "O1") == entity(ws, "O2") == entity(ws, "O3") != entity(ws, "O4")
+        assert entity(ws, "O1") == entity(ws, "O5") == entity(ws, "O6")
+        assert entity(ws, "O7") == entity(ws, "O8") not in (entity(ws, "O1"), entity(ws, "O4"))
+
+
+def test_a_jr_and_a_sr_stay_apart_through_a_record_of_neither(
+    resolved: tuple[Path, dict[str, list[str]]],
+) -> None:
+    """The veto kept the pair Jr.-Sr. apart, but "Robert Vale" linked to each joined them in
+    one entity: the clustering keeps two generations apart as it keeps a judged pair."""
+    path, truth = resolved
+    with open_workspace(path) as ws:
+        jr, sr = entity(ws, truth["jr"][0]), entity(ws, truth["sr"][0])
+        assert jr != sr
+        linked = ws.store.rows(
+            "SELECT record_a, record_b FROM match_edges WHERE ? IN (record_a, record_b)",
+            (truth["vale"][0],),
+        )
+    assert linked, "the record of neither generation links to neither: nothing is tested"
+
+
+def test_an_identifier_two_people_hold_is_flagged_and_merges_nothing(
+    resolved: tuple[Path, dict[str, list[str]]],
+) -> None:
+    """Maria Lopez and Peter Chang hold one SSN: another name, another date of birth, a score
+    near 0, so the pair never reached the prediction and was never flagged."""
+    path, truth = resolved
+    lopez, chang = truth["lopez"][0], truth["chang"][0]
+    with open_workspace(path) as ws:
+        assert entity(ws, lopez) != entity(ws, chang)
+        (counts,) = ws.store.rows("SELECT counts_json FROM resolution_runs")[0]
+    flagged = {(a, b) for a, b, _ in json.loads(counts)["identifier_conflicts"]}
+    assert (min(lopez, chang), max(lopez, chang)) in flagged
 
 
 def test_malformed_identifiers_are_kept_and_flagged(
@@ -469,6 +531,16 @@ def test_conflicts_name_only_the_other_side(resolved: tuple[Path, dict[str, list
     # How each conflict was found: a word of BASES, which names no case of the other side.
     rows = list(csv.DictReader(lines))
     assert rows and {r["basis"] for r in rows} <= set(BASES)
+    # The target is named as the agency's own records write him, not by the best name that
+    # another agency's record gave his entity ("Jesús Guzmán López" is A1's writing).
+    with open_workspace(path) as ws:
+        chuy = entity(ws, truth["chuy"][0])
+    for agency, own in (("A2", "Jesus Guzman Lopez"), ("A3", "GUZMAN, Jesus")):
+        listed = runner.invoke(
+            app, ["conflicts", "--agency", agency, "-f", "json", "-w", str(path)]
+        )
+        names = {r["target_name"] for r in json.loads(listed.output) if r["target_id"] == chuy}
+        assert names == {own}, (agency, names)
     table = runner.invoke(
         app, ["conflicts", "-w", str(path), "-f", "table"], env={"COLUMNS": "250"}
     )

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from lastmile.resolve import names, persons
 from tests.test_resolve_recall import _features, _model
 
@@ -100,3 +102,37 @@ def test_two_records_of_one_case_file_never_meet_through_a_third() -> None:
     # conflict, not the case file.
     got = _case_components("('a', 'b', 0.9, true, false), ('b', 'c', 0.8, true, false)")
     assert got["a"] == got["b"] != got["c"]
+
+
+@pytest.mark.parametrize(
+    ("written", "first", "surnames", "suffix"),
+    [
+        # placeholders are no name: two strangers written "UNK UNK" agreed on their whole name
+        ("UNK UNK", "", (), ""),
+        ("Unknown", "", (), ""),
+        ("FNU LNU", "", (), ""),
+        ("John Doe", "", (), ""),
+        ("FNU Garcia", "", ("garcia",), ""),  # first name unknown: the rest is the family's
+        ("GARCIA, FNU", "", ("garcia",), ""),
+        ("Jose LNU", "jose", (), ""),  # last name unknown
+        # a generation is the last word, or the last of the family part before a comma
+        ("Dennis Harlow, Jr.", "dennis", ("harlow",), "jr"),
+        ("HARGROVE JR, GILBERT", "gilbert", ("hargrove",), "jr"),
+        ("HARGROVE, GILBERT JR", "gilbert", ("hargrove",), "jr"),
+        ("Dennis Harlow 3rd", "dennis", ("harlow",), "iii"),
+        ("Junior Mendoza", "junior", ("mendoza",), ""),  # a given name, not a generation
+        ("Sr. Dennis Harlow", "dennis", ("harlow",), ""),  # Señor, not Senior
+        ("Luis V Ochoa", "luis", ("ochoa",), ""),  # a middle initial, not the fifth
+        ("OCHOA, LUIS V", "luis", ("ochoa",), ""),
+        ("Luis Ochoa V", "luis", ("ochoa",), "v"),
+        # a law-enforcement rank before a name
+        ("SA KEVIN ORTEGA", "kevin", ("ortega",), ""),
+        ("Det. Ana Ruiz Soto", "ana", ("ruiz", "soto"), ""),
+        ("Sa Nguyen", "sa", ("nguyen",), ""),  # a name of two words keeps its first
+    ],
+)
+def test_names_as_records_write_them(
+    written: str, first: str, surnames: tuple[str, ...], suffix: str
+) -> None:
+    parts = names.parse_name(written)
+    assert (parts.first, parts.surnames, parts.suffix) == (first, surnames, suffix)

@@ -278,10 +278,12 @@ CARTEL_SYNONYMS: dict[str, str] = {
     "cartel de sinaloa": "Sinaloa",
     "cds": "Sinaloa",
     "gulf cartel": "Gulf",
+    "cartel del golfo": "Gulf",
     "cdg": "Gulf",
     "blo": "Beltran-Leyva",
     "beltran leyva": "Beltran-Leyva",
     "cdn": "Northeast",
+    "cartel del noreste": "Northeast",
     "lfm": "La Familia Michoacana",
 }
 

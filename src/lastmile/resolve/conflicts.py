@@ -574,6 +574,19 @@ def parse_since(text: str) -> datetime:
     return naive_utc(when)
 
 
+OWN_NAMES = """
+    SELECT m.entity_id, i.agency_id, min(coalesce(nullif(trim(s.full_name), ''),
+        nullif(trim(concat_ws(' ', s.given_name, s.family_name)), ''))) AS name
+    FROM entity_members m
+    JOIN subjects s ON m.record_type = 'subjects' AND s.subject_id = m.record_id
+    JOIN investigations i ON i.investigation_id = s.investigation_id
+    GROUP BY m.entity_id, i.agency_id"""
+"""The name each agency's own records give each person entity: a conflict names its target
+by it, not by the entity's best name, which another agency's record may have given (the
+other side's case details are not the reader's). NULL where the agency's records name him
+not at all (a phone only)."""
+
+
 def conflicts_of(
     ws: Workspace,
     agency: str | None = None,
@@ -620,7 +633,7 @@ def conflicts_of(
     where = "WHERE " + " AND ".join(conditions) if conditions else ""
     return ws.store.query(
         f"""
-        SELECT c.agency_id, c.division, c.target_id, e.best_name AS target_name,
+        SELECT c.agency_id, c.division, c.target_id, n.name AS target_name,
             c.other_agency_id, o.name AS other_agency, c.other_division,
             o.poc_name, o.poc_phone_normalized AS poc_phone, o.poc_email_normalized AS poc_email,
             c.basis, c.first_seen, c.confirmed_since, c.current_since, c.last_seen,
@@ -628,7 +641,7 @@ def conflicts_of(
         FROM conflicts c
         LEFT JOIN agencies a ON a.agency_id = c.agency_id
         LEFT JOIN agencies o ON o.agency_id = c.other_agency_id
-        LEFT JOIN entities e ON e.entity_id = c.target_id
+        LEFT JOIN ({OWN_NAMES}) n ON n.entity_id = c.target_id AND n.agency_id = c.agency_id
         {where}
         ORDER BY c.agency_id, {when} DESC, c.target_id, c.other_agency_id, c.other_division
         """,

@@ -175,13 +175,28 @@ DESIGNATORS = frozenset(
 )
 
 
+_CARTEL_WORDS = frozenset({"cartel", "de", "del", "la", "el", "the", "los"})
+
+
+def _cartel_key(name: str) -> str:
+    """A name as a cartel's synonyms are matched: folded, without the word "cartel" and
+    articles, spaces and dots closed ("C.J.N.G.", "CJNG Cartel", "Cártel del Golfo")."""
+    return "".join(w for w in names.fold(name).split() if w not in _CARTEL_WORDS)
+
+
+_CARTEL_KEYS = {
+    _cartel_key(synonym): names.fold(canonical).replace(" ", "")
+    for synonym, canonical in CARTEL_SYNONYMS.items()
+}
+
+
 def _org_name_key(name: str) -> tuple[str, bool]:
     """(key, is a cartel): the folded name, designators removed and spaces closed
     ("Midtown Locos" = "MidtownLocos"); a cartel's synonyms give its canonical name."""
     folded = names.fold(name)
-    for synonym, canonical in CARTEL_SYNONYMS.items():
-        if names.fold(synonym) == folded:
-            return names.fold(canonical).replace(" ", ""), True
+    canonical = _CARTEL_KEYS.get(_cartel_key(name))
+    if canonical is not None:
+        return canonical, True
     words = [w for w in folded.split() if w not in DESIGNATORS]
     key = "".join(words) if words else folded.replace(" ", "")
     return key, False

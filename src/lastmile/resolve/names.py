@@ -183,15 +183,78 @@ def _words(text: str) -> list[str]:
     return [w for i, w in enumerate(words) if not _particle(w) or i == len(words) - 1]
 
 
+PLACEHOLDERS = frozenset(
+    {"unk", "unknown", "fnu", "lnu", "mnu", "nfn", "nln", "nmn", "none", "null", "unidentified"}
+)
+"""Words that records write where a name is unknown: "UNK UNK", "FNU Garcia" (first name
+unknown), "Jose LNU", "NMN" (no middle name). Read as names, two strangers both written
+"UNKNOWN" agreed on their whole name, and a family phone then merged them."""
+PLACEHOLDER_NAMES = frozenset({"john doe", "jane doe", "doe john", "doe jane"})
+"""Whole names that stand for an unknown person in US records."""
+
+
+def _without_placeholders(text: str | None) -> str | None:
+    """``text`` without its placeholder words; None when no name is left."""
+    if not text:
+        return text
+    folded = fold(text)
+    if folded in PLACEHOLDER_NAMES:
+        return None
+    if not PLACEHOLDERS.intersection(folded.split()):
+        return text
+    kept = [w for w in text.split() if not PLACEHOLDERS.intersection(fold(w).split())]
+    left = " ".join(kept)
+    # "GARCIA, FNU" leaves "GARCIA,": the comma still says which name is the family's.
+    return left if any(c.isalpha() for c in left) else None
+
+
 def _strip_generation(words: list[str]) -> tuple[list[str], str]:
-    suffix = ""
-    kept = []
-    for w in words:
-        if w in GENERATIONS:
-            suffix = GENERATIONS[w]
-        else:
-            kept.append(w)
-    return kept, suffix
+    """A name part's words without the generation that ends it ("vale jr"), and that
+    generation. A part's only word is a name ("Junior" as a given name), and a generation
+    leads no name."""
+    if len(words) > 1 and words[-1] in GENERATIONS:
+        return words[:-1], GENERATIONS[words[-1]]
+    return words, ""
+
+
+_ORDINALS = re.compile(r"\b(2nd|3rd|4th)\b", re.IGNORECASE)
+_ORDINAL_NUMERALS = {"2nd": "II", "3rd": "III", "4th": "IV"}
+LEADING_TITLES = frozenset({"sa", "ssa", "sac", "asac", "tfo", "ofc", "agt", "sgt", "det"})
+"""Law-enforcement ranks written before a name ("SA Kevin Ortega": a special agent), read as
+titles when two words or more follow; nameparser's list has the civil and military ones."""
+
+
+def _tidy(full: str) -> str:
+    """A full name with its ordinal generation spelled as a numeral ("3rd" is "III": digits
+    fold away), a leading rank dropped, and a generation after a comma put back at the end
+    ("Dennis Harlow, Jr." is "Dennis Harlow Jr.", not the family name "Dennis Harlow" before
+    a given name "Jr.")."""
+    text = _ORDINALS.sub(lambda m: _ORDINAL_NUMERALS[m.group(1).lower()], full)
+    words = text.split()
+    if len(words) >= 3 and fold(words[0]) in LEADING_TITLES:
+        text = " ".join(words[1:])
+    head, comma, tail = text.rpartition(",")
+    # "MENDOZA, JUNIOR" is Junior Mendoza: a family part of one word is a family name.
+    if comma and len(head.split()) > 1 and all(w in GENERATIONS for w in fold(tail).split() or "-"):
+        text = f"{head} {tail.strip()}"
+    return text
+
+
+def _generation_of(full: str) -> str:
+    """The generation a full name states: its last word ("Robert Vale Jr."), or the last word
+    of its family part ("VALE JR, ROBERT"), never its first ("Junior Mendoza"; "Sr." before a
+    name is the Spanish Señor). After a comma a lone "V" ends "OCHOA, LUIS V": a middle
+    initial, not the fifth."""
+    head, comma, tail = full.rpartition(",")
+    if not comma:
+        words = fold(full).split()
+        return GENERATIONS.get(words[-1], "") if len(words) > 1 else ""
+    family, given = fold(head).split(), fold(tail).split()
+    if len(family) > 1 and family[-1] in GENERATIONS:
+        return GENERATIONS[family[-1]]
+    if len(given) > 1 and given[-1] in GENERATIONS and given[-1] != "v":
+        return GENERATIONS[given[-1]]
+    return ""
 
 
 def parse_name(
@@ -201,10 +264,18 @@ def parse_name(
     family: str | None = None,
 ) -> NameParts:
     """A record's name in parts. Given and family parts win when written; a full name alone
-    is parsed with nameparser."""
+    is parsed with nameparser. Placeholders (:data:`PLACEHOLDERS`) are no name."""
+    if full and not (given or family):
+        unknown = set(fold(full).split())
+        if unknown & {"fnu", "nfn"}:  # first name unknown: the rest is the family name
+            return parse_name(None, family=(_without_placeholders(full) or "").replace(",", " "))
+        if unknown & {"lnu", "nln"}:  # last name unknown: the rest is the given name
+            return parse_name(None, given=(_without_placeholders(full) or "").replace(",", " "))
+    full, given, middle, family = (_without_placeholders(t) for t in (full, given, middle, family))
     suffix = ""
     if full:
-        suffix = _strip_generation(fold(full).split())[1]
+        full = _tidy(full)
+        suffix = _generation_of(full)
     if given or family:
         g, s1 = _strip_generation(_words(given or ""))
         f, s2 = _strip_generation(_words(family or ""))
@@ -232,11 +303,16 @@ def parse_name(
         fam = _strip_generation(_words(family_part))[0]
         # nameparser puts the words after the given name in its middle ("Pedro" of
         # "ARROYO MARTINEZ, David Pedro").
-        mids = [w for w in _strip_generation(_words(parsed.middle))[0] if w not in _TITLES]
+        mids = [
+            w
+            for w in _words(parsed.middle)
+            if w not in _TITLES and (w not in GENERATIONS or w == "v")
+        ]
         mids = [w for w in first_words[1:] + mids if w not in fam]
         return NameParts(first_words[0], " ".join(mids), tuple(fam), suffix)
     # "Jesús Guzmán López": the last two words may both be surnames (paternal, maternal).
-    surnames = rest[-2:] if len(rest) >= 2 else rest
+    # A letter alone is an initial, not a surname ("Luis V Ochoa").
+    surnames = rest[-2:] if len(rest) >= 2 and len(rest[-2]) > 1 else rest[-1:]
     middle_words = first_words[1:] + rest[: len(rest) - len(surnames)]
     return NameParts(first_words[0], " ".join(middle_words), tuple(surnames), suffix)
 

@@ -588,13 +588,27 @@ def _clusters(
     )
 
 
+GENERATIONS_APART = """
+    SELECT x.record_id, y.record_id FROM person_features x JOIN person_features y
+        ON y.sur1 = x.sur1 AND x.record_id < y.record_id
+    WHERE x.suffix <> y.suffix AND NOT EXISTS (
+        SELECT 1 FROM judged j WHERE j.verdict = 'same' AND j.a = x.record_id
+            AND j.b = y.record_id)"""
+"""Pairs of records of one surname and two generations (Jr. and Sr.): never one person, as
+the veto says of a pair (:data:`GENERATION_VETO`), and neither through a third record that
+states no generation ("Dennis Harlow" between "Dennis Harlow Jr." and "Dennis Harlow Sr."):
+the clustering keeps them apart as it does two records judged different. An analyst's
+``same`` on the pair itself wins."""
+
+
 def person_components(
     con: duckdb.DuckDBPyConnection, result: ResolveResult, into: str, units: str | None = None
 ) -> int:
     """``into(node, component)``: the person records' clusters under ``person_edges`` as
     they stand, with the clustering's constraints (:func:`_clusters`: an analyst's
-    ``different``, dates of birth that cannot be one person's unless the pooled evidence
-    corroborates the merge, two subjects of one case file); returns how many components
+    ``different``, two generations (:data:`GENERATIONS_APART`), dates of birth that cannot
+    be one person's unless the pooled evidence corroborates the merge, two subjects of one
+    case file); returns how many components
     were rebuilt. Run before each entity pass too (``collective.predict_entities``), so
     that the entity pass compares the entities the clustering would make, not the plain
     components of the edges (docs/resolution-rounds.md, "Issue 10, ninth round")."""
@@ -631,7 +645,7 @@ def person_components(
         con,
         "(SELECT record_id AS node FROM src_subjects)",
         "cluster_edges",
-        "(SELECT a, b FROM judged WHERE verdict = 'different')",
+        f"(SELECT a, b FROM judged WHERE verdict = 'different' UNION {GENERATIONS_APART})",
         "(SELECT record_id AS node, dob AS value FROM person_features)",
         DOB_CONFLICT.format(x="x.value", y="y.value"),
         into,
@@ -922,6 +936,7 @@ def resolve(
     _clusters(con, result, units)
     cluster.stable_ids(con, "all_clusters", "ids")
     _entities(con)
+    result.identifier_conflicts = _identifier_conflicts(con, result.identifier_conflicts)
     review.stage(con)
     row = con.execute(
         "SELECT count(*) FROM (SELECT DISTINCT entity_a, entity_b FROM new_possible_matches)"
@@ -963,6 +978,40 @@ def resolve(
         ),
     )
     return result
+
+
+SHARED_IDENTIFIER = "shares an identifier with a record resolved to another entity"
+
+
+def _identifier_conflicts(
+    con: duckdb.DuckDBPyConnection, linked: list[tuple[str, str, str]]
+) -> list[tuple[str, str, str]]:
+    """The identifier conflicts: ``linked`` (pairs the model or a rule linked although their
+    names or dates of birth disagree, :func:`_person_edges`) and every pair of records in two
+    person entities that hold one valid identifier: two people, or one person the records
+    could not join. Most such pairs score near 0 (another name, another date of birth) and
+    never reach the prediction, so they are found from the identifiers themselves, once the
+    entities are made. One row per pair of entities and identifier, by their first records."""
+    rows = con.execute(
+        f"""
+        WITH held AS (
+            SELECT DISTINCT i.kind, i.value, i.subject_id, m.entity_id
+            FROM subject_ids i JOIN new_members m
+                ON m.record_type = 'subjects' AND m.record_id = i.subject_id
+            WHERE i.valid
+        ), firsts AS (
+            SELECT kind, value, entity_id, min(subject_id) AS record_id
+            FROM held GROUP BY kind, value, entity_id
+        )
+        SELECT x.record_id, y.record_id, '{SHARED_IDENTIFIER} (' || kind || ')'
+        FROM firsts x JOIN firsts y USING (kind, value)
+        WHERE x.entity_id < y.entity_id
+        """
+    ).fetchall()
+    pairs = {(min(a, b), max(a, b)): why for a, b, why in rows}
+    for a, b, why in linked:
+        pairs.setdefault((a, b), why)
+    return [(a, b, why) for (a, b), why in sorted(pairs.items())]
 
 
 def entity_passes(
