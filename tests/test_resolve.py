@@ -74,8 +74,9 @@ def write_investigations(
     )
 
 
-def make_operation(folder: Path) -> dict[str, list[str]]:
-    """Write the operation; returns the subject records of each true person."""
+def make_operation(folder: Path, *, generation_chain: bool = True) -> dict[str, list[str]]:
+    """Write the operation; returns the subject records of each true person.
+    ``generation_chain=False`` leaves out the record between a Jr. and his father."""
     rng = random.Random(7)
     folder.mkdir(parents=True, exist_ok=True)
     _write(
@@ -160,8 +161,9 @@ def make_operation(folder: Path) -> dict[str, list[str]]:
     phone("I2", sr, "720-555-0133")
     # ... and a record of the family's that states no generation, between them: "Robert
     # Vale" at the same address on the same phone joins either, never both.
-    vale = subject("vale", "I3", "Robert Vale", addresses="9 Elm St, Denver, CO")
-    phone("I3", vale, "720-555-0133")
+    if generation_chain:
+        vale = subject("vale", "I3", "Robert Vale", addresses="9 Elm St, Denver, CO")
+        phone("I3", vale, "720-555-0133")
     # A family phone: two sisters, one phone, two agencies.
     s1 = subject("ana_ruiz", "I1", "Ana Ruiz", "1990-01-01")
     s2 = subject("carmen_ruiz", "I3", "Carmen Ruiz", "1994-07-09")

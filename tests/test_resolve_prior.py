@@ -238,6 +238,24 @@ def test_resolve_records_the_prior_and_takes_the_stated_one_on_request(tmp_path:
     broken.write_text(json.dumps({**json.loads(saved.read_text()), persons.SAVED_PRIOR: "x"}))
     res = runner.invoke(app, ["resolve", "--model", str(broken), "-w", str(path)])
     assert res.exit_code != 0 and "is not a JSON object" in res.output
+    # An edited model is refused in one line, before anything is computed with it.
+    good = json.loads(saved.read_text())
+
+    def level(m: object) -> dict[str, object]:
+        model = json.loads(json.dumps(good))
+        model["comparisons"][0]["comparison_levels"][1]["m_probability"] = m
+        return model
+
+    for edited, why in (
+        (level("x"), "m_probability 'x' is not a probability"),
+        (level(1.5), "m_probability 1.5 is not a probability"),
+        ({**good, "comparisons": []}, "no comparison 'name'"),
+        ({**good, "probability_two_random_records_match": 1.5}, "not a number in (0, 1)"),
+    ):
+        broken.write_text(json.dumps(edited))
+        res = runner.invoke(app, ["resolve", "--model", str(broken), "-w", str(path)])
+        assert res.exit_code == 1 and why in res.output, res.output
+        assert "Traceback" not in res.output and len(res.output.strip().splitlines()) == 1
 
 
 def test_explain_states_the_threshold_the_run_applies_to_the_pair(tmp_path: Path) -> None:

@@ -171,13 +171,16 @@ def _read_judgements(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]
     """The header of a judgements file, and each row with the line it starts on."""
     rows: list[tuple[int, list[str]]] = []
     line = 1
+    if path.exists() and not path.is_file():
+        # A pipe or a device (/dev/zero) would be read without end.
+        raise ResolveError(f"{path}: not a regular file; give a judgements CSV file")
     try:
         with path.open(newline="", encoding="utf-8-sig") as fh:
             reader = csv.reader(fh)
             first = next(reader, None)
             if first is None:
                 raise ResolveError(f"{path}: empty; a judgements file has a header row")
-            header = [h.strip() for h in first]
+            header = [h.strip().lower() for h in first]
             line = reader.line_num + 1
             for values in reader:
                 rows.append((line, values))

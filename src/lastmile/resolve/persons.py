@@ -1001,7 +1001,46 @@ def load_model(path: Path) -> dict[str, Any]:
         raise ResolveError(f"cannot read the model {path}: {exc}") from exc
     if not isinstance(model, dict) or "comparisons" not in model:
         raise ResolveError(f"{path} is not a Splink model saved by lastmile resolve")
+    problem = _model_problem(model)
+    if problem:
+        raise ResolveError(f"{path}: not a model lastmile can apply: {problem}")
     return model
+
+
+def _probability(value: Any, low_open: bool = False) -> bool:
+    """Whether ``value`` is a probability (a number from 0 to 1; above 0 if ``low_open``)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return (value > 0 if low_open else value >= 0) and value <= 1
+
+
+def _model_problem(model: dict[str, Any]) -> str:
+    """What makes a loaded model unusable (an edited or truncated file), or "": the
+    comparisons this lastmile compares, each with levels of SQL and label, the m and u of
+    each level probabilities, and the prior a probability above 0 and below 1."""
+    prior = model.get("probability_two_random_records_match")
+    if not _probability(prior, low_open=True) or prior == 1:
+        return f"probability_two_random_records_match is {prior!r}, not a number in (0, 1)"
+    comparisons = model["comparisons"]
+    if not isinstance(comparisons, list) or not all(isinstance(c, dict) for c in comparisons):
+        return "comparisons is not a list of comparisons"
+    names = {c.get("output_column_name") for c in comparisons}
+    missing = [c["output_column_name"] for c in settings()["comparisons"]]
+    missing = [name for name in missing if name not in names]
+    if missing:
+        return f"no comparison {', '.join(map(repr, missing))}"
+    for c in comparisons:
+        levels = c.get("comparison_levels")
+        name = c.get("output_column_name")
+        if not isinstance(levels, list) or not levels:
+            return f"comparison {name!r} has no levels"
+        for level in levels:
+            if not isinstance(level, dict) or not isinstance(level.get("sql_condition"), str):
+                return f"a level of comparison {name!r} has no sql_condition"
+            for key in ("m_probability", "u_probability"):
+                if key in level and not _probability(level[key]):
+                    return f"comparison {name!r}: {key} {level[key]!r} is not a probability"
+    return ""
 
 
 def predict(
