@@ -179,6 +179,17 @@ def make_operation(folder: Path, *, generation_chain: bool = True) -> dict[str, 
     phone("I2", nameless, "602.555.1004")
     family = subject("nameless_family", "I3", "", monikers="Flaca")
     phone("I3", family, "312-555-0177")
+    # Dates of birth that say nothing: the filler 1900-01-01, before 1900, in the future.
+    # Two people of one name and such a date are two people for all the records know.
+    for n, (dob, name) in enumerate(
+        (
+            ("1900-01-01", "Hector Salgado"),
+            ("1850-05-05", "Rufino Tellez"),
+            ("2099-01-01", "Ines Varela"),
+        )
+    ):
+        for inv in ("I1", "I2"):
+            subject(f"filler{n}{inv}", inv, name, dob)
     # One SSN on two clearly different people, and a malformed one kept.
     subject("lopez", "I1", "Maria Lopez", "1990-05-05", identifiers="ssn:123-45-6789")
     subject("chang", "I2", "Peter Chang", "1960-11-11", identifiers="ssn:123456789")
@@ -476,6 +487,15 @@ def test_an_identifier_two_people_hold_is_flagged_and_merges_nothing(
         (counts,) = ws.store.rows("SELECT counts_json FROM resolution_runs")[0]
     flagged = {(a, b) for a, b, _ in json.loads(counts)["identifier_conflicts"]}
     assert (min(lopez, chang), max(lopez, chang)) in flagged
+
+
+def test_a_date_of_birth_that_says_nothing_merges_nobody(
+    resolved: tuple[Path, dict[str, list[str]]],
+) -> None:
+    path, truth = resolved
+    with open_workspace(path) as ws:
+        for n in range(3):
+            assert entity(ws, truth[f"filler{n}I1"][0]) != entity(ws, truth[f"filler{n}I2"][0])
 
 
 def test_malformed_identifiers_are_kept_and_flagged(

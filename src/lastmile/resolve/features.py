@@ -585,7 +585,8 @@ def build_person_features(con: duckdb.DuckDBPyConnection) -> None:
                             count(*) OVER (PARTITION BY n.sur1)) <= {persons.RARE_SPELLING}
                  THEN n.sound END AS name_rare,
             nullif(m.monikers, []) AS monikers, mp.moniker,
-            CASE WHEN s.dob >= DATE '1900-01-01' AND s.dob <= current_date
+            -- 1900-01-01 is the filler many systems write for an unknown date of birth.
+            CASE WHEN s.dob > DATE '1900-01-01' AND s.dob <= current_date
                  THEN strftime(s.dob, '%Y-%m-%d') END AS dob,
             CASE WHEN s.sex IN ('M', 'F') THEN s.sex END AS sex,
             nullif(a.streets, []) AS addr_streets, nullif(a.places, []) AS addr_places,
