@@ -540,6 +540,8 @@ def test_ids_are_stable_and_judgements_win_over_the_model(
         assert "judged same by tester" in text
         with pytest.raises(ResolveError, match="no subject"):
             judge_pair(ws, "same", "NOPE", truth["p1"][0])
+        with pytest.raises(ResolveError, match="twice"):
+            explain_pair(ws, truth["p1"][0], truth["p1"][0])
 
 
 def test_conflicts_name_only_the_other_side(resolved: tuple[Path, dict[str, list[str]]]) -> None:
@@ -574,6 +576,16 @@ def test_conflicts_name_only_the_other_side(resolved: tuple[Path, dict[str, list
         assert entity(ws, truth["chuy"][0]) in targets
         assert entity(ws, truth["ana_ruiz"][0]) not in targets
         assert entity(ws, truth["carmen_ruiz"][0]) not in targets
+
+
+def test_conflicts_before_any_resolution_say_so(tmp_path: Path) -> None:
+    """An empty list would read as "no conflicts", which no resolution has established."""
+    make_operation(tmp_path / "op")
+    path = tmp_path / "ws.duckdb"
+    with open_workspace(path) as ws:
+        ingest_paths(ws, [tmp_path / "op"], rejects=tmp_path / "r.csv")
+    out = CliRunner().invoke(app, ["conflicts", "-w", str(path)])
+    assert out.exit_code == 1 and "run 'lastmile resolve' first" in out.output, out.output
 
 
 def test_cli_export_and_explain(

@@ -612,6 +612,9 @@ def conflicts_of(
 
     conditions: list[str] = []
     params: list[object] = []
+    if not ws.store.rows("SELECT 1 FROM resolution_runs LIMIT 1"):
+        # An empty list would read as "no conflicts", which nothing has established.
+        raise ResolveError("nothing resolved yet; run 'lastmile resolve' first")
     if agency and not ws.store.rows(
         "SELECT 1 FROM agencies WHERE agency_id = ? OR lower(name) = lower(?)", (agency, agency)
     ):

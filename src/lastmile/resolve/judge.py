@@ -298,6 +298,8 @@ def _shared(ws: Workspace, a: str, b: str) -> list[str]:
 
 
 def explain_pair(ws: Workspace, a: str, b: str) -> Explanation:
+    if a == b:
+        raise ResolveError(f"{a} twice: give two records (or one entity) to explain")
     for rid in (a, b):
         _record_type(ws, rid)
     ea, eb = _entity_of(ws, a), _entity_of(ws, b)
