@@ -419,6 +419,11 @@ def test_disrupt_says_what_it_estimated(tmp_path: Path, monkeypatch: pytest.Monk
     assert "note: betweenness estimated from 4 sampled sources" in loud.stderr
     listed = ["disrupt", "--edges", str(path), "--strategy", "list", "--remove", "b"]
     assert "betweenness" not in runner.invoke(app, listed).stderr
+    import lastmile.network.keyplayer as keyplayer
+
+    monkeypatch.setattr(keyplayer, "EVALUATION_BUDGET", 3)  # three ties: one evaluation
+    kp = ["disrupt", "--edges", str(path), "--strategy", "keyplayer", "--steps", "2"]
+    assert "too many for the key-player search" in runner.invoke(app, kp).stderr
 
 
 # -- link prediction ---------------------------------------------------------------------------

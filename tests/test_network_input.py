@@ -99,6 +99,8 @@ def test_ids_with_commas_quotes_unicode_and_leading_zeros_are_kept_as_written(
         ("Source,target,source\na,b,c\n", "row 1: the header names the column source twice"),
         ("source,target,weight\na,b,1e-320\n", "row 2: weight: 1e-320 is too small"),
         ("source\ttarget\n\n", "no rows after the header"),
+        # a row with only another column written is a row, not a blank line
+        ("source,target,note\na,b,\n,,note\n", "row 3: source: empty"),
         # a long line, not a quote never closed (the csv module's cell limit said so)
         ("source,target\na,b\n" + "x" * 2_100_000 + ",b\n", "row 3: line longer than the max"),
         # lines ending in CR alone keep their numbers

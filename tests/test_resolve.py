@@ -171,7 +171,10 @@ def make_operation(folder: Path, *, generation_chain: bool = True) -> dict[str, 
     phone("I3", s2, "312-555-0177")
     # A business line on 60 records of 60 different people.
     for n in range(60):
-        sid = subject(f"biz{n}", "I4", f"{FIRST[n % 10]}o Bizname{n}")
+        # ... each written with one junk SSN, as a form's example value
+        sid = subject(
+            f"biz{n}", "I4", f"{FIRST[n % 10]}o Bizname{n}", identifiers="ssn:111-22-3333"
+        )
         phone("I4", sid, "303-555-0100")
     # Nameless records, known only by a moniker and a phone: one on a phone that only p4
     # uses (they are p4), one on the sisters' family phone (nobody can say which sister).
@@ -475,6 +478,20 @@ def test_a_jr_and_a_sr_stay_apart_through_a_record_of_neither(
     assert linked, "the record of neither generation links to neither: nothing is tested"
 
 
+def test_an_analysts_same_wins_over_two_generations(
+    resolved: tuple[Path, dict[str, list[str]]], tmp_path: Path
+) -> None:
+    """A clerk's "Sr." on a Jr.'s record: the analyst who judged them one man is obeyed."""
+    source, truth = resolved
+    path = tmp_path / "ws.duckdb"
+    path.write_bytes(source.read_bytes())
+    jr, sr = truth["jr"][0], truth["sr"][0]
+    with open_workspace(path) as ws:
+        judge_pair(ws, "same", jr, sr, analyst="tester")
+        resolve(ws)
+        assert entity(ws, jr) == entity(ws, sr)
+
+
 def test_an_identifier_two_people_hold_is_flagged_and_merges_nothing(
     resolved: tuple[Path, dict[str, list[str]]],
 ) -> None:
@@ -487,6 +504,9 @@ def test_an_identifier_two_people_hold_is_flagged_and_merges_nothing(
         (counts,) = ws.store.rows("SELECT counts_json FROM resolution_runs")[0]
     flagged = {(a, b) for a, b, _ in json.loads(counts)["identifier_conflicts"]}
     assert (min(lopez, chang), max(lopez, chang)) in flagged
+    # One SSN on 60 people is a junk value: not 1,770 conflicts.
+    business = {truth[f"biz{n}"][0] for n in range(60)}
+    assert not {r for pair in flagged for r in pair} & business
 
 
 def test_a_date_of_birth_that_says_nothing_merges_nobody(
@@ -565,6 +585,20 @@ def test_conflicts_name_only_the_other_side(resolved: tuple[Path, dict[str, list
         )
         names = {r["target_name"] for r in json.loads(listed.output) if r["target_id"] == chuy}
         assert names == {own}, (agency, names)
+    # Two divisions of one agency are two sides: A1's Phoenix division (I4) is not shown the
+    # name its Rocky Mountain division (I1) wrote, and the other way round.
+    listed = runner.invoke(app, ["conflicts", "--agency", "A1", "-f", "json", "-w", str(path)])
+    rows = [r for r in json.loads(listed.output) if r["other_agency_id"] == "A1"]
+    assert rows
+    with open_workspace(path) as ws:
+        for r in rows:
+            own = ws.store.rows(
+                "SELECT s.full_name FROM entity_members m JOIN subjects s "
+                "ON s.subject_id = m.record_id JOIN investigations i USING (investigation_id) "
+                "WHERE m.entity_id = ? AND i.agency_id = 'A1' AND i.division = ?",
+                (r["target_id"], r["division"]),
+            )
+            assert r["target_name"] in {n for (n,) in own}, r
     table = runner.invoke(
         app, ["conflicts", "-w", str(path), "-f", "table"], env={"COLUMNS": "250"}
     )

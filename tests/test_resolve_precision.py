@@ -115,12 +115,19 @@ def test_two_records_of_one_case_file_never_meet_through_a_third() -> None:
         ("FNU Garcia", "", ("garcia",), ""),  # first name unknown: the rest is the family's
         ("GARCIA, FNU", "", ("garcia",), ""),
         ("Jose LNU", "jose", (), ""),  # last name unknown
+        ("FNU GARCIA LOPEZ", "", ("garcia", "lopez"), ""),  # both surnames stay surnames
+        ("GARCIA LOPEZ, FNU", "", ("garcia", "lopez"), ""),
+        ("Unknown Hispanic Male", "", (), ""),  # what describes a stranger is no name
+        ("UNK MALE", "", (), ""),
         # a generation is the last word, or the last of the family part before a comma
         ("Dennis Harlow, Jr.", "dennis", ("harlow",), "jr"),
         ("HARGROVE JR, GILBERT", "gilbert", ("hargrove",), "jr"),
         ("HARGROVE, GILBERT JR", "gilbert", ("hargrove",), "jr"),
         ("Dennis Harlow 3rd", "dennis", ("harlow",), "iii"),
         ("Junior Mendoza", "junior", ("mendoza",), ""),  # a given name, not a generation
+        ("MENDOZA, JUNIOR", "junior", ("mendoza",), ""),
+        ("GARCIA, JR", "", ("garcia",), "jr"),
+        ("Robert V", "robert", ("v",), ""),  # an initial: all there is of his surname
         ("Sr. Dennis Harlow", "dennis", ("harlow",), ""),  # Señor, not Senior
         ("Luis V Ochoa", "luis", ("ochoa",), ""),  # a middle initial, not the fifth
         ("OCHOA, LUIS V", "luis", ("ochoa",), ""),
@@ -136,3 +143,12 @@ def test_names_as_records_write_them(
 ) -> None:
     parts = names.parse_name(written)
     assert (parts.first, parts.surnames, parts.suffix) == (first, surnames, suffix)
+
+
+def test_a_given_name_written_as_unknown_leaves_the_family_name_whole() -> None:
+    """Given "FNU", family "GARCIA LOPEZ": two surnames, not the given name Garcia (which a
+    family part written alone, with the given box empty, is read as)."""
+    parts = names.parse_name(None, given="FNU", family="GARCIA LOPEZ")
+    assert (parts.first, parts.surnames) == ("", ("garcia", "lopez"))
+    parts = names.parse_name(None, given="UNK", family="De La Cruz Perez")
+    assert (parts.first, parts.surnames) == ("", ("cruz", "perez"))

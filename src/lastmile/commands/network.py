@@ -259,7 +259,10 @@ def disrupt(
     table = simulate(
         net, strategy=strategy.value, steps=steps, sequential=sequential, targets=targets, seed=seed
     )
-    for note in disruption_notes(net, strategy.value, seed=seed):
+    removals = table.num_rows - 1
+    for note in disruption_notes(
+        net, strategy.value, steps=removals, sequential=sequential, seed=seed
+    ):
         err_console.print(plain(f"note: {note}"), soft_wrap=True)
     if plot is not None:
         label = f"{strategy.value}, {'sequential' if sequential else 'all at once'}"

@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from lastmile.cli import (
+    CommandError,
     DebugOpt,
     FormatOpt,
     OutOpt,
@@ -352,6 +353,9 @@ def conflicts(
 
     when = parse_since(since) if since is not None else None
     with open_workspace(workspace, create=False) as ws:
+        if not ws.store.rows("SELECT 1 FROM resolution_runs LIMIT 1"):
+            # An empty list would read as "no conflicts", which nothing has established.
+            raise CommandError("nothing resolved yet; run 'lastmile resolve' first")
         data = conflicts_of(ws, agency, confirmed=confirmed, since=when, include_gone=all_)
     # With --agency the asking agency's own columns repeat what was asked: the terminal
     # gives their width to whom to call (the other formats keep them).

@@ -40,6 +40,7 @@ from lastmile.network.keyplayer import (
     bare,
     fragmentation,
     key_player_set,
+    search_pool,
 )
 
 STRATEGIES = ("betweenness", "degree", "keyplayer", "list")
@@ -186,10 +187,18 @@ def disrupt(
     )
 
 
-def disruption_notes(network: Network, strategy: str, *, seed: int = 0) -> list[str]:
+def disruption_notes(
+    network: Network,
+    strategy: str,
+    *,
+    steps: int = 10,
+    sequential: bool = False,
+    seed: int = 0,
+) -> list[str]:
     """What :func:`disrupt` estimated rather than computed on ``network``, in words: global
-    efficiency past ``EXACT_EFFICIENCY`` people, and the betweenness a ranking reads past
-    ``EXACT_BUDGET`` (n * m) on the intact network."""
+    efficiency past ``EXACT_EFFICIENCY`` people, the betweenness a ranking reads past
+    ``EXACT_BUDGET`` (n * m) on the intact network, and a key-player set of ``steps`` people
+    too large to search (``keyplayer.search_pool``)."""
     g = network.graph
     n, m = g.vcount(), g.ecount()
     notes = []
@@ -198,6 +207,12 @@ def disruption_notes(network: Network, strategy: str, *, seed: int = 0) -> list[
         notes.append(
             f"efficiency estimated from {len(sources):,} sampled people of {n:,}, the same "
             "people at every step (those still present)"
+        )
+    k = min(steps, n)
+    if strategy == "keyplayer" and not sequential and k and search_pool(m, k) <= k:
+        notes.append(
+            f"{k:,} removals are too many for the key-player search on {m:,} ties: the "
+            f"{k:,} highest in betweenness, unsearched"
         )
     if strategy != "list" and n * m > EXACT_BUDGET:
         notes.append(

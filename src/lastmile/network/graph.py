@@ -246,15 +246,18 @@ def _read_edge_file(path: Path) -> pa.Table:
                 params=[str(path), delim],
             )
             weight = at.get("weight", "NULL")
+            # A line of white space only is a blank line; a row with any cell written is a
+            # row (",,,note" is refused for its empty source, not skipped).
+            filled = " OR ".join(f"{_clean(f'c{i}')} IS NOT NULL" for i in range(len(header)))
             con.register("raw", rel)
             con.execute(
-                f"""CREATE TEMP TABLE e AS SELECT * FROM (SELECT
-                    row_number() OVER () AS record,
+                f"""CREATE TEMP TABLE e AS SELECT record, source, target, weight_text FROM (
+                    SELECT row_number() OVER () AS record,
                     {_clean(at["source"])} AS source,
                     {_clean(at["target"])} AS target,
-                    {_clean(weight)} AS weight_text
-                FROM raw) WHERE source IS NOT NULL OR target IS NOT NULL
-                    OR weight_text IS NOT NULL"""
+                    {_clean(weight)} AS weight_text,
+                    {filled} AS filled
+                FROM raw) WHERE filled"""
             )
         except duckdb.Error as exc:
             problem = _diagnose(path, delim, len(header))

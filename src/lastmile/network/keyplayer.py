@@ -15,8 +15,9 @@ removal splits) are broken by betweenness, so the search is deterministic and st
 brokers. Candidates are every person in networks up to ``POOL_ALL`` people; above that, the
 ``pool`` people with the highest betweenness. Each evaluation costs a pass over the ties, so on
 very large graphs the search is bounded to ``EVALUATION_BUDGET / m`` evaluations: the pool
-shrinks so that the greedy start and the ranking fit in half of them, and the swaps stop at
-the bound; when ``k`` is too large for even that, the set is the ``k`` highest in betweenness.
+shrinks so that the greedy start and the ranking fit in them (:func:`search_pool`), and the
+swaps stop at the bound; when ``k`` is too large for even that, the set is the ``k`` highest
+in betweenness.
 The notes of ``key_players`` say when the bound cut the search.
 
 The set is then ranked: first the member whose removal alone fragments most, then the one
@@ -218,6 +219,16 @@ class KeyPlayerSet:
     searched: bool = True
 
 
+def search_pool(ties: int, k: int) -> int:
+    """How many candidates the key-player search of ``k`` people can weigh on ``ties`` ties
+    within ``EVALUATION_BUDGET``: every evaluation is a pass over the ties, the greedy start
+    over c candidates costs about k * c evaluations and the ranking within the set
+    k (k + 1) / 2, so c is what the budget leaves for both (the swaps stop at the budget). At
+    most k means no search: the set is then the k highest in betweenness."""
+    max_evals = EVALUATION_BUDGET // max(ties, 1)
+    return (max_evals - k * (k + 1) // 2) // max(k, 1)
+
+
 def key_player_set(
     g: ig.Graph, k: int, btw: np.ndarray, *, pool: int = DEFAULT_POOL
 ) -> KeyPlayerSet:
@@ -228,11 +239,8 @@ def key_player_set(
     k = max(0, min(k, n))
     order = [int(v) for v in np.argsort(-btw, kind="stable")]
     candidates = order if n <= POOL_ALL else order[: max(pool, 2 * k)]
-    # Every evaluation is a pass over the ties. The greedy start over c candidates costs
-    # about k * c evaluations and the ranking k (k + 1) / 2: the pool shrinks so that both fit
-    # in half the budget, and the swaps stop at the whole of it.
     max_evals = EVALUATION_BUDGET // max(g.ecount(), 1)
-    fit = (max_evals // 2 - k * (k + 1) // 2) // max(k, 1)
+    fit = search_pool(g.ecount(), k)
     if k and fit <= k:
         # Not even a pool of k + 1 fits: no search at all, the k highest in betweenness.
         members = order[:k]

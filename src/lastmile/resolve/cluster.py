@@ -255,7 +255,15 @@ def constrained_components(
         JOIN _cc_flagged f ON f.component = c.component WHERE x.value IS NOT NULL
         """
     ).fetchall()
-    cannot_rows = con.execute(f"SELECT a, b FROM {cannot}").fetchall()
+    # A pair that must end apart matters only where both are in one flagged component (in
+    # two components no edge can join them).
+    cannot_rows = con.execute(
+        f"""
+        SELECT k.a, k.b FROM {cannot} k JOIN {into} ca ON ca.node = k.a
+        JOIN {into} cb ON cb.node = k.b AND cb.component = ca.component
+        JOIN _cc_flagged f ON f.component = ca.component
+        """
+    ).fetchall()
     grp: dict[str, set[str]] = {}
     if groups is not None:
         for node, g in con.execute(

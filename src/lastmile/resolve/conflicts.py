@@ -575,16 +575,18 @@ def parse_since(text: str) -> datetime:
 
 
 OWN_NAMES = """
-    SELECT m.entity_id, i.agency_id, min(coalesce(nullif(trim(s.full_name), ''),
+    SELECT m.entity_id, i.agency_id, i.division, min(coalesce(nullif(trim(s.full_name), ''),
         nullif(trim(concat_ws(' ', s.given_name, s.family_name)), ''))) AS name
     FROM entity_members m
     JOIN subjects s ON m.record_type = 'subjects' AND s.subject_id = m.record_id
     JOIN investigations i ON i.investigation_id = s.investigation_id
-    GROUP BY m.entity_id, i.agency_id"""
-"""The name each agency's own records give each person entity: a conflict names its target
-by it, not by the entity's best name, which another agency's record may have given (the
-other side's case details are not the reader's). NULL where the agency's records name him
-not at all (a phone only)."""
+    WHERE m.entity_id IN (SELECT target_id FROM conflicts)
+    GROUP BY m.entity_id, i.agency_id, i.division"""
+"""The name each side's own records (an agency's, and its division's: two divisions of one
+agency are two sides) give each target: a conflict names its target by it, not by the
+entity's best name, which the other side's record may have given (the other side's case
+details are not the reader's). NULL where the side's records name him not at all (a phone
+only)."""
 
 
 def conflicts_of(
@@ -612,9 +614,6 @@ def conflicts_of(
 
     conditions: list[str] = []
     params: list[object] = []
-    if not ws.store.rows("SELECT 1 FROM resolution_runs LIMIT 1"):
-        # An empty list would read as "no conflicts", which nothing has established.
-        raise ResolveError("nothing resolved yet; run 'lastmile resolve' first")
     if agency and not ws.store.rows(
         "SELECT 1 FROM agencies WHERE agency_id = ? OR lower(name) = lower(?)", (agency, agency)
     ):
@@ -645,6 +644,7 @@ def conflicts_of(
         LEFT JOIN agencies a ON a.agency_id = c.agency_id
         LEFT JOIN agencies o ON o.agency_id = c.other_agency_id
         LEFT JOIN ({OWN_NAMES}) n ON n.entity_id = c.target_id AND n.agency_id = c.agency_id
+            AND n.division IS NOT DISTINCT FROM c.division
         {where}
         ORDER BY c.agency_id, {when} DESC, c.target_id, c.other_agency_id, c.other_division
         """,

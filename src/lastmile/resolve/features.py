@@ -188,6 +188,7 @@ _CARTEL_KEYS = {
     _cartel_key(synonym): names.fold(canonical).replace(" ", "")
     for synonym, canonical in CARTEL_SYNONYMS.items()
 }
+_CARTEL_SYNONYMS_FOLDED = frozenset(names.fold(synonym) for synonym in CARTEL_SYNONYMS)
 
 
 def _org_name_key(name: str) -> tuple[str, bool]:
@@ -195,7 +196,14 @@ def _org_name_key(name: str) -> tuple[str, bool]:
     ("Midtown Locos" = "MidtownLocos"); a cartel's synonyms give its canonical name."""
     folded = names.fold(name)
     canonical = _CARTEL_KEYS.get(_cartel_key(name))
-    if canonical is not None:
+    # A synonym as written, or a cartel's key in a name that says "cartel" or spells an
+    # acronym ("C.J.N.G."): a crew called "Sinaloa" or "Gulf" is not the cartel.
+    words = folded.split()
+    if canonical is not None and (
+        folded in _CARTEL_SYNONYMS_FOLDED
+        or "cartel" in words
+        or (len(words) > 1 and all(len(w) == 1 for w in words))
+    ):
         return canonical, True
     words = [w for w in folded.split() if w not in DESIGNATORS]
     key = "".join(words) if words else folded.replace(" ", "")

@@ -171,9 +171,9 @@ def _read_judgements(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]
     """The header of a judgements file, and each row with the line it starts on."""
     rows: list[tuple[int, list[str]]] = []
     line = 1
-    if path.exists() and not path.is_file():
-        # A pipe or a device (/dev/zero) would be read without end.
-        raise ResolveError(f"{path}: not a regular file; give a judgements CSV file")
+    if path.is_char_device() or path.is_block_device():
+        # A device (/dev/zero) would be read without end; a pipe is read as it is written.
+        raise ResolveError(f"{path}: a device, not a file; give a judgements CSV file")
     try:
         with path.open(newline="", encoding="utf-8-sig") as fh:
             reader = csv.reader(fh)

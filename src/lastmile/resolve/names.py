@@ -189,6 +189,15 @@ PLACEHOLDERS = frozenset(
 """Words that records write where a name is unknown: "UNK UNK", "FNU Garcia" (first name
 unknown), "Jose LNU", "NMN" (no middle name). Read as names, two strangers both written
 "UNKNOWN" agreed on their whole name, and a family phone then merged them."""
+DESCRIPTORS = frozenset(
+    {
+        "male", "female", "man", "woman", "boy", "girl", "adult", "juvenile", "subject",
+        "suspect", "person", "individual", "hispanic", "latino", "white", "black", "asian",
+        "wm", "wf", "hm", "hf", "bm", "bf",
+    }
+)  # fmt: skip
+"""Words that describe a person whose name is unknown: what is left of "UNK MALE" or
+"Unknown Hispanic Male" once the placeholder is gone is no name either."""
 PLACEHOLDER_NAMES = frozenset({"john doe", "jane doe", "doe john", "doe jane"})
 """Whole names that stand for an unknown person in US records."""
 
@@ -204,6 +213,9 @@ def _without_placeholders(text: str | None) -> str | None:
         return text
     kept = [w for w in text.split() if not PLACEHOLDERS.intersection(fold(w).split())]
     left = " ".join(kept)
+    # "Unknown Hispanic Male" describes a stranger: no name is left.
+    if set(fold(left).split()) <= DESCRIPTORS:
+        return None
     # "GARCIA, FNU" leaves "GARCIA,": the comma still says which name is the family's.
     return left if any(c.isalpha() for c in left) else None
 
@@ -234,8 +246,8 @@ def _tidy(full: str) -> str:
     if len(words) >= 3 and fold(words[0]) in LEADING_TITLES:
         text = " ".join(words[1:])
     head, comma, tail = text.rpartition(",")
-    # "MENDOZA, JUNIOR" is Junior Mendoza: a family part of one word is a family name.
-    if comma and len(head.split()) > 1 and all(w in GENERATIONS for w in fold(tail).split() or "-"):
+    after = fold(tail).split()
+    if comma and len(head.split()) > 1 and after and all(w in GENERATIONS for w in after):
         text = f"{head} {tail.strip()}"
     return text
 
@@ -248,7 +260,9 @@ def _generation_of(full: str) -> str:
     head, comma, tail = full.rpartition(",")
     if not comma:
         words = fold(full).split()
-        return GENERATIONS.get(words[-1], "") if len(words) > 1 else ""
+        if len(words) < 2 or (words[-1] == "v" and len(words) < 3):
+            return ""  # "Robert V": an initial
+        return GENERATIONS.get(words[-1], "")
     family, given = fold(head).split(), fold(tail).split()
     if len(family) > 1 and family[-1] in GENERATIONS:
         return GENERATIONS[family[-1]]
@@ -267,10 +281,22 @@ def parse_name(
     is parsed with nameparser. Placeholders (:data:`PLACEHOLDERS`) are no name."""
     if full and not (given or family):
         unknown = set(fold(full).split())
+        known = (_without_placeholders(full) or "").replace(",", " ")
         if unknown & {"fnu", "nfn"}:  # first name unknown: the rest is the family name
-            return parse_name(None, family=(_without_placeholders(full) or "").replace(",", " "))
+            return parse_name(None, given="FNU", family=known)
         if unknown & {"lnu", "nln"}:  # last name unknown: the rest is the given name
-            return parse_name(None, given=(_without_placeholders(full) or "").replace(",", " "))
+            return parse_name(None, given=known)
+        head, comma, tail = full.rpartition(",")
+        after = fold(tail).split()
+        if comma and len(head.split()) == 1 and after and all(w in GENERATIONS for w in after):
+            # "GARCIA, JR" is a family name and its generation; "MENDOZA, JUNIOR" is Junior
+            # Mendoza (a generation spelled out after a family name is a given name).
+            if set(after) & {"junior", "senior"}:
+                return parse_name(None, given=tail, family=head)
+            return parse_name(None, family=f"{head} {tail}")
+    # A given name written as unknown ("FNU") is no given name, but was written: the family
+    # part ("GARCIA LOPEZ") is then all surnames, not a given name and a surname.
+    given_written = bool(given and given.strip())
     full, given, middle, family = (_without_placeholders(t) for t in (full, given, middle, family))
     suffix = ""
     if full:
@@ -281,7 +307,7 @@ def parse_name(
         f, s2 = _strip_generation(_words(family or ""))
         m = _words(middle or "")
         suffix = suffix or s1 or s2
-        if not g and len(f) > 1 and not given:
+        if not g and len(f) > 1 and not given_written:
             g, f = f[:1], f[1:]
         return NameParts(g[0] if g else "", " ".join(g[1:] + m), tuple(f), suffix)
     if not full:

@@ -589,16 +589,20 @@ def _clusters(
 
 
 GENERATIONS_APART = """
-    SELECT x.record_id, y.record_id FROM person_features x JOIN person_features y
+    SELECT x.record_id AS a, y.record_id AS b FROM person_features x JOIN person_features y
         ON y.sur1 = x.sur1 AND x.record_id < y.record_id
-    WHERE x.suffix <> y.suffix AND NOT EXISTS (
-        SELECT 1 FROM judged j WHERE j.verdict = 'same' AND j.a = x.record_id
-            AND j.b = y.record_id)"""
+    WHERE x.suffix <> y.suffix
+        -- A Jr. is a II often enough ("the second" of a name): one generation.
+        AND NOT (x.suffix IN ('jr', 'ii') AND y.suffix IN ('jr', 'ii'))
+        AND NOT EXISTS (
+            SELECT 1 FROM judged j WHERE j.verdict = 'same'
+                AND (j.a IN (x.record_id, y.record_id) OR j.b IN (x.record_id, y.record_id)))"""
 """Pairs of records of one surname and two generations (Jr. and Sr.): never one person, as
 the veto says of a pair (:data:`GENERATION_VETO`), and neither through a third record that
 states no generation ("Dennis Harlow" between "Dennis Harlow Jr." and "Dennis Harlow Sr."):
-the clustering keeps them apart as it does two records judged different. An analyst's
-``same`` on the pair itself wins."""
+the clustering keeps them apart as it does two records judged different. A record an analyst
+judged the same as another is left out: his judgement wins over a clerk's suffix. Built once
+a run (``generations_apart``), for every clustering of the run reads it."""
 
 
 def person_components(
@@ -614,6 +618,7 @@ def person_components(
     components of the edges (docs/resolution-rounds.md, "Issue 10, ninth round")."""
     model_ok = bool(result.model.get("comparisons"))
     con.execute("CREATE TEMP TABLE IF NOT EXISTS entity_exempt (a VARCHAR, b VARCHAR)")
+    con.execute(f"CREATE TEMP TABLE IF NOT EXISTS generations_apart AS {GENERATIONS_APART}")
     dob_ok = _gammas(result.model, "dob", DOB_AGREES) if model_ok else "NULL"
     moniker_ok = _gammas(result.model, "monikers", MONIKER_AGREES) if model_ok else "NULL"
     id_ok = _gammas(result.model, "identifiers", ("an identifier shared",)) if model_ok else "NULL"
@@ -645,7 +650,8 @@ def person_components(
         con,
         "(SELECT record_id AS node FROM src_subjects)",
         "cluster_edges",
-        f"(SELECT a, b FROM judged WHERE verdict = 'different' UNION {GENERATIONS_APART})",
+        "(SELECT a, b FROM judged WHERE verdict = 'different' "
+        "UNION ALL SELECT a, b FROM generations_apart)",
         "(SELECT record_id AS node, dob AS value FROM person_features)",
         DOB_CONFLICT.format(x="x.value", y="y.value"),
         into,
@@ -991,7 +997,8 @@ def _identifier_conflicts(
     person entities that hold one valid identifier: two people, or one person the records
     could not join. Most such pairs score near 0 (another name, another date of birth) and
     never reach the prediction, so they are found from the identifiers themselves, once the
-    entities are made. One row per pair of entities and identifier, by their first records."""
+    entities are made. One row per pair of entities and identifier, by their first records;
+    an identifier more than ``persons.MAX_BLOCK`` entities hold is junk, not a conflict."""
     rows = con.execute(
         f"""
         WITH held AS (
@@ -1002,10 +1009,17 @@ def _identifier_conflicts(
         ), firsts AS (
             SELECT kind, value, entity_id, min(subject_id) AS record_id
             FROM held GROUP BY kind, value, entity_id
+        ), junk AS (
+            -- An identifier many people hold is a junk or test value (123-45-6789), not
+            -- one person's: as the evidence ignores it (EVIDENCE_SQL), it is not a conflict
+            -- of each pair of its holders, which would be quadratic in them.
+            SELECT kind, value FROM firsts GROUP BY kind, value
+            HAVING count(*) > {persons.MAX_BLOCK}
         )
         SELECT x.record_id, y.record_id, '{SHARED_IDENTIFIER} (' || kind || ')'
         FROM firsts x JOIN firsts y USING (kind, value)
         WHERE x.entity_id < y.entity_id
+            AND NOT EXISTS (SELECT 1 FROM junk j WHERE j.kind = x.kind AND j.value = x.value)
         """
     ).fetchall()
     pairs = {(min(a, b), max(a, b)): why for a, b, why in rows}
