@@ -303,6 +303,15 @@ def resolved(
     yield path, truth
 
 
+def _own_copy(
+    resolved: tuple[Path, dict[str, list[str]]], tmp_path: Path
+) -> tuple[Path, dict[str, list[str]]]:
+    """A copy of the module's resolved workspace, for a test that writes to it."""
+    path = tmp_path / "ws.duckdb"
+    path.write_bytes(resolved[0].read_bytes())
+    return path, resolved[1]
+
+
 def entity(ws: Workspace, record_id: str) -> str:
     rows = ws.store.rows("SELECT entity_id FROM entity_members WHERE record_id = ?", (record_id,))
     assert len(rows) == 1, record_id
@@ -482,9 +491,7 @@ def test_an_analysts_same_wins_over_two_generations(
     resolved: tuple[Path, dict[str, list[str]]], tmp_path: Path
 ) -> None:
     """A clerk's "Sr." on a Jr.'s record: the analyst who judged them one man is obeyed."""
-    source, truth = resolved
-    path = tmp_path / "ws.duckdb"
-    path.write_bytes(source.read_bytes())
+    path, truth = _own_copy(resolved, tmp_path)
     jr, sr = truth["jr"][0], truth["sr"][0]
     with open_workspace(path) as ws:
         judge_pair(ws, "same", jr, sr, analyst="tester")
@@ -533,9 +540,7 @@ def test_malformed_identifiers_are_kept_and_flagged(
 def test_ids_are_stable_and_judgements_win_over_the_model(
     resolved: tuple[Path, dict[str, list[str]]], tmp_path: Path
 ) -> None:
-    source, truth = resolved
-    path = tmp_path / "ws.duckdb"
-    path.write_bytes(source.read_bytes())
+    path, truth = _own_copy(resolved, tmp_path)
     with open_workspace(path) as ws:
         before = ws.store.rows("SELECT record_id, entity_id FROM entity_members ORDER BY 1")
         resolve(ws)
