@@ -20,7 +20,7 @@ from lastmile.cli import app
 from lastmile.ingest import ingest_paths
 from lastmile.resolve import ResolveError
 from lastmile.resolve.conflicts import BASES
-from lastmile.resolve.judge import explain_pair, judge_pair, split_entity
+from lastmile.resolve.judge import explain_entity, explain_pair, judge_pair, split_entity
 from lastmile.resolve.run import resolve
 from lastmile.store import Workspace, open_workspace
 
@@ -511,6 +511,10 @@ def test_an_identifier_two_people_hold_is_flagged_and_merges_nothing(
         (counts,) = ws.store.rows("SELECT counts_json FROM resolution_runs")[0]
     flagged = {(a, b) for a, b, _ in json.loads(counts)["identifier_conflicts"]}
     assert (min(lopez, chang), max(lopez, chang)) in flagged
+    # explain says so of either entity, after the run that printed it.
+    with open_workspace(path) as ws:
+        text = explain_entity(ws, entity(ws, chang)).text()
+    assert f"identifier conflict: {chang} shares an identifier" in text and lopez in text
     # One SSN on 60 people is a junk value: not 1,770 conflicts.
     business = {truth[f"biz{n}"][0] for n in range(60)}
     assert not {r for pair in flagged for r in pair} & business

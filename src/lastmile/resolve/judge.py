@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import getpass
+import json
 import math
 import uuid
 from dataclasses import dataclass
@@ -417,6 +418,20 @@ def _prior(model: dict[str, Any] | None, lead: str) -> list[str]:
     ]
 
 
+def _identifier_conflicts(ws: Workspace, records: set[str]) -> list[str]:
+    """The latest run's identifier conflicts that name one of ``records``, in words."""
+    latest = ws.store.rows(
+        "SELECT counts_json FROM resolution_runs ORDER BY finished_at DESC LIMIT 1"
+    )
+    flagged = json.loads(latest[0][0] or "{}").get("identifier_conflicts", []) if latest else []
+    lines = []
+    for a, b, why in flagged:
+        if a in records or b in records:
+            mine, other = (a, b) if a in records else (b, a)
+            lines.append(f"identifier conflict: {mine} {why} ({other})")
+    return lines
+
+
 def explain_entity(ws: Workspace, entity_id: str) -> Explanation:
     """Why an entity's records were merged. Given a record id instead (what an analyst has
     in hand from a case file), the entity that record is in."""
@@ -483,6 +498,7 @@ def explain_entity(ws: Workspace, entity_id: str) -> Explanation:
         pairs = count_entity_pairs(ws, entity_id)
         if pairs:
             lines.append(f"possible matches left apart: {pairs} (lastmile review {entity_id})")
+        lines += _identifier_conflicts(ws, {r for _, r, _ in members})
     elif kind == "organization":
         lines.append("merged on a shared name or alias (cartel synonyms normalized)")
     else:
