@@ -424,6 +424,11 @@ def test_disrupt_says_what_it_estimated(tmp_path: Path, monkeypatch: pytest.Monk
     monkeypatch.setattr(keyplayer, "EVALUATION_BUDGET", 3)  # three ties: one evaluation
     kp = ["disrupt", "--edges", str(path), "--strategy", "keyplayer", "--steps", "2"]
     assert "too many for the key-player search" in runner.invoke(app, kp).stderr
+    # Fewer removals than asked, said; a plot it cannot draw, refused before the simulation.
+    many = runner.invoke(app, ["disrupt", "--edges", str(path), "--steps", "99"])
+    assert "note: 4 removals, all the network or the list allows" in many.stderr
+    pdf = runner.invoke(app, ["disrupt", "--edges", str(path), "--plot", str(tmp_path / "c.pdf")])
+    assert pdf.exit_code == 1 and "must be a .png or .svg" in pdf.output
 
 
 # -- link prediction ---------------------------------------------------------------------------

@@ -83,6 +83,8 @@ def test_ids_with_commas_quotes_unicode_and_leading_zeros_are_kept_as_written(
         # an unquoted decimal comma: DuckDB's sniffer read it as a fifth column, weight 1
         ("source,target,weight\na,b,1,5\n", "row 2: 4 cells but the header names 3"),
         ('source,target,weight\na,b,"1,5"\n', r"row 2: weight: 1,5 is not a number \(write .*1\.5"),
+        # "1,000": a thousands separator as likely as a decimal comma; the hint gives both
+        ('source,target,weight\na,b,"1,000"\n', r"write 1000 for a thousands separator, 1\.000"),
         # rows as numbered in the file: blank lines and a cell's line break count
         ("source,target,weight\n\na,b,1\n\n\nb,c,0\n", "row 6: weight: 0 is not positive"),
         ('source,target,weight\n"a\nb",c,1\nb,c,-1\n', "row 4: weight: -1 is not positive"),

@@ -255,11 +255,19 @@ def disrupt(
     targets = [t.strip() for t in remove.split(",") if t.strip()] if remove else None
     if targets and strategy is not Strategy.list:
         raise CommandError("--remove goes with --strategy list")
+    if plot is not None and plot.suffix.lower() not in (".png", ".svg"):
+        # Said before the simulation, which can take minutes, not after it.
+        raise CommandError(f"{plot}: the plot must be a .png or .svg file")
     net = _load(network, edges, matrix, workspace)
     table = simulate(
         net, strategy=strategy.value, steps=steps, sequential=sequential, targets=targets, seed=seed
     )
     removals = table.num_rows - 1
+    if steps is not None and removals < steps:
+        err_console.print(
+            plain(f"note: {removals:,} removals, all the network or the list allows"),
+            soft_wrap=True,
+        )
     for note in disruption_notes(
         net, strategy.value, steps=removals, sequential=sequential, seed=seed
     ):

@@ -271,6 +271,11 @@ def _read_edge_file(path: Path) -> pa.Table:
                     WHEN source IS NULL THEN 'source: empty'
                     WHEN weight_text IS NOT NULL AND TRY_CAST(weight_text AS DOUBLE) IS NULL
                         THEN 'weight: ' || weight_text || ' is not a number' || CASE
+                            -- "1,000" is a thousand as often as "1,5" is one and a half
+                            WHEN regexp_matches(weight_text, '^[0-9]+,[0-9]{3}$')
+                            THEN ' (write ' || replace(weight_text, ',', '') || ' for a '
+                                 || 'thousands separator, ' || replace(weight_text, ',', '.')
+                                 || ' for a decimal comma)'
                             WHEN regexp_matches(weight_text, '^[0-9]+,[0-9]+$')
                             THEN ' (write decimals with a point: '
                                  || replace(weight_text, ',', '.') || ')'
