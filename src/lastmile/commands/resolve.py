@@ -74,6 +74,7 @@ def resolve(
 ) -> None:
     """Resolve persons, organizations and selectors into entities with stable ids."""
     from lastmile.resolve.judge import missing_judged_records
+    from lastmile.resolve.run import identifier_conflict_line
     from lastmile.resolve.run import resolve as run_resolve
     from lastmile.store import open_workspace
 
@@ -128,7 +129,7 @@ def resolve(
     for note in result.training_skipped:
         lines.append(f"training step skipped (too few records): {note}")
     for a, b, why in result.identifier_conflicts:
-        lines.append(f"identifier conflict: {a} {why} ({b})")
+        lines.append(identifier_conflict_line(a, why, b))
     lines.append(
         f"conflicts: {result.conflicts:,} ({result.new_conflicts:,} new, "
         f"{result.found_again_conflicts:,} found again, "

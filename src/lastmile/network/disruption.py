@@ -40,7 +40,7 @@ from lastmile.network.keyplayer import (
     bare,
     fragmentation,
     key_player_set,
-    search_pool,
+    unsearched,
 )
 
 STRATEGIES = ("betweenness", "degree", "keyplayer", "list")
@@ -198,7 +198,7 @@ def disruption_notes(
     """What :func:`disrupt` estimated rather than computed on ``network``, in words: global
     efficiency past ``EXACT_EFFICIENCY`` people, the betweenness a ranking reads past
     ``EXACT_BUDGET`` (n * m) on the intact network, and a key-player set of ``steps`` people
-    too large to search (``keyplayer.search_pool``)."""
+    too large to search (``keyplayer.unsearched``)."""
     g = network.graph
     n, m = g.vcount(), g.ecount()
     notes = []
@@ -209,7 +209,7 @@ def disruption_notes(
             "people at every step (those still present)"
         )
     k = min(steps, n)
-    if strategy == "keyplayer" and not sequential and k and search_pool(m, k) <= k:
+    if strategy == "keyplayer" and not sequential and unsearched(m, k):
         notes.append(
             f"{k:,} removals are too many for the key-player search on {m:,} ties: the "
             f"{k:,} highest in betweenness, unsearched"

@@ -155,7 +155,8 @@ def _odd_quotes(path: Path) -> bool:
     return count % 2 == 1
 
 
-SPACES = r"[\s\p{Z}\x{200B}\x{2060}\x{FEFF}]"
+SPACE_CHARS = r"\s\p{Z}\x{200B}\x{2060}\x{FEFF}"
+SPACES = f"[{SPACE_CHARS}]"
 """What is trimmed from an id or a weight: ASCII white space (tab, line breaks), every Unicode
 space separator (no-break, ideographic, ...), the zero-width space and word joiner, and a
 byte-order mark (two files joined with ``cat`` leave one at the start of a line)."""
@@ -250,7 +251,7 @@ def _read_edge_file(path: Path) -> pa.Table:
             # row (",,,note" is refused for its empty source, not skipped).
             # One test over the row's cells joined: a test per cell cost seconds a row on a
             # header of 20,000 columns.
-            filled = f"regexp_matches(concat_ws('', *COLUMNS(*)), '[^{SPACES[1:-1]}]')"
+            filled = f"regexp_matches(concat_ws('', *COLUMNS(*)), '[^{SPACE_CHARS}]')"
             con.register("raw", rel)
             con.execute(
                 f"""CREATE TEMP TABLE e AS SELECT record, source, target, weight_text FROM (

@@ -229,6 +229,13 @@ def search_pool(ties: int, k: int) -> int:
     return (max_evals - k * (k + 1) // 2) // max(k, 1)
 
 
+def unsearched(ties: int, k: int) -> bool:
+    """Whether a key-player set of ``k`` people on ``ties`` ties goes unsearched: the search
+    cannot weigh even k + 1 candidates (:func:`search_pool`), and the set is the k highest in
+    betweenness."""
+    return k >= 1 and search_pool(ties, k) <= k
+
+
 def key_player_set(
     g: ig.Graph, k: int, btw: np.ndarray, *, pool: int = DEFAULT_POOL
 ) -> KeyPlayerSet:
@@ -241,7 +248,7 @@ def key_player_set(
     candidates = order if n <= POOL_ALL else order[: max(pool, 2 * k)]
     max_evals = EVALUATION_BUDGET // max(g.ecount(), 1)
     fit = search_pool(g.ecount(), k)
-    if k and fit <= k:
+    if unsearched(g.ecount(), k):
         # Not even a pool of k + 1 fits: no search at all, the k highest in betweenness.
         members = order[:k]
         return KeyPlayerSet(members, fragmentation(g, members)[0], 1, k, 0, True, False)

@@ -424,11 +424,13 @@ def _identifier_conflicts(ws: Workspace, records: set[str]) -> list[str]:
         "SELECT counts_json FROM resolution_runs ORDER BY finished_at DESC LIMIT 1"
     )
     flagged = json.loads(latest[0][0] or "{}").get("identifier_conflicts", []) if latest else []
+    from lastmile.resolve.run import identifier_conflict_line
+
     lines = []
     for a, b, why in flagged:
         if a in records or b in records:
             mine, other = (a, b) if a in records else (b, a)
-            lines.append(f"identifier conflict: {mine} {why} ({other})")
+            lines.append(identifier_conflict_line(mine, why, other))
     return lines
 
 

@@ -281,11 +281,11 @@ def parse_name(
     is parsed with nameparser. Placeholders (:data:`PLACEHOLDERS`) are no name."""
     if full and not (given or family):
         unknown = set(fold(full).split())
-        known = (_without_placeholders(full) or "").replace(",", " ")
-        if unknown & {"fnu", "nfn"}:  # first name unknown: the rest is the family name
-            return parse_name(None, given="FNU", family=known)
-        if unknown & {"lnu", "nln"}:  # last name unknown: the rest is the given name
-            return parse_name(None, given=known)
+        if unknown & {"fnu", "nfn", "lnu", "nln"}:
+            known = (_without_placeholders(full) or "").replace(",", " ")
+            if unknown & {"fnu", "nfn"}:  # first name unknown: the rest is the family name
+                return parse_name(None, given="FNU", family=known)
+            return parse_name(None, given=known)  # last name unknown: the rest is given
         head, comma, tail = full.rpartition(",")
         after = fold(tail).split()
         if comma and len(head.split()) == 1 and after and all(w in GENERATIONS for w in after):

@@ -1025,8 +1025,8 @@ def _model_problem(model: dict[str, Any]) -> str:
     if not isinstance(comparisons, list) or not all(isinstance(c, dict) for c in comparisons):
         return "comparisons is not a list of comparisons"
     names = {c.get("output_column_name") for c in comparisons}
-    missing = [c["output_column_name"] for c in settings()["comparisons"]]
-    missing = [name for name in missing if name not in names]
+    wanted = [c["output_column_name"] for c in settings()["comparisons"]]
+    missing = [name for name in wanted if name not in names]
     if missing:
         return f"no comparison {', '.join(map(repr, missing))}"
     for c in comparisons:

@@ -989,6 +989,11 @@ def resolve(
 SHARED_IDENTIFIER = "shares an identifier with a record resolved to another entity"
 
 
+def identifier_conflict_line(record: str, why: str, other: str) -> str:
+    """An identifier conflict in words, as ``resolve`` prints it and ``explain`` lists it."""
+    return f"identifier conflict: {record} {why} ({other})"
+
+
 def _identifier_conflicts(
     con: duckdb.DuckDBPyConnection, linked: list[tuple[str, str, str]]
 ) -> list[tuple[str, str, str]]:
