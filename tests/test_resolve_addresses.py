@@ -90,6 +90,12 @@ def _level(rows: list[dict[str, Any]]) -> str:
     return persons.level_labels(model)["address"][gamma][0]
 
 
+def _grams(words: list[str]) -> list[str] | None:
+    """The letter trigrams person_features holds for ``words`` (addresses.grams_sql)."""
+    got = duckdb.execute(f"SELECT {addresses.grams_sql('?::VARCHAR[]')}", [words]).fetchone()
+    return sorted(got[0]) if got and got[0] else None
+
+
 def _at(rid: str, address: str | None) -> dict[str, Any]:
     streets, places, words, numbers = addresses.keys_of(address)
     return {
@@ -102,6 +108,7 @@ def _at(rid: str, address: str | None) -> dict[str, Any]:
         "addr_places": places or None,
         "addr_words": words or None,
         "addr_nums": numbers or None,
+        "addr_grams": _grams(words),
     }
 
 
@@ -161,3 +168,59 @@ def test_the_close_address_rule_reads_the_same_on_duckdb() -> None:
         """
     ).fetchall()
     assert [bool(ok) for _, ok in got] == [c[4] for c in cases]
+
+
+def test_an_address_mistyped_split_or_run_together_is_its_own_level() -> None:
+    """Letters typed wrong, words run together or split ("laidleyplace", "burnet theads")
+    leave a level of their own below "written two ways"; another house number, or two
+    streets of one town, do not reach it."""
+    full = "8 Laidley Place, Halfmoon Station, Burnett Heads NSW 4702"
+    typed = "8 laidleyplace, halfmoon sotation, burnet theads NSW 4702"
+    assert _level([_at("a", full), _at("b", typed)]) == "one address written two ways, with typos"
+    assert _level([_at("a", full), _at("b", typed.replace("8 ", "18 "))]) not in (
+        "one address written two ways, with typos",
+        "one address written two ways",
+    )
+    assert _level(
+        [_at("a", "Kings Road, Halfmoon Station"), _at("b", "Hunt Rest, Halfmoon Station")]
+    ) not in ("one address written two ways, with typos", "one address written two ways")
+
+
+def test_the_alike_address_rule_reads_its_bounds() -> None:
+    """ALIKE_ADDRESS_SQL on its own: at least ALIKE_ADDRESS_GRAMS trigrams on the shorter
+    side, ALIKE_ADDRESS_SHARE of them in common, and the numbers rule of the close level."""
+    ten = [f"g{i}" for i in range(10)]
+    twenty = [f"g{i}" for i in range(20)]
+    cases = [
+        (ten, None, ten, None, True),
+        (ten[:9], None, ten[:9], None, False),  # too few to tell
+        (twenty, None, [*twenty[:15], "x1", "x2", "x3", "x4", "x5"], None, True),  # 15 of 20
+        (twenty, None, [*twenty[:14], "x1", "x2", "x3", "x4", "x5", "x6"], None, False),
+        (ten, ["8"], ten, ["8", "4702"], True),
+        (ten, ["8", "9"], ten, ["8", "4702"], False),
+    ]
+    table = pa.table(
+        {
+            "i": list(range(len(cases))),
+            "lg": [c[0] for c in cases],
+            "ln": pa.array([c[1] for c in cases], pa.list_(pa.string())),
+            "rg": [c[2] for c in cases],
+            "rn": pa.array([c[3] for c in cases], pa.list_(pa.string())),
+        }
+    )
+    con = duckdb.connect()
+    con.register("cases", table)
+    got = con.execute(
+        f"""
+        SELECT i, {addresses.ALIKE_ADDRESS_SQL} FROM (
+            SELECT i, {{'addr_grams': lg, 'addr_nums': ln}} AS l,
+                {{'addr_grams': rg, 'addr_nums': rn}} AS r FROM cases
+        ) ORDER BY i
+        """
+    ).fetchall()
+    assert [bool(ok) for _, ok in got] == [c[4] for c in cases]
+
+
+def test_a_word_s_trigrams_are_marked_at_both_ends() -> None:
+    assert _grams(["ab", "place"]) == sorted(["#ab", "ab#", "#pl", "pla", "lac", "ace", "ce#"])
+    assert _grams([]) is None

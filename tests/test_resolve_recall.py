@@ -30,8 +30,13 @@ def test_every_core_is_one_of_the_record_s_monikers(articles: list[str], data: A
     assert set(names.moniker_cores(text)) <= set(names.monikers(text))
 
 
-def _subjects(con: duckdb.DuckDBPyConnection, rows: list[tuple[str, str, str | None]]) -> None:
-    """Minimal record tables for ``features.build_person_features``: (id, name, monikers)."""
+def _subjects(
+    con: duckdb.DuckDBPyConnection,
+    rows: list[tuple[str, str, str | None]],
+    identifiers: dict[str, str] | None = None,
+) -> None:
+    """Minimal record tables for ``features.build_person_features``: (id, name, monikers),
+    and each record's ``identifiers`` column as written, where given."""
     con.execute(
         "CREATE TABLE src_subjects (record_id VARCHAR, investigation_id VARCHAR, "
         "full_name VARCHAR, given_name VARCHAR, middle_name VARCHAR, family_name VARCHAR, "
@@ -41,8 +46,8 @@ def _subjects(con: duckdb.DuckDBPyConnection, rows: list[tuple[str, str, str | N
     for i, (rid, name, monikers) in enumerate(rows):
         con.execute(
             "INSERT INTO src_subjects (record_id, investigation_id, full_name, monikers, "
-            "source_row) VALUES (?, ?, ?, ?, ?)",
-            (rid, f"I{i}", name, monikers, i),
+            "identifiers, source_row) VALUES (?, ?, ?, ?, ?, ?)",
+            (rid, f"I{i}", name, monikers, (identifiers or {}).get(rid), i),
         )
     con.execute(
         "CREATE TABLE src_selectors (record_id VARCHAR, investigation_id VARCHAR, "
@@ -199,7 +204,7 @@ def test_a_false_identity_link_joins_records_of_two_dates_of_birth() -> None:
         "CREATE TABLE person_features AS SELECT *, NULL::VARCHAR[] AS sel_keys, "
         "NULL::VARCHAR[] AS monikers, NULL::VARCHAR[] AS tie_keys, NULL::VARCHAR[] AS id_keys, "
         "NULL::VARCHAR[] AS addr_streets, NULL AS sex, NULL AS suffix, NULL AS sur1, "
-        "NULL AS sur2 FROM (VALUES ('a', '1980-01-01', 'i1'), "
+        "NULL AS sur2, NULL AS name_sound FROM (VALUES ('a', '1980-01-01', 'i1'), "
         "('b', '1975-05-05', 'i2'), ('c', '1980-01-01', 'i3'), ('d', '1975-05-05', 'i4')) "
         "t(record_id, dob, investigation_id)"
     )
@@ -929,3 +934,39 @@ def test_a_given_name_one_typo_apart_is_its_own_level_beside_one_only_alike() ->
     # kept apart unless the dates of birth agree).
     assert level("j", "m") == "a surname agrees, the given name differs"
     assert level("jose", "rose") == "a surname agrees, the given name differs"
+
+
+def test_an_identifier_one_typo_apart_is_its_own_level() -> None:
+    """Two writings of one identifier a digit mistyped, left out or two swapped apart
+    (features.ID_TYPO_MIN_LENGTH) are a level of their own between "shared" and "different",
+    so training weighs them; two other numbers, another kind, or a value too short to tell
+    a typo from another number are not."""
+    ids = {
+        "a": "ssn:123-45-6789",
+        "b": "ssn:123-45-6798",  # two digits swapped
+        "c": "ssn:123-45-6780",  # one mistyped
+        "d": "ssn:123-45-1111",
+        "e": "other:G1234567",
+        "f": "other:G123457",  # one left out
+        "g": "other:AB12",
+        "h": "other:AB13",
+        "i": "dl:CO-123456789",
+        "j": "passport:MX-123456789",
+    }
+    con = duckdb.connect()
+    _subjects(con, [(rid, "Alan Sinclair", None) for rid in ids], ids)
+    table = con.sql("SELECT * FROM person_features").to_arrow_table()
+    model = _model()
+    labels = persons.level_labels(model)["identifiers"]
+
+    def level(a: str, b: str) -> str:
+        row = persons.score_pair(table, model, a, b).to_pylist()[0]
+        return labels[row["gamma_identifiers"]][0]
+
+    assert level("a", "a") == "an identifier shared"
+    assert level("a", "b") == "an identifier one typo apart"
+    assert level("a", "c") == "an identifier one typo apart"
+    assert level("e", "f") == "an identifier one typo apart"
+    assert level("a", "d") == "a different SSN, FBI or A-number"
+    assert level("g", "h") == "no identifier in common"
+    assert level("i", "j") == "no identifier in common"

@@ -40,13 +40,52 @@ _TOKEN = re.compile(r"[a-z0-9]+")
 # overlap coefficient rather than Jaccard, since a clerk drops words ("Studio Hunt Rest")
 # more often than he adds them.
 CLOSE_ADDRESS_SHARE = 0.8
+
+
+def _shared(column: str) -> str:
+    """SQL for how many values of ``l.column`` ``r.column`` holds too (both lists without
+    repeats): five times quicker in DuckDB than ``len(list_intersect(...))``, which builds
+    the intersection it counts."""
+    return f"len(list_filter(l.{column}, lambda x: list_contains(r.{column}, x)))"
+
+
 CLOSE_ADDRESS_SQL = (
-    "len(list_intersect(l.addr_words, r.addr_words)) >= 2 "
-    "AND len(list_intersect(l.addr_words, r.addr_words)) >= "
+    f"{_shared('addr_words')} >= 2 "
+    f"AND {_shared('addr_words')} >= "
     f"{CLOSE_ADDRESS_SHARE} * least(len(l.addr_words), len(r.addr_words)) "
     "AND (l.addr_nums IS NULL OR r.addr_nums IS NULL "
-    "OR len(list_intersect(l.addr_nums, r.addr_nums)) = "
-    "least(len(l.addr_nums), len(r.addr_nums)))"
+    f"OR {_shared('addr_nums')} = least(len(l.addr_nums), len(r.addr_nums)))"
+)
+
+
+# Two writings of one address by clerks who also mistype, run words together or split them
+# ("8 laidleyplace, halfmoon sotation" and "8 laidley place, halfmoon station"): at least this
+# share of the shorter side's letter trigrams in common, of at least ALIKE_ADDRESS_GRAMS of
+# them, with the same rule on numbers as above. A word's trigrams are taken with a mark at
+# each end ("#laidley#"), so a word's start and end count as much as its middle: q-gram
+# similarity, which record linkage uses for strings that typing errors and word splits
+# corrupt (Christen, *Data Matching*, 2012, ch. 5; Ukkonen 1992).
+ALIKE_ADDRESS_SHARE = 0.75
+ALIKE_ADDRESS_GRAMS = 10
+
+
+def grams_sql(words: str) -> str:
+    """SQL for the distinct letter trigrams of the list of words ``words``, each word
+    marked at both ends."""
+    return (
+        f"list_distinct(flatten(list_transform({words}, lambda w: list_transform("
+        "range(length(w)), lambda i: substr('#' || w || '#', i + 1, 3)))))"
+    )
+
+
+# The cheap tests first: DuckDB evaluates a conjunction's later terms only on the pairs that
+# passed the earlier ones.
+ALIKE_ADDRESS_SQL = (
+    f"least(len(l.addr_grams), len(r.addr_grams)) >= {ALIKE_ADDRESS_GRAMS} "
+    "AND (l.addr_nums IS NULL OR r.addr_nums IS NULL "
+    f"OR {_shared('addr_nums')} = least(len(l.addr_nums), len(r.addr_nums))) "
+    f"AND {_shared('addr_grams')} >= "
+    f"{ALIKE_ADDRESS_SHARE} * least(len(l.addr_grams), len(r.addr_grams))"
 )
 
 

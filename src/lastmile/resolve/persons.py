@@ -66,8 +66,10 @@ FEATURE_COLUMNS = (
     "addr_places",
     "addr_words",
     "addr_nums",
+    "addr_grams",
     "id_keys",
     "id_personal",
+    "id_typos",
     "sel_keys",
     "tie_keys",
 )
@@ -80,8 +82,10 @@ LIST_COLUMNS = (
     "addr_places",
     "addr_words",
     "addr_nums",
+    "addr_grams",
     "id_keys",
     "id_personal",
+    "id_typos",
     "sel_keys",
     "tie_keys",
 )
@@ -313,6 +317,7 @@ def comparisons() -> list[dict[str, Any]]:
             _level("list_has_any(l.addr_streets, r.addr_streets)", "a street address shared"),
             # Two clerks' writings of one address, in any country (addresses.py).
             _level(addr.CLOSE_ADDRESS_SQL, "one address written two ways"),
+            _level(addr.ALIKE_ADDRESS_SQL, "one address written two ways, with typos"),
             _level("list_has_any(l.addr_places, r.addr_places)", "the same city"),
             {"sql_condition": "ELSE", "label_for_charts": "addresses differ"},
         ],
@@ -323,11 +328,13 @@ def comparisons() -> list[dict[str, Any]]:
         "comparison_levels": [
             _null("l.id_keys IS NULL OR r.id_keys IS NULL"),
             _level("list_has_any(l.id_keys, r.id_keys)", "an identifier shared"),
+            # A digit mistyped, left out or two swapped (features.ID_TYPO_MIN_LENGTH).
+            _level("list_has_any(l.id_typos, r.id_typos)", "an identifier one typo apart"),
             _level(
                 f"list_has_any({kinds.format(s='l')}, {kinds.format(s='r')})",
                 "a different SSN, FBI or A-number",
             ),
-            {"sql_condition": "ELSE", "label_for_charts": "no identifier to compare"},
+            {"sql_condition": "ELSE", "label_for_charts": "no identifier in common"},
         ],
     }
     # The middle name, compared apart from the rest of the name (each part of a name is its

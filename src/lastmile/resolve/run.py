@@ -276,12 +276,17 @@ def _person_edges(
         "SELECT veto, count(*) FROM vetoed WHERE veto IS NOT NULL GROUP BY veto"
     ).fetchall():
         result.vetoed[reason] = int(n)
-    # An identifier shared by records that are clearly different people: flagged.
+    # An identifier shared by records that are clearly different people: flagged. The
+    # levels are found by their labels, as a model saved with other levels numbers them
+    # otherwise.
+    shared = _gammas(model, "identifiers", ("an identifier shared",))
+    names_disagree = _gammas(model, "name", ("names disagree",))
+    dates_differ = _gammas(model, "dob", ("dates of birth differ",))
     result.identifier_conflicts = [
         (str(a), str(b), "shares an identifier with a record of another name")
         for a, b in con.execute(
-            "SELECT a, b FROM scored WHERE gamma_identifiers = 2 AND "
-            "(gamma_name = 0 OR gamma_dob = 0) "
+            f"SELECT a, b FROM scored WHERE gamma_identifiers IN ({shared}) AND "
+            f"(gamma_name IN ({names_disagree}) OR gamma_dob IN ({dates_differ})) "
             f"AND (probability >= {persons.ENTITY_PREDICT_FLOOR} OR alias_link) ORDER BY a, b"
         ).fetchall()
     ]
@@ -519,6 +524,8 @@ def corroborated(a: Mapping[str, set[str]], b: Mapping[str, set[str]]) -> bool:
             return False
     shared = {k: a[k] & b[k] for k in EVIDENCE_KINDS if a.get(k) and b.get(k)}
     shared = {k: v for k, v in shared.items() if v}
+    if "identifier" in shared and not a.get("name", set()).isdisjoint(b.get("name", set())):
+        return True
     if len(shared) < 2:
         return False
     if a.get("surname", set()).isdisjoint(b.get("surname", set())):
@@ -545,6 +552,7 @@ EVIDENCE_SQL = f"""(
     UNION ALL SELECT record_id, 'sex', sex FROM person_features
     UNION ALL SELECT record_id, 'suffix', suffix FROM person_features
     UNION ALL SELECT record_id, 'surname', unnest([sur1, sur2]) FROM person_features
+    UNION ALL SELECT record_id, 'name', name_sound FROM person_features
 )"""
 
 
