@@ -41,16 +41,12 @@ import json
 import random
 import sys
 import tempfile
-import time
 from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from lastmile.ingest import ingest_paths
-from lastmile.resolve.run import resolve
-from lastmile.store import open_workspace
-from resolve import plain_splink_view, scores
+from resolve_lists import AGENCIES, case_files, resolve_and_score, write_csv
 
 FILES = {
     "1": ["dataset1.csv"],
@@ -58,16 +54,6 @@ FILES = {
     "3": ["dataset3.csv"],
     "4": ["dataset4a.csv", "dataset4b.csv"],
 }
-AGENCIES = [
-    ("XA-PD", "Example City Police Department", "local"),
-    ("XB-SO", "Example County Sheriff's Office", "local"),
-    ("XC-SP", "Example State Police", "state"),
-    ("XD-TF", "Example Tribal Police", "tribal"),
-    ("XE-FED", "Example Federal Bureau", "federal"),
-    ("XF-PD", "Sample Town Police Department", "local"),
-    ("XG-SO", "Sample Parish Sheriff's Office", "local"),
-    ("XH-FED", "Sample Border Agency", "federal"),
-]
 
 
 def febrl_folder(given: Path | None) -> Path:
@@ -119,27 +105,22 @@ def write_folder(source: Path, dataset: str, out: Path, seed: int) -> dict[str, 
             # rec-223-org, rec-223-dup-0: the number names the person.
             rows.append((side, row["rec_id"].split("-")[1], row))
     rng.shuffle(rows)
-    files: list[tuple[int, list[tuple[str, dict[str, str]]]]] = []
-    open_files: dict[int, list[list[tuple[str, dict[str, str]]]]] = {}
+    # Each record to an agency (set 4: each file to its own), then into that agency's case
+    # files.
+    by_agency: dict[int, list[tuple[str, dict[str, str]]]] = {}
     for side, person, row in rows:
         agency = side if side is not None else rng.randrange(len(AGENCIES))
-        shelf = open_files.setdefault(agency, [])
-        home = next((f for f in shelf if all(p != person for p, _ in f)), None)
-        if home is None:
-            home = []
-            shelf.append(home)
-            files.append((agency, home))
-        home.append((person, row))
-        if len(home) >= 5:
-            shelf.remove(home)
+        by_agency.setdefault(agency, []).append((person, row))
+    files = [
+        (agency, members)
+        for agency, records in sorted(by_agency.items())
+        for members in case_files(records)
+    ]
     out.mkdir(parents=True, exist_ok=True)
     (out / "truth").mkdir(exist_ok=True)
 
     def write(name: str, header: list[str], data: list[list[str]]) -> None:
-        with open(out / name, "w", newline="", encoding="utf-8") as fh:
-            w = csv.writer(fh)
-            w.writerow(header)
-            w.writerows(data)
+        write_csv(out / name, header, data)
 
     write("agencies.csv", ["agency_id", "name", "kind"], [list(a) for a in AGENCIES])
     investigations, subjects, truth = [], [], []
@@ -206,39 +187,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = args.out or Path(tmp) / "febrl"
         made = write_folder(source, args.dataset, folder, args.seed)
-        with open_workspace(Path(tmp) / "ws.duckdb") as ws:
-            batch = ingest_paths(ws, [folder], rejects=Path(tmp) / "rejects.csv")
-            if batch.rejected:
-                sys.exit(f"{batch.rejected} rows were rejected: see {Path(tmp) / 'rejects.csv'}")
-            started = time.time()
-            resolve(ws)
-            seconds = time.time() - started
-            con = ws.store.staging()
-            con.execute(
-                "CREATE OR REPLACE TEMP TABLE truth AS SELECT record_id, entity_id AS g "
-                f"FROM read_csv('{folder / 'truth' / 'records.csv'}', all_varchar = true)"
-            )
-            con.register(
-                "members",
-                ws.store.query(
-                    "SELECT record_id, entity_id AS p FROM entity_members "
-                    "WHERE record_type = 'subjects'"
-                ),
-            )
-            out: dict[str, object] = {
-                "benchmark": "resolve_febrl",
-                "dataset": args.dataset,
-                "generated": made,
-                "loaded": batch.loaded,
-                "rejected": batch.rejected,
-                "resolve_seconds": round(seconds, 1),
-                "persons": scores(con, "members", "truth"),
-            }
-            if not args.no_plain:
-                plain_seconds = plain_splink_view(con)
-                out["plain_splink_persons"] = scores(con, "pred_plain", "truth") | {
-                    "seconds": round(plain_seconds, 1)
-                }
+        scored = resolve_and_score(folder, Path(tmp), plain=not args.no_plain)
+        out = {"benchmark": "resolve_febrl", "dataset": args.dataset, "generated": made, **scored}
     print(json.dumps(out, indent=2))
 
 

@@ -38,6 +38,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
+from typing import TypeVar
 
 from anyascii import anyascii
 from faker import Faker
@@ -245,29 +246,12 @@ def write_lists(out: Path, persons: int, seed: int) -> dict[str, int]:
             k += 1
         rows += [(p, render(p, rng)) for _ in range(k)]
     rng.shuffle(rows)
-    # Case files of about five subjects; one person appears at most once in a case file.
-    investigations: list[list[tuple[Person, dict[str, str]]]] = []
-    open_files: list[list[tuple[Person, dict[str, str]]]] = []
-    for row in rows:
-        home = next(
-            (f for f in open_files if all(q is not row[0] for q, _ in f)),
-            None,
-        )
-        if home is None:
-            home = []
-            open_files.append(home)
-            investigations.append(home)
-        home.append(row)
-        if len(home) >= 5:
-            open_files.remove(home)
+    investigations = case_files(rows)
     out.mkdir(parents=True, exist_ok=True)
     (out / "truth").mkdir(exist_ok=True)
 
     def write(name: str, header: list[str], data: list[list[str]]) -> None:
-        with open(out / name, "w", newline="", encoding="utf-8") as fh:
-            w = csv.writer(fh)
-            w.writerow(header)
-            w.writerows(data)
+        write_csv(out / name, header, data)
 
     write("agencies.csv", ["agency_id", "name", "kind"], [list(a) for a in AGENCIES])
     inv_rows, subj_rows, sel_rows, truth_rows = [], [], [], []
@@ -341,6 +325,94 @@ def write_lists(out: Path, persons: int, seed: int) -> dict[str, int]:
     }
 
 
+K = TypeVar("K")
+R = TypeVar("R")
+
+
+def case_files(rows: list[tuple[K, R]], size: int = 5) -> list[list[tuple[K, R]]]:
+    """``rows`` of (person, record) put into case files of ``size`` records in their order,
+    one person at most once in a case file (the resolver reads two subjects of one case file
+    as two people, and the truth must not say otherwise)."""
+    files: list[list[tuple[K, R]]] = []
+    open_files: list[list[tuple[K, R]]] = []
+    for row in rows:
+        home = next((f for f in open_files if all(q != row[0] for q, _ in f)), None)
+        if home is None:
+            home = []
+            open_files.append(home)
+            files.append(home)
+        home.append(row)
+        if len(home) >= size:
+            open_files.remove(home)
+    return files
+
+
+def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> None:
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(header)
+        w.writerows(rows)
+
+
+def resolve_and_score(
+    folder: Path,
+    tmp: Path,
+    *,
+    plain: bool,
+    prior: str | None = None,
+    parts: dict[str, Path] | None = None,
+) -> dict[str, object]:
+    """Ingest ``folder`` (an interchange folder with ``truth/records.csv``) into a workspace
+    in ``tmp``, resolve it, and score persons against the truth, and plain Splink on the
+    same records when ``plain``; ``parts`` names files of ``entity_id``s whose records are
+    also scored on their own, as ``persons_NAME``. Exits when a row is rejected: the scores
+    would be of other records than the truth's."""
+    with open_workspace(tmp / "ws.duckdb") as ws:
+        batch = ingest_paths(ws, [folder], rejects=tmp / "rejects.csv")
+        if batch.rejected:
+            sys.exit(f"{batch.rejected} rows were rejected: see {tmp / 'rejects.csv'}")
+        started = time.time()
+        resolve(ws, prior=prior)
+        seconds = time.time() - started
+        con = ws.store.staging()
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE truth AS SELECT record_id, entity_id AS g "
+            f"FROM read_csv('{folder / 'truth' / 'records.csv'}', all_varchar = true)"
+        )
+        con.register(
+            "members",
+            ws.store.query(
+                "SELECT record_id, entity_id AS p FROM entity_members "
+                "WHERE record_type = 'subjects'"
+            ),
+        )
+        out: dict[str, object] = {
+            "loaded": batch.loaded,
+            "rejected": batch.rejected,
+            "resolve_seconds": round(seconds, 1),
+            "persons": scores(con, "members", "truth"),
+            "prior": json.loads(
+                ws.store.rows(
+                    "SELECT counts_json FROM resolution_runs ORDER BY finished_at DESC LIMIT 1"
+                )[0][0]
+            ).get("prior"),
+        }
+        for name, path in (parts or {}).items():
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE truth_{name} AS SELECT t.* FROM truth t JOIN "
+                f"read_csv('{path}', all_varchar = true) o ON o.entity_id = t.g"
+            )
+            out[f"persons_{name}"] = scores(con, "members", f"truth_{name}")
+        if plain:
+            plain_seconds = plain_splink_view(con)
+            out["plain_splink_persons"] = scores(con, "pred_plain", "truth") | {
+                "seconds": round(plain_seconds, 1)
+            }
+            for name in parts or {}:
+                out[f"plain_splink_{name}"] = scores(con, "pred_plain", f"truth_{name}")
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--persons", type=int, default=2000)
@@ -357,48 +429,14 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = args.out or Path(tmp) / "lists"
         made = write_lists(folder, args.persons, args.seed)
-        with open_workspace(Path(tmp) / "ws.duckdb") as ws:
-            batch = ingest_paths(ws, [folder], rejects=Path(tmp) / "rejects.csv")
-            started = time.time()
-            resolve(ws, prior=args.prior)
-            seconds = time.time() - started
-            con = ws.store.staging()
-            con.execute(
-                "CREATE OR REPLACE TEMP TABLE truth AS SELECT record_id, entity_id AS g "
-                f"FROM read_csv('{folder / 'truth' / 'records.csv'}', all_varchar = true)"
-            )
-            con.execute(
-                "CREATE OR REPLACE TEMP TABLE other_truth AS SELECT t.* FROM truth t JOIN "
-                f"read_csv('{folder / 'truth' / 'other_script.csv'}', all_varchar = true) o "
-                "ON o.entity_id = t.g"
-            )
-            con.register(
-                "members",
-                ws.store.query(
-                    "SELECT record_id, entity_id AS p FROM entity_members "
-                    "WHERE record_type = 'subjects'"
-                ),
-            )
-            out: dict[str, object] = {
-                "benchmark": "resolve_lists",
-                "generated": made,
-                "loaded": batch.loaded,
-                "rejected": batch.rejected,
-                "resolve_seconds": round(seconds, 1),
-                "persons": scores(con, "members", "truth"),
-                "prior": json.loads(
-                    ws.store.rows(
-                        "SELECT counts_json FROM resolution_runs ORDER BY finished_at DESC LIMIT 1"
-                    )[0][0]
-                ).get("prior"),
-                "persons_other_script": scores(con, "members", "other_truth"),
-            }
-            if not args.no_plain:
-                plain_seconds = plain_splink_view(con)
-                out["plain_splink_persons"] = scores(con, "pred_plain", "truth") | {
-                    "seconds": round(plain_seconds, 1)
-                }
-                out["plain_splink_other_script"] = scores(con, "pred_plain", "other_truth")
+        scored = resolve_and_score(
+            folder,
+            Path(tmp),
+            plain=not args.no_plain,
+            prior=args.prior,
+            parts={"other_script": folder / "truth" / "other_script.csv"},
+        )
+        out = {"benchmark": "resolve_lists", "generated": made, **scored}
     print(json.dumps(out, indent=2))
 
 
