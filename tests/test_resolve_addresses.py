@@ -137,18 +137,9 @@ def test_one_address_written_two_ways_is_its_own_level() -> None:
     assert _level([_at("a", full), _at("b", None)]) == "missing"
 
 
-def test_the_close_address_rule_reads_the_same_on_duckdb() -> None:
-    """CLOSE_ADDRESS_SQL on its own, at its bounds: two words in common at least, 80% of
-    the shorter side's words, and the numbers of the side with fewer all in the other."""
-    con = duckdb.connect()
-    cases = [
-        (["a", "b"], None, ["a", "b", "c"], None, True),
-        (["a"], None, ["a"], None, False),  # one word is a city, not an address
-        (["a", "b", "c", "d", "e"], None, ["a", "b", "c", "d", "x"], None, True),  # 4 of 5
-        (["a", "b", "c", "d"], None, ["a", "b", "c", "x"], None, False),  # 3 of 4
-        (["a", "b"], ["1"], ["a", "b"], ["1", "22"], True),
-        (["a", "b"], ["1", "3"], ["a", "b"], ["1", "22"], False),
-    ]
+def _rule(sql: str, column: str, cases: list[tuple[Any, ...]]) -> list[bool]:
+    """``sql`` (a pair's condition over l and r) on each case of (left ``column``, left
+    numbers, right ``column``, right numbers, ...)."""
     table = pa.table(
         {
             "i": list(range(len(cases))),
@@ -158,16 +149,31 @@ def test_the_close_address_rule_reads_the_same_on_duckdb() -> None:
             "rn": pa.array([c[3] for c in cases], pa.list_(pa.string())),
         }
     )
+    con = duckdb.connect()
     con.register("cases", table)
     got = con.execute(
         f"""
-        SELECT i, {addresses.CLOSE_ADDRESS_SQL} FROM (
-            SELECT i, {{'addr_words': lw, 'addr_nums': ln}} AS l,
-                {{'addr_words': rw, 'addr_nums': rn}} AS r FROM cases
+        SELECT i, {sql} FROM (
+            SELECT i, {{'{column}': lw, 'addr_nums': ln}} AS l,
+                {{'{column}': rw, 'addr_nums': rn}} AS r FROM cases
         ) ORDER BY i
         """
     ).fetchall()
-    assert [bool(ok) for _, ok in got] == [c[4] for c in cases]
+    return [bool(ok) for _, ok in got]
+
+
+def test_the_close_address_rule_reads_the_same_on_duckdb() -> None:
+    """CLOSE_ADDRESS_SQL on its own, at its bounds: two words in common at least, 80% of
+    the shorter side's words, and the numbers of the side with fewer all in the other."""
+    cases = [
+        (["a", "b"], None, ["a", "b", "c"], None, True),
+        (["a"], None, ["a"], None, False),  # one word is a city, not an address
+        (["a", "b", "c", "d", "e"], None, ["a", "b", "c", "d", "x"], None, True),  # 4 of 5
+        (["a", "b", "c", "d"], None, ["a", "b", "c", "x"], None, False),  # 3 of 4
+        (["a", "b"], ["1"], ["a", "b"], ["1", "22"], True),
+        (["a", "b"], ["1", "3"], ["a", "b"], ["1", "22"], False),
+    ]
+    assert _rule(addresses.CLOSE_ADDRESS_SQL, "addr_words", cases) == [c[4] for c in cases]
 
 
 def test_an_address_mistyped_split_or_run_together_is_its_own_level() -> None:
@@ -199,26 +205,7 @@ def test_the_alike_address_rule_reads_its_bounds() -> None:
         (ten, ["8"], ten, ["8", "4702"], True),
         (ten, ["8", "9"], ten, ["8", "4702"], False),
     ]
-    table = pa.table(
-        {
-            "i": list(range(len(cases))),
-            "lg": [c[0] for c in cases],
-            "ln": pa.array([c[1] for c in cases], pa.list_(pa.string())),
-            "rg": [c[2] for c in cases],
-            "rn": pa.array([c[3] for c in cases], pa.list_(pa.string())),
-        }
-    )
-    con = duckdb.connect()
-    con.register("cases", table)
-    got = con.execute(
-        f"""
-        SELECT i, {addresses.ALIKE_ADDRESS_SQL} FROM (
-            SELECT i, {{'addr_grams': lg, 'addr_nums': ln}} AS l,
-                {{'addr_grams': rg, 'addr_nums': rn}} AS r FROM cases
-        ) ORDER BY i
-        """
-    ).fetchall()
-    assert [bool(ok) for _, ok in got] == [c[4] for c in cases]
+    assert _rule(addresses.ALIKE_ADDRESS_SQL, "addr_grams", cases) == [c[4] for c in cases]
 
 
 def test_a_word_s_trigrams_are_marked_at_both_ends() -> None:
