@@ -104,6 +104,7 @@ def _features(rows: list[dict[str, Any]]) -> pa.Table:
         for c in persons.FEATURE_COLUMNS:
             cols[c].append(row.get(c))
     types = {c: pa.list_(pa.string()) if c in persons.LIST_COLUMNS else pa.string() for c in cols}
+    types["addr_grams"] = pa.list_(pa.int32())  # hashes (addresses.grams_sql)
     return pa.table({c: pa.array(v, types[c]) for c, v in cols.items()})
 
 
