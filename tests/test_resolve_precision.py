@@ -124,6 +124,9 @@ def test_two_records_of_one_case_file_never_meet_through_a_third() -> None:
         ("HARGROVE JR, GILBERT", "gilbert", ("hargrove",), "jr"),
         ("HARGROVE, GILBERT JR", "gilbert", ("hargrove",), "jr"),
         ("Dennis Harlow 3rd", "dennis", ("harlow",), "iii"),
+        # a II is read as a Jr., for the pair veto and the clustering's rule alike
+        ("Dennis Harlow II", "dennis", ("harlow",), "jr"),
+        ("Dennis Harlow 2nd", "dennis", ("harlow",), "jr"),
         ("Junior Mendoza", "junior", ("mendoza",), ""),  # a given name, not a generation
         ("MENDOZA, JUNIOR", "junior", ("mendoza",), ""),
         ("GARCIA, JR", "", ("garcia",), "jr"),

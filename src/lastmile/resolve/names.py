@@ -21,7 +21,9 @@ from anyascii import anyascii
 from nameparser import HumanName
 from nameparser.config import CONSTANTS
 
-# Generational suffixes: a Jr. is not his father.
+# Generational suffixes: a Jr. is not his father. A II is read as a Jr.: clerks write one
+# for the other ("the second" of a name), and one reading serves both the pair veto and the
+# clustering's rule on generations (run.GENERATIONS_APART).
 GENERATIONS: dict[str, str] = {
     "jr": "jr",
     "junior": "jr",
@@ -29,8 +31,8 @@ GENERATIONS: dict[str, str] = {
     "sr": "sr",
     "senior": "sr",
     "snr": "sr",
-    "ii": "ii",
-    "2nd": "ii",
+    "ii": "jr",
+    "2nd": "jr",
     "iii": "iii",
     "3rd": "iii",
     "iv": "iv",

@@ -600,8 +600,6 @@ GENERATIONS_APART = """
     SELECT x.record_id AS a, y.record_id AS b FROM person_features x JOIN person_features y
         ON y.sur1 = x.sur1 AND x.record_id < y.record_id
     WHERE x.suffix <> y.suffix
-        -- A Jr. is a II often enough ("the second" of a name): one generation.
-        AND NOT (x.suffix IN ('jr', 'ii') AND y.suffix IN ('jr', 'ii'))
         AND NOT EXISTS (
             SELECT 1 FROM judged j WHERE j.verdict = 'same'
                 AND (j.a IN (x.record_id, y.record_id) OR j.b IN (x.record_id, y.record_id)))"""
