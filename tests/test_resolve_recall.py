@@ -104,7 +104,6 @@ def _features(rows: list[dict[str, Any]]) -> pa.Table:
         for c in persons.FEATURE_COLUMNS:
             cols[c].append(row.get(c))
     types = {c: pa.list_(pa.string()) if c in persons.LIST_COLUMNS else pa.string() for c in cols}
-    types["addr_grams"] = pa.list_(pa.int32())  # hashes (addresses.grams_sql)
     return pa.table({c: pa.array(v, types[c]) for c, v in cols.items()})
 
 
@@ -205,7 +204,7 @@ def test_a_false_identity_link_joins_records_of_two_dates_of_birth() -> None:
         "CREATE TABLE person_features AS SELECT *, NULL::VARCHAR[] AS sel_keys, "
         "NULL::VARCHAR[] AS monikers, NULL::VARCHAR[] AS tie_keys, NULL::VARCHAR[] AS id_keys, "
         "NULL::VARCHAR[] AS addr_streets, NULL AS sex, NULL AS suffix, NULL AS sur1, "
-        "NULL AS sur2, NULL AS name_sound FROM (VALUES ('a', '1980-01-01', 'i1'), "
+        "NULL AS sur2 FROM (VALUES ('a', '1980-01-01', 'i1'), "
         "('b', '1975-05-05', 'i2'), ('c', '1980-01-01', 'i3'), ('d', '1975-05-05', 'i4')) "
         "t(record_id, dob, investigation_id)"
     )
@@ -937,22 +936,24 @@ def test_a_given_name_one_typo_apart_is_its_own_level_beside_one_only_alike() ->
     assert level("jose", "rose") == "a surname agrees, the given name differs"
 
 
-def test_an_identifier_one_typo_apart_is_its_own_level() -> None:
-    """Two writings of one identifier a digit mistyped, left out or two swapped apart
-    (features.ID_TYPO_MIN_LENGTH) are a level of their own between "shared" and "different",
-    so training weighs them; two other numbers, another kind, or a value too short to tell
-    a typo from another number are not."""
+def test_a_person_s_own_number_one_typo_apart_is_no_evidence() -> None:
+    """An SSN, FBI number or A-number one typo apart (a digit mistyped, left out, or two
+    swapped) is no evidence either way: not "a different SSN" (a clerk's slip), nor evidence
+    for (numbers given in sequence are one digit apart too). Two typos, another kind, or
+    any other identifier (a licence, a passport, a booking number) one typo apart are what
+    they were."""
     ids = {
         "a": "ssn:123-45-6789",
         "b": "ssn:123-45-6798",  # two digits swapped
         "c": "ssn:123-45-6780",  # one mistyped
         "d": "ssn:123-45-1111",
-        "e": "other:G1234567",
-        "f": "other:G123457",  # one left out
-        "g": "other:AB12",
-        "h": "other:AB13",
-        "i": "dl:CO-123456789",
-        "j": "passport:MX-123456789",
+        "e": "ssn:123-45-7890",  # a shift: two edits, though one deletion each apart
+        "f": "a_number:A012345678",
+        "g": "a_number:A012345679",
+        "h": "other:5512340",
+        "i": "other:5512341",
+        "j": "dl:CO-123456789",
+        "k": "dl:MO-123456789",
     }
     con = duckdb.connect()
     _subjects(con, [(rid, "Alan Sinclair", None) for rid in ids], ids)
@@ -964,10 +965,17 @@ def test_an_identifier_one_typo_apart_is_its_own_level() -> None:
         row = persons.score_pair(table, model, a, b).to_pylist()[0]
         return labels[row["gamma_identifiers"]][0]
 
+    typo = "an SSN, FBI number or A-number one typo apart (no evidence)"
     assert level("a", "a") == "an identifier shared"
-    assert level("a", "b") == "an identifier one typo apart"
-    assert level("a", "c") == "an identifier one typo apart"
-    assert level("e", "f") == "an identifier one typo apart"
+    assert level("a", "b") == typo
+    assert level("a", "c") == typo
+    assert level("f", "g") == typo
     assert level("a", "d") == "a different SSN, FBI or A-number"
-    assert level("g", "h") == "no identifier in common"
-    assert level("i", "j") == "no identifier in common"
+    assert level("a", "e") == "a different SSN, FBI or A-number"
+    assert level("a", "f") == "no identifier in common"
+    assert level("h", "i") == "no identifier in common"
+    assert level("j", "k") == "no identifier in common"
+    # No evidence: the level weighs nothing, whatever training does.
+    comparison = next(c for c in model["comparisons"] if c["output_column_name"] == "identifiers")
+    level_def = next(lv for lv in comparison["comparison_levels"] if lv["label_for_charts"] == typo)
+    assert level_def.get("is_null_level") is True

@@ -59,36 +59,56 @@ CLOSE_ADDRESS_SQL = (
 
 
 # Two writings of one address by clerks who also mistype, run words together or split them
-# ("8 laidleyplace, halfmoon sotation" and "8 laidley place, halfmoon station"): at least this
-# share of the shorter side's letter trigrams in common, of at least ALIKE_ADDRESS_GRAMS of
-# them, with the same rule on numbers as above. A word's trigrams are taken with a mark at
-# each end ("#laidley#"), so a word's start and end count as much as its middle: q-gram
-# similarity, which record linkage uses for strings that typing errors and word splits
-# corrupt (Christen, *Data Matching*, 2012, ch. 5; Ukkonen 1992).
-ALIKE_ADDRESS_SHARE = 0.75
-ALIKE_ADDRESS_GRAMS = 10
+# ("8 laidleyplace, halfmoon sotation" and "8 Laidley Place, Halfmoon Station"): every word
+# of the side with fewer words is aligned with a word of the other, spelled closely
+# (Jaro-Winkler at least ALIKE_WORD_SIMILARITY), or as two words run together ("laidley"
+# and "place" of one side are "laidleyplace" of the other, whichever side holds which), of
+# ALIKE_ADDRESS_LETTERS letters or more on that side, with the close level's rule on
+# numbers. Every word, not a share of them: a word another clerk could not have mistyped
+# for any of the other side's ("north" and "south", "Luna" and "Sol", "Hill" and "Mill",
+# "Rose" and "Primrose") is another street. Words aligned by a string similarity, as record
+# linkage compares strings of several words (Monge and Elkan 1996; Christen, *Data
+# Matching*, 2012, ch. 5).
+ALIKE_WORD_SIMILARITY = 0.9
+ALIKE_ADDRESS_LETTERS = 8
 
 
-def grams_sql(words: str) -> str:
-    """SQL for the distinct letter trigrams of the list of words ``words``, each word
-    marked at both ends, each as a 31-bit hash of it: a list of integers is half the size
-    of the trigrams' text to carry through the blocked pairs, and twice as quick to
-    compare; two different trigrams share a hash about once in two billion."""
+def _run_together(part: str, whole: str, parts: str) -> str:
+    """SQL: ``whole`` is ``part`` run together with another word of the list ``parts``,
+    before or after it."""
     return (
-        f"list_distinct(flatten(list_transform({words}, lambda w: list_transform("
-        "range(length(w)), lambda i: CAST(hash(substr('#' || w || '#', i + 1, 3)) "
-        "% 2147483647 AS INTEGER)))))"
+        f"(length({whole}) > length({part}) AND ((left({whole}, length({part})) = {part} "
+        f"AND list_contains({parts}, substr({whole}, length({part}) + 1))) "
+        f"OR (right({whole}, length({part})) = {part} "
+        f"AND list_contains({parts}, left({whole}, length({whole}) - length({part}))))))"
+    )
+
+
+def _aligned(a: str, b: str) -> str:
+    """SQL: every word of ``a``'s address words aligns with one of ``b``'s."""
+    return (
+        f"len(list_filter({a}.addr_words, lambda w: len(list_filter({b}.addr_words, "
+        f"lambda v: jaro_winkler_similarity(w, v) >= {ALIKE_WORD_SIMILARITY} "
+        f"OR {_run_together('w', 'v', f'{a}.addr_words')} "
+        f"OR {_run_together('v', 'w', f'{b}.addr_words')})) > 0)) "
+        f"= len({a}.addr_words)"
+    )
+
+
+def _fewer(a: str, b: str) -> str:
+    return (
+        f"len({a}.addr_words) <= len({b}.addr_words) "
+        f"AND length(array_to_string({a}.addr_words, '')) >= {ALIKE_ADDRESS_LETTERS} "
+        f"AND {_aligned(a, b)}"
     )
 
 
 # The cheap tests first: DuckDB evaluates a conjunction's later terms only on the pairs that
 # passed the earlier ones.
 ALIKE_ADDRESS_SQL = (
-    f"least(len(l.addr_grams), len(r.addr_grams)) >= {ALIKE_ADDRESS_GRAMS} "
-    "AND (l.addr_nums IS NULL OR r.addr_nums IS NULL "
+    "(l.addr_nums IS NULL OR r.addr_nums IS NULL "
     f"OR {_shared('addr_nums')} = least(len(l.addr_nums), len(r.addr_nums))) "
-    f"AND {_shared('addr_grams')} >= "
-    f"{ALIKE_ADDRESS_SHARE} * least(len(l.addr_grams), len(r.addr_grams))"
+    f"AND (({_fewer('l', 'r')}) OR ({_fewer('r', 'l')}))"
 )
 
 

@@ -24,11 +24,6 @@ from lastmile.resolve import cluster, persons
 ENTITY_PASSES = 3
 
 
-# Feature lists of tens of values that the model compares only as sets (overlap, share):
-# an address's letter trigrams and an identifier's one-typo keys.
-SET_COLUMNS = ("addr_grams", "id_typos")
-
-
 def entity_features(
     con: duckdb.DuckDBPyConnection, components: str, changed: str | None = None
 ) -> pa.Table:
@@ -90,11 +85,6 @@ def entity_features(
             # of each), so the frequency weighed is that of the name it is compared on.
             first, sur1 = (most(c).removesuffix(f" AS {c}") for c in ("first", "sur1"))
             cols.append(f"{first} || ' ' || {sur1} AS given_sur")
-            alone.append(f"f.{col}")
-        elif col in SET_COLUMNS:
-            # Long lists that are only ever compared as sets (their order and a repeat
-            # change no level): pooled without sorting, and a record's own taken as it is.
-            cols.append(f"nullif(list_distinct(flatten(list({col}))), []) AS {col}")
             alone.append(f"f.{col}")
         elif col in persons.LIST_COLUMNS:
             cols.append(pooled(col))

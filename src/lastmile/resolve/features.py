@@ -48,12 +48,6 @@ COMMON_SELECTOR_NAMES = 3
 COMMON_SELECTOR_RECORDS = 50
 # Identifiers that name one person for life: two different ones are evidence against a match.
 PERSONAL_KINDS = ("ssn", "fbi", "a_number")
-# An identifier of at least this many characters is also keyed by each of its one-character
-# deletions (``id_typos``), so that two writings a typo apart (a digit mistyped, left out,
-# or two swapped) share a key: the symmetric-deletion neighbourhood of an edit distance of
-# one (Garbe's SymSpell; Christen, *Data Matching*, 2012, ch. 5, on comparing identifiers
-# that clerks retype). A shorter value's deletions would meet other people's too often.
-ID_TYPO_MIN_LENGTH = 6
 
 
 def settle(con: duckdb.DuckDBPyConnection) -> None:
@@ -585,15 +579,6 @@ def build_person_features(con: duckdb.DuckDBPyConnection) -> None:
                 list(DISTINCT kind || ':' || value)
                     FILTER (WHERE kind IN ({personal})) AS id_personal
             FROM subject_ids WHERE valid GROUP BY subject_id
-        ), id_typos AS (
-            SELECT subject_id, list(DISTINCT kind || ':' || variant) AS id_typos FROM (
-                SELECT subject_id, kind, value AS variant FROM subject_ids
-                WHERE valid AND length(value) >= {ID_TYPO_MIN_LENGTH}
-                UNION ALL
-                SELECT subject_id, kind, substr(value, 1, i - 1) || substr(value, i + 1)
-                FROM (SELECT *, unnest(range(1, length(value) + 1)) AS i FROM subject_ids
-                      WHERE valid AND length(value) >= {ID_TYPO_MIN_LENGTH})
-            ) GROUP BY subject_id
         ), ties AS (
             SELECT subject_id, list(tie ORDER BY tie) AS tie_keys
             FROM subject_ties GROUP BY subject_id
@@ -614,9 +599,7 @@ def build_person_features(con: duckdb.DuckDBPyConnection) -> None:
             CASE WHEN s.sex IN ('M', 'F') THEN s.sex END AS sex,
             nullif(a.streets, []) AS addr_streets, nullif(a.places, []) AS addr_places,
             nullif(a.words, []) AS addr_words, nullif(a.nums, []) AS addr_nums,
-            nullif({addr.grams_sql("a.words")}, []) AS addr_grams,
             nullif(ids.id_keys, []) AS id_keys, nullif(ids.id_personal, []) AS id_personal,
-            it.id_typos,
             sel.sel_keys, ties.tie_keys
         FROM src_subjects s
         LEFT JOIN name_map n ON n.full_name IS NOT DISTINCT FROM s.full_name
@@ -628,7 +611,6 @@ def build_person_features(con: duckdb.DuckDBPyConnection) -> None:
         LEFT JOIN moniker_map m ON m.raw IS NOT DISTINCT FROM s.monikers
         LEFT JOIN moniker_principal mp ON mp.record_id = s.record_id
         LEFT JOIN ids ON ids.subject_id = s.record_id
-        LEFT JOIN id_typos it ON it.subject_id = s.record_id
         LEFT JOIN sel ON sel.subject_id = s.record_id
         LEFT JOIN ties ON ties.subject_id = s.record_id
         """

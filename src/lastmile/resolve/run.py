@@ -524,8 +524,6 @@ def corroborated(a: Mapping[str, set[str]], b: Mapping[str, set[str]]) -> bool:
             return False
     shared = {k: a[k] & b[k] for k in EVIDENCE_KINDS if a.get(k) and b.get(k)}
     shared = {k: v for k, v in shared.items() if v}
-    if "identifier" in shared and not a.get("name", set()).isdisjoint(b.get("name", set())):
-        return True
     if len(shared) < 2:
         return False
     if a.get("surname", set()).isdisjoint(b.get("surname", set())):
@@ -552,7 +550,6 @@ EVIDENCE_SQL = f"""(
     UNION ALL SELECT record_id, 'sex', sex FROM person_features
     UNION ALL SELECT record_id, 'suffix', suffix FROM person_features
     UNION ALL SELECT record_id, 'surname', unnest([sur1, sur2]) FROM person_features
-    UNION ALL SELECT record_id, 'name', name_sound FROM person_features
 )"""
 
 
