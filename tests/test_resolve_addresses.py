@@ -117,6 +117,15 @@ def test_one_address_written_two_ways_is_its_own_level() -> None:
     assert _level([_at("a", full), _at("b", "Studio 14, Hunt Rest, South Georgiatown")]) == (
         "addresses differ"
     )
+    # East and West Main Street are two streets; a direction a clerk left out is not.
+    assert _level([_at("a", "1200 E Main St, Springfield"), _at("b", "1200 W Main St")]) not in (
+        "one address written two ways",
+        "one address written two ways, with typos",
+        "a street address shared",
+    )
+    assert _level(
+        [_at("a", "Flat 3, 1200 E Main Street, Leeds"), _at("b", "Flat 3, 1200 Main Street")]
+    ) in ("one address written two ways", "a street address shared")
     # Two streets of one city: one word in common.
     assert _level([_at("a", "Hunt Rest 3, Leeds"), _at("b", "Kings Road 3, Leeds")]) == (
         "the same city"

@@ -112,11 +112,16 @@ ALIKE_ADDRESS_SQL = (
 )
 
 
+# Words of one letter say nothing of an address (an initial, a flat's letter), but for the
+# points of the compass: "1200 E Main St" and "1200 W Main St" are two streets.
+COMPASS_POINTS = frozenset("nsew")
+
+
 def address_tokens(text: str) -> tuple[list[str], list[str]]:
     """(words, numbers) of one address, folded, each sorted and without repeats."""
     tokens = set(_TOKEN.findall(ascii_lower(text).replace("'", "")))
     numbers = {t for t in tokens if any(ch.isdigit() for ch in t)}
-    words = {t for t in tokens - numbers if len(t) >= 2}
+    words = {t for t in tokens - numbers if len(t) >= 2 or t in COMPASS_POINTS}
     return sorted(words), sorted(numbers)
 
 
