@@ -126,6 +126,25 @@ def test_one_address_written_two_ways_is_its_own_level() -> None:
     assert _level(
         [_at("a", "Flat 3, 1200 E Main Street, Leeds"), _at("b", "Flat 3, 1200 Main Street")]
     ) in ("one address written two ways", "a street address shared")
+    # A direction written out or abbreviated is one direction.
+    assert _level(
+        [
+            _at("a", "1200 N Main St, Springfield, IL"),
+            _at("b", "1200 North Main St, Springfield, IL"),
+        ]
+    ) == ("a street address shared")
+    assert _level([_at("a", "45 W Elm Ave, Apt 2"), _at("b", "45 West Elm Ave, Apt 2")]) in (
+        "a street address shared",
+        "one address written two ways",
+    )
+    # Numbered streets keep their numbers: Fifth and Seventh Avenue are two streets.
+    assert (
+        addresses.keys_of("350 5th Avenue, New York, NY")[0]
+        != (addresses.keys_of("350 7th Avenue, New York, NY")[0])
+    )
+    assert _level(
+        [_at("a", "350 5th Avenue, New York, NY"), _at("b", "350 7th Avenue, New York, NY")]
+    ) == ("the same city")
     # Two streets of one city: one word in common.
     assert _level([_at("a", "Hunt Rest 3, Leeds"), _at("b", "Kings Road 3, Leeds")]) == (
         "the same city"
@@ -194,6 +213,8 @@ def test_an_address_mistyped_split_or_run_together_is_its_own_level() -> None:
         ("1200 Old Pennsylvania Avenue", "1200 New Pennsylvania Avenue"),
         ("Luna 14, Guadalupe Insurgentes", "Sol 14, Guadalupe Insurgentes"),
         ("14 Hill Road, Halfmoon", "14 Mill Road, Halfmoon"),
+        ("12 Church Road, Halfmoon", "12 Churchill Road, Halfmoon"),  # a start in common
+        ("12 Park Lane, Halfmoon", "12 Parkway Lane, Halfmoon"),
         ("Kings Road, Halfmoon Station", "Hunt Rest, Halfmoon Station"),
     ]
     for a, b in others:

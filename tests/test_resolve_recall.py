@@ -936,20 +936,16 @@ def test_a_given_name_one_typo_apart_is_its_own_level_beside_one_only_alike() ->
     assert level("jose", "rose") == "a surname agrees, the given name differs"
 
 
-def test_a_person_s_own_number_one_typo_apart_is_no_evidence() -> None:
-    """An SSN, FBI number or A-number one typo apart (a digit mistyped, left out, or two
-    swapped) is no evidence either way: not "a different SSN" (a clerk's slip), nor evidence
-    for (numbers given in sequence are one digit apart too). Two typos, another kind, or
-    any other identifier (a licence, a passport, a booking number) one typo apart are what
-    they were."""
+def test_a_person_s_own_number_one_digit_off_is_still_a_different_number() -> None:
+    """An SSN, FBI number or A-number one digit off is "a different SSN" as any other: a
+    clerk's slip and a twin's number given next in sequence look alike (docs/resolution.md,
+    "Identifiers": a level for near numbers was measured and not kept). Other identifiers
+    (a booking number, two states' licences) one typo apart have nothing in common."""
     ids = {
         "a": "ssn:123-45-6789",
         "b": "ssn:123-45-6798",  # two digits swapped
-        "c": "ssn:123-45-6780",  # one mistyped
-        "d": "ssn:123-45-1111",
-        "e": "ssn:123-45-7890",  # a shift: two edits, though one deletion each apart
+        "c": "ssn:123-45-6788",  # a twin's, next in sequence
         "f": "a_number:A012345678",
-        "g": "a_number:A012345679",
         "h": "other:5512340",
         "i": "other:5512341",
         "j": "dl:CO-123456789",
@@ -965,17 +961,9 @@ def test_a_person_s_own_number_one_typo_apart_is_no_evidence() -> None:
         row = persons.score_pair(table, model, a, b).to_pylist()[0]
         return labels[row["gamma_identifiers"]][0]
 
-    typo = "an SSN, FBI number or A-number one typo apart (no evidence)"
     assert level("a", "a") == "an identifier shared"
-    assert level("a", "b") == typo
-    assert level("a", "c") == typo
-    assert level("f", "g") == typo
-    assert level("a", "d") == "a different SSN, FBI or A-number"
-    assert level("a", "e") == "a different SSN, FBI or A-number"
+    assert level("a", "b") == "a different SSN, FBI or A-number"
+    assert level("a", "c") == "a different SSN, FBI or A-number"
     assert level("a", "f") == "no identifier in common"
     assert level("h", "i") == "no identifier in common"
     assert level("j", "k") == "no identifier in common"
-    # No evidence: the level weighs nothing, whatever training does.
-    comparison = next(c for c in model["comparisons"] if c["output_column_name"] == "identifiers")
-    level_def = next(lv for lv in comparison["comparison_levels"] if lv["label_for_charts"] == typo)
-    assert level_def.get("is_null_level") is True

@@ -61,7 +61,8 @@ CLOSE_ADDRESS_SQL = (
 # Two writings of one address by clerks who also mistype, run words together or split them
 # ("8 laidleyplace, halfmoon sotation" and "8 Laidley Place, Halfmoon Station"): every word
 # of the side with fewer words is aligned with a word of the other, spelled closely
-# (Jaro-Winkler at least ALIKE_WORD_SIMILARITY), or as two words run together ("laidley"
+# (Jaro at least ALIKE_WORD_SIMILARITY: not Jaro-Winkler, whose bonus for a common start
+# aligns "Church" with "Churchill", "Park" with "Parkway"), or as two words run together ("laidley"
 # and "place" of one side are "laidleyplace" of the other, whichever side holds which), of
 # ALIKE_ADDRESS_LETTERS letters or more on that side, with the close level's rule on
 # numbers. Every word, not a share of them: a word another clerk could not have mistyped
@@ -88,7 +89,7 @@ def _aligned(a: str, b: str) -> str:
     """SQL: every word of ``a``'s address words aligns with one of ``b``'s."""
     return (
         f"len(list_filter({a}.addr_words, lambda w: len(list_filter({b}.addr_words, "
-        f"lambda v: jaro_winkler_similarity(w, v) >= {ALIKE_WORD_SIMILARITY} "
+        f"lambda v: jaro_similarity(w, v) >= {ALIKE_WORD_SIMILARITY} "
         f"OR {_run_together('w', 'v', f'{a}.addr_words')} "
         f"OR {_run_together('v', 'w', f'{b}.addr_words')})) > 0)) "
         f"= len({a}.addr_words)"
@@ -113,15 +114,26 @@ ALIKE_ADDRESS_SQL = (
 
 
 # Words of one letter say nothing of an address (an initial, a flat's letter), but for the
-# points of the compass: "1200 E Main St" and "1200 W Main St" are two streets.
+# points of the compass: "1200 E Main St" and "1200 W Main St" are two streets. A direction
+# is one word however written ("N", "North"), so a clerk's abbreviation still agrees.
 COMPASS_POINTS = frozenset("nsew")
+DIRECTIONS = {
+    "north": "n",
+    "south": "s",
+    "east": "e",
+    "west": "w",
+    "northeast": "ne",
+    "northwest": "nw",
+    "southeast": "se",
+    "southwest": "sw",
+}
 
 
 def address_tokens(text: str) -> tuple[list[str], list[str]]:
     """(words, numbers) of one address, folded, each sorted and without repeats."""
     tokens = set(_TOKEN.findall(ascii_lower(text).replace("'", "")))
     numbers = {t for t in tokens if any(ch.isdigit() for ch in t)}
-    words = {t for t in tokens - numbers if len(t) >= 2 or t in COMPASS_POINTS}
+    words = {DIRECTIONS.get(t, t) for t in tokens - numbers if len(t) >= 2 or t in COMPASS_POINTS}
     return sorted(words), sorted(numbers)
 
 
@@ -152,10 +164,16 @@ def address_parts(text: str) -> tuple[str, str, list[str], list[str]]:
     except Exception:  # a parser failure never loses the record
         tagged = {}
     number = "".join(ch for ch in str(tagged.get("AddressNumber", "")) if ch.isalnum()).lower()
-    street = fold(
-        " ".join(
-            str(tagged.get(k, ""))
-            for k in ("StreetNamePreDirectional", "StreetName", "StreetNamePostDirectional")
+    # Digits kept ("5th" and "7th Avenue" are two streets) and directions written one way.
+    street = " ".join(
+        DIRECTIONS.get(t, t)
+        for t in _TOKEN.findall(
+            ascii_lower(
+                " ".join(
+                    str(tagged.get(k, ""))
+                    for k in ("StreetNamePreDirectional", "StreetName", "StreetNamePostDirectional")
+                )
+            ).replace("'", "")
         )
     )
     city = fold(str(tagged.get("PlaceName", "")))

@@ -324,17 +324,6 @@ def comparisons() -> list[dict[str, Any]]:
         "comparison_levels": [
             _null("l.id_keys IS NULL OR r.id_keys IS NULL"),
             _level("list_has_any(l.id_keys, r.id_keys)", "an identifier shared"),
-            # A person's own number a typo apart (a digit mistyped, left out or two swapped):
-            # no evidence either way. Not "a different SSN" (a clerk's slip), nor evidence
-            # for: numbers given in sequence (twins' SSNs, a family's A-numbers) are one
-            # digit apart too, and random pairs, which training weighs u on, never show it.
-            _level(
-                "len(list_filter(l.id_personal, lambda x: len(list_filter(r.id_personal, "
-                "lambda y: split_part(x, ':', 1) = split_part(y, ':', 1) "
-                "AND damerau_levenshtein(x, y) = 1)) > 0)) > 0",
-                "an SSN, FBI number or A-number one typo apart (no evidence)",
-                is_null_level=True,
-            ),
             _level(
                 f"list_has_any({kinds.format(s='l')}, {kinds.format(s='r')})",
                 "a different SSN, FBI or A-number",
