@@ -68,6 +68,13 @@ def test_each_address_of_a_list_gives_its_keys() -> None:
 _WORD = st.text("abcdefghijklmnopqrstuvwxyzéüłøß", min_size=2, max_size=9)
 
 
+def test_an_apostrophe_of_any_keyboard_is_dropped() -> None:
+    """ "Mary´s" is "Mary's": not "mary" and a stray "s", a point of the compass."""
+    written = addresses.keys_of("12 St Mary's Road, Leeds")
+    for apostrophe in ("´", "`", "\u2019", "\u2018", "\u02bc"):
+        assert addresses.keys_of(f"12 St Mary{apostrophe}s Road, Leeds") == written, apostrophe
+
+
 @given(st.lists(_WORD, min_size=2, max_size=5), st.integers(1, 9999), st.randoms())
 def test_case_accents_punctuation_and_order_do_not_change_the_words(
     words: list[str], number: int, rnd: Any

@@ -129,9 +129,19 @@ DIRECTIONS = {
 }
 
 
+# Apostrophes of every keyboard ("St Mary's", "St Mary´s", "St Mary`s"): dropped, not read
+# as a space, or "Mary´s" leaves a stray "s", which is also a point of the compass.
+_APOSTROPHES = re.compile("['`\u00b4\u2018\u2019\u02bc]")
+
+
+def _folded(text: str) -> str:
+    """``text`` in lower-case ASCII, apostrophes dropped."""
+    return ascii_lower(_APOSTROPHES.sub("", text))
+
+
 def address_tokens(text: str) -> tuple[list[str], list[str]]:
     """(words, numbers) of one address, folded, each sorted and without repeats."""
-    tokens = set(_TOKEN.findall(ascii_lower(text).replace("'", "")))
+    tokens = set(_TOKEN.findall(_folded(text)))
     numbers = {t for t in tokens if any(ch.isdigit() for ch in t)}
     words = {DIRECTIONS.get(t, t) for t in tokens - numbers if len(t) >= 2 or t in COMPASS_POINTS}
     return sorted(words), sorted(numbers)
@@ -168,12 +178,12 @@ def address_parts(text: str) -> tuple[str, str, list[str], list[str]]:
     street = " ".join(
         DIRECTIONS.get(t, t)
         for t in _TOKEN.findall(
-            ascii_lower(
+            _folded(
                 " ".join(
                     str(tagged.get(k, ""))
                     for k in ("StreetNamePreDirectional", "StreetName", "StreetNamePostDirectional")
                 )
-            ).replace("'", "")
+            )
         )
     )
     city = fold(str(tagged.get("PlaceName", "")))
