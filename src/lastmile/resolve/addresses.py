@@ -49,12 +49,16 @@ def _shared(column: str) -> str:
     return f"len(list_filter(l.{column}, lambda x: list_contains(r.{column}, x)))"
 
 
+# No number of the side with fewer numbers missing from the other's.
+_SAME_NUMBERS = (
+    "(l.addr_nums IS NULL OR r.addr_nums IS NULL "
+    f"OR {_shared('addr_nums')} = least(len(l.addr_nums), len(r.addr_nums)))"
+)
 CLOSE_ADDRESS_SQL = (
     f"{_shared('addr_words')} >= 2 "
     f"AND {_shared('addr_words')} >= "
     f"{CLOSE_ADDRESS_SHARE} * least(len(l.addr_words), len(r.addr_words)) "
-    "AND (l.addr_nums IS NULL OR r.addr_nums IS NULL "
-    f"OR {_shared('addr_nums')} = least(len(l.addr_nums), len(r.addr_nums)))"
+    f"AND {_SAME_NUMBERS}"
 )
 
 
@@ -106,11 +110,7 @@ def _fewer(a: str, b: str) -> str:
 
 # The cheap tests first: DuckDB evaluates a conjunction's later terms only on the pairs that
 # passed the earlier ones.
-ALIKE_ADDRESS_SQL = (
-    "(l.addr_nums IS NULL OR r.addr_nums IS NULL "
-    f"OR {_shared('addr_nums')} = least(len(l.addr_nums), len(r.addr_nums))) "
-    f"AND (({_fewer('l', 'r')}) OR ({_fewer('r', 'l')}))"
-)
+ALIKE_ADDRESS_SQL = f"{_SAME_NUMBERS} AND (({_fewer('l', 'r')}) OR ({_fewer('r', 'l')}))"
 
 
 # Words of one letter say nothing of an address (an initial, a flat's letter), but for the
@@ -134,16 +134,17 @@ DIRECTIONS = {
 _APOSTROPHES = re.compile("['`\u00b4\u2018\u2019\u02bc]")
 
 
-def _folded(text: str) -> str:
-    """``text`` in lower-case ASCII, apostrophes dropped."""
-    return ascii_lower(_APOSTROPHES.sub("", text))
+def _tokens(text: str) -> list[str]:
+    """The tokens of ``text`` in order: lower-case ASCII letters and digits, apostrophes
+    dropped, a direction written one way."""
+    return [DIRECTIONS.get(t, t) for t in _TOKEN.findall(ascii_lower(_APOSTROPHES.sub("", text)))]
 
 
 def address_tokens(text: str) -> tuple[list[str], list[str]]:
     """(words, numbers) of one address, folded, each sorted and without repeats."""
-    tokens = set(_TOKEN.findall(_folded(text)))
+    tokens = set(_tokens(text))
     numbers = {t for t in tokens if any(ch.isdigit() for ch in t)}
-    words = {DIRECTIONS.get(t, t) for t in tokens - numbers if len(t) >= 2 or t in COMPASS_POINTS}
+    words = {t for t in tokens - numbers if len(t) >= 2 or t in COMPASS_POINTS}
     return sorted(words), sorted(numbers)
 
 
@@ -176,13 +177,10 @@ def address_parts(text: str) -> tuple[str, str, list[str], list[str]]:
     number = "".join(ch for ch in str(tagged.get("AddressNumber", "")) if ch.isalnum()).lower()
     # Digits kept ("5th" and "7th Avenue" are two streets) and directions written one way.
     street = " ".join(
-        DIRECTIONS.get(t, t)
-        for t in _TOKEN.findall(
-            _folded(
-                " ".join(
-                    str(tagged.get(k, ""))
-                    for k in ("StreetNamePreDirectional", "StreetName", "StreetNamePostDirectional")
-                )
+        _tokens(
+            " ".join(
+                str(tagged.get(k, ""))
+                for k in ("StreetNamePreDirectional", "StreetName", "StreetNamePostDirectional")
             )
         )
     )
