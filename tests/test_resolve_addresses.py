@@ -10,8 +10,8 @@ import pyarrow as pa
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lastmile.resolve import addresses, persons
-from tests.test_resolve_recall import _features, _model
+from lastmile.resolve import addresses
+from tests.test_resolve_recall import _features, _model, level_of
 
 
 def test_a_united_states_address_keeps_the_parsers_key() -> None:
@@ -90,11 +90,9 @@ def test_case_accents_punctuation_and_order_do_not_change_the_words(
 
 def _level(rows: list[dict[str, Any]]) -> str:
     """The address level the person model gives the first two of ``rows``."""
-    table = _features(rows)
-    model = _model()
-    row = persons.score_pair(table, model, rows[0]["record_id"], rows[1]["record_id"])
-    gamma = row.to_pylist()[0]["gamma_address"]
-    return persons.level_labels(model)["address"][gamma][0]
+    return level_of(
+        _features(rows), _model(), "address", rows[0]["record_id"], rows[1]["record_id"]
+    )
 
 
 def _at(rid: str, address: str | None) -> dict[str, Any]:

@@ -11,7 +11,7 @@ import duckdb
 import pyarrow as pa
 
 from lastmile.resolve import collective, persons
-from tests.test_resolve_recall import _features, _model, _person, compared
+from tests.test_resolve_recall import _features, _model, _person, compared, level_of
 
 
 def _sounding(rid: str, first: str, sur: str, rare: bool = True) -> dict[str, Any]:
@@ -204,11 +204,9 @@ def test_a_name_typed_the_other_way_round_and_mistyped_is_compared_and_weighed()
     ]
     table, model = _features(rows), _model()
     assert compared(table, model, "a", "b")
-    labels = persons.level_labels(model)["name"]
 
     def level(x: str, y: str) -> str:
-        row = persons.score_pair(table, model, x, y).to_pylist()[0]
-        return labels[row["gamma_name"]][0]
+        return level_of(table, model, "name", x, y)
 
     assert level("a", "b") == "given and family names swapped, spelled closely"
     assert level("c", "d") == "given and family names swapped"

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from lastmile.resolve import names, persons
-from tests.test_resolve_recall import _features, _model
+from lastmile.resolve import names
+from tests.test_resolve_recall import _features, _model, level_of
 
 
 def _record(rid: str, full: str, **extra: Any) -> dict[str, Any]:
@@ -27,9 +27,7 @@ def _record(rid: str, full: str, **extra: Any) -> dict[str, Any]:
 
 
 def _name_level(rows: list[dict[str, Any]], a: str, b: str) -> str:
-    model = _model()
-    row = persons.score_pair(_features(rows), model, a, b).to_pylist()[0]
-    return persons.level_labels(model)["name"][row["gamma_name"]][0]
+    return level_of(_features(rows), _model(), "name", a, b)
 
 
 def test_two_surnames_of_which_one_differs_are_their_own_level() -> None:

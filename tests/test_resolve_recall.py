@@ -123,6 +123,13 @@ def _person(rid: str, first: str, sur1: str, moniker: str, **extra: Any) -> dict
     }
 
 
+def level_of(table: pa.Table, model: dict[str, Any], comparison: str, a: str, b: str) -> str:
+    """The label of the level of ``comparison`` that ``model`` gives records ``a`` and ``b``
+    of ``table``."""
+    row = persons.score_pair(table, model, a, b).to_pylist()[0]
+    return str(persons.level_labels(model)[comparison][row[f"gamma_{comparison}"]][0])
+
+
 def compared(table: pa.Table, model: dict[str, Any], a: str, b: str) -> bool:
     """Whether a blocking rule compares records ``a`` and ``b`` of ``table``."""
     row = persons.score_pair(table, model, a, b).to_pylist()[0]
@@ -920,12 +927,10 @@ def test_a_given_name_one_typo_apart_is_its_own_level_beside_one_only_alike() ->
     ("jeongnam" and "jeonghun": two brothers as often as one man) are two levels, so
     training weighs them apart."""
     model = _model()
-    labels = persons.level_labels(model)["name"]
 
     def level(first_a: str, first_b: str) -> str:
         table = _features([_person("a", first_a, "i", "m1"), _person("b", first_b, "i", "m2")])
-        row = persons.score_pair(table, model, "a", "b").to_pylist()[0]
-        return labels[row["gamma_name"]][0]
+        return level_of(table, model, "name", "a", "b")
 
     assert level("jeongnam", "jeongnma") == "a surname agrees, the given name one typo apart"
     assert level("jeongnam", "jeonghun") == "a surname agrees, the given name spelled closely"
@@ -955,11 +960,9 @@ def test_a_person_s_own_number_one_digit_off_is_still_a_different_number() -> No
     _subjects(con, [(rid, "Alan Sinclair", None) for rid in ids], ids)
     table = con.sql("SELECT * FROM person_features").to_arrow_table()
     model = _model()
-    labels = persons.level_labels(model)["identifiers"]
 
     def level(a: str, b: str) -> str:
-        row = persons.score_pair(table, model, a, b).to_pylist()[0]
-        return labels[row["gamma_identifiers"]][0]
+        return level_of(table, model, "identifiers", a, b)
 
     assert level("a", "a") == "an identifier shared"
     assert level("a", "b") == "a different SSN, FBI or A-number"
