@@ -11,7 +11,6 @@ import shutil
 import subprocess
 import sys
 import threading
-import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -120,9 +119,12 @@ def test_a_header_without_a_line_break_is_bounded(workspace: Workspace, tmp_path
     assert result.counts["drug_seizures"].loaded == 9
 
 
-def test_the_header_check_is_linear_in_the_number_of_columns(
+def test_a_header_of_forty_thousand_columns_names_every_extra_one(
     workspace: Workspace, tmp_path: Path
 ) -> None:
+    # The header check was quadratic in its columns (36 s here); it is a set lookup now. Its
+    # time is not asserted (tests never assert wall-clock times): a regression shows as a
+    # slow test, and what is asserted is that every extra column is named once.
     from lastmile.ingest.files import InputFile, read_header
     from lastmile.model import RECORD_TYPES_BY_NAME
 
@@ -132,10 +134,9 @@ def test_the_header_check_is_linear_in_the_number_of_columns(
         f"seizure_id,investigation_id,date,count,{names}\nF-9,INV-1,2022-06-01,2{',' * 40_000}\n"
     )
     f = InputFile(path, RECORD_TYPES_BY_NAME["firearm_seizures"])
-    started = time.perf_counter()
     read_header(f)
-    assert time.perf_counter() - started < 3  # quadratic, it took 36 s
-    assert len(f.ignored_columns) == 40_000
+    assert f.ignored_columns == [f"extra_{i}" for i in range(40_000)]
+    assert f.columns == ["seizure_id", "investigation_id", "date", "count"]
     # A line the reader rejects in such a file is named by its column, as the header says.
     with path.open("a") as fh:
         fh.write("F-10,INV-1,2022-06-01,2," + ",".join("x" for _ in range(40_001)) + "\n")
