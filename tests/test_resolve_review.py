@@ -386,6 +386,16 @@ def test_a_reviewed_list_is_judged_from_its_file(
         ("different", {jr, sr}, "tester", "r1"),
         ("same", {a, b}, "tester", "called the case agent"),
     ]
+    # Every verdict rejected: nothing judged, and the exit status says so (some rejected,
+    # as above, is a partial success, as in ingest).
+    all_bad = tmp_path / "all_bad.csv"
+    with all_bad.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, fieldnames=fields)
+        w.writeheader()
+        w.writerows(bad[:2])
+    res = runner.invoke(app, ["judge", "--from", str(all_bad), "-w", str(path)])
+    assert res.exit_code == 1, res.output
+    assert "(0 left blank, 2 rejected)" in " ".join(res.output.split())
     # A file without the columns, or --from beside a verdict: one clear line, nothing stored.
     headless = tmp_path / "nope.csv"
     headless.write_text("a,b\nx,y\n", encoding="utf-8")

@@ -254,6 +254,10 @@ def judge(
             highlight=False,
             soft_wrap=True,
         )
+        # As ingest: some rows rejected is a partial success (each named above); a file of
+        # which every verdict was rejected judged nothing, and a script must see that.
+        if done.rejected and not done.judged:
+            raise typer.Exit(1)
         return
     if verdict is None or not ids:
         raise ResolveError("judge takes a VERDICT and record ids, or --from FILE")
