@@ -4,6 +4,8 @@ the public CAVIAR and cocaine-smuggling networks."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import random
 from pathlib import Path
@@ -172,6 +174,22 @@ def test_key_player_set_is_a_local_optimum_under_swaps() -> None:
                 continue
             trial = [*kps.members[:i], c, *kps.members[i + 1 :]]
             assert fragmentation(g, trial)[0] <= best + 1e-12
+
+
+@needs_public
+def test_the_key_player_search_restarts_to_find_people_who_only_split_the_network_together() -> (
+    None
+):
+    """On drugnet (Weeks et al. 2002, 293 people) the best two to remove are 52 and 83,
+    which the greedy start (31, then 65) and single swaps from it never reach: the search's
+    random starts do. The best pair is found here by trying every pair."""
+    g = load_network(PUBLIC / "drugnet" / "DRUGNET.csv", matrix=True).graph
+    kps = key_player_set(g, 2, betweenness(g).values)
+    assert sorted(g.vs[v]["name"] for v in kps.members) == ["52", "83"]
+    tied = [v for v in range(g.vcount()) if g.degree(v)]
+    best = max(fragmentation(g, [a, b])[0] for i, a in enumerate(tied) for b in tied[i + 1 :])
+    assert kps.fragmentation == pytest.approx(best)
+    assert kps.starts == 10
 
 
 def test_key_players_other_methods_and_bad_requests() -> None:
@@ -351,7 +369,7 @@ def test_disruption_steps_start_intact_and_follow_the_strategy() -> None:
     assert rows[0]["efficiency"] == pytest.approx(nx.global_efficiency(ng), abs=1e-6)
     listed = disrupt(net, strategy="list", targets=["e", "a"]).to_pylist()
     assert [r["removed"] for r in listed] == [None, "e", "a"]
-    with pytest.raises(NetworkError, match="not in the network: zz"):
+    with pytest.raises(NetworkError, match='not in the network: "zz"'):
         disrupt(net, strategy="list", targets=["zz"])
 
 
@@ -518,6 +536,57 @@ def test_disrupt_command_json_has_exactly_the_named_keys(tmp_path: Path) -> None
     )
     assert rows[1]["removed"] == "c"
     assert plot.stat().st_size > 1000
+
+
+def test_one_network_gives_the_same_picks_whatever_the_order_of_its_rows(tmp_path: Path) -> None:
+    """Ties between equal scores go to the first id, not to the first row: two analysts'
+    exports of the same calls, sorted differently or written the other way round, name the
+    same people."""
+    # A path a-b-c-d-e-f-g: after the middle d, c and e tie, then b and f.
+    pairs = [("a", "b"), ("b", "c"), ("c", "d"), ("d", "e"), ("e", "f"), ("f", "g")]
+    forward = "source,target\n" + "".join(f"{a},{b}\n" for a, b in pairs)
+    backward = "source,target\n" + "".join(f"{b},{a}\n" for a, b in reversed(pairs))
+    outputs = []
+    for name, text in (("f.csv", forward), ("b.csv", backward)):
+        path = edges_file(tmp_path, text, name)
+        args = ["--edges", str(path), "--format", "csv"]
+        curve = runner.invoke(app, ["disrupt", *args, "--strategy", "betweenness", "--steps", "3"])
+        ranks = runner.invoke(app, ["keyplayers", *args, "-k", "3", "--method", "betweenness"])
+        assert curve.exit_code == ranks.exit_code == 0, curve.output + ranks.output
+        outputs.append((curve.stdout, ranks.stdout))
+    assert outputs[0] == outputs[1]
+    removed = [row["removed"] for row in csv.DictReader(io.StringIO(outputs[0][0]))][1:]
+    assert removed == ["d", "c", "e"]  # c and e tie on the intact path: c is first
+    assert [row["id"] for row in csv.DictReader(io.StringIO(outputs[0][1]))] == ["d", "c", "e"]
+
+
+def test_remove_takes_ids_as_a_csv_row_composed_as_the_file_s(tmp_path: Path) -> None:
+    """An id holding a comma is quoted in --remove as in the file; an id typed with a
+    combining accent is the composed one of the file."""
+    path = edges_file(tmp_path, 'source,target\n"Smith, John",José\nJosé,c\nc,d\n"Smith, John",d\n')
+    base = ["disrupt", "--edges", str(path), "--strategy", "list", "--format", "csv"]
+    typed = '"Smith, John", Jose\u0301'  # J-o-s-e and a combining acute accent
+    result = runner.invoke(app, [*base, "--remove", typed])
+    assert result.exit_code == 0, result.output
+    removed = [row["removed"] for row in csv.DictReader(io.StringIO(result.stdout))]
+    assert removed == ["", "Smith, John", "José"]
+    result = runner.invoke(app, [*base, "--remove", "Smith, John"])
+    assert result.exit_code == 1
+    assert 'not in the network: "Smith", "John"' in " ".join(result.output.split())
+
+
+def test_a_count_under_another_name_than_weight_is_said_to_be_unread(tmp_path: Path) -> None:
+    counted = load_network(edges_file(tmp_path, "source,target,calls\na,b,3\nb,c,1\n"))
+    assert counted.graph.es["weight"] == [1.0, 1.0]
+    assert any(
+        "no weight column: every tie counts 1 (column calls not read" in n for n in counted.notes
+    )
+    weighed = load_network(edges_file(tmp_path, "source,target,weight,note\na,b,3,x\n", "w.csv"))
+    assert not any("no weight column" in n for n in weighed.notes)
+    assert not any(
+        "no weight column" in n
+        for n in load_network(edges_file(tmp_path, "source,target\na,b\n", "p.csv")).notes
+    )
 
 
 def test_links_command_and_one_line_errors(tmp_path: Path) -> None:

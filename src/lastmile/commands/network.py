@@ -219,6 +219,17 @@ class Strategy(StrEnum):
     list = "list"
 
 
+def _ids_of(text: str) -> list[str]:
+    """The ids of a ``--remove`` list: one CSV row, so that a quoted id may hold a comma; each
+    trimmed and composed (NFC), as the edge list's ids are, so that "José" typed with a
+    combining accent is the José of the file."""
+    import csv
+    import unicodedata
+
+    row = next(csv.reader([text], skipinitialspace=True), [])
+    return [unicodedata.normalize("NFC", t).strip() for t in row if t.strip()]
+
+
 @app.command()
 @friendly
 def disrupt(
@@ -237,7 +248,11 @@ def disrupt(
     ] = False,
     steps: Annotated[int | None, typer.Option(help="Removals (default: 10 or the list).")] = None,
     remove: Annotated[
-        str | None, typer.Option(help="For --strategy list: ids in order, comma-separated.")
+        str | None,
+        typer.Option(
+            help="For --strategy list: ids in order, comma-separated as a CSV row (quote an id "
+            "that holds a comma: '\"Smith, John\",7')."
+        ),
     ] = None,
     plot: Annotated[
         Path | None, typer.Option(help="Draw the curve to this .png or .svg file.")
@@ -252,7 +267,7 @@ def disrupt(
     from lastmile.network import disrupt as simulate
     from lastmile.network import disruption_notes, plot_disruption
 
-    targets = [t.strip() for t in remove.split(",") if t.strip()] if remove else None
+    targets = _ids_of(remove) if remove else None
     if targets and strategy is not Strategy.list:
         raise CommandError("--remove goes with --strategy list")
     if plot is not None and plot.suffix.lower() not in (".png", ".svg"):

@@ -151,7 +151,9 @@ def disrupt(
             raise NetworkError("strategy list needs the ids to remove (--remove ID,ID,...)")
         missing = [t for t in targets if t not in index]
         if missing:
-            raise NetworkError(f"not in the network: {', '.join(missing[:10])}")
+            # Quoted: an id may hold a comma or spaces of its own.
+            shown = ", ".join(f'"{m}"' for m in missing[:10])
+            raise NetworkError(f"not in the network: {shown}")
         if len(set(targets)) != len(targets):
             raise NetworkError("the list of ids to remove names someone twice")
         order = [index[t] for t in targets]

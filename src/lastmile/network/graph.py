@@ -387,9 +387,14 @@ def build_network(edges: pa.Table) -> Network:
     tgt = edges.column("target").cast(pa.string())
     if src.null_count:
         raise NetworkError("a row has no source id")
-    both = pa.chunked_array(src.chunks + tgt.chunks).drop_null().unique()
-    names = both.to_pylist()
     import pyarrow.compute as pc
+
+    # Vertices in the order of their ids, not of the rows: every ranking breaks a tie by the
+    # vertex first in order, so one network gives the same picks and figures however its
+    # file is sorted or which way round its rows are written.
+    both = pa.chunked_array(src.chunks + tgt.chunks).drop_null().unique()
+    both = both.take(pc.sort_indices(both))
+    names = both.to_pylist()
 
     s = pc.index_in(src, value_set=both).to_numpy(zero_copy_only=False)
     t_arr = pc.index_in(tgt, value_set=both)
@@ -447,9 +452,20 @@ def load_network(path: Path | str, *, matrix: bool = False) -> Network:
     """Read an edge-list CSV (or an adjacency matrix with ``matrix=True``) into a Network."""
     edges = read_adjacency(path) if matrix else read_edges(path)
     try:
-        return build_network(edges)
+        network = build_network(edges)
     except NetworkError as exc:
         raise NetworkError(f"{path}: {exc}") from None
+    if not matrix:
+        # A count of calls under another name ("calls", "count") is not read: say so, since
+        # every ranking on lengths (betweenness) and strengths then counts each tie once.
+        columns = [c.lower() for c in _header(Path(path))[1]]
+        others = [c for c in columns if c and c not in ("source", "target", "weight")]
+        if others and "weight" not in columns:
+            network.notes.append(
+                f"no weight column: every tie counts 1 (column {', '.join(others)} not read; "
+                "name the column weight to weigh ties by it)"
+            )
+    return network
 
 
 def network_from_graph(graph: ig.Graph) -> Network:
