@@ -284,7 +284,8 @@ def test_entities_sharing_a_phone_and_a_tie_merge_across_names_but_not_a_family(
     )
     con.executemany("INSERT INTO p VALUES (?, ?, ?, ?, ?, ?, ?)", cases)
     got = con.execute(
-        f"SELECT ({entity_veto_sql(model)}) IS NULL, merge FROM (SELECT *, -1 AS gamma_dob FROM p)"
+        f"SELECT ({entity_veto_sql(model)}) IS NULL, merge "
+        "FROM (SELECT *, -1 AS gamma_dob, -1 AS gamma_middle FROM p)"
     ).fetchall()
     assert [a for a, _ in got] == [m for _, m in got]
 
@@ -689,6 +690,55 @@ def test_a_surname_spelled_as_a_particle_or_a_title_is_kept() -> None:
     assert read("JOSE RAMIREZ CAPT") == ("jose", ("ramirez",))
     assert read("Nguyen Van Le") == ("nguyen", ("le",))
     assert read("RAMIREZ, JOSE DR") == ("jose", ("ramirez",))
+
+
+def test_other_languages_connectors_titles_and_patronymics_are_read_as_such() -> None:
+    """The Arabic article and "son of", the Vietnamese middle words of sex, Italian and
+    Dutch particles are no name; a title that is also a family name (Sheikh, Sultan) is one
+    among the last names; an East Slavic patronymic between a given name and a surname is a
+    middle name, not a first surname."""
+
+    def read(*args: str | None) -> tuple[str, str, tuple[str, ...]]:
+        parts = names.readings(*args)[0]
+        return parts.first, parts.middle, parts.surnames
+
+    assert read("Ahmed Al-Rashid") == read("AL RASHID, Ahmed") == ("ahmed", "", ("rashid",))
+    assert read("Ahmed Al-Zahrani")[2] == ("zahrani",)  # no surname "al" in common
+    assert read("Khalid bin Walid") == ("khalid", "", ("walid",))
+    assert read("Nguyễn Thị Mai", "Thị Mai", None, "Nguyễn") == ("mai", "", ("nguyen",))
+    assert read(None, "Thị Hồng", None, "Trần")[0] != read(None, "Thị Thu", None, "Trần")[0]
+    assert read("Giovanni Della Rovere") == ("giovanni", "", ("rovere",))
+    assert read("Al Pacino") == ("al", "", ("pacino",))  # a given name alone is kept
+    assert read("Amit Das") == ("amit", "", ("das",))  # so is a surname alone
+    assert read("Ahmed Sheikh") == read("SHEIKH, Ahmed") == ("ahmed", "", ("sheikh",))
+    assert read("Omar Sultan") == ("omar", "", ("sultan",))
+    assert read("Ivan Ivanovich Petrov") == read("PETROV, Ivan Ivanovich")
+    assert read("Ivan Ivanovich Petrov") == ("ivan", "ivanovich", ("petrov",))
+    assert read("Anna Sergeyevna Petrova") == ("anna", "sergeyevna", ("petrova",))
+    assert read("Milla Jovovich") == ("milla", "", ("jovovich",))  # a surname so ending
+    assert read("Jesús Guzmán López") == ("jesus", "", ("guzman", "lopez"))
+
+
+def test_a_name_in_han_or_hangul_is_read_family_name_first() -> None:
+    """Chinese and Korean names in their own script are written family name first, most
+    without a space; a Korean family name meets its usual Latin spelling (Kim, not Gim)."""
+
+    def read(*args: str | None) -> tuple[str, tuple[str, ...]]:
+        parts = names.readings(*args)[0]
+        return parts.first, parts.surnames
+
+    assert read("王秀英") == read("WANG, Xiuying") == ("xiuying", ("wang",))
+    assert read("王伟") == ("wei", ("wang",)) and read("王磊") == ("lei", ("wang",))
+    assert read("欧阳娜娜") == ("nana", ("ouyang",))  # a family name of two characters
+    assert read("박지훈") == read("PARK, Jihun") == read("BAG, Jihun") == ("jihun", ("park",))
+    assert read("김 민준") == read("김민준") == read(None, "민준", None, "김")
+    assert read("김민준") == ("minjun", ("kim",))
+    assert read("민준 김") == read("GIM, Minjun") == read("Minjun Kim") == ("minjun", ("kim",))
+    assert read("이수민") == read("I, Sumin") == read("Sumin Lee") == ("sumin", ("lee",))
+    # Spellings that are names in other languages too are left as written.
+    assert read("Yi Wang") == ("yi", ("wang",)) and read("An Nguyen") == ("an", ("nguyen",))
+    assert read("王") == ("wang", ())  # one character: no given name to part from it
+    assert read("Wang Xiuying") == ("wang", ("xiuying",))  # Latin letters: as written
 
 
 def _first_pass(

@@ -39,12 +39,31 @@ GENERATIONS: dict[str, str] = {
     "4th": "iv",
     "v": "v",
 }
-# Particles of compound surnames (de la Cruz, del Río, van der Berg) carry no identity.
-PARTICLES = frozenset({"de", "del", "la", "las", "los", "y", "e", "da", "do", "dos", "van", "von"})
+# Particles of compound surnames (de la Cruz, del Río, van der Berg) carry no identity. So do
+# the connectors of other languages' names: the Arabic article and "son of" (Al-Rashid, bin
+# Salman, ibn, bint), Italian and Filipino particles (della, dela), Dutch and German ones (ter,
+# ten, vom, zu) and the Vietnamese middle words of sex ("Văn" for men, "Thị" for women: the
+# name of "Nguyễn Thị Mai" is Mai). Kept, "Ahmed Al-Rashid" and "Ahmed Al-Zahrani" shared a
+# surname ("al"), and two sisters "Thị Hồng" and "Thị Thu" a given name.
+PARTICLES = frozenset(
+    {
+        *("de", "del", "la", "las", "los", "y", "e", "da", "do", "dos", "das"),
+        *("della", "delle", "dello", "degli", "dela", "van", "von", "vom", "zu", "ter", "ten"),
+        *("al", "el", "bin", "binti", "binte", "bint", "ibn", "thi"),
+    }
+)
 PARTICLES_DER = frozenset({"der", "den", "di", "du", "le", "st"})
+# The endings of Russian, Ukrainian and Belarusian patronymics (Ivanovich, Sergeyevna, Ilyinichna,
+# Petrovych, Ivanivna), folded. A surname may end so too (Abramovich): only a word between a
+# given name and a surname is read as one.
+PATRONYMIC = re.compile(r"(?:ovich|evich|ovych|evych|ovna|evna|ichna|ivna)$")
 # Surnames that nameparser also lists as titles: kept where they stand among the last names.
 SURNAMES_AS_TITLES = frozenset(
     {
+        # Titles of South Asia and the Middle East that are also family names (Sheikh, Sultan,
+        # Imam, Guru...): "Ahmed Sheikh" has a surname.
+        *("sheikh", "shaikh", "sheik", "sultan", "mufti", "imam", "pir", "effendi", "guru"),
+        *("swami", "herr"),
         "abbot",
         "abbott",
         "baron",
@@ -273,6 +292,63 @@ def _generation_of(full: str) -> str:
     return ""
 
 
+# A name written in Han characters or Hangul alone: Chinese and Korean write the family name
+# first, in one character but for a few of two (Ouyang, Sima, Namgung, Hwangbo...), and
+# usually without a space ("王秀英", "박지훈"). Kana is Japanese, whose family names are
+# mostly two characters and whose kanji anyascii reads in Chinese: left to nameparser.
+_HAN_OR_HANGUL = re.compile(r"[\u4e00-\u9fff\uac00-\ud7a3]+(?: [\u4e00-\u9fff\uac00-\ud7a3]+)?")
+COMPOUND_FAMILY_NAMES = frozenset(
+    {
+        *("欧阳", "歐陽", "司马", "司馬", "诸葛", "諸葛", "上官", "司徒", "东方", "東方", "皇甫"),
+        *("夏侯", "令狐", "慕容", "尉迟", "尉遲", "公孙", "公孫", "长孙", "長孫", "宇文"),
+        *("남궁", "황보", "제갈", "선우", "독고", "사공", "서문"),
+    }
+)
+# Korean names in Latin letters are written by two systems and by habit: the Revised
+# Romanization (which anyascii follows for Hangul: "김" is "Gim", "박" "Bag") and the spellings
+# of passports and most lists (Kim, Park). Each RR spelling below is Korean only, so it is
+# read as the usual spelling wherever it stands: a Hangul record, and a list that wrote
+# "GIM, Minjun" or "Jeong-ho", meet the "Kim" and "Jung" of another. RR spellings that are
+# names of other languages too (An, O, Im, Sin, Yu, Go, Gu, Gong...) are left as written.
+KOREAN_SPELLINGS = {
+    **{"gim": "kim", "bag": "park", "choe": "choi", "gwon": "kwon", "gwag": "kwak"},
+    **{"baeg": "baek", "jeong": "jung", "seong": "sung", "hyeon": "hyun", "myeong": "myung"},
+    **{"gyeong": "kyung", "cheon": "chun", "byeon": "byun", "yeom": "yum", "seog": "seok"},
+    **{"geum": "keum", "eom": "um", "yug": "yook", "gug": "kook", "lyu": "ryu"},
+}
+# ...and the family names that are a surname only in Korean, whatever else they spell: 이 is
+# "I" to anyascii, "Lee", "Rhee" or "Ri" elsewhere; 박 is "Pak" in North Korean spelling.
+KOREAN_FAMILY_SPELLINGS = {**KOREAN_SPELLINGS, "i": "lee", "rhee": "lee", "pak": "park"}
+
+
+def _korean_spellings(parts: NameParts) -> NameParts:
+    """``parts`` with the Korean romanizations above read as the usual spellings."""
+    first = KOREAN_SPELLINGS.get(parts.first, parts.first)
+    surnames = tuple(KOREAN_FAMILY_SPELLINGS.get(w, w) for w in parts.surnames)
+    if first == parts.first and surnames == parts.surnames:
+        return parts
+    return NameParts(first, parts.middle, surnames, parts.suffix)
+
+
+def _east_asian(full: str) -> tuple[str, str] | None:
+    """(given, family) of a name written in Han characters or Hangul alone, family first,
+    folded; None for any other name."""
+    text = full.strip()
+    if not _HAN_OR_HANGUL.fullmatch(text) or len(text.replace(" ", "")) < 2:
+        return None
+    if " " in text:
+        family, given = text.split(" ")
+        # Put in the Western order ("지혜 김"): a family name is one character nearly
+        # always, a given name two.
+        if len(given) == 1 < len(family):
+            family, given = given, family
+    else:
+        cut = 2 if text[:2] in COMPOUND_FAMILY_NAMES and len(text) > 2 else 1
+        family, given = text[:cut], text[cut:]
+    # A given name of two syllables is one name, as Pinyin writes it ("Xiuying").
+    return fold(given).replace(" ", ""), fold(family).replace(" ", "")
+
+
 def parse_name(
     full: str | None,
     given: str | None = None,
@@ -281,6 +357,17 @@ def parse_name(
 ) -> NameParts:
     """A record's name in parts. Given and family parts win when written; a full name alone
     is parsed with nameparser. Placeholders (:data:`PLACEHOLDERS`) are no name."""
+    return _korean_spellings(_parse_name(full, given, middle, family))
+
+
+def _parse_name(
+    full: str | None,
+    given: str | None = None,
+    middle: str | None = None,
+    family: str | None = None,
+) -> NameParts:
+    if full and not (given or family) and (east := _east_asian(full)):
+        return parse_name(None, given=east[0], family=east[1])
     if full and not (given or family):
         unknown = set(fold(full).split())
         if unknown & {"fnu", "nfn", "lnu", "nln"}:
@@ -339,8 +426,11 @@ def parse_name(
         mids = [w for w in first_words[1:] + mids if w not in fam]
         return NameParts(first_words[0], " ".join(mids), tuple(fam), suffix)
     # "Jesús Guzmán López": the last two words may both be surnames (paternal, maternal).
-    # A letter alone is an initial, not a surname ("Luis V Ochoa").
-    surnames = rest[-2:] if len(rest) >= 2 and len(rest[-2]) > 1 else rest[-1:]
+    # A letter alone is an initial, not a surname ("Luis V Ochoa"), and an East Slavic
+    # patronymic is a middle name ("Ivan Ivanovich Petrov"): as a surname, it made two
+    # brothers' sons "Ivan Ivanovich Orlov" and "Ivan Ivanovich Belov" share one.
+    two = len(rest) >= 2 and len(rest[-2]) > 1 and not PATRONYMIC.search(rest[-2])
+    surnames = rest[-2:] if two else rest[-1:]
     middle_words = first_words[1:] + rest[: len(rest) - len(surnames)]
     return NameParts(first_words[0], " ".join(middle_words), tuple(surnames), suffix)
 

@@ -62,6 +62,7 @@ FEATURE_COLUMNS = (
     "moniker",
     "dob",
     "sex",
+    "sex_by_name",
     "addr_streets",
     "addr_places",
     "addr_words",
@@ -349,15 +350,39 @@ def comparisons() -> list[dict[str, Any]]:
                 is_null_level=True,
             ),
             _level("l.middle = r.middle", "the same middle name"),
+            # A typo ("Fatmanur" and "Fatmannur") is not two middle names, which the veto
+            # on differing middle names reads as two people (run.MIDDLE_VETO).
+            _level(
+                "jaro_winkler_similarity(l.middle, r.middle) >= 0.9",
+                "middle names spelled closely",
+            ),
             {"sql_condition": "ELSE", "label_for_charts": "middle names differ"},
         ],
     }
+    # A record that states no sex is read by its given name where the records of the data at
+    # hand that bear that name and state a sex are nearly all of one (features.SEX_BY_NAME).
+    # Stated on both sides, a difference is near proof of two people; read from a name, it
+    # is evidence of its own weight, and a veto without agreeing dates (run.SEX_VETO): a
+    # brother and sister "Valentin Sokolov" and "Valentina Sokolova" at one address, or
+    # "Jan" and "Janice" (a nickname of hers, another man's name), otherwise merged.
     sex = {
         "output_column_name": "sex",
         "comparison_levels": [
-            _null("l.sex IS NULL OR r.sex IS NULL"),
+            _null(
+                "coalesce(l.sex, l.sex_by_name) IS NULL OR coalesce(r.sex, r.sex_by_name) IS NULL"
+            ),
             _level("l.sex = r.sex", "the same sex"),
-            {"sql_condition": "ELSE", "label_for_charts": "different sex"},
+            _level("l.sex <> r.sex", "different sex"),
+            # No evidence: the given names agreeing or alike say it already.
+            _level(
+                "coalesce(l.sex, l.sex_by_name) = coalesce(r.sex, r.sex_by_name)",
+                "the same sex, one read from a given name (no evidence)",
+                is_null_level=True,
+            ),
+            {
+                "sql_condition": "ELSE",
+                "label_for_charts": "different sex, one read from a given name",
+            },
         ],
     }
     out = [

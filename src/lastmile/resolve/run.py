@@ -140,6 +140,13 @@ NAME_VETO = {
     "names disagree": "names disagree",
     "a surname agrees, the given name differs": "given names differ",
 }
+# A compound given name ("Jean-Pierre", "Abdel Rahman", "Min-jun") is read as a given name
+# and a middle name, and two brothers "Jean-Pierre" and "Jean-Paul" Dupont then share a
+# full name: their middle names are what tells them apart, as given names do.
+MIDDLE_VETO = {"middle names differ": "middle names differ"}
+# A sex read from a given name ("Valentin" and "Valentina" Sokolov, sex left blank on one):
+# two people, as different given names are, unless their dates of birth agree.
+SEX_VETO = {"different sex, one read from a given name": "sexes differ by their given names"}
 DOB_AGREES = ("the same date of birth", "date of birth one typo or a day/month swap apart")
 # A moniker is a name the person goes by: a person under a false identity (another legal
 # name, another date of birth) keeps his street name, so a shared moniker lifts the name rule.
@@ -168,10 +175,11 @@ def veto_sql(model: dict[str, Any]) -> str:
     dob_ok = ", ".join(str(g) for g in gammas("dob", DOB_AGREES)) or "NULL"
     moniker_ok = ", ".join(str(g) for g in gammas("monikers", MONIKER_AGREES)) or "NULL"
     whens += [
-        f"WHEN gamma_name = {g} AND gamma_dob NOT IN ({dob_ok}) "
+        f"WHEN gamma_{comp} = {g} AND gamma_dob NOT IN ({dob_ok}) "
         f"AND gamma_monikers NOT IN ({moniker_ok}) THEN "
         f"'{why}, dates of birth do not agree'"
-        for g, why in gammas("name", NAME_VETO).items()
+        for comp, veto in (("name", NAME_VETO), ("middle", MIDDLE_VETO), ("sex", SEX_VETO))
+        for g, why in gammas(comp, veto).items()
     ]
     return f"CASE {' '.join(whens)} END" if whens else "NULL"
 
@@ -253,7 +261,7 @@ def _person_edges(
         SELECT least(record_id_l, record_id_r) AS a, greatest(record_id_l, record_id_r) AS b,
             match_weight, match_probability AS probability, gamma_name, gamma_suffix,
             gamma_identifiers, gamma_dob, gamma_address, gamma_sel_keys, gamma_monikers,
-            gamma_tie_keys, {threshold} AS threshold,
+            gamma_tie_keys, gamma_middle, gamma_sex, {threshold} AS threshold,
             CASE WHEN {alias_link_sql(model)} AND match_probability < {threshold}
                 THEN 'one person under another name (a rule: names disagree, a selector '
                     || 'and a moniker shared); '
