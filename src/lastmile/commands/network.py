@@ -280,7 +280,10 @@ def disrupt(
     removals = table.num_rows - 1
     if steps is not None and removals < steps:
         err_console.print(
-            plain(f"note: {removals:,} removals, all the network or the list allows"),
+            plain(
+                f"note: {removals:,} removal{'s' if removals != 1 else ''}, "
+                "all the network or the list allows"
+            ),
             soft_wrap=True,
         )
     for note in disruption_notes(

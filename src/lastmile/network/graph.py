@@ -444,7 +444,7 @@ def build_network(edges: pa.Table) -> Network:
         g.es["distance"] = distance.tolist()
     isolated = int(sum(1 for d in g.degree() if d == 0))
     if isolated:
-        notes.append(f"{isolated:,} isolated nodes (no ties)")
+        notes.append(f"{isolated:,} isolated node{'s' if isolated != 1 else ''} (no ties)")
     return Network(graph=g, notes=notes)
 
 

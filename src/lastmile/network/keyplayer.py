@@ -379,7 +379,7 @@ def key_players(
     notes = list(network.notes)
     k_eff = min(k, n)
     if k_eff < k:
-        notes.append(f"only {n} nodes: ranked all of them")
+        notes.append(f"only {n} node{'s' if n != 1 else ''}: ranked all of them")
     structure = bare(g)
     fall = removal_falls(structure)
     falls = fall.values
@@ -501,7 +501,7 @@ def key_players(
                 if v in deferred and deferred[v] in ranked
                 else []
             ),
-            f"{int(deg[v]):,} ties ({wdeg[v]:g} calls or meetings)",
+            f"{int(deg[v]):,} tie{'s' if deg[v] != 1 else ''} ({wdeg[v]:g} calls or meetings)",
             f"betweenness {b[v]:.3f} (#{int(b_rank[v])} of {n:,})",
             f"eigenvector {eig[v]:.2f}",
         ]
