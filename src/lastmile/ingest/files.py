@@ -219,13 +219,10 @@ def _header_text(path: Path, encoding: str) -> tuple[list[str] | None, bool]:
             yield line
 
     # The csv module bounds a field (131,072 characters by default); the bound here is the
-    # header's. The bound is process-wide, so the caller's is put back (a server reads
-    # other CSV files in the same process).
-    limit = csv.field_size_limit(max(csv.field_size_limit(), HEADER_LIMIT + 1))
-    try:
-        header = next(csv.reader(feed()), None)
-    finally:
-        csv.field_size_limit(limit)
+    # header's (process-wide, and only ever raised).
+    if csv.field_size_limit() < HEADER_LIMIT + 1:
+        csv.field_size_limit(HEADER_LIMIT + 1)
+    header = next(csv.reader(feed()), None)
     # Ran on: the block was cut, and the record took every line of it, the last unfinished.
     ran_on = cut and not lines.read(1) and not last.endswith(("\n", "\r"))
     return header, ran_on
