@@ -558,6 +558,12 @@ def test_one_network_gives_the_same_picks_whatever_the_order_of_its_rows(tmp_pat
     removed = [row["removed"] for row in csv.DictReader(io.StringIO(outputs[0][0]))][1:]
     assert removed == ["d", "c", "e"]  # c and e tie on the intact path: c is first
     assert [row["id"] for row in csv.DictReader(io.StringIO(outputs[0][1]))] == ["d", "c", "e"]
+    # Ids that are numbers are in numeric order: of the path 1-2-10-3-4, 2 and 3 tie.
+    numbers = edges_file(tmp_path, "source,target\n1,2\n2,10\n10,3\n3,4\n", "n.csv")
+    assert load_network(numbers).ids == ["1", "2", "3", "4", "10"]
+    args = ["--edges", str(numbers), "-k", "3", "--method", "betweenness", "--format", "csv"]
+    ranks = runner.invoke(app, ["keyplayers", *args])
+    assert [r["id"] for r in csv.DictReader(io.StringIO(ranks.stdout))] == ["10", "2", "3"]
 
 
 def test_remove_takes_ids_as_a_csv_row_composed_as_the_file_s(tmp_path: Path) -> None:
@@ -573,6 +579,11 @@ def test_remove_takes_ids_as_a_csv_row_composed_as_the_file_s(tmp_path: Path) ->
     result = runner.invoke(app, [*base, "--remove", "Smith, John"])
     assert result.exit_code == 1
     assert 'not in the network: "Smith", "John"' in " ".join(result.output.split())
+    result = runner.invoke(app, [*base, "--remove", "José\nc"])  # a line break separates too
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(app, [*base, "--remove", '"José'])  # a quote never closed
+    assert result.exit_code == 1 and "--remove: not a list of ids" in result.output
+    assert "Traceback" not in result.output
 
 
 def test_a_count_under_another_name_than_weight_is_said_to_be_unread(tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ lets through (docs/resolution.md, "Person model", "Blocking" and "Clustering")."
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import duckdb
@@ -734,11 +735,36 @@ def test_a_name_in_han_or_hangul_is_read_family_name_first() -> None:
     assert read("김 민준") == read("김민준") == read(None, "민준", None, "김")
     assert read("김민준") == ("minjun", ("kim",))
     assert read("민준 김") == read("GIM, Minjun") == read("Minjun Kim") == ("minjun", ("kim",))
-    assert read("이수민") == read("I, Sumin") == read("Sumin Lee") == ("sumin", ("lee",))
-    # Spellings that are names in other languages too are left as written.
+    assert read("이수민") == read("Sumin Lee") == ("sumin", ("lee",))
+    # Spellings that are names in other languages too are left as written: an initial "I"
+    # ("John I"), the Chinese passports' "Lyu" (吕), An, Yi; in Hangul they are Lee and Ryu.
     assert read("Yi Wang") == ("yi", ("wang",)) and read("An Nguyen") == ("an", ("nguyen",))
+    assert read("John I") == ("john", ("i",)) and read("Wei Lyu") == ("wei", ("lyu",))
+    assert read("류민") == read("Min Ryu") == ("min", ("ryu",))
+    # A family name of two characters stays the family name when a space parts it.
+    assert read("남궁 민") == read("남궁민") == ("min", ("namgung",))
+    assert read("欧阳 修") == ("xiu", ("ouyang",))
     assert read("王") == ("wang", ())  # one character: no given name to part from it
     assert read("Wang Xiuying") == ("wang", ("xiuying",))  # Latin letters: as written
+
+
+def test_differing_middle_names_veto_only_under_a_model_that_knows_a_typo_of_one() -> None:
+    """A model saved before "middle names spelled closely" was a level reads a typo
+    ("Fatmanur", "Fatmannur") as "middle names differ": the veto is off for it."""
+    from lastmile.resolve.run import veto_sql
+
+    model = {"comparisons": persons.comparisons()}
+    assert "middle names differ" in veto_sql(model)
+    old = copy.deepcopy(model)
+    for comp in old["comparisons"]:
+        if comp["output_column_name"] == "middle":
+            comp["comparison_levels"] = [
+                lv
+                for lv in comp["comparison_levels"]
+                if lv.get("label_for_charts") != "middle names spelled closely"
+            ]
+    assert "middle names differ" not in veto_sql(old)
+    assert "given names differ" in veto_sql(old)
 
 
 def _first_pass(

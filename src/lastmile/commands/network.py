@@ -224,10 +224,14 @@ def _ids_of(text: str) -> list[str]:
     trimmed and composed (NFC), as the edge list's ids are, so that "José" typed with a
     combining accent is the José of the file."""
     import csv
+    import io
     import unicodedata
 
-    row = next(csv.reader([text], skipinitialspace=True), [])
-    return [unicodedata.normalize("NFC", t).strip() for t in row if t.strip()]
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline=""), skipinitialspace=True))
+    except csv.Error as exc:
+        raise CommandError(f"--remove: not a list of ids ({exc})") from None
+    return [unicodedata.normalize("NFC", t).strip() for row in rows for t in row if t.strip()]
 
 
 @app.command()

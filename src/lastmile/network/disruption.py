@@ -119,7 +119,7 @@ def _order(g: ig.Graph, strategy: str, steps: int, seed: int) -> list[int]:
     if strategy == "degree":
         return [int(v) for v in np.lexsort((-b, -np.asarray(g.degree())))[:steps]]
     structure = bare(g)
-    return key_player_set(structure, steps, b).members
+    return key_player_set(structure, steps, b, seed=seed).members
 
 
 def disrupt(

@@ -74,7 +74,8 @@ def _header(path: Path) -> tuple[str, list[str]]:
     if first.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise NetworkError(f"{path}: row 1: the file is UTF-16 text; save it as UTF-8 (CSV UTF-8)")
     try:
-        line = first.decode("utf-8-sig").rstrip("\r\n")
+        # A file whose lines end in a bare CR reads as one line: its header ends at the first.
+        line = first.decode("utf-8-sig").rstrip("\r\n").split("\r")[0]
     except UnicodeDecodeError:
         raise NetworkError(f"{path}: row 1: not UTF-8 text; save the file as UTF-8") from None
     delim = "," if "," in line else next((d for d in DELIMITERS[1:] if d in line), ",")
@@ -367,6 +368,11 @@ LINE_LIMIT = 2_000_000
 """The longest line of an edge list, in bytes (DuckDB's ``max_line_size``; ingest's too)."""
 
 
+def _id_order(name: str) -> tuple[int, int, str]:
+    """Ids that are numbers in numeric order ("2" before "10"), then the others as text."""
+    return (0, int(name), name) if name.isdecimal() and name.isascii() else (1, 0, name)
+
+
 def build_network(edges: pa.Table) -> Network:
     """The undirected simple graph of an edge table (``source``, ``target``, ``weight``).
 
@@ -389,12 +395,12 @@ def build_network(edges: pa.Table) -> Network:
         raise NetworkError("a row has no source id")
     import pyarrow.compute as pc
 
-    # Vertices in the order of their ids, not of the rows: every ranking breaks a tie by the
-    # vertex first in order, so one network gives the same picks and figures however its
-    # file is sorted or which way round its rows are written.
-    both = pa.chunked_array(src.chunks + tgt.chunks).drop_null().unique()
-    both = both.take(pc.sort_indices(both))
-    names = both.to_pylist()
+    # Vertices in the order of their ids (numbers as numbers), not of the rows: every ranking
+    # breaks a tie by the vertex first in order, so one network gives the same picks and
+    # figures however its file is sorted or which way round its rows are written.
+    unique = pa.chunked_array(src.chunks + tgt.chunks).drop_null().unique().to_pylist()
+    names = sorted(unique, key=_id_order)
+    both = pa.array(names, pa.string())
 
     s = pc.index_in(src, value_set=both).to_numpy(zero_copy_only=False)
     t_arr = pc.index_in(tgt, value_set=both)

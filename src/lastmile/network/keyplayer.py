@@ -245,7 +245,13 @@ def unsearched(ties: int, k: int) -> bool:
 
 
 def key_player_set(
-    g: ig.Graph, k: int, btw: np.ndarray, *, pool: int = DEFAULT_POOL, starts: int = STARTS
+    g: ig.Graph,
+    k: int,
+    btw: np.ndarray,
+    *,
+    pool: int = DEFAULT_POOL,
+    starts: int = STARTS,
+    seed: int = 0,
 ) -> KeyPlayerSet:
     """Borgatti's KPP-Neg set of ``k`` vertices by greedy search with swaps from several
     starting sets (see module doc), ranked within itself (:func:`_rank_within`)."""
@@ -271,7 +277,7 @@ def key_player_set(
 
     def sweep_fits() -> bool:
         # A sweep of swaps, and the ranking after the last, within the budget.
-        return evaluations + k * (len(candidates) - k) + k * (k + 1) // 2 <= max_evals
+        return bool(evaluations + k * (len(candidates) - k) + k * (k + 1) // 2 <= max_evals)
 
     def improve(chosen: list[int]) -> tuple[list[int], tuple[float, float], int, bool]:
         """Best improving swaps from ``chosen`` until none improves F; whether the budget
@@ -305,9 +311,9 @@ def key_player_set(
     # Random starting sets, drawn with a fixed seed so that the search stays deterministic:
     # single swaps from the greedy set cannot reach a pair that only works together (two
     # bridges of one bypass), which a start elsewhere can.
-    rng = np.random.default_rng(0)
+    rng = np.random.default_rng(seed)
     tried = 1
-    while tried < starts and len(candidates) > k and not bounded:
+    while tried < starts and 0 < k < len(candidates) and not bounded:
         if not sweep_fits():
             bounded = True
             break
@@ -398,7 +404,7 @@ def key_players(
         g.vs[DISTRIBUTES] if DISTRIBUTES in g.vs.attributes() else [False] * n, dtype=bool
     )
     if method == "keyplayer":
-        kps = key_player_set(structure, k_eff, b, pool=pool)
+        kps = key_player_set(structure, k_eff, b, pool=pool, seed=seed)
         ranked = kps.members
         if not kps.searched:
             notes.append(
@@ -411,8 +417,12 @@ def key_players(
                 f"key-player set (Borgatti 2006, fragmentation): {kps.evaluations:,} "
                 f"evaluations over {kps.pool:,} candidates"
                 + ("" if kps.pool == n else " (the highest-betweenness people)")
-                + f"; the best of {kps.starts} starting sets (the greedy one, then random), "
-                + f"{kps.swaps} improving swaps from it"
+                + (
+                    f"; the best of {kps.starts} starting sets (the greedy one, then random), "
+                    f"{kps.swaps} improving swaps from it"
+                    if kps.starts > 1
+                    else f"; {kps.swaps} improving swaps from the greedy start"
+                )
                 + (
                     f"; search bounded at {EVALUATION_BUDGET:,} tie visits (a large graph)"
                     if kps.bounded

@@ -48,8 +48,8 @@ COMMON_SELECTOR_NAMES = 3
 COMMON_SELECTOR_RECORDS = 50
 # Identifiers that name one person for life: two different ones are evidence against a match.
 PERSONAL_KINDS = ("ssn", "fbi", "a_number")
-# A given name tells a sex when this many records of the data at hand that bear it state one,
-# and this share of them state the same (build_person_features).
+# A given name tells a sex when this many full names of the data at hand that bear it state
+# one, and this share of them state the same (build_person_features).
 SEX_BY_NAME = (5, 0.95)
 
 
@@ -619,20 +619,24 @@ def build_person_features(con: duckdb.DuckDBPyConnection) -> None:
         """
     )
     # The sex a record's given name tells where the record states none: the sex the records
-    # at hand that bear the name state, when SEX_BY_NAME[0] of them or more do and
-    # SEX_BY_NAME[1] of them agree. Read from the data, not from a list of names: "Jan" is a
-    # man in Polish records and may be a woman's nickname in others, "Andrea" a man in
-    # Italian ones, and a name of both sexes here reads as neither (persons.comparisons).
+    # at hand that bear the name state, when SEX_BY_NAME[0] full names or more that bear it
+    # state one and SEX_BY_NAME[1] of them agree. Read from the data, not from a list of
+    # names: "Jan" is a man in Polish records and may be a woman's nickname in others,
+    # "Andrea" a man in Italian ones, and a name of both sexes here reads as neither.
     least, share = SEX_BY_NAME
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE person_features AS
-        WITH named AS (
+        WITH stated AS (
+            -- One row per name written and sex stated: one person's many records, written
+            -- alike, count once. An initial tells no sex.
+            SELECT DISTINCT first, fullname, sex FROM person_features
+            WHERE sex IS NOT NULL AND length(first) > 1
+        ), named AS (
             SELECT first, CASE
                 WHEN count(*) FILTER (WHERE sex = 'M') >= {share} * count(*) THEN 'M'
                 WHEN count(*) FILTER (WHERE sex = 'F') >= {share} * count(*) THEN 'F' END AS sex
-            FROM person_features WHERE sex IS NOT NULL AND first IS NOT NULL
-            GROUP BY first HAVING count(*) >= {least}
+            FROM stated GROUP BY first HAVING count(DISTINCT fullname) >= {least}
         )
         SELECT f.*, CASE WHEN f.sex IS NULL THEN n.sex END AS sex_by_name
         FROM person_features f LEFT JOIN named n ON n.first = f.first

@@ -296,6 +296,7 @@ def _generation_of(full: str) -> str:
 # first, in one character but for a few of two (Ouyang, Sima, Namgung, Hwangbo...), and
 # usually without a space ("王秀英", "박지훈"). Kana is Japanese, whose family names are
 # mostly two characters and whose kanji anyascii reads in Chinese: left to nameparser.
+_HANGUL = re.compile(r"[\uac00-\ud7a3]")
 _HAN_OR_HANGUL = re.compile(r"[\u4e00-\u9fff\uac00-\ud7a3]+(?: [\u4e00-\u9fff\uac00-\ud7a3]+)?")
 COMPOUND_FAMILY_NAMES = frozenset(
     {
@@ -314,11 +315,14 @@ KOREAN_SPELLINGS = {
     **{"gim": "kim", "bag": "park", "choe": "choi", "gwon": "kwon", "gwag": "kwak"},
     **{"baeg": "baek", "jeong": "jung", "seong": "sung", "hyeon": "hyun", "myeong": "myung"},
     **{"gyeong": "kyung", "cheon": "chun", "byeon": "byun", "yeom": "yum", "seog": "seok"},
-    **{"geum": "keum", "eom": "um", "yug": "yook", "gug": "kook", "lyu": "ryu"},
+    **{"geum": "keum", "eom": "um", "yug": "yook", "gug": "kook"},
 }
-# ...and the family names that are a surname only in Korean, whatever else they spell: 이 is
-# "I" to anyascii, "Lee", "Rhee" or "Ri" elsewhere; 박 is "Pak" in North Korean spelling.
-KOREAN_FAMILY_SPELLINGS = {**KOREAN_SPELLINGS, "i": "lee", "rhee": "lee", "pak": "park"}
+# ...and as family names: 이 is "Lee", "Rhee" or "Ri" in Latin letters, 박 "Pak" in North
+# Korean spelling.
+KOREAN_FAMILY_SPELLINGS = {**KOREAN_SPELLINGS, "rhee": "lee", "pak": "park"}
+# Family names read so only when written in Hangul: anyascii's "I" (이) and "Lyu" (류) are
+# also an initial ("Maria I.") and the Chinese passport spelling of 吕.
+HANGUL_FAMILY_SPELLINGS = {"i": "lee", "lyu": "ryu"}
 
 
 def _korean_spellings(parts: NameParts) -> NameParts:
@@ -340,13 +344,16 @@ def _east_asian(full: str) -> tuple[str, str] | None:
         family, given = text.split(" ")
         # Put in the Western order ("지혜 김"): a family name is one character nearly
         # always, a given name two.
-        if len(given) == 1 < len(family):
+        if len(given) == 1 < len(family) and family not in COMPOUND_FAMILY_NAMES:
             family, given = given, family
     else:
         cut = 2 if text[:2] in COMPOUND_FAMILY_NAMES and len(text) > 2 else 1
         family, given = text[:cut], text[cut:]
+    family_folded = fold(family).replace(" ", "")
+    if _HANGUL.match(family):
+        family_folded = HANGUL_FAMILY_SPELLINGS.get(family_folded, family_folded)
     # A given name of two syllables is one name, as Pinyin writes it ("Xiuying").
-    return fold(given).replace(" ", ""), fold(family).replace(" ", "")
+    return fold(given).replace(" ", ""), family_folded
 
 
 def parse_name(

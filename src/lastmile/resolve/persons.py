@@ -373,9 +373,12 @@ def comparisons() -> list[dict[str, Any]]:
             ),
             _level("l.sex = r.sex", "the same sex"),
             _level("l.sex <> r.sex", "different sex"),
-            # No evidence: the given names agreeing or alike say it already.
+            # No evidence: the given names agreeing or alike say it already; and one given
+            # name read as one sex against a record of it stating the other ("Andrea") is the
+            # name's reading contradicted, not two people.
             _level(
-                "coalesce(l.sex, l.sex_by_name) = coalesce(r.sex, r.sex_by_name)",
+                "coalesce(l.sex, l.sex_by_name) = coalesce(r.sex, r.sex_by_name) "
+                "OR l.first = r.first",
                 "the same sex, one read from a given name (no evidence)",
                 is_null_level=True,
             ),
