@@ -11,7 +11,7 @@ the components left, ``N`` the people left; ``F = 1`` once fewer than two remain
 is Borgatti's greedy optimisation: start from the greedy set (add, one at a time, the person
 whose removal raises ``F`` most), then try every swap of a member for a non-member and keep
 the best improving swap, until no swap improves ``F``; then do the same from ``STARTS - 1``
-random sets of candidates (drawn with a fixed seed) and keep the best set found, as
+random sets of candidates (drawn with the seed given, 0 by default) and keep the best set found, as
 Borgatti's KeyPlayer program restarts its greedy optimisation: single swaps from the greedy
 set cannot reach two people who only split the network together (the two ends of a bypass),
 and on drugnet (293 people) the greedy start alone left a set of two at F 0.65 where 0.78 is
@@ -308,7 +308,7 @@ def key_player_set(
         greedy.append(int(pick))
     chosen, current, swaps, cut = improve(greedy)
     bounded = bounded or cut
-    # Random starting sets, drawn with a fixed seed so that the search stays deterministic:
+    # Random starting sets, drawn with the given seed so that the search stays deterministic:
     # single swaps from the greedy set cannot reach a pair that only works together (two
     # bridges of one bypass), which a start elsewhere can.
     rng = np.random.default_rng(seed)
