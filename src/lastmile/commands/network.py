@@ -228,7 +228,7 @@ def _ids_of(text: str) -> list[str]:
     import unicodedata
 
     try:
-        rows = list(csv.reader(io.StringIO(text, newline=""), skipinitialspace=True))
+        rows = list(csv.reader(io.StringIO(text, newline=""), skipinitialspace=True, strict=True))
     except csv.Error as exc:
         raise CommandError(f"--remove: not a list of ids ({exc})") from None
     return [unicodedata.normalize("NFC", t).strip() for row in rows for t in row if t.strip()]
