@@ -434,8 +434,8 @@ def _parse_name(
         return NameParts(first_words[0], " ".join(mids), tuple(fam), suffix)
     # "Jesús Guzmán López": the last two words may both be surnames (paternal, maternal).
     # A letter alone is an initial, not a surname ("Luis V Ochoa"), and an East Slavic
-    # patronymic is a middle name ("Ivan Ivanovich Petrov"): as a surname, it made two
-    # brothers' sons "Ivan Ivanovich Orlov" and "Ivan Ivanovich Belov" share one.
+    # patronymic is a middle name ("Ivan Ivanovich Petrov"): as a surname, it made the
+    # namesakes "Ivan Ivanovich Orlov" and "Ivan Ivanovich Belov" share one.
     two = len(rest) >= 2 and len(rest[-2]) > 1 and not PATRONYMIC.search(rest[-2])
     surnames = rest[-2:] if two else rest[-1:]
     middle_words = first_words[1:] + rest[: len(rest) - len(surnames)]
