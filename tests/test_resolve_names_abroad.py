@@ -6,7 +6,8 @@ The operation is test_resolve's small one (its crowd trains the model), with pai
 relatives or namesakes whose names differ only where a name of their country differs (a
 compound given name's second part, the Arabic article, a sex only the given name tells),
 living at one address with one date of birth left blank; and one person written in Han
-characters or Hangul in one file and in Latin letters in another.
+characters or Hangul in one file and in Latin letters in another, or with a compound given
+name hyphenated in one and joined in another.
 """
 
 from __future__ import annotations
@@ -44,6 +45,11 @@ ADDED = [
     ("park", "I3", "PARK, Jihun", "1992-04-04", "", ""),
     ("wang", "I2", "王秀英", "1979-12-12", "", ""),
     ("wang", "I4", "WANG, Xiuying", "1979-12-12", "", ""),
+    # A compound given name hyphenated or spaced on one record, joined on the other.
+    ("seoyeon", "I1", "Seo-yeon Choi", "1994-06-06", "", ""),
+    ("seoyeon", "I2", "CHOI, SEOYEON", "1994-06-06", "", ""),
+    ("abdulrahman", "I3", "Abdul Rahman Nasser", "1968-02-02", "", ""),
+    ("abdulrahman", "I4", "Abdulrahman Nasser", "1968-02-02", "", ""),
 ]
 # Others of those given names who state their sex, and how many: what the data at hand reads
 # a name by (Andrea: 20 women and the one man above, 95 % women).
@@ -106,7 +112,7 @@ def test_relatives_whose_names_differ_as_their_countries_write_them_are_two_peop
         assert entity(ws, truth[a][0]) != entity(ws, truth[b][0])
 
 
-@pytest.mark.parametrize("person", ["park", "wang", "andrea"])
+@pytest.mark.parametrize("person", ["park", "wang", "andrea", "seoyeon", "abdulrahman"])
 def test_one_person_written_as_other_countries_write_is_one_entity(
     abroad: tuple[Path, dict[str, list[str]]], person: str
 ) -> None:

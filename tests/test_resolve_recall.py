@@ -748,6 +748,25 @@ def test_a_name_in_han_or_hangul_is_read_family_name_first() -> None:
     assert read("Wang Xiuying") == ("wang", ("xiuying",))  # Latin letters: as written
 
 
+def test_a_compound_given_name_written_joined_is_one_of_its_forms() -> None:
+    """"Min-jun" and "Abdul Rahman" read as a given name and a middle name; run together they
+    meet "Minjun" and "Abdulrahman", as a nickname meets its name. Never split, and an
+    initial is no part."""
+
+    def forms(*args: str | None) -> frozenset[str]:
+        return names.readings(*args)[0].given_forms
+
+    assert "minjun" in forms(None, "Min-jun", None, "Kim") & forms(None, "Minjun", None, "Kim")
+    assert "abdulrahman" in forms("Abdul Rahman Hassan") & forms("Abdulrahman Hassan")
+    assert "maryann" in forms("SMITH, Mary Ann")
+    assert "minjun kim" in names.readings(None, "Min Jun", None, "Kim")[0].keys()
+    assert forms("Minjun Kim") == {"minjun"}  # not split
+    assert forms("SMITH, J. Paul") == names.first_forms("j")  # an initial leads: no join
+    assert "johnp" not in forms("SMITH, John P.")  # nor follows
+    assert forms("SMITH, Mary Ann Lee") >= {"mary", "maryann"}
+    assert "maryannlee" not in forms("SMITH, Mary Ann Lee")  # the first middle name only
+
+
 def test_differing_middle_names_veto_only_under_a_model_that_knows_a_typo_of_one() -> None:
     """A model saved before "middle names spelled closely" was a level reads a typo
     ("Fatmanur", "Fatmannur") as "middle names differ": the veto is off for it."""

@@ -396,7 +396,7 @@ def parse_name_row(row: NameIn) -> NameRow:
         parts.full or None,
         parts.suffix or None,
         keys,
-        sorted(names.first_forms(parts.first)) if parts.first else [],
+        sorted(parts.given_forms),
         # A record whose two readings disagree on which name is given does not say which
         # is its middle name either, unless its full name states its order ("FAMILY, Given").
         (parts.middle or None) if other is None or "," in (full or "") else None,

@@ -182,12 +182,28 @@ class NameParts:
     def full(self) -> str:
         return " ".join(p for p in (self.first, " ".join(self.surnames)) if p)
 
+    @property
+    def given_forms(self) -> frozenset[str]:
+        """The forms this given name may take on another record: the names it is a nickname
+        of (:func:`first_forms`), and the given name run together with the first middle
+        name. A compound given name is written hyphenated, spaced or joined by one clerk or
+        another ("Min-jun" and "Minjun", "Abdul Rahman" and "Abdulrahman", "Mary-Ann" and
+        "Maryann"), and a written part reads as a middle name. Only joined, never split:
+        "Minjun" alone says nothing of where a clerk would part it. An initial is no part."""
+        if not self.first:
+            return frozenset()
+        forms = first_forms(self.first)
+        following = self.middle.split()[:1]
+        if len(self.first) > 1 and following and len(following[0]) > 1:
+            forms |= {self.first + following[0]}
+        return forms
+
     def keys(self) -> set[str]:
         """``first surname`` for each surname: how two records meet despite a dropped
-        maternal surname or a nickname."""
+        maternal surname, a nickname or a compound given name written joined."""
         if not self.first or not self.surnames:
             return set()
-        return {f"{f} {s}" for f in first_forms(self.first) for s in self.surnames}
+        return {f"{f} {s}" for f in self.given_forms for s in self.surnames}
 
 
 def _particle(word: str) -> bool:
