@@ -4,13 +4,14 @@
 
 A check that person resolution is not fitted to lastmile's own synthetic operation, whose
 people are US census and Spanish names. The people here are drawn with faker's locales
-(names and addresses of fourteen countries, some in Cyrillic, Arabic and Hangul) by a
+(names and addresses of sixteen countries, some in Cyrillic, Hangul, Arabic and Persian
+script) by a
 generator that shares nothing with ``lastmile.synth``. Each person is written into one to
 five subject records of different case files of eight made-up agencies, and each record is
 corrupted the way record-linkage research corrupts test data (Christen and Vatsalan's GeCo
 generator; Christen, *Data Matching*, 2012, ch. 12): typing errors (a key's neighbour, a
 letter dropped, doubled or two swapped), names in capitals, accents dropped, given and family
-names swapped, a second given name cut to an initial or dropped, a name transliterated by
+names swapped, a title before a name ("Dr.", "Herr", "المهندسة"), a second given name cut to an initial or dropped, a name transliterated by
 another clerk's system ("Vsevolod", "Wsewolod"), dates of birth missing, with day and month
 swapped or a digit mistyped, and addresses, sexes, phones and passport numbers given on some
 records only.
@@ -67,8 +68,10 @@ LOCALES = [
     ("ru_RU", 6, "RU"),
     ("uk_UA", 4, "UA"),
     ("ko_KR", 3, "KR"),
+    ("ar_SA", 4, "SA"),
+    ("fa_IR", 3, "IR"),
 ]
-OTHER_SCRIPT = {"ru_RU", "uk_UA", "ko_KR"}
+OTHER_SCRIPT = {"ru_RU", "uk_UA", "ko_KR", "ar_SA", "fa_IR"}
 AGENCIES = [
     ("XA-PD", "Example City Police Department", "local"),
     ("XB-SO", "Example County Sheriff's Office", "local"),
@@ -102,6 +105,7 @@ class Person:
     address: str
     phone: str
     passport: str
+    title: str = ""
     records: list[str] = field(default_factory=list)
 
 
@@ -131,6 +135,7 @@ def draw_people(n: int, rng: random.Random) -> list[Person]:
                 phone=rng.choice(["212", "305", "312", "415", "602"])
                 + f"555{rng.randrange(10_000):04d}",
                 passport=f"{country}-" + "".join(rng.choices(PASSPORT_CHARACTERS, k=9)),
+                title=title_of(f, sex),
             )
         )
     # Namesakes: another person of the same name, born elsewhere and on another day.
@@ -145,6 +150,15 @@ def draw_people(n: int, rng: random.Random) -> list[Person]:
             p.family, p.address, p.phone = other.family, other.address, other.phone
             p.dob = other.dob + timedelta(days=rng.randrange(400, 3650))
     return people
+
+
+def title_of(f: Faker, sex: str) -> str:
+    """A title of the person's country and sex, as its lists write one before a name ("Dr.",
+    "Herr", "المهندسة"): faker's prefixes, where its locale has them."""
+    try:
+        return str(f.prefix_male() if sex == "M" else f.prefix_female())
+    except AttributeError:
+        return ""
 
 
 def typo(word: str, rng: random.Random) -> str:
@@ -178,7 +192,10 @@ def transliterate(word: str, rng: random.Random) -> str:
 
 def render(p: Person, rng: random.Random) -> dict[str, str]:
     given, family = list(p.given), p.family
+    # A clerk who writes a name in Latin letters writes its title so too, not transliterated.
+    title = p.title
     if p.locale in OTHER_SCRIPT and rng.random() < 0.6:
+        title = ""
         given = [transliterate(g, rng) for g in given]
         family = transliterate(family, rng)
     if len(given) > 1:
@@ -201,6 +218,8 @@ def render(p: Person, rng: random.Random) -> dict[str, str]:
         if rng.random() < 0.3
         else " ".join(x for x in (first, middle, family) if x)
     )
+    if title and "," not in full and rng.random() < 0.1:
+        full = f"{title} {full}"
     dob = ""
     if rng.random() < 0.65:
         d = p.dob

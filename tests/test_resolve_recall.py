@@ -663,6 +663,18 @@ def test_letters_without_an_accent_to_strip_are_transliterated() -> None:
     assert names.fold("O'Neil-Smith") == "oneil smith"
 
 
+def test_apostrophes_and_the_marks_of_ayn_and_hamza_join_a_word() -> None:
+    """An apostrophe of any keyboard, and the ayn and hamza as anyascii and romanizations
+    write them, are dropped, not a space: "سعيد" (anyascii "s`yd") was the one-letter given
+    name "s", which Sa'id, Sa'd and Sa'ud shared."""
+    for apostrophe in ("'", "´", "`", "\u2019", "\u2018", "\u02bc", "\u02bb"):
+        assert names.fold(f"O{apostrophe}Neil") == "oneil", apostrophe
+    assert names.fold("Saʿīd Maʾmūn") == "said mamun"
+    assert len(names.fold("سعيد").split()) == 1 and len(names.fold("معيض").split()) == 1
+    assert names.fold("سعيد") != names.fold("سعد")
+    assert names.parse_name("سعيد الزهراني").first == names.fold("سعيد")
+
+
 def test_a_surname_spelled_as_a_particle_or_a_title_is_kept() -> None:
     """Particles go but for a part's last word ("de la Cruz" is "cruz"); a part that ends
     in a particle's spelling ends in the name: Lê, Đỗ and La (Vietnamese), Du and Di
@@ -718,6 +730,29 @@ def test_other_languages_connectors_titles_and_patronymics_are_read_as_such() ->
     assert read("Anna Sergeyevna Petrova") == ("anna", "sergeyevna", ("petrova",))
     assert read("Milla Jovovich") == ("milla", "", ("jovovich",))  # a surname so ending
     assert read("Jesús Guzmán López") == ("jesus", "", ("guzman", "lopez"))
+
+
+def test_honorifics_and_connectors_in_arabic_persian_or_hebrew_script_are_no_name() -> None:
+    """Lists of those countries write a title before a name ("المهندسة", the engineer;
+    "جناب آقای", Mr), which nameparser does not know; read as a given name, every engineer
+    shared one. Connectors written in Arabic script (آل, بن) are no surname, as Al and bin
+    are not in Latin letters. Their folded spellings ("l", "mr") are left alone in Latin
+    letters, where they are an initial or nameparser's."""
+
+    def read(*args: str | None) -> tuple[str, tuple[str, ...]]:
+        parts = names.readings(*args)[0]
+        return parts.first, parts.surnames
+
+    jwn = read("جوان الخيل")
+    assert read("المهندسة جوان الخيل") == read("الدكتورة جوان الخيل") == jwn
+    assert jwn[0] == names.fold("جوان")
+    assert read("جناب آقای دکتر علی رضایی") == read("علی رضایی")
+    assert read("خانم") == (names.fold("خانم"), ())  # a word alone is a name
+    assert read("מר משה כהן") == read("משה כהן")
+    assert read("السيد") == (names.fold("السيد"), ())  # the last word is a name
+    assert read(None, "السيد محمد", None, "آل سعود") == read(None, "محمد", None, "سعود")
+    assert read("محمد بن سلمان") == (names.fold("محمد"), (names.fold("سلمان"),))
+    assert names.readings("John L Smith")[0].middle == "l"  # an initial in Latin letters
 
 
 def test_a_name_in_han_or_hangul_is_read_family_name_first() -> None:

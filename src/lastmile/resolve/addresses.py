@@ -129,15 +129,11 @@ DIRECTIONS = {
 }
 
 
-# Apostrophes of every keyboard ("St Mary's", "St Mary´s", "St Mary`s"): dropped, not read
-# as a space, or "Mary´s" leaves a stray "s", which is also a point of the compass.
-_APOSTROPHES = re.compile("['`\u00b4\u2018\u2019\u02bc]")
-
-
 def _tokens(text: str) -> list[str]:
     """The tokens of ``text`` in order: lower-case ASCII letters and digits, apostrophes
-    dropped, a direction written one way."""
-    return [DIRECTIONS.get(t, t) for t in _TOKEN.findall(ascii_lower(_APOSTROPHES.sub("", text)))]
+    dropped (names.APOSTROPHES: "St Mary´s" leaves no stray "s", which is also a point of
+    the compass), a direction written one way."""
+    return [DIRECTIONS.get(t, t) for t in _TOKEN.findall(ascii_lower(text))]
 
 
 def address_tokens(text: str) -> tuple[list[str], list[str]]:

@@ -53,6 +53,7 @@ PARTICLES = frozenset(
     }
 )
 PARTICLES_DER = frozenset({"der", "den", "di", "du", "le", "st"})
+
 # The endings of Russian, Ukrainian and Belarusian patronymics (Ivanovich, Sergeyevna, Ilyinichna,
 # Petrovych, Ivanivna), folded. A surname may end so too (Abramovich): only a word between a
 # given name and a surname is read as one.
@@ -121,18 +122,66 @@ def fold(text: str | None) -> str:
 # given names and surnames), so each text is folded once.
 @lru_cache(maxsize=200_000)
 def _fold(text: str) -> str:
-    return " ".join(_NON_LETTER.sub(" ", ascii_lower(text).replace("'", "")).split())
+    return " ".join(_NON_LETTER.sub(" ", ascii_lower(text)).split())
+
+
+# Apostrophes of every keyboard ("O'Brien", "O´Brien", "O’Brien") and the marks that write
+# the Arabic ayn and hamza ("Saʿīd", "Maʾmūn"; anyascii writes "سعيد" as "s`yd" and "أحمد" as
+# "'hmd"): dropped, not read as a space. Read as one, "سعيد" was "s" and "yd", a given name
+# of one letter that Sa'id, Sa'd and Sa'ud shared, and "´" (a space once NFKD has taken
+# it apart) left "Mary´s" a stray "s".
+APOSTROPHES = re.compile("['`\u00b4\u2018\u2019\u02bb\u02bc\u02be\u02bf]")
 
 
 def ascii_lower(text: str) -> str:
-    """``text`` in lower-case ASCII, accents stripped and other letters transliterated, its
-    digits and punctuation kept (what :func:`fold` starts from)."""
-    decomposed = unicodedata.normalize("NFKD", text)
+    """``text`` in lower-case ASCII, accents stripped and other letters transliterated,
+    apostrophes dropped (:data:`APOSTROPHES`), its digits and other punctuation kept (what
+    :func:`fold` starts from)."""
+    decomposed = unicodedata.normalize("NFKD", APOSTROPHES.sub("", text))
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     if not stripped.isascii():
         # Only what NFKD could not take apart: most names are ASCII once accents are gone.
-        stripped = anyascii(stripped)
+        stripped = APOSTROPHES.sub("", anyascii(stripped))
     return stripped.lower()
+
+
+def _in_script(words: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(fold(w) for w in words)
+
+
+# The connectors of Arabic names written in Arabic script, as PARTICLES holds them in Latin
+# letters: "Al" (the family of: "عبدالله آل عواض"), "son of" and "daughter of" (bin, ibn,
+# bint). Folded they are "l", "bn", "bnt", which Latin letters do not spell as connectors
+# ("L" is an initial), so they are known in their own script only (:func:`_script_word`).
+SCRIPT_PARTICLES = _in_script(("آل", "ال", "بن", "ابن", "بنت"))
+# Honorifics that lead names in Arabic, Persian and Hebrew script and that nameparser's
+# titles lack: Mr, Mrs and Miss (al-Sayyid, al-Sayyida, al-Anisa; Persian Jenab-e Aqa-ye,
+# Sarkar-e Khanom; Hebrew Mar, Geveret), engineer, doctor, professor, sheikh, hajji, rabbi.
+# Records copied from lists of those countries write them ("المهندسة جوان أبا الخيل"), and
+# read as a given name, "the engineer" was the given name of every engineer. Dropped only
+# where they lead a name, and only written in their own script.
+SCRIPT_HONORIFICS = _in_script(
+    (
+        *("السيد", "السيدة", "الآنسة", "آنسة", "المهندس", "المهندسة", "مهندس", "مهندسة"),
+        *("الأستاذ", "الأستاذة", "أستاذ", "أستاذة", "الدكتور", "الدكتورة", "دكتور", "دكتورة"),
+        *("الشيخ", "الشيخة", "الحاج", "الحاجة"),
+        *("جناب", "آقای", "سرکار", "خانم", "دکتر"),
+        *("מר", "גברת", "הרב"),
+    )
+)
+
+
+def _script_word(word: str, folded: frozenset[str]) -> bool:
+    """Whether ``word``, written in a script other than Latin letters, is one of ``folded``."""
+    return not word.isascii() and fold(word) in folded
+
+
+def _without_honorifics(words: list[str]) -> list[str]:
+    """``words`` without the honorifics in Arabic, Persian or Hebrew script that lead them
+    (:data:`SCRIPT_HONORIFICS`); the last word is a name, whatever it spells."""
+    while len(words) > 1 and _script_word(words[0], SCRIPT_HONORIFICS):
+        words = words[1:]
+    return words
 
 
 @lru_cache(maxsize=1)
@@ -215,8 +264,12 @@ def _words(text: str) -> list[str]:
     Berg" is "berg", "Nguyen Van Le" is "nguyen le"), but for its last word: a particle's
     spelling there is the name itself and is kept: "Lê", "Đỗ", "La" (Vietnamese), "Du",
     "Di" (Chinese) fold to a particle's spelling, and dropping them left "Lê Tú" and "Tú
-    Lê" without a surname and "Đỗ Văn Hùng" as "Hùng" alone."""
-    words = fold(text).split()
+    Lê" without a surname and "Đỗ Văn Hùng" as "Hùng" alone. Honorifics and connectors in
+    Arabic, Persian or Hebrew script are dropped as written (:data:`SCRIPT_HONORIFICS`,
+    :data:`SCRIPT_PARTICLES`)."""
+    raw = _without_honorifics(text.split())
+    kept = [w for i, w in enumerate(raw) if i == len(raw) - 1 or not _script_word(w, SCRIPT_PARTICLES)]
+    words = fold(" ".join(kept)).split()
     return [w for i, w in enumerate(words) if not _particle(w) or i == len(words) - 1]
 
 
@@ -279,7 +332,8 @@ def _tidy(full: str) -> str:
     ("Dennis Harlow, Jr." is "Dennis Harlow Jr.", not the family name "Dennis Harlow" before
     a given name "Jr.")."""
     text = _ORDINALS.sub(lambda m: _ORDINAL_NUMERALS[m.group(1).lower()], full)
-    words = text.split()
+    words = _without_honorifics(text.split())
+    text = " ".join(words)
     if len(words) >= 3 and fold(words[0]) in LEADING_TITLES:
         text = " ".join(words[1:])
     head, comma, tail = text.rpartition(",")
