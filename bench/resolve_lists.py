@@ -11,10 +11,10 @@ five subject records of different case files of eight made-up agencies, and each
 corrupted the way record-linkage research corrupts test data (Christen and Vatsalan's GeCo
 generator; Christen, *Data Matching*, 2012, ch. 12): typing errors (a key's neighbour, a
 letter dropped, doubled or two swapped), names in capitals, accents dropped, given and family
-names swapped, a title before a name ("Dr.", "Herr", "المهندسة"), a second given name cut to an initial or dropped, a name transliterated by
-another clerk's system ("Vsevolod", "Wsewolod"), dates of birth missing, with day and month
-swapped or a digit mistyped, and addresses, sexes, phones and passport numbers given on some
-records only.
+names swapped, a title before a name ("Dr.", "Herr", the engineer), a second given name cut
+to an initial or dropped, a name transliterated by another clerk's system ("Vsevolod",
+"Wsewolod"), dates of birth missing, with day and month swapped or a digit mistyped, and
+addresses, sexes, phones and passport numbers given on some records only.
 
 Two traps hold precision to account: namesakes (another person given the same name, with
 another date of birth and address) and siblings (one family name, address and phone, another

@@ -268,7 +268,9 @@ def _words(text: str) -> list[str]:
     Arabic, Persian or Hebrew script are dropped as written (:data:`SCRIPT_HONORIFICS`,
     :data:`SCRIPT_PARTICLES`)."""
     raw = _without_honorifics(text.split())
-    kept = [w for i, w in enumerate(raw) if i == len(raw) - 1 or not _script_word(w, SCRIPT_PARTICLES)]
+    kept = [
+        w for i, w in enumerate(raw) if i == len(raw) - 1 or not _script_word(w, SCRIPT_PARTICLES)
+    ]
     words = fold(" ".join(kept)).split()
     return [w for i, w in enumerate(words) if not _particle(w) or i == len(words) - 1]
 
