@@ -54,12 +54,57 @@ _SAME_NUMBERS = (
     "(l.addr_nums IS NULL OR r.addr_nums IS NULL "
     f"OR {_shared('addr_nums')} = least(len(l.addr_nums), len(r.addr_nums)))"
 )
+# Two places stated, one on each side, that are not the same and share no word of four
+# letters or more are two addresses, whatever their street: "Via Roma 10" of Milano and of
+# Torino, "12 High Street" of Leeds and of York. Only when both sides state one, as usaddress
+# reads places of other countries erratically (a colonia for a city, a city for a state);
+# words, so that a place read in part still agrees; and long ones, as "CO" of Denver is also
+# Boulder's, "San" of San Pedro San Juan's and "New" of New York New Haven's.
+ALIKE_PLACE_SIMILARITY = 0.85
+_PLACE_WORDS = (
+    "list_filter(flatten(list_transform({s}.addr_places, "
+    "lambda p: string_split(replace(p, ',', ' '), ' '))), lambda w: length(w) >= 4)"
+)
+PLACES_AGREE_SQL = (
+    "(l.addr_places IS NULL OR r.addr_places IS NULL "
+    "OR list_has_any(l.addr_places, r.addr_places) "
+    f"OR len(list_filter({_PLACE_WORDS.format(s='l')}, lambda w: len(list_filter("
+    f"{_PLACE_WORDS.format(s='r')}, lambda v: jaro_similarity(w, v) >= "
+    f"{ALIKE_PLACE_SIMILARITY})) > 0)) > 0)"
+)
+# Without a number on either side, two addresses are one only when every word of the side
+# with fewer words is the other's: the rule on numbers says nothing then, and two cottages of
+# one lane ("Rose Cottage, Church Lane, Little Snoring" and "Ivy Cottage, ...") or two plots
+# without a number ("Calle Hidalgo S/N" and "Calle Morelos S/N" of one colonia) share most of
+# their words. A ship's or a farm's name with and without its postcode still agrees.
+_SOME_NUMBER = (
+    "(l.addr_nums IS NOT NULL OR r.addr_nums IS NOT NULL "
+    f"OR {_shared('addr_words')} = least(len(l.addr_words), len(r.addr_words)))"
+)
+
+# House numbers that a parsed street key gives on both sides and that differ: two houses,
+# whatever else the words and numbers share ("Flat 3, 12 High Street" and "3 High Street":
+# the numbers of the side with fewer are the other's too).
+_HOUSES = (
+    "list_transform(list_filter({s}.addr_streets, lambda k: NOT starts_with(k, '~')), "
+    "lambda k: split_part(k, ' ', 1))"
+)
+HOUSES_AGREE_SQL = (
+    f"(coalesce(len({_HOUSES.format(s='l')}), 0) = 0 "
+    f"OR coalesce(len({_HOUSES.format(s='r')}), 0) = 0 "
+    f"OR list_has_any({_HOUSES.format(s='l')}, {_HOUSES.format(s='r')}))"
+)
+
 CLOSE_ADDRESS_SQL = (
     f"{_shared('addr_words')} >= 2 "
     f"AND {_shared('addr_words')} >= "
     f"{CLOSE_ADDRESS_SHARE} * least(len(l.addr_words), len(r.addr_words)) "
-    f"AND {_SAME_NUMBERS}"
+    f"AND {_SAME_NUMBERS} AND {PLACES_AGREE_SQL} AND {_SOME_NUMBER} AND {HOUSES_AGREE_SQL}"
 )
+# A street key shared, with the rule on numbers: the key leaves out the flat ("Flat 3" and
+# "Flat 5, 12 High Street") and usaddress reads a postcode of another country as a flat or
+# leaves it out, so two households of one house or of one street in two towns share a key.
+STREET_SHARED_SQL = f"list_has_any(l.addr_streets, r.addr_streets) AND {_SAME_NUMBERS}"
 
 
 # Two writings of one address by clerks who also mistype, run words together or split them
@@ -110,7 +155,10 @@ def _fewer(a: str, b: str) -> str:
 
 # The cheap tests first: DuckDB evaluates a conjunction's later terms only on the pairs that
 # passed the earlier ones.
-ALIKE_ADDRESS_SQL = f"{_SAME_NUMBERS} AND (({_fewer('l', 'r')}) OR ({_fewer('r', 'l')}))"
+ALIKE_ADDRESS_SQL = (
+    f"{_SAME_NUMBERS} AND {PLACES_AGREE_SQL} AND {_SOME_NUMBER} AND {HOUSES_AGREE_SQL} "
+    f"AND (({_fewer('l', 'r')}) OR ({_fewer('r', 'l')}))"
+)
 
 
 # Words of one letter say nothing of an address (an initial, a flat's letter), but for the
@@ -136,10 +184,22 @@ def _tokens(text: str) -> list[str]:
     return [DIRECTIONS.get(t, t) for t in _TOKEN.findall(ascii_lower(text))]
 
 
+# Numbers written together ("93/32", "45-3", "Mz 5-12", "1-2-3"): their order is which is the
+# house and which the flat, so the numbers joined are one number more. Compared as a set
+# alone, "ul. Słowackiego 93/32" and "32/93" were one address.
+_JOINED_NUMBERS = re.compile(r"\b\d+[a-z]?(?:\s*[-/]\s*\d+[a-z]?)+\b")
+# Two letters parted by a slash are one word: "S/N" (sin número, no number) is not two
+# points of the compass, nor "C/O" two letters.
+_LETTER_SLASH = re.compile(r"\b([a-z])\s*/\s*([a-z])\b")
+
+
 def address_tokens(text: str) -> tuple[list[str], list[str]]:
-    """(words, numbers) of one address, folded, each sorted and without repeats."""
-    tokens = set(_tokens(text))
-    numbers = {t for t in tokens if any(ch.isdigit() for ch in t)}
+    """(words, numbers) of one address, folded, each sorted and without repeats; numbers
+    written together are also one number, in their order ("93/32")."""
+    plain = _LETTER_SLASH.sub(r"\1\2", ascii_lower(text))
+    joined = {re.sub(r"\s*[-/]\s*", "/", m.group(0)) for m in _JOINED_NUMBERS.finditer(plain)}
+    tokens = set(_tokens(plain))
+    numbers = {t for t in tokens if any(ch.isdigit() for ch in t)} | joined
     words = {t for t in tokens - numbers if len(t) >= 2 or t in COMPASS_POINTS}
     return sorted(words), sorted(numbers)
 
@@ -148,6 +208,14 @@ def address_tokens(text: str) -> tuple[list[str], list[str]]:
 # "100 Main St, Springfield, IL 62701" only "100 main st" says which house. Two records of
 # one city are "the same city", not one address written two ways.
 _PLACE_LABELS = frozenset({"PlaceName", "StateName", "ZipCode", "CountryName"})
+# What usaddress tags when it cannot place a word in a street address.
+_UNPLACED_LABELS = frozenset({"Recipient", "NotAddress", "LandmarkName", "BuildingName"})
+
+
+def _names_a_house(words: list[str], numbers: list[str]) -> bool:
+    """Two words and a number, or a word and two numbers (a street of numbers, "Calle 10 #
+    5-20", as Colombia writes one), say which house."""
+    return bool(numbers) and (len(words) >= 2 or (bool(words) and len(numbers) >= 2))
 
 
 @lru_cache(maxsize=200_000)
@@ -170,12 +238,18 @@ def address_parts(text: str) -> tuple[str, str, list[str], list[str]]:
         labelled = list(exc.parsed_string)
     except Exception:  # a parser failure never loses the record
         tagged = {}
-    number = "".join(ch for ch in str(tagged.get("AddressNumber", "")) if ch.isalnum()).lower()
+    # A parse that leaves words it could not place in an address ("Calle Benito Juárez Mz"
+    # read as a recipient, the street key then "5 lt 12") says nothing of the street: no
+    # parsed key, only its place. A parser is trusted where it accounts for the whole text
+    # (Christen, *Data Matching*, 2012, ch. 3).
+    unplaced = {label for _, label in labelled} & _UNPLACED_LABELS
+    street_tags = {} if unplaced else tagged
+    number = "".join(ch for ch in str(street_tags.get("AddressNumber", "")) if ch.isalnum()).lower()
     # Digits kept ("5th" and "7th Avenue" are two streets) and directions written one way.
     street = " ".join(
         _tokens(
             " ".join(
-                str(tagged.get(k, ""))
+                str(street_tags.get(k, ""))
                 for k in ("StreetNamePreDirectional", "StreetName", "StreetNamePostDirectional")
             )
         )
@@ -191,12 +265,13 @@ def address_parts(text: str) -> tuple[str, str, list[str], list[str]]:
         drop_words, drop_numbers = address_tokens(placed)
         words = sorted(set(words) - set(drop_words))
         numbers = sorted(set(numbers) - set(drop_numbers))
-    elif not key and not (len(words) >= 3 or (numbers and len(words) >= 2)):
+    elif not key and not (len(words) >= 3 or _names_a_house(words, numbers)):
         return "", "", [], []
-    if not key and numbers and len(words) >= 2:
+    if not key and _names_a_house(words, numbers):
         # An address usaddress cannot read (another country's), as words: "~" keeps it
-        # apart from a parsed key.
-        key = "~" + " ".join(sorted(words + numbers))
+        # apart from a parsed key. With the place it read, as a parsed key has: without
+        # it, "Calle Hidalgo 123" of Guadalajara and of Monterrey were one key.
+        key = "~" + " ".join(sorted(words + numbers)) + (f" | {place}" if place else "")
     return key, place, words, numbers
 
 

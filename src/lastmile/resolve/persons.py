@@ -311,7 +311,7 @@ def comparisons() -> list[dict[str, Any]]:
                 "(l.addr_places IS NULL AND l.addr_words IS NULL) OR "
                 "(r.addr_places IS NULL AND r.addr_words IS NULL)"
             ),
-            _level("list_has_any(l.addr_streets, r.addr_streets)", "a street address shared"),
+            _level(addr.STREET_SHARED_SQL, "a street address shared"),
             # Two clerks' writings of one address, in any country (addresses.py).
             _level(addr.CLOSE_ADDRESS_SQL, "one address written two ways"),
             _level(addr.ALIKE_ADDRESS_SQL, "one address written two ways, with typos"),
