@@ -749,8 +749,11 @@ def test_honorifics_and_connectors_in_arabic_persian_or_hebrew_script_are_no_nam
     assert read("جناب آقای دکتر علی رضایی") == read("علی رضایی")
     assert read("خانم") == (names.fold("خانم"), ())  # a word alone is a name
     assert read("מר משה כהן") == read("משה כהן")
-    assert read("السيد") == (names.fold("السيد"), ())  # the last word is a name
-    assert read(None, "السيد محمد", None, "آل سعود") == read(None, "محمد", None, "سعود")
+    assert read("المهندس") == (names.fold("المهندس"), ())  # the last word is a name
+    assert read(None, "المهندس محمد", None, "آل سعود") == read(None, "محمد", None, "سعود")
+    # El-Sayed is a given name as well as "Mr": kept, in a full name as in its box.
+    assert read("السيد البدوي") == read(None, "السيد", None, "البدوي")
+    assert read("السيد البدوي")[0] == names.fold("السيد")
     assert read("محمد بن سلمان") == (names.fold("محمد"), (names.fold("سلمان"),))
     assert names.readings("John L Smith")[0].middle == "l"  # an initial in Latin letters
 

@@ -3,13 +3,14 @@ word by word where it cannot (docs/resolution.md, "Addresses").
 
 An address is reduced to two keys: the *street key* (house number, street name and place,
 folded; the street type and unit left out, so "1200 Example St." and "1200 EXAMPLE STREET"
-agree) and the *place key* (city and state). usaddress knows United States addresses only:
-"ul. Słowackiego 93/32, 14-190 Mikołów" or "Số 10/506 Hùng Vương, Đà Nẵng" give it no house
+agree; a key with a flat is also given with its unit, "1200 example | phoenix, az#4b") and the
+*place key* (city and state). usaddress knows United States addresses only: "ul.
+Słowackiego 93/32, 14-190 Mikołów" or "Số 10/506 Hùng Vương, Đà Nẵng" give it no house
 number and street, so such an address takes as its street key its folded words and numbers
 in order of the alphabet (written the same, case, accents, punctuation and word order aside),
-without the city, state, ZIP and country usaddress finds in it, when what is left states a
-number and two words at least ("Houston TX 77002" or "Apt 4, Springfield IL" is no street
-address).
+without the city, state, ZIP and country usaddress finds in it but with its place, when
+what is left states a number and two words, or a word and two numbers, at least ("Houston
+TX 77002" or "Apt 4, Springfield IL" is no street address).
 
 Besides the keys, every address gives its *words* (folded, two letters or more) and its
 *numbers* (the tokens holding a digit: house, flat, postcode), without the city, state, ZIP
@@ -54,24 +55,6 @@ _SAME_NUMBERS = (
     "(l.addr_nums IS NULL OR r.addr_nums IS NULL "
     f"OR {_shared('addr_nums')} = least(len(l.addr_nums), len(r.addr_nums)))"
 )
-# Two places stated, one on each side, that are not the same and share no word of four
-# letters or more are two addresses, whatever their street: "Via Roma 10" of Milano and of
-# Torino, "12 High Street" of Leeds and of York. Only when both sides state one, as usaddress
-# reads places of other countries erratically (a colonia for a city, a city for a state);
-# words, so that a place read in part still agrees; and long ones, as "CO" of Denver is also
-# Boulder's, "San" of San Pedro San Juan's and "New" of New York New Haven's.
-ALIKE_PLACE_SIMILARITY = 0.85
-_PLACE_WORDS = (
-    "list_filter(flatten(list_transform({s}.addr_places, "
-    "lambda p: string_split(replace(p, ',', ' '), ' '))), lambda w: length(w) >= 4)"
-)
-PLACES_AGREE_SQL = (
-    "(l.addr_places IS NULL OR r.addr_places IS NULL "
-    "OR list_has_any(l.addr_places, r.addr_places) "
-    f"OR len(list_filter({_PLACE_WORDS.format(s='l')}, lambda w: len(list_filter("
-    f"{_PLACE_WORDS.format(s='r')}, lambda v: jaro_similarity(w, v) >= "
-    f"{ALIKE_PLACE_SIMILARITY})) > 0)) > 0)"
-)
 # Without a number on either side, two addresses are one only when every word of the side
 # with fewer words is the other's: the rule on numbers says nothing then, and two cottages of
 # one lane ("Rose Cottage, Church Lane, Little Snoring" and "Ivy Cottage, ...") or two plots
@@ -85,13 +68,14 @@ _SOME_NUMBER = (
 # House numbers that a parsed street key gives on both sides and that differ: two houses,
 # whatever else the words and numbers share ("Flat 3, 12 High Street" and "3 High Street":
 # the numbers of the side with fewer are the other's too).
-_HOUSES = (
-    "list_transform(list_filter({s}.addr_streets, lambda k: NOT starts_with(k, '~')), "
-    "lambda k: split_part(k, ' ', 1))"
-)
+# (Written for Splink's Spark backend too, through sqlglot: the length of a list is taken of
+# a list_filter, which spark.py renders as Spark's size(), and never of a NULL list, whose
+# size() Spark may give as -1.)
+_PARSED = "list_filter({s}.addr_streets, lambda k: NOT starts_with(k, '~'))"
+_HOUSES = f"list_transform({_PARSED}, lambda k: split_part(k, ' ', 1))"
 HOUSES_AGREE_SQL = (
-    f"(coalesce(len({_HOUSES.format(s='l')}), 0) = 0 "
-    f"OR coalesce(len({_HOUSES.format(s='r')}), 0) = 0 "
+    "(l.addr_streets IS NULL OR r.addr_streets IS NULL "
+    f"OR len({_PARSED.format(s='l')}) = 0 OR len({_PARSED.format(s='r')}) = 0 "
     f"OR list_has_any({_HOUSES.format(s='l')}, {_HOUSES.format(s='r')}))"
 )
 
@@ -99,12 +83,26 @@ CLOSE_ADDRESS_SQL = (
     f"{_shared('addr_words')} >= 2 "
     f"AND {_shared('addr_words')} >= "
     f"{CLOSE_ADDRESS_SHARE} * least(len(l.addr_words), len(r.addr_words)) "
-    f"AND {_SAME_NUMBERS} AND {PLACES_AGREE_SQL} AND {_SOME_NUMBER} AND {HOUSES_AGREE_SQL}"
+    f"AND {_SAME_NUMBERS} AND {_SOME_NUMBER} AND {HOUSES_AGREE_SQL}"
 )
-# A street key shared, with the rule on numbers: the key leaves out the flat ("Flat 3" and
-# "Flat 5, 12 High Street") and usaddress reads a postcode of another country as a flat or
-# leaves it out, so two households of one house or of one street in two towns share a key.
-STREET_SHARED_SQL = f"list_has_any(l.addr_streets, r.addr_streets) AND {_SAME_NUMBERS}"
+
+
+# A street key shared, unless both sides give a flat (a unit: "Apt 2", "Flat 3") of that key
+# and no flat in common: the key leaves the flat out, so two households of one house shared
+# it. Each address also gives its key with its unit ("12 main | leeds, #3": keys_of), so a
+# unit is compared with the units of its own key only, not with the numbers of a record's
+# every address pooled (a record at "123 Main St" and "55 Oak Ave" still shares the first
+# with "123 Main St Apt 2").
+def _units(side: str) -> str:
+    return f"list_filter({side}.addr_streets, lambda a: starts_with(a, k || '#'))"
+
+
+STREET_SHARED_SQL = (
+    "list_has_any(l.addr_streets, r.addr_streets) AND len(list_filter(l.addr_streets, "
+    "lambda k: NOT contains(k, '#') AND list_contains(r.addr_streets, k) AND ("
+    f"len({_units('l')}) = 0 OR len({_units('r')}) = 0 "
+    f"OR list_has_any({_units('l')}, {_units('r')})))) > 0"
+)
 
 
 # Two writings of one address by clerks who also mistype, run words together or split them
@@ -156,8 +154,7 @@ def _fewer(a: str, b: str) -> str:
 # The cheap tests first: DuckDB evaluates a conjunction's later terms only on the pairs that
 # passed the earlier ones.
 ALIKE_ADDRESS_SQL = (
-    f"{_SAME_NUMBERS} AND {PLACES_AGREE_SQL} AND {_SOME_NUMBER} AND {HOUSES_AGREE_SQL} "
-    f"AND (({_fewer('l', 'r')}) OR ({_fewer('r', 'l')}))"
+    f"{_SAME_NUMBERS} AND {HOUSES_AGREE_SQL} AND (({_fewer('l', 'r')}) OR ({_fewer('r', 'l')}))"
 )
 
 
@@ -195,9 +192,14 @@ _LETTER_SLASH = re.compile(r"\b([a-z])\s*/\s*([a-z])\b")
 
 def address_tokens(text: str) -> tuple[list[str], list[str]]:
     """(words, numbers) of one address, folded, each sorted and without repeats; numbers
-    written together are also one number, in their order ("93/32")."""
+    written together are also one number, in their order ("93/32"), and run together
+    ("9332")."""
     plain = _LETTER_SLASH.sub(r"\1\2", ascii_lower(text))
-    joined = {re.sub(r"\s*[-/]\s*", "/", m.group(0)) for m in _JOINED_NUMBERS.finditer(plain)}
+    together = [m.group(0) for m in _JOINED_NUMBERS.finditer(plain)]
+    # "123-45 Queens Blvd" is also written "12345".
+    joined = {re.sub(r"\s*[-/]\s*", "/", t) for t in together} | {
+        re.sub(r"\W", "", t) for t in together
+    }
     tokens = set(_tokens(plain))
     numbers = {t for t in tokens if any(ch.isdigit() for ch in t)} | joined
     words = {t for t in tokens - numbers if len(t) >= 2 or t in COMPASS_POINTS}
@@ -213,37 +215,80 @@ _UNPLACED_LABELS = frozenset({"Recipient", "NotAddress", "LandmarkName", "Buildi
 
 
 def _names_a_house(words: list[str], numbers: list[str]) -> bool:
-    """Two words and a number, or a word and two numbers (a street of numbers, "Calle 10 #
-    5-20", as Colombia writes one), say which house."""
-    return bool(numbers) and (len(words) >= 2 or (bool(words) and len(numbers) >= 2))
+    """Two words and a number, or a word of three letters or more and two numbers (a street
+    of numbers, "Calle 10 # 5-20", as Colombia writes one; "15, SA 2770" is a state and a
+    postcode), say which house."""
+    return bool(numbers) and (
+        len(words) >= 2 or (len(words) == 1 and len(words[0]) >= 3 and len(numbers) >= 2)
+    )
+
+
+_UNIT_NUMBER = re.compile(r"\d+[a-z]?")
+
+
+def _unit(identifier: str) -> str:
+    """A flat's number as usaddress read it, written one way: its numbers with the letter
+    that ends one ("Apt 4-B" and "4B" are "4b"), without a word run into it ("villa2" is
+    "2"); its letters when it has no digit ("Apt C")."""
+    plain = "".join(ch for ch in identifier.lower() if ch.isalnum())
+    return "".join(_UNIT_NUMBER.findall(plain)) or plain
+
+
+def _tag(text: str) -> tuple[dict[str, str], list[tuple[str, str]]]:
+    """usaddress's reading of ``text``: each label's tokens joined, as ``usaddress.tag``
+    gives them (a label met twice apart keeps its first token), and every (token, label)
+    in order, commas kept."""
+    import usaddress
+
+    try:
+        labelled = [(str(t), str(label)) for t, label in usaddress.parse(text)]
+    except Exception:  # a parser failure never loses the record
+        return {}, []
+    parts: dict[str, list[str]] = {}
+    last = None
+    repeated = False
+    crossing = False
+    for n, (token, label) in enumerate(labelled):
+        # The second street of an intersection ("Main St & 1st Ave"), as tag() names it.
+        crossing = crossing or label == "IntersectionSeparator"
+        if crossing and "StreetName" in label:
+            label = f"Second{label}"
+            labelled[n] = (token, label)
+        if label == last:
+            parts[label].append(token)
+        elif label in parts:
+            repeated = True
+        else:
+            parts[label] = [token]
+        last = label
+    if repeated:
+        return {label: tokens[0] for label, tokens in parts.items()}, labelled
+    return {label: " ".join(t).strip(" ,;") for label, t in parts.items()}, labelled
+
+
+def _street_read(labelled: list[tuple[str, str]]) -> bool:
+    """Whether usaddress read the street: no word it could not place (a recipient, a
+    building, a landmark, not an address) runs into the house number. Words before the
+    number and parted from it by a comma name who or where ("C/O John Smith, 123 Main St",
+    "Yuma County Jail, 141 S 3rd Ave"), and so do words after the street ("8 Brawn Place,
+    Unit 19a, Dudley Medical Centre"); but "Calle Benito Juárez Mz 5 Lt 12", whose street it
+    read as a recipient and keyed "5 lt 12", is not read. A parser is trusted where it
+    accounts for the text (Christen, *Data Matching*, 2012, ch. 3)."""
+    first = next((i for i, (_, label) in enumerate(labelled) if label == "AddressNumber"), None)
+    if not first:
+        return True  # the number leads, or there is none (and so no key)
+    before = any(label in _UNPLACED_LABELS for _, label in labelled[:first])
+    return not before or labelled[first - 1][0].endswith(",")
 
 
 @lru_cache(maxsize=200_000)
-def address_parts(text: str) -> tuple[str, str, list[str], list[str]]:
-    """(street key, place key, words, numbers) of one address; the keys may be '', and an
-    address that says nothing (no key, and fewer than three words or two words and a
-    number: "UNKNOWN", "HOMELESS") has no words or numbers either."""
-    import usaddress
-
-    # Every (token, label) usaddress read, for the place's words below; tag() joins a
-    # label's tokens, and a label met twice apart raises with them all.
-    labelled: list[tuple[str, str]] = []
-    try:
-        tagged, _ = usaddress.tag(text)
-        labelled = [(str(v), label) for label, v in tagged.items()]
-    except usaddress.RepeatedLabelError as exc:
-        tagged = {}
-        for token, label in exc.parsed_string:
-            tagged.setdefault(label, token)
-        labelled = list(exc.parsed_string)
-    except Exception:  # a parser failure never loses the record
-        tagged = {}
-    # A parse that leaves words it could not place in an address ("Calle Benito Juárez Mz"
-    # read as a recipient, the street key then "5 lt 12") says nothing of the street: no
-    # parsed key, only its place. A parser is trusted where it accounts for the whole text
-    # (Christen, *Data Matching*, 2012, ch. 3).
-    unplaced = {label for _, label in labelled} & _UNPLACED_LABELS
-    street_tags = {} if unplaced else tagged
+def address_parts(text: str) -> tuple[str, str, list[str], list[str], str]:
+    """(street key, place key, words, numbers, unit) of one address; the keys and the unit
+    (a flat's number: "Apt 4B" is "4b") may be '', and an address that says nothing (no
+    key, and fewer than three words or two words and a number: "UNKNOWN", "HOMELESS") has
+    no words or numbers either."""
+    tagged, labelled = _tag(text)
+    street_tags = tagged if _street_read(labelled) else {}
     number = "".join(ch for ch in str(street_tags.get("AddressNumber", "")) if ch.isalnum()).lower()
     # Digits kept ("5th" and "7th Avenue" are two streets) and directions written one way.
     street = " ".join(
@@ -258,6 +303,7 @@ def address_parts(text: str) -> tuple[str, str, list[str], list[str]]:
     state = fold(str(tagged.get("StateName", "")))
     place = f"{city}, {state}" if city else ""
     key = f"{number} {street} | {place}" if number and street else ""
+    unit = _unit(str(street_tags.get("OccupancyIdentifier", "")))
     words, numbers = address_tokens(text)
     if place:
         # A read city: its words are the place's, not the street's.
@@ -266,18 +312,18 @@ def address_parts(text: str) -> tuple[str, str, list[str], list[str]]:
         words = sorted(set(words) - set(drop_words))
         numbers = sorted(set(numbers) - set(drop_numbers))
     elif not key and not (len(words) >= 3 or _names_a_house(words, numbers)):
-        return "", "", [], []
+        return "", "", [], [], ""
     if not key and _names_a_house(words, numbers):
         # An address usaddress cannot read (another country's), as words: "~" keeps it
         # apart from a parsed key. With the place it read, as a parsed key has: without
         # it, "Calle Hidalgo 123" of Guadalajara and of Monterrey were one key.
         key = "~" + " ".join(sorted(words + numbers)) + (f" | {place}" if place else "")
-    return key, place, words, numbers
+    return key, place, words, numbers, unit if key else ""
 
 
 def address_keys(text: str) -> tuple[str, str]:
     """(street key, place key) of one address; either may be ''."""
-    key, place, _, _ = address_parts(text)
+    key, place, _, _, _ = address_parts(text)
     return key, place
 
 
@@ -292,9 +338,11 @@ def keys_of(
     numbers: set[str] = set()
     for a in (addresses or "").split("|"):
         if a.strip():
-            s, p, w, n = address_parts(a.strip())
+            s, p, w, n, unit = address_parts(a.strip())
             if s:
                 streets.add(s)
+            if s and unit and not s.startswith("~"):
+                streets.add(f"{s}#{unit}")
             if p:
                 places.add(p)
             words.update(w)

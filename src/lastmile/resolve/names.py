@@ -155,16 +155,18 @@ def _in_script(words: tuple[str, ...]) -> frozenset[str]:
 # ("L" is an initial), so they are known in their own script only (:func:`_script_word`).
 SCRIPT_PARTICLES = _in_script(("آل", "ال", "بن", "ابن", "بنت"))
 # Honorifics that lead names in Arabic, Persian and Hebrew script and that nameparser's
-# titles lack: Mr, Mrs and Miss (al-Sayyid, al-Sayyida, al-Anisa; Persian Jenab-e Aqa-ye,
-# Sarkar-e Khanom; Hebrew Mar, Geveret), engineer, doctor, professor, sheikh, hajji, rabbi.
-# Records copied from lists of those countries write them ("المهندسة جوان أبا الخيل"), and
-# read as a given name, "the engineer" was the given name of every engineer. Dropped only
-# where they lead a name, and only written in their own script.
+# titles lack: Miss (al-Anisa; Persian Jenab-e Aqa-ye and Sarkar-e Khanom for Mr and Mrs;
+# Hebrew Mar, Geveret), engineer, doctor, professor, rabbi. Records copied from lists of
+# those countries write them ("المهندسة جوان أبا الخيل"), and read as a given name, "the
+# engineer" was the given name of every engineer. Dropped only where they lead a name, and
+# only written in their own script. Not "al-Sayyid" (Mr) nor "al-Sayyida" (Mrs): El-Sayed
+# and Sayeda are given names too, common in Egypt, and "السيد أحمد محمد" may be El-Sayed
+# Ahmed Mohamed as well as Mr Ahmed Mohamed; nor Sheikh and Hajj, which are family names
+# (nameparser takes الشيخ and الحاج leading a name as titles, as it does Sheikh).
 SCRIPT_HONORIFICS = _in_script(
     (
-        *("السيد", "السيدة", "الآنسة", "آنسة", "المهندس", "المهندسة", "مهندس", "مهندسة"),
+        *("الآنسة", "آنسة", "المهندس", "المهندسة", "مهندس", "مهندسة"),
         *("الأستاذ", "الأستاذة", "أستاذ", "أستاذة", "الدكتور", "الدكتورة", "دكتور", "دكتورة"),
-        *("الشيخ", "الشيخة", "الحاج", "الحاجة"),
         *("جناب", "آقای", "سرکار", "خانم", "دکتر"),
         *("מר", "גברת", "הרב"),
     )
