@@ -362,3 +362,60 @@ def test_a_line_naming_the_addressee_or_building_keeps_the_street_key() -> None:
         "123 main | yuma, az",
         "123 main | yuma, az#4b",
     ]
+
+
+@pytest.mark.parametrize(
+    "a, b",
+    [
+        # A street run into the postcode, parted by a comma: usaddress keyed both by
+        # "54323 rockenhausen" (a third review).
+        ("Albertine-Stiffel-Weg 6-8, 54323 Rockenhausen", "Gartenweg 1-3, 54323 Rockenhausen"),
+        (
+            "Rua Tiradentes, 123, Centro, São Paulo - SP",
+            "Rua das Flores, 123, Centro, São Paulo - SP",
+        ),
+        # One street of two towns, usaddress reading no place: their postcodes differ.
+        ("12 High Street, Leeds LS1 8AB", "12 High Street, York YO1 8AB"),
+        ("Flat 3, 12 High Street, Leeds LS1 4AB", "Flat 3, 12 High Street, Leeds LS6 1AA"),
+        # Two flats told apart by a letter, or lettered and numbered the other way round.
+        ("12 Main St Apt C, Springfield, IL", "12 Main St Apt D, Springfield, IL"),
+        ("12 Main St Apt A1, Springfield, IL", "12 Main St Apt B1, Springfield, IL"),
+    ],
+)
+def test_two_households_a_third_review_wrote_are_not_one_address(a: str, b: str) -> None:
+    assert _level([_at("a", a), _at("b", b)]) not in AGREE
+    assert _level([_at("a", b), _at("b", a)]) not in AGREE
+
+
+@pytest.mark.parametrize(
+    "a, b",
+    [
+        ("100 Main St Apt 3, Springfield, IL", "100 Main St Apt 03, Springfield, IL"),
+        ("100 Main St Fl 3, Springfield, IL", "100 Main St 3rd Floor, Springfield, IL"),
+        ("100 Main St # 2 62701", "100 Main Street Apt 2"),
+        ("100 Main St Apt 2 Rear, Springfield, IL", "100 Main St Apt 2, Springfield, IL"),
+    ],
+)
+def test_one_flat_written_two_ways_is_one_unit(a: str, b: str) -> None:
+    assert _level([_at("a", a), _at("b", b)]) == "a street address shared"
+
+
+def test_the_parse_reads_as_usaddress_tag_does() -> None:
+    """address_parts parses once (usaddress.parse) and groups the tokens itself, to see their
+    order and commas: the grouping is usaddress.tag's, a label met twice apart (an
+    intersection's second street aside) keeping its first token."""
+    import usaddress
+
+    for text in (
+        "1200 Example St., Phoenix, AZ 85004",
+        "123 Main St Apt 4B, Yuma, AZ 85364-1234",
+        "PO Box 123, Springfield, IL 62701",
+        "Main St & 1st Ave, Yuma, AZ",
+        "RR 2 Box 15, Ada, OK",
+    ):
+        assert addresses._tag(text)[0] == dict(usaddress.tag(text)[0]), text
+    repeated = "Flat 3, 12 High Street, Leeds LS1 4AB"  # two flats' labels, apart
+    with pytest.raises(usaddress.RepeatedLabelError):
+        usaddress.tag(repeated)
+    tagged, labelled = addresses._tag(repeated)
+    assert tagged["OccupancyIdentifier"] == "3," and labelled[0] == ("Flat", "OccupancyType")

@@ -69,21 +69,14 @@ _SOME_NUMBER = (
 # whatever else the words and numbers share ("Flat 3, 12 High Street" and "3 High Street":
 # the numbers of the side with fewer are the other's too).
 # (Written for Splink's Spark backend too, through sqlglot: the length of a list is taken of
-# a list_filter, which spark.py renders as Spark's size(), and never of a NULL list, whose
-# size() Spark may give as -1.)
+# a list_filter, which spark.py renders as Spark's size(); a NULL list, whose size() Spark
+# may give as -1, is tested for first.)
 _PARSED = "list_filter({s}.addr_streets, lambda k: NOT starts_with(k, '~'))"
 _HOUSES = f"list_transform({_PARSED}, lambda k: split_part(k, ' ', 1))"
 HOUSES_AGREE_SQL = (
     "(l.addr_streets IS NULL OR r.addr_streets IS NULL "
     f"OR len({_PARSED.format(s='l')}) = 0 OR len({_PARSED.format(s='r')}) = 0 "
     f"OR list_has_any({_HOUSES.format(s='l')}, {_HOUSES.format(s='r')}))"
-)
-
-CLOSE_ADDRESS_SQL = (
-    f"{_shared('addr_words')} >= 2 "
-    f"AND {_shared('addr_words')} >= "
-    f"{CLOSE_ADDRESS_SHARE} * least(len(l.addr_words), len(r.addr_words)) "
-    f"AND {_SAME_NUMBERS} AND {_SOME_NUMBER} AND {HOUSES_AGREE_SQL}"
 )
 
 
@@ -97,11 +90,34 @@ def _units(side: str) -> str:
     return f"list_filter({side}.addr_streets, lambda a: starts_with(a, k || '#'))"
 
 
+# A key ``k`` of the left side that the right side holds too, and the units each side gives
+# of it meet (or one side gives none).
+_SHARED_KEY = "NOT contains(k, '#') AND list_contains(r.addr_streets, k)"
+_UNITS_MEET = (
+    f"(len({_units('l')}) = 0 OR len({_units('r')}) = 0 "
+    f"OR list_has_any({_units('l')}, {_units('r')}))"
+)
+# A key without a place (usaddress read none: "12 High Street, Leeds LS1 8AB" is keyed "12
+# high | ", as is York's) is one address only with the rule on numbers (the postcodes).
 STREET_SHARED_SQL = (
     "list_has_any(l.addr_streets, r.addr_streets) AND len(list_filter(l.addr_streets, "
-    "lambda k: NOT contains(k, '#') AND list_contains(r.addr_streets, k) AND ("
-    f"len({_units('l')}) = 0 OR len({_units('r')}) = 0 "
-    f"OR list_has_any({_units('l')}, {_units('r')})))) > 0"
+    f"lambda k: {_SHARED_KEY} AND (NOT ends_with(k, '| ') OR {_SAME_NUMBERS}) "
+    f"AND {_UNITS_MEET})) > 0"
+)
+# Two flats of one street key, told apart by their units, are no address written two ways
+# either: "12 Main St Apt C" and "Apt D" share every word of two letters or more and every
+# number.
+UNITS_APART_SQL = (
+    f"coalesce(len(list_filter(l.addr_streets, lambda k: {_SHARED_KEY} "
+    f"AND NOT {_UNITS_MEET})) > 0, false)"
+)
+
+
+CLOSE_ADDRESS_SQL = (
+    f"{_shared('addr_words')} >= 2 "
+    f"AND {_shared('addr_words')} >= "
+    f"{CLOSE_ADDRESS_SHARE} * least(len(l.addr_words), len(r.addr_words)) "
+    f"AND {_SAME_NUMBERS} AND {_SOME_NUMBER} AND {HOUSES_AGREE_SQL} AND NOT {UNITS_APART_SQL}"
 )
 
 
@@ -154,7 +170,8 @@ def _fewer(a: str, b: str) -> str:
 # The cheap tests first: DuckDB evaluates a conjunction's later terms only on the pairs that
 # passed the earlier ones.
 ALIKE_ADDRESS_SQL = (
-    f"{_SAME_NUMBERS} AND {HOUSES_AGREE_SQL} AND (({_fewer('l', 'r')}) OR ({_fewer('r', 'l')}))"
+    f"{_SAME_NUMBERS} AND {HOUSES_AGREE_SQL} AND NOT {UNITS_APART_SQL} "
+    f"AND (({_fewer('l', 'r')}) OR ({_fewer('r', 'l')}))"
 )
 
 
@@ -223,14 +240,37 @@ def _names_a_house(words: list[str], numbers: list[str]) -> bool:
     )
 
 
-_UNIT_NUMBER = re.compile(r"\d+[a-z]?")
+# A flat's number: digits with a letter that ends them, and one letter that leads them
+# unless it ends a word run into them ("A1" is a1, "villa2" is 2).
+_UNIT_NUMBER = re.compile(r"(?:(?<![a-z])[a-z])?\d+[a-z]?")
+_ORDINAL = re.compile(r"^(\d+)(?:st|nd|rd|th)$")
+_LEADING_ZEROS = re.compile(r"(?<![0-9])0+(?=[0-9])")
+# What usaddress reads as a flat's kind when it is one (a postcode after "Leeds", read as a
+# flat of kind "Leeds", is not).
+UNIT_KINDS = frozenset(
+    {
+        *("apt", "apartment", "unit", "ste", "suite", "fl", "floor", "rm", "room", "lot"),
+        *("spc", "space", "trlr", "bldg", "dept", "flat", "no", "bsmt", "ph"),
+    }
+)
 
 
-def _unit(identifier: str) -> str:
-    """A flat's number as usaddress read it, written one way: its numbers with the letter
-    that ends one ("Apt 4-B" and "4B" are "4b"), without a word run into it ("villa2" is
-    "2"); its letters when it has no digit ("Apt C")."""
-    plain = "".join(ch for ch in identifier.lower() if ch.isalnum())
+def _unit(identifier: str, kind: str = "") -> str:
+    """A flat's number as usaddress read it (``identifier``, of the flat kind ``kind``),
+    written one way: digits without leading zeros or an ordinal's ending ("03" and "3rd"
+    are 3), with the letter that ends them or one that leads them ("Apt 4-B" and "4B" are
+    "4b", "A1" is "a1"), without a word run into them ("villa2" is "2"), a word beside
+    them ("2 Rear" is 2) or a ZIP code read into them ("# 2 62701-1234" is 2); its letter
+    when it has no digit ("Apt C"). None ('') of a kind that is no flat's."""
+    if kind and kind not in UNIT_KINDS:
+        return ""
+    tokens: list[str] = []
+    for token in re.findall(r"[a-z0-9]+", identifier.lower()):
+        if re.fullmatch(r"\d{5}", token):
+            break  # a ZIP code, and its four after it
+        if len(token) == 1 or any(ch.isdigit() for ch in token):  # not "Rear"
+            tokens.append(_ORDINAL.sub(r"\1", token))
+    plain = _LEADING_ZEROS.sub("", "".join(tokens))
     return "".join(_UNIT_NUMBER.findall(plain)) or plain
 
 
@@ -269,16 +309,23 @@ def _tag(text: str) -> tuple[dict[str, str], list[tuple[str, str]]]:
 def _street_read(labelled: list[tuple[str, str]]) -> bool:
     """Whether usaddress read the street: no word it could not place (a recipient, a
     building, a landmark, not an address) runs into the house number. Words before the
-    number and parted from it by a comma name who or where ("C/O John Smith, 123 Main St",
-    "Yuma County Jail, 141 S 3rd Ave"), and so do words after the street ("8 Brawn Place,
-    Unit 19a, Dudley Medical Centre"); but "Calle Benito Juárez Mz 5 Lt 12", whose street it
-    read as a recipient and keyed "5 lt 12", is not read. A parser is trusted where it
+    number, parted from it by a comma and followed by a street with its type and a city,
+    name who or where ("C/O John Smith, 123 Main St, Yuma", "Yuma County Jail, 141 S 3rd
+    Ave, Yuma"), and so do words after the street ("8 Brawn Place, Unit 19a, Dudley Medical
+    Centre"); but "Calle Benito Juárez Mz 5 Lt 12", whose street it read as a recipient and
+    keyed "5 lt 12", is not read. A parser is trusted where it
     accounts for the text (Christen, *Data Matching*, 2012, ch. 3)."""
     first = next((i for i, (_, label) in enumerate(labelled) if label == "AddressNumber"), None)
     if not first:
         return True  # the number leads, or there is none (and so no key)
-    before = any(label in _UNPLACED_LABELS for _, label in labelled[:first])
-    return not before or labelled[first - 1][0].endswith(",")
+    if not any(label in _UNPLACED_LABELS for _, label in labelled[:first]):
+        return True
+    # Parted by a comma, and what follows the number reads as a street of the United
+    # States: a street's type and a city. "Albertine-Stiffel-Weg 6-8, 54323 Rockenhausen"
+    # has a comma too, and usaddress keyed it by its postcode and town.
+    after = {label for _, label in labelled[first + 1 :]}
+    typed = bool(after & {"StreetNamePostType", "StreetNamePreType"})
+    return labelled[first - 1][0].endswith(",") and typed and "PlaceName" in after
 
 
 @lru_cache(maxsize=200_000)
@@ -303,7 +350,8 @@ def address_parts(text: str) -> tuple[str, str, list[str], list[str], str]:
     state = fold(str(tagged.get("StateName", "")))
     place = f"{city}, {state}" if city else ""
     key = f"{number} {street} | {place}" if number and street else ""
-    unit = _unit(str(street_tags.get("OccupancyIdentifier", "")))
+    kind = "".join(ch for ch in str(street_tags.get("OccupancyType", "")).lower() if ch.isalpha())
+    unit = _unit(str(street_tags.get("OccupancyIdentifier", "")), kind)
     words, numbers = address_tokens(text)
     if place:
         # A read city: its words are the place's, not the street's.
