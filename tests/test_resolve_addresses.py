@@ -371,11 +371,13 @@ def test_a_line_naming_the_addressee_or_building_keeps_the_street_key() -> None:
     assert (
         addresses.keys_of("Calle Benito Juárez Mz 5 Lt 12, Col. Ejidal, Ecatepec")[0][0][0] == "~"
     )
-    # A flat's key carries its unit, beside the key without it.
+    # A flat's key carries its unit, beside the key without it; a key of words holds the
+    # flat's number among its own.
     assert addresses.keys_of("123 Main St Apt 4-B, Yuma, AZ")[0] == [
         "123 main | yuma, az",
         "123 main | yuma, az#4b",
     ]
+    assert addresses.keys_of("Apt 4, Hauptstrasse 5, Berlin")[0] == ["~4 5 apt berlin hauptstrasse"]
 
 
 @pytest.mark.parametrize(

@@ -265,7 +265,7 @@ def _unit(identifier: str, kind: str = "") -> str:
     if kind and kind not in UNIT_KINDS:
         return ""
     tokens: list[str] = []
-    for token in re.findall(r"[a-z0-9]+", identifier.lower()):
+    for token in _TOKEN.findall(identifier.lower()):
         if re.fullmatch(r"\d{5}", token):
             break  # a ZIP code, and its four after it
         if len(token) == 1 or any(ch.isdigit() for ch in token):  # not "Rear"
@@ -331,9 +331,9 @@ def _street_read(labelled: list[tuple[str, str]]) -> bool:
 @lru_cache(maxsize=200_000)
 def address_parts(text: str) -> tuple[str, str, list[str], list[str], str]:
     """(street key, place key, words, numbers, unit) of one address; the keys and the unit
-    (a flat's number: "Apt 4B" is "4b") may be '', and an address that says nothing (no
-    key, and fewer than three words or two words and a number: "UNKNOWN", "HOMELESS") has
-    no words or numbers either."""
+    (a flat's number of a parsed key: "Apt 4B" is "4b") may be '', and an address that says
+    nothing (no key, and fewer than three words or two words and a number: "UNKNOWN",
+    "HOMELESS") has no words or numbers either."""
     tagged, labelled = _tag(text)
     street_tags = tagged if _street_read(labelled) else {}
     number = "".join(ch for ch in str(street_tags.get("AddressNumber", "")) if ch.isalnum()).lower()
@@ -366,7 +366,8 @@ def address_parts(text: str) -> tuple[str, str, list[str], list[str], str]:
         # apart from a parsed key. With the place it read, as a parsed key has: without
         # it, "Calle Hidalgo 123" of Guadalajara and of Monterrey were one key.
         key = "~" + " ".join(sorted(words + numbers)) + (f" | {place}" if place else "")
-    return key, place, words, numbers, unit if key else ""
+    # A unit belongs to a key the parser read; a key of words holds its numbers already.
+    return key, place, words, numbers, unit if key and not key.startswith("~") else ""
 
 
 def address_keys(text: str) -> tuple[str, str]:
@@ -389,7 +390,7 @@ def keys_of(
             s, p, w, n, unit = address_parts(a.strip())
             if s:
                 streets.add(s)
-            if s and unit and not s.startswith("~"):
+            if unit:
                 streets.add(f"{s}#{unit}")
             if p:
                 places.add(p)

@@ -53,7 +53,6 @@ PARTICLES = frozenset(
     }
 )
 PARTICLES_DER = frozenset({"der", "den", "di", "du", "le", "st"})
-
 # The endings of Russian, Ukrainian and Belarusian patronymics (Ivanovich, Sergeyevna, Ilyinichna,
 # Petrovych, Ivanivna), folded. A surname may end so too (Abramovich): only a word between a
 # given name and a surname is read as one.
