@@ -16,19 +16,21 @@ from tests.test_resolve_recall import _features, _model, level_of
 
 
 def test_a_united_states_address_keeps_the_parsers_key() -> None:
-    streets, places, words, numbers = addresses.keys_of("1200 Example St., Phoenix, AZ 85004")
+    streets, places, words, numbers, _ = addresses.keys_of("1200 Example St., Phoenix, AZ 85004")
     assert streets == ["1200 example | phoenix, az"]
     assert places == ["phoenix, az"]
     # The words and numbers of the street only: the city, state and ZIP are the place's.
-    assert (words, numbers) == (["example", "st"], ["1200"])
+    assert (words, numbers) == (["example", "street"], ["1200"])
 
 
 def test_an_address_the_parser_cannot_read_is_keyed_by_its_words_and_numbers() -> None:
     a = addresses.keys_of("ul. Słowackiego 93/32, 14-190 Mikołów")
     b = addresses.keys_of("UL. SŁOWACKIEGO 93/32 14-190 MIKOŁÓW")
     c = addresses.keys_of("Mikolow 14-190, ul. Slowackiego 93/32")
-    assert a[0] == b[0] == c[0] == ["~14 14/190 14190 190 32 93 93/32 9332 mikolow slowackiego ul"]
-    assert a[2] == ["mikolow", "slowackiego", "ul"]
+    assert (
+        a[0] == b[0] == c[0] == ["~14 14/190 14190 190 32 93 93/32 9332 mikolow slowackiego ulica"]
+    )
+    assert a[2] == ["mikolow", "slowackiego", "ulica"]
     # Numbers written together are also one number, in their order (93/32 is not 32/93),
     # and run together ("123-45 Queens Blvd" is also written "12345").
     assert a[3] == ["14", "14/190", "14190", "190", "32", "93", "93/32", "9332"]
@@ -50,25 +52,70 @@ def test_a_city_alone_or_a_street_without_a_number_is_no_street_address() -> Non
     ):
         assert addresses.keys_of(text)[0] == [], text
     # A city read by usaddress: its words are the place's, not a street's.
-    assert addresses.keys_of("Houston TX 77002")[1:] == (["houston, tx"], [], [])
+    assert addresses.keys_of("Houston TX 77002")[1:] == (["houston, tx"], [], [], [])
     # A text that says nothing of a place is no address at all.
     for junk in ("UNKNOWN", "HOMELESS", "n/a"):
-        assert addresses.keys_of(junk) == ([], [], [], []), junk
-    assert addresses.keys_of(None) == ([], [], [], [])
-    assert addresses.keys_of(" | ") == ([], [], [], [])
+        assert addresses.keys_of(junk) == ([], [], [], [], []), junk
+    assert addresses.keys_of(None) == ([], [], [], [], [])
+    assert addresses.keys_of(" | ") == ([], [], [], [], [])
 
 
 def test_each_address_of_a_list_gives_its_keys() -> None:
-    streets, places, words, numbers = addresses.keys_of(
+    streets, places, words, numbers, _ = addresses.keys_of(
         "1200 Example St, Phoenix, AZ|Kamil-Döring-Platz 4 Soltau"
     )
-    assert streets == ["1200 example | phoenix, az", "~4 doring kamil platz soltau"]
+    assert streets == ["1200 example | phoenix, az", "~4 doring kamil place soltau"]
     assert places == ["phoenix, az"]
-    assert words == ["doring", "example", "kamil", "platz", "soltau", "st"]
+    assert words == ["doring", "example", "kamil", "place", "soltau", "street"]
     assert numbers == ["1200", "4"]
 
 
 _WORD = st.text("abcdefghijklmnopqrstuvwxyzéüłøß", min_size=2, max_size=9)
+
+
+def test_an_abbreviated_word_of_an_address_is_written_one_way() -> None:
+    """A street's type or a flat's kind, abbreviated or in full, in several languages, is one
+    word; a type run into the street's name is the name and the type; "No." says nothing
+    (address_words)."""
+    same = [
+        ("Av. Juárez", "Avenida Juarez", "AVE JUAREZ"),
+        ("Hauptstraße", "Hauptstr.", "Haupt Str"),
+        ("Cra. 15", "Carrera 15", "KRA 15"),
+        ("ul. Lenina", "ulitsa Lenina", "ул. Ленина"),
+        ("Apto 52", "Apartment 52", "apt. 52"),
+        ("Mz 5 Lt 12", "Manzana 5 Lote 12", "MZA 5 LTE 12"),
+        ("P.O. Box 7", "PO Box 7", "p. o. box 7"),
+        ("C/ Mayor 5", "Calle Mayor 5", "cl mayor 5"),
+        ("Nº 45 Juárez", "No. 45 Juarez", "45 Juarez"),
+    ]
+    for writings in same:
+        tokens = {tuple(map(tuple, addresses.address_tokens(w))) for w in writings}
+        assert len(tokens) == 1, (writings, tokens)
+    assert addresses.address_tokens("8 laidleyplace")[0] == ["laidley", "place"]
+    # A word that only looks like one keeps its letters: "Strand" is no street's type.
+    assert addresses.address_tokens("12 Strand")[0] == ["strand"]
+
+
+def test_each_number_is_marked_by_the_word_before_it() -> None:
+    """address_marks: "word=number", the number's digits without leading zeros or a letter;
+    no mark for a number after a number, nor for the place's numbers (a ZIP code) of a
+    parsed address, whose street's type is its mark instead."""
+    assert addresses.address_marks("Calle Juárez Mz 5 Lt 12-B") == ["lote=12", "manzana=5"]
+    assert addresses.address_marks("ул. Ленина, д. 10, кв. 05") == ["apartment=5", "d=10"]
+    assert addresses.address_marks("12 Main St Apt 4B") == ["apartment=4"]
+    parts = addresses.address_parts("12 Main St Apt 4, Springfield, IL 62701")
+    assert parts.marks == ["_type=street", "apartment=4"]
+    assert addresses.address_parts("12 Main, Springfield, IL").marks == []
+
+
+def test_every_abbreviation_names_a_key_that_names_itself() -> None:
+    """The table's keys are fixed points: no key is the form of another, so writing a
+    word one way twice gives the same word."""
+    from lastmile.resolve.address_words import ADDRESS_WORDS, address_word
+
+    for form, key in ADDRESS_WORDS.items():
+        assert ADDRESS_WORDS[key] == key, (form, key)
+        assert address_word(key) == [key]
 
 
 def test_an_apostrophe_of_any_keyboard_is_dropped() -> None:
@@ -99,7 +146,7 @@ def _level(rows: list[dict[str, Any]]) -> str:
 
 
 def _at(rid: str, address: str | None) -> dict[str, Any]:
-    streets, places, words, numbers = addresses.keys_of(address)
+    streets, places, words, numbers, marks = addresses.keys_of(address)
     return {
         "record_id": rid,
         "investigation_id": f"case-{rid}",
@@ -110,6 +157,7 @@ def _at(rid: str, address: str | None) -> dict[str, Any]:
         "addr_places": places or None,
         "addr_words": words or None,
         "addr_nums": numbers or None,
+        "addr_marks": marks or None,
     }
 
 
@@ -183,7 +231,7 @@ def _rule(sql: str, column: str, cases: list[tuple[Any, ...]]) -> list[bool]:
     # The rules' other columns, unknown: no street key, no place.
     others = ", ".join(
         f"'{c}': NULL::VARCHAR[]"
-        for c in ("addr_streets", "addr_places", "addr_words")
+        for c in ("addr_streets", "addr_places", "addr_words", "addr_marks")
         if c != column
     )
     got = con.execute(
@@ -218,13 +266,13 @@ def test_the_close_address_rule_reads_the_same_on_duckdb() -> None:
 
 
 def test_an_address_mistyped_split_or_run_together_is_its_own_level() -> None:
-    """Letters typed wrong, words run together or split ("laidleyplace", "burnet theads")
+    """Letters typed wrong, words run together or split ("halfmoonstation", "burnet theads")
     leave a level of their own below "written two ways"; another house number, a word no
     clerk could have mistyped for the other's ("North" and "South", "Luna" and "Sol"), or
     two streets of one town, do not reach it."""
     alike = "one address written two ways, with typos"
     full = "8 Laidley Place, Halfmoon Station, Burnett Heads NSW 4702"
-    typed = "8 laidleyplace, halfmoon sotation, burnet theads NSW 4702"
+    typed = "8 laidley plce, halfmoonstation, burnet theads NSW 4702"
     assert _level([_at("a", full), _at("b", typed)]) == alike
     assert _level([_at("a", typed), _at("b", full)]) == alike
     others = [
@@ -312,6 +360,24 @@ AGREE = (
         # Two flats told apart by a letter, or lettered and numbered the other way round.
         ("12 Main St Apt C, Springfield, IL", "12 Main St Apt D, Springfield, IL"),
         ("12 Main St Apt A1, Springfield, IL", "12 Main St Apt B1, Springfield, IL"),
+        # Another kind of street of one name, its type abbreviated or not.
+        ("Calle Hidalgo 12, Col. Centro, Tepic", "Av. Hidalgo 12, Col. Centro, Tepic"),
+        ("Hauptstr. 5, 10115 Berlin", "Hauptplatz 5, 10115 Berlin"),
+        ("12 Main St, Denver, CO", "12 Main Ave, Denver, CO"),
+        # One word naming another number on each side: the same words and numbers, turned
+        # round (address_marks).
+        (
+            "Calle Benito Juárez Mz 5 Lt 12, Col. Ejidal, Ecatepec",
+            "Calle Benito Juárez Mz 12 Lt 5, Col. Ejidal, Ecatepec",
+        ),
+        ("ул. Ленина, д. 10, кв. 5, Москва", "ул. Ленина, д. 5, кв. 10, Москва"),
+        ("Block 12, Flat 4, Sector 5, Rohini, Delhi", "Block 4, Flat 12, Sector 5, Rohini, Delhi"),
+        ("House No. 45, Street 7, G-9/2, Islamabad", "House No. 7, Street 45, G-9/2, Islamabad"),
+        # A record's two addresses pooled: the street of one, the number of the other.
+        (
+            "Calle Hidalgo 123, Col. Centro, Tepic | Calle Morelos 45, Col. Centro, Tepic",
+            "Calle Morelos 123, Col. Centro, Tepic",
+        ),
     ],
 )
 def test_two_households_of_other_countries_are_not_one_address(a: str, b: str) -> None:
@@ -350,6 +416,29 @@ def test_two_households_of_other_countries_are_not_one_address(a: str, b: str) -
         ("Yuma County Jail, 141 S 3rd Ave, Yuma, AZ", "141 S 3rd Ave, Yuma, AZ"),
         ("Sunset Mobile Home Park Space 4, 2500 W 8th St, Yuma, AZ", "2500 W 8th St, Yuma, AZ"),
         ("Rose Cotage, Church Lane, Little Snoring", "Rose Cottage, Church Lane, Little Snoring"),
+        # A street's type or a flat's kind abbreviated, in any language (address_words).
+        (
+            "Av. Juárez No. 45 Int. 3, Col. Centro, Morelia",
+            "Avenida Juarez 45 int 3, Centro, Morelia",
+        ),
+        ("Carrera 15 # 93-47, Bogotá", "Cra. 15 No. 93-47, Bogota"),
+        ("Cll. 5 # 10-20, Cali", "Calle 5 No 10-20, Cali"),
+        ("Hauptstraße 5, 10115 Berlin", "Hauptstr. 5 Berlin"),
+        ("Pl. Mayor 5, Salamanca", "Plaza Mayor 5, Salamanca"),
+        ("12 Station Road, Reading RG1 1AA", "12 Station Rd, Reading, RG1 1AA"),
+        ("PO Box 123, Springfield, IL 62701", "P.O. Box 123, Springfield, IL"),
+        ("8 Laidley Place, Halfmoon Station", "8 laidleyplace, Halfmoon Station"),
+        ("8 Laidley Place, Halfmoon Station", "8 Laidley Plce, Halfmoon Station"),
+        # The same numbers under the same words, in another order or written otherwise.
+        ("Calle Juárez Mz 5 Lt 12, Ecatepec", "Calle Juarez Manzana 5, Lote 12, Ecatepec"),
+        ("Block 12, Flat 4, Sector 5, Rohini, Delhi", "Flat 4, Block 12, Sector 5, Rohini, Delhi"),
+        ("12 Main St Apt 3, Springfield, IL", "12 Main Street Apt 03, Springfield, IL"),
+        ("12 Main St, Denver, CO", "12 Main, Denver, CO"),
+        ("12 Main St, Denver, CO", "12 MAIN STREET, DENVER, CO"),
+        (
+            "Calle Hidalgo 123, Col. Centro, Tepic | Calle Morelos 45, Col. Centro, Tepic",
+            "Calle Morelos 45, Col. Centro, Tepic",
+        ),
     ],
 )
 def test_one_address_written_two_ways_abroad_still_agrees(a: str, b: str) -> None:
@@ -377,7 +466,9 @@ def test_a_line_naming_the_addressee_or_building_keeps_the_street_key() -> None:
         "123 main | yuma, az",
         "123 main | yuma, az#4b",
     ]
-    assert addresses.keys_of("Apt 4, Hauptstrasse 5, Berlin")[0] == ["~4 5 apt berlin hauptstrasse"]
+    assert addresses.keys_of("Apt 4, Hauptstrasse 5, Berlin")[0] == [
+        "~4 5 apartment berlin haupt street"
+    ]
 
 
 @pytest.mark.parametrize(

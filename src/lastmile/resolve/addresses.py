@@ -12,9 +12,11 @@ without the city, state, ZIP and country usaddress finds in it but with its plac
 what is left states a number and two words, or a word and two numbers, at least ("Houston
 TX 77002" or "Apt 4, Springfield IL" is no street address).
 
-Besides the keys, every address gives its *words* (folded, two letters or more) and its
-*numbers* (the tokens holding a digit: house, flat, postcode), without the city, state, ZIP
-and country usaddress finds, so two writings of one address by two clerks ("Studio 12, Hunt
+Besides the keys, every address gives its *words* (folded, two letters or more, an
+abbreviation written one way: address_words) and its *numbers* (the tokens holding a digit:
+house, flat, postcode), without the city, state, ZIP and country usaddress finds, and its
+*marks* (each number with the word before it, "manzana=5", and a parsed key's street type:
+:func:`address_marks`), so two writings of one address by two clerks ("Studio 12, Hunt
 Rest, South Georgiatown, RH4R 4LR" and "Studio Hunt Rest, South Georgiatown,") can be told
 apart from two addresses of one city, in any country: :data:`CLOSE_ADDRESS_SQL`. A text that
 says nothing of a place ("UNKNOWN", "HOMELESS": no key, fewer than three words, and not two
@@ -26,9 +28,12 @@ addresses is close to each of them, as he is to each of his street keys.
 
 from __future__ import annotations
 
+import itertools
 import re
 from functools import lru_cache
+from typing import NamedTuple
 
+from lastmile.resolve.address_words import STREET_TYPES, address_word
 from lastmile.resolve.names import ascii_lower, fold
 
 _TOKEN = re.compile(r"[a-z0-9]+")
@@ -80,6 +85,25 @@ HOUSES_AGREE_SQL = (
 )
 
 
+# Numbers that one word names on both sides and that differ: "Mz 5 Lt 12" and "Mz 12 Lt 5",
+# "д. 10, кв. 5" and "д. 5, кв. 10", "Block 12, Flat 4" and "Block 4, Flat 12" hold the same
+# words and numbers (and one key of words), but the block of one is the lot of the other.
+# Each number is marked by the word before it (address_marks); a word that marks numbers on
+# both sides and none in common parts two houses. Any in common agrees, so a record's
+# several addresses pooled never part one of them.
+def _marked(side: str) -> str:
+    return (
+        f"list_filter({side}.addr_marks, lambda x: split_part(x, '=', 1) = split_part(m, '=', 1))"
+    )
+
+
+MARKS_APART_SQL = (
+    "coalesce(len(list_filter(l.addr_marks, lambda m: "
+    f"len({_marked('r')}) > 0 AND NOT list_has_any({_marked('l')}, {_marked('r')}))) > 0, "
+    "false)"
+)
+
+
 # A street key shared, unless both sides give a flat (a unit: "Apt 2", "Flat 3") of that key
 # and no flat in common: the key leaves the flat out, so two households of one house shared
 # it. Each address also gives its key with its unit ("12 main | leeds, #3": keys_of), so a
@@ -102,7 +126,7 @@ _UNITS_MEET = (
 STREET_SHARED_SQL = (
     "list_has_any(l.addr_streets, r.addr_streets) AND len(list_filter(l.addr_streets, "
     f"lambda k: {_SHARED_KEY} AND (NOT ends_with(k, '| ') OR {_SAME_NUMBERS}) "
-    f"AND {_UNITS_MEET})) > 0"
+    f"AND {_UNITS_MEET})) > 0 AND NOT {MARKS_APART_SQL}"
 )
 # Two flats of one street key, told apart by their units, are no address written two ways
 # either: "12 Main St Apt C" and "Apt D" share every word of two letters or more and every
@@ -117,7 +141,8 @@ CLOSE_ADDRESS_SQL = (
     f"{_shared('addr_words')} >= 2 "
     f"AND {_shared('addr_words')} >= "
     f"{CLOSE_ADDRESS_SHARE} * least(len(l.addr_words), len(r.addr_words)) "
-    f"AND {_SAME_NUMBERS} AND {_SOME_NUMBER} AND {HOUSES_AGREE_SQL} AND NOT {UNITS_APART_SQL}"
+    f"AND {_SAME_NUMBERS} AND {_SOME_NUMBER} AND {HOUSES_AGREE_SQL} AND NOT {UNITS_APART_SQL} "
+    f"AND NOT {MARKS_APART_SQL}"
 )
 
 
@@ -171,7 +196,7 @@ def _fewer(a: str, b: str) -> str:
 # passed the earlier ones.
 ALIKE_ADDRESS_SQL = (
     f"{_SAME_NUMBERS} AND {HOUSES_AGREE_SQL} AND NOT {UNITS_APART_SQL} "
-    f"AND (({_fewer('l', 'r')}) OR ({_fewer('r', 'l')}))"
+    f"AND NOT {MARKS_APART_SQL} AND (({_fewer('l', 'r')}) OR ({_fewer('r', 'l')}))"
 )
 
 
@@ -194,8 +219,13 @@ DIRECTIONS = {
 def _tokens(text: str) -> list[str]:
     """The tokens of ``text`` in order: lower-case ASCII letters and digits, apostrophes
     dropped (names.APOSTROPHES: "St Mary´s" leaves no stray "s", which is also a point of
-    the compass), a direction written one way."""
-    return [DIRECTIONS.get(t, t) for t in _TOKEN.findall(ascii_lower(text))]
+    the compass), a direction and an abbreviated word written one way ("Av." and "Avenida"
+    are "avenue": address_words), a word saying "number" ("No.") dropped."""
+    return [
+        w
+        for t in _TOKEN.findall(ascii_lower(text))
+        for w in ([DIRECTIONS[t]] if t in DIRECTIONS else address_word(t))
+    ]
 
 
 # Numbers written together ("93/32", "45-3", "Mz 5-12", "1-2-3"): their order is which is the
@@ -205,20 +235,57 @@ _JOINED_NUMBERS = re.compile(r"\b\d+[a-z]?(?:\s*[-/]\s*\d+[a-z]?)+\b")
 # Two letters parted by a slash are one word: "S/N" (sin número, no number) is not two
 # points of the compass, nor "C/O" two letters.
 _LETTER_SLASH = re.compile(r"\b([a-z])\s*/\s*([a-z])\b")
+# Spain's "C/ Mayor" is Calle Mayor.
+_CALLE = re.compile(r"\bc\s*/\s*(?=[a-z]{2})")
+# Letters each with its dot are one word: "P.O. Box" and "PO Box", "D.C." and "DC".
+_INITIALS = re.compile(r"\b(?:[a-z]\.\s?){2,}")
+
+
+def _plain(text: str) -> str:
+    """``text`` folded, with letters that stand together written as one word ("S/N",
+    "P.O.", "C/ Mayor")."""
+    plain = _LETTER_SLASH.sub(r"\1\2", ascii_lower(text))
+    plain = _INITIALS.sub(lambda m: re.sub(r"[.\s]", "", m.group(0)) + " ", plain)
+    return _CALLE.sub("calle ", plain)
+
+
+def _is_number(token: str) -> bool:
+    return any(ch.isdigit() for ch in token)
+
+
+# The word that marks a parsed street key's type (an address word is letters and digits).
+TYPE_MARK = "_type"
+_DIGITS = re.compile(r"[1-9][0-9]*|0(?![0-9])")
+
+
+def address_marks(text: str, place_numbers: frozenset[str] = frozenset()) -> list[str]:
+    """Each number of one address with the word written before it, "word=number" ("Mz 5 Lt
+    12" is "manzana=5", "lote=12"), sorted and without repeats; not the numbers of its place
+    (a ZIP code), nor a number after a number. The number is its digits, without leading
+    zeros or a letter: a flat written "4B", "4-B" or "04" is compared by the unit rules
+    (addresses' units differ there), not here."""
+    tokens = _tokens(_plain(text))
+    marks: set[str] = set()
+    for word, token in itertools.pairwise(tokens):
+        if _is_number(token) and not _is_number(word) and token not in place_numbers:
+            digits = _DIGITS.search(token)
+            if digits:
+                marks.add(f"{word}={digits.group(0)}")
+    return sorted(marks)
 
 
 def address_tokens(text: str) -> tuple[list[str], list[str]]:
     """(words, numbers) of one address, folded, each sorted and without repeats; numbers
     written together are also one number, in their order ("93/32"), and run together
     ("9332")."""
-    plain = _LETTER_SLASH.sub(r"\1\2", ascii_lower(text))
+    plain = _plain(text)
     together = [m.group(0) for m in _JOINED_NUMBERS.finditer(plain)]
     # "123-45 Queens Blvd" is also written "12345".
     joined = {re.sub(r"\s*[-/]\s*", "/", t) for t in together} | {
         re.sub(r"\W", "", t) for t in together
     }
     tokens = set(_tokens(plain))
-    numbers = {t for t in tokens if any(ch.isdigit() for ch in t)} | joined
+    numbers = {t for t in tokens if _is_number(t)} | joined
     words = {t for t in tokens - numbers if len(t) >= 2 or t in COMPASS_POINTS}
     return sorted(words), sorted(numbers)
 
@@ -328,12 +395,25 @@ def _street_read(labelled: list[tuple[str, str]]) -> bool:
     return labelled[first - 1][0].endswith(",") and typed and "PlaceName" in after
 
 
+class AddressParts(NamedTuple):
+    """One address as the matcher compares it."""
+
+    key: str  # the street key, or ''
+    place: str  # the place key (city and state), or ''
+    words: list[str]
+    numbers: list[str]
+    unit: str  # a flat's number of a parsed key ("Apt 4B" is "4b"), or ''
+    marks: list[str]  # each number with the word before it (address_marks)
+
+
+_NOTHING = AddressParts("", "", [], [], "", [])
+
+
 @lru_cache(maxsize=200_000)
-def address_parts(text: str) -> tuple[str, str, list[str], list[str], str]:
-    """(street key, place key, words, numbers, unit) of one address; the keys and the unit
-    (a flat's number of a parsed key: "Apt 4B" is "4b") may be '', and an address that says
+def address_parts(text: str) -> AddressParts:
+    """The keys, words, numbers, unit and marks of one address; an address that says
     nothing (no key, and fewer than three words or two words and a number: "UNKNOWN",
-    "HOMELESS") has no words or numbers either."""
+    "HOMELESS") has none."""
     tagged, labelled = _tag(text)
     street_tags = tagged if _street_read(labelled) else {}
     number = "".join(ch for ch in str(street_tags.get("AddressNumber", "")) if ch.isalnum()).lower()
@@ -353,6 +433,7 @@ def address_parts(text: str) -> tuple[str, str, list[str], list[str], str]:
     kind = "".join(ch for ch in str(street_tags.get("OccupancyType", "")).lower() if ch.isalpha())
     unit = _unit(str(street_tags.get("OccupancyIdentifier", "")), kind)
     words, numbers = address_tokens(text)
+    drop_numbers: list[str] = []
     if place:
         # A read city: its words are the place's, not the street's.
         placed = " ".join(t for t, label in labelled if label in _PLACE_LABELS)
@@ -360,40 +441,53 @@ def address_parts(text: str) -> tuple[str, str, list[str], list[str], str]:
         words = sorted(set(words) - set(drop_words))
         numbers = sorted(set(numbers) - set(drop_numbers))
     elif not key and not (len(words) >= 3 or _names_a_house(words, numbers)):
-        return "", "", [], [], ""
+        return _NOTHING
     if not key and _names_a_house(words, numbers):
         # An address usaddress cannot read (another country's), as words: "~" keeps it
         # apart from a parsed key. With the place it read, as a parsed key has: without
         # it, "Calle Hidalgo 123" of Guadalajara and of Monterrey were one key.
         key = "~" + " ".join(sorted(words + numbers)) + (f" | {place}" if place else "")
+    marks = address_marks(text, frozenset(drop_numbers))
+    if key and not key.startswith("~"):
+        # The street's type, which the key leaves out ("12 Main St" and "12 Main" agree),
+        # marks the key: "12 Main St" and "12 Main Ave" are two streets. Only a type the
+        # table knows, so a suffix it does not ("Wy", "Xing") never parts one street.
+        types = {
+            " ".join(_tokens(str(street_tags.get(label, ""))))
+            for label in ("StreetNamePreType", "StreetNamePostType")
+        }
+        marks = sorted({*marks, *(f"{TYPE_MARK}={t}" for t in types if t in STREET_TYPES)})
     # A unit belongs to a key the parser read; a key of words holds its numbers already.
-    return key, place, words, numbers, unit if key and not key.startswith("~") else ""
+    unit = unit if key and not key.startswith("~") else ""
+    return AddressParts(key, place, words, numbers, unit, marks)
 
 
 def address_keys(text: str) -> tuple[str, str]:
     """(street key, place key) of one address; either may be ''."""
-    key, place, _, _, _ = address_parts(text)
-    return key, place
+    parts = address_parts(text)
+    return parts.key, parts.place
 
 
 def keys_of(
     addresses: str | None,
-) -> tuple[list[str], list[str], list[str], list[str]]:
-    """The street keys, place keys, words and numbers of a ``|``-separated list of
+) -> tuple[list[str], list[str], list[str], list[str], list[str]]:
+    """The street keys, place keys, words, numbers and marks of a ``|``-separated list of
     addresses (each sorted, without repeats)."""
     streets: set[str] = set()
     places: set[str] = set()
     words: set[str] = set()
     numbers: set[str] = set()
+    marks: set[str] = set()
     for a in (addresses or "").split("|"):
         if a.strip():
-            s, p, w, n, unit = address_parts(a.strip())
-            if s:
-                streets.add(s)
-            if unit:
-                streets.add(f"{s}#{unit}")
-            if p:
-                places.add(p)
-            words.update(w)
-            numbers.update(n)
-    return sorted(streets), sorted(places), sorted(words), sorted(numbers)
+            parts = address_parts(a.strip())
+            if parts.key:
+                streets.add(parts.key)
+            if parts.unit:
+                streets.add(f"{parts.key}#{parts.unit}")
+            if parts.place:
+                places.add(parts.place)
+            words.update(parts.words)
+            numbers.update(parts.numbers)
+            marks.update(parts.marks)
+    return sorted(streets), sorted(places), sorted(words), sorted(numbers), sorted(marks)

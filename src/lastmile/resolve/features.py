@@ -498,7 +498,11 @@ def build_person_features(con: duckdb.DuckDBPyConnection) -> None:
     """``person_features``: one row per subject record (docs/resolution.md, "Features")."""
     _name_table(con)
     _list_table(
-        con, "addresses", "address_map", addr.keys_of, ["streets", "places", "words", "nums"]
+        con,
+        "addresses",
+        "address_map",
+        addr.keys_of,
+        ["streets", "places", "words", "nums", "marks"],
     )
     _list_table(con, "monikers", "moniker_map", moniker_row, ["monikers", "cores"])
     # A record's principal moniker: the rarest of its monikers across the records at hand
@@ -602,6 +606,7 @@ def build_person_features(con: duckdb.DuckDBPyConnection) -> None:
             CASE WHEN s.sex IN ('M', 'F') THEN s.sex END AS sex,
             nullif(a.streets, []) AS addr_streets, nullif(a.places, []) AS addr_places,
             nullif(a.words, []) AS addr_words, nullif(a.nums, []) AS addr_nums,
+            nullif(a.marks, []) AS addr_marks,
             nullif(ids.id_keys, []) AS id_keys, nullif(ids.id_personal, []) AS id_personal,
             sel.sel_keys, ties.tie_keys
         FROM src_subjects s
