@@ -17,7 +17,8 @@ from tests.test_resolve_recall import _features, _model, level_of
 
 def test_a_united_states_address_keeps_the_parsers_key() -> None:
     streets, places, words, numbers, _ = addresses.keys_of("1200 Example St., Phoenix, AZ 85004")
-    assert streets == ["1200 example | phoenix, az"]
+    # The key, and the key with its street's type (a qualifier: "12 Main Ave" is another).
+    assert streets == ["1200 example | phoenix, az", "1200 example | phoenix, az@street"]
     assert places == ["phoenix, az"]
     # The words and numbers of the street only: the city, state and ZIP are the place's.
     assert (words, numbers) == (["example", "street"], ["1200"])
@@ -64,9 +65,13 @@ def test_each_address_of_a_list_gives_its_keys() -> None:
     streets, places, words, numbers, _ = addresses.keys_of(
         "1200 Example St, Phoenix, AZ|Kamil-Döring-Platz 4 Soltau"
     )
-    assert streets == ["1200 example | phoenix, az", "~4 doring kamil place soltau"]
+    assert streets == [
+        "1200 example | phoenix, az",
+        "1200 example | phoenix, az@street",
+        "~4 doring kamil plaza soltau",
+    ]
     assert places == ["phoenix, az"]
-    assert words == ["doring", "example", "kamil", "place", "soltau", "street"]
+    assert words == ["doring", "example", "kamil", "plaza", "soltau", "street"]
     assert numbers == ["1200", "4"]
 
 
@@ -91,21 +96,31 @@ def test_an_abbreviated_word_of_an_address_is_written_one_way() -> None:
     for writings in same:
         tokens = {tuple(map(tuple, addresses.address_tokens(w))) for w in writings}
         assert len(tokens) == 1, (writings, tokens)
-    assert addresses.address_tokens("8 laidleyplace")[0] == ["laidley", "place"]
-    # A word that only looks like one keeps its letters: "Strand" is no street's type.
-    assert addresses.address_tokens("12 Strand")[0] == ["strand"]
+    assert addresses.address_tokens("Marktplatz 3")[0] == ["markt", "plaza"]
+    # A word that only looks like one keeps its letters: "Strand" is no street's type, and
+    # English names are not parted ("Broadstreet", "Railroad"; a clerk's "laidleyplace"
+    # meets "Laidley Place" as words run together instead).
+    for word in ("strand", "broadstreet", "railroad", "laidleyplace"):
+        assert addresses.address_tokens(f"12 {word}")[0] == [word]
 
 
 def test_each_number_is_marked_by_the_word_before_it() -> None:
-    """address_marks: "word=number", the number's digits without leading zeros or a letter;
-    no mark for a number after a number, nor for the place's numbers (a ZIP code) of a
-    parsed address, whose street's type is its mark instead."""
+    """address_marks: "designator=number", the number's digits without leading zeros or a
+    letter, and numbers written together also run together; only a designator marks (not a
+    street's name, a type or a state before a postcode), and not the place's numbers."""
     assert addresses.address_marks("Calle Juárez Mz 5 Lt 12-B") == ["lote=12", "manzana=5"]
     assert addresses.address_marks("ул. Ленина, д. 10, кв. 05") == ["apartment=5", "d=10"]
     assert addresses.address_marks("12 Main St Apt 4B") == ["apartment=4"]
+    assert addresses.address_marks("Apt 12-04, 88 Ayala Ave") == ["apartment=12", "apartment=1204"]
+    for unmarked in ("1234 Route 1", "Rua das Flores 45, Curitiba PR 80010-020", "Calle Hidalgo 5"):
+        assert addresses.address_marks(unmarked) == [], unmarked
     parts = addresses.address_parts("12 Main St Apt 4, Springfield, IL 62701")
-    assert parts.marks == ["_type=street", "apartment=4"]
-    assert addresses.address_parts("12 Main, Springfield, IL").marks == []
+    assert (parts.marks, parts.street_type) == (["apartment=4"], "street")
+    # A street's type only where usaddress read a place (without one it reads the state as
+    # the type: "Mobile AL" is "alameda"), one class for a highway, none it does not know.
+    assert addresses.address_parts("1500 Parkway Dr Mobile AL").street_type == ""
+    assert addresses.address_parts("1234 Route 1, Edison, NJ").street_type == "highway"
+    assert addresses.address_parts("12 Main Wy, Yuma, AZ").street_type == ""
 
 
 def test_every_abbreviation_names_a_key_that_names_itself() -> None:
@@ -373,11 +388,14 @@ AGREE = (
         ("ул. Ленина, д. 10, кв. 5, Москва", "ул. Ленина, д. 5, кв. 10, Москва"),
         ("Block 12, Flat 4, Sector 5, Rohini, Delhi", "Block 4, Flat 12, Sector 5, Rohini, Delhi"),
         ("House No. 45, Street 7, G-9/2, Islamabad", "House No. 7, Street 45, G-9/2, Islamabad"),
-        # A record's two addresses pooled: the street of one, the number of the other.
-        (
-            "Calle Hidalgo 123, Col. Centro, Tepic | Calle Morelos 45, Col. Centro, Tepic",
-            "Calle Morelos 123, Col. Centro, Tepic",
-        ),
+        ("ul. Polna 4 m. 12, Poznań", "ul. Polna 12 m. 4, Poznań"),
+        ("Atatürk Cad. No: 12 D: 5, Kadıköy", "Atatürk Cad. No: 5 D: 12, Kadıköy"),
+        # Types the Postal Service tells apart (PL and PLZ, MT and MTN), and names that only
+        # look like a name run into a type (a fourth review).
+        ("12 Park Pl, Boise, ID", "12 Park Plaza, Boise, ID"),
+        ("40 Mountain View Rd, Ithaca, NY", "40 Mount View Rd, Ithaca, NY"),
+        ("12 Broadstreet Ave, Ashland, OR", "12 Broad Ave, Ashland, OR"),
+        ("60 Railroad St, Ames, IA", "60 Rail St, Ames, IA"),
     ],
 )
 def test_two_households_of_other_countries_are_not_one_address(a: str, b: str) -> None:
@@ -424,7 +442,6 @@ def test_two_households_of_other_countries_are_not_one_address(a: str, b: str) -
         ("Carrera 15 # 93-47, Bogotá", "Cra. 15 No. 93-47, Bogota"),
         ("Cll. 5 # 10-20, Cali", "Calle 5 No 10-20, Cali"),
         ("Hauptstraße 5, 10115 Berlin", "Hauptstr. 5 Berlin"),
-        ("Pl. Mayor 5, Salamanca", "Plaza Mayor 5, Salamanca"),
         ("12 Station Road, Reading RG1 1AA", "12 Station Rd, Reading, RG1 1AA"),
         ("PO Box 123, Springfield, IL 62701", "P.O. Box 123, Springfield, IL"),
         ("8 Laidley Place, Halfmoon Station", "8 laidleyplace, Halfmoon Station"),
@@ -439,6 +456,24 @@ def test_two_households_of_other_countries_are_not_one_address(a: str, b: str) -
             "Calle Hidalgo 123, Col. Centro, Tepic | Calle Morelos 45, Col. Centro, Tepic",
             "Calle Morelos 45, Col. Centro, Tepic",
         ),
+        # A fourth review's: a record's other address never parts the one shared, a route is
+        # a highway, a flat's number written together, a state read as no street's type.
+        (
+            "123 Main St, Dayton, OH | 9 Elm Rd Apt 4, Dayton, OH",
+            "123 Main St, Dayton, OH | 50 Pine St Apt 7, Dayton, OH",
+        ),
+        (
+            "100 Broadway, New York, NY | 12 Oak St, Albany, NY",
+            "100 Broadway, New York, NY | 45 Elm Ave, Albany, NY",
+        ),
+        (
+            "Calle Hidalgo 123, Guadalajara | Mz 5 Lt 12, Tlaquepaque",
+            "Calle Hidalgo 123, Guadalajara | Mz 7 Lt 3, Zapopan",
+        ),
+        ("1234 Route 1, Edison, NJ 08817", "1234 Hwy 1, Edison, NJ 08817"),
+        ("Apt 1204, 88 Ayala Ave, Makati City", "Apt 12-04, 88 Ayala Ave, Makati City"),
+        ("1500 Parkway Dr, Mobile, AL 36608", "1500 Parkway Dr Mobile AL"),
+        ("ul. Słowackiego 93/32, Mikołów", "Słowackiego 93 m 32 Mikołów"),
     ],
 )
 def test_one_address_written_two_ways_abroad_still_agrees(a: str, b: str) -> None:
@@ -461,13 +496,14 @@ def test_a_line_naming_the_addressee_or_building_keeps_the_street_key() -> None:
         addresses.keys_of("Calle Benito Juárez Mz 5 Lt 12, Col. Ejidal, Ecatepec")[0][0][0] == "~"
     )
     # A flat's key carries its unit, beside the key without it; a key of words holds the
-    # flat's number among its own.
+    # flat's number among its own, and the number marked by its designator.
     assert addresses.keys_of("123 Main St Apt 4-B, Yuma, AZ")[0] == [
         "123 main | yuma, az",
         "123 main | yuma, az#4b",
+        "123 main | yuma, az@street",
     ]
     assert addresses.keys_of("Apt 4, Hauptstrasse 5, Berlin")[0] == [
-        "~4 5 apartment berlin haupt street"
+        "~4 5 apartment apartment=4 berlin haupt street"
     ]
 
 

@@ -32,7 +32,7 @@ import re
 # key: the forms written for it, folded (lower-case ASCII, accents stripped).
 _FORMS: dict[str, tuple[str, ...]] = {
     # Streets.
-    "street": ("st", "str", "strt", "strasse", "strada", "straat", "saint", "stroenie"),
+    "street": ("st", "str", "strt", "strasse", "strada", "straat", "saint"),
     "avenue": ("ave", "av", "aven", "avenu", "avn", "avenida", "avda", "avd"),
     "road": ("rd",),
     "boulevard": (
@@ -42,7 +42,10 @@ _FORMS: dict[str, tuple[str, ...]] = {
     "drive": ("dr", "drv"),
     "lane": ("ln", "laan"),
     "court": ("ct", "crt"),
-    "place": ("pl", "plaza", "plz", "plac", "platz", "piazza", "pza", "pzza", "praca", "pca"),
+    # The USPS's PL and PLZ are two types, as are GDN and GDNS, MT and MTN: "Park Pl" and
+    # "Park Plaza" of one town are two streets. Other countries write "Pl." for a plaza.
+    "place": ("pl",),
+    "plaza": ("plz", "plac", "platz", "piazza", "pza", "pzza", "praca", "pca"),
     "square": ("sq", "sqr"),
     "terrace": ("ter", "terr"),
     "highway": ("hwy", "hiway", "hway"),
@@ -72,8 +75,10 @@ _FORMS: dict[str, tuple[str, ...]] = {
     "sokak": ("sk", "sok", "sokagi"),
     "mahallesi": ("mah", "mh", "mahalle"),
     "parade": ("pde",),
-    "gardens": ("gdns", "gdn", "garden"),
-    "mount": ("mt", "mtn", "mountain"),
+    "gardens": ("gdns",),
+    "garden": ("gdn",),
+    "mount": ("mt",),
+    "mountain": ("mtn",),
     "fort": ("ft",),
     "heights": ("hts",),
     "center": ("ctr", "centre", "cntr"),
@@ -82,16 +87,24 @@ _FORMS: dict[str, tuple[str, ...]] = {
     "colonia": ("col",),
     "fraccionamiento": ("fracc", "frac", "fracto"),
     "manzana": ("mz", "mza", "mzna"),
-    "lote": ("lt", "lte"),
+    "lote": ("lt", "lte", "lot"),
     "osiedle": ("os",),
     # Flats, floors and buildings.
     "apartment": (
         *("apt", "apto", "ap", "apart", "appt", "appartement", "apartamento"),
-        *("apartament", "apartmani", "departamento", "depto", "dpto", "kvartira", "kv"),
+        *("apartament", "apartmani", "departamento", "depto", "dpto", "kvartira", "kv", "flat"),
+        *("mieszkanie", "lok", "lokal", "daire"),
     ),
-    "suite": ("ste", "sainte"),
-    "building": ("bldg", "bld", "bldng", "edificio", "edif", "korpus", "korp", "bloc", "bl"),
-    "floor": ("fl", "flr", "piso", "etage", "etaj", "et"),
+    "suite": ("ste",),
+    "building": (
+        *("bldg", "bld", "bldng", "edificio", "edif", "korpus", "korp", "bloc", "bl"),
+        *("stroenie",),
+    ),
+    "house": ("casa", "dom"),
+    "block": ("blk", "blok", "bloque"),
+    "sector": ("sec", "sect"),
+    "tower": ("torre", "twr"),
+    "floor": ("fl", "flr", "piso", "etage", "etaj", "et", "kat"),
     "room": ("rm",),
     "interior": ("int",),
     "exterior": ("ext",),
@@ -101,8 +114,28 @@ _FORMS: dict[str, tuple[str, ...]] = {
 }
 
 # The keys that are a street's type (usaddress's StreetNamePostType and PreType): the rows
-# of _FORMS above "Neighbourhoods".
-STREET_TYPES = frozenset(list(_FORMS)[: list(_FORMS).index("colonia")])
+# of _FORMS above "Neighbourhoods" ("mount" and "fort" are kept out: they lead a name).
+STREET_TYPES = frozenset(list(_FORMS)[: list(_FORMS).index("colonia")]) - {"mount", "fort"}
+
+# Roads that are one road under any of these names: "Route 1" is "Hwy 1".
+HIGHWAYS = frozenset({"highway", "route", "freeway", "expressway"})
+
+# The words whose number names a part of a house or of a block: the flat, the floor, the
+# building, Mexico's manzana and lote. "Mz 5 Lt 12" and "Mz 12 Lt 5" are two houses (see
+# addresses.address_marks); a street's type, a city or a postcode's letters before a
+# number are not such a word ("Route 1", "PR 80010-020").
+DESIGNATORS = frozenset(
+    {
+        *("apartment", "suite", "building", "floor", "room", "interior", "exterior"),
+        *("department", "manzana", "lote", "house", "unit", "block", "sector", "plot", "scara"),
+        # Vietnam's ward and district, India's and the Philippines' phase: a number of a
+        # place within the city.
+        *("tower", "phuong", "quan", "phase"),
+        # One letter, as clerks write it: Poland's "m." (the flat), Russia's "д." (the house)
+        # and Turkey's "D:" (the flat). A letter is no word of an address, but it marks.
+        *("m", "d"),
+    }
+)
 
 # A word saying only that a number follows.
 NUMBER_WORDS = frozenset({"no", "nr", "nro", "num", "numero"})
@@ -111,11 +144,10 @@ ADDRESS_WORDS: dict[str, str] = {form: key for key, forms in _FORMS.items() for 
 ADDRESS_WORDS.update({key: key for key in _FORMS})
 
 # German and Dutch run the street's type into its name ("Hauptstraße", "Hauptstr.",
-# "Kerkstraat"), and a hurried clerk runs any ("8 laidleyplace"): such a word is its name
-# and its type, as if written apart.
-_RUN_IN = re.compile(
-    r"^([a-z]{3,}?)(strasse|straat|str|street|place|platz|road|avenue|allee|lane|laan|drive)$"
-)
+# "Kerkstraat", "Marktplatz"): such a word is its name and its type, as if written apart.
+# Not English: "Broadstreet", "Railroad" and "Lakeroad" are names (a clerk's "8
+# laidleyplace" still meets "Laidley Place" as words run together: addresses.py).
+_RUN_IN = re.compile(r"^([a-z]{3,}?)(strasse|straat|str|platz|allee|laan)$")
 
 
 def address_word(word: str) -> list[str]:

@@ -3,27 +3,28 @@ word by word where it cannot (docs/resolution.md, "Addresses").
 
 An address is reduced to two keys: the *street key* (house number, street name and place,
 folded; the street type and unit left out, so "1200 Example St." and "1200 EXAMPLE STREET"
-agree; a key with a flat is also given with its unit, "1200 example | phoenix, az#4b") and the
-*place key* (city and state). usaddress knows United States addresses only: "ul.
-Słowackiego 93/32, 14-190 Mikołów" or "Số 10/506 Hùng Vương, Đà Nẵng" give it no house
-number and street, so such an address takes as its street key its folded words and numbers
-in order of the alphabet (written the same, case, accents, punctuation and word order aside),
-without the city, state, ZIP and country usaddress finds in it but with its place, when
-what is left states a number and two words, or a word and two numbers, at least ("Houston
-TX 77002" or "Apt 4, Springfield IL" is no street address).
+agree; a key with a flat or a type is also given with it, "1200 example | phoenix, az#4b",
+"1200 example | phoenix, az@street") and the *place key* (city and state). usaddress knows
+United States addresses only: "ul. Słowackiego 93/32, 14-190 Mikołów" or "Số 10/506 Hùng
+Vương, Đà Nẵng" give it no house number and street, so such an address takes as its street
+key its folded words, numbers and marks in order of the alphabet (written the same, case,
+accents, punctuation and word order aside), without the city, state, ZIP and country
+usaddress finds in it but with its place, when what is left states a number and two words,
+or a word and two numbers, at least ("Houston TX 77002" or "Apt 4, Springfield IL" is no
+street address).
 
 Besides the keys, every address gives its *words* (folded, two letters or more, an
-abbreviation written one way: address_words) and its *numbers* (the tokens holding a digit:
+abbreviation written one way: address_words), its *numbers* (the tokens holding a digit:
 house, flat, postcode), without the city, state, ZIP and country usaddress finds, and its
-*marks* (each number with the word before it, "manzana=5", and a parsed key's street type:
-:func:`address_marks`), so two writings of one address by two clerks ("Studio 12, Hunt
-Rest, South Georgiatown, RH4R 4LR" and "Studio Hunt Rest, South Georgiatown,") can be told
-apart from two addresses of one city, in any country: :data:`CLOSE_ADDRESS_SQL`. A text that
-says nothing of a place ("UNKNOWN", "HOMELESS": no key, fewer than three words, and not two
-words with a number) is no address.
+*marks* (each number that a designator names, "manzana=5": :func:`address_marks`), so two
+writings of one address by two clerks ("Studio 12, Hunt Rest, South Georgiatown, RH4R 4LR"
+and "Studio Hunt Rest, South Georgiatown,") can be told apart from two addresses of one
+city, in any country: :data:`CLOSE_ADDRESS_SQL`. A text that says nothing of a place
+("UNKNOWN", "HOMELESS": no key, fewer than three words, and not two words with a number) is
+no address.
 
-An entity pools its records' words and numbers (collective.py), so a person known at several
-addresses is close to each of them, as he is to each of his street keys.
+An entity pools its records' words, numbers and marks (collective.py), so a person known
+at several addresses is close to each of them, as he is to each of his street keys.
 """
 
 from __future__ import annotations
@@ -33,10 +34,14 @@ import re
 from functools import lru_cache
 from typing import NamedTuple
 
-from lastmile.resolve.address_words import STREET_TYPES, address_word
+from lastmile.resolve.address_words import DESIGNATORS, HIGHWAYS, STREET_TYPES, address_word
 from lastmile.resolve.names import ascii_lower, fold
 
 _TOKEN = re.compile(r"[a-z0-9]+")
+# A street key qualified by its flat ("12 main | leeds, #3") or its street's type ("12 main |
+# leeds, @street"); neither is a letter or digit, so no key holds them otherwise.
+UNIT_MARK = "#"
+TYPE_MARK = "@"
 
 # Two writings of one address: two words or more in common, and at least this share of the
 # shorter side's words; and no number of the side with fewer numbers missing from the
@@ -87,10 +92,12 @@ HOUSES_AGREE_SQL = (
 
 # Numbers that one word names on both sides and that differ: "Mz 5 Lt 12" and "Mz 12 Lt 5",
 # "д. 10, кв. 5" and "д. 5, кв. 10", "Block 12, Flat 4" and "Block 4, Flat 12" hold the same
-# words and numbers (and one key of words), but the block of one is the lot of the other.
-# Each number is marked by the word before it (address_marks); a word that marks numbers on
-# both sides and none in common parts two houses. Any in common agrees, so a record's
-# several addresses pooled never part one of them.
+# words and numbers, but the block of one is the lot of the other. Each number that a
+# designator names (a flat, a floor, a building, a manzana, a lote) is marked by it
+# (address_marks); a designator that marks numbers on both sides and none in common parts
+# two houses for the "written two ways" levels, which pool a record's addresses' words and
+# numbers as they pool its marks. A key of words holds its marks (address_parts), so a key
+# shared is never parted by another address's marks.
 def _marked(side: str) -> str:
     return (
         f"list_filter({side}.addr_marks, lambda x: split_part(x, '=', 1) = split_part(m, '=', 1))"
@@ -104,36 +111,40 @@ MARKS_APART_SQL = (
 )
 
 
-# A street key shared, unless both sides give a flat (a unit: "Apt 2", "Flat 3") of that key
-# and no flat in common: the key leaves the flat out, so two households of one house shared
-# it. Each address also gives its key with its unit ("12 main | leeds, #3": keys_of), so a
-# unit is compared with the units of its own key only, not with the numbers of a record's
-# every address pooled (a record at "123 Main St" and "55 Oak Ave" still shares the first
-# with "123 Main St Apt 2").
-def _units(side: str) -> str:
-    return f"list_filter({side}.addr_streets, lambda a: starts_with(a, k || '#'))"
+# A street key shared, unless both sides qualify it and their qualifiers do not meet: a flat
+# (a unit: "Apt 2", "Flat 3"; the key leaves the flat out, so two households of one house
+# shared it) or the street's type ("12 Main St" and "12 Main Ave"; the key leaves the type
+# out, so that "12 Main St" and "12 Main" agree). Each address also gives its key with its
+# unit ("12 main | leeds, #3") and its type ("12 main | denver, co@street": keys_of), so a
+# qualifier is compared with those of its own key only, not with a record's every address
+# pooled (a record at "123 Main St" and "55 Oak Ave" still shares the first with "123 Main St
+# Apt 2").
+def _qualifiers(side: str, mark: str) -> str:
+    return f"list_filter({side}.addr_streets, lambda a: starts_with(a, k || '{mark}'))"
 
 
-# A key ``k`` of the left side that the right side holds too, and the units each side gives
-# of it meet (or one side gives none).
-_SHARED_KEY = "NOT contains(k, '#') AND list_contains(r.addr_streets, k)"
-_UNITS_MEET = (
-    f"(len({_units('l')}) = 0 OR len({_units('r')}) = 0 "
-    f"OR list_has_any({_units('l')}, {_units('r')}))"
-)
+def _meet(mark: str) -> str:
+    left, right = _qualifiers("l", mark), _qualifiers("r", mark)
+    return f"(len({left}) = 0 OR len({right}) = 0 OR list_has_any({left}, {right}))"
+
+
+# A key ``k`` of the left side that the right side holds too, and the units and the types
+# each side gives of it meet (or one side gives none).
+_SHARED_KEY = "NOT contains(k, '#') AND NOT contains(k, '@') AND list_contains(r.addr_streets, k)"
+_QUALIFIERS_MEET = f"{_meet(UNIT_MARK)} AND {_meet(TYPE_MARK)}"
 # A key without a place (usaddress read none: "12 High Street, Leeds LS1 8AB" is keyed "12
 # high | ", as is York's) is one address only with the rule on numbers (the postcodes).
 STREET_SHARED_SQL = (
     "list_has_any(l.addr_streets, r.addr_streets) AND len(list_filter(l.addr_streets, "
     f"lambda k: {_SHARED_KEY} AND (NOT ends_with(k, '| ') OR {_SAME_NUMBERS}) "
-    f"AND {_UNITS_MEET})) > 0 AND NOT {MARKS_APART_SQL}"
+    f"AND {_QUALIFIERS_MEET})) > 0"
 )
-# Two flats of one street key, told apart by their units, are no address written two ways
-# either: "12 Main St Apt C" and "Apt D" share every word of two letters or more and every
-# number.
-UNITS_APART_SQL = (
+# Two flats or two streets of one street key, told apart by their units or types, are no
+# address written two ways either: "12 Main St Apt C" and "Apt D" share every word of two
+# letters or more and every number.
+KEY_APART_SQL = (
     f"coalesce(len(list_filter(l.addr_streets, lambda k: {_SHARED_KEY} "
-    f"AND NOT {_UNITS_MEET})) > 0, false)"
+    f"AND NOT ({_QUALIFIERS_MEET}))) > 0, false)"
 )
 
 
@@ -141,7 +152,7 @@ CLOSE_ADDRESS_SQL = (
     f"{_shared('addr_words')} >= 2 "
     f"AND {_shared('addr_words')} >= "
     f"{CLOSE_ADDRESS_SHARE} * least(len(l.addr_words), len(r.addr_words)) "
-    f"AND {_SAME_NUMBERS} AND {_SOME_NUMBER} AND {HOUSES_AGREE_SQL} AND NOT {UNITS_APART_SQL} "
+    f"AND {_SAME_NUMBERS} AND {_SOME_NUMBER} AND {HOUSES_AGREE_SQL} AND NOT {KEY_APART_SQL} "
     f"AND NOT {MARKS_APART_SQL}"
 )
 
@@ -195,7 +206,7 @@ def _fewer(a: str, b: str) -> str:
 # The cheap tests first: DuckDB evaluates a conjunction's later terms only on the pairs that
 # passed the earlier ones.
 ALIKE_ADDRESS_SQL = (
-    f"{_SAME_NUMBERS} AND {HOUSES_AGREE_SQL} AND NOT {UNITS_APART_SQL} "
+    f"{_SAME_NUMBERS} AND {HOUSES_AGREE_SQL} AND NOT {KEY_APART_SQL} "
     f"AND NOT {MARKS_APART_SQL} AND (({_fewer('l', 'r')}) OR ({_fewer('r', 'l')}))"
 )
 
@@ -253,24 +264,29 @@ def _is_number(token: str) -> bool:
     return any(ch.isdigit() for ch in token)
 
 
-# The word that marks a parsed street key's type (an address word is letters and digits).
-TYPE_MARK = "_type"
 _DIGITS = re.compile(r"[1-9][0-9]*|0(?![0-9])")
 
 
 def address_marks(text: str, place_numbers: frozenset[str] = frozenset()) -> list[str]:
-    """Each number of one address with the word written before it, "word=number" ("Mz 5 Lt
-    12" is "manzana=5", "lote=12"), sorted and without repeats; not the numbers of its place
-    (a ZIP code), nor a number after a number. The number is its digits, without leading
-    zeros or a letter: a flat written "4B", "4-B" or "04" is compared by the unit rules
-    (addresses' units differ there), not here."""
-    tokens = _tokens(_plain(text))
+    """Each number of one address that a designator names (address_words.DESIGNATORS: a
+    flat, a floor, a building, a manzana, a lote), "word=number" ("Mz 5 Lt 12" is
+    "manzana=5", "lote=12"), sorted and without repeats; not the numbers of its place (a ZIP
+    code). The number is its digits, without leading zeros or a letter ("4B", "4-B" and
+    "04" are 4: units compare flats' letters), and numbers written together are also marked
+    run together ("Apt 12-04" is also 1204, as "Apt 1204" is)."""
+    plain = _plain(text)
+    together: dict[str, set[str]] = {}
+    for m in _JOINED_NUMBERS.finditer(plain):
+        first, *_ = re.split(r"\s*[-/]\s*", m.group(0))
+        together.setdefault(first, set()).add(re.sub(r"\W", "", m.group(0)))
+    tokens = _tokens(plain)
     marks: set[str] = set()
     for word, token in itertools.pairwise(tokens):
-        if _is_number(token) and not _is_number(word) and token not in place_numbers:
-            digits = _DIGITS.search(token)
-            if digits:
-                marks.add(f"{word}={digits.group(0)}")
+        if word in DESIGNATORS and _is_number(token) and token not in place_numbers:
+            for number in (token, *together.get(token, ())):
+                digits = _DIGITS.search(number)
+                if digits:
+                    marks.add(f"{word}={digits.group(0)}")
     return sorted(marks)
 
 
@@ -403,10 +419,11 @@ class AddressParts(NamedTuple):
     words: list[str]
     numbers: list[str]
     unit: str  # a flat's number of a parsed key ("Apt 4B" is "4b"), or ''
-    marks: list[str]  # each number with the word before it (address_marks)
+    street_type: str  # a parsed key's street type, as address_words writes it, or ''
+    marks: list[str]  # each number a designator names (address_marks)
 
 
-_NOTHING = AddressParts("", "", [], [], "", [])
+_NOTHING = AddressParts("", "", [], [], "", "", [])
 
 
 @lru_cache(maxsize=200_000)
@@ -442,24 +459,35 @@ def address_parts(text: str) -> AddressParts:
         numbers = sorted(set(numbers) - set(drop_numbers))
     elif not key and not (len(words) >= 3 or _names_a_house(words, numbers)):
         return _NOTHING
+    marks = address_marks(text, frozenset(drop_numbers))
     if not key and _names_a_house(words, numbers):
         # An address usaddress cannot read (another country's), as words: "~" keeps it
         # apart from a parsed key. With the place it read, as a parsed key has: without
-        # it, "Calle Hidalgo 123" of Guadalajara and of Monterrey were one key.
-        key = "~" + " ".join(sorted(words + numbers)) + (f" | {place}" if place else "")
-    marks = address_marks(text, frozenset(drop_numbers))
-    if key and not key.startswith("~"):
-        # The street's type, which the key leaves out ("12 Main St" and "12 Main" agree),
-        # marks the key: "12 Main St" and "12 Main Ave" are two streets. Only a type the
-        # table knows, so a suffix it does not ("Wy", "Xing") never parts one street.
-        types = {
-            " ".join(_tokens(str(street_tags.get(label, ""))))
-            for label in ("StreetNamePreType", "StreetNamePostType")
-        }
-        marks = sorted({*marks, *(f"{TYPE_MARK}={t}" for t in types if t in STREET_TYPES)})
-    # A unit belongs to a key the parser read; a key of words holds its numbers already.
-    unit = unit if key and not key.startswith("~") else ""
-    return AddressParts(key, place, words, numbers, unit, marks)
+        # it, "Calle Hidalgo 123" of Guadalajara and of Monterrey were one key. With its
+        # marks: "Mz 5 Lt 12" and "Mz 12 Lt 5" hold the same words and numbers.
+        key = "~" + " ".join(sorted(words + numbers + marks)) + (f" | {place}" if place else "")
+    if not key or key.startswith("~"):
+        # A unit and a type belong to a key the parser read; a key of words holds its
+        # numbers and words already.
+        return AddressParts(key, place, words, numbers, "", "", marks)
+    return AddressParts(key, place, words, numbers, unit, _street_type(street_tags, key), marks)
+
+
+def _street_type(street_tags: dict[str, str], key: str) -> str:
+    """The type of a parsed street ("St", "Avenida"), as address_words writes it, when the
+    table knows it and usaddress read a place: without one ("1500 Parkway Dr Mobile AL"),
+    it reads the state as the type. A suffix the table does not know ("Wy", "Xing") is none,
+    so it never parts one street; a highway is one road as a route ("Route 1", "Hwy 1")."""
+    if key.endswith("| "):
+        return ""
+    types = [
+        " ".join(_tokens(str(street_tags.get(label, ""))))
+        for label in ("StreetNamePostType", "StreetNamePreType")
+    ]
+    known = [t for t in types if t in STREET_TYPES]
+    if not known:
+        return ""
+    return "highway" if known[0] in HIGHWAYS else known[0]
 
 
 def address_keys(text: str) -> tuple[str, str]:
@@ -471,8 +499,9 @@ def address_keys(text: str) -> tuple[str, str]:
 def keys_of(
     addresses: str | None,
 ) -> tuple[list[str], list[str], list[str], list[str], list[str]]:
-    """The street keys, place keys, words, numbers and marks of a ``|``-separated list of
-    addresses (each sorted, without repeats)."""
+    """The street keys (each also with its unit and its street's type, when it has them:
+    "12 main | denver, co#4", "12 main | denver, co@street"), place keys, words, numbers and
+    marks of a ``|``-separated list of addresses (each sorted, without repeats)."""
     streets: set[str] = set()
     places: set[str] = set()
     words: set[str] = set()
@@ -484,7 +513,9 @@ def keys_of(
             if parts.key:
                 streets.add(parts.key)
             if parts.unit:
-                streets.add(f"{parts.key}#{parts.unit}")
+                streets.add(f"{parts.key}{UNIT_MARK}{parts.unit}")
+            if parts.street_type:
+                streets.add(f"{parts.key}{TYPE_MARK}{parts.street_type}")
             if parts.place:
                 places.add(parts.place)
             words.update(parts.words)
