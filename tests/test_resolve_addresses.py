@@ -17,8 +17,13 @@ from tests.test_resolve_recall import _features, _model, level_of
 
 def test_a_united_states_address_keeps_the_parsers_key() -> None:
     streets, places, words, numbers, _ = addresses.keys_of("1200 Example St., Phoenix, AZ 85004")
-    # The key, and the key with its street's type (a qualifier: "12 Main Ave" is another).
-    assert streets == ["1200 example | phoenix, az", "1200 example | phoenix, az@street"]
+    # The key, and the key with its ZIP code and its street's type (qualifiers: "12 Main Ave"
+    # is another street).
+    assert streets == [
+        "1200 example | phoenix, az",
+        "1200 example | phoenix, az$85004",
+        "1200 example | phoenix, az@street",
+    ]
     assert places == ["phoenix, az"]
     # The words and numbers of the street only: the city, state and ZIP are the place's.
     assert (words, numbers) == (["example", "street"], ["1200"])
@@ -53,7 +58,7 @@ def test_a_city_alone_or_a_street_without_a_number_is_no_street_address() -> Non
     ):
         assert addresses.keys_of(text)[0] == [], text
     # A city read by usaddress: its words are the place's, not a street's.
-    assert addresses.keys_of("Houston TX 77002")[1:] == (["houston, tx"], [], [], [])
+    assert addresses.keys_of("Houston TX 77002")[1:] == (["houston, tx"], [], [], ["_state=tx"])
     # A text that says nothing of a place is no address at all.
     for junk in ("UNKNOWN", "HOMELESS", "n/a"):
         assert addresses.keys_of(junk) == ([], [], [], [], []), junk
@@ -115,12 +120,19 @@ def test_each_number_is_marked_by_the_word_before_it() -> None:
     for unmarked in ("1234 Route 1", "Rua das Flores 45, Curitiba PR 80010-020", "Calle Hidalgo 5"):
         assert addresses.address_marks(unmarked) == [], unmarked
     parts = addresses.address_parts("12 Main St Apt 4, Springfield, IL 62701")
-    assert (parts.marks, parts.street_type) == (["apartment=4"], "street")
+    assert (parts.marks, parts.street_type) == (["_state=il", "apartment=4"], "street")
+    # A state marks when written as a code of the United States only.
+    assert addresses.address_parts("500 Main St, Ajo, Arizona").marks == []
     # A street's type only where usaddress read a place (without one it reads the state as
     # the type: "Mobile AL" is "alameda"), one class for a highway, none it does not know.
     assert addresses.address_parts("1500 Parkway Dr Mobile AL").street_type == ""
     assert addresses.address_parts("1234 Route 1, Edison, NJ").street_type == "highway"
     assert addresses.address_parts("12 Main Wy, Yuma, AZ").street_type == ""
+    assert addresses.keys_of("100 Main St, Springfield, IL 62701-1234")[0] == [
+        "100 main | springfield, il",
+        "100 main | springfield, il$62701",
+        "100 main | springfield, il@street",
+    ]
 
 
 def test_every_abbreviation_names_a_key_that_names_itself() -> None:
@@ -379,6 +391,11 @@ AGREE = (
         ("Calle Hidalgo 12, Col. Centro, Tepic", "Av. Hidalgo 12, Col. Centro, Tepic"),
         ("Hauptstr. 5, 10115 Berlin", "Hauptplatz 5, 10115 Berlin"),
         ("12 Main St, Denver, CO", "12 Main Ave, Denver, CO"),
+        # One house has one ZIP code.
+        ("100 Main St, Springfield, IL 62701", "100 Main St, Springfield, IL 62704"),
+        # One street of one town's name in two states.
+        ("100 Main St, Portland, OR", "100 Main St, Portland, ME"),
+        ("100 Main St, Kansas City, MO", "100 Main St, Kansas City, KS"),
         # One word naming another number on each side: the same words and numbers, turned
         # round (address_marks).
         (
@@ -474,6 +491,12 @@ def test_two_households_of_other_countries_are_not_one_address(a: str, b: str) -
         ("Apt 1204, 88 Ayala Ave, Makati City", "Apt 12-04, 88 Ayala Ave, Makati City"),
         ("1500 Parkway Dr, Mobile, AL 36608", "1500 Parkway Dr Mobile AL"),
         ("ul. Słowackiego 93/32, Mikołów", "Słowackiego 93 m 32 Mikołów"),
+        ("100 Main St, Springfield, IL 62701-1234", "100 Main St, Springfield, IL 62701"),
+        ("100 Main St, Springfield, IL 62701", "100 Main Street, Springfield, IL"),
+        # In a town's or a street's name "St" is a saint, and "Ft" a fort.
+        ("123 Main St, Saint Louis, MO", "123 Main St, St. Louis, MO"),
+        ("123 St Charles Ave, New Orleans, LA", "123 Saint Charles Ave, New Orleans, LA"),
+        ("100 Main St, Ft. Worth, TX", "100 Main St, Fort Worth, TX"),
     ],
 )
 def test_one_address_written_two_ways_abroad_still_agrees(a: str, b: str) -> None:

@@ -17,8 +17,8 @@ tables (libpostal's dictionaries, Barrentine 2016; Christen, *Data Matching*, 20
 it needs.
 
 Each form is written as one word, its key: a key for equality, not a translation.
-"strada", "Str." and "St" are "street", as are "saint" (St Louis is Saint Louis) and the
-Russian "стр." (building). The key is the full word rather than its abbreviation, so a
+"strada", "Str." and "St" are "street" (in a street's or a town's name usaddress read,
+"St" is "Saint": addresses.py). The key is the full word rather than its abbreviation, so a
 clerk's typo in it ("Plce") is still spelled closely to it. Two words that share a key
 name a kind of street or flat, never the street itself, so a collision costs nothing that
 the street's own name and number do not decide. A word that only says "number" ("No.",
@@ -32,7 +32,7 @@ import re
 # key: the forms written for it, folded (lower-case ASCII, accents stripped).
 _FORMS: dict[str, tuple[str, ...]] = {
     # Streets.
-    "street": ("st", "str", "strt", "strasse", "strada", "straat", "saint"),
+    "street": ("st", "str", "strt", "strasse", "strada", "straat"),
     "avenue": ("ave", "av", "aven", "avenu", "avn", "avenida", "avda", "avd"),
     "road": ("rd",),
     "boulevard": (

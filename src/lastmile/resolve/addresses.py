@@ -38,10 +38,13 @@ from lastmile.resolve.address_words import DESIGNATORS, HIGHWAYS, STREET_TYPES, 
 from lastmile.resolve.names import ascii_lower, fold
 
 _TOKEN = re.compile(r"[a-z0-9]+")
-# A street key qualified by its flat ("12 main | leeds, #3") or its street's type ("12 main |
-# leeds, @street"); neither is a letter or digit, so no key holds them otherwise.
+# A street key qualified by its flat ("12 main | leeds, #3"), its street's type ("12 main |
+# leeds, @street") or its ZIP code ("100 main | springfield, il$62701"); none is a letter or
+# digit, so no key holds them otherwise.
 UNIT_MARK = "#"
 TYPE_MARK = "@"
+ZIP_MARK = "$"
+QUALIFIER_MARKS = (UNIT_MARK, TYPE_MARK, ZIP_MARK)
 
 # Two writings of one address: two words or more in common, and at least this share of the
 # shorter side's words; and no number of the side with fewer numbers missing from the
@@ -113,9 +116,10 @@ MARKS_APART_SQL = (
 
 # A street key shared, unless both sides qualify it and their qualifiers do not meet: a flat
 # (a unit: "Apt 2", "Flat 3"; the key leaves the flat out, so two households of one house
-# shared it) or the street's type ("12 Main St" and "12 Main Ave"; the key leaves the type
-# out, so that "12 Main St" and "12 Main" agree). Each address also gives its key with its
-# unit ("12 main | leeds, #3") and its type ("12 main | denver, co@street": keys_of), so a
+# shared it), the street's type ("12 Main St" and "12 Main Ave"; the key leaves the type
+# out, so that "12 Main St" and "12 Main" agree) or the ZIP code ("100 Main St,
+# Springfield, IL 62701" and "62704": one house has one ZIP code). Each address also gives
+# its key with each ("12 main | leeds, #3", "12 main | denver, co@street": keys_of), so a
 # qualifier is compared with those of its own key only, not with a record's every address
 # pooled (a record at "123 Main St" and "55 Oak Ave" still shares the first with "123 Main St
 # Apt 2").
@@ -128,10 +132,13 @@ def _meet(mark: str) -> str:
     return f"(len({left}) = 0 OR len({right}) = 0 OR list_has_any({left}, {right}))"
 
 
-# A key ``k`` of the left side that the right side holds too, and the units and the types
-# each side gives of it meet (or one side gives none).
-_SHARED_KEY = "NOT contains(k, '#') AND NOT contains(k, '@') AND list_contains(r.addr_streets, k)"
-_QUALIFIERS_MEET = f"{_meet(UNIT_MARK)} AND {_meet(TYPE_MARK)}"
+# A key ``k`` of the left side that the right side holds too, and the qualifiers of each
+# kind that each side gives of it meet (or one side gives none).
+_SHARED_KEY = (
+    " AND ".join(f"NOT contains(k, '{mark}')" for mark in QUALIFIER_MARKS)
+    + " AND list_contains(r.addr_streets, k)"
+)
+_QUALIFIERS_MEET = " AND ".join(_meet(mark) for mark in QUALIFIER_MARKS)
 # A key without a place (usaddress read none: "12 High Street, Leeds LS1 8AB" is keyed "12
 # high | ", as is York's) is one address only with the rule on numbers (the postcodes).
 STREET_SHARED_SQL = (
@@ -227,16 +234,42 @@ DIRECTIONS = {
 }
 
 
-def _tokens(text: str) -> list[str]:
+# A ZIP code of the United States: five digits, perhaps four more.
+_FIVE_DIGITS = re.compile(r"(\d{5})(?:-?\d{4})?$")
+
+# The Postal Service's codes of the states, districts and territories of the United States.
+# fmt: off
+US_STATES = frozenset({
+    "al", "ak", "az", "ar", "ca", "co", "ct", "de", "dc", "fl", "ga", "hi", "id", "il",
+    "in", "ia", "ks", "ky", "la", "me", "md", "ma", "mi", "mn", "ms", "mo", "mt", "ne",
+    "nv", "nh", "nj", "nm", "ny", "nc", "nd", "oh", "ok", "or", "pa", "ri", "sc", "sd",
+    "tn", "tx", "ut", "vt", "va", "wa", "wv", "wi", "wy", "pr", "vi", "gu", "as", "mp",
+})
+# fmt: on
+# The word that marks an address's state ("_state=mo"); an address's own words are letters
+# and digits only.
+STATE_MARK = "_state"
+
+# In a name usaddress read (a street's, a town's), "St" is a saint: the street's type is
+# read apart ("123 St Charles Ave", "St. Louis, MO"). Elsewhere it is the street.
+SAINTS = {"st": "saint", "ste": "sainte"}
+
+
+def _tokens(text: str, name: bool = False) -> list[str]:
     """The tokens of ``text`` in order: lower-case ASCII letters and digits, apostrophes
     dropped (names.APOSTROPHES: "St Mary´s" leaves no stray "s", which is also a point of
     the compass), a direction and an abbreviated word written one way ("Av." and "Avenida"
-    are "avenue": address_words), a word saying "number" ("No.") dropped."""
-    return [
-        w
-        for t in _TOKEN.findall(ascii_lower(text))
-        for w in ([DIRECTIONS[t]] if t in DIRECTIONS else address_word(t))
-    ]
+    are "avenue": address_words), a word saying "number" ("No.") dropped; in a ``name``,
+    "St" is "Saint"."""
+    out: list[str] = []
+    for t in _TOKEN.findall(ascii_lower(text)):
+        if name and t in SAINTS:
+            out.append(SAINTS[t])
+        elif t in DIRECTIONS:
+            out.append(DIRECTIONS[t])
+        else:
+            out.extend(address_word(t))
+    return out
 
 
 # Numbers written together ("93/32", "45-3", "Mz 5-12", "1-2-3"): their order is which is the
@@ -420,10 +453,11 @@ class AddressParts(NamedTuple):
     numbers: list[str]
     unit: str  # a flat's number of a parsed key ("Apt 4B" is "4b"), or ''
     street_type: str  # a parsed key's street type, as address_words writes it, or ''
+    zip_code: str  # a parsed key's ZIP code, its five digits, or ''
     marks: list[str]  # each number a designator names (address_marks)
 
 
-_NOTHING = AddressParts("", "", [], [], "", "", [])
+_NOTHING = AddressParts("", "", [], [], "", "", "", [])
 
 
 @lru_cache(maxsize=200_000)
@@ -440,10 +474,13 @@ def address_parts(text: str) -> AddressParts:
             " ".join(
                 str(street_tags.get(k, ""))
                 for k in ("StreetNamePreDirectional", "StreetName", "StreetNamePostDirectional")
-            )
+            ),
+            name=True,
         )
     )
-    city = fold(str(tagged.get("PlaceName", "")))
+    # A town's words as its street's are written ("St. Louis" is "Saint Louis", "Ft Worth"
+    # "Fort Worth", "N Las Vegas" "North Las Vegas").
+    city = " ".join(_tokens(_plain(str(tagged.get("PlaceName", ""))), name=True))
     state = fold(str(tagged.get("StateName", "")))
     place = f"{city}, {state}" if city else ""
     key = f"{number} {street} | {place}" if number and street else ""
@@ -466,11 +503,26 @@ def address_parts(text: str) -> AddressParts:
         # it, "Calle Hidalgo 123" of Guadalajara and of Monterrey were one key. With its
         # marks: "Mz 5 Lt 12" and "Mz 12 Lt 5" hold the same words and numbers.
         key = "~" + " ".join(sorted(words + numbers + marks)) + (f" | {place}" if place else "")
+    if state in US_STATES:
+        # A state of the United States written as its code marks the address: "100 Main
+        # St" of Portland, OR and of Portland, ME are two addresses (a state written out,
+        # "Ajo, Arizona", says nothing against "Ajo, AZ").
+        marks = sorted([*marks, f"{STATE_MARK}={state}"])
     if not key or key.startswith("~"):
         # A unit and a type belong to a key the parser read; a key of words holds its
         # numbers and words already.
-        return AddressParts(key, place, words, numbers, "", "", marks)
-    return AddressParts(key, place, words, numbers, unit, _street_type(street_tags, key), marks)
+        return AddressParts(key, place, words, numbers, "", "", "", marks)
+    zip_code = _FIVE_DIGITS.match(str(tagged.get("ZipCode", "")).strip())
+    return AddressParts(
+        key,
+        place,
+        words,
+        numbers,
+        unit,
+        _street_type(street_tags, key),
+        zip_code.group(1) if zip_code else "",
+        marks,
+    )
 
 
 def _street_type(street_tags: dict[str, str], key: str) -> str:
@@ -516,6 +568,8 @@ def keys_of(
                 streets.add(f"{parts.key}{UNIT_MARK}{parts.unit}")
             if parts.street_type:
                 streets.add(f"{parts.key}{TYPE_MARK}{parts.street_type}")
+            if parts.zip_code:
+                streets.add(f"{parts.key}{ZIP_MARK}{parts.zip_code}")
             if parts.place:
                 places.add(parts.place)
             words.update(parts.words)
