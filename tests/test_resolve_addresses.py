@@ -128,6 +128,7 @@ def test_each_number_is_marked_by_the_word_before_it() -> None:
     assert addresses.address_parts("1500 Parkway Dr Mobile AL").street_type == ""
     assert addresses.address_parts("1234 Route 1, Edison, NJ").street_type == "highway"
     assert addresses.address_parts("12 Main Wy, Yuma, AZ").street_type == ""
+    assert addresses.address_parts("100 Main St, Springfield, IL 62701 1234").zip_code == "62701"
     assert addresses.keys_of("100 Main St, Springfield, IL 62701-1234")[0] == [
         "100 main | springfield, il",
         "100 main | springfield, il$62701",

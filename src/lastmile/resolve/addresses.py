@@ -235,7 +235,7 @@ DIRECTIONS = {
 
 
 # A ZIP code of the United States: five digits, perhaps four more.
-_FIVE_DIGITS = re.compile(r"(\d{5})(?:-?\d{4})?$")
+_FIVE_DIGITS = re.compile(r"(\d{5})(?:[-\s]?\d{4})?$")
 
 # The Postal Service's codes of the states, districts and territories of the United States.
 # fmt: off
@@ -462,9 +462,9 @@ _NOTHING = AddressParts("", "", [], [], "", "", "", [])
 
 @lru_cache(maxsize=200_000)
 def address_parts(text: str) -> AddressParts:
-    """The keys, words, numbers, unit and marks of one address; an address that says
-    nothing (no key, and fewer than three words or two words and a number: "UNKNOWN",
-    "HOMELESS") has none."""
+    """The keys, words, numbers, marks and a parsed key's qualifiers (unit, street type, ZIP
+    code) of one address; an address that says nothing (no key, and fewer than three words
+    or two words and a number: "UNKNOWN", "HOMELESS") has none."""
     tagged, labelled = _tag(text)
     street_tags = tagged if _street_read(labelled) else {}
     number = "".join(ch for ch in str(street_tags.get("AddressNumber", "")) if ch.isalnum()).lower()
