@@ -120,9 +120,12 @@ def test_each_number_is_marked_by_the_word_before_it() -> None:
     for unmarked in ("1234 Route 1", "Rua das Flores 45, Curitiba PR 80010-020", "Calle Hidalgo 5"):
         assert addresses.address_marks(unmarked) == [], unmarked
     parts = addresses.address_parts("12 Main St Apt 4, Springfield, IL 62701")
-    assert (parts.marks, parts.street_type) == (["_state=il", "apartment=4"], "street")
+    assert (parts.marks, parts.street_type) == (
+        ["_state=il", "_type=street", "apartment=4"],
+        "street",
+    )
     # A state marks when written as a code of the United States only.
-    assert addresses.address_parts("500 Main St, Ajo, Arizona").marks == []
+    assert addresses.address_parts("500 Main St, Ajo, Arizona").marks == ["_type=street"]
     # A street's type only where usaddress read a place (without one it reads the state as
     # the type: "Mobile AL" is "alameda"), one class for a highway, none it does not know.
     assert addresses.address_parts("1500 Parkway Dr Mobile AL").street_type == ""
@@ -414,6 +417,9 @@ AGREE = (
         ("40 Mountain View Rd, Ithaca, NY", "40 Mount View Rd, Ithaca, NY"),
         ("12 Broadstreet Ave, Ashland, OR", "12 Broad Ave, Ashland, OR"),
         ("60 Railroad St, Ames, IA", "60 Rail St, Ames, IA"),
+        # Aligned word by word, run together ("over" and "drive"), but a drive is no lane.
+        ("12 Overdrive Ln, Austin, TX", "12 Over Dr, Austin, TX"),
+        ("22 Crossroad Ln, Tulsa, OK", "22 Cross Rd, Tulsa, OK"),
     ],
 )
 def test_two_households_of_other_countries_are_not_one_address(a: str, b: str) -> None:

@@ -249,6 +249,8 @@ US_STATES = frozenset({
 # The word that marks an address's state ("_state=mo"); an address's own words are letters
 # and digits only.
 STATE_MARK = "_state"
+# The word that marks a street type among an address's words ("_type=lane").
+TYPE_WORD_MARK = "_type"
 
 # In a name usaddress read (a street's, a town's), "St" is a saint: the street's type is
 # read apart ("123 St Charles Ave", "St. Louis, MO"). Elsewhere it is the street.
@@ -508,6 +510,10 @@ def address_parts(text: str) -> AddressParts:
         # St" of Portland, OR and of Portland, ME are two addresses (a state written out,
         # "Ajo, Arizona", says nothing against "Ajo, AZ").
         marks = sorted([*marks, f"{STATE_MARK}={state}"])
+    # So does each street type among its words, for the "written two ways" levels: "12 Over
+    # Dr" and "12 Overdrive Ln" align word by word ("over" and "drive" run together), but a
+    # drive is no lane (a fourth review). A key of words holds the type among its words.
+    marks = sorted({*marks, *(f"{TYPE_WORD_MARK}={w}" for w in words if w in STREET_TYPES)})
     if not key or key.startswith("~"):
         # A unit and a type belong to a key the parser read; a key of words holds its
         # numbers and words already.
