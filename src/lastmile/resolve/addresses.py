@@ -302,6 +302,24 @@ def _is_number(token: str) -> bool:
 _DIGITS = re.compile(r"[1-9][0-9]*|0(?![0-9])")
 
 
+class _Read(NamedTuple):
+    """One text read once for its words, numbers and marks: its tokens in order, and each
+    run of numbers written together ("93/32") as (its first number, the run with slashes,
+    the run run together: "93", "93/32", "9332")."""
+
+    tokens: list[str]
+    together: list[tuple[str, str, str]]
+
+
+def _read(text: str) -> _Read:
+    plain = _plain(text)
+    together = [
+        (re.split(r"\s*[-/]\s*", run)[0], re.sub(r"\s*[-/]\s*", "/", run), re.sub(r"\W", "", run))
+        for run in (m.group(0) for m in _JOINED_NUMBERS.finditer(plain))
+    ]
+    return _Read(_tokens(plain), together)
+
+
 def address_marks(text: str, place_numbers: frozenset[str] = frozenset()) -> list[str]:
     """Each number of one address that a designator names (address_words.DESIGNATORS: a
     flat, a floor, a building, a manzana, a lote), "word=number" ("Mz 5 Lt 12" is
@@ -309,14 +327,15 @@ def address_marks(text: str, place_numbers: frozenset[str] = frozenset()) -> lis
     code). The number is its digits, without leading zeros or a letter ("4B", "4-B" and
     "04" are 4: units compare flats' letters), and numbers written together are also marked
     run together ("Apt 12-04" is also 1204, as "Apt 1204" is)."""
-    plain = _plain(text)
+    return _marks(_read(text), place_numbers)
+
+
+def _marks(read: _Read, place_numbers: frozenset[str]) -> list[str]:
     together: dict[str, set[str]] = {}
-    for m in _JOINED_NUMBERS.finditer(plain):
-        first, *_ = re.split(r"\s*[-/]\s*", m.group(0))
-        together.setdefault(first, set()).add(re.sub(r"\W", "", m.group(0)))
-    tokens = _tokens(plain)
+    for first, _, run in read.together:
+        together.setdefault(first, set()).add(run)
     marks: set[str] = set()
-    for word, token in itertools.pairwise(tokens):
+    for word, token in itertools.pairwise(read.tokens):
         if word in DESIGNATORS and _is_number(token) and token not in place_numbers:
             for number in (token, *together.get(token, ())):
                 digits = _DIGITS.search(number)
@@ -329,13 +348,13 @@ def address_tokens(text: str) -> tuple[list[str], list[str]]:
     """(words, numbers) of one address, folded, each sorted and without repeats; numbers
     written together are also one number, in their order ("93/32"), and run together
     ("9332")."""
-    plain = _plain(text)
-    together = [m.group(0) for m in _JOINED_NUMBERS.finditer(plain)]
+    return _words_numbers(_read(text))
+
+
+def _words_numbers(read: _Read) -> tuple[list[str], list[str]]:
     # "123-45 Queens Blvd" is also written "12345".
-    joined = {re.sub(r"\s*[-/]\s*", "/", t) for t in together} | {
-        re.sub(r"\W", "", t) for t in together
-    }
-    tokens = set(_tokens(plain))
+    joined = {slashed for _, slashed, _ in read.together} | {run for _, _, run in read.together}
+    tokens = set(read.tokens)
     numbers = {t for t in tokens if _is_number(t)} | joined
     words = {t for t in tokens - numbers if len(t) >= 2 or t in COMPASS_POINTS}
     return sorted(words), sorted(numbers)
@@ -488,7 +507,8 @@ def address_parts(text: str) -> AddressParts:
     key = f"{number} {street} | {place}" if number and street else ""
     kind = "".join(ch for ch in str(street_tags.get("OccupancyType", "")).lower() if ch.isalpha())
     unit = _unit(str(street_tags.get("OccupancyIdentifier", "")), kind)
-    words, numbers = address_tokens(text)
+    read = _read(text)
+    words, numbers = _words_numbers(read)
     drop_numbers: list[str] = []
     if place:
         # A read city: its words are the place's, not the street's.
@@ -498,7 +518,7 @@ def address_parts(text: str) -> AddressParts:
         numbers = sorted(set(numbers) - set(drop_numbers))
     elif not key and not (len(words) >= 3 or _names_a_house(words, numbers)):
         return _NOTHING
-    marks = address_marks(text, frozenset(drop_numbers))
+    marks = _marks(read, frozenset(drop_numbers))
     if not key and _names_a_house(words, numbers):
         # An address usaddress cannot read (another country's), as words: "~" keeps it
         # apart from a parsed key. With the place it read, as a parsed key has: without
