@@ -91,6 +91,22 @@ def test_bad_edge_lists_are_refused_with_row_and_reason(
         read_edges(path)
 
 
+def test_a_matrix_given_as_an_edge_list_is_named_and_its_long_header_cut() -> None:
+    with pytest.raises(NetworkError) as caught:
+        read_edges(PUBLIC / "drugnet" / "DRUGNET.csv")
+    message = str(caught.value)
+    assert "an adjacency matrix" in message and "--matrix" in message
+    assert len(message) < 400 and "(1,065 characters)" in message
+    with pytest.raises(NetworkError, match="--matrix"):
+        read_edges(PUBLIC / "caviar" / "phase1.csv")
+
+
+def test_a_wrong_header_of_an_edge_list_gets_no_matrix_hint(tmp_path: Path) -> None:
+    with pytest.raises(NetworkError) as caught:
+        read_edges(edges_file(tmp_path, "from,to,weight\na,b,1\n"))
+    assert "matrix" not in str(caught.value)
+
+
 def test_self_loops_dropped_duplicates_merged_isolated_kept_ids_are_text(tmp_path: Path) -> None:
     path = edges_file(
         tmp_path,

@@ -212,13 +212,26 @@ def _read_edges(path: Path, shown: Path) -> pa.Table:
         raise NetworkError(str(exc).replace(f"{path}: ", f"{shown}: ", 1)) from None
 
 
+def _shown_header(text: str, limit: int = 120) -> str:
+    """The header row as an error shows it: a matrix of 300 labels is cut to its start."""
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text):,} characters)"
+
+
 def _read_edge_file(path: Path) -> pa.Table:
     delim, header = _header(path)
     columns = [c.lower() for c in header]
     if "source" not in columns or "target" not in columns:
+        # The public criminal networks (CAVIAR, UCINET's) come as matrices: a label row whose
+        # first cell is blank or a word over the labels, and more columns than an edge list's.
+        matrix = not header[0].strip() or len(header) > 3
+        hint = (
+            " (an adjacency matrix, labels in row 1 and column 1? read it with --matrix)"
+            if matrix
+            else ""
+        )
         raise NetworkError(
             f"{path}: row 1: the header must name the columns source,target[,weight]; "
-            f"found {delim.join(header)}"
+            f"found {_shown_header(delim.join(header))}{hint}"
         )
     for name in ("source", "target", "weight"):
         if columns.count(name) > 1:
