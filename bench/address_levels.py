@@ -1,6 +1,6 @@
 """The cost of the address levels' SQL against records of many addresses.
 
-    python bench/address_levels.py [--pairs 50000] [--keys 2 10 40] [--marks 3 30]
+    python bench/address_levels.py [--pairs 50000] [--keys 2 10 40] [--marks 3 30] [--words 5 30]
 
 A record's street keys and marks are lists, and the levels compare them pair by pair inside
 Splink's comparisons (resolve/addresses.py). Most records hold one or two addresses, but an
@@ -9,8 +9,9 @@ record of dozens. Each level is timed over ``--pairs`` pairs of made-up lists, o
 each size given against the same size and against a record of two keys (or of no marks),
 in DuckDB on one connection with its default threads, as the resolver runs them. Prints JSON:
 per level and sizes (``left`` and ``right``: addresses per side, each a street key and the
-key with a qualifier, or marks per side), the seconds of each form and whether both hold
-for the same pairs.
+key with a qualifier, marks, or words per side), the seconds of each form and whether both
+hold for the same pairs (the level "written with typos" is no longer asked of two sides of
+more than ``ALIKE_MAX_WORDS`` words each, so there they differ by design).
 
 The peer is the form each level had before 2026-12-03's rewrite, kept below: it
 tested every key (every mark) of the left side, so its cost grew with the square of the
@@ -52,7 +53,14 @@ OLD = {
         "list_filter(r.addr_marks, lambda x: split_part(x, '=', 1) = split_part(m, '=', 1)))"
         ")) > 0, false)"
     ),
+    # The level without its bound on the shorter side's words.
+    "ALIKE_ADDRESS_SQL": A.ALIKE_ADDRESS_SQL.split(" AND ", 1)[1],
 }
+WORDS = (
+    "['main', 'street', 'springfield', 'oak', 'avenue', 'laidleyplace', 'halfmoon', 'station', "
+    "'church', 'lane', 'north', 'hill', 'garden', 'rose', 'cottage', 'calle', 'hidalgo', "
+    "'morelos', 'centro', 'colonia']"
+)
 
 
 def _pairs(con: duckdb.DuckDBPyConnection, pairs: int, left: int, right: int) -> None:
@@ -74,7 +82,11 @@ def _pairs(con: duckdb.DuckDBPyConnection, pairs: int, left: int, right: int) ->
         nullif(list_transform(range({right}), lambda x: (['apartment', 'floor', 'lote'])
             [1 + (x * i) % 3] || '=' || ((x * 3 + i) % 5)::VARCHAR), []) AS rm,
         CASE WHEN i % 3 = 0 THEN NULL ELSE [(i % 4)::VARCHAR] END AS ln,
-        CASE WHEN i % 5 = 0 THEN NULL ELSE ['1', '2'] END AS rn
+        CASE WHEN i % 5 = 0 THEN NULL ELSE ['1', '2'] END AS rn,
+        list_transform(range({left}), lambda x: {WORDS}[1 + (x + i) % 20]
+            || CASE WHEN x >= 20 THEN (x // 20)::VARCHAR ELSE '' END) AS lw,
+        list_transform(range({right}), lambda x: {WORDS}[1 + (x * 3 + i) % 20]
+            || CASE WHEN x >= 20 THEN (x // 20)::VARCHAR ELSE '' END) AS rw
         FROM range({pairs}) t(i)"""
     )
 
@@ -84,18 +96,27 @@ def _on_pairs(sql: str) -> str:
         ("addr_streets", "s"),
         ("addr_marks", "m"),
         ("addr_nums", "n"),
+        ("addr_words", "w"),
     ):
         sql = sql.replace(f"l.{column}", f"l{name}").replace(f"r.{column}", f"r{name}")
     return sql
 
 
-def run(pairs: int, keys: list[int], marks: list[int]) -> list[dict[str, object]]:
+def run(pairs: int, keys: list[int], marks: list[int], words: list[int]) -> list[dict[str, object]]:
     con = duckdb.connect()
     results: list[dict[str, object]] = []
-    sizes = {"STREET_SHARED_SQL": keys, "KEY_APART_SQL": keys, "MARKS_APART_SQL": marks}
+    sizes = {
+        "STREET_SHARED_SQL": keys,
+        "KEY_APART_SQL": keys,
+        "MARKS_APART_SQL": marks,
+        "ALIKE_ADDRESS_SQL": words,
+    }
+    # The short side each size is also compared with: a record of two addresses, of no
+    # marks, of one address's words.
+    short = {"MARKS_APART_SQL": 0, "ALIKE_ADDRESS_SQL": 5}
     for level, levels_sizes in sizes.items():
         for n in levels_sizes:
-            for other in sorted({n, 2 if level != "MARKS_APART_SQL" else 0}):
+            for other in sorted({n, short.get(level, 2)}):
                 _pairs(con, pairs, n, other)
                 row: dict[str, object] = {"level": level, "left": n, "right": other}
                 for side, sql in (("lastmile", getattr(A, level)), ("before", OLD[level])):
@@ -117,10 +138,12 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=50_000)
     parser.add_argument("--keys", type=int, nargs="+", default=[2, 10, 40])
     parser.add_argument("--marks", type=int, nargs="+", default=[3, 30])
+    parser.add_argument("--words", type=int, nargs="+", default=[5, 30])
     args = parser.parse_args()
     print(
         json.dumps(
-            {"pairs": args.pairs, "levels": run(args.pairs, args.keys, args.marks)}, indent=2
+            {"pairs": args.pairs, "levels": run(args.pairs, args.keys, args.marks, args.words)},
+            indent=2,
         )
     )
 

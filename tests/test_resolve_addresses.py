@@ -347,6 +347,14 @@ def test_the_alike_address_rule_reads_its_bounds() -> None:
         (["laidley", "place"], None, ["laidleyplace"], None, True),
         (["rose", "cottage", "church"], None, ["ivy", "cottage", "church"], None, False),
     ]
+    # Asked of a side of at most ALIKE_MAX_WORDS words only (its cost grows with their
+    # square): pooled words of many addresses, each aligned with the other's, are not.
+    bound = addresses.ALIKE_MAX_WORDS
+    pooled = [f"laidley{chr(97 + i // 26)}{chr(97 + i % 26)}" for i in range(bound + 1)]
+    cases += [
+        (pooled[:bound], n, [*pooled[:bound], "extra"], n, True),
+        (pooled, n, [*pooled, "extra"], n, False),
+    ]
     assert _rule(addresses.ALIKE_ADDRESS_SQL, "addr_words", cases) == [c[4] for c in cases]
 
 
