@@ -20,6 +20,7 @@ def _record(rid: str, full: str, **extra: Any) -> dict[str, Any]:
         "sur1": parts.surname1 or None,
         "sur2": parts.surname2 or None,
         "fullname": parts.full,
+        "middle": parts.middle or None,
         "name_keys": sorted(parts.keys()),
         "first_forms": sorted(names.first_forms(parts.first)),
         **extra,
@@ -31,13 +32,14 @@ def _name_level(rows: list[dict[str, Any]], a: str, b: str) -> str:
 
 
 def test_two_surnames_of_which_one_differs_are_their_own_level() -> None:
-    """ "David Gonzalez Garcia" and "David Francisco Garcia" share a given name and one
-    surname, and their other surnames differ: a cousin or a namesake as often as one man,
-    so the pair is not weighed as "given name and a surname agree". A dropped surname, the
-    two surnames in the other order, or one misspelt are still that level."""
+    """ "David Gonzalez Garcia" and "David Garcia Francisco" share a given name and one
+    surname, in another place, and their other surnames differ: a cousin or a namesake as
+    often as one man, so the pair is not weighed as "given name and a surname agree". A
+    dropped surname, the two surnames in the other order, or one misspelt are still that
+    level."""
     rows = [
         _record("a", "David Gonzalez Garcia"),
-        _record("b", "David Francisco Garcia"),
+        _record("b", "David Garcia Francisco"),
         _record("c", "David Garcia"),
         _record("d", "David Garcia Gonzalez"),
         _record("e", "David Gonzales Garcia"),
@@ -48,6 +50,66 @@ def test_two_surnames_of_which_one_differs_are_their_own_level() -> None:
     assert _name_level(rows, "a", "c") == agree
     assert _name_level(rows, "a", "d") == agree
     assert _name_level(rows, "a", "e") == agree
+
+
+def test_a_surname_that_is_another_name_in_its_place_parts_two_people() -> None:
+    """Two surnames on each side, one the same in its place and the other another name
+    there: another father or mother ("José Pérez García", "José Pérez López"), or a second
+    given name read as a surname ("Juan Pablo Díaz", "Juan Diego Díaz"). Its own level, and
+    two people unless the dates of birth agree. A surname misspelt in its place ("Rvieta"
+    for "Rivera", "Hernandes" for "Fernández") is not another name."""
+    import duckdb
+
+    from lastmile.resolve import persons
+    from lastmile.resolve.run import veto_sql
+
+    rows = [
+        _record("perez-garcia", "José Pérez García"),
+        _record("perez-lopez", "José Pérez López"),
+        _record("pablo", "Juan Pablo Díaz", dob="1990-01-02"),
+        _record("diego", "Juan Diego Díaz", dob="1990-01-02"),
+        _record("diego-undated", "Juan Diego Díaz"),
+        _record("rivera", "Aarón Rivera Zavala"),
+        _record("rvieta", "Aarón Rvieta Zavala"),
+        _record("fernandez", "Benjamín Cuéllar Fernández"),
+        _record("hernandes", "Benjamín Cuéllar Hernandes"),
+    ]
+    rows += [
+        _record("grandson", "Ali Hassan Ali Mohamed"),
+        _record("grandson-short", "Ali Hassan Mohamed"),
+        _record("omar", "Omar Khalid Nasser"),
+        _record("khalid", "Khalid Omar Nasser"),
+        _record("swapped", "Nasser Omar"),
+        _record("omar-nasser", "Omar Nasser"),
+    ]
+    another = persons.SURNAME_DIFFERS_IN_PLACE
+    # A grandfather's name dropped shifts a middle name into the first surname's place.
+    assert _name_level(rows, "grandson", "grandson-short") != another
+    # A son named after his father, and the father: no clerk's swap. A clerk's swap is.
+    swapped = "given and family names swapped"
+    assert _name_level(rows, "omar", "khalid") != swapped
+    assert _name_level(rows, "swapped", "omar-nasser") == swapped
+    assert _name_level(rows, "perez-garcia", "perez-lopez") == another
+    assert _name_level(rows, "pablo", "diego") == another
+    assert _name_level(rows, "pablo", "diego-undated") == another
+    assert _name_level(rows, "rivera", "rvieta") != another
+    assert _name_level(rows, "fernandez", "hernandes") != another
+
+    table, model = _features(rows), _model()
+    con = duckdb.connect()
+
+    def vetoed(a: str, b: str) -> str | None:
+        scored = persons.score_pair(table, model, a, b)
+        con.register("scored", scored)
+        why: str | None = con.execute(f"SELECT {veto_sql(model)} FROM scored").fetchall()[0][0]
+        return why
+
+    assert vetoed("perez-garcia", "perez-lopez") == (
+        "one surname differs in its place, dates of birth do not agree"
+    )
+    assert vetoed("pablo", "diego-undated") is not None
+    assert vetoed("pablo", "diego") is None  # the same date of birth
+    assert vetoed("rivera", "rvieta") is None
 
 
 def _case_components(edges: str) -> dict[str, str]:

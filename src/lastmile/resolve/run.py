@@ -139,6 +139,7 @@ GENERATION_VETO = {"different generations (Jr. vs Sr.)": "different generations"
 NAME_VETO = {
     "names disagree": "names disagree",
     "a surname agrees, the given name differs": "given names differ",
+    persons.SURNAME_DIFFERS_IN_PLACE: "one surname differs in its place",
 }
 # A compound given name ("Jean-Pierre", "Abdel Rahman", "Min-jun") is read as a given name
 # and a middle name, and two brothers "Jean-Pierre" and "Jean-Paul" Dupont then share a
