@@ -779,6 +779,12 @@ def test_a_name_in_han_or_hangul_is_read_family_name_first() -> None:
     assert read("Yi Wang") == ("yi", ("wang",)) and read("An Nguyen") == ("an", ("nguyen",))
     assert read("John I") == ("john", ("i",)) and read("Wei Lyu") == ("wei", ("lyu",))
     assert read("류민") == read("Min Ryu") == ("min", ("ryu",))
+    # In Hangul, family names whose Revised Romanization is another language's name or word
+    # are read as passports write them; in Latin letters they stay as written.
+    assert read("강지원") == read("Jiwon Kang") == ("jiwon", ("kang",))
+    assert read("조현우") == ("hyeonu", ("cho",)) and read("오세훈") == ("sehun", ("oh",))
+    assert read("신동현") == ("donghyeon", ("shin",)) and read("윤서연")[1] == ("yoon",)
+    assert read("Hyun Jo") == ("hyun", ("jo",)) and read("Ana Sin") == ("ana", ("sin",))
     # A family name of two characters stays the family name when a space parts it.
     assert read("남궁 민") == read("남궁민") == ("min", ("namgung",))
     assert read("欧阳 修") == ("xiu", ("ouyang",))

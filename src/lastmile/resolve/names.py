@@ -394,8 +394,17 @@ KOREAN_SPELLINGS = {
 # Korean spelling.
 KOREAN_FAMILY_SPELLINGS = {**KOREAN_SPELLINGS, "rhee": "lee", "pak": "park"}
 # Family names read so only when written in Hangul: anyascii's "I" (이) and "Lyu" (류) are
-# also an initial ("Maria I.") and the Chinese passport spelling of 吕.
-HANGUL_FAMILY_SPELLINGS = {"i": "lee", "lyu": "ryu"}
+# also an initial ("Maria I.") and the Chinese passport spelling of 吕; its "Gang" (강), "Jo"
+# (조), "Yun" (윤), "O" (오), "Sin" (신), "An" (안), "Mun" (문), "Im" (임) and "Yu" (유) are
+# names of other languages or a word too. Each is read as the spelling most Koreans'
+# passports give it (the National Institute of the Korean Language's surveys of passport
+# surnames: Kang, Cho, Yoon, Oh, Shin, Ahn, Moon, and Lim and Yoo, which a third to a half
+# write Im and Yu), so a Hangul record meets a list's "Ji-won Kang" (a hostile review's
+# Hangul against Latin pairs, each of a top-twenty family name, were "names disagree").
+HANGUL_FAMILY_SPELLINGS = {
+    **{"i": "lee", "lyu": "ryu", "gang": "kang", "jo": "cho", "yun": "yoon", "o": "oh"},
+    **{"sin": "shin", "an": "ahn", "mun": "moon", "im": "lim", "yu": "yoo"},
+}
 
 
 def _korean_spellings(parts: NameParts) -> NameParts:
