@@ -6,12 +6,13 @@ A record's street keys and marks are lists, and the levels compare them pair by 
 Splink's comparisons (resolve/addresses.py). Most records hold one or two addresses, but an
 entity of the entity pass pools every address of its records, and a hostile list may hold a
 record of dozens. Each level is timed over ``--pairs`` pairs of made-up lists, one side of
-each size given against the same size and against a record of two keys (or of no marks),
-in DuckDB on one connection with its default threads, as the resolver runs them. Prints JSON:
-per level and sizes (``left`` and ``right``: addresses per side, each a street key and the
-key with a qualifier, marks, or words per side), the seconds of each form and whether both
-hold for the same pairs (the level "written with typos" is no longer asked of two sides of
-more than ``ALIKE_MAX_WORDS`` words each, so there they differ by design).
+each size given against the same size and against a short record (two addresses, no marks,
+or one address's five words), in DuckDB on one connection with its default threads, each
+form written in a CASE as Splink writes a level. Prints JSON: per level and sizes (``left``
+and ``right``: addresses per side, each a street key and the key with a qualifier, marks, or
+words per side), the seconds of each form and whether both hold for the same pairs (the
+level "written with typos" is no longer asked of two sides of more than ``ALIKE_MAX_WORDS``
+words each, so there they differ by design).
 
 The peer is the form each level had before 2026-12-03's rewrite, kept below: it
 tested every key (every mark) of the left side, so its cost grew with the square of the

@@ -107,8 +107,9 @@ def _kinds(marks: str) -> str:
 
 
 # A designator on both sides none of whose marks the two share. Written with set operations
-# on the lists, each once per pair: a filter of each side's marks for each mark cost 16 s a
-# 100,000 pairs when one side pooled 30 marks (an entity of many addresses), this 0.3 s.
+# on the lists, each once per pair: a filter of each side's marks for each mark cost 8.3 s a
+# 50,000 pairs when one side pooled 30 marks (an entity of many addresses), this 0.2 s
+# (bench/address_levels.py).
 MARKS_APART_SQL = (
     f"coalesce(len(list_filter(list_intersect({_kinds('l.addr_marks')}, "
     f"{_kinds('r.addr_marks')}), lambda d: NOT list_contains("
@@ -137,8 +138,9 @@ def _meet(mark: str) -> str:
 # The street keys both sides hold, each without a qualifier: each is then ``k`` of the tests
 # below. Taken from the two lists' intersection rather than by testing each of one side's
 # keys: a lambda's outer expressions are evaluated again for each element, so a test of
-# every key of a record of 40 keys (an entity pooling many addresses) cost 30 s a 50,000
-# pairs, the shared keys 8 s (and 16 s -> 0.9 s against a record of two).
+# every key of two records of 40 addresses each (entities pooling many) cost 30 s a 50,000
+# pairs, the shared keys 8.5 s (and 17 s -> 1.2 s against a record of two addresses:
+# bench/address_levels.py).
 _KEYS_SHARED = (
     "list_filter(list_intersect(l.addr_streets, r.addr_streets), lambda k: "
     + " AND ".join(f"NOT contains(k, '{mark}')" for mark in QUALIFIER_MARKS)
