@@ -7,6 +7,9 @@
   precision and recall (``possible`` is not a sale) and contact-selector recall;
 - handwritten: the hand-written set in tests/fixtures/screen_handwritten.csv (never used to
   set anything), the same figures;
+- sets: each ``--set FILE`` (a labelled CSV with post_id, label and text, and optionally
+  selectors; rows labelled anything but ``sale`` or ``none`` are left out and counted), the
+  same figures, under the file's name;
 - speed: ``--million`` synthetic posts (up to 280 characters) screened end to end (prefilter,
   extractors, scores, result table): wall-clock and CPU seconds (all threads), and the load
   average, since the machine is shared. Generating them is not timed; training the combined
@@ -18,11 +21,13 @@ Each figure is given for both methods, ``lexicon`` and ``combined``.
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import os
 import time
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from lastmile.screen import Screener
@@ -32,15 +37,31 @@ from lastmile.synth.posts import generate
 HAND = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "screen_handwritten.csv"
 
 
+def labelled(path: Path) -> tuple[pa.Table, int]:
+    """The rows of a labelled set whose label is ``sale`` or ``none``, and how many others."""
+    with path.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    kept = [r for r in rows if r.get("label") in ("sale", "none")]
+    columns = ["post_id", "label", "text"] + (
+        ["selectors"] if rows and "selectors" in rows[0] else []
+    )
+    table = pa.table({c: pa.array([r[c] or "" for r in kept], pa.string()) for c in columns})
+    return table, len(rows) - len(kept)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--posts", type=int, default=20_000)
     ap.add_argument("--million", type=int, default=1_000_000)
     ap.add_argument("--seed", type=int, default=2022)
+    ap.add_argument(
+        "--set", type=Path, action="append", default=[], help="another labelled set of posts"
+    )
     args = ap.parse_args()
     out: dict[str, object] = {}
     posts, truth = generate(args.seed, args.posts)
     hand = pacsv.read_csv(HAND)
+    sets = {path.name: labelled(path) for path in args.set}
     big = generate(args.seed + 1, args.million)[0] if args.million else None
     for method in ("lexicon", "combined"):
         wall, cpu = time.perf_counter(), time.process_time()
@@ -53,6 +74,9 @@ def main() -> None:
         figs["synthetic"] = {"seed": args.seed, **figures(result, truth)}
         result = screener.screen(hand["post_id"], hand["text"])
         figs["handwritten"] = figures(result, hand)
+        for name, (table, left_out) in sets.items():
+            result = screener.screen(table["post_id"], table["text"])
+            figs[name] = {**figures(result, table), "left_out_unlabelled": left_out}
         if big is not None:
             texts = big["text"].combine_chunks()
             wall, cpu = time.perf_counter(), time.process_time()

@@ -16,6 +16,8 @@ from typer.testing import CliRunner
 from lastmile.cli import app
 from lastmile.screen import Screener, screen_texts
 from lastmile.screen.evaluate import figures
+from lastmile.screen.lexicon import load_lexicon
+from lastmile.screen.prefilter import candidates
 from lastmile.screen.text import clean, contacts, handles, phones
 from lastmile.synth.posts import generate
 
@@ -98,6 +100,36 @@ def test_add_me_on_snap_without_a_name_is_no_handle() -> None:
     assert handles(clean("add me on snap only, dm me")) == []
 
 
+@pytest.mark.parametrize(
+    ("written", "keys"),
+    [
+        ("new home t.me/frostyvault_bk", ["account:telegram:frostyvault_bk"]),
+        ("https://t.me/frostyvault_bk.", ["account:telegram:frostyvault_bk"]),
+        ("wa.me/13035550187", ["phone:+13035550187"]),
+        ("snapchat.com/add/iceman22 or sc: iceman22", ["account:snapchat:iceman22"]),
+        ("👻 snap: plugged.in.atl", ["account:snapchat:plugged.in.atl"]),
+        ("hit the sig app: frostfolk.88", ["account:signal:frostfolk.88"]),
+        ("wire: clearlycrystal", ["account:wire:clearlycrystal"]),
+        ("session: 05" + "ab" * 32, ["account:session:05" + "ab" * 32]),
+        ("my session is at 5, tele @blue_goods", ["account:telegram:blue_goods"]),
+        ("sold percs through snapchat that killed a teen", []),
+        ("whatsapp: 3 0 3 • 5 5 5 • 0 1 8 7", ["phone:+13035550187"]),
+        ("found @plugmaster_usa on telegram, legit", ["account:telegram:plugmaster_usa"]),
+        ("snap: p h x . p l u g g", ["account:snapchat:phx.plugg"]),
+        ("txt 3O3.555.Ol87", ["phone:+13035550187"]),
+        ("txt 3l3.555.0187", ["phone:+13135550187"]),
+        ("texto al tres cero tres, cinco cinco cinco, cero uno ocho siete", ["phone:+13035550187"]),
+    ],
+)
+def test_contacts_in_links_ids_and_other_writings_are_found(written: str, keys: list[str]) -> None:
+    assert [c.key for c in contacts(clean(written))] == keys
+
+
+def test_a_contact_given_twice_is_one_contact() -> None:
+    found = contacts(clean("t.me/blue_goods or tele @blue_goods, call 303-555-0187 / 3035550187"))
+    assert sorted(c.key for c in found) == ["account:telegram:blue_goods", "phone:+13035550187"]
+
+
 def test_emoji_variants_match_the_same_entry() -> None:
     plain, styled = _one("❄ soft $80 dm"), _one("❄️\u200d soft $80 dm")
     assert plain["indicators"] == styled["indicators"]
@@ -124,6 +156,91 @@ def test_a_dealer_offer_is_a_sale_and_its_innocent_twin_is_not() -> None:
 
 def test_emojis_alone_never_make_a_sale() -> None:
     assert _one("💊🍌🅿️💎❄️🐉🚀💣")["label"] != "sale"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Goldendoodle puppies ready march 20! vet checked, $1200, call/text 405 555 0146, dm me",
+        "2016 civic 🚗 89k miles $11,500 obo 🔥🔥 call or text 214-555-0170",
+        "the 🔌 for cheap flights ✈️ deals in bio",
+    ],
+)
+def test_no_drug_no_sale_whatever_the_offer(text: str) -> None:
+    """An offer with no drug named (a "fire" emoji and a plug name none) is no sale, on
+    either method: the gate is applied after the text model too."""
+    for method in ("lexicon", "combined"):
+        row = Screener(method=method).screen(pa.array(["1"]), pa.array([text])).to_pylist()[0]
+        assert row["label"] == "none", (method, row)
+
+
+def test_one_drug_word_opens_the_gate() -> None:
+    assert _one("puppies 💊 ready, $1200, call/text 405 555 0146, dm me")["score"] > 0.2  # type: ignore[operator]
+
+
+@pytest.mark.parametrize(
+    ("innocent", "offer"),
+    [
+        (
+            "A man was sentenced to 12 years for selling fentanyl laced percs 💊 on snap, "
+            "prosecutors said. Police say it killed a teen.",
+            "fentanyl laced percs 💊 $20 each, hit my snap",
+        ),
+        (
+            "FREE narcan + fentanyl test strips 💙 text 414-555-0150, we drop off. save a life",
+            "fetty 💙 text 414-555-0150, we drop off",
+        ),
+        ("where can i get percs around here? my guy got locked up, dm me", "percs, dm me"),
+        ("the sneaker plug 🔌 jordans sz 9, $260, receipts, snap: soleplugkicks", ""),
+    ],
+)
+def test_context_that_outweighs_the_drug_words(innocent: str, offer: str) -> None:
+    """News, harm reduction, a buyer's request and a plug for goods each count as much as
+    their words say (several words of one kind count up to three times)."""
+    assert _one(innocent)["label"] != "sale"
+    if offer:
+        assert _one(offer)["label"] == "sale"
+
+
+def test_words_of_one_kind_count_up_to_three_times() -> None:
+    """"Sentenced", "prosecutors said" and "charged" are more news than one of them."""
+    once = _one("sentenced today for selling percs $20 each, hit my snap")
+    thrice = _one("sentenced today for selling percs $20 each, hit my snap, prosecutors said")
+    assert once["label"] == "sale" and thrice["label"] == "none"
+
+
+@pytest.mark.parametrize(
+    ("written", "indicator"),
+    [
+        ("bluesss", "slang:blues"),
+        ("ppercs", "slang:percs"),
+        ("mloly", "slang:molly"),
+        ("orxys", "slang:oxy"),
+        ("golden 😈 teachers sc: shroomguy", "slang:shrooms"),
+        ("booomers", "slang:shrooms"),
+    ],
+)
+def test_misspelled_drug_words_are_read(written: str, indicator: str) -> None:
+    assert indicator in _one(f"{written} $20 each, dm me")["indicators"]  # type: ignore[operator]
+
+
+def test_a_typo_reading_never_makes_an_ordinary_word_a_drug() -> None:
+    row = _one("new bras 💯 for sale, $20 each, dm me")
+    assert row["drugs"] == [] and row["label"] == "none"
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.sampled_from(["percs", "molly", "blues", "roxys", "xanax", "fetty"]),
+    st.integers(0, 3),
+    st.booleans(),
+)
+def test_the_prefilter_keeps_what_the_typo_reading_reads(word: str, i: int, swap: bool) -> None:
+    typo = word[:i] + word[i + 1] + word[i] + word[i + 2 :] if swap else word + word[-1] * 2
+    text = f"{typo} $20 each dm me"
+    lexicon = load_lexicon()
+    assert candidates(pa.array([text]), lexicon).to_pylist() == [True]
+    assert _one(text)["drugs"]
 
 
 # -- bad input ---------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from lastmile.screen.extract import Extractor, label_of
+from lastmile.screen.extract import Extractor, label_of, with_drug_gate
 from lastmile.screen.lexicon import Lexicon, load_lexicon
 from lastmile.screen.model import TextModel
 from lastmile.screen.prefilter import candidates
@@ -49,7 +49,9 @@ class Screener:
         mask = np.asarray(candidates(texts, self.lexicon).to_numpy(zero_copy_only=False), bool)
         idx = np.flatnonzero(mask)
         found = self.extractor.find(texts.take(pa.array(idx, pa.int64())))
-        sc = found.score if self.model is None else self.model.score(found)
+        sc = with_drug_gate(
+            found.score if self.model is None else self.model.score(found), found.drug
+        )
         score = np.zeros(n)
         score[idx] = np.round(sc, 4)
         labels = np.full(n, "none", dtype=object)

@@ -29,19 +29,30 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from lastmile.screen.lexicon import DRUG_KINDS, OFFER_KINDS, Lexicon
-from lastmile.screen.text import _LABELS, _NUMBER_WORDS, Contact, contacts, unleet
+from lastmile.screen.lexicon import DRUG_KINDS, OFFER_KINDS, Lexicon, lexicon_words
+from lastmile.screen.text import (
+    _LABELS,
+    _NUMBER_WORDS,
+    LINK_CUE,
+    TYPO_CUES,
+    Contact,
+    contacts,
+    respell,
+    transpositions,
+)
 
 # Caps of the evidence groups and the coefficients of the lexicon score. They are set by
 # reasoning, not fitted: one specific slang term (weight 2.5-3) with one offer cue, or two
 # ambiguous emojis with a price and a contact, reach "sale"; any number of emojis without an
 # offer does not. docs/methodology.md shows worked examples.
-CAP_D, CAP_C, CAP_N = 3.5, 4.0, 3.0
-BIAS, W_D, W_C, W_BOTH, W_N = -5.0, 1.3, 1.2, 1.0, 1.3
+CAP_D, CAP_C, CAP_N = 3.5, 4.0, 4.0
+REPEAT = 3
+BIAS, W_D, W_C, W_BOTH, W_N = -5.0, 1.3, 1.2, 1.0, 1.6
 CONTACT_WEIGHT = 1.5  # a contact selector for another platform is an offer cue
 MENU_WEIGHT = 1.5
 MENU_PRICES = 3  # three prices or more in one post read as a menu
 SALE, POSSIBLE = 0.5, 0.25
+MIN_DRUG, NO_DRUG_MAX = 0.4, 0.2
 MAX_CHARS = 20_000  # longer posts are screened on their first MAX_CHARS characters
 THREADS = 2
 
@@ -51,17 +62,28 @@ _STRIP_RE2 = (
 )
 _LEET_CUE = r"[a-z][0-9@$]+[a-z]|(?:^|[^a-z0-9])[0-9@$]+[a-z]{2,}|[a-z]{2,}[@$]"
 _CONTACT_CUE = (
-    r"\d[\do\s().\-/+]{5,}\d|"
+    r"\d[\dol\s().\-/+•·]{5,}\d|"
     + "(?:^|[^a-z0-9])(?:"
     + "|".join(re.escape(k) for k in _LABELS if k.isascii())
     + r")(?:$|[^a-z0-9])|"
     + "|".join(re.escape(k) for k in _LABELS if not k.isascii())
+    + "|"
+    + LINK_CUE
     + "|(?:"
     + "|".join(_NUMBER_WORDS)
     + r")[\s\-.,]+(?:"
     + "|".join(_NUMBER_WORDS)
     + ")"
 )
+
+
+def with_drug_gate(score: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """No drug, no sale: a post whose evidence of a drug (``Found.drug``: drug words and drug
+    emojis, not "plug" or potency) is under MIN_DRUG scores at most NO_DRUG_MAX, whatever
+    its offer and whatever a trained model says. Puppies, cars and chargers are offered
+    with prices, phones, "DM me" and a "🔥"."""
+    out: np.ndarray = np.where(d >= MIN_DRUG, score, np.minimum(score, NO_DRUG_MAX))
+    return out
 
 
 def label_of(score: float) -> str:
@@ -107,6 +129,7 @@ class Found:
     d: np.ndarray
     c: np.ndarray
     n: np.ndarray
+    drug: np.ndarray  # the drug evidence the gate reads (with_drug_gate)
 
     @property
     def score(self) -> np.ndarray:
@@ -130,6 +153,14 @@ class Extractor:
         self.is_d = np.isin(kinds, list(DRUG_KINDS))
         self.is_c = np.isin(kinds, list(OFFER_KINDS))
         self.is_n = kinds == "innocent"
+        self.is_plug_or_potency = np.isin(kinds, ["plug", "potency"])
+        self.is_emoji = np.array([e.is_emoji for e in self.entries], dtype=bool)
+        self.swaps = transpositions({w for e in self.entries for w in lexicon_words(e)})
+        self.respell_cues = [
+            _LEET_CUE,
+            *TYPO_CUES,
+            r"\b(?:" + "|".join(sorted(self.swaps)) + r")\b",
+        ]
         self.has_menu = kinds == "menu"
         self.price = [i for i, e in enumerate(self.entries) if e.kind == "price"]
         self.drugs = sorted({d for e in self.entries for d in e.drugs})
@@ -153,6 +184,29 @@ class Extractor:
             cols = list(pool.map(lambda j: self._match(texts, emojis, j), range(len(self.entries))))
         return np.column_stack(cols) if cols else np.zeros((len(texts), 0), dtype=bool)
 
+    def _may_respell(self, texts: pa.Array) -> np.ndarray:
+        """Which posts text.respell may change (RE2 passes, each cheap: see prefilter)."""
+        out = np.zeros(len(texts), dtype=bool)
+        for cue in self.respell_cues:
+            out |= np.asarray(
+                pc.match_substring_regex(texts, cue).to_numpy(zero_copy_only=False), dtype=bool
+            )
+        return out
+
+    def _repeated(self, texts: pa.Array, matrix: np.ndarray, which: np.ndarray) -> np.ndarray:
+        """The entries ``which`` by their weights times their matches, at most REPEAT each: a
+        news story says "sentenced", "prosecutors" and "killed"; a dealer writes "tina",
+        "shards" and "glass"; a baker mentions the oven once."""
+        n = np.zeros(len(texts))
+        for j in np.flatnonzero(which):
+            rows = np.flatnonzero(matrix[:, j])
+            if not len(rows):
+                continue
+            counts = pc.count_substring_regex(texts.take(pa.array(rows)), self.patterns[j][1])
+            times = np.minimum(REPEAT, counts.to_numpy(zero_copy_only=False))
+            n[rows] += self.weights[j] * np.maximum(times, 1)
+        return n
+
     def find(self, raw: pa.Array) -> Found:
         n = len(raw)
         raw = pc.fill_null(raw, "")
@@ -162,13 +216,17 @@ class Extractor:
             raw = pc.utf8_slice_codeunits(raw, 0, MAX_CHARS)
         texts = normalize_column(raw)
         matrix = self._matrix(texts)
-        # Leet spellings (p3rcs, x@nax): read again with letters for digits, those posts only.
-        leet = np.flatnonzero(
-            pc.match_substring_regex(texts, _LEET_CUE).to_numpy(zero_copy_only=False)
-        )
-        if len(leet):
-            sub = pa.array([unleet(t) for t in texts.take(pa.array(leet)).to_pylist()])
-            matrix[leet] |= self._matrix(sub)
+        contact_cue = pc.match_substring_regex(texts, _CONTACT_CUE).to_numpy(zero_copy_only=False)
+        # Misspelled drug words (p3rcs, x@nax, bluesss, mloly): the posts with a leet spelling
+        # or an offer are read a second time (text.respell); a post with neither cannot
+        # become a sale by it, and reading every post so would cost most of the run.
+        leet = pc.match_substring_regex(texts, _LEET_CUE).to_numpy(zero_copy_only=False)
+        again = np.flatnonzero(leet | contact_cue | matrix[:, self.is_c].any(axis=1))
+        if len(again):
+            again = again[self._may_respell(texts.take(pa.array(again)))]
+        if len(again):
+            sub = [respell(t, self.swaps) for t in texts.take(pa.array(again)).to_pylist()]
+            matrix[again] |= self._matrix(pa.array(sub, pa.string()))
         prices = np.zeros(n, dtype=np.int64)
         for j in self.price:
             prices += np.asarray(
@@ -177,21 +235,26 @@ class Extractor:
             )
         menu_prices = (prices >= MENU_PRICES) & ~(matrix[:, self.has_menu].any(axis=1))
         found: list[list[Contact]] = [[] for _ in range(n)]
-        cue = np.flatnonzero(
-            pc.match_substring_regex(texts, _CONTACT_CUE).to_numpy(zero_copy_only=False)
-        )
+        cue = np.flatnonzero(contact_cue)
         if len(cue):
             for i, t in zip(cue, texts.take(pa.array(cue)).to_pylist(), strict=True):
                 found[i] = contacts(t)
         has_contact = np.array([bool(x) for x in found], dtype=bool)
         w = matrix * self.weights
-        d = np.minimum(CAP_D, w[:, self.is_d].sum(axis=1))
+        d = np.minimum(
+            CAP_D,
+            w[:, self.is_d & self.is_emoji].sum(axis=1)
+            + self._repeated(texts, matrix, self.is_d & ~self.is_emoji),
+        )
+        # What names a drug, for the gate: drug emojis and words, not "plug" or potency
+        # ("🔌", "💣": DEA's codes for a dealer and for strength name no drug).
+        drug = w[:, self.is_d & ~self.is_plug_or_potency].sum(axis=1)
         c = np.minimum(
             CAP_C,
             w[:, self.is_c].sum(axis=1) + MENU_WEIGHT * menu_prices + CONTACT_WEIGHT * has_contact,
         )
-        nn = np.minimum(CAP_N, w[:, self.is_n].sum(axis=1))
-        return Found(matrix, menu_prices, found, truncated, texts, d, c, nn)
+        nn = np.minimum(CAP_N, self._repeated(texts, matrix, self.is_n))
+        return Found(matrix, menu_prices, found, truncated, texts, d, c, nn, drug)
 
     def indicators(self, f: Found) -> pa.Array:
         """Per post: ``kind:term`` of each entry that fired, then menu/contact/truncated."""

@@ -58,6 +58,25 @@ class Lexicon:
         return "".join(sorted({c for e in self.entries if e.is_emoji for c in e.term}))
 
 
+_PLAIN = re.compile(r"(?:[a-z]\??)+")
+
+
+def lexicon_words(entry: Entry) -> list[str]:
+    """The plain words among an entry's alternatives, optional letters both ways ("percs?"
+    gives perc and percs, "fett?y" fetty and fety), for the typo reading (text.respell)."""
+    if entry.is_emoji:
+        return []
+    out: list[str] = []
+    for alt in entry.pattern.split("|"):
+        if not _PLAIN.fullmatch(alt):
+            continue
+        forms = [""]
+        for letter, optional in re.findall(r"([a-z])(\??)", alt):
+            forms = [f + letter for f in forms] + (forms if optional else [])
+        out += forms
+    return out
+
+
 def _is_emoji(term: str) -> bool:
     return all(ord(c) > 0x2000 for c in term)
 

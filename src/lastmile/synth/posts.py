@@ -431,6 +431,28 @@ LOOKALIKES: tuple[str, ...] = (
     "100 days of school {hundred} today, proud of my kindergartners",
     "this ice {snow} on the driveway almost took me out",
     "working on my crystal {crystal} collection, new amethyst came in",
+    # Ordinary sellers and services, with the dealers' words of offer: prices, "DM", a
+    # number, a snap; news and warnings that quote the drug code; buyers asking.
+    "the sneaker plug {plug} jordans sz 8-13, $220 shipped, receipts available. text {phone}",
+    "fast chargers {plug} 3 for $20, usb-c cables too, dm me, pickup by the mall",
+    "{gem} moissanite tennis chains restock, 14k gold, $180, ship nationwide {fire} dm",
+    "fresh cut christmas trees {tree} fraser fir $60, wreaths $25, call {phone} for delivery",
+    "snow plowing {snow} driveways $40 a push, seasonal contracts, text {phone}",
+    "custom cakes {gem} drip cakes and cupcakes from $85, order 2 weeks ahead, call {phone}",
+    "new nft drop tonight {rocket}{gem} mint price 0.05 eth, whitelist open, dont fade",
+    "puppies {heart} ready for new homes, vet checked, first shots, $1200, text {phone}",
+    "2016 civic, 89k miles, clean title {car} $11,500 obo, call or text {phone}",
+    "DEA seized 10,000 M30 pills {pill} worth $200k in a traffic stop, officials say",
+    "man sentenced to 12 years for selling fentanyl laced percs {pill} on snapchat, "
+    "prosecutors said",
+    "a counterfeit M30 {pill} sells for $5 now, down from $20, the report says. 7 in 10 are lethal",
+    "free narcan and fentanyl test strips {blueheart} text {phone} and we drop off, save a life",
+    "parents: if your kid's phone says blues, M30 or fetty {pill} that is fentanyl, talk to them",
+    "where can i get percs {banana} around here, my guy got locked up, dm me",
+    "anyone know who has blues {blueheart}? need some bad, hmu",
+    "lean bulk {fire} going well, down to 12% body fat, protein every meal",
+    "my doctor is tapering me off 15mg oxy after 6 years {pill} not looking for pills, "
+    "just support",
 )
 FILL = {
     "cookie": ("🍪", "🍪🍪", "🍪🍪🍪", "cookies", "🍪 cookies"),
