@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -59,3 +61,17 @@ def figures(result: pa.Table, truth: pa.Table) -> dict[str, Any]:
         "examples_missed": misses[:10],
         "examples_false": false_alarms[:10],
     }
+
+
+def read_labelled(path: Path) -> tuple[pa.Table, int]:
+    """A labelled set of posts (a CSV with post_id, label and text, and optionally
+    selectors): the rows labelled ``sale`` or ``none``, and how many rows were left out
+    (a writer's ``unsure``)."""
+    with path.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    kept = [r for r in rows if r.get("label") in ("sale", "none")]
+    columns = ["post_id", "label", "text"]
+    if rows and "selectors" in rows[0]:
+        columns.append("selectors")
+    table = pa.table({c: pa.array([r[c] or "" for r in kept], pa.string()) for c in columns})
+    return table, len(rows) - len(kept)

@@ -30,6 +30,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from lastmile.screen.lexicon import DRUG_KINDS, OFFER_KINDS, Lexicon, lexicon_words
+from lastmile.screen.prefilter import SWAPPED_PER_ARM
 from lastmile.screen.text import (
     _LABELS,
     _NUMBER_WORDS,
@@ -156,10 +157,14 @@ class Extractor:
         self.is_plug_or_potency = np.isin(kinds, ["plug", "potency"])
         self.is_emoji = np.array([e.is_emoji for e in self.entries], dtype=bool)
         self.swaps = transpositions({w for e in self.entries for w in lexicon_words(e)})
+        swapped = sorted(self.swaps)
         self.respell_cues = [
             _LEET_CUE,
             *TYPO_CUES,
-            r"\b(?:" + "|".join(sorted(self.swaps)) + r")\b",
+            *(  # in arms, as the prefilter's (prefilter.SWAPPED_PER_ARM says why)
+                r"\b(?:" + "|".join(swapped[i : i + SWAPPED_PER_ARM]) + r")\b"
+                for i in range(0, len(swapped), SWAPPED_PER_ARM)
+            ),
         ]
         self.has_menu = kinds == "menu"
         self.price = [i for i, e in enumerate(self.entries) if e.kind == "price"]

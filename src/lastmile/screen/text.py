@@ -105,7 +105,9 @@ def respell(text: str, swaps: dict[str, str]) -> str:
     """The second reading of cleaned text (see above); leet spellings undone too. A letter
     typed three times or more is read once and twice ("bluesss", "booomers"), so the
     reading holds both forms, one after the other."""
-    text = _SPACES.sub(" ", _SYMBOLS.sub(" ", _DOUBLED_START.sub(r"\1", unleet(text))))
+    text = _DOUBLED_START.sub(r"\1", unleet(text))
+    if not text.isascii():
+        text = _SPACES.sub(" ", _SYMBOLS.sub(" ", text))
     if _TRIPLED.search(text):
         text = _TRIPLED.sub(r"\1", text) + "\n" + _TRIPLED.sub(r"\1\1", text)
     return _LONG_WORD.sub(lambda m: swaps.get(m.group(0), m.group(0)), text)
@@ -165,6 +167,7 @@ _RUN = re.compile(_NUMBERISH + rf"(?:[{_SEPARATORS}]{{0,4}}" + _NUMBERISH + r")+
 # o for 0 next to a digit.
 _ONE_FOR_L = re.compile(r"(?<=[\do])[li](?=\d)|(?<=\d)[li](?=[\do])")
 _ZERO_FOR_O = re.compile(r"(?<=[\d.\-])o(?=\d)|(?<=\d)o(?=[\d.\-])")
+_LETTER_FOR_DIGIT = re.compile(r"[\dlio.\-][lio]\d|\d[lio]")
 
 
 def _digit_runs(text: str) -> list[tuple[list[str], str]]:
@@ -220,7 +223,8 @@ def phones(text: str) -> list[Contact]:
     digits and number words is read left to right: at each token, the longest span of whole
     tokens that is a valid number is taken; a lone long token is read in windows of 10."""
     found: dict[str, Contact] = {}
-    text = _ZERO_FOR_O.sub("0", _ONE_FOR_L.sub("1", text))
+    if _LETTER_FOR_DIGIT.search(text):
+        text = _ZERO_FOR_O.sub("0", _ONE_FOR_L.sub("1", text))
     for tokens, raw in _digit_runs(text):
         i = 0
         while i < len(tokens):
