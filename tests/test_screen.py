@@ -18,7 +18,7 @@ from lastmile.screen import Screener, screen_texts
 from lastmile.screen.evaluate import figures, read_labelled
 from lastmile.screen.lexicon import load_lexicon
 from lastmile.screen.prefilter import candidates
-from lastmile.screen.text import clean, contacts, handles, phones
+from lastmile.screen.text import clean, contacts, handles, phones, respell, transpositions
 from lastmile.synth.posts import generate
 
 from .conftest import FIXTURES, SMALL_OPERATION
@@ -203,7 +203,7 @@ def test_context_that_outweighs_the_drug_words(innocent: str, offer: str) -> Non
 
 
 def test_words_of_one_kind_count_up_to_three_times() -> None:
-    """"Sentenced", "prosecutors said" and "charged" are more news than one of them."""
+    """ "Sentenced", "prosecutors said" and "charged" are more news than one of them."""
     once = _one("sentenced today for selling percs $20 each, hit my snap")
     thrice = _one("sentenced today for selling percs $20 each, hit my snap, prosecutors said")
     assert once["label"] == "sale" and thrice["label"] == "none"
@@ -276,6 +276,16 @@ def test_extractors_never_fail_and_clean_removes_variation_selectors(text: str) 
     assert "\ufe0f" not in cleaned and "\u200d" not in cleaned
     for c in contacts(cleaned):
         assert c.key.startswith(("phone:+", "account:"))
+    again = respell(cleaned, SWAPS)
+    assert not re.search(r"([a-z])\1\1", again.split("\n")[0])
+
+
+SWAPS = transpositions({"percs", "molly", "blues"})
+
+
+def test_the_typo_reading_holds_both_readings_of_a_tripled_letter() -> None:
+    assert respell("booomers and bluesss", SWAPS) == "bomers and blues\nboomers and bluess"
+    assert respell("mloly 😈 ppercs", SWAPS) == "molly percs"
 
 
 @settings(max_examples=150, deadline=None)
