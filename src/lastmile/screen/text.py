@@ -229,7 +229,7 @@ def phones(text: str) -> list[Contact]:
         i = 0
         while i < len(tokens):
             taken = -1
-            for j, digits in reversed(_spans(tokens[i:])):
+            for j, digits in reversed(_spans(tokens[i : i + MAX_DIGITS + 1])):
                 result = normalize("phone", digits)
                 if result.valid:
                     found.setdefault(result.value, Contact("phone", result.value, "", raw))
